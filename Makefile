@@ -1,0 +1,52 @@
+# vbank-desk: `make run` sets up and starts sandbox + app; `make test` sets up and runs every test.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+SANDBOX_PORT ?= 8787
+APP_PORT ?= 8501
+PYTEST_ARGS ?=
+
+.PHONY: run test bench venv browser sandbox app settlement clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	@touch $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "Installing Debian chromium (browser tests)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@$(CHROMIUM) --version
+
+run: venv
+	@mkdir -p data
+	@echo "Starting the I'mport sandbox on http://127.0.0.1:$(SANDBOX_PORT) and vbank-desk on http://localhost:$(APP_PORT)"
+	@$(BIN)/python -m sandbox --port $(SANDBOX_PORT) --db data/sandbox.sqlite3 & SB=$$!; \
+	trap "kill $$SB 2>/dev/null" EXIT INT TERM; \
+	for i in $$(seq 1 100); do curl -sf http://127.0.0.1:$(SANDBOX_PORT)/sandbox/health >/dev/null && break; sleep 0.2; done; \
+	echo ""; echo "  vbank-desk: http://localhost:$(APP_PORT)   (Ctrl+C stops both)"; echo ""; \
+	IAMPORT_API_URL=$${IAMPORT_API_URL:-http://127.0.0.1:$(SANDBOX_PORT)} \
+	$(BIN)/streamlit run app.py --server.port $(APP_PORT) --server.headless true --browser.gatherUsageStats false
+
+test: venv browser
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+bench: venv
+	$(BIN)/python -m bench.list_pending
+
+settlement: venv
+	$(BIN)/python -m sandbox settlement --help
+
+clean:
+	rm -rf $(VENV) .pytest_cache data/*.sqlite3*

@@ -1,0 +1,342 @@
+"""The I'mport V1 REST client: the only code that talks to the API.
+
+* One ``requests.Session``. GETs retry with backoff (urllib3 ``Retry``) on
+  connection errors, 429 and 502/503/504; writes are mounted on an adapter
+  that never retries (a write is sent at most once, ever).
+* Tokens are cached until shortly before they expire, by the server's clock
+  (``expired_at - now``). A token that is already expired when handed out is
+  used for one call and not cached. HTTP 401 re-authenticates once and repeats
+  the call once.
+* Every failure is an ``ApiError`` carrying HTTP status, API code and message,
+  method and path; never the token or the secret.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util.retry import Retry
+
+from .models import Bank, Payment, PaymentPage, Token, to_unix
+from .settings import Settings
+
+NINETY_DAYS = 90 * 86400
+PAGE_LIMIT = 1000
+TOKEN_MARGIN_S = 60          # renew this long before the server says it expires
+WRITE_PREFIXES = ("/payments/cancel", "/vbanks")
+Progress = Callable[[int, int], None]
+
+
+class ApiError(Exception):
+    """The API refused or failed. ``message`` is the API's own words when it gave any."""
+
+    def __init__(self, message: str, *, method: str, path: str, http_status: int | None = None,
+                 code: int | None = None):
+        super().__init__(message)
+        self.message, self.method, self.path = message, method, path
+        self.http_status, self.code = http_status, code
+
+    def __str__(self) -> str:
+        bits = [f"HTTP {self.http_status}" if self.http_status else None,
+                f"code {self.code}" if self.code is not None else None]
+        where = ", ".join(b for b in bits if b)
+        return f"{self.method} {self.path}{f' ({where})' if where else ''}: {self.message}"
+
+
+class ApiUnavailable(ApiError):
+    """No answer: connection refused, DNS, timeout before anything was sent."""
+
+
+class OutcomeUnknown(ApiUnavailable):
+    """A write was sent but no reply arrived (read timeout, connection cut).
+    The API may or may not have applied it: re-read, never resend."""
+
+
+def _envelope_error(resp: requests.Response, method: str, path: str) -> ApiError | None:
+    try:
+        body = orjson.loads(resp.content)
+    except orjson.JSONDecodeError:
+        body = None
+    if isinstance(body, dict) and "code" in body:
+        code = body.get("code")
+        if resp.status_code < 400 and code == 0:
+            return None
+        msg = body.get("message") or resp.reason or "no message"
+        return ApiError(str(msg), method=method, path=path, http_status=resp.status_code,
+                        code=code if isinstance(code, int) else None)
+    if resp.status_code < 400:
+        return ApiError("The API answered with something that is not a JSON envelope.",
+                        method=method, path=path, http_status=resp.status_code)
+    return ApiError(resp.reason or "HTTP error", method=method, path=path, http_status=resp.status_code)
+
+
+def split_windows(t_from: int, t_to: int, span: int = NINETY_DAYS) -> list[tuple[int, int]]:
+    """[t_from, t_to] as consecutive windows at most ``span`` seconds long (inclusive bounds)."""
+    if t_from > t_to:
+        raise ValueError("from must not be after to")
+    out, start = [], t_from
+    while True:
+        end = min(start + span, t_to)
+        out.append((start, end))
+        if end >= t_to:
+            return out
+        start = end + 1
+
+
+class IamportClient:
+    def __init__(self, settings: Settings, session: requests.Session | None = None):
+        self.settings = settings
+        self.base = settings.api_url.rstrip("/")
+        self.timeout = (settings.connect_timeout, settings.read_timeout)
+        self.session = session or requests.Session()
+        pool = max(4, settings.concurrency + 2)
+        retry = Retry(total=3, connect=3, read=2, status=3, backoff_factor=0.2,
+                      status_forcelist=(429, 502, 503, 504), allowed_methods=frozenset({"GET"}),
+                      raise_on_status=False, respect_retry_after_header=True)
+        self._retrying = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=pool)
+        self._once = HTTPAdapter(max_retries=Retry(total=0, connect=0, read=0, status=0, redirect=0,
+                                                    raise_on_status=False), pool_connections=2, pool_maxsize=pool)
+        self.session.mount(self.base, self._retrying)
+        for prefix in WRITE_PREFIXES:
+            self.session.mount(self.base + prefix, self._once)
+        self.session.mount(self.base + "/vbanks/holder", self._retrying)   # a GET: retry is fine
+        self._token: str | None = None
+        self._token_valid_until = 0.0
+        self._token_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"IamportClient({self.base!r})"
+
+    # ------------------------------------------------------------ transport
+    def _headers(self, token: str | None) -> dict[str, str]:
+        h = {"Accept": "application/json"}
+        if token:
+            h["Authorization"] = token
+        if self.settings.tier:
+            h["Tier"] = self.settings.tier
+        return h
+
+    def _send(self, method: str, path: str, *, token: str | None, params=None, json_body=None) -> requests.Response:
+        url = self.base + path
+        try:
+            return self.session.request(method, url, params=params, json=json_body,
+                                        headers=self._headers(token), timeout=self.timeout)
+        except requests.ConnectionError as e:
+            if _never_sent(e):
+                raise ApiUnavailable(f"Could not connect to the API at {self.base}.",
+                                     method=method, path=path) from None
+            if method == "GET":
+                raise ApiUnavailable("The connection to the API failed.", method=method, path=path) from None
+            raise OutcomeUnknown("The connection was cut before the API's reply arrived; the request may "
+                                 "have been processed.", method=method, path=path) from None
+        except requests.Timeout:
+            if method == "GET":
+                raise ApiUnavailable(f"The API did not answer within {self.timeout[1]:g} s.",
+                                     method=method, path=path) from None
+            raise OutcomeUnknown(f"No reply within {self.timeout[1]:g} s; the request may have been processed.",
+                                 method=method, path=path) from None
+        except requests.RequestException as e:
+            if method == "GET":
+                raise ApiUnavailable(f"The API call failed ({type(e).__name__}).", method=method, path=path) from None
+            raise OutcomeUnknown(f"The reply could not be read ({type(e).__name__}); the request may have "
+                                 "been processed.", method=method, path=path) from None
+
+    # ----------------------------------------------------------------- auth
+    def _fetch_token(self) -> Token:
+        path = "/users/getToken"
+        body = {"imp_key": self.settings.imp_key.get_secret_value(),
+                "imp_secret": self.settings.imp_secret.get_secret_value()}
+        resp = self._send("POST", path, token=None, json_body=body)
+        err = _envelope_error(resp, "POST", path)
+        if err:
+            if resp.status_code == 401:
+                err.message = f"The API refused the REST API key/secret: {err.message}"
+            raise err
+        return Token.model_validate(orjson.loads(resp.content)["response"])
+
+    def token(self, *, force: bool = False) -> str:
+        with self._token_lock:
+            if not force and self._token and time.monotonic() < self._token_valid_until:
+                return self._token
+            tok = self._fetch_token()
+            life = tok.lifetime - TOKEN_MARGIN_S
+            self._token = tok.access_token
+            # A token already (nearly) expired is used for this call only; the next call asks again.
+            self._token_valid_until = time.monotonic() + life if life > 0 else 0.0
+            return tok.access_token
+
+    def _drop_token(self, token: str) -> None:
+        with self._token_lock:
+            if self._token == token:
+                self._token, self._token_valid_until = None, 0.0
+
+    def call(self, method: str, path: str, *, params=None, json_body=None, allow: Iterable[int] = ()) -> Any:
+        """One API call: token, send, 401 → re-authenticate once and repeat once, envelope → response.
+
+        With ``allow`` (HTTP statuses that are not errors here, such as 404 for a
+        multi-get) it returns ``(response or None, http_status)``.
+        """
+        token = self.token()
+        resp = self._send(method, path, token=token, params=params, json_body=json_body)
+        if resp.status_code == 401:
+            self._drop_token(token)
+            token = self.token(force=True)
+            resp = self._send(method, path, token=token, params=params, json_body=json_body)
+        if allow and resp.status_code in allow:
+            return None, resp.status_code
+        err = _envelope_error(resp, method, path)
+        if err:
+            raise err
+        data = orjson.loads(resp.content).get("response")
+        return (data, resp.status_code) if allow else data
+
+    # ---------------------------------------------------------------- reads
+    def get_payment(self, imp_uid: str) -> Payment:
+        return Payment.model_validate(self.call("GET", f"/payments/{_seg(imp_uid)}"))
+
+    def find_by_merchant_uid(self, merchant_uid: str, status: str | None = None) -> Payment:
+        path = f"/payments/find/{_seg(merchant_uid)}" + (f"/{_seg(status)}" if status else "")
+        return Payment.model_validate(self.call("GET", path))
+
+    def get_payments(self, imp_uids: Iterable[str]) -> list[Payment]:
+        """Up to 100 per request (chunked); missing ones are left out (HTTP 207/404)."""
+        ids = list(dict.fromkeys(imp_uids))
+        chunks = [ids[i:i + 100] for i in range(0, len(ids), 100)]
+
+        def one(chunk: list[str]) -> list[Payment]:
+            data, status = self.call("GET", "/payments", params={"imp_uid[]": chunk}, allow=(404,))
+            return [] if status == 404 or not data else [Payment.model_validate(p) for p in data]
+
+        out: list[Payment] = []
+        for part in self._map(one, chunks):
+            out.extend(part)
+        return out
+
+    def status_page(self, status: str, *, page: int = 1, limit: int = PAGE_LIMIT, t_from: int | None = None,
+                    t_to: int | None = None, sorting: str | None = None) -> PaymentPage:
+        return PaymentPage.model_validate(self._status_page_raw(status, page, limit, t_from, t_to, sorting))
+
+    def _status_page_raw(self, status, page, limit, t_from, t_to, sorting) -> dict:
+        params = {"page": page, "limit": limit}
+        if t_from is not None:
+            params["from"] = t_from
+        if t_to is not None:
+            params["to"] = t_to
+        if sorting:
+            params["sorting"] = sorting
+        return self.call("GET", f"/payments/status/{_seg(status)}", params=params)
+
+    def list_by_status_raw(self, status: str, t_from: int, t_to: int, *, progress: Progress | None = None,
+                           sorting: str = "started") -> list[dict]:
+        """Every payment with ``status`` whose status time is in [t_from, t_to], as raw dicts.
+
+        Ranges longer than 90 days are split into 90-day windows; each window's
+        first page gives ``total``, the remaining pages are fetched concurrently
+        (bounded by ``settings.concurrency``). Rows are de-duplicated by imp_uid
+        (a payment created while paging can shift a page boundary).
+        """
+        windows = split_windows(t_from, t_to)
+        firsts = self._map(lambda w: self._status_page_raw(status, 1, PAGE_LIMIT, w[0], w[1], sorting), windows)
+        jobs = [(w, p) for w, first in zip(windows, firsts)
+                for p in range(2, math.ceil(first["total"] / PAGE_LIMIT) + 1)]
+        pages_total = len(windows) + len(jobs)
+        done = len(windows)
+        if progress:
+            progress(done, pages_total)
+        rest: list[dict] = []
+        if jobs:
+            lock = threading.Lock()
+
+            def fetch(job):
+                nonlocal done
+                (a, b), p = job
+                page = self._status_page_raw(status, p, PAGE_LIMIT, a, b, sorting)
+                with lock:
+                    done += 1
+                    if progress:
+                        progress(done, pages_total)
+                return page
+
+            rest = self._map(fetch, jobs)
+        seen: dict[str, dict] = {}
+        for page in list(firsts) + rest:
+            for item in page.get("list") or ():
+                seen[item["imp_uid"]] = item
+        return list(seen.values())
+
+    def list_by_status(self, status: str, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[Payment]:
+        return [Payment.model_validate(p) for p in self.list_by_status_raw(status, t_from, t_to, progress=progress)]
+
+    def list_pending_vbanks_raw(self, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[dict]:
+        """Virtual accounts waiting for their deposit: status ``ready``, pay_method ``vbank``."""
+        return [p for p in self.list_by_status_raw("ready", t_from, t_to, progress=progress)
+                if p.get("pay_method") == "vbank"]
+
+    def list_pending_vbanks(self, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[Payment]:
+        return [Payment.model_validate(p) for p in self.list_pending_vbanks_raw(t_from, t_to, progress=progress)]
+
+    def holder(self, bank_code: str, bank_num: str) -> str:
+        """GET /vbanks/holder (KFTC 3-digit bank code)."""
+        return self.call("GET", "/vbanks/holder", params={"bank_code": bank_code, "bank_num": bank_num})["bank_holder"]
+
+    def banks(self) -> list[Bank]:
+        return [Bank.model_validate(b) for b in self.call("GET", "/banks")]
+
+    # --------------------------------------------------------------- writes
+    def update_vbank(self, imp_uid: str, *, amount: int | None = None, vbank_due: datetime | int | None = None) -> Payment:
+        """PUT /vbanks/{imp_uid}: only the given fields are sent. Never retried."""
+        body: dict[str, int] = {}
+        if amount is not None:
+            body["amount"] = int(amount)
+        if vbank_due is not None:
+            body["vbank_due"] = vbank_due if isinstance(vbank_due, int) else to_unix(vbank_due)
+        if not body:
+            raise ValueError("nothing to update: give amount and/or vbank_due")
+        return Payment.model_validate(self.call("PUT", f"/vbanks/{_seg(imp_uid)}", json_body=body))
+
+    def cancel(self, *, imp_uid: str | None = None, merchant_uid: str | None = None, amount: int | None = None,
+               checksum: int | None = None, reason: str | None = None, tax_free: int | None = None,
+               vat_amount: int | None = None, refund_holder: str | None = None, refund_bank: str | None = None,
+               refund_account: str | None = None, refund_tel: str | None = None,
+               retain_promotion: bool | None = None, extra: dict | None = None) -> Payment:
+        """POST /payments/cancel with every field of the spec. Never retried."""
+        if not imp_uid and not merchant_uid:
+            raise ValueError("imp_uid or merchant_uid is required")
+        body = {k: v for k, v in {
+            "imp_uid": imp_uid, "merchant_uid": merchant_uid, "amount": amount, "checksum": checksum,
+            "reason": reason, "tax_free": tax_free, "vat_amount": vat_amount, "refund_holder": refund_holder,
+            "refund_bank": refund_bank, "refund_account": refund_account, "refund_tel": refund_tel,
+            "retain_promotion": retain_promotion, "extra": extra}.items() if v is not None}
+        return Payment.model_validate(self.call("POST", "/payments/cancel", json_body=body))
+
+    # --------------------------------------------------------------- helpers
+    def _map(self, fn, items: list) -> list:
+        if len(items) <= 1:
+            return [fn(i) for i in items]
+        with ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(items))),
+                                thread_name_prefix="iamport") as pool:
+            return list(pool.map(fn, items))
+
+
+def _seg(value: str) -> str:
+    """A path segment, percent-encoded (merchant_uids may hold any character)."""
+    return quote(str(value), safe="")
+
+
+def _never_sent(e: requests.ConnectionError) -> bool:
+    """True when the request provably never left: no connection could be made."""
+    if isinstance(e, requests.ConnectTimeout):
+        return True
+    reason = getattr(e.args[0], "reason", None) if e.args else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))

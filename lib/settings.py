@@ -1,0 +1,125 @@
+"""Settings: connection from environment variables, overridden by
+``.streamlit/secrets.toml``; business rules (fees, PG lists, thresholds,
+refund reasons) from ``vbank-desk.toml``.
+
+With no keys anywhere, vbank-desk talks to the local sandbox with the
+sandbox's documented keys. Real keys without a URL switch to the live API.
+Secrets are ``SecretStr``: they never show in a repr, a log line or a page.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, Field, SecretStr
+
+ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_URL = "http://127.0.0.1:8787"
+LIVE_URL = "https://api.iamport.kr"
+SANDBOX_KEY, SANDBOX_SECRET = "sandbox_key", "sandbox_secret"
+
+
+class FeeRule(BaseModel):
+    issuance_fee: int = 300       # per virtual account issued, kept by the PG
+    remittance_fee: int = 300     # per refund remittance, charged by the PG
+    vat_on_fees: bool = False     # add 10% VAT on both fees
+
+
+class Rules(BaseModel):
+    """Business configuration (vbank-desk.toml); defaults match the PortOne documents."""
+
+    vbank_update_pgs: list[str] = Field(default_factory=lambda: [
+        "html5_inicis", "inicis", "kcp", "tosspayments", "uplus", "nice", "nice_v2",
+        "kicc", "settle", "smartro", "smartro_v2"])
+    update_amount_ceiling: int | None = 10_000_000
+    update_max_horizon_days: int | None = 60
+    fees_default: FeeRule = Field(default_factory=FeeRule)
+    fees: dict[str, FeeRule] = Field(default_factory=dict)
+    refund_reasons: dict[str, str] = Field(default_factory=lambda: {
+        "CUSTOMER_REQUEST": "Customer request",
+        "OUT_OF_STOCK": "Out of stock",
+        "DUPLICATE_PAYMENT": "Duplicate payment",
+        "OVERPAYMENT": "Overpayment",
+        "ORDER_CHANGE": "Order changed",
+        "OTHER": "Other"})
+    refund_typed_confirm_above: int = 500_000
+    bulk_extend_max_rows: int = 200
+
+    def fee_rule(self, pg_provider: str | None) -> FeeRule:
+        return self.fees.get(pg_provider or "", self.fees_default)
+
+
+class Settings(BaseModel):
+    api_url: str = SANDBOX_URL
+    imp_key: SecretStr = SecretStr(SANDBOX_KEY)
+    imp_secret: SecretStr = SecretStr(SANDBOX_SECRET)
+    tier: str | None = None
+    connect_timeout: float = 3.05
+    read_timeout: float = 20.0
+    concurrency: int = 8
+    cache_ttl: int = 60
+    audit_db_url: str = f"sqlite:///{ROOT / 'data' / 'audit.sqlite3'}"
+    operator: str = "local-operator"
+    rules: Rules = Field(default_factory=Rules)
+
+    @property
+    def is_sandbox(self) -> bool:
+        host = urlparse(self.api_url).hostname or ""
+        return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+    @property
+    def mode_label(self) -> str:
+        return "Sandbox (local)" if self.is_sandbox else "Live I'mport API"
+
+
+_ENV = {
+    "IAMPORT_API_URL": "api_url", "IAMPORT_IMP_KEY": "imp_key", "IAMPORT_IMP_SECRET": "imp_secret",
+    "IAMPORT_TIER": "tier", "IAMPORT_CONNECT_TIMEOUT": "connect_timeout",
+    "IAMPORT_READ_TIMEOUT": "read_timeout", "IAMPORT_CONCURRENCY": "concurrency",
+    "VBANK_CACHE_TTL": "cache_ttl", "AUDIT_DB_URL": "audit_db_url", "VBANK_OPERATOR": "operator",
+}
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def load_settings(env: dict[str, str] | None = None, secrets_file: Path | None = None,
+                  rules_file: Path | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    values: dict = {}
+    for var, field in _ENV.items():
+        if env.get(var):
+            values[field] = env[var]
+    secrets_path = secrets_file or Path(env.get("VBANK_SECRETS_FILE") or ROOT / ".streamlit" / "secrets.toml")
+    secrets = _read_toml(secrets_path)
+    flat = dict(secrets)
+    flat.update({k.upper(): v for k, v in (secrets.get("iamport") or {}).items()})
+    for var, field in _ENV.items():
+        for key in (var, var.removeprefix("IAMPORT_")):
+            if key in flat and flat[key] not in (None, ""):
+                values[field] = flat[key]
+    has_keys = "imp_key" in values or "imp_secret" in values
+    if has_keys and "api_url" not in values:
+        values["api_url"] = LIVE_URL
+    rules_path = rules_file or Path(env.get("VBANK_RULES_FILE") or ROOT / "vbank-desk.toml")
+    values["rules"] = Rules.model_validate(_read_toml(rules_path))
+    s = Settings.model_validate(values)
+    s.api_url = s.api_url.rstrip("/")
+    if not s.is_sandbox and s.imp_key.get_secret_value() == SANDBOX_KEY:
+        raise ValueError("IAMPORT_API_URL points at a remote API but no IAMPORT_IMP_KEY / IAMPORT_IMP_SECRET "
+                         "are set (environment or .streamlit/secrets.toml).")
+    return s
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,331 @@
+"""SQLite state of the sandbox: payments (with the full PaymentAnnotation kept
+as a JSON document next to the indexed columns), refund registrations and
+seeding.
+
+One connection guarded by one lock: every read-check-write (a refund's
+checksum check and its update) is atomic, as the real API's would be.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+
+from . import reference as ref
+
+DAY = 86400
+KST_OFFSET = 9 * 3600
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS payments (
+    imp_uid      TEXT PRIMARY KEY,
+    merchant_uid TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    pay_method   TEXT NOT NULL,
+    pg_provider  TEXT NOT NULL,
+    started_at   INTEGER NOT NULL,
+    paid_at      INTEGER NOT NULL,
+    cancelled_at INTEGER NOT NULL,
+    failed_at    INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    doc          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_status_started ON payments(status, started_at);
+CREATE INDEX IF NOT EXISTS ix_status_paid ON payments(status, paid_at);
+CREATE INDEX IF NOT EXISTS ix_status_cancelled ON payments(status, cancelled_at);
+CREATE INDEX IF NOT EXISTS ix_status_failed ON payments(status, failed_at);
+CREATE INDEX IF NOT EXISTS ix_started ON payments(started_at);
+CREATE INDEX IF NOT EXISTS ix_merchant ON payments(merchant_uid);
+CREATE TABLE IF NOT EXISTS refunds (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    imp_uid        TEXT NOT NULL,
+    cancellation_id TEXT NOT NULL,
+    amount         INTEGER NOT NULL,
+    reason         TEXT,
+    refund_holder  TEXT,
+    refund_bank    TEXT,
+    refund_account TEXT,
+    refund_tel     TEXT,
+    registered_at  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+"""
+
+TIME_FIELD = {"ready": "started_at", "paid": "paid_at", "cancelled": "cancelled_at",
+              "failed": "failed_at", "all": "started_at"}
+SORT_SQL = {
+    "-started": "started_at DESC, rowid DESC", "started": "started_at ASC, rowid ASC",
+    "-paid": "paid_at DESC, rowid DESC", "paid": "paid_at ASC, rowid ASC",
+    "-updated": "updated_at DESC, rowid DESC", "updated": "updated_at ASC, rowid ASC",
+}
+
+
+def _end_of_kst_day(ts: int) -> int:
+    """23:59:59 KST of the day ``ts`` falls on."""
+    return (ts + KST_OFFSET) // DAY * DAY + DAY - 1 - KST_OFFSET
+
+
+def holder_for(bank_code: str, digits: str) -> str:
+    """Deterministic account holder name for a bank account (GET /vbanks/holder)."""
+    h = int(hashlib.sha256(f"{bank_code}:{digits}".encode()).hexdigest(), 16)
+    return ref.SURNAMES[h % len(ref.SURNAMES)] + ref.GIVEN[(h // 97) % len(ref.GIVEN)]
+
+
+@dataclass
+class SeedPlan:
+    seed: int = 7
+    payments: int = 3000
+    anchor: int | None = None  # "now" for the seed; default: the current time
+
+
+class Store:
+    def __init__(self, path: str = ":memory:"):
+        self.lock = threading.RLock()
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    # ------------------------------------------------------------------ seed
+    def is_empty(self) -> bool:
+        with self.lock:
+            return self.db.execute("SELECT COUNT(*) FROM payments").fetchone()[0] == 0
+
+    def reset(self, plan: SeedPlan) -> int:
+        rows = list(generate(plan))
+        with self.lock:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM payments")
+            self.db.execute("DELETE FROM refunds")
+            self.db.executemany(
+                "INSERT INTO payments VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (_row(p) for p in rows),
+            )
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('seed', ?)",
+                            (json.dumps({"seed": plan.seed, "payments": plan.payments}),))
+            self.db.execute("COMMIT")
+        return len(rows)
+
+    # ----------------------------------------------------------------- reads
+    def get(self, imp_uid: str) -> dict | None:
+        with self.lock:
+            r = self.db.execute("SELECT doc FROM payments WHERE imp_uid=?", (imp_uid,)).fetchone()
+        return json.loads(r[0]) if r else None
+
+    def get_docs(self, imp_uids: list[str]) -> list[str]:
+        if not imp_uids:
+            return []
+        q = ",".join("?" * len(imp_uids))
+        with self.lock:
+            return [r[0] for r in self.db.execute(
+                f"SELECT doc FROM payments WHERE imp_uid IN ({q})", imp_uids)]
+
+    def get_docs_by_merchant(self, merchant_uids: list[str]) -> list[str]:
+        if not merchant_uids:
+            return []
+        q = ",".join("?" * len(merchant_uids))
+        with self.lock:
+            return [r[0] for r in self.db.execute(
+                f"SELECT doc FROM payments WHERE merchant_uid IN ({q}) ORDER BY started_at DESC",
+                merchant_uids)]
+
+    def find_by_merchant(self, merchant_uid: str, status: str | None, sorting: str) -> dict | None:
+        sql = "SELECT doc FROM payments WHERE merchant_uid=?"
+        args: list = [merchant_uid]
+        if status:
+            sql += " AND status=?"
+            args.append(status)
+        sql += " ORDER BY " + SORT_SQL.get(sorting, SORT_SQL["-started"]) + " LIMIT 1"
+        with self.lock:
+            r = self.db.execute(sql, args).fetchone()
+        return json.loads(r[0]) if r else None
+
+    def page(self, status: str, t_from: int, t_to: int, sorting: str, page: int, limit: int) -> tuple[int, list[str]]:
+        field = TIME_FIELD[status]
+        where = f"{field} BETWEEN ? AND ?"
+        args: list = [t_from, t_to]
+        if status != "all":
+            where = "status=? AND " + where
+            args.insert(0, status)
+        with self.lock:
+            total = self.db.execute(f"SELECT COUNT(*) FROM payments WHERE {where}", args).fetchone()[0]
+            # Page over the index (rowids only), then read just the docs of that page:
+            # OFFSET over full rows would read every skipped document.
+            order = SORT_SQL[sorting]
+            docs = [r[0] for r in self.db.execute(
+                f"SELECT doc FROM payments WHERE rowid IN (SELECT rowid FROM payments WHERE {where} "
+                f"ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}",
+                args + [limit, (page - 1) * limit])]
+        return total, docs
+
+    def refunds(self, imp_uid: str) -> list[dict]:
+        with self.lock:
+            cur = self.db.execute("SELECT * FROM refunds WHERE imp_uid=? ORDER BY id", (imp_uid,))
+            cols = [c[0] for c in cur.description]
+            return [dict(zip(cols, r)) for r in cur]
+
+    def stats(self) -> dict:
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT status, pay_method, COUNT(*) FROM payments GROUP BY status, pay_method").fetchall()
+        return {"by_status_method": [{"status": s, "pay_method": m, "count": c} for s, m, c in rows]}
+
+    # ---------------------------------------------------------------- writes
+    def put(self, p: dict) -> None:
+        """Insert or replace one payment (caller holds ``self.lock`` for read-check-write)."""
+        with self.lock:
+            self.db.execute("INSERT OR REPLACE INTO payments VALUES (?,?,?,?,?,?,?,?,?,?,?)", _row(p))
+
+    def add_refund(self, imp_uid: str, cancellation_id: str, amount: int, fields: dict, now: int) -> None:
+        with self.lock:
+            self.db.execute(
+                "INSERT INTO refunds (imp_uid, cancellation_id, amount, reason, refund_holder, refund_bank,"
+                " refund_account, refund_tel, registered_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (imp_uid, cancellation_id, amount, fields.get("reason"), fields.get("refund_holder"),
+                 fields.get("refund_bank"), fields.get("refund_account"), fields.get("refund_tel"), now))
+
+
+def _row(p: dict) -> tuple:
+    return (p["imp_uid"], p["merchant_uid"], p["status"], p["pay_method"], p["pg_provider"],
+            p["started_at"], p["paid_at"], p["cancelled_at"], p["failed_at"], p["_updated_at"],
+            json.dumps(p, ensure_ascii=False, separators=(",", ":")))
+
+
+def public(p: dict) -> dict:
+    """The payment as the API shows it (without sandbox-internal keys)."""
+    return {k: v for k, v in p.items() if not k.startswith("_")}
+
+
+def public_doc(doc: str) -> str:
+    """Strip the internal ``_updated_at`` key from a stored JSON document cheaply."""
+    i = doc.rfind(',"_updated_at":')
+    return doc[:i] + "}" if i != -1 else doc
+
+
+# ------------------------------------------------------------------ generator
+def _weighted(rng: random.Random, items: list[tuple[str, int]]) -> str:
+    total = sum(w for _, w in items)
+    x = rng.uniform(0, total)
+    for name, w in items:
+        x -= w
+        if x <= 0:
+            return name
+    return items[-1][0]
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(ref.SURNAMES) + rng.choice(ref.GIVEN)
+
+
+def _phone(rng: random.Random) -> str:
+    return f"010-{rng.randint(2000, 9999)}-{rng.randint(1000, 9999)}"
+
+
+def new_payment_skeleton(rng: random.Random, imp_uid: str, merchant_uid: str, pg: str, method: str,
+                         amount: int, started: int) -> dict:
+    buyer = _name(rng)
+    return {
+        "imp_uid": imp_uid, "merchant_uid": merchant_uid, "pay_method": method,
+        "channel": rng.choice(["pc", "mobile", "mobile", "api"]) if method != "vbank" else rng.choice(["pc", "mobile", "api"]),
+        "pg_provider": pg, "emb_pg_provider": None,
+        "pg_tid": f"{pg[:4].upper()}{started}{rng.randint(100000, 999999)}",
+        "pg_id": f"mid_{pg}",
+        "escrow": False, "apply_num": None, "bank_code": None, "bank_name": None,
+        "card_code": None, "card_name": None, "card_quota": 0, "card_number": None, "card_type": None,
+        "vbank_code": None, "vbank_name": None, "vbank_num": None, "vbank_holder": None,
+        "vbank_date": 0, "vbank_issued_at": 0,
+        "name": rng.choice(ref.PRODUCTS), "amount": amount, "cancel_amount": 0, "currency": "KRW",
+        "buyer_name": buyer, "buyer_email": f"buyer{rng.randint(1000, 99999)}@example.com",
+        "buyer_tel": _phone(rng), "buyer_addr": "서울특별시 강남구 테헤란로 " + str(rng.randint(1, 500)),
+        "buyer_postcode": f"0{rng.randint(1000, 9999)}",
+        "custom_data": None, "user_agent": "Mozilla/5.0", "status": "ready",
+        "started_at": started, "paid_at": 0, "failed_at": 0, "cancelled_at": 0,
+        "fail_reason": None, "cancel_reason": None,
+        "receipt_url": f"https://sandbox.receipt.local/{imp_uid}",
+        "cancel_history": [], "cancel_receipt_urls": [], "cash_receipt_issued": False,
+        "customer_uid": None, "customer_uid_usage": None,
+        "_updated_at": started,
+    }
+
+
+def generate(plan: SeedPlan):
+    rng = random.Random(plan.seed)
+    now = plan.anchor if plan.anchor is not None else int(time.time())
+    banks = list(ref.KFTC_BANKS.items())
+    card_names = [("361", "BC카드"), ("381", "KB국민카드"), ("366", "신한카드"), ("367", "현대카드"), ("365", "삼성카드")]
+    for i in range(plan.payments):
+        pg = _weighted(rng, ref.SEED_PGS)
+        method = _weighted(rng, [("vbank", 40), ("card", 45), ("trans", 15)])
+        amount = rng.choice([1000, 5000, 9900, 10000, 12000, 15000, 19800, 25000, 30000, 39000, 49000,
+                             55000, 79000, 99000, 120000, 150000, 249000, 330000, 500000, 1200000])
+        if method == "vbank":
+            status = _weighted(rng, [("ready", 35), ("paid", 50), ("cancelled", 10), ("failed", 5)])
+        else:
+            status = _weighted(rng, [("ready", 5), ("paid", 85), ("cancelled", 7), ("failed", 3)])
+        if status == "ready" and method == "vbank" and rng.random() < 0.6:
+            started = now - rng.randint(60, 7 * DAY)          # recent, mostly still open
+        else:
+            started = now - rng.randint(60, 89 * DAY)  # a day of margin inside 90 days
+        imp_uid = f"imp_{(plan.seed * 7919 + i * 104729) % 10**12:012d}"
+        merchant_uid = f"ord_{time.strftime('%Y%m%d', time.gmtime(started + KST_OFFSET))}_{i:06d}"
+        p = new_payment_skeleton(rng, imp_uid, merchant_uid, pg, method, amount, started)
+        if method == "vbank":
+            code, bname = rng.choice(banks)
+            p.update(vbank_code=code, vbank_name=bname, vbank_num=str(rng.randint(10**11, 10**14 - 1)),
+                     vbank_holder="(주)브이뱅크상점", vbank_issued_at=started,
+                     vbank_date=_end_of_kst_day(started + rng.choice([1, 2, 3, 3, 5, 7, 7, 10, 14]) * DAY))
+        elif method == "card":
+            cc, cn = rng.choice(card_names)
+            p.update(card_code=cc, card_name=cn, card_number=f"5123-45**-****-{rng.randint(1000, 9999)}",
+                     card_type=rng.choice([0, 1]), apply_num=str(rng.randint(10**7, 10**8 - 1)))
+        else:
+            code, bname = rng.choice(banks)
+            p.update(bank_code=code, bank_name=bname)
+        if status == "ready":
+            pass
+        elif status == "failed":
+            p["status"] = "failed"
+            p["failed_at"] = min(now, started + rng.randint(30, 3600))
+            p["fail_reason"] = "가상계좌 발급 실패" if method == "vbank" else "사용자가 결제를 취소하셨습니다"
+            p["_updated_at"] = p["failed_at"]
+        else:
+            limit = p["vbank_date"] if method == "vbank" else started + 600
+            p["paid_at"] = min(now - 1, limit, started + rng.randint(60, 2 * DAY if method == "vbank" else 300))
+            p["paid_at"] = max(p["paid_at"], started)
+            p["status"] = "paid"
+            p["_updated_at"] = p["paid_at"]
+            if status == "cancelled":
+                at = min(now, p["paid_at"] + rng.randint(3600, 10 * DAY))
+                _apply_cancel(p, amount, at, "고객 요청 취소", f"seed{i}")
+            elif method == "vbank" and rng.random() < 0.15:
+                part = max(1000, amount // rng.choice([2, 3, 4, 5]) // 100 * 100)
+                if part < amount:
+                    at = min(now, p["paid_at"] + rng.randint(3600, 10 * DAY))
+                    _apply_cancel(p, part, at, "부분 환불(재고 부족)", f"seed{i}")
+        yield p
+
+
+def _apply_cancel(p: dict, amount: int, at: int, reason: str, cid: str) -> dict:
+    entry = {
+        "pg_tid": f"{p['pg_tid']}C{len(p['cancel_history']) + 1}",
+        "amount": amount, "cancelled_at": at, "reason": reason,
+        "cancellation_id": f"cx_{p['imp_uid'][4:]}_{len(p['cancel_history']) + 1}_{cid}",
+        "receipt_url": f"https://sandbox.receipt.local/{p['imp_uid']}/cancel/{len(p['cancel_history']) + 1}",
+    }
+    p["cancel_history"].append(entry)
+    p["cancel_receipt_urls"].append(entry["receipt_url"])
+    p["cancel_amount"] += amount
+    p["cancel_reason"] = reason
+    p["_updated_at"] = at
+    if p["cancel_amount"] >= p["amount"]:
+        p["status"] = "cancelled"
+        p["cancelled_at"] = at
+    return entry
+
+
+apply_cancel = _apply_cancel

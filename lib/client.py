@@ -17,7 +17,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -251,24 +251,19 @@ class IamportClient:
         jobs = [(w, p) for w, first in zip(windows, firsts)
                 for p in range(2, math.ceil(first["total"] / PAGE_LIMIT) + 1)]
         pages_total = len(windows) + len(jobs)
-        done = len(windows)
         if progress:
-            progress(done, pages_total)
+            progress(len(windows), pages_total)
         rest: list[dict] = []
         if jobs:
-            lock = threading.Lock()
-
-            def fetch(job):
-                nonlocal done
-                (a, b), p = job
-                page = self._status_page_raw(status, p, PAGE_LIMIT, a, b, sorting)
-                with lock:
-                    done += 1
+            # Progress is reported from this (the caller's) thread, so a UI callback may draw.
+            with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(jobs)),
+                                    thread_name_prefix="iamport") as pool:
+                futures = [pool.submit(self._status_page_raw, status, p, PAGE_LIMIT, a, b, sorting)
+                           for (a, b), p in jobs]
+                for n, fut in enumerate(as_completed(futures), start=1):
+                    rest.append(fut.result())
                     if progress:
-                        progress(done, pages_total)
-                return page
-
-            rest = self._map(fetch, jobs)
+                        progress(len(windows) + n, pages_total)
         seen: dict[str, dict] = {}
         for page in list(firsts) + rest:
             for item in page.get("list") or ():

@@ -1,0 +1,82 @@
+"""Formatting and masking for people: KRW, Asia/Seoul times, durations, account and phone numbers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from .models import KST
+
+
+def krw(amount: int | float | None) -> str:
+    """₩1,234,000 (negative: -₩1,000)."""
+    if amount is None:
+        return "—"
+    n = int(amount)
+    return f"-₩{abs(n):,}" if n < 0 else f"₩{n:,}"
+
+
+def kst(d: datetime | None, *, seconds: bool = False) -> str:
+    if d is None:
+        return "—"
+    return d.astimezone(KST).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) + " KST"
+
+
+def now_kst() -> datetime:
+    return datetime.now(KST)
+
+
+def duration(td: timedelta) -> str:
+    """'2d 3h', '3h 20m', '12m' (absolute value)."""
+    secs = abs(int(td.total_seconds()))
+    d, rem = divmod(secs, 86400)
+    h, rem = divmod(rem, 3600)
+    m = rem // 60
+    if d:
+        return f"{d}d {h}h"
+    if h:
+        return f"{h}h {m}m"
+    return f"{m}m"
+
+
+def time_left(due: datetime | None, now: datetime | None = None) -> str:
+    if due is None:
+        return "no due date"
+    now = now or now_kst()
+    delta = due - now
+    return f"overdue by {duration(delta)}" if delta.total_seconds() < 0 else f"{duration(delta)} left"
+
+
+def mask_account(number: str | None) -> str:
+    """Keep the first 3 and last 3 digits: 110-***-***789 style, separators kept."""
+    if not number:
+        return ""
+    digits = [i for i, ch in enumerate(number) if ch.isdigit()]
+    if len(digits) <= 6:
+        keep = set(digits[-2:])
+    else:
+        keep = set(digits[:3] + digits[-3:])
+    return "".join(ch if (not ch.isdigit() or i in keep) else "*" for i, ch in enumerate(number))
+
+
+def mask_phone(number: str | None) -> str:
+    """010-1234-5678 -> 010-****-5678."""
+    if not number:
+        return ""
+    digits = [i for i, ch in enumerate(number) if ch.isdigit()]
+    keep = set(digits[:3] + digits[-4:])
+    return "".join(ch if (not ch.isdigit() or i in keep) else "*" for i, ch in enumerate(number))
+
+
+def mask_email(email: str | None) -> str:
+    if not email or "@" not in email:
+        return email or ""
+    user, host = email.split("@", 1)
+    return (user[:2] + "***@" + host) if len(user) > 2 else ("***@" + host)
+
+
+_DIGITS = re.compile(r"\d")
+
+
+def digits_only(value: str) -> str:
+    return "".join(_DIGITS.findall(value or ""))

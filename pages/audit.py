@@ -1,0 +1,56 @@
+"""Audit log: who did what, when, why, and what the API said."""
+
+from datetime import datetime, time as dtime, timedelta
+
+import streamlit as st
+
+from lib import ui
+from lib.fmt import now_kst
+from lib.models import KST
+
+T = {
+    "title": "Audit log",
+    "intro": "Every write vbank-desk sends is recorded before it is sent and again with its outcome; the two share "
+             "a correlation id. Account and phone numbers are masked; no secret is ever stored. Times are KST.",
+    "from": "From (KST)", "to": "Until (KST)", "operator": "Operator", "action": "Action", "outcome": "Outcome",
+    "imp_uid": "imp_uid", "any": "(any)", "csv": "Download CSV", "none": "No audit records match.",
+    "locks": "Writes in flight or with an unknown outcome",
+    "count": "{n:,} records",
+}
+st.title(T["title"])
+st.caption(T["intro"])
+store = ui.audit()
+
+today = now_kst().date()
+c = st.columns(5)
+d_from = c[0].date_input(T["from"], value=today - timedelta(days=30), key="a_from")
+d_to = c[1].date_input(T["to"], value=today, key="a_to")
+op = c[2].selectbox(T["operator"], [T["any"]] + store.distinct("operator"), key="a_op")
+action = c[3].selectbox(T["action"], [T["any"]] + store.distinct("action"), key="a_action")
+outcome = c[4].selectbox(T["outcome"], [T["any"]] + store.distinct("outcome"), key="a_outcome")
+imp_uid = st.text_input(T["imp_uid"], value=st.query_params.get("imp_uid", ""), key="a_imp")
+cid = st.query_params.get("correlation_id") or None
+
+any_ = T["any"]
+df = store.records(since=datetime.combine(d_from, dtime.min, KST) if d_from else None,
+                   until=datetime.combine(d_to, dtime.max, KST) if d_to else None,
+                   operator=None if op == any_ else op, action=None if action == any_ else action,
+                   outcome=None if outcome == any_ else outcome, imp_uid=imp_uid.strip() or None, correlation_id=cid)
+st.caption(T["count"].format(n=len(df)))
+if df.empty:
+    st.info(T["none"])
+else:
+    st.dataframe(df, hide_index=True, use_container_width=True, column_config={
+        "at": st.column_config.DatetimeColumn("Time (KST)", format="YYYY-MM-DD HH:mm:ss", timezone="Asia/Seoul"),
+        "request": st.column_config.TextColumn("Request (masked)", width="large"),
+        "detail": st.column_config.TextColumn("Detail", width="large"),
+    })
+    out = df.assign(at=df["at"].dt.strftime("%Y-%m-%d %H:%M:%S KST"))
+    st.download_button(T["csv"], data=out.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"audit-{today:%Y%m%d}.csv", mime="text/csv", on_click="ignore", icon="⬇️")
+
+locks = store.locks()
+if locks:
+    st.subheader(T["locks"])
+    st.dataframe([{"What": lk.lock_key, "State": lk.state, "Operator": lk.operator, "Since": lk.since.strftime(
+        "%Y-%m-%d %H:%M:%S KST"), "Note": lk.note or ""} for lk in locks], hide_index=True, use_container_width=True)

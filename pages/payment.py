@@ -1,0 +1,105 @@
+"""Payment detail: any imp_uid or merchant_uid, all fields grouped, refundable balance, cancel history."""
+
+import pandas as pd
+import streamlit as st
+
+from lib import ui
+from lib.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
+from lib.services import refund_blockers
+
+T = {
+    "title": "Payment detail",
+    "lookup": "imp_uid or merchant_uid",
+    "lookup_help": "Paste an imp_uid (imp_…) or your order number (merchant_uid).",
+    "find": "Find",
+    "prompt": "Enter an imp_uid or merchant_uid to see a payment.",
+    "not_found": "No payment found for “{q}”. The API said: “{msg}”",
+    "error": "Could not read the payment: {err}",
+    "reveal": "Show personal data (account, phone, e-mail)",
+    "order": "Order", "buyer": "Buyer", "vbank": "Virtual account", "pg": "PG", "times": "Timestamps (KST)",
+    "money": "Money",
+    "refundable": "Refundable balance",
+    "history": "Cancel / refund history",
+    "no_history": "No cancellations or refunds.",
+    "receipt": "Receipt",
+    "act_update": "Change amount / due", "act_refund": "Refund this payment",
+    "link": "Link to this page",
+}
+
+st.title(T["title"])
+q0 = ui.query_imp_uid() or (st.query_params.get("merchant_uid") or "")
+with st.form("lookup", border=False):
+    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+    q = c1.text_input(T["lookup"], value=q0, help=T["lookup_help"])
+    if c2.form_submit_button(T["find"], use_container_width=True):
+        st.query_params.clear()
+        st.query_params["imp_uid" if q.strip().startswith("imp_") else "merchant_uid"] = q.strip()
+        st.rerun()
+if not q0:
+    st.info(T["prompt"])
+    st.stop()
+
+try:
+    p = ui.client().get_payment(q0) if q0.startswith("imp_") else ui.client().find_by_merchant_uid(q0)
+except ui.ApiError as e:
+    st.error(T["not_found"].format(q=q0, msg=e.message) if e.http_status == 404 else T["error"].format(err=e))
+    st.stop()
+
+reveal = st.toggle(T["reveal"], key="reveal_pd")
+acct = (lambda v: v or "—") if reveal else (lambda v: mask_account(v) or "—")
+phone = (lambda v: v or "—") if reveal else (lambda v: mask_phone(v) or "—")
+email = (lambda v: v or "—") if reveal else (lambda v: mask_email(v) or "—")
+
+st.subheader(f"{p.name or p.merchant_uid} · {p.status}")
+m = st.columns(4)
+m[0].metric("Amount", krw(p.amount))
+m[1].metric("Refunded so far", krw(p.cancel_amount))
+m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
+m[3].metric("Status", p.status)
+
+
+def block(title: str, rows: dict) -> None:
+    st.markdown(f"**{title}**")
+    st.dataframe(pd.DataFrame({"Field": list(rows), "Value": [str(v) for v in rows.values()]}),
+                 hide_index=True, use_container_width=True)
+
+
+g1, g2 = st.columns(2)
+with g1:
+    block(T["order"], {"imp_uid": p.imp_uid, "merchant_uid": p.merchant_uid, "Product": p.name or "—",
+                       "Pay method": p.pay_method, "Channel": p.channel, "Currency": p.currency,
+                       "Escrow": p.escrow, "Custom data": p.custom_data or "—"})
+    block(T["buyer"], {"Name": p.buyer_name or "—", "Phone": phone(p.buyer_tel), "E-mail": email(p.buyer_email),
+                       "Address": p.buyer_addr if reveal else ("(hidden)" if p.buyer_addr else "—"),
+                       "Postcode": p.buyer_postcode or "—"})
+with g2:
+    if p.is_vbank:
+        block(T["vbank"], {"Bank": f"{p.vbank_name} ({p.vbank_code})", "Account number": acct(p.vbank_num),
+                           "Holder": p.vbank_holder or "—", "Issued": kst(p.vbank_issued_at),
+                           "Due": kst(p.vbank_date),
+                           "Time left": time_left(p.vbank_date) if p.status == "ready" else "—"})
+    block(T["pg"], {"PG": p.pg_provider, "PG tid": p.pg_tid or "—", "PG MID": p.pg_id or "—",
+                    "Card": p.card_name or "—", "Bank (transfer)": p.bank_name or "—"})
+    block(T["times"], {"Started": kst(p.started_at), "Paid": kst(p.paid_at), "Failed": kst(p.failed_at),
+                       "Cancelled": kst(p.cancelled_at), "Fail reason": p.fail_reason or "—",
+                       "Cancel reason": p.cancel_reason or "—"})
+
+st.markdown(f"**{T['history']}**")
+if p.cancel_history:
+    st.dataframe(pd.DataFrame([{"Cancelled (KST)": kst(h.cancelled_at), "Amount (₩)": h.amount, "Reason": h.reason,
+                                "PG tid": h.pg_tid, "Cancellation id": h.cancellation_id,
+                                "Receipt": h.receipt_url} for h in p.cancel_history]),
+                 hide_index=True, use_container_width=True,
+                 column_config={"Amount (₩)": st.column_config.NumberColumn(format="localized"),
+                                "Receipt": st.column_config.LinkColumn(display_text="receipt")})
+else:
+    st.caption(T["no_history"])
+if p.receipt_url:
+    st.markdown(f"{T['receipt']}: [{p.receipt_url}]({p.receipt_url})")
+
+a, b, c = st.columns(3)
+if p.is_vbank and p.status == "ready":
+    a.page_link("pages/update.py", label=T["act_update"], icon="✏️", query_params={"imp_uid": p.imp_uid})
+if not refund_blockers(p):
+    b.page_link("pages/refund.py", label=T["act_refund"], icon="↩️", query_params={"imp_uid": p.imp_uid})
+c.page_link("pages/payment.py", label=T["link"], icon="🔗", query_params={"imp_uid": p.imp_uid})

@@ -1,0 +1,142 @@
+"""Pending virtual accounts: every vbank payment still waiting for its deposit."""
+
+import altair as alt
+import streamlit as st
+
+from lib import pending, ui
+from lib.fmt import krw, now_kst
+
+T = {
+    "title": "Pending virtual accounts",
+    "intro": "Virtual accounts issued and still waiting for the customer's deposit (status `ready`). Times are KST.",
+    "refresh": "Refresh",
+    "filters": "Filters",
+    "range_days": "Issued within the last N days",
+    "range_help": "Ranges longer than 90 days are fetched in 90-day windows.",
+    "pg": "PG",
+    "bank": "Bank",
+    "due_window": "Due",
+    "due_labels": {"all": "Any time", "overdue": "Overdue", "today": "Due today (KST)", "next3": "Next 3 days",
+                   "next7": "Next 7 days", "custom": "Custom range"},
+    "due_from": "Due from", "due_to": "Due until",
+    "amount_min": "Amount at least (₩)", "amount_max": "Amount at most (₩)",
+    "search": "Search merchant_uid, imp_uid or buyer name",
+    "reveal": "Show full account and phone numbers",
+    "m_count": "Pending accounts", "m_total": "Pending amount", "m_overdue": "Overdue",
+    "m_overdue_amt": "Overdue amount", "m_today": "Due today",
+    "none": "No pending virtual account matches these filters.",
+    "select_hint": "Select a row to open it; select several to extend their due dates together.",
+    "open": "Open payment detail", "change": "Change amount / due", "bulk": "Extend due dates of {n} selected",
+    "chart_due": "Pending amount by due date", "chart_pg": "Pending amount by PG",
+    "csv": "Download CSV", "xlsx": "Download Excel",
+    "col": {"imp_uid": "imp_uid", "merchant_uid": "merchant_uid", "buyer_name": "Buyer", "amount": "Amount (₩)",
+            "vbank_name": "Bank", "vbank_num": "Account number", "vbank_holder": "Holder", "pg_provider": "PG",
+            "issued_at": "Issued (KST)", "due": "Due (KST)", "time_left": "Time left", "link": "Detail"},
+    "load_error": "Could not load pending accounts: {err}. Check the connection shown in the sidebar and press Refresh.",
+}
+
+st.title(T["title"])
+st.caption(T["intro"])
+
+with st.sidebar:
+    st.subheader(T["filters"])
+    days = st.number_input(T["range_days"], min_value=1, max_value=365, value=90, step=1, help=T["range_help"],
+                           key="f_days")
+
+top = st.columns([4, 1])
+if top[1].button(T["refresh"], icon="🔄", use_container_width=True):
+    ui.clear_data_caches()
+try:
+    df, fetched = ui.load_pending(int(days))
+except ui.ApiError as e:  # noqa
+    st.error(T["load_error"].format(err=e))
+    st.stop()
+top[0].caption(ui.last_refreshed(fetched) + f" · {len(df):,} pending in the last {int(days)} days")
+
+with st.sidebar:
+    pgs = st.multiselect(T["pg"], sorted(df["pg_provider"].unique()), key="f_pg")
+    bank_names = st.multiselect(T["bank"], sorted(df["vbank_name"].unique()), key="f_bank")
+    window = st.selectbox(T["due_window"], pending.DUE_WINDOWS, format_func=T["due_labels"].get, key="f_due")
+    due_from = due_to = None
+    if window == "custom":
+        due_from = st.date_input(T["due_from"], value=None, key="f_due_from")
+        due_to = st.date_input(T["due_to"], value=None, key="f_due_to")
+    c1, c2 = st.columns(2)
+    a_min = c1.number_input(T["amount_min"], min_value=0, value=None, step=1000, key="f_min")
+    a_max = c2.number_input(T["amount_max"], min_value=0, value=None, step=1000, key="f_max")
+    text = st.text_input(T["search"], key="f_text")
+    reveal = st.toggle(T["reveal"], key="f_reveal")
+
+now = now_kst()
+flt = pending.PendingFilter(pgs=pgs, banks=bank_names, due_window=window, due_from=due_from, due_to=due_to,
+                            amount_min=int(a_min) if a_min is not None else None,
+                            amount_max=int(a_max) if a_max is not None else None, text=text)
+view = pending.apply_filter(df, flt, now)
+s = pending.summarize(view, now)
+
+m = st.columns(5)
+m[0].metric(T["m_count"], f"{s.count:,}")
+m[1].metric(T["m_total"], krw(s.total))
+m[2].metric(T["m_overdue"], f"{s.overdue_count:,}")
+m[3].metric(T["m_overdue_amt"], krw(s.overdue_amount))
+m[4].metric(T["m_today"], f"{s.due_today_count:,}", help=krw(s.due_today_amount) + " due today, not yet overdue")
+
+if view.empty:
+    st.info(T["none"])
+    st.stop()
+
+shown = pending.masked_view(view, reveal=reveal).assign(
+    time_left=lambda d: d["seconds_left"].map(pending.time_left_text),
+    link=lambda d: "/payment?imp_uid=" + d["imp_uid"])
+C = T["col"]
+event = st.dataframe(
+    shown, key="pending_table", hide_index=True, on_select="rerun", selection_mode="multi-row", height=460,
+    column_order=["imp_uid", "merchant_uid", "buyer_name", "amount", "vbank_name", "vbank_num", "vbank_holder",
+                  "pg_provider", "issued_at", "due", "time_left", "link"],
+    column_config={
+        "imp_uid": st.column_config.TextColumn(C["imp_uid"]),
+        "merchant_uid": st.column_config.TextColumn(C["merchant_uid"]),
+        "buyer_name": st.column_config.TextColumn(C["buyer_name"]),
+        "amount": st.column_config.NumberColumn(C["amount"], format="localized"),
+        "vbank_name": st.column_config.TextColumn(C["vbank_name"]),
+        "vbank_num": st.column_config.TextColumn(C["vbank_num"]),
+        "vbank_holder": st.column_config.TextColumn(C["vbank_holder"]),
+        "pg_provider": st.column_config.TextColumn(C["pg_provider"]),
+        "issued_at": st.column_config.DatetimeColumn(C["issued_at"], format="YYYY-MM-DD HH:mm", timezone="Asia/Seoul"),
+        "due": st.column_config.DatetimeColumn(C["due"], format="YYYY-MM-DD HH:mm", timezone="Asia/Seoul"),
+        "time_left": st.column_config.TextColumn(C["time_left"]),
+        "link": st.column_config.LinkColumn(C["link"], display_text="Open"),
+    })
+
+rows = event.selection.rows if event is not None else []
+selected = view.iloc[rows] if rows else view.iloc[0:0]
+if len(selected) == 1:
+    imp_uid = selected.iloc[0]["imp_uid"]
+    a, b = st.columns(2)
+    a.page_link("pages/payment.py", label=T["open"], icon="🔎", query_params={"imp_uid": imp_uid})
+    b.page_link("pages/update.py", label=T["change"], icon="✏️", query_params={"imp_uid": imp_uid})
+elif len(selected) > 1:
+    st.session_state["bulk_selection"] = list(selected["imp_uid"])
+    st.page_link("pages/update.py", label=T["bulk"].format(n=len(selected)), icon="📅",
+                 query_params={"bulk": "1"})
+else:
+    st.caption(T["select_hint"])
+
+d1, d2 = st.columns(2)
+d1.download_button(T["csv"], data=lambda: pending.to_csv_bytes(pending.export_frame(view, reveal=reveal)),
+                   file_name=f"pending-vbanks-{now:%Y%m%d-%H%M}.csv", mime="text/csv", on_click="ignore",
+                   icon="⬇️", key="dl_csv")
+d2.download_button(T["xlsx"], data=lambda: pending.to_xlsx_bytes(pending.export_frame(view, reveal=reveal)),
+                   file_name=f"pending-vbanks-{now:%Y%m%d-%H%M}.xlsx", on_click="ignore", icon="⬇️", key="dl_xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+t1, t2 = st.tabs([T["chart_due"], T["chart_pg"]])
+with t1:
+    st.altair_chart(alt.Chart(pending.by_due_date(view)).mark_bar().encode(
+        x=alt.X("due_date:T", title="Due date (KST)"), y=alt.Y("amount:Q", title="Amount (₩)", axis=alt.Axis(format=",d")),
+        color=alt.Color("state:N", scale=alt.Scale(domain=["Overdue", "Open"], range=["#d62728", "#1f77b4"])),
+        tooltip=["due_date:T", "state:N", alt.Tooltip("amount:Q", format=",d")]), use_container_width=True)
+with t2:
+    st.altair_chart(alt.Chart(pending.by_pg(view)).mark_bar().encode(
+        y=alt.Y("pg_provider:N", sort="-x", title="PG"), x=alt.X("amount:Q", title="Amount (₩)", axis=alt.Axis(format=",d")),
+        tooltip=["pg_provider:N", alt.Tooltip("amount:Q", format=",d"), "count:Q"]), use_container_width=True)

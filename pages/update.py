@@ -1,0 +1,6 @@
+"""Placeholder until the update page lands."""
+
+import streamlit as st
+
+st.title("Coming soon")
+st.info("This page is being built.")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from . import pending, services
 from .audit import AuditStore
+from .cache import TTLCache
 from .client import ApiError, IamportClient  # noqa: F401  (pages catch ApiError via ui)
 from .fmt import kst, now_kst
 from .models import KST
@@ -56,12 +57,10 @@ def identity_banner() -> None:
 
 
 # ------------------------------------------------------------------ data cache
-@st.cache_data(ttl=get_settings().cache_ttl, show_spinner=False, max_entries=8)
-def _pending_frame(api_url: str, days: int, _progress=None) -> tuple[pd.DataFrame, float]:
-    """Shared by every session (pending accounts are the merchant's, not per-user data)."""
-    t_to = int(time.time())
-    rows = client().list_pending_vbanks_raw(t_to - days * 86400, t_to, progress=_progress)
-    return pending.build_frame(rows, now_kst()), time.time()
+@st.cache_resource(show_spinner=False)
+def _shared_cache() -> TTLCache:
+    """One cache for every session: pending accounts are the merchant's, not per-user data."""
+    return TTLCache(ttl=get_settings().cache_ttl)
 
 
 def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
@@ -70,13 +69,18 @@ def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
     def progress(done: int, total: int) -> None:
         bar.progress(done / max(total, 1), text=f"Loading pending virtual accounts… page {done} of {total}")
 
-    df, fetched = _pending_frame(settings().api_url, days, _progress=progress)
+    def load() -> pd.DataFrame:
+        t_to = int(time.time())
+        rows = client().list_pending_vbanks_raw(t_to - days * 86400, t_to, progress=progress)
+        return pending.build_frame(rows, now_kst())
+
+    df, fetched = _shared_cache().get_or_load(("pending", settings().api_url, days), load)
     bar.empty()
     return pending.with_clock(df, now_kst()), datetime.fromtimestamp(fetched, KST)
 
 
 def clear_data_caches() -> None:
-    _pending_frame.clear()
+    _shared_cache().clear()
 
 
 if clear_data_caches not in services.WRITE_LISTENERS:

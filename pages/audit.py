@@ -40,17 +40,17 @@ st.caption(T["count"].format(n=len(df)))
 if df.empty:
     st.info(T["none"])
 else:
-    st.dataframe(df, hide_index=True, use_container_width=True, column_config={
+    st.dataframe(df, hide_index=True, width="stretch", column_config={
         "at": st.column_config.DatetimeColumn("Time (KST)", format="YYYY-MM-DD HH:mm:ss", timezone="Asia/Seoul"),
         "request": st.column_config.TextColumn("Request (masked)", width="large"),
         "detail": st.column_config.TextColumn("Detail", width="large"),
     })
     out = df.assign(at=df["at"].dt.strftime("%Y-%m-%d %H:%M:%S KST"))
     st.download_button(T["csv"], data=out.to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"audit-{today:%Y%m%d}.csv", mime="text/csv", on_click="ignore", icon="⬇️")
+                       file_name=f"audit-{today:%Y%m%d}.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
 
 locks = store.locks()
 if locks:
     st.subheader(T["locks"])
     st.dataframe([{"What": lk.lock_key, "State": lk.state, "Operator": lk.operator, "Since": lk.since.strftime(
-        "%Y-%m-%d %H:%M:%S KST"), "Note": lk.note or ""} for lk in locks], hide_index=True, use_container_width=True)
+        "%Y-%m-%d %H:%M:%S KST"), "Note": lk.note or ""} for lk in locks], hide_index=True, width="stretch")

@@ -24,6 +24,7 @@ T = {
     "receipt": "Receipt",
     "act_update": "Change amount / due", "act_refund": "Refund this payment",
     "link": "Link to this page",
+    "ids": "imp_uid {imp_uid} · merchant_uid {merchant_uid} · PG {pg}",
 }
 
 st.title(T["title"])
@@ -31,7 +32,7 @@ q0 = ui.query_imp_uid() or (st.query_params.get("merchant_uid") or "")
 with st.form("lookup", border=False):
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     q = c1.text_input(T["lookup"], value=q0, help=T["lookup_help"])
-    if c2.form_submit_button(T["find"], use_container_width=True):
+    if c2.form_submit_button(T["find"], width="stretch"):
         st.query_params.clear()
         st.query_params["imp_uid" if q.strip().startswith("imp_") else "merchant_uid"] = q.strip()
         st.rerun()
@@ -51,6 +52,7 @@ phone = (lambda v: v or "—") if reveal else (lambda v: mask_phone(v) or "—")
 email = (lambda v: v or "—") if reveal else (lambda v: mask_email(v) or "—")
 
 st.subheader(f"{p.name or p.merchant_uid} · {p.status}")
+st.caption(T["ids"].format(imp_uid=p.imp_uid, merchant_uid=p.merchant_uid, pg=p.pg_provider))
 m = st.columns(4)
 m[0].metric("Amount", krw(p.amount))
 m[1].metric("Refunded so far", krw(p.cancel_amount))
@@ -61,7 +63,7 @@ m[3].metric("Status", p.status)
 def block(title: str, rows: dict) -> None:
     st.markdown(f"**{title}**")
     st.dataframe(pd.DataFrame({"Field": list(rows), "Value": [str(v) for v in rows.values()]}),
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
 
 
 g1, g2 = st.columns(2)
@@ -89,7 +91,7 @@ if p.cancel_history:
     st.dataframe(pd.DataFrame([{"Cancelled (KST)": kst(h.cancelled_at), "Amount (₩)": h.amount, "Reason": h.reason,
                                 "PG tid": h.pg_tid, "Cancellation id": h.cancellation_id,
                                 "Receipt": h.receipt_url} for h in p.cancel_history]),
-                 hide_index=True, use_container_width=True,
+                 hide_index=True, width="stretch",
                  column_config={"Amount (₩)": st.column_config.NumberColumn(format="localized"),
                                 "Receipt": st.column_config.LinkColumn(display_text="receipt")})
 else:
@@ -99,7 +101,7 @@ if p.receipt_url:
 
 a, b, c = st.columns(3)
 if p.is_vbank and p.status == "ready":
-    a.page_link("pages/update.py", label=T["act_update"], icon="✏️", query_params={"imp_uid": p.imp_uid})
+    a.page_link("pages/update.py", label=T["act_update"], icon=":material/edit_calendar:", query_params={"imp_uid": p.imp_uid})
 if not refund_blockers(p):
-    b.page_link("pages/refund.py", label=T["act_refund"], icon="↩️", query_params={"imp_uid": p.imp_uid})
-c.page_link("pages/payment.py", label=T["link"], icon="🔗", query_params={"imp_uid": p.imp_uid})
+    b.page_link("pages/refund.py", label=T["act_refund"], icon=":material/undo:", query_params={"imp_uid": p.imp_uid})
+c.page_link("pages/payment.py", label=T["link"], icon=":material/link:", query_params={"imp_uid": p.imp_uid})

@@ -44,7 +44,7 @@ with st.sidebar:
                            key="f_days")
 
 top = st.columns([4, 1])
-if top[1].button(T["refresh"], icon="🔄", use_container_width=True):
+if top[1].button(T["refresh"], icon=":material/refresh:", width="stretch"):
     ui.clear_data_caches()
 try:
     df, fetched = ui.load_pending(int(days))
@@ -113,11 +113,11 @@ selected = view.iloc[rows] if rows else view.iloc[0:0]
 if len(selected) == 1:
     imp_uid = selected.iloc[0]["imp_uid"]
     a, b = st.columns(2)
-    a.page_link("pages/payment.py", label=T["open"], icon="🔎", query_params={"imp_uid": imp_uid})
-    b.page_link("pages/update.py", label=T["change"], icon="✏️", query_params={"imp_uid": imp_uid})
+    a.page_link("pages/payment.py", label=T["open"], icon=":material/search:", query_params={"imp_uid": imp_uid})
+    b.page_link("pages/update.py", label=T["change"], icon=":material/edit_calendar:", query_params={"imp_uid": imp_uid})
 elif len(selected) > 1:
     st.session_state["bulk_selection"] = list(selected["imp_uid"])
-    st.page_link("pages/update.py", label=T["bulk"].format(n=len(selected)), icon="📅",
+    st.page_link("pages/update.py", label=T["bulk"].format(n=len(selected)), icon=":material/date_range:",
                  query_params={"bulk": "1"})
 else:
     st.caption(T["select_hint"])
@@ -125,9 +125,9 @@ else:
 d1, d2 = st.columns(2)
 d1.download_button(T["csv"], data=lambda: pending.to_csv_bytes(pending.export_frame(view, reveal=reveal)),
                    file_name=f"pending-vbanks-{now:%Y%m%d-%H%M}.csv", mime="text/csv", on_click="ignore",
-                   icon="⬇️", key="dl_csv")
+                   icon=":material/download:", key="dl_csv")
 d2.download_button(T["xlsx"], data=lambda: pending.to_xlsx_bytes(pending.export_frame(view, reveal=reveal)),
-                   file_name=f"pending-vbanks-{now:%Y%m%d-%H%M}.xlsx", on_click="ignore", icon="⬇️", key="dl_xlsx",
+                   file_name=f"pending-vbanks-{now:%Y%m%d-%H%M}.xlsx", on_click="ignore", icon=":material/download:", key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 t1, t2 = st.tabs([T["chart_due"], T["chart_pg"]])
@@ -135,8 +135,8 @@ with t1:
     st.altair_chart(alt.Chart(pending.by_due_date(view)).mark_bar().encode(
         x=alt.X("due_date:T", title="Due date (KST)"), y=alt.Y("amount:Q", title="Amount (₩)", axis=alt.Axis(format=",d")),
         color=alt.Color("state:N", scale=alt.Scale(domain=["Overdue", "Open"], range=["#d62728", "#1f77b4"])),
-        tooltip=["due_date:T", "state:N", alt.Tooltip("amount:Q", format=",d")]), use_container_width=True)
+        tooltip=["due_date:T", "state:N", alt.Tooltip("amount:Q", format=",d")]), width="stretch")
 with t2:
     st.altair_chart(alt.Chart(pending.by_pg(view)).mark_bar().encode(
         y=alt.Y("pg_provider:N", sort="-x", title="PG"), x=alt.X("amount:Q", title="Amount (₩)", axis=alt.Axis(format=",d")),
-        tooltip=["pg_provider:N", alt.Tooltip("amount:Q", format=",d"), "count:Q"]), use_container_width=True)
+        tooltip=["pg_provider:N", alt.Tooltip("amount:Q", format=",d"), "count:Q"]), width="stretch")

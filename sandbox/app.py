@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from . import reference as ref
-from .store import SORT_SQL, SeedPlan, Store, apply_cancel, holder_for, new_payment_skeleton, public, public_doc
+from .store import SORT_SQL, SeedPlan, Store, apply_cancel, holder_for, new_payment_skeleton, public
 
 NINETY_DAYS = 90 * 86400
 
@@ -310,7 +310,7 @@ def create_app(config: Config | None = None, db_path: str = ":memory:") -> FastA
         nxt = page + 1 if page * limit < total else 0
         return raw_envelope(
             f'{{"total":{total},"previous":{page - 1},"next":{nxt},"list":['
-            + ",".join(public_doc(d) for d in docs) + "]}")
+            + ",".join(docs) + "]}")
 
     @app.get("/payments")
     async def multiple(request: Request):
@@ -330,7 +330,7 @@ def create_app(config: Config | None = None, db_path: str = ":memory:") -> FastA
         missing_m = len({m for m in merchant_uids} - {json.loads(d)["merchant_uid"] for d in found_m})
         if not docs:
             return error("존재하지 않는 결제정보입니다.", status=404)
-        body = "[" + ",".join(public_doc(d) for d in docs) + "]"
+        body = "[" + ",".join(docs) + "]"
         return raw_envelope(body, status=207 if (missing or missing_m) else 200)
 
     @app.get("/payments/find/{merchant_uid}")
@@ -429,7 +429,6 @@ def create_app(config: Config | None = None, db_path: str = ":memory:") -> FastA
         for f in ("buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "custom_data"):
             if prm.get(f):
                 p[f] = str(prm[f])
-        p.pop("_updated_at")
         p["_updated_at"] = t
         store.put(p)
         return envelope(public(p))

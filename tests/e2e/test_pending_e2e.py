@@ -1,0 +1,57 @@
+"""The pending page in a real browser: numbers match the sandbox, filter, deep link, CSV download."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from lib.fmt import krw
+from tests.e2e.conftest import open_app, settle
+
+pytestmark = pytest.mark.browser
+
+
+def metric(page, label):
+    return page.locator("[data-testid=stMetric]").filter(has=page.get_by_text(label, exact=True)) \
+        .locator("[data-testid=stMetricValue]")
+
+
+def test_pending_numbers_filter_detail_and_csv(page, e2e_app, e2e_sandbox):
+    expected = e2e_sandbox.pending_vbanks()
+    open_app(page, e2e_app)
+    expect(metric(page, "Pending accounts")).to_have_text(f"{len(expected):,}")
+    expect(metric(page, "Pending amount")).to_have_text(krw(sum(p["amount"] for p in expected)))
+    overdue_expected = [p for p in expected if p["vbank_date"] < __import__("time").time()]
+    expect(metric(page, "Overdue")).to_have_text(f"{len(overdue_expected):,}")
+
+    # filter: PG = settle
+    sidebar = page.locator("[data-testid=stSidebar]")
+    sidebar.locator("[data-testid=stMultiSelect]").first.click()
+    page.get_by_role("option", name="settle", exact=True).click()
+    page.keyboard.press("Escape")
+    settle(page)
+    settle_rows = [p for p in expected if p["pg_provider"] == "settle"]
+    expect(metric(page, "Pending accounts")).to_have_text(f"{len(settle_rows):,}")
+    expect(metric(page, "Pending amount")).to_have_text(krw(sum(p["amount"] for p in settle_rows)))
+
+    # CSV of the filtered rows
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download CSV").click()
+    raw = open(dl.value.path(), "rb").read()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert sorted(r["imp_uid"] for r in rows) == sorted(p["imp_uid"] for p in settle_rows)
+    by_id = {p["imp_uid"]: p for p in settle_rows}
+    assert all(int(r["Amount (KRW)"]) == by_id[r["imp_uid"]]["amount"] for r in rows)
+    assert all("*" in r["Account number"] for r in rows)
+
+    # deep link to one row's detail
+    target = settle_rows[0]
+    page.goto(e2e_app.url + f"/payment?imp_uid={target['imp_uid']}")
+    settle(page)
+    expect(metric(page, "Amount")).to_have_text(krw(target["amount"]))
+    expect(page.get_by_text(target["merchant_uid"]).first).to_be_visible()
+    assert page.locator("[data-testid=stException]").count() == 0

@@ -1,0 +1,43 @@
+"""AppTest fixtures: the real app against the shared sandbox, with a per-test audit database."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from lib.settings import ROOT, get_settings
+
+
+@pytest.fixture
+def app_env(fresh, tmp_path, monkeypatch):
+    monkeypatch.setenv("IAMPORT_API_URL", fresh.url)
+    monkeypatch.setenv("AUDIT_DB_URL", f"sqlite:///{tmp_path / 'audit.sqlite3'}")
+    monkeypatch.setenv("VBANK_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
+    monkeypatch.setenv("VBANK_OPERATOR", "tester@example.com")
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield fresh
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app(app_env):
+    def make(page: str | None = None, **query) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        for k, v in query.items():
+            at.query_params[k] = v
+        if page:
+            at.switch_page(page)
+        return at
+    return make
+
+
+def metric(at: AppTest, label: str) -> str:
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise KeyError(f"no metric {label!r}: {[m.label for m in at.metric]}")

@@ -1,0 +1,39 @@
+from lib.fmt import krw
+from tests.pages.conftest import metric
+
+
+def test_detail_by_deep_link_masks_personal_data(app, app_env):
+    p = app_env.pick(status="paid", where=lambda x: x["cancel_amount"] > 0)
+    at = app("pages/payment.py", imp_uid=p["imp_uid"]).run()
+    assert not at.exception
+    assert metric(at, "Amount") == krw(p["amount"])
+    assert metric(at, "Refundable balance") == krw(p["amount"] - p["cancel_amount"])
+    text = "".join(df.value.to_string() for df in at.dataframe)
+    assert p["buyer_tel"] not in text and p["buyer_tel"][-4:] in text
+    assert len(at.dataframe[-1].value) == len(p["cancel_history"])
+    at.toggle(key="reveal_pd").set_value(True).run()
+    assert p["buyer_tel"] in "".join(df.value.to_string() for df in at.dataframe)
+
+
+def test_detail_by_merchant_uid_and_not_found(app, app_env):
+    p = app_env.pick(status="ready")
+    at = app("pages/payment.py", merchant_uid=p["merchant_uid"]).run()
+    assert metric(at, "Amount") == krw(p["amount"])
+    at = app("pages/payment.py", imp_uid="imp_nope").run()
+    assert "No payment found for “imp_nope”" in at.error[0].value and "존재하지 않는 결제정보입니다." in at.error[0].value
+
+
+def test_audit_page_filters_and_lists(app, app_env):
+    from lib import ui
+    from lib.settings import get_settings
+    from lib.audit import AuditStore
+    store = AuditStore(get_settings().audit_db_url)
+    store.record(operator="kim", action="refund", outcome="sent", correlation_id="c1", imp_uid="imp_1",
+                 request={"refund_account": "110123456789"})
+    store.record(operator="lee", action="update_vbank", outcome="succeeded", correlation_id="c2", imp_uid="imp_2")
+    at = app("pages/audit.py").run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 2
+    at.selectbox(key="a_op").select("kim").run()
+    df = at.dataframe[0].value
+    assert list(df["operator"]) == ["kim"] and "110123456789" not in df["request"].iloc[0]

@@ -1,0 +1,62 @@
+from lib.fmt import krw
+from tests.pages.conftest import metric
+
+
+def test_pending_page_matches_the_sandbox(app, app_env):
+    expected = app_env.pending_vbanks()
+    at = app().run()
+    assert not at.exception
+    assert metric(at, "Pending accounts") == f"{len(expected):,}"
+    assert metric(at, "Pending amount") == krw(sum(p["amount"] for p in expected))
+    assert len(at.dataframe[0].value) == len(expected)
+    assert any("Last refreshed" in c.value for c in at.caption)
+
+
+def test_filters_narrow_without_refetching(app, app_env):
+    expected = app_env.pending_vbanks()
+    at = app().run()
+    app_env.clear_requests()
+    at.sidebar.multiselect(key="f_pg").select("settle").run()
+    kcp = [p for p in expected if p["pg_provider"] == "settle"]
+    assert metric(at, "Pending accounts") == f"{len(kcp):,}"
+    assert metric(at, "Pending amount") == krw(sum(p["amount"] for p in kcp))
+    at.sidebar.text_input(key="f_text").input(kcp[0]["merchant_uid"]).run()
+    assert metric(at, "Pending accounts") == "1"
+    assert app_env.requests_seen("/payments/status") == []          # served from the cache
+
+
+def test_account_numbers_masked_until_revealed(app, app_env):
+    at = app().run()
+    nums = at.dataframe[0].value["vbank_num"]
+    assert all("*" in n for n in nums)
+    at.sidebar.toggle(key="f_reveal").set_value(True).run()
+    assert not any("*" in n for n in at.dataframe[0].value["vbank_num"])
+
+
+def test_selecting_one_row_offers_detail_and_change_links(app, app_env):
+    at = app().run()
+    first = at.dataframe[0].value.iloc[0]["imp_uid"]
+    at.session_state["pending_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    links = {pl.label: pl for pl in at.get("page_link")}
+    assert "Open payment detail" in links and "Change amount / due" in links
+    assert first in str(links["Open payment detail"].proto)
+
+
+def test_refresh_refetches(app, app_env):
+    at = app().run()
+    app_env.clear_requests()
+    at.button[0].click().run()
+    assert len(app_env.requests_seen("/payments/status/ready")) >= 1
+
+
+def test_api_down_shows_a_sentence_not_a_traceback(app, app_env, monkeypatch):
+    from tests.helpers import free_port
+    from lib.settings import get_settings
+    import streamlit as st
+    monkeypatch.setenv("IAMPORT_API_URL", f"http://127.0.0.1:{free_port()}")
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    at = app().run()
+    assert not at.exception
+    assert "Could not load pending accounts" in at.error[0].value

@@ -1,0 +1,73 @@
+"""The audit store: append-only records, masking, and the in-flight lock under contention."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from lib.audit import AuditStore, mask_request
+
+
+@pytest.fixture
+def store(tmp_path):
+    return AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+
+
+def test_records_round_trip_and_filter(store):
+    store.record(operator="kim", action="refund", outcome="sent", correlation_id="c1", imp_uid="imp_1",
+                 request={"refund_account": "110123456789", "refund_tel": "01012345678", "imp_secret": "s3cr3t",
+                          "amount": 1000})
+    store.record(operator="lee", action="update_vbank", outcome="succeeded", correlation_id="c2", imp_uid="imp_2")
+    df = store.records(imp_uid="imp_1")
+    assert len(df) == 1 and df.iloc[0]["operator"] == "kim"
+    req = df.iloc[0]["request"]
+    assert "110123456789" not in req and "110******789" in req and "010****5678" in req
+    assert "s3cr3t" not in req and "imp_secret" not in req
+    assert str(df.iloc[0]["at"].tzinfo) == "Asia/Seoul"
+    assert store.distinct("operator") == ["kim", "lee"]
+    assert len(store.records(outcome="succeeded")) == 1
+
+
+def test_no_update_or_delete_api_for_records(store):
+    assert not any(hasattr(store, name) for name in ("update", "delete", "delete_record", "update_record"))
+    with pytest.raises(ValueError):
+        store.record(operator="kim", action="x", outcome="whatever", correlation_id="c")
+
+
+def test_mask_request_nested():
+    m = mask_request({"extra": {"refund_account": "12345678"}, "access_token": "t"})
+    assert m == {"extra": {"refund_account": "123**678"}}
+
+
+def test_lock_is_exclusive_across_threads(store):
+    winners = []
+    barrier = threading.Barrier(8)
+
+    def grab(i):
+        barrier.wait()
+        if store.acquire("refund:imp_1", correlation_id=f"c{i}", operator=f"op{i}", action="refund") is None:
+            winners.append(i)
+
+    ts = [threading.Thread(target=grab, args=(i,)) for i in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert len(winners) == 1
+    held = store.lock("refund:imp_1")
+    assert held.correlation_id == f"c{winners[0]}"
+    store.release("refund:imp_1", "someone-else")              # only the holder releases
+    assert store.lock("refund:imp_1") is not None
+    store.release("refund:imp_1", held.correlation_id)
+    assert store.lock("refund:imp_1") is None
+
+
+def test_two_stores_on_one_database_share_locks(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    a, b = AuditStore(url), AuditStore(url)
+    assert a.acquire("vbank:imp_9", correlation_id="x", operator="kim", action="update_vbank") is None
+    held = b.acquire("vbank:imp_9", correlation_id="y", operator="lee", action="update_vbank")
+    assert held is not None and held.operator == "kim"
+    a.mark_unknown("vbank:imp_9", "x", "no reply")
+    assert b.lock("vbank:imp_9").state == "unknown"

@@ -18,6 +18,7 @@ NAV = {
     ],
 }
 
+ui.mark_entry()
 page = st.navigation(NAV)
 ui.identity_banner()
 page.run()

@@ -401,3 +401,56 @@ def resolve_unknown_refund(client: IamportClient, audit: AuditStore, *, operator
     audit.release(key, held.correlation_id)
     _notify()
     return WriteResult("failed", "Resolved as not applied. A new refund can be sent.", held.correlation_id, p)
+
+
+# =============================================================== bulk extend
+@dataclass
+class BulkRow:
+    imp_uid: str
+    merchant_uid: str
+    outcome: str            # succeeded | failed | unknown | refused | skipped
+    message: str
+    new_due: datetime | None = None
+    correlation_id: str | None = None
+
+
+def plan_due(current: datetime | None, *, extend_days: int | None, to: datetime | None) -> datetime | None:
+    """The new due time for one account: current + N days, or a fixed time."""
+    if to is not None:
+        return to
+    if current is None or not extend_days:
+        return None
+    return current + timedelta(days=extend_days)
+
+
+def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: str, payments: list[Payment],
+                extend_days: int | None = None, to: datetime | None = None, rules: Rules,
+                note: str | None = None) -> list[BulkRow]:
+    """Extend the due dates of several pending accounts: one update_vbank per row, each with its own
+    lock, re-read and audit records. A row that fails never stops the others."""
+    if len(payments) > rules.bulk_extend_max_rows:
+        raise InvalidInput([f"At most {rules.bulk_extend_max_rows} accounts can be changed at once."])
+    if (extend_days is None) == (to is None):
+        raise InvalidInput(["Give either a number of days to extend by or a new due date, not both."])
+    if extend_days is not None and extend_days <= 0:
+        raise InvalidInput(["Extend by at least one day."])
+    out: list[BulkRow] = []
+    for p in payments:
+        new_due = plan_due(p.vbank_date, extend_days=extend_days, to=to)
+        if new_due is None:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "skipped", "This account has no due date to extend."))
+            continue
+        try:
+            r = update_vbank(client, audit, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p),
+                             new_due=new_due, rules=rules, note=note)
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, r.outcome, r.message, new_due, r.correlation_id))
+        except InvalidInput as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", " ".join(e.problems), new_due))
+        except Stale as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", "Changed since loaded: " + "; ".join(e.changes),
+                               new_due))
+        except Busy as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", str(e), new_due))
+        except ApiError as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "failed", f"“{e.message}”", new_due))
+    return out

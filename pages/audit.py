@@ -8,6 +8,8 @@ from lib import ui
 from lib.fmt import now_kst
 from lib.models import KST
 
+ui.entry_guard()
+
 T = {
     "title": "Audit log",
     "intro": "Every write vbank-desk sends is recorded before it is sent and again with its outcome; the two share "

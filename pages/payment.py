@@ -7,6 +7,8 @@ from lib import ui
 from lib.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
 from lib.services import refund_blockers
 
+ui.entry_guard()
+
 T = {
     "title": "Payment detail",
     "lookup": "imp_uid or merchant_uid",

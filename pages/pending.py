@@ -6,6 +6,8 @@ import streamlit as st
 from lib import pending, ui
 from lib.fmt import krw, now_kst
 
+ui.entry_guard()
+
 T = {
     "title": "Pending virtual accounts",
     "intro": "Virtual accounts issued and still waiting for the customer's deposit (status `ready`). Times are KST.",

@@ -2,5 +2,9 @@
 
 import streamlit as st
 
+from lib import ui
+
+ui.entry_guard()
+
 st.title("Coming soon")
 st.info("This page is being built.")

@@ -352,3 +352,30 @@ def test_refund_not_paid_or_not_vbank(fresh, client, audit, rules):
     assert "Only a paid payment" in services.refund_blockers(r)[0]
     full = client.get_payment(fresh.pick(status="cancelled")["imp_uid"])
     assert "already fully refunded" in services.refund_blockers(full)[0]
+
+
+# =============================================================== bulk extend
+def test_bulk_extend_per_row_outcomes(fresh, client, audit, rules):
+    now = now_kst().timestamp()
+    ok = [client.get_payment(p["imp_uid"]) for p in fresh.pending_vbanks()
+          if p["pg_provider"] == "kcp" and p["vbank_date"] > now][:2]
+    paid_meanwhile = client.get_payment(fresh.pick(status="ready", pg="settle",
+                                                   where=lambda x: x["vbank_date"] > now)["imp_uid"])
+    unsupported = client.get_payment(fresh.pick(status="ready", pg="daou")["imp_uid"])
+    fresh.deposit(paid_meanwhile.imp_uid)
+    fresh.clear_requests()
+    rows = services.bulk_extend(client, audit, operator="kim", payments=ok + [paid_meanwhile, unsupported],
+                                extend_days=2, rules=rules)
+    assert [r.outcome for r in rows] == ["succeeded", "succeeded", "refused", "refused"]
+    assert "Changed since loaded" in rows[2].message and "not offered" in rows[3].message
+    assert len(fresh.requests_seen("/vbanks/", "PUT")) == 2
+    for p in ok:
+        assert client.get_payment(p.imp_uid).vbank_date == p.vbank_date + timedelta(days=2)
+
+
+@pytest.mark.parametrize("kw,needle", [({"extend_days": 0}, "at least one day"), ({}, "either"),
+                                       ({"extend_days": 1, "to": now_kst()}, "either")])
+def test_bulk_extend_rejects_bad_plans(fresh, client, audit, rules, kw, needle):
+    with pytest.raises(InvalidInput) as e:
+        services.bulk_extend(client, audit, operator="kim", payments=[ready(fresh, client)], rules=rules, **kw)
+    assert needle in e.value.problems[0]

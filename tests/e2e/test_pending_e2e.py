@@ -55,3 +55,20 @@ def test_pending_numbers_filter_detail_and_csv(page, e2e_app, e2e_sandbox):
     expect(metric(page, "Amount")).to_have_text(krw(target["amount"]))
     expect(page.get_by_text(target["merchant_uid"]).first).to_be_visible()
     assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_deep_link_on_a_fresh_server_goes_through_app_py(browser, e2e_sandbox, tmp_path):
+    """Streamlit's legacy pages/ routing would run the page without app.py (no identity, no navigation)."""
+    from tests.e2e.conftest import App
+    app = App(e2e_sandbox, tmp_path)
+    try:
+        p = e2e_sandbox.pick(status="paid")
+        ctx = browser.new_context()
+        page = ctx.new_page()
+        open_app(page, app, f"/payment?imp_uid={p['imp_uid']}")
+        expect(page.get_by_text("Signed in as")).to_be_visible()
+        expect(page.get_by_role("link", name="Pending accounts")).to_be_visible()
+        expect(metric(page, "Amount")).to_have_text(krw(p["amount"]))
+        ctx.close()
+    finally:
+        app.stop()

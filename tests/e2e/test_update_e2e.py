@@ -1,0 +1,61 @@
+"""Change a pending account in a real browser: deep link, new amount and due date, confirm (double click)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from lib.models import KST
+from tests.e2e.conftest import open_app, settle
+
+pytestmark = pytest.mark.browser
+
+
+def set_date(page, label: str, d) -> None:
+    """Streamlit's date input is a react-aria field: one spinbutton each for year, month and day."""
+    for part, value in (("year", f"{d.year:04d}"), ("month", f"{d.month:02d}"), ("day", f"{d.day:02d}")):
+        spin = page.get_by_role("spinbutton", name=f"{part}, {label}")
+        spin.click()
+        spin.type(value)
+    page.keyboard.press("Escape")          # close the calendar popup the field opened
+
+
+def test_change_amount_and_due_by_deep_link_double_click_sends_once(page, e2e_app, e2e_sandbox):
+    p = e2e_sandbox.pick(status="ready", pg="settle", where=lambda x: x["vbank_date"] > time.time() + 3600)
+    open_app(page, e2e_app, f"/update?imp_uid={p['imp_uid']}")
+    new_amount = p["amount"] + 3000
+    old_due = datetime.fromtimestamp(p["vbank_date"], KST)
+    new_date = (old_due + timedelta(days=2)).date()
+
+    amount = page.get_by_label("New amount (₩)")
+    amount.fill(str(new_amount))
+    set_date(page, "New due date (KST)", new_date)
+    page.get_by_role("button", name="Review changes").click()
+    settle(page)
+    expect(page.get_by_text("Review: before → after")).to_be_visible()
+    expect(page.get_by_text("later by 2d 0h")).to_be_visible()
+
+    e2e_sandbox.clear_requests()
+    page.get_by_role("button", name="Send this change…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Confirm and send").dblclick()
+    settle(page)
+    expect(page.get_by_text("Done: The virtual account was updated.")).to_be_visible()
+
+    puts = e2e_sandbox.requests_seen("/vbanks/", "PUT")
+    assert len(puts) == 1, puts
+    after = e2e_sandbox.api("GET", f"/payments/{p['imp_uid']}").json()["response"]
+    assert after["amount"] == new_amount
+    assert after["vbank_date"] == p["vbank_date"] + 2 * 86400
+
+    page.get_by_role("link", name="See it in the audit log").click()
+    settle(page)
+    expect(page.get_by_text("2 records")).to_be_visible()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download CSV").click()
+    text = open(dl.value.path(), encoding="utf-8-sig").read()
+    assert p["imp_uid"] in text and "succeeded" in text and "sent" in text and "e2e@example.com" in text

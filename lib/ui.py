@@ -11,7 +11,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from . import pending, services
+from . import pending, refund, services
 from .audit import AuditStore
 from .cache import TTLCache
 from .client import ApiError, IamportClient  # noqa: F401  (pages catch ApiError via ui)
@@ -77,6 +77,23 @@ def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
     df, fetched = _shared_cache().get_or_load(("pending", settings().api_url, days), load)
     bar.empty()
     return pending.with_clock(df, now_kst()), datetime.fromtimestamp(fetched, KST)
+
+
+def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:
+    """Paid virtual-account payments with a refundable balance (the refund wizard's list)."""
+    bar = st.empty()
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"Loading paid virtual accounts… page {done} of {total}")
+
+    def load() -> pd.DataFrame:
+        t_to = int(time.time())
+        return refund.paid_vbank_frame(client().list_by_status_raw("paid", t_to - days * 86400, t_to,
+                                                                   progress=progress))
+
+    df, fetched = _shared_cache().get_or_load(("paid", settings().api_url, days), load)
+    bar.empty()
+    return df, datetime.fromtimestamp(fetched, KST)
 
 
 def clear_data_caches() -> None:

@@ -1,10 +1,382 @@
-"""Placeholder until the refund page lands."""
+"""Refund wizard for paid virtual-account payments (POST /payments/cancel), with the PG fee impact first."""
 
+import uuid
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
-from lib import ui
+from lib import banks, fees, refund, services, ui
+from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
+from lib.services import Busy, InvalidInput, RefundRequest, Seen, Stale
 
 ui.entry_guard()
 
-st.title("Coming soon")
-st.info("This page is being built.")
+T = {
+    "title": "Refund a virtual-account payment",
+    "intro": "Virtual-account refunds need the customer's own bank account, use the PG's own bank codes, and the "
+             "PG keeps its fees. The wizard shows what the refund costs before any money moves.",
+    "steps": ["Payment", "Amount and reason", "Refund account", "Fee impact", "Confirm", "Result"],
+    "step": "Step {n} of 6 — {name}",
+    "back": "Back", "next": "Next",
+    "lookup": "imp_uid or merchant_uid", "find": "Find",
+    "or_pick": "…or pick a paid virtual-account payment (last {days} days, with a refundable balance)",
+    "search": "Filter by merchant_uid, imp_uid or buyer",
+    "pick_hint": "Select a row to choose that payment.",
+    "not_found": "No payment found for “{q}”: “{msg}”", "error": "Could not read the payment: {err}",
+    "blocked": "This payment cannot be refunded here:",
+    "amount": "Amount", "refunded": "Refunded so far", "refundable": "Refundable", "pg": "PG",
+    "history": "Cancel / refund history", "no_history": "No earlier refunds.",
+    "full": "Full refund", "partial": "Partial refund", "kind": "Refund",
+    "refund_amount": "Refund amount (₩)", "reason": "Reason", "note": "Note (optional, sent with the reason)",
+    "tax": "Tax-free / VAT split (only if the payment was made with one)", "tax_free": "Tax-free amount (₩)",
+    "vat": "VAT amount (₩)",
+    "holder": "Account holder name", "bank": "Customer's bank", "account": "Account number (digits, hyphens allowed)",
+    "tel": "Account holder's phone (required by this PG)",
+    "check": "Check the holder's name with the bank", "check_ok": "The bank says the holder is “{name}”: it matches.",
+    "check_bad": "The bank says the holder is “{name}”, which does not match “{typed}”. Check the name and account.",
+    "check_fail": "The holder check did not work: “{msg}”. You can still go on; the PG checks the account too.",
+    "ack": "The customer confirmed this account even though the name differs",
+    "ack_needed": "The bank's holder name does not match: correct the details, or tick the box once the customer "
+                  "has confirmed the account.",
+    "check_stale": "The account details changed since the holder check; check again if you want to be sure.",
+    "fee_title": "What this refund costs you", "fee_rule": "Fee schedule for {pg}: issuance {iss}, remittance {rem}{vat}.",
+    "confirm_title": "Everything that will be sent", "typed": "Type the refund amount to confirm ({amount})",
+    "typed_bad": "The typed amount does not match the refund amount.",
+    "send": "Send the refund…", "dialog": "Confirm the refund", "go": "Refund now", "cancel": "Cancel",
+    "sending": "Sending…",
+    "dialog_body": "This sends POST /payments/cancel to {where} once, for {amount} to {bank} {account}.",
+    "ok": "Refund registered — the PG pays the customer on the next business day.",
+    "new_cancel": "Refunded total now", "entry": "The new cancel history entry",
+    "audit_link": "See it in the audit log", "start_over": "Refund another payment",
+    "stale": "The payment changed since you started, so nothing was sent: {changes}. Start again from step 1.",
+    "busy": "Nothing was sent: {msg}",
+    "unknown_title": "A refund of this payment has an unknown outcome",
+    "recheck": "Check the payment again", "not_applied": "I checked the PG console: it was NOT registered",
+    "resolve_done": "{msg}",
+}
+st.title(T["title"])
+st.caption(T["intro"])
+s = ui.settings()
+where = "the sandbox" if s.is_sandbox else "the live I'mport API"
+WRITE_ERRORS = (Stale, Busy, InvalidInput, ui.ApiError)
+
+# ------------------------------------------------------------------ wizard state
+rf = st.session_state.setdefault("rf", {"step": 1})
+q0 = ui.query_imp_uid()
+if q0 and rf.get("imp_uid") != q0 and rf.get("step", 1) < 6:
+    rf.clear()
+    rf.update(step=1, imp_uid=q0)
+
+
+def go(step: int) -> None:
+    rf["step"] = step
+
+
+def restart() -> None:
+    rf.clear()
+    rf["step"] = 1
+    st.query_params.clear()
+
+
+step = rf.get("step", 1)
+st.progress(step / 6, text=T["step"].format(n=step, name=T["steps"][step - 1]))
+
+
+def load(imp_or_merchant: str):
+    c = ui.client()
+    return c.get_payment(imp_or_merchant) if imp_or_merchant.startswith("imp_") else \
+        c.find_by_merchant_uid(imp_or_merchant)
+
+
+def payment_summary(p) -> None:
+    m = st.columns(4)
+    m[0].metric(T["amount"], krw(p.amount))
+    m[1].metric(T["refunded"], krw(p.cancel_amount))
+    m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
+    m[3].metric(T["pg"], p.pg_provider or "—")
+    st.caption(f"imp_uid {p.imp_uid} · merchant_uid {p.merchant_uid} · buyer {p.buyer_name or '—'} · "
+               f"paid {kst(p.paid_at)} · status {p.status}")
+
+
+def unknown_panel(imp_uid: str) -> bool:
+    """A refund with an unknown outcome blocks new refunds of this payment until resolved."""
+    held = ui.audit().lock(f"refund:{imp_uid}")
+    if not held or held.state != "unknown":
+        return False
+    st.warning(f"**{T['unknown_title']}** ({held.operator}, {kst(held.since)}): {held.note or ''}")
+    sent = ui.audit().records(correlation_id=held.correlation_id)
+    expected = None
+    if not sent.empty and sent.iloc[-1]["detail"]:
+        import json
+        before = json.loads(sent.iloc[-1]["detail"]).get("before", {})
+        req = json.loads(sent.iloc[-1]["request"] or "{}")
+        if "cancel_amount" in before and "amount" in req:
+            expected = before["cancel_amount"] + req["amount"]
+    a, b = st.columns(2)
+    confirm_not = b.checkbox(T["not_applied"], key="rf_not_applied")
+    if a.button(T["recheck"], key="rf_recheck") or (confirm_not and b.button("Resolve as not applied",
+                                                                             key="rf_resolve_no")):
+        res = services.resolve_unknown_refund(ui.client(), ui.audit(), operator=ui.operator(), imp_uid=imp_uid,
+                                              expected_cancel_amount=expected or 10**15,
+                                              operator_confirms_not_applied=confirm_not)
+        (st.success if res.outcome != "unknown" else st.info)(T["resolve_done"].format(msg=res.message))
+    return True
+
+
+# ====================================================================== step 1
+if step == 1:
+    with st.form("rf_lookup", border=False):
+        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+        q = c1.text_input(T["lookup"], value=rf.get("imp_uid", ""), key="rf_q")
+        found = c2.form_submit_button(T["find"], width="stretch")
+    if found and q.strip():
+        rf["imp_uid"] = q.strip()
+        st.query_params["imp_uid"] = q.strip()
+    target = rf.get("imp_uid")
+    if target:
+        try:
+            p = load(target)
+        except ui.ApiError as e:
+            st.error(T["not_found"].format(q=target, msg=e.message) if e.http_status == 404 else
+                     T["error"].format(err=e))
+            st.stop()
+        payment_summary(p)
+        st.markdown(f"**{T['history']}**")
+        if p.cancel_history:
+            st.dataframe(pd.DataFrame([{"Cancelled (KST)": kst(h.cancelled_at), "Amount (₩)": h.amount,
+                                        "Reason": h.reason} for h in p.cancel_history]), hide_index=True,
+                         column_config={"Amount (₩)": st.column_config.NumberColumn(format="localized")})
+        else:
+            st.caption(T["no_history"])
+        if unknown_panel(p.imp_uid):
+            st.stop()
+        blockers = services.refund_blockers(p)
+        if blockers:
+            st.error(T["blocked"] + "\n\n" + "\n".join(f"- {b}" for b in blockers))
+        else:
+            rf.update(imp_uid=p.imp_uid, seen=Seen.of(p), payment=p.model_dump(mode="json"))
+            st.button(T["next"], type="primary", key="rf_next1", on_click=go, args=(2,))
+    st.divider()
+    days = 90
+    st.markdown(T["or_pick"].format(days=days))
+    try:
+        paid, fetched = ui.load_paid_vbanks(days)
+    except ui.ApiError as e:
+        st.error(T["error"].format(err=e))
+        st.stop()
+    text = st.text_input(T["search"], key="rf_filter").strip().lower()
+    view = paid
+    if text:
+        view = paid[paid["merchant_uid"].str.lower().str.contains(text, regex=False)
+                    | paid["imp_uid"].str.lower().str.contains(text, regex=False)
+                    | paid["buyer_name"].str.lower().str.contains(text, regex=False)]
+    ev = st.dataframe(view, key="rf_paid_table", hide_index=True, on_select="rerun", selection_mode="single-row",
+                      height=300, column_config={
+                          "buyer_name": "Buyer", "pg_provider": "PG", "vbank_name": "Bank",
+                          "amount": st.column_config.NumberColumn("Amount (₩)", format="localized"),
+                          "cancel_amount": st.column_config.NumberColumn("Refunded (₩)", format="localized"),
+                          "refundable": st.column_config.NumberColumn("Refundable (₩)", format="localized"),
+                          "paid_at": st.column_config.DatetimeColumn("Paid (KST)", format="YYYY-MM-DD HH:mm",
+                                                                     timezone="Asia/Seoul")})
+    st.caption(ui.last_refreshed(fetched) + " · " + T["pick_hint"])
+    rows = ev.selection.rows if ev is not None else []
+    if rows:
+        chosen = view.iloc[rows[0]]["imp_uid"]
+        if chosen != rf.get("imp_uid"):
+            rf.clear()
+            rf.update(step=1, imp_uid=chosen)
+            st.query_params["imp_uid"] = chosen
+            st.rerun()
+    st.stop()
+
+# Steps 2–5 work on the payment chosen in step 1 (as it was then; the send re-checks it).
+p = services.Payment.model_validate(rf["payment"])
+seen: Seen = rf["seen"]
+rule = s.rules.fee_rule(p.pg_provider)
+payment_summary(p)
+
+# ====================================================================== step 2
+if step == 2:
+    with st.form("rf_amount_form"):
+        kind = st.radio(T["kind"], ["full", "partial"], horizontal=True, key="rf_kind",
+                        index=0 if rf.get("amount", p.refundable) == p.refundable else 1,
+                        format_func={"full": T["full"], "partial": T["partial"]}.get)
+        amount = st.number_input(T["refund_amount"], min_value=1, max_value=p.refundable, step=1000,
+                                 value=int(rf.get("amount", p.refundable)), key="rf_amount",
+                                 help="Used for a partial refund; a full refund sends the whole refundable balance.")
+        codes = list(s.rules.refund_reasons)
+        reason = st.selectbox(T["reason"], codes, format_func=lambda c: s.rules.refund_reasons[c],
+                              index=codes.index(rf["reason_code"]) if rf.get("reason_code") in codes else 0,
+                              key="rf_reason")
+        note = st.text_input(T["note"], value=rf.get("note", ""), max_chars=200, key="rf_note")
+        with st.expander(T["tax"]):
+            tax_free = st.number_input(T["tax_free"], min_value=0, value=rf.get("tax_free"), step=100,
+                                       key="rf_tax_free")
+            vat = st.number_input(T["vat"], min_value=0, value=rf.get("vat_amount"), step=100, key="rf_vat")
+        nxt = st.form_submit_button(T["next"], type="primary")
+    st.button(T["back"], key="rf_back2", on_click=go, args=(1,))
+    if nxt:
+        amt = p.refundable if kind == "full" else int(amount)
+        draft = RefundRequest(imp_uid=p.imp_uid, amount=amt, reason_code=reason, note=note,
+                              refund_holder="x", refund_bank=banks.refund_banks(p.pg_provider)[0].code,
+                              refund_account="00000000", refund_tel="01000000000",
+                              tax_free=int(tax_free) if tax_free is not None else None,
+                              vat_amount=int(vat) if vat is not None else None)
+        problems = services.validate_refund(p, draft, s.rules)
+        if problems:
+            st.error("\n".join(f"- {x}" for x in problems))
+        else:
+            rf.update(amount=amt, reason_code=reason, note=note, tax_free=draft.tax_free, vat_amount=draft.vat_amount)
+            go(3)
+            st.rerun()
+
+# ====================================================================== step 3
+elif step == 3:
+    options = banks.refund_banks(p.pg_provider)
+    by_code = {b.code: b for b in options}
+    codes = list(by_code)
+    with st.form("rf_account_form"):
+        holder = st.text_input(T["holder"], value=rf.get("holder", ""), key="rf_holder")
+        bank = st.selectbox(T["bank"], codes, format_func=lambda c: f"{by_code[c].label} — code {c}",
+                            index=codes.index(rf["bank"]) if rf.get("bank") in codes else None,
+                            placeholder="Choose the bank", key="rf_bank")
+        account = st.text_input(T["account"], value=rf.get("account", ""), key="rf_account", type="password",
+                                help="Hidden as you type; it is masked everywhere else too.")
+        tel = st.text_input(T["tel"], value=rf.get("tel", ""), key="rf_tel") \
+            if p.pg_provider in banks.REFUND_TEL_REQUIRED else ""
+        c1, c2 = st.columns(2)
+        check = c1.form_submit_button(T["check"])
+        nxt = c2.form_submit_button(T["next"], type="primary")
+    st.button(T["back"], key="rf_back3", on_click=go, args=(2,))
+    if check or nxt:
+        rf.update(holder=holder, bank=bank, account=account, tel=tel)
+    chk = rf.get("holder_check")
+    key_now = refund.holder_check_key(rf.get("bank") or "", rf.get("account", ""), rf.get("holder", ""))
+    if check and bank:
+        try:
+            name = ui.client().holder(by_code[bank].kftc, digits_only(account))
+            rf["holder_check"] = chk = {"key": key_now, "name": name, "ok": refund.holder_matches(holder, name)}
+        except ui.ApiError as e:
+            rf["holder_check"] = chk = {"key": key_now, "name": None, "ok": False, "error": e.message}
+    mismatch = bool(chk) and chk["key"] == key_now and chk.get("name") is not None and not chk["ok"]
+    if chk:
+        if chk["key"] != key_now:
+            st.info(T["check_stale"])
+        elif chk.get("error"):
+            st.warning(T["check_fail"].format(msg=chk["error"]))
+        elif chk["ok"]:
+            st.success(T["check_ok"].format(name=chk["name"]))
+        else:
+            st.error(T["check_bad"].format(name=chk["name"], typed=rf.get("holder", "")))
+    ack = st.checkbox(T["ack"], key="rf_ack") if mismatch else True
+    if nxt and not ack:
+        st.error(T["ack_needed"])
+    elif nxt:
+        draft = RefundRequest(imp_uid=p.imp_uid, amount=rf["amount"], reason_code=rf["reason_code"],
+                              note=rf.get("note", ""), refund_holder=holder, refund_bank=bank or "",
+                              refund_account=account, refund_tel=tel or "")
+        problems = services.validate_refund(p, draft, s.rules)
+        if problems:
+            st.error("\n".join(f"- {x}" for x in problems))
+        else:
+            go(4)
+            st.rerun()
+
+# ====================================================================== step 4
+elif step == 4:
+    impact = fees.fee_impact(p.amount, p.cancel_amount, rf["amount"], rule, previous_refunds=len(p.cancel_history))
+    st.subheader(T["fee_title"])
+    st.caption(T["fee_rule"].format(pg=p.pg_provider, iss=krw(rule.issuance_fee), rem=krw(rule.remittance_fee),
+                                    vat=" + 10% VAT" if rule.vat_on_fees else " (VAT not added)"))
+    c1, c2 = st.columns([1, 1])
+    c1.table(pd.DataFrame(refund.fee_rows(impact)).set_index(""))
+    wf = refund.waterfall(impact)
+    c2.altair_chart(alt.Chart(wf).mark_bar().encode(
+        x=alt.X("step:N", sort=list(wf["step"]), title=None),
+        y=alt.Y("start:Q", title="₩", axis=alt.Axis(format=",d")), y2="end:Q",
+        color=alt.Color("kind:N", scale=alt.Scale(domain=["total", "cost", "gain"],
+                                                   range=["#1f4e79", "#d62728", "#2ca02c"]), legend=None),
+        tooltip=["step:N", alt.Tooltip("delta:Q", format=",d")]), use_container_width=True)
+    st.info(refund.cost_sentence(impact))
+    b1, b2 = st.columns([1, 5])
+    b1.button(T["back"], key="rf_back4", on_click=go, args=(3,))
+    b2.button(T["next"], type="primary", key="rf_next4", on_click=go, args=(5,))
+
+# ====================================================================== step 5
+elif step == 5:
+    if unknown_panel(p.imp_uid):
+        st.stop()
+    bank = banks.bank_by_code(p.pg_provider, rf["bank"])
+    request = RefundRequest(imp_uid=p.imp_uid, amount=rf["amount"], reason_code=rf["reason_code"],
+                            note=rf.get("note", ""), refund_holder=rf["holder"], refund_bank=rf["bank"],
+                            refund_account=rf["account"], refund_tel=rf.get("tel", ""),
+                            tax_free=rf.get("tax_free"), vat_amount=rf.get("vat_amount"))
+    st.subheader(T["confirm_title"])
+    sent = {"imp_uid": p.imp_uid, "amount": krw(request.amount), "checksum (refundable now)": krw(p.refundable),
+            "reason": request.reason_text(s.rules), "refund_holder": request.refund_holder,
+            "refund_bank": f"{rf['bank']} ({bank.label if bank else '?'})",
+            "refund_account": mask_account(digits_only(request.refund_account))}
+    if request.refund_tel:
+        sent["refund_tel"] = mask_phone(request.refund_tel)
+    if request.tax_free is not None:
+        sent["tax_free"] = krw(request.tax_free)
+    if request.vat_amount is not None:
+        sent["vat_amount"] = krw(request.vat_amount)
+    st.table(pd.DataFrame({"Value": sent}))
+    typed_ok = True
+    if request.amount > s.rules.refund_typed_confirm_above:
+        typed = st.text_input(T["typed"].format(amount=krw(request.amount)), key="rf_typed")
+        typed_ok = refund.typed_amount_ok(typed, request.amount)
+        if typed and not typed_ok:
+            st.error(T["typed_bad"])
+    rf.setdefault("action", uuid.uuid4().hex)
+    aid = rf["action"]
+    b1, b2 = st.columns([1, 5])
+    b1.button(T["back"], key="rf_back5", on_click=go, args=(4,))
+    if b2.button(T["send"], type="primary", key="rf_send", disabled=not typed_ok):
+        st.session_state["rf_confirm"] = aid
+
+    def perform():
+        return services.refund_vbank(ui.client(), ui.audit(), operator=ui.operator(), request=request, seen=seen,
+                                     rules=ui.settings().rules)
+
+    if st.session_state.get(f"result:{aid}") is not None:
+        go(6)
+        st.rerun()
+    if st.session_state.get("rf_confirm") == aid and typed_ok:
+        @st.dialog(T["dialog"], dismissible=False)
+        def confirm():
+            st.write(T["dialog_body"].format(where=where, amount=krw(request.amount),
+                                             bank=bank.label if bank else rf["bank"],
+                                             account=mask_account(digits_only(request.refund_account))))
+            ui.confirm_and_send(aid, open_key="rf_confirm", key="rf_go", confirm_label=T["go"],
+                                cancel_label=T["cancel"], sending_label=T["sending"], perform=perform,
+                                expected_errors=WRITE_ERRORS)
+        confirm()
+
+# ====================================================================== step 6
+elif step == 6:
+    res = st.session_state.get(f"result:{rf.get('action')}")
+    if isinstance(res, services.WriteResult):
+        {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](
+            T["ok"] if res.ok and not res.confirmed_by_reread else res.message)
+        if res.ok and res.payment is not None:
+            st.metric(T["new_cancel"], krw(res.payment.cancel_amount))
+            entry = res.payment.cancel_history[-1] if res.payment.cancel_history else None
+            if entry:
+                st.markdown(f"**{T['entry']}**")
+                st.table(pd.DataFrame({"Value": {"cancelled at": kst(entry.cancelled_at), "amount": krw(entry.amount),
+                                                 "reason": entry.reason, "PG tid": entry.pg_tid,
+                                                 "cancellation id": entry.cancellation_id}}))
+        st.page_link("pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",
+                     query_params={"correlation_id": res.correlation_id})
+    elif isinstance(res, Stale):
+        st.warning(T["stale"].format(changes="; ".join(res.changes)))
+    elif isinstance(res, Busy):
+        st.warning(T["busy"].format(msg=res))
+    elif isinstance(res, InvalidInput):
+        st.error("\n".join(f"- {x}" for x in res.problems))
+    elif isinstance(res, ui.ApiError):
+        st.error(T["error"].format(err=res))
+    st.button(T["start_over"], key="rf_restart", on_click=restart)

@@ -1,0 +1,177 @@
+"""The refund wizard step by step (AppTest), back and forth, with the sandbox behind it."""
+
+from __future__ import annotations
+
+from lib.fmt import krw
+from tests.pages.conftest import metric
+
+
+def paid(app_env, pg="kcp", min_amount=20000):
+    return app_env.pick(status="paid", pg=pg, where=lambda x: x["cancel_amount"] == 0 and x["amount"] >= min_amount)
+
+
+def step_text(at) -> str:
+    return at.get("progress")[0].proto.text
+
+
+def to_step3(at, amount=None, partial=False):
+    at.button(key="rf_next1").click().run()
+    assert "Step 2 of 6" in step_text(at)
+    if partial:
+        at.radio(key="rf_kind").set_value("partial")
+        at.number_input(key="rf_amount").set_value(amount)
+    at.selectbox(key="rf_reason").set_value("OUT_OF_STOCK")
+    at.text_input(key="rf_note").input("size L sold out")
+    at.button[0].click().run()                     # form submit "Next"
+    assert "Step 3 of 6" in step_text(at), [e.value for e in at.error]
+
+
+def fill_account(at, bank, holder="홍길동", account="110-123-456789"):
+    at.text_input(key="rf_holder").input(holder)
+    at.selectbox(key="rf_bank").set_value(bank)
+    at.text_input(key="rf_account").input(account)
+
+
+def test_partial_refund_through_every_step(app, app_env):
+    p = paid(app_env)
+    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    assert not at.exception
+    assert metric(at, "Refundable") == krw(p["amount"])
+    to_step3(at, amount=5000, partial=True)
+    looked_up = app_env.api("GET", "/vbanks/holder", params={"bank_code": "088", "bank_num": "110123456789"}
+                            ).json()["response"]["bank_holder"]
+    fill_account(at, "BK88", holder=" ".join(looked_up))          # spaces do not matter
+    at.button[0].click().run()                     # "Check the holder's name" (form submit)
+    assert f"The bank says the holder is “{looked_up}”: it matches." == at.success[0].value
+    at.button[1].click().run()                     # "Next"
+    assert "Step 4 of 6" in step_text(at)
+    fee = at.table[0].value
+    assert fee.loc["This refund", "Amount"] == "-₩5,000"
+    assert fee.loc["Remittance fee for this refund", "Amount"] == "-₩300"
+    assert fee.loc["Your net result for this payment after the refund", "Amount"] == krw(p["amount"] - 300 - 5300)
+    assert "This refund costs you ₩5,300" in at.info[0].value
+    at.button(key="rf_next4").click().run()
+    assert "Step 5 of 6" in step_text(at)
+    sent = at.table[0].value["Value"]
+    assert sent["refund_account"] == "110******789" and sent["amount"] == "₩5,000"
+    assert sent["refund_bank"].startswith("BK88")
+    app_env.clear_requests()
+    at.button(key="rf_send").click().run()
+    at.button(key="rf_go").click().run()
+    assert "Step 6 of 6" in step_text(at)
+    assert "Refund registered" in at.success[0].value
+    assert metric(at, "Refunded total now") == "₩5,000"
+    calls = app_env.requests_seen("/payments/cancel")
+    assert len(calls) == 1
+    assert calls[0]["params"]["checksum"] == p["amount"] and calls[0]["params"]["refund_bank"] == "BK88"
+    assert calls[0]["params"]["reason"] == "[OUT_OF_STOCK] Out of stock — size L sold out"
+    assert app_env.refunds(p["imp_uid"])[0]["refund_account"] == "110123456789"
+    at.run()                                       # a rerun sends nothing
+    assert len(app_env.requests_seen("/payments/cancel")) == 1
+
+
+def test_back_and_forth_keeps_answers(app, app_env):
+    p = paid(app_env, pg="html5_inicis")
+    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    to_step3(at)
+    fill_account(at, "88", holder="김민준")
+    at.button[1].click().run()
+    assert "Step 4 of 6" in step_text(at)
+    at.button(key="rf_back4").click().run()
+    assert "Step 3 of 6" in step_text(at)
+    assert at.text_input(key="rf_holder").value == "김민준" and at.selectbox(key="rf_bank").value == "88"
+    at.button(key="rf_back3").click().run()
+    assert at.selectbox(key="rf_reason").value == "OUT_OF_STOCK"
+    assert at.radio(key="rf_kind").value == "full"
+    at.button(key="rf_back2").click().run()
+    assert "Step 1 of 6" in step_text(at)
+
+
+def test_wrong_inputs_are_explained(app, app_env):
+    p = paid(app_env, pg="kcp")
+    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    to_step3(at)
+    fill_account(at, "BK04", holder=" ", account="12-34")
+    at.button[1].click().run()
+    errors = at.error[0].value
+    assert "holder's name" in errors and "8 to 16 digits" in errors
+    assert "Step 3 of 6" in step_text(at)
+
+
+def test_only_the_pgs_banks_are_offered(app, app_env):
+    p = paid(app_env, pg="nice_v2", min_amount=1000)
+    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    to_step3(at)
+    options = at.selectbox(key="rf_bank").options
+    assert len(options) == 12 and all("code 0" in o for o in options)
+    assert not any("Kakao" in o for o in options)
+
+
+def test_refusals_at_step_one(app, app_env):
+    danal = app_env.pick(status="paid", pg="danal_tpay")
+    at = app("pages/refund.py", imp_uid=danal["imp_uid"]).run()
+    assert "does not refund virtual accounts" in at.error[0].value
+    assert not [b for b in at.button if b.key == "rf_next1"]
+    card = app_env.pick(status="paid", pay_method="card")
+    at = app("pages/refund.py", imp_uid=card["imp_uid"]).run()
+    assert "not a virtual-account payment" in at.error[0].value
+
+
+def test_large_refund_needs_the_typed_amount(app, app_env):
+    p = paid(app_env, pg="tosspayments", min_amount=500_001)
+    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    to_step3(at)
+    fill_account(at, "004")
+    at.button[1].click().run()
+    at.button(key="rf_next4").click().run()
+    assert at.button(key="rf_send").disabled
+    at.text_input(key="rf_typed").input("123").run()
+    assert "does not match" in at.error[0].value and at.button(key="rf_send").disabled
+    at.text_input(key="rf_typed").input(f"{p['amount']:,}").run()
+    assert not at.button(key="rf_send").disabled
+
+
+def test_refund_elsewhere_meanwhile_is_stale(app, app_env):
+    p = paid(app_env)
+    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    to_step3(at)
+    fill_account(at, "BK88")
+    at.button[1].click().run()
+    at.button(key="rf_next4").click().run()
+    app_env.api("POST", "/payments/cancel", json={"imp_uid": p["imp_uid"], "amount": 1000, "refund_holder": "a",
+                                                   "refund_bank": "BK04", "refund_account": "1234567890"})
+    app_env.clear_requests()
+    at.button(key="rf_send").click().run()
+    at.button(key="rf_go").click().run()
+    assert "changed since you started" in at.warning[0].value
+    assert app_env.requests_seen("/payments/cancel") == []
+
+
+def test_pick_from_the_paid_list(app, app_env):
+    at = app("pages/refund.py").run()
+    table = at.dataframe[0].value
+    assert (table["refundable"] > 0).all() and len(table) > 0
+    at.session_state["rf_paid_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert metric(at, "Refundable") == krw(int(table.iloc[0]["refundable"]))
+
+
+def test_holder_mismatch_needs_an_acknowledgement(app, app_env):
+    p = paid(app_env)
+    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    to_step3(at)
+    looked_up = app_env.api("GET", "/vbanks/holder", params={"bank_code": "088", "bank_num": "110123456789"}
+                            ).json()["response"]["bank_holder"]
+    fill_account(at, "BK88", holder=looked_up + "X")
+    at.button[0].click().run()                       # check: mismatch
+    assert "does not match" in at.error[0].value
+    at.button[1].click().run()                       # Next without acknowledging
+    assert "Step 3 of 6" in step_text(at) and any("tick the box" in e.value for e in at.error)
+    at.checkbox(key="rf_ack").check().run()
+    at.button[1].click().run()
+    assert "Step 4 of 6" in step_text(at)
+    # changing the account makes the check stale (and the acknowledgement moot)
+    at.button(key="rf_back4").click().run()
+    at.text_input(key="rf_account").input("110-123-456780")
+    at.button[1].click().run()
+    assert "Step 4 of 6" in step_text(at)

@@ -14,6 +14,7 @@ NAV = {
         st.Page("pages/refund.py", title="Refund", icon=":material/undo:", url_path="refund"),
     ],
     "Records": [
+        st.Page("pages/reconcile.py", title="Reconciliation", icon=":material/balance:", url_path="reconcile"),
         st.Page("pages/audit.py", title="Audit log", icon=":material/receipt_long:", url_path="audit"),
     ],
 }

@@ -96,6 +96,24 @@ def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:
     return df, datetime.fromtimestamp(fetched, KST)
 
 
+def load_recon_payments(d_from, d_to) -> tuple[list[dict], datetime]:
+    """Every payment started from 90 days before ``d_from`` to the end of ``d_to`` (KST): deposits in the
+    range and refunds registered in it, even of older payments."""
+    from .recon import kst_range, lookback_start
+    bar = st.empty()
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"Loading payments… page {done} of {total}")
+
+    def load() -> list[dict]:
+        a, b = kst_range(lookback_start(d_from), d_to)
+        return client().list_by_status_raw("all", a, min(b, int(time.time())), progress=progress)
+
+    rows, fetched = _shared_cache().get_or_load(("recon", settings().api_url, str(d_from), str(d_to)), load)
+    bar.empty()
+    return rows, datetime.fromtimestamp(fetched, KST)
+
+
 def clear_data_caches() -> None:
     _shared_cache().clear()
 

@@ -14,6 +14,11 @@ from .reference import DEFAULT_VBANK_UPDATE_PGS
 
 
 def main(argv: list[str] | None = None) -> None:
+    import sys
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["settlement"]:
+        from .settlement import main as settlement_main
+        return settlement_main(argv[1:])
     ap = argparse.ArgumentParser(prog="python -m sandbox", description="Local I'mport V1 sandbox server")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8787)

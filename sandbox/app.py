@@ -581,6 +581,21 @@ def create_app(config: Config | None = None, db_path: str = ":memory:") -> FastA
                 tokens[k] = now() - 1
         return {"expired": len(tokens)}
 
+    @app.get("/sandbox/settlement")
+    async def settlement(request: Request):
+        """The settlement file for a date range (as `python -m sandbox settlement` writes it)."""
+        from datetime import date
+        from .settlement import settlement_file
+        q = request.query_params
+        with store.lock:
+            docs = [json.loads(r[0]) for r in store.db.execute("SELECT doc FROM payments WHERE pay_method='vbank'")]
+        data, planted = settlement_file(docs, date.fromisoformat(q["from"]), date.fromisoformat(q["to"]),
+                                        seed=int(q.get("seed", cfg.seed)), encoding=q.get("encoding", "cp949"))
+        if q.get("planted"):
+            return {"planted": planted}
+        return Response(data, media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="settlement-{q["from"]}-{q["to"]}.csv"'})
+
     @app.get("/sandbox/stats")
     async def stats():
         return store.stats()

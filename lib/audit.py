@@ -15,6 +15,7 @@ a PostgreSQL URL works the same way).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -23,8 +24,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, event, insert, select,
-                        delete, update)
+from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, event, insert,
+                        select, text, update)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -47,6 +48,8 @@ audit_log = Table(
     Column("api_message", Text),
     Column("correlation_id", String(40), nullable=False, index=True),
     Column("detail", Text),                                    # JSON: before/after, notes
+    Column("prev_hash", String(64), nullable=False),           # the chain: hash of the record before
+    Column("hash", String(64), nullable=False),                # sha256 over this record and prev_hash
 )
 
 inflight = Table(
@@ -60,7 +63,26 @@ inflight = Table(
     Column("note", Text),
 )
 
-OUTCOMES = ("sent", "succeeded", "failed", "unknown", "refused", "resolved")
+OUTCOMES = ("sent", "succeeded", "failed", "unknown", "refused", "resolved", "requested", "approved",
+            "rejected", "expired")
+GENESIS = "0" * 64
+CHAINED = ("at", "operator", "action", "imp_uid", "merchant_uid", "outcome", "request", "api_code", "api_message",
+           "correlation_id", "detail", "prev_hash")
+
+
+def record_hash(row: dict) -> str:
+    """sha256 over the record's fields and the previous record's hash (canonical JSON)."""
+    payload = json.dumps({k: row.get(k) for k in CHAINED}, ensure_ascii=False, sort_keys=True,
+                         separators=(",", ":"), default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    reason: str = ""
 SENSITIVE_ACCOUNT = ("refund_account", "vbank_num", "bank_num", "account")
 SENSITIVE_PHONE = ("refund_tel", "buyer_tel", "phone")
 SECRET_KEYS = ("imp_key", "imp_secret", "access_token", "authorization", "token")
@@ -104,13 +126,20 @@ class AuditStore:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         kw = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
         self.engine: Engine = create_engine(url, **kw)
-        if url.startswith("sqlite"):
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
             @event.listens_for(self.engine, "connect")
-            def _pragmas(dbapi_conn, _):  # WAL: readers never block the writer
+            def _pragmas(dbapi_conn, _):
+                dbapi_conn.isolation_level = None          # SQLAlchemy's "begin" event below starts transactions
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA busy_timeout=30000")
                 cur.close()
+
+            @event.listens_for(self.engine, "begin")
+            def _begin_immediate(conn):
+                # Serialise writers across processes, so the hash chain cannot fork.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
         metadata.create_all(self.engine)
 
     # --------------------------------------------------------------- records
@@ -119,13 +148,33 @@ class AuditStore:
                api_message: str | None = None, detail: dict | None = None) -> int:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
+        row = {"at": time.time(), "operator": operator, "action": action, "imp_uid": imp_uid,
+               "merchant_uid": merchant_uid, "outcome": outcome,
+               "request": json.dumps(mask_request(request), ensure_ascii=False) if request else None,
+               "api_code": api_code, "api_message": api_message, "correlation_id": correlation_id,
+               "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None}
         with self.engine.begin() as c:
-            res = c.execute(insert(audit_log).values(
-                at=time.time(), operator=operator, action=action, imp_uid=imp_uid, merchant_uid=merchant_uid,
-                outcome=outcome, request=json.dumps(mask_request(request), ensure_ascii=False) if request else None,
-                api_code=api_code, api_message=api_message, correlation_id=correlation_id,
-                detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None))
+            if self.dialect == "postgresql":       # one writer at a time across instances: the chain cannot fork
+                c.execute(text("SELECT pg_advisory_xact_lock(740512)"))
+            last = c.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
+            row["prev_hash"] = last or GENESIS
+            row["hash"] = record_hash(row)
+            res = c.execute(insert(audit_log).values(**row))
             return int(res.inserted_primary_key[0])
+
+    def verify_chain(self) -> ChainReport:
+        """Walk the log in order; report the first record whose link or content does not check out."""
+        prev, n = GENESIS, 0
+        with self.engine.connect() as c:
+            for r in c.execute(select(audit_log).order_by(audit_log.c.id)).mappings():
+                n += 1
+                if r["prev_hash"] != prev:
+                    return ChainReport(False, n, r["id"], "its link to the record before is broken "
+                                                          "(a record was removed or inserted)")
+                if record_hash(dict(r)) != r["hash"]:
+                    return ChainReport(False, n, r["id"], "its content was changed after it was written")
+                prev = r["hash"]
+        return ChainReport(True, n)
 
     def records(self, *, since: datetime | None = None, until: datetime | None = None, operator: str | None = None,
                 action: str | None = None, imp_uid: str | None = None, outcome: str | None = None,

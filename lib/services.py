@@ -17,6 +17,7 @@ from . import banks
 from .audit import AuditStore, new_correlation_id
 from .client import ApiError, IamportClient, OutcomeUnknown
 from .fmt import digits_only, krw, kst, now_kst
+from .identity import Actor, Forbidden  # noqa: F401  (Forbidden re-exported for pages)
 from .models import Payment, to_unix
 from .settings import Rules
 
@@ -39,6 +40,10 @@ class InvalidInput(Exception):
 
 class Busy(Exception):
     """Another write to the same payment is in flight (or its outcome is unknown)."""
+
+
+class NeedsApproval(Exception):
+    """Above the four-eyes threshold: this must be requested and approved by a second person."""
 
 
 class Stale(Exception):
@@ -132,13 +137,14 @@ def validate_update(p: Payment, *, new_amount: int | None, new_due: datetime | N
     return problems
 
 
-def update_vbank(client: IamportClient, audit: AuditStore, *, operator: str, imp_uid: str, seen: Seen,
+def update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
                  new_amount: int | None = None, new_due: datetime | None = None, rules: Rules,
-                 note: str | None = None) -> WriteResult:
+                 note: str | None = None, approval_id: str | None = None) -> WriteResult:
     """PUT /vbanks/{imp_uid} with only the changed fields, once."""
+    operator.require("approve_refund" if approval_id else "update_vbank")
     cid = new_correlation_id()
     key = f"vbank:{imp_uid}"
-    held = audit.acquire(key, correlation_id=cid, operator=operator, action="update_vbank")
+    held = audit.acquire(key, correlation_id=cid, operator=operator.email, action="update_vbank")
     if held:
         raise Busy(_lock_busy_message(held))
     sent = False
@@ -156,22 +162,23 @@ def update_vbank(client: IamportClient, audit: AuditStore, *, operator: str, imp
         if new_due is not None and to_unix(new_due) != to_unix(fresh.vbank_date):
             body["vbank_due"] = to_unix(new_due)
         before = {"amount": fresh.amount, "vbank_due": to_unix(fresh.vbank_date)}
-        audit.record(operator=operator, action="update_vbank", outcome="sent", correlation_id=cid, imp_uid=imp_uid,
-                     merchant_uid=fresh.merchant_uid, request=body, detail={"before": before, "note": note})
+        audit.record(operator=operator.email, action="update_vbank", outcome="sent", correlation_id=cid, imp_uid=imp_uid,
+                     merchant_uid=fresh.merchant_uid, request=body,
+                     detail={"before": before, "note": note, "approval_id": approval_id})
         sent = True
         try:
             updated = client.update_vbank(imp_uid, amount=body.get("amount"), vbank_due=body.get("vbank_due"))
         except OutcomeUnknown as e:
             return _update_after_unknown(client, audit, operator, imp_uid, fresh, body, cid, key, e)
         except ApiError as e:
-            audit.record(operator=operator, action="update_vbank", outcome="failed", correlation_id=cid,
+            audit.record(operator=operator.email, action="update_vbank", outcome="failed", correlation_id=cid,
                          imp_uid=imp_uid, merchant_uid=fresh.merchant_uid, request=body, api_code=e.code,
                          api_message=e.message, detail={"http_status": e.http_status})
             audit.release(key, cid)
             return WriteResult("failed", f"The API refused the change: “{e.message}”. Nothing was changed.", cid,
                                fresh, e.code, e.message)
         after = {"amount": updated.amount, "vbank_due": to_unix(updated.vbank_date)}
-        audit.record(operator=operator, action="update_vbank", outcome="succeeded", correlation_id=cid,
+        audit.record(operator=operator.email, action="update_vbank", outcome="succeeded", correlation_id=cid,
                      imp_uid=imp_uid, merchant_uid=updated.merchant_uid, request=body, api_code=0,
                      detail={"before": before, "after": after})
         audit.release(key, cid)
@@ -199,7 +206,7 @@ def _update_after_unknown(client, audit, operator, imp_uid, before_p: Payment, b
         now_p = client.get_payment(imp_uid)
     except ApiError as e2:
         note = f"No reply to the change ({err.message}) and the re-read failed ({e2.message})."
-        audit.record(operator=operator, action="update_vbank", outcome="unknown", correlation_id=cid, imp_uid=imp_uid,
+        audit.record(operator=operator.email, action="update_vbank", outcome="unknown", correlation_id=cid, imp_uid=imp_uid,
                      merchant_uid=before_p.merchant_uid, request=body, api_message=note)
         audit.mark_unknown(key, cid, note)
         _notify()
@@ -212,7 +219,7 @@ def _update_after_unknown(client, audit, operator, imp_uid, before_p: Payment, b
     msg = (f"The API did not reply ({err.message}), but a re-read shows the change took effect."
            if applied else f"The API did not reply ({err.message}); a re-read shows the change did NOT take effect. "
                            "Nothing was resent. You can try again.")
-    audit.record(operator=operator, action="update_vbank", outcome=outcome, correlation_id=cid, imp_uid=imp_uid,
+    audit.record(operator=operator.email, action="update_vbank", outcome=outcome, correlation_id=cid, imp_uid=imp_uid,
                  merchant_uid=now_p.merchant_uid, request=body, api_message=err.message,
                  detail={"confirmed_by_reread": True,
                          "after": {"amount": now_p.amount, "vbank_due": to_unix(now_p.vbank_date)}})
@@ -291,13 +298,23 @@ def validate_refund(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
     return problems
 
 
-def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: str, request: RefundRequest, seen: Seen,
-                 rules: Rules) -> WriteResult:
-    """POST /payments/cancel for a paid virtual account, once, with checksum = the refundable balance just read."""
+def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, request: RefundRequest, seen: Seen,
+                 rules: Rules, approval_id: str | None = None) -> WriteResult:
+    """POST /payments/cancel for a paid virtual account, once, with checksum = the refundable balance just read.
+
+    Above ``rules.refund_approval_above`` a refund is only sent through an approved request
+    (``approval_id``, by an approver who is not the requester: lib/approvals.py)."""
+    if approval_id:
+        operator.require("approve_refund")
+    else:
+        operator.require("refund")
+        if request.amount > rules.refund_approval_above:
+            raise NeedsApproval(f"Refunds above {krw(rules.refund_approval_above)} need a second person's approval: "
+                                "request it, and an approver sends it.")
     imp_uid = request.imp_uid
     cid = new_correlation_id()
     key = f"refund:{imp_uid}"
-    held = audit.acquire(key, correlation_id=cid, operator=operator, action="refund")
+    held = audit.acquire(key, correlation_id=cid, operator=operator.email, action="refund")
     if held:
         raise Busy(_lock_busy_message(held))
     sent = False
@@ -319,22 +336,23 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: str, req
         if request.vat_amount is not None:
             body["vat_amount"] = request.vat_amount
         before = {"amount": fresh.amount, "cancel_amount": fresh.cancel_amount, "refundable": fresh.refundable}
-        audit.record(operator=operator, action="refund", outcome="sent", correlation_id=cid, imp_uid=imp_uid,
-                     merchant_uid=fresh.merchant_uid, request=body, detail={"before": before})
+        audit.record(operator=operator.email, action="refund", outcome="sent", correlation_id=cid, imp_uid=imp_uid,
+                     merchant_uid=fresh.merchant_uid, request=body,
+                     detail={"before": before, "approval_id": approval_id})
         sent = True
         try:
             result = client.cancel(**body)
         except OutcomeUnknown as e:
             return _refund_after_unknown(client, audit, operator, fresh, request, body, cid, key, e)
         except ApiError as e:
-            audit.record(operator=operator, action="refund", outcome="failed", correlation_id=cid, imp_uid=imp_uid,
+            audit.record(operator=operator.email, action="refund", outcome="failed", correlation_id=cid, imp_uid=imp_uid,
                          merchant_uid=fresh.merchant_uid, request=body, api_code=e.code, api_message=e.message,
                          detail={"http_status": e.http_status})
             audit.release(key, cid)
             return WriteResult("failed", f"The API refused the refund: “{e.message}”. No money moved.", cid, fresh,
                                e.code, e.message)
         entry = result.cancel_history[-1].model_dump(mode="json") if result.cancel_history else None
-        audit.record(operator=operator, action="refund", outcome="succeeded", correlation_id=cid, imp_uid=imp_uid,
+        audit.record(operator=operator.email, action="refund", outcome="succeeded", correlation_id=cid, imp_uid=imp_uid,
                      merchant_uid=result.merchant_uid, request=body, api_code=0,
                      detail={"before": before, "after": {"cancel_amount": result.cancel_amount,
                                                          "status": result.status}, "cancel_history_entry": entry})
@@ -356,7 +374,7 @@ def _refund_after_unknown(client, audit, operator, before_p: Payment, request, b
     else:
         reread_error = None
     if now_p is not None and now_p.cancel_amount == before_p.cancel_amount + request.amount:
-        audit.record(operator=operator, action="refund", outcome="succeeded", correlation_id=cid,
+        audit.record(operator=operator.email, action="refund", outcome="succeeded", correlation_id=cid,
                      imp_uid=before_p.imp_uid, merchant_uid=before_p.merchant_uid, request=body,
                      api_message=err.message, detail={"confirmed_by_reread": True,
                                                       "after": {"cancel_amount": now_p.cancel_amount}})
@@ -369,24 +387,25 @@ def _refund_after_unknown(client, audit, operator, before_p: Payment, request, b
                 if now_p is not None else f"the re-read failed too ({reread_error})")
     note = (f"No reply to the refund ({err.message}); {seen_now}. Check the PG console and the payment's cancel "
             "history; then resolve this refund on the wizard. Nothing will be resent until then.")
-    audit.record(operator=operator, action="refund", outcome="unknown", correlation_id=cid, imp_uid=before_p.imp_uid,
+    audit.record(operator=operator.email, action="refund", outcome="unknown", correlation_id=cid, imp_uid=before_p.imp_uid,
                  merchant_uid=before_p.merchant_uid, request=body, api_message=err.message, detail={"note": note})
     audit.mark_unknown(key, cid, note)
     _notify()
     return WriteResult("unknown", note, cid, now_p or before_p)
 
 
-def resolve_unknown_refund(client: IamportClient, audit: AuditStore, *, operator: str, imp_uid: str,
+def resolve_unknown_refund(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str,
                            expected_cancel_amount: int, operator_confirms_not_applied: bool = False) -> WriteResult:
     """Settle a refund whose outcome is unknown: by a re-read showing it landed, or by an operator
     who checked the PG and confirms it did not. Only then can a refund of this payment be sent again."""
+    operator.require("refund")
     key = f"refund:{imp_uid}"
     held = audit.lock(key)
     if held is None or held.state != "unknown":
         return WriteResult("succeeded", "There is no unresolved refund for this payment.", "", None)
     p = client.get_payment(imp_uid)
     if p.cancel_amount >= expected_cancel_amount:
-        audit.record(operator=operator, action="refund", outcome="resolved", correlation_id=held.correlation_id,
+        audit.record(operator=operator.email, action="refund", outcome="resolved", correlation_id=held.correlation_id,
                      imp_uid=imp_uid, merchant_uid=p.merchant_uid,
                      detail={"resolution": "applied", "cancel_amount": p.cancel_amount})
         audit.release(key, held.correlation_id)
@@ -395,7 +414,7 @@ def resolve_unknown_refund(client: IamportClient, audit: AuditStore, *, operator
     if not operator_confirms_not_applied:
         return WriteResult("unknown", "The re-read does not show the refund yet. If the PG console confirms it was "
                            "not registered, resolve it as not applied.", held.correlation_id, p)
-    audit.record(operator=operator, action="refund", outcome="resolved", correlation_id=held.correlation_id,
+    audit.record(operator=operator.email, action="refund", outcome="resolved", correlation_id=held.correlation_id,
                  imp_uid=imp_uid, merchant_uid=p.merchant_uid,
                  detail={"resolution": "not applied (operator checked the PG)", "cancel_amount": p.cancel_amount})
     audit.release(key, held.correlation_id)
@@ -423,11 +442,19 @@ def plan_due(current: datetime | None, *, extend_days: int | None, to: datetime 
     return current + timedelta(days=extend_days)
 
 
-def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: str, payments: list[Payment],
+def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, payments: list[Payment],
                 extend_days: int | None = None, to: datetime | None = None, rules: Rules,
-                note: str | None = None) -> list[BulkRow]:
+                note: str | None = None, approval_id: str | None = None) -> list[BulkRow]:
     """Extend the due dates of several pending accounts: one update_vbank per row, each with its own
-    lock, re-read and audit records. A row that fails never stops the others."""
+    lock, re-read and audit records. A row that fails never stops the others. More than
+    ``rules.bulk_approval_above_count`` rows go through an approved request."""
+    if approval_id:
+        operator.require("approve_refund")
+    else:
+        operator.require("update_vbank")
+        if len(payments) > rules.bulk_approval_above_count:
+            raise NeedsApproval(f"Changing more than {rules.bulk_approval_above_count} accounts at once needs a "
+                                "second person's approval.")
     if len(payments) > rules.bulk_extend_max_rows:
         raise InvalidInput([f"At most {rules.bulk_extend_max_rows} accounts can be changed at once."])
     if (extend_days is None) == (to is None):
@@ -442,7 +469,7 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: str, paym
             continue
         try:
             r = update_vbank(client, audit, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p),
-                             new_due=new_due, rules=rules, note=note)
+                             new_due=new_due, rules=rules, note=note, approval_id=approval_id)
             out.append(BulkRow(p.imp_uid, p.merchant_uid, r.outcome, r.message, new_due, r.correlation_id))
         except InvalidInput as e:
             out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", " ".join(e.problems), new_due))

@@ -48,6 +48,13 @@ class Rules(BaseModel):
         "OTHER": "Other"})
     refund_typed_confirm_above: int = 500_000
     bulk_extend_max_rows: int = 200
+    # Four-eyes: refunds above this amount and bulk due-date changes above this count need an approver.
+    refund_approval_above: int = 1_000_000
+    bulk_approval_above_count: int = 20
+    approval_expiry_hours: int = 24
+    # Roles by email: {role: [emails]}; "*" matches everyone. Local mode uses local_roles.
+    roles: dict[str, list[str]] = Field(default_factory=dict)
+    local_roles: list[str] = Field(default_factory=lambda: ["viewer", "operator", "approver", "admin"])
 
     def fee_rule(self, pg_provider: str | None) -> FeeRule:
         return self.fees.get(pg_provider or "", self.fees_default)
@@ -64,6 +71,8 @@ class Settings(BaseModel):
     cache_ttl: int = 60
     audit_db_url: str = f"sqlite:///{ROOT / 'data' / 'audit.sqlite3'}"
     operator: str = "local-operator"
+    identity_mode: str = "local"                 # local | header | oidc
+    identity_header: str = "X-Forwarded-Email"
     rules: Rules = Field(default_factory=Rules)
 
     @property
@@ -81,6 +90,7 @@ _ENV = {
     "IAMPORT_TIER": "tier", "IAMPORT_CONNECT_TIMEOUT": "connect_timeout",
     "IAMPORT_READ_TIMEOUT": "read_timeout", "IAMPORT_CONCURRENCY": "concurrency",
     "VBANK_CACHE_TTL": "cache_ttl", "AUDIT_DB_URL": "audit_db_url", "VBANK_OPERATOR": "operator",
+    "VBANK_IDENTITY_MODE": "identity_mode", "VBANK_IDENTITY_HEADER": "identity_header",
 }
 
 
@@ -114,6 +124,8 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path | None =
     values["rules"] = Rules.model_validate(_read_toml(rules_path))
     s = Settings.model_validate(values)
     s.api_url = s.api_url.rstrip("/")
+    if s.identity_mode not in ("local", "header", "oidc"):
+        raise ValueError(f"VBANK_IDENTITY_MODE must be local, header or oidc (not {s.identity_mode!r}).")
     if not s.is_sandbox and s.imp_key.get_secret_value() == SANDBOX_KEY:
         raise ValueError("IAMPORT_API_URL points at a remote API but no IAMPORT_IMP_KEY / IAMPORT_IMP_SECRET "
                          "are set (environment or .streamlit/secrets.toml).")

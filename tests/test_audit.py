@@ -71,3 +71,38 @@ def test_two_stores_on_one_database_share_locks(tmp_path):
     assert held is not None and held.operator == "kim"
     a.mark_unknown("vbank:imp_9", "x", "no reply")
     assert b.lock("vbank:imp_9").state == "unknown"
+
+
+def test_hash_chain_verifies_and_finds_the_first_broken_link(store):
+    from sqlalchemy import text
+    for i in range(5):
+        store.record(operator="kim", action="refund", outcome="sent", correlation_id=f"c{i}", imp_uid=f"imp_{i}")
+    assert store.verify_chain().ok and store.verify_chain().checked == 5
+    with store.engine.begin() as c:                      # someone edits a record behind the app's back
+        c.execute(text("UPDATE audit_log SET operator='mallory' WHERE id=3"))
+    rep = store.verify_chain()
+    assert (rep.ok, rep.first_broken_id) == (False, 3) and "changed" in rep.reason
+    with store.engine.begin() as c:
+        c.execute(text("UPDATE audit_log SET operator='kim' WHERE id=3"))
+        c.execute(text("DELETE FROM audit_log WHERE id=2"))
+    rep = store.verify_chain()
+    assert (rep.ok, rep.first_broken_id) == (False, 3) and "link" in rep.reason
+
+
+def test_chain_does_not_fork_with_concurrent_writers(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    stores = [AuditStore(url) for _ in range(4)]
+    barrier = threading.Barrier(4)
+
+    def write(st, n):
+        barrier.wait()
+        for i in range(15):
+            st.record(operator=f"op{n}", action="x", outcome="sent", correlation_id=f"{n}-{i}")
+
+    ts = [threading.Thread(target=write, args=(st, n)) for n, st in enumerate(stores)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    rep = stores[0].verify_chain()
+    assert rep.ok and rep.checked == 60

@@ -12,7 +12,11 @@ from lib.audit import AuditStore
 from lib.client import IamportClient
 from lib.fmt import now_kst
 from lib.models import Payment
+from lib.identity import Actor
 from lib.services import Busy, InvalidInput, RefundRequest, Seen, Stale
+
+KIM = Actor("kim", frozenset({"operator"}))
+LEE = Actor("lee", frozenset({"operator"}))
 from tests.helpers import settings_for
 
 
@@ -40,7 +44,7 @@ def test_update_amount_and_due(fresh, client, audit, rules):
     p = ready(fresh, client)
     new_due = (now_kst() + timedelta(days=5)).replace(microsecond=0)
     fresh.clear_requests()
-    r = services.update_vbank(client, audit, operator="kim", imp_uid=p.imp_uid, seen=Seen.of(p),
+    r = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 5000, new_due=new_due, rules=rules)
     assert r.ok and r.payment.amount == p.amount + 5000
     after = fresh.api("GET", f"/payments/{p.imp_uid}").json()["response"]
@@ -56,7 +60,7 @@ def test_update_amount_and_due(fresh, client, audit, rules):
 def test_only_changed_fields_are_sent(fresh, client, audit, rules):
     p = ready(fresh, client)
     fresh.clear_requests()
-    services.update_vbank(client, audit, operator="kim", imp_uid=p.imp_uid, seen=Seen.of(p),
+    services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                           new_amount=p.amount + 1000, new_due=p.vbank_date, rules=rules)
     assert fresh.requests_seen("/vbanks/", "PUT")[0]["params"] == {"amount": p.amount + 1000}
 
@@ -78,7 +82,7 @@ def test_update_validation(fresh, client, audit, rules, kw, needle):
         kw["new_due"] = now_kst() + timedelta(days=rules.update_max_horizon_days + 1)
     fresh.clear_requests()
     with pytest.raises(InvalidInput) as e:
-        services.update_vbank(client, audit, operator="kim", imp_uid=p.imp_uid, seen=Seen.of(p), rules=rules, **kw)
+        services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p), rules=rules, **kw)
     assert any(needle in x for x in e.value.problems), e.value.problems
     assert fresh.requests_seen("/vbanks/", "PUT") == []
     assert outcomes(audit, p.imp_uid) == [] and audit.locks() == []
@@ -87,7 +91,7 @@ def test_update_validation(fresh, client, audit, rules, kw, needle):
 def test_update_unsupported_pg(fresh, client, audit, rules):
     p = ready(fresh, client, pg="danal_tpay")
     with pytest.raises(InvalidInput) as e:
-        services.update_vbank(client, audit, operator="kim", imp_uid=p.imp_uid, seen=Seen.of(p),
+        services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1, rules=rules)
     assert "not offered for PG 'danal_tpay'" in e.value.problems[0]
 
@@ -97,7 +101,7 @@ def test_update_refused_when_paid_between_load_and_submit(fresh, client, audit, 
     fresh.deposit(p.imp_uid)
     fresh.clear_requests()
     with pytest.raises(Stale) as e:
-        services.update_vbank(client, audit, operator="kim", imp_uid=p.imp_uid, seen=Seen.of(p),
+        services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1000, rules=rules)
     assert "status is now 'paid'" in e.value.changes[0]
     assert fresh.requests_seen("/vbanks/", "PUT") == [] and audit.locks() == []
@@ -106,7 +110,7 @@ def test_update_refused_when_paid_between_load_and_submit(fresh, client, audit, 
 def test_update_payment_not_found(fresh, client, audit, rules):
     p = ready(fresh, client)
     with pytest.raises(services.ApiError) as e:
-        services.update_vbank(client, audit, operator="kim", imp_uid="imp_gone", seen=Seen.of(p),
+        services.update_vbank(client, audit, operator=KIM, imp_uid="imp_gone", seen=Seen.of(p),
                               new_amount=1000, rules=rules)
     assert e.value.http_status == 404 and audit.locks() == []
 
@@ -118,7 +122,7 @@ def test_update_api_refusal_is_quoted_and_audited(sandbox, audit):
     c = IamportClient(s)
     sandbox.reset()
     p = c.get_payment(sandbox.pick(status="ready", pg="daou")["imp_uid"])
-    r = services.update_vbank(c, audit, operator="kim", imp_uid=p.imp_uid, seen=Seen.of(p),
+    r = services.update_vbank(c, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1000, rules=s.rules)
     assert r.outcome == "failed" and "daou는 가상계좌 정보 수정을 지원하지 않습니다." in r.message
     assert outcomes(audit, p.imp_uid) == ["sent", "failed"]
@@ -131,7 +135,7 @@ def test_update_timeout_after_the_sandbox_applied_it(fresh, sandbox, audit, rule
     p = ready(fresh, c)
     fresh.fault(path_prefix="/vbanks/", method="PUT", after="timeout", hang_s=2.0)
     fresh.clear_requests()
-    r = services.update_vbank(c, audit, operator="kim", imp_uid=p.imp_uid, seen=Seen.of(p),
+    r = services.update_vbank(c, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 700, rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread and "took effect" in r.message
     assert len(fresh.requests_seen("/vbanks/", "PUT")) == 1          # reported as applied, not resent
@@ -142,7 +146,7 @@ def test_update_dropped_connection_when_not_applied(fresh, client, audit, rules)
     """Sandbox cuts the reply of a request it refused (400): the re-read shows nothing changed."""
     p = ready(fresh, client)
     fresh.fault(path_prefix="/vbanks/", method="PUT", after="drop")
-    r = services.update_vbank(client, audit, operator="kim", imp_uid=p.imp_uid, seen=Seen.of(p),
+    r = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 700, new_due=None, rules=rules)
     # the sandbox applied it before the cut: re-read proves it
     assert r.outcome == "succeeded" and r.confirmed_by_reread
@@ -154,7 +158,7 @@ def test_second_update_while_one_is_in_flight_is_busy(fresh, client, audit, rule
     assert held is None
     fresh.clear_requests()
     with pytest.raises(Busy) as e:
-        services.update_vbank(client, audit, operator="kim", imp_uid=p.imp_uid, seen=Seen.of(p),
+        services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1, rules=rules)
     assert "lee" in str(e.value) and fresh.requests_seen("/vbanks/", "PUT") == []
 
@@ -177,7 +181,7 @@ def req(p: Payment, amount: int | None = None, **kw) -> RefundRequest:
 def test_full_refund(fresh, client, audit, rules):
     p = paid(fresh, client)
     fresh.clear_requests()
-    r = services.refund_vbank(client, audit, operator="kim", request=req(p), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(client, audit, operator=KIM, request=req(p), seen=Seen.of(p), rules=rules)
     assert r.ok and r.payment.status == "cancelled" and r.payment.cancel_amount == p.amount
     sent = fresh.requests_seen("/payments/cancel")
     assert len(sent) == 1 and sent[0]["params"]["checksum"] == p.amount
@@ -189,10 +193,10 @@ def test_full_refund(fresh, client, audit, rules):
 
 def test_partial_then_second_partial(fresh, client, audit, rules):
     p = paid(fresh, client, pg="html5_inicis")
-    r1 = services.refund_vbank(client, audit, operator="kim", request=req(p, 3000), seen=Seen.of(p), rules=rules)
+    r1 = services.refund_vbank(client, audit, operator=KIM, request=req(p, 3000), seen=Seen.of(p), rules=rules)
     assert r1.ok and r1.payment.cancel_amount == 3000 and r1.payment.status == "paid"
     p2 = r1.payment
-    r2 = services.refund_vbank(client, audit, operator="kim", request=req(p2, 2000), seen=Seen.of(p2), rules=rules)
+    r2 = services.refund_vbank(client, audit, operator=KIM, request=req(p2, 2000), seen=Seen.of(p2), rules=rules)
     assert r2.ok and r2.payment.cancel_amount == 5000
     sent = fresh.requests_seen("/payments/cancel")
     assert [s["params"]["checksum"] for s in sent] == [p.amount, p.amount - 3000]
@@ -203,7 +207,7 @@ def test_over_refund_refused_before_sending(fresh, client, audit, rules):
     p = paid(fresh, client)
     fresh.clear_requests()
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator="kim", request=req(p, p.refundable + 1), seen=Seen.of(p),
+        services.refund_vbank(client, audit, operator=KIM, request=req(p, p.refundable + 1), seen=Seen.of(p),
                               rules=rules)
     assert "more than the refundable balance" in e.value.problems[0]
     assert fresh.requests_seen("/payments/cancel") == [] and audit.locks() == []
@@ -215,7 +219,7 @@ def test_refund_made_elsewhere_between_read_and_send_is_stale(fresh, client, aud
                                                  "refund_bank": "BK04", "refund_account": "1234567890"})
     fresh.clear_requests()
     with pytest.raises(Stale) as e:
-        services.refund_vbank(client, audit, operator="kim", request=req(p, 2000), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=KIM, request=req(p, 2000), seen=Seen.of(p), rules=rules)
     assert "refunded so far is now ₩1,000" in e.value.changes[0]
     assert fresh.requests_seen("/payments/cancel") == [] and audit.locks() == []
 
@@ -234,7 +238,7 @@ def test_checksum_mismatch_at_the_api_is_a_quoted_failure(fresh, client, audit, 
         return got
 
     monkeypatch.setattr(client, "get_payment", get_then_someone_refunds)
-    r = services.refund_vbank(client, audit, operator="kim", request=req(p, 2000), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(client, audit, operator=KIM, request=req(p, 2000), seen=Seen.of(p), rules=rules)
     assert r.outcome == "failed" and "Checksum" in r.message
     assert outcomes(audit, p.imp_uid) == ["sent", "failed"] and audit.locks() == []
     assert real_get(p.imp_uid).cancel_amount == 1000          # only the other refund
@@ -243,7 +247,7 @@ def test_checksum_mismatch_at_the_api_is_a_quoted_failure(fresh, client, audit, 
 def test_danal_refused(fresh, client, audit, rules):
     p = client.get_payment(fresh.pick(status="paid", pg="danal_tpay")["imp_uid"])
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator="kim", request=req(p, 1000, refund_bank="004"),
+        services.refund_vbank(client, audit, operator=KIM, request=req(p, 1000, refund_bank="004"),
                               seen=Seen.of(p), rules=rules)
     assert "does not refund virtual accounts" in e.value.problems[0]
 
@@ -261,7 +265,7 @@ def test_refund_field_validation(fresh, client, audit, rules, kw, needle):
     p = paid(fresh, client, pg="kcp")
     fresh.clear_requests()
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator="kim", request=req(p, **kw), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=KIM, request=req(p, **kw), seen=Seen.of(p), rules=rules)
     assert any(needle in x for x in e.value.problems), e.value.problems
     assert fresh.requests_seen("/payments/cancel") == []
 
@@ -269,9 +273,9 @@ def test_refund_field_validation(fresh, client, audit, rules, kw, needle):
 def test_old_smartro_needs_phone(fresh, client, audit, rules):
     p = paid(fresh, client, pg="smartro", where=lambda x: x["cancel_amount"] == 0)
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator="kim", request=req(p, 1000), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=KIM, request=req(p, 1000), seen=Seen.of(p), rules=rules)
     assert "phone" in e.value.problems[0]
-    r = services.refund_vbank(client, audit, operator="kim", request=req(p, 1000, refund_tel="010-1234-5678"),
+    r = services.refund_vbank(client, audit, operator=KIM, request=req(p, 1000, refund_tel="010-1234-5678"),
                               seen=Seen.of(p), rules=rules)
     assert r.ok
     assert fresh.refunds(p.imp_uid)[-1]["refund_tel"] == "01012345678"
@@ -282,7 +286,7 @@ def test_refund_timeout_after_the_sandbox_applied_it_is_success_and_not_resent(f
     p = paid(fresh, c)
     fresh.fault(path_prefix="/payments/cancel", after="timeout", hang_s=2.0)
     fresh.clear_requests()
-    r = services.refund_vbank(c, audit, operator="kim", request=req(p, 4000), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(c, audit, operator=KIM, request=req(p, 4000), seen=Seen.of(p), rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread
     assert len(fresh.requests_seen("/payments/cancel")) == 1
     assert len(fresh.refunds(p.imp_uid)) == 1 and c.get_payment(p.imp_uid).cancel_amount == 4000
@@ -303,7 +307,7 @@ def test_refund_timeout_and_reread_fails_is_unknown_and_blocks_resending(fresh, 
         return real_get(imp_uid)
 
     monkeypatch.setattr(c, "get_payment", get_fails_after_the_send)
-    r = services.refund_vbank(c, audit, operator="kim", request=req(p, 4000), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(c, audit, operator=KIM, request=req(p, 4000), seen=Seen.of(p), rules=rules)
     monkeypatch.setattr(c, "get_payment", real_get)
     assert r.outcome == "unknown" and "resolve" in r.message.lower()
     assert audit.lock(f"refund:{p.imp_uid}").state == "unknown"
@@ -311,10 +315,10 @@ def test_refund_timeout_and_reread_fails_is_unknown_and_blocks_resending(fresh, 
     fresh.clear_requests()
     p_now = c.get_payment(p.imp_uid)
     with pytest.raises(Busy) as e:
-        services.refund_vbank(c, audit, operator="kim", request=req(p_now, 1000), seen=Seen.of(p_now), rules=rules)
+        services.refund_vbank(c, audit, operator=KIM, request=req(p_now, 1000), seen=Seen.of(p_now), rules=rules)
     assert "unknown outcome" in str(e.value)
     assert fresh.requests_seen("/payments/cancel") == []
-    res = services.resolve_unknown_refund(c, audit, operator="kim", imp_uid=p.imp_uid, expected_cancel_amount=4000)
+    res = services.resolve_unknown_refund(c, audit, operator=KIM, imp_uid=p.imp_uid, expected_cancel_amount=4000)
     assert res.ok and audit.locks() == []                      # the sandbox had applied it
     assert outcomes(audit, p.imp_uid) == ["sent", "unknown", "resolved"]
 
@@ -330,7 +334,8 @@ def test_concurrent_refunds_of_one_payment_send_exactly_one(fresh, client, audit
         c = IamportClient(settings_for(sandbox))
         barrier.wait()
         try:
-            results.append(services.refund_vbank(c, audit, operator=name, request=req(p, 3000), seen=Seen.of(p),
+            results.append(services.refund_vbank(c, audit, operator=Actor(name, frozenset({"operator"})),
+                                                 request=req(p, 3000), seen=Seen.of(p),
                                                  rules=rules))
         except (Busy, Stale) as e:
             errors.append(e)
@@ -364,7 +369,7 @@ def test_bulk_extend_per_row_outcomes(fresh, client, audit, rules):
     unsupported = client.get_payment(fresh.pick(status="ready", pg="daou")["imp_uid"])
     fresh.deposit(paid_meanwhile.imp_uid)
     fresh.clear_requests()
-    rows = services.bulk_extend(client, audit, operator="kim", payments=ok + [paid_meanwhile, unsupported],
+    rows = services.bulk_extend(client, audit, operator=KIM, payments=ok + [paid_meanwhile, unsupported],
                                 extend_days=2, rules=rules)
     assert [r.outcome for r in rows] == ["succeeded", "succeeded", "refused", "refused"]
     assert "Changed since loaded" in rows[2].message and "not offered" in rows[3].message
@@ -377,5 +382,5 @@ def test_bulk_extend_per_row_outcomes(fresh, client, audit, rules):
                                        ({"extend_days": 1, "to": now_kst()}, "either")])
 def test_bulk_extend_rejects_bad_plans(fresh, client, audit, rules, kw, needle):
     with pytest.raises(InvalidInput) as e:
-        services.bulk_extend(client, audit, operator="kim", payments=[ready(fresh, client)], rules=rules, **kw)
+        services.bulk_extend(client, audit, operator=KIM, payments=[ready(fresh, client)], rules=rules, **kw)
     assert needle in e.value.problems[0]

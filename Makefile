@@ -9,7 +9,7 @@ SANDBOX_PORT ?= 8787
 APP_PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test bench venv browser sandbox app settlement clean
+.PHONY: run test bench venv browser postgres settlement clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,15 @@ browser:
 	fi
 	@$(CHROMIUM) --version
 
+# Debian's PostgreSQL server binaries: the tests start a throwaway cluster of their own.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "Installing Debian postgresql (multi-instance tests)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | head -1 || command -v initdb
+
 run: venv
 	@mkdir -p data
 	@echo "Starting the I'mport sandbox on http://127.0.0.1:$(SANDBOX_PORT) and vbank-desk on http://localhost:$(APP_PORT)"
@@ -38,15 +47,17 @@ run: venv
 	IAMPORT_API_URL=$${IAMPORT_API_URL:-http://127.0.0.1:$(SANDBOX_PORT)} \
 	$(BIN)/streamlit run app.py --server.port $(APP_PORT) --server.headless true --browser.gatherUsageStats false
 
-test: venv browser
+test: venv browser postgres
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 bench: venv
 	$(BIN)/python -m bench.list_pending
 
+# A PG settlement file for the last 7 days from the sandbox that `make run` keeps in data/.
 settlement: venv
-	$(BIN)/python -m sandbox settlement --help
+	$(BIN)/python -m sandbox settlement --from $$(date -d '-7 days' +%F) --to $$(date +%F) \
+	  --db data/sandbox.sqlite3 --out data/settlement.csv
 
 clean:
 	rm -rf $(VENV) .pytest_cache data/*.sqlite3*

@@ -1,4 +1,4 @@
-"""vbank-desk: entry point (page config, identity, navigation)."""
+"""vbank-desk: entry point (page config, identity, navigation by role)."""
 
 import streamlit as st
 
@@ -6,20 +6,50 @@ st.set_page_config(page_title="vbank-desk", page_icon=":material/account_balance
 
 from lib import ui  # noqa: E402  (after set_page_config)
 
-NAV = {
-    "Virtual accounts": [
-        st.Page("pages/pending.py", title="Pending accounts", icon=":material/pending_actions:", url_path="", default=True),
-        st.Page("pages/payment.py", title="Payment detail", icon=":material/search:", url_path="payment"),
-        st.Page("pages/update.py", title="Change amount / due", icon=":material/edit_calendar:", url_path="update"),
-        st.Page("pages/refund.py", title="Refund", icon=":material/undo:", url_path="refund"),
-    ],
-    "Records": [
-        st.Page("pages/reconcile.py", title="Reconciliation", icon=":material/balance:", url_path="reconcile"),
-        st.Page("pages/audit.py", title="Audit log", icon=":material/receipt_long:", url_path="audit"),
-    ],
+T = {
+    "no_identity_header": "You are not signed in: the sign-in proxy did not identify you (no {header} header). "
+                          "Open vbank-desk through the company sign-in, or ask an administrator.",
+    "login": "Sign in", "login_intro": "vbank-desk moves money: sign in with your company account.",
+    "no_role": "{email} has no role in vbank-desk yet. Ask an administrator to add you.",
 }
 
 ui.mark_entry()
-page = st.navigation(NAV)
-ui.identity_banner()
-page.run()
+who = ui.actor()
+if who is None:
+    s = ui.settings()
+    if s.identity_mode == "oidc":
+        st.title("vbank-desk")
+        st.write(T["login_intro"])
+        st.button(T["login"], on_click=st.login, type="primary")
+    else:
+        st.error(T["no_identity_header"].format(header=s.identity_header))
+    st.stop()
+if not who.can("read"):
+    st.error(T["no_role"].format(email=who.email))
+    st.stop()
+
+PAGES = {
+    # page file: (title, icon, url path, permission needed)
+    "pages/pending.py": ("Pending accounts", ":material/pending_actions:", "", "read"),
+    "pages/payment.py": ("Payment detail", ":material/search:", "payment", "read"),
+    "pages/update.py": ("Change amount / due", ":material/edit_calendar:", "update", "update_vbank"),
+    "pages/refund.py": ("Refund", ":material/undo:", "refund", "refund"),
+    "pages/approvals.py": ("Approvals", ":material/how_to_reg:", "approvals", "read"),
+    "pages/reconcile.py": ("Reconciliation", ":material/balance:", "reconcile", "read"),
+    "pages/audit.py": ("Audit log", ":material/receipt_long:", "audit", "read"),
+    "pages/admin.py": ("Configuration", ":material/settings:", "admin", "admin"),
+}
+SECTIONS = {"Virtual accounts": ["pages/pending.py", "pages/payment.py", "pages/update.py", "pages/refund.py",
+                                 "pages/approvals.py"],
+            "Records": ["pages/reconcile.py", "pages/audit.py", "pages/admin.py"]}
+
+
+def page(path: str) -> st.Page:
+    title, icon, url, _ = PAGES[path]
+    return st.Page(path, title=title, icon=icon, url_path=url, default=(url == ""))
+
+
+nav = {section: [page(p) for p in paths if who.can(PAGES[p][3])] for section, paths in SECTIONS.items()}
+current = st.navigation({k: v for k, v in nav.items() if v})
+ui.identity_banner(who)
+current.run()

@@ -116,6 +116,14 @@ class Lock:
     note: str | None
 
 
+def create_tables(engine: Engine, meta: MetaData) -> None:
+    """CREATE TABLE IF NOT EXISTS, safe when several app instances start at once on one PostgreSQL."""
+    with engine.begin() as c:
+        if engine.dialect.name == "postgresql":
+            c.execute(text("SELECT pg_advisory_xact_lock(740511)"))
+        meta.create_all(c)
+
+
 def new_correlation_id() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -140,7 +148,7 @@ class AuditStore:
             def _begin_immediate(conn):
                 # Serialise writers across processes, so the hash chain cannot fork.
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-        metadata.create_all(self.engine)
+        create_tables(self.engine, metadata)
 
     # --------------------------------------------------------------- records
     def record(self, *, operator: str, action: str, outcome: str, correlation_id: str, imp_uid: str | None = None,

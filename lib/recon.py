@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Column, Float, MetaData, String, Table, Text, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .audit import create_tables
 from .fees import VAT_RATE_PERCENT, with_vat
 from .models import KST
 from .settings import Rules
@@ -313,7 +314,7 @@ class PresetStore:
 
     def __init__(self, engine):
         self.engine = engine
-        _meta.create_all(engine)
+        create_tables(engine, _meta)
 
     def save(self, name: str, cmap: ColumnMap, operator: str) -> None:
         name = name.strip()

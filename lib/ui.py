@@ -15,6 +15,7 @@ from . import pending, refund, services
 from .audit import AuditStore
 from .cache import TTLCache
 from .client import ApiError, IamportClient  # noqa: F401  (pages catch ApiError via ui)
+from .identity import Actor, Forbidden, roles_for
 from .fmt import kst, now_kst
 from .models import KST
 from .settings import Settings, get_settings
@@ -42,14 +43,50 @@ def audit() -> AuditStore:
     return _audit(settings().audit_db_url)
 
 
-def operator() -> str:
-    """The acting operator (local mode: one named operator from configuration)."""
-    return settings().operator
+@st.cache_resource(show_spinner=False)
+def _approvals(url: str):
+    from .approvals import ApprovalStore
+    return ApprovalStore(_audit(url))
 
 
-def identity_banner() -> None:
+def approvals():
+    return _approvals(settings().audit_db_url)
+
+
+def actor() -> Actor | None:
+    """Who is acting (lib/identity.py). None: nobody identified (header or OIDC mode) — no writes."""
     s = settings()
-    st.sidebar.caption(f"Signed in as **{operator()}** · local mode (single operator from configuration)")
+    if s.identity_mode == "local":
+        return Actor(s.operator, frozenset(s.rules.local_roles), "local")
+    if s.identity_mode == "header":
+        email = (st.context.headers.get(s.identity_header) or "").strip()
+    else:
+        if not getattr(st.user, "is_logged_in", False):
+            return None
+        email = str(st.user.get("email") or "").strip()
+    if not email:
+        return None
+    return Actor(email, roles_for(email, s.rules.roles), s.identity_mode)
+
+
+def operator() -> Actor:
+    """The acting person, for lib's write services (which check the role again)."""
+    a = actor()
+    if a is None:
+        raise Forbidden("Sign in first: anonymous users cannot do this.")
+    return a
+
+
+def identity_banner(a: Actor) -> None:
+    s = settings()
+    roles = ", ".join(sorted(a.roles)) or "no role"
+    if a.mode == "local":
+        st.sidebar.warning(f"**Local mode** — acting as **{a.email}** ({roles}). Anyone who can open this app acts "
+                           "as this operator: use header or OIDC mode for a team.", icon=":material/person:")
+    else:
+        st.sidebar.caption(f"Signed in as **{a.email}** ({roles})")
+        if a.mode == "oidc":
+            st.sidebar.button("Log out", on_click=st.logout, key="logout")
     if s.is_sandbox:
         st.sidebar.caption(f"Connected to the **sandbox** at `{s.api_url}` — no real money moves.")
     else:

@@ -18,6 +18,8 @@ T = {
     "imp_uid": "imp_uid", "any": "(any)", "csv": "Download CSV", "none": "No audit records match.",
     "locks": "Writes in flight or with an unknown outcome",
     "count": "{n:,} records",
+    "verify": "Verify audit log", "verify_ok": "The audit log is intact: {n:,} records, every link checks out.",
+    "verify_bad": "The audit log is broken at record {id} ({n:,} checked): {reason}.",
 }
 st.title(T["title"])
 st.caption(T["intro"])
@@ -50,6 +52,13 @@ else:
     out = df.assign(at=df["at"].dt.strftime("%Y-%m-%d %H:%M:%S KST"))
     st.download_button(T["csv"], data=out.to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"audit-{today:%Y%m%d}.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
+
+if st.button(T["verify"], icon=":material/verified:", key="a_verify"):
+    rep = store.verify_chain()
+    if rep.ok:
+        st.success(T["verify_ok"].format(n=rep.checked))
+    else:
+        st.error(T["verify_bad"].format(id=rep.first_broken_id, n=rep.checked, reason=rep.reason))
 
 locks = store.locks()
 if locks:

@@ -113,7 +113,7 @@ cmap = recon.ColumnMap(**{f: (None if v == T["none"] else v) for f, v in picked.
 p1, p2 = st.columns([3, 1], vertical_alignment="bottom")
 name = p1.text_input(T["save_preset"], key="rc_preset_name")
 if p2.button(T["save"], key="rc_save") and name.strip():
-    store.save(name, cmap, ui.operator())
+    store.save(name, cmap, ui.operator().email)
     st.session_state["rc_flash"] = T["saved"].format(name=name.strip())
     st.rerun()                     # so the preset list shows the new one
 if st.session_state.get("rc_flash"):

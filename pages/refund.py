@@ -8,7 +8,7 @@ import streamlit as st
 
 from lib import banks, fees, refund, services, ui
 from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
-from lib.services import Busy, InvalidInput, RefundRequest, Seen, Stale
+from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
 
 ui.entry_guard()
 
@@ -51,6 +51,12 @@ T = {
     "audit_link": "See it in the audit log", "start_over": "Refund another payment",
     "stale": "The payment changed since you started, so nothing was sent: {changes}. Start again from step 1.",
     "busy": "Nothing was sent: {msg}",
+    "needs_approval": "Refunds above {limit} need a second person's approval: send the request, and an approver "
+                      "sends the refund from the Approvals page. No money moves until then.",
+    "already_requested": "A request for this payment is already waiting for approval ({who}, {when}).",
+    "request_note": "Why (for the approver)", "request": "Request approval", "requested":
+        "Request sent — waiting for an approver. Nothing has been refunded yet.",
+    "see_request": "Open the request", "forbidden": "{msg}",
     "unknown_title": "A refund of this payment has an unknown outcome",
     "recheck": "Check the payment again", "not_applied": "I checked the PG console: it was NOT registered",
     "resolve_done": "{msg}",
@@ -59,7 +65,7 @@ st.title(T["title"])
 st.caption(T["intro"])
 s = ui.settings()
 where = "the sandbox" if s.is_sandbox else "the live I'mport API"
-WRITE_ERRORS = (Stale, Busy, InvalidInput, ui.ApiError)
+WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
 
 # ------------------------------------------------------------------ wizard state
 rf = st.session_state.setdefault("rf", {"step": 1})
@@ -334,6 +340,37 @@ elif step == 5:
     aid = rf["action"]
     b1, b2 = st.columns([1, 5])
     b1.button(T["back"], key="rf_back5", on_click=go, args=(4,))
+    if request.amount > s.rules.refund_approval_above:
+        st.info(T["needs_approval"].format(limit=krw(s.rules.refund_approval_above)))
+        waiting = ui.approvals().pending_for(p.imp_uid)
+        if waiting:
+            st.warning(T["already_requested"].format(who=waiting.requester, when=kst(waiting.created_at)))
+            st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
+            st.stop()
+        st.text_input(T["request_note"], key="rf_request_note")     # read in the callback, from session state
+        impact = fees.fee_impact(p.amount, p.cancel_amount, request.amount, rule,
+                                 previous_refunds=len(p.cancel_history))
+
+        def make_request(action_id: str) -> None:
+            if st.session_state.get(f"started:{action_id}"):
+                return                               # one request per click sequence, whatever the reruns
+            st.session_state[f"started:{action_id}"] = True
+            try:
+                res = ui.approvals().request_refund(
+                    ui.client(), requester=ui.operator(), request=request, seen=seen, rules=ui.settings().rules,
+                    note=st.session_state.get("rf_request_note") or None,
+                    fee_preview={"settled": impact.settled, "refund_cost": impact.refund_cost,
+                                                   "net_after": impact.net_after, "balance_after": impact.balance_after,
+                                                   "remittance_fee": impact.remittance_fee,
+                                                   "issuance_fee": impact.issuance_fee})
+            except WRITE_ERRORS as e:
+                res = e
+            st.session_state[f"result:{action_id}"] = res
+            rf["step"] = 6
+
+        b2.button(T["request"], type="primary", key="rf_request", disabled=not typed_ok, on_click=make_request,
+                  args=(aid,))
+        st.stop()
     if b2.button(T["send"], type="primary", key="rf_send", disabled=not typed_ok):
         st.session_state["rf_confirm"] = aid
 
@@ -379,4 +416,9 @@ elif step == 6:
         st.error("\n".join(f"- {x}" for x in res.problems))
     elif isinstance(res, ui.ApiError):
         st.error(T["error"].format(err=res))
+    elif isinstance(res, (NeedsApproval, Forbidden)):
+        st.error(T["forbidden"].format(msg=res))
+    elif res is not None and hasattr(res, "requester"):          # an approval request
+        st.success(T["requested"])
+        st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": res.id})
     st.button(T["start_over"], key="rf_restart", on_click=restart)

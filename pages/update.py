@@ -9,7 +9,7 @@ import streamlit as st
 from lib import services, ui
 from lib.fmt import duration, krw, kst, now_kst, time_left
 from lib.models import KST
-from lib.services import Busy, InvalidInput, Seen, Stale
+from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Seen, Stale
 
 ui.entry_guard()
 
@@ -41,6 +41,10 @@ T = {
     "bulk_send": "Extend {n} accounts…", "bulk_confirm": "Confirm: extend {n} accounts",
     "bulk_result": "Result per account", "bulk_none": "Select rows on the Pending accounts page or paste imp_uids.",
     "bulk_too_many": "At most {n} accounts at once.",
+    "bulk_needs_approval": "Changing more than {n} accounts at once needs a second person's approval: send the "
+                           "request, and an approver carries it out from the Approvals page.",
+    "bulk_request": "Request approval for {n} accounts", "requested": "Request sent — waiting for an approver.",
+    "see_request": "Open the request",
 }
 MODES = {"by": T["bulk_by"], "to": T["bulk_to"]}
 
@@ -65,6 +69,8 @@ def show_result(res) -> None:
         st.error(T["invalid"] + "\n\n" + "\n".join(f"- {p}" for p in res.problems))
     elif isinstance(res, ui.ApiError):
         st.error(T["error"].format(err=res))
+    elif isinstance(res, (NeedsApproval, Forbidden)):
+        st.error(str(res))
 
 
 # ================================================================== bulk mode
@@ -132,6 +138,30 @@ if st.query_params.get("bulk"):
                                         "New due (KST)": kst(r.new_due), "Message": r.message} for r in res]),
                          hide_index=True, width="stretch", key="bulk_result_df")
         st.stop()
+    if len(eligible) > s.rules.bulk_approval_above_count:
+        st.info(T["bulk_needs_approval"].format(n=s.rules.bulk_approval_above_count))
+
+        def make_request(action_id: str) -> None:
+            if st.session_state.get(f"started:{action_id}"):
+                return
+            st.session_state[f"started:{action_id}"] = True
+            try:
+                res = ui.approvals().request_bulk_extend(requester=ui.operator(), payments=eligible,
+                                                         extend_days=days, to=to, rules=ui.settings().rules)
+            except (Busy, Forbidden, InvalidInput) as e:
+                res = e
+            st.session_state[f"request:{action_id}"] = res
+
+        made = st.session_state.get(f"request:{action}")
+        if made is not None and hasattr(made, "requester"):
+            st.success(T["requested"])
+            st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": made.id})
+        elif made is not None:
+            show_result(made)
+        else:
+            st.button(T["bulk_request"].format(n=len(eligible)), type="primary", key="bulk_request",
+                      on_click=make_request, args=(action,))
+        st.stop()
     if st.button(T["bulk_send"].format(n=len(eligible)), type="primary", disabled=not eligible, key="bulk_send"):
         st.session_state["bulk_confirm"] = action
 
@@ -141,7 +171,7 @@ if st.query_params.get("bulk"):
             st.write(T["dialog_body"].format(imp_uid="…", where=where) + f" ({len(eligible)} requests)")
             ui.confirm_and_send(action, open_key="bulk_confirm", key="bulk_go", confirm_label=T["confirm"],
                                 cancel_label=T["cancel"], sending_label=T["sending"], perform=run_bulk,
-                                expected_errors=(InvalidInput,))
+                                expected_errors=(InvalidInput, NeedsApproval, Forbidden))
         confirm_bulk()
     st.stop()
 
@@ -220,7 +250,7 @@ def send(action: dict, imp_uid: str):
                                  rules=ui.settings().rules, note=action["note"] or None)
 
 
-WRITE_ERRORS = (Stale, Busy, InvalidInput, ui.ApiError)
+WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
 
 if pending_action:
     aid = pending_action["id"]

@@ -27,3 +27,11 @@ def settings(sandbox):
 def client(settings):
     from lib.client import IamportClient
     return IamportClient(settings)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from tests.pg import Postgres
+    pg = Postgres()
+    yield pg
+    pg.stop()

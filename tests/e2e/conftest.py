@@ -24,6 +24,7 @@ class App:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.audit_url = f"sqlite:///{tmp / 'audit.sqlite3'}"
+        self.audit_url = env.pop("AUDIT_DB_URL", self.audit_url)
         e = dict(os.environ, IAMPORT_API_URL=sandbox.url, AUDIT_DB_URL=self.audit_url,
                  VBANK_SECRETS_FILE=str(tmp / "none.toml"), VBANK_OPERATOR="e2e@example.com", **env)
         self.log = open(tmp / "app.log", "wb")

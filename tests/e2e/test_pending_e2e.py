@@ -66,7 +66,7 @@ def test_deep_link_on_a_fresh_server_goes_through_app_py(browser, e2e_sandbox, t
         ctx = browser.new_context()
         page = ctx.new_page()
         open_app(page, app, f"/payment?imp_uid={p['imp_uid']}")
-        expect(page.get_by_text("Signed in as")).to_be_visible()
+        expect(page.get_by_text("acting as")).to_be_visible()
         expect(page.get_by_role("link", name="Pending accounts")).to_be_visible()
         expect(metric(page, "Amount")).to_have_text(krw(p["amount"]))
         ctx.close()

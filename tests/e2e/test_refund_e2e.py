@@ -18,6 +18,7 @@ def test_partial_refund_end_to_end(page, e2e_app, e2e_sandbox):
     page.get_by_role("button", name="Next").click()
     settle(page)
     expect(page.get_by_text("Step 2 of 6 — Amount and reason")).to_be_visible()
+    expect(page.get_by_text("Partial refund")).to_be_visible()
     page.get_by_text("Partial refund").click()
     page.get_by_role("spinbutton", name="Refund amount (₩)").fill("7000")
     page.get_by_label("Note (optional, sent with the reason)").fill("e2e partial")

@@ -41,3 +41,15 @@ def metric(at: AppTest, label: str) -> str:
         if m.label == label:
             return m.value
     raise KeyError(f"no metric {label!r}: {[m.label for m in at.metric]}")
+
+
+@pytest.fixture
+def set_rules(monkeypatch, tmp_path):
+    """Write business rules to a vbank-desk.toml for this test (values as TOML literals)."""
+    def apply(text: str) -> None:
+        f = tmp_path / "vbank-desk.toml"
+        f.write_text(text)
+        monkeypatch.setenv("VBANK_RULES_FILE", str(f))
+        get_settings.cache_clear()
+        st.cache_resource.clear()
+    return apply

@@ -117,7 +117,8 @@ def test_refusals_at_step_one(app, app_env):
     assert "not a virtual-account payment" in at.error[0].value
 
 
-def test_large_refund_needs_the_typed_amount(app, app_env):
+def test_large_refund_needs_the_typed_amount(app, app_env, set_rules):
+    set_rules("refund_approval_above = 5000000\n")
     p = paid(app_env, pg="tosspayments", min_amount=500_001)
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
@@ -175,3 +176,33 @@ def test_holder_mismatch_needs_an_acknowledgement(app, app_env):
     at.text_input(key="rf_account").input("110-123-456780")
     at.button[1].click().run()
     assert "Step 4 of 6" in step_text(at)
+
+
+def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_rules):
+    set_rules("refund_approval_above = 50000\nrefund_typed_confirm_above = 100000000\n")
+    p = paid(app_env, pg="kcp", min_amount=60_000)
+    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    to_step3(at)
+    fill_account(at, "BK88")
+    at.button[1].click().run()
+    at.button(key="rf_next4").click().run()
+    assert "need a second person's approval" in at.info[0].value
+    assert not [b for b in at.button if b.key == "rf_send"]
+    app_env.clear_requests()
+    at.text_input(key="rf_request_note").input("customer returned it")
+    at.button(key="rf_request").click().run()
+    assert "Step 6 of 6" in step_text(at) and "waiting for an approver" in at.success[0].value
+    assert app_env.requests_seen("/payments/cancel") == []
+    from lib.approvals import ApprovalStore
+    from lib.audit import AuditStore
+    from lib.settings import get_settings
+    reqs = ApprovalStore(AuditStore(get_settings().audit_db_url)).list(status="pending")
+    assert [(r.imp_uid, r.amount, r.requester, r.note) for r in reqs] == \
+        [(p["imp_uid"], p["amount"], "tester@example.com", "customer returned it")]
+    # a second request for the same payment is refused while one is pending
+    at2 = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    to_step3(at2)
+    fill_account(at2, "BK88")
+    at2.button[1].click().run()
+    at2.button(key="rf_next4").click().run()
+    assert "already waiting for approval" in at2.warning[0].value

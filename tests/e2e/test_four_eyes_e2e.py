@@ -1,0 +1,105 @@
+"""Header mode, two people, two app instances on one PostgreSQL: a large refund requested on one and
+approved on the other."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import App, open_app, settle
+
+pytestmark = pytest.mark.browser
+
+RULES = """
+refund_approval_above = 10000
+refund_typed_confirm_above = 100000000
+[roles]
+viewer = ["*"]
+operator = ["alice@example.com"]
+approver = ["bob@example.com"]
+"""
+
+
+@pytest.fixture(scope="module")
+def two_apps(e2e_sandbox, postgres, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fourEyes")
+    rules = tmp / "vbank-desk.toml"
+    rules.write_text(RULES)
+    url = postgres.new_database()
+    env = {"VBANK_IDENTITY_MODE": "header", "VBANK_RULES_FILE": str(rules), "AUDIT_DB_URL": url}
+    (tmp / "a").mkdir()
+    (tmp / "b").mkdir()
+    a = App(e2e_sandbox, tmp / "a", **dict(env))
+    b = App(e2e_sandbox, tmp / "b", **dict(env))
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def as_user(browser, email):
+    return browser.new_context(viewport={"width": 1400, "height": 1000},
+                               extra_http_headers={"X-Forwarded-Email": email} if email else {})
+
+
+def test_no_identity_no_access(browser, two_apps):
+    a, _ = two_apps
+    ctx = as_user(browser, None)
+    page = ctx.new_page()
+    open_app(page, a, "/", refresh=False)
+    expect(page.get_by_text("You are not signed in")).to_be_visible()
+    ctx.close()
+
+
+def test_request_on_one_instance_approve_on_the_other(browser, two_apps, e2e_sandbox):
+    a, b = two_apps
+    e2e_sandbox.reset()
+    p = e2e_sandbox.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0 and x["amount"] > 10000)
+
+    alice = as_user(browser, "alice@example.com").new_page()
+    open_app(alice, a, f"/refund?imp_uid={p['imp_uid']}")
+    expect(alice.get_by_text("Signed in as alice@example.com (operator, viewer)")).to_be_visible()
+    expect(alice.get_by_role("link", name="Configuration")).to_have_count(0)       # not an admin
+    alice.get_by_role("button", name="Next").click()
+    settle(alice)
+    expect(alice.get_by_text("Full refund")).to_be_visible()           # step 2 drawn
+    alice.get_by_role("button", name="Next").first.click()
+    settle(alice)
+    expect(alice.get_by_text("Step 3 of 6 — Refund account")).to_be_visible()
+    alice.get_by_label("Account holder name").fill("홍길동")
+    alice.get_by_label("Customer's bank").click()
+    alice.get_by_role("option", name="Shinhan Bank (신한은행) — code BK88").click()
+    alice.get_by_role("textbox", name="Account number (digits, hyphens allowed)").fill("110-555-123456")
+    alice.get_by_role("button", name="Next").first.click()
+    settle(alice)
+    expect(alice.get_by_text("Step 4 of 6 — Fee impact")).to_be_visible()
+    alice.get_by_role("button", name="Next").click()
+    settle(alice)
+    expect(alice.get_by_text("need a second person's approval")).to_be_visible()
+    alice.get_by_label("Why (for the approver)").fill("parcel lost")
+    e2e_sandbox.clear_requests()
+    alice.get_by_role("button", name="Request approval").click()
+    settle(alice)
+    expect(alice.get_by_text("Request sent — waiting for an approver.")).to_be_visible()
+    assert e2e_sandbox.requests_seen("/payments/cancel") == []
+
+    bob = as_user(browser, "bob@example.com").new_page()
+    open_app(bob, b, "/approvals")
+    expect(bob.get_by_text("Signed in as bob@example.com (approver, viewer)")).to_be_visible()
+    expect(bob.get_by_text("parcel lost")).to_be_visible()
+    bob.get_by_role("button", name="Approve and send…").click()
+    dialog = bob.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Approve and send now").dblclick()
+    settle(bob)
+    expect(bob.get_by_text("Refund registered — the PG pays the customer on the next business day.")).to_be_visible()
+    assert len(e2e_sandbox.requests_seen("/payments/cancel")) == 1
+    after = e2e_sandbox.api("GET", f"/payments/{p['imp_uid']}").json()["response"]
+    assert after["status"] == "cancelled"
+
+    # alice sees the outcome of her request on her instance; the audit chain checks out
+    open_app(alice, a, "/approvals")
+    expect(alice.get_by_text("executed").first).to_be_visible()
+    open_app(alice, a, "/audit")
+    alice.get_by_role("button", name="Verify audit log").click()
+    settle(alice)
+    expect(alice.get_by_text("The audit log is intact")).to_be_visible()

@@ -1,0 +1,74 @@
+"""Approvals page (AppTest): a request made by someone else, approved or rejected here."""
+
+from __future__ import annotations
+
+from lib.approvals import ApprovalStore
+from lib.audit import AuditStore
+from lib.client import IamportClient
+from lib.identity import Actor
+from lib.services import RefundRequest, Seen
+from lib.settings import get_settings
+
+REQUESTER = Actor("someone@example.com", frozenset({"operator"}))
+
+
+def make_request(app_env, amount=None):
+    s = get_settings()
+    c = IamportClient(s)
+    p = c.get_payment(app_env.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
+                                   and x["amount"] >= 20000)["imp_uid"])
+    store = ApprovalStore(AuditStore(s.audit_db_url))
+    r = store.request_refund(c, requester=REQUESTER, seen=Seen.of(p), rules=s.rules, note="please",
+                             request=RefundRequest(imp_uid=p.imp_uid, amount=amount or p.refundable,
+                                                   reason_code="OTHER", refund_holder="홍길동", refund_bank="BK88",
+                                                   refund_account="110123456789"))
+    return store, r, p
+
+
+def test_approve_from_the_page(app, app_env):
+    store, r, p = make_request(app_env)
+    at = app("pages/approvals.py").run()
+    assert not at.exception
+    table = at.table[0].value
+    assert table.loc["Refund account", ""] == "BK88 110******789 (홍길동)"
+    app_env.clear_requests()
+    at.button(key=f"ap_{r.id}").click().run()
+    at.button(key="ap_go").click().run()
+    assert "Refund registered" in at.success[0].value
+    assert len(app_env.requests_seen("/payments/cancel")) == 1
+    assert store.get(r.id).status == "executed" and store.get(r.id).decided_by == "tester@example.com"
+
+
+def test_reject_needs_a_note(app, app_env):
+    store, r, p = make_request(app_env)
+    at = app("pages/approvals.py").run()
+    at.button(key=f"rj_{r.id}").click().run()
+    assert "Say why" in at.error[0].value and store.get(r.id).status == "pending"
+    at.text_input(key=f"rjn_{r.id}").input("wrong amount")
+    at.button(key=f"rj_{r.id}").click().run()
+    assert store.get(r.id).status == "rejected"
+    assert "Decision recorded: rejected" in at.success[0].value
+
+
+def test_own_requests_cannot_be_decided(app, app_env, monkeypatch):
+    monkeypatch.setenv("VBANK_OPERATOR", "someone@example.com")
+    get_settings.cache_clear()
+    store, r, p = make_request(app_env)
+    at = app("pages/approvals.py").run()
+    assert not [b for b in at.button if b.key == f"ap_{r.id}"]
+    assert any("another approver must decide it" in c.value for c in at.caption)
+    assert at.table[-1].value["Status"].tolist() == ["pending"]              # "Your requests"
+
+
+def test_audit_verify_button(app, app_env):
+    make_request(app_env)
+    at = app("pages/audit.py").run()
+    at.button(key="a_verify").click().run()
+    assert "The audit log is intact" in at.success[0].value
+
+
+def test_admin_page_shows_configuration_without_secrets(app, app_env):
+    at = app("pages/admin.py").run()
+    assert not at.exception
+    text = " ".join(str(t.value.to_dict()) for t in at.table)
+    assert "sandbox_secret" not in text and "set (hidden)" in text and "Refunds need approval above" in text

@@ -1,0 +1,157 @@
+"""Four-eyes approval and role checks, all enforced in lib."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import update
+
+from lib import approvals, services
+from lib.audit import AuditStore
+from lib.identity import Actor, Forbidden, roles_for
+from lib.services import Busy, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
+
+OPERATOR = Actor("op@example.com", frozenset({"operator"}))
+APPROVER = Actor("boss@example.com", frozenset({"approver"}))
+BOTH = Actor("both@example.com", frozenset({"operator", "approver"}))
+VIEWER = Actor("view@example.com", frozenset({"viewer"}))
+ADMIN = Actor("admin@example.com", frozenset({"admin"}))
+
+
+@pytest.fixture
+def audit(tmp_path):
+    return AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+
+
+@pytest.fixture
+def store(audit):
+    return approvals.ApprovalStore(audit)
+
+
+@pytest.fixture
+def rules(settings):
+    settings.rules.refund_approval_above = 50_000
+    return settings.rules
+
+
+def big_paid(fresh, client, pg="kcp"):
+    return client.get_payment(fresh.pick(status="paid", pg=pg, where=lambda x: x["cancel_amount"] == 0
+                                         and x["amount"] > 100_000)["imp_uid"])
+
+
+def req(p, amount=None):
+    return RefundRequest(imp_uid=p.imp_uid, amount=amount or p.refundable, reason_code="CUSTOMER_REQUEST",
+                         refund_holder="홍길동", refund_bank="BK88", refund_account="110123456789")
+
+
+def test_roles_from_configuration():
+    m = {"viewer": ["*"], "operator": ["Op@Example.com"], "approver": ["boss@example.com"]}
+    assert roles_for("op@example.com", m) == {"viewer", "operator"}
+    assert roles_for("someone@else.com", m) == {"viewer"}
+    assert roles_for("x@y", {}) == frozenset()
+
+
+@pytest.mark.parametrize("actor", [VIEWER, APPROVER, ADMIN, Actor("", frozenset({"operator"}))])
+def test_every_write_checks_the_role_in_lib(fresh, client, audit, rules, actor):
+    ready = client.get_payment(fresh.pick(status="ready", pg="settle")["imp_uid"])
+    paid = big_paid(fresh, client)
+    fresh.clear_requests()
+    with pytest.raises(Forbidden):
+        services.update_vbank(client, audit, operator=actor, imp_uid=ready.imp_uid, seen=Seen.of(ready),
+                              new_amount=ready.amount + 1, rules=rules)
+    with pytest.raises(Forbidden):
+        services.bulk_extend(client, audit, operator=actor, payments=[ready], extend_days=1, rules=rules)
+    with pytest.raises(Forbidden):
+        services.refund_vbank(client, audit, operator=actor, request=req(paid, 1000), seen=Seen.of(paid), rules=rules)
+    with pytest.raises(Forbidden):
+        services.resolve_unknown_refund(client, audit, operator=actor, imp_uid=paid.imp_uid, expected_cancel_amount=1)
+    assert fresh.requests_seen("/vbanks/") == [] and fresh.requests_seen("/payments/cancel") == []
+
+
+def test_operator_cannot_approve_and_viewer_cannot_request(fresh, client, store, rules):
+    p = big_paid(fresh, client)
+    with pytest.raises(Forbidden):
+        store.request_refund(client, requester=VIEWER, request=req(p), seen=Seen.of(p), rules=rules)
+    r = store.request_refund(client, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)
+    with pytest.raises(Forbidden):
+        store.approve(client, approver=Actor("op2@example.com", frozenset({"operator"})), request_id=r.id, rules=rules)
+
+
+def test_large_refund_needs_approval_then_goes_through(fresh, client, store, audit, rules):
+    p = big_paid(fresh, client)
+    with pytest.raises(NeedsApproval):
+        services.refund_vbank(client, audit, operator=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)
+    r = store.request_refund(client, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules,
+                             fee_preview={"refund_cost": p.amount + 300}, note="damaged goods")
+    assert r.status == "pending" and r.payload["fee_preview"]["refund_cost"] == p.amount + 300
+    with pytest.raises(Busy):                                  # one pending request per payment
+        store.request_refund(client, requester=BOTH, request=req(p, 1000), seen=Seen.of(p), rules=rules)
+    fresh.clear_requests()
+    res = store.approve(client, approver=APPROVER, request_id=r.id, rules=rules, note="ok")
+    assert res.ok and len(fresh.requests_seen("/payments/cancel")) == 1
+    done = store.get(r.id)
+    assert (done.status, done.decided_by) == ("executed", APPROVER.email)
+    assert client.get_payment(p.imp_uid).status == "cancelled"
+    trail = audit.records(imp_uid=p.imp_uid).sort_values("id")
+    assert list(trail["outcome"]) == ["requested", "approved", "sent", "succeeded"]
+    assert list(trail["operator"]) == [OPERATOR.email] + [APPROVER.email] * 3
+    with pytest.raises(Busy):                                  # already decided
+        store.approve(client, approver=BOTH, request_id=r.id, rules=rules)
+
+
+def test_requester_cannot_approve_own_request(fresh, client, store, rules):
+    p = big_paid(fresh, client)
+    r = store.request_refund(client, requester=BOTH, request=req(p), seen=Seen.of(p), rules=rules)
+    with pytest.raises(Forbidden):
+        store.approve(client, approver=BOTH, request_id=r.id, rules=rules)
+    with pytest.raises(Forbidden):
+        store.reject(approver=Actor("BOTH@example.com", frozenset({"approver"})), request_id=r.id, note="no")
+    assert store.get(r.id).status == "pending"
+
+
+def test_rejected_and_expired_requests(fresh, client, store, rules, audit):
+    p = big_paid(fresh, client)
+    r = store.request_refund(client, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)
+    with pytest.raises(InvalidInput):
+        store.reject(approver=APPROVER, request_id=r.id, note=" ")
+    rej = store.reject(approver=APPROVER, request_id=r.id, note="wrong account")
+    assert rej.status == "rejected" and rej.decision_note == "wrong account"
+    with pytest.raises(Busy):
+        store.approve(client, approver=APPROVER, request_id=r.id, rules=rules)
+    r2 = store.request_refund(client, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)   # allowed again
+    with store.engine.begin() as c:
+        c.execute(update(approvals.requests_table).where(approvals.requests_table.c.id == r2.id)
+                  .values(expires_at=time.time() - 1))
+    assert store.get(r2.id).status == "expired"
+    with pytest.raises(InvalidInput) as e:
+        store.approve(client, approver=APPROVER, request_id=r2.id, rules=rules)
+    assert "expired" in e.value.problems[0]
+    assert "expired" in set(audit.records(outcome="expired")["outcome"])
+
+
+def test_approval_after_the_payment_changed_is_refused(fresh, client, store, rules):
+    p = big_paid(fresh, client)
+    r = store.request_refund(client, requester=OPERATOR, request=req(p, 60_000), seen=Seen.of(p), rules=rules)
+    fresh.api("POST", "/payments/cancel", json={"imp_uid": p.imp_uid, "amount": 1000, "refund_holder": "a",
+                                                 "refund_bank": "BK04", "refund_account": "1234567890"})
+    fresh.clear_requests()
+    with pytest.raises(Stale):
+        store.approve(client, approver=APPROVER, request_id=r.id, rules=rules)
+    assert fresh.requests_seen("/payments/cancel") == []
+    done = store.get(r.id)
+    assert done.status == "failed" and "changed since the request" in done.result["message"]
+
+
+def test_bulk_over_the_count_needs_approval(fresh, client, store, audit, rules):
+    rules.bulk_approval_above_count = 2
+    now = time.time()
+    rows = [client.get_payment(p["imp_uid"]) for p in fresh.pending_vbanks()
+            if p["pg_provider"] in ("kcp", "settle") and p["vbank_date"] > now][:3]
+    with pytest.raises(NeedsApproval):
+        services.bulk_extend(client, audit, operator=OPERATOR, payments=rows, extend_days=1, rules=rules)
+    r = store.request_bulk_extend(requester=OPERATOR, payments=rows, extend_days=1, to=None, rules=rules)
+    res = store.approve(client, approver=APPROVER, request_id=r.id, rules=rules)
+    assert res.ok and store.get(r.id).status == "executed"
+    for p in rows:
+        assert client.get_payment(p.imp_uid).vbank_date.timestamp() == p.vbank_date.timestamp() + 86400

@@ -102,8 +102,9 @@ if p.receipt_url:
     st.markdown(f"{T['receipt']}: [{p.receipt_url}]({p.receipt_url})")
 
 a, b, c = st.columns(3)
-if p.is_vbank and p.status == "ready":
+who = ui.operator()
+if p.is_vbank and p.status == "ready" and who.can("update_vbank"):
     a.page_link("pages/update.py", label=T["act_update"], icon=":material/edit_calendar:", query_params={"imp_uid": p.imp_uid})
-if not refund_blockers(p):
+if not refund_blockers(p) and who.can("refund"):
     b.page_link("pages/refund.py", label=T["act_refund"], icon=":material/undo:", query_params={"imp_uid": p.imp_uid})
 c.page_link("pages/payment.py", label=T["link"], icon=":material/link:", query_params={"imp_uid": p.imp_uid})

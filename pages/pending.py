@@ -112,12 +112,15 @@ event = st.dataframe(
 
 rows = event.selection.rows if event is not None else []
 selected = view.iloc[rows] if rows else view.iloc[0:0]
+can_change = ui.operator().can("update_vbank")
 if len(selected) == 1:
     imp_uid = selected.iloc[0]["imp_uid"]
     a, b = st.columns(2)
     a.page_link("pages/payment.py", label=T["open"], icon=":material/search:", query_params={"imp_uid": imp_uid})
-    b.page_link("pages/update.py", label=T["change"], icon=":material/edit_calendar:", query_params={"imp_uid": imp_uid})
-elif len(selected) > 1:
+    if can_change:
+        b.page_link("pages/update.py", label=T["change"], icon=":material/edit_calendar:",
+                    query_params={"imp_uid": imp_uid})
+elif len(selected) > 1 and can_change:
     st.session_state["bulk_selection"] = list(selected["imp_uid"])
     st.page_link("pages/update.py", label=T["bulk"].format(n=len(selected)), icon=":material/date_range:",
                  query_params={"bulk": "1"})

@@ -60,3 +60,28 @@ def test_api_down_shows_a_sentence_not_a_traceback(app, app_env, monkeypatch):
     at = app().run()
     assert not at.exception
     assert "Could not load pending accounts" in at.error[0].value
+
+
+def test_navigation_shows_only_what_the_role_may_use(app, app_env, set_rules):
+    import pytest
+    set_rules('local_roles = ["viewer"]\n')
+    at = app().run()
+    assert not at.exception and at.title[0].value == "Pending virtual accounts"
+    with pytest.raises(ValueError) as e:                 # a viewer's navigation has no write or admin page
+        at.switch_page("pages/update.py")
+    known = str(e.value).split("Known pages:")[1]
+    for page in ("update.py", "refund.py", "admin.py"):
+        assert page not in known
+    for page in ("pending.py", "payment.py", "approvals.py", "reconcile.py", "audit.py"):
+        assert page in known
+
+
+def test_viewer_sees_no_write_links(app, app_env, set_rules):
+    set_rules('local_roles = ["viewer"]\n')
+    at = app().run()
+    at.session_state["pending_table"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception and not at.get("page_link")
+    at.session_state["pending_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert [pl.proto.label for pl in at.get("page_link")] == ["Open payment detail"]

@@ -203,18 +203,23 @@ class IamportClient:
         With ``allow`` (HTTP statuses that are not errors here, such as 404 for a
         multi-get) it returns ``(response or None, http_status)``.
         """
-        token = self.token()
-        resp = self._send(method, path, token=token, params=params, json_body=json_body)
-        if resp.status_code == 401:
-            self._drop_token(token)
-            token = self.token(force=True)
-            resp = self._send(method, path, token=token, params=params, json_body=json_body)
+        resp = self._exchange(method, path, params=params, json_body=json_body)
         if allow and resp.status_code in allow:
             return None, resp.status_code
         data, err = _parse(resp, method, path)
         if err:
             raise err
         return (data, resp.status_code) if allow else data
+
+    def _exchange(self, method: str, path: str, *, params=None, json_body=None) -> Reply:
+        """Token, send, and on HTTP 401 re-authenticate once and repeat once. The body is not parsed."""
+        token = self.token()
+        resp = self._send(method, path, token=token, params=params, json_body=json_body)
+        if resp.status_code == 401:
+            self._drop_token(token)
+            token = self.token(force=True)
+            resp = self._send(method, path, token=token, params=params, json_body=json_body)
+        return resp
 
     # ---------------------------------------------------------------- reads
     def get_payment(self, imp_uid: str) -> Payment:
@@ -243,6 +248,13 @@ class IamportClient:
         return PaymentPage.model_validate(self._status_page_raw(status, page, limit, t_from, t_to, sorting))
 
     def _status_page_raw(self, status, page, limit, t_from, t_to, sorting) -> dict:
+        path, reply = self._status_page_reply(status, page, limit, t_from, t_to, sorting)
+        data, err = _parse(reply, "GET", path)
+        if err:
+            raise err
+        return data
+
+    def _status_page_reply(self, status, page, limit, t_from, t_to, sorting) -> tuple[str, Reply]:
         params = {"page": page, "limit": limit}
         if t_from is not None:
             params["from"] = t_from
@@ -250,44 +262,62 @@ class IamportClient:
             params["to"] = t_to
         if sorting:
             params["sorting"] = sorting
-        return self.call("GET", f"/payments/status/{_seg(status)}", params=params)
+        path = f"/payments/status/{_seg(status)}"
+        return path, self._exchange("GET", path, params=params)
 
     def list_by_status_raw(self, status: str, t_from: int, t_to: int, *, progress: Progress | None = None,
-                           sorting: str = "started") -> list[dict]:
-        with _gc_paused():
-            return self._list_by_status_raw(status, t_from, t_to, progress, sorting)
-
-    def _list_by_status_raw(self, status: str, t_from: int, t_to: int, progress: Progress | None,
-                            sorting: str) -> list[dict]:
-        """Every payment with ``status`` whose status time is in [t_from, t_to], as raw dicts.
+                           sorting: str = "started", keep: Callable[[dict], bool] | None = None) -> list[dict]:
+        """Every payment with ``status`` whose status time is in [t_from, t_to], as raw dicts
+        (only those ``keep`` accepts, when given).
 
         Ranges longer than 90 days are split into 90-day windows; each window's
         first page gives ``total``, the remaining pages are fetched concurrently
         (bounded by ``settings.concurrency``). Rows are de-duplicated by imp_uid
-        (a payment created while paging can shift a page boundary).
+        (a payment created while paging can shift a page boundary). Pages are
+        taken in as they arrive, while the others are still on the wire.
         """
+        with _gc_paused():
+            return self._list_by_status_raw(status, t_from, t_to, progress, sorting, keep)
+
+    def _list_by_status_raw(self, status: str, t_from: int, t_to: int, progress: Progress | None,
+                            sorting: str, keep: Callable[[dict], bool] | None) -> list[dict]:
+        seen: dict[str, dict] = {}
+
+        def take(page: dict) -> None:
+            for item in page.get("list") or ():
+                if keep is None or keep(item):
+                    seen[item["imp_uid"]] = item
+
         windows = split_windows(t_from, t_to)
         firsts = self._map(lambda w: self._status_page_raw(status, 1, PAGE_LIMIT, w[0], w[1], sorting), windows)
         jobs = [(w, p) for w, first in zip(windows, firsts)
                 for p in range(2, math.ceil(first["total"] / PAGE_LIMIT) + 1)]
         pages_total = len(windows) + len(jobs)
-        if progress:
-            progress(len(windows), pages_total)
-        rest: list[dict] = []
-        if jobs:
-            # Progress is reported from this (the caller's) thread, so a UI callback may draw.
-            with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(jobs)),
-                                    thread_name_prefix="iamport") as pool:
-                futures = [pool.submit(self._status_page_raw, status, p, PAGE_LIMIT, a, b, sorting)
-                           for (a, b), p in jobs]
-                for n, fut in enumerate(as_completed(futures), start=1):
-                    rest.append(fut.result())
-                    if progress:
-                        progress(len(windows) + n, pages_total)
-        seen: dict[str, dict] = {}
-        for page in list(firsts) + rest:
-            for item in page.get("list") or ():
-                seen[item["imp_uid"]] = item
+        if not jobs:
+            for first in firsts:
+                take(first)
+            if progress:
+                progress(pages_total, pages_total)
+            return list(seen.values())
+        # Progress is reported from this (the caller's) thread, so a UI callback may draw.
+        with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(jobs)),
+                                thread_name_prefix="iamport") as pool:
+            # Workers only move bytes (the GIL is free while they wait); this thread parses each page
+            # as it arrives, so parsing overlaps the network instead of fighting over the GIL.
+            futures = [pool.submit(self._status_page_reply, status, p, PAGE_LIMIT, a, b, sorting)
+                       for (a, b), p in jobs]
+            for first in firsts:
+                take(first)
+            if progress:
+                progress(len(windows), pages_total)
+            for n, fut in enumerate(as_completed(futures), start=1):
+                path, reply = fut.result()
+                data, err = _parse(reply, "GET", path)
+                if err:
+                    raise err
+                take(data)
+                if progress:
+                    progress(len(windows) + n, pages_total)
         return list(seen.values())
 
     def list_by_status(self, status: str, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[Payment]:
@@ -295,8 +325,8 @@ class IamportClient:
 
     def list_pending_vbanks_raw(self, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[dict]:
         """Virtual accounts waiting for their deposit: status ``ready``, pay_method ``vbank``."""
-        return [p for p in self.list_by_status_raw("ready", t_from, t_to, progress=progress)
-                if p.get("pay_method") == "vbank"]
+        return self.list_by_status_raw("ready", t_from, t_to, progress=progress,
+                                       keep=lambda p: p.get("pay_method") == "vbank")
 
     def list_pending_vbanks(self, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[Payment]:
         return [Payment.model_validate(p) for p in self.list_pending_vbanks_raw(t_from, t_to, progress=progress)]

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> None:
                  anchor=a.anchor)
     t0 = time.perf_counter()
     app = create_app(cfg, a.db)
+    import gc
+    gc.collect()
+    gc.freeze()      # the seeded state is long-lived: keep it out of every later collection
     logging.getLogger("sandbox").warning("sandbox ready in %.1fs", time.perf_counter() - t0)
     print(f"I'mport sandbox on http://{a.host}:{a.port} (db={a.db}, seed={a.seed})", flush=True)
     uvicorn.run(app, host=a.host, port=a.port, log_level=a.log_level, access_log=False)

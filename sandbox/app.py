@@ -308,9 +308,8 @@ def create_app(config: Config | None = None, db_path: str = ":memory:") -> FastA
             return error(f"지원하지 않는 정렬기준입니다: {sorting}", status=400)
         total, docs = store.page(payment_status, t_from, t_to, sorting, page, limit)
         nxt = page + 1 if page * limit < total else 0
-        return raw_envelope(
-            f'{{"total":{total},"previous":{page - 1},"next":{nxt},"list":['
-            + ",".join(docs) + "]}")
+        head = f'{{"code":0,"message":null,"response":{{"total":{total},"previous":{page - 1},"next":{nxt},"list":['
+        return Response(head.encode() + b",".join(docs) + b"]}}", media_type="application/json")
 
     @app.get("/payments")
     async def multiple(request: Request):

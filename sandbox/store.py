@@ -88,7 +88,9 @@ class Store:
         self.lock = threading.RLock()
         # rowid -> the API's JSON for that payment: list pages are assembled from it without
         # reading 1 MB of documents out of SQLite per page. Kept in step by put() and reset().
-        self._docs: dict[int, str] = {}
+        self._docs: dict[int, bytes] = {}         # UTF-8, ready to send
+        self._counts: dict[tuple, tuple[int, int]] = {}   # (query) -> (version, total)
+        self.version = 0                            # bumped by every write
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -106,6 +108,7 @@ class Store:
             self.db.execute("DELETE FROM payments")
             self.db.execute("DELETE FROM refunds")
             self._docs.clear()
+            self.version += 1
             self.db.executemany(
                 "INSERT INTO payments VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (_row(p) for p in rows),
@@ -149,7 +152,7 @@ class Store:
             r = self.db.execute(sql, args).fetchone()
         return dict(json.loads(r[0]), _updated_at=r[1]) if r else None
 
-    def page(self, status: str, t_from: int, t_to: int, sorting: str, page: int, limit: int) -> tuple[int, list[str]]:
+    def page(self, status: str, t_from: int, t_to: int, sorting: str, page: int, limit: int) -> tuple[int, list[bytes]]:
         field = TIME_FIELD[status]
         where = f"{field} BETWEEN ? AND ?"
         args: list = [t_from, t_to]
@@ -157,7 +160,15 @@ class Store:
             where = "status=? AND " + where
             args.insert(0, status)
         with self.lock:
-            total = self.db.execute(f"SELECT COUNT(*) FROM payments WHERE {where}", args).fetchone()[0]
+            key = (where, tuple(args))
+            cached = self._counts.get(key)
+            if cached and cached[0] == self.version:      # the same query while nothing changed
+                total = cached[1]
+            else:
+                total = self.db.execute(f"SELECT COUNT(*) FROM payments WHERE {where}", args).fetchone()[0]
+                if len(self._counts) > 256:
+                    self._counts.clear()
+                self._counts[key] = (self.version, total)
             # Page over the index (rowids only; OFFSET over full rows would read every skipped
             # document), then take that page's documents from memory.
             rowids = [r[0] for r in self.db.execute(
@@ -166,10 +177,10 @@ class Store:
             docs = [self._doc(r) for r in rowids]
         return total, docs
 
-    def _doc(self, rowid: int) -> str:
+    def _doc(self, rowid: int) -> bytes:
         doc = self._docs.get(rowid)
         if doc is None:
-            doc = self.db.execute("SELECT doc FROM payments WHERE rowid=?", (rowid,)).fetchone()[0]
+            doc = self.db.execute("SELECT doc FROM payments WHERE rowid=?", (rowid,)).fetchone()[0].encode("utf-8")
             self._docs[rowid] = doc
         return doc
 
@@ -189,13 +200,14 @@ class Store:
     def put(self, p: dict) -> None:
         """Insert or replace one payment (caller holds ``self.lock`` for read-check-write)."""
         with self.lock:
+            self.version += 1
             row = _row(p)
             old = self.db.execute("SELECT rowid FROM payments WHERE imp_uid=?", (p["imp_uid"],)).fetchone()
             if old:
                 self.db.execute("UPDATE payments SET merchant_uid=?, status=?, pay_method=?, pg_provider=?, "
                                 "started_at=?, paid_at=?, cancelled_at=?, failed_at=?, updated_at=?, doc=? "
                                 "WHERE rowid=?", row[1:] + (old[0],))
-                self._docs[old[0]] = row[-1]
+                self._docs[old[0]] = row[-1].encode("utf-8")
             else:
                 self.db.execute("INSERT INTO payments VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
 

@@ -10,6 +10,7 @@ Nothing here imports streamlit: pages call these and show the result.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -97,6 +98,29 @@ def _changes(seen: Seen, now: Payment) -> list[str]:
     return out
 
 
+@contextmanager
+def _guarded(client: IamportClient, audit: AuditStore, *, operator: Actor, action: str, key: str, imp_uid: str,
+             seen: Seen):
+    """The common front of both writes: take the in-flight lock, re-read the payment right before sending,
+    refuse if it changed. Yields (correlation id, fresh payment, state); the body sets state["sent"] just
+    before sending. On an exception the lock is freed if nothing was sent, or kept as "unknown" if
+    something was sent without a recorded outcome (never resent blindly)."""
+    cid = new_correlation_id()
+    held = audit.acquire(key, correlation_id=cid, operator=operator.email, action=action)
+    if held:
+        raise Busy(_lock_busy_message(held))
+    state = {"sent": False}
+    try:
+        fresh = client.get_payment(imp_uid)
+        changes = _changes(seen, fresh)
+        if changes:
+            raise Stale(changes, fresh)
+        yield cid, fresh, state
+    except BaseException:
+        _release_or_hold(audit, key, cid, state["sent"])
+        raise
+
+
 def _lock_busy_message(held) -> str:
     if held.state == "unknown":
         return (f"A previous {held.action} of this payment by {held.operator} at {kst(held.since)} has an unknown "
@@ -142,17 +166,9 @@ def update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, i
                  note: str | None = None, approval_id: str | None = None) -> WriteResult:
     """PUT /vbanks/{imp_uid} with only the changed fields, once."""
     operator.require("approve_refund" if approval_id else "update_vbank")
-    cid = new_correlation_id()
     key = f"vbank:{imp_uid}"
-    held = audit.acquire(key, correlation_id=cid, operator=operator.email, action="update_vbank")
-    if held:
-        raise Busy(_lock_busy_message(held))
-    sent = False
-    try:
-        fresh = client.get_payment(imp_uid)          # right before sending
-        changes = _changes(seen, fresh)
-        if changes:
-            raise Stale(changes, fresh)
+    with _guarded(client, audit, operator=operator, action="update_vbank", key=key, imp_uid=imp_uid,
+                  seen=seen) as (cid, fresh, state):
         problems = validate_update(fresh, new_amount=new_amount, new_due=new_due, rules=rules)
         if problems:
             raise InvalidInput(problems)
@@ -165,7 +181,7 @@ def update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, i
         audit.record(operator=operator.email, action="update_vbank", outcome="sent", correlation_id=cid, imp_uid=imp_uid,
                      merchant_uid=fresh.merchant_uid, request=body,
                      detail={"before": before, "note": note, "approval_id": approval_id})
-        sent = True
+        state["sent"] = True
         try:
             updated = client.update_vbank(imp_uid, amount=body.get("amount"), vbank_due=body.get("vbank_due"))
         except OutcomeUnknown as e:
@@ -184,9 +200,6 @@ def update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, i
         audit.release(key, cid)
         _notify()
         return WriteResult("succeeded", "The virtual account was updated.", cid, updated, 0)
-    except BaseException:
-        _release_or_hold(audit, key, cid, sent)
-        raise
 
 
 def _release_or_hold(audit: AuditStore, key: str, cid: str, sent: bool) -> None:
@@ -312,17 +325,9 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
             raise NeedsApproval(f"Refunds above {krw(rules.refund_approval_above)} need a second person's approval: "
                                 "request it, and an approver sends it.")
     imp_uid = request.imp_uid
-    cid = new_correlation_id()
     key = f"refund:{imp_uid}"
-    held = audit.acquire(key, correlation_id=cid, operator=operator.email, action="refund")
-    if held:
-        raise Busy(_lock_busy_message(held))
-    sent = False
-    try:
-        fresh = client.get_payment(imp_uid)          # right before sending
-        changes = _changes(seen, fresh)
-        if changes:
-            raise Stale(changes, fresh)
+    with _guarded(client, audit, operator=operator, action="refund", key=key, imp_uid=imp_uid,
+                  seen=seen) as (cid, fresh, state):
         problems = validate_refund(fresh, request, rules)
         if problems:
             raise InvalidInput(problems)
@@ -339,7 +344,7 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
         audit.record(operator=operator.email, action="refund", outcome="sent", correlation_id=cid, imp_uid=imp_uid,
                      merchant_uid=fresh.merchant_uid, request=body,
                      detail={"before": before, "approval_id": approval_id})
-        sent = True
+        state["sent"] = True
         try:
             result = client.cancel(**body)
         except OutcomeUnknown as e:
@@ -360,9 +365,6 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
         _notify()
         return WriteResult("succeeded", "Refund registered — the PG pays the customer on the next business day.",
                            cid, result, 0, extra={"cancel_history_entry": entry})
-    except BaseException:
-        _release_or_hold(audit, key, cid, sent)
-        raise
 
 
 def _refund_after_unknown(client, audit, operator, before_p: Payment, request, body, cid, key, err) -> WriteResult:

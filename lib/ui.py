@@ -100,55 +100,48 @@ def _shared_cache() -> TTLCache:
     return TTLCache(ttl=get_settings().cache_ttl)
 
 
-def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
+def _cached(key: tuple, what: str, load):
+    """The shared cache with a progress bar while a miss loads: ``load(progress)`` returns the value."""
     bar = st.empty()
 
     def progress(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"Loading pending virtual accounts… page {done} of {total}")
+        bar.progress(done / max(total, 1), text=f"Loading {what}… page {done} of {total}")
 
-    def load() -> pd.DataFrame:
+    value, fetched = _shared_cache().get_or_load((key[0], settings().api_url, *key[1:]), lambda: load(progress))
+    bar.empty()
+    return value, datetime.fromtimestamp(fetched, KST)
+
+
+def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
+    def load(progress) -> pd.DataFrame:
         t_to = int(time.time())
         rows = client().list_pending_vbanks_raw(t_to - days * 86400, t_to, progress=progress)
         return pending.build_frame(rows, now_kst())
 
-    df, fetched = _shared_cache().get_or_load(("pending", settings().api_url, days), load)
-    bar.empty()
-    return pending.with_clock(df, now_kst()), datetime.fromtimestamp(fetched, KST)
+    df, fetched = _cached(("pending", days), "pending virtual accounts", load)
+    return pending.with_clock(df, now_kst()), fetched
 
 
 def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:
     """Paid virtual-account payments with a refundable balance (the refund wizard's list)."""
-    bar = st.empty()
-
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"Loading paid virtual accounts… page {done} of {total}")
-
-    def load() -> pd.DataFrame:
+    def load(progress) -> pd.DataFrame:
         t_to = int(time.time())
         return refund.paid_vbank_frame(client().list_by_status_raw("paid", t_to - days * 86400, t_to,
                                                                    progress=progress))
 
-    df, fetched = _shared_cache().get_or_load(("paid", settings().api_url, days), load)
-    bar.empty()
-    return df, datetime.fromtimestamp(fetched, KST)
+    return _cached(("paid", days), "paid virtual accounts", load)
 
 
 def load_recon_payments(d_from, d_to) -> tuple[list[dict], datetime]:
     """Every payment started from 90 days before ``d_from`` to the end of ``d_to`` (KST): deposits in the
     range and refunds registered in it, even of older payments."""
     from .recon import kst_range, lookback_start
-    bar = st.empty()
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"Loading payments… page {done} of {total}")
-
-    def load() -> list[dict]:
+    def load(progress) -> list[dict]:
         a, b = kst_range(lookback_start(d_from), d_to)
         return client().list_by_status_raw("all", a, min(b, int(time.time())), progress=progress)
 
-    rows, fetched = _shared_cache().get_or_load(("recon", settings().api_url, str(d_from), str(d_to)), load)
-    bar.empty()
-    return rows, datetime.fromtimestamp(fetched, KST)
+    return _cached(("recon", str(d_from), str(d_to)), "payments", load)
 
 
 def clear_data_caches() -> None:

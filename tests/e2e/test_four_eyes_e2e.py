@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import App, open_app, settle
+from tests.e2e.conftest import App, confirm_in_dialog, fill_refund_account, open_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -64,14 +64,7 @@ def test_request_on_one_instance_approve_on_the_other(browser, two_apps, e2e_san
     expect(alice.get_by_text("Full refund")).to_be_visible()           # step 2 drawn
     alice.get_by_role("button", name="Next").first.click()
     settle(alice)
-    expect(alice.get_by_text("Step 3 of 6 — Refund account")).to_be_visible()
-    alice.get_by_label("Account holder name").fill("홍길동")
-    alice.get_by_label("Customer's bank").click()
-    alice.get_by_role("option", name="Shinhan Bank (신한은행) — code BK88").click()
-    alice.get_by_role("textbox", name="Account number (digits, hyphens allowed)").fill("110-555-123456")
-    alice.get_by_role("button", name="Next").first.click()
-    settle(alice)
-    expect(alice.get_by_text("Step 4 of 6 — Fee impact")).to_be_visible()
+    fill_refund_account(alice)
     alice.get_by_role("button", name="Next").click()
     settle(alice)
     expect(alice.get_by_text("need a second person's approval")).to_be_visible()
@@ -86,11 +79,7 @@ def test_request_on_one_instance_approve_on_the_other(browser, two_apps, e2e_san
     open_app(bob, b, "/approvals")
     expect(bob.get_by_text("Signed in as bob@example.com (approver, viewer)")).to_be_visible()
     expect(bob.get_by_text("parcel lost")).to_be_visible()
-    bob.get_by_role("button", name="Approve and send…").click()
-    dialog = bob.get_by_role("dialog")
-    expect(dialog).to_be_visible()
-    dialog.get_by_role("button", name="Approve and send now").dblclick()
-    settle(bob)
+    confirm_in_dialog(bob, "Approve and send…", "Approve and send now")
     expect(bob.get_by_text("Refund registered — the PG pays the customer on the next business day.")).to_be_visible()
     assert len(e2e_sandbox.requests_seen("/payments/cancel")) == 1
     after = e2e_sandbox.api("GET", f"/payments/{p['imp_uid']}").json()["response"]

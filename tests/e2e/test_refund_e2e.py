@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.fmt import krw
-from tests.e2e.conftest import open_app, settle
+from tests.e2e.conftest import audit_csv_via_link, confirm_in_dialog, fill_refund_account, open_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -24,25 +24,14 @@ def test_partial_refund_end_to_end(page, e2e_app, e2e_sandbox):
     page.get_by_label("Note (optional, sent with the reason)").fill("e2e partial")
     page.get_by_role("button", name="Next").first.click()
     settle(page)
-    expect(page.get_by_text("Step 3 of 6 — Refund account")).to_be_visible()
-    page.get_by_label("Account holder name").fill("홍길동")
-    page.get_by_label("Customer's bank").click()
-    page.get_by_role("option", name="Shinhan Bank (신한은행) — code BK88").click()
-    page.get_by_role("textbox", name="Account number (digits, hyphens allowed)").fill("110-555-123456")
-    page.get_by_role("button", name="Next").first.click()
-    settle(page)
-    expect(page.get_by_text("Step 4 of 6 — Fee impact")).to_be_visible()
+    fill_refund_account(page)
     expect(page.get_by_text("This refund costs you ₩7,300")).to_be_visible()
     page.get_by_role("button", name="Next").click()
     settle(page)
     expect(page.get_by_text("Step 5 of 6 — Confirm")).to_be_visible()
     expect(page.get_by_text("110******456")).to_be_visible()
     e2e_sandbox.clear_requests()
-    page.get_by_role("button", name="Send the refund…").click()
-    dialog = page.get_by_role("dialog")
-    expect(dialog).to_be_visible()
-    dialog.get_by_role("button", name="Refund now").dblclick()
-    settle(page)
+    confirm_in_dialog(page, "Send the refund…", "Refund now")
     expect(page.get_by_text("Refund registered — the PG pays the customer on the next business day.")).to_be_visible()
 
     assert len(e2e_sandbox.requests_seen("/payments/cancel")) == 1
@@ -53,12 +42,7 @@ def test_partial_refund_end_to_end(page, e2e_app, e2e_sandbox):
     assert [(r["refund_bank"], r["refund_account"], r["refund_holder"], r["amount"]) for r in reg] == \
         [("BK88", "110555123456", "홍길동", 7000)]
 
-    page.get_by_role("link", name="See it in the audit log").click()
-    settle(page)
-    expect(page.get_by_text("2 records")).to_be_visible()
-    with page.expect_download() as dl:
-        page.get_by_role("button", name="Download CSV").click()
-    text = open(dl.value.path(), encoding="utf-8-sig").read()
+    text = audit_csv_via_link(page)
     assert "refund" in text and "succeeded" in text and "110******456" in text and "110555123456" not in text
     # the payment page agrees
     page.goto(e2e_app.url + f"/payment?imp_uid={p['imp_uid']}")

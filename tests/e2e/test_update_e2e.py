@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.models import KST
-from tests.e2e.conftest import open_app, settle
+from tests.e2e.conftest import audit_csv_via_link, confirm_in_dialog, open_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -39,11 +39,7 @@ def test_change_amount_and_due_by_deep_link_double_click_sends_once(page, e2e_ap
     expect(page.get_by_text("later by 2d 0h")).to_be_visible()
 
     e2e_sandbox.clear_requests()
-    page.get_by_role("button", name="Send this change…").click()
-    dialog = page.get_by_role("dialog")
-    expect(dialog).to_be_visible()
-    dialog.get_by_role("button", name="Confirm and send").dblclick()
-    settle(page)
+    confirm_in_dialog(page, "Send this change…", "Confirm and send")
     expect(page.get_by_text("Done: The virtual account was updated.")).to_be_visible()
 
     puts = e2e_sandbox.requests_seen("/vbanks/", "PUT")
@@ -52,10 +48,5 @@ def test_change_amount_and_due_by_deep_link_double_click_sends_once(page, e2e_ap
     assert after["amount"] == new_amount
     assert after["vbank_date"] == p["vbank_date"] + 2 * 86400
 
-    page.get_by_role("link", name="See it in the audit log").click()
-    settle(page)
-    expect(page.get_by_text("2 records")).to_be_visible()
-    with page.expect_download() as dl:
-        page.get_by_role("button", name="Download CSV").click()
-    text = open(dl.value.path(), encoding="utf-8-sig").read()
+    text = audit_csv_via_link(page)
     assert p["imp_uid"] in text and "succeeded" in text and "sent" in text and "e2e@example.com" in text

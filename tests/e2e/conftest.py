@@ -59,6 +59,8 @@ def e2e_app(e2e_sandbox):
 
 @pytest.fixture(scope="session")
 def browser():
+    from playwright.sync_api import expect
+    expect.set_options(timeout=20_000)          # a loaded CI machine can take seconds to rerun a page
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (make browser)")
     from playwright.sync_api import sync_playwright

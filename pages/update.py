@@ -195,7 +195,7 @@ except ui.ApiError as e:
 
 m = st.columns([1, 1.6, 1.3, 1, 1])
 m[0].metric(T["amount"], krw(p.amount))
-m[1].metric(T["due"], kst(p.vbank_date))
+m[1].metric(T["due"], p.vbank_date.strftime("%Y-%m-%d %H:%M") if p.vbank_date else "—")
 m[2].metric(T["left"], time_left(p.vbank_date) if p.vbank_date else "—")
 m[3].metric(T["pg"], p.pg_provider or "—")
 m[4].metric(T["buyer"], p.buyer_name or "—")

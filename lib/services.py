@@ -396,17 +396,32 @@ def _refund_after_unknown(client, audit, operator, before_p: Payment, request, b
     return WriteResult("unknown", note, cid, now_p or before_p)
 
 
+def _expected_after(audit: AuditStore, correlation_id: str) -> int | None:
+    """The refunded total the payment should show if the refund recorded as "sent" landed."""
+    sent = audit.records(correlation_id=correlation_id, outcome="sent")
+    if sent.empty:
+        return None
+    import json
+    before = json.loads(sent.iloc[0]["detail"] or "{}").get("before", {})
+    req = json.loads(sent.iloc[0]["request"] or "{}")
+    if "cancel_amount" in before and "amount" in req:
+        return int(before["cancel_amount"]) + int(req["amount"])
+    return None
+
+
 def resolve_unknown_refund(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str,
-                           expected_cancel_amount: int, operator_confirms_not_applied: bool = False) -> WriteResult:
-    """Settle a refund whose outcome is unknown: by a re-read showing it landed, or by an operator
-    who checked the PG and confirms it did not. Only then can a refund of this payment be sent again."""
+                           operator_confirms_not_applied: bool = False) -> WriteResult:
+    """Settle a refund whose outcome is unknown: by a re-read showing it landed (the refunded total reached
+    what the audit's "sent" record implies), or by an operator who checked the PG and confirms it did not.
+    Only then can a refund of this payment be sent again."""
     operator.require("refund")
     key = f"refund:{imp_uid}"
     held = audit.lock(key)
     if held is None or held.state != "unknown":
         return WriteResult("succeeded", "There is no unresolved refund for this payment.", "", None)
     p = client.get_payment(imp_uid)
-    if p.cancel_amount >= expected_cancel_amount:
+    expected = _expected_after(audit, held.correlation_id)
+    if expected is not None and p.cancel_amount >= expected:
         audit.record(operator=operator.email, action="refund", outcome="resolved", correlation_id=held.correlation_id,
                      imp_uid=imp_uid, merchant_uid=p.merchant_uid,
                      detail={"resolution": "applied", "cancel_amount": p.cancel_amount})

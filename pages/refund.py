@@ -58,7 +58,7 @@ T = {
         "Request sent — waiting for an approver. Nothing has been refunded yet.",
     "see_request": "Open the request", "forbidden": "{msg}",
     "unknown_title": "A refund of this payment has an unknown outcome",
-    "recheck": "Check the payment again", "not_applied": "I checked the PG console: it was NOT registered",
+    "recheck": "Check the payment again", "resolve_no": "Resolve as not applied", "not_applied": "I checked the PG console: it was NOT registered",
     "resolve_done": "{msg}",
 }
 st.title(T["title"])
@@ -111,20 +111,10 @@ def unknown_panel(imp_uid: str) -> bool:
     if not held or held.state != "unknown":
         return False
     st.warning(f"**{T['unknown_title']}** ({held.operator}, {kst(held.since)}): {held.note or ''}")
-    sent = ui.audit().records(correlation_id=held.correlation_id)
-    expected = None
-    if not sent.empty and sent.iloc[-1]["detail"]:
-        import json
-        before = json.loads(sent.iloc[-1]["detail"]).get("before", {})
-        req = json.loads(sent.iloc[-1]["request"] or "{}")
-        if "cancel_amount" in before and "amount" in req:
-            expected = before["cancel_amount"] + req["amount"]
     a, b = st.columns(2)
     confirm_not = b.checkbox(T["not_applied"], key="rf_not_applied")
-    if a.button(T["recheck"], key="rf_recheck") or (confirm_not and b.button("Resolve as not applied",
-                                                                             key="rf_resolve_no")):
+    if a.button(T["recheck"], key="rf_recheck") or (confirm_not and b.button(T["resolve_no"], key="rf_resolve_no")):
         res = services.resolve_unknown_refund(ui.client(), ui.audit(), operator=ui.operator(), imp_uid=imp_uid,
-                                              expected_cancel_amount=expected or 10**15,
                                               operator_confirms_not_applied=confirm_not)
         (st.success if res.outcome != "unknown" else st.info)(T["resolve_done"].format(msg=res.message))
     return True

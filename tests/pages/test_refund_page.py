@@ -206,3 +206,43 @@ def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_r
     at2.button[1].click().run()
     at2.button(key="rf_next4").click().run()
     assert "already waiting for approval" in at2.warning[0].value
+
+
+def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
+    """A refund whose reply never came: the wizard refuses a new one until someone resolves it."""
+    from lib.audit import AuditStore
+    from lib.settings import get_settings
+    p = paid(app_env)
+    audit = AuditStore(get_settings().audit_db_url)
+    audit.acquire(f"refund:{p['imp_uid']}", correlation_id="c-lost", operator="kim", action="refund")
+    audit.record(operator="kim", action="refund", outcome="sent", correlation_id="c-lost", imp_uid=p["imp_uid"],
+                 request={"amount": 4000}, detail={"before": {"cancel_amount": 0}})
+    audit.mark_unknown(f"refund:{p['imp_uid']}", "c-lost", "no reply")
+    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    assert "unknown outcome" in at.warning[0].value
+    assert not [b for b in at.button if b.key == "rf_next1"]
+    at.button(key="rf_recheck").click().run()                  # nothing landed yet: still unknown
+    assert "does not show the refund yet" in at.info[-1].value
+    # the PG did register it after all: the re-read resolves it
+    app_env.api("POST", "/payments/cancel", json={"imp_uid": p["imp_uid"], "amount": 4000, "refund_holder": "a",
+                                                   "refund_bank": "BK88", "refund_account": "1234567890"})
+    at.button(key="rf_recheck").click().run()
+    assert "Resolved" in at.success[0].value and audit.lock(f"refund:{p['imp_uid']}") is None
+    at.run()
+    assert [b for b in at.button if b.key == "rf_next1"]       # the wizard goes on
+
+
+def test_unknown_outcome_resolved_as_not_applied(app, app_env):
+    from lib.audit import AuditStore
+    from lib.settings import get_settings
+    p = paid(app_env)
+    audit = AuditStore(get_settings().audit_db_url)
+    audit.acquire(f"refund:{p['imp_uid']}", correlation_id="c-lost", operator="kim", action="refund")
+    audit.record(operator="kim", action="refund", outcome="sent", correlation_id="c-lost", imp_uid=p["imp_uid"],
+                 request={"amount": 4000}, detail={"before": {"cancel_amount": 0}})
+    audit.mark_unknown(f"refund:{p['imp_uid']}", "c-lost", "no reply")
+    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at.checkbox(key="rf_not_applied").check().run()
+    at.button(key="rf_resolve_no").click().run()
+    assert "Resolved as not applied" in at.success[0].value
+    assert list(audit.records(correlation_id="c-lost").sort_values("id")["outcome"]) == ["sent", "resolved"]

@@ -24,7 +24,6 @@ def test_detail_by_merchant_uid_and_not_found(app, app_env):
 
 
 def test_audit_page_filters_and_lists(app, app_env):
-    from lib import ui
     from lib.settings import get_settings
     from lib.audit import AuditStore
     store = AuditStore(get_settings().audit_db_url)

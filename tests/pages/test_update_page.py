@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from lib.fmt import krw
 from lib.models import KST
 
 

@@ -237,3 +237,13 @@ def test_refund_helpers():
     rows = {r[""]: r["Amount"] for r in refund.fee_rows(fees.fee_impact(10_000, 2_000, 3_000, FeeRule(), 1))}
     assert rows["Balance that stays paid (refundable later)"] == "₩5,000"
     assert rows["Your net result for this payment after the refund"] == krw(9_700 - 2_000 - 300 - 3_300)
+
+
+def test_rules_example_file_matches_the_defaults():
+    from lib.settings import ROOT, Rules
+    s = load_settings(env={"VBANK_SECRETS_FILE": "/nonexistent", "VBANK_RULES_FILE": str(ROOT / "vbank-desk.toml.example")})
+    defaults = Rules().model_dump()
+    got = s.rules.model_dump()
+    assert got["roles"] == {"viewer": ["*"]}
+    got["roles"] = defaults["roles"]
+    assert got == defaults

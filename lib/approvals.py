@@ -116,9 +116,13 @@ class ApprovalStore:
         """Pending requests past their expiry become ``expired`` (and free their payment)."""
         now = time.time()
         expired = []
+        due_q = select(requests_table.c.id, requests_table.c.imp_uid, requests_table.c.requester) \
+            .where(requests_table.c.status == "pending", requests_table.c.expires_at <= now)
+        with self.engine.connect() as c:           # every page view reads; only due requests are written
+            if not c.execute(due_q.limit(1)).first():
+                return 0
         with self.engine.begin() as c:
-            due = c.execute(select(requests_table.c.id, requests_table.c.imp_uid, requests_table.c.requester)
-                            .where(requests_table.c.status == "pending", requests_table.c.expires_at <= now)).all()
+            due = c.execute(due_q).all()
             for rid, imp_uid, requester in due:
                 n = c.execute(update(requests_table).where(requests_table.c.id == rid,
                                                            requests_table.c.status == "pending")

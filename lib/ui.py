@@ -220,3 +220,23 @@ def entry_guard() -> None:
         PagesManager.uses_pages_directory = False
         st.session_state[ENTRY_KEY] = True    # one rerun at most, even if app.py could not run
         st.rerun()
+
+
+# ------------------------------------------------------------------ outcomes
+def show_refusal(err, text: dict) -> bool:
+    """Show why a write was not sent (or failed at the API), in the page's own words
+    (``text`` keys: stale, busy, invalid, error). False when ``err`` is not a refusal."""
+    from .services import Busy, InvalidInput, NeedsApproval, Stale
+    if isinstance(err, Stale):
+        st.warning(text["stale"].format(changes="; ".join(err.changes)))
+    elif isinstance(err, Busy):
+        st.warning(text["busy"].format(msg=err))
+    elif isinstance(err, InvalidInput):
+        st.error(text["invalid"] + "\n\n" + "\n".join(f"- {p}" for p in err.problems))
+    elif isinstance(err, ApiError):
+        st.error(text["error"].format(err=err))
+    elif isinstance(err, (NeedsApproval, Forbidden)):
+        st.error(str(err))
+    else:
+        return False
+    return True

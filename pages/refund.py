@@ -50,13 +50,13 @@ T = {
     "new_cancel": "Refunded total now", "entry": "The new cancel history entry",
     "audit_link": "See it in the audit log", "start_over": "Refund another payment",
     "stale": "The payment changed since you started, so nothing was sent: {changes}. Start again from step 1.",
-    "busy": "Nothing was sent: {msg}",
+    "busy": "Nothing was sent: {msg}", "invalid": "Nothing was sent:",
     "needs_approval": "Refunds above {limit} need a second person's approval: send the request, and an approver "
                       "sends the refund from the Approvals page. No money moves until then.",
     "already_requested": "A request for this payment is already waiting for approval ({who}, {when}).",
     "request_note": "Why (for the approver)", "request": "Request approval", "requested":
         "Request sent — waiting for an approver. Nothing has been refunded yet.",
-    "see_request": "Open the request", "forbidden": "{msg}",
+    "see_request": "Open the request",
     "unknown_title": "A refund of this payment has an unknown outcome",
     "recheck": "Check the payment again", "resolve_no": "Resolve as not applied", "not_applied": "I checked the PG console: it was NOT registered",
     "resolve_done": "{msg}",
@@ -398,16 +398,8 @@ elif step == 6:
                                                  "cancellation id": entry.cancellation_id}}))
         st.page_link("pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",
                      query_params={"correlation_id": res.correlation_id})
-    elif isinstance(res, Stale):
-        st.warning(T["stale"].format(changes="; ".join(res.changes)))
-    elif isinstance(res, Busy):
-        st.warning(T["busy"].format(msg=res))
-    elif isinstance(res, InvalidInput):
-        st.error("\n".join(f"- {x}" for x in res.problems))
-    elif isinstance(res, ui.ApiError):
-        st.error(T["error"].format(err=res))
-    elif isinstance(res, (NeedsApproval, Forbidden)):
-        st.error(T["forbidden"].format(msg=res))
+    elif ui.show_refusal(res, T):
+        pass
     elif res is not None and hasattr(res, "requester"):          # an approval request
         st.success(T["requested"])
         st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": res.id})

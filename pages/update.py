@@ -61,16 +61,8 @@ def show_result(res) -> None:
         if res.correlation_id:
             st.page_link("pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",
                          query_params={"correlation_id": res.correlation_id})
-    elif isinstance(res, Stale):
-        st.warning(T["stale"].format(changes="; ".join(res.changes)))
-    elif isinstance(res, Busy):
-        st.warning(T["busy"].format(msg=res))
-    elif isinstance(res, InvalidInput):
-        st.error(T["invalid"] + "\n\n" + "\n".join(f"- {p}" for p in res.problems))
-    elif isinstance(res, ui.ApiError):
-        st.error(T["error"].format(err=res))
-    elif isinstance(res, (NeedsApproval, Forbidden)):
-        st.error(str(res))
+    else:
+        ui.show_refusal(res, T)
 
 
 # ================================================================== bulk mode

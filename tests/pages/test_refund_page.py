@@ -208,8 +208,8 @@ def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_r
     assert "already waiting for approval" in at2.warning[0].value
 
 
-def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
-    """A refund whose reply never came: the wizard refuses a new one until someone resolves it."""
+def lost_refund(app_env):
+    """A paid payment whose 4,000 won refund was sent but got no reply (as the service records it)."""
     from lib.audit import AuditStore
     from lib.settings import get_settings
     p = paid(app_env)
@@ -218,6 +218,12 @@ def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
     audit.record(operator="kim", action="refund", outcome="sent", correlation_id="c-lost", imp_uid=p["imp_uid"],
                  request={"amount": 4000}, detail={"before": {"cancel_amount": 0}})
     audit.mark_unknown(f"refund:{p['imp_uid']}", "c-lost", "no reply")
+    return p, audit
+
+
+def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
+    """A refund whose reply never came: the wizard refuses a new one until someone resolves it."""
+    p, audit = lost_refund(app_env)
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     assert "unknown outcome" in at.warning[0].value
     assert not [b for b in at.button if b.key == "rf_next1"]
@@ -233,14 +239,7 @@ def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
 
 
 def test_unknown_outcome_resolved_as_not_applied(app, app_env):
-    from lib.audit import AuditStore
-    from lib.settings import get_settings
-    p = paid(app_env)
-    audit = AuditStore(get_settings().audit_db_url)
-    audit.acquire(f"refund:{p['imp_uid']}", correlation_id="c-lost", operator="kim", action="refund")
-    audit.record(operator="kim", action="refund", outcome="sent", correlation_id="c-lost", imp_uid=p["imp_uid"],
-                 request={"amount": 4000}, detail={"before": {"cancel_amount": 0}})
-    audit.mark_unknown(f"refund:{p['imp_uid']}", "c-lost", "no reply")
+    p, audit = lost_refund(app_env)
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     at.checkbox(key="rf_not_applied").check().run()
     at.button(key="rf_resolve_no").click().run()

@@ -1,42 +1,49 @@
-"""Four-eyes approval: large refunds (and large bulk due-date changes) become requests that a second
-person, an approver who is not the requester, approves or rejects. Enforced here, not only in the UI.
+"""Four-eyes approval requests: the SQL store (no HTTP; the approval *flow* is in lib/services.py).
 
-* One pending request per payment: ``pending_key`` is unique while a request is pending (NULL after).
+* One pending request per payment: ``pending_key`` is unique while a request is open (NULL after).
 * Requests expire after ``rules.approval_expiry_hours``.
-* Approval claims the request atomically (pending → approving, one winner across app instances), then
-  sends through the same service as any refund: the payment is re-read and the refund refused if it
-  changed since the request (checksum re-validated by the API too).
+* ``claim`` is one conditional UPDATE that both checks and takes a request: it must exist, be pending, not
+  expired, of this kind, for this payment and amount, for exactly this refund (``request_hash``), and the
+  approver must not be the requester. One approver wins across app instances; a made-up id claims nothing.
+* The stored payload masks the refund account and phone like the audit does; the full numbers the PG needs
+  are kept apart (``sealed``) only while the request is open and erased when it is decided.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import services
-from .audit import AuditStore, create_tables
-from .client import IamportClient
+from .audit import AuditStore, create_tables, mask_request
+from .clock import KST
 from .fmt import krw, kst
 from .identity import Actor, Forbidden
-from .models import KST, Payment
-from .services import Busy, InvalidInput, RefundRequest, Seen, Stale, WriteResult
-from .settings import Rules
+
+
+class ApprovalProblem(Exception):
+    """Why a request cannot be made, decided or claimed (``busy``: someone else got there first)."""
+
+    def __init__(self, message: str, *, busy: bool = False):
+        super().__init__(message)
+        self.busy = busy
+
 
 _meta = MetaData()
 requests_table = Table(
     "approval_requests", _meta,
     Column("id", String(32), primary_key=True),
     Column("kind", String(20), nullable=False),               # refund | bulk_extend
-    Column("pending_key", String(120), unique=True),          # set while pending: one per payment
+    Column("pending_key", String(120), unique=True),          # set while open: one per payment
     Column("imp_uid", String(64), index=True),
     Column("amount", Integer),
-    Column("payload", Text, nullable=False),                  # the wizard state, seen snapshot, fee preview
+    Column("payload", Text, nullable=False),                  # the wizard state (masked), seen snapshot, fee preview
     Column("requester", String(200), nullable=False, index=True),
     Column("note", Text),
     Column("created_at", Float, nullable=False),
@@ -46,9 +53,17 @@ requests_table = Table(
     Column("decided_at", Float),
     Column("decision_note", Text),
     Column("result", Text),
+    Column("request_hash", String(64)),                       # exactly what was requested (full numbers included)
+    Column("sealed", Text),                                   # full account / phone, only while open
 )
 
 OPEN = ("pending",)
+SEALED_FIELDS = ("refund_account", "refund_tel")
+
+
+def request_hash(kind: str, content: dict) -> str:
+    return hashlib.sha256(json.dumps({"kind": kind, **content}, sort_keys=True, ensure_ascii=False,
+                                     default=str).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,15 @@ class ApprovalStore:
         self.audit = audit
         self.engine = audit.engine
         create_tables(self.engine, _meta)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        from sqlalchemy import inspect, text
+        cols = {c["name"] for c in inspect(self.engine).get_columns("approval_requests")}
+        with self.engine.begin() as c:
+            for name, typ in (("request_hash", "VARCHAR(64)"), ("sealed", "TEXT")):
+                if name not in cols:
+                    c.execute(text(f"ALTER TABLE approval_requests ADD COLUMN {name} {typ}"))
 
     # ---------------------------------------------------------------- reads
     def get(self, request_id: str) -> ApprovalRequest:
@@ -92,7 +116,7 @@ class ApprovalStore:
         with self.engine.connect() as c:
             r = c.execute(select(requests_table).where(requests_table.c.id == request_id)).mappings().first()
         if r is None:
-            raise InvalidInput([f"There is no approval request {request_id}."])
+            raise ApprovalProblem(f"There is no approval request {request_id}.")
         return _row(r)
 
     def list(self, *, status: str | None = None, requester: str | None = None, limit: int = 500) -> list[ApprovalRequest]:
@@ -126,7 +150,7 @@ class ApprovalStore:
             for rid, imp_uid, requester in due:
                 n = c.execute(update(requests_table).where(requests_table.c.id == rid,
                                                            requests_table.c.status == "pending")
-                              .values(status="expired", pending_key=None, decided_at=now)).rowcount
+                              .values(status="expired", pending_key=None, decided_at=now, sealed=None)).rowcount
                 if n:                       # only the instance that flipped it records it
                     expired.append((rid, imp_uid, requester))
         for rid, imp_uid, requester in expired:
@@ -134,134 +158,105 @@ class ApprovalStore:
                               imp_uid=imp_uid, detail={"requester": requester})
         return len(expired)
 
-    # ------------------------------------------------------------- requests
-    def _insert(self, *, kind: str, pending_key: str, imp_uid: str | None, amount: int | None, payload: dict,
-                requester: Actor, note: str | None, rules: Rules) -> ApprovalRequest:
+        # ------------------------------------------------------------- requests
+    def insert(self, *, kind: str, pending_key: str, imp_uid: str | None, amount: int | None, payload: dict,
+               content: dict, requester: Actor, note: str | None, expiry_hours: float) -> ApprovalRequest:
+        """A new pending request. ``content`` is exactly what will be sent (full numbers): its hash is what an
+        approval must match; its account and phone numbers are kept sealed, the payload shows them masked."""
         rid = uuid.uuid4().hex
         now = time.time()
+        sealed = {k: content[k] for k in SEALED_FIELDS if content.get(k)}
         try:
             with self.engine.begin() as c:
                 c.execute(insert(requests_table).values(
                     id=rid, kind=kind, pending_key=pending_key, imp_uid=imp_uid, amount=amount,
-                    payload=json.dumps(payload, ensure_ascii=False, default=str), requester=requester.email,
-                    note=note, created_at=now, expires_at=now + rules.approval_expiry_hours * 3600, status="pending"))
+                    payload=json.dumps(_masked(payload), ensure_ascii=False, default=str), requester=requester.email,
+                    note=note, created_at=now, expires_at=now + expiry_hours * 3600, status="pending",
+                    request_hash=request_hash(kind, content), sealed=json.dumps(sealed) if sealed else None))
         except IntegrityError:
-            other = None
             with self.engine.connect() as c:
                 other = c.execute(select(requests_table).where(requests_table.c.pending_key == pending_key)
                                   ).mappings().first()
             who = f" by {other['requester']} at {kst(datetime.fromtimestamp(other['created_at'], KST))}" if other else ""
-            raise Busy(f"A request for this payment is already waiting for approval{who}.") from None
+            raise ApprovalProblem(f"A request for this payment is already waiting for approval{who}.",
+                                  busy=True) from None
         self.audit.record(operator=requester.email, action=f"{kind}_request", outcome="requested", correlation_id=rid,
                           imp_uid=imp_uid, request=payload.get("request"),
-                          detail={"amount": amount, "note": note, "expires_in_hours": rules.approval_expiry_hours})
+                          detail={"amount": amount, "note": note, "expires_in_hours": expiry_hours})
         return self.get(rid)
 
-    def request_refund(self, client: IamportClient, *, requester: Actor, request: RefundRequest, seen: Seen,
-                       rules: Rules, fee_preview: dict | None = None, note: str | None = None) -> ApprovalRequest:
-        requester.require("refund")
-        self.expire_due()
-        p = client.get_payment(request.imp_uid)
-        changes = services._changes(seen, p)
-        if changes:
-            raise Stale(changes, p)
-        problems = services.validate_refund(p, request, rules)
-        if problems:
-            raise InvalidInput(problems)
-        held = self.audit.lock(f"refund:{request.imp_uid}")
-        if held and held.state == "unknown":
-            raise Busy("A refund of this payment has an unknown outcome; resolve it first.")
-        payload = {"request": asdict(request), "seen": asdict(seen), "fee_preview": fee_preview or {},
-                   "payment": {"merchant_uid": p.merchant_uid, "pg_provider": p.pg_provider, "amount": p.amount,
-                               "cancel_amount": p.cancel_amount, "buyer_name": p.buyer_name}}
-        return self._insert(kind="refund", pending_key=f"refund:{request.imp_uid}", imp_uid=request.imp_uid,
-                            amount=request.amount, payload=payload, requester=requester, note=note, rules=rules)
-
-    def request_bulk_extend(self, *, requester: Actor, payments: list[Payment], extend_days: int | None,
-                            to: datetime | None, rules: Rules, note: str | None = None) -> ApprovalRequest:
-        requester.require("update_vbank")
-        payload = {"payments": [p.model_dump(mode="json") for p in payments], "extend_days": extend_days,
-                   "to": to.isoformat() if to else None}
-        rid_key = "bulk:" + uuid.uuid4().hex
-        return self._insert(kind="bulk_extend", pending_key=rid_key, imp_uid=None, amount=len(payments),
-                            payload=payload, requester=requester, note=note, rules=rules)
+    def sealed(self, request_id: str) -> dict:
+        with self.engine.connect() as c:
+            v = c.execute(select(requests_table.c.sealed).where(requests_table.c.id == request_id)).scalar()
+        return json.loads(v) if v else {}
 
     # ------------------------------------------------------------ decisions
-    def _claim(self, req: ApprovalRequest, approver: Actor, new_status: str, note: str | None) -> None:
+    def claim(self, request_id: str, *, approver: Actor, kind: str, imp_uid: str | None, amount: int | None,
+              content: dict, note: str | None = None) -> None:
+        """Check and take an approved request in one conditional UPDATE (pending → approving). Raises
+        ``ApprovalProblem`` with the reason when nothing was claimed: no such request, another kind, payment,
+        amount or content, the approver's own request, expired, or already decided."""
         approver.require("approve_refund")
-        if req.requester.strip().lower() == approver.email.strip().lower():
+        now = time.time()
+        t = requests_table
+        with self.engine.begin() as c:
+            n = c.execute(update(t).where(
+                t.c.id == request_id, t.c.status == "pending", t.c.expires_at > now, t.c.kind == kind,
+                (t.c.imp_uid == imp_uid) if imp_uid is not None else t.c.imp_uid.is_(None),
+                t.c.amount == amount, t.c.request_hash == request_hash(kind, content),
+                func.lower(func.trim(t.c.requester)) != approver.email.strip().lower(),
+            ).values(status="approving", decided_by=approver.email, decided_at=now, decision_note=note)).rowcount
+        if n == 1:
+            return
+        with self.engine.connect() as c:
+            r = c.execute(select(t).where(t.c.id == request_id)).mappings().first()
+        if r is None:
+            raise ApprovalProblem(f"There is no approval request {request_id}: nothing was sent.")
+        if r["requester"].strip().lower() == approver.email.strip().lower():
             raise Forbidden("You cannot approve or reject your own request: a second person must.")
+        if r["status"] == "expired" or (r["status"] == "pending" and r["expires_at"] <= now):
+            raise ApprovalProblem("This request has expired; ask the requester to make a new one.")
+        if r["status"] != "pending":
+            raise ApprovalProblem(f"This request was already decided ({r['status']} by {r['decided_by'] or '—'}).",
+                                  busy=True)
+        raise ApprovalProblem("The approved request does not match what would be sent (another payment, amount, "
+                              "account or change): nothing was sent.")
+
+    def decide(self, request_id: str, *, approver: Actor, status: str, note: str | None) -> ApprovalRequest:
+        """Reject (or withdraw): pending → ``status``, one winner."""
+        req = self.get(request_id)
         now = time.time()
         with self.engine.begin() as c:
-            n = c.execute(update(requests_table).where(requests_table.c.id == req.id,
-                                                       requests_table.c.status == "pending",
-                                                       requests_table.c.expires_at > now)
-                          .values(status=new_status, decided_by=approver.email, decided_at=now,
-                                  decision_note=note)).rowcount
+            n = c.execute(update(requests_table).where(requests_table.c.id == request_id,
+                                                       requests_table.c.status == "pending")
+                          .values(status=status, decided_by=approver.email, decided_at=now, decision_note=note,
+                                  pending_key=None, sealed=None)).rowcount
         if n != 1:
-            cur = self.get(req.id)
-            if cur.status == "expired" or cur.expired:
-                raise InvalidInput(["This request has expired; ask the requester to make a new one."])
-            raise Busy(f"This request was already decided ({cur.status} by {cur.decided_by or '—'}).")
-
-    def _finish(self, rid: str, status: str, result: dict) -> None:
-        with self.engine.begin() as c:
-            c.execute(update(requests_table).where(requests_table.c.id == rid)
-                      .values(status=status, pending_key=None, result=json.dumps(result, ensure_ascii=False,
-                                                                                   default=str)))
-
-    def reject(self, *, approver: Actor, request_id: str, note: str) -> ApprovalRequest:
-        if not (note or "").strip():
-            raise InvalidInput(["Say why the request is rejected."])
-        req = self.get(request_id)
-        self._claim(req, approver, "rejected", note.strip())
-        self._finish(req.id, "rejected", {"message": "Rejected: " + note.strip()})
-        self.audit.record(operator=approver.email, action=f"{req.kind}_request", outcome="rejected",
-                          correlation_id=req.id, imp_uid=req.imp_uid, detail={"note": note.strip(),
-                                                                              "requester": req.requester})
-        return self.get(req.id)
-
-    def approve(self, client: IamportClient, *, approver: Actor, request_id: str, rules: Rules,
-                note: str | None = None) -> WriteResult:
-        """Approve and send. The request is claimed first (one approver wins); then the refund goes through
-        services.refund_vbank, which re-reads the payment and refuses if it changed since the request."""
-        req = self.get(request_id)
-        self._claim(req, approver, "approving", note)
-        self.audit.record(operator=approver.email, action=f"{req.kind}_request", outcome="approved",
+            cur = self.get(request_id)
+            raise ApprovalProblem(f"This request was already decided ({cur.status} by {cur.decided_by or '—'}).",
+                                  busy=True)
+        self.audit.record(operator=approver.email, action=f"{req.kind}_request", outcome=status,
                           correlation_id=req.id, imp_uid=req.imp_uid, detail={"note": note,
                                                                               "requester": req.requester})
-        try:
-            if req.kind == "refund":
-                r = RefundRequest(**req.payload["request"])
-                seen = Seen(**req.payload["seen"])
-                res = services.refund_vbank(client, self.audit, operator=approver, request=r, seen=seen,
-                                            rules=rules, approval_id=req.id)
-                self._finish(req.id, {"succeeded": "executed", "failed": "failed", "unknown": "unknown"}[res.outcome],
-                             {"message": res.message, "correlation_id": res.correlation_id,
-                              "cancel_amount": res.payment.cancel_amount if res.payment else None})
-                return res
-            rows = services.bulk_extend(client, self.audit, operator=approver,
-                                        payments=[Payment.model_validate(p) for p in req.payload["payments"]],
-                                        extend_days=req.payload["extend_days"],
-                                        to=datetime.fromisoformat(req.payload["to"]) if req.payload["to"] else None,
-                                        rules=rules, approval_id=req.id)
-            ok = sum(r.outcome == "succeeded" for r in rows)
-            self._finish(req.id, "executed", {"rows": [asdict(r) for r in rows],
-                                              "message": f"{ok} of {len(rows)} accounts extended."})
-            return WriteResult("succeeded" if ok == len(rows) else "failed", f"{ok} of {len(rows)} accounts extended.",
-                               req.id, extra={"rows": rows})
-        except Stale as e:
-            msg = "The payment changed since the request, so nothing was sent: " + "; ".join(e.changes)
-            self._finish(req.id, "failed", {"message": msg})
-            self.audit.record(operator=approver.email, action=f"{req.kind}_request", outcome="refused",
-                              correlation_id=req.id, imp_uid=req.imp_uid, api_message=msg)
-            raise
-        except (Busy, InvalidInput, services.ApiError) as e:
-            self._finish(req.id, "failed", {"message": str(e)})
-            raise
-        except BaseException as e:
-            self._finish(req.id, "unknown", {"message": f"Interrupted: {type(e).__name__}"})
-            raise
+        return self.get(request_id)
+
+    def finish(self, request_id: str, status: str, result: dict, *, only_if: str | None = None) -> bool:
+        """Record how a claimed (or, with ``only_if="pending"``, a still-open) request ended; erase its sealed
+        numbers and free its payment."""
+        q = update(requests_table).where(requests_table.c.id == request_id)
+        if only_if:
+            q = q.where(requests_table.c.status == only_if)
+        with self.engine.begin() as c:
+            n = c.execute(q.values(status=status, pending_key=None, sealed=None,
+                                   result=json.dumps(result, ensure_ascii=False, default=str))).rowcount
+        return n == 1
+
+
+def _masked(payload: dict) -> dict:
+    out = dict(payload)
+    if isinstance(out.get("request"), dict):
+        out["request"] = mask_request(out["request"])
+    return out
 
 
 def describe(req: ApprovalRequest) -> str:

@@ -1,12 +1,14 @@
-"""Append-only audit log and the in-flight lock table (SQLAlchemy Core).
+"""Append-only audit log (SQLAlchemy Core); the in-flight locks live in ``lib/locks.py``.
 
 * ``audit_log``: one row per event; the "sent" record and its outcome share a
-  ``correlation_id``. There is no update or delete API.
-* ``inflight``: one row per write in progress, keyed by what it writes
-  (``refund:imp_uid``). Its primary key is what makes a second send impossible
-  from another click, tab, session, operator or app instance sharing the
-  database. A write whose outcome is unknown keeps its row (state
-  ``unknown``) until someone resolves it.
+  ``correlation_id``. There is no update or delete API. Each record carries the
+  hash of the one before (a chain) and, when ``AUDIT_HMAC_KEY`` is set, an HMAC
+  of its hash and id, which nobody without the key can recompute.
+* ``audit_head``: one row, written in the same transaction as every record: the
+  number of records, the last id and hash, signed with the key. Deleting the
+  newest records (or rewriting a tail and re-chaining it) no longer verifies.
+  An exported head (count + hash, "anchor") checked later also catches a rollback
+  to an older, consistent state, which no check inside the database can see.
 
 Requests are stored masked (account and phone numbers) and never hold secrets.
 The database URL comes from ``AUDIT_DB_URL`` (SQLite file by default;
@@ -16,6 +18,7 @@ a PostgreSQL URL works the same way).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 import uuid
@@ -24,13 +27,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, event, insert,
-                        select, text, update)
+from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, event, func, insert,
+                        inspect, select, text, update)
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from .fmt import mask_account, mask_phone
-from .models import KST
+from .locks import Lock, LockStore, metadata as locks_metadata  # noqa: F401  (Lock re-exported)
+from .clock import KST
 
 metadata = MetaData()
 
@@ -50,21 +53,21 @@ audit_log = Table(
     Column("detail", Text),                                    # JSON: before/after, notes
     Column("prev_hash", String(64), nullable=False),           # the chain: hash of the record before
     Column("hash", String(64), nullable=False),                # sha256 over this record and prev_hash
+    Column("mac", String(64)),                                 # HMAC(key, id|hash) when a key is set
 )
 
-inflight = Table(
-    "inflight", metadata,
-    Column("lock_key", String(120), primary_key=True),
-    Column("correlation_id", String(40), nullable=False),
-    Column("operator", String(200), nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("state", String(20), nullable=False),               # in_flight | unknown
-    Column("since", Float, nullable=False),
-    Column("note", Text),
+audit_head = Table(
+    "audit_head", metadata,                                    # one row: how long the chain is, signed
+    Column("id", Integer, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("last_id", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("mac", String(64)),
+    Column("at", Float, nullable=False),
 )
 
 OUTCOMES = ("sent", "succeeded", "failed", "unknown", "refused", "resolved", "requested", "approved",
-            "rejected", "expired")
+            "rejected", "expired", "withdrawn", "revealed")
 GENESIS = "0" * 64
 CHAINED = ("at", "operator", "action", "imp_uid", "merchant_uid", "outcome", "request", "api_code", "api_message",
            "correlation_id", "detail", "prev_hash")
@@ -83,6 +86,32 @@ class ChainReport:
     checked: int
     first_broken_id: int | None = None
     reason: str = ""
+    signed: bool = False                 # records and head were checked against the HMAC key
+    anchored: bool = False               # an exported anchor was checked too
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The chain's head as exported: how many records, and the hash of the last one."""
+
+    count: int
+    head_hash: str
+
+    def text(self) -> str:
+        return f"{self.count}:{self.head_hash}"
+
+    @classmethod
+    def parse(cls, value: str) -> "Anchor":
+        count, _, h = (value or "").strip().partition(":")
+        if not count.isdigit() or len(h) != 64 or any(c not in "0123456789abcdef" for c in h):
+            raise ValueError("An anchor looks like 1234:<64 hex characters>, as exported from the audit page.")
+        return cls(int(count), h)
+
+
+def _mac(key: bytes | None, *parts) -> str | None:
+    if not key:
+        return None
+    return hmac.new(key, "|".join(str(p) for p in parts).encode(), hashlib.sha256).hexdigest()
 SENSITIVE_ACCOUNT = ("refund_account", "vbank_num", "bank_num", "account")
 SENSITIVE_PHONE = ("refund_tel", "buyer_tel", "phone")
 SECRET_KEYS = ("imp_key", "imp_secret", "access_token", "authorization", "token")
@@ -105,17 +134,6 @@ def mask_request(data: dict | None) -> dict:
     return out
 
 
-@dataclass(frozen=True)
-class Lock:
-    lock_key: str
-    correlation_id: str
-    operator: str
-    action: str
-    state: str
-    since: datetime
-    note: str | None
-
-
 def create_tables(engine: Engine, meta: MetaData) -> None:
     """CREATE TABLE IF NOT EXISTS, safe when several app instances start at once on one PostgreSQL."""
     with engine.begin() as c:
@@ -129,7 +147,8 @@ def new_correlation_id() -> str:
 
 
 class AuditStore:
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, hmac_key: bytes | str | None = None):
+        self.hmac_key = hmac_key.encode() if isinstance(hmac_key, str) else hmac_key
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         kw = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
@@ -149,6 +168,15 @@ class AuditStore:
                 # Serialise writers across processes, so the hash chain cannot fork.
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
         create_tables(self.engine, metadata)
+        create_tables(self.engine, locks_metadata)
+        self._migrate()
+        self.locks_store = LockStore(self.engine)
+
+    def _migrate(self) -> None:
+        """Logs made before records were signed get the ``mac`` column (their old rows stay unsigned)."""
+        if "mac" not in {c["name"] for c in inspect(self.engine).get_columns("audit_log")}:
+            with self.engine.begin() as c:
+                c.execute(text("ALTER TABLE audit_log ADD COLUMN mac VARCHAR(64)"))
 
     # --------------------------------------------------------------- records
     def record(self, *, operator: str, action: str, outcome: str, correlation_id: str, imp_uid: str | None = None,
@@ -167,22 +195,70 @@ class AuditStore:
             last = c.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
             row["prev_hash"] = last or GENESIS
             row["hash"] = record_hash(row)
-            res = c.execute(insert(audit_log).values(**row))
-            return int(res.inserted_primary_key[0])
+            rid = int(c.execute(insert(audit_log).values(**row)).inserted_primary_key[0])
+            if self.hmac_key:
+                c.execute(update(audit_log).where(audit_log.c.id == rid)
+                          .values(mac=_mac(self.hmac_key, rid, row["hash"])))
+            head = c.execute(select(audit_head).where(audit_head.c.id == 1)).mappings().first()
+            count = (head["count"] if head else c.execute(select(func.count()).select_from(audit_log)).scalar() - 1) + 1
+            values = {"count": count, "last_id": rid, "head_hash": row["hash"], "at": row["at"],
+                      "mac": _mac(self.hmac_key, count, rid, row["hash"])}
+            if head:
+                c.execute(update(audit_head).where(audit_head.c.id == 1).values(**values))
+            else:
+                c.execute(insert(audit_head).values(id=1, **values))
+            return rid
 
-    def verify_chain(self) -> ChainReport:
-        """Walk the log in order; report the first record whose link or content does not check out."""
-        prev, n = GENESIS, 0
+    def anchor(self) -> Anchor:
+        """The chain's head to export and keep elsewhere (checked later by ``verify_chain(anchor=…)``)."""
         with self.engine.connect() as c:
+            head = c.execute(select(audit_head).where(audit_head.c.id == 1)).mappings().first()
+        return Anchor(head["count"], head["head_hash"]) if head else Anchor(0, GENESIS)
+
+    def verify_chain(self, anchor: Anchor | None = None) -> ChainReport:
+        """Walk the log in order; report the first record whose link, content or signature does not check
+        out, then compare the end of the chain with the signed head (were records removed from the end?) and
+        with an exported ``anchor`` (is the chain still as long, and the same, as when it was exported?)."""
+        prev, n, last_id, signed_seen = GENESIS, 0, None, False
+        key = self.hmac_key
+        signed = bool(key)
+        with self.engine.connect() as c:
+            head = c.execute(select(audit_head).where(audit_head.c.id == 1)).mappings().first()
             for r in c.execute(select(audit_log).order_by(audit_log.c.id)).mappings():
                 n += 1
                 if r["prev_hash"] != prev:
                     return ChainReport(False, n, r["id"], "its link to the record before is broken "
-                                                          "(a record was removed or inserted)")
+                                                          "(a record was removed or inserted)", signed)
                 if record_hash(dict(r)) != r["hash"]:
-                    return ChainReport(False, n, r["id"], "its content was changed after it was written")
-                prev = r["hash"]
-        return ChainReport(True, n)
+                    return ChainReport(False, n, r["id"], "its content was changed after it was written", signed)
+                if key and (r["mac"] or signed_seen):
+                    signed_seen = True
+                    if not r["mac"] or not hmac.compare_digest(r["mac"], _mac(key, r["id"], r["hash"])):
+                        return ChainReport(False, n, r["id"], "its signature does not match: the record was "
+                                                              "written or re-chained without the audit key", signed)
+                if anchor and n == anchor.count and r["hash"] != anchor.head_hash:
+                    return ChainReport(False, n, r["id"], "it differs from the anchor you exported: the log was "
+                                                          "rewritten since then", signed, True)
+                prev, last_id = r["hash"], r["id"]
+        if head is None:
+            if n:
+                return ChainReport(False, n, last_id, "the log has no head record: it was not written by "
+                                                      "vbank-desk, or the head was removed", signed)
+        else:
+            if key and head["mac"] is not None and not hmac.compare_digest(
+                    head["mac"], _mac(key, head["count"], head["last_id"], head["head_hash"])):
+                return ChainReport(False, n, last_id, "the head record's signature does not match: it was "
+                                                      "rewritten without the audit key", signed)
+            if head["count"] != n or head["head_hash"] != prev:
+                if n < head["count"]:
+                    why = f"{head['count'] - n} of the newest records were removed (the head says {head['count']})"
+                else:
+                    why = f"the end of the log does not match its head ({n} records, the head says {head['count']})"
+                return ChainReport(False, n, last_id, why, signed)
+        if anchor and n < anchor.count:
+            return ChainReport(False, n, last_id, f"the log has {n} records but had {anchor.count} when the anchor "
+                                                  "was exported: records were removed", signed, True)
+        return ChainReport(True, n, signed=signed, anchored=anchor is not None)
 
     def records(self, *, since: datetime | None = None, until: datetime | None = None, operator: str | None = None,
                 action: str | None = None, imp_uid: str | None = None, outcome: str | None = None,
@@ -212,41 +288,20 @@ class AuditStore:
         with self.engine.connect() as c:
             return [r[0] for r in c.execute(select(col).distinct().order_by(col)) if r[0]]
 
-    # ----------------------------------------------------------------- locks
-    def acquire(self, lock_key: str, *, correlation_id: str, operator: str, action: str) -> Lock | None:
-        """Take the in-flight lock. Returns None when taken; else the current holder."""
-        try:
-            with self.engine.begin() as c:
-                c.execute(insert(inflight).values(lock_key=lock_key, correlation_id=correlation_id, operator=operator,
-                                                  action=action, state="in_flight", since=time.time()))
-            return None
-        except IntegrityError:
-            held = self.lock(lock_key)
-            if held is None:       # released between our insert and the read: try once more
-                return self.acquire(lock_key, correlation_id=correlation_id, operator=operator, action=action)
-            return held
+    # ----------------------------------------------------------------- locks (lib/locks.py)
+    def acquire(self, lock_key: str, *, correlation_id: str, operator: str, action: str,
+                lease_s: float = 300.0) -> Lock | None:
+        return self.locks_store.acquire(lock_key, correlation_id=correlation_id, operator=operator, action=action,
+                                        lease_s=lease_s)
 
     def lock(self, lock_key: str) -> Lock | None:
-        with self.engine.connect() as c:
-            r = c.execute(select(inflight).where(inflight.c.lock_key == lock_key)).mappings().first()
-        if r is None:
-            return None
-        return Lock(r["lock_key"], r["correlation_id"], r["operator"], r["action"], r["state"],
-                    datetime.fromtimestamp(r["since"], KST), r["note"])
+        return self.locks_store.get(lock_key)
 
     def locks(self) -> list[Lock]:
-        with self.engine.connect() as c:
-            rows = c.execute(select(inflight).order_by(inflight.c.since)).mappings().all()
-        return [Lock(r["lock_key"], r["correlation_id"], r["operator"], r["action"], r["state"],
-                     datetime.fromtimestamp(r["since"], KST), r["note"]) for r in rows]
+        return self.locks_store.all()
 
     def mark_unknown(self, lock_key: str, correlation_id: str, note: str) -> None:
-        with self.engine.begin() as c:
-            c.execute(update(inflight).where(inflight.c.lock_key == lock_key,
-                                             inflight.c.correlation_id == correlation_id)
-                      .values(state="unknown", note=note))
+        self.locks_store.mark_unknown(lock_key, correlation_id, note)
 
     def release(self, lock_key: str, correlation_id: str) -> None:
-        with self.engine.begin() as c:
-            c.execute(delete(inflight).where(inflight.c.lock_key == lock_key,
-                                             inflight.c.correlation_id == correlation_id))
+        self.locks_store.release(lock_key, correlation_id)

@@ -63,10 +63,8 @@ PG_TABLE: dict[str, str] = {
     "kicc": "kftc", "smartro": "kftc", "smartro_v2": "kftc", "settle": "kftc",
 }
 
-# PGs that cannot refund a virtual account through the API (partial-cancel-limits.md).
-NO_VBANK_REFUND = {"danal", "danal_tpay"}
-# Old Smartro module needs the refund account holder's phone (refund_tel).
-REFUND_TEL_REQUIRED = {"smartro"}
+# Per-PG field rules live in lib/pg_rules.py (from the spec); re-exported here for older callers.
+from .pg_rules import NO_VBANK_REFUND, REFUND_TEL_REQUIRED  # noqa: E402,F401
 
 
 @dataclass(frozen=True)

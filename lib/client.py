@@ -8,7 +8,12 @@
   used for one call and not cached. HTTP 401 re-authenticates once and repeats
   the call once.
 * Every failure is an ``ApiError`` carrying HTTP status, API code and message,
-  method and path; never the token or the secret.
+  method and path; never the token or the secret. The tree:
+  ``Refused`` (the API's own envelope said no; ``NotFound`` for 404),
+  ``AuthFailed`` (keys refused), ``ApiUnavailable`` (provably not sent) and
+  ``OutcomeUnknown`` (a write left and no envelope came back: a timeout, a cut
+  connection, a 5xx from the API or a gateway, an HTML page). For a write only
+  ``Refused`` means "not applied"; ``OutcomeUnknown`` means "re-read, never resend".
 """
 
 from __future__ import annotations
@@ -58,13 +63,29 @@ class ApiError(Exception):
         return f"{self.method} {self.path}{f' ({where})' if where else ''}: {self.message}"
 
 
+class Refused(ApiError):
+    """The API's own envelope (``code != 0``) refused the call: for a write, proof it was not applied."""
+
+
+class NotFound(Refused):
+    """HTTP 404 with the API's envelope: no such payment."""
+
+
+class AuthFailed(Refused):
+    """The REST API key/secret (or the token) was refused."""
+
+
 class ApiUnavailable(ApiError):
     """No answer: connection refused, DNS, timeout before anything was sent."""
 
 
 class OutcomeUnknown(ApiUnavailable):
-    """A write was sent but no reply arrived (read timeout, connection cut).
+    """A write was sent but no envelope came back: a read timeout, a cut connection, an HTTP 5xx (from the
+    API or a gateway in front of it), or a body that is not the API's JSON envelope (an HTML error page).
     The API may or may not have applied it: re-read, never resend."""
+
+
+Unavailable = ApiUnavailable
 
 
 @dataclass(frozen=True)
@@ -74,23 +95,48 @@ class Reply:
     content: bytes
 
 
-def _parse(resp: Reply, method: str, path: str) -> tuple[Any, ApiError | None]:
-    """(envelope's response, error or None), parsing the body once."""
+def _envelope(resp: Reply) -> dict | None:
     try:
         body = orjson.loads(resp.content)
     except orjson.JSONDecodeError:
-        body = None
-    if isinstance(body, dict) and "code" in body:
+        return None
+    return body if isinstance(body, dict) and "code" in body and "response" in body else None
+
+
+def _refusal(status: int, message: str, *, method: str, path: str, code) -> Refused:
+    cls = NotFound if status == 404 else AuthFailed if status == 401 else Refused
+    return cls(message, method=method, path=path, http_status=status, code=code if isinstance(code, int) else None)
+
+
+def _parse(resp: Reply, method: str, path: str, *, write: bool = False) -> tuple[Any, ApiError | None]:
+    """(envelope's response, error or None), parsing the body once.
+
+    For a write (``write=True``) only the API's envelope decides: ``code == 0`` with a 2xx is success,
+    ``code != 0`` with a status below 500 is a refusal (not applied). Anything else — an HTTP 5xx (the
+    API or a gateway in front of it may have applied the write before failing), a body that is not the
+    envelope (an HTML error page), an envelope with code 0 and an error status — is ``OutcomeUnknown``."""
+    body = _envelope(resp)
+    status = resp.status_code
+    if write and (status >= 500 or body is None or (body.get("code") == 0 and status >= 400)):
+        what = (f"HTTP {status} ({resp.reason or 'server error'})" if status >= 400 else f"HTTP {status}")
+        kind = "the API's reply" if body is not None else "a page that is not the API's reply"
+        return None, OutcomeUnknown(f"The answer was {kind}: {what}; the request may have been processed.",
+                                    method=method, path=path, http_status=status)
+    if body is not None:
         code = body.get("code")
-        if resp.status_code < 400 and code == 0:
+        if status < 400 and code == 0:
             return body.get("response"), None
         msg = body.get("message") or resp.reason or "no message"
-        return None, ApiError(str(msg), method=method, path=path, http_status=resp.status_code,
-                              code=code if isinstance(code, int) else None)
-    if resp.status_code < 400:
+        return None, _refusal(status, str(msg), method=method, path=path, code=code)
+    if status < 400:
         return None, ApiError("The API answered with something that is not a JSON envelope.",
-                              method=method, path=path, http_status=resp.status_code)
-    return None, ApiError(resp.reason or "HTTP error", method=method, path=path, http_status=resp.status_code)
+                              method=method, path=path, http_status=status)
+    return None, ApiError(resp.reason or "HTTP error", method=method, path=path, http_status=status)
+
+
+def _is_write(method: str, path: str) -> bool:
+    """A call that may move money or change a payment (getToken only asks for a token)."""
+    return method != "GET" and path != "/users/getToken"
 
 
 def split_windows(t_from: int, t_to: int, span: int = NINETY_DAYS) -> list[tuple[int, int]]:
@@ -163,8 +209,9 @@ class IamportClient:
             return self._lost(method, path, f"The reply could not be read ({type(e).__name__})")
 
     def _lost(self, method: str, path: str, what: str):
-        """A request left but its reply did not come back. For a write that means: outcome unknown."""
-        if method == "GET":
+        """A request left but its reply did not come back. For a write that means: outcome unknown.
+        A lost token request moved nothing: it is only "unavailable"."""
+        if not _is_write(method, path):
             raise ApiUnavailable(f"{what}.", method=method, path=path) from None
         raise OutcomeUnknown(f"{what}; the request may have been processed.", method=method, path=path) from None
 
@@ -177,7 +224,11 @@ class IamportClient:
         data, err = _parse(resp, "POST", path)
         if err:
             if resp.status_code == 401:
-                err.message = f"The API refused the REST API key/secret: {err.message}"
+                err = AuthFailed(f"The API refused the REST API key/secret: {err.message}", method="POST",
+                                 path=path, http_status=401, code=err.code)
+            elif not isinstance(err, Refused):
+                err = ApiUnavailable(f"No token: {err.message}", method="POST", path=path,
+                                     http_status=err.http_status)
             raise err
         return Token.model_validate(data)
 
@@ -206,7 +257,7 @@ class IamportClient:
         resp = self._exchange(method, path, params=params, json_body=json_body)
         if allow and resp.status_code in allow:
             return None, resp.status_code
-        data, err = _parse(resp, method, path)
+        data, err = _parse(resp, method, path, write=_is_write(method, path))
         if err:
             raise err
         return (data, resp.status_code) if allow else data
@@ -216,6 +267,9 @@ class IamportClient:
         token = self.token()
         resp = self._send(method, path, token=token, params=params, json_body=json_body)
         if resp.status_code == 401:
+            if _is_write(method, path) and _envelope(resp) is None:
+                # Only the API's own 401 proves the write was refused; a gateway's page proves nothing.
+                return resp
             self._drop_token(token)
             token = self.token(force=True)
             resp = self._send(method, path, token=token, params=params, json_body=json_body)
@@ -348,7 +402,8 @@ class IamportClient:
             body["vbank_due"] = vbank_due if isinstance(vbank_due, int) else to_unix(vbank_due)
         if not body:
             raise ValueError("nothing to update: give amount and/or vbank_due")
-        return Payment.model_validate(self.call("PUT", f"/vbanks/{_seg(imp_uid)}", json_body=body))
+        path = f"/vbanks/{_seg(imp_uid)}"
+        return _applied_payment(self.call("PUT", path, json_body=body), "PUT", path)
 
     def cancel(self, *, imp_uid: str | None = None, merchant_uid: str | None = None, amount: int | None = None,
                checksum: int | None = None, reason: str | None = None, tax_free: int | None = None,
@@ -363,7 +418,7 @@ class IamportClient:
             "reason": reason, "tax_free": tax_free, "vat_amount": vat_amount, "refund_holder": refund_holder,
             "refund_bank": refund_bank, "refund_account": refund_account, "refund_tel": refund_tel,
             "retain_promotion": retain_promotion, "extra": extra}.items() if v is not None}
-        return Payment.model_validate(self.call("POST", "/payments/cancel", json_body=body))
+        return _applied_payment(self.call("POST", "/payments/cancel", json_body=body), "POST", "/payments/cancel")
 
     # --------------------------------------------------------------- helpers
     def _map(self, fn, items: list) -> list:
@@ -403,6 +458,16 @@ def _gc_paused():
 
 
 _gc_holders_was_enabled = [True]
+
+
+def _applied_payment(data, method: str, path: str) -> Payment:
+    """The payment a successful write returned. The API said ``code 0`` (applied); a body we cannot read
+    does not undo that, so it is an unknown outcome to settle by re-reading, not an error."""
+    try:
+        return Payment.model_validate(data)
+    except Exception:
+        raise OutcomeUnknown("The API accepted the request but its reply could not be read.",
+                             method=method, path=path, http_status=200) from None
 
 
 def _seg(value: str) -> str:

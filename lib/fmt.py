@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from .models import KST
+from .clock import KST, now_kst  # noqa: F401  (now_kst re-exported)
 
 
 def krw(amount: int | float | None) -> str:
@@ -20,10 +20,6 @@ def kst(d: datetime | None, *, seconds: bool = False) -> str:
     if d is None:
         return "—"
     return d.astimezone(KST).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) + " KST"
-
-
-def now_kst() -> datetime:
-    return datetime.now(KST)
 
 
 def duration(td: timedelta) -> str:
@@ -75,7 +71,7 @@ def mask_email(email: str | None) -> str:
     return (user[:2] + "***@" + host) if len(user) > 2 else ("***@" + host)
 
 
-_DIGITS = re.compile(r"\d")
+_DIGITS = re.compile(r"[0-9]")      # ASCII only: no fullwidth, Arabic-Indic or superscript digits
 
 
 def digits_only(value: str) -> str:

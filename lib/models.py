@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, List
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-KST = ZoneInfo("Asia/Seoul")
+from .clock import KST, to_unix  # noqa: F401  (re-exported)
 
 
 def _to_kst(value: Any) -> datetime | None:
@@ -39,10 +38,6 @@ Timestamp = Annotated[
     PlainSerializer(lambda d: int(d.timestamp()) if d else 0, return_type=int),
 ]
 Won = Annotated[int, BeforeValidator(_to_int_amount)]
-
-
-def to_unix(d: datetime | None) -> int:
-    return int(d.timestamp()) if d else 0
 
 
 class CancelHistory(BaseModel):

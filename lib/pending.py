@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from .fmt import duration, mask_account, mask_phone
-from .models import KST
+from .clock import KST
 
 RAW_COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "amount", "vbank_code", "vbank_name",
                "vbank_num", "vbank_holder", "pg_provider", "vbank_issued_at", "started_at", "vbank_date", "name"]

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .audit import create_tables
 from .fees import VAT_RATE_PERCENT, with_vat
-from .models import KST
+from .clock import KST
 from .settings import Rules
 
 FIELDS = ("date", "type", "amount", "fee", "imp_uid", "merchant_uid", "pg_tid")

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .fees import FeeImpact
 from .fmt import digits_only, krw
-from .models import KST
+from .clock import KST
 
 
 def paid_vbank_frame(rows: list[dict]) -> pd.DataFrame:

@@ -1,26 +1,44 @@
-"""The two money-moving writes, each end to end in one function:
-validate → take the in-flight lock → re-read the payment and refuse if it
-changed → audit "sent" → send once → audit the outcome → release → tell the
-caches. After a timeout the payment is re-read to learn what happened; the
-request is never resent.
+"""The two money-moving writes, each end to end in one function, and the four-eyes flow around them.
+
+Every write: take the in-flight lock (lib/locks.py) → re-read the payment and refuse if it changed →
+validate → check the four-eyes rule → claim the send → audit "sent" → send **once** → audit the outcome →
+release → tell the caches.
+
+What the operator is told is what the API did:
+
+* ``succeeded`` – the API's envelope said ``code 0``, or a re-read proves the write landed.
+* ``failed``    – the API's own envelope refused it (``code != 0``), or it provably never left (no
+  connection could be made, no token): nothing moved.
+* ``unknown``   – it left and no envelope came back (timeout, cut connection, HTTP 5xx, an HTML page) and a
+  re-read does not show it landed. The lock is kept, nothing is resent; it is resolved later by a re-read
+  that shows it landed, or by an operator who checked the PG console and says it did not.
+
+A lock whose app process died (or whose lease ran out) is settled by the next writer: if the send was never
+claimed, nothing left and the lock is freed; otherwise it becomes ``unknown`` and is resolved by re-reading.
 
 Nothing here imports streamlit: pages call these and show the result.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
-from . import banks
+from . import banks, pg_rules
+from .approvals import ApprovalProblem, ApprovalRequest, ApprovalStore
 from .audit import AuditStore, new_correlation_id
-from .client import ApiError, IamportClient, OutcomeUnknown
-from .fmt import digits_only, krw, kst, now_kst
+from .client import ApiError, ApiUnavailable, IamportClient, OutcomeUnknown, Refused  # noqa: F401
+from .clock import KST, now_kst, to_unix
+from .fmt import krw, kst
 from .identity import Actor, Forbidden  # noqa: F401  (Forbidden re-exported for pages)
-from .models import Payment, to_unix
+from .locks import Lock
+from .models import Payment
 from .settings import Rules
+from .text import NAME_MAX, NOTE_MAX, REASON_MAX, ascii_digits, clean, has_invisible, is_account_text
 
 # Called after every write that may have changed data (cache invalidation).
 WRITE_LISTENERS: list[Callable[[], None]] = []
@@ -31,7 +49,12 @@ def _notify() -> None:
         fn()
 
 
-class InvalidInput(Exception):
+# ================================================================ refusals
+class Refusal(Exception):
+    """Nothing was sent, for a reason a person can act on. Base of every refusal below."""
+
+
+class InvalidInput(Refusal):
     """Input the operator can fix; ``problems`` are sentences for the form."""
 
     def __init__(self, problems: list[str]):
@@ -39,20 +62,29 @@ class InvalidInput(Exception):
         self.problems = problems
 
 
-class Busy(Exception):
-    """Another write to the same payment is in flight (or its outcome is unknown)."""
+class Busy(Refusal):
+    """Another write to the same payment is in flight, its outcome is unknown, or a request for it waits
+    for approval (``request_id``)."""
+
+    def __init__(self, message: str, *, request_id: str | None = None):
+        super().__init__(message)
+        self.request_id = request_id
 
 
-class NeedsApproval(Exception):
-    """Above the four-eyes threshold: this must be requested and approved by a second person."""
+class NeedsApproval(Refusal):
+    """Above the four-eyes limits: this must be requested and approved by a second person."""
 
 
-class Stale(Exception):
+class Stale(Refusal):
     """The payment changed since the operator looked at it; ``changes`` says how."""
 
     def __init__(self, changes: list[str], payment: Payment | None):
         super().__init__("; ".join(changes))
         self.changes, self.payment = changes, payment
+
+
+# Everything a page shows as "not sent, because …" (Refused: the API's own envelope said no).
+REFUSALS = (Refusal, Forbidden, Refused)
 
 
 @dataclass(frozen=True)
@@ -94,38 +126,313 @@ def _changes(seen: Seen, now: Payment) -> list[str]:
     if now.cancel_amount != seen.cancel_amount:
         out.append(f"refunded so far is now {krw(now.cancel_amount)} (was {krw(seen.cancel_amount)})")
     if to_unix(now.vbank_date) != seen.vbank_due:
-        out.append(f"due is now {kst(now.vbank_date)} (was {kst(datetime.fromtimestamp(seen.vbank_due, now_kst().tzinfo)) if seen.vbank_due else '—'})")
+        was = kst(datetime.fromtimestamp(seen.vbank_due, KST)) if seen.vbank_due else "—"
+        out.append(f"due is now {kst(now.vbank_date)} (was {was})")
     return out
 
 
+def approvals_of(audit: AuditStore) -> ApprovalStore:
+    """The approval requests kept in the same database as this audit log (one store per audit store)."""
+    store = getattr(audit, "_approvals", None)
+    if store is None:
+        store = audit._approvals = ApprovalStore(audit)
+    return store
+
+
+# ============================================================ the write core
+KINDS = {"refund": "refund", "vbank": "update_vbank"}        # lock prefix -> audit action
+
+
+@dataclass
+class _Ctx:
+    cid: str
+    fresh: Payment
+    key: str
+    lease: float
+    sent: bool = False
+
+
+def _sent_record(audit: AuditStore, correlation_id: str) -> dict | None:
+    df = audit.records(correlation_id=correlation_id, outcome="sent")
+    if df.empty:
+        return None
+    row = df.iloc[-1]
+    return {"request": json.loads(row["request"] or "{}"), "detail": json.loads(row["detail"] or "{}"),
+            "at": row["at"].timestamp()}
+
+
+def _landed(kind: str, sent: dict, p: Payment) -> bool:
+    """Does the payment as read now prove the write recorded as ``sent`` took effect?"""
+    req, before = sent["request"], sent["detail"].get("before", {})
+    if kind == "vbank":
+        return all(["amount" not in req or p.amount == req["amount"],
+                    "vbank_due" not in req or to_unix(p.vbank_date) == req["vbank_due"]])
+    if "cancel_amount" not in before or "amount" not in req:
+        return False
+    expected = int(before["cancel_amount"]) + int(req["amount"])
+    if p.cancel_amount < expected:
+        return False
+    if p.cancel_amount == expected:
+        return True
+    # More was refunded than this write alone explains (another refund in the PG console?): only an entry of
+    # exactly this amount, registered after it was sent, is proof.
+    return any(e.amount == int(req["amount"]) and e.cancelled_at is not None
+               and e.cancelled_at.timestamp() >= sent["at"] - 60 for e in p.cancel_history)
+
+
+def _settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, operator: Actor) -> None:
+    """A lock whose app process is gone (or whose lease ran out): free it when provably nothing was sent,
+    else make it ``unknown`` and try to resolve it by re-reading the payment."""
+    action = KINDS.get(held.kind, held.action)
+    moved = audit.locks_store.take_over(held, note="The app process that held this write stopped before "
+                                                   "recording its outcome.")
+    if moved is None:
+        return
+    sent = _sent_record(audit, held.correlation_id)
+    if moved == "freed" or sent is None:
+        if moved == "unknown":
+            audit.release(held.lock_key, held.correlation_id)
+        audit.record(operator=operator.email, action=action, outcome="failed", correlation_id=held.correlation_id,
+                     imp_uid=held.imp_uid, detail={"resolution": "abandoned before sending: nothing was sent",
+                                                   "lock_owner": held.owner, "locked_by": held.operator})
+        return
+    audit.record(operator=operator.email, action=action, outcome="unknown", correlation_id=held.correlation_id,
+                 imp_uid=held.imp_uid, detail={"note": "the app process that sent this stopped before recording "
+                                                       "the outcome", "lock_owner": held.owner,
+                                               "locked_by": held.operator})
+    try:
+        _resolve(client, audit, operator=operator, kind=held.kind, imp_uid=held.imp_uid, confirm_not_applied=False)
+    except ApiError:
+        pass                    # stays unknown; resolved later
+
+
+def _lock_busy_message(held: Lock) -> str:
+    if held.state == "unknown":
+        return (f"A previous {_what(held.kind)} of this payment by {held.operator} at {kst(held.since)} has an "
+                "unknown outcome. Resolve it first (check the payment) — nothing will be sent until then.")
+    return f"{held.operator} is already sending a {_what(held.kind)} for this payment (since {kst(held.since)})."
+
+
+def _what(kind: str) -> str:
+    return "refund" if kind == "refund" else "change"
+
+
 @contextmanager
-def _guarded(client: IamportClient, audit: AuditStore, *, operator: Actor, action: str, key: str, imp_uid: str,
-             seen: Seen):
-    """The common front of both writes: take the in-flight lock, re-read the payment right before sending,
-    refuse if it changed. Yields (correlation id, fresh payment, state); the body sets state["sent"] just
-    before sending. On an exception the lock is freed if nothing was sent, or kept as "unknown" if
-    something was sent without a recorded outcome (never resent blindly)."""
+def _guarded(client: IamportClient, audit: AuditStore, *, operator: Actor, kind: str, imp_uid: str, seen: Seen,
+             rules: Rules):
+    """The common front of both writes: take the in-flight lock (settling an abandoned one), re-read the
+    payment right before sending, refuse if it changed. On an exception the lock is freed if nothing was
+    sent, or kept as "unknown" if something was sent without a recorded outcome (never resent blindly)."""
+    key = f"{kind}:{imp_uid}"
     cid = new_correlation_id()
-    held = audit.acquire(key, correlation_id=cid, operator=operator.email, action=action)
-    if held:
+    lease = float(rules.lock_lease_seconds)
+
+    def take():
+        return audit.acquire(key, correlation_id=cid, operator=operator.email, action=KINDS[kind], lease_s=lease)
+
+    held = take()
+    if held is not None and held.abandoned():
+        _settle_abandoned(client, audit, held, operator)
+        held = take()
+    if held is not None:
         raise Busy(_lock_busy_message(held))
-    state = {"sent": False}
+    ctx = None
     try:
         fresh = client.get_payment(imp_uid)
         changes = _changes(seen, fresh)
         if changes:
             raise Stale(changes, fresh)
-        yield cid, fresh, state
-    except BaseException:
-        _release_or_hold(audit, key, cid, state["sent"])
+        ctx = _Ctx(cid, fresh, key, lease)
+        yield ctx
+    except BaseException as e:
+        _release_or_hold(audit, key, cid, bool(ctx and ctx.sent), operator=operator, kind=kind, imp_uid=imp_uid,
+                         error=e)
         raise
 
 
-def _lock_busy_message(held) -> str:
-    if held.state == "unknown":
-        return (f"A previous {held.action} of this payment by {held.operator} at {kst(held.since)} has an unknown "
-                f"outcome. Resolve it first (check the payment) — nothing will be sent until then.")
-    return f"{held.operator} is already sending a {held.action} for this payment (since {kst(held.since)})."
+def _send(ctx: _Ctx, audit: AuditStore, *, operator: Actor, kind: str, imp_uid: str, body: dict, detail: dict,
+          call: Callable[[], Payment]) -> Payment:
+    """Claim the send, record "sent", then make the one HTTP call. No retry, ever."""
+    if not audit.locks_store.claim_send(ctx.key, ctx.cid, lease_s=ctx.lease):
+        raise Busy("This write waited so long that its lock was judged abandoned and settled by someone else; "
+                   "nothing was sent. Look at the payment again.")
+    audit.record(operator=operator.email, action=KINDS[kind], outcome="sent", correlation_id=ctx.cid,
+                 imp_uid=imp_uid, merchant_uid=ctx.fresh.merchant_uid, request=body, detail=detail)
+    ctx.sent = True
+    return call()
+
+
+def _release_or_hold(audit: AuditStore, key: str, cid: str, sent: bool, *, operator: Actor, kind: str,
+                     imp_uid: str, error: BaseException) -> None:
+    """On an exception: free the lock if nothing was sent; if something was sent and no outcome was
+    recorded, keep the payment locked as "unknown" so it is never resent blindly."""
+    lock = audit.lock(key)
+    if not lock or lock.correlation_id != cid:
+        return
+    if not sent:
+        audit.release(key, cid)
+    elif lock.state in ("in_flight", "sending"):
+        note = f"Interrupted after sending ({type(error).__name__}); the outcome was not recorded."
+        audit.mark_unknown(key, cid, note)
+        try:
+            audit.record(operator=operator.email, action=KINDS[kind], outcome="unknown", correlation_id=cid,
+                         imp_uid=imp_uid, api_message=note)
+        except Exception:          # the lock already says "unknown"; the audit can be written later
+            pass
+
+
+def _after_send(client: IamportClient, audit: AuditStore, ctx: _Ctx, *, operator: Actor, kind: str, imp_uid: str,
+                body: dict, err: ApiError, what: str) -> WriteResult:
+    """The request left and no envelope came back (or we could not read it). Re-read to learn what happened;
+    never resend. Landed → succeeded. Otherwise → unknown, lock kept: a timeout, a gateway's 504 or a cut
+    connection says nothing about whether the API applied it (it may still be working on it)."""
+    action = KINDS[kind]
+    sent = {"request": body, "detail": {"before": {"cancel_amount": ctx.fresh.cancel_amount}}, "at": time.time() - 1}
+    try:
+        now_p = client.get_payment(imp_uid)
+        reread_error = None
+    except ApiError as e2:
+        now_p, reread_error = None, e2.message
+    if now_p is not None and _landed(kind, sent, now_p):
+        audit.record(operator=operator.email, action=action, outcome="succeeded", correlation_id=ctx.cid,
+                     imp_uid=imp_uid, merchant_uid=now_p.merchant_uid, request=body, api_message=err.message,
+                     detail={"confirmed_by_reread": True, "http_status": err.http_status,
+                             "after": _after(kind, now_p)})
+        audit.release(ctx.key, ctx.cid)
+        _notify()
+        return WriteResult("succeeded", f"The API gave no clear reply ({err.message}), but a re-read shows the "
+                           f"{what} took effect. Nothing was resent.", ctx.cid, now_p, confirmed_by_reread=True,
+                           extra={"http_status": err.http_status})
+    if now_p is None:
+        seen_now = f"the re-read failed too ({reread_error})"
+    elif kind == "refund":
+        seen_now = (f"a re-read shows the refunded total at {krw(now_p.cancel_amount)} "
+                    f"(was {krw(ctx.fresh.cancel_amount)})")
+    else:
+        seen_now = "a re-read does not show the change yet"
+    note = (f"No clear reply to the {what} ({err.message}); {seen_now}. The API may still apply it. Check the "
+            f"payment again in a moment, or check the PG console; nothing will be sent for this payment until "
+            "this is resolved.")
+    audit.record(operator=operator.email, action=action, outcome="unknown", correlation_id=ctx.cid, imp_uid=imp_uid,
+                 merchant_uid=ctx.fresh.merchant_uid, request=body, api_message=err.message,
+                 detail={"note": note, "http_status": err.http_status})
+    audit.mark_unknown(ctx.key, ctx.cid, note)
+    _notify()
+    return WriteResult("unknown", note, ctx.cid, now_p or ctx.fresh, extra={"http_status": err.http_status})
+
+
+def _after(kind: str, p: Payment) -> dict:
+    if kind == "vbank":
+        return {"amount": p.amount, "vbank_due": to_unix(p.vbank_date)}
+    return {"cancel_amount": p.cancel_amount, "status": p.status}
+
+
+def _refused(audit: AuditStore, ctx: _Ctx, *, operator: Actor, kind: str, imp_uid: str, body: dict, e: ApiError,
+             message: str) -> WriteResult:
+    audit.record(operator=operator.email, action=KINDS[kind], outcome="failed", correlation_id=ctx.cid,
+                 imp_uid=imp_uid, merchant_uid=ctx.fresh.merchant_uid, request=body, api_code=e.code,
+                 api_message=e.message, detail={"http_status": e.http_status,
+                                                "proof": "the API's refusal" if isinstance(e, Refused)
+                                                else "never sent (no connection or no token)"})
+    audit.release(ctx.key, ctx.cid)
+    return WriteResult("failed", message, ctx.cid, ctx.fresh, e.code, e.message)
+
+
+def _write(client, audit, ctx: _Ctx, *, operator: Actor, kind: str, imp_uid: str, body: dict, detail: dict,
+           call: Callable[[], Payment], what: str, refused_msg: str) -> tuple[WriteResult, Payment | None]:
+    """Send once and classify the answer. Returns (result, payment the API returned or None)."""
+    try:
+        out = _send(ctx, audit, operator=operator, kind=kind, imp_uid=imp_uid, body=body, detail=detail, call=call)
+    except Refused as e:
+        return _refused(audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, e=e,
+                        message=refused_msg.format(msg=e.message)), None
+    except OutcomeUnknown as e:
+        return _after_send(client, audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, err=e,
+                           what=what), None
+    except ApiUnavailable as e:         # provably never left: no connection, or no token to send it with
+        return _refused(audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, e=e,
+                        message=f"The API could not be reached ({e.message}); the {what} was not sent. "
+                                "Nothing changed. Try again when the connection is back."), None
+    except ApiError as e:               # anything else after sending: treat as unknown, never as "not sent"
+        return _after_send(client, audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, err=e,
+                           what=what), None
+    return None, out   # type: ignore[return-value]
+
+
+# ============================================================ resolving unknowns
+def _resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind: str, imp_uid: str,
+             confirm_not_applied: bool) -> WriteResult:
+    key = f"{kind}:{imp_uid}"
+    held = audit.lock(key)
+    if held is not None and held.abandoned():
+        _settle_abandoned(client, audit, held, operator)
+        held = audit.lock(key)
+    if held is None or held.state != "unknown":
+        return WriteResult("succeeded", f"There is no unresolved {_what(kind)} for this payment.", "", None)
+    action = KINDS[kind]
+    p = client.get_payment(imp_uid)
+    sent = _sent_record(audit, held.correlation_id)
+    if sent is not None and _landed(kind, sent, p):
+        audit.record(operator=operator.email, action=action, outcome="resolved", correlation_id=held.correlation_id,
+                     imp_uid=imp_uid, merchant_uid=p.merchant_uid,
+                     detail={"resolution": "applied (re-read)", "after": _after(kind, p)})
+        audit.release(key, held.correlation_id)
+        _notify()
+        return WriteResult("succeeded", f"A re-read shows the {_what(kind)} took effect. Resolved.",
+                           held.correlation_id, p, confirmed_by_reread=True)
+    if sent is None:
+        audit.record(operator=operator.email, action=action, outcome="resolved", correlation_id=held.correlation_id,
+                     imp_uid=imp_uid, merchant_uid=p.merchant_uid,
+                     detail={"resolution": "not applied: no send was recorded for it"})
+        audit.release(key, held.correlation_id)
+        _notify()
+        return WriteResult("failed", "Nothing was sent for it. Resolved.", held.correlation_id, p)
+    if not confirm_not_applied:
+        return WriteResult("unknown", f"The re-read does not show the {_what(kind)} yet. If the PG console "
+                           "confirms it was not registered, resolve it as not applied.", held.correlation_id, p)
+    audit.record(operator=operator.email, action=action, outcome="resolved", correlation_id=held.correlation_id,
+                 imp_uid=imp_uid, merchant_uid=p.merchant_uid,
+                 detail={"resolution": "not applied (operator checked the PG)", "after": _after(kind, p)})
+    audit.release(key, held.correlation_id)
+    _notify()
+    return WriteResult("failed", f"Resolved as not applied. A new {_what(kind)} can be sent.", held.correlation_id, p)
+
+
+def resolve_unknown(client: IamportClient, audit: AuditStore, *, operator: Actor, kind: str, imp_uid: str,
+                    operator_confirms_not_applied: bool = False) -> WriteResult:
+    """Settle a write whose outcome is unknown (``kind``: ``refund`` or ``vbank``): by a re-read that shows it
+    landed, or by an operator who checked the PG and confirms it did not. Only then can that payment be
+    written again."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    perm = "refund" if kind == "refund" else "update_vbank"
+    # The operators who send, and the approvers who may have sent it through a request, may resolve it.
+    operator.require(perm if operator.can(perm) or not operator.can("approve_refund") else "approve_refund")
+    return _resolve(client, audit, operator=operator, kind=kind, imp_uid=imp_uid,
+                    confirm_not_applied=operator_confirms_not_applied)
+
+
+def resolve_unknown_refund(client, audit, *, operator: Actor, imp_uid: str,
+                           operator_confirms_not_applied: bool = False) -> WriteResult:
+    return resolve_unknown(client, audit, operator=operator, kind="refund", imp_uid=imp_uid,
+                           operator_confirms_not_applied=operator_confirms_not_applied)
+
+
+def resolve_unknown_update(client, audit, *, operator: Actor, imp_uid: str,
+                           operator_confirms_not_applied: bool = False) -> WriteResult:
+    return resolve_unknown(client, audit, operator=operator, kind="vbank", imp_uid=imp_uid,
+                           operator_confirms_not_applied=operator_confirms_not_applied)
+
+
+def open_outcome(client: IamportClient | None, audit: AuditStore, *, kind: str, imp_uid: str,
+                 operator: Actor | None = None) -> Lock | None:
+    """The lock of an unresolved write of this payment, after settling an abandoned one (if an operator is
+    given): what a page shows at the top, with the ways to resolve it."""
+    held = audit.lock(f"{kind}:{imp_uid}")
+    if held is not None and held.abandoned() and operator is not None and client is not None:
+        _settle_abandoned(client, audit, held, operator)
+        held = audit.lock(f"{kind}:{imp_uid}")
+    return held
 
 
 # ================================================================ update vbank
@@ -163,12 +470,21 @@ def validate_update(p: Payment, *, new_amount: int | None, new_due: datetime | N
 
 def update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
                  new_amount: int | None = None, new_due: datetime | None = None, rules: Rules,
-                 note: str | None = None, approval_id: str | None = None) -> WriteResult:
+                 note: str | None = None) -> WriteResult:
     """PUT /vbanks/{imp_uid} with only the changed fields, once."""
-    operator.require("approve_refund" if approval_id else "update_vbank")
-    key = f"vbank:{imp_uid}"
-    with _guarded(client, audit, operator=operator, action="update_vbank", key=key, imp_uid=imp_uid,
-                  seen=seen) as (cid, fresh, state):
+    operator.require("update_vbank")
+    return _update_vbank(client, audit, operator=operator, imp_uid=imp_uid, seen=seen, new_amount=new_amount,
+                         new_due=new_due, rules=rules, note=note)
+
+
+def _update_vbank(client, audit, *, operator: Actor, imp_uid: str, seen: Seen, new_amount, new_due, rules: Rules,
+                  note: str | None, approval_id: str | None = None) -> WriteResult:
+    note = clean(note, multiline=True) or None
+    if note and len(note) > NOTE_MAX:
+        raise InvalidInput([f"The note is too long ({len(note):,} characters; {NOTE_MAX} at most)."])
+    with _guarded(client, audit, operator=operator, kind="vbank", imp_uid=imp_uid, seen=seen,
+                  rules=rules) as ctx:
+        fresh = ctx.fresh
         problems = validate_update(fresh, new_amount=new_amount, new_due=new_due, rules=rules)
         if problems:
             raise InvalidInput(problems)
@@ -178,67 +494,19 @@ def update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, i
         if new_due is not None and to_unix(new_due) != to_unix(fresh.vbank_date):
             body["vbank_due"] = to_unix(new_due)
         before = {"amount": fresh.amount, "vbank_due": to_unix(fresh.vbank_date)}
-        audit.record(operator=operator.email, action="update_vbank", outcome="sent", correlation_id=cid, imp_uid=imp_uid,
-                     merchant_uid=fresh.merchant_uid, request=body,
-                     detail={"before": before, "note": note, "approval_id": approval_id})
-        state["sent"] = True
-        try:
-            updated = client.update_vbank(imp_uid, amount=body.get("amount"), vbank_due=body.get("vbank_due"))
-        except OutcomeUnknown as e:
-            return _update_after_unknown(client, audit, operator, imp_uid, fresh, body, cid, key, e)
-        except ApiError as e:
-            audit.record(operator=operator.email, action="update_vbank", outcome="failed", correlation_id=cid,
-                         imp_uid=imp_uid, merchant_uid=fresh.merchant_uid, request=body, api_code=e.code,
-                         api_message=e.message, detail={"http_status": e.http_status})
-            audit.release(key, cid)
-            return WriteResult("failed", f"The API refused the change: “{e.message}”. Nothing was changed.", cid,
-                               fresh, e.code, e.message)
-        after = {"amount": updated.amount, "vbank_due": to_unix(updated.vbank_date)}
-        audit.record(operator=operator.email, action="update_vbank", outcome="succeeded", correlation_id=cid,
+        res, updated = _write(client, audit, ctx, operator=operator, kind="vbank", imp_uid=imp_uid, body=body,
+                              detail={"before": before, "note": note, "approval_id": approval_id},
+                              call=lambda: client.update_vbank(imp_uid, amount=body.get("amount"),
+                                                               vbank_due=body.get("vbank_due")),
+                              what="change", refused_msg="The API refused the change: “{msg}”. Nothing was changed.")
+        if res is not None:
+            return res
+        audit.record(operator=operator.email, action="update_vbank", outcome="succeeded", correlation_id=ctx.cid,
                      imp_uid=imp_uid, merchant_uid=updated.merchant_uid, request=body, api_code=0,
-                     detail={"before": before, "after": after})
-        audit.release(key, cid)
+                     detail={"before": before, "after": _after("vbank", updated)})
+        audit.release(ctx.key, ctx.cid)
         _notify()
-        return WriteResult("succeeded", "The virtual account was updated.", cid, updated, 0)
-
-
-def _release_or_hold(audit: AuditStore, key: str, cid: str, sent: bool) -> None:
-    """On an exception: free the lock if nothing was sent; if something was sent and no outcome
-    was recorded, keep the payment locked as "unknown" so it is never resent blindly."""
-    lock = audit.lock(key)
-    if not lock or lock.correlation_id != cid:
-        return
-    if not sent:
-        audit.release(key, cid)
-    elif lock.state == "in_flight":
-        audit.mark_unknown(key, cid, "interrupted after sending")
-
-
-def _update_after_unknown(client, audit, operator, imp_uid, before_p: Payment, body, cid, key, err) -> WriteResult:
-    try:
-        now_p = client.get_payment(imp_uid)
-    except ApiError as e2:
-        note = f"No reply to the change ({err.message}) and the re-read failed ({e2.message})."
-        audit.record(operator=operator.email, action="update_vbank", outcome="unknown", correlation_id=cid, imp_uid=imp_uid,
-                     merchant_uid=before_p.merchant_uid, request=body, api_message=note)
-        audit.mark_unknown(key, cid, note)
-        _notify()
-        return WriteResult("unknown", note + " Open the payment to check it before trying again.", cid, before_p)
-    applied = all([
-        "amount" not in body or now_p.amount == body["amount"],
-        "vbank_due" not in body or to_unix(now_p.vbank_date) == body["vbank_due"],
-    ])
-    outcome = "succeeded" if applied else "failed"
-    msg = (f"The API did not reply ({err.message}), but a re-read shows the change took effect."
-           if applied else f"The API did not reply ({err.message}); a re-read shows the change did NOT take effect. "
-                           "Nothing was resent. You can try again.")
-    audit.record(operator=operator.email, action="update_vbank", outcome=outcome, correlation_id=cid, imp_uid=imp_uid,
-                 merchant_uid=now_p.merchant_uid, request=body, api_message=err.message,
-                 detail={"confirmed_by_reread": True,
-                         "after": {"amount": now_p.amount, "vbank_due": to_unix(now_p.vbank_date)}})
-    audit.release(key, cid)
-    _notify()
-    return WriteResult(outcome, msg, cid, now_p, confirmed_by_reread=True)
+        return WriteResult("succeeded", "The virtual account was updated.", ctx.cid, updated, 0)
 
 
 # ====================================================================== refund
@@ -257,7 +525,17 @@ class RefundRequest:
 
     def reason_text(self, rules: Rules) -> str:
         label = rules.refund_reasons.get(self.reason_code, self.reason_code)
-        return f"[{self.reason_code}] {label}" + (f" — {self.note.strip()}" if self.note.strip() else "")
+        note = clean(self.note)
+        return f"[{self.reason_code}] {label}" + (f" — {note}" if note else "")
+
+    def content(self) -> dict:
+        """Exactly what an approval covers: the full numbers, normalised."""
+        d = asdict(self)
+        d["refund_account"] = ascii_digits(self.refund_account)
+        d["refund_tel"] = ascii_digits(self.refund_tel)
+        d["refund_holder"] = clean(self.refund_holder)
+        d["note"] = clean(self.note)
+        return d
 
 
 def refund_blockers(p: Payment) -> list[str]:
@@ -269,7 +547,7 @@ def refund_blockers(p: Payment) -> list[str]:
         out.append("This payment is already fully refunded.")
     elif p.status != "paid":
         out.append(f"Only a paid payment can be refunded (status is '{p.status}').")
-    if p.pg_provider in banks.NO_VBANK_REFUND:
+    if p.pg_provider in pg_rules.NO_VBANK_REFUND:
         out.append(f"{p.pg_provider} does not refund virtual accounts through the API; refund the customer directly.")
     elif p.is_vbank and banks.table_for(p.pg_provider) is None:
         out.append(f"vbank-desk has no refund bank-code table for PG '{p.pg_provider}'.")
@@ -288,155 +566,284 @@ def validate_refund(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
         problems.append(f"The refund amount {krw(r.amount)} is more than the refundable balance {krw(p.refundable)}.")
     if r.reason_code not in rules.refund_reasons:
         problems.append("Pick a refund reason from the list.")
-    if len(r.reason_text(rules)) > 256:
-        problems.append("The reason is too long (256 characters at most).")
-    if not r.refund_holder.strip():
+    if len(clean(r.note)) > NOTE_MAX:
+        problems.append(f"The note is too long ({len(clean(r.note)):,} characters; {NOTE_MAX} at most).")
+    elif len(r.reason_text(rules)) > REASON_MAX:
+        problems.append(f"The reason is too long ({REASON_MAX} characters at most, with the note).")
+    holder = clean(r.refund_holder)
+    if not holder:
         problems.append("Enter the refund account holder's name.")
+    elif len(holder) > NAME_MAX:
+        problems.append(f"The account holder's name is too long ({NAME_MAX} characters at most).")
+    elif has_invisible(r.refund_holder):
+        problems.append("The account holder's name holds invisible characters (zero-width or direction marks); "
+                        "type it again.")
     if banks.bank_by_code(p.pg_provider, r.refund_bank) is None:
         problems.append(f"Pick the customer's bank from the list for {p.pg_provider}.")
-    acct = r.refund_account.strip()
+    acct = (r.refund_account or "").strip()
     if not acct:
         problems.append("Enter the refund account number.")
-    elif not all(ch.isdigit() or ch in "- " for ch in acct):
-        problems.append("The account number may hold digits and hyphens only.")
-    elif not 8 <= len(digits_only(acct)) <= 16:
+    elif not is_account_text(acct):
+        problems.append("The account number may hold the digits 0–9 and hyphens only.")
+    elif not 8 <= len(ascii_digits(acct)) <= 16:
         problems.append("The account number should have 8 to 16 digits.")
-    if p.pg_provider in banks.REFUND_TEL_REQUIRED:
-        tel = digits_only(r.refund_tel)
-        if not 9 <= len(tel) <= 11:
-            problems.append("This PG (old Smartro module) needs the account holder's phone number (9–11 digits).")
+    if pg_rules.needs_refund_tel(p.pg_provider):
+        tel = (r.refund_tel or "").strip()
+        if not is_account_text(tel) or not 9 <= len(ascii_digits(tel)) <= 11:
+            problems.append(f"{p.pg_provider} needs the account holder's phone number for a virtual-account refund "
+                            "(9–11 digits, 0–9 and hyphens only).")
     for name, v in (("tax-free amount", r.tax_free), ("VAT amount", r.vat_amount)):
-        if v is not None and (not isinstance(v, int) or v < 0 or v > r.amount):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0 or v > r.amount):
             problems.append(f"The {name} must be between ₩0 and the refund amount.")
+    if isinstance(r.tax_free, int) and isinstance(r.vat_amount, int) and r.tax_free + r.vat_amount > r.amount:
+        problems.append("The tax-free amount and the VAT amount together cannot be more than the refund amount.")
+    if r.vat_amount is not None and not pg_rules.takes_vat_amount(p.pg_provider):
+        problems.append(f"{p.pg_provider} does not take a VAT amount on refunds (only "
+                        f"{', '.join(sorted(pg_rules.VAT_AMOUNT_SUPPORTED))} do); leave it empty.")
     return problems
 
 
-def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, request: RefundRequest, seen: Seen,
-                 rules: Rules, approval_id: str | None = None) -> WriteResult:
-    """POST /payments/cancel for a paid virtual account, once, with checksum = the refundable balance just read.
-
-    Above ``rules.refund_approval_above`` a refund is only sent through an approved request
-    (``approval_id``, by an approver who is not the requester: lib/approvals.py)."""
-    if approval_id:
-        operator.require("approve_refund")
-    else:
-        operator.require("refund")
-        if request.amount > rules.refund_approval_above:
-            raise NeedsApproval(f"Refunds above {krw(rules.refund_approval_above)} need a second person's approval: "
-                                "request it, and an approver sends it.")
-    imp_uid = request.imp_uid
-    key = f"refund:{imp_uid}"
-    with _guarded(client, audit, operator=operator, action="refund", key=key, imp_uid=imp_uid,
-                  seen=seen) as (cid, fresh, state):
-        problems = validate_refund(fresh, request, rules)
-        if problems:
-            raise InvalidInput(problems)
-        body = {"imp_uid": imp_uid, "amount": request.amount, "checksum": fresh.refundable,
-                "reason": request.reason_text(rules), "refund_holder": request.refund_holder.strip(),
-                "refund_bank": request.refund_bank, "refund_account": digits_only(request.refund_account)}
-        if fresh.pg_provider in banks.REFUND_TEL_REQUIRED or request.refund_tel.strip():
-            body["refund_tel"] = digits_only(request.refund_tel)
-        if request.tax_free is not None:
-            body["tax_free"] = request.tax_free
-        if request.vat_amount is not None:
-            body["vat_amount"] = request.vat_amount
-        before = {"amount": fresh.amount, "cancel_amount": fresh.cancel_amount, "refundable": fresh.refundable}
-        audit.record(operator=operator.email, action="refund", outcome="sent", correlation_id=cid, imp_uid=imp_uid,
-                     merchant_uid=fresh.merchant_uid, request=body,
-                     detail={"before": before, "approval_id": approval_id})
-        state["sent"] = True
-        try:
-            result = client.cancel(**body)
-        except OutcomeUnknown as e:
-            return _refund_after_unknown(client, audit, operator, fresh, request, body, cid, key, e)
-        except ApiError as e:
-            audit.record(operator=operator.email, action="refund", outcome="failed", correlation_id=cid, imp_uid=imp_uid,
-                         merchant_uid=fresh.merchant_uid, request=body, api_code=e.code, api_message=e.message,
-                         detail={"http_status": e.http_status})
-            audit.release(key, cid)
-            return WriteResult("failed", f"The API refused the refund: “{e.message}”. No money moved.", cid, fresh,
-                               e.code, e.message)
-        entry = result.cancel_history[-1].model_dump(mode="json") if result.cancel_history else None
-        audit.record(operator=operator.email, action="refund", outcome="succeeded", correlation_id=cid, imp_uid=imp_uid,
-                     merchant_uid=result.merchant_uid, request=body, api_code=0,
-                     detail={"before": before, "after": {"cancel_amount": result.cancel_amount,
-                                                         "status": result.status}, "cancel_history_entry": entry})
-        audit.release(key, cid)
-        _notify()
-        return WriteResult("succeeded", "Refund registered — the PG pays the customer on the next business day.",
-                           cid, result, 0, extra={"cancel_history_entry": entry})
+# ------------------------------------------------------------------ four eyes
+def refunded_by_operator(audit: AuditStore, operator: str, *, hours: int) -> int:
+    """What one operator sent as refunds without an approval in the last ``hours`` hours and that did not
+    provably fail (sent, succeeded or unknown all count)."""
+    since = datetime.now(KST) - timedelta(hours=hours)
+    df = audit.records(operator=operator, action="refund", since=since)
+    if df.empty:
+        return 0
+    failed = set(df.loc[df["outcome"] == "failed", "correlation_id"])
+    total = 0
+    for _, r in df[df["outcome"] == "sent"].iterrows():
+        if r["correlation_id"] in failed:
+            continue
+        if json.loads(r["detail"] or "{}").get("approval_id"):
+            continue
+        total += int(json.loads(r["request"] or "{}").get("amount") or 0)
+    return total
 
 
-def _refund_after_unknown(client, audit, operator, before_p: Payment, request, body, cid, key, err) -> WriteResult:
-    try:
-        now_p = client.get_payment(before_p.imp_uid)
-    except ApiError as e2:
-        now_p = None
-        reread_error = e2.message
-    else:
-        reread_error = None
-    if now_p is not None and now_p.cancel_amount == before_p.cancel_amount + request.amount:
-        audit.record(operator=operator.email, action="refund", outcome="succeeded", correlation_id=cid,
-                     imp_uid=before_p.imp_uid, merchant_uid=before_p.merchant_uid, request=body,
-                     api_message=err.message, detail={"confirmed_by_reread": True,
-                                                      "after": {"cancel_amount": now_p.cancel_amount}})
-        audit.release(key, cid)
-        _notify()
-        return WriteResult("succeeded", f"The API did not reply ({err.message}), but a re-read shows the refund was "
-                           "registered (refunded total grew by this amount). Nothing was resent.", cid, now_p,
-                           confirmed_by_reread=True)
-    seen_now = (f"refunded total is {krw(now_p.cancel_amount)} (was {krw(before_p.cancel_amount)})"
-                if now_p is not None else f"the re-read failed too ({reread_error})")
-    note = (f"No reply to the refund ({err.message}); {seen_now}. Check the PG console and the payment's cancel "
-            "history; then resolve this refund on the wizard. Nothing will be resent until then.")
-    audit.record(operator=operator.email, action="refund", outcome="unknown", correlation_id=cid, imp_uid=before_p.imp_uid,
-                 merchant_uid=before_p.merchant_uid, request=body, api_message=err.message, detail={"note": note})
-    audit.mark_unknown(key, cid, note)
-    _notify()
-    return WriteResult("unknown", note, cid, now_p or before_p)
-
-
-def _expected_after(audit: AuditStore, correlation_id: str) -> int | None:
-    """The refunded total the payment should show if the refund recorded as "sent" landed."""
-    sent = audit.records(correlation_id=correlation_id, outcome="sent")
-    if sent.empty:
-        return None
-    import json
-    before = json.loads(sent.iloc[0]["detail"] or "{}").get("before", {})
-    req = json.loads(sent.iloc[0]["request"] or "{}")
-    if "cancel_amount" in before and "amount" in req:
-        return int(before["cancel_amount"]) + int(req["amount"])
+def approval_needed(audit: AuditStore, p: Payment, amount: int, operator: Actor, rules: Rules) -> str | None:
+    """Why a refund of ``amount`` on ``p`` by ``operator`` needs a second person's approval (None: it does
+    not). The limit counts what the payment was refunded before, so splitting a refund does not avoid it; a
+    second, rolling limit counts what this operator refunded without approval recently."""
+    limit = rules.refund_approval_above
+    total = p.cancel_amount + amount
+    if total > limit:
+        before = f" It was refunded {krw(p.cancel_amount)} before, so this brings it to {krw(total)}." \
+            if p.cancel_amount else ""
+        return (f"Refunds above {krw(limit)} per payment need a second person's approval.{before} Request it; "
+                "an approver sends it.")
+    wl = rules.refund_operator_window_limit
+    if wl is not None:
+        done = refunded_by_operator(audit, operator.email, hours=rules.refund_operator_window_hours)
+        if done + amount > wl:
+            return (f"You refunded {krw(done)} without approval in the last {rules.refund_operator_window_hours} "
+                    f"hours; with this refund it would be {krw(done + amount)}, above the {krw(wl)} limit per "
+                    "person. Request approval; an approver sends it.")
     return None
 
 
-def resolve_unknown_refund(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str,
-                           operator_confirms_not_applied: bool = False) -> WriteResult:
-    """Settle a refund whose outcome is unknown: by a re-read showing it landed (the refunded total reached
-    what the audit's "sent" record implies), or by an operator who checked the PG and confirms it did not.
-    Only then can a refund of this payment be sent again."""
-    operator.require("refund")
-    key = f"refund:{imp_uid}"
-    held = audit.lock(key)
-    if held is None or held.state != "unknown":
-        return WriteResult("succeeded", "There is no unresolved refund for this payment.", "", None)
-    p = client.get_payment(imp_uid)
-    expected = _expected_after(audit, held.correlation_id)
-    if expected is not None and p.cancel_amount >= expected:
-        audit.record(operator=operator.email, action="refund", outcome="resolved", correlation_id=held.correlation_id,
-                     imp_uid=imp_uid, merchant_uid=p.merchant_uid,
-                     detail={"resolution": "applied", "cancel_amount": p.cancel_amount})
-        audit.release(key, held.correlation_id)
-        _notify()
-        return WriteResult("succeeded", "A re-read shows the refund was registered. Resolved.", held.correlation_id, p)
-    if not operator_confirms_not_applied:
-        return WriteResult("unknown", "The re-read does not show the refund yet. If the PG console confirms it was "
-                           "not registered, resolve it as not applied.", held.correlation_id, p)
-    audit.record(operator=operator.email, action="refund", outcome="resolved", correlation_id=held.correlation_id,
-                 imp_uid=imp_uid, merchant_uid=p.merchant_uid,
-                 detail={"resolution": "not applied (operator checked the PG)", "cancel_amount": p.cancel_amount})
-    audit.release(key, held.correlation_id)
-    _notify()
-    return WriteResult("failed", "Resolved as not applied. A new refund can be sent.", held.correlation_id, p)
+def _waiting_request(store: ApprovalStore, imp_uid: str, *, except_id: str | None = None) -> ApprovalRequest | None:
+    r = store.pending_for(imp_uid)
+    return r if r is not None and r.id != except_id else None
+
+
+def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, request: RefundRequest, seen: Seen,
+                 rules: Rules, approval_id: str | None = None, approval_note: str | None = None) -> WriteResult:
+    """POST /payments/cancel for a paid virtual account, once, with checksum = the refundable balance just read.
+
+    Without ``approval_id`` the four-eyes rule is checked here (``approval_needed``), and a refund of a payment
+    with a request waiting for approval is refused. With ``approval_id`` the request must be pending, for this
+    payment, amount and exact refund, made by someone else; it is claimed in the same statement that checks it
+    (lib/approvals.py), and its outcome is recorded on it."""
+    operator.require("approve_refund" if approval_id else "refund")
+    store = approvals_of(audit)
+    imp_uid = request.imp_uid
+    claimed = False
+    try:
+        with _guarded(client, audit, operator=operator, kind="refund", imp_uid=imp_uid, seen=seen,
+                      rules=rules) as ctx:
+            fresh = ctx.fresh
+            problems = validate_refund(fresh, request, rules)
+            if problems:
+                raise InvalidInput(problems)
+            waiting = _waiting_request(store, imp_uid, except_id=approval_id)
+            if waiting:
+                raise Busy(f"A refund of this payment ({krw(waiting.amount)}) by {waiting.requester} is waiting for "
+                           "approval: it must be approved, rejected or withdrawn first.", request_id=waiting.id)
+            if approval_id:
+                try:
+                    store.claim(approval_id, approver=operator, kind="refund", imp_uid=imp_uid, amount=request.amount,
+                                content=request.content(), note=approval_note)
+                except ApprovalProblem as e:
+                    raise (Busy(str(e)) if e.busy else NeedsApproval(str(e))) from None
+                claimed = True
+                audit.record(operator=operator.email, action="refund_request", outcome="approved",
+                             correlation_id=approval_id, imp_uid=imp_uid, detail={"note": approval_note})
+            else:
+                why = approval_needed(audit, fresh, request.amount, operator, rules)
+                if why:
+                    raise NeedsApproval(why)
+            content = request.content()
+            body = {"imp_uid": imp_uid, "amount": request.amount, "checksum": fresh.refundable,
+                    "reason": request.reason_text(rules), "refund_holder": content["refund_holder"],
+                    "refund_bank": request.refund_bank, "refund_account": content["refund_account"]}
+            if pg_rules.needs_refund_tel(fresh.pg_provider) or content["refund_tel"]:
+                body["refund_tel"] = content["refund_tel"]
+            if request.tax_free is not None:
+                body["tax_free"] = request.tax_free
+            if request.vat_amount is not None and pg_rules.takes_vat_amount(fresh.pg_provider):
+                body["vat_amount"] = request.vat_amount
+            before = {"amount": fresh.amount, "cancel_amount": fresh.cancel_amount, "refundable": fresh.refundable}
+            res, result = _write(client, audit, ctx, operator=operator, kind="refund", imp_uid=imp_uid, body=body,
+                                 detail={"before": before, "approval_id": approval_id},
+                                 call=lambda: client.cancel(**body), what="refund",
+                                 refused_msg="The API refused the refund: “{msg}”. No money moved.")
+            if res is None:
+                entry = result.cancel_history[-1].model_dump(mode="json") if result.cancel_history else None
+                audit.record(operator=operator.email, action="refund", outcome="succeeded", correlation_id=ctx.cid,
+                             imp_uid=imp_uid, merchant_uid=result.merchant_uid, request=body, api_code=0,
+                             detail={"before": before, "after": _after("refund", result),
+                                     "cancel_history_entry": entry})
+                audit.release(ctx.key, ctx.cid)
+                _notify()
+                res = WriteResult("succeeded", "Refund registered — the PG pays the customer on the next business day.",
+                                  ctx.cid, result, 0, extra={"cancel_history_entry": entry})
+    except BaseException as e:
+        if claimed:
+            store.finish(approval_id, "failed" if isinstance(e, Refusal) else "unknown",
+                         {"message": str(e) or type(e).__name__})
+        raise
+    if claimed:
+        store.finish(approval_id, {"succeeded": "executed", "failed": "failed", "unknown": "unknown"}[res.outcome],
+                     {"message": res.message, "correlation_id": res.correlation_id,
+                      "cancel_amount": res.payment.cancel_amount if res.payment else None})
+    return res
+
+
+# ------------------------------------------------------------ approval flow
+def request_refund_approval(client: IamportClient, audit: AuditStore, *, requester: Actor, request: RefundRequest,
+                            seen: Seen, rules: Rules, fee_preview: dict | None = None,
+                            note: str | None = None) -> ApprovalRequest:
+    """Ask a second person to approve a refund. Validated like the refund itself; one open request per payment."""
+    requester.require("refund")
+    store = approvals_of(audit)
+    store.expire_due()
+    note = clean(note, multiline=True) or None
+    if note and len(note) > NOTE_MAX:
+        raise InvalidInput([f"The note for the approver is too long ({len(note):,} characters; {NOTE_MAX} at most)."])
+    p = client.get_payment(request.imp_uid)
+    changes = _changes(seen, p)
+    if changes:
+        raise Stale(changes, p)
+    problems = validate_refund(p, request, rules)
+    if problems:
+        raise InvalidInput(problems)
+    held = audit.lock(f"refund:{request.imp_uid}")
+    if held and held.state == "unknown":
+        raise Busy("A refund of this payment has an unknown outcome; resolve it first.")
+    payload = {"request": asdict(request), "seen": asdict(seen), "fee_preview": fee_preview or {},
+               "payment": {"merchant_uid": p.merchant_uid, "pg_provider": p.pg_provider, "amount": p.amount,
+                           "cancel_amount": p.cancel_amount, "buyer_name": p.buyer_name}}
+    try:
+        return store.insert(kind="refund", pending_key=f"refund:{request.imp_uid}", imp_uid=request.imp_uid,
+                            amount=request.amount, payload=payload, content=request.content(), requester=requester,
+                            note=note, expiry_hours=rules.approval_expiry_hours)
+    except ApprovalProblem as e:
+        waiting = store.pending_for(request.imp_uid)
+        raise Busy(str(e), request_id=waiting.id if waiting else None) from None
+
+
+def _bulk_content(payments: list[Payment], extend_days: int | None, to: datetime | None) -> dict:
+    return {"imp_uids": sorted(p.imp_uid for p in payments), "extend_days": extend_days,
+            "to": to.isoformat() if to else None}
+
+
+def request_bulk_approval(audit: AuditStore, *, requester: Actor, payments: list[Payment], extend_days: int | None,
+                          to: datetime | None, rules: Rules, note: str | None = None) -> ApprovalRequest:
+    requester.require("update_vbank")
+    _check_bulk(payments, extend_days, to, rules)
+    note = clean(note, multiline=True) or None
+    payload = {"payments": [p.model_dump(mode="json") for p in payments], "extend_days": extend_days,
+               "to": to.isoformat() if to else None}
+    import uuid
+    try:
+        return approvals_of(audit).insert(kind="bulk_extend", pending_key="bulk:" + uuid.uuid4().hex, imp_uid=None,
+                                          amount=len(payments), payload=payload,
+                                          content=_bulk_content(payments, extend_days, to), requester=requester,
+                                          note=note, expiry_hours=rules.approval_expiry_hours)
+    except ApprovalProblem as e:
+        raise Busy(str(e)) from None
+
+
+def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, request_id: str, rules: Rules,
+            note: str | None = None) -> WriteResult:
+    """Approve and send. The refund (or bulk change) goes through the same service as any other, which claims
+    the request in the statement that checks it, re-reads the payment and refuses if it changed."""
+    approver.require("approve_refund")
+    store = approvals_of(audit)
+    try:
+        req = store.get(request_id)
+    except ApprovalProblem as e:
+        raise InvalidInput([str(e)]) from None
+    if req.requester.strip().lower() == approver.email.strip().lower():
+        raise Forbidden("You cannot approve or reject your own request: a second person must.")
+    if req.status == "expired" or req.expired:
+        raise InvalidInput(["This request has expired; ask the requester to make a new one."])
+    if req.status != "pending":
+        raise Busy(f"This request was already decided ({req.status} by {req.decided_by or '—'}).")
+    note = clean(note, multiline=True) or None
+    if req.kind == "refund":
+        r = RefundRequest(**{**req.payload["request"], **store.sealed(req.id)})
+        seen = Seen(**req.payload["seen"])
+        try:
+            return refund_vbank(client, audit, operator=approver, request=r, seen=seen, rules=rules,
+                                approval_id=req.id, approval_note=note)
+        except Stale as e:
+            msg = "The payment changed since the request, so nothing was sent: " + "; ".join(e.changes)
+            if store.finish(req.id, "failed", {"message": msg}, only_if="pending"):
+                audit.record(operator=approver.email, action="refund_request", outcome="refused",
+                             correlation_id=req.id, imp_uid=req.imp_uid, api_message=msg)
+                raise
+            cur = store.get(req.id)          # another approver got there first (and the payment moved)
+            raise Busy(f"This request was already decided ({cur.status} by {cur.decided_by or '—'}).") from None
+    payments = [Payment.model_validate(p) for p in req.payload["payments"]]
+    to = datetime.fromisoformat(req.payload["to"]) if req.payload["to"] else None
+    rows = bulk_extend(client, audit, operator=approver, payments=payments, extend_days=req.payload["extend_days"],
+                       to=to, rules=rules, approval_id=req.id, approval_note=note)
+    ok = sum(r.outcome == "succeeded" for r in rows)
+    msg = f"{ok} of {len(rows)} accounts extended."
+    store.finish(req.id, "executed", {"rows": [asdict(r) for r in rows], "message": msg})
+    return WriteResult("succeeded" if ok == len(rows) else "failed", msg, req.id, extra={"rows": rows})
+
+
+def reject(audit: AuditStore, *, approver: Actor, request_id: str, note: str) -> ApprovalRequest:
+    approver.require("approve_refund")
+    note = clean(note, multiline=True)
+    if not note:
+        raise InvalidInput(["Say why the request is rejected."])
+    if len(note) > NOTE_MAX:
+        raise InvalidInput([f"The note is too long ({len(note):,} characters; {NOTE_MAX} at most)."])
+    store = approvals_of(audit)
+    try:
+        req = store.get(request_id)
+        if req.requester.strip().lower() == approver.email.strip().lower():
+            raise Forbidden("You cannot approve or reject your own request: a second person must.")
+        return store.decide(request_id, approver=approver, status="rejected", note=note)
+    except ApprovalProblem as e:
+        raise (Busy(str(e)) if e.busy else InvalidInput([str(e)])) from None
+
+
+def withdraw(audit: AuditStore, *, requester: Actor, request_id: str) -> ApprovalRequest:
+    """The requester takes back a request that is still waiting."""
+    store = approvals_of(audit)
+    try:
+        req = store.get(request_id)
+        if req.requester.strip().lower() != requester.email.strip().lower():
+            raise Forbidden("Only the person who made a request can withdraw it.")
+        return store.decide(request_id, approver=requester, status="withdrawn", note=None)
+    except ApprovalProblem as e:
+        raise (Busy(str(e)) if e.busy else InvalidInput([str(e)])) from None
 
 
 # =============================================================== bulk extend
@@ -459,25 +866,38 @@ def plan_due(current: datetime | None, *, extend_days: int | None, to: datetime 
     return current + timedelta(days=extend_days)
 
 
+def _check_bulk(payments: list[Payment], extend_days: int | None, to: datetime | None, rules: Rules) -> None:
+    if len(payments) > rules.bulk_extend_max_rows:
+        raise InvalidInput([f"At most {rules.bulk_extend_max_rows} accounts can be changed at once."])
+    if (extend_days is None) == (to is None):
+        raise InvalidInput(["Give either a number of days to extend by or a new due date, not both."])
+    if extend_days is not None and (isinstance(extend_days, bool) or not isinstance(extend_days, int)
+                                    or extend_days <= 0):
+        raise InvalidInput(["Extend by at least one day (a whole number)."])
+
+
 def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, payments: list[Payment],
                 extend_days: int | None = None, to: datetime | None = None, rules: Rules,
-                note: str | None = None, approval_id: str | None = None) -> list[BulkRow]:
-    """Extend the due dates of several pending accounts: one update_vbank per row, each with its own
-    lock, re-read and audit records. A row that fails never stops the others. More than
-    ``rules.bulk_approval_above_count`` rows go through an approved request."""
+                note: str | None = None, approval_id: str | None = None,
+                approval_note: str | None = None) -> list[BulkRow]:
+    """Extend the due dates of several pending accounts: one update per row, each with its own lock, re-read
+    and audit records. A row that fails never stops the others. More than ``rules.bulk_approval_above_count``
+    rows go through an approved request, claimed here in the statement that checks it."""
+    _check_bulk(payments, extend_days, to, rules)
     if approval_id:
-        operator.require("approve_refund")
+        try:
+            approvals_of(audit).claim(approval_id, approver=operator, kind="bulk_extend", imp_uid=None,
+                                      amount=len(payments), content=_bulk_content(payments, extend_days, to),
+                                      note=approval_note)
+        except ApprovalProblem as e:
+            raise (Busy(str(e)) if e.busy else NeedsApproval(str(e))) from None
+        audit.record(operator=operator.email, action="bulk_extend_request", outcome="approved",
+                     correlation_id=approval_id, detail={"note": approval_note, "accounts": len(payments)})
     else:
         operator.require("update_vbank")
         if len(payments) > rules.bulk_approval_above_count:
             raise NeedsApproval(f"Changing more than {rules.bulk_approval_above_count} accounts at once needs a "
                                 "second person's approval.")
-    if len(payments) > rules.bulk_extend_max_rows:
-        raise InvalidInput([f"At most {rules.bulk_extend_max_rows} accounts can be changed at once."])
-    if (extend_days is None) == (to is None):
-        raise InvalidInput(["Give either a number of days to extend by or a new due date, not both."])
-    if extend_days is not None and extend_days <= 0:
-        raise InvalidInput(["Extend by at least one day."])
     out: list[BulkRow] = []
     for p in payments:
         new_due = plan_due(p.vbank_date, extend_days=extend_days, to=to)
@@ -485,8 +905,8 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
             out.append(BulkRow(p.imp_uid, p.merchant_uid, "skipped", "This account has no due date to extend."))
             continue
         try:
-            r = update_vbank(client, audit, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p),
-                             new_due=new_due, rules=rules, note=note, approval_id=approval_id)
+            r = _update_vbank(client, audit, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p), new_due=new_due,
+                              new_amount=None, rules=rules, note=note, approval_id=approval_id)
             out.append(BulkRow(p.imp_uid, p.merchant_uid, r.outcome, r.message, new_due, r.correlation_id))
         except InvalidInput as e:
             out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", " ".join(e.problems), new_due))
@@ -498,3 +918,10 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
         except ApiError as e:
             out.append(BulkRow(p.imp_uid, p.merchant_uid, "failed", f"“{e.message}”", new_due))
     return out
+
+
+__all__ = ["Busy", "BulkRow", "Forbidden", "InvalidInput", "NeedsApproval", "REFUSALS", "Refusal", "RefundRequest",
+           "Seen", "Stale", "WriteResult", "approval_needed", "approvals_of", "approve", "bulk_extend", "open_outcome",
+           "plan_due", "refund_blockers", "refund_vbank", "reject", "request_bulk_approval",
+           "request_refund_approval", "resolve_unknown", "resolve_unknown_refund", "resolve_unknown_update",
+           "update_vbank", "validate_refund", "validate_update", "withdraw", "replace"]

@@ -50,11 +50,18 @@ class Rules(BaseModel):
     bulk_extend_max_rows: int = 200
     # Four-eyes: refunds above this amount and bulk due-date changes above this count need an approver.
     refund_approval_above: int = 1_000_000
+    # The limit counts what the payment was refunded before (split refunds add up); and a second, rolling
+    # limit per operator: refunds sent without approval by one person in the last N hours.
+    refund_operator_window_limit: int | None = 3_000_000
+    refund_operator_window_hours: int = 24
     bulk_approval_above_count: int = 20
     approval_expiry_hours: int = 24
     # Roles by email: {role: [emails]}; "*" matches everyone. Local mode uses local_roles.
     roles: dict[str, list[str]] = Field(default_factory=dict)
     local_roles: list[str] = Field(default_factory=lambda: ["viewer", "operator", "approver", "admin"])
+    # An in-flight write lock older than this (or whose app process is gone) is judged abandoned. Longer than
+    # any one send can take (connect + read timeouts), so a live send is never taken over.
+    lock_lease_seconds: int = 300
 
     def fee_rule(self, pg_provider: str | None) -> FeeRule:
         return self.fees.get(pg_provider or "", self.fees_default)
@@ -70,6 +77,7 @@ class Settings(BaseModel):
     concurrency: int = 8
     cache_ttl: int = 60
     audit_db_url: str = f"sqlite:///{ROOT / 'data' / 'audit.sqlite3'}"
+    audit_hmac_key: SecretStr | None = None      # signs the audit chain and its head (AUDIT_HMAC_KEY)
     operator: str = "local-operator"
     identity_mode: str = "local"                 # local | header | oidc
     identity_header: str = "X-Forwarded-Email"
@@ -89,7 +97,7 @@ _ENV = {
     "IAMPORT_API_URL": "api_url", "IAMPORT_IMP_KEY": "imp_key", "IAMPORT_IMP_SECRET": "imp_secret",
     "IAMPORT_TIER": "tier", "IAMPORT_CONNECT_TIMEOUT": "connect_timeout",
     "IAMPORT_READ_TIMEOUT": "read_timeout", "IAMPORT_CONCURRENCY": "concurrency",
-    "VBANK_CACHE_TTL": "cache_ttl", "AUDIT_DB_URL": "audit_db_url", "VBANK_OPERATOR": "operator",
+    "VBANK_CACHE_TTL": "cache_ttl", "AUDIT_DB_URL": "audit_db_url", "AUDIT_HMAC_KEY": "audit_hmac_key", "VBANK_OPERATOR": "operator",
     "VBANK_IDENTITY_MODE": "identity_mode", "VBANK_IDENTITY_HEADER": "identity_header",
 }
 

@@ -17,7 +17,7 @@ from .cache import TTLCache
 from .client import ApiError, IamportClient  # noqa: F401  (pages catch ApiError via ui)
 from .identity import Actor, Forbidden, roles_for
 from .fmt import kst, now_kst
-from .models import KST
+from .clock import KST
 from .settings import Settings, get_settings
 
 
@@ -35,22 +35,17 @@ def client() -> IamportClient:
 
 
 @st.cache_resource(show_spinner=False)
-def _audit(url: str) -> AuditStore:
-    return AuditStore(url)
+def _audit(url: str, _key: bytes | None) -> AuditStore:
+    return AuditStore(url, hmac_key=_key)
 
 
 def audit() -> AuditStore:
-    return _audit(settings().audit_db_url)
-
-
-@st.cache_resource(show_spinner=False)
-def _approvals(url: str):
-    from .approvals import ApprovalStore
-    return ApprovalStore(_audit(url))
+    s = settings()
+    return _audit(s.audit_db_url, s.audit_hmac_key.get_secret_value().encode() if s.audit_hmac_key else None)
 
 
 def approvals():
-    return _approvals(settings().audit_db_url)
+    return services.approvals_of(audit())
 
 
 def actor() -> Actor | None:
@@ -223,20 +218,61 @@ def entry_guard() -> None:
 
 
 # ------------------------------------------------------------------ outcomes
+UNKNOWN_TEXT = {
+    "refund": "A refund of this payment has an unknown outcome",
+    "vbank": "A change of this virtual account has an unknown outcome",
+    "recheck": "Check the payment again",
+    "not_applied": "I checked the PG console: it was NOT applied",
+    "resolve_no": "Resolve as not applied",
+}
+
+
+def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
+    """At the top of a page: a write of this payment whose outcome is unknown (or whose app process died),
+    with the two ways out — re-read the payment, or resolve as not applied after checking the PG console.
+    True while it is unresolved (the page then sends nothing for this payment)."""
+    from .text import md
+    a_ = actor()
+    held = services.open_outcome(client(), audit(), kind=kind, imp_uid=imp_uid, operator=a_)
+    flash = st.session_state.pop(f"{key}:flash", None)
+    if flash:
+        (st.success if flash[0] != "unknown" else st.info)(md(flash[1]))
+    if not held or held.state != "unknown":
+        return False
+    st.warning(f"**{UNKNOWN_TEXT[kind]}** ({md(held.operator)}, {kst(held.since)}): {md(held.note or '')}")
+    a, b = st.columns(2)
+    confirm_not = b.checkbox(UNKNOWN_TEXT["not_applied"], key=f"{key}_not_applied")
+    if a.button(UNKNOWN_TEXT["recheck"], key=f"{key}_recheck") or (
+            confirm_not and b.button(UNKNOWN_TEXT["resolve_no"], key=f"{key}_resolve_no")):
+        try:
+            res = services.resolve_unknown(client(), audit(), operator=operator(), kind=kind, imp_uid=imp_uid,
+                                           operator_confirms_not_applied=confirm_not)
+            st.session_state[f"{key}:flash"] = (res.outcome, res.message)
+        except (ApiError, Forbidden) as e:
+            st.session_state[f"{key}:flash"] = ("unknown", str(e))
+        st.rerun()
+    return True
+
+
 def show_refusal(err, text: dict) -> bool:
     """Show why a write was not sent (or failed at the API), in the page's own words
-    (``text`` keys: stale, busy, invalid, error). False when ``err`` is not a refusal."""
+    (``text`` keys: stale, busy, invalid, error). False when ``err`` is not a refusal.
+    Every value from outside is escaped: it is shown as text, never as markdown."""
     from .services import Busy, InvalidInput, NeedsApproval, Stale
+    from .text import md
     if isinstance(err, Stale):
-        st.warning(text["stale"].format(changes="; ".join(err.changes)))
+        st.warning(text["stale"].format(changes=md("; ".join(err.changes))))
     elif isinstance(err, Busy):
-        st.warning(text["busy"].format(msg=err))
+        st.warning(text["busy"].format(msg=md(err)))
+        if err.request_id:
+            st.page_link("pages/approvals.py", label="Open the request waiting for approval",
+                         query_params={"id": err.request_id})
     elif isinstance(err, InvalidInput):
-        st.error(text["invalid"] + "\n\n" + "\n".join(f"- {p}" for p in err.problems))
+        st.error(text["invalid"] + "\n\n" + "\n".join(f"- {md(p)}" for p in err.problems))
     elif isinstance(err, ApiError):
-        st.error(text["error"].format(err=err))
+        st.error(text["error"].format(err=md(err)))
     elif isinstance(err, (NeedsApproval, Forbidden)):
-        st.error(str(err))
+        st.error(md(err))
     else:
         return False
     return True

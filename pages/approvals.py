@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from lib import approvals as ap
-from lib import ui
-from lib.fmt import kst, krw, mask_account
-from lib.services import Busy, Forbidden, InvalidInput, Stale
+from lib import services, ui
+from lib.fmt import kst, krw
+from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Stale
 
 ui.entry_guard()
 
@@ -24,6 +24,7 @@ T = {
     "dialog": "Approve and send", "go": "Approve and send now", "cancel": "Cancel", "sending": "Sending…",
     "dialog_body": "This sends the request below to {where} once, as {who}.",
     "decided": "Decision recorded: {msg}", "status": "Status",
+    "withdraw": "Withdraw this request",
 }
 st.title(T["title"])
 st.caption(T["intro"])
@@ -31,7 +32,7 @@ s = ui.settings()
 who = ui.operator()
 store = ui.approvals()
 where = "the sandbox" if s.is_sandbox else "the live I'mport API"
-ERRORS = (Stale, Busy, InvalidInput, Forbidden, ui.ApiError)
+ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
 
 
 def details(r: ap.ApprovalRequest) -> None:
@@ -42,7 +43,7 @@ def details(r: ap.ApprovalRequest) -> None:
         rows = {"imp_uid": r.imp_uid, "merchant_uid": pay.get("merchant_uid"), "PG": pay.get("pg_provider"),
                 "Payment amount": krw(pay.get("amount")), "Refunded before": krw(pay.get("cancel_amount")),
                 "Refund": krw(q["amount"]), "Reason": f"[{q['reason_code']}] {q.get('note') or ''}",
-                "Refund account": f"{q['refund_bank']} {mask_account(q['refund_account'])} ({q['refund_holder']})"}
+                "Refund account": f"{q['refund_bank']} {q['refund_account']} ({q['refund_holder']})"}   # stored masked
         if fee:
             rows.update({"Costs you (refund + remittance fee)": krw(fee.get("refund_cost")),
                          "Your net for the payment after it": krw(fee.get("net_after"))})
@@ -68,10 +69,17 @@ for r in pending:
         st.markdown(f"**{ap.describe(r)}**")
         st.caption(T["requested_by"].format(who=r.requester, when=kst(r.created_at), exp=kst(r.expires_at)))
         details(r)
-        if not who.can("approve_refund"):
-            continue
-        if r.requester.lower() == who.email.lower():
+        if r.requester.strip().lower() == who.email.strip().lower():
             st.caption(T["own"])
+            if st.button(T["withdraw"], key=f"wd_{r.id}"):
+                try:
+                    services.withdraw(ui.audit(), requester=who, request_id=r.id)
+                    st.session_state["ap_flash"] = ("ok", "withdrawn")
+                except ERRORS as e:
+                    st.session_state["ap_flash"] = ("err", str(e))
+                st.rerun()
+            continue
+        if not who.can("approve_refund"):
             continue
         c1, c2, c3 = st.columns([1, 2, 1], vertical_alignment="bottom")
         if c1.button(T["approve"], type="primary", key=f"ap_{r.id}"):
@@ -79,7 +87,7 @@ for r in pending:
         note = c2.text_input(T["reject_note"], key=f"rjn_{r.id}")
         if c3.button(T["reject"], key=f"rj_{r.id}"):
             try:
-                store.reject(approver=who, request_id=r.id, note=note)
+                services.reject(ui.audit(), approver=who, request_id=r.id, note=note)
                 st.session_state["ap_flash"] = ("ok", "rejected")
             except ERRORS as e:
                 st.session_state["ap_flash"] = ("err", str(e))
@@ -107,8 +115,8 @@ if cid:
                 st.markdown(f"**{ap.describe(target)}**")
                 ui.confirm_and_send(f"ap:{cid}", open_key="ap_confirm", key="ap_go", confirm_label=T["go"],
                                     cancel_label=T["cancel"], sending_label=T["sending"],
-                                    perform=lambda: store.approve(ui.client(), approver=who, request_id=cid,
-                                                                  rules=ui.settings().rules),
+                                    perform=lambda: services.approve(ui.client(), ui.audit(), approver=who,
+                                                                     request_id=cid, rules=ui.settings().rules),
                                     expected_errors=ERRORS)
             confirm()
 

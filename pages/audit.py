@@ -6,7 +6,7 @@ import streamlit as st
 
 from lib import ui
 from lib.fmt import now_kst
-from lib.models import KST
+from lib.clock import KST
 
 ui.entry_guard()
 

@@ -55,6 +55,8 @@ email = (lambda v: v or "—") if reveal else (lambda v: mask_email(v) or "—")
 
 st.subheader(f"{p.name or p.merchant_uid} · {p.status}")
 st.caption(T["ids"].format(imp_uid=p.imp_uid, merchant_uid=p.merchant_uid, pg=p.pg_provider))
+for kind in ("refund", "vbank"):          # a write of this payment with an unknown outcome comes first
+    ui.unknown_outcome_panel(kind, p.imp_uid, key=f"pd_unknown_{kind}")
 m = st.columns(4)
 m[0].metric("Amount", krw(p.amount))
 m[1].metric("Refunded so far", krw(p.cancel_amount))

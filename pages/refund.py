@@ -57,9 +57,6 @@ T = {
     "request_note": "Why (for the approver)", "request": "Request approval", "requested":
         "Request sent — waiting for an approver. Nothing has been refunded yet.",
     "see_request": "Open the request",
-    "unknown_title": "A refund of this payment has an unknown outcome",
-    "recheck": "Check the payment again", "resolve_no": "Resolve as not applied", "not_applied": "I checked the PG console: it was NOT registered",
-    "resolve_done": "{msg}",
 }
 st.title(T["title"])
 st.caption(T["intro"])
@@ -107,17 +104,7 @@ def payment_summary(p) -> None:
 
 def unknown_panel(imp_uid: str) -> bool:
     """A refund with an unknown outcome blocks new refunds of this payment until resolved."""
-    held = ui.audit().lock(f"refund:{imp_uid}")
-    if not held or held.state != "unknown":
-        return False
-    st.warning(f"**{T['unknown_title']}** ({held.operator}, {kst(held.since)}): {held.note or ''}")
-    a, b = st.columns(2)
-    confirm_not = b.checkbox(T["not_applied"], key="rf_not_applied")
-    if a.button(T["recheck"], key="rf_recheck") or (confirm_not and b.button(T["resolve_no"], key="rf_resolve_no")):
-        res = services.resolve_unknown_refund(ui.client(), ui.audit(), operator=ui.operator(), imp_uid=imp_uid,
-                                              operator_confirms_not_applied=confirm_not)
-        (st.success if res.outcome != "unknown" else st.info)(T["resolve_done"].format(msg=res.message))
-    return True
+    return ui.unknown_outcome_panel("refund", imp_uid, key="rf_unknown")
 
 
 # ====================================================================== step 1
@@ -330,9 +317,10 @@ elif step == 5:
     aid = rf["action"]
     b1, b2 = st.columns([1, 5])
     b1.button(T["back"], key="rf_back5", on_click=go, args=(4,))
-    if request.amount > s.rules.refund_approval_above:
-        st.info(T["needs_approval"].format(limit=krw(s.rules.refund_approval_above)))
-        waiting = ui.approvals().pending_for(p.imp_uid)
+    waiting = ui.approvals().pending_for(p.imp_uid)
+    why_approval = services.approval_needed(ui.audit(), p, request.amount, ui.operator(), s.rules)
+    if waiting or why_approval:
+        st.info(why_approval or T["needs_approval"].format(limit=krw(s.rules.refund_approval_above)))
         if waiting:
             st.warning(T["already_requested"].format(who=waiting.requester, when=kst(waiting.created_at)))
             st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
@@ -346,8 +334,9 @@ elif step == 5:
                 return                               # one request per click sequence, whatever the reruns
             st.session_state[f"started:{action_id}"] = True
             try:
-                res = ui.approvals().request_refund(
-                    ui.client(), requester=ui.operator(), request=request, seen=seen, rules=ui.settings().rules,
+                res = services.request_refund_approval(
+                    ui.client(), ui.audit(), requester=ui.operator(), request=request, seen=seen,
+                    rules=ui.settings().rules,
                     note=st.session_state.get("rf_request_note") or None,
                     fee_preview={"settled": impact.settled, "refund_cost": impact.refund_cost,
                                                    "net_after": impact.net_after, "balance_after": impact.balance_after,

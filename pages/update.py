@@ -8,7 +8,7 @@ import streamlit as st
 
 from lib import services, ui
 from lib.fmt import duration, krw, kst, now_kst, time_left
-from lib.models import KST
+from lib.clock import KST
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Seen, Stale
 
 ui.entry_guard()
@@ -138,8 +138,8 @@ if st.query_params.get("bulk"):
                 return
             st.session_state[f"started:{action_id}"] = True
             try:
-                res = ui.approvals().request_bulk_extend(requester=ui.operator(), payments=eligible,
-                                                         extend_days=days, to=to, rules=ui.settings().rules)
+                res = services.request_bulk_approval(ui.audit(), requester=ui.operator(), payments=eligible,
+                                                     extend_days=days, to=to, rules=ui.settings().rules)
             except (Busy, Forbidden, InvalidInput) as e:
                 res = e
             st.session_state[f"request:{action_id}"] = res
@@ -200,6 +200,9 @@ if pending_action and st.session_state.get(f"result:{pending_action['id']}") is 
     if st.button(T["reload"], key="reload"):
         st.session_state.pop(ACTION, None)
         st.rerun()
+    st.stop()
+
+if ui.unknown_outcome_panel("vbank", p.imp_uid, key="upd_unknown"):
     st.stop()
 
 blockers = [x for x in services.validate_update(p, new_amount=p.amount + 1, new_due=None, rules=s.rules)

@@ -56,6 +56,14 @@ def error(message: str, status: int = 200, code: int = -1) -> Response:
     return envelope(None, code=code, message=message, status=status)
 
 
+def gateway_page(status: int) -> Response:
+    """What a load balancer in front of the API sends: an HTML page, not the API's envelope."""
+    title = {502: "502 Bad Gateway", 503: "503 Service Temporarily Unavailable",
+             504: "504 Gateway Time-out"}.get(status, f"{status} Error")
+    return Response(f"<html><head><title>{title}</title></head><body><center><h1>{title}</h1></center>"
+                    "<hr><center>awselb/2.0</center></body></html>", status_code=status, media_type="text/html")
+
+
 class ApiRefusal(Exception):
     def __init__(self, message: str, status: int = 200, code: int = 1):
         self.message, self.status, self.code = message, status, code
@@ -106,9 +114,11 @@ class Fault:
     path_prefix: str = "/"
     method: str | None = None
     latency_ms: int = 0
-    status: int | None = None       # error status returned *instead of* processing
+    status: int | None = None       # error status returned *instead of* processing (with after="error": after it)
     rate: float = 1.0               # share of matching requests that get `status`
-    after: str | None = None        # "timeout" (hang after processing) or "drop" (cut the reply)
+    after: str | None = None        # "timeout" (hang after processing), "drop" (cut the reply) or "error"
+                                    # (processed, then `status` with a gateway's HTML page instead of the reply)
+    html: bool = False              # a `status` fault answers with a gateway's HTML page, not the envelope
     hang_s: float = 5.0
     times: int | None = None        # apply this many times, then expire
     hits: int = 0                   # how many requests this rule has caught
@@ -203,10 +213,11 @@ class FaultMiddleware:
             return await self.app(scope, receive, send)
         if rule.latency_ms:
             await asyncio.sleep(rule.latency_ms / 1000)
-        if rule.status and self.faults.rng.random() < rule.rate:
-            resp = error(f"sandbox fault: HTTP {rule.status}", status=rule.status)
+        if rule.status and rule.after != "error" and self.faults.rng.random() < rule.rate:
+            resp = (gateway_page(rule.status) if rule.html
+                    else error(f"sandbox fault: HTTP {rule.status}", status=rule.status))
             return await resp(scope, receive, send)
-        if rule.after not in ("timeout", "drop"):
+        if rule.after not in ("timeout", "drop", "error"):
             return await self.app(scope, receive, send)
         captured: list[dict] = []
 
@@ -214,6 +225,8 @@ class FaultMiddleware:
             captured.append(message)
 
         await self.app(scope, receive, capture)
+        if rule.after == "error":          # processed; a gateway in front answers with its own page
+            return await gateway_page(rule.status or 502)(scope, receive, send)
         if rule.after == "timeout":
             await asyncio.sleep(rule.hang_s)
             for m in captured:
@@ -394,7 +407,7 @@ def create_app(config: Config | None = None, db_path: str = ":memory:") -> FastA
                 if not re.fullmatch(r"[0-9-]{6,20}", str(prm["refund_account"])):
                     return error("환불 계좌번호 형식이 올바르지 않습니다.", code=1)
                 if pg in ref.REFUND_TEL_REQUIRED_PGS and not str(prm.get("refund_tel") or "").strip():
-                    return error("스마트로(구모듈) 가상계좌 환불 시 refund_tel은 필수입니다.", code=1)
+                    return error("스마트로 가상계좌 환불 시 refund_tel(예금주 연락처)은 필수입니다.", code=1)
             entry = apply_cancel(p, amount, t, str(prm.get("reason") or ""), uuid.uuid4().hex[:12])
             store.put(p)
             if p["pay_method"] == "vbank":

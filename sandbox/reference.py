@@ -61,7 +61,7 @@ REFUND_BANK_CODES: dict[str, set[str]] = {
 # PGs that cannot refund a virtual account at all.
 NO_VBANK_REFUND_PGS = {"danal", "danal_tpay"}
 # PGs whose (old) module needs the refund holder's phone number.
-REFUND_TEL_REQUIRED_PGS = {"smartro"}
+REFUND_TEL_REQUIRED_PGS = {"smartro", "smartro_v2"}   # the spec's per-PG notes on refund_tel
 # PGs the product document lists for PUT /vbanks/{imp_uid}.
 DEFAULT_VBANK_UPDATE_PGS = (
     "html5_inicis", "inicis", "kcp", "tosspayments", "uplus", "nice", "nice_v2",

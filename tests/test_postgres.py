@@ -85,14 +85,14 @@ def test_request_on_one_instance_approved_on_the_other(fresh, sandbox, pg_url):
     c = IamportClient(s)
     p = c.get_payment(fresh.pick(status="paid", pg="html5_inicis", where=lambda x: x["cancel_amount"] == 0
                                  and x["amount"] > 10_000)["imp_uid"])
-    one = approvals.ApprovalStore(AuditStore(pg_url))
-    two = approvals.ApprovalStore(AuditStore(pg_url))
-    r = one.request_refund(c, requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
+    audit_one, audit_two = AuditStore(pg_url), AuditStore(pg_url)
+    one, two = approvals.ApprovalStore(audit_one), approvals.ApprovalStore(audit_two)
+    r = services.request_refund_approval(c, audit_one, requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
                            request=RefundRequest(imp_uid=p.imp_uid, amount=p.refundable, reason_code="OTHER",
                                                  refund_holder="김민준", refund_bank="88",
                                                  refund_account="110123456789"))
     assert [x.id for x in two.list(status="pending")] == [r.id]
-    res = two.approve(IamportClient(s), approver=APPROVER, request_id=r.id, rules=s.rules)
+    res = services.approve(IamportClient(s), audit_two, approver=APPROVER, request_id=r.id, rules=s.rules)
     assert res.ok and one.get(r.id).status == "executed"
     assert two.audit.verify_chain().ok
 
@@ -103,8 +103,8 @@ def test_two_approvers_on_two_instances_one_wins(fresh, sandbox, pg_url):
     c = IamportClient(s)
     p = c.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
                                  and x["amount"] > 10_000)["imp_uid"])
-    r = approvals.ApprovalStore(AuditStore(pg_url)).request_refund(
-        c, requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
+    r = services.request_refund_approval(
+        c, AuditStore(pg_url), requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
         request=RefundRequest(imp_uid=p.imp_uid, amount=p.refundable, reason_code="OTHER", refund_holder="김민준",
                               refund_bank="BK88", refund_account="110123456789"))
     fresh.clear_requests()
@@ -112,11 +112,11 @@ def test_two_approvers_on_two_instances_one_wins(fresh, sandbox, pg_url):
     outcomes = []
 
     def approve(email):
-        st = approvals.ApprovalStore(AuditStore(pg_url))
+        a = AuditStore(pg_url)
         barrier.wait(timeout=60)
         try:
-            outcomes.append(st.approve(IamportClient(s), approver=Actor(email, frozenset({"approver"})),
-                                       request_id=r.id, rules=s.rules).outcome)
+            outcomes.append(services.approve(IamportClient(s), a, approver=Actor(email, frozenset({"approver"})),
+                                             request_id=r.id, rules=s.rules).outcome)
         except Busy:
             outcomes.append("busy")
 

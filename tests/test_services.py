@@ -142,14 +142,16 @@ def test_update_timeout_after_the_sandbox_applied_it(fresh, sandbox, audit, rule
     assert outcomes(audit, p.imp_uid) == ["sent", "succeeded"] and audit.locks() == []
 
 
-def test_update_dropped_connection_when_not_applied(fresh, client, audit, rules):
-    """Sandbox cuts the reply of a request it refused (400): the re-read shows nothing changed."""
+def test_update_dropped_connection_after_apply_is_confirmed_by_reread(fresh, client, audit, rules):
+    """The sandbox applies the change, then cuts the reply: the re-read proves it landed."""
     p = ready(fresh, client)
     fresh.fault(path_prefix="/vbanks/", method="PUT", after="drop")
+    fresh.clear_requests()
     r = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 700, new_due=None, rules=rules)
-    # the sandbox applied it before the cut: re-read proves it
     assert r.outcome == "succeeded" and r.confirmed_by_reread
+    assert client.get_payment(p.imp_uid).amount == p.amount + 700
+    assert len(fresh.requests_seen("/vbanks/", "PUT")) == 1 and audit.locks() == []
 
 
 def test_second_update_while_one_is_in_flight_is_busy(fresh, client, audit, rules):
@@ -256,7 +258,7 @@ def test_danal_refused(fresh, client, audit, rules):
     ({"refund_holder": " "}, "holder's name"),
     ({"refund_account": ""}, "account number"),
     ({"refund_account": "12-34"}, "8 to 16 digits"),
-    ({"refund_account": "110-12a-456789"}, "digits and hyphens"),
+    ({"refund_account": "110-12a-456789"}, "0–9 and hyphens"),
     ({"refund_bank": "088"}, "Pick the customer's bank"),       # KFTC code sent for KCP
     ({"reason_code": "NOPE"}, "refund reason"),
     ({"amount": 0}, "more than ₩0"),

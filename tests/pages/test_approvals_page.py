@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lib import services
 from lib.approvals import ApprovalStore
 from lib.audit import AuditStore
 from lib.client import IamportClient
@@ -17,8 +18,9 @@ def make_request(app_env, amount=None):
     c = IamportClient(s)
     p = c.get_payment(app_env.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
                                    and x["amount"] >= 20000)["imp_uid"])
-    store = ApprovalStore(AuditStore(s.audit_db_url))
-    r = store.request_refund(c, requester=REQUESTER, seen=Seen.of(p), rules=s.rules, note="please",
+    audit = AuditStore(s.audit_db_url)
+    store = ApprovalStore(audit)
+    r = services.request_refund_approval(c, audit, requester=REQUESTER, seen=Seen.of(p), rules=s.rules, note="please",
                              request=RefundRequest(imp_uid=p.imp_uid, amount=amount or p.refundable,
                                                    reason_code="OTHER", refund_holder="홍길동", refund_bank="BK88",
                                                    refund_account="110123456789"))

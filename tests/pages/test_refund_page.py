@@ -209,16 +209,25 @@ def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_r
 
 
 def lost_refund(app_env):
-    """A paid payment whose 4,000 won refund was sent but got no reply (as the service records it)."""
+    """A paid payment whose 4,000 won refund got a gateway's HTML 502 instead of the API's reply, produced
+    through the service itself with a sandbox fault (the sandbox did not apply it)."""
+    from lib import banks, services
     from lib.audit import AuditStore
+    from lib.client import IamportClient
+    from lib.identity import Actor
     from lib.settings import get_settings
-    p = paid(app_env)
-    audit = AuditStore(get_settings().audit_db_url)
-    audit.acquire(f"refund:{p['imp_uid']}", correlation_id="c-lost", operator="kim", action="refund")
-    audit.record(operator="kim", action="refund", outcome="sent", correlation_id="c-lost", imp_uid=p["imp_uid"],
-                 request={"amount": 4000}, detail={"before": {"cancel_amount": 0}})
-    audit.mark_unknown(f"refund:{p['imp_uid']}", "c-lost", "no reply")
-    return p, audit
+    s = get_settings()
+    c = IamportClient(s)
+    audit = AuditStore(s.audit_db_url)
+    p = c.get_payment(paid(app_env)["imp_uid"])
+    app_env.fault(path_prefix="/payments/cancel", status=502, html=True, times=1)
+    r = services.refund_vbank(c, audit, operator=Actor("kim@example.com", frozenset({"operator"})), seen=services.Seen.of(p),
+                              rules=s.rules, request=services.RefundRequest(
+                                  imp_uid=p.imp_uid, amount=4000, reason_code="OTHER", refund_holder="홍길동",
+                                  refund_bank=banks.refund_banks(p.pg_provider)[0].code,
+                                  refund_account="110123456789"))
+    assert r.outcome == "unknown" and audit.lock(f"refund:{p.imp_uid}").state == "unknown"
+    return {"imp_uid": p.imp_uid, "cid": r.correlation_id}, audit
 
 
 def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
@@ -227,12 +236,12 @@ def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     assert "unknown outcome" in at.warning[0].value
     assert not [b for b in at.button if b.key == "rf_next1"]
-    at.button(key="rf_recheck").click().run()                  # nothing landed yet: still unknown
+    at.button(key="rf_unknown_recheck").click().run()                  # nothing landed yet: still unknown
     assert "does not show the refund yet" in at.info[-1].value
     # the PG did register it after all: the re-read resolves it
     app_env.api("POST", "/payments/cancel", json={"imp_uid": p["imp_uid"], "amount": 4000, "refund_holder": "a",
                                                    "refund_bank": "BK88", "refund_account": "1234567890"})
-    at.button(key="rf_recheck").click().run()
+    at.button(key="rf_unknown_recheck").click().run()
     assert "Resolved" in at.success[0].value and audit.lock(f"refund:{p['imp_uid']}") is None
     at.run()
     assert [b for b in at.button if b.key == "rf_next1"]       # the wizard goes on
@@ -241,7 +250,8 @@ def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
 def test_unknown_outcome_resolved_as_not_applied(app, app_env):
     p, audit = lost_refund(app_env)
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
-    at.checkbox(key="rf_not_applied").check().run()
-    at.button(key="rf_resolve_no").click().run()
+    at.checkbox(key="rf_unknown_not_applied").check().run()
+    at.button(key="rf_unknown_resolve_no").click().run()
     assert "Resolved as not applied" in at.success[0].value
-    assert list(audit.records(correlation_id="c-lost").sort_values("id")["outcome"]) == ["sent", "resolved"]
+    assert list(audit.records(correlation_id=p["cid"]).sort_values("id")["outcome"]) == ["sent", "unknown", "resolved"]
+    assert audit.lock(f"refund:{p['imp_uid']}") is None

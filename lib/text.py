@@ -1,0 +1,86 @@
+"""Text that came from outside (the API, the URL, a file, another operator): cleaned before it is validated
+or stored, and made inert before it is shown.
+
+* ``clean``: Unicode NFC, bidi controls and zero-width characters removed (they can make "홍길동" and
+  "홍길동\u200b" look alike, or reverse what a reader sees), other control characters removed, whitespace
+  folded, and a length limit.
+* ``ascii_digits``: for account and phone numbers — ASCII 0-9 only; any other digit (fullwidth, Arabic-Indic,
+  superscript) is refused, never silently dropped or converted.
+* ``md``: escapes a value for Streamlit's markdown (every ``st.*`` that takes a label or body parses it), so
+  links, images, headings, emphasis, colour directives (``:red[…]``), HTML and emoji shortcodes stay text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Bidi embedding/override/isolate controls and marks, zero-width characters, BOM, soft hyphen, word joiner.
+INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[ \t\r\n\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+
+NAME_MAX = 40            # an account holder's name (banks allow about 20 Korean characters)
+NOTE_MAX = 500           # an operator's note
+REASON_MAX = 256         # what the PG is told (the reason field)
+
+
+def has_invisible(value: str | None) -> bool:
+    return bool(value and (INVISIBLE.search(value) or _CONTROL.search(value)))
+
+
+def clean(value: str | None, *, max_len: int | None = None, multiline: bool = False) -> str:
+    """NFC, invisible and control characters removed, whitespace folded (newlines kept if ``multiline``),
+    trimmed; cut to ``max_len`` characters when given (callers that must refuse instead check ``too_long``)."""
+    s = unicodedata.normalize("NFC", value or "")
+    s = INVISIBLE.sub("", s)
+    if multiline:
+        s = "\n".join(_SPACES.sub(" ", _CONTROL.sub("", line)).strip() for line in s.replace("\r\n", "\n").split("\n"))
+        s = re.sub(r"\n{3,}", "\n\n", s).strip()
+    else:
+        s = _SPACES.sub(" ", _CONTROL.sub("", s)).strip()
+    return s[:max_len] if max_len is not None else s
+
+
+def too_long(value: str | None, max_len: int) -> bool:
+    return len(clean(value, multiline=True)) > max_len
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]")
+
+
+def ascii_digits(value: str | None) -> str:
+    """The ASCII digits of a number typed with hyphens or spaces ("110-555-123456" → "110555123456")."""
+    return "".join(_ASCII_DIGITS.findall(value or ""))
+
+
+def is_account_text(value: str | None) -> bool:
+    """ASCII digits, hyphens and spaces only — no fullwidth, Arabic-Indic or superscript digits."""
+    return bool(value) and re.fullmatch(r"[0-9 -]+", value) is not None
+
+
+# ------------------------------------------------------------------ display
+# Characters that start markup anywhere inline: emphasis, code, links/images ([ and !), HTML (<), tables (|),
+# strike (~), maths ($), directives and icons (: with [), escapes (\\). Those that only count at the start
+# of a line (# - + > and "1.") are escaped there.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~$!:@])")      # @ and : also stop e-mail and URL autolinks
+_MD_LINE_START = re.compile(r"^(\s*)(?:([#>+\-=])|(\d+)([.)]))")
+_WWW = re.compile(r"(?i)\b(www)\.")                        # "www.example.com" is an autolink too
+
+
+def md(value) -> str:
+    """``value`` as literal text inside Streamlit markdown: every markdown, directive and HTML character is
+    backslash-escaped, invisible characters are dropped, and newlines become spaces (a value never starts a
+    heading, a list or a block of its own)."""
+    if value is None:
+        return ""
+    s = INVISIBLE.sub("", str(value))
+    s = _CONTROL.sub("", s).replace("\r", " ").replace("\n", " ")
+    s = _WWW.sub(r"\1\\.", _MD_SPECIAL.sub(r"\\\1", s))
+    return _MD_LINE_START.sub(lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)), s)
+
+
+def short(value, limit: int = 120) -> str:
+    """A long outside value cut for display (the full value stays in exports and expanders)."""
+    s = "" if value is None else str(value)
+    return s if len(s) <= limit else s[: limit - 1] + "…"

@@ -22,10 +22,10 @@ if who is None:
         st.write(T["login_intro"])
         st.button(T["login"], on_click=st.login, type="primary")
     else:
-        st.error(T["no_identity_header"].format(header=s.identity_header))
+        st.error(ui.say(T["no_identity_header"], header=s.identity_header))
     st.stop()
 if not who.can("read"):
-    st.error(T["no_role"].format(email=who.email))
+    st.error(ui.say(T["no_role"], email=who.email))
     st.stop()
 
 PAGES = {

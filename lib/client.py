@@ -44,6 +44,9 @@ NINETY_DAYS = 90 * 86400
 PAGE_LIMIT = 1000
 TOKEN_MARGIN_S = 60          # renew this long before the server says it expires
 WRITE_PREFIXES = ("/payments/cancel", "/vbanks")
+# The time each status list filters on (from/to), as the API documents it.
+STATUS_TIME_FIELD = {"ready": "started_at", "paid": "paid_at", "cancelled": "cancelled_at", "failed": "failed_at",
+                     "all": "started_at"}
 Progress = Callable[[int, int], None]
 
 
@@ -326,53 +329,94 @@ class IamportClient:
 
         Ranges longer than 90 days are split into 90-day windows; each window's
         first page gives ``total``, the remaining pages are fetched concurrently
-        (bounded by ``settings.concurrency``). Rows are de-duplicated by imp_uid
-        (a payment created while paging can shift a page boundary). Pages are
-        taken in as they arrive, while the others are still on the wire.
+        (bounded by ``settings.concurrency``). Pages are taken in as they arrive,
+        while the others are still on the wire. When payments changed while the
+        pages were read (a page's ``total`` differs from the first's), the window
+        is read again by time, one page per sub-window, so nothing is skipped and
+        nothing stale is kept.
         """
         with _gc_paused():
             return self._list_by_status_raw(status, t_from, t_to, progress, sorting, keep)
 
     def _list_by_status_raw(self, status: str, t_from: int, t_to: int, progress: Progress | None,
                             sorting: str, keep: Callable[[dict], bool] | None) -> list[dict]:
-        seen: dict[str, dict] = {}
-
-        def take(page: dict) -> None:
-            for item in page.get("list") or ():
-                if keep is None or keep(item):
-                    seen[item["imp_uid"]] = item
-
         windows = split_windows(t_from, t_to)
         firsts = self._map(lambda w: self._status_page_raw(status, 1, PAGE_LIMIT, w[0], w[1], sorting), windows)
-        jobs = [(w, p) for w, first in zip(windows, firsts)
-                for p in range(2, math.ceil(first["total"] / PAGE_LIMIT) + 1)]
+        per_window: list[dict[str, dict]] = [{} for _ in windows]
+        totals: list[set[int]] = [{f["total"]} for f in firsts]
+
+        def take(w: int, page: dict) -> None:
+            totals[w].add(page.get("total"))
+            for item in page.get("list") or ():
+                per_window[w][item["imp_uid"]] = item
+
+        for w, first in enumerate(firsts):
+            take(w, first)
+        jobs = [(w, p) for w, first in enumerate(firsts) for p in range(2, math.ceil(first["total"] / PAGE_LIMIT) + 1)]
         pages_total = len(windows) + len(jobs)
-        if not jobs:
-            for first in firsts:
-                take(first)
-            if progress:
-                progress(pages_total, pages_total)
-            return list(seen.values())
         # Progress is reported from this (the caller's) thread, so a UI callback may draw.
-        with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(jobs)),
-                                thread_name_prefix="iamport") as pool:
-            # Workers only move bytes (the GIL is free while they wait); this thread parses each page
-            # as it arrives, so parsing overlaps the network instead of fighting over the GIL.
-            futures = [pool.submit(self._status_page_reply, status, p, PAGE_LIMIT, a, b, sorting)
-                       for (a, b), p in jobs]
-            for first in firsts:
-                take(first)
-            if progress:
-                progress(len(windows), pages_total)
-            for n, fut in enumerate(as_completed(futures), start=1):
-                path, reply = fut.result()
-                data, err = _parse(reply, "GET", path)
-                if err:
-                    raise err
-                take(data)
-                if progress:
-                    progress(len(windows) + n, pages_total)
-        return list(seen.values())
+        if progress:
+            progress(len(windows), pages_total)
+        if jobs:
+            with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(jobs)),
+                                    thread_name_prefix="iamport") as pool:
+                # Workers only move bytes (the GIL is free while they wait); this thread parses each page
+                # as it arrives, so parsing overlaps the network instead of fighting over the GIL.
+                futures = {pool.submit(self._status_page_reply, status, p, PAGE_LIMIT, *windows[w], sorting): w
+                           for w, p in jobs}
+                for n, fut in enumerate(as_completed(futures), start=1):
+                    path, reply = fut.result()
+                    data, err = _parse(reply, "GET", path)
+                    if err:
+                        raise err
+                    take(futures[fut], data)
+                    if progress:
+                        progress(len(windows) + n, pages_total)
+        # Offset pages are consistent only if nothing moved while they were read. Every page reports the
+        # window's total: if one differs from the first (payments were paid, issued or cancelled meanwhile), the
+        # pages shifted and some payments were skipped or are stale. Such a window is read again by time:
+        # sub-windows small enough for one page each, so no change can shift one payment past another.
+        for w, (a, b) in enumerate(windows):
+            if len(totals[w]) > 1 or len(per_window[w]) != firsts[w]["total"]:
+                field = STATUS_TIME_FIELD.get(status, "started_at")
+                hint = sorted(int(x.get(field) or a) for x in per_window[w].values())
+                per_window[w] = {x["imp_uid"]: x for x in self._snapshot(status, a, b, sorting, hint)}
+        out: dict[str, dict] = {}
+        for items in per_window:
+            for imp_uid, item in items.items():
+                if keep is None or keep(item):
+                    out[imp_uid] = item
+        return list(out.values())
+
+    def _snapshot(self, status: str, a: int, b: int, sorting: str, hint: list[int]) -> list[dict]:
+        """Every payment of the window [a, b] as of one request per sub-window: the window is cut where the
+        payments seen (``hint``, their time field, sorted) would fill most of a page."""
+        per = max(1, PAGE_LIMIT * 4 // 5)
+        subs, lo = [], a
+        for i in range(per, len(hint), per):
+            cut = max(lo + 1, min(hint[i], b))
+            if cut > lo and cut <= b:
+                subs.append((lo, cut - 1))
+                lo = cut
+        subs.append((lo, b))
+        out: list[dict] = []
+        for part in self._map(lambda w: self._snapshot_one(status, w[0], w[1], sorting, 0), subs):
+            out.extend(part)
+        return out
+
+    def _snapshot_one(self, status: str, lo: int, hi: int, sorting: str, depth: int) -> list[dict]:
+        first = self._status_page_raw(status, 1, PAGE_LIMIT, lo, hi, sorting)
+        if first["total"] <= PAGE_LIMIT:
+            return list(first.get("list") or ())
+        if hi > lo and depth < 20:                  # more than a page now: halve the time range
+            mid = (lo + hi) // 2
+            return (self._snapshot_one(status, lo, mid, sorting, depth + 1)
+                    + self._snapshot_one(status, mid + 1, hi, sorting, depth + 1))
+        items = {x["imp_uid"]: x for x in first.get("list") or ()}    # > 1,000 in one second: page through it
+        for p in range(2, math.ceil(first["total"] / PAGE_LIMIT) + 1):
+            for x in self._status_page_raw(status, p, PAGE_LIMIT, lo, hi, sorting).get("list") or ():
+                items[x["imp_uid"]] = x
+        return list(items.values())
 
     def list_by_status(self, status: str, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[Payment]:
         return [Payment.model_validate(p) for p in self.list_by_status_raw(status, t_from, t_to, progress=progress)]
@@ -471,8 +515,12 @@ def _applied_payment(data, method: str, path: str) -> Payment:
 
 
 def _seg(value: str) -> str:
-    """A path segment, percent-encoded (merchant_uids may hold any character)."""
-    return quote(str(value), safe="")
+    """A path segment, percent-encoded (merchant_uids may hold any character). A value that would change
+    the path's meaning ("", ".", "..", control characters) is refused before anything is sent."""
+    v = str(value)
+    if v.strip(".") == "" or any(ord(c) < 32 or ord(c) == 127 for c in v):
+        raise NotFound("No such payment: that id cannot name one.", method="GET", path="(not sent)", http_status=404)
+    return quote(v, safe="")
 
 
 def _never_sent(e: requests.ConnectionError) -> bool:

@@ -180,14 +180,14 @@ def _landed(kind: str, sent: dict, p: Payment) -> bool:
                and e.cancelled_at.timestamp() >= sent["at"] - 60 for e in p.cancel_history)
 
 
-def _settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, operator: Actor) -> None:
+def _settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, operator: Actor) -> WriteResult | None:
     """A lock whose app process is gone (or whose lease ran out): free it when provably nothing was sent,
-    else make it ``unknown`` and try to resolve it by re-reading the payment."""
+    else make it ``unknown`` and try to resolve it by re-reading the payment. Returns how it ended."""
     action = KINDS.get(held.kind, held.action)
     moved = audit.locks_store.take_over(held, note="The app process that held this write stopped before "
                                                    "recording its outcome.")
     if moved is None:
-        return
+        return None
     sent = _sent_record(audit, held.correlation_id)
     if moved == "freed" or sent is None:
         if moved == "unknown":
@@ -195,15 +195,16 @@ def _settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, oper
         audit.record(operator=operator.email, action=action, outcome="failed", correlation_id=held.correlation_id,
                      imp_uid=held.imp_uid, detail={"resolution": "abandoned before sending: nothing was sent",
                                                    "lock_owner": held.owner, "locked_by": held.operator})
-        return
+        return WriteResult("failed", "The app stopped before sending it: nothing was sent.", held.correlation_id)
     audit.record(operator=operator.email, action=action, outcome="unknown", correlation_id=held.correlation_id,
                  imp_uid=held.imp_uid, detail={"note": "the app process that sent this stopped before recording "
                                                        "the outcome", "lock_owner": held.owner,
                                                "locked_by": held.operator})
     try:
-        _resolve(client, audit, operator=operator, kind=held.kind, imp_uid=held.imp_uid, confirm_not_applied=False)
+        return _resolve(client, audit, operator=operator, kind=held.kind, imp_uid=held.imp_uid,
+                        confirm_not_applied=False)
     except ApiError:
-        pass                    # stays unknown; resolved later
+        return None             # stays unknown; resolved later
 
 
 def _lock_busy_message(held: Lock) -> str:
@@ -365,8 +366,10 @@ def _resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind:
     key = f"{kind}:{imp_uid}"
     held = audit.lock(key)
     if held is not None and held.abandoned():
-        _settle_abandoned(client, audit, held, operator)
+        settled = _settle_abandoned(client, audit, held, operator)
         held = audit.lock(key)
+        if settled is not None and (held is None or held.state != "unknown"):
+            return settled
     if held is None or held.state != "unknown":
         return WriteResult("succeeded", f"There is no unresolved {_what(kind)} for this payment.", "", None)
     action = KINDS[kind]

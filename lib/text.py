@@ -63,8 +63,9 @@ def is_account_text(value: str | None) -> bool:
 # Characters that start markup anywhere inline: emphasis, code, links/images ([ and !), HTML (<), tables (|),
 # strike (~), maths ($), directives and icons (: with [), escapes (\\). Those that only count at the start
 # of a line (# - + > and "1.") are escaped there.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~$!:@])")      # @ and : also stop e-mail and URL autolinks
-_MD_LINE_START = re.compile(r"^(\s*)(?:([#>+\-=])|(\d+)([.)]))")
+_MD_SPECIAL = re.compile(r"([\\`*{}\[\]<>|~$!:@])")      # @ and : also stop e-mail and URL autolinks
+_MD_UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")            # intraword _ (imp_uid) never emphasises
+_MD_LINE_START = re.compile(r"^(\s*)(?:([#+\-])(?=\s|$)|(>)|(\d+)([.)])(?=\s|$))")
 _WWW = re.compile(r"(?i)\b(www)\.")                        # "www.example.com" is an autolink too
 
 
@@ -76,11 +77,43 @@ def md(value) -> str:
         return ""
     s = INVISIBLE.sub("", str(value))
     s = _CONTROL.sub("", s).replace("\r", " ").replace("\n", " ")
-    s = _WWW.sub(r"\1\\.", _MD_SPECIAL.sub(r"\\\1", s))
-    return _MD_LINE_START.sub(lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)), s)
+    s = _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", s))
+    s = _WWW.sub(r"\1\\.", s)
+
+    def start(m: re.Match) -> str:
+        if m.group(2) or m.group(3):
+            return m.group(1) + "\\" + (m.group(2) or m.group(3))
+        return m.group(1) + m.group(4) + "\\" + m.group(5)
+    return _MD_LINE_START.sub(start, s)
+
+
+def plain(markdown_source: str) -> str:
+    """What ``md`` output reads as once rendered (backslash escapes removed): for comparing in tests."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown_source)
 
 
 def short(value, limit: int = 120) -> str:
     """A long outside value cut for display (the full value stays in exports and expanders)."""
     s = "" if value is None else str(value)
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+ID_MAX = 80              # imp_uid and merchant_uid (the API allows up to 80 for merchant_uid)
+_IMP_UID = re.compile(r"imp_[A-Za-z0-9_]{1,60}")
+
+
+def lookup_problem(value: str | None) -> str | None:
+    """Why a typed or deep-linked imp_uid / merchant_uid cannot name a payment (None: it may). Checked before
+    the API is called, so a crafted link never turns into a malformed request path."""
+    v = value or ""
+    if not v.strip():
+        return "Enter an imp_uid or a merchant_uid."
+    if len(v) > ID_MAX:
+        return f"An imp_uid or merchant_uid has at most {ID_MAX} characters."
+    if "\x00" in v or _CONTROL.search(v) or INVISIBLE.search(v) or "\n" in v or "\r" in v:
+        return "It holds control or invisible characters, which no payment id has."
+    if v.strip(".") == "" or "/" in v or "\\" in v:
+        return "It is not an imp_uid or a merchant_uid."
+    if v.startswith("imp_") and not _IMP_UID.fullmatch(v):
+        return "An imp_uid is imp_ followed by letters and digits."
+    return None

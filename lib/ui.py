@@ -14,11 +14,12 @@ import streamlit as st
 from . import pending, refund, services
 from .audit import AuditStore
 from .cache import TTLCache
-from .client import ApiError, IamportClient  # noqa: F401  (pages catch ApiError via ui)
+from .client import ApiError, IamportClient, NotFound  # noqa: F401  (pages catch these via ui)
 from .identity import Actor, Forbidden, roles_for
 from .fmt import kst, now_kst
 from .clock import KST
 from .settings import Settings, get_settings
+from .text import has_invisible, md
 
 
 def settings() -> Settings:
@@ -76,16 +77,16 @@ def identity_banner(a: Actor) -> None:
     s = settings()
     roles = ", ".join(sorted(a.roles)) or "no role"
     if a.mode == "local":
-        st.sidebar.warning(f"**Local mode** — acting as **{a.email}** ({roles}). Anyone who can open this app acts "
+        st.sidebar.warning(f"**Local mode** — acting as **{md(a.email)}** ({roles}). Anyone who can open this app acts "
                            "as this operator: use header or OIDC mode for a team.", icon=":material/person:")
     else:
-        st.sidebar.caption(f"Signed in as **{a.email}** ({roles})")
+        st.sidebar.caption(f"Signed in as **{md(a.email)}** ({roles})")
         if a.mode == "oidc":
             st.sidebar.button("Log out", on_click=st.logout, key="logout")
     if s.is_sandbox:
-        st.sidebar.caption(f"Connected to the **sandbox** at `{s.api_url}` — no real money moves.")
+        st.sidebar.caption(f"Connected to the **sandbox** at {md(display_url(s.api_url))} — no real money moves.")
     else:
-        st.sidebar.caption(f"Connected to the **live I'mport API** at `{s.api_url}`.")
+        st.sidebar.caption(f"Connected to the **live I'mport API** at {md(display_url(s.api_url))}.")
 
 
 # ------------------------------------------------------------------ data cache
@@ -145,6 +146,54 @@ def clear_data_caches() -> None:
 
 if clear_data_caches not in services.WRITE_LISTENERS:
     services.WRITE_LISTENERS.append(clear_data_caches)
+
+
+# ------------------------------------------------------------------ inert text
+def say(template: str, **values) -> str:
+    """One of the page's own sentences with values from outside (the API, the URL, a file, another
+    operator) made inert: every string or error is escaped for markdown, numbers keep their format spec."""
+    return template.format(**{k: md(v) if isinstance(v, (str, BaseException)) else v for k, v in values.items()})
+
+
+def table(data, **kw) -> None:
+    """``st.table`` (whose cells, index and headers are markdown) with every string cell escaped."""
+    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    df = df.map(lambda v: md(v) if isinstance(v, str) else v)
+    df.index = [md(i) if isinstance(i, str) else i for i in df.index]
+    df.columns = [md(c) if isinstance(c, str) else c for c in df.columns]
+    st.table(df, **kw)
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL from the API that may be shown as a link; anything else (javascript:, data:, relative,
+    credentials in it) is not a link."""
+    from urllib.parse import urlsplit
+    if not url or not isinstance(url, str) or len(url) > 2000 or has_invisible(url) or any(c in url for c in " <>\"\n"):
+        return None
+    try:
+        u = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if u.scheme not in ("http", "https") or not u.hostname or u.username or u.password:
+        return None
+    return url.strip()
+
+
+def safe_links(series: pd.Series) -> pd.Series:
+    return series.map(safe_url)
+
+
+def display_url(url: str) -> str:
+    """A URL for display with any user:password@ removed."""
+    from urllib.parse import urlsplit, urlunsplit
+    try:
+        u = urlsplit(url)
+    except ValueError:
+        return "(invalid URL)"
+    host = u.hostname or ""
+    if u.port:
+        host += f":{u.port}"
+    return urlunsplit((u.scheme, host, u.path, "", ""))
 
 
 # ------------------------------------------------------------------ helpers
@@ -231,7 +280,6 @@ def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
     """At the top of a page: a write of this payment whose outcome is unknown (or whose app process died),
     with the two ways out — re-read the payment, or resolve as not applied after checking the PG console.
     True while it is unresolved (the page then sends nothing for this payment)."""
-    from .text import md
     a_ = actor()
     held = services.open_outcome(client(), audit(), kind=kind, imp_uid=imp_uid, operator=a_)
     flash = st.session_state.pop(f"{key}:flash", None)
@@ -259,7 +307,6 @@ def show_refusal(err, text: dict) -> bool:
     (``text`` keys: stale, busy, invalid, error). False when ``err`` is not a refusal.
     Every value from outside is escaped: it is shown as text, never as markdown."""
     from .services import Busy, InvalidInput, NeedsApproval, Stale
-    from .text import md
     if isinstance(err, Stale):
         st.warning(text["stale"].format(changes=md("; ".join(err.changes))))
     elif isinstance(err, Busy):

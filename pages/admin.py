@@ -5,6 +5,7 @@ import streamlit as st
 
 from lib import ui
 from lib.fmt import krw
+from lib.text import md
 
 ui.entry_guard()
 
@@ -24,14 +25,15 @@ st.caption(T["intro"])
 s = ui.settings()
 r = s.rules
 st.subheader(T["connection"])
-st.table(pd.DataFrame({"": {
-    "Mode": s.mode_label, "API URL": s.api_url, "REST API key": "set (hidden)" if s.imp_key else "not set",
+ui.table(pd.DataFrame({"": {
+    "Mode": s.mode_label, "API URL": ui.display_url(s.api_url), "REST API key": "set (hidden)" if s.imp_key else "not set",
     "Tier": s.tier or "—", "Timeouts": f"connect {s.connect_timeout:g} s, read {s.read_timeout:g} s",
     "Concurrent page fetches": s.concurrency, "Cache TTL": f"{s.cache_ttl} s",
-    "Audit database": s.audit_db_url.split("@")[-1] if "@" in s.audit_db_url else s.audit_db_url,
+    "Audit database": ui.display_url(s.audit_db_url) if "://" in s.audit_db_url else s.audit_db_url,
+    "Audit signing key": "set (hidden)" if s.audit_hmac_key else "not set",
     "Identity mode": s.identity_mode + (f" ({s.identity_header})" if s.identity_mode == "header" else "")}}))
 st.subheader(T["rules"])
-st.table(pd.DataFrame({"": {
+ui.table(pd.DataFrame({"": {
     "PGs that may change a virtual account": ", ".join(r.vbank_update_pgs),
     "Amount ceiling for a change": krw(r.update_amount_ceiling) if r.update_amount_ceiling else "none",
     "Due date at most this far ahead": f"{r.update_max_horizon_days} days" if r.update_max_horizon_days else "none",
@@ -48,6 +50,6 @@ rows += [{"PG": pg, "Issuance fee": krw(f.issuance_fee), "Remittance fee": krw(f
 st.dataframe(pd.DataFrame(rows), hide_index=True)
 st.subheader(T["roles"])
 if s.identity_mode == "local":
-    st.caption(f"Local mode: {s.operator} has {', '.join(r.local_roles)}.")
+    st.caption(f"Local mode: {md(s.operator)} has {md(', '.join(r.local_roles))}.")
 st.dataframe(pd.DataFrame([{"Role": role, "Who": ", ".join(emails)} for role, emails in r.roles.items()]),
              hide_index=True)

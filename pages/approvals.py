@@ -6,6 +6,7 @@ import streamlit as st
 from lib import approvals as ap
 from lib import services, ui
 from lib.fmt import kst, krw
+from lib.text import md
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Stale
 
 ui.entry_guard()
@@ -54,7 +55,7 @@ def details(r: ap.ApprovalRequest) -> None:
                             + (" …" if len(r.payload["payments"]) > 10 else "")}
     if r.note:
         rows["Requester's note"] = r.note
-    st.table(pd.DataFrame({"": {k: str(v) for k, v in rows.items()}}))
+    ui.table(pd.DataFrame({"": {k: str(v) for k, v in rows.items()}}))
 
 
 focus = st.query_params.get("id")
@@ -66,8 +67,8 @@ if pending and not who.can("approve_refund"):
     st.caption(T["not_approver"])
 for r in pending:
     with st.container(border=True):
-        st.markdown(f"**{ap.describe(r)}**")
-        st.caption(T["requested_by"].format(who=r.requester, when=kst(r.created_at), exp=kst(r.expires_at)))
+        st.markdown(f"**{md(ap.describe(r))}**")
+        st.caption(ui.say(T["requested_by"], who=r.requester, when=kst(r.created_at), exp=kst(r.expires_at)))
         details(r)
         if r.requester.strip().lower() == who.email.strip().lower():
             st.caption(T["own"])
@@ -95,15 +96,15 @@ for r in pending:
 
 flash = st.session_state.pop("ap_flash", None)
 if flash:
-    (st.success if flash[0] == "ok" else st.error)(T["decided"].format(msg=flash[1]))
+    (st.success if flash[0] == "ok" else st.error)(ui.say(T["decided"], msg=flash[1]))
 
 last = st.session_state.get("ap_last")
 res = st.session_state.get(f"result:ap:{last}") if last else None
 if res is not None:                                     # the outcome of the approval just sent
     if hasattr(res, "outcome"):
-        {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](res.message)
+        {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](md(res.message))
     else:
-        st.error(str(res) if not isinstance(res, InvalidInput) else " ".join(res.problems))
+        st.error(md(str(res) if not isinstance(res, InvalidInput) else " ".join(res.problems)))
 cid = st.session_state.get("ap_confirm")
 if cid:
     if st.session_state.get(f"result:ap:{cid}") is None:
@@ -111,8 +112,8 @@ if cid:
         if target is not None:
             @st.dialog(T["dialog"], dismissible=False)
             def confirm():
-                st.write(T["dialog_body"].format(where=where, who=who.email))
-                st.markdown(f"**{ap.describe(target)}**")
+                st.write(ui.say(T["dialog_body"], where=where, who=who.email))
+                st.markdown(f"**{md(ap.describe(target))}**")
                 ui.confirm_and_send(f"ap:{cid}", open_key="ap_confirm", key="ap_go", confirm_label=T["go"],
                                     cancel_label=T["cancel"], sending_label=T["sending"],
                                     perform=lambda: services.approve(ui.client(), ui.audit(), approver=who,
@@ -125,7 +126,7 @@ mine = store.list(requester=who.email)
 if not mine:
     st.caption(T["none_mine"])
 else:
-    st.table(pd.DataFrame([{"Request": ap.describe(r), "Status": r.status, "Created (KST)": kst(r.created_at),
+    ui.table(pd.DataFrame([{"Request": ap.describe(r), "Status": r.status, "Created (KST)": kst(r.created_at),
                             "Decided by": r.decided_by or "", "Decision note": r.decision_note or "",
                             "Result": (r.result or {}).get("message", "")} for r in mine]).set_index("Request"))
 

@@ -5,6 +5,7 @@ from datetime import datetime, time as dtime, timedelta
 import streamlit as st
 
 from lib import ui
+from lib.audit import Anchor
 from lib.fmt import now_kst
 from lib.clock import KST
 
@@ -20,6 +21,13 @@ T = {
     "count": "{n:,} records",
     "verify": "Verify audit log", "verify_ok": "The audit log is intact: {n:,} records, every link checks out.",
     "verify_bad": "The audit log is broken at record {id} ({n:,} checked): {reason}.",
+    "signed": " Every record and the head are signed with the audit key.",
+    "unsigned": " The log is not signed (no AUDIT_HMAC_KEY): keep anchors to detect a rollback or a re-written tail.",
+    "anchored": " It still holds the {n:,} records of the anchor you gave, unchanged.",
+    "anchor_in": "Anchor from an earlier export (optional)",
+    "anchor_help": "Paste an anchor downloaded earlier (count:hash): Verify then also proves no record up to it was "
+                   "removed or changed since.",
+    "anchor_dl": "Download anchor", "anchor_bad": "That anchor cannot be read: {msg}",
 }
 st.title(T["title"])
 st.caption(T["intro"])
@@ -53,10 +61,24 @@ else:
     st.download_button(T["csv"], data=out.to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"audit-{today:%Y%m%d}.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
 
+v1, v2 = st.columns([3, 1], vertical_alignment="bottom")
+anchor_text = v1.text_input(T["anchor_in"], key="a_anchor", help=T["anchor_help"], placeholder="1234:9f86d0…")
+head = store.anchor()
+v2.download_button(T["anchor_dl"], data=head.text() + "\n", file_name=f"audit-anchor-{now_kst():%Y%m%d-%H%M%S}.txt",
+                   mime="text/plain", on_click="ignore", icon=":material/anchor:", key="a_anchor_dl")
 if st.button(T["verify"], icon=":material/verified:", key="a_verify"):
-    rep = store.verify_chain()
+    anchor = None
+    if anchor_text.strip():
+        try:
+            anchor = Anchor.parse(anchor_text)
+        except ValueError as e:
+            st.error(T["anchor_bad"].format(msg=e))
+            st.stop()
+    rep = store.verify_chain(anchor)
+    extra = (T["signed"] if rep.signed else T["unsigned"]) + (T["anchored"].format(n=anchor.count) if anchor and rep.ok
+                                                               else "")
     if rep.ok:
-        st.success(T["verify_ok"].format(n=rep.checked))
+        st.success(T["verify_ok"].format(n=rep.checked) + extra)
     else:
         st.error(T["verify_bad"].format(id=rep.first_broken_id, n=rep.checked, reason=rep.reason))
 

@@ -6,6 +6,7 @@ import streamlit as st
 from lib import ui
 from lib.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
 from lib.services import refund_blockers
+from lib.text import lookup_problem, md, short
 
 ui.entry_guard()
 
@@ -42,10 +43,15 @@ if not q0:
     st.info(T["prompt"])
     st.stop()
 
+bad = lookup_problem(q0)
+if bad:
+    st.error(ui.say(T["not_found"], q=short(q0, 60), msg=bad))
+    st.stop()
 try:
     p = ui.client().get_payment(q0) if q0.startswith("imp_") else ui.client().find_by_merchant_uid(q0)
 except ui.ApiError as e:
-    st.error(T["not_found"].format(q=q0, msg=e.message) if e.http_status == 404 else T["error"].format(err=e))
+    st.error(ui.say(T["not_found"], q=short(q0), msg=e.message) if isinstance(e, ui.NotFound)
+             else ui.say(T["error"], err=e))
     st.stop()
 
 reveal = st.toggle(T["reveal"], key="reveal_pd")
@@ -53,15 +59,15 @@ acct = (lambda v: v or "—") if reveal else (lambda v: mask_account(v) or "—"
 phone = (lambda v: v or "—") if reveal else (lambda v: mask_phone(v) or "—")
 email = (lambda v: v or "—") if reveal else (lambda v: mask_email(v) or "—")
 
-st.subheader(f"{p.name or p.merchant_uid} · {p.status}")
-st.caption(T["ids"].format(imp_uid=p.imp_uid, merchant_uid=p.merchant_uid, pg=p.pg_provider))
+st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(p.status)}")
+st.caption(ui.say(T["ids"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid), pg=p.pg_provider))
 for kind in ("refund", "vbank"):          # a write of this payment with an unknown outcome comes first
     ui.unknown_outcome_panel(kind, p.imp_uid, key=f"pd_unknown_{kind}")
 m = st.columns(4)
 m[0].metric("Amount", krw(p.amount))
 m[1].metric("Refunded so far", krw(p.cancel_amount))
 m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
-m[3].metric("Status", p.status)
+m[3].metric("Status", md(p.status))
 
 
 def block(title: str, rows: dict) -> None:
@@ -94,14 +100,14 @@ st.markdown(f"**{T['history']}**")
 if p.cancel_history:
     st.dataframe(pd.DataFrame([{"Cancelled (KST)": kst(h.cancelled_at), "Amount (₩)": h.amount, "Reason": h.reason,
                                 "PG tid": h.pg_tid, "Cancellation id": h.cancellation_id,
-                                "Receipt": h.receipt_url} for h in p.cancel_history]),
+                                "Receipt": ui.safe_url(h.receipt_url)} for h in p.cancel_history]),
                  hide_index=True, width="stretch",
                  column_config={"Amount (₩)": st.column_config.NumberColumn(format="localized"),
                                 "Receipt": st.column_config.LinkColumn(display_text="receipt")})
 else:
     st.caption(T["no_history"])
-if p.receipt_url:
-    st.markdown(f"{T['receipt']}: [{p.receipt_url}]({p.receipt_url})")
+if ui.safe_url(p.receipt_url):
+    st.link_button(T["receipt"], ui.safe_url(p.receipt_url), icon=":material/receipt:")
 
 a, b, c = st.columns(3)
 who = ui.operator()

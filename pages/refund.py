@@ -9,6 +9,7 @@ import streamlit as st
 from lib import banks, fees, refund, services, ui
 from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
+from lib.text import lookup_problem, md, short
 
 ui.entry_guard()
 
@@ -97,9 +98,9 @@ def payment_summary(p) -> None:
     m[0].metric(T["amount"], krw(p.amount))
     m[1].metric(T["refunded"], krw(p.cancel_amount))
     m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
-    m[3].metric(T["pg"], p.pg_provider or "—")
-    st.caption(f"imp_uid {p.imp_uid} · merchant_uid {p.merchant_uid} · buyer {p.buyer_name or '—'} · "
-               f"paid {kst(p.paid_at)} · status {p.status}")
+    m[3].metric(T["pg"], md(p.pg_provider or "—"))
+    st.caption(f"imp_uid {md(p.imp_uid)} · merchant_uid {md(short(p.merchant_uid))} · "
+               f"buyer {md(short(p.buyer_name or '—', 60))} · paid {kst(p.paid_at)} · status {md(p.status)}")
 
 
 def unknown_panel(imp_uid: str) -> bool:
@@ -118,11 +119,15 @@ if step == 1:
         st.query_params["imp_uid"] = q.strip()
     target = rf.get("imp_uid")
     if target:
+        bad = lookup_problem(target)
+        if bad:
+            st.error(ui.say(T["not_found"], q=short(target, 60), msg=bad))
+            st.stop()
         try:
             p = load(target)
         except ui.ApiError as e:
-            st.error(T["not_found"].format(q=target, msg=e.message) if e.http_status == 404 else
-                     T["error"].format(err=e))
+            st.error(ui.say(T["not_found"], q=short(target, 60), msg=e.message) if isinstance(e, ui.NotFound) else
+                     ui.say(T["error"], err=e))
             st.stop()
         payment_summary(p)
         st.markdown(f"**{T['history']}**")
@@ -136,7 +141,7 @@ if step == 1:
             st.stop()
         blockers = services.refund_blockers(p)
         if blockers:
-            st.error(T["blocked"] + "\n\n" + "\n".join(f"- {b}" for b in blockers))
+            st.error(T["blocked"] + "\n\n" + "\n".join(f"- {md(b)}" for b in blockers))
         else:
             rf.update(imp_uid=p.imp_uid, seen=Seen.of(p), payment=p.model_dump(mode="json"))
             st.button(T["next"], type="primary", key="rf_next1", on_click=go, args=(2,))
@@ -146,7 +151,7 @@ if step == 1:
     try:
         paid, fetched = ui.load_paid_vbanks(days)
     except ui.ApiError as e:
-        st.error(T["error"].format(err=e))
+        st.error(ui.say(T["error"], err=e))
         st.stop()
     text = st.text_input(T["search"], key="rf_filter").strip().lower()
     view = paid
@@ -208,7 +213,7 @@ if step == 2:
                               vat_amount=int(vat) if vat is not None else None)
         problems = services.validate_refund(p, draft, s.rules)
         if problems:
-            st.error("\n".join(f"- {x}" for x in problems))
+            st.error("\n".join(f"- {md(x)}" for x in problems))
         else:
             rf.update(amount=amt, reason_code=reason, note=note, tax_free=draft.tax_free, vat_amount=draft.vat_amount)
             go(3)
@@ -247,11 +252,11 @@ elif step == 3:
         if chk["key"] != key_now:
             st.info(T["check_stale"])
         elif chk.get("error"):
-            st.warning(T["check_fail"].format(msg=chk["error"]))
+            st.warning(ui.say(T["check_fail"], msg=chk["error"]))
         elif chk["ok"]:
-            st.success(T["check_ok"].format(name=chk["name"]))
+            st.success(ui.say(T["check_ok"], name=chk["name"]))
         else:
-            st.error(T["check_bad"].format(name=chk["name"], typed=rf.get("holder", "")))
+            st.error(ui.say(T["check_bad"], name=chk["name"], typed=rf.get("holder", "")))
     ack = st.checkbox(T["ack"], key="rf_ack") if mismatch else True
     if nxt and not ack:
         st.error(T["ack_needed"])
@@ -261,7 +266,7 @@ elif step == 3:
                               refund_account=account, refund_tel=tel or "")
         problems = services.validate_refund(p, draft, s.rules)
         if problems:
-            st.error("\n".join(f"- {x}" for x in problems))
+            st.error("\n".join(f"- {md(x)}" for x in problems))
         else:
             go(4)
             st.rerun()
@@ -270,7 +275,7 @@ elif step == 3:
 elif step == 4:
     impact = fees.fee_impact(p.amount, p.cancel_amount, rf["amount"], rule, previous_refunds=len(p.cancel_history))
     st.subheader(T["fee_title"])
-    st.caption(T["fee_rule"].format(pg=p.pg_provider, iss=krw(rule.issuance_fee), rem=krw(rule.remittance_fee),
+    st.caption(ui.say(T["fee_rule"], pg=p.pg_provider, iss=krw(rule.issuance_fee), rem=krw(rule.remittance_fee),
                                     vat=" + 10% VAT" if rule.vat_on_fees else " (VAT not added)"))
     c1, c2 = st.columns([1, 1])
     c1.table(pd.DataFrame(refund.fee_rows(impact)).set_index(""))
@@ -306,7 +311,7 @@ elif step == 5:
         sent["tax_free"] = krw(request.tax_free)
     if request.vat_amount is not None:
         sent["vat_amount"] = krw(request.vat_amount)
-    st.table(pd.DataFrame({"Value": sent}))
+    ui.table(pd.DataFrame({"Value": sent}))
     typed_ok = True
     if request.amount > s.rules.refund_typed_confirm_above:
         typed = st.text_input(T["typed"].format(amount=krw(request.amount)), key="rf_typed")
@@ -320,9 +325,9 @@ elif step == 5:
     waiting = ui.approvals().pending_for(p.imp_uid)
     why_approval = services.approval_needed(ui.audit(), p, request.amount, ui.operator(), s.rules)
     if waiting or why_approval:
-        st.info(why_approval or T["needs_approval"].format(limit=krw(s.rules.refund_approval_above)))
+        st.info(md(why_approval) if why_approval else T["needs_approval"].format(limit=krw(s.rules.refund_approval_above)))
         if waiting:
-            st.warning(T["already_requested"].format(who=waiting.requester, when=kst(waiting.created_at)))
+            st.warning(ui.say(T["already_requested"], who=waiting.requester, when=kst(waiting.created_at)))
             st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
             st.stop()
         st.text_input(T["request_note"], key="rf_request_note")     # read in the callback, from session state
@@ -363,9 +368,9 @@ elif step == 5:
     if st.session_state.get("rf_confirm") == aid and typed_ok:
         @st.dialog(T["dialog"], dismissible=False)
         def confirm():
-            st.write(T["dialog_body"].format(where=where, amount=krw(request.amount),
-                                             bank=bank.label if bank else rf["bank"],
-                                             account=mask_account(digits_only(request.refund_account))))
+            st.write(ui.say(T["dialog_body"], where=where, amount=krw(request.amount),
+                            bank=bank.label if bank else rf["bank"],
+                            account=mask_account(digits_only(request.refund_account))))
             ui.confirm_and_send(aid, open_key="rf_confirm", key="rf_go", confirm_label=T["go"],
                                 cancel_label=T["cancel"], sending_label=T["sending"], perform=perform,
                                 expected_errors=WRITE_ERRORS)
@@ -376,13 +381,13 @@ elif step == 6:
     res = st.session_state.get(f"result:{rf.get('action')}")
     if isinstance(res, services.WriteResult):
         {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](
-            T["ok"] if res.ok and not res.confirmed_by_reread else res.message)
+            T["ok"] if res.ok and not res.confirmed_by_reread else md(res.message))
         if res.ok and res.payment is not None:
             st.metric(T["new_cancel"], krw(res.payment.cancel_amount))
             entry = res.payment.cancel_history[-1] if res.payment.cancel_history else None
             if entry:
                 st.markdown(f"**{T['entry']}**")
-                st.table(pd.DataFrame({"Value": {"cancelled at": kst(entry.cancelled_at), "amount": krw(entry.amount),
+                ui.table(pd.DataFrame({"Value": {"cancelled at": kst(entry.cancelled_at), "amount": krw(entry.amount),
                                                  "reason": entry.reason, "PG tid": entry.pg_tid,
                                                  "cancellation id": entry.cancellation_id}}))
         st.page_link("pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",

@@ -10,6 +10,7 @@ from lib import services, ui
 from lib.fmt import duration, krw, kst, now_kst, time_left
 from lib.clock import KST
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Seen, Stale
+from lib.text import lookup_problem, md, short
 
 ui.entry_guard()
 
@@ -57,7 +58,7 @@ where = "the sandbox" if s.is_sandbox else "the live I'mport API"
 def show_result(res) -> None:
     if isinstance(res, services.WriteResult):
         box = {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome]
-        box(T["ok"].format(msg=res.message) if res.ok else res.message)
+        box(ui.say(T["ok"], msg=res.message) if res.ok else md(res.message))
         if res.correlation_id:
             st.page_link("pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",
                          query_params={"correlation_id": res.correlation_id})
@@ -89,7 +90,7 @@ if st.query_params.get("bulk"):
     try:
         current = ui.client().get_payments(ids)
     except ui.ApiError as e:
-        st.error(T["error"].format(err=e))
+        st.error(ui.say(T["error"], err=e))
         st.stop()
     by_id = {p.imp_uid: p for p in current}
     preview = []
@@ -179,19 +180,24 @@ if not q0:
     st.info(T["prompt"])
     st.stop()
 
+bad = lookup_problem(q0)
+if bad:
+    st.error(ui.say(T["not_found"], q=short(q0, 60), msg=bad))
+    st.stop()
 try:
     p = ui.client().get_payment(q0)
 except ui.ApiError as e:
-    st.error(T["not_found"].format(q=q0, msg=e.message) if e.http_status == 404 else T["error"].format(err=e))
+    st.error(ui.say(T["not_found"], q=short(q0, 60), msg=e.message) if isinstance(e, ui.NotFound)
+             else ui.say(T["error"], err=e))
     st.stop()
 
 m = st.columns([1, 1.6, 1.3, 1, 1])
 m[0].metric(T["amount"], krw(p.amount))
 m[1].metric(T["due"], p.vbank_date.strftime("%Y-%m-%d %H:%M") if p.vbank_date else "—")
 m[2].metric(T["left"], time_left(p.vbank_date) if p.vbank_date else "—")
-m[3].metric(T["pg"], p.pg_provider or "—")
-m[4].metric(T["buyer"], p.buyer_name or "—")
-st.caption(f"{T['merchant_uid']}: {p.merchant_uid} · imp_uid: {p.imp_uid} · status: {p.status}")
+m[3].metric(T["pg"], md(p.pg_provider or "—"))
+m[4].metric(T["buyer"], md(short(p.buyer_name or "—", 40)))
+st.caption(f"{T['merchant_uid']}: {md(short(p.merchant_uid))} · imp_uid: {md(p.imp_uid)} · status: {md(p.status)}")
 
 ACTION = f"upd:{p.imp_uid}"
 pending_action = st.session_state.get(ACTION)
@@ -209,7 +215,7 @@ blockers = [x for x in services.validate_update(p, new_amount=p.amount + 1, new_
             if "Nothing changed" not in x]
 armed = bool(pending_action) and st.session_state.get("upd_confirm") == pending_action["id"]
 if blockers and not armed:       # an armed send goes on: the service re-checks and reports what changed
-    st.warning(T["not_eligible"] + "\n\n" + "\n".join(f"- {b}" for b in blockers))
+    st.warning(T["not_eligible"] + "\n\n" + "\n".join(f"- {md(b)}" for b in blockers))
     st.stop()
 
 with st.form("change"):
@@ -262,7 +268,7 @@ if pending_action:
         rows.append({T["field"]: T["due"], T["before"]: kst(old), T["after"]: kst(pending_action["new_due"]),
                      T["change"]: ("later by " if moved.total_seconds() > 0 else "earlier by ") + duration(moved)})
     st.subheader(T["diff"])
-    st.table(pd.DataFrame(rows).set_index(T["field"]))
+    ui.table(pd.DataFrame(rows).set_index(T["field"]))
     b1, b2 = st.columns([1, 4])
     if b1.button(T["send"], type="primary", key="upd_send"):
         st.session_state["upd_confirm"] = aid
@@ -275,7 +281,7 @@ if pending_action:
         @st.dialog(T["dialog"], dismissible=False)
         def confirm():
             st.write(T["dialog_body"].format(imp_uid=p.imp_uid, where=where))
-            st.table(pd.DataFrame(rows).set_index(T["field"]))
+            ui.table(pd.DataFrame(rows).set_index(T["field"]))
             ui.confirm_and_send(aid, open_key="upd_confirm", key="upd_go", confirm_label=T["confirm"],
                                 cancel_label=T["cancel"], sending_label=T["sending"],
                                 perform=lambda: send(pending_action, p.imp_uid), expected_errors=WRITE_ERRORS)

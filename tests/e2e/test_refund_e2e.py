@@ -49,3 +49,36 @@ def test_partial_refund_end_to_end(page, e2e_app, e2e_sandbox):
     settle(page)
     expect(page.locator("[data-testid=stMetric]").filter(has=page.get_by_text("Refunded so far", exact=True))
            .locator("[data-testid=stMetricValue]")).to_have_text(krw(7000))
+
+
+def test_refund_answered_by_a_gateway_504_after_it_was_applied(page, e2e_app, e2e_sandbox):
+    """Issue 10's case in the browser: the API registers the refund, a gateway answers 504 with an HTML page.
+    The wizard re-reads and reports the refund as registered (no "no money moved"); one refund reached the API."""
+    p = e2e_sandbox.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0 and x["amount"] >= 30000)
+    open_app(page, e2e_app, f"/refund?imp_uid={p['imp_uid']}")
+    page.get_by_role("button", name="Next").click()
+    settle(page)
+    page.get_by_text("Partial refund").click()
+    page.get_by_role("spinbutton", name="Refund amount (₩)").fill("24500")
+    page.get_by_role("button", name="Next").first.click()
+    settle(page)
+    fill_refund_account(page)
+    page.get_by_role("button", name="Next").click()
+    settle(page)
+    e2e_sandbox.clear_requests()
+    e2e_sandbox.fault(path_prefix="/payments/cancel", after="error", status=504, times=1)
+    try:
+        confirm_in_dialog(page, "Send the refund…", "Refund now")
+        expect(page.get_by_text("a re-read shows the refund took effect")).to_be_visible()
+    finally:
+        e2e_sandbox.clear_faults()
+    expect(page.get_by_text("No money moved")).to_have_count(0)
+    assert len(e2e_sandbox.requests_seen("/payments/cancel")) == 1
+    after = e2e_sandbox.api("GET", f"/payments/{p['imp_uid']}").json()["response"]
+    assert after["cancel_amount"] == 24500 and len(e2e_sandbox.refunds(p["imp_uid"])) == 1
+    # starting over from the same payment shows the new balance: nothing to send twice by mistake
+    page.get_by_role("button", name="Refund another payment").click()
+    settle(page)
+    open_app(page, e2e_app, f"/refund?imp_uid={p['imp_uid']}")
+    expect(page.locator("[data-testid=stMetric]").filter(has=page.get_by_text("Refunded so far", exact=True))
+           .locator("[data-testid=stMetricValue]")).to_have_text(krw(24500))

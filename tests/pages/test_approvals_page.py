@@ -8,6 +8,7 @@ from lib.audit import AuditStore
 from lib.client import IamportClient
 from lib.identity import Actor
 from lib.services import RefundRequest, Seen
+from lib.text import plain
 from lib.settings import get_settings
 
 REQUESTER = Actor("someone@example.com", frozenset({"operator"}))
@@ -32,7 +33,7 @@ def test_approve_from_the_page(app, app_env):
     at = app("pages/approvals.py").run()
     assert not at.exception
     table = at.table[0].value
-    assert table.loc["Refund account", ""] == "BK88 110******789 (홍길동)"
+    assert plain(table.loc["Refund account", ""]) == "BK88 110******789 (홍길동)"
     app_env.clear_requests()
     at.button(key=f"ap_{r.id}").click().run()
     at.button(key="ap_go").click().run()

@@ -36,3 +36,25 @@ def test_audit_page_filters_and_lists(app, app_env):
     at.selectbox(key="a_op").select("kim").run()
     df = at.dataframe[0].value
     assert list(df["operator"]) == ["kim"] and "110123456789" not in df["request"].iloc[0]
+
+
+def test_audit_page_verifies_the_chain_against_an_anchor(app, app_env):
+    from sqlalchemy import delete
+
+    from lib.audit import AuditStore, audit_log
+    from lib.settings import get_settings
+    store = AuditStore(get_settings().audit_db_url)
+    for i in range(4):
+        store.record(operator="kim", action="refund", outcome="sent", correlation_id=f"c{i}", imp_uid=f"imp_{i}")
+    anchor = store.anchor().text()
+    at = app("pages/audit.py").run()
+    at.text_input(key="a_anchor").input(anchor).run()
+    at.button(key="a_verify").click().run()
+    assert "intact: 4 records" in at.success[0].value and "unchanged" in at.success[0].value
+    with store.engine.begin() as c:
+        c.execute(delete(audit_log).where(audit_log.c.id == 4))
+    at.button(key="a_verify").click().run()
+    assert "1 of the newest records were removed" in at.error[0].value
+    at.text_input(key="a_anchor").input("4:nothex").run()
+    at.button(key="a_verify").click().run()
+    assert "cannot be read" in at.error[0].value

@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 SANDBOX_PORT ?= 8787
 APP_PORT ?= 8501
+# Local mode gives every visitor every role: the app listens on this machine only unless you say otherwise.
+APP_ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .PHONY: run test bench venv browser postgres settlement clean
@@ -45,7 +47,8 @@ run: venv
 	for i in $$(seq 1 100); do curl -sf http://127.0.0.1:$(SANDBOX_PORT)/sandbox/health >/dev/null && break; sleep 0.2; done; \
 	echo ""; echo "  vbank-desk: http://localhost:$(APP_PORT)   (Ctrl+C stops both)"; echo ""; \
 	IAMPORT_API_URL=$${IAMPORT_API_URL:-http://127.0.0.1:$(SANDBOX_PORT)} \
-	$(BIN)/streamlit run app.py --server.port $(APP_PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/streamlit run app.py --server.address $(APP_ADDRESS) --server.port $(APP_PORT) --server.headless true \
+	  --browser.gatherUsageStats false
 
 test: venv browser postgres
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \

@@ -23,6 +23,8 @@ if who is None:
         st.button(T["login"], on_click=st.login, type="primary")
     else:
         st.error(ui.say(T["no_identity_header"], header=s.identity_header))
+    if ui.identity_problem():
+        st.caption(ui.say("{why}", why=ui.identity_problem()))
     st.stop()
 if not who.can("read"):
     st.error(ui.say(T["no_role"], email=who.email))

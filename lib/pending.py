@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from .fmt import duration, mask_account, mask_phone
+from . import export
 from .clock import KST
 
 RAW_COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "amount", "vbank_code", "vbank_name",
@@ -145,26 +146,17 @@ def export_frame(df: pd.DataFrame, *, reveal: bool) -> pd.DataFrame:
     out["time_left"] = out["seconds_left"].map(time_left_text)
     if not reveal:
         out["vbank_num"] = out["vbank_num"].map(mask_account)
-    for col in ("issued_at", "due"):
-        out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S")
-    return out[list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS)
+    return out[list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS)     # dates stay dates (CSV writes KST text)
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM so Excel shows Korean; amounts stay plain numbers."""
-    return df.to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 with BOM so Excel shows Korean; amounts stay plain numbers; formula-safe (lib/export.py)."""
+    return export.to_csv_bytes(df)
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Pending") -> bytes:
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
-        df.to_excel(xw, index=False, sheet_name=sheet)
-        ws = xw.sheets[sheet]
-        money = xw.book.add_format({"num_format": "#,##0"})
-        for i, col in enumerate(df.columns):
-            width = max(12, min(40, int(df[col].astype(str).str.len().max() or 10) + 2)) if len(df) else 14
-            ws.set_column(i, i, width, money if "KRW" in col else None)
-    return buf.getvalue()
+    """Dates as dates, ₩ amounts as numbers, frozen header, autofilter; formula-safe (lib/export.py)."""
+    return export.to_xlsx_bytes(df, sheet)
 
 
 def masked_view(df: pd.DataFrame, *, reveal: bool) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from .audit import create_tables
 from .fees import VAT_RATE_PERCENT, with_vat
 from .clock import KST
 from .settings import Rules
+from .text import clean
 
 FIELDS = ("date", "type", "amount", "fee", "imp_uid", "merchant_uid", "pg_tid")
 REQUIRED = ("date", "amount")
@@ -59,32 +60,168 @@ class ColumnMap:
 
 
 # ------------------------------------------------------------------ reading
-def read_table(data: bytes, filename: str) -> pd.DataFrame:
-    """Every cell as text. CSV in UTF-8 (with or without BOM) or CP949/EUC-KR; Excel .xlsx."""
-    name = filename.lower()
+@dataclass(frozen=True)
+class UploadLimits:
+    """What an uploaded file may be. Checked before and while parsing, so a hostile file ends in one
+    sentence instead of minutes of CPU and gigabytes of memory."""
+
+    max_bytes: int = 200 * 1024 * 1024              # also .streamlit/config.toml server.maxUploadSize (MB)
+    max_rows: int = 1_200_000
+    max_cols: int = 60
+    max_header_chars: int = 100
+    max_xlsx_unpacked: int = 600 * 1024 * 1024      # what the .xlsx (a zip) would unpack to
+    max_xlsx_ratio: int = 200                       # unpacked / packed: a zip bomb is far above real sheets
+
+
+LIMITS = UploadLimits()
+
+
+def read_table(data: bytes, filename: str, limits: UploadLimits = LIMITS) -> pd.DataFrame:
+    """Every cell as text. CSV (comma, tab, semicolon or bar) in UTF-8 (with or without BOM) or CP949/EUC-KR;
+    Excel .xlsx/.xls. Refuses, with one sentence, what it cannot read safely: too large, a zip bomb, UTF-16
+    or binary data, duplicate or over-long headers, too many rows or columns, a header with no rows."""
+    name = (filename or "").lower()
+    label = f"“{(filename or 'the file')[:80]}”"
+    if not data:
+        raise ReconFileError(f"{label} is empty.")
+    if len(data) > limits.max_bytes:
+        raise ReconFileError(f"{label} is {len(data) / 1e6:,.0f} MB; files up to {limits.max_bytes / 1e6:,.0f} MB "
+                             "can be read. Split it by date.")
     if name.endswith((".xlsx", ".xlsm", ".xls")):
-        try:
-            df = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
-        except Exception as e:  # openpyxl raises many kinds
-            raise ReconFileError(f"“{filename}” could not be read as an Excel file ({type(e).__name__}).") from None
+        header, rows = _read_excel(data, label, limits)
     else:
-        text = None
-        for enc in ("utf-8-sig", "cp949"):
-            try:
-                text = data.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        if text is None:
-            raise ReconFileError(f"“{filename}” is neither UTF-8 nor CP949 (EUC-KR) text.")
+        return _finish(_read_csv(data, label, limits), label)
+    if len(header) > limits.max_cols:
+        raise ReconFileError(f"{label} has {len(header)} columns; at most {limits.max_cols} can be read.")
+    df = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
+    return _finish(df, label)
+
+
+def _check_header(header: list[str], label: str, limits: UploadLimits) -> list[str]:
+    out = []
+    for i, h in enumerate(header, start=1):
+        h = clean(str(h if h is not None else ""))
+        if len(h) > limits.max_header_chars:
+            raise ReconFileError(f"{label}: the name of column {i} is {len(h):,} characters long; the first line "
+                                 "should hold short column names.")
+        out.append(h or f"column {i}")
+    if len(out) > limits.max_cols:
+        raise ReconFileError(f"{label} has {len(out)} columns; at most {limits.max_cols} can be read.")
+    seen: dict[str, int] = {}
+    for i, h in enumerate(out, start=1):
+        if h in seen:
+            raise ReconFileError(f"{label} has the column “{h[:40]}” twice (columns {seen[h]} and {i}): rename one, "
+                                 "so it is clear which one to use.")
+        seen[h] = i
+    return out
+
+
+def _read_csv(data: bytes, label: str, limits: UploadLimits) -> pd.DataFrame:
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ReconFileError(f"{label} is UTF-16 text: save it as CSV in UTF-8 or CP949 (EUC-KR) and upload again.")
+    if b"\x00" in data[:65536]:
+        raise ReconFileError(f"{label} is not a text file (it holds binary data). Upload a CSV or Excel file.")
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
         try:
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
-                             sep=None, engine="python")
-        except Exception as e:
-            raise ReconFileError(f"“{filename}” could not be read as CSV: {e}") from None
+            body = body.decode("cp949").encode("utf-8")
+        except UnicodeDecodeError:
+            raise ReconFileError(f"{label} is neither UTF-8 nor CP949 (EUC-KR) text: save it as CSV in one of "
+                                 "those and upload again.") from None
+    body = body.lstrip()                               # blank lines before the header
+    head_text = body[:65536].decode("utf-8", "ignore")
+    lines = [ln for ln in head_text.splitlines() if ln.strip()]
+    if not lines:
+        raise ReconFileError(f"{label} has no text.")
+    try:
+        delim = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",\t;|").delimiter
+    except csv.Error:
+        delim = ","
+    header = _check_header(next(csv.reader([lines[0]], delimiter=delim)), label, limits)
+    if len(header) < 2:
+        raise ReconFileError(f"{label} has fewer than two columns: is it a CSV file (comma, tab or semicolon "
+                             "separated)?")
+    bad: list[str] = []
+
+    def invalid(row) -> str:
+        bad.append(f"line {row.number}" if row.number else "a line")
+        bad.append(f"{row.actual_columns} fields where the header has {row.expected_columns}")
+        return "error"
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=True,
+                                           block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=invalid,
+                                             newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowException) as e:
+        if bad:
+            raise ReconFileError(f"{label}: {bad[0]} has {bad[1]}.") from None
+        raise ReconFileError(f"{label} could not be read as CSV: {str(e)[:200]}") from None
+    if table.num_rows > limits.max_rows:
+        raise ReconFileError(f"{label} has {table.num_rows:,} rows; at most {limits.max_rows:,} can be read at once. "
+                             "Split it by date.")
+    return table.to_pandas()
+
+
+def _read_excel(data: bytes, label: str, limits: UploadLimits) -> tuple[list[str], list[list[str]]]:
+    import zipfile
+    from python_calamine import CalamineWorkbook
+    if data[:2] == b"PK":                               # .xlsx / .xlsm: a zip; check what it would unpack to
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                unpacked = sum(i.file_size for i in z.infolist())
+        except zipfile.BadZipFile:
+            raise ReconFileError(f"{label} is not a readable Excel file (a damaged .xlsx).") from None
+        if unpacked > limits.max_xlsx_unpacked or unpacked > limits.max_xlsx_ratio * max(len(data), 1):
+            raise ReconFileError(f"{label} would unpack to {unpacked / 1e6:,.0f} MB, far more than a real "
+                                 "settlement sheet; it is not read. Export it again as CSV.")
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = wb.get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=True, nrows=limits.max_rows + 2)
+    except Exception as e:  # calamine raises its own error types
+        raise ReconFileError(f"{label} could not be read as an Excel file ({type(e).__name__}).") from None
+    rows = [r for r in rows if any(v not in ("", None) for v in r)]
+    if not rows:
+        raise ReconFileError(f"{label} has an empty first sheet.")
+    if len(rows) > limits.max_rows + 1:
+        raise ReconFileError(f"{label} has more than {limits.max_rows:,} rows; split it by date.")
+    header = _check_header([_cell(v) for v in rows[0]], label, limits)
+    width = len(header)
+    return header, [[_cell(v) for v in (r[:width] + [""] * (width - len(r)))] for r in rows[1:]]
+
+
+def _cell(v) -> str:
+    """An Excel cell as the text a person sees: 12000.0 → "12000", a date → 2026-11-20."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S") if (v.hour, v.minute, v.second) != (0, 0, 0) else v.strftime("%Y-%m-%d")
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(v)
+
+
+def _finish(df: pd.DataFrame, label: str) -> pd.DataFrame:
     df.columns = [str(c).strip() for c in df.columns]
-    if df.empty or len(df.columns) < 2:
-        raise ReconFileError(f"“{filename}” has no rows or fewer than two columns.")
+    if len(df.columns) < 2:
+        raise ReconFileError(f"{label} has fewer than two columns.")
+    if df.empty:
+        raise ReconFileError(f"{label} has a header line but no rows.")
+    df = df.astype(str)
     df.index = range(2, len(df) + 2)          # file line numbers (header is line 1)
     return df
 
@@ -110,7 +247,9 @@ def parse_amount(value: str, row: int, column: str) -> int | None:
     if s in ("", "-"):
         return None
     if not _AMOUNT.match(s):
-        raise ReconFileError(f"Row {row}, column “{column}”: “{value}” is not an amount.")
+        raise ReconFileError(f"Row {row}, column “{column}”: “{str(value)[:40]}” is not an amount.")
+    if sum(ch.isdigit() for ch in s.split(".")[0]) > 15:
+        raise ReconFileError(f"Row {row}, column “{column}”: “{str(value)[:40]}” is too large to be an amount in won.")
     neg = s.startswith("(") and s.endswith(")") or s.startswith("-")
     n = float(s.strip("()-").replace(",", ""))
     if n != int(n):
@@ -316,10 +455,18 @@ class PresetStore:
         self.engine = engine
         create_tables(engine, _meta)
 
-    def save(self, name: str, cmap: ColumnMap, operator: str) -> None:
-        name = name.strip()
+    def save(self, name: str, cmap: ColumnMap, actor, audit=None) -> str:
+        """Save (or overwrite) a named mapping. Needs the ``save_settings`` permission; audited."""
+        actor.require("save_settings")
+        name = clean(name)
         if not name:
             raise ValueError("Give the preset a name.")
+        if len(name) > 60:
+            raise ValueError("A preset name has at most 60 characters.")
+        for f, col in cmap.as_dict().items():
+            if col is not None and len(col) > LIMITS.max_header_chars:
+                raise ValueError(f"The column mapped to {f} has too long a name.")
+        operator = actor.email
         values = {"name": name, "mapping": json.dumps(cmap.as_dict(), ensure_ascii=False), "operator": operator,
                   "updated_at": time.time()}
         dialect = self.engine.dialect.name
@@ -328,6 +475,11 @@ class PresetStore:
                                                                          ("mapping", "operator", "updated_at")})
         with self.engine.begin() as c:
             c.execute(stmt)
+        if audit is not None:
+            from .audit import new_correlation_id
+            audit.record(operator=operator, action="recon_preset", outcome="succeeded",
+                         correlation_id=new_correlation_id(), detail={"name": name, "mapping": cmap.as_dict()})
+        return name
 
     def all(self) -> dict[str, ColumnMap]:
         with self.engine.connect() as c:

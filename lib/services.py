@@ -471,17 +471,33 @@ def validate_update(p: Payment, *, new_amount: int | None, new_due: datetime | N
     return problems
 
 
+def update_confirmation(seen: Seen, *, new_amount: int | None, new_due: datetime | None, rules: Rules) -> str | None:
+    """What the operator must type to confirm a drastic change (None: a click is enough): the new amount when
+    it cuts the amount below ``update_typed_confirm_below_share`` of what it was, or the new due date when it
+    moves the due by more than ``update_typed_confirm_due_days``."""
+    if new_amount is not None and seen.amount and new_amount < seen.amount * rules.update_typed_confirm_below_share:
+        return f"{new_amount:,}"
+    if new_due is not None and seen.vbank_due and \
+            abs(to_unix(new_due) - seen.vbank_due) > rules.update_typed_confirm_due_days * 86400:
+        return new_due.astimezone(KST).strftime("%Y-%m-%d")
+    return None
+
+
 def update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
                  new_amount: int | None = None, new_due: datetime | None = None, rules: Rules,
-                 note: str | None = None) -> WriteResult:
-    """PUT /vbanks/{imp_uid} with only the changed fields, once."""
+                 note: str | None = None, typed_confirmation: str | None = None) -> WriteResult:
+    """PUT /vbanks/{imp_uid} with only the changed fields, once. A drastic change (``update_confirmation``) is
+    sent only with the confirmation typed."""
     operator.require("update_vbank")
     return _update_vbank(client, audit, operator=operator, imp_uid=imp_uid, seen=seen, new_amount=new_amount,
-                         new_due=new_due, rules=rules, note=note)
+                         new_due=new_due, rules=rules, note=note, typed_confirmation=typed_confirmation or "")
 
 
 def _update_vbank(client, audit, *, operator: Actor, imp_uid: str, seen: Seen, new_amount, new_due, rules: Rules,
-                  note: str | None, approval_id: str | None = None) -> WriteResult:
+                  note: str | None, approval_id: str | None = None,
+                  typed_confirmation: str | None = None) -> WriteResult:
+    """``typed_confirmation`` None: a bulk change (confirmed as a whole, or approved); else checked when the
+    change is drastic."""
     note = clean(note, multiline=True) or None
     if note and len(note) > NOTE_MAX:
         raise InvalidInput([f"The note is too long ({len(note):,} characters; {NOTE_MAX} at most)."])
@@ -491,6 +507,10 @@ def _update_vbank(client, audit, *, operator: Actor, imp_uid: str, seen: Seen, n
         problems = validate_update(fresh, new_amount=new_amount, new_due=new_due, rules=rules)
         if problems:
             raise InvalidInput(problems)
+        if typed_confirmation is not None:
+            need = update_confirmation(seen, new_amount=new_amount, new_due=new_due, rules=rules)
+            if need is not None and typed_confirmation.replace(",", "").strip() != need.replace(",", ""):
+                raise InvalidInput([f"This change is large: type “{need}” to confirm it."])
         body: dict = {}
         if new_amount is not None and new_amount != fresh.amount:
             body["amount"] = new_amount
@@ -557,10 +577,9 @@ def refund_blockers(p: Payment) -> list[str]:
     return out
 
 
-def validate_refund(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
-    problems = refund_blockers(p)
-    if problems:
-        return problems
+def validate_refund_amount(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
+    """Step 2 of the wizard: amount, reason, note, tax-free / VAT split."""
+    problems = []
     if isinstance(r.amount, bool) or not isinstance(r.amount, int):
         problems.append("The refund amount must be a whole number of won.")
     elif r.amount <= 0:
@@ -573,6 +592,22 @@ def validate_refund(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
         problems.append(f"The note is too long ({len(clean(r.note)):,} characters; {NOTE_MAX} at most).")
     elif len(r.reason_text(rules)) > REASON_MAX:
         problems.append(f"The reason is too long ({REASON_MAX} characters at most, with the note).")
+    for name, v in (("tax-free amount", r.tax_free), ("VAT amount", r.vat_amount)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0
+                              or (isinstance(r.amount, int) and v > r.amount)):
+            problems.append(f"The {name} must be between ₩0 and the refund amount.")
+    if isinstance(r.tax_free, int) and isinstance(r.vat_amount, int) and isinstance(r.amount, int) \
+            and r.tax_free + r.vat_amount > r.amount:
+        problems.append("The tax-free amount and the VAT amount together cannot be more than the refund amount.")
+    if r.vat_amount is not None and not pg_rules.takes_vat_amount(p.pg_provider):
+        problems.append(f"{p.pg_provider} does not take a VAT amount on refunds (only "
+                        f"{', '.join(sorted(pg_rules.VAT_AMOUNT_SUPPORTED))} do); leave it empty.")
+    return problems
+
+
+def validate_refund_account(p: Payment, r: RefundRequest) -> list[str]:
+    """Step 3 of the wizard: the customer's refund account, with the PG's own bank code."""
+    problems = []
     holder = clean(r.refund_holder)
     if not holder:
         problems.append("Enter the refund account holder's name.")
@@ -595,15 +630,12 @@ def validate_refund(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
         if not is_account_text(tel) or not 9 <= len(ascii_digits(tel)) <= 11:
             problems.append(f"{p.pg_provider} needs the account holder's phone number for a virtual-account refund "
                             "(9–11 digits, 0–9 and hyphens only).")
-    for name, v in (("tax-free amount", r.tax_free), ("VAT amount", r.vat_amount)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0 or v > r.amount):
-            problems.append(f"The {name} must be between ₩0 and the refund amount.")
-    if isinstance(r.tax_free, int) and isinstance(r.vat_amount, int) and r.tax_free + r.vat_amount > r.amount:
-        problems.append("The tax-free amount and the VAT amount together cannot be more than the refund amount.")
-    if r.vat_amount is not None and not pg_rules.takes_vat_amount(p.pg_provider):
-        problems.append(f"{p.pg_provider} does not take a VAT amount on refunds (only "
-                        f"{', '.join(sorted(pg_rules.VAT_AMOUNT_SUPPORTED))} do); leave it empty.")
     return problems
+
+
+def validate_refund(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
+    """Everything a refund must satisfy before it is sent (the wizard's steps 1–3 together)."""
+    return refund_blockers(p) or (validate_refund_amount(p, r, rules) + validate_refund_account(p, r))
 
 
 # ------------------------------------------------------------------ four eyes

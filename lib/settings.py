@@ -47,6 +47,10 @@ class Rules(BaseModel):
         "ORDER_CHANGE": "Order changed",
         "OTHER": "Other"})
     refund_typed_confirm_above: int = 500_000
+    # A change of a pending account must be typed to confirm when it cuts the amount below this share of what
+    # it was (50,000 → 1), or moves the due date by more than this many days.
+    update_typed_confirm_below_share: float = 0.5
+    update_typed_confirm_due_days: int = 14
     bulk_extend_max_rows: int = 200
     # Four-eyes: refunds above this amount and bulk due-date changes above this count need an approver.
     refund_approval_above: int = 1_000_000
@@ -81,6 +85,8 @@ class Settings(BaseModel):
     operator: str = "local-operator"
     identity_mode: str = "local"                 # local | header | oidc
     identity_header: str = "X-Forwarded-Email"
+    proxy_secret: SecretStr | None = None        # header mode: the proxy proves itself with this
+    proxy_secret_header: str = "X-Vbank-Proxy-Secret"
     rules: Rules = Field(default_factory=Rules)
 
     @property
@@ -99,6 +105,7 @@ _ENV = {
     "IAMPORT_READ_TIMEOUT": "read_timeout", "IAMPORT_CONCURRENCY": "concurrency",
     "VBANK_CACHE_TTL": "cache_ttl", "AUDIT_DB_URL": "audit_db_url", "AUDIT_HMAC_KEY": "audit_hmac_key", "VBANK_OPERATOR": "operator",
     "VBANK_IDENTITY_MODE": "identity_mode", "VBANK_IDENTITY_HEADER": "identity_header",
+    "VBANK_PROXY_SECRET": "proxy_secret", "VBANK_PROXY_SECRET_HEADER": "proxy_secret_header",
 }
 
 

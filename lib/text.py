@@ -117,3 +117,33 @@ def lookup_problem(value: str | None) -> str | None:
     if v.startswith("imp_") and not _IMP_UID.fullmatch(v):
         return "An imp_uid is imp_ followed by letters and digits."
     return None
+
+
+_WON = re.compile(r"(?:₩|KRW)?\s*([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)\s*(?:원)?")
+
+
+def parse_won(value: str | None, *, what: str = "The amount") -> tuple[int | None, str | None]:
+    """An amount typed by a person: ASCII digits with optional thousands commas, an optional ₩ or 원.
+    (amount, None), or (None, why) — ``1e3``, ``1000.5``, ``-5``, ``１０００`` and ``1,00`` are refused, never
+    reinterpreted. Empty → (None, None)."""
+    v = (value or "").strip()
+    if not v:
+        return None, None
+    m = _WON.fullmatch(v)
+    if not m:
+        if re.search(r"[eE]", v) and re.search(r"[0-9]", v):
+            return None, f"{what} must be written in full (e.g. 1,000), not as “{v[:20]}”."
+        if "." in v:
+            return None, f"{what} must be a whole number of won (no decimals)."
+        if v.startswith("-"):
+            return None, f"{what} cannot be negative."
+        return None, f"{what} may hold the digits 0–9 and thousands commas only."
+    digits = m.group(1).replace(",", "")
+    if len(digits) > 13:
+        return None, f"{what} is too large."
+    return int(digits), None
+
+
+def won_text(amount: int | None) -> str:
+    """How an amount is shown in a text field: 1,234,000."""
+    return "" if amount is None else f"{int(amount):,}"

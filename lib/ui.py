@@ -15,6 +15,7 @@ from . import pending, refund, services
 from .audit import AuditStore
 from .cache import TTLCache
 from .client import ApiError, IamportClient, NotFound  # noqa: F401  (pages catch these via ui)
+from . import identity as identity_mod
 from .identity import Actor, Forbidden, roles_for
 from .fmt import kst, now_kst
 from .clock import KST
@@ -55,14 +56,23 @@ def actor() -> Actor | None:
     if s.identity_mode == "local":
         return Actor(s.operator, frozenset(s.rules.local_roles), "local")
     if s.identity_mode == "header":
-        email = (st.context.headers.get(s.identity_header) or "").strip()
+        email, why = identity_mod.header_identity(
+            st.context.headers.get_all, header=s.identity_header,
+            proxy_secret=s.proxy_secret.get_secret_value() if s.proxy_secret else None,
+            secret_header=s.proxy_secret_header)
     else:
         if not getattr(st.user, "is_logged_in", False):
             return None
-        email = str(st.user.get("email") or "").strip()
+        email, why = identity_mod.oidc_identity(st.user.to_dict())
+    st.session_state["_identity_problem"] = why
     if not email:
         return None
     return Actor(email, roles_for(email, s.rules.roles), s.identity_mode)
+
+
+def identity_problem() -> str | None:
+    """Why nobody was identified in header or OIDC mode (None: simply not signed in)."""
+    return st.session_state.get("_identity_problem")
 
 
 def operator() -> Actor:
@@ -194,6 +204,30 @@ def display_url(url: str) -> str:
     if u.port:
         host += f":{u.port}"
     return urlunsplit((u.scheme, host, u.path, "", ""))
+
+
+# ------------------------------------------------------------------ personal data
+REVEAL_TEXT = {"no_permission": "Your role shows account and phone numbers masked only."}
+
+
+def reveal_toggle(label: str, *, key: str, where: str, imp_uid: str | None = None) -> bool:
+    """The "show full numbers" switch: only for people whose role may see personal data, and every switch
+    to "shown" is an audited action (who, which page and payment, when)."""
+    a = actor()
+    allowed = a is not None and a.can("reveal_personal")
+    on = st.toggle(label, key=key, disabled=not allowed, help=None if allowed else REVEAL_TEXT["no_permission"])
+    if not allowed:
+        return False
+    mark = f"{key}:revealed_for"
+    target = f"{where}:{imp_uid or ''}"
+    if on and st.session_state.get(mark) != target:
+        from .audit import new_correlation_id
+        audit().record(operator=a.email, action="reveal_personal", outcome="revealed",
+                       correlation_id=new_correlation_id(), imp_uid=imp_uid, detail={"page": where})
+        st.session_state[mark] = target
+    elif not on:
+        st.session_state.pop(mark, None)
+    return on
 
 
 # ------------------------------------------------------------------ helpers

@@ -4,7 +4,7 @@ from datetime import datetime, time as dtime, timedelta
 
 import streamlit as st
 
-from lib import ui
+from lib import export, ui
 from lib.audit import Anchor
 from lib.fmt import now_kst
 from lib.clock import KST
@@ -57,8 +57,7 @@ else:
         "request": st.column_config.TextColumn("Request (masked)", width="large"),
         "detail": st.column_config.TextColumn("Detail", width="large"),
     })
-    out = df.assign(at=df["at"].dt.strftime("%Y-%m-%d %H:%M:%S KST"))
-    st.download_button(T["csv"], data=out.to_csv(index=False).encode("utf-8-sig"),
+    st.download_button(T["csv"], data=export.to_csv_bytes(df.rename(columns={"at": "at (KST)"})),
                        file_name=f"audit-{today:%Y%m%d}.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
 
 v1, v2 = st.columns([3, 1], vertical_alignment="bottom")

@@ -54,7 +54,7 @@ except ui.ApiError as e:
              else ui.say(T["error"], err=e))
     st.stop()
 
-reveal = st.toggle(T["reveal"], key="reveal_pd")
+reveal = ui.reveal_toggle(T["reveal"], key="reveal_pd", where="payment", imp_uid=p.imp_uid)
 acct = (lambda v: v or "—") if reveal else (lambda v: mask_account(v) or "—")
 phone = (lambda v: v or "—") if reveal else (lambda v: mask_phone(v) or "—")
 email = (lambda v: v or "—") if reveal else (lambda v: mask_email(v) or "—")

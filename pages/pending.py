@@ -67,7 +67,7 @@ with st.sidebar:
     a_min = c1.number_input(T["amount_min"], min_value=0, value=None, step=1000, key="f_min")
     a_max = c2.number_input(T["amount_max"], min_value=0, value=None, step=1000, key="f_max")
     text = st.text_input(T["search"], key="f_text")
-    reveal = st.toggle(T["reveal"], key="f_reveal")
+    reveal = ui.reveal_toggle(T["reveal"], key="f_reveal", where="pending list")
 
 now = now_kst()
 flt = pending.PendingFilter(pgs=pgs, banks=bank_names, due_window=window, due_from=due_from, due_to=due_to,

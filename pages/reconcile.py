@@ -8,6 +8,7 @@ import streamlit as st
 
 from lib import pending, recon, ui
 from lib.fmt import krw, now_kst
+from lib.text import md
 
 ui.entry_guard()
 
@@ -34,6 +35,7 @@ T = {
                                       "In I'mport, not in the file"],
     "exceptions": "Download the exceptions (CSV)", "load_error": "Could not load payments: {err}",
     "empty": "Nothing expected in this range.",
+    "no_save": "Saving presets needs the operator role.",
 }
 st.title(T["title"])
 st.caption(T["intro"])
@@ -49,7 +51,7 @@ if d_from > d_to:
 try:
     payments, fetched = ui.load_recon_payments(d_from, d_to)
 except ui.ApiError as e:
-    st.error(T["load_error"].format(err=e))
+    st.error(ui.say(T["load_error"], err=e))
     st.stop()
 all_pgs = sorted({p.get("pg_provider") or "" for p in payments if p.get("pay_method") == "vbank"})
 pgs = c[2].multiselect(T["pgs"], all_pgs, key="rc_pgs")
@@ -94,7 +96,7 @@ if up is None:
 try:
     raw = recon.read_table(up.getvalue(), up.name)
 except recon.ReconFileError as e:
-    st.error(T["file_error"].format(err=e))
+    st.error(ui.say(T["file_error"], err=e))
     st.stop()
 
 store = recon.PresetStore(ui.audit().engine)
@@ -111,18 +113,24 @@ for i, f in enumerate(recon.FIELDS):
                                    key=f"rc_map_{f}_{choice}")
 cmap = recon.ColumnMap(**{f: (None if v == T["none"] else v) for f, v in picked.items()})
 p1, p2 = st.columns([3, 1], vertical_alignment="bottom")
-name = p1.text_input(T["save_preset"], key="rc_preset_name")
-if p2.button(T["save"], key="rc_save") and name.strip():
-    store.save(name, cmap, ui.operator().email)
-    st.session_state["rc_flash"] = T["saved"].format(name=name.strip())
+can_save = ui.operator().can("save_settings")
+name = p1.text_input(T["save_preset"], key="rc_preset_name", max_chars=60, disabled=not can_save,
+                     help=None if can_save else T["no_save"])
+if p2.button(T["save"], key="rc_save", disabled=not can_save) and name.strip():
+    try:
+        saved = store.save(name, cmap, ui.operator(), ui.audit())
+        st.session_state["rc_flash"] = ("ok", ui.say(T["saved"], name=saved))
+    except (ValueError, ui.Forbidden) as e:
+        st.session_state["rc_flash"] = ("err", md(e))
     st.rerun()                     # so the preset list shows the new one
-if st.session_state.get("rc_flash"):
-    st.success(st.session_state.pop("rc_flash"))
+flash = st.session_state.pop("rc_flash", None)
+if flash:
+    (st.success if flash[0] == "ok" else st.error)(flash[1])
 
 try:
     rows = recon.normalize(raw, cmap)
 except recon.ReconFileError as e:
-    st.error(T["file_error"].format(err=e))
+    st.error(ui.say(T["file_error"], err=e))
     st.stop()
 
 result = recon.match(rows, ev)
@@ -130,7 +138,7 @@ st.subheader(T["results"])
 summary = result.summary()
 g = st.columns(4)
 for i, (_, r) in enumerate(summary.iterrows()):
-    g[i].metric(r["group"], f"{r['rows']:,}", help=krw(r["amount"]))
+    g[i].metric(md(r["group"]), f"{r['rows']:,}", help=krw(r["amount"]))
 st.dataframe(summary, hide_index=True, key="rc_summary",
              column_config={"amount": st.column_config.NumberColumn("Amount (₩)", format="localized")})
 tabs = st.tabs(T["groups"])

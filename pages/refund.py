@@ -9,7 +9,7 @@ import streamlit as st
 from lib import banks, fees, refund, services, ui
 from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
-from lib.text import lookup_problem, md, short
+from lib.text import NAME_MAX, lookup_problem, md, parse_won, short, won_text
 
 ui.entry_guard()
 
@@ -190,28 +190,31 @@ if step == 2:
         kind = st.radio(T["kind"], ["full", "partial"], horizontal=True, key="rf_kind",
                         index=0 if rf.get("amount", p.refundable) == p.refundable else 1,
                         format_func={"full": T["full"], "partial": T["partial"]}.get)
-        amount = st.number_input(T["refund_amount"], min_value=1, max_value=p.refundable, step=1000,
-                                 value=int(rf.get("amount", p.refundable)), key="rf_amount",
-                                 help="Used for a partial refund; a full refund sends the whole refundable balance.")
+        amount = st.text_input(T["refund_amount"], value=won_text(rf.get("amount", p.refundable)), key="rf_amount",
+                               max_chars=20,
+                               help="Used for a partial refund; a full refund sends the whole refundable balance.")
         codes = list(s.rules.refund_reasons)
         reason = st.selectbox(T["reason"], codes, format_func=lambda c: s.rules.refund_reasons[c],
                               index=codes.index(rf["reason_code"]) if rf.get("reason_code") in codes else 0,
                               key="rf_reason")
         note = st.text_input(T["note"], value=rf.get("note", ""), max_chars=200, key="rf_note")
         with st.expander(T["tax"]):
-            tax_free = st.number_input(T["tax_free"], min_value=0, value=rf.get("tax_free"), step=100,
-                                       key="rf_tax_free")
-            vat = st.number_input(T["vat"], min_value=0, value=rf.get("vat_amount"), step=100, key="rf_vat")
+            tax_free = st.text_input(T["tax_free"], value=won_text(rf.get("tax_free")), key="rf_tax_free",
+                                     max_chars=20)
+            vat = st.text_input(T["vat"], value=won_text(rf.get("vat_amount")), key="rf_vat", max_chars=20)
         nxt = st.form_submit_button(T["next"], type="primary")
     st.button(T["back"], key="rf_back2", on_click=go, args=(1,))
     if nxt:
-        amt = p.refundable if kind == "full" else int(amount)
-        draft = RefundRequest(imp_uid=p.imp_uid, amount=amt, reason_code=reason, note=note,
-                              refund_holder="x", refund_bank=banks.refund_banks(p.pg_provider)[0].code,
-                              refund_account="00000000", refund_tel="01000000000",
-                              tax_free=int(tax_free) if tax_free is not None else None,
-                              vat_amount=int(vat) if vat is not None else None)
-        problems = services.validate_refund(p, draft, s.rules)
+        parsed = {k: parse_won(v, what=w) for k, v, w in (
+            ("amount", amount, "The refund amount"), ("tax_free", tax_free, "The tax-free amount"),
+            ("vat", vat, "The VAT amount"))}
+        typing = [why for _, why in parsed.values() if why]
+        amt = p.refundable if kind == "full" else parsed["amount"][0]
+        if kind == "partial" and amt is None and not typing:
+            typing.append("Enter the refund amount.")
+        draft = RefundRequest(imp_uid=p.imp_uid, amount=amt if amt is not None else 0, reason_code=reason,
+                              note=note, tax_free=parsed["tax_free"][0], vat_amount=parsed["vat"][0])
+        problems = typing or services.validate_refund_amount(p, draft, s.rules)
         if problems:
             st.error("\n".join(f"- {md(x)}" for x in problems))
         else:
@@ -225,7 +228,7 @@ elif step == 3:
     by_code = {b.code: b for b in options}
     codes = list(by_code)
     with st.form("rf_account_form"):
-        holder = st.text_input(T["holder"], value=rf.get("holder", ""), key="rf_holder")
+        holder = st.text_input(T["holder"], value=rf.get("holder", ""), key="rf_holder", max_chars=NAME_MAX)
         bank = st.selectbox(T["bank"], codes, format_func=lambda c: f"{by_code[c].label} — code {c}",
                             index=codes.index(rf["bank"]) if rf.get("bank") in codes else None,
                             placeholder="Choose the bank", key="rf_bank")
@@ -264,7 +267,7 @@ elif step == 3:
         draft = RefundRequest(imp_uid=p.imp_uid, amount=rf["amount"], reason_code=rf["reason_code"],
                               note=rf.get("note", ""), refund_holder=holder, refund_bank=bank or "",
                               refund_account=account, refund_tel=tel or "")
-        problems = services.validate_refund(p, draft, s.rules)
+        problems = services.validate_refund_account(p, draft)
         if problems:
             st.error("\n".join(f"- {md(x)}" for x in problems))
         else:

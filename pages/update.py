@@ -10,7 +10,7 @@ from lib import services, ui
 from lib.fmt import duration, krw, kst, now_kst, time_left
 from lib.clock import KST
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Seen, Stale
-from lib.text import lookup_problem, md, short
+from lib.text import NOTE_MAX, lookup_problem, md, parse_won, short, won_text
 
 ui.entry_guard()
 
@@ -46,6 +46,9 @@ T = {
                            "request, and an approver carries it out from the Approvals page.",
     "bulk_request": "Request approval for {n} accounts", "requested": "Request sent — waiting for an approver.",
     "see_request": "Open the request",
+    "typed": "This is a large change: type {value} to confirm it",
+    "typed_bad": "What you typed does not match.",
+    "bulk_bad_ids": "Line {n} is not an imp_uid (“{v}”): remove it or correct it. Nothing was read.",
 }
 MODES = {"by": T["bulk_by"], "to": T["bulk_to"]}
 
@@ -71,12 +74,21 @@ if st.query_params.get("bulk"):
     st.subheader(T["bulk_title"])
     default_ids = "\n".join(st.session_state.get("bulk_selection", []))
     ids_text = st.text_area(T["bulk_ids"], value=default_ids, key="bulk_ids", height=120)
-    ids = [x.strip() for x in ids_text.splitlines() if x.strip()]
+    lines = ids_text.splitlines()
+    if len(lines) > s.rules.bulk_extend_max_rows * 2 or len(ids_text) > 100_000:
+        st.error(T["bulk_too_many"].format(n=s.rules.bulk_extend_max_rows))
+        st.stop()
+    ids = list(dict.fromkeys(x.strip() for x in lines if x.strip()))
     if not ids:
         st.info(T["bulk_none"])
         st.stop()
     if len(ids) > s.rules.bulk_extend_max_rows:
         st.error(T["bulk_too_many"].format(n=s.rules.bulk_extend_max_rows))
+        st.stop()
+    bad_line = next(((n, x) for n, x in enumerate(ids, start=1)
+                     if lookup_problem(x) or not x.startswith("imp_")), None)
+    if bad_line:
+        st.error(ui.say(T["bulk_bad_ids"], n=bad_line[0], v=short(bad_line[1], 40)))
         st.stop()
     c1, c2 = st.columns(2)
     mode = c1.radio(T["bulk_mode"], list(MODES), format_func=MODES.get, key="bulk_mode", horizontal=True)
@@ -220,19 +232,21 @@ if blockers and not armed:       # an armed send goes on: the service re-checks 
 
 with st.form("change"):
     cur_due = p.vbank_date.astimezone(KST) if p.vbank_date else now_kst()
-    a = st.number_input(T["new_amount"], min_value=0, value=p.amount, step=1000, key="new_amount")
+    a = st.text_input(T["new_amount"], value=won_text(p.amount), key="new_amount", max_chars=20)
     c1, c2 = st.columns(2)
     d = c1.date_input(T["new_due_date"], value=cur_due.date(), key="new_due_date")
     shown_time = cur_due.time().replace(second=0, microsecond=0)       # the widget works in minutes
     t = c2.time_input(T["new_due_time"], value=shown_time, key="new_due_time", step=60)
-    note = st.text_input(T["note"], key="note")
+    note = st.text_input(T["note"], key="note", max_chars=NOTE_MAX)
     if st.form_submit_button(T["review"], type="primary"):
         # Untouched date and time mean "keep the due", not "move it to the minute shown".
         # An untouched time keeps the current seconds (a due of 23:59:59 stays 23:59:59 on its new date).
         t_full = cur_due.time().replace(microsecond=0) if t == shown_time else t
         new_due = None if (d, t) == (cur_due.date(), shown_time) else datetime.combine(d, t_full, KST)
-        new_amount = int(a)
-        problems = services.validate_update(p, new_amount=new_amount, new_due=new_due, rules=s.rules)
+        new_amount, why = parse_won(a, what="The new amount")
+        new_amount = p.amount if new_amount is None and not why else new_amount
+        problems = [why] if why else services.validate_update(p, new_amount=new_amount, new_due=new_due,
+                                                               rules=s.rules)
         if problems:
             st.session_state.pop(ACTION, None)
             show_result(InvalidInput(problems))
@@ -245,10 +259,10 @@ with st.form("change"):
         pending_action = st.session_state.get(ACTION)
 
 
-def send(action: dict, imp_uid: str):
+def send(action: dict, imp_uid: str, typed: str | None):
     return services.update_vbank(ui.client(), ui.audit(), operator=ui.operator(), imp_uid=imp_uid,
                                  seen=action["seen"], new_amount=action["new_amount"], new_due=action["new_due"],
-                                 rules=ui.settings().rules, note=action["note"] or None)
+                                 rules=ui.settings().rules, note=action["note"] or None, typed_confirmation=typed)
 
 
 WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
@@ -277,12 +291,20 @@ if pending_action:
         st.session_state.pop("upd_confirm", None)
         st.rerun()
 
+    need = services.update_confirmation(seen, new_amount=pending_action["new_amount"],
+                                        new_due=pending_action["new_due"], rules=s.rules)
     if st.session_state.get("upd_confirm") == aid:
         @st.dialog(T["dialog"], dismissible=False)
         def confirm():
-            st.write(T["dialog_body"].format(imp_uid=p.imp_uid, where=where))
+            st.write(ui.say(T["dialog_body"], imp_uid=p.imp_uid, where=where))
             ui.table(pd.DataFrame(rows).set_index(T["field"]))
+            typed = None
+            if need:
+                typed = st.text_input(T["typed"].format(value=need), key="upd_typed")
+                if typed and typed.replace(",", "").strip() != need.replace(",", ""):
+                    st.error(T["typed_bad"])
+            ok = need is None or (typed or "").replace(",", "").strip() == need.replace(",", "")
             ui.confirm_and_send(aid, open_key="upd_confirm", key="upd_go", confirm_label=T["confirm"],
-                                cancel_label=T["cancel"], sending_label=T["sending"],
-                                perform=lambda: send(pending_action, p.imp_uid), expected_errors=WRITE_ERRORS)
+                                cancel_label=T["cancel"], sending_label=T["sending"], can_confirm=ok,
+                                perform=lambda: send(pending_action, p.imp_uid, typed), expected_errors=WRITE_ERRORS)
         confirm()

@@ -159,3 +159,41 @@ def test_bulk_over_the_count_needs_approval(fresh, client, store, audit, rules):
     assert res.ok and store.get(r.id).status == "executed"
     for p in rows:
         assert client.get_payment(p.imp_uid).vbank_date.timestamp() == p.vbank_date.timestamp() + 86400
+
+
+# ------------------------------------------------------------ who is acting
+from lib.identity import header_identity, oidc_identity  # noqa: E402
+
+
+def headers(**h):
+    items = [(k.replace("_", "-"), v) for k, vs in h.items() for v in (vs if isinstance(vs, list) else [vs])]
+    return lambda name: [v for k, v in items if k.lower() == name.lower()]
+
+
+@pytest.mark.parametrize("h,expect", [
+    (dict(X_Vbank_Proxy_Secret="s3cret", X_Forwarded_Email="kim@example.com"), ("kim@example.com", None)),
+    (dict(X_Forwarded_Email="kim@example.com"), (None, "did not come through")),                  # no secret
+    (dict(X_Vbank_Proxy_Secret="guess", X_Forwarded_Email="kim@example.com"), (None, "did not come through")),
+    (dict(X_Vbank_Proxy_Secret="s3cret", X_Forwarded_Email=["evil@x.com", "kim@example.com"]),
+     (None, "more than one person")),                                                          # header sent twice
+    (dict(X_Vbank_Proxy_Secret=["s3cret", "s3cret"], X_Forwarded_Email="kim@example.com"), (None, "did not come")),
+    (dict(X_Vbank_Proxy_Secret="s3cret", X_Forwarded_Email="**boss** [x](http://e)"), (None, "not an e-mail")),
+    (dict(X_Vbank_Proxy_Secret="s3cret"), (None, None)),                                       # not signed in
+])
+def test_header_identity_needs_the_proxy_and_one_header(h, expect):
+    email, why = header_identity(headers(**h), header="X-Forwarded-Email", proxy_secret="s3cret",
+                                 secret_header="X-Vbank-Proxy-Secret")
+    assert email == expect[0]
+    assert (why is None) if expect[1] is None else (expect[1] in why)
+
+
+def test_header_mode_without_a_configured_secret_identifies_nobody():
+    email, why = header_identity(headers(X_Forwarded_Email="kim@example.com"), header="X-Forwarded-Email",
+                                 proxy_secret=None, secret_header="X-Vbank-Proxy-Secret")
+    assert email is None and "VBANK_PROXY_SECRET" in why
+
+
+def test_oidc_needs_a_verified_email():
+    assert oidc_identity({"email": "kim@example.com", "email_verified": True}) == ("kim@example.com", None)
+    assert oidc_identity({"email": "kim@example.com"})[0] is None
+    assert oidc_identity({"email": "kim@example.com", "email_verified": "true"})[0] is None

@@ -112,12 +112,23 @@ def test_key_preference_imp_uid_then_merchant_uid_then_pg_tid():
     assert list(m.matched["imp_uid"]) == ["imp_2", "imp_1"] and list(m.matched["matched_by"]) == ["imp_uid", "pg_tid"]
 
 
-def test_presets_round_trip(tmp_path):
-    from sqlalchemy import create_engine
-    store = recon.PresetStore(create_engine(f"sqlite:///{tmp_path / 'p.sqlite3'}"))
-    store.save("KCP daily", recon.ColumnMap(date="거래일자", amount="거래금액", merchant_uid="주문번호"), "kim")
-    store.save("KCP daily", recon.ColumnMap(date="일자", amount="금액", merchant_uid="주문번호"), "lee")
+def test_presets_round_trip_need_a_role_and_are_audited(tmp_path):
+    import pytest as _pytest
+
+    from lib.audit import AuditStore
+    from lib.identity import Actor, Forbidden
+    audit = AuditStore(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    store = recon.PresetStore(audit.engine)
+    kim, lee = Actor("kim", frozenset({"operator"})), Actor("lee", frozenset({"admin"}))
+    store.save("KCP daily", recon.ColumnMap(date="거래일자", amount="거래금액", merchant_uid="주문번호"), kim, audit)
+    store.save("KCP daily", recon.ColumnMap(date="일자", amount="금액", merchant_uid="주문번호"), lee, audit)
     assert store.all() == {"KCP daily": recon.ColumnMap(date="일자", amount="금액", merchant_uid="주문번호")}
+    with _pytest.raises(Forbidden):
+        store.save("mine", recon.ColumnMap(date="a", amount="b"), Actor("v", frozenset({"viewer"})), audit)
+    with _pytest.raises(ValueError):
+        store.save("x" * 61, recon.ColumnMap(date="a", amount="b"), kim, audit)
+    assert list(audit.records(action="recon_preset")["operator"]) == ["lee", "kim"]
+    assert "mine" not in store.all()
 
 
 def test_sandbox_settlement_file_matches_exactly_the_planted_discrepancies(fresh, client):

@@ -26,7 +26,8 @@ def two_apps(e2e_sandbox, postgres, tmp_path_factory):
     rules = tmp / "vbank-desk.toml"
     rules.write_text(RULES)
     url = postgres.new_database()
-    env = {"VBANK_IDENTITY_MODE": "header", "VBANK_RULES_FILE": str(rules), "AUDIT_DB_URL": url}
+    env = {"VBANK_IDENTITY_MODE": "header", "VBANK_RULES_FILE": str(rules), "AUDIT_DB_URL": url,
+           "VBANK_PROXY_SECRET": PROXY_SECRET}
     (tmp / "a").mkdir()
     (tmp / "b").mkdir()
     a = App(e2e_sandbox, tmp / "a", **dict(env))
@@ -36,9 +37,15 @@ def two_apps(e2e_sandbox, postgres, tmp_path_factory):
     b.stop()
 
 
-def as_user(browser, email):
-    return browser.new_context(viewport={"width": 1400, "height": 1000},
-                               extra_http_headers={"X-Forwarded-Email": email} if email else {})
+PROXY_SECRET = "e2e-proxy-secret"
+
+
+def as_user(browser, email, *, via_proxy: bool = True):
+    """A browser as the sign-in proxy would forward it: the proxy's secret plus the person's e-mail."""
+    headers = {"X-Vbank-Proxy-Secret": PROXY_SECRET} if via_proxy else {}
+    if email:
+        headers["X-Forwarded-Email"] = email
+    return browser.new_context(viewport={"width": 1400, "height": 1000}, extra_http_headers=headers)
 
 
 def test_no_identity_no_access(browser, two_apps):
@@ -47,6 +54,17 @@ def test_no_identity_no_access(browser, two_apps):
     page = ctx.new_page()
     open_app(page, a, "/", refresh=False)
     expect(page.get_by_text("You are not signed in")).to_be_visible()
+    ctx.close()
+
+
+def test_an_identity_header_not_sent_through_the_proxy_is_ignored(browser, two_apps):
+    """A client that sets X-Forwarded-Email itself (no proxy secret) is nobody."""
+    a, _ = two_apps
+    ctx = as_user(browser, "boss@example.com", via_proxy=False)
+    page = ctx.new_page()
+    open_app(page, a, "/", refresh=False)
+    expect(page.get_by_text("You are not signed in")).to_be_visible()
+    expect(page.get_by_text("did not come through the company sign-in proxy")).to_be_visible()
     ctx.close()
 
 

@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta
 
 from lib.models import KST
+from lib.text import plain
 from tests.pages.conftest import metric
 
 
@@ -33,4 +34,4 @@ def test_unreadable_file_is_a_sentence(app, app_env):
     at.get("file_uploader")[0].upload("broken.csv", "거래일자,금액,주문번호\n2026.11.20,열두개,ord_1\n".encode("cp949"),
                                       "text/csv").run()
     assert not at.exception
-    assert "Row 2, column “금액”: “열두개” is not an amount." in at.error[0].value
+    assert "Row 2, column “금액”: “열두개” is not an amount." in plain(at.error[0].value)

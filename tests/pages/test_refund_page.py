@@ -20,7 +20,7 @@ def to_step3(at, amount=None, partial=False):
     assert "Step 2 of 6" in step_text(at)
     if partial:
         at.radio(key="rf_kind").set_value("partial")
-        at.number_input(key="rf_amount").set_value(amount)
+        at.text_input(key="rf_amount").input(f"{amount:,}")
     at.selectbox(key="rf_reason").set_value("OUT_OF_STOCK")
     at.text_input(key="rf_note").input("size L sold out")
     at.button[0].click().run()                     # form submit "Next"

@@ -20,7 +20,7 @@ def test_change_amount_and_due_end_to_end(app, app_env):
     at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
     assert not at.exception
     new_due = (datetime.now(KST) + timedelta(days=4)).replace(hour=18, minute=0, second=0, microsecond=0)
-    at.number_input(key="new_amount").set_value(p["amount"] + 2500)
+    at.text_input(key="new_amount").input(f"{p['amount'] + 2500:,}")
     at.date_input(key="new_due_date").set_value(new_due.date())
     at.time_input(key="new_due_time").set_value(new_due.time())
     at.text_input(key="note").input("customer asked")
@@ -52,7 +52,7 @@ def test_invalid_amount_is_explained_and_nothing_sent(app, app_env):
     p = ready(app_env)
     at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
     app_env.clear_requests()
-    at.number_input(key="new_amount").set_value(0)
+    at.text_input(key="new_amount").input("0")
     at.button[1].click().run()
     assert "more than ₩0" in at.error[0].value
     assert not at.table and app_env.requests_seen("/vbanks/") == []
@@ -69,13 +69,13 @@ def test_unsupported_pg_explains_why(app, app_env):
     p = ready(app_env, pg="danal_tpay", where=lambda x: True)
     at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
     assert "not offered for PG 'danal_tpay'" in at.warning[0].value
-    assert not [n for n in at.number_input if n.key == "new_amount"]        # no form offered
+    assert not [n for n in at.text_input if n.key == "new_amount"]        # no form offered
 
 
 def test_paid_between_review_and_confirm_is_refused(app, app_env):
     p = ready(app_env)
     at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
-    at.number_input(key="new_amount").set_value(p["amount"] + 1000)
+    at.text_input(key="new_amount").input(str(p["amount"] + 1000))
     at.button[1].click().run()
     button(at, "upd_send").click().run()
     app_env.deposit(p["imp_uid"])             # the customer pays meanwhile
@@ -91,7 +91,7 @@ def test_api_refusal_is_quoted(app, app_env, monkeypatch):
     get_settings.cache_clear()
     p = ready(app_env, pg="daou", where=lambda x: True)
     at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
-    at.number_input(key="new_amount").set_value(p["amount"] + 1000)
+    at.text_input(key="new_amount").input(str(p["amount"] + 1000))
     at.button[1].click().run()
     button(at, "upd_send").click().run()
     button(at, "upd_go").click().run()

@@ -64,9 +64,15 @@ def is_account_text(value: str | None) -> bool:
 # strike (~), maths ($), directives and icons (: with [), escapes (\\). Those that only count at the start
 # of a line (# - + > and "1.") are escaped there.
 _MD_SPECIAL = re.compile(r"([\\`*{}\[\]<>|~$!:@])")      # @ and : also stop e-mail and URL autolinks
-_MD_UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")            # intraword _ (imp_uid) never emphasises
-_MD_LINE_START = re.compile(r"^(\s*)(?:([#+\-])(?=\s|$)|(>)|(\d+)([.)])(?=\s|$))")
-_WWW = re.compile(r"(?i)\b(www)\.")                        # "www.example.com" is an autolink too
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")    # intraword _ (imp_uid) never emphasises
+_MD_LINE_START = re.compile(r"^(\s*)(?:(#{1,6}|[+\-])(?=\s|$)|(>)|(\d+)([.)])(?=\s|$))")
+_MD_RULE = re.compile(r"^(\s*)([-_*=])(?=(?:\s*\2){2,}\s*$)")      # ---, ___, === : a rule or an underline
+# Streamlit's GFM renderer turns bare URLs, www. names and e-mail addresses into links *after* parsing, so
+# escapes cannot stop it: an invisible WORD JOINER (U+2060) before the ':' of a scheme, the '.' after www and
+# the '@' of an address breaks the pattern without changing what a person reads.
+WJ = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=\\:)|(?<=www)(?=\\\.)|(?=\\@)")
+_WWW = re.compile(r"(?i)\b(www)\.")
 
 
 def md(value) -> str:
@@ -76,20 +82,22 @@ def md(value) -> str:
     if value is None:
         return ""
     s = INVISIBLE.sub("", str(value))
-    s = _CONTROL.sub("", s).replace("\r", " ").replace("\n", " ")
+    s = _CONTROL.sub("", s).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    s = s.lstrip(" ")                       # leading spaces would make an indented code block
     s = _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", s))
-    s = _WWW.sub(r"\1\\.", s)
+    s = _AUTOLINK.sub(WJ, _WWW.sub(r"\1\\.", s))
 
     def start(m: re.Match) -> str:
         if m.group(2) or m.group(3):
             return m.group(1) + "\\" + (m.group(2) or m.group(3))
         return m.group(1) + m.group(4) + "\\" + m.group(5)
+    s = _MD_RULE.sub(lambda m: m.group(1) + "\\" + m.group(2), s)
     return _MD_LINE_START.sub(start, s)
 
 
 def plain(markdown_source: str) -> str:
     """What ``md`` output reads as once rendered (backslash escapes removed): for comparing in tests."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown_source)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown_source).replace(WJ, "")
 
 
 def short(value, limit: int = 120) -> str:

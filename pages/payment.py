@@ -11,6 +11,7 @@ from lib.text import lookup_problem, md, short
 ui.entry_guard()
 
 T = {
+    "bad_id": "No payment found: “{q}” cannot name one. {msg}",
     "title": "Payment detail",
     "lookup": "imp_uid or merchant_uid",
     "lookup_help": "Paste an imp_uid (imp_…) or your order number (merchant_uid).",
@@ -45,7 +46,7 @@ if not q0:
 
 bad = lookup_problem(q0)
 if bad:
-    st.error(ui.say(T["not_found"], q=short(q0, 60), msg=bad))
+    st.error(ui.say(T["bad_id"], q=short(q0, 60), msg=bad))
     st.stop()
 try:
     p = ui.client().get_payment(q0) if q0.startswith("imp_") else ui.client().find_by_merchant_uid(q0)
@@ -59,7 +60,7 @@ acct = (lambda v: v or "—") if reveal else (lambda v: mask_account(v) or "—"
 phone = (lambda v: v or "—") if reveal else (lambda v: mask_phone(v) or "—")
 email = (lambda v: v or "—") if reveal else (lambda v: mask_email(v) or "—")
 
-st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(p.status)}")
+st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(p.status)}", anchor=False)
 st.caption(ui.say(T["ids"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid), pg=p.pg_provider))
 for kind in ("refund", "vbank"):          # a write of this payment with an unknown outcome comes first
     ui.unknown_outcome_panel(kind, p.imp_uid, key=f"pd_unknown_{kind}")

@@ -14,6 +14,7 @@ from lib.text import NAME_MAX, lookup_problem, md, parse_won, short, won_text
 ui.entry_guard()
 
 T = {
+    "bad_id": "No payment found: “{q}” cannot name one. {msg}",
     "title": "Refund a virtual-account payment",
     "intro": "Virtual-account refunds need the customer's own bank account, use the PG's own bank codes, and the "
              "PG keeps its fees. The wizard shows what the refund costs before any money moves.",
@@ -121,7 +122,7 @@ if step == 1:
     if target:
         bad = lookup_problem(target)
         if bad:
-            st.error(ui.say(T["not_found"], q=short(target, 60), msg=bad))
+            st.error(ui.say(T["bad_id"], q=short(target, 60), msg=bad))
             st.stop()
         try:
             p = load(target)

@@ -15,6 +15,7 @@ from lib.text import NOTE_MAX, lookup_problem, md, parse_won, short, won_text
 ui.entry_guard()
 
 T = {
+    "bad_id": "No payment found: “{q}” cannot name one. {msg}",
     "title": "Change a pending virtual account",
     "intro": "Change what the customer owes or extend the deadline of a virtual account that has not been paid. "
              "Only changed fields are sent. Times are KST.",
@@ -194,7 +195,7 @@ if not q0:
 
 bad = lookup_problem(q0)
 if bad:
-    st.error(ui.say(T["not_found"], q=short(q0, 60), msg=bad))
+    st.error(ui.say(T["bad_id"], q=short(q0, 60), msg=bad))
     st.stop()
 try:
     p = ui.client().get_payment(q0)

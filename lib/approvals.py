@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .audit import AuditStore, create_tables, mask_request
 from .clock import KST
-from .fmt import krw, kst
+from .fmt import kst
 from .identity import Actor, Forbidden
 
 
@@ -257,12 +257,3 @@ def _masked(payload: dict) -> dict:
     if isinstance(out.get("request"), dict):
         out["request"] = mask_request(out["request"])
     return out
-
-
-def describe(req: ApprovalRequest) -> str:
-    if req.kind == "refund":
-        r = req.payload["request"]
-        return f"Refund {krw(r['amount'])} of {req.imp_uid} ({req.payload['payment'].get('merchant_uid', '')})"
-    n = len(req.payload["payments"])
-    how = f"by {req.payload['extend_days']} days" if req.payload.get("extend_days") else f"to {req.payload['to']}"
-    return f"Extend the due dates of {n} virtual accounts {how}"

@@ -33,17 +33,17 @@ from urllib.parse import quote
 
 import orjson
 import requests
+from pydantic import BaseModel, SecretStr
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
+from .errors import Refusal
 from .models import Bank, Payment, PaymentPage, Token, to_unix
-from .settings import Settings
 
 NINETY_DAYS = 90 * 86400
 PAGE_LIMIT = 1000
 TOKEN_MARGIN_S = 60          # renew this long before the server says it expires
-WRITE_PREFIXES = ("/payments/cancel", "/vbanks")
 # The time each status list filters on (from/to), as the API documents it.
 STATUS_TIME_FIELD = {"ready": "started_at", "paid": "paid_at", "cancelled": "cancelled_at", "failed": "failed_at",
                      "all": "started_at"}
@@ -66,7 +66,7 @@ class ApiError(Exception):
         return f"{self.method} {self.path}{f' ({where})' if where else ''}: {self.message}"
 
 
-class Refused(ApiError):
+class Refused(ApiError, Refusal):
     """The API's own envelope (``code != 0``) refused the call: for a write, proof it was not applied."""
 
 
@@ -155,23 +155,58 @@ def split_windows(t_from: int, t_to: int, span: int = NINETY_DAYS) -> list[tuple
         start = end + 1
 
 
-class IamportClient:
-    def __init__(self, settings: Settings, session: requests.Session | None = None):
-        self.settings = settings
-        self.base = settings.api_url.rstrip("/")
-        self.timeout = (settings.connect_timeout, settings.read_timeout)
-        self.session = session or requests.Session()
-        pool = max(4, settings.concurrency + 2)
+class ClientConfig(BaseModel):
+    """What the client needs to talk to the API, and nothing else (no business rules, no database)."""
+
+    api_url: str
+    imp_key: SecretStr
+    imp_secret: SecretStr
+    tier: str | None = None
+    connect_timeout: float = 3.05
+    read_timeout: float = 20.0
+    concurrency: int = 8
+
+    @classmethod
+    def of(cls, source) -> "ClientConfig":
+        """From a ClientConfig, or the connection part of the app's Settings."""
+        if isinstance(source, cls):
+            return source
+        return cls(**{f: getattr(source, f) for f in cls.model_fields})
+
+
+class Transport:
+    """Moves requests and bytes. Retry is decided per request, by method: a GET is retried with backoff
+    (urllib3 ``Retry``: connection errors, 429, 502/503/504, ``Retry-After`` honoured); any other method is
+    sent exactly once — a write is never retried, whatever its URL."""
+
+    def __init__(self, config: ClientConfig, session: requests.Session | None = None):
+        pool = max(4, config.concurrency + 2)
         retry = Retry(total=3, connect=3, read=2, status=3, backoff_factor=0.2,
                       status_forcelist=(429, 502, 503, 504), allowed_methods=frozenset({"GET"}),
                       raise_on_status=False, respect_retry_after_header=True)
-        self._retrying = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=pool)
-        self._once = HTTPAdapter(max_retries=Retry(total=0, connect=0, read=0, status=0, redirect=0,
-                                                    raise_on_status=False), pool_connections=2, pool_maxsize=pool)
-        self.session.mount(self.base, self._retrying)
-        for prefix in WRITE_PREFIXES:
-            self.session.mount(self.base + prefix, self._once)
-        self.session.mount(self.base + "/vbanks/holder", self._retrying)   # a GET: retry is fine
+        self.reads = session or requests.Session()
+        self.writes = requests.Session()
+        once = Retry(total=0, connect=0, read=0, status=0, redirect=0, raise_on_status=False)
+        for sess, policy in ((self.reads, retry), (self.writes, once)):
+            adapter = HTTPAdapter(max_retries=policy, pool_connections=2, pool_maxsize=pool)
+            sess.mount("http://", adapter)
+            sess.mount("https://", adapter)
+
+    def session_for(self, method: str) -> requests.Session:
+        return self.reads if method.upper() == "GET" else self.writes
+
+
+class IamportClient:
+    """Resource methods (payments, vbanks, cancel, banks) over a requestor that owns the token, the 401
+    re-authentication and the envelope → typed errors, over a transport that moves bytes."""
+
+    def __init__(self, config, session: requests.Session | None = None):
+        self.config = ClientConfig.of(config)
+        self.settings = self.config              # older name
+        self.base = self.config.api_url.rstrip("/")
+        self.timeout = (self.config.connect_timeout, self.config.read_timeout)
+        self.transport = Transport(self.config, session)
+        self.session = self.transport.reads      # hooks for tests that watch what is sent
         self._token: str | None = None
         self._token_valid_until = 0.0
         self._token_lock = threading.Lock()
@@ -191,7 +226,8 @@ class IamportClient:
     def _send(self, method: str, path: str, *, token: str | None, params=None, json_body=None) -> Reply:
         url = self.base + path
         try:
-            resp = self.session.request(method, url, params=params, json=json_body, headers=self._headers(token),
+            resp = self.transport.session_for(method).request(method, url, params=params, json=json_body,
+                                                              headers=self._headers(token),
                                         timeout=self.timeout, stream=True)
             try:
                 # One read of the whole body: requests' own 10 KB chunking costs ~10 ms per 1 MB page.

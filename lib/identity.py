@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .errors import Refusal
+
 ROLES = ("viewer", "operator", "approver", "admin")
 
 # What each permission needs (any one of the roles).
@@ -37,7 +39,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
-class Forbidden(Exception):
+class Forbidden(Refusal):
     """The acting person's roles do not allow this."""
 
 

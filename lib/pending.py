@@ -7,7 +7,6 @@ the page fast.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 

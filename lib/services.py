@@ -28,17 +28,21 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
-from . import banks, pg_rules
+from . import pg_rules
 from .approvals import ApprovalProblem, ApprovalRequest, ApprovalStore
 from .audit import AuditStore, new_correlation_id
 from .client import ApiError, ApiUnavailable, IamportClient, OutcomeUnknown, Refused  # noqa: F401
-from .clock import KST, now_kst, to_unix
+from .clock import KST, to_unix
 from .fmt import krw, kst
 from .identity import Actor, Forbidden  # noqa: F401  (Forbidden re-exported for pages)
 from .locks import Lock
 from .models import Payment
 from .settings import Rules
-from .text import NAME_MAX, NOTE_MAX, REASON_MAX, ascii_digits, clean, has_invisible, is_account_text
+from .errors import Refusal
+from .rules import (InvalidInput, RefundRequest, Seen, changes, check_bulk_plan, plan_due,  # noqa: F401
+                    refund_blockers, update_blockers, update_confirmation, validate_refund,
+                    validate_refund_account, validate_refund_amount, validate_update)
+from .text import NOTE_MAX, clean
 
 # Called after every write that may have changed data (cache invalidation).
 WRITE_LISTENERS: list[Callable[[], None]] = []
@@ -50,18 +54,6 @@ def _notify() -> None:
 
 
 # ================================================================ refusals
-class Refusal(Exception):
-    """Nothing was sent, for a reason a person can act on. Base of every refusal below."""
-
-
-class InvalidInput(Refusal):
-    """Input the operator can fix; ``problems`` are sentences for the form."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
 class Busy(Refusal):
     """Another write to the same payment is in flight, its outcome is unknown, or a request for it waits
     for approval (``request_id``)."""
@@ -83,22 +75,9 @@ class Stale(Refusal):
         self.changes, self.payment = changes, payment
 
 
-# Everything a page shows as "not sent, because …" (Refused: the API's own envelope said no).
-REFUSALS = (Refusal, Forbidden, Refused)
-
-
-@dataclass(frozen=True)
-class Seen:
-    """What the operator saw when the form loaded: a write is refused if any of it changed."""
-
-    status: str
-    amount: int
-    cancel_amount: int
-    vbank_due: int          # UNIX seconds, 0 if none
-
-    @classmethod
-    def of(cls, p: Payment) -> "Seen":
-        return cls(p.status, p.amount, p.cancel_amount, to_unix(p.vbank_date))
+# Everything a page shows as "not sent, because …": one base (lib/errors.py) for Stale, Busy, InvalidInput,
+# NeedsApproval, Forbidden and the API's own Refused.
+REFUSALS = (Refusal,)
 
 
 @dataclass
@@ -115,20 +94,6 @@ class WriteResult:
     @property
     def ok(self) -> bool:
         return self.outcome == "succeeded"
-
-
-def _changes(seen: Seen, now: Payment) -> list[str]:
-    out = []
-    if now.status != seen.status:
-        out.append(f"status is now '{now.status}' (was '{seen.status}')")
-    if now.amount != seen.amount:
-        out.append(f"amount is now {krw(now.amount)} (was {krw(seen.amount)})")
-    if now.cancel_amount != seen.cancel_amount:
-        out.append(f"refunded so far is now {krw(now.cancel_amount)} (was {krw(seen.cancel_amount)})")
-    if to_unix(now.vbank_date) != seen.vbank_due:
-        was = kst(datetime.fromtimestamp(seen.vbank_due, KST)) if seen.vbank_due else "—"
-        out.append(f"due is now {kst(now.vbank_date)} (was {was})")
-    return out
 
 
 def approvals_of(audit: AuditStore) -> ApprovalStore:
@@ -240,9 +205,9 @@ def _guarded(client: IamportClient, audit: AuditStore, *, operator: Actor, kind:
     ctx = None
     try:
         fresh = client.get_payment(imp_uid)
-        changes = _changes(seen, fresh)
-        if changes:
-            raise Stale(changes, fresh)
+        moved = changes(seen, fresh)
+        if moved:
+            raise Stale(moved, fresh)
         ctx = _Ctx(cid, fresh, key, lease)
         yield ctx
     except BaseException as e:
@@ -439,50 +404,6 @@ def open_outcome(client: IamportClient | None, audit: AuditStore, *, kind: str, 
 
 
 # ================================================================ update vbank
-def validate_update(p: Payment, *, new_amount: int | None, new_due: datetime | None, rules: Rules,
-                    now: datetime | None = None) -> list[str]:
-    now = now or now_kst()
-    problems = []
-    if not p.is_vbank:
-        problems.append("This payment is not a virtual account.")
-    if p.status != "ready":
-        problems.append(f"Only a virtual account still waiting for its deposit can be changed (status is '{p.status}').")
-    if p.pg_provider not in rules.vbank_update_pgs:
-        problems.append(f"Changing a virtual account is not offered for PG '{p.pg_provider}': the product supports "
-                        f"{', '.join(rules.vbank_update_pgs)}.")
-    if new_amount is not None:
-        if isinstance(new_amount, bool) or not isinstance(new_amount, int):
-            problems.append("The new amount must be a whole number of won.")
-        elif new_amount <= 0:
-            problems.append("The new amount must be more than ₩0.")
-        elif rules.update_amount_ceiling and new_amount > rules.update_amount_ceiling:
-            problems.append(f"The new amount is above the ceiling of {krw(rules.update_amount_ceiling)}.")
-    if new_due is not None:
-        if new_due.tzinfo is None:
-            problems.append("The new due time needs a time zone (KST).")
-        elif new_due <= now:
-            problems.append(f"The new due time {kst(new_due)} is not in the future.")
-        elif rules.update_max_horizon_days and new_due > now + timedelta(days=rules.update_max_horizon_days):
-            problems.append(f"The new due time is more than {rules.update_max_horizon_days} days ahead.")
-    changed_amount = new_amount is not None and new_amount != p.amount
-    changed_due = new_due is not None and to_unix(new_due) != to_unix(p.vbank_date)
-    if not problems and not changed_amount and not changed_due:
-        problems.append("Nothing changed: the amount and due time are what the account already has.")
-    return problems
-
-
-def update_confirmation(seen: Seen, *, new_amount: int | None, new_due: datetime | None, rules: Rules) -> str | None:
-    """What the operator must type to confirm a drastic change (None: a click is enough): the new amount when
-    it cuts the amount below ``update_typed_confirm_below_share`` of what it was, or the new due date when it
-    moves the due by more than ``update_typed_confirm_due_days``."""
-    if new_amount is not None and seen.amount and new_amount < seen.amount * rules.update_typed_confirm_below_share:
-        return f"{new_amount:,}"
-    if new_due is not None and seen.vbank_due and \
-            abs(to_unix(new_due) - seen.vbank_due) > rules.update_typed_confirm_due_days * 86400:
-        return new_due.astimezone(KST).strftime("%Y-%m-%d")
-    return None
-
-
 def update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
                  new_amount: int | None = None, new_due: datetime | None = None, rules: Rules,
                  note: str | None = None, typed_confirmation: str | None = None) -> WriteResult:
@@ -533,111 +454,6 @@ def _update_vbank(client, audit, *, operator: Actor, imp_uid: str, seen: Seen, n
 
 
 # ====================================================================== refund
-@dataclass(frozen=True)
-class RefundRequest:
-    imp_uid: str
-    amount: int
-    reason_code: str
-    note: str = ""
-    refund_holder: str = ""
-    refund_bank: str = ""        # the PG's own code
-    refund_account: str = ""     # as typed; hyphens allowed
-    refund_tel: str = ""
-    tax_free: int | None = None
-    vat_amount: int | None = None
-
-    def reason_text(self, rules: Rules) -> str:
-        label = rules.refund_reasons.get(self.reason_code, self.reason_code)
-        note = clean(self.note)
-        return f"[{self.reason_code}] {label}" + (f" — {note}" if note else "")
-
-    def content(self) -> dict:
-        """Exactly what an approval covers: the full numbers, normalised."""
-        d = asdict(self)
-        d["refund_account"] = ascii_digits(self.refund_account)
-        d["refund_tel"] = ascii_digits(self.refund_tel)
-        d["refund_holder"] = clean(self.refund_holder)
-        d["note"] = clean(self.note)
-        return d
-
-
-def refund_blockers(p: Payment) -> list[str]:
-    """Why this payment cannot be refunded through the wizard at all (empty: it can)."""
-    out = []
-    if not p.is_vbank:
-        out.append(f"This is not a virtual-account payment (pay method '{p.pay_method}'); use the PG console for it.")
-    if p.status == "cancelled" or (p.status == "paid" and p.refundable <= 0):
-        out.append("This payment is already fully refunded.")
-    elif p.status != "paid":
-        out.append(f"Only a paid payment can be refunded (status is '{p.status}').")
-    if p.pg_provider in pg_rules.NO_VBANK_REFUND:
-        out.append(f"{p.pg_provider} does not refund virtual accounts through the API; refund the customer directly.")
-    elif p.is_vbank and banks.table_for(p.pg_provider) is None:
-        out.append(f"vbank-desk has no refund bank-code table for PG '{p.pg_provider}'.")
-    return out
-
-
-def validate_refund_amount(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
-    """Step 2 of the wizard: amount, reason, note, tax-free / VAT split."""
-    problems = []
-    if isinstance(r.amount, bool) or not isinstance(r.amount, int):
-        problems.append("The refund amount must be a whole number of won.")
-    elif r.amount <= 0:
-        problems.append("The refund amount must be more than ₩0.")
-    elif r.amount > p.refundable:
-        problems.append(f"The refund amount {krw(r.amount)} is more than the refundable balance {krw(p.refundable)}.")
-    if r.reason_code not in rules.refund_reasons:
-        problems.append("Pick a refund reason from the list.")
-    if len(clean(r.note)) > NOTE_MAX:
-        problems.append(f"The note is too long ({len(clean(r.note)):,} characters; {NOTE_MAX} at most).")
-    elif len(r.reason_text(rules)) > REASON_MAX:
-        problems.append(f"The reason is too long ({REASON_MAX} characters at most, with the note).")
-    for name, v in (("tax-free amount", r.tax_free), ("VAT amount", r.vat_amount)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0
-                              or (isinstance(r.amount, int) and v > r.amount)):
-            problems.append(f"The {name} must be between ₩0 and the refund amount.")
-    if isinstance(r.tax_free, int) and isinstance(r.vat_amount, int) and isinstance(r.amount, int) \
-            and r.tax_free + r.vat_amount > r.amount:
-        problems.append("The tax-free amount and the VAT amount together cannot be more than the refund amount.")
-    if r.vat_amount is not None and not pg_rules.takes_vat_amount(p.pg_provider):
-        problems.append(f"{p.pg_provider} does not take a VAT amount on refunds (only "
-                        f"{', '.join(sorted(pg_rules.VAT_AMOUNT_SUPPORTED))} do); leave it empty.")
-    return problems
-
-
-def validate_refund_account(p: Payment, r: RefundRequest) -> list[str]:
-    """Step 3 of the wizard: the customer's refund account, with the PG's own bank code."""
-    problems = []
-    holder = clean(r.refund_holder)
-    if not holder:
-        problems.append("Enter the refund account holder's name.")
-    elif len(holder) > NAME_MAX:
-        problems.append(f"The account holder's name is too long ({NAME_MAX} characters at most).")
-    elif has_invisible(r.refund_holder):
-        problems.append("The account holder's name holds invisible characters (zero-width or direction marks); "
-                        "type it again.")
-    if banks.bank_by_code(p.pg_provider, r.refund_bank) is None:
-        problems.append(f"Pick the customer's bank from the list for {p.pg_provider}.")
-    acct = (r.refund_account or "").strip()
-    if not acct:
-        problems.append("Enter the refund account number.")
-    elif not is_account_text(acct):
-        problems.append("The account number may hold the digits 0–9 and hyphens only.")
-    elif not 8 <= len(ascii_digits(acct)) <= 16:
-        problems.append("The account number should have 8 to 16 digits.")
-    if pg_rules.needs_refund_tel(p.pg_provider):
-        tel = (r.refund_tel or "").strip()
-        if not is_account_text(tel) or not 9 <= len(ascii_digits(tel)) <= 11:
-            problems.append(f"{p.pg_provider} needs the account holder's phone number for a virtual-account refund "
-                            "(9–11 digits, 0–9 and hyphens only).")
-    return problems
-
-
-def validate_refund(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
-    """Everything a refund must satisfy before it is sent (the wizard's steps 1–3 together)."""
-    return refund_blockers(p) or (validate_refund_amount(p, r, rules) + validate_refund_account(p, r))
-
-
 # ------------------------------------------------------------------ four eyes
 def refunded_by_operator(audit: AuditStore, operator: str, *, hours: int) -> int:
     """What one operator sent as refunds without an approval in the last ``hours`` hours and that did not
@@ -768,9 +584,9 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
     if note and len(note) > NOTE_MAX:
         raise InvalidInput([f"The note for the approver is too long ({len(note):,} characters; {NOTE_MAX} at most)."])
     p = client.get_payment(request.imp_uid)
-    changes = _changes(seen, p)
-    if changes:
-        raise Stale(changes, p)
+    moved = changes(seen, p)
+    if moved:
+        raise Stale(moved, p)
     problems = validate_refund(p, request, rules)
     if problems:
         raise InvalidInput(problems)
@@ -797,7 +613,7 @@ def _bulk_content(payments: list[Payment], extend_days: int | None, to: datetime
 def request_bulk_approval(audit: AuditStore, *, requester: Actor, payments: list[Payment], extend_days: int | None,
                           to: datetime | None, rules: Rules, note: str | None = None) -> ApprovalRequest:
     requester.require("update_vbank")
-    _check_bulk(payments, extend_days, to, rules)
+    check_bulk_plan(payments, extend_days, to, rules)
     note = clean(note, multiline=True) or None
     payload = {"payments": [p.model_dump(mode="json") for p in payments], "extend_days": extend_days,
                "to": to.isoformat() if to else None}
@@ -892,25 +708,6 @@ class BulkRow:
     correlation_id: str | None = None
 
 
-def plan_due(current: datetime | None, *, extend_days: int | None, to: datetime | None) -> datetime | None:
-    """The new due time for one account: current + N days, or a fixed time."""
-    if to is not None:
-        return to
-    if current is None or not extend_days:
-        return None
-    return current + timedelta(days=extend_days)
-
-
-def _check_bulk(payments: list[Payment], extend_days: int | None, to: datetime | None, rules: Rules) -> None:
-    if len(payments) > rules.bulk_extend_max_rows:
-        raise InvalidInput([f"At most {rules.bulk_extend_max_rows} accounts can be changed at once."])
-    if (extend_days is None) == (to is None):
-        raise InvalidInput(["Give either a number of days to extend by or a new due date, not both."])
-    if extend_days is not None and (isinstance(extend_days, bool) or not isinstance(extend_days, int)
-                                    or extend_days <= 0):
-        raise InvalidInput(["Extend by at least one day (a whole number)."])
-
-
 def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, payments: list[Payment],
                 extend_days: int | None = None, to: datetime | None = None, rules: Rules,
                 note: str | None = None, approval_id: str | None = None,
@@ -918,7 +715,7 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
     """Extend the due dates of several pending accounts: one update per row, each with its own lock, re-read
     and audit records. A row that fails never stops the others. More than ``rules.bulk_approval_above_count``
     rows go through an approved request, claimed here in the statement that checks it."""
-    _check_bulk(payments, extend_days, to, rules)
+    check_bulk_plan(payments, extend_days, to, rules)
     if approval_id:
         try:
             approvals_of(audit).claim(approval_id, approver=operator, kind="bulk_extend", imp_uid=None,

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import approvals as ap
-from lib import services, ui
+from lib import services, ui, ui_present
 from lib.fmt import kst, krw
 from lib.text import md
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Stale
@@ -67,7 +67,7 @@ if pending and not who.can("approve_refund"):
     st.caption(T["not_approver"])
 for r in pending:
     with st.container(border=True):
-        st.markdown(f"**{md(ap.describe(r))}**")
+        st.markdown(f"**{md(ui_present.describe(r))}**")
         st.caption(ui.say(T["requested_by"], who=r.requester, when=kst(r.created_at), exp=kst(r.expires_at)))
         details(r)
         if r.requester.strip().lower() == who.email.strip().lower():
@@ -113,7 +113,7 @@ if cid:
             @st.dialog(T["dialog"], dismissible=False)
             def confirm():
                 st.write(ui.say(T["dialog_body"], where=where, who=who.email))
-                st.markdown(f"**{md(ap.describe(target))}**")
+                st.markdown(f"**{md(ui_present.describe(target))}**")
                 ui.confirm_and_send(f"ap:{cid}", open_key="ap_confirm", key="ap_go", confirm_label=T["go"],
                                     cancel_label=T["cancel"], sending_label=T["sending"],
                                     perform=lambda: services.approve(ui.client(), ui.audit(), approver=who,
@@ -126,14 +126,14 @@ mine = store.list(requester=who.email)
 if not mine:
     st.caption(T["none_mine"])
 else:
-    ui.table(pd.DataFrame([{"Request": ap.describe(r), "Status": r.status, "Created (KST)": kst(r.created_at),
+    ui.table(pd.DataFrame([{"Request": ui_present.describe(r), "Status": r.status, "Created (KST)": kst(r.created_at),
                             "Decided by": r.decided_by or "", "Decision note": r.decision_note or "",
                             "Result": (r.result or {}).get("message", "")} for r in mine]).set_index("Request"))
 
 st.subheader(T["recent"])
 decided = [r for r in store.list() if r.status != "pending"][:50]
 if decided:
-    st.dataframe(pd.DataFrame([{"Request": ap.describe(r), "Requester": r.requester, "Status": r.status,
+    st.dataframe(pd.DataFrame([{"Request": ui_present.describe(r), "Requester": r.requester, "Status": r.status,
                                 "Decided by": r.decided_by or "", "Decided (KST)": kst(r.decided_at),
                                 "Result": (r.result or {}).get("message", "")} for r in decided]),
                  hide_index=True, width="stretch", key="ap_recent")

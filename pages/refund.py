@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib import banks, fees, refund, services, ui
+from lib import banks, fees, refund, services, ui, ui_present
 from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
 from lib.text import NAME_MAX, lookup_problem, md, parse_won, short, won_text
@@ -282,15 +282,15 @@ elif step == 4:
     st.caption(ui.say(T["fee_rule"], pg=p.pg_provider, iss=krw(rule.issuance_fee), rem=krw(rule.remittance_fee),
                                     vat=" + 10% VAT" if rule.vat_on_fees else " (VAT not added)"))
     c1, c2 = st.columns([1, 1])
-    c1.table(pd.DataFrame(refund.fee_rows(impact)).set_index(""))
-    wf = refund.waterfall(impact)
+    c1.table(pd.DataFrame(ui_present.fee_rows(impact)).set_index(""))
+    wf = ui_present.waterfall(impact)
     c2.altair_chart(alt.Chart(wf).mark_bar().encode(
         x=alt.X("step:N", sort=list(wf["step"]), title=None),
         y=alt.Y("start:Q", title="₩", axis=alt.Axis(format=",d")), y2="end:Q",
         color=alt.Color("kind:N", scale=alt.Scale(domain=["total", "cost", "gain"],
                                                    range=["#1f4e79", "#d62728", "#2ca02c"]), legend=None),
         tooltip=["step:N", alt.Tooltip("delta:Q", format=",d")]), use_container_width=True)
-    st.info(refund.cost_sentence(impact))
+    st.info(ui_present.cost_sentence(impact))
     b1, b2 = st.columns([1, 5])
     b1.button(T["back"], key="rf_back4", on_click=go, args=(3,))
     b2.button(T["next"], type="primary", key="rf_next4", on_click=go, args=(5,))

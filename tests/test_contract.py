@@ -157,7 +157,8 @@ def test_every_client_request_matches_the_spec(fresh, settings):
     """Capture what lib's client actually puts on the wire, and check it against the spec."""
     c = IamportClient(settings)
     sent = []
-    c.session.hooks["response"].append(lambda r, *a, **k: sent.append(r.request))
+    for sess in (c.transport.reads, c.transport.writes):
+        sess.hooks["response"].append(lambda r, *a, **k: sent.append(r.request))
     paid = fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0)
     ready = fresh.pick(status="ready", pg="settle")
     c.list_by_status_raw("ready", NOW() - 86400 * 89, NOW())

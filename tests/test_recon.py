@@ -157,10 +157,12 @@ def test_settlement_cli_writes_file_and_manifest(tmp_path):
     import json
     import subprocess
     import sys
-    from sandbox.store import SeedPlan, Store
+    from sandbox.seed import SeedPlan, generate
+    from sandbox.store import Store
     from tests.helpers import ROOT
     db = tmp_path / "sb.sqlite3"
-    Store(str(db)).reset(SeedPlan(seed=3, payments=800))
+    plan = SeedPlan(seed=3, payments=800)
+    Store(str(db)).reset(generate(plan), plan)
     today = datetime.now(KST).date()
     out = tmp_path / "s.csv"
     r = subprocess.run([sys.executable, "-m", "sandbox", "settlement", "--from", str(today - pd.Timedelta(days=14).to_pytimedelta()),

@@ -1,0 +1,237 @@
+"""The business rules of the two writes, pure: no HTTP, no database, no Streamlit. The services
+(lib/services.py) apply them right before sending; pages use them to explain a form before anything is sent."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from . import banks, pg_rules
+from .clock import KST, now_kst, to_unix
+from .errors import Refusal
+from .fmt import krw, kst
+from .models import Payment
+from .settings import Rules
+from .text import NAME_MAX, NOTE_MAX, REASON_MAX, ascii_digits, clean, has_invisible, is_account_text
+
+
+class InvalidInput(Refusal):
+    """Input the operator can fix; ``problems`` are sentences for the form."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the operator saw when the form loaded: a write is refused if any of it changed."""
+
+    status: str
+    amount: int
+    cancel_amount: int
+    vbank_due: int          # UNIX seconds, 0 if none
+
+    @classmethod
+    def of(cls, p: Payment) -> "Seen":
+        return cls(p.status, p.amount, p.cancel_amount, to_unix(p.vbank_date))
+
+
+def changes(seen: Seen, now: Payment) -> list[str]:
+    out = []
+    if now.status != seen.status:
+        out.append(f"status is now '{now.status}' (was '{seen.status}')")
+    if now.amount != seen.amount:
+        out.append(f"amount is now {krw(now.amount)} (was {krw(seen.amount)})")
+    if now.cancel_amount != seen.cancel_amount:
+        out.append(f"refunded so far is now {krw(now.cancel_amount)} (was {krw(seen.cancel_amount)})")
+    if to_unix(now.vbank_date) != seen.vbank_due:
+        was = kst(datetime.fromtimestamp(seen.vbank_due, KST)) if seen.vbank_due else "—"
+        out.append(f"due is now {kst(now.vbank_date)} (was {was})")
+    return out
+
+
+
+# ================================================================ changing a pending account
+def validate_update(p: Payment, *, new_amount: int | None, new_due: datetime | None, rules: Rules,
+                    now: datetime | None = None) -> list[str]:
+    now = now or now_kst()
+    problems = []
+    if not p.is_vbank:
+        problems.append("This payment is not a virtual account.")
+    if p.status != "ready":
+        problems.append(f"Only a virtual account still waiting for its deposit can be changed (status is '{p.status}').")
+    if p.pg_provider not in rules.vbank_update_pgs:
+        problems.append(f"Changing a virtual account is not offered for PG '{p.pg_provider}': the product supports "
+                        f"{', '.join(rules.vbank_update_pgs)}.")
+    if new_amount is not None:
+        if isinstance(new_amount, bool) or not isinstance(new_amount, int):
+            problems.append("The new amount must be a whole number of won.")
+        elif new_amount <= 0:
+            problems.append("The new amount must be more than ₩0.")
+        elif rules.update_amount_ceiling and new_amount > rules.update_amount_ceiling:
+            problems.append(f"The new amount is above the ceiling of {krw(rules.update_amount_ceiling)}.")
+    if new_due is not None:
+        if new_due.tzinfo is None:
+            problems.append("The new due time needs a time zone (KST).")
+        elif new_due <= now:
+            problems.append(f"The new due time {kst(new_due)} is not in the future.")
+        elif rules.update_max_horizon_days and new_due > now + timedelta(days=rules.update_max_horizon_days):
+            problems.append(f"The new due time is more than {rules.update_max_horizon_days} days ahead.")
+    changed_amount = new_amount is not None and new_amount != p.amount
+    changed_due = new_due is not None and to_unix(new_due) != to_unix(p.vbank_date)
+    if not problems and not changed_amount and not changed_due:
+        problems.append("Nothing changed: the amount and due time are what the account already has.")
+    return problems
+
+
+def update_blockers(p: Payment, rules: Rules, now: datetime | None = None) -> list[str]:
+    """Why this payment cannot be changed at all (empty: it can) — the form is not offered."""
+    out = []
+    if not p.is_vbank:
+        out.append("This payment is not a virtual account.")
+    if p.status != "ready":
+        out.append(f"Only a virtual account still waiting for its deposit can be changed (status is '{p.status}').")
+    if p.pg_provider not in rules.vbank_update_pgs:
+        out.append(f"Changing a virtual account is not offered for PG '{p.pg_provider}': the product supports "
+                   f"{', '.join(rules.vbank_update_pgs)}.")
+    return out
+
+
+def update_confirmation(seen: Seen, *, new_amount: int | None, new_due: datetime | None, rules: Rules) -> str | None:
+    """What the operator must type to confirm a drastic change (None: a click is enough): the new amount when
+    it cuts the amount below ``update_typed_confirm_below_share`` of what it was, or the new due date when it
+    moves the due by more than ``update_typed_confirm_due_days``."""
+    if new_amount is not None and seen.amount and new_amount < seen.amount * rules.update_typed_confirm_below_share:
+        return f"{new_amount:,}"
+    if new_due is not None and seen.vbank_due and \
+            abs(to_unix(new_due) - seen.vbank_due) > rules.update_typed_confirm_due_days * 86400:
+        return new_due.astimezone(KST).strftime("%Y-%m-%d")
+    return None
+
+
+def plan_due(current: datetime | None, *, extend_days: int | None, to: datetime | None) -> datetime | None:
+    """The new due time for one account: current + N days, or a fixed time."""
+    if to is not None:
+        return to
+    if current is None or not extend_days:
+        return None
+    return current + timedelta(days=extend_days)
+
+
+def check_bulk_plan(payments: list, extend_days: int | None, to: datetime | None, rules: Rules) -> None:
+    if len(payments) > rules.bulk_extend_max_rows:
+        raise InvalidInput([f"At most {rules.bulk_extend_max_rows} accounts can be changed at once."])
+    if (extend_days is None) == (to is None):
+        raise InvalidInput(["Give either a number of days to extend by or a new due date, not both."])
+    if extend_days is not None and (isinstance(extend_days, bool) or not isinstance(extend_days, int)
+                                    or extend_days <= 0):
+        raise InvalidInput(["Extend by at least one day (a whole number)."])
+
+
+# ================================================================ refunds
+@dataclass(frozen=True)
+class RefundRequest:
+    imp_uid: str
+    amount: int
+    reason_code: str
+    note: str = ""
+    refund_holder: str = ""
+    refund_bank: str = ""        # the PG's own code
+    refund_account: str = ""     # as typed; hyphens allowed
+    refund_tel: str = ""
+    tax_free: int | None = None
+    vat_amount: int | None = None
+
+    def reason_text(self, rules: Rules) -> str:
+        label = rules.refund_reasons.get(self.reason_code, self.reason_code)
+        note = clean(self.note)
+        return f"[{self.reason_code}] {label}" + (f" — {note}" if note else "")
+
+    def content(self) -> dict:
+        """Exactly what an approval covers: the full numbers, normalised."""
+        d = asdict(self)
+        d["refund_account"] = ascii_digits(self.refund_account)
+        d["refund_tel"] = ascii_digits(self.refund_tel)
+        d["refund_holder"] = clean(self.refund_holder)
+        d["note"] = clean(self.note)
+        return d
+
+
+def refund_blockers(p: Payment) -> list[str]:
+    """Why this payment cannot be refunded through the wizard at all (empty: it can)."""
+    out = []
+    if not p.is_vbank:
+        out.append(f"This is not a virtual-account payment (pay method '{p.pay_method}'); use the PG console for it.")
+    if p.status == "cancelled" or (p.status == "paid" and p.refundable <= 0):
+        out.append("This payment is already fully refunded.")
+    elif p.status != "paid":
+        out.append(f"Only a paid payment can be refunded (status is '{p.status}').")
+    if p.pg_provider in pg_rules.NO_VBANK_REFUND:
+        out.append(f"{p.pg_provider} does not refund virtual accounts through the API; refund the customer directly.")
+    elif p.is_vbank and banks.table_for(p.pg_provider) is None:
+        out.append(f"vbank-desk has no refund bank-code table for PG '{p.pg_provider}'.")
+    return out
+
+
+def validate_refund_amount(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
+    """Step 2 of the wizard: amount, reason, note, tax-free / VAT split."""
+    problems = []
+    if isinstance(r.amount, bool) or not isinstance(r.amount, int):
+        problems.append("The refund amount must be a whole number of won.")
+    elif r.amount <= 0:
+        problems.append("The refund amount must be more than ₩0.")
+    elif r.amount > p.refundable:
+        problems.append(f"The refund amount {krw(r.amount)} is more than the refundable balance {krw(p.refundable)}.")
+    if r.reason_code not in rules.refund_reasons:
+        problems.append("Pick a refund reason from the list.")
+    if len(clean(r.note)) > NOTE_MAX:
+        problems.append(f"The note is too long ({len(clean(r.note)):,} characters; {NOTE_MAX} at most).")
+    elif len(r.reason_text(rules)) > REASON_MAX:
+        problems.append(f"The reason is too long ({REASON_MAX} characters at most, with the note).")
+    for name, v in (("tax-free amount", r.tax_free), ("VAT amount", r.vat_amount)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0
+                              or (isinstance(r.amount, int) and v > r.amount)):
+            problems.append(f"The {name} must be between ₩0 and the refund amount.")
+    if isinstance(r.tax_free, int) and isinstance(r.vat_amount, int) and isinstance(r.amount, int) \
+            and r.tax_free + r.vat_amount > r.amount:
+        problems.append("The tax-free amount and the VAT amount together cannot be more than the refund amount.")
+    if r.vat_amount is not None and not pg_rules.takes_vat_amount(p.pg_provider):
+        problems.append(f"{p.pg_provider} does not take a VAT amount on refunds (only "
+                        f"{', '.join(sorted(pg_rules.VAT_AMOUNT_SUPPORTED))} do); leave it empty.")
+    return problems
+
+
+def validate_refund_account(p: Payment, r: RefundRequest) -> list[str]:
+    """Step 3 of the wizard: the customer's refund account, with the PG's own bank code."""
+    problems = []
+    holder = clean(r.refund_holder)
+    if not holder:
+        problems.append("Enter the refund account holder's name.")
+    elif len(holder) > NAME_MAX:
+        problems.append(f"The account holder's name is too long ({NAME_MAX} characters at most).")
+    elif has_invisible(r.refund_holder):
+        problems.append("The account holder's name holds invisible characters (zero-width or direction marks); "
+                        "type it again.")
+    if banks.bank_by_code(p.pg_provider, r.refund_bank) is None:
+        problems.append(f"Pick the customer's bank from the list for {p.pg_provider}.")
+    acct = (r.refund_account or "").strip()
+    if not acct:
+        problems.append("Enter the refund account number.")
+    elif not is_account_text(acct):
+        problems.append("The account number may hold the digits 0–9 and hyphens only.")
+    elif not 8 <= len(ascii_digits(acct)) <= 16:
+        problems.append("The account number should have 8 to 16 digits.")
+    if pg_rules.needs_refund_tel(p.pg_provider):
+        tel = (r.refund_tel or "").strip()
+        if not is_account_text(tel) or not 9 <= len(ascii_digits(tel)) <= 11:
+            problems.append(f"{p.pg_provider} needs the account holder's phone number for a virtual-account refund "
+                            "(9–11 digits, 0–9 and hyphens only).")
+    return problems
+
+
+def validate_refund(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
+    """Everything a refund must satisfy before it is sent (the wizard's steps 1–3 together)."""
+    return refund_blockers(p) or (validate_refund_amount(p, r, rules) + validate_refund_account(p, r))
+
+

@@ -1,0 +1,123 @@
+"""Sandbox-only controls under /sandbox/ (no token): deposits, faults, reset, the request log, refunds, settlement."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from ..http import ApiRefusal, as_int, envelope, error, raw_envelope, read_params  # noqa: F401
+from ..state import SandboxState, state
+from ..store import SORT_SQL, apply_cancel, holder_for, public  # noqa: F401
+from ..faults import Fault
+from ..seed import SeedPlan, generate
+
+NINETY_DAYS = 90 * 86400
+
+router = APIRouter()
+
+
+@router.get("/sandbox/health")
+async def health(sb: SandboxState = Depends(state)):
+    return {"ok": True}
+
+
+@router.post("/sandbox/vbanks/{imp_uid}/deposit")
+async def deposit(imp_uid: str, sb: SandboxState = Depends(state)):
+    t = sb.now()
+    with sb.store.lock:
+        p = sb.store.get(imp_uid)
+        if p is None:
+            return error("존재하지 않는 결제정보입니다.", status=404)
+        if p["pay_method"] != "vbank" or p["status"] != "ready":
+            return error("입금대기 상태의 가상계좌가 아닙니다.", status=400, code=1)
+        p.update(status="paid", paid_at=t, _updated_at=t)
+        sb.store.put(p)
+    return envelope(public(p))
+
+
+@router.post("/sandbox/faults")
+async def add_fault(request: Request, sb: SandboxState = Depends(state)):
+    body = await request.json()
+    rules = body if isinstance(body, list) else [body]
+    with sb.faults.lock:
+        for r in rules:
+            sb.faults.rules.append(Fault(**r))
+    return {"faults": len(sb.faults.rules)}
+
+
+@router.get("/sandbox/faults")
+async def list_faults(sb: SandboxState = Depends(state)):
+    with sb.faults.lock:
+        return {"faults": [dict(vars(r), active=True) for r in sb.faults.rules]
+                + [dict(vars(r), active=False) for r in sb.faults.spent]}
+
+
+@router.delete("/sandbox/faults")
+async def clear_faults(sb: SandboxState = Depends(state)):
+    with sb.faults.lock:
+        sb.faults.rules.clear()
+        sb.faults.spent.clear()
+    return {"faults": 0}
+
+
+@router.get("/sandbox/requests")
+async def requests_seen(path_prefix: str = "/", method: str | None = None, sb: SandboxState = Depends(state)):
+    with sb.log.lock:
+        out = [e for e in sb.log.entries if e["path"].startswith(path_prefix)
+               and (method is None or e["method"] == method.upper())]
+    return {"requests": out}
+
+
+@router.delete("/sandbox/requests")
+async def clear_requests(sb: SandboxState = Depends(state)):
+    with sb.log.lock:
+        sb.log.entries.clear()
+    return {"requests": 0}
+
+
+@router.get("/sandbox/payments/{imp_uid}/refunds")
+async def refunds(imp_uid: str, sb: SandboxState = Depends(state)):
+    return {"refunds": sb.store.refunds(imp_uid)}
+
+
+@router.get("/sandbox/settlement")
+async def settlement(request: Request, sb: SandboxState = Depends(state)):
+    """The settlement file for a date range (as `python -m sandbox settlement` writes it)."""
+    from datetime import date
+    from ..settlement import settlement_file
+    q = request.query_params
+    docs = sb.store.vbank_docs()
+    data, planted = settlement_file(docs, date.fromisoformat(q["from"]), date.fromisoformat(q["to"]),
+                                    seed=int(q.get("seed", sb.cfg.seed)), encoding=q.get("encoding", "cp949"))
+    if q.get("planted"):
+        return {"planted": planted}
+    return Response(data, media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="settlement-{q["from"]}-{q["to"]}.csv"'})
+
+
+@router.get("/sandbox/stats")
+async def stats(sb: SandboxState = Depends(state)):
+    return sb.store.stats()
+
+@router.post("/sandbox/reset")
+async def reset(request: Request, sb: SandboxState = Depends(state)):
+    raw = await request.body()
+    body = json.loads(raw) if raw else {}
+    plan = SeedPlan(seed=int(body.get("seed", sb.cfg.seed)), payments=int(body.get("payments", sb.cfg.payments)),
+                    anchor=body.get("anchor", sb.cfg.anchor))
+    n = sb.store.reset(generate(plan), plan)
+    with sb.faults.lock:
+        sb.faults.rules.clear()
+        sb.faults.spent.clear()
+    with sb.log.lock:
+        sb.log.entries.clear()
+    sb.tokens.clear()
+    return {"payments": n, "seed": plan.seed}
+
+
+@router.post("/sandbox/tokens/expire")
+async def expire_tokens(sb: SandboxState = Depends(state)):
+    """Make every issued token expired now (tests of 401 re-authentication)."""
+    return {"expired": sb.tokens.expire_all(sb.now())}

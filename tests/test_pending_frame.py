@@ -1,0 +1,65 @@
+"""lib/pending.py: the pending-list frame, filters, summary and exports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from lib import pending
+from lib.clock import KST
+
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=KST)
+
+
+def _row(i, due_offset_h, amount=10000, pg="kcp", bank="KB국민은행", buyer="홍길동"):
+    due = int((NOW + timedelta(hours=due_offset_h)).timestamp())
+    return {"imp_uid": f"imp_{i}", "merchant_uid": f"ord_{i}", "buyer_name": buyer, "buyer_tel": "010-1234-5678",
+            "amount": amount, "vbank_code": "004", "vbank_name": bank, "vbank_num": "12345678901234",
+            "vbank_holder": "상점", "pg_provider": pg, "vbank_issued_at": due - 86400 * 3, "started_at": due - 86400 * 3,
+            "vbank_date": due, "name": "x"}
+
+
+@pytest.fixture
+def frame():
+    rows = [_row(1, -30, 1000), _row(2, -1, 2000, pg="settle"), _row(3, 5, 3000, bank="신한은행"),
+            _row(4, 40, 4000, buyer="김철수"), _row(5, 24 * 6, 5000), _row(6, 24 * 20, 6000)]
+    return pending.build_frame(rows, NOW)
+
+
+def test_summary(frame):
+    s = pending.summarize(frame, NOW)
+    assert (s.count, s.total) == (6, 21000)
+    assert (s.overdue_count, s.overdue_amount) == (2, 3000)
+    assert (s.due_today_count, s.due_today_amount) == (1, 3000)   # 17:00 KST today, not yet overdue
+
+
+@pytest.mark.parametrize("flt,expected", [
+    (pending.PendingFilter(due_window="overdue"), {1, 2}),
+    (pending.PendingFilter(due_window="today"), {2, 3}),
+    (pending.PendingFilter(due_window="next3"), {3, 4}),
+    (pending.PendingFilter(due_window="next7"), {3, 4, 5}),
+    (pending.PendingFilter(due_window="custom", due_from=date(2026, 11, 27), due_to=date(2026, 12, 31)), {5, 6}),
+    (pending.PendingFilter(pgs=["settle"]), {2}),
+    (pending.PendingFilter(banks=["신한은행"]), {3}),
+    (pending.PendingFilter(amount_min=2000, amount_max=4000), {2, 3, 4}),
+    (pending.PendingFilter(text="김철"), {4}),
+    (pending.PendingFilter(text="ORD_6"), {6}),
+])
+def test_filters(frame, flt, expected):
+    got = pending.apply_filter(frame, flt, NOW)
+    assert {int(x.split("_")[1]) for x in got["imp_uid"]} == expected
+
+
+def test_exports(frame):
+    out = pending.export_frame(frame, reveal=False)
+    csv = pending.to_csv_bytes(out)
+    assert csv.startswith(b"\xef\xbb\xbf")          # BOM for Excel
+    text = csv.decode("utf-8-sig")
+    assert "홍길동" in text and "123********234" in text and "12345678901234" not in text
+    assert out["Amount (KRW)"].tolist() == [1000, 2000, 3000, 4000, 5000, 6000]
+    xlsx = pending.to_xlsx_bytes(out)
+    import openpyxl, io
+    ws = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    assert ws.max_row == 7 and ws.cell(2, 4).value == 1000

@@ -35,13 +35,15 @@ PAGES = {
     "pages/pending.py": ("Pending accounts", ":material/pending_actions:", "", "read"),
     "pages/payment.py": ("Payment detail", ":material/search:", "payment", "read"),
     "pages/update.py": ("Change amount / due", ":material/edit_calendar:", "update", "update_vbank"),
+    "pages/bulk.py": ("Extend several", ":material/date_range:", "bulk", "update_vbank"),
     "pages/refund.py": ("Refund", ":material/undo:", "refund", "refund"),
     "pages/approvals.py": ("Approvals", ":material/how_to_reg:", "approvals", "read"),
     "pages/reconcile.py": ("Reconciliation", ":material/balance:", "reconcile", "read"),
     "pages/audit.py": ("Audit log", ":material/receipt_long:", "audit", "read"),
     "pages/admin.py": ("Configuration", ":material/settings:", "admin", "admin"),
 }
-SECTIONS = {"Virtual accounts": ["pages/pending.py", "pages/payment.py", "pages/update.py", "pages/refund.py",
+SECTIONS = {"Virtual accounts": ["pages/pending.py", "pages/payment.py", "pages/update.py", "pages/bulk.py",
+                                 "pages/refund.py",
                                  "pages/approvals.py"],
             "Records": ["pages/reconcile.py", "pages/audit.py", "pages/admin.py"]}
 

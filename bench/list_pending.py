@@ -23,7 +23,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers import Sandbox  # noqa: E402
+from devtools.processes import Sandbox  # noqa: E402
 
 PAYMENTS = int(os.environ.get("BENCH_PAYMENTS", "100000"))
 LATENCY_MS = 30
@@ -54,7 +54,7 @@ def cold(sb: Sandbox) -> tuple[float, float, int, int]:
     from lib import pending
     from lib.client import IamportClient
     from lib.fmt import now_kst
-    from tests.helpers import settings_for
+    from devtools.processes import settings_for
     c = IamportClient(settings_for(sb))
     t0 = time.perf_counter()
     now = int(time.time())
@@ -87,7 +87,7 @@ def warm_rerun(sb: Sandbox) -> float:
 def app_rss(sb: Sandbox) -> float:
     import psutil
     from playwright.sync_api import sync_playwright
-    from tests.e2e.conftest import LAUNCH_ARGS, READY, App
+    from devtools.processes import LAUNCH_ARGS, READY, App
     tmp = Path(tempfile.mkdtemp())
     app = App(sb, tmp)
     peak = 0.0

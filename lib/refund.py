@@ -3,10 +3,14 @@ the typed confirmation. How the fee impact is presented lives on the UI side (li
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 
 from .fmt import digits_only
 from .clock import KST
+from .models import Payment
+from .rules import RefundRequest, Seen
 
 
 def paid_vbank_frame(rows: list[dict]) -> pd.DataFrame:
@@ -42,3 +46,43 @@ def holder_check_key(bank_code: str, account: str, holder: str) -> tuple[str, st
 def typed_amount_ok(typed: str, amount: int) -> bool:
     digits = digits_only(typed or "")
     return bool(digits) and int(digits) == amount
+
+
+@dataclass
+class RefundDraft:
+    """The refund wizard's answers, step by step (kept in the session; the send re-checks everything)."""
+
+    step: int = 1
+    imp_uid: str = ""
+    payment: dict | None = None            # the payment as chosen in step 1 (the API's fields)
+    seen: Seen | None = None
+    amount: int | None = None
+    reason_code: str | None = None
+    note: str = ""
+    tax_free: int | None = None
+    vat_amount: int | None = None
+    holder: str = ""
+    bank: str | None = None
+    account: str = ""
+    tel: str = ""
+    holder_check: dict | None = None       # {"key", "name", "ok", "error"?}
+    mismatch_accepted: bool = False
+    action: str | None = None              # one id per confirmation: the send happens once for it
+    extra: dict = field(default_factory=dict)
+
+    def chosen(self) -> Payment:
+        return Payment.model_validate(self.payment)
+
+    def request(self) -> RefundRequest:
+        return RefundRequest(imp_uid=self.imp_uid, amount=int(self.amount or 0), reason_code=self.reason_code or "",
+                             note=self.note, refund_holder=self.holder, refund_bank=self.bank or "",
+                             refund_account=self.account, refund_tel=self.tel, tax_free=self.tax_free,
+                             vat_amount=self.vat_amount)
+
+    def holder_mismatch(self) -> str | None:
+        """The bank's name for the account when it differs from the holder typed and the check is current."""
+        chk = self.holder_check
+        if chk and chk.get("name") and not chk.get("ok") and \
+                chk.get("key") == holder_check_key(self.bank or "", self.account, self.holder):
+            return chk["name"]
+        return None

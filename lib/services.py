@@ -500,7 +500,8 @@ def _waiting_request(store: ApprovalStore, imp_uid: str, *, except_id: str | Non
 
 
 def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, request: RefundRequest, seen: Seen,
-                 rules: Rules, approval_id: str | None = None, approval_note: str | None = None) -> WriteResult:
+                 rules: Rules, approval_id: str | None = None, approval_note: str | None = None,
+                 context: dict | None = None) -> WriteResult:
     """POST /payments/cancel for a paid virtual account, once, with checksum = the refundable balance just read.
 
     Without ``approval_id`` the four-eyes rule is checked here (``approval_needed``), and a refund of a payment
@@ -547,7 +548,7 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
                 body["vat_amount"] = request.vat_amount
             before = {"amount": fresh.amount, "cancel_amount": fresh.cancel_amount, "refundable": fresh.refundable}
             res, result = _write(client, audit, ctx, operator=operator, kind="refund", imp_uid=imp_uid, body=body,
-                                 detail={"before": before, "approval_id": approval_id},
+                                 detail={"before": before, "approval_id": approval_id, **(context or {})},
                                  call=lambda: client.cancel(**body), what="refund",
                                  refused_msg="The API refused the refund: “{msg}”. No money moved.")
             if res is None:

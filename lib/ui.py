@@ -70,6 +70,16 @@ def actor() -> Actor | None:
     return Actor(email, roles_for(email, s.rules.roles), s.identity_mode)
 
 
+def desk():
+    """The page-facing object (lib/desk.py): client, stores and rules bound to the person acting."""
+    from .desk import Desk
+    return Desk(client(), audit(), settings().rules, operator())
+
+
+# Keys in session state shared between pages (everything else is prefixed by its page).
+BULK_SELECTION = "shared:bulk_selection"      # imp_uids picked on the pending list for the bulk page
+
+
 def identity_problem() -> str | None:
     """Why nobody was identified in header or OIDC mode (None: simply not signed in)."""
     return st.session_state.get("_identity_problem")
@@ -84,19 +94,20 @@ def operator() -> Actor:
 
 
 def identity_banner(a: Actor) -> None:
+    """One line each in the sidebar (the filters below stay reachable without scrolling): who is acting, and
+    where the money goes."""
     s = settings()
     roles = ", ".join(sorted(a.roles)) or "no role"
     if a.mode == "local":
-        st.sidebar.warning(f"**Local mode** — acting as **{md(a.email)}** ({roles}). Anyone who can open this app acts "
-                           "as this operator: use header or OIDC mode for a team.", icon=":material/person:")
+        st.sidebar.caption(f":orange[:material/person:] **Local mode** · {md(a.email)} · every role")
     else:
         st.sidebar.caption(f"Signed in as **{md(a.email)}** ({roles})")
         if a.mode == "oidc":
             st.sidebar.button("Log out", on_click=st.logout, key="logout")
     if s.is_sandbox:
-        st.sidebar.caption(f"Connected to the **sandbox** at {md(display_url(s.api_url))} — no real money moves.")
+        st.sidebar.caption(f":material/science: **Sandbox** · {md(display_url(s.api_url))} · no real money moves")
     else:
-        st.sidebar.caption(f"Connected to the **live I'mport API** at {md(display_url(s.api_url))}.")
+        st.sidebar.caption(f":material/account_balance: **Live I'mport API** · {md(display_url(s.api_url))}")
 
 
 # ------------------------------------------------------------------ data cache
@@ -334,6 +345,23 @@ def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
             st.session_state[f"{key}:flash"] = ("unknown", str(e))
         st.rerun()
     return True
+
+
+OUTCOME_TEXT = {"audit_link": "See it in the audit log"}
+
+
+def show_outcome(res, text: dict) -> None:
+    """What a write did (a WriteResult: succeeded / failed / unknown, with the audit link), or why it was not
+    sent (a refusal: ``text`` has the page's stale / busy / invalid / error sentences)."""
+    from .services import WriteResult
+    if isinstance(res, WriteResult):
+        box = {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome]
+        box(md(res.message))
+        if res.correlation_id:
+            st.page_link("pages/audit.py", label=text.get("audit_link", OUTCOME_TEXT["audit_link"]),
+                         icon=":material/receipt_long:", query_params={"correlation_id": res.correlation_id})
+    else:
+        show_refusal(res, text)
 
 
 def show_refusal(err, text: dict) -> bool:

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import approvals as ap
-from lib import services, ui, ui_present
+from lib import ui, ui_present
 from lib.fmt import kst, krw
 from lib.text import md
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Stale
@@ -31,7 +31,6 @@ st.title(T["title"])
 st.caption(T["intro"])
 s = ui.settings()
 who = ui.operator()
-store = ui.approvals()
 where = "the sandbox" if s.is_sandbox else "the live I'mport API"
 ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
 
@@ -59,7 +58,7 @@ def details(r: ap.ApprovalRequest) -> None:
 
 
 focus = st.query_params.get("id")
-pending = store.list(status="pending")
+pending = ui.desk().requests(status="pending")
 st.subheader(T["to_decide"])
 if not pending:
     st.info(T["nothing"])
@@ -74,7 +73,7 @@ for r in pending:
             st.caption(T["own"])
             if st.button(T["withdraw"], key=f"wd_{r.id}"):
                 try:
-                    services.withdraw(ui.audit(), requester=who, request_id=r.id)
+                    ui.desk().withdraw(r.id)
                     st.session_state["ap_flash"] = ("ok", "withdrawn")
                 except ERRORS as e:
                     st.session_state["ap_flash"] = ("err", str(e))
@@ -88,7 +87,7 @@ for r in pending:
         note = c2.text_input(T["reject_note"], key=f"rjn_{r.id}")
         if c3.button(T["reject"], key=f"rj_{r.id}"):
             try:
-                services.reject(ui.audit(), approver=who, request_id=r.id, note=note)
+                ui.desk().reject(r.id, note)
                 st.session_state["ap_flash"] = ("ok", "rejected")
             except ERRORS as e:
                 st.session_state["ap_flash"] = ("err", str(e))
@@ -116,13 +115,12 @@ if cid:
                 st.markdown(f"**{md(ui_present.describe(target))}**")
                 ui.confirm_and_send(f"ap:{cid}", open_key="ap_confirm", key="ap_go", confirm_label=T["go"],
                                     cancel_label=T["cancel"], sending_label=T["sending"],
-                                    perform=lambda: services.approve(ui.client(), ui.audit(), approver=who,
-                                                                     request_id=cid, rules=ui.settings().rules),
+                                    perform=lambda: ui.desk().approve(cid),
                                     expected_errors=ERRORS)
             confirm()
 
 st.subheader(T["mine"])
-mine = store.list(requester=who.email)
+mine = ui.desk().requests(requester=who.email)
 if not mine:
     st.caption(T["none_mine"])
 else:
@@ -131,7 +129,7 @@ else:
                             "Result": (r.result or {}).get("message", "")} for r in mine]).set_index("Request"))
 
 st.subheader(T["recent"])
-decided = [r for r in store.list() if r.status != "pending"][:50]
+decided = [r for r in ui.desk().requests() if r.status != "pending"][:50]
 if decided:
     st.dataframe(pd.DataFrame([{"Request": ui_present.describe(r), "Requester": r.requester, "Status": r.status,
                                 "Decided by": r.decided_by or "", "Decided (KST)": kst(r.decided_at),

@@ -49,7 +49,7 @@ if bad:
     st.error(ui.say(T["bad_id"], q=short(q0, 60), msg=bad))
     st.stop()
 try:
-    p = ui.client().get_payment(q0) if q0.startswith("imp_") else ui.client().find_by_merchant_uid(q0)
+    p = ui.desk().payment(q0)
 except ui.ApiError as e:
     st.error(ui.say(T["not_found"], q=short(q0), msg=e.message) if isinstance(e, ui.NotFound)
              else ui.say(T["error"], err=e))

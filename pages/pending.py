@@ -121,9 +121,8 @@ if len(selected) == 1:
         b.page_link("pages/update.py", label=T["change"], icon=":material/edit_calendar:",
                     query_params={"imp_uid": imp_uid})
 elif len(selected) > 1 and can_change:
-    st.session_state["bulk_selection"] = list(selected["imp_uid"])
-    st.page_link("pages/update.py", label=T["bulk"].format(n=len(selected)), icon=":material/date_range:",
-                 query_params={"bulk": "1"})
+    st.session_state[ui.BULK_SELECTION] = list(selected["imp_uid"])
+    st.page_link("pages/bulk.py", label=T["bulk"].format(n=len(selected)), icon=":material/date_range:")
 else:
     st.caption(T["select_hint"])
 

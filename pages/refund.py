@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib import banks, fees, refund, services, ui, ui_present
+from lib import banks, fees, refund, rules, services, ui, ui_present
 from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
 from lib.text import NAME_MAX, lookup_problem, md, parse_won, short, won_text
@@ -59,39 +59,34 @@ T = {
     "request_note": "Why (for the approver)", "request": "Request approval", "requested":
         "Request sent — waiting for an approver. Nothing has been refunded yet.",
     "see_request": "Open the request",
+    "mismatch_accepted": "Holder name check: the bank says “{name}” — you accepted it after the customer confirmed the account.",
+    "approval_ahead": "This refund will need a second person's approval: {why} Who can approve: {who}.",
+    "approvers_local": "a second signed-in person with the approver role (local mode has one identity only)",
+    "approvers_any": "anyone with the approver role",
 }
 st.title(T["title"])
 st.caption(T["intro"])
 s = ui.settings()
 where = "the sandbox" if s.is_sandbox else "the live I'mport API"
 WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
+K_DRAFT, K_CONFIRM = "rf", "rf_confirm"
 
 # ------------------------------------------------------------------ wizard state
-rf = st.session_state.setdefault("rf", {"step": 1})
+d: refund.RefundDraft = st.session_state.get(K_DRAFT)
+if not isinstance(d, refund.RefundDraft):
+    d = st.session_state[K_DRAFT] = refund.RefundDraft()
 q0 = ui.query_imp_uid()
-if q0 and rf.get("imp_uid") != q0 and rf.get("step", 1) < 6:
-    rf.clear()
-    rf.update(step=1, imp_uid=q0)
+if q0 and d.imp_uid != q0 and d.step < 6:
+    d = st.session_state[K_DRAFT] = refund.RefundDraft(imp_uid=q0)
 
 
 def go(step: int) -> None:
-    rf["step"] = step
+    d.step = step
 
 
 def restart() -> None:
-    rf.clear()
-    rf["step"] = 1
+    st.session_state[K_DRAFT] = refund.RefundDraft()
     st.query_params.clear()
-
-
-step = rf.get("step", 1)
-st.progress(step / 6, text=T["step"].format(n=step, name=T["steps"][step - 1]))
-
-
-def load(imp_or_merchant: str):
-    c = ui.client()
-    return c.get_payment(imp_or_merchant) if imp_or_merchant.startswith("imp_") else \
-        c.find_by_merchant_uid(imp_or_merchant)
 
 
 def payment_summary(p) -> None:
@@ -109,26 +104,33 @@ def unknown_panel(imp_uid: str) -> bool:
     return ui.unknown_outcome_panel("refund", imp_uid, key="rf_unknown")
 
 
+def problems_box(problems: list[str]) -> None:
+    st.error("\n".join(f"- {md(x)}" for x in problems))
+
+
+def approvers_text() -> str:
+    return T["approvers_local"] if s.identity_mode == "local" else T["approvers_any"]
+
+
 # ====================================================================== step 1
-if step == 1:
+def step_payment() -> None:
     with st.form("rf_lookup", border=False):
         c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-        q = c1.text_input(T["lookup"], value=rf.get("imp_uid", ""), key="rf_q")
+        q = c1.text_input(T["lookup"], value=d.imp_uid, key="rf_q")
         found = c2.form_submit_button(T["find"], width="stretch")
     if found and q.strip():
-        rf["imp_uid"] = q.strip()
+        d.imp_uid = q.strip()
         st.query_params["imp_uid"] = q.strip()
-    target = rf.get("imp_uid")
-    if target:
-        bad = lookup_problem(target)
+    if d.imp_uid:
+        bad = lookup_problem(d.imp_uid)
         if bad:
-            st.error(ui.say(T["bad_id"], q=short(target, 60), msg=bad))
+            st.error(ui.say(T["bad_id"], q=short(d.imp_uid, 60), msg=bad))
             st.stop()
         try:
-            p = load(target)
+            p = ui.desk().payment(d.imp_uid)
         except ui.ApiError as e:
-            st.error(ui.say(T["not_found"], q=short(target, 60), msg=e.message) if isinstance(e, ui.NotFound) else
-                     ui.say(T["error"], err=e))
+            st.error(ui.say(T["not_found"], q=short(d.imp_uid, 60), msg=e.message) if isinstance(e, ui.NotFound)
+                     else ui.say(T["error"], err=e))
             st.stop()
         payment_summary(p)
         st.markdown(f"**{T['history']}**")
@@ -140,11 +142,15 @@ if step == 1:
             st.caption(T["no_history"])
         if unknown_panel(p.imp_uid):
             st.stop()
-        blockers = services.refund_blockers(p)
+        waiting = ui.desk().waiting_request(p.imp_uid)
+        if waiting:
+            st.warning(ui.say(T["already_requested"], who=waiting.requester, when=kst(waiting.created_at)))
+            st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
+        blockers = rules.refund_blockers(p)
         if blockers:
             st.error(T["blocked"] + "\n\n" + "\n".join(f"- {md(b)}" for b in blockers))
         else:
-            rf.update(imp_uid=p.imp_uid, seen=Seen.of(p), payment=p.model_dump(mode="json"))
+            d.imp_uid, d.seen, d.payment = p.imp_uid, Seen.of(p), p.model_dump(mode="json")
             st.button(T["next"], type="primary", key="rf_next1", on_click=go, args=(2,))
     st.divider()
     days = 90
@@ -170,88 +176,81 @@ if step == 1:
                                                                      timezone="Asia/Seoul")})
     st.caption(ui.last_refreshed(fetched) + " · " + T["pick_hint"])
     rows = ev.selection.rows if ev is not None else []
-    if rows:
-        chosen = view.iloc[rows[0]]["imp_uid"]
-        if chosen != rf.get("imp_uid"):
-            rf.clear()
-            rf.update(step=1, imp_uid=chosen)
+    if rows and rows[0] < len(view):
+        chosen = view.iloc[rows[0]]["imp_uid"]          # the row position becomes a payment at once
+        if chosen != d.imp_uid:
+            st.session_state[K_DRAFT] = refund.RefundDraft(imp_uid=chosen)
             st.query_params["imp_uid"] = chosen
             st.rerun()
-    st.stop()
 
-# Steps 2–5 work on the payment chosen in step 1 (as it was then; the send re-checks it).
-p = services.Payment.model_validate(rf["payment"])
-seen: Seen = rf["seen"]
-rule = s.rules.fee_rule(p.pg_provider)
-payment_summary(p)
 
 # ====================================================================== step 2
-if step == 2:
+def step_amount(p) -> None:
     with st.form("rf_amount_form"):
         kind = st.radio(T["kind"], ["full", "partial"], horizontal=True, key="rf_kind",
-                        index=0 if rf.get("amount", p.refundable) == p.refundable else 1,
+                        index=0 if (d.amount or p.refundable) == p.refundable else 1,
                         format_func={"full": T["full"], "partial": T["partial"]}.get)
-        amount = st.text_input(T["refund_amount"], value=won_text(rf.get("amount", p.refundable)), key="rf_amount",
+        amount = st.text_input(T["refund_amount"], value=won_text(d.amount or p.refundable), key="rf_amount",
                                max_chars=20,
                                help="Used for a partial refund; a full refund sends the whole refundable balance.")
         codes = list(s.rules.refund_reasons)
         reason = st.selectbox(T["reason"], codes, format_func=lambda c: s.rules.refund_reasons[c],
-                              index=codes.index(rf["reason_code"]) if rf.get("reason_code") in codes else 0,
-                              key="rf_reason")
-        note = st.text_input(T["note"], value=rf.get("note", ""), max_chars=200, key="rf_note")
+                              index=codes.index(d.reason_code) if d.reason_code in codes else 0, key="rf_reason")
+        note = st.text_input(T["note"], value=d.note, max_chars=200, key="rf_note")
         with st.expander(T["tax"]):
-            tax_free = st.text_input(T["tax_free"], value=won_text(rf.get("tax_free")), key="rf_tax_free",
-                                     max_chars=20)
-            vat = st.text_input(T["vat"], value=won_text(rf.get("vat_amount")), key="rf_vat", max_chars=20)
+            tax_free = st.text_input(T["tax_free"], value=won_text(d.tax_free), key="rf_tax_free", max_chars=20)
+            vat = st.text_input(T["vat"], value=won_text(d.vat_amount), key="rf_vat", max_chars=20)
         nxt = st.form_submit_button(T["next"], type="primary")
     st.button(T["back"], key="rf_back2", on_click=go, args=(1,))
-    if nxt:
-        parsed = {k: parse_won(v, what=w) for k, v, w in (
-            ("amount", amount, "The refund amount"), ("tax_free", tax_free, "The tax-free amount"),
-            ("vat", vat, "The VAT amount"))}
-        typing = [why for _, why in parsed.values() if why]
-        amt = p.refundable if kind == "full" else parsed["amount"][0]
-        if kind == "partial" and amt is None and not typing:
-            typing.append("Enter the refund amount.")
-        draft = RefundRequest(imp_uid=p.imp_uid, amount=amt if amt is not None else 0, reason_code=reason,
-                              note=note, tax_free=parsed["tax_free"][0], vat_amount=parsed["vat"][0])
-        problems = typing or services.validate_refund_amount(p, draft, s.rules)
-        if problems:
-            st.error("\n".join(f"- {md(x)}" for x in problems))
-        else:
-            rf.update(amount=amt, reason_code=reason, note=note, tax_free=draft.tax_free, vat_amount=draft.vat_amount)
-            go(3)
-            st.rerun()
+    if not nxt:
+        return
+    parsed = {k: parse_won(v, what=w) for k, v, w in (
+        ("amount", amount, "The refund amount"), ("tax_free", tax_free, "The tax-free amount"),
+        ("vat", vat, "The VAT amount"))}
+    typing = [why for _, why in parsed.values() if why]
+    amt = p.refundable if kind == "full" else parsed["amount"][0]
+    if kind == "partial" and amt is None and not typing:
+        typing.append("Enter the refund amount.")
+    draft = RefundRequest(imp_uid=p.imp_uid, amount=amt if amt is not None else 0, reason_code=reason, note=note,
+                          tax_free=parsed["tax_free"][0], vat_amount=parsed["vat"][0])
+    problems = typing or rules.validate_refund_amount(p, draft, s.rules)
+    if problems:
+        problems_box(problems)
+        return
+    d.amount, d.reason_code, d.note, d.tax_free, d.vat_amount = amt, reason, note, draft.tax_free, draft.vat_amount
+    d.extra["approval"] = ui.desk().approval_needed(p, amt)      # known now, not at the last step
+    go(3)
+    st.rerun()
+
 
 # ====================================================================== step 3
-elif step == 3:
+def step_account(p) -> None:
     options = banks.refund_banks(p.pg_provider)
     by_code = {b.code: b for b in options}
     codes = list(by_code)
     with st.form("rf_account_form"):
-        holder = st.text_input(T["holder"], value=rf.get("holder", ""), key="rf_holder", max_chars=NAME_MAX)
+        holder = st.text_input(T["holder"], value=d.holder, key="rf_holder", max_chars=NAME_MAX)
         bank = st.selectbox(T["bank"], codes, format_func=lambda c: f"{by_code[c].label} — code {c}",
-                            index=codes.index(rf["bank"]) if rf.get("bank") in codes else None,
+                            index=codes.index(d.bank) if d.bank in codes else None,
                             placeholder="Choose the bank", key="rf_bank")
-        account = st.text_input(T["account"], value=rf.get("account", ""), key="rf_account", type="password",
+        account = st.text_input(T["account"], value=d.account, key="rf_account", type="password",
                                 help="Hidden as you type; it is masked everywhere else too.")
-        tel = st.text_input(T["tel"], value=rf.get("tel", ""), key="rf_tel") \
-            if p.pg_provider in banks.REFUND_TEL_REQUIRED else ""
+        tel = st.text_input(T["tel"], value=d.tel, key="rf_tel") if p.pg_provider in banks.REFUND_TEL_REQUIRED else ""
         c1, c2 = st.columns(2)
         check = c1.form_submit_button(T["check"])
         nxt = c2.form_submit_button(T["next"], type="primary")
     st.button(T["back"], key="rf_back3", on_click=go, args=(2,))
     if check or nxt:
-        rf.update(holder=holder, bank=bank, account=account, tel=tel)
-    chk = rf.get("holder_check")
-    key_now = refund.holder_check_key(rf.get("bank") or "", rf.get("account", ""), rf.get("holder", ""))
+        d.holder, d.bank, d.account, d.tel = holder, bank, account, tel or ""
+    key_now = refund.holder_check_key(d.bank or "", d.account, d.holder)
     if check and bank:
         try:
-            name = ui.client().holder(by_code[bank].kftc, digits_only(account))
-            rf["holder_check"] = chk = {"key": key_now, "name": name, "ok": refund.holder_matches(holder, name)}
+            name = ui.desk().holder(by_code[bank].kftc, digits_only(account))
+            d.holder_check = {"key": key_now, "name": name, "ok": refund.holder_matches(holder, name)}
         except ui.ApiError as e:
-            rf["holder_check"] = chk = {"key": key_now, "name": None, "ok": False, "error": e.message}
-    mismatch = bool(chk) and chk["key"] == key_now and chk.get("name") is not None and not chk["ok"]
+            d.holder_check = {"key": key_now, "name": None, "ok": False, "error": e.message}
+    chk = d.holder_check
+    mismatch = d.holder_mismatch() is not None
     if chk:
         if chk["key"] != key_now:
             st.info(T["check_stale"])
@@ -260,27 +259,26 @@ elif step == 3:
         elif chk["ok"]:
             st.success(ui.say(T["check_ok"], name=chk["name"]))
         else:
-            st.error(ui.say(T["check_bad"], name=chk["name"], typed=rf.get("holder", "")))
+            st.error(ui.say(T["check_bad"], name=chk["name"], typed=d.holder))
     ack = st.checkbox(T["ack"], key="rf_ack") if mismatch else True
+    d.mismatch_accepted = mismatch and ack
     if nxt and not ack:
         st.error(T["ack_needed"])
     elif nxt:
-        draft = RefundRequest(imp_uid=p.imp_uid, amount=rf["amount"], reason_code=rf["reason_code"],
-                              note=rf.get("note", ""), refund_holder=holder, refund_bank=bank or "",
-                              refund_account=account, refund_tel=tel or "")
-        problems = services.validate_refund_account(p, draft)
+        problems = rules.validate_refund_account(p, d.request())
         if problems:
-            st.error("\n".join(f"- {md(x)}" for x in problems))
+            problems_box(problems)
         else:
             go(4)
             st.rerun()
 
+
 # ====================================================================== step 4
-elif step == 4:
-    impact = fees.fee_impact(p.amount, p.cancel_amount, rf["amount"], rule, previous_refunds=len(p.cancel_history))
+def step_fees(p, rule) -> None:
+    impact = fees.fee_impact(p.amount, p.cancel_amount, d.amount, rule, previous_refunds=len(p.cancel_history))
     st.subheader(T["fee_title"])
     st.caption(ui.say(T["fee_rule"], pg=p.pg_provider, iss=krw(rule.issuance_fee), rem=krw(rule.remittance_fee),
-                                    vat=" + 10% VAT" if rule.vat_on_fees else " (VAT not added)"))
+                      vat=" + 10% VAT" if rule.vat_on_fees else " (VAT not added)"))
     c1, c2 = st.columns([1, 1])
     c1.table(pd.DataFrame(ui_present.fee_rows(impact)).set_index(""))
     wf = ui_present.waterfall(impact)
@@ -295,19 +293,17 @@ elif step == 4:
     b1.button(T["back"], key="rf_back4", on_click=go, args=(3,))
     b2.button(T["next"], type="primary", key="rf_next4", on_click=go, args=(5,))
 
+
 # ====================================================================== step 5
-elif step == 5:
+def step_confirm(p, rule) -> None:
     if unknown_panel(p.imp_uid):
         st.stop()
-    bank = banks.bank_by_code(p.pg_provider, rf["bank"])
-    request = RefundRequest(imp_uid=p.imp_uid, amount=rf["amount"], reason_code=rf["reason_code"],
-                            note=rf.get("note", ""), refund_holder=rf["holder"], refund_bank=rf["bank"],
-                            refund_account=rf["account"], refund_tel=rf.get("tel", ""),
-                            tax_free=rf.get("tax_free"), vat_amount=rf.get("vat_amount"))
+    bank = banks.bank_by_code(p.pg_provider, d.bank)
+    request = d.request()
     st.subheader(T["confirm_title"])
     sent = {"imp_uid": p.imp_uid, "amount": krw(request.amount), "checksum (refundable now)": krw(p.refundable),
             "reason": request.reason_text(s.rules), "refund_holder": request.refund_holder,
-            "refund_bank": f"{rf['bank']} ({bank.label if bank else '?'})",
+            "refund_bank": f"{d.bank} ({bank.label if bank else '?'})",
             "refund_account": mask_account(digits_only(request.refund_account))}
     if request.refund_tel:
         sent["refund_tel"] = mask_phone(request.refund_tel)
@@ -316,18 +312,21 @@ elif step == 5:
     if request.vat_amount is not None:
         sent["vat_amount"] = krw(request.vat_amount)
     ui.table(pd.DataFrame({"Value": sent}))
+    mismatch = d.holder_mismatch()
+    if mismatch and d.mismatch_accepted:
+        st.warning(ui.say(T["mismatch_accepted"], name=mismatch))
     typed_ok = True
     if request.amount > s.rules.refund_typed_confirm_above:
         typed = st.text_input(T["typed"].format(amount=krw(request.amount)), key="rf_typed")
         typed_ok = refund.typed_amount_ok(typed, request.amount)
         if typed and not typed_ok:
             st.error(T["typed_bad"])
-    rf.setdefault("action", uuid.uuid4().hex)
-    aid = rf["action"]
+    d.action = d.action or uuid.uuid4().hex
+    aid = d.action
     b1, b2 = st.columns([1, 5])
     b1.button(T["back"], key="rf_back5", on_click=go, args=(4,))
-    waiting = ui.approvals().pending_for(p.imp_uid)
-    why_approval = services.approval_needed(ui.audit(), p, request.amount, ui.operator(), s.rules)
+    waiting = ui.desk().waiting_request(p.imp_uid)
+    why_approval = ui.desk().approval_needed(p, request.amount)
     if waiting or why_approval:
         st.info(md(why_approval) if why_approval else T["needs_approval"].format(limit=krw(s.rules.refund_approval_above)))
         if waiting:
@@ -343,57 +342,62 @@ elif step == 5:
                 return                               # one request per click sequence, whatever the reruns
             st.session_state[f"started:{action_id}"] = True
             try:
-                res = services.request_refund_approval(
-                    ui.client(), ui.audit(), requester=ui.operator(), request=request, seen=seen,
-                    rules=ui.settings().rules,
-                    note=st.session_state.get("rf_request_note") or None,
+                res = ui.desk().request_refund(
+                    request, d.seen, note=st.session_state.get("rf_request_note") or None,
                     fee_preview={"settled": impact.settled, "refund_cost": impact.refund_cost,
-                                                   "net_after": impact.net_after, "balance_after": impact.balance_after,
-                                                   "remittance_fee": impact.remittance_fee,
-                                                   "issuance_fee": impact.issuance_fee})
+                                 "net_after": impact.net_after, "balance_after": impact.balance_after,
+                                 "remittance_fee": impact.remittance_fee, "issuance_fee": impact.issuance_fee})
             except WRITE_ERRORS as e:
                 res = e
             st.session_state[f"result:{action_id}"] = res
-            rf["step"] = 6
+            d.step = 6
 
         b2.button(T["request"], type="primary", key="rf_request", disabled=not typed_ok, on_click=make_request,
                   args=(aid,))
         st.stop()
     if b2.button(T["send"], type="primary", key="rf_send", disabled=not typed_ok):
-        st.session_state["rf_confirm"] = aid
+        st.session_state[K_CONFIRM] = aid
+    context = {"holder_check": {"bank_says": mismatch, "accepted_by_operator": True}} if mismatch else None
 
     def perform():
-        return services.refund_vbank(ui.client(), ui.audit(), operator=ui.operator(), request=request, seen=seen,
-                                     rules=ui.settings().rules)
+        return ui.desk().refund(request, d.seen, context=context)
 
     if st.session_state.get(f"result:{aid}") is not None:
         go(6)
         st.rerun()
-    if st.session_state.get("rf_confirm") == aid and typed_ok:
+    if st.session_state.get(K_CONFIRM) == aid and typed_ok:
         @st.dialog(T["dialog"], dismissible=False)
         def confirm():
             st.write(ui.say(T["dialog_body"], where=where, amount=krw(request.amount),
-                            bank=bank.label if bank else rf["bank"],
+                            bank=bank.label if bank else d.bank,
                             account=mask_account(digits_only(request.refund_account))))
-            ui.confirm_and_send(aid, open_key="rf_confirm", key="rf_go", confirm_label=T["go"],
+            ui.confirm_and_send(aid, open_key=K_CONFIRM, key="rf_go", confirm_label=T["go"],
                                 cancel_label=T["cancel"], sending_label=T["sending"], perform=perform,
                                 expected_errors=WRITE_ERRORS)
         confirm()
 
+
 # ====================================================================== step 6
-elif step == 6:
-    res = st.session_state.get(f"result:{rf.get('action')}")
+def step_result() -> None:
+    res = st.session_state.get(f"result:{d.action}")
     if isinstance(res, services.WriteResult):
         {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](
             T["ok"] if res.ok and not res.confirmed_by_reread else md(res.message))
-        if res.ok and res.payment is not None:
-            st.metric(T["new_cancel"], krw(res.payment.cancel_amount))
-            entry = res.payment.cancel_history[-1] if res.payment.cancel_history else None
-            if entry:
-                st.markdown(f"**{T['entry']}**")
-                ui.table(pd.DataFrame({"Value": {"cancelled at": kst(entry.cancelled_at), "amount": krw(entry.amount),
-                                                 "reason": entry.reason, "PG tid": entry.pg_tid,
-                                                 "cancellation id": entry.cancellation_id}}))
+        if res.payment is not None:
+            try:                                 # the figures as the API has them now, not as they were
+                now_p = ui.desk().payment(res.payment.imp_uid)
+            except ui.ApiError:
+                now_p = res.payment
+            payment_summary(now_p)
+            if res.ok:
+                st.metric(T["new_cancel"], krw(now_p.cancel_amount))
+                entry = now_p.cancel_history[-1] if now_p.cancel_history else None
+                if entry:
+                    st.markdown(f"**{T['entry']}**")
+                    ui.table(pd.DataFrame({"Value": {"cancelled at": kst(entry.cancelled_at),
+                                                     "amount": krw(entry.amount), "reason": entry.reason,
+                                                     "PG tid": entry.pg_tid,
+                                                     "cancellation id": entry.cancellation_id}}))
         st.page_link("pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",
                      query_params={"correlation_id": res.correlation_id})
     elif ui.show_refusal(res, T):
@@ -402,3 +406,21 @@ elif step == 6:
         st.success(T["requested"])
         st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": res.id})
     st.button(T["start_over"], key="rf_restart", on_click=restart)
+
+
+# ====================================================================== the wizard
+st.progress(d.step / 6, text=T["step"].format(n=d.step, name=T["steps"][d.step - 1]))
+if d.step == 1:
+    step_payment()
+    st.stop()
+if d.step == 6:
+    step_result()
+    st.stop()
+# Steps 2–5 work on the payment chosen in step 1 (as it was then; the send re-checks it).
+chosen = d.chosen()
+fee_rule = s.rules.fee_rule(chosen.pg_provider)
+payment_summary(chosen)
+if d.step > 2 and d.extra.get("approval"):
+    st.info(ui.say(T["approval_ahead"], why=d.extra["approval"], who=approvers_text()))
+{2: lambda: step_amount(chosen), 3: lambda: step_account(chosen), 4: lambda: step_fees(chosen, fee_rule),
+ 5: lambda: step_confirm(chosen, fee_rule)}[d.step]()

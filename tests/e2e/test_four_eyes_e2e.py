@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import App, confirm_in_dialog, fill_refund_account, open_app, settle
+from tests.e2e.helpers import App, confirm_in_dialog, fill_refund_account, open_app, settle
 
 pytestmark = pytest.mark.browser
 

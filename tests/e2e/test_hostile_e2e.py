@@ -14,7 +14,7 @@ from lib.audit import AuditStore
 from lib.client import IamportClient
 from lib.identity import Actor
 from lib.settings import load_settings
-from tests.e2e.conftest import open_app, settle
+from tests.e2e.helpers import open_app, settle
 
 pytestmark = pytest.mark.browser
 

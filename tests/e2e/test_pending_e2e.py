@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.fmt import krw
-from tests.e2e.conftest import open_app, settle
+from tests.e2e.helpers import open_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -59,14 +59,14 @@ def test_pending_numbers_filter_detail_and_csv(page, e2e_app, e2e_sandbox):
 
 def test_deep_link_on_a_fresh_server_goes_through_app_py(browser, e2e_sandbox, tmp_path):
     """Streamlit's legacy pages/ routing would run the page without app.py (no identity, no navigation)."""
-    from tests.e2e.conftest import App
+    from tests.e2e.helpers import App
     app = App(e2e_sandbox, tmp_path)
     try:
         p = e2e_sandbox.pick(status="paid")
         ctx = browser.new_context()
         page = ctx.new_page()
         open_app(page, app, f"/payment?imp_uid={p['imp_uid']}")
-        expect(page.get_by_text("acting as")).to_be_visible()
+        expect(page.get_by_text("Local mode")).to_be_visible()
         expect(page.get_by_role("link", name="Pending accounts")).to_be_visible()
         expect(metric(page, "Amount")).to_have_text(krw(p["amount"]))
         ctx.close()

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.fmt import krw
-from tests.e2e.conftest import audit_csv_via_link, confirm_in_dialog, fill_refund_account, open_app, settle
+from tests.e2e.helpers import audit_csv_via_link, confirm_in_dialog, fill_refund_account, open_app, settle
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.models import KST
-from tests.e2e.conftest import audit_csv_via_link, confirm_in_dialog, open_app, settle
+from tests.e2e.helpers import audit_csv_via_link, confirm_in_dialog, open_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,7 @@ def test_change_amount_and_due_by_deep_link_double_click_sends_once(page, e2e_ap
 
     e2e_sandbox.clear_requests()
     confirm_in_dialog(page, "Send this change…", "Confirm and send")
-    expect(page.get_by_text("Done: The virtual account was updated.")).to_be_visible()
+    expect(page.get_by_text("The virtual account was updated.")).to_be_visible()
 
     puts = e2e_sandbox.requests_seen("/vbanks/", "PUT")
     assert len(puts) == 1, puts

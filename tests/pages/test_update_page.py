@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from lib import ui
 from lib.models import KST
 
 
@@ -33,7 +34,7 @@ def test_change_amount_and_due_end_to_end(app, app_env):
     button(at, "upd_send").click().run()
     assert button(at, "upd_go").label == "Confirm and send"          # the dialog is open
     button(at, "upd_go").click().run()
-    assert "Done" in at.success[0].value
+    assert "The virtual account was updated." in at.success[0].value
     puts = app_env.requests_seen("/vbanks/", "PUT")
     assert len(puts) == 1
     assert puts[0]["params"] == {"amount": p["amount"] + 2500, "vbank_due": int(new_due.timestamp())}
@@ -111,8 +112,8 @@ def test_bulk_extend(app, app_env):
     targets = [p for p in app_env.pending_vbanks() if p["pg_provider"] in ("settle", "kcp", "tosspayments")
                and p["vbank_date"] > now][:3]
     other = app_env.pick(status="ready", pg="danal_tpay", where=lambda x: True)
-    at = app("pages/update.py", bulk="1")
-    at.session_state["bulk_selection"] = [t["imp_uid"] for t in targets] + [other["imp_uid"]]
+    at = app("pages/bulk.py")
+    at.session_state[ui.BULK_SELECTION] = [t["imp_uid"] for t in targets] + [other["imp_uid"]]
     at.run()
     assert not at.exception
     preview = at.dataframe[0].value
@@ -126,3 +127,13 @@ def test_bulk_extend(app, app_env):
     for t in targets:
         after = app_env.api("GET", f"/payments/{t['imp_uid']}").json()["response"]
         assert after["vbank_date"] == t["vbank_date"] + 3 * 86400
+
+
+def test_bulk_refuses_garbage_ids_before_reading(app, app_env):
+    at = app("pages/bulk.py")
+    at.session_state[ui.BULK_SELECTION] = ["imp_1", "[x](http://evil)", "imp_2"]
+    app_env.clear_requests()
+    at.run()
+    assert "Line 2 is not an imp_uid" in at.error[0].value and app_env.requests_seen("/payments") == []
+    at.text_area(key="bulk_ids").input("\n".join(f"imp_{i}" for i in range(500))).run()
+    assert "At most 200 accounts" in at.error[0].value and app_env.requests_seen("/payments") == []

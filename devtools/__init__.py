@@ -1,0 +1,1 @@
+"""Process helpers shared by tests/ and bench/."""

@@ -1,0 +1,97 @@
+"""What a page can do, as one object: the client, the stores and the rules bound to the person acting. Built once
+per script run by ``lib/ui.desk()``; a page calls one method per action and shows what it returns or raises
+(a ``Refusal`` is a sentence; a ``WriteResult`` says what the API did)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import services
+from .approvals import ApprovalRequest
+from .audit import AuditStore
+from .client import IamportClient, NotFound
+from .identity import Actor
+from .locks import Lock
+from .models import Payment
+from .rules import RefundRequest, Seen
+from .settings import Rules
+from .text import lookup_problem
+
+
+@dataclass
+class Desk:
+    client: IamportClient
+    audit: AuditStore
+    rules: Rules
+    who: Actor
+
+    # ------------------------------------------------------------ reading
+    def payment(self, imp_uid_or_merchant_uid: str) -> Payment:
+        """A payment by imp_uid or merchant_uid; an id that cannot name one is NotFound without calling the API."""
+        q = imp_uid_or_merchant_uid
+        why = lookup_problem(q)
+        if why:
+            raise NotFound(why, method="GET", path="(not sent)", http_status=404)
+        return self.client.get_payment(q) if q.startswith("imp_") else self.client.find_by_merchant_uid(q)
+
+    def payments(self, imp_uids: list[str]) -> list[Payment]:
+        return self.client.get_payments(imp_uids)
+
+    def holder(self, bank_kftc: str, account_digits: str) -> str:
+        """The account holder's name the bank has (GET /vbanks/holder), for the refund account check."""
+        return self.client.holder(bank_kftc, account_digits)
+
+    def open_outcome(self, kind: str, imp_uid: str) -> Lock | None:
+        return services.open_outcome(self.client, self.audit, kind=kind, imp_uid=imp_uid, operator=self.who)
+
+    def waiting_request(self, imp_uid: str) -> ApprovalRequest | None:
+        return services.approvals_of(self.audit).pending_for(imp_uid)
+
+    def approval_needed(self, p: Payment, amount: int) -> str | None:
+        return services.approval_needed(self.audit, p, amount, self.who, self.rules)
+
+    def requests(self, **kw) -> list[ApprovalRequest]:
+        return services.approvals_of(self.audit).list(**kw)
+
+    # ------------------------------------------------------------ writes
+    def update(self, imp_uid: str, seen: Seen, *, new_amount: int | None, new_due: datetime | None,
+               note: str | None = None, typed_confirmation: str | None = None) -> services.WriteResult:
+        return services.update_vbank(self.client, self.audit, operator=self.who, imp_uid=imp_uid, seen=seen,
+                                     new_amount=new_amount, new_due=new_due, rules=self.rules, note=note,
+                                     typed_confirmation=typed_confirmation)
+
+    def bulk_extend(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
+                    note: str | None = None) -> list[services.BulkRow]:
+        return services.bulk_extend(self.client, self.audit, operator=self.who, payments=payments,
+                                    extend_days=extend_days, to=to, rules=self.rules, note=note)
+
+    def refund(self, request: RefundRequest, seen: Seen, *, context: dict | None = None) -> services.WriteResult:
+        """``context``: what the operator saw and accepted (e.g. a holder-name mismatch), kept in the audit."""
+        return services.refund_vbank(self.client, self.audit, operator=self.who, request=request, seen=seen,
+                                     rules=self.rules, context=context)
+
+    def resolve(self, kind: str, imp_uid: str, *, confirm_not_applied: bool = False) -> services.WriteResult:
+        return services.resolve_unknown(self.client, self.audit, operator=self.who, kind=kind, imp_uid=imp_uid,
+                                        operator_confirms_not_applied=confirm_not_applied)
+
+    # ------------------------------------------------------------ four eyes
+    def request_refund(self, request: RefundRequest, seen: Seen, *, fee_preview: dict | None = None,
+                       note: str | None = None) -> ApprovalRequest:
+        return services.request_refund_approval(self.client, self.audit, requester=self.who, request=request,
+                                                seen=seen, rules=self.rules, fee_preview=fee_preview, note=note)
+
+    def request_bulk(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
+                     note: str | None = None) -> ApprovalRequest:
+        return services.request_bulk_approval(self.audit, requester=self.who, payments=payments,
+                                              extend_days=extend_days, to=to, rules=self.rules, note=note)
+
+    def approve(self, request_id: str, note: str | None = None) -> services.WriteResult:
+        return services.approve(self.client, self.audit, approver=self.who, request_id=request_id, rules=self.rules,
+                                note=note)
+
+    def reject(self, request_id: str, note: str) -> ApprovalRequest:
+        return services.reject(self.audit, approver=self.who, request_id=request_id, note=note)
+
+    def withdraw(self, request_id: str) -> ApprovalRequest:
+        return services.withdraw(self.audit, requester=self.who, request_id=request_id)

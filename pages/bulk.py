@@ -1,0 +1,152 @@
+"""Extend the due dates of several pending virtual accounts at once (one change per account, each locked,
+re-read and audited on its own); more than the four-eyes count becomes an approval request."""
+
+import uuid
+from datetime import datetime, time as dtime
+
+import pandas as pd
+import streamlit as st
+
+from lib import rules, ui
+from lib.clock import KST
+from lib.fmt import kst, now_kst
+from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval
+from lib.text import lookup_problem, short
+
+ui.entry_guard()
+
+T = {
+    "title": "Extend due dates of several accounts",
+    "intro": "Extend the deadline of several virtual accounts that have not been paid. Each account is checked, "
+             "sent and recorded on its own. Times are KST.",
+    "bulk_ids": "imp_uids (one per line)", "bulk_mode": "How", "bulk_by": "Extend by N days",
+    "bulk_to": "Set a new due date", "bulk_days": "Days", "bulk_preview": "Preview",
+    "new_due_date": "New due date (KST)", "new_due_time": "New due time (KST)",
+    "bulk_send": "Extend {n} accounts…", "bulk_confirm": "Confirm: extend {n} accounts",
+    "dialog_body": "This sends {n} changes (one per account) to {where}, each once.",
+    "confirm": "Confirm and send", "cancel": "Cancel", "sending": "Sending…",
+    "bulk_result": "Result per account", "bulk_none": "Select rows on the Pending accounts page or paste imp_uids.",
+    "bulk_too_many": "At most {n} accounts at once.",
+    "bulk_needs_approval": "Changing more than {n} accounts at once needs a second person's approval: send the "
+                           "request, and an approver carries it out from the Approvals page.",
+    "bulk_request": "Request approval for {n} accounts", "requested": "Request sent — waiting for an approver.",
+    "see_request": "Open the request",
+    "bulk_bad_ids": "Line {n} is not an imp_uid (“{v}”): remove it or correct it. Nothing was read.",
+    "error": "Could not read the payments: {err}",
+    "stale": "The payment changed since you loaded it, so nothing was sent: {changes}.",
+    "busy": "Nothing was sent: {msg}", "invalid": "Nothing was sent:",
+}
+MODES = {"by": T["bulk_by"], "to": T["bulk_to"]}
+K_ACTION, K_PLAN, K_CONFIRM = "bulk:action", "bulk:plan", "bulk:confirm"
+
+st.title(T["title"])
+st.caption(T["intro"])
+s = ui.settings()
+where = "the sandbox" if s.is_sandbox else "the live I'mport API"
+
+default_ids = "\n".join(st.session_state.get(ui.BULK_SELECTION, []))
+ids_text = st.text_area(T["bulk_ids"], value=default_ids, key="bulk_ids", height=120)
+lines = ids_text.splitlines()
+if len(lines) > s.rules.bulk_extend_max_rows * 2 or len(ids_text) > 100_000:
+    st.error(T["bulk_too_many"].format(n=s.rules.bulk_extend_max_rows))
+    st.stop()
+ids = list(dict.fromkeys(x.strip() for x in lines if x.strip()))
+if not ids:
+    st.info(T["bulk_none"])
+    st.stop()
+if len(ids) > s.rules.bulk_extend_max_rows:
+    st.error(T["bulk_too_many"].format(n=s.rules.bulk_extend_max_rows))
+    st.stop()
+bad_line = next(((n, x) for n, x in enumerate(ids, start=1)
+                 if lookup_problem(x) or not x.startswith("imp_")), None)
+if bad_line:
+    st.error(ui.say(T["bulk_bad_ids"], n=bad_line[0], v=short(bad_line[1], 40)))
+    st.stop()
+c1, c2 = st.columns(2)
+mode = c1.radio(T["bulk_mode"], list(MODES), format_func=MODES.get, key="bulk_mode", horizontal=True)
+if mode == "by":
+    days = c2.number_input(T["bulk_days"], min_value=1, max_value=60, value=3, step=1, key="bulk_days")
+    to = None
+else:
+    d = c2.date_input(T["new_due_date"], value=now_kst().date(), key="bulk_date")
+    t = c2.time_input(T["new_due_time"], value=dtime(23, 59), key="bulk_time")
+    days, to = None, datetime.combine(d, t, KST)
+try:
+    current = ui.desk().payments(ids)
+except ui.ApiError as e:
+    st.error(ui.say(T["error"], err=e))
+    st.stop()
+by_id = {p.imp_uid: p for p in current}
+preview = []
+for i in ids:
+    p = by_id.get(i)
+    if p is None:
+        preview.append({"imp_uid": i, "merchant_uid": "", "PG": "", "Due now (KST)": "", "New due (KST)": "",
+                        "Check": "not found"})
+        continue
+    new_due = rules.plan_due(p.vbank_date, extend_days=days, to=to)
+    problems = rules.validate_update(p, new_amount=None, new_due=new_due, rules=s.rules) if new_due else \
+        ["no due date"]
+    preview.append({"imp_uid": i, "merchant_uid": p.merchant_uid, "PG": p.pg_provider,
+                    "Due now (KST)": kst(p.vbank_date), "New due (KST)": kst(new_due),
+                    "Check": "ok" if not problems else problems[0]})
+st.markdown(f"**{T['bulk_preview']}**")
+st.dataframe(pd.DataFrame(preview), hide_index=True, width="stretch", key="bulk_preview_df")
+eligible = [by_id[r["imp_uid"]] for r in preview if r["Check"] == "ok"]
+
+plan_key = ("bulk", tuple(p.imp_uid for p in eligible), days, to.isoformat() if to else None)
+if st.session_state.get(K_PLAN) != plan_key:
+    st.session_state[K_PLAN] = plan_key
+    st.session_state[K_ACTION] = uuid.uuid4().hex
+
+action = st.session_state[K_ACTION]
+
+def run_bulk():
+    return ui.desk().bulk_extend(eligible, extend_days=days, to=to)
+
+res = st.session_state.get(f"result:{action}")
+if res is not None:
+    if isinstance(res, InvalidInput):
+        ui.show_outcome(res, T)
+    else:
+        st.markdown(f"**{T['bulk_result']}**")
+        st.dataframe(pd.DataFrame([{"imp_uid": r.imp_uid, "merchant_uid": r.merchant_uid, "Outcome": r.outcome,
+                                    "New due (KST)": kst(r.new_due), "Message": r.message} for r in res]),
+                     hide_index=True, width="stretch", key="bulk_result_df")
+    st.stop()
+if len(eligible) > s.rules.bulk_approval_above_count:
+    st.info(T["bulk_needs_approval"].format(n=s.rules.bulk_approval_above_count))
+
+    def make_request(action_id: str) -> None:
+        if st.session_state.get(f"started:{action_id}"):
+            return
+        st.session_state[f"started:{action_id}"] = True
+        try:
+            res = ui.desk().request_bulk(eligible, extend_days=days, to=to)
+        except (Busy, Forbidden, InvalidInput) as e:
+            res = e
+        st.session_state[f"request:{action_id}"] = res
+
+    made = st.session_state.get(f"request:{action}")
+    if made is not None and hasattr(made, "requester"):
+        st.success(T["requested"])
+        st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": made.id})
+    elif made is not None:
+        ui.show_outcome(made, T)
+    else:
+        st.button(T["bulk_request"].format(n=len(eligible)), type="primary", key="bulk_request",
+                  on_click=make_request, args=(action,))
+    st.stop()
+if st.button(T["bulk_send"].format(n=len(eligible)), type="primary", disabled=not eligible, key="bulk_send"):
+    st.session_state[K_CONFIRM] = action
+
+if st.session_state.get(K_CONFIRM) == action:
+    @st.dialog(T["bulk_confirm"].format(n=len(eligible)), dismissible=False)
+    def confirm_bulk():
+        st.write(T["dialog_body"].format(n=len(eligible), where=where))
+        ui.confirm_and_send(action, open_key=K_CONFIRM, key="bulk_go", confirm_label=T["confirm"],
+                            cancel_label=T["cancel"], sending_label=T["sending"], perform=run_bulk,
+                            expected_errors=(InvalidInput, NeedsApproval, Forbidden))
+    confirm_bulk()
+st.stop()
+

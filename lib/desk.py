@@ -18,6 +18,33 @@ from .rules import RefundRequest, Seen
 from .settings import Rules
 from .text import lookup_problem
 
+if False:  # typing only
+    import pandas as pd  # noqa: F401
+
+
+MAX_LOOKUPS = 300          # merchant_uids looked up one by one for a file (imp_uids go 100 per request)
+
+
+def payments_for_file(client: IamportClient, keys: "pd.DataFrame", payments: list[dict]) -> tuple[list[dict], int]:
+    """Payments a file names (imp_uid, else merchant_uid) that the range listing did not bring — e.g. the refund
+    today of a payment started months ago. (payments found, ids not looked up because of the limit)."""
+    known_imp = {p.get("imp_uid") for p in payments}
+    known_m = {p.get("merchant_uid") for p in payments}
+    imp = sorted({x for x in keys["imp_uid"] if x and x not in known_imp and x.startswith("imp_")
+                  and lookup_problem(x) is None})
+    mer = sorted({m for i, m in zip(keys["imp_uid"], keys["merchant_uid"])
+                  if not i and m and m not in known_m and lookup_problem(m) is None})
+    found = [p.model_dump(mode="json") for p in client.get_payments(imp)] if imp else []
+    left = max(0, len(mer) - MAX_LOOKUPS)
+
+    def one(m: str) -> dict | None:
+        try:
+            return client.find_by_merchant_uid(m).model_dump(mode="json")
+        except NotFound:
+            return None
+    found += [p for p in client._map(one, mer[:MAX_LOOKUPS]) if p]
+    return found, left
+
 
 @dataclass
 class Desk:

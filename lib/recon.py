@@ -1,9 +1,10 @@
 """Ad-hoc reconciliation: what the PG should settle (from I'mport's payments and the fee schedule)
 and the matching of a PG settlement or bank file against it.
 
-Matching key per file row: imp_uid, else merchant_uid, else pg_tid (the first that is present).
-Four groups: matched; amount or fee mismatch; in the file but not in I'mport; in I'mport but not in
-the file.
+Matching key per file row: imp_uid, else merchant_uid, else pg_tid (the first that is present). Statuses as
+PortOne's 거래대사 names them: 일치; 불일치 with every reason (금액, 수수료, 수수료부가세, 부가세, 결제일자);
+대사불능, kept apart as "in the file only" and "in I'mport only". Reading, normalising and matching are
+vectorised (pyarrow, pandas merges).
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from sqlalchemy import Column, Float, MetaData, String, Table, Text, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .audit import create_tables
-from .fees import VAT_RATE_PERCENT, with_vat
+from .fees import VAT_RATE_PERCENT
 from .clock import KST
 from .settings import Rules
 from .text import clean
 
-FIELDS = ("date", "type", "amount", "fee", "imp_uid", "merchant_uid", "pg_tid")
+FIELDS = ("date", "type", "amount", "fee", "fee_vat", "tax_free", "vat", "imp_uid", "merchant_uid", "pg_tid")
 REQUIRED = ("date", "amount")
 DEPOSIT_WORDS = ("입금", "결제", "승인", "deposit", "paid", "payment", "pay")
 REFUND_WORDS = ("환불", "취소", "refund", "cancel")
@@ -35,6 +36,9 @@ HEADER_GUESS = {
     "type": ("구분", "거래구분", "유형", "type", "kind"),
     "amount": ("거래금액", "결제금액", "금액", "입금액", "amount", "gross"),
     "fee": ("수수료", "fee", "fees"),
+    "fee_vat": ("수수료부가세", "수수료vat", "부가세(수수료)", "fee_vat", "feevat"),
+    "tax_free": ("면세금액", "면세", "tax_free", "taxfree"),
+    "vat": ("부가세", "결제부가세", "vat", "vat_amount"),
     "imp_uid": ("imp_uid", "아임포트번호", "포트원거래번호"),
     "merchant_uid": ("주문번호", "merchant_uid", "가맹점주문번호", "order"),
     "pg_tid": ("pg거래번호", "거래번호", "pg_tid", "tid", "승인번호"),
@@ -51,6 +55,9 @@ class ColumnMap:
     type: str | None = None
     amount: str | None = None
     fee: str | None = None
+    fee_vat: str | None = None
+    tax_free: str | None = None
+    vat: str | None = None
     imp_uid: str | None = None
     merchant_uid: str | None = None
     pg_tid: str | None = None
@@ -239,52 +246,67 @@ def guess_map(columns: list[str]) -> ColumnMap:
     return ColumnMap(**found)
 
 
-_AMOUNT = re.compile(r"^\(?-?[\d,]+(\.\d+)?\)?$")
+# ------------------------------------------------------------------ normalising (vectorised)
+_AMOUNT_RX = r"^\(?-?[0-9,]+(?:\.[0-9]+)?\)?$"
 
 
-def parse_amount(value: str, row: int, column: str) -> int | None:
-    s = str(value).strip().replace("₩", "").replace("원", "").replace("KRW", "").replace(" ", "")
-    if s in ("", "-"):
-        return None
-    if not _AMOUNT.match(s):
-        raise ReconFileError(f"Row {row}, column “{column}”: “{str(value)[:40]}” is not an amount.")
-    if sum(ch.isdigit() for ch in s.split(".")[0]) > 15:
-        raise ReconFileError(f"Row {row}, column “{column}”: “{str(value)[:40]}” is too large to be an amount in won.")
-    neg = s.startswith("(") and s.endswith(")") or s.startswith("-")
-    n = float(s.strip("()-").replace(",", ""))
-    if n != int(n):
-        raise ReconFileError(f"Row {row}, column “{column}”: “{value}” is not a whole number of won.")
-    return -int(n) if neg else int(n)
+def _first_bad(mask: pd.Series) -> int | None:
+    bad = mask[mask]
+    return int(bad.index[0]) if len(bad) else None
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y.%m.%d %H:%M:%S",
-                 "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y.%m.%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
+    """Whole won as nullable Int64: "₩1,200", "1200원", "(1,200)" and "-1200" (negative) read; anything else
+    raises ReconFileError naming the first bad row and the column."""
+    s = col.astype(str).str.strip().str.replace(r"[₩원\s]|KRW", "", regex=True)
+    empty = s.isin(["", "-"])
+    if required and empty.any():
+        row = _first_bad(empty)
+        raise ReconFileError(f"Row {row}, column “{column}”: the amount is empty.")
+    ok = empty | s.str.match(_AMOUNT_RX)
+    if not ok.all():
+        row = _first_bad(~ok)
+        raise ReconFileError(f"Row {row}, column “{column}”: “{str(col[row])[:40]}” is not an amount.")
+    neg = s.str.startswith("-") | (s.str.startswith("(") & s.str.endswith(")"))
+    body = s.str.strip("()-").str.replace(",", "", regex=False)
+    whole, _, frac = body.str.partition(".")[[0, 1, 2]].T.values
+    frac = pd.Series(frac, index=s.index)
+    whole = pd.Series(whole, index=s.index)
+    too_long = ~empty & (whole.str.len() > 15)
+    if too_long.any():
+        row = _first_bad(too_long)
+        raise ReconFileError(f"Row {row}, column “{column}”: “{str(col[row])[:40]}” is too large to be an amount in won.")
+    fractional = ~empty & frac.fillna("").str.strip("0").ne("")
+    if fractional.any():
+        row = _first_bad(fractional)
+        raise ReconFileError(f"Row {row}, column “{column}”: “{str(col[row])[:40]}” is not a whole number of won.")
+    out = pd.to_numeric(whole.where(~empty), errors="coerce").astype("Int64")
+    return out.where(~neg, -out)
 
 
-def parse_date(value: str, row: int, column: str) -> date:
-    s = str(value).strip().rstrip(".")
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(s, fmt).date()
-        except ValueError:
-            continue
-    m = re.match(r"^(\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일", s)
-    if m:
-        return date(int(m[1]), int(m[2]), int(m[3]))
-    raise ReconFileError(f"Row {row}, column “{column}”: “{value}” is not a date (use e.g. 2026-11-20 or 2026.11.20).")
+_DATE_FORMATS_V = ("%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%Y%m%d")
 
 
-def classify(value: str, amount: int) -> str:
-    v = (value or "").strip().lower()
-    if any(w in v for w in REFUND_WORDS):
-        return "refund"
-    if any(w in v for w in DEPOSIT_WORDS):
-        return "deposit"
-    return "refund" if amount < 0 else "deposit"
+def parse_dates(col: pd.Series, column: str) -> pd.Series:
+    """The KST day of each cell: 2026-11-20, 2026.11.20, 2026/11/20, 20261120, with or without a time, or
+    "2026년 11월 20일"; anything else raises ReconFileError naming the row."""
+    s = col.astype(str).str.strip().str.rstrip(".")
+    s = s.str.replace(r"^(\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일.*$", r"\1-\2-\3", regex=True)
+    day = s.str.extract(r"^(\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{8})")[0]
+    norm = day.str.replace(r"[./]", "-", regex=True)
+    norm = norm.where(~norm.str.fullmatch(r"\d{8}", na=False),
+                      norm.str.slice(0, 4) + "-" + norm.str.slice(4, 6) + "-" + norm.str.slice(6, 8))
+    out = pd.to_datetime(norm, format="%Y-%m-%d", errors="coerce")
+    bad = out.isna()
+    if bad.any():
+        row = _first_bad(bad)
+        raise ReconFileError(f"Row {row}, column “{column}”: “{str(col[row])[:40]}” is not a date "
+                             "(use e.g. 2026-11-20 or 2026.11.20).")
+    return out.dt.date
 
 
 def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
-    """Mapped, typed rows; blank and total lines dropped. Raises ReconFileError naming row and column."""
+    """Mapped, typed rows (vectorised); blank and total lines dropped. Raises ReconFileError naming row and column."""
     missing = [f for f in REQUIRED if not getattr(cmap, f)]
     if missing:
         raise ReconFileError("Map the column(s) " + ", ".join(missing) + " first.")
@@ -294,30 +316,37 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
         col = getattr(cmap, f)
         if col and col not in df.columns:
             raise ReconFileError(f"The file has no column “{col}” (mapped to {f}).")
-    out = []
-    for row_no, r in df.iterrows():
-        cells = [str(v).strip() for v in r.values]
-        if not any(cells):
-            continue
-        first = " ".join(cells).lower()
-        date_cell = str(r[cmap.date]).strip()
-        if any(w in date_cell.lower() for w in TOTAL_WORDS) or (not date_cell and any(w in first for w in TOTAL_WORDS)):
-            continue                                   # a total line
-        amount = parse_amount(r[cmap.amount], row_no, cmap.amount)
-        if amount is None:
-            raise ReconFileError(f"Row {row_no}, column “{cmap.amount}”: the amount is empty.")
-        fee = parse_amount(r[cmap.fee], row_no, cmap.fee) if cmap.fee else None
-        kind = classify(r[cmap.type] if cmap.type else "", amount)
-        out.append({
-            "row": row_no, "date": parse_date(date_cell, row_no, cmap.date), "kind": kind, "amount": abs(amount),
-            "fee": abs(fee) if fee is not None else None,
-            "imp_uid": str(r[cmap.imp_uid]).strip() if cmap.imp_uid else "",
-            "merchant_uid": str(r[cmap.merchant_uid]).strip() if cmap.merchant_uid else "",
-            "pg_tid": str(r[cmap.pg_tid]).strip() if cmap.pg_tid else "",
-        })
-    if not out:
+    cells = df.astype(str).apply(lambda c: c.str.strip())
+    blank = (cells == "").all(axis=1)
+    date_cell = cells[cmap.date]
+    total_rx = "|".join(TOTAL_WORDS)
+    any_total = cells.apply(lambda c: c.str.lower().str.contains(total_rx, regex=True)).any(axis=1)
+    is_total = date_cell.str.lower().str.contains(total_rx, regex=True) | ((date_cell == "") & any_total)
+    keep = cells[~blank & ~is_total]
+    if keep.empty:
         raise ReconFileError("The file has no data rows after blank and total lines.")
-    return pd.DataFrame(out)
+    amount = parse_amounts(keep[cmap.amount], cmap.amount, required=True)
+    out = pd.DataFrame({"row": keep.index.astype("int64"), "date": parse_dates(keep[cmap.date], cmap.date)},
+                       index=keep.index)
+    kind_text = keep[cmap.type].str.lower() if cmap.type else pd.Series("", index=keep.index)
+    refund_word = kind_text.str.contains("|".join(REFUND_WORDS), regex=True)
+    deposit_word = kind_text.str.contains("|".join(DEPOSIT_WORDS), regex=True)
+    out["kind"] = "deposit"
+    out.loc[refund_word | (~deposit_word & (amount < 0)), "kind"] = "refund"
+    out["amount"] = amount.abs().astype("int64")
+    for f in ("fee", "fee_vat", "tax_free", "vat"):
+        col = getattr(cmap, f)
+        out[f] = parse_amounts(keep[col], col, required=False).abs() if col else pd.Series(pd.NA, index=keep.index,
+                                                                                            dtype="Int64")
+    for f in ("imp_uid", "merchant_uid", "pg_tid"):
+        col = getattr(cmap, f)
+        out[f] = keep[col] if col else ""
+    return out.reset_index(drop=True)
+
+
+def file_range(rows: pd.DataFrame) -> tuple[date, date]:
+    """The first and last day the file's rows fall on (the range to reconcile by default)."""
+    return min(rows["date"]), max(rows["date"])
 
 
 # ------------------------------------------------------------------ expected
@@ -327,31 +356,62 @@ def kst_range(d_from: date, d_to: date) -> tuple[int, int]:
     return int(start.timestamp()), int(end.timestamp())
 
 
+def _kst_dates(ts: pd.Series) -> pd.Series:
+    return pd.to_datetime(ts.astype("int64") + 9 * 3600, unit="s").dt.date
+
+
+def fee_columns(pg: pd.Series, kind: pd.Series, rules: Rules) -> tuple[pd.Series, pd.Series]:
+    """The fee the schedule expects for each event (issuance for deposits, remittance for refunds, VAT excluded)
+    and its VAT: 10% rounded half up when the PG quotes its fees "VAT 별도" (as 거래대사 does when the PG gives
+    none), else 0."""
+    pgs = pd.unique(pg)
+    iss = {p: rules.fee_rule(p).issuance_fee for p in pgs}
+    rem = {p: rules.fee_rule(p).remittance_fee for p in pgs}
+    vat_on = {p: rules.fee_rule(p).vat_on_fees for p in pgs}
+    fee = pg.map(iss).where(kind == "deposit", pg.map(rem)).astype("int64")
+    vat = ((fee * VAT_RATE_PERCENT + 50) // 100).where(pg.map(vat_on).astype(bool), 0).astype("int64")
+    return fee, vat
+
+
 def events(payments: list[dict], d_from: date, d_to: date, rules: Rules, pgs: list[str] | None = None) -> pd.DataFrame:
-    """I'mport's side: deposits of virtual accounts paid in the range and refunds registered in it,
-    each with the fee the schedule expects (VAT included where configured)."""
+    """I'mport's side (vectorised): deposits of virtual accounts paid in the range and refunds registered in it
+    (also of payments started long before), each with the fee the schedule expects and its VAT."""
     a, b = kst_range(d_from, d_to)
-    out = []
-    for p in payments:
-        if p.get("pay_method") != "vbank" or (pgs and p.get("pg_provider") not in pgs):
-            continue
-        rule = rules.fee_rule(p.get("pg_provider"))
-        base = {"imp_uid": p["imp_uid"], "merchant_uid": p["merchant_uid"], "pg": p.get("pg_provider") or ""}
-        paid_at = p.get("paid_at") or 0
-        if paid_at and a <= paid_at <= b:
-            fee = with_vat(rule.issuance_fee, rule)
-            out.append({**base, "kind": "deposit", "date": datetime.fromtimestamp(paid_at, KST).date(),
-                        "pg_tid": p.get("pg_tid") or "", "amount": int(p["amount"]), "fee": fee,
-                        "vat": fee - rule.issuance_fee})
-        for h in p.get("cancel_history") or []:
-            at = h.get("cancelled_at") or 0
-            if a <= at <= b:
-                fee = with_vat(rule.remittance_fee, rule)
-                out.append({**base, "kind": "refund", "date": datetime.fromtimestamp(at, KST).date(),
-                            "pg_tid": h.get("pg_tid") or "", "amount": int(h["amount"]), "fee": fee,
-                            "vat": fee - rule.remittance_fee})
-    cols = ["kind", "date", "imp_uid", "merchant_uid", "pg_tid", "pg", "amount", "fee", "vat"]
-    return pd.DataFrame(out, columns=cols)
+    cols = ["kind", "date", "imp_uid", "merchant_uid", "pg_tid", "pg", "amount", "fee", "fee_vat", "vat"]
+    base = pd.DataFrame.from_records(payments, columns=["imp_uid", "merchant_uid", "pay_method", "pg_provider",
+                                                        "paid_at", "amount", "pg_tid", "cancel_history"])
+    if base.empty:
+        return pd.DataFrame(columns=cols)
+    base = base[base["pay_method"] == "vbank"]
+    if pgs:
+        base = base[base["pg_provider"].isin(pgs)]
+    base = base.assign(pg=base["pg_provider"].fillna("").astype(str), pg_tid=base["pg_tid"].fillna("").astype(str),
+                       paid_at=pd.to_numeric(base["paid_at"], errors="coerce").fillna(0).astype("int64"),
+                       amount=pd.to_numeric(base["amount"], errors="coerce").fillna(0).astype("int64"))
+    dep = base[(base["paid_at"] >= a) & (base["paid_at"] <= b) & (base["paid_at"] > 0)]
+    dep = pd.DataFrame({"kind": "deposit", "date": _kst_dates(dep["paid_at"]), "imp_uid": dep["imp_uid"],
+                        "merchant_uid": dep["merchant_uid"], "pg_tid": dep["pg_tid"], "pg": dep["pg"],
+                        "amount": dep["amount"]})
+    hist = base[base["cancel_history"].map(lambda h: bool(h))]
+    if len(hist):
+        ex = hist[["imp_uid", "merchant_uid", "pg", "cancel_history"]].explode("cancel_history")
+        h = pd.DataFrame.from_records(ex["cancel_history"].tolist(), columns=["pg_tid", "amount", "cancelled_at"])
+        h.index = ex.index
+        at = pd.to_numeric(h["cancelled_at"], errors="coerce").fillna(0).astype("int64")
+        inside = (at >= a) & (at <= b)
+        ref = pd.DataFrame({"kind": "refund", "date": _kst_dates(at[inside]), "imp_uid": ex["imp_uid"][inside],
+                            "merchant_uid": ex["merchant_uid"][inside],
+                            "pg_tid": h["pg_tid"][inside].fillna("").astype(str), "pg": ex["pg"][inside],
+                            "amount": pd.to_numeric(h["amount"][inside], errors="coerce").fillna(0).astype("int64")})
+    else:
+        ref = pd.DataFrame(columns=dep.columns)
+    ev = pd.concat([dep, ref], ignore_index=True)
+    if ev.empty:
+        return pd.DataFrame(columns=cols)
+    ev["fee"], ev["fee_vat"] = fee_columns(ev["pg"], ev["kind"], rules)
+    ev["vat"] = ((ev["amount"] + 5) // 11).astype("int64")      # VAT of a taxable amount: 1/11, as the API defaults
+    ev["amount"] = ev["amount"].astype("int64")
+    return ev[cols].reset_index(drop=True)
 
 
 def expected_settlement(ev: pd.DataFrame) -> pd.DataFrame:
@@ -362,16 +422,21 @@ def expected_settlement(ev: pd.DataFrame) -> pd.DataFrame:
     if ev.empty:
         return pd.DataFrame(columns=cols)
     d = ev[ev["kind"] == "deposit"].groupby(["date", "pg"]).agg(deposits=("amount", "size"), gross=("amount", "sum"),
-                                                               issuance_fees=("fee", "sum"), vat_d=("vat", "sum"))
+                                                               issuance_fees=("fee", "sum"), vat_d=("fee_vat", "sum"))
     r = ev[ev["kind"] == "refund"].groupby(["date", "pg"]).agg(refunds=("amount", "size"), refunded=("amount", "sum"),
-                                                              remittance_fees=("fee", "sum"), vat_r=("vat", "sum"))
+                                                              remittance_fees=("fee", "sum"), vat_r=("fee_vat", "sum"))
     g = d.join(r, how="outer").fillna(0).astype("int64").reset_index()
     g["vat_on_fees"] = g["vat_d"] + g["vat_r"]
-    g["net"] = g["gross"] - g["issuance_fees"] - g["refunded"] - g["remittance_fees"]
+    g["net"] = g["gross"] - g["issuance_fees"] - g["refunded"] - g["remittance_fees"] - g["vat_on_fees"]
     return g[cols].sort_values(["date", "pg"]).reset_index(drop=True)
 
 
-# ------------------------------------------------------------------ matching
+# ------------------------------------------------------------------ matching (거래대사)
+MATCHED, MISMATCHED, FILE_ONLY, IMPORT_ONLY = "일치", "불일치", "대사불능 (파일에만)", "대사불능 (아임포트에만)"
+REASONS = {"amount": "금액 불일치", "fee": "수수료 불일치", "fee_vat": "수수료부가세 불일치", "vat": "부가세 불일치",
+           "date": "결제일자 불일치", "duplicate": "파일 중복", "no_key": "거래번호 없음", "not_found": "아임포트에 없음"}
+
+
 @dataclass
 class MatchResult:
     matched: pd.DataFrame
@@ -384,57 +449,224 @@ class MatchResult:
         def tot(df, col):
             return int(df[col].fillna(0).sum()) if col in df and not df.empty else 0
         return pd.DataFrame([
-            {"group": "Matched", "rows": len(self.matched), "amount": tot(self.matched, "amount")},
-            {"group": "Amount or fee mismatch", "rows": len(self.mismatched), "amount": tot(self.mismatched, "file_amount")},
-            {"group": "In the file, not in I'mport", "rows": len(self.file_only), "amount": tot(self.file_only, "amount")},
-            {"group": "In I'mport, not in the file", "rows": len(self.import_only), "amount": tot(self.import_only, "amount")},
+            {"group": MATCHED, "rows": len(self.matched), "amount": tot(self.matched, "amount")},
+            {"group": MISMATCHED, "rows": len(self.mismatched), "amount": tot(self.mismatched, "file_amount")},
+            {"group": FILE_ONLY, "rows": len(self.file_only), "amount": tot(self.file_only, "amount")},
+            {"group": IMPORT_ONLY, "rows": len(self.import_only), "amount": tot(self.import_only, "amount")},
         ])
 
     def exceptions(self) -> pd.DataFrame:
-        parts = [self.mismatched.assign(group="mismatch"), self.file_only.assign(group="file_only"),
-                 self.import_only.assign(group="import_only")]
-        return pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(
-            not p.empty for p in parts) else pd.DataFrame(columns=["group"])
+        parts = [self.mismatched.assign(status=MISMATCHED), self.file_only.assign(status=FILE_ONLY),
+                 self.import_only.assign(status=IMPORT_ONLY)]
+        parts = [p for p in parts if not p.empty]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["status"])
+
+    def mismatch_dashboard(self) -> pd.DataFrame:
+        """불일치 amounts per day and PG (differences in amount and fee), like 거래대사's dashboard."""
+        m = self.mismatched
+        if m.empty:
+            return pd.DataFrame(columns=["date", "pg", "rows", "amount_diff", "fee_diff"])
+        return (m.groupby(["date", "pg"], as_index=False)
+                .agg(rows=("row", "size"), amount_diff=("amount_diff", "sum"), fee_diff=("fee_diff", "sum")))
+
+
+def _pair(f: pd.DataFrame, e: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """1:1 pairs of file rows and events with equal ``on`` (the n-th of each group with the n-th)."""
+    if f.empty or e.empty:
+        return pd.DataFrame(columns=["fi", "ei"])
+    f = f.assign(_n=f.groupby(on, sort=False).cumcount())
+    e = e.assign(_n=e.groupby(on, sort=False).cumcount())
+    return f[on + ["_n", "fi"]].merge(e[on + ["_n", "ei"]], on=on + ["_n"])[["fi", "ei"]]
 
 
 def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
-    pool: dict[tuple[str, str, str], list[int]] = {}
-    for i, e in ev.iterrows():
-        for keyname in ("imp_uid", "merchant_uid", "pg_tid"):
-            if e[keyname]:
-                pool.setdefault((keyname, e[keyname], e["kind"]), []).append(i)
-    used: set[int] = set()
-    matched, mismatched, file_only = [], [], []
-    for _, r in file_rows.iterrows():
-        keyname = next((k for k in ("imp_uid", "merchant_uid", "pg_tid") if r[k]), None)
-        if keyname is None:
-            file_only.append({**r.to_dict(), "reason": "no imp_uid, merchant_uid or pg_tid on this row"})
-            continue
-        cands = [i for i in pool.get((keyname, r[keyname], r["kind"]), []) if i not in used]
-        if not cands:
-            seen_before = pool.get((keyname, r[keyname], r["kind"]))
-            file_only.append({**r.to_dict(), "reason": "duplicate row in the file" if seen_before else
-                              f"no {r['kind']} with this {keyname} in I'mport for the range"})
-            continue
-        exact = [i for i in cands if ev.at[i, "amount"] == r["amount"]]
-        i = (exact or cands)[0]
-        used.add(i)
-        e = ev.loc[i]
-        fee_ok = r["fee"] is None or pd.isna(r["fee"]) or int(r["fee"]) == int(e["fee"])
-        row = {"row": r["row"], "kind": r["kind"], "date": r["date"], "matched_by": keyname, "key": r[keyname],
-               "imp_uid": e["imp_uid"], "merchant_uid": e["merchant_uid"], "pg": e["pg"]}
-        if int(e["amount"]) == int(r["amount"]) and fee_ok:
-            matched.append({**row, "amount": int(r["amount"]), "fee": int(e["fee"])})
+    """Pair each file row with one I'mport event by imp_uid, else merchant_uid, else pg_tid (and kind), exact
+    amounts first; then list every reason a pair differs (amount, fee, fee VAT, VAT, KST day)."""
+    f = file_rows.copy().reset_index(drop=True)
+    for col in ("fee", "fee_vat", "tax_free", "vat"):
+        f[col] = (f[col] if col in f else pd.Series(pd.NA, index=f.index)).astype("Int64")
+    for col in ("imp_uid", "merchant_uid", "pg_tid"):
+        f[col] = f[col].fillna("").astype(str) if col in f else ""
+    f["fi"] = range(len(f))
+    f["key_type"] = "none"
+    for k in ("pg_tid", "merchant_uid", "imp_uid"):          # the first present wins: imp_uid over merchant_uid…
+        f.loc[f[k].astype(str) != "", "key_type"] = k
+    e = ev.copy()
+    e["ei"] = range(len(e))
+    pairs, used_f, used_e = [], pd.Series(False, index=f.index), pd.Series(False, index=e.index)
+    for k in ("imp_uid", "merchant_uid", "pg_tid"):
+        fk = f[(f["key_type"] == k) & ~used_f].rename(columns={k: "key"})
+        ek = e[~used_e & (e[k].astype(str) != "")].rename(columns={k: "key"})
+        for on in (["key", "kind", "amount"], ["key", "kind"]):
+            p = _pair(fk[~fk["fi"].isin(used_f[used_f].index)], ek[~ek["ei"].isin(used_e[used_e].index)], on)
+            if len(p):
+                p["matched_by"] = k
+                pairs.append(p)
+                used_f[p["fi"].to_numpy()] = True
+                used_e[p["ei"].to_numpy()] = True
+    P = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=["fi", "ei", "matched_by"])
+    L = f.loc[P["fi"].to_numpy()].reset_index(drop=True)
+    R = e.loc[P["ei"].to_numpy()].reset_index(drop=True)
+    reasons = pd.DataFrame(index=L.index)
+    reasons["amount"] = L["amount"].to_numpy() != R["amount"].to_numpy()
+    reasons["fee"] = L["fee"].notna() & (L["fee"].fillna(0).astype("int64") != R["fee"])
+    reasons["fee_vat"] = L["fee_vat"].notna() & (L["fee_vat"].fillna(0).astype("int64") != R["fee_vat"])
+    reasons["vat"] = L["vat"].notna() & L["kind"].eq("deposit") & (
+        L["vat"].fillna(0).astype("int64") != ((L["amount"] - L["tax_free"].fillna(0).astype("int64") + 5) // 11))
+    reasons["date"] = L["date"].to_numpy() != R["date"].to_numpy()
+    text = pd.Series("", index=L.index)
+    for k in ("amount", "fee", "fee_vat", "vat", "date"):
+        text = text.where(~reasons[k], text + "; " + REASONS[k])
+    text = text.str.lstrip("; ")
+    bad = reasons.any(axis=1)
+    common = pd.DataFrame({"row": L["row"], "kind": L["kind"], "date": L["date"], "import_date": R["date"],
+                           "matched_by": P["matched_by"].to_numpy(), "imp_uid": R["imp_uid"],
+                           "merchant_uid": R["merchant_uid"], "pg": R["pg"]})
+    matched = common[~bad].assign(status=MATCHED, amount=L["amount"][~bad], fee=R["fee"][~bad],
+                                  fee_vat=R["fee_vat"][~bad]).reset_index(drop=True)
+    fee_file = L["fee"].astype("Int64")
+    mism = common[bad].assign(
+        status=MISMATCHED, reasons=text[bad], file_amount=L["amount"][bad], import_amount=R["amount"][bad],
+        amount_diff=(L["amount"] - R["amount"])[bad], file_fee=fee_file[bad], expected_fee=R["fee"][bad],
+        fee_diff=(fee_file.fillna(R["fee"]) - R["fee"])[bad].astype("int64"),
+        file_fee_vat=L["fee_vat"][bad], expected_fee_vat=R["fee_vat"][bad])
+    mism = mism.sort_values(["amount_diff", "fee_diff"], key=lambda s: -s.abs()).reset_index(drop=True)
+    rest = f[~used_f].copy()
+    seen = set()
+    for k in ("imp_uid", "merchant_uid", "pg_tid"):
+        seen |= {(k, x, kd) for x, kd in zip(f.loc[used_f & (f["key_type"] == k), k], f.loc[used_f & (f["key_type"] == k), "kind"])}
+    why = []
+    for kt, r_imp, r_m, r_t, kd in zip(rest["key_type"], rest["imp_uid"], rest["merchant_uid"], rest["pg_tid"], rest["kind"]):
+        if kt == "none":
+            why.append(REASONS["no_key"])
         else:
-            mismatched.append({**row, "file_amount": int(r["amount"]), "import_amount": int(e["amount"]),
-                               "amount_diff": int(r["amount"]) - int(e["amount"]),
-                               "file_fee": None if r["fee"] is None or pd.isna(r["fee"]) else int(r["fee"]),
-                               "expected_fee": int(e["fee"]),
-                               "fee_diff": 0 if fee_ok else int(r["fee"]) - int(e["fee"]),
-                               "what": ", ".join(x for x, bad in (("amount", int(e["amount"]) != int(r["amount"])),
-                                                                  ("fee", not fee_ok)) if bad)})
-    import_only = ev.drop(index=list(used)).reset_index(drop=True)
-    return MatchResult(pd.DataFrame(matched), pd.DataFrame(mismatched), pd.DataFrame(file_only), import_only)
+            key = {"imp_uid": r_imp, "merchant_uid": r_m, "pg_tid": r_t}[kt]
+            why.append(REASONS["duplicate"] if (kt, key, kd) in seen else REASONS["not_found"])
+    file_only = rest.drop(columns=["fi", "key_type"]).assign(status=FILE_ONLY, reasons=why).reset_index(drop=True)
+    import_only = e[~used_e].drop(columns=["ei"]).assign(status=IMPORT_ONLY).reset_index(drop=True)
+    return MatchResult(matched, mism, file_only, import_only)
+
+
+
+# ------------------------------------------------------------------ payouts by settlement day (정산/입금대사)
+def business_days_after(day: date, n: int, *, years: tuple[int, ...] | None = None) -> date:
+    """``day`` + n business days: weekends and Korean public holidays (the ``holidays`` package) skipped."""
+    import holidays
+    kr = holidays.KR(years=years or (day.year, day.year + 1))
+    d, left = day, n
+    while left > 0:
+        d += timedelta(days=1)
+        if d.weekday() < 5 and d not in kr:
+            left -= 1
+    return d
+
+
+def expected_payouts(exp: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """The expected settlement per transaction day and PG, turned into expected payouts per settlement day:
+    each day's net is paid out ``settlement_days`` (per PG, default ``settlement_days_default``) business days
+    later."""
+    cols = ["payout_date", "pg", "expected", "transaction_days"]
+    if exp.empty:
+        return pd.DataFrame(columns=cols)
+    days = exp["pg"].map(lambda pg: rules.settlement_days.get(pg, rules.settlement_days_default))
+    years = tuple(sorted({d.year for d in exp["date"]} | {d.year + 1 for d in exp["date"]}))
+    pay = [business_days_after(d, int(n), years=years) for d, n in zip(exp["date"], days)]
+    g = exp.assign(payout_date=pay).groupby(["payout_date", "pg"], as_index=False).agg(
+        expected=("net", "sum"), transaction_days=("date", lambda d: ", ".join(sorted({x.isoformat() for x in d}))))
+    return g[cols]
+
+
+BANK_FIELDS = ("date", "memo", "deposit", "withdrawal")
+BANK_GUESS = {
+    "date": ("거래일시", "거래일자", "거래일", "일자", "date"),
+    "memo": ("적요", "기재내용", "내용", "입금자명", "보낸분", "memo", "description"),
+    "deposit": ("입금액", "입금", "맡기신금액", "deposit", "credit"),
+    "withdrawal": ("출금액", "출금", "찾으신금액", "withdrawal", "debit"),
+}
+
+
+def guess_bank_map(columns: list[str]) -> dict[str, str | None]:
+    norm = {c: re.sub(r"[\s_()\-]", "", c).lower() for c in columns}
+    out: dict[str, str | None] = {}
+    for f, names in BANK_GUESS.items():
+        out[f] = next((c for want in names for c, n in norm.items()
+                       if n == re.sub(r"[\s_()\-]", "", want).lower()), None)
+    return out
+
+
+def normalize_statement(df: pd.DataFrame, cmap: dict[str, str | None]) -> pd.DataFrame:
+    """A Korean bank's statement export (거래일시, 적요, 입금액, 출금액, 잔액): its deposits, by KST day."""
+    for f in ("date", "memo", "deposit"):
+        if not cmap.get(f) or cmap[f] not in df.columns:
+            raise ReconFileError(f"Map the statement's {f} column first (e.g. 거래일시, 적요, 입금액).")
+    cells = df.astype(str).apply(lambda c: c.str.strip())
+    cells = cells[~(cells == "").all(axis=1)]
+    cells = cells[~cells[cmap["date"]].str.lower().str.contains("|".join(TOTAL_WORDS), regex=True)]
+    dep = parse_amounts(cells[cmap["deposit"]], cmap["deposit"], required=False).fillna(0).astype("int64")
+    rows = pd.DataFrame({"row": cells.index.astype("int64"), "date": parse_dates(cells[cmap["date"]], cmap["date"]),
+                         "memo": cells[cmap["memo"]], "deposit": dep})
+    return rows[rows["deposit"] > 0].reset_index(drop=True)
+
+
+PAYOUT_MATCHED, PAYOUT_SHORT, PAYOUT_OVER, PAYOUT_MISSING, PAYOUT_UNEXPECTED, PAYOUT_OFFSET = \
+    "일치", "부족 입금", "초과 입금", "미입금", "예상 외 입금", "입금 없음 (상계)"
+
+
+def sender_groups(rules: Rules) -> dict[str, str]:
+    """PG → the name it transfers under (its first sender word): PGs that share it (nice and nice_v2) are paid
+    together and compared together."""
+    return {pg: words[0] for pg, words in rules.pg_senders.items() if words}
+
+
+def sender_of(memo: pd.Series, rules: Rules) -> pd.Series:
+    """Which sender a deposit came from, by the words its 적요 carries (``rules.pg_senders``); "" when none."""
+    out = pd.Series("", index=memo.index)
+    up = memo.str.upper()
+    for pg, words in rules.pg_senders.items():
+        hit = (out == "") & up.str.contains("|".join(re.escape(w.upper()) for w in words), regex=True)
+        out[hit] = words[0]
+    return out
+
+
+def match_payouts(expected: pd.DataFrame, statement: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Each expected payout (settlement day, sender) against that sender's deposits that day in the bank
+    statement: 일치, 부족 / 초과 입금 (by how much), 미입금; a day whose net is not positive expects no
+    transfer (입금 없음 (상계)); deposits no payout explains are 예상 외 입금."""
+    groups = sender_groups(rules)
+    exp = expected.rename(columns={"payout_date": "date"}).assign(
+        sender=lambda d: d["pg"].map(lambda pg: groups.get(pg, pg)))
+    exp = exp.groupby(["date", "sender"], as_index=False).agg(
+        expected=("expected", "sum"), pg=("pg", lambda x: " / ".join(sorted(set(x)))),
+        transaction_days=("transaction_days", lambda x: ", ".join(sorted(set(", ".join(x).split(", "))))))
+    st = statement.assign(sender=sender_of(statement["memo"], rules))
+    dep = st[st["sender"] != ""].groupby(["date", "sender"], as_index=False).agg(
+        received=("deposit", "sum"), rows=("row", lambda r: ", ".join(str(x) for x in r)),
+        memo=("memo", "first"))
+    m = exp.merge(dep, on=["date", "sender"], how="outer")
+    m["expected"] = m["expected"].fillna(0).astype("int64")
+    m["received"] = m["received"].fillna(0).astype("int64")
+    payable = m["expected"].clip(lower=0)
+    m["difference"] = m["received"] - payable
+    status = pd.Series(PAYOUT_MATCHED, index=m.index)
+    status[m["difference"] < 0] = PAYOUT_SHORT
+    status[m["difference"] > 0] = PAYOUT_OVER
+    status[(m["received"] == 0) & (payable > 0)] = PAYOUT_MISSING
+    status[(m["received"] == 0) & (m["expected"] <= 0) & m["pg"].notna()] = PAYOUT_OFFSET
+    status[m["pg"].isna() & (m["received"] > 0)] = PAYOUT_UNEXPECTED
+    m["status"] = status
+    unknown = st[st["sender"] == ""]
+    unknown = pd.DataFrame({"date": unknown["date"], "sender": "", "pg": "", "expected": 0,
+                            "received": unknown["deposit"], "difference": unknown["deposit"],
+                            "rows": unknown["row"].astype(str), "memo": unknown["memo"],
+                            "status": PAYOUT_UNEXPECTED, "transaction_days": ""})
+    out = pd.concat([m, unknown], ignore_index=True)
+    for c in ("pg", "rows", "memo", "transaction_days", "sender"):
+        out[c] = out[c].fillna("")
+    order = {PAYOUT_MISSING: 0, PAYOUT_SHORT: 1, PAYOUT_OVER: 2, PAYOUT_UNEXPECTED: 3, PAYOUT_MATCHED: 4,
+             PAYOUT_OFFSET: 5}
+    out = out.assign(_o=out["status"].map(order)).sort_values(["_o", "date", "sender"]).drop(columns="_o")
+    return out[["status", "date", "sender", "pg", "expected", "received", "difference", "transaction_days", "rows",
+                "memo"]].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ presets

@@ -26,7 +26,9 @@ SANDBOX_KEY, SANDBOX_SECRET = "sandbox_key", "sandbox_secret"
 class FeeRule(BaseModel):
     issuance_fee: int = 300       # per virtual account issued, kept by the PG
     remittance_fee: int = 300     # per refund remittance, charged by the PG
-    vat_on_fees: bool = False     # add 10% VAT on both fees
+    # The fees are quoted "VAT 별도" (KG Inicis' 300 won is, inicis-vbank-refund-fees.md): 10% VAT is charged on
+    # top, fee/10 rounded, as PortOne's 거래대사 computes it when the PG gives none (pg-reconciliation.md).
+    vat_on_fees: bool = True
 
 
 class Rules(BaseModel):
@@ -63,6 +65,18 @@ class Rules(BaseModel):
     # Roles by email: {role: [emails]}; "*" matches everyone. Local mode uses local_roles.
     roles: dict[str, list[str]] = Field(default_factory=dict)
     local_roles: list[str] = Field(default_factory=lambda: ["viewer", "operator", "approver", "admin"])
+    # Settlement cycle: a PG pays a transaction day's net out D+N business days later (weekends and Korean public
+    # holidays skipped), and names itself in the bank statement's 적요 with one of these words.
+    settlement_days_default: int = 2
+    settlement_days: dict[str, int] = Field(default_factory=dict)
+    pg_senders: dict[str, list[str]] = Field(default_factory=lambda: {
+        "html5_inicis": ["KG이니시스", "이니시스", "INICIS"], "inicis": ["KG이니시스", "이니시스", "INICIS"],
+        "kcp": ["NHN KCP", "엔에이치엔케이씨피", "KCP"], "tosspayments": ["토스페이먼츠", "TOSS"],
+        "uplus": ["LG유플러스", "유플러스", "UPLUS"], "nice": ["나이스페이먼츠", "나이스", "NICE"],
+        "nice_v2": ["나이스페이먼츠", "나이스", "NICE"], "kicc": ["KICC", "한국정보통신"],
+        "settle": ["헥토파이낸셜", "세틀뱅크", "SETTLE"], "smartro": ["스마트로", "SMARTRO"],
+        "smartro_v2": ["스마트로", "SMARTRO"], "danal_tpay": ["다날", "DANAL"], "daou": ["키움페이", "다우", "KIWOOM"],
+        "welcome": ["웰컴페이먼츠", "WELCOME"]})
     # An in-flight write lock older than this (or whose app process is gone) is judged abandoned. Longer than
     # any one send can take (connect + read timeouts), so a live send is never taken over.
     lock_lease_seconds: int = 300

@@ -120,5 +120,20 @@ def generate(plan: SeedPlan):
                     at = min(now, p["paid_at"] + rng.randint(3600, 10 * DAY))
                     _apply_cancel(p, part, at, "부분 환불(재고 부족)", f"seed{i}")
         yield p
-
-
+    # A few virtual accounts paid long ago (more than 90 days) and partly refunded in the last days: a settlement
+    # file of this week holds their refunds, though no 90-day listing shows the payments.
+    old_rng = random.Random(plan.seed * 31 + 5)
+    for j in range(3):
+        started = now - (110 + 10 * j) * DAY - old_rng.randint(60, DAY)
+        imp_uid = f"imp_old{(plan.seed * 131 + j) % 10**8:08d}"
+        merchant_uid = f"ord_old_{time.strftime('%Y%m%d', time.gmtime(started + KST_OFFSET))}_{j:03d}"
+        amount = (50_000, 120_000, 79_000)[j]
+        p = new_payment_skeleton(old_rng, imp_uid, merchant_uid, ("kcp", "settle", "html5_inicis")[j], "vbank",
+                                 amount, started)
+        code, bname = old_rng.choice(banks)
+        p.update(vbank_code=code, vbank_name=bname, vbank_num=str(old_rng.randint(10**11, 10**14 - 1)),
+                 vbank_holder="(주)브이뱅크상점", vbank_issued_at=started, vbank_date=_end_of_kst_day(started + 3 * DAY),
+                 status="paid", paid_at=started + 3600, _updated_at=started + 3600)
+        at = now - (1 + j) * DAY - old_rng.randint(60, 3600)
+        _apply_cancel(p, amount // 5 // 100 * 100, at, "지난 주문 부분 환불", f"old{j}")
+        yield p

@@ -74,9 +74,10 @@ def test_expected_settlement_with_fees_and_vat():
                       D, D, rules)
     exp = recon.expected_settlement(ev)
     r = exp.iloc[0]
+    # fees without VAT, and their VAT in a column of its own (as 거래대사 shows 수수료 and 수수료부가세)
     assert (r["deposits"], r["gross"], r["issuance_fees"], r["refunds"], r["refunded"], r["remittance_fees"]) == \
-        (2, 30000, 660, 1, 5000, 330)
-    assert r["vat_on_fees"] == 90 and r["net"] == 30000 - 660 - 5000 - 330
+        (2, 30000, 600, 1, 5000, 300)
+    assert r["vat_on_fees"] == 90 and r["net"] == 30000 - 600 - 5000 - 300 - 90
 
 
 def test_matching_groups_duplicates_partial_refunds_and_fees():
@@ -93,10 +94,10 @@ def test_matching_groups_duplicates_partial_refunds_and_fees():
     m = recon.match(file_rows, ev)
     assert sorted(m.matched["row"]) == [2, 5]                       # the 3,000 refund matched by amount
     mm = m.mismatched.set_index("row")
-    assert mm.loc[4, "what"] == "fee" and mm.loc[4, "fee_diff"] == 50
-    assert mm.loc[6, "what"] == "amount" and mm.loc[6, "amount_diff"] == 500 and mm.loc[6, "import_amount"] == 5000
+    assert mm.loc[4, "reasons"] == "수수료 불일치" and mm.loc[4, "fee_diff"] == 50
+    assert mm.loc[6, "reasons"] == "금액 불일치" and mm.loc[6, "amount_diff"] == 500 and mm.loc[6, "import_amount"] == 5000
     fo = m.file_only.set_index("row")
-    assert fo.loc[3, "reason"] == "duplicate row in the file" and "no deposit with this imp_uid" in fo.loc[7, "reason"]
+    assert fo.loc[3, "reasons"] == "파일 중복" and fo.loc[7, "reasons"] == "아임포트에 없음"
     assert list(m.import_only["imp_uid"]) == ["imp_3"]
     s = m.summary().set_index("group")["rows"]
     assert list(s) == [2, 2, 2, 1]
@@ -132,7 +133,11 @@ def test_presets_round_trip_need_a_role_and_are_audited(tmp_path):
 
 
 def test_sandbox_settlement_file_matches_exactly_the_planted_discrepancies(fresh, client):
+    """Every planted kind ends in its 거래대사 status and reason, and nothing else differs; the refunds of
+    payments started more than 90 days ago are found by looking the file's ids up."""
     from datetime import timedelta
+
+    from lib.desk import payments_for_file
     today = datetime.now(KST).date()
     d_from = today - timedelta(days=10)
     data = fresh.http.get(fresh.url + "/sandbox/settlement", params={"from": str(d_from), "to": str(today)}).content
@@ -140,17 +145,80 @@ def test_sandbox_settlement_file_matches_exactly_the_planted_discrepancies(fresh
                              params={"from": str(d_from), "to": str(today), "planted": 1}).json()["planted"]
     data.decode("cp949")                                         # a CP949 file, like most PG reports
     raw = recon.read_table(data, "settlement.csv")
-    rows = recon.normalize(raw, recon.guess_map(list(raw.columns)))
+    cmap = recon.guess_map(list(raw.columns))
+    assert cmap.fee_vat == "수수료부가세"
+    rows = recon.normalize(raw, cmap)
+    assert recon.file_range(rows) == (min(rows["date"]), max(rows["date"]))
     a, b = recon.kst_range(recon.lookback_start(d_from), today)
-    ev = recon.events(client.list_by_status_raw("all", a, min(b, int(datetime.now().timestamp()))), d_from, today,
-                      Rules())
+    payments = client.list_by_status_raw("all", a, min(b, int(datetime.now().timestamp())))
+    extra, left = payments_for_file(client, rows, payments)
+    kinds: dict[str, list] = {}
+    for p in planted:
+        kinds.setdefault(p["kind"], []).append(p["merchant_uid"])
+    assert left == 0 and sorted(p["merchant_uid"] for p in extra) == sorted(kinds["refund_of_old_payment"])
+    m = recon.match(rows, recon.events(payments + extra, d_from, today, Rules()))
+    reasons = dict(zip(m.mismatched["merchant_uid"], m.mismatched["reasons"]))
+    assert reasons == {kinds["amount_mismatch"][0]: "금액 불일치", kinds["fee_mismatch"][0]: "수수료 불일치",
+                       kinds["date_shift"][0]: "결제일자 불일치", kinds["fee_vat_mismatch"][0]: "수수료부가세 불일치"}
+    assert dict(zip(m.file_only["merchant_uid"], m.file_only["reasons"])) == {
+        kinds["missing_in_import"][0]: "아임포트에 없음", kinds["duplicate"][0]: "파일 중복"}
+    assert list(m.import_only["merchant_uid"]) == kinds["missing_in_file"]
+    assert set(kinds["refund_of_old_payment"]) <= set(m.matched["merchant_uid"])
+    assert len(m.matched) == len(rows) - 6
+    dash = m.mismatch_dashboard()
+    assert dash["rows"].sum() == 4 and dash["amount_diff"].sum() == -1000 and dash["fee_diff"].sum() == 100
+
+
+def test_payouts_by_settlement_day_match_the_planted_bank_statement(fresh, client):
+    from datetime import timedelta
+    today = datetime.now(KST).date()
+    d_from = today - timedelta(days=10)
+    stmt = fresh.http.get(fresh.url + "/sandbox/statement", params={"from": str(d_from), "to": str(today)}).content
+    planted = fresh.http.get(fresh.url + "/sandbox/statement",
+                             params={"from": str(d_from), "to": str(today), "planted": 1}).json()["planted"]
+    raw = recon.read_table(stmt, "statement.csv")
+    bmap = recon.guess_bank_map(list(raw.columns))
+    assert bmap == {"date": "거래일시", "memo": "적요", "deposit": "입금액", "withdrawal": "출금액"}
+    st = recon.normalize_statement(raw, bmap)
+    a, b = recon.kst_range(recon.lookback_start(d_from), today)
+    payments = client.list_by_status_raw("all", a, min(b, int(datetime.now().timestamp())))
+    ev = recon.events(payments + _old_payments(fresh, client), d_from, today, Rules())
+    exp = recon.expected_payouts(recon.expected_settlement(ev), Rules())
+    res = recon.match_payouts(exp, st, Rules())
+    by = {p["kind"]: p for p in planted}
+    odd = res[~res["status"].isin([recon.PAYOUT_MATCHED, recon.PAYOUT_OFFSET])]
+    assert len(odd) == 3, odd
+    short = odd[odd["status"] == recon.PAYOUT_SHORT].iloc[0]
+    assert (str(short["date"]), short["sender"], short["difference"]) == (by["short"]["date"], by["short"]["pg"],
+                                                                          -1000)
+    missing = odd[odd["status"] == recon.PAYOUT_MISSING].iloc[0]
+    assert (str(missing["date"]), missing["sender"], missing["expected"]) == (
+        by["missing"]["date"], by["missing"]["pg"], by["missing"]["expected"])
+    unexpected = odd[odd["status"] == recon.PAYOUT_UNEXPECTED].iloc[0]
+    assert (unexpected["memo"], unexpected["received"]) == ("홍길동", 50_000)
+
+
+def _old_payments(fresh, client):
+    """The seeded payments started more than 90 days ago (their refunds are in this week's payouts)."""
+    return [client.get_payment(x).model_dump(mode="json") for x in
+            [f"imp_old{(fresh.seed * 131 + j) % 10**8:08d}" for j in range(3)]]
+
+
+def test_business_days_skip_weekends_and_korean_holidays():
+    from datetime import date as d
+    assert recon.business_days_after(d(2026, 9, 23), 2) == d(2026, 9, 29)      # 추석 24–26 Sep, then a weekend
+    assert recon.business_days_after(d(2026, 12, 24), 1) == d(2026, 12, 28)    # 성탄절, then a weekend
+    assert recon.business_days_after(d(2026, 11, 20), 2) == d(2026, 11, 24)    # Friday → Tuesday
+
+
+def test_every_reason_of_a_row_is_listed():
+    ev = recon.events([pay(1)], D, D, Rules())
+    rows = pd.DataFrame([{"row": 2, "date": date(2026, 11, 21), "kind": "deposit", "amount": 9000, "fee": 350,
+                          "fee_vat": 0, "vat": 100, "tax_free": 0, "imp_uid": "imp_1", "merchant_uid": "",
+                          "pg_tid": ""}])
     m = recon.match(rows, ev)
-    kinds = {p["kind"]: p for p in planted}
-    assert set(m.mismatched["merchant_uid"]) == {kinds["amount_mismatch"]["merchant_uid"],
-                                                 kinds["fee_mismatch"]["merchant_uid"]}
-    assert list(m.file_only["merchant_uid"]) == [kinds["missing_in_import"]["merchant_uid"]]
-    assert list(m.import_only["merchant_uid"]) == [kinds["missing_in_file"]["merchant_uid"]]
-    assert len(m.matched) == len(rows) - 3
+    assert m.mismatched.iloc[0]["reasons"] == "금액 불일치; 수수료 불일치; 수수료부가세 불일치; 부가세 불일치; 결제일자 불일치"
+    assert m.mismatched.iloc[0]["status"] == recon.MISMATCHED and m.summary()["rows"].tolist() == [0, 1, 0, 0]
 
 
 def test_settlement_cli_writes_file_and_manifest(tmp_path):
@@ -169,6 +237,9 @@ def test_settlement_cli_writes_file_and_manifest(tmp_path):
                         "--to", str(today), "--db", str(db), "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     planted = json.loads((tmp_path / "s.csv.planted.json").read_text())
-    assert [p["kind"] for p in planted] == ["amount_mismatch", "fee_mismatch", "missing_in_file", "missing_in_import"]
+    assert [p["kind"] for p in planted if p["kind"] != "refund_of_old_payment"] == [
+        "amount_mismatch", "fee_mismatch", "missing_in_file", "date_shift", "fee_vat_mismatch", "duplicate",
+        "missing_in_import"]
+    assert (tmp_path / "s-bank-statement.csv").read_bytes().decode("cp949").startswith("거래일시,적요,입금액")
     text = out.read_bytes().decode("cp949")
     assert text.startswith("거래일자,구분,주문번호") and "\r\n합계," in text

@@ -14,11 +14,11 @@ def test_refund_helpers():
     assert refund.holder_check_key("BK88", "110-123", "홍 길동") == refund.holder_check_key("BK88", "110123", "홍길동")
     assert refund.holder_check_key("BK88", "110123", "a") != refund.holder_check_key("BK88", "110124", "a")
     assert refund.typed_amount_ok("₩1,000,000", 1_000_000) and not refund.typed_amount_ok("100000", 1_000_000)
-    f = fees.fee_impact(10_000, 0, 10_000, FeeRule())
+    f = fees.fee_impact(10_000, 0, 10_000, FeeRule(vat_on_fees=False))
     wf = ui_present.waterfall(f)
     assert list(wf["step"]) == ["Payment", "Issuance fee", "This refund", "Remittance fee", "Net result"]
     assert wf.iloc[-1]["end"] == -600 == f.net_after
     assert "This refund costs you ₩10,300" in ui_present.cost_sentence(f)
-    rows = {r[""]: r["Amount"] for r in ui_present.fee_rows(fees.fee_impact(10_000, 2_000, 3_000, FeeRule(), 1))}
+    rows = {r[""]: r["Amount"] for r in ui_present.fee_rows(fees.fee_impact(10_000, 2_000, 3_000, FeeRule(vat_on_fees=False), 1))}
     assert rows["Balance that stays paid (refundable later)"] == "₩5,000"
     assert rows["Your net result for this payment after the refund"] == krw(9_700 - 2_000 - 300 - 3_300)

@@ -97,6 +97,20 @@ async def settlement(request: Request, sb: SandboxState = Depends(state)):
         "Content-Disposition": f'attachment; filename="settlement-{q["from"]}-{q["to"]}.csv"'})
 
 
+@router.get("/sandbox/statement")
+async def statement(request: Request, sb: SandboxState = Depends(state)):
+    """The bank statement of the PG payouts for a date range (with planted discrepancies)."""
+    from datetime import date
+    from ..settlement import statement_file
+    q = request.query_params
+    data, planted = statement_file(sb.store.vbank_docs(), date.fromisoformat(q["from"]), date.fromisoformat(q["to"]),
+                                   seed=int(q.get("seed", sb.cfg.seed)), encoding=q.get("encoding", "cp949"))
+    if q.get("planted"):
+        return {"planted": planted}
+    return Response(data, media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="statement-{q["from"]}-{q["to"]}.csv"'})
+
+
 @router.get("/sandbox/stats")
 async def stats(sb: SandboxState = Depends(state)):
     return sb.store.stats()

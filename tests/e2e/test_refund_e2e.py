@@ -25,7 +25,7 @@ def test_partial_refund_end_to_end(page, e2e_app, e2e_sandbox):
     page.get_by_role("button", name="Next").first.click()
     settle(page)
     fill_refund_account(page)
-    expect(page.get_by_text("This refund costs you ₩7,300")).to_be_visible()
+    expect(page.get_by_text("This refund costs you ₩7,330")).to_be_visible()
     page.get_by_role("button", name="Next").click()
     settle(page)
     expect(page.get_by_text("Step 5 of 6 — Confirm")).to_be_visible()

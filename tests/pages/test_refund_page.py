@@ -48,9 +48,9 @@ def test_partial_refund_through_every_step(app, app_env):
     assert "Step 4 of 6" in step_text(at)
     fee = at.table[0].value
     assert fee.loc["This refund", "Amount"] == "-₩5,000"
-    assert fee.loc["Remittance fee for this refund", "Amount"] == "-₩300"
-    assert fee.loc["Your net result for this payment after the refund", "Amount"] == krw(p["amount"] - 300 - 5300)
-    assert "This refund costs you ₩5,300" in at.info[0].value
+    assert fee.loc["Remittance fee for this refund", "Amount"] == "-₩330"          # 300 + 10% VAT (VAT 별도)
+    assert fee.loc["Your net result for this payment after the refund", "Amount"] == krw(p["amount"] - 330 - 5330)
+    assert "This refund costs you ₩5,330" in at.info[0].value
     at.button(key="rf_next4").click().run()
     assert "Step 5 of 6" in step_text(at)
     sent = at.table[0].value["Value"]

@@ -161,6 +161,50 @@ def load_recon_payments(d_from, d_to) -> tuple[list[dict], datetime]:
     return _cached(("recon", str(d_from), str(d_to)), "payments", load)
 
 
+# ------------------------------------------------------------------ reconciliation (cached by content)
+def upload_digest(up) -> str:
+    """sha256 of an uploaded file, computed once per upload (kept by Streamlit's file id)."""
+    import hashlib
+    k = f"digest:{up.file_id}"
+    if k not in st.session_state:
+        st.session_state[k] = hashlib.sha256(up.getvalue()).hexdigest()
+    return st.session_state[k]
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def read_upload(digest: str, name: str, _data: bytes):
+    """The file's cells (lib/recon.read_table), cached by its content hash: a rerun that changes nothing reads
+    nothing."""
+    from . import recon
+    return recon.read_table(_data, name)
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def normalized(digest: str, mapping: tuple, _raw: pd.DataFrame):
+    from . import recon
+    return recon.normalize(_raw, recon.ColumnMap(**dict(mapping)))
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def reconciled(digest: str, mapping: tuple, d_from, d_to, pgs: tuple, fetched: float, rules_json: str,
+               _rows: pd.DataFrame, _payments: list[dict]):
+    """Payments the file names that the range listing missed are looked up; then the match. Cached by the
+    file's hash, the mapping, the range, the PGs, when the payments were fetched and the rules."""
+    from . import recon
+    from .desk import payments_for_file
+    from .settings import Rules
+    extra, not_looked_up = payments_for_file(client(), _rows, _payments)
+    rules_ = Rules.model_validate_json(rules_json)
+    ev = recon.events(_payments + extra, d_from, d_to, rules_, list(pgs) or None)
+    return recon.match(_rows, ev), extra, not_looked_up
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def statement_rows(digest: str, mapping: tuple, _raw: pd.DataFrame):
+    from . import recon
+    return recon.normalize_statement(_raw, dict(mapping))
+
+
 def clear_data_caches() -> None:
     _shared_cache().clear()
 

@@ -1,4 +1,5 @@
-"""Reconciliation: expected settlement per day and PG, and a PG settlement / bank file matched against it."""
+"""Reconciliation: the expected settlement per day and PG; a PG settlement file matched as PortOne's 거래대사 does
+(일치 / 불일치 with every reason / 대사불능); and the payouts per settlement day matched against a bank statement."""
 
 from datetime import timedelta
 
@@ -15,31 +16,62 @@ ui.entry_guard()
 T = {
     "title": "Reconciliation",
     "intro": "What the PG should settle for your virtual accounts — deposits by paid time, refunds registered, "
-             "issuance and remittance fees from the fee schedule — and a PG settlement or bank file matched "
-             "against it. Days are KST.",
+             "issuance and remittance fees with their VAT from the fee schedule — a PG settlement file matched "
+             "against it row by row (거래대사), and the PG payouts by settlement day matched against your bank "
+             "statement (입금대사). Days are KST.",
     "from": "From (KST)", "to": "Until (KST)", "pgs": "PGs (none = all)",
     "expected": "Expected settlement", "per_day": "Per day", "per_pg": "Per day and PG",
-    "m_deposits": "Deposits", "m_gross": "Gross deposits", "m_fees": "Fees (incl. VAT)", "m_refunds": "Refunds",
+    "m_deposits": "Deposits", "m_gross": "Gross deposits", "m_fees": "Fees and their VAT", "m_refunds": "Refunds",
     "m_net": "Expected net",
     "csv": "Download CSV", "xlsx": "Download Excel",
-    "upload": "Settlement or bank file (CSV in UTF-8 or CP949/EUC-KR, or Excel)",
-    "upload_hint": "Try it with the sandbox: `python -m sandbox settlement --from YYYY-MM-DD --to YYYY-MM-DD --out "
-                   "settlement.csv` writes a PG report with a few planted discrepancies.",
+    "file_title": "PG settlement file (거래대사)",
+    "upload": "Settlement file (CSV in UTF-8 or CP949/EUC-KR, or Excel)",
+    "upload_hint": "Try it with the sandbox: `make settlement` writes a PG report and a bank statement, each with a "
+                   "few planted discrepancies (listed in the .planted.json next to them).",
     "mapping": "Map the file's columns", "preset": "Preset", "no_preset": "(guess from the headers)",
     "save_preset": "Save this mapping as", "save": "Save preset", "saved": "Saved preset “{name}”.",
     "none": "(none)",
     "field_labels": {"date": "Date", "type": "Type (deposit / refund)", "amount": "Amount", "fee": "Fee",
+                     "fee_vat": "Fee VAT (수수료부가세)", "tax_free": "Tax-free (면세)", "vat": "VAT (부가세)",
                      "imp_uid": "imp_uid", "merchant_uid": "merchant_uid (order number)", "pg_tid": "PG tid"},
     "file_error": "The file could not be read: {err}",
-    "results": "Matching", "groups": ["Matched", "Amount or fee mismatch", "In the file, not in I'mport",
-                                      "In I'mport, not in the file"],
+    "range_file": "Using the file's own dates: {a} – {b} (KST).",
+    "range_own": "Use the dates above instead of the file's",
+    "looked_up": "{n} payment(s) the file names were started before the listing's range (e.g. a refund today of "
+                 "an older payment) and were looked up by their ids.",
+    "not_looked_up": "{n} order numbers were not looked up (the limit for one file); they may show as 대사불능.",
+    "results": "Matching", "groups": ["일치", "불일치", "대사불능 (파일에만)", "대사불능 (아임포트에만)"],
+    "dashboard": "불일치 by day and PG (differences in ₩)",
     "exceptions": "Download the exceptions (CSV)", "load_error": "Could not load payments: {err}",
     "empty": "Nothing expected in this range.",
     "no_save": "Saving presets needs the operator role.",
+    "reading": "Reading and matching the file…",
+    "payout_title": "Payouts by settlement day (입금대사)",
+    "payout_intro": "Each day's expected net is paid out D+{n} business days later (weekends and Korean public "
+                    "holidays skipped; per PG in vbank-desk.toml).",
+    "statement": "Bank statement (거래일시, 적요, 입금액, 출금액, 잔액)",
+    "bank_labels": {"date": "Date (거래일시)", "memo": "Description (적요)", "deposit": "Deposit (입금액)",
+                    "withdrawal": "Withdrawal (출금액)"},
+    "payouts_csv": "Download the payout check (CSV)",
 }
 st.title(T["title"])
 st.caption(T["intro"])
 s = ui.settings()
+MONEY = {"format": "localized"}
+
+
+def money(label: str):
+    return st.column_config.NumberColumn(label, **MONEY)
+
+
+def payment_links(df: pd.DataFrame) -> pd.DataFrame:
+    """imp_uids as links to the payment page (shown as the imp_uid itself)."""
+    if "imp_uid" in df and len(df):
+        df = df.assign(imp_uid=df["imp_uid"].map(lambda x: f"/payment?imp_uid={x}" if x else None))
+    return df
+
+
+LINK = st.column_config.LinkColumn("imp_uid", display_text=r"imp_uid=(.*)")
 
 today = now_kst().date()
 c = st.columns([1, 1, 2])
@@ -48,6 +80,60 @@ d_to = c[1].date_input(T["to"], value=today, key="rc_to", max_value=today)
 if d_from > d_to:
     st.error("“From” is after “Until”.")
     st.stop()
+
+# ------------------------------------------------------------------ the settlement file, read first: it sets the range
+st.subheader(T["file_title"])
+up = st.file_uploader(T["upload"], type=["csv", "xlsx", "xls", "txt"], key="rc_file")
+st.caption(T["upload_hint"])
+rows = raw = None
+cmap = None
+if up is not None:
+    digest = ui.upload_digest(up)
+    try:
+        with st.spinner(T["reading"]):
+            raw = ui.read_upload(digest, up.name, up.getvalue())
+    except recon.ReconFileError as e:
+        st.error(ui.say(T["file_error"], err=e))
+        st.stop()
+    store = recon.PresetStore(ui.audit().engine)
+    presets = store.all()
+    st.markdown(f"**{T['mapping']}**")
+    choice = st.selectbox(T["preset"], [T["no_preset"]] + list(presets), key="rc_preset")
+    base = presets.get(choice) or recon.guess_map(list(raw.columns))
+    cols = [T["none"]] + list(raw.columns)
+    picked = {}
+    grid = st.columns(5)
+    for i, f in enumerate(recon.FIELDS):
+        cur = getattr(base, f)
+        picked[f] = grid[i % 5].selectbox(T["field_labels"][f], cols, index=cols.index(cur) if cur in cols else 0,
+                                          key=f"rc_map_{f}_{choice}")
+    cmap = recon.ColumnMap(**{f: (None if v == T["none"] else v) for f, v in picked.items()})
+    p1, p2 = st.columns([3, 1], vertical_alignment="bottom")
+    can_save = ui.operator().can("save_settings")
+    name = p1.text_input(T["save_preset"], key="rc_preset_name", max_chars=60, disabled=not can_save,
+                         help=None if can_save else T["no_save"])
+    if p2.button(T["save"], key="rc_save", disabled=not can_save) and name.strip():
+        try:
+            saved = store.save(name, cmap, ui.operator(), ui.audit())
+            st.session_state["rc_flash"] = ("ok", ui.say(T["saved"], name=saved))
+        except (ValueError, ui.Forbidden) as e:
+            st.session_state["rc_flash"] = ("err", md(e))
+        st.rerun()                     # so the preset list shows the new one
+    flash = st.session_state.pop("rc_flash", None)
+    if flash:
+        (st.success if flash[0] == "ok" else st.error)(flash[1])
+    mapping = tuple(sorted(cmap.as_dict().items(), key=lambda kv: kv[0]))
+    try:
+        with st.spinner(T["reading"]):
+            rows = ui.normalized(digest, mapping, raw)
+    except recon.ReconFileError as e:
+        st.error(ui.say(T["file_error"], err=e))
+        st.stop()
+    f_from, f_to = recon.file_range(rows)
+    if not st.checkbox(T["range_own"], key="rc_own_range"):
+        d_from, d_to = f_from, f_to
+        st.info(T["range_file"].format(a=f_from, b=f_to))
+
 try:
     payments, fetched = ui.load_recon_payments(d_from, d_to)
 except ui.ApiError as e:
@@ -55,32 +141,68 @@ except ui.ApiError as e:
     st.stop()
 all_pgs = sorted({p.get("pg_provider") or "" for p in payments if p.get("pay_method") == "vbank"})
 pgs = c[2].multiselect(T["pgs"], all_pgs, key="rc_pgs")
-ev = recon.events(payments, d_from, d_to, s.rules, pgs or None)
-exp = recon.expected_settlement(ev)
-st.caption(ui.last_refreshed(fetched))
+extra: list[dict] = []
 
+# ------------------------------------------------------------------ matching the file
+if rows is not None:
+    with st.spinner(T["reading"]):
+        result, extra, not_looked_up = ui.reconciled(digest, mapping, d_from, d_to, tuple(pgs),
+                                                     fetched.timestamp(), s.rules.model_dump_json(), rows, payments)
+    if extra:
+        st.caption(T["looked_up"].format(n=len(extra)))
+    if not_looked_up:
+        st.warning(T["not_looked_up"].format(n=not_looked_up))
+    st.markdown(f"**{T['results']}**")
+    summary = result.summary()
+    g = st.columns(4)
+    for i, (_, r) in enumerate(summary.iterrows()):
+        g[i].metric(md(r["group"]), f"{r['rows']:,}", help=krw(r["amount"]))
+    dash = result.mismatch_dashboard()
+    if not dash.empty:
+        st.markdown(f"**{T['dashboard']}**")
+        st.dataframe(dash, hide_index=True, key="rc_dash", column_config={
+            "date": "Day (KST)", "pg": "PG", "rows": "Rows", "amount_diff": money("Amount difference (₩)"),
+            "fee_diff": money("Fee difference (₩)")})
+    tabs = st.tabs(T["groups"])
+    amounts = {k: money(k) for k in ("amount", "fee", "fee_vat", "file_amount", "import_amount", "amount_diff",
+                                     "file_fee", "expected_fee", "fee_diff", "file_fee_vat", "expected_fee_vat",
+                                     "tax_free", "vat")}
+    for tab, df, key in zip(tabs, (result.matched, result.mismatched, result.file_only, result.import_only),
+                            ("rc_matched", "rc_mismatched", "rc_file_only", "rc_import_only")):
+        with tab:
+            st.dataframe(payment_links(df), hide_index=True, width="stretch", key=key,
+                         column_config={**amounts, "imp_uid": LINK})
+    st.download_button(T["exceptions"], data=lambda: pending.to_csv_bytes(result.exceptions()),
+                       file_name=f"recon-exceptions-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
+                       icon=":material/download:", key="rc_exc")
+
+# ------------------------------------------------------------------ expected settlement
+ev = recon.events(payments + extra, d_from, d_to, s.rules, pgs or None)   # with the older payments the file named
+exp = recon.expected_settlement(ev)
 st.subheader(T["expected"])
+st.caption(ui.last_refreshed(fetched))
 if exp.empty:
     st.info(T["empty"])
 else:
     m = st.columns(5)
     m[0].metric(T["m_deposits"], f"{int(exp['deposits'].sum()):,}")
     m[1].metric(T["m_gross"], krw(int(exp["gross"].sum())))
-    m[2].metric(T["m_fees"], krw(int(exp["issuance_fees"].sum() + exp["remittance_fees"].sum())))
+    m[2].metric(T["m_fees"], krw(int(exp["issuance_fees"].sum() + exp["remittance_fees"].sum()
+                                      + exp["vat_on_fees"].sum())))
     m[3].metric(T["m_refunds"], krw(int(exp["refunded"].sum())))
     m[4].metric(T["m_net"], krw(int(exp["net"].sum())))
-    money = {k: st.column_config.NumberColumn(k, format="localized") for k in
-             ("gross", "issuance_fees", "refunded", "remittance_fees", "vat_on_fees", "net")}
+    cfg = {k: money(k) for k in ("gross", "issuance_fees", "refunded", "remittance_fees", "vat_on_fees", "net")}
     t1, t2 = st.tabs([T["per_day"], T["per_pg"]])
     per_day = exp.drop(columns=["pg"]).groupby("date", as_index=False).sum()
     with t1:
         st.altair_chart(alt.Chart(per_day.assign(date=pd.to_datetime(per_day["date"]))).mark_bar().encode(
-            x=alt.X("yearmonthdate(date):O", title="Day (KST)"), y=alt.Y("net:Q", title="Expected net (₩)", axis=alt.Axis(format=",d")),
+            x=alt.X("yearmonthdate(date):O", title="Day (KST)"),
+            y=alt.Y("net:Q", title="Expected net (₩)", axis=alt.Axis(format=",d")),
             tooltip=["date:T", alt.Tooltip("gross:Q", format=",d"), alt.Tooltip("net:Q", format=",d")]),
             use_container_width=True)
-        st.dataframe(per_day, hide_index=True, width="stretch", column_config=money, key="rc_per_day")
+        st.dataframe(per_day, hide_index=True, width="stretch", column_config=cfg, key="rc_per_day")
     with t2:
-        st.dataframe(exp, hide_index=True, width="stretch", column_config=money, key="rc_per_pg")
+        st.dataframe(exp, hide_index=True, width="stretch", column_config=cfg, key="rc_per_pg")
     d1, d2 = st.columns(2)
     d1.download_button(T["csv"], data=lambda: pending.to_csv_bytes(exp), file_name=f"expected-{d_from}-{d_to}.csv",
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="rc_csv")
@@ -88,64 +210,45 @@ else:
                        file_name=f"expected-{d_from}-{d_to}.xlsx", on_click="ignore", icon=":material/download:",
                        key="rc_xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
-st.divider()
-up = st.file_uploader(T["upload"], type=["csv", "xlsx", "txt"], key="rc_file")
-st.caption(T["upload_hint"])
-if up is None:
+# ------------------------------------------------------------------ payouts and the bank statement
+st.subheader(T["payout_title"])
+st.caption(T["payout_intro"].format(n=s.rules.settlement_days_default))
+payouts = recon.expected_payouts(exp, s.rules)
+bank = st.file_uploader(T["statement"], type=["csv", "xlsx", "xls", "txt"], key="rc_bank")
+if bank is None:
+    st.dataframe(payouts, hide_index=True, width="stretch", key="rc_payouts",
+                 column_config={"payout_date": "Payout day (KST)", "pg": "PG", "expected": money("Expected (₩)"),
+                                "transaction_days": "For transactions of"})
     st.stop()
+bdigest = ui.upload_digest(bank)
 try:
-    raw = recon.read_table(up.getvalue(), up.name)
+    braw = ui.read_upload(bdigest, bank.name, bank.getvalue())
 except recon.ReconFileError as e:
     st.error(ui.say(T["file_error"], err=e))
     st.stop()
-
-store = recon.PresetStore(ui.audit().engine)
-presets = store.all()
-st.subheader(T["mapping"])
-choice = st.selectbox(T["preset"], [T["no_preset"]] + list(presets), key="rc_preset")
-base = presets.get(choice) or recon.guess_map(list(raw.columns))
-cols = [T["none"]] + list(raw.columns)
-mcols = st.columns(len(recon.FIELDS))
-picked = {}
-for i, f in enumerate(recon.FIELDS):
-    cur = getattr(base, f)
-    picked[f] = mcols[i].selectbox(T["field_labels"][f], cols, index=cols.index(cur) if cur in cols else 0,
-                                   key=f"rc_map_{f}_{choice}")
-cmap = recon.ColumnMap(**{f: (None if v == T["none"] else v) for f, v in picked.items()})
-p1, p2 = st.columns([3, 1], vertical_alignment="bottom")
-can_save = ui.operator().can("save_settings")
-name = p1.text_input(T["save_preset"], key="rc_preset_name", max_chars=60, disabled=not can_save,
-                     help=None if can_save else T["no_save"])
-if p2.button(T["save"], key="rc_save", disabled=not can_save) and name.strip():
-    try:
-        saved = store.save(name, cmap, ui.operator(), ui.audit())
-        st.session_state["rc_flash"] = ("ok", ui.say(T["saved"], name=saved))
-    except (ValueError, ui.Forbidden) as e:
-        st.session_state["rc_flash"] = ("err", md(e))
-    st.rerun()                     # so the preset list shows the new one
-flash = st.session_state.pop("rc_flash", None)
-if flash:
-    (st.success if flash[0] == "ok" else st.error)(flash[1])
-
+guess = recon.guess_bank_map(list(braw.columns))
+bcols = [T["none"]] + list(braw.columns)
+bgrid = st.columns(4)
+bmap = {}
+for i, f in enumerate(recon.BANK_FIELDS):
+    cur = guess.get(f)
+    v = bgrid[i].selectbox(T["bank_labels"][f], bcols, index=bcols.index(cur) if cur in bcols else 0, key=f"rc_b_{f}")
+    bmap[f] = None if v == T["none"] else v
 try:
-    rows = recon.normalize(raw, cmap)
+    statement = ui.statement_rows(bdigest, tuple(sorted(bmap.items())), braw)
 except recon.ReconFileError as e:
     st.error(ui.say(T["file_error"], err=e))
     st.stop()
-
-result = recon.match(rows, ev)
-st.subheader(T["results"])
-summary = result.summary()
-g = st.columns(4)
-for i, (_, r) in enumerate(summary.iterrows()):
-    g[i].metric(md(r["group"]), f"{r['rows']:,}", help=krw(r["amount"]))
-st.dataframe(summary, hide_index=True, key="rc_summary",
-             column_config={"amount": st.column_config.NumberColumn("Amount (₩)", format="localized")})
-tabs = st.tabs(T["groups"])
-for tab, df, key in zip(tabs, (result.matched, result.mismatched, result.file_only, result.import_only),
-                        ("rc_matched", "rc_mismatched", "rc_file_only", "rc_import_only")):
-    with tab:
-        st.dataframe(df, hide_index=True, width="stretch", key=key)
-exc = result.exceptions()
-st.download_button(T["exceptions"], data=pending.to_csv_bytes(exc), file_name=f"recon-exceptions-{d_from}-{d_to}.csv",
-                   mime="text/csv", on_click="ignore", icon=":material/download:", key="rc_exc")
+checked = recon.match_payouts(payouts, statement, s.rules)
+counts = checked["status"].value_counts()
+pm = st.columns(5)
+for i, label in enumerate((recon.PAYOUT_MATCHED, recon.PAYOUT_SHORT, recon.PAYOUT_OVER, recon.PAYOUT_MISSING,
+                           recon.PAYOUT_UNEXPECTED)):
+    pm[i].metric(label, f"{int(counts.get(label, 0)):,}")
+st.dataframe(checked, hide_index=True, width="stretch", key="rc_payout_check", column_config={
+    "status": "Status", "date": "Payout day (KST)", "sender": "Sender (적요)", "pg": "PG",
+    "expected": money("Expected (₩)"), "received": money("Received (₩)"), "difference": money("Difference (₩)"),
+    "transaction_days": "For transactions of", "rows": "Statement rows", "memo": "적요"})
+st.download_button(T["payouts_csv"], data=lambda: pending.to_csv_bytes(checked),
+                   file_name=f"payouts-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
+                   icon=":material/download:", key="rc_payout_csv")

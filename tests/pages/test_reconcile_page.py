@@ -1,3 +1,5 @@
+"""The reconciliation page (AppTest): the sandbox's settlement file and bank statement, with their manifests."""
+
 from datetime import datetime, timedelta
 
 from lib.models import KST
@@ -5,28 +7,60 @@ from lib.text import plain
 from tests.pages.conftest import metric
 
 
-def test_reconcile_page_with_the_sandbox_file(app, app_env):
+def frame(at, *columns: str):
+    """The table with these columns (st.dataframe without selection has no key in AppTest)."""
+    return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
+
+
+def sandbox_files(app_env, days=7):
     today = datetime.now(KST).date()
-    d_from = today - timedelta(days=7)
-    data = app_env.http.get(app_env.url + "/sandbox/settlement", params={"from": str(d_from), "to": str(today)}).content
-    planted = app_env.http.get(app_env.url + "/sandbox/settlement",
-                               params={"from": str(d_from), "to": str(today), "planted": 1}).json()["planted"]
+    q = {"from": str(today - timedelta(days=days)), "to": str(today)}
+    get = app_env.http.get
+    return (get(app_env.url + "/sandbox/settlement", params=q).content,
+            get(app_env.url + "/sandbox/settlement", params={**q, "planted": 1}).json()["planted"],
+            get(app_env.url + "/sandbox/statement", params=q).content,
+            get(app_env.url + "/sandbox/statement", params={**q, "planted": 1}).json()["planted"])
+
+
+def test_reconcile_page_with_the_sandbox_file(app, app_env):
+    data, planted, _, _ = sandbox_files(app_env)
     at = app("pages/reconcile.py").run()
     assert not at.exception
     assert int(metric(at, "Deposits").replace(",", "")) > 0
     at.get("file_uploader")[0].upload("settlement.csv", data, "text/csv").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert metric(at, "Amount or fee mismatch") == "2"
-    assert metric(at, "In the file, not in I'mport") == "1"
-    assert metric(at, "In I'mport, not in the file") == "1"
-    mism = at.dataframe[-3].value              # tabs: matched, mismatched, file only, I'mport only
-    assert set(mism["merchant_uid"]) == {p["merchant_uid"] for p in planted if p["kind"].endswith("_mismatch")}
-    # save the mapping as a preset and pick it again
+    assert "Using the file's own dates" in at.info[0].value
+    assert metric(at, "불일치") == "4"
+    assert metric(at, "대사불능 (파일에만)") == "2"          # not in I'mport, and the duplicate row
+    assert metric(at, "대사불능 (아임포트에만)") == "1"
+    mism = frame(at, "reasons", "file_amount")
+    kinds = {p["kind"]: p["merchant_uid"] for p in planted}
+    assert dict(zip(mism["merchant_uid"], mism["reasons"])) == {
+        kinds["amount_mismatch"]: "금액 불일치", kinds["fee_mismatch"]: "수수료 불일치",
+        kinds["date_shift"]: "결제일자 불일치", kinds["fee_vat_mismatch"]: "수수료부가세 불일치"}
+    assert mism["imp_uid"].str.startswith("/payment?imp_uid=imp_").all()        # links to the payment page
+    assert frame(at, "amount_diff", "fee_diff", "rows")["rows"].sum() == 4
+    # save the mapping as a preset and pick it again: the same result, from the cache
     at.text_input(key="rc_preset_name").input("PG daily report")
     at.button(key="rc_save").click().run()
-    assert "Saved preset “PG daily report”." in at.success[0].value
+    assert "Saved preset “PG daily report”." in plain(at.success[0].value)
     at.selectbox(key="rc_preset").set_value("PG daily report").run()
-    assert metric(at, "Amount or fee mismatch") == "2"
+    assert metric(at, "불일치") == "4"
+
+
+def test_payouts_against_the_bank_statement(app, app_env):
+    data, _, statement, planted = sandbox_files(app_env, days=10)
+    at = app("pages/reconcile.py").run()
+    at.get("file_uploader")[0].upload("settlement.csv", data, "text/csv").run()
+    at.checkbox(key="rc_own_range").check().run()
+    at.date_input(key="rc_from").set_value(datetime.now(KST).date() - timedelta(days=10)).run()
+    at.get("file_uploader")[1].upload("statement.csv", statement, "text/csv").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert metric(at, "부족 입금") == "1" and metric(at, "미입금") == "1" and metric(at, "예상 외 입금") == "1"
+    check = frame(at, "received", "sender")
+    short = check[check["status"] == "부족 입금"].iloc[0]
+    by = {p["kind"]: p for p in planted}
+    assert (str(short["date"]), short["sender"], short["difference"]) == (by["short"]["date"], by["short"]["pg"], -1000)
 
 
 def test_unreadable_file_is_a_sentence(app, app_env):

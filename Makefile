@@ -56,10 +56,11 @@ test: venv browser postgres
 
 bench: venv
 	$(BIN)/python -m bench.list_pending
+	$(BIN)/python -m bench.reconcile
 
 # A PG settlement file for the last 7 days from the sandbox that `make run` keeps in data/.
 settlement: venv
-	$(BIN)/python -m sandbox settlement --from $$(date -d '-7 days' +%F) --to $$(date +%F) \
+	$(BIN)/python -m sandbox settlement --from $$(date -d '-10 days' +%F) --to $$(date +%F) \
 	  --db data/sandbox.sqlite3 --out data/settlement.csv
 
 clean:

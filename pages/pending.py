@@ -1,6 +1,9 @@
 """Pending virtual accounts: every vbank payment still waiting for its deposit."""
 
+import hashlib
+
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from lib import pending, ui
@@ -35,7 +38,12 @@ T = {
             "vbank_name": "Bank", "vbank_num": "Account number", "vbank_holder": "Holder", "pg_provider": "PG",
             "issued_at": "Issued (KST)", "due": "Due (KST)", "time_left": "Time left", "link": "Detail"},
     "load_error": "Could not load pending accounts: {err}. Check the connection shown in the sidebar and press Refresh.",
+    "selected": "Selected ({n}) — the actions below act on exactly these payments:",
+    "dropped": "{n} selected payment(s) are no longer in the list (paid, cancelled or filtered out) and were "
+               "unselected: {ids}.",
+    "clear": "Clear the selection",
 }
+K_SEL = "pending:selected_ids"          # the selection, as imp_uids (never row positions)
 
 st.title(T["title"])
 st.caption(T["intro"])
@@ -46,7 +54,7 @@ with st.sidebar:
                            key="f_days")
 
 top = st.columns([4, 1])
-if top[1].button(T["refresh"], icon=":material/refresh:", width="stretch"):
+if top[1].button(T["refresh"], icon=":material/refresh:", width="stretch", key="pending_refresh"):
     ui.clear_data_caches()
 try:
     df, fetched = ui.load_pending(int(days))
@@ -89,14 +97,35 @@ if view.empty:
 
 shown = pending.masked_view(view, reveal=reveal).assign(
     time_left=lambda d: d["seconds_left"].map(pending.time_left_text),
-    link=lambda d: "/payment?imp_uid=" + d["imp_uid"])
+    link=lambda d: "/payment?imp_uid=" + d["imp_uid"]).reset_index(drop=True)
 C = T["col"]
-event = st.dataframe(
-    shown, key="pending_table", hide_index=True, on_select="rerun", selection_mode="multi-row", height=460,
+# A ticked row follows its payment, not its position: the selection is kept as imp_uids; each version of the table
+# (another order, other rows) gets its own widget, restored from those imp_uids.
+shown_ids = shown["imp_uid"].tolist()
+position = {imp_uid: i for i, imp_uid in enumerate(shown_ids)}
+table_key = "pending_table_" + hashlib.sha1("\x1f".join(shown_ids).encode()).hexdigest()[:12]
+st.session_state[f"{table_key}:ids"] = shown_ids
+chosen = st.session_state.get(K_SEL, [])
+gone = [i for i in chosen if i not in position]
+if gone:
+    st.session_state[K_SEL] = chosen = [i for i in chosen if i in position]
+    st.warning(ui.say(T["dropped"], n=len(gone), ids=", ".join(gone[:5]) + (" …" if len(gone) > 5 else "")))
+
+
+def picked() -> None:
+    """The user ticked or unticked rows: turn this table's positions into payments at once."""
+    rows = st.session_state[table_key].selection.rows
+    ids = st.session_state[f"{table_key}:ids"]
+    st.session_state[K_SEL] = [ids[r] for r in rows if 0 <= r < len(ids)]
+
+
+st.dataframe(
+    shown, key=table_key, hide_index=True, on_select=picked, selection_mode="multi-row", height=460,
+    selection_default={"selection": {"rows": [position[i] for i in chosen], "columns": []}},
     column_order=["imp_uid", "merchant_uid", "buyer_name", "amount", "vbank_name", "vbank_num", "vbank_holder",
                   "pg_provider", "issued_at", "due", "time_left", "link"],
     column_config={
-        "imp_uid": st.column_config.TextColumn(C["imp_uid"]),
+        "imp_uid": st.column_config.TextColumn(C["imp_uid"], pinned=True),
         "merchant_uid": st.column_config.TextColumn(C["merchant_uid"]),
         "buyer_name": st.column_config.TextColumn(C["buyer_name"]),
         "amount": st.column_config.NumberColumn(C["amount"], format="localized"),
@@ -110,9 +139,13 @@ event = st.dataframe(
         "link": st.column_config.LinkColumn(C["link"], display_text="Open"),
     })
 
-rows = event.selection.rows if event is not None else []
-selected = view.iloc[rows] if rows else view.iloc[0:0]
+selected = view[view["imp_uid"].isin(chosen)].set_index("imp_uid").loc[chosen].reset_index() if chosen else view.iloc[0:0]
 can_change = ui.operator().can("update_vbank")
+if len(selected):
+    st.markdown(T["selected"].format(n=len(selected)))
+    ui.table(pd.DataFrame({"imp_uid": selected["imp_uid"], "Buyer": selected["buyer_name"],
+                           "Amount": selected["amount"].map(krw)}).set_index("imp_uid"))
+    st.button(T["clear"], key="pending_clear", on_click=lambda: st.session_state.pop(K_SEL, None))
 if len(selected) == 1:
     imp_uid = selected.iloc[0]["imp_uid"]
     a, b = st.columns(2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 
 import pytest
@@ -72,3 +73,34 @@ def test_deep_link_on_a_fresh_server_goes_through_app_py(browser, e2e_sandbox, t
         ctx.close()
     finally:
         app.stop()
+
+
+def tick_row(page, n: int) -> None:
+    """Click the row marker (checkbox) of the n-th row of the pending table (a canvas: by position)."""
+    grid = page.locator("[data-testid=stDataFrame]").first
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * n + 17)
+    settle(page)
+
+
+def test_a_ticked_row_follows_its_payment_after_a_deposit_and_refresh(page, e2e_app, e2e_sandbox):
+    """The habit the issue called dangerous: tick a row, a payment above it is paid, Refresh — the tick and the
+    links must stay on the same buyer's payment, not move to whoever is now in that row."""
+    open_app(page, e2e_app)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download CSV").click()
+    order = [r["imp_uid"] for r in csv.DictReader(io.StringIO(open(dl.value.path(), encoding="utf-8-sig").read()))]
+    tick_row(page, 2)
+    expect(page.get_by_text("Selected (1)")).to_be_visible()
+    link = page.get_by_role("link", name="Open payment detail")
+    expect(link).to_have_attribute("href", re.compile(re.escape(order[2]) + "$"))
+    e2e_sandbox.deposit(order[0])                     # a payment above the ticked one is paid
+    page.get_by_role("button", name="Refresh").click()
+    settle(page)
+    expect(link).to_have_attribute("href", re.compile(re.escape(order[2]) + "$"))
+    expect(page.get_by_role("table").get_by_text(order[2])).to_be_visible()
+    e2e_sandbox.deposit(order[2])                     # now the ticked one itself is paid
+    page.get_by_role("button", name="Refresh").click()
+    settle(page)
+    expect(page.get_by_text("no longer in the list")).to_be_visible()
+    expect(page.get_by_role("link", name="Open payment detail")).to_have_count(0)

@@ -36,7 +36,7 @@ def test_account_numbers_masked_until_revealed(app, app_env):
 def test_selecting_one_row_offers_detail_and_change_links(app, app_env):
     at = app().run()
     first = at.dataframe[0].value.iloc[0]["imp_uid"]
-    at.session_state["pending_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.session_state["pending:selected_ids"] = [first]          # the selection is kept as imp_uids
     at.run()
     links = {pl.label: pl for pl in at.get("page_link")}
     assert "Open payment detail" in links and "Change amount / due" in links
@@ -46,7 +46,7 @@ def test_selecting_one_row_offers_detail_and_change_links(app, app_env):
 def test_refresh_refetches(app, app_env):
     at = app().run()
     app_env.clear_requests()
-    at.button[0].click().run()
+    at.button(key="pending_refresh").click().run()
     assert len(app_env.requests_seen("/payments/status/ready")) >= 1
 
 
@@ -79,9 +79,29 @@ def test_navigation_shows_only_what_the_role_may_use(app, app_env, set_rules):
 def test_viewer_sees_no_write_links(app, app_env, set_rules):
     set_rules('local_roles = ["viewer"]\n')
     at = app().run()
-    at.session_state["pending_table"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    ids = list(at.dataframe[0].value["imp_uid"][:2])
+    at.session_state["pending:selected_ids"] = ids
     at.run()
     assert not at.exception and not at.get("page_link")
-    at.session_state["pending_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.session_state["pending:selected_ids"] = ids[:1]
     at.run()
     assert [pl.proto.label for pl in at.get("page_link")] == ["Open payment detail"]
+
+
+def test_a_selection_follows_its_payment_not_its_row(app, app_env):
+    """Tick the third row, the first one is paid meanwhile, Refresh: the selection still names the same payment
+    (row positions moved under it); when the selected one is paid, it is dropped with a notice."""
+    at = app().run()
+    ids = list(at.dataframe[0].value["imp_uid"][:3])
+    at.session_state["pending:selected_ids"] = [ids[2]]
+    at.run()
+    app_env.deposit(ids[0])
+    at.button(key="pending_refresh").click().run()
+    assert list(at.dataframe[0].value["imp_uid"][:2]) == ids[1:3]          # the rows moved up
+    links = {pl.label: pl for pl in at.get("page_link")}
+    assert ids[2] in str(links["Open payment detail"].proto)
+    assert at.table[0].value.index.tolist() == [ids[2]]
+    app_env.deposit(ids[2])
+    at.button(key="pending_refresh").click().run()
+    assert "no longer in the list" in at.warning[0].value and ids[2] in at.warning[0].value
+    assert not [pl for pl in at.get("page_link") if pl.label == "Open payment detail"]

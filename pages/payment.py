@@ -36,7 +36,7 @@ q0 = ui.query_imp_uid() or (st.query_params.get("merchant_uid") or "")
 with st.form("lookup", border=False):
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     q = c1.text_input(T["lookup"], value=q0, help=T["lookup_help"])
-    if c2.form_submit_button(T["find"], width="stretch"):
+    if c2.form_submit_button(T["find"], width="stretch", key="pd_find"):
         st.query_params.clear()
         st.query_params["imp_uid" if q.strip().startswith("imp_") else "merchant_uid"] = q.strip()
         st.rerun()

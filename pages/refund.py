@@ -117,7 +117,7 @@ def step_payment() -> None:
     with st.form("rf_lookup", border=False):
         c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
         q = c1.text_input(T["lookup"], value=d.imp_uid, key="rf_q")
-        found = c2.form_submit_button(T["find"], width="stretch")
+        found = c2.form_submit_button(T["find"], width="stretch", key="rf_find")
     if found and q.strip():
         d.imp_uid = q.strip()
         st.query_params["imp_uid"] = q.strip()
@@ -200,7 +200,7 @@ def step_amount(p) -> None:
         with st.expander(T["tax"]):
             tax_free = st.text_input(T["tax_free"], value=won_text(d.tax_free), key="rf_tax_free", max_chars=20)
             vat = st.text_input(T["vat"], value=won_text(d.vat_amount), key="rf_vat", max_chars=20)
-        nxt = st.form_submit_button(T["next"], type="primary")
+        nxt = st.form_submit_button(T["next"], type="primary", key="rf_next2")
     st.button(T["back"], key="rf_back2", on_click=go, args=(1,))
     if not nxt:
         return
@@ -237,8 +237,8 @@ def step_account(p) -> None:
                                 help="Hidden as you type; it is masked everywhere else too.")
         tel = st.text_input(T["tel"], value=d.tel, key="rf_tel") if p.pg_provider in banks.REFUND_TEL_REQUIRED else ""
         c1, c2 = st.columns(2)
-        check = c1.form_submit_button(T["check"])
-        nxt = c2.form_submit_button(T["next"], type="primary")
+        check = c1.form_submit_button(T["check"], key="rf_check")
+        nxt = c2.form_submit_button(T["next"], type="primary", key="rf_next3")
     st.button(T["back"], key="rf_back3", on_click=go, args=(2,))
     if check or nxt:
         d.holder, d.bank, d.account, d.tel = holder, bank, account, tel or ""

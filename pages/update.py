@@ -56,7 +56,7 @@ q0 = ui.query_imp_uid()
 with st.form("lookup", border=False):
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     q = c1.text_input(T["lookup"], value=q0)
-    if c2.form_submit_button(T["find"], width="stretch"):
+    if c2.form_submit_button(T["find"], width="stretch", key="upd_find"):
         st.query_params["imp_uid"] = q.strip()
         st.rerun()
 if not q0:
@@ -108,7 +108,7 @@ with st.form("change"):
     shown_time = cur_due.time().replace(second=0, microsecond=0)       # the widget works in minutes
     t = c2.time_input(T["new_due_time"], value=shown_time, key="new_due_time", step=60)
     note = st.text_input(T["note"], key="note", max_chars=NOTE_MAX)
-    if st.form_submit_button(T["review"], type="primary"):
+    if st.form_submit_button(T["review"], type="primary", key="upd_review"):
         # Untouched date and time mean "keep the due", not "move it to the minute shown".
         # An untouched time keeps the current seconds (a due of 23:59:59 stays 23:59:59 on its new date).
         t_full = cur_due.time().replace(microsecond=0) if t == shown_time else t

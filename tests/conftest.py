@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from tests.helpers import Sandbox, settings_for
@@ -35,3 +37,39 @@ def postgres():
     pg = Postgres()
     yield pg
     pg.stop()
+
+
+@pytest.fixture
+def audit(tmp_path):
+    """A signed audit store (and the app's other tables) in a file of this test's own."""
+    from lib.audit import AuditStore
+    return AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite3'}", hmac_key=b"test-audit-key")
+
+
+@pytest.fixture
+def rules(settings):
+    return settings.rules
+
+
+# ------------------------------------------------------------------ builders shared by the service tests
+def paid_payment(sandbox, client, pg: str = "kcp", min_amount: int = 10_000, where=None):
+    """A paid virtual account of this PG with nothing refunded yet, read through lib's client."""
+    cond = where or (lambda x: x["cancel_amount"] == 0 and x["amount"] >= min_amount)
+    return client.get_payment(sandbox.pick(status="paid", pg=pg, where=cond)["imp_uid"])
+
+
+def ready_payment(sandbox, client, pg: str = "settle", open_for: int = 3600):
+    """A virtual account of this PG still waiting for its deposit, due at least ``open_for`` seconds from now."""
+    return client.get_payment(sandbox.pick(status="ready", pg=pg, where=lambda x: x["vbank_date"] > time.time()
+                                           + open_for)["imp_uid"])
+
+
+def refund_request(p, amount: int | None = None, **kw):
+    """A valid refund of ``p`` (the whole refundable balance unless ``amount``) to a Shinhan-style account."""
+    from lib import banks
+    from lib.services import RefundRequest
+    base = dict(imp_uid=p.imp_uid, amount=p.refundable if amount is None else amount, reason_code="CUSTOMER_REQUEST",
+                note="test", refund_holder="홍길동", refund_bank=banks.refund_banks(p.pg_provider)[0].code,
+                refund_account="110-123-456789")
+    base.update(kw)
+    return RefundRequest(**base)

@@ -8,30 +8,15 @@ from datetime import timedelta
 import pytest
 
 from lib import services
-from lib.audit import AuditStore
 from lib.client import IamportClient
 from lib.fmt import now_kst
-from lib.models import Payment
 from lib.identity import Actor
-from lib.services import Busy, InvalidInput, RefundRequest, Seen, Stale
+from lib.services import Busy, InvalidInput, Seen, Stale
 
 KIM = Actor("kim", frozenset({"operator"}))
 LEE = Actor("lee", frozenset({"operator"}))
+from tests.conftest import paid_payment, ready_payment, refund_request
 from tests.helpers import settings_for
-
-
-@pytest.fixture
-def audit(tmp_path):
-    return AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite3'}")
-
-
-@pytest.fixture
-def rules(settings):
-    return settings.rules
-
-
-def ready(fresh, client, pg="settle") -> Payment:
-    return client.get_payment(fresh.pick(status="ready", pg=pg)["imp_uid"])
 
 
 def outcomes(audit, imp_uid):
@@ -41,7 +26,7 @@ def outcomes(audit, imp_uid):
 
 # ============================================================== update vbank
 def test_update_amount_and_due(fresh, client, audit, rules):
-    p = ready(fresh, client)
+    p = ready_payment(fresh, client)
     new_due = (now_kst() + timedelta(days=5)).replace(microsecond=0)
     fresh.clear_requests()
     r = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
@@ -58,7 +43,7 @@ def test_update_amount_and_due(fresh, client, audit, rules):
 
 
 def test_only_changed_fields_are_sent(fresh, client, audit, rules):
-    p = ready(fresh, client)
+    p = ready_payment(fresh, client)
     fresh.clear_requests()
     services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                           new_amount=p.amount + 1000, new_due=p.vbank_date, rules=rules)
@@ -75,7 +60,7 @@ def test_only_changed_fields_are_sent(fresh, client, audit, rules):
     ({}, "Nothing changed"),
 ])
 def test_update_validation(fresh, client, audit, rules, kw, needle):
-    p = ready(fresh, client)
+    p = ready_payment(fresh, client)
     if kw.get("new_due") == "past":
         kw["new_due"] = now_kst() - timedelta(minutes=1)
     if kw.get("new_due") == "far":
@@ -89,7 +74,7 @@ def test_update_validation(fresh, client, audit, rules, kw, needle):
 
 
 def test_update_unsupported_pg(fresh, client, audit, rules):
-    p = ready(fresh, client, pg="danal_tpay")
+    p = ready_payment(fresh, client, pg="danal_tpay")
     with pytest.raises(InvalidInput) as e:
         services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1, rules=rules)
@@ -97,7 +82,7 @@ def test_update_unsupported_pg(fresh, client, audit, rules):
 
 
 def test_update_refused_when_paid_between_load_and_submit(fresh, client, audit, rules):
-    p = ready(fresh, client)
+    p = ready_payment(fresh, client)
     fresh.deposit(p.imp_uid)
     fresh.clear_requests()
     with pytest.raises(Stale) as e:
@@ -108,7 +93,7 @@ def test_update_refused_when_paid_between_load_and_submit(fresh, client, audit, 
 
 
 def test_update_payment_not_found(fresh, client, audit, rules):
-    p = ready(fresh, client)
+    p = ready_payment(fresh, client)
     with pytest.raises(services.ApiError) as e:
         services.update_vbank(client, audit, operator=KIM, imp_uid="imp_gone", seen=Seen.of(p),
                               new_amount=1000, rules=rules)
@@ -132,7 +117,7 @@ def test_update_api_refusal_is_quoted_and_audited(sandbox, audit):
 
 def test_update_timeout_after_the_sandbox_applied_it(fresh, sandbox, audit, rules):
     c = IamportClient(settings_for(sandbox, read_timeout=0.5))
-    p = ready(fresh, c)
+    p = ready_payment(fresh, c)
     fresh.fault(path_prefix="/vbanks/", method="PUT", after="timeout", hang_s=2.0)
     fresh.clear_requests()
     r = services.update_vbank(c, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
@@ -144,7 +129,7 @@ def test_update_timeout_after_the_sandbox_applied_it(fresh, sandbox, audit, rule
 
 def test_update_dropped_connection_after_apply_is_confirmed_by_reread(fresh, client, audit, rules):
     """The sandbox applies the change, then cuts the reply: the re-read proves it landed."""
-    p = ready(fresh, client)
+    p = ready_payment(fresh, client)
     fresh.fault(path_prefix="/vbanks/", method="PUT", after="drop")
     fresh.clear_requests()
     r = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
@@ -155,7 +140,7 @@ def test_update_dropped_connection_after_apply_is_confirmed_by_reread(fresh, cli
 
 
 def test_second_update_while_one_is_in_flight_is_busy(fresh, client, audit, rules):
-    p = ready(fresh, client)
+    p = ready_payment(fresh, client)
     held = audit.acquire(f"vbank:{p.imp_uid}", correlation_id="other", operator="lee", action="update_vbank")
     assert held is None
     fresh.clear_requests()
@@ -166,24 +151,10 @@ def test_second_update_while_one_is_in_flight_is_busy(fresh, client, audit, rule
 
 
 # ==================================================================== refund
-def paid(fresh, client, pg="kcp", **kw) -> Payment:
-    where = kw.pop("where", lambda x: x["cancel_amount"] == 0 and x["amount"] >= 10000)
-    return client.get_payment(fresh.pick(status="paid", pg=pg, where=where)["imp_uid"])
-
-
-def req(p: Payment, amount: int | None = None, **kw) -> RefundRequest:
-    from lib import banks
-    bank = banks.refund_banks(p.pg_provider)[0].code
-    base = dict(imp_uid=p.imp_uid, amount=p.refundable if amount is None else amount, reason_code="CUSTOMER_REQUEST",
-                note="test", refund_holder="홍길동", refund_bank=bank, refund_account="110-123-456789")
-    base.update(kw)
-    return RefundRequest(**base)
-
-
 def test_full_refund(fresh, client, audit, rules):
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     fresh.clear_requests()
-    r = services.refund_vbank(client, audit, operator=KIM, request=req(p), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p), seen=Seen.of(p), rules=rules)
     assert r.ok and r.payment.status == "cancelled" and r.payment.cancel_amount == p.amount
     sent = fresh.requests_seen("/payments/cancel")
     assert len(sent) == 1 and sent[0]["params"]["checksum"] == p.amount
@@ -194,11 +165,11 @@ def test_full_refund(fresh, client, audit, rules):
 
 
 def test_partial_then_second_partial(fresh, client, audit, rules):
-    p = paid(fresh, client, pg="html5_inicis")
-    r1 = services.refund_vbank(client, audit, operator=KIM, request=req(p, 3000), seen=Seen.of(p), rules=rules)
+    p = paid_payment(fresh, client, pg="html5_inicis")
+    r1 = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     assert r1.ok and r1.payment.cancel_amount == 3000 and r1.payment.status == "paid"
     p2 = r1.payment
-    r2 = services.refund_vbank(client, audit, operator=KIM, request=req(p2, 2000), seen=Seen.of(p2), rules=rules)
+    r2 = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p2, 2000), seen=Seen.of(p2), rules=rules)
     assert r2.ok and r2.payment.cancel_amount == 5000
     sent = fresh.requests_seen("/payments/cancel")
     assert [s["params"]["checksum"] for s in sent] == [p.amount, p.amount - 3000]
@@ -206,29 +177,29 @@ def test_partial_then_second_partial(fresh, client, audit, rules):
 
 
 def test_over_refund_refused_before_sending(fresh, client, audit, rules):
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     fresh.clear_requests()
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, p.refundable + 1), seen=Seen.of(p),
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, p.refundable + 1), seen=Seen.of(p),
                               rules=rules)
     assert "more than the refundable balance" in e.value.problems[0]
     assert fresh.requests_seen("/payments/cancel") == [] and audit.locks() == []
 
 
 def test_refund_made_elsewhere_between_read_and_send_is_stale(fresh, client, audit, rules):
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     fresh.api("POST", "/payments/cancel", json={"imp_uid": p.imp_uid, "amount": 1000, "refund_holder": "a",
                                                  "refund_bank": "BK04", "refund_account": "1234567890"})
     fresh.clear_requests()
     with pytest.raises(Stale) as e:
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 2000), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
     assert "refunded so far is now ₩1,000" in e.value.changes[0]
     assert fresh.requests_seen("/payments/cancel") == [] and audit.locks() == []
 
 
 def test_checksum_mismatch_at_the_api_is_a_quoted_failure(fresh, client, audit, rules, monkeypatch):
     """The API's own checksum check (a refund lands between our re-read and our send)."""
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     real_get = client.get_payment
     calls = {"n": 0}
 
@@ -240,7 +211,7 @@ def test_checksum_mismatch_at_the_api_is_a_quoted_failure(fresh, client, audit, 
         return got
 
     monkeypatch.setattr(client, "get_payment", get_then_someone_refunds)
-    r = services.refund_vbank(client, audit, operator=KIM, request=req(p, 2000), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
     assert r.outcome == "failed" and "Checksum" in r.message
     assert outcomes(audit, p.imp_uid) == ["sent", "failed"] and audit.locks() == []
     assert real_get(p.imp_uid).cancel_amount == 1000          # only the other refund
@@ -249,7 +220,7 @@ def test_checksum_mismatch_at_the_api_is_a_quoted_failure(fresh, client, audit, 
 def test_danal_refused(fresh, client, audit, rules):
     p = client.get_payment(fresh.pick(status="paid", pg="danal_tpay")["imp_uid"])
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 1000, refund_bank="004"),
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_bank="004"),
                               seen=Seen.of(p), rules=rules)
     assert "does not refund virtual accounts" in e.value.problems[0]
 
@@ -264,20 +235,20 @@ def test_danal_refused(fresh, client, audit, rules):
     ({"amount": 0}, "more than ₩0"),
 ])
 def test_refund_field_validation(fresh, client, audit, rules, kw, needle):
-    p = paid(fresh, client, pg="kcp")
+    p = paid_payment(fresh, client, pg="kcp")
     fresh.clear_requests()
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, **kw), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, **kw), seen=Seen.of(p), rules=rules)
     assert any(needle in x for x in e.value.problems), e.value.problems
     assert fresh.requests_seen("/payments/cancel") == []
 
 
 def test_old_smartro_needs_phone(fresh, client, audit, rules):
-    p = paid(fresh, client, pg="smartro", where=lambda x: x["cancel_amount"] == 0)
+    p = paid_payment(fresh, client, pg="smartro", where=lambda x: x["cancel_amount"] == 0)
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 1000), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p), rules=rules)
     assert "phone" in e.value.problems[0]
-    r = services.refund_vbank(client, audit, operator=KIM, request=req(p, 1000, refund_tel="010-1234-5678"),
+    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_tel="010-1234-5678"),
                               seen=Seen.of(p), rules=rules)
     assert r.ok
     assert fresh.refunds(p.imp_uid)[-1]["refund_tel"] == "01012345678"
@@ -285,10 +256,10 @@ def test_old_smartro_needs_phone(fresh, client, audit, rules):
 
 def test_refund_timeout_after_the_sandbox_applied_it_is_success_and_not_resent(fresh, sandbox, audit, rules):
     c = IamportClient(settings_for(sandbox, read_timeout=0.5))
-    p = paid(fresh, c)
+    p = paid_payment(fresh, c)
     fresh.fault(path_prefix="/payments/cancel", after="timeout", hang_s=2.0)
     fresh.clear_requests()
-    r = services.refund_vbank(c, audit, operator=KIM, request=req(p, 4000), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(c, audit, operator=KIM, request=refund_request(p, 4000), seen=Seen.of(p), rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread
     assert len(fresh.requests_seen("/payments/cancel")) == 1
     assert len(fresh.refunds(p.imp_uid)) == 1 and c.get_payment(p.imp_uid).cancel_amount == 4000
@@ -297,7 +268,7 @@ def test_refund_timeout_after_the_sandbox_applied_it_is_success_and_not_resent(f
 
 def test_refund_timeout_and_reread_fails_is_unknown_and_blocks_resending(fresh, sandbox, audit, rules, monkeypatch):
     c = IamportClient(settings_for(sandbox, read_timeout=0.5))
-    p = paid(fresh, c)
+    p = paid_payment(fresh, c)
     fresh.fault(path_prefix="/payments/cancel", after="timeout", hang_s=2.0)
     real_get = c.get_payment
     reads = []
@@ -309,7 +280,7 @@ def test_refund_timeout_and_reread_fails_is_unknown_and_blocks_resending(fresh, 
         return real_get(imp_uid)
 
     monkeypatch.setattr(c, "get_payment", get_fails_after_the_send)
-    r = services.refund_vbank(c, audit, operator=KIM, request=req(p, 4000), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(c, audit, operator=KIM, request=refund_request(p, 4000), seen=Seen.of(p), rules=rules)
     monkeypatch.setattr(c, "get_payment", real_get)
     assert r.outcome == "unknown" and "resolve" in r.message.lower()
     assert audit.lock(f"refund:{p.imp_uid}").state == "unknown"
@@ -317,7 +288,7 @@ def test_refund_timeout_and_reread_fails_is_unknown_and_blocks_resending(fresh, 
     fresh.clear_requests()
     p_now = c.get_payment(p.imp_uid)
     with pytest.raises(Busy) as e:
-        services.refund_vbank(c, audit, operator=KIM, request=req(p_now, 1000), seen=Seen.of(p_now), rules=rules)
+        services.refund_vbank(c, audit, operator=KIM, request=refund_request(p_now, 1000), seen=Seen.of(p_now), rules=rules)
     assert "unknown outcome" in str(e.value)
     assert fresh.requests_seen("/payments/cancel") == []
     res = services.resolve_unknown_refund(c, audit, operator=KIM, imp_uid=p.imp_uid)
@@ -326,7 +297,7 @@ def test_refund_timeout_and_reread_fails_is_unknown_and_blocks_resending(fresh, 
 
 
 def test_concurrent_refunds_of_one_payment_send_exactly_one(fresh, client, audit, rules, sandbox):
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     fresh.fault(path_prefix="/payments/cancel", latency_ms=300)
     fresh.clear_requests()
     barrier = threading.Barrier(2)
@@ -337,7 +308,7 @@ def test_concurrent_refunds_of_one_payment_send_exactly_one(fresh, client, audit
         barrier.wait()
         try:
             results.append(services.refund_vbank(c, audit, operator=Actor(name, frozenset({"operator"})),
-                                                 request=req(p, 3000), seen=Seen.of(p),
+                                                 request=refund_request(p, 3000), seen=Seen.of(p),
                                                  rules=rules))
         except (Busy, Stale) as e:
             errors.append(e)
@@ -355,7 +326,7 @@ def test_concurrent_refunds_of_one_payment_send_exactly_one(fresh, client, audit
 def test_refund_not_paid_or_not_vbank(fresh, client, audit, rules):
     card = client.get_payment(fresh.pick(status="paid", pay_method="card")["imp_uid"])
     assert "not a virtual-account payment" in services.refund_blockers(card)[0]
-    r = ready(fresh, client)
+    r = ready_payment(fresh, client)
     assert "Only a paid payment" in services.refund_blockers(r)[0]
     full = client.get_payment(fresh.pick(status="cancelled")["imp_uid"])
     assert "already fully refunded" in services.refund_blockers(full)[0]
@@ -384,5 +355,5 @@ def test_bulk_extend_per_row_outcomes(fresh, client, audit, rules):
                                        ({"extend_days": 1, "to": now_kst()}, "either")])
 def test_bulk_extend_rejects_bad_plans(fresh, client, audit, rules, kw, needle):
     with pytest.raises(InvalidInput) as e:
-        services.bulk_extend(client, audit, operator=KIM, payments=[ready(fresh, client)], rules=rules, **kw)
+        services.bulk_extend(client, audit, operator=KIM, payments=[ready_payment(fresh, client)], rules=rules, **kw)
     assert needle in e.value.problems[0]

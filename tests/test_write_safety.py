@@ -14,46 +14,19 @@ import time
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from lib import banks, services
+from lib import services
 from lib.approvals import requests_table
 from lib.audit import Anchor, AuditStore, audit_head, audit_log, record_hash
 from lib.client import ApiUnavailable, IamportClient, OutcomeUnknown
 from lib.identity import Actor
 from lib.locks import LockStore, inflight
-from lib.models import Payment
-from lib.services import Busy, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
+from lib.services import Busy, InvalidInput, NeedsApproval, Seen, Stale
+from tests.conftest import paid_payment, ready_payment, refund_request
 from tests.helpers import ROOT, settings_for
 
 KIM = Actor("kim@example.com", frozenset({"operator"}))
 LEE = Actor("lee@example.com", frozenset({"operator"}))
 BOSS = Actor("boss@example.com", frozenset({"approver"}))
-
-
-@pytest.fixture
-def audit(tmp_path):
-    return AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite3'}", hmac_key=b"test-audit-key")
-
-
-@pytest.fixture
-def rules(settings):
-    return settings.rules
-
-
-def paid(fresh, client, pg="kcp", min_amount=10_000) -> Payment:
-    return client.get_payment(fresh.pick(status="paid", pg=pg, where=lambda x: x["cancel_amount"] == 0
-                                         and x["amount"] >= min_amount)["imp_uid"])
-
-
-def ready(fresh, client, pg="settle") -> Payment:
-    return client.get_payment(fresh.pick(status="ready", pg=pg, where=lambda x: x["vbank_date"] > time.time() + 3600)
-                              ["imp_uid"])
-
-
-def req(p: Payment, amount: int, **kw) -> RefundRequest:
-    base = dict(imp_uid=p.imp_uid, amount=amount, reason_code="CUSTOMER_REQUEST", refund_holder="홍길동",
-                refund_bank=banks.refund_banks(p.pg_provider)[0].code, refund_account="110-123-456789")
-    base.update(kw)
-    return RefundRequest(**base)
 
 
 def outcomes(audit, **kw) -> list[str]:
@@ -75,15 +48,15 @@ def wait_for(cond, what: str, timeout: float = 30.0):
 def test_refund_applied_then_gateway_504_html_is_confirmed_by_reread_and_never_resent(fresh, client, audit, rules):
     """The issue's case: 24,500 won refunded, the gateway answers 504 with an HTML page. Re-read proves it
     landed; the operator starting over with what they saw is refused; one refund, not two."""
-    p = paid(fresh, client, min_amount=50_000)
+    p = paid_payment(fresh, client, min_amount=50_000)
     fresh.fault(path_prefix="/payments/cancel", after="error", status=504)
     fresh.clear_requests()
-    r = services.refund_vbank(client, audit, operator=KIM, request=req(p, 24_500), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 24_500), seen=Seen.of(p), rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread and r.extra["http_status"] == 504
     assert "no clear reply" in r.message and "Nothing was resent" in r.message
     assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "succeeded"] and audit.locks() == []
     with pytest.raises(Stale):            # "start over" with the figures seen before: refused, nothing sent
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 24_500), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 24_500), seen=Seen.of(p), rules=rules)
     assert len(fresh.requests_seen("/payments/cancel")) == 1 and len(fresh.refunds(p.imp_uid)) == 1
     assert client.get_payment(p.imp_uid).cancel_amount == 24_500
 
@@ -93,14 +66,14 @@ def test_refund_applied_then_gateway_504_html_is_confirmed_by_reread_and_never_r
 def test_refund_5xx_not_applied_is_unknown_never_failed(fresh, client, audit, rules, fault):
     """A 5xx before the API applied anything still proves nothing: unknown, lock kept, nothing resent;
     resolved only by an operator who checked the PG."""
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     fresh.fault(path_prefix="/payments/cancel", times=1, **fault)
     fresh.clear_requests()
-    r = services.refund_vbank(client, audit, operator=KIM, request=req(p, 3000), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     assert r.outcome == "unknown" and "No money moved" not in r.message
     assert audit.lock(f"refund:{p.imp_uid}").state == "unknown"
     with pytest.raises(Busy, match="unknown outcome"):
-        services.refund_vbank(client, audit, operator=LEE, request=req(p, 3000), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     again = services.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid)
     assert again.outcome == "unknown" and audit.lock(f"refund:{p.imp_uid}") is not None
     done = services.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid,
@@ -112,7 +85,7 @@ def test_refund_5xx_not_applied_is_unknown_never_failed(fresh, client, audit, ru
 
 def test_only_the_apis_own_envelope_is_a_refusal(fresh, client):
     """A checksum the API disagrees with: its envelope (code != 0) is a Refused, proof nothing moved."""
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     with pytest.raises(services.Refused) as e:
         client.cancel(imp_uid=p.imp_uid, amount=1000, checksum=p.refundable + 1, refund_holder="a",
                       refund_bank="BK04", refund_account="1234567890")
@@ -121,7 +94,7 @@ def test_only_the_apis_own_envelope_is_a_refusal(fresh, client):
 
 
 def test_update_applied_then_gateway_502_html_is_confirmed(fresh, client, audit, rules):
-    p = ready(fresh, client)
+    p = ready_payment(fresh, client)
     fresh.fault(path_prefix="/vbanks/", method="PUT", after="error", status=502)
     fresh.clear_requests()
     r = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
@@ -135,7 +108,7 @@ def test_update_applied_after_our_timeout_is_unknown_then_resolved_as_applied(fr
     """The API applies the change after our read timeout: the immediate re-read shows the old amount, which
     proves nothing. Unknown, lock kept ("You can try again" would be wrong); a later re-check resolves it."""
     c = IamportClient(settings_for(sandbox, read_timeout=0.4))
-    p = ready(fresh, c)
+    p = ready_payment(fresh, c)
     fresh.fault(path_prefix="/vbanks/", method="PUT", latency_ms=1500, times=1)
     r = services.update_vbank(c, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 700, rules=rules)
@@ -152,7 +125,7 @@ def test_update_applied_after_our_timeout_is_unknown_then_resolved_as_applied(fr
 
 
 def test_update_unknown_resolved_as_not_applied_by_an_operator(fresh, client, audit, rules):
-    p = ready(fresh, client)
+    p = ready_payment(fresh, client)
     fresh.fault(path_prefix="/vbanks/", method="PUT", status=504, html=True, times=1)
     r = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 700, rules=rules)
@@ -210,7 +183,7 @@ def test_app_process_killed_mid_send_leaves_a_lock_that_is_resolved_by_rereading
     """SIGKILL the process that sent a refund (the sandbox applied it and holds the reply). Its lock is not
     left 'Busy' forever: its owner is gone, so it becomes unknown and a re-read resolves it as applied."""
     db = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     fresh.fault(path_prefix="/payments/cancel", after="timeout", hang_s=60, times=1)
     fresh.clear_requests()
     child = subprocess.Popen([sys.executable, "-c", CHILD, fresh.url, db, p.imp_uid], cwd=ROOT,
@@ -232,7 +205,7 @@ def test_app_process_killed_mid_send_leaves_a_lock_that_is_resolved_by_rereading
     assert audit.locks() == []
     assert outcomes(audit, correlation_id=held.correlation_id) == ["sent", "unknown", "resolved"]
     with pytest.raises(Stale):                       # the stale form cannot refund it again
-        services.refund_vbank(client, audit, operator=LEE, request=req(p, 5000), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 5000), seen=Seen.of(p), rules=rules)
     assert len(fresh.requests_seen("/payments/cancel")) == 1 and len(fresh.refunds(p.imp_uid)) == 1
 
 
@@ -245,13 +218,13 @@ def dead_owner() -> str:
 
 def test_a_lock_taken_by_a_dead_process_before_sending_is_freed(fresh, client, audit, rules):
     """Its owner died before claiming the send: provably nothing left, so the next refund goes ahead."""
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     key = f"refund:{p.imp_uid}"
     audit.acquire(key, correlation_id="gone", operator="lee@example.com", action="refund")
     with audit.engine.begin() as c:
         c.execute(update(inflight).where(inflight.c.lock_key == key).values(owner=dead_owner()))
     fresh.clear_requests()
-    r = services.refund_vbank(client, audit, operator=KIM, request=req(p, 2000), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
     assert r.ok and len(fresh.requests_seen("/payments/cancel")) == 1
     old = audit.records(correlation_id="gone")
     assert list(old["outcome"]) == ["failed"] and "nothing was sent" in old.iloc[0]["detail"]
@@ -260,7 +233,7 @@ def test_a_lock_taken_by_a_dead_process_before_sending_is_freed(fresh, client, a
 def test_a_sending_lock_past_its_lease_becomes_unknown_not_free(fresh, client, audit, rules):
     """A lock that claimed its send and then outlived its lease (an instance on another host that hung):
     the send may have happened, so it is unknown until a re-read or an operator settles it."""
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     key = f"refund:{p.imp_uid}"
     audit.acquire(key, correlation_id="hung", operator="lee@example.com", action="refund", lease_s=-1)
     assert audit.locks_store.claim_send(key, "hung", lease_s=-1)
@@ -270,7 +243,7 @@ def test_a_sending_lock_past_its_lease_becomes_unknown_not_free(fresh, client, a
         c.execute(update(inflight).where(inflight.c.lock_key == key).values(owner="other-host|1|1"))
     fresh.clear_requests()
     with pytest.raises(Busy, match="unknown outcome"):
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 2000), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
     assert audit.lock(key).state == "unknown" and fresh.requests_seen("/payments/cancel") == []
     res = services.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid,
                                           operator_confirms_not_applied=True)
@@ -295,27 +268,27 @@ def low_limit(rules):
 
 
 def test_a_made_up_approval_id_sends_nothing(fresh, client, audit, low_limit):
-    p = paid(fresh, client, min_amount=20_000)
+    p = paid_payment(fresh, client, min_amount=20_000)
     fresh.clear_requests()
     with pytest.raises(NeedsApproval, match="no approval request"):
-        services.refund_vbank(client, audit, operator=BOSS, request=req(p, 12_000), seen=Seen.of(p), rules=low_limit,
+        services.refund_vbank(client, audit, operator=BOSS, request=refund_request(p, 12_000), seen=Seen.of(p), rules=low_limit,
                               approval_id="made-up")
     assert fresh.requests_seen("/payments/cancel") == []
 
 
 def test_an_approval_only_covers_exactly_what_was_requested(fresh, client, audit, low_limit):
-    p = paid(fresh, client, min_amount=20_000)
-    q = services.request_refund_approval(client, audit, requester=KIM, request=req(p, 12_000), seen=Seen.of(p),
+    p = paid_payment(fresh, client, min_amount=20_000)
+    q = services.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 12_000), seen=Seen.of(p),
                                          rules=low_limit)
     fresh.clear_requests()
-    for other in (req(p, 13_000), req(p, 12_000, refund_account="999-888-777666")):   # another amount / account
+    for other in (refund_request(p, 13_000), refund_request(p, 12_000, refund_account="999-888-777666")):   # another amount / account
         with pytest.raises((NeedsApproval, InvalidInput)):
             services.refund_vbank(client, audit, operator=BOSS, request=other, seen=Seen.of(p), rules=low_limit,
                                   approval_id=q.id)
     assert fresh.requests_seen("/payments/cancel") == []
     with pytest.raises(services.Forbidden):          # the requester cannot use their own request
         services.refund_vbank(client, audit, operator=Actor(KIM.email, frozenset({"operator", "approver"})),
-                              request=req(p, 12_000), seen=Seen.of(p), rules=low_limit, approval_id=q.id)
+                              request=refund_request(p, 12_000), seen=Seen.of(p), rules=low_limit, approval_id=q.id)
     res = services.approve(client, audit, approver=BOSS, request_id=q.id, rules=low_limit)
     assert res.ok and len(fresh.requests_seen("/payments/cancel")) == 1
     assert fresh.refunds(p.imp_uid)[0]["refund_account"] == "110123456789"      # the sealed full number was sent
@@ -327,13 +300,13 @@ def test_an_approval_only_covers_exactly_what_was_requested(fresh, client, audit
 
 def test_split_refunds_count_toward_the_limit(fresh, client, audit, low_limit):
     """Two refunds of 6,000 on one payment where one of 12,000 needs approval: the second needs it too."""
-    p = paid(fresh, client, min_amount=20_000)
+    p = paid_payment(fresh, client, min_amount=20_000)
     fresh.clear_requests()
-    first = services.refund_vbank(client, audit, operator=KIM, request=req(p, 6_000), seen=Seen.of(p), rules=low_limit)
+    first = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 6_000), seen=Seen.of(p), rules=low_limit)
     assert first.ok
     p2 = client.get_payment(p.imp_uid)
     with pytest.raises(NeedsApproval, match="refunded ₩6,000 before"):
-        services.refund_vbank(client, audit, operator=KIM, request=req(p2, 6_000), seen=Seen.of(p2), rules=low_limit)
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p2, 6_000), seen=Seen.of(p2), rules=low_limit)
     assert len(fresh.requests_seen("/payments/cancel")) == 1
 
 
@@ -344,27 +317,27 @@ def test_one_operators_refunds_in_the_window_count_toward_a_second_limit(fresh, 
             and x["amount"] >= 10_000][:3]
     fresh.clear_requests()
     for p in pays[:2]:
-        assert services.refund_vbank(client, audit, operator=KIM, request=req(p, 9_000), seen=Seen.of(p),
+        assert services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 9_000), seen=Seen.of(p),
                                      rules=low_limit).ok
     with pytest.raises(NeedsApproval, match="₩18,000 without approval"):
-        services.refund_vbank(client, audit, operator=KIM, request=req(pays[2], 9_000), seen=Seen.of(pays[2]),
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(pays[2], 9_000), seen=Seen.of(pays[2]),
                               rules=low_limit)
-    assert services.refund_vbank(client, audit, operator=LEE, request=req(pays[2], 9_000), seen=Seen.of(pays[2]),
+    assert services.refund_vbank(client, audit, operator=LEE, request=refund_request(pays[2], 9_000), seen=Seen.of(pays[2]),
                                  rules=low_limit).ok                         # another person's window is their own
     assert len(fresh.requests_seen("/payments/cancel")) == 3
 
 
 def test_a_waiting_request_blocks_a_direct_refund_of_the_same_payment(fresh, client, audit, low_limit):
-    p = paid(fresh, client, min_amount=20_000)
-    q = services.request_refund_approval(client, audit, requester=KIM, request=req(p, 12_000), seen=Seen.of(p),
+    p = paid_payment(fresh, client, min_amount=20_000)
+    q = services.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 12_000), seen=Seen.of(p),
                                          rules=low_limit)
     fresh.clear_requests()
     with pytest.raises(Busy) as e:
-        services.refund_vbank(client, audit, operator=LEE, request=req(p, 5_000), seen=Seen.of(p), rules=low_limit)
+        services.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 5_000), seen=Seen.of(p), rules=low_limit)
     assert e.value.request_id == q.id and "waiting for approval" in str(e.value)
     assert fresh.requests_seen("/payments/cancel") == []
     services.withdraw(audit, requester=KIM, request_id=q.id)
-    assert services.refund_vbank(client, audit, operator=LEE, request=req(p, 5_000), seen=Seen.of(p),
+    assert services.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 5_000), seen=Seen.of(p),
                                  rules=low_limit).ok
 
 
@@ -387,35 +360,35 @@ def test_a_bulk_approval_id_must_name_a_matching_request(fresh, client, audit, r
 
 # ============================================================ 4. field rules of the spec
 def test_new_smartro_needs_the_holders_phone(fresh, client, audit, rules):
-    p = paid(fresh, client, pg="smartro_v2", min_amount=5_000)
+    p = paid_payment(fresh, client, pg="smartro_v2", min_amount=5_000)
     with pytest.raises(InvalidInput, match="phone"):
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 1000), seen=Seen.of(p), rules=rules)
-    r = services.refund_vbank(client, audit, operator=KIM, request=req(p, 1000, refund_tel="010-1234-5678"),
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p), rules=rules)
+    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_tel="010-1234-5678"),
                               seen=Seen.of(p), rules=rules)
     assert r.ok and fresh.refunds(p.imp_uid)[-1]["refund_tel"] == "01012345678"
 
 
 def test_tax_free_and_vat_split(fresh, client, audit, rules):
-    p = paid(fresh, client, pg="kcp")
+    p = paid_payment(fresh, client, pg="kcp")
     with pytest.raises(InvalidInput, match="together cannot be more"):
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 1000, tax_free=600, vat_amount=500),
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, tax_free=600, vat_amount=500),
                               seen=Seen.of(p), rules=rules)
     with pytest.raises(InvalidInput, match="does not take a VAT amount"):
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 1000, vat_amount=90), seen=Seen.of(p),
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, vat_amount=90), seen=Seen.of(p),
                               rules=rules)
-    q = paid(fresh, client, pg="html5_inicis")
+    q = paid_payment(fresh, client, pg="html5_inicis")
     fresh.clear_requests()
-    assert services.refund_vbank(client, audit, operator=KIM, request=req(q, 1100, tax_free=0, vat_amount=100),
+    assert services.refund_vbank(client, audit, operator=KIM, request=refund_request(q, 1100, tax_free=0, vat_amount=100),
                                  seen=Seen.of(q), rules=rules).ok
     assert fresh.requests_seen("/payments/cancel")[0]["params"]["vat_amount"] == 100
 
 
 @pytest.mark.parametrize("account", ["１１０１２３４５６７８９", "١١٠١٢٣٤٥٦٧٨٩", "11055512345²"])
 def test_account_numbers_are_ascii_digits_only(fresh, client, audit, rules, account):
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     fresh.clear_requests()
     with pytest.raises(InvalidInput, match="0–9"):
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 1000, refund_account=account),
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_account=account),
                               seen=Seen.of(p), rules=rules)
     assert fresh.requests_seen("/payments/cancel") == []
 
@@ -538,8 +511,8 @@ def test_pending_list_of_an_unchanged_sandbox_needs_no_second_pass(fresh, sandbo
 
 
 def test_threads_racing_the_same_approval_send_once(fresh, client, audit, low_limit):
-    p = paid(fresh, client, min_amount=20_000)
-    q = services.request_refund_approval(client, audit, requester=KIM, request=req(p, 12_000), seen=Seen.of(p),
+    p = paid_payment(fresh, client, min_amount=20_000)
+    q = services.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 12_000), seen=Seen.of(p),
                                          rules=low_limit)
     fresh.clear_requests()
     fresh.fault(path_prefix="/payments/cancel", latency_ms=200)
@@ -563,7 +536,7 @@ def test_threads_racing_the_same_approval_send_once(fresh, client, audit, low_li
 def test_interrupted_after_sending_keeps_the_lock_as_unknown(fresh, client, audit, rules, monkeypatch):
     """The script is stopped after the request left (a rerun, a crash in our own code): the lock stays
     'unknown', the audit says so, and nothing is resent until it is resolved."""
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
     real = client.cancel
 
     class Stopped(BaseException):
@@ -575,21 +548,21 @@ def test_interrupted_after_sending_keeps_the_lock_as_unknown(fresh, client, audi
 
     monkeypatch.setattr(client, "cancel", cancel_then_stop)
     with pytest.raises(Stopped):
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 3000), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     monkeypatch.setattr(client, "cancel", real)
     assert audit.lock(f"refund:{p.imp_uid}").state == "unknown"
     assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "unknown"]
     fresh.clear_requests()
     with pytest.raises(Busy):
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 3000), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     assert fresh.requests_seen("/payments/cancel") == []
     assert services.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid).ok
 
 
 def test_interrupted_before_sending_frees_the_lock(fresh, client, audit, rules, monkeypatch):
-    p = paid(fresh, client)
+    p = paid_payment(fresh, client)
 
     monkeypatch.setattr(audit.locks_store, "claim_send", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db")))
     with pytest.raises(RuntimeError):
-        services.refund_vbank(client, audit, operator=KIM, request=req(p, 3000), seen=Seen.of(p), rules=rules)
+        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     assert audit.locks() == [] and outcomes(audit, imp_uid=p.imp_uid) == []

@@ -23,7 +23,7 @@ def to_step3(at, amount=None, partial=False):
         at.text_input(key="rf_amount").input(f"{amount:,}")
     at.selectbox(key="rf_reason").set_value("OUT_OF_STOCK")
     at.text_input(key="rf_note").input("size L sold out")
-    at.button[0].click().run()                     # form submit "Next"
+    at.button(key="rf_next2").click().run()
     assert "Step 3 of 6" in step_text(at), [e.value for e in at.error]
 
 
@@ -42,9 +42,9 @@ def test_partial_refund_through_every_step(app, app_env):
     looked_up = app_env.api("GET", "/vbanks/holder", params={"bank_code": "088", "bank_num": "110123456789"}
                             ).json()["response"]["bank_holder"]
     fill_account(at, "BK88", holder=" ".join(looked_up))          # spaces do not matter
-    at.button[0].click().run()                     # "Check the holder's name" (form submit)
+    at.button(key="rf_check").click().run()
     assert f"The bank says the holder is “{looked_up}”: it matches." == at.success[0].value
-    at.button[1].click().run()                     # "Next"
+    at.button(key="rf_next3").click().run()
     assert "Step 4 of 6" in step_text(at)
     fee = at.table[0].value
     assert fee.loc["This refund", "Amount"] == "-₩5,000"
@@ -76,7 +76,7 @@ def test_back_and_forth_keeps_answers(app, app_env):
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     fill_account(at, "88", holder="김민준")
-    at.button[1].click().run()
+    at.button(key="rf_next3").click().run()
     assert "Step 4 of 6" in step_text(at)
     at.button(key="rf_back4").click().run()
     assert "Step 3 of 6" in step_text(at)
@@ -93,7 +93,7 @@ def test_wrong_inputs_are_explained(app, app_env):
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     fill_account(at, "BK04", holder=" ", account="12-34")
-    at.button[1].click().run()
+    at.button(key="rf_next3").click().run()
     errors = at.error[0].value
     assert "holder's name" in errors and "8 to 16 digits" in errors
     assert "Step 3 of 6" in step_text(at)
@@ -124,7 +124,7 @@ def test_large_refund_needs_the_typed_amount(app, app_env, set_rules):
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     fill_account(at, "004")
-    at.button[1].click().run()
+    at.button(key="rf_next3").click().run()
     at.button(key="rf_next4").click().run()
     assert at.button(key="rf_send").disabled
     at.text_input(key="rf_typed").input("123").run()
@@ -138,7 +138,7 @@ def test_refund_elsewhere_meanwhile_is_stale(app, app_env):
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     fill_account(at, "BK88")
-    at.button[1].click().run()
+    at.button(key="rf_next3").click().run()
     at.button(key="rf_next4").click().run()
     app_env.api("POST", "/payments/cancel", json={"imp_uid": p["imp_uid"], "amount": 1000, "refund_holder": "a",
                                                    "refund_bank": "BK04", "refund_account": "1234567890"})
@@ -165,17 +165,17 @@ def test_holder_mismatch_needs_an_acknowledgement(app, app_env):
     looked_up = app_env.api("GET", "/vbanks/holder", params={"bank_code": "088", "bank_num": "110123456789"}
                             ).json()["response"]["bank_holder"]
     fill_account(at, "BK88", holder=looked_up + "X")
-    at.button[0].click().run()                       # check: mismatch
+    at.button(key="rf_check").click().run()          # check: mismatch
     assert "does not match" in at.error[0].value
-    at.button[1].click().run()                       # Next without acknowledging
+    at.button(key="rf_next3").click().run()          # Next without acknowledging
     assert "Step 3 of 6" in step_text(at) and any("tick the box" in e.value for e in at.error)
     at.checkbox(key="rf_ack").check().run()
-    at.button[1].click().run()
+    at.button(key="rf_next3").click().run()
     assert "Step 4 of 6" in step_text(at)
     # changing the account makes the check stale (and the acknowledgement moot)
     at.button(key="rf_back4").click().run()
     at.text_input(key="rf_account").input("110-123-456780")
-    at.button[1].click().run()
+    at.button(key="rf_next3").click().run()
     assert "Step 4 of 6" in step_text(at)
 
 
@@ -185,7 +185,7 @@ def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_r
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     fill_account(at, "BK88")
-    at.button[1].click().run()
+    at.button(key="rf_next3").click().run()
     at.button(key="rf_next4").click().run()
     assert "need a second person's approval" in at.info[0].value
     assert not [b for b in at.button if b.key == "rf_send"]
@@ -204,7 +204,7 @@ def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_r
     at2 = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at2)
     fill_account(at2, "BK88")
-    at2.button[1].click().run()
+    at2.button(key="rf_next3").click().run()
     at2.button(key="rf_next4").click().run()
     assert "already waiting for approval" in at2.warning[0].value
 

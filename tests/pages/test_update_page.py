@@ -25,7 +25,7 @@ def test_change_amount_and_due_end_to_end(app, app_env):
     at.date_input(key="new_due_date").set_value(new_due.date())
     at.time_input(key="new_due_time").set_value(new_due.time())
     at.text_input(key="note").input("customer asked")
-    at.button[1].click().run()          # "Review changes" (form submit)
+    at.button(key="upd_review").click().run()
     assert not at.error, [e.value for e in at.error]
     diff = at.table[0].value
     assert list(diff.index) == ["Amount", "Due (KST)"]
@@ -54,7 +54,7 @@ def test_invalid_amount_is_explained_and_nothing_sent(app, app_env):
     at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
     app_env.clear_requests()
     at.text_input(key="new_amount").input("0")
-    at.button[1].click().run()
+    at.button(key="upd_review").click().run()
     assert "more than ₩0" in at.error[0].value
     assert not at.table and app_env.requests_seen("/vbanks/") == []
 
@@ -62,7 +62,7 @@ def test_invalid_amount_is_explained_and_nothing_sent(app, app_env):
 def test_nothing_changed(app, app_env):
     p = ready(app_env)
     at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
-    at.button[1].click().run()
+    at.button(key="upd_review").click().run()
     assert "Nothing changed" in at.error[0].value
 
 
@@ -77,7 +77,7 @@ def test_paid_between_review_and_confirm_is_refused(app, app_env):
     p = ready(app_env)
     at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
     at.text_input(key="new_amount").input(str(p["amount"] + 1000))
-    at.button[1].click().run()
+    at.button(key="upd_review").click().run()
     button(at, "upd_send").click().run()
     app_env.deposit(p["imp_uid"])             # the customer pays meanwhile
     app_env.clear_requests()
@@ -93,7 +93,7 @@ def test_api_refusal_is_quoted(app, app_env, monkeypatch):
     p = ready(app_env, pg="daou", where=lambda x: True)
     at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
     at.text_input(key="new_amount").input(str(p["amount"] + 1000))
-    at.button[1].click().run()
+    at.button(key="upd_review").click().run()
     button(at, "upd_send").click().run()
     button(at, "upd_go").click().run()
     assert "daou는 가상계좌 정보 수정을 지원하지 않습니다." in at.error[0].value

@@ -20,6 +20,7 @@ from tests.hostile import DANGEROUS_TAGS, FORMULAS, LONG, MARKUP
 
 # GitHub-flavoured markdown with autolinks, as close to Streamlit's renderer as a Python library gets.
 GFM = MarkdownIt("gfm-like", {"linkify": True, "html": True}).enable("linkify")
+GFM.linkify.set({"fuzzy_link": False})    # GFM autolinks www. and http(s):// and e-mails, not bare "example.com"
 
 
 def rendered(source: str) -> str:
@@ -57,7 +58,7 @@ def test_streamlit_directives_cannot_start(value):
             pytest.fail(f"unescaped {ch!r} at {i} in {s!r}")
 
 
-@hsettings(max_examples=300, deadline=None)
+@hsettings(max_examples=300, deadline=None, derandomize=True)
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80))
 def test_any_text_renders_without_markup(value):
     html = rendered(md(value))
@@ -243,3 +244,11 @@ def test_approval_notes_are_stored_cleaned_and_bounded(fresh, client, tmp_path):
                                          note="URGENT\u200b **Approve here**\n\n\n\n[go](http://evil)")
     assert q.note == "URGENT **Approve here**\n\n[go](http://evil)"      # cleaned, kept as typed, shown escaped
     assert json.loads(json.dumps(q.payload))["request"]["refund_account"] == "110******789"
+
+
+@hsettings(max_examples=1500, deadline=None, derandomize=True)
+@given(st.text(alphabet="[]()*_#-+>!:@.wh tps/`$|~<>\\=\n1aA가", max_size=40))
+def test_markup_characters_in_any_order_render_without_markup(value):
+    """The characters markup is made of, shuffled every way: still plain text once escaped."""
+    html = rendered(md(value))
+    assert not [t for t in DANGEROUS_TAGS if t in html], (value, html)

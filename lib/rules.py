@@ -53,17 +53,23 @@ def changes(seen: Seen, now: Payment) -> list[str]:
 
 
 # ================================================================ changing a pending account
+def update_blockers(p: Payment, rules: Rules) -> list[str]:
+    """Why this payment cannot be changed at all (empty: it can) — the form is not offered."""
+    out = []
+    if not p.is_vbank:
+        out.append("This payment is not a virtual account.")
+    if p.status != "ready":
+        out.append(f"Only a virtual account still waiting for its deposit can be changed (status is '{p.status}').")
+    if p.pg_provider not in rules.vbank_update_pgs:
+        out.append(f"Changing a virtual account is not offered for PG '{p.pg_provider}': the product supports "
+                   f"{', '.join(rules.vbank_update_pgs)}.")
+    return out
+
+
 def validate_update(p: Payment, *, new_amount: int | None, new_due: datetime | None, rules: Rules,
                     now: datetime | None = None) -> list[str]:
     now = now or now_kst()
-    problems = []
-    if not p.is_vbank:
-        problems.append("This payment is not a virtual account.")
-    if p.status != "ready":
-        problems.append(f"Only a virtual account still waiting for its deposit can be changed (status is '{p.status}').")
-    if p.pg_provider not in rules.vbank_update_pgs:
-        problems.append(f"Changing a virtual account is not offered for PG '{p.pg_provider}': the product supports "
-                        f"{', '.join(rules.vbank_update_pgs)}.")
+    problems = update_blockers(p, rules)
     if new_amount is not None:
         if isinstance(new_amount, bool) or not isinstance(new_amount, int):
             problems.append("The new amount must be a whole number of won.")
@@ -83,19 +89,6 @@ def validate_update(p: Payment, *, new_amount: int | None, new_due: datetime | N
     if not problems and not changed_amount and not changed_due:
         problems.append("Nothing changed: the amount and due time are what the account already has.")
     return problems
-
-
-def update_blockers(p: Payment, rules: Rules, now: datetime | None = None) -> list[str]:
-    """Why this payment cannot be changed at all (empty: it can) — the form is not offered."""
-    out = []
-    if not p.is_vbank:
-        out.append("This payment is not a virtual account.")
-    if p.status != "ready":
-        out.append(f"Only a virtual account still waiting for its deposit can be changed (status is '{p.status}').")
-    if p.pg_provider not in rules.vbank_update_pgs:
-        out.append(f"Changing a virtual account is not offered for PG '{p.pg_provider}': the product supports "
-                   f"{', '.join(rules.vbank_update_pgs)}.")
-    return out
 
 
 def update_confirmation(seen: Seen, *, new_amount: int | None, new_due: datetime | None, rules: Rules) -> str | None:

@@ -16,6 +16,20 @@ def krw(amount: int | float | None) -> str:
     return f"-₩{abs(n):,}" if n < 0 else f"₩{n:,}"
 
 
+def krw_compact(amount: int | float | None) -> str:
+    """A figure that fits a metric: up to ₩9,999,999 in full, above that in 만 (10,000 won) as Korean finance
+    teams read it — ₩31,858,500 → ₩3,186만. Show the exact amount beside it (a tooltip)."""
+    if amount is None:
+        return "—"
+    n = int(amount)
+    if abs(n) < 10_000_000:
+        return krw(n)
+    man = (abs(n) + 5_000) // 10_000                 # rounded to the 만
+    eok, man = divmod(man, 10_000)
+    text = (f"₩{eok:,}억" + (f" {man:,}만" if man else "")) if eok else f"₩{man:,}만"
+    return ("-" if n < 0 else "") + text
+
+
 def kst(d: datetime | None, *, seconds: bool = False) -> str:
     if d is None:
         return "—"

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import pending, ui
-from lib.fmt import krw, now_kst
+from lib.fmt import krw, krw_compact, now_kst
 
 ui.entry_guard()
 
@@ -86,9 +86,9 @@ s = pending.summarize(view, now)
 
 m = st.columns(5)
 m[0].metric(T["m_count"], f"{s.count:,}")
-m[1].metric(T["m_total"], krw(s.total))
+m[1].metric(T["m_total"], krw_compact(s.total), help=krw(s.total))
 m[2].metric(T["m_overdue"], f"{s.overdue_count:,}")
-m[3].metric(T["m_overdue_amt"], krw(s.overdue_amount))
+m[3].metric(T["m_overdue_amt"], krw_compact(s.overdue_amount), help=krw(s.overdue_amount))
 m[4].metric(T["m_today"], f"{s.due_today_count:,}", help=krw(s.due_today_amount) + " due today, not yet overdue")
 
 if view.empty:

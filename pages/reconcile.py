@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import pending, recon, ui
-from lib.fmt import krw, now_kst
+from lib.fmt import krw, krw_compact, now_kst
 from lib.text import md
 
 ui.entry_guard()
@@ -186,11 +186,11 @@ if exp.empty:
 else:
     m = st.columns(5)
     m[0].metric(T["m_deposits"], f"{int(exp['deposits'].sum()):,}")
-    m[1].metric(T["m_gross"], krw(int(exp["gross"].sum())))
+    m[1].metric(T["m_gross"], krw_compact(int(exp["gross"].sum())), help=krw(int(exp["gross"].sum())))
     m[2].metric(T["m_fees"], krw(int(exp["issuance_fees"].sum() + exp["remittance_fees"].sum()
                                       + exp["vat_on_fees"].sum())))
-    m[3].metric(T["m_refunds"], krw(int(exp["refunded"].sum())))
-    m[4].metric(T["m_net"], krw(int(exp["net"].sum())))
+    m[3].metric(T["m_refunds"], krw_compact(int(exp["refunded"].sum())), help=krw(int(exp["refunded"].sum())))
+    m[4].metric(T["m_net"], krw_compact(int(exp["net"].sum())), help=krw(int(exp["net"].sum())))
     cfg = {k: money(k) for k in ("gross", "issuance_fees", "refunded", "remittance_fees", "vat_on_fees", "net")}
     t1, t2 = st.tabs([T["per_day"], T["per_pg"]])
     per_day = exp.drop(columns=["pg"]).groupby("date", as_index=False).sum()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from lib.fmt import duration, krw, kst, mask_account, mask_phone, time_left
+from lib.fmt import duration, krw, krw_compact, kst, mask_account, mask_phone, time_left
 from lib.models import KST
 
 
@@ -28,3 +28,9 @@ def test_masking():
     assert mask_account("61703774896139") == "617********139"
     assert mask_phone("010-9840-8801") == "010-****-8801"
     assert mask_account("") == ""
+
+
+def test_compact_won_fits_a_metric():
+    assert krw_compact(9_999_999) == "₩9,999,999"
+    assert krw_compact(31_858_500) == "₩3,186만" and krw_compact(-16_558_600) == "-₩1,656만"
+    assert krw_compact(1_234_567_890) == "₩12억 3,457만" and krw_compact(300_000_000) == "₩3억"

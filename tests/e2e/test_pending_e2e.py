@@ -9,7 +9,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from lib.fmt import krw
+from lib.fmt import krw, krw_compact
 from tests.e2e.helpers import open_app, settle
 
 pytestmark = pytest.mark.browser
@@ -24,7 +24,7 @@ def test_pending_numbers_filter_detail_and_csv(page, e2e_app, e2e_sandbox):
     expected = e2e_sandbox.pending_vbanks()
     open_app(page, e2e_app)
     expect(metric(page, "Pending accounts")).to_have_text(f"{len(expected):,}")
-    expect(metric(page, "Pending amount")).to_have_text(krw(sum(p["amount"] for p in expected)))
+    expect(metric(page, "Pending amount")).to_have_text(krw_compact(sum(p["amount"] for p in expected)))
     overdue_expected = [p for p in expected if p["vbank_date"] < __import__("time").time()]
     expect(metric(page, "Overdue")).to_have_text(f"{len(overdue_expected):,}")
 
@@ -36,7 +36,7 @@ def test_pending_numbers_filter_detail_and_csv(page, e2e_app, e2e_sandbox):
     settle(page)
     settle_rows = [p for p in expected if p["pg_provider"] == "settle"]
     expect(metric(page, "Pending accounts")).to_have_text(f"{len(settle_rows):,}")
-    expect(metric(page, "Pending amount")).to_have_text(krw(sum(p["amount"] for p in settle_rows)))
+    expect(metric(page, "Pending amount")).to_have_text(krw_compact(sum(p["amount"] for p in settle_rows)))
 
     # CSV of the filtered rows
     with page.expect_download() as dl:

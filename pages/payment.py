@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from lib import ui
+from lib import timeline, ui
+from lib.names import STATUS_NAMES, pg_name, status_name
 from lib.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
 from lib.services import refund_blockers
 from lib.text import lookup_problem, md, short
@@ -29,6 +30,8 @@ T = {
     "act_update": "Change amount / due", "act_refund": "Refund this payment",
     "link": "Link to this page",
     "ids": "imp_uid {imp_uid} · merchant_uid {merchant_uid} · PG {pg}",
+    "timeline": "What happened (KST)", "waiting": "A refund of this payment is waiting for approval ({who}, {when}).",
+    "see_request": "Open the request",
 }
 
 st.title(T["title"])
@@ -60,15 +63,26 @@ acct = (lambda v: v or "—") if reveal else (lambda v: mask_account(v) or "—"
 phone = (lambda v: v or "—") if reveal else (lambda v: mask_phone(v) or "—")
 email = (lambda v: v or "—") if reveal else (lambda v: mask_email(v) or "—")
 
-st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(p.status)}", anchor=False)
+st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(status_name(p.status))}", anchor=False)
 st.caption(ui.say(T["ids"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid), pg=p.pg_provider))
 for kind in ("refund", "vbank"):          # a write of this payment with an unknown outcome comes first
     ui.unknown_outcome_panel(kind, p.imp_uid, key=f"pd_unknown_{kind}")
+a, b, c = st.columns(3)
+who = ui.operator()
+if p.is_vbank and p.status == "ready" and who.can("update_vbank"):
+    a.page_link("pages/update.py", label=T["act_update"], icon=":material/edit_calendar:", query_params={"imp_uid": p.imp_uid})
+if not refund_blockers(p) and who.can("refund"):
+    b.page_link("pages/refund.py", label=T["act_refund"], icon=":material/undo:", query_params={"imp_uid": p.imp_uid})
+c.page_link("pages/payment.py", label=T["link"], icon=":material/link:", query_params={"imp_uid": p.imp_uid})
+waiting = ui.desk().waiting_request(p.imp_uid)
+if waiting:
+    st.warning(ui.say(T["waiting"], who=waiting.requester, when=kst(waiting.created_at)))
+    st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
 m = st.columns(4)
 m[0].metric("Amount", krw(p.amount))
 m[1].metric("Refunded so far", krw(p.cancel_amount))
 m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
-m[3].metric("Status", md(p.status))
+m[3].metric("Status", md(STATUS_NAMES.get(p.status, p.status)), help=md(p.status))
 
 
 def block(title: str, rows: dict) -> None:
@@ -91,7 +105,7 @@ with g2:
                            "Holder": p.vbank_holder or "—", "Issued": kst(p.vbank_issued_at),
                            "Due": kst(p.vbank_date),
                            "Time left": time_left(p.vbank_date) if p.status == "ready" else "—"})
-    block(T["pg"], {"PG": p.pg_provider, "PG tid": p.pg_tid or "—", "PG MID": p.pg_id or "—",
+    block(T["pg"], {"PG": pg_name(p.pg_provider), "PG tid": p.pg_tid or "—", "PG MID": p.pg_id or "—",
                     "Card": p.card_name or "—", "Bank (transfer)": p.bank_name or "—"})
     block(T["times"], {"Started": kst(p.started_at), "Paid": kst(p.paid_at), "Failed": kst(p.failed_at),
                        "Cancelled": kst(p.cancelled_at), "Fail reason": p.fail_reason or "—",
@@ -110,10 +124,8 @@ else:
 if ui.safe_url(p.receipt_url):
     st.link_button(T["receipt"], ui.safe_url(p.receipt_url), icon=":material/receipt:")
 
-a, b, c = st.columns(3)
-who = ui.operator()
-if p.is_vbank and p.status == "ready" and who.can("update_vbank"):
-    a.page_link("pages/update.py", label=T["act_update"], icon=":material/edit_calendar:", query_params={"imp_uid": p.imp_uid})
-if not refund_blockers(p) and who.can("refund"):
-    b.page_link("pages/refund.py", label=T["act_refund"], icon=":material/undo:", query_params={"imp_uid": p.imp_uid})
-c.page_link("pages/payment.py", label=T["link"], icon=":material/link:", query_params={"imp_uid": p.imp_uid})
+
+st.markdown(f"**{T['timeline']}**")
+events = timeline.build(p, ui.audit().records(imp_uid=p.imp_uid), ui.settings().rules)
+st.dataframe(pd.DataFrame([{"When (KST)": kst(e.at), "What": e.what, "Who": e.who, "Detail": e.detail}
+                           for e in events]), hide_index=True, width="stretch", key="pd_timeline")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from lib import pending, ui
 from lib.fmt import krw, krw_compact, now_kst
+from lib.names import pg_name
 
 ui.entry_guard()
 
@@ -64,7 +65,7 @@ except ui.ApiError as e:  # noqa
 top[0].caption(ui.last_refreshed(fetched) + f" · {len(df):,} pending in the last {int(days)} days")
 
 with st.sidebar:
-    pgs = st.multiselect(T["pg"], sorted(df["pg_provider"].unique()), key="f_pg")
+    pgs = st.multiselect(T["pg"], sorted(df["pg_provider"].unique()), key="f_pg", format_func=pg_name)
     bank_names = st.multiselect(T["bank"], sorted(df["vbank_name"].unique()), key="f_bank")
     window = st.selectbox(T["due_window"], pending.DUE_WINDOWS, format_func=T["due_labels"].get, key="f_due")
     due_from = due_to = None
@@ -97,6 +98,7 @@ if view.empty:
 
 shown = pending.masked_view(view, reveal=reveal).assign(
     time_left=lambda d: d["seconds_left"].map(pending.time_left_text),
+    pg_provider=lambda d: d["pg_provider"].map(pg_name),
     link=lambda d: "/payment?imp_uid=" + d["imp_uid"]).reset_index(drop=True)
 C = T["col"]
 # A ticked row follows its payment, not its position: the selection is kept as imp_uids; each version of the table

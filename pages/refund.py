@@ -9,6 +9,7 @@ import streamlit as st
 from lib import banks, fees, refund, rules, services, ui, ui_present
 from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
+from lib.names import PG_NAMES, status_name
 from lib.text import NAME_MAX, lookup_problem, md, parse_won, short, won_text
 
 ui.entry_guard()
@@ -94,9 +95,9 @@ def payment_summary(p) -> None:
     m[0].metric(T["amount"], krw(p.amount))
     m[1].metric(T["refunded"], krw(p.cancel_amount))
     m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
-    m[3].metric(T["pg"], md(p.pg_provider or "—"))
+    m[3].metric(T["pg"], md(PG_NAMES.get(p.pg_provider, p.pg_provider or "—")), help=md(p.pg_provider or ""))
     st.caption(f"imp_uid {md(p.imp_uid)} · merchant_uid {md(short(p.merchant_uid))} · "
-               f"buyer {md(short(p.buyer_name or '—', 60))} · paid {kst(p.paid_at)} · status {md(p.status)}")
+               f"buyer {md(short(p.buyer_name or '—', 60))} · paid {kst(p.paid_at)} · {md(status_name(p.status))}")
 
 
 def unknown_panel(imp_uid: str) -> bool:

@@ -10,6 +10,7 @@ from lib import rules, ui
 from lib.fmt import duration, krw, kst, now_kst, time_left
 from lib.clock import KST
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Seen, Stale
+from lib.names import PG_NAMES
 from lib.text import NOTE_MAX, lookup_problem, md, parse_won, short, won_text
 
 ui.entry_guard()
@@ -78,7 +79,7 @@ m = st.columns([1, 1.6, 1.3, 1, 1])
 m[0].metric(T["amount"], krw(p.amount))
 m[1].metric(T["due"], p.vbank_date.strftime("%Y-%m-%d %H:%M") if p.vbank_date else "—")
 m[2].metric(T["left"], time_left(p.vbank_date) if p.vbank_date else "—")
-m[3].metric(T["pg"], md(p.pg_provider or "—"))
+m[3].metric(T["pg"], md(PG_NAMES.get(p.pg_provider, p.pg_provider or "—")), help=md(p.pg_provider or ""))
 m[4].metric(T["buyer"], md(short(p.buyer_name or "—", 40)))
 st.caption(f"{T['merchant_uid']}: {md(short(p.merchant_uid))} · imp_uid: {md(p.imp_uid)} · status: {md(p.status)}")
 

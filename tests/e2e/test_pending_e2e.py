@@ -30,10 +30,12 @@ def test_pending_numbers_filter_detail_and_csv(page, e2e_app, e2e_sandbox):
 
     # filter: PG = settle
     sidebar = page.locator("[data-testid=stSidebar]")
-    sidebar.locator("[data-testid=stMultiSelect]").first.click()
-    page.get_by_role("option", name="settle", exact=True).click()
+    sidebar.locator("[data-testid=stMultiSelect]").first.scroll_into_view_if_needed()
+    sidebar.locator("[data-testid=stMultiSelect] input").first.fill("settle")
+    page.get_by_role("option", name="헥토파이낸셜(세틀뱅크) (settle)", exact=True).click()
     page.keyboard.press("Escape")
     settle(page)
+    expect(sidebar.get_by_text("헥토파이낸셜(세틀뱅크) (settle)")).to_be_visible()
     settle_rows = [p for p in expected if p["pg_provider"] == "settle"]
     expect(metric(page, "Pending accounts")).to_have_text(f"{len(settle_rows):,}")
     expect(metric(page, "Pending amount")).to_have_text(krw_compact(sum(p["amount"] for p in settle_rows)))

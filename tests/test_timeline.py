@@ -1,0 +1,42 @@
+"""The payment's story (lib/timeline.py): from the API's payment and the audit, oldest first, with who and when."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from lib import services, timeline
+from lib.identity import Actor
+from lib.services import Seen
+from tests.conftest import paid_payment, ready_payment, refund_request
+
+KIM = Actor("kim@example.com", frozenset({"operator"}))
+
+
+def test_a_change_a_deposit_a_refund_and_an_approval_tell_one_story(fresh, client, audit, rules):
+    p = ready_payment(fresh, client)
+    new_due = (p.vbank_date + timedelta(days=2)).replace(microsecond=0)
+    assert services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+                                 new_amount=p.amount + 1000, new_due=new_due, rules=rules).ok
+    fresh.deposit(p.imp_uid)
+    p = client.get_payment(p.imp_uid)
+    assert services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p),
+                                 rules=rules).ok
+    p = client.get_payment(p.imp_uid)
+    events = timeline.build(p, audit.records(imp_uid=p.imp_uid), rules)
+    whats = [e.what for e in events]
+    assert whats == ["Virtual account issued", "Changed", "Deposit received", "Refund registered"]
+    changed = events[1]
+    assert changed.who == KIM.email and "→" in changed.detail and "amount" in changed.detail and "due" in changed.detail
+    refund = events[3]
+    assert "₩1,000" in refund.detail and "110******789" in refund.detail and "remittance fee ₩330" in refund.detail
+    assert [int(e.at.timestamp()) for e in events] == sorted(int(e.at.timestamp()) for e in events)
+
+
+def test_unknown_outcomes_and_approvals_appear(fresh, client, audit, rules):
+    rules.refund_approval_above = 1000
+    p = paid_payment(fresh, client)
+    services.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 5000), seen=Seen.of(p),
+                                     rules=rules, note="customer called")
+    events = timeline.build(p, audit.records(imp_uid=p.imp_uid), rules)
+    req = [e for e in events if e.what == "Approval requested"]
+    assert req and "₩5,000" in req[0].detail and "customer called" in req[0].detail

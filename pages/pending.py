@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib import pending, ui
+from lib import pending, ui, views
 from lib.fmt import krw, krw_compact, now_kst
 from lib.names import pg_name
 
@@ -43,16 +43,28 @@ T = {
     "dropped": "{n} selected payment(s) are no longer in the list (paid, cancelled or filtered out) and were "
                "unselected: {ids}.",
     "clear": "Clear the selection",
+    "views": "Saved views", "no_view": "(choose a view)", "apply": "Apply", "save_as": "Save these filters as",
+    "save": "Save view", "saved": "Saved view “{name}”.", "no_save": "Saving views needs the operator role.",
 }
 K_SEL = "pending:selected_ids"          # the selection, as imp_uids (never row positions)
 
 st.title(T["title"])
 st.caption(T["intro"])
 
+# Filters live in the URL (a link shows the same list) and survive a visit to another page.
+K_FILTERS, K_URL = "pending:filters", "pending:url"
+from_url = views.from_params(st.query_params.to_dict())
+if from_url and from_url != st.session_state.get(K_URL):                 # a link, or the user edited the URL
+    st.session_state[K_URL] = from_url
+    st.session_state.update({**views.DEFAULTS, **from_url})
+kept = st.session_state.get(K_FILTERS, {})
+for k, v in views.DEFAULTS.items():                      # back from another page: Streamlit dropped the widgets' state
+    if k not in st.session_state:
+        st.session_state[k] = kept.get(k, v)
+
 with st.sidebar:
     st.subheader(T["filters"])
-    days = st.number_input(T["range_days"], min_value=1, max_value=365, value=90, step=1, help=T["range_help"],
-                           key="f_days")
+    days = st.number_input(T["range_days"], min_value=1, max_value=365, step=1, help=T["range_help"], key="f_days")
 
 top = st.columns([4, 1])
 if top[1].button(T["refresh"], icon=":material/refresh:", width="stretch", key="pending_refresh"):
@@ -65,18 +77,46 @@ except ui.ApiError as e:  # noqa
 top[0].caption(ui.last_refreshed(fetched) + f" · {len(df):,} pending in the last {int(days)} days")
 
 with st.sidebar:
-    pgs = st.multiselect(T["pg"], sorted(df["pg_provider"].unique()), key="f_pg", format_func=pg_name)
-    bank_names = st.multiselect(T["bank"], sorted(df["vbank_name"].unique()), key="f_bank")
+    pg_options, bank_options = sorted(df["pg_provider"].unique()), sorted(df["vbank_name"].unique())
+    st.session_state["f_pg"] = [x for x in st.session_state["f_pg"] if x in pg_options]       # from a URL: only real ones
+    st.session_state["f_bank"] = [x for x in st.session_state["f_bank"] if x in bank_options]
+    pgs = st.multiselect(T["pg"], pg_options, key="f_pg", format_func=pg_name)
+    bank_names = st.multiselect(T["bank"], bank_options, key="f_bank")
     window = st.selectbox(T["due_window"], pending.DUE_WINDOWS, format_func=T["due_labels"].get, key="f_due")
     due_from = due_to = None
     if window == "custom":
-        due_from = st.date_input(T["due_from"], value=None, key="f_due_from")
-        due_to = st.date_input(T["due_to"], value=None, key="f_due_to")
+        due_from = st.date_input(T["due_from"], key="f_due_from")
+        due_to = st.date_input(T["due_to"], key="f_due_to")
     c1, c2 = st.columns(2)
-    a_min = c1.number_input(T["amount_min"], min_value=0, value=None, step=1000, key="f_min")
-    a_max = c2.number_input(T["amount_max"], min_value=0, value=None, step=1000, key="f_max")
-    text = st.text_input(T["search"], key="f_text")
+    a_min = c1.number_input(T["amount_min"], min_value=0, step=1000, key="f_min")
+    a_max = c2.number_input(T["amount_max"], min_value=0, step=1000, key="f_max")
+    text = st.text_input(T["search"], key="f_text", max_chars=100)
     reveal = ui.reveal_toggle(T["reveal"], key="f_reveal", where="pending list")
+    current = {k: st.session_state.get(k) for k in views.DEFAULTS}
+    st.session_state[K_FILTERS] = current
+    params = views.to_params(current)
+    if params != {k: v for k, v in st.query_params.to_dict().items() if k in views.KEYS}:
+        st.query_params.from_dict(params)
+        st.session_state[K_URL] = views.from_params(params)
+    # Named views shared by the team
+    store = views.ViewStore(ui.audit())
+    saved = store.all()
+    with st.expander(T["views"]):
+        choice = st.selectbox(T["views"], [T["no_view"]] + list(saved), key="f_view", label_visibility="collapsed")
+
+        def apply_view() -> None:
+            chosen = saved.get(st.session_state.get("f_view"))
+            if chosen:
+                st.session_state.update({**views.DEFAULTS, **views.from_params(chosen)})
+        st.button(T["apply"], key="f_view_apply", on_click=apply_view, disabled=choice == T["no_view"])
+        can_save = ui.operator().can("save_settings")
+        vname = st.text_input(T["save_as"], key="f_view_name", max_chars=60, disabled=not can_save,
+                              help=None if can_save else T["no_save"])
+        if st.button(T["save"], key="f_view_save", disabled=not can_save) and vname.strip():
+            try:
+                st.success(ui.say(T["saved"], name=store.save(vname, params, ui.operator())))
+            except (ValueError, ui.Forbidden) as e:
+                st.error(ui.say("{e}", e=e))
 
 now = now_kst()
 flt = pending.PendingFilter(pgs=pgs, banks=bank_names, due_window=window, due_from=due_from, due_to=due_to,

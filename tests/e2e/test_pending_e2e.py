@@ -40,6 +40,14 @@ def test_pending_numbers_filter_detail_and_csv(page, e2e_app, e2e_sandbox):
     expect(metric(page, "Pending accounts")).to_have_text(f"{len(settle_rows):,}")
     expect(metric(page, "Pending amount")).to_have_text(krw_compact(sum(p["amount"] for p in settle_rows)))
 
+    # the filter is in the URL and survives a visit to another page
+    assert "pg=settle" in page.url
+    page.get_by_role("link", name="Audit log").click()
+    settle(page)
+    page.get_by_role("link", name="Pending accounts").click()
+    settle(page)
+    expect(metric(page, "Pending accounts")).to_have_text(f"{len(settle_rows):,}")
+
     # CSV of the filtered rows
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download CSV").click()

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from lib.fmt import krw_compact
 from tests.pages.conftest import metric
 
@@ -105,3 +107,24 @@ def test_a_selection_follows_its_payment_not_its_row(app, app_env):
     at.button(key="pending_refresh").click().run()
     assert "no longer in the list" in at.warning[0].value and ids[2] in at.warning[0].value
     assert not [pl for pl in at.get("page_link") if pl.label == "Open payment detail"]
+
+
+def test_filters_live_in_the_url_and_in_named_views(app, app_env):
+    now = datetime.now().timestamp()
+    expected = [p for p in app_env.pending_vbanks() if p["pg_provider"] == "settle" and p["vbank_date"] < now]
+    at = app(pg="settle", due="overdue", q="", min="abc", days="9999").run()      # a shared link (junk ignored)
+    assert not at.exception
+    assert metric(at, "Pending accounts") == f"{len(expected):,}"
+    assert at.sidebar.multiselect(key="f_pg").value == ["settle"] and at.sidebar.number_input(key="f_days").value == 90
+    at.sidebar.text_input(key="f_view_name").input("settle 연체")
+    at.sidebar.button(key="f_view_save").click().run()
+    at.sidebar.multiselect(key="f_pg").set_value([]).run()
+    assert dict(at.query_params) == {"due": "overdue"}              # the URL follows the filters
+    at.sidebar.selectbox(key="f_view").set_value("settle 연체").run()
+    at.sidebar.button(key="f_view_apply").click().run()
+    assert metric(at, "Pending accounts") == f"{len(expected):,}"
+
+
+def test_unknown_pgs_in_a_link_are_dropped(app, app_env):
+    at = app(pg="[x](http://evil),settle").run()
+    assert not at.exception and at.sidebar.multiselect(key="f_pg").value == ["settle"]

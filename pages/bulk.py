@@ -33,17 +33,43 @@ T = {
     "see_request": "Open the request",
     "bulk_bad_ids": "Line {n} is not an imp_uid (“{v}”): remove it or correct it. Nothing was read.",
     "error": "Could not read the payments: {err}",
+    "bulk_summary": "{ok} of {n} accounts extended. Each row below says what happened to it.",
+    "again": "Extend other accounts",
     "stale": "The payment changed since you loaded it, so nothing was sent: {changes}.",
     "busy": "Nothing was sent: {msg}", "invalid": "Nothing was sent:",
 }
 MODES = {"by": T["bulk_by"], "to": T["bulk_to"]}
-K_ACTION, K_PLAN, K_CONFIRM = "bulk:action", "bulk:plan", "bulk:confirm"
+K_ACTION, K_PLAN, K_CONFIRM, K_DONE = "bulk:action", "bulk:plan", "bulk:confirm", "bulk:done"
 
 st.title(T["title"])
 st.caption(T["intro"])
 s = ui.settings()
 where = "the sandbox" if s.is_sandbox else "the live I'mport API"
 
+done = st.session_state.get(K_DONE)
+if done and st.session_state.get(f"result:{done}") is not None:
+    # What was sent, as sent: the accounts are not re-read and re-planned on their new due dates.
+    res = st.session_state[f"result:{done}"]
+    if isinstance(res, InvalidInput):
+        ui.show_outcome(res, T)
+    else:
+        counts = pd.Series([r.outcome for r in res]).value_counts()
+        st.success(T["bulk_summary"].format(ok=int(counts.get("succeeded", 0)), n=len(res)))
+        st.markdown(f"**{T['bulk_result']}**")
+        st.dataframe(pd.DataFrame([{"imp_uid": r.imp_uid, "merchant_uid": r.merchant_uid, "Outcome": r.outcome,
+                                    "New due (KST)": kst(r.new_due), "Message": r.message,
+                                    "Audit": f"/audit?correlation_id={r.correlation_id}" if r.correlation_id else None}
+                                   for r in res]),
+                     hide_index=True, width="stretch", key="bulk_result_df",
+                     column_config={"Message": st.column_config.TextColumn("Message (full reason)", width="large"),
+                                    "Audit": st.column_config.LinkColumn("Audit", display_text="audit log")})
+
+    def start_over() -> None:
+        st.session_state.pop(K_DONE, None)
+        st.session_state.pop(ui.BULK_SELECTION, None)
+        st.session_state.pop("bulk_ids", None)
+    st.button(T["again"], key="bulk_again", on_click=start_over)
+    st.stop()
 default_ids = "\n".join(st.session_state.get(ui.BULK_SELECTION, []))
 ids_text = st.text_area(T["bulk_ids"], value=default_ids, key="bulk_ids", height=120)
 lines = ids_text.splitlines()
@@ -102,18 +128,12 @@ if st.session_state.get(K_PLAN) != plan_key:
 action = st.session_state[K_ACTION]
 
 def run_bulk():
+    st.session_state[K_DONE] = action            # the next run shows this result, whatever it re-reads
     return ui.desk().bulk_extend(eligible, extend_days=days, to=to)
 
-res = st.session_state.get(f"result:{action}")
-if res is not None:
-    if isinstance(res, InvalidInput):
-        ui.show_outcome(res, T)
-    else:
-        st.markdown(f"**{T['bulk_result']}**")
-        st.dataframe(pd.DataFrame([{"imp_uid": r.imp_uid, "merchant_uid": r.merchant_uid, "Outcome": r.outcome,
-                                    "New due (KST)": kst(r.new_due), "Message": r.message} for r in res]),
-                     hide_index=True, width="stretch", key="bulk_result_df")
-    st.stop()
+if st.session_state.get(f"result:{action}") is not None:
+    st.session_state[K_DONE] = action            # the result replaces the form (next run, before re-planning)
+    st.rerun()
 if len(eligible) > s.rules.bulk_approval_above_count:
     st.info(T["bulk_needs_approval"].format(n=s.rules.bulk_approval_above_count))
 

@@ -50,3 +50,20 @@ def test_change_amount_and_due_by_deep_link_double_click_sends_once(page, e2e_ap
 
     text = audit_csv_via_link(page)
     assert p["imp_uid"] in text and "succeeded" in text and "sent" in text and "e2e@example.com" in text
+
+
+def test_bulk_extension_in_the_browser_sends_once_per_account_and_shows_the_result(page, e2e_app, e2e_sandbox):
+    targets = [p for p in e2e_sandbox.pending_vbanks() if p["pg_provider"] in ("settle", "kcp")
+               and p["vbank_date"] > time.time() + 3600][:3]
+    open_app(page, e2e_app, "/bulk")
+    page.get_by_label("imp_uids (one per line)").fill("\n".join(p["imp_uid"] for p in targets))
+    page.keyboard.press("Control+Enter")
+    settle(page)
+    e2e_sandbox.clear_requests()
+    confirm_in_dialog(page, "Extend 3 accounts…", "Confirm and send")
+    expect(page.get_by_text("3 of 3 accounts extended")).to_be_visible()
+    expect(page.get_by_role("button", name="Extend other accounts")).to_be_visible()
+    assert len(e2e_sandbox.requests_seen("/vbanks/", "PUT")) == 3
+    for t in targets:
+        after = e2e_sandbox.api("GET", f"/payments/{t['imp_uid']}").json()["response"]
+        assert after["vbank_date"] == t["vbank_date"] + 3 * 86400

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import approvals as ap
-from lib import ui, ui_present
+from lib import rules, ui, ui_present
 from lib.fmt import kst, krw
 from lib.text import md
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Stale
@@ -54,6 +54,15 @@ def details(r: ap.ApprovalRequest) -> None:
                             + (" …" if len(r.payload["payments"]) > 10 else "")}
     if r.note:
         rows["Requester's note"] = r.note
+    if r.kind == "refund" and r.status == "pending":      # the payment as it is now, read again
+        try:
+            now_p = ui.desk().payment(r.imp_uid)
+            rows["Now: refunded so far"] = krw(now_p.cancel_amount)
+            rows["Now: refundable"] = krw(now_p.refundable)
+            moved = rules.changes(rules.Seen(**r.payload["seen"]), now_p)
+            rows["Changed since the request"] = "; ".join(moved) if moved else "nothing"
+        except ui.ApiError as e:
+            rows["Now"] = f"could not read the payment: {e.message}"
     ui.table(pd.DataFrame({"": {k: str(v) for k, v in rows.items()}}))
 
 

@@ -75,3 +75,18 @@ def test_admin_page_shows_configuration_without_secrets(app, app_env):
     assert not at.exception
     text = " ".join(str(t.value.to_dict()) for t in at.table)
     assert "sandbox_secret" not in text and "set (hidden)" in text and "Refunds need approval above" in text
+
+
+def test_the_approver_sees_the_payment_as_it_is_now(app, app_env):
+    from lib.text import plain
+    store, r, p = make_request(app_env, amount=10000)
+    at = app("pages/approvals.py").run()
+    table = at.table[0].value
+    assert plain(table.loc["Changed since the request", ""]) == "nothing"
+    app_env.api("POST", "/payments/cancel", json={"imp_uid": p.imp_uid, "amount": 1000, "refund_holder": "a",
+                                                   "refund_bank": "BK04", "refund_account": "1234567890"})
+    at.run()
+    table = at.table[0].value
+    table.index = [plain(i) for i in table.index]
+    assert "refunded so far is now ₩1,000" in plain(table.loc["Changed since the request", ""])
+    assert plain(table.loc["Now: refunded so far", ""]) == "₩1,000"

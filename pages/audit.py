@@ -4,7 +4,7 @@ from datetime import datetime, time as dtime, timedelta
 
 import streamlit as st
 
-from lib import export, ui
+from lib import export, ui, ui_present
 from lib.audit import Anchor
 from lib.fmt import now_kst
 from lib.clock import KST
@@ -19,6 +19,7 @@ T = {
     "imp_uid": "imp_uid", "any": "(any)", "csv": "Download CSV", "none": "No audit records match.",
     "locks": "Writes in flight or with an unknown outcome",
     "count": "{n:,} records",
+    "raw": "The records as stored (masked requests, details, the hash chain)",
     "verify": "Verify audit log", "verify_ok": "The audit log is intact: {n:,} records, every link checks out.",
     "verify_bad": "The audit log is broken at record {id} ({n:,} checked): {reason}.",
     "signed": " Every record and the head are signed with the audit key.",
@@ -52,12 +53,24 @@ st.caption(T["count"].format(n=len(df)))
 if df.empty:
     st.info(T["none"])
 else:
-    st.dataframe(df, hide_index=True, width="stretch", column_config={
-        "at": st.column_config.DatetimeColumn("Time (KST)", format="YYYY-MM-DD HH:mm:ss", timezone="Asia/Seoul"),
-        "request": st.column_config.TextColumn("Request (masked)", width="large"),
-        "detail": st.column_config.TextColumn("Detail", width="large"),
-    })
-    st.download_button(T["csv"], data=export.to_csv_bytes(df.rename(columns={"at": "at (KST)"})),
+    df = df.assign(what=[ui_present.audit_sentence(r) for r in df.to_dict("records")],
+                   payment=df["imp_uid"].map(lambda x: f"/payment?imp_uid={x}" if x else None))
+    st.dataframe(df, hide_index=True, width="stretch", key="a_table",
+                 column_order=["at", "operator", "what", "payment", "outcome"], column_config={
+                     "at": st.column_config.DatetimeColumn("Time (KST)", format="YYYY-MM-DD HH:mm:ss",
+                                                           timezone="Asia/Seoul"),
+                     "operator": "Who", "what": st.column_config.TextColumn("What happened", width="large"),
+                     "payment": st.column_config.LinkColumn("Payment", display_text=r"imp_uid=(.*)"),
+                     "outcome": "Outcome"})
+    with st.expander(T["raw"]):
+        st.dataframe(df.drop(columns=["what", "payment"]), hide_index=True, width="stretch", key="a_raw",
+                     column_config={
+                         "at": st.column_config.DatetimeColumn("Time (KST)", format="YYYY-MM-DD HH:mm:ss",
+                                                               timezone="Asia/Seoul"),
+                         "request": st.column_config.TextColumn("Request (masked)", width="large"),
+                         "detail": st.column_config.TextColumn("Detail", width="large")})
+    st.download_button(T["csv"], data=export.to_csv_bytes(df.drop(columns=["payment"]).rename(
+                           columns={"at": "at (KST)", "what": "what happened"})),
                        file_name=f"audit-{today:%Y%m%d}.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
 
 v1, v2 = st.columns([3, 1], vertical_alignment="bottom")

@@ -40,3 +40,20 @@ def test_unknown_outcomes_and_approvals_appear(fresh, client, audit, rules):
     events = timeline.build(p, audit.records(imp_uid=p.imp_uid), rules)
     req = [e for e in events if e.what == "Approval requested"]
     assert req and "₩5,000" in req[0].detail and "customer called" in req[0].detail
+
+
+def test_the_audit_log_reads_as_sentences(fresh, client, audit, rules):
+    from lib import ui_present
+    p = ready_payment(fresh, client)
+    services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p), new_amount=p.amount + 1000,
+                          rules=rules)
+    fresh.deposit(p.imp_uid)
+    p = client.get_payment(p.imp_uid)
+    services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p), rules=rules)
+    rows = audit.records(imp_uid=p.imp_uid).sort_values("id").to_dict("records")
+    said = [ui_present.audit_sentence(r) for r in rows]
+    assert said[0] == f"Sent a change: amount → ₩{p.amount:,}"
+    assert said[1] == f"Changed amount ₩{p.amount - 1000:,} → ₩{p.amount:,}"
+    assert said[2].startswith("Sent a refund of ₩1,000 to ") and "110******789 (홍길동)" in said[2]
+    assert said[3] == "Refund registered: refunded total ₩0 → ₩1,000"
+    assert not any("{" in s or "PUT" in s or "checksum" in s for s in said)

@@ -50,6 +50,28 @@ def approvals():
     return services.approvals_of(audit())
 
 
+@st.cache_resource(show_spinner=False)
+def _views(url: str, _audit: AuditStore):
+    from .views import ViewStore
+    return ViewStore(_audit)
+
+
+def views_store():
+    """Named pending-list views (tables made once per database, not on every rerun)."""
+    return _views(settings().audit_db_url, audit())
+
+
+@st.cache_resource(show_spinner=False)
+def _presets(url: str, _audit: AuditStore):
+    from .recon import PresetStore
+    return PresetStore(_audit.engine)
+
+
+def presets_store():
+    """Reconciliation column-mapping presets (tables made once per database)."""
+    return _presets(settings().audit_db_url, audit())
+
+
 def actor() -> Actor | None:
     """Who is acting (lib/identity.py). None: nobody identified (header or OIDC mode) — no writes."""
     s = settings()

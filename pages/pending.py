@@ -99,7 +99,7 @@ with st.sidebar:
         st.query_params.from_dict(params)
         st.session_state[K_URL] = views.from_params(params)
     # Named views shared by the team
-    store = views.ViewStore(ui.audit())
+    store = ui.views_store()
     saved = store.all()
     with st.expander(T["views"]):
         choice = st.selectbox(T["views"], [T["no_view"]] + list(saved), key="f_view", label_visibility="collapsed")

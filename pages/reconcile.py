@@ -95,7 +95,7 @@ if up is not None:
     except recon.ReconFileError as e:
         st.error(ui.say(T["file_error"], err=e))
         st.stop()
-    store = recon.PresetStore(ui.audit().engine)
+    store = ui.presets_store()
     presets = store.all()
     st.markdown(f"**{T['mapping']}**")
     choice = st.selectbox(T["preset"], [T["no_preset"]] + list(presets), key="rc_preset")

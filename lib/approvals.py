@@ -57,7 +57,6 @@ requests_table = Table(
     Column("sealed", Text),                                   # full account / phone, only while open
 )
 
-OPEN = ("pending",)
 SEALED_FIELDS = ("refund_account", "refund_tel")
 
 

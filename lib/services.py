@@ -25,7 +25,7 @@ import json
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from . import pg_rules
@@ -75,9 +75,6 @@ class Stale(Refusal):
         self.changes, self.payment = changes, payment
 
 
-# Everything a page shows as "not sent, because …": one base (lib/errors.py) for Stale, Busy, InvalidInput,
-# NeedsApproval, Forbidden and the API's own Refused.
-REFUSALS = (Refusal,)
 
 
 @dataclass
@@ -753,8 +750,8 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
     return out
 
 
-__all__ = ["Busy", "BulkRow", "Forbidden", "InvalidInput", "NeedsApproval", "REFUSALS", "Refusal", "RefundRequest",
+__all__ = ["Busy", "BulkRow", "Forbidden", "InvalidInput", "NeedsApproval", "Refusal", "RefundRequest",
            "Seen", "Stale", "WriteResult", "approval_needed", "approvals_of", "approve", "bulk_extend", "open_outcome",
            "plan_due", "refund_blockers", "refund_vbank", "reject", "request_bulk_approval",
            "request_refund_approval", "resolve_unknown", "resolve_unknown_refund", "resolve_unknown_update",
-           "update_vbank", "validate_refund", "validate_update", "withdraw", "replace"]
+           "update_vbank", "validate_refund", "validate_update", "withdraw"]

@@ -46,10 +46,6 @@ def audit() -> AuditStore:
     return _audit(s.audit_db_url, s.audit_hmac_key.get_secret_value().encode() if s.audit_hmac_key else None)
 
 
-def approvals():
-    return services.approvals_of(audit())
-
-
 @st.cache_resource(show_spinner=False)
 def _views(url: str, _audit: AuditStore):
     from .views import ViewStore
@@ -266,10 +262,6 @@ def safe_url(url: str | None) -> str | None:
     return url.strip()
 
 
-def safe_links(series: pd.Series) -> pd.Series:
-    return series.map(safe_url)
-
-
 def display_url(url: str) -> str:
     """A URL for display with any user:password@ removed."""
     from urllib.parse import urlsplit, urlunsplit
@@ -391,8 +383,7 @@ def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
     """At the top of a page: a write of this payment whose outcome is unknown (or whose app process died),
     with the two ways out — re-read the payment, or resolve as not applied after checking the PG console.
     True while it is unresolved (the page then sends nothing for this payment)."""
-    a_ = actor()
-    held = services.open_outcome(client(), audit(), kind=kind, imp_uid=imp_uid, operator=a_)
+    held = desk().open_outcome(kind, imp_uid)
     flash = st.session_state.pop(f"{key}:flash", None)
     if flash:
         (st.success if flash[0] != "unknown" else st.info)(md(flash[1]))
@@ -404,8 +395,7 @@ def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
     if a.button(UNKNOWN_TEXT["recheck"], key=f"{key}_recheck") or (
             confirm_not and b.button(UNKNOWN_TEXT["resolve_no"], key=f"{key}_resolve_no")):
         try:
-            res = services.resolve_unknown(client(), audit(), operator=operator(), kind=kind, imp_uid=imp_uid,
-                                           operator_confirms_not_applied=confirm_not)
+            res = desk().resolve(kind, imp_uid, confirm_not_applied=confirm_not)
             st.session_state[f"{key}:flash"] = (res.outcome, res.message)
         except (ApiError, Forbidden) as e:
             st.session_state[f"{key}:flash"] = ("unknown", str(e))

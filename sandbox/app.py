@@ -44,7 +44,6 @@ def create_app(config: Config | None = None, db_path: str = ":memory:") -> FastA
     app = FastAPI(title="vbank-desk I'mport sandbox", docs_url="/sandbox/docs", openapi_url="/sandbox/openapi.json")
     app.state.sb = SandboxState(store=store, cfg=cfg, tokens=TokenRegistry(cfg.token_ttl), faults=faults, log=log,
                                 rng=random.Random(cfg.seed + 1))
-    app.state.store, app.state.faults, app.state.log, app.state.config = store, faults, log, cfg
 
     @app.exception_handler(ApiRefusal)
     async def _refusal(request: Request, exc: ApiRefusal):

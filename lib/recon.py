@@ -10,18 +10,14 @@ vectorised (pyarrow, pandas merges).
 from __future__ import annotations
 
 import io
-import json
 import re
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from .audit import create_tables
+from .named import NamedStore
 from .fees import VAT_RATE_PERCENT
 from .clock import KST
 from .settings import Rules
@@ -689,53 +685,22 @@ def match_payouts(expected: pd.DataFrame, statement: pd.DataFrame, rules: Rules)
 
 
 # ------------------------------------------------------------------ presets
-_meta = MetaData()
-presets_table = Table(
-    "recon_presets", _meta,
-    Column("name", String(80), primary_key=True),
-    Column("mapping", Text, nullable=False),
-    Column("operator", String(200), nullable=False),
-    Column("updated_at", Float, nullable=False),
-)
-
-
 class PresetStore:
-    """Named column mappings, kept in the app's database (AUDIT_DB_URL)."""
+    """Named column mappings shared by the team (lib/named.py: role, name rules, audit)."""
 
     def __init__(self, engine):
-        self.engine = engine
-        create_tables(engine, _meta)
+        self.store = NamedStore(engine, table="recon_presets", payload_column="mapping", noun="preset",
+                                audit_action="recon_preset")
 
     def save(self, name: str, cmap: ColumnMap, actor, audit=None) -> str:
         """Save (or overwrite) a named mapping. Needs the ``save_settings`` permission; audited."""
-        actor.require("save_settings")
-        name = clean(name)
-        if not name:
-            raise ValueError("Give the preset a name.")
-        if len(name) > 60:
-            raise ValueError("A preset name has at most 60 characters.")
         for f, col in cmap.as_dict().items():
             if col is not None and len(col) > LIMITS.max_header_chars:
                 raise ValueError(f"The column mapped to {f} has too long a name.")
-        operator = actor.email
-        values = {"name": name, "mapping": json.dumps(cmap.as_dict(), ensure_ascii=False), "operator": operator,
-                  "updated_at": time.time()}
-        dialect = self.engine.dialect.name
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(presets_table).values(**values)
-        stmt = ins.on_conflict_do_update(index_elements=["name"], set_={k: values[k] for k in
-                                                                         ("mapping", "operator", "updated_at")})
-        with self.engine.begin() as c:
-            c.execute(stmt)
-        if audit is not None:
-            from .audit import new_correlation_id
-            audit.record(operator=operator, action="recon_preset", outcome="succeeded",
-                         correlation_id=new_correlation_id(), detail={"name": name, "mapping": cmap.as_dict()})
-        return name
+        return self.store.save(name, cmap.as_dict(), actor, audit)
 
     def all(self) -> dict[str, ColumnMap]:
-        with self.engine.connect() as c:
-            rows = c.execute(select(presets_table).order_by(presets_table.c.name)).mappings().all()
-        return {r["name"]: ColumnMap(**json.loads(r["mapping"])) for r in rows}
+        return {name: ColumnMap(**m) for name, m in self.store.all().items()}
 
 
 def lookback_start(d_from: date, days: int = 90) -> date:

@@ -3,13 +3,9 @@ team, kept in the app database. Values from a URL or a colleague are checked, ne
 
 from __future__ import annotations
 
-import json
-import time
 from datetime import date
 
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select
-
-from .audit import create_tables, new_correlation_id
+from .named import NamedStore
 from .text import clean
 
 DUE_WINDOWS = ("all", "overdue", "today", "next3", "next7", "custom")
@@ -72,37 +68,15 @@ def to_params(values: dict) -> dict[str, str]:
     return out
 
 
-_meta = MetaData()
-views_table = Table(
-    "saved_views", _meta,
-    Column("name", String(60), primary_key=True),
-    Column("params", Text, nullable=False),
-    Column("operator", String(200), nullable=False),
-    Column("updated_at", Float, nullable=False),
-)
-
-
 class ViewStore:
-    """Named filter views ("kcp 연체", "오늘 마감") shared by the team. Saving needs ``save_settings``; audited."""
+    """Named filter views ("kcp 연체", "오늘 마감") shared by the team (lib/named.py: role, name rules, audit)."""
 
     def __init__(self, audit):
-        self.audit, self.engine = audit, audit.engine
-        create_tables(self.engine, _meta)
+        self.store = NamedStore(audit.engine, table="saved_views", payload_column="params", noun="view",
+                                audit_action="saved_view", audit=audit)
 
     def all(self) -> dict[str, dict[str, str]]:
-        with self.engine.connect() as c:
-            return {r["name"]: json.loads(r["params"]) for r in
-                    c.execute(select(views_table).order_by(views_table.c.name)).mappings()}
+        return self.store.all()
 
     def save(self, name: str, params: dict[str, str], actor) -> str:
-        actor.require("save_settings")
-        name = clean(name)
-        if not name or len(name) > 60:
-            raise ValueError("A view needs a name of 1 to 60 characters.")
-        with self.engine.begin() as c:
-            c.execute(delete(views_table).where(views_table.c.name == name))
-            c.execute(insert(views_table).values(name=name, params=json.dumps(params, ensure_ascii=False),
-                                                 operator=actor.email, updated_at=time.time()))
-        self.audit.record(operator=actor.email, action="saved_view", outcome="succeeded",
-                          correlation_id=new_correlation_id(), detail={"name": name, "params": params})
-        return name
+        return self.store.save(name, params, actor)

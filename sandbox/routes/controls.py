@@ -82,33 +82,30 @@ async def refunds(imp_uid: str, sb: SandboxState = Depends(state)):
     return {"refunds": sb.store.refunds(imp_uid)}
 
 
-@router.get("/sandbox/settlement")
-async def settlement(request: Request, sb: SandboxState = Depends(state)):
-    """The settlement file for a date range (as `python -m sandbox settlement` writes it)."""
+def _file(request: Request, sb: SandboxState, make, name: str):
+    """A generated CSV for ?from=&to= (or, with ?planted=1, its manifest of planted discrepancies)."""
     from datetime import date
-    from ..settlement import settlement_file
     q = request.query_params
-    docs = sb.store.vbank_docs()
-    data, planted = settlement_file(docs, date.fromisoformat(q["from"]), date.fromisoformat(q["to"]),
-                                    seed=int(q.get("seed", sb.cfg.seed)), encoding=q.get("encoding", "cp949"))
+    data, planted = make(sb.store.vbank_docs(), date.fromisoformat(q["from"]), date.fromisoformat(q["to"]),
+                         seed=int(q.get("seed", sb.cfg.seed)), encoding=q.get("encoding", "cp949"))
     if q.get("planted"):
         return {"planted": planted}
     return Response(data, media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="settlement-{q["from"]}-{q["to"]}.csv"'})
+        "Content-Disposition": f'attachment; filename="{name}-{q["from"]}-{q["to"]}.csv"'})
+
+
+@router.get("/sandbox/settlement")
+async def settlement(request: Request, sb: SandboxState = Depends(state)):
+    """The PG settlement file for a date range (as `python -m sandbox settlement` writes it)."""
+    from ..settlement import settlement_file
+    return _file(request, sb, settlement_file, "settlement")
 
 
 @router.get("/sandbox/statement")
 async def statement(request: Request, sb: SandboxState = Depends(state)):
-    """The bank statement of the PG payouts for a date range (with planted discrepancies)."""
-    from datetime import date
+    """The bank statement of the PG payouts for a date range."""
     from ..settlement import statement_file
-    q = request.query_params
-    data, planted = statement_file(sb.store.vbank_docs(), date.fromisoformat(q["from"]), date.fromisoformat(q["to"]),
-                                   seed=int(q.get("seed", sb.cfg.seed)), encoding=q.get("encoding", "cp949"))
-    if q.get("planted"):
-        return {"planted": planted}
-    return Response(data, media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="statement-{q["from"]}-{q["to"]}.csv"'})
+    return _file(request, sb, statement_file, "statement")
 
 
 @router.get("/sandbox/stats")

@@ -35,7 +35,7 @@ where = "the sandbox" if s.is_sandbox else "the live I'mport API"
 ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
 
 
-def details(r: ap.ApprovalRequest) -> None:
+def details(r: ap.ApprovalRequest, now: dict) -> None:
     if r.kind == "refund":
         q = r.payload["request"]
         pay = r.payload["payment"]
@@ -54,20 +54,25 @@ def details(r: ap.ApprovalRequest) -> None:
                             + (" …" if len(r.payload["payments"]) > 10 else "")}
     if r.note:
         rows["Requester's note"] = r.note
-    if r.kind == "refund" and r.status == "pending":      # the payment as it is now, read again
-        try:
-            now_p = ui.desk().payment(r.imp_uid)
+    if r.kind == "refund" and r.status == "pending":      # the payment as it is now (read again for this page)
+        now_p = now.get(r.imp_uid)
+        if isinstance(now_p, str):
+            rows["Now"] = now_p
+        elif now_p is not None:
             rows["Now: refunded so far"] = krw(now_p.cancel_amount)
             rows["Now: refundable"] = krw(now_p.refundable)
             moved = rules.changes(rules.Seen(**r.payload["seen"]), now_p)
             rows["Changed since the request"] = "; ".join(moved) if moved else "nothing"
-        except ui.ApiError as e:
-            rows["Now"] = f"could not read the payment: {e.message}"
     ui.table(pd.DataFrame({"": {k: str(v) for k, v in rows.items()}}))
 
 
 focus = st.query_params.get("id")
 pending = ui.desk().requests(status="pending")
+waiting_ids = [r.imp_uid for r in pending if r.kind == "refund"]
+try:                                            # one request (100 per call) for every waiting refund's payment
+    now_payments: dict = {p.imp_uid: p for p in ui.desk().payments(waiting_ids)} if waiting_ids else {}
+except ui.ApiError as e:
+    now_payments = {i: f"could not read the payment: {e.message}" for i in waiting_ids}
 st.subheader(T["to_decide"])
 if not pending:
     st.info(T["nothing"])
@@ -77,7 +82,7 @@ for r in pending:
     with st.container(border=True):
         st.markdown(f"**{md(ui_present.describe(r))}**")
         st.caption(ui.say(T["requested_by"], who=r.requester, when=kst(r.created_at), exp=kst(r.expires_at)))
-        details(r)
+        details(r, now_payments)
         if r.requester.strip().lower() == who.email.strip().lower():
             st.caption(T["own"])
             if st.button(T["withdraw"], key=f"wd_{r.id}"):

@@ -98,6 +98,22 @@ def desk():
 BULK_SELECTION = "shared:bulk_selection"      # imp_uids picked on the pending list for the bulk page
 
 
+def find_payment(q: str, text: dict):
+    """The payment an imp_uid or merchant_uid names, or the page stops with one sentence in the page's words
+    (``text`` keys: bad_id — the id cannot name a payment, checked before any request —, not_found, error)."""
+    from .text import lookup_problem, short
+    bad = lookup_problem(q)
+    if bad:
+        st.error(say(text["bad_id"], q=short(q, 60), msg=bad))
+        st.stop()
+    try:
+        return desk().payment(q)
+    except ApiError as e:
+        st.error(say(text["not_found"], q=short(q, 60), msg=e.message) if isinstance(e, NotFound)
+                 else say(text["error"], err=e))
+        st.stop()
+
+
 def identity_problem() -> str | None:
     """Why nobody was identified in header or OIDC mode (None: simply not signed in)."""
     return st.session_state.get("_identity_problem")

@@ -7,7 +7,7 @@ from lib import timeline, ui
 from lib.names import STATUS_NAMES, pg_name, status_name
 from lib.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
 from lib.services import refund_blockers
-from lib.text import lookup_problem, md, short
+from lib.text import md, short
 
 ui.entry_guard()
 
@@ -47,16 +47,7 @@ if not q0:
     st.info(T["prompt"])
     st.stop()
 
-bad = lookup_problem(q0)
-if bad:
-    st.error(ui.say(T["bad_id"], q=short(q0, 60), msg=bad))
-    st.stop()
-try:
-    p = ui.desk().payment(q0)
-except ui.ApiError as e:
-    st.error(ui.say(T["not_found"], q=short(q0), msg=e.message) if isinstance(e, ui.NotFound)
-             else ui.say(T["error"], err=e))
-    st.stop()
+p = ui.find_payment(q0, T)
 
 reveal = ui.reveal_toggle(T["reveal"], key="reveal_pd", where="payment", imp_uid=p.imp_uid)
 acct = (lambda v: v or "—") if reveal else (lambda v: mask_account(v) or "—")

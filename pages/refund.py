@@ -10,7 +10,7 @@ from lib import banks, fees, refund, rules, services, ui, ui_present
 from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
 from lib.names import PG_NAMES, status_name
-from lib.text import NAME_MAX, lookup_problem, md, parse_won, short, won_text
+from lib.text import NAME_MAX, md, parse_won, short, won_text
 
 ui.entry_guard()
 
@@ -123,16 +123,7 @@ def step_payment() -> None:
         d.imp_uid = q.strip()
         st.query_params["imp_uid"] = q.strip()
     if d.imp_uid:
-        bad = lookup_problem(d.imp_uid)
-        if bad:
-            st.error(ui.say(T["bad_id"], q=short(d.imp_uid, 60), msg=bad))
-            st.stop()
-        try:
-            p = ui.desk().payment(d.imp_uid)
-        except ui.ApiError as e:
-            st.error(ui.say(T["not_found"], q=short(d.imp_uid, 60), msg=e.message) if isinstance(e, ui.NotFound)
-                     else ui.say(T["error"], err=e))
-            st.stop()
+        p = ui.find_payment(d.imp_uid, T)
         payment_summary(p)
         st.markdown(f"**{T['history']}**")
         if p.cancel_history:

@@ -11,7 +11,7 @@ from lib.fmt import duration, krw, kst, now_kst, time_left
 from lib.clock import KST
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Seen, Stale
 from lib.names import PG_NAMES
-from lib.text import NOTE_MAX, lookup_problem, md, parse_won, short, won_text
+from lib.text import NOTE_MAX, md, parse_won, short, won_text
 
 ui.entry_guard()
 
@@ -64,16 +64,7 @@ if not q0:
     st.info(T["prompt"])
     st.stop()
 
-bad = lookup_problem(q0)
-if bad:
-    st.error(ui.say(T["bad_id"], q=short(q0, 60), msg=bad))
-    st.stop()
-try:
-    p = ui.desk().payment(q0)
-except ui.ApiError as e:
-    st.error(ui.say(T["not_found"], q=short(q0, 60), msg=e.message) if isinstance(e, ui.NotFound)
-             else ui.say(T["error"], err=e))
-    st.stop()
+p = ui.find_payment(q0, T)
 
 m = st.columns([1, 1.6, 1.3, 1, 1])
 m[0].metric(T["amount"], krw(p.amount))

@@ -378,28 +378,36 @@ class IamportClient:
                             sorting: str, keep: Callable[[dict], bool] | None) -> list[dict]:
         windows = split_windows(t_from, t_to)
         firsts = self._map(lambda w: self._status_page_raw(status, 1, PAGE_LIMIT, w[0], w[1], sorting), windows)
-        per_window: list[dict[str, dict]] = [{} for _ in windows]
+        per_window: list[dict[str, dict]] = [{} for _ in windows]     # kept items, by imp_uid
+        all_ids: list[set[str]] = [set() for _ in windows]             # every item seen (for the check)
         totals: list[set[int]] = [{f["total"]} for f in firsts]
 
         def take(w: int, page: dict) -> None:
             totals[w].add(page.get("total"))
+            ids, kept = all_ids[w], per_window[w]
             for item in page.get("list") or ():
-                per_window[w][item["imp_uid"]] = item
+                i = item["imp_uid"]
+                ids.add(i)
+                if keep is None or keep(item):
+                    kept[i] = item
 
-        for w, first in enumerate(firsts):
-            take(w, first)
         jobs = [(w, p) for w, first in enumerate(firsts) for p in range(2, math.ceil(first["total"] / PAGE_LIMIT) + 1)]
         pages_total = len(windows) + len(jobs)
         # Progress is reported from this (the caller's) thread, so a UI callback may draw.
         if progress:
             progress(len(windows), pages_total)
-        if jobs:
+        if not jobs:
+            for w, first in enumerate(firsts):
+                take(w, first)
+        else:
             with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(jobs)),
                                     thread_name_prefix="iamport") as pool:
                 # Workers only move bytes (the GIL is free while they wait); this thread parses each page
                 # as it arrives, so parsing overlaps the network instead of fighting over the GIL.
                 futures = {pool.submit(self._status_page_reply, status, p, PAGE_LIMIT, *windows[w], sorting): w
                            for w, p in jobs}
+                for w, first in enumerate(firsts):          # while the other pages are on the wire
+                    take(w, first)
                 for n, fut in enumerate(as_completed(futures), start=1):
                     path, reply = fut.result()
                     data, err = _parse(reply, "GET", path)
@@ -413,15 +421,16 @@ class IamportClient:
         # pages shifted and some payments were skipped or are stale. Such a window is read again by time:
         # sub-windows small enough for one page each, so no change can shift one payment past another.
         for w, (a, b) in enumerate(windows):
-            if len(totals[w]) > 1 or len(per_window[w]) != firsts[w]["total"]:
+            if len(totals[w]) > 1 or len(all_ids[w]) != firsts[w]["total"]:
                 field = STATUS_TIME_FIELD.get(status, "started_at")
                 hint = sorted(int(x.get(field) or a) for x in per_window[w].values())
-                per_window[w] = {x["imp_uid"]: x for x in self._snapshot(status, a, b, sorting, hint)}
+                per_window[w] = {x["imp_uid"]: x for x in self._snapshot(status, a, b, sorting, hint)
+                                 if keep is None or keep(x)}
+        if len(per_window) == 1:
+            return list(per_window[0].values())
         out: dict[str, dict] = {}
         for items in per_window:
-            for imp_uid, item in items.items():
-                if keep is None or keep(item):
-                    out[imp_uid] = item
+            out.update(items)
         return list(out.values())
 
     def _snapshot(self, status: str, a: int, b: int, sorting: str, hint: list[int]) -> list[dict]:

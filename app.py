@@ -5,15 +5,17 @@ import streamlit as st
 st.set_page_config(page_title="vbank-desk", page_icon=":material/account_balance:", layout="wide")
 
 from lib import ui  # noqa: E402  (after set_page_config)
+from lib.i18n import _  # noqa: E402
+
+ui.mark_entry()        # first: it sets the language every text below is made in
 
 T = {
-    "no_identity_header": "You are not signed in: the sign-in proxy did not identify you (no {header} header). "
-                          "Open vbank-desk through the company sign-in, or ask an administrator.",
-    "login": "Sign in", "login_intro": "vbank-desk moves money: sign in with your company account.",
-    "no_role": "{email} has no role in vbank-desk yet. Ask an administrator to add you.",
+    "no_identity_header": _("You are not signed in: the sign-in proxy did not identify you (no {header} header). "
+                          "Open vbank-desk through the company sign-in, or ask an administrator."),
+    "login": _("Sign in"), "login_intro": _("vbank-desk moves money: sign in with your company account."),
+    "no_role": _("{email} has no role in vbank-desk yet. Ask an administrator to add you."),
 }
 
-ui.mark_entry()
 who = ui.actor()
 if who is None:
     s = ui.settings()
@@ -32,24 +34,24 @@ if not who.can("read"):
 
 PAGES = {
     # page file: (title, icon, url path, permission needed)
-    "pages/pending.py": ("Pending accounts", ":material/pending_actions:", "", "read"),
-    "pages/payment.py": ("Payment detail", ":material/search:", "payment", "read"),
-    "pages/update.py": ("Change amount / due", ":material/edit_calendar:", "update", "update_vbank"),
-    "pages/bulk.py": ("Extend several", ":material/date_range:", "bulk", "update_vbank"),
-    "pages/refund.py": ("Refund", ":material/undo:", "refund", "refund"),
-    "pages/approvals.py": ("Approvals", ":material/how_to_reg:", "approvals", "read"),
-    "pages/reconcile.py": ("Reconciliation", ":material/balance:", "reconcile", "read"),
-    "pages/audit.py": ("Audit log", ":material/receipt_long:", "audit", "read"),
-    "pages/admin.py": ("Configuration", ":material/settings:", "admin", "admin"),
+    "pages/pending.py": (_("Pending accounts"), ":material/pending_actions:", "", "read"),
+    "pages/payment.py": (_("Payment detail"), ":material/search:", "payment", "read"),
+    "pages/update.py": (_("Change amount / due"), ":material/edit_calendar:", "update", "update_vbank"),
+    "pages/bulk.py": (_("Extend several"), ":material/date_range:", "bulk", "update_vbank"),
+    "pages/refund.py": (_("Refund"), ":material/undo:", "refund", "refund"),
+    "pages/approvals.py": (_("Approvals"), ":material/how_to_reg:", "approvals", "read"),
+    "pages/reconcile.py": (_("Reconciliation"), ":material/balance:", "reconcile", "read"),
+    "pages/audit.py": (_("Audit log"), ":material/receipt_long:", "audit", "read"),
+    "pages/admin.py": (_("Configuration"), ":material/settings:", "admin", "admin"),
 }
-SECTIONS = {"Virtual accounts": ["pages/pending.py", "pages/payment.py", "pages/update.py", "pages/bulk.py",
+SECTIONS = {_("Virtual accounts"): ["pages/pending.py", "pages/payment.py", "pages/update.py", "pages/bulk.py",
                                  "pages/refund.py",
                                  "pages/approvals.py"],
-            "Records": ["pages/reconcile.py", "pages/audit.py", "pages/admin.py"]}
+            _("Records"): ["pages/reconcile.py", "pages/audit.py", "pages/admin.py"]}
 
 
 def page(path: str) -> st.Page:
-    title, icon, url, _ = PAGES[path]
+    title, icon, url, _perm = PAGES[path]
     return st.Page(path, title=title, icon=icon, url_path=url, default=(url == ""))
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, c
                         inspect, select, text, update)
 from sqlalchemy.engine import Engine
 
+from .i18n import _
 from .fmt import mask_account, mask_phone
 from .locks import Lock, LockStore, metadata as locks_metadata  # noqa: F401  (Lock re-exported)
 from .clock import KST
@@ -102,9 +103,9 @@ class Anchor:
 
     @classmethod
     def parse(cls, value: str) -> "Anchor":
-        count, _, h = (value or "").strip().partition(":")
+        count, _sep, h = (value or "").strip().partition(":")
         if not count.isdigit() or len(h) != 64 or any(c not in "0123456789abcdef" for c in h):
-            raise ValueError("An anchor looks like 1234:<64 hex characters>, as exported from the audit page.")
+            raise ValueError(_("An anchor looks like 1234:<64 hex characters>, as exported from the audit page."))
         return cls(int(count), h)
 
 

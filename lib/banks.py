@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import lang
+
 # Bank key -> (English name, Korean name, KFTC 3-digit code)
 BANKS: dict[str, tuple[str, str, str]] = {
     "KB": ("KB Kookmin Bank", "KB국민은행", "004"),
@@ -77,7 +79,8 @@ class BankOption:
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({self.name_ko})"
+        """Korean first: KB국민은행 (in English: KB국민은행 (KB Kookmin Bank))."""
+        return self.name_ko if lang() == "ko" else f"{self.name_ko} ({self.name})"
 
 
 def table_for(pg_provider: str | None) -> dict[str, str] | None:
@@ -95,8 +98,14 @@ def bank_by_code(pg_provider: str | None, code: str) -> BankOption | None:
     return next((b for b in refund_banks(pg_provider) if b.code == code), None)
 
 
+def bank_label(pg_provider: str | None, code: str | None) -> str:
+    """The bank a PG's refund code names, Korean first; an unknown code as it is."""
+    b = bank_by_code(pg_provider, code or "")
+    return b.label if b else (code or "")
+
+
 def bank_name_for_kftc(code: str | None) -> str:
     for en, ko, kftc in BANKS.values():
         if kftc == code:
-            return f"{en} ({ko})"
+            return ko if lang() == "ko" else f"{ko} ({en})"
     return code or ""

@@ -38,6 +38,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
+from .i18n import _
 from .errors import Refusal
 from .models import Bank, Payment, PaymentPage, Token, to_unix
 
@@ -60,6 +61,11 @@ class ApiError(Exception):
         self.http_status, self.code = http_status, code
 
     def __str__(self) -> str:
+        """What a person is shown: the sentence (with the API's own message quoted), no method or path."""
+        return self.message
+
+    def technical(self) -> str:
+        """For logs and IT: method, path, HTTP status and code with the message (never a secret)."""
         bits = [f"HTTP {self.http_status}" if self.http_status else None,
                 f"code {self.code}" if self.code is not None else None]
         where = ", ".join(b for b in bits if b)
@@ -122,17 +128,17 @@ def _parse(resp: Reply, method: str, path: str, *, write: bool = False) -> tuple
     status = resp.status_code
     if write and (status >= 500 or body is None or (body.get("code") == 0 and status >= 400)):
         what = (f"HTTP {status} ({resp.reason or 'server error'})" if status >= 400 else f"HTTP {status}")
-        kind = "the API's reply" if body is not None else "a page that is not the API's reply"
-        return None, OutcomeUnknown(f"The answer was {kind}: {what}; the request may have been processed.",
+        kind = _("the API's reply") if body is not None else _("a page that is not the API's reply")
+        return None, OutcomeUnknown(_("The answer was {kind}: {what}; the request may have been processed.").format(kind=kind, what=what),
                                     method=method, path=path, http_status=status)
     if body is not None:
         code = body.get("code")
         if status < 400 and code == 0:
             return body.get("response"), None
-        msg = body.get("message") or resp.reason or "no message"
+        msg = body.get("message") or resp.reason or _("no message")
         return None, _refusal(status, str(msg), method=method, path=path, code=code)
     if status < 400:
-        return None, ApiError("The API answered with something that is not a JSON envelope.",
+        return None, ApiError(_("The API answered with something that is not a JSON envelope."),
                               method=method, path=path, http_status=status)
     return None, ApiError(resp.reason or "HTTP error", method=method, path=path, http_status=status)
 
@@ -239,13 +245,13 @@ class IamportClient:
             return Reply(resp.status_code, resp.reason or "", body)
         except requests.ConnectionError as e:
             if _never_sent(e):
-                raise ApiUnavailable(f"Could not connect to the API at {self.base}.",
+                raise ApiUnavailable(_("Could not connect to the API at {base}.").format(base=self.base),
                                      method=method, path=path) from None
-            return self._lost(method, path, "The connection was cut before the API's reply arrived")
+            return self._lost(method, path, _("The connection was cut before the API's reply arrived"))
         except (requests.Timeout, ReadTimeoutError):
-            return self._lost(method, path, f"No reply within {self.timeout[1]:g} s")
+            return self._lost(method, path, _("No reply within {seconds:g} s").format(seconds=self.timeout[1]))
         except (requests.RequestException, HTTPError, HTTPException, OSError) as e:
-            return self._lost(method, path, f"The reply could not be read ({type(e).__name__})")
+            return self._lost(method, path, _("The reply could not be read ({name})").format(name=type(e).__name__))
 
     def _lost(self, method: str, path: str, what: str):
         """A request left but its reply did not come back. For a write that means: outcome unknown.
@@ -263,10 +269,10 @@ class IamportClient:
         data, err = _parse(resp, "POST", path)
         if err:
             if resp.status_code == 401:
-                err = AuthFailed(f"The API refused the REST API key/secret: {err.message}", method="POST",
+                err = AuthFailed(_("The API refused the REST API key/secret: {message}").format(message=err.message), method="POST",
                                  path=path, http_status=401, code=err.code)
             elif not isinstance(err, Refused):
-                err = ApiUnavailable(f"No token: {err.message}", method="POST", path=path,
+                err = ApiUnavailable(_("No token: {message}").format(message=err.message), method="POST", path=path,
                                      http_status=err.http_status)
             raise err
         return Token.model_validate(data)
@@ -378,8 +384,8 @@ class IamportClient:
                             sorting: str, keep: Callable[[dict], bool] | None) -> list[dict]:
         windows = split_windows(t_from, t_to)
         firsts = self._map(lambda w: self._status_page_raw(status, 1, PAGE_LIMIT, w[0], w[1], sorting), windows)
-        per_window: list[dict[str, dict]] = [{} for _ in windows]     # kept items, by imp_uid
-        all_ids: list[set[str]] = [set() for _ in windows]             # every item seen (for the check)
+        per_window: list[dict[str, dict]] = [{} for _w in windows]     # kept items, by imp_uid
+        all_ids: list[set[str]] = [set() for _w in windows]             # every item seen (for the check)
         totals: list[set[int]] = [{f["total"]} for f in firsts]
 
         def take(w: int, page: dict) -> None:
@@ -555,7 +561,7 @@ def _applied_payment(data, method: str, path: str) -> Payment:
     try:
         return Payment.model_validate(data)
     except Exception:
-        raise OutcomeUnknown("The API accepted the request but its reply could not be read.",
+        raise OutcomeUnknown(_("The API accepted the request but its reply could not be read."),
                              method=method, path=path, http_status=200) from None
 
 
@@ -564,7 +570,7 @@ def _seg(value: str) -> str:
     the path's meaning ("", ".", "..", control characters) is refused before anything is sent."""
     v = str(value)
     if v.strip(".") == "" or any(ord(c) < 32 or ord(c) == 127 for c in v):
-        raise NotFound("No such payment: that id cannot name one.", method="GET", path="(not sent)", http_status=404)
+        raise NotFound(_("No such payment: that id cannot name one."), method="GET", path="(not sent)", http_status=404)
     return quote(v, safe="")
 
 

@@ -5,25 +5,38 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from babel.numbers import format_compact_currency, format_currency, format_decimal
+
 from .clock import KST, now_kst  # noqa: F401  (now_kst re-exported)
+from .i18n import _, lang, locale
 
 
 def krw(amount: int | float | None) -> str:
     """₩1,234,000 (negative: -₩1,000)."""
     if amount is None:
         return "—"
-    n = int(amount)
-    return f"-₩{abs(n):,}" if n < 0 else f"₩{n:,}"
+    return format_currency(int(amount), "KRW", locale=locale())
+
+
+def number(n: int | float | None) -> str:
+    """A count with the locale's grouping: 12,345."""
+    return "—" if n is None else format_decimal(n, locale=locale())
 
 
 def krw_compact(amount: int | float | None) -> str:
     """A figure that fits a metric: up to ₩9,999,999 in full, above that in 만 (10,000 won) as Korean finance
-    teams read it — ₩31,858,500 → ₩3,186만. Show the exact amount beside it (a tooltip)."""
+    teams read it — ₩31,858,500 → ₩3,186만, ₩1,234,567,890 → ₩12억 3,457만; in English Babel's compact form
+    (₩31.9M). Show the exact amount beside it (a tooltip).
+
+    Written by hand for Korean: Babel's ko_KR compact form gives one unit without grouping (₩3186만, ₩12.3억),
+    which is not how the team reads a ledger figure."""
     if amount is None:
         return "—"
     n = int(amount)
     if abs(n) < 10_000_000:
         return krw(n)
+    if lang() != "ko":
+        return format_compact_currency(n, "KRW", locale=locale(), fraction_digits=1)
     man = (abs(n) + 5_000) // 10_000                 # rounded to the 만
     eok, man = divmod(man, 10_000)
     text = (f"₩{eok:,}억" + (f" {man:,}만" if man else "")) if eok else f"₩{man:,}만"
@@ -37,24 +50,30 @@ def kst(d: datetime | None, *, seconds: bool = False) -> str:
 
 
 def duration(td: timedelta) -> str:
-    """'2d 3h', '3h 20m', '12m' (absolute value)."""
+    """'2d 3h', '3h 20m', '12m' (absolute value); 2일 3시간 in Korean."""
     secs = abs(int(td.total_seconds()))
     d, rem = divmod(secs, 86400)
     h, rem = divmod(rem, 3600)
     m = rem // 60
     if d:
-        return f"{d}d {h}h"
+        return _("{d}d {h}h").format(d=d, h=h)
     if h:
-        return f"{h}h {m}m"
-    return f"{m}m"
+        return _("{h}h {m}m").format(h=h, m=m)
+    return _("{m}m").format(m=m)
+
+
+def time_left_seconds(seconds: int) -> str:
+    """'2d 3h left' / 'overdue by 3h 20m' for a number of seconds until the due time."""
+    if seconds < 0:
+        return _("overdue by {time}").format(time=duration(timedelta(seconds=-seconds)))
+    return _("{time} left").format(time=duration(timedelta(seconds=seconds)))
 
 
 def time_left(due: datetime | None, now: datetime | None = None) -> str:
     if due is None:
-        return "no due date"
+        return _("no due date")
     now = now or now_kst()
-    delta = due - now
-    return f"overdue by {duration(delta)}" if delta.total_seconds() < 0 else f"{duration(delta)} left"
+    return time_left_seconds(int((due - now).total_seconds()))
 
 
 def mask_account(number: str | None) -> str:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .i18n import _
 from .errors import Refusal
 
 ROLES = ("viewer", "operator", "approver", "admin")
@@ -54,7 +55,7 @@ class Actor:
 
     def require(self, permission: str) -> None:
         if not self.email:
-            raise Forbidden("Sign in first: anonymous users cannot do this.")
+            raise Forbidden(_("Sign in first: anonymous users cannot do this."))
         if not self.can(permission):
             need = " or ".join(sorted(PERMISSIONS[permission]))
             have = ", ".join(sorted(self.roles)) or "no role"
@@ -84,19 +85,19 @@ def header_identity(get_all: Callable[[str], list[str]], *, header: str, proxy_s
                     secret_header: str) -> tuple[str | None, str | None]:
     """(e-mail, None) when the request provably came through the sign-in proxy; else (None, why)."""
     if not proxy_secret:
-        return None, ("Header sign-in is switched on but no proxy secret is configured (VBANK_PROXY_SECRET): "
-                      "nobody can be identified. Ask an administrator.")
+        return None, (_("Header sign-in is switched on but no proxy secret is configured (VBANK_PROXY_SECRET): "
+                      "nobody can be identified. Ask an administrator."))
     given = get_all(secret_header)
     if len(given) != 1 or not hmac.compare_digest(given[0].encode(), proxy_secret.encode()):
-        return None, "This request did not come through the company sign-in proxy."
+        return None, _("This request did not come through the company sign-in proxy.")
     values = get_all(header)
     if len(values) > 1:
-        return None, "The request names more than one person; it is refused."
+        return None, _("The request names more than one person; it is refused.")
     email = (values[0] if values else "").strip()
     if not email:
         return None, None
     if not plausible_email(email):
-        return None, "The sign-in proxy sent something that is not an e-mail address."
+        return None, _("The sign-in proxy sent something that is not an e-mail address.")
     return email, None
 
 
@@ -106,7 +107,7 @@ def oidc_identity(user: dict) -> tuple[str | None, str | None]:
     if not email:
         return None, None
     if user.get("email_verified") is not True:
-        return None, "Your sign-in provider has not verified your e-mail address, so vbank-desk cannot trust it."
+        return None, _("Your sign-in provider has not verified your e-mail address, so vbank-desk cannot trust it.")
     if not plausible_email(email):
-        return None, "Your sign-in provider sent something that is not an e-mail address."
+        return None, _("Your sign-in provider sent something that is not an e-mail address.")
     return email, None

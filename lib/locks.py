@@ -137,7 +137,7 @@ class LockStore:
     def acquire(self, lock_key: str, *, correlation_id: str, operator: str, action: str,
                 lease_s: float = 300.0) -> Lock | None:
         """Take the lock. Returns None when taken; else the current holder (which may be abandoned)."""
-        for _ in range(3):
+        for _try in range(3):
             try:
                 with self.engine.begin() as c:
                     now = time.time()

@@ -9,6 +9,7 @@ import time
 from sqlalchemy import Column, Float, MetaData, String, Table, Text, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .i18n import _
 from .audit import create_tables, new_correlation_id
 from .text import clean
 
@@ -30,9 +31,9 @@ class NamedStore:
         actor.require("save_settings")
         name = clean(name)
         if not name:
-            raise ValueError(f"Give the {self.noun} a name.")
+            raise ValueError(_("Give the {noun} a name.").format(noun=_(self.noun)))
         if len(name) > NAME_MAX:
-            raise ValueError(f"A {self.noun} name has at most {NAME_MAX} characters.")
+            raise ValueError(_("A {noun} name has at most {max} characters.").format(noun=_(self.noun), max=NAME_MAX))
         values = {"name": name, self.col: json.dumps(payload, ensure_ascii=False), "operator": actor.email,
                   "updated_at": time.time()}
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert

@@ -3,6 +3,8 @@ the PortOne console says them."""
 
 from __future__ import annotations
 
+from .i18n import N_, _
+
 PG_NAMES = {
     "html5_inicis": "KG이니시스", "inicis": "KG이니시스 (구모듈)", "inicis_unified": "KG이니시스 (통합)",
     "kcp": "NHN KCP", "kcp_billing": "NHN KCP (정기)", "kcp_quick": "NHN KCP (퀵페이)",
@@ -10,7 +12,9 @@ PG_NAMES = {
     "kicc": "KICC", "settle": "헥토파이낸셜(세틀뱅크)", "smartro": "스마트로 (구모듈)", "smartro_v2": "스마트로",
     "daou": "키움페이", "danal": "다날", "danal_tpay": "다날", "welcome": "웰컴페이먼츠", "ksnet": "KSNET",
 }
-STATUS_NAMES = {"ready": "입금대기", "paid": "결제완료", "cancelled": "취소", "failed": "실패"}
+# In Korean as the PortOne console says them (입금대기, 결제완료, 취소, 실패: locale/ko).
+STATUS_NAMES = {"ready": N_("Awaiting deposit"), "paid": N_("Paid"), "cancelled": N_("Cancelled"),
+                "failed": N_("Failed")}
 
 
 def pg_name(code: str | None) -> str:
@@ -22,8 +26,53 @@ def pg_name(code: str | None) -> str:
 
 
 def status_name(status: str | None) -> str:
-    """입금대기 (ready)."""
+    """입금대기 / Awaiting deposit; an unknown status as it is."""
     if not status:
         return "—"
     name = STATUS_NAMES.get(status)
-    return f"{name} ({status})" if name else status
+    return _(name) if name else status
+
+
+METHOD_NAMES = {"vbank": N_("Virtual account"), "card": N_("Card"), "trans": N_("Bank transfer"),
+                "phone": N_("Mobile phone"), "point": N_("Points")}
+
+
+def method_name(method: str | None) -> str:
+    if not method:
+        return "—"
+    name = METHOD_NAMES.get(method)
+    return _(name) if name else method
+
+
+ACTION_NAMES = {"update_vbank": N_("Change of a virtual account"), "refund": N_("Refund"),
+                "refund_request": N_("Refund approval"), "bulk_extend_request": N_("Bulk extension approval"),
+                "approval": N_("Approval"), "reveal_personal": N_("Full numbers shown"),
+                "recon_preset": N_("Reconciliation preset"), "saved_view": N_("Saved view")}
+OUTCOME_NAMES = {"sent": N_("sent"), "succeeded": N_("applied"), "failed": N_("not applied"),
+                 "refused": N_("refused"), "unknown": N_("outcome unknown"), "resolved": N_("resolved"),
+                 "requested": N_("requested"), "approved": N_("approved"), "rejected": N_("rejected"),
+                 "withdrawn": N_("withdrawn"), "expired": N_("expired"), "executed": N_("approved and sent"),
+                 "revealed": N_("shown"), "saved": N_("saved"), "freed": N_("freed")}
+LOCK_STATES = {"in_flight": N_("being prepared"), "sending": N_("sent, waiting for the reply"),
+               "unknown": N_("outcome unknown")}
+
+
+def action_name(action: str | None) -> str:
+    return _(ACTION_NAMES[action]) if action in ACTION_NAMES else (action or "")
+
+
+def outcome_name(outcome: str | None) -> str:
+    return _(OUTCOME_NAMES[outcome]) if outcome in OUTCOME_NAMES else (outcome or "")
+
+
+def lock_state(state: str | None) -> str:
+    return _(LOCK_STATES[state]) if state in LOCK_STATES else (state or "")
+
+
+REQUEST_STATUS = {"pending": N_("waiting"), "approving": N_("approved, sending"), "approved": N_("approved"), "executed": N_("approved and sent"),
+                  "rejected": N_("rejected"), "withdrawn": N_("withdrawn"), "expired": N_("expired"),
+                  "failed": N_("approved, not applied"), "unknown": N_("approved, outcome unknown")}
+
+
+def request_status(status: str) -> str:
+    return _(REQUEST_STATUS[status]) if status in REQUEST_STATUS else status

@@ -8,13 +8,14 @@ the page fast.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pandas as pd
 
-from .fmt import duration, mask_account, mask_phone
+from .fmt import mask_account, mask_phone, time_left_seconds
 from . import export
 from .clock import KST
+from .i18n import N_, _
 
 RAW_COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "amount", "vbank_code", "vbank_name",
                "vbank_num", "vbank_holder", "pg_provider", "vbank_issued_at", "started_at", "vbank_date", "name"]
@@ -54,10 +55,7 @@ def with_clock(df: pd.DataFrame, now: datetime) -> pd.DataFrame:
     return out
 
 
-def time_left_text(seconds: int) -> str:
-    if seconds < 0:
-        return f"overdue by {duration(timedelta(seconds=-seconds))}"
-    return f"{duration(timedelta(seconds=seconds))} left"
+time_left_text = time_left_seconds
 
 
 @dataclass
@@ -122,7 +120,7 @@ def summarize(df: pd.DataFrame, now: datetime) -> Summary:
 
 
 def by_due_date(df: pd.DataFrame) -> pd.DataFrame:
-    g = df.assign(state=df["overdue"].map({True: "Overdue", False: "Open"})) \
+    g = df.assign(state=df["overdue"].map({True: _("Overdue"), False: _("Open")})) \
         .groupby(["due_date", "state"], as_index=False)["amount"].sum()
     g["due_date"] = pd.to_datetime(g["due_date"])
     return g
@@ -134,9 +132,9 @@ def by_pg(df: pd.DataFrame) -> pd.DataFrame:
 
 
 EXPORT_COLUMNS = {
-    "imp_uid": "imp_uid", "merchant_uid": "merchant_uid", "buyer_name": "Buyer", "amount": "Amount (KRW)",
-    "vbank_name": "Bank", "vbank_num": "Account number", "vbank_holder": "Account holder", "pg_provider": "PG",
-    "issued_at": "Issued at (KST)", "due": "Due (KST)", "time_left": "Time left",
+    "imp_uid": "imp_uid", "merchant_uid": N_("merchant_uid"), "buyer_name": N_("Buyer"), "amount": N_("Amount (KRW)"),
+    "vbank_name": N_("Bank"), "vbank_num": N_("Account number"), "vbank_holder": N_("Account holder"), "pg_provider": N_("PG"),
+    "issued_at": N_("Issued at (KST)"), "due": N_("Due (KST)"), "time_left": N_("Time left"),
 }
 
 
@@ -145,7 +143,7 @@ def export_frame(df: pd.DataFrame, *, reveal: bool) -> pd.DataFrame:
     out["time_left"] = out["seconds_left"].map(time_left_text)
     if not reveal:
         out["vbank_num"] = out["vbank_num"].map(mask_account)
-    return out[list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS)     # dates stay dates (CSV writes KST text)
+    return out[list(EXPORT_COLUMNS)].rename(columns={k: _(v) for k, v in EXPORT_COLUMNS.items()})     # dates stay dates (CSV writes KST text)
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:

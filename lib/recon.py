@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from .i18n import N_, _
 from .named import NamedStore
 from .fees import VAT_RATE_PERCENT
 from .clock import KST
@@ -85,18 +86,17 @@ def read_table(data: bytes, filename: str, limits: UploadLimits = LIMITS) -> pd.
     Excel .xlsx/.xls. Refuses, with one sentence, what it cannot read safely: too large, a zip bomb, UTF-16
     or binary data, duplicate or over-long headers, too many rows or columns, a header with no rows."""
     name = (filename or "").lower()
-    label = f"“{(filename or 'the file')[:80]}”"
+    label = f"“{(filename or _('the file'))[:80]}”"
     if not data:
-        raise ReconFileError(f"{label} is empty.")
+        raise ReconFileError(_("{label} is empty.").format(label=label))
     if len(data) > limits.max_bytes:
-        raise ReconFileError(f"{label} is {len(data) / 1e6:,.0f} MB; files up to {limits.max_bytes / 1e6:,.0f} MB "
-                             "can be read. Split it by date.")
+        raise ReconFileError(_("{label} is {v2:,.0f} MB; files up to {v4:,.0f} MB can be read. Split it by date.").format(label=label, v2=len(data) / 1000000.0, v4=limits.max_bytes / 1000000.0))
     if name.endswith((".xlsx", ".xlsm", ".xls")):
         header, rows = _read_excel(data, label, limits)
     else:
         return _finish(_read_csv(data, label, limits), label)
     if len(header) > limits.max_cols:
-        raise ReconFileError(f"{label} has {len(header)} columns; at most {limits.max_cols} can be read.")
+        raise ReconFileError(_("{label} has {header} columns; at most {max_cols} can be read.").format(label=label, header=len(header), max_cols=limits.max_cols))
     df = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
     return _finish(df, label)
 
@@ -106,16 +106,14 @@ def _check_header(header: list[str], label: str, limits: UploadLimits) -> list[s
     for i, h in enumerate(header, start=1):
         h = clean(str(h if h is not None else ""))
         if len(h) > limits.max_header_chars:
-            raise ReconFileError(f"{label}: the name of column {i} is {len(h):,} characters long; the first line "
-                                 "should hold short column names.")
+            raise ReconFileError(_("{label}: the name of column {i} is {h:,} characters long; the first line should hold short column names.").format(label=label, i=i, h=len(h)))
         out.append(h or f"column {i}")
     if len(out) > limits.max_cols:
-        raise ReconFileError(f"{label} has {len(out)} columns; at most {limits.max_cols} can be read.")
+        raise ReconFileError(_("{label} has {out} columns; at most {max_cols} can be read.").format(label=label, out=len(out), max_cols=limits.max_cols))
     seen: dict[str, int] = {}
     for i, h in enumerate(out, start=1):
         if h in seen:
-            raise ReconFileError(f"{label} has the column “{h[:40]}” twice (columns {seen[h]} and {i}): rename one, "
-                                 "so it is clear which one to use.")
+            raise ReconFileError(_("{label} has the column “{v2}” twice (columns {v4} and {i}): rename one, so it is clear which one to use.").format(label=label, v2=h[:40], v4=seen[h], i=i))
         seen[h] = i
     return out
 
@@ -126,9 +124,9 @@ def _read_csv(data: bytes, label: str, limits: UploadLimits) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise ReconFileError(f"{label} is UTF-16 text: save it as CSV in UTF-8 or CP949 (EUC-KR) and upload again.")
+        raise ReconFileError(_("{label} is UTF-16 text: save it as CSV in UTF-8 or CP949 (EUC-KR) and upload again.").format(label=label))
     if b"\x00" in data[:65536]:
-        raise ReconFileError(f"{label} is not a text file (it holds binary data). Upload a CSV or Excel file.")
+        raise ReconFileError(_("{label} is not a text file (it holds binary data). Upload a CSV or Excel file.").format(label=label))
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
         body.decode("utf-8")
@@ -136,26 +134,24 @@ def _read_csv(data: bytes, label: str, limits: UploadLimits) -> pd.DataFrame:
         try:
             body = body.decode("cp949").encode("utf-8")
         except UnicodeDecodeError:
-            raise ReconFileError(f"{label} is neither UTF-8 nor CP949 (EUC-KR) text: save it as CSV in one of "
-                                 "those and upload again.") from None
+            raise ReconFileError(_("{label} is neither UTF-8 nor CP949 (EUC-KR) text: save it as CSV in one of those and upload again.").format(label=label)) from None
     body = body.lstrip()                               # blank lines before the header
     head_text = body[:65536].decode("utf-8", "ignore")
     lines = [ln for ln in head_text.splitlines() if ln.strip()]
     if not lines:
-        raise ReconFileError(f"{label} has no text.")
+        raise ReconFileError(_("{label} has no text.").format(label=label))
     try:
         delim = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",\t;|").delimiter
     except csv.Error:
         delim = ","
     header = _check_header(next(csv.reader([lines[0]], delimiter=delim)), label, limits)
     if len(header) < 2:
-        raise ReconFileError(f"{label} has fewer than two columns: is it a CSV file (comma, tab or semicolon "
-                             "separated)?")
+        raise ReconFileError(_("{label} has fewer than two columns: is it a CSV file (comma, tab or semicolon separated)?").format(label=label))
     bad: list[str] = []
 
     def invalid(row) -> str:
         bad.append(f"line {row.number}" if row.number else "a line")
-        bad.append(f"{row.actual_columns} fields where the header has {row.expected_columns}")
+        bad.append(_("{actual_columns} fields where the header has {expected_columns}").format(actual_columns=row.actual_columns, expected_columns=row.expected_columns))
         return "error"
     try:
         table = pacsv.read_csv(
@@ -168,11 +164,10 @@ def _read_csv(data: bytes, label: str, limits: UploadLimits) -> pd.DataFrame:
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowException) as e:
         if bad:
-            raise ReconFileError(f"{label}: {bad[0]} has {bad[1]}.") from None
-        raise ReconFileError(f"{label} could not be read as CSV: {str(e)[:200]}") from None
+            raise ReconFileError(_("{label}: {v2} has {v4}.").format(label=label, v2=bad[0], v4=bad[1])) from None
+        raise ReconFileError(_("{label} could not be read as CSV: {v2}").format(label=label, v2=str(e)[:200])) from None
     if table.num_rows > limits.max_rows:
-        raise ReconFileError(f"{label} has {table.num_rows:,} rows; at most {limits.max_rows:,} can be read at once. "
-                             "Split it by date.")
+        raise ReconFileError(_("{label} has {num_rows:,} rows; at most {max_rows:,} can be read at once. Split it by date.").format(label=label, num_rows=table.num_rows, max_rows=limits.max_rows))
     return table.to_pandas()
 
 
@@ -184,21 +179,20 @@ def _read_excel(data: bytes, label: str, limits: UploadLimits) -> tuple[list[str
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 unpacked = sum(i.file_size for i in z.infolist())
         except zipfile.BadZipFile:
-            raise ReconFileError(f"{label} is not a readable Excel file (a damaged .xlsx).") from None
+            raise ReconFileError(_("{label} is not a readable Excel file (a damaged .xlsx).").format(label=label)) from None
         if unpacked > limits.max_xlsx_unpacked or unpacked > limits.max_xlsx_ratio * max(len(data), 1):
-            raise ReconFileError(f"{label} would unpack to {unpacked / 1e6:,.0f} MB, far more than a real "
-                                 "settlement sheet; it is not read. Export it again as CSV.")
+            raise ReconFileError(_("{label} would unpack to {v2:,.0f} MB, far more than a real settlement sheet; it is not read. Export it again as CSV.").format(label=label, v2=unpacked / 1000000.0))
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = wb.get_sheet_by_index(0)
         rows = sheet.to_python(skip_empty_area=True, nrows=limits.max_rows + 2)
     except Exception as e:  # calamine raises its own error types
-        raise ReconFileError(f"{label} could not be read as an Excel file ({type(e).__name__}).") from None
+        raise ReconFileError(_("{label} could not be read as an Excel file ({name}).").format(label=label, name=type(e).__name__)) from None
     rows = [r for r in rows if any(v not in ("", None) for v in r)]
     if not rows:
-        raise ReconFileError(f"{label} has an empty first sheet.")
+        raise ReconFileError(_("{label} has an empty first sheet.").format(label=label))
     if len(rows) > limits.max_rows + 1:
-        raise ReconFileError(f"{label} has more than {limits.max_rows:,} rows; split it by date.")
+        raise ReconFileError(_("{label} has more than {max_rows:,} rows; split it by date.").format(label=label, max_rows=limits.max_rows))
     header = _check_header([_cell(v) for v in rows[0]], label, limits)
     width = len(header)
     return header, [[_cell(v) for v in (r[:width] + [""] * (width - len(r)))] for r in rows[1:]]
@@ -222,9 +216,9 @@ def _cell(v) -> str:
 def _finish(df: pd.DataFrame, label: str) -> pd.DataFrame:
     df.columns = [str(c).strip() for c in df.columns]
     if len(df.columns) < 2:
-        raise ReconFileError(f"{label} has fewer than two columns.")
+        raise ReconFileError(_("{label} has fewer than two columns.").format(label=label))
     if df.empty:
-        raise ReconFileError(f"{label} has a header line but no rows.")
+        raise ReconFileError(_("{label} has a header line but no rows.").format(label=label))
     df = df.astype(str)
     df.index = range(2, len(df) + 2)          # file line numbers (header is line 1)
     return df
@@ -269,12 +263,12 @@ def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
     def first(mask) -> int:
         return int(idx[pc.index(mask, True).as_py()])
     if required and pc.any(empty).as_py():
-        raise ReconFileError(f"Row {first(empty)}, column “{column}”: the amount is empty.")
+        raise ReconFileError(_("Row {empty}, column “{column}”: the amount is empty.").format(empty=first(empty), column=column))
     ok = pc.or_(empty, pc.match_substring_regex(s, _AMOUNT_RX))
     if not pc.all(ok).as_py():
         bad = pc.invert(ok)
         row = first(bad)
-        raise ReconFileError(f"Row {row}, column “{column}”: “{str(col[row])[:40]}” is not an amount.")
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not an amount.").format(row=row, column=column, value=str(col[row])[:40]))
     neg = pc.or_(pc.starts_with(s, "-"), pc.and_(pc.starts_with(s, "("), pc.ends_with(s, ")")))
     body = pc.replace_substring_regex(s, r"[()\-,]", "")
     parts = pc.extract_regex(body, r"^(?P<whole>\d*)(?:\.(?P<frac>\d*))?$")
@@ -283,11 +277,11 @@ def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
     too_long = pc.and_(pc.invert(empty), pc.greater(pc.utf8_length(whole), 15))
     if pc.any(too_long).as_py():
         row = first(too_long)
-        raise ReconFileError(f"Row {row}, column “{column}”: “{str(col[row])[:40]}” is too large to be an amount in won.")
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is too large to be an amount in won.").format(row=row, column=column, value=str(col[row])[:40]))
     fractional = pc.and_(pc.invert(empty), pc.not_equal(pc.utf8_trim(frac, "0"), ""))
     if pc.any(fractional).as_py():
         row = first(fractional)
-        raise ReconFileError(f"Row {row}, column “{column}”: “{str(col[row])[:40]}” is not a whole number of won.")
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not a whole number of won.").format(row=row, column=column, value=str(col[row])[:40]))
     num = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), whole), pa.int64())
     num = pc.if_else(neg, pc.negate(num), num)
     out = num.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
@@ -308,8 +302,7 @@ def parse_dates(col: pd.Series, column: str) -> pd.Series:
     bad = pc.is_null(ts)
     if pc.any(bad).as_py():
         row = int(col.index[pc.index(bad, True).as_py()])
-        raise ReconFileError(f"Row {row}, column “{column}”: “{str(col[row])[:40]}” is not a date "
-                             "(use e.g. 2026-11-20 or 2026.11.20).")
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not a date (use e.g. 2026-11-20 or 2026.11.20).").format(row=row, column=column, value=str(col[row])[:40]))
     out = pc.cast(ts, pa.date32()).to_pandas(date_as_object=True)
     out.index = col.index
     return out
@@ -319,13 +312,13 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
     """Mapped, typed rows (vectorised); blank and total lines dropped. Raises ReconFileError naming row and column."""
     missing = [f for f in REQUIRED if not getattr(cmap, f)]
     if missing:
-        raise ReconFileError("Map the column(s) " + ", ".join(missing) + " first.")
+        raise ReconFileError(_("Map the column(s) {columns} first.").format(columns=", ".join(missing)))
     if not any(getattr(cmap, f) for f in ("imp_uid", "merchant_uid", "pg_tid")):
-        raise ReconFileError("Map at least one of imp_uid, merchant_uid or pg_tid to match rows by.")
+        raise ReconFileError(_("Map at least one of imp_uid, merchant_uid or pg_tid to match rows by."))
     for f in FIELDS:
         col = getattr(cmap, f)
         if col and col not in df.columns:
-            raise ReconFileError(f"The file has no column “{col}” (mapped to {f}).")
+            raise ReconFileError(_("The file has no column “{col}” (mapped to {f}).").format(col=col, f=f))
     cells = df
     date_cell = cells[cmap.date].astype(str).str.strip()
     total_rx = "|".join(TOTAL_WORDS)
@@ -339,7 +332,7 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
     is_total = date_cell.str.lower().str.contains(total_rx, regex=True) | (odd & any_total)
     keep = cells[~blank & ~is_total]
     if keep.empty:
-        raise ReconFileError("The file has no data rows after blank and total lines.")
+        raise ReconFileError(_("The file has no data rows after blank and total lines."))
     amount = parse_amounts(keep[cmap.amount], cmap.amount, required=True)
     out = pd.DataFrame({"row": keep.index.astype("int64"), "date": parse_dates(keep[cmap.date], cmap.date)},
                        index=keep.index)
@@ -613,7 +606,7 @@ def normalize_statement(df: pd.DataFrame, cmap: dict[str, str | None]) -> pd.Dat
     """A Korean bank's statement export (거래일시, 적요, 입금액, 출금액, 잔액): its deposits, by KST day."""
     for f in ("date", "memo", "deposit"):
         if not cmap.get(f) or cmap[f] not in df.columns:
-            raise ReconFileError(f"Map the statement's {f} column first (e.g. 거래일시, 적요, 입금액).")
+            raise ReconFileError(_("Map the statement's {f} column first (e.g. 거래일시, 적요, 입금액).").format(f=f))
     cells = df.astype(str).apply(lambda c: c.str.strip())
     cells = cells[~(cells == "").all(axis=1)]
     cells = cells[~cells[cmap["date"]].str.lower().str.contains("|".join(TOTAL_WORDS), regex=True)]
@@ -689,14 +682,14 @@ class PresetStore:
     """Named column mappings shared by the team (lib/named.py: role, name rules, audit)."""
 
     def __init__(self, engine):
-        self.store = NamedStore(engine, table="recon_presets", payload_column="mapping", noun="preset",
+        self.store = NamedStore(engine, table="recon_presets", payload_column="mapping", noun=N_("preset"),
                                 audit_action="recon_preset")
 
     def save(self, name: str, cmap: ColumnMap, actor, audit=None) -> str:
         """Save (or overwrite) a named mapping. Needs the ``save_settings`` permission; audited."""
         for f, col in cmap.as_dict().items():
             if col is not None and len(col) > LIMITS.max_header_chars:
-                raise ValueError(f"The column mapped to {f} has too long a name.")
+                raise ValueError(_("The column mapped to {f} has too long a name.").format(f=f))
         return self.store.save(name, cmap.as_dict(), actor, audit)
 
     def all(self) -> dict[str, ColumnMap]:

@@ -10,6 +10,8 @@ from . import banks, pg_rules
 from .clock import KST, now_kst, to_unix
 from .errors import Refusal
 from .fmt import krw, kst
+from .i18n import _
+from .names import method_name, pg_name, status_name
 from .models import Payment
 from .settings import Rules
 from .text import NAME_MAX, NOTE_MAX, REASON_MAX, ascii_digits, clean, has_invisible, is_account_text
@@ -40,14 +42,14 @@ class Seen:
 def changes(seen: Seen, now: Payment) -> list[str]:
     out = []
     if now.status != seen.status:
-        out.append(f"status is now '{now.status}' (was '{seen.status}')")
+        out.append(_("status is now {now} (was {was})").format(now=status_name(now.status), was=status_name(seen.status)))
     if now.amount != seen.amount:
-        out.append(f"amount is now {krw(now.amount)} (was {krw(seen.amount)})")
+        out.append(_("amount is now {now} (was {was})").format(now=krw(now.amount), was=krw(seen.amount)))
     if now.cancel_amount != seen.cancel_amount:
-        out.append(f"refunded so far is now {krw(now.cancel_amount)} (was {krw(seen.cancel_amount)})")
+        out.append(_("refunded so far is now {now} (was {was})").format(now=krw(now.cancel_amount), was=krw(seen.cancel_amount)))
     if to_unix(now.vbank_date) != seen.vbank_due:
         was = kst(datetime.fromtimestamp(seen.vbank_due, KST)) if seen.vbank_due else "—"
-        out.append(f"due is now {kst(now.vbank_date)} (was {was})")
+        out.append(_("due is now {now} (was {was})").format(now=kst(now.vbank_date), was=was))
     return out
 
 
@@ -57,12 +59,11 @@ def update_blockers(p: Payment, rules: Rules) -> list[str]:
     """Why this payment cannot be changed at all (empty: it can) — the form is not offered."""
     out = []
     if not p.is_vbank:
-        out.append("This payment is not a virtual account.")
+        out.append(_("This payment is not a virtual account."))
     if p.status != "ready":
-        out.append(f"Only a virtual account still waiting for its deposit can be changed (status is '{p.status}').")
+        out.append(_("Only a virtual account still waiting for its deposit can be changed (status is {status}).").format(status=status_name(p.status)))
     if p.pg_provider not in rules.vbank_update_pgs:
-        out.append(f"Changing a virtual account is not offered for PG '{p.pg_provider}': the product supports "
-                   f"{', '.join(rules.vbank_update_pgs)}.")
+        out.append(_("Changing a virtual account is not offered for PG {pg}: the product supports {pgs}.").format(pg=pg_name(p.pg_provider), pgs=', '.join(pg_name(x) for x in rules.vbank_update_pgs)))
     return out
 
 
@@ -72,22 +73,22 @@ def validate_update(p: Payment, *, new_amount: int | None, new_due: datetime | N
     problems = update_blockers(p, rules)
     if new_amount is not None:
         if isinstance(new_amount, bool) or not isinstance(new_amount, int):
-            problems.append("The new amount must be a whole number of won.")
+            problems.append(_("The new amount must be a whole number of won."))
         elif new_amount <= 0:
-            problems.append("The new amount must be more than ₩0.")
+            problems.append(_("The new amount must be more than ₩0."))
         elif rules.update_amount_ceiling and new_amount > rules.update_amount_ceiling:
-            problems.append(f"The new amount is above the ceiling of {krw(rules.update_amount_ceiling)}.")
+            problems.append(_("The new amount is above the ceiling of {ceiling}.").format(ceiling=krw(rules.update_amount_ceiling)))
     if new_due is not None:
         if new_due.tzinfo is None:
-            problems.append("The new due time needs a time zone (KST).")
+            problems.append(_("The new due time needs a time zone (KST)."))
         elif new_due <= now:
-            problems.append(f"The new due time {kst(new_due)} is not in the future.")
+            problems.append(_("The new due time {new_due} is not in the future.").format(new_due=kst(new_due)))
         elif rules.update_max_horizon_days and new_due > now + timedelta(days=rules.update_max_horizon_days):
-            problems.append(f"The new due time is more than {rules.update_max_horizon_days} days ahead.")
+            problems.append(_("The new due time is more than {n} days ahead.").format(n=rules.update_max_horizon_days))
     changed_amount = new_amount is not None and new_amount != p.amount
     changed_due = new_due is not None and to_unix(new_due) != to_unix(p.vbank_date)
     if not problems and not changed_amount and not changed_due:
-        problems.append("Nothing changed: the amount and due time are what the account already has.")
+        problems.append(_("Nothing changed: the amount and due time are what the account already has."))
     return problems
 
 
@@ -114,12 +115,12 @@ def plan_due(current: datetime | None, *, extend_days: int | None, to: datetime 
 
 def check_bulk_plan(payments: list, extend_days: int | None, to: datetime | None, rules: Rules) -> None:
     if len(payments) > rules.bulk_extend_max_rows:
-        raise InvalidInput([f"At most {rules.bulk_extend_max_rows} accounts can be changed at once."])
+        raise InvalidInput([_("At most {n} accounts can be changed at once.").format(n=rules.bulk_extend_max_rows)])
     if (extend_days is None) == (to is None):
-        raise InvalidInput(["Give either a number of days to extend by or a new due date, not both."])
+        raise InvalidInput([_("Give either a number of days to extend by or a new due date, not both.")])
     if extend_days is not None and (isinstance(extend_days, bool) or not isinstance(extend_days, int)
                                     or extend_days <= 0):
-        raise InvalidInput(["Extend by at least one day (a whole number)."])
+        raise InvalidInput([_("Extend by at least one day (a whole number).")])
 
 
 # ================================================================ refunds
@@ -139,7 +140,7 @@ class RefundRequest:
     def reason_text(self, rules: Rules) -> str:
         label = rules.refund_reasons.get(self.reason_code, self.reason_code)
         note = clean(self.note)
-        return f"[{self.reason_code}] {label}" + (f" — {note}" if note else "")
+        return label + (f" — {note}" if note else "")     # "고객 요청 — 배송 지연": as the PG shows it
 
     def content(self) -> dict:
         """Exactly what an approval covers: the full numbers, normalised."""
@@ -155,15 +156,15 @@ def refund_blockers(p: Payment) -> list[str]:
     """Why this payment cannot be refunded through the wizard at all (empty: it can)."""
     out = []
     if not p.is_vbank:
-        out.append(f"This is not a virtual-account payment (pay method '{p.pay_method}'); use the PG console for it.")
+        out.append(_("This is not a virtual-account payment (pay method: {method}); use the PG console for it.").format(method=method_name(p.pay_method)))
     if p.status == "cancelled" or (p.status == "paid" and p.refundable <= 0):
-        out.append("This payment is already fully refunded.")
+        out.append(_("This payment is already fully refunded."))
     elif p.status != "paid":
-        out.append(f"Only a paid payment can be refunded (status is '{p.status}').")
+        out.append(_("Only a paid payment can be refunded (status is {status}).").format(status=status_name(p.status)))
     if p.pg_provider in pg_rules.NO_VBANK_REFUND:
-        out.append(f"{p.pg_provider} does not refund virtual accounts through the API; refund the customer directly.")
+        out.append(_("{pg} does not refund virtual accounts through the API; refund the customer directly.").format(pg=pg_name(p.pg_provider)))
     elif p.is_vbank and banks.table_for(p.pg_provider) is None:
-        out.append(f"vbank-desk has no refund bank-code table for PG '{p.pg_provider}'.")
+        out.append(_("vbank-desk has no refund bank-code table for PG {pg}.").format(pg=pg_name(p.pg_provider)))
     return out
 
 
@@ -171,27 +172,26 @@ def validate_refund_amount(p: Payment, r: RefundRequest, rules: Rules) -> list[s
     """Step 2 of the wizard: amount, reason, note, tax-free / VAT split."""
     problems = []
     if isinstance(r.amount, bool) or not isinstance(r.amount, int):
-        problems.append("The refund amount must be a whole number of won.")
+        problems.append(_("The refund amount must be a whole number of won."))
     elif r.amount <= 0:
-        problems.append("The refund amount must be more than ₩0.")
+        problems.append(_("The refund amount must be more than ₩0."))
     elif r.amount > p.refundable:
-        problems.append(f"The refund amount {krw(r.amount)} is more than the refundable balance {krw(p.refundable)}.")
+        problems.append(_("The refund amount {amount} is more than the refundable balance {refundable}.").format(amount=krw(r.amount), refundable=krw(p.refundable)))
     if r.reason_code not in rules.refund_reasons:
-        problems.append("Pick a refund reason from the list.")
+        problems.append(_("Pick a refund reason from the list."))
     if len(clean(r.note)) > NOTE_MAX:
-        problems.append(f"The note is too long ({len(clean(r.note)):,} characters; {NOTE_MAX} at most).")
+        problems.append(_("The note is too long ({n:,} characters; {max} at most).").format(n=len(clean(r.note)), max=NOTE_MAX))
     elif len(r.reason_text(rules)) > REASON_MAX:
-        problems.append(f"The reason is too long ({REASON_MAX} characters at most, with the note).")
-    for name, v in (("tax-free amount", r.tax_free), ("VAT amount", r.vat_amount)):
+        problems.append(_("The reason is too long ({max} characters at most, with the note).").format(max=REASON_MAX))
+    for name, v in ((_("The tax-free amount"), r.tax_free), (_("The VAT amount"), r.vat_amount)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0
                               or (isinstance(r.amount, int) and v > r.amount)):
-            problems.append(f"The {name} must be between ₩0 and the refund amount.")
+            problems.append(_("{name} must be between ₩0 and the refund amount.").format(name=name))
     if isinstance(r.tax_free, int) and isinstance(r.vat_amount, int) and isinstance(r.amount, int) \
             and r.tax_free + r.vat_amount > r.amount:
-        problems.append("The tax-free amount and the VAT amount together cannot be more than the refund amount.")
+        problems.append(_("The tax-free amount and the VAT amount together cannot be more than the refund amount."))
     if r.vat_amount is not None and not pg_rules.takes_vat_amount(p.pg_provider):
-        problems.append(f"{p.pg_provider} does not take a VAT amount on refunds (only "
-                        f"{', '.join(sorted(pg_rules.VAT_AMOUNT_SUPPORTED))} do); leave it empty.")
+        problems.append(_("{pg} does not take a VAT amount on refunds (only {pgs} do); leave it empty.").format(pg=pg_name(p.pg_provider), pgs=', '.join(pg_name(x) for x in sorted(pg_rules.VAT_AMOUNT_SUPPORTED))))
     return problems
 
 
@@ -200,26 +200,25 @@ def validate_refund_account(p: Payment, r: RefundRequest) -> list[str]:
     problems = []
     holder = clean(r.refund_holder)
     if not holder:
-        problems.append("Enter the refund account holder's name.")
+        problems.append(_("Enter the refund account holder's name."))
     elif len(holder) > NAME_MAX:
-        problems.append(f"The account holder's name is too long ({NAME_MAX} characters at most).")
+        problems.append(_("The account holder's name is too long ({max} characters at most).").format(max=NAME_MAX))
     elif has_invisible(r.refund_holder):
-        problems.append("The account holder's name holds invisible characters (zero-width or direction marks); "
-                        "type it again.")
+        problems.append(_("The account holder's name holds invisible characters (zero-width or direction marks); "
+                        "type it again."))
     if banks.bank_by_code(p.pg_provider, r.refund_bank) is None:
-        problems.append(f"Pick the customer's bank from the list for {p.pg_provider}.")
+        problems.append(_("Pick the customer's bank from the list for {pg}.").format(pg=pg_name(p.pg_provider)))
     acct = (r.refund_account or "").strip()
     if not acct:
-        problems.append("Enter the refund account number.")
+        problems.append(_("Enter the refund account number."))
     elif not is_account_text(acct):
-        problems.append("The account number may hold the digits 0–9 and hyphens only.")
+        problems.append(_("The account number may hold the digits 0–9 and hyphens only."))
     elif not 8 <= len(ascii_digits(acct)) <= 16:
-        problems.append("The account number should have 8 to 16 digits.")
+        problems.append(_("The account number should have 8 to 16 digits."))
     if pg_rules.needs_refund_tel(p.pg_provider):
         tel = (r.refund_tel or "").strip()
         if not is_account_text(tel) or not 9 <= len(ascii_digits(tel)) <= 11:
-            problems.append(f"{p.pg_provider} needs the account holder's phone number for a virtual-account refund "
-                            "(9–11 digits, 0–9 and hyphens only).")
+            problems.append(_("{pg} needs the account holder's phone number for a virtual-account refund (9–11 digits, 0–9 and hyphens only).").format(pg=pg_name(p.pg_provider)))
     return problems
 
 

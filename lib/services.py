@@ -34,6 +34,8 @@ from .audit import AuditStore, new_correlation_id
 from .client import ApiError, ApiUnavailable, IamportClient, OutcomeUnknown, Refused  # noqa: F401
 from .clock import KST, to_unix
 from .fmt import krw, kst
+from .i18n import _
+from .names import request_status
 from .identity import Actor, Forbidden  # noqa: F401  (Forbidden re-exported for pages)
 from .locks import Lock
 from .models import Payment
@@ -146,8 +148,8 @@ def _settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, oper
     """A lock whose app process is gone (or whose lease ran out): free it when provably nothing was sent,
     else make it ``unknown`` and try to resolve it by re-reading the payment. Returns how it ended."""
     action = KINDS.get(held.kind, held.action)
-    moved = audit.locks_store.take_over(held, note="The app process that held this write stopped before "
-                                                   "recording its outcome.")
+    moved = audit.locks_store.take_over(held, note=_("The app process that held this write stopped before "
+                                                   "recording its outcome."))
     if moved is None:
         return None
     sent = _sent_record(audit, held.correlation_id)
@@ -157,7 +159,7 @@ def _settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, oper
         audit.record(operator=operator.email, action=action, outcome="failed", correlation_id=held.correlation_id,
                      imp_uid=held.imp_uid, detail={"resolution": "abandoned before sending: nothing was sent",
                                                    "lock_owner": held.owner, "locked_by": held.operator})
-        return WriteResult("failed", "The app stopped before sending it: nothing was sent.", held.correlation_id)
+        return WriteResult("failed", _("The app stopped before sending it: nothing was sent."), held.correlation_id)
     audit.record(operator=operator.email, action=action, outcome="unknown", correlation_id=held.correlation_id,
                  imp_uid=held.imp_uid, detail={"note": "the app process that sent this stopped before recording "
                                                        "the outcome", "lock_owner": held.owner,
@@ -171,13 +173,12 @@ def _settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, oper
 
 def _lock_busy_message(held: Lock) -> str:
     if held.state == "unknown":
-        return (f"A previous {_what(held.kind)} of this payment by {held.operator} at {kst(held.since)} has an "
-                "unknown outcome. Resolve it first (check the payment) — nothing will be sent until then.")
-    return f"{held.operator} is already sending a {_what(held.kind)} for this payment (since {kst(held.since)})."
+        return (_("A previous {kind} of this payment by {operator} at {since} has an unknown outcome. Resolve it first (check the payment) — nothing will be sent until then.").format(kind=_what(held.kind), operator=held.operator, since=kst(held.since)))
+    return _("{operator} is already sending a {kind} for this payment (since {since}).").format(operator=held.operator, kind=_what(held.kind), since=kst(held.since))
 
 
 def _what(kind: str) -> str:
-    return "refund" if kind == "refund" else "change"
+    return _("refund") if kind == "refund" else _("change")
 
 
 @contextmanager
@@ -217,8 +218,8 @@ def _send(ctx: _Ctx, audit: AuditStore, *, operator: Actor, kind: str, imp_uid: 
           call: Callable[[], Payment]) -> Payment:
     """Claim the send, record "sent", then make the one HTTP call. No retry, ever."""
     if not audit.locks_store.claim_send(ctx.key, ctx.cid, lease_s=ctx.lease):
-        raise Busy("This write waited so long that its lock was judged abandoned and settled by someone else; "
-                   "nothing was sent. Look at the payment again.")
+        raise Busy(_("This write waited so long that its lock was judged abandoned and settled by someone else; "
+                   "nothing was sent. Look at the payment again."))
     audit.record(operator=operator.email, action=KINDS[kind], outcome="sent", correlation_id=ctx.cid,
                  imp_uid=imp_uid, merchant_uid=ctx.fresh.merchant_uid, request=body, detail=detail)
     ctx.sent = True
@@ -235,7 +236,7 @@ def _release_or_hold(audit: AuditStore, key: str, cid: str, sent: bool, *, opera
     if not sent:
         audit.release(key, cid)
     elif lock.state in ("in_flight", "sending"):
-        note = f"Interrupted after sending ({type(error).__name__}); the outcome was not recorded."
+        note = _("Interrupted after sending ({name}); the outcome was not recorded.").format(name=type(error).__name__)
         audit.mark_unknown(key, cid, note)
         try:
             audit.record(operator=operator.email, action=KINDS[kind], outcome="unknown", correlation_id=cid,
@@ -263,19 +264,15 @@ def _after_send(client: IamportClient, audit: AuditStore, ctx: _Ctx, *, operator
                              "after": _after(kind, now_p)})
         audit.release(ctx.key, ctx.cid)
         _notify()
-        return WriteResult("succeeded", f"The API gave no clear reply ({err.message}), but a re-read shows the "
-                           f"{what} took effect. Nothing was resent.", ctx.cid, now_p, confirmed_by_reread=True,
+        return WriteResult("succeeded", _("The API gave no clear reply ({message}), but a re-read shows the {what} took effect. Nothing was resent.").format(message=err.message, what=what), ctx.cid, now_p, confirmed_by_reread=True,
                            extra={"http_status": err.http_status})
     if now_p is None:
-        seen_now = f"the re-read failed too ({reread_error})"
+        seen_now = _("the re-read failed too ({reread_error})").format(reread_error=reread_error)
     elif kind == "refund":
-        seen_now = (f"a re-read shows the refunded total at {krw(now_p.cancel_amount)} "
-                    f"(was {krw(ctx.fresh.cancel_amount)})")
+        seen_now = (_("a re-read shows the refunded total at {now} (was {was})").format(now=krw(now_p.cancel_amount), was=krw(ctx.fresh.cancel_amount)))
     else:
         seen_now = "a re-read does not show the change yet"
-    note = (f"No clear reply to the {what} ({err.message}); {seen_now}. The API may still apply it. Check the "
-            f"payment again in a moment, or check the PG console; nothing will be sent for this payment until "
-            "this is resolved.")
+    note = (_("No clear reply to the {what} ({message}); {seen_now}. The API may still apply it. Check the payment again in a moment, or check the PG console; nothing will be sent for this payment until this is resolved.").format(what=what, message=err.message, seen_now=seen_now))
     audit.record(operator=operator.email, action=action, outcome="unknown", correlation_id=ctx.cid, imp_uid=imp_uid,
                  merchant_uid=ctx.fresh.merchant_uid, request=body, api_message=err.message,
                  detail={"note": note, "http_status": err.http_status})
@@ -314,8 +311,7 @@ def _write(client, audit, ctx: _Ctx, *, operator: Actor, kind: str, imp_uid: str
                            what=what), None
     except ApiUnavailable as e:         # provably never left: no connection, or no token to send it with
         return _refused(audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, e=e,
-                        message=f"The API could not be reached ({e.message}); the {what} was not sent. "
-                                "Nothing changed. Try again when the connection is back."), None
+                        message=_("The API could not be reached ({message}); the {what} was not sent. Nothing changed. Try again when the connection is back.").format(message=e.message, what=what)), None
     except ApiError as e:               # anything else after sending: treat as unknown, never as "not sent"
         return _after_send(client, audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, err=e,
                            what=what), None
@@ -333,7 +329,7 @@ def _resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind:
         if settled is not None and (held is None or held.state != "unknown"):
             return settled
     if held is None or held.state != "unknown":
-        return WriteResult("succeeded", f"There is no unresolved {_what(kind)} for this payment.", "", None)
+        return WriteResult("succeeded", _("There is no unresolved {kind} for this payment.").format(kind=_what(kind)), "", None)
     action = KINDS[kind]
     p = client.get_payment(imp_uid)
     sent = _sent_record(audit, held.correlation_id)
@@ -343,7 +339,7 @@ def _resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind:
                      detail={"resolution": "applied (re-read)", "after": _after(kind, p)})
         audit.release(key, held.correlation_id)
         _notify()
-        return WriteResult("succeeded", f"A re-read shows the {_what(kind)} took effect. Resolved.",
+        return WriteResult("succeeded", _("A re-read shows the {kind} took effect. Resolved.").format(kind=_what(kind)),
                            held.correlation_id, p, confirmed_by_reread=True)
     if sent is None:
         audit.record(operator=operator.email, action=action, outcome="resolved", correlation_id=held.correlation_id,
@@ -351,16 +347,15 @@ def _resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind:
                      detail={"resolution": "not applied: no send was recorded for it"})
         audit.release(key, held.correlation_id)
         _notify()
-        return WriteResult("failed", "Nothing was sent for it. Resolved.", held.correlation_id, p)
+        return WriteResult("failed", _("Nothing was sent for it. Resolved."), held.correlation_id, p)
     if not confirm_not_applied:
-        return WriteResult("unknown", f"The re-read does not show the {_what(kind)} yet. If the PG console "
-                           "confirms it was not registered, resolve it as not applied.", held.correlation_id, p)
+        return WriteResult("unknown", _("The re-read does not show the {kind} yet. If the PG console confirms it was not registered, resolve it as not applied.").format(kind=_what(kind)), held.correlation_id, p)
     audit.record(operator=operator.email, action=action, outcome="resolved", correlation_id=held.correlation_id,
                  imp_uid=imp_uid, merchant_uid=p.merchant_uid,
                  detail={"resolution": "not applied (operator checked the PG)", "after": _after(kind, p)})
     audit.release(key, held.correlation_id)
     _notify()
-    return WriteResult("failed", f"Resolved as not applied. A new {_what(kind)} can be sent.", held.correlation_id, p)
+    return WriteResult("failed", _("Resolved as not applied. A new {kind} can be sent.").format(kind=_what(kind)), held.correlation_id, p)
 
 
 def resolve_unknown(client: IamportClient, audit: AuditStore, *, operator: Actor, kind: str, imp_uid: str,
@@ -418,7 +413,7 @@ def _update_vbank(client, audit, *, operator: Actor, imp_uid: str, seen: Seen, n
     change is drastic."""
     note = clean(note, multiline=True) or None
     if note and len(note) > NOTE_MAX:
-        raise InvalidInput([f"The note is too long ({len(note):,} characters; {NOTE_MAX} at most)."])
+        raise InvalidInput([_("The note is too long ({n:,} characters; {max} at most).").format(n=len(note), max=NOTE_MAX)])
     with _guarded(client, audit, operator=operator, kind="vbank", imp_uid=imp_uid, seen=seen,
                   rules=rules) as ctx:
         fresh = ctx.fresh
@@ -428,7 +423,7 @@ def _update_vbank(client, audit, *, operator: Actor, imp_uid: str, seen: Seen, n
         if typed_confirmation is not None:
             need = update_confirmation(seen, new_amount=new_amount, new_due=new_due, rules=rules)
             if need is not None and typed_confirmation.replace(",", "").strip() != need.replace(",", ""):
-                raise InvalidInput([f"This change is large: type “{need}” to confirm it."])
+                raise InvalidInput([_("This change is large: type “{need}” to confirm it.").format(need=need)])
         body: dict = {}
         if new_amount is not None and new_amount != fresh.amount:
             body["amount"] = new_amount
@@ -439,7 +434,7 @@ def _update_vbank(client, audit, *, operator: Actor, imp_uid: str, seen: Seen, n
                               detail={"before": before, "note": note, "approval_id": approval_id},
                               call=lambda: client.update_vbank(imp_uid, amount=body.get("amount"),
                                                                vbank_due=body.get("vbank_due")),
-                              what="change", refused_msg="The API refused the change: “{msg}”. Nothing was changed.")
+                              what=_what("vbank"), refused_msg=_("The API refused the change: “{msg}”. Nothing was changed."))
         if res is not None:
             return res
         audit.record(operator=operator.email, action="update_vbank", outcome="succeeded", correlation_id=ctx.cid,
@@ -447,7 +442,7 @@ def _update_vbank(client, audit, *, operator: Actor, imp_uid: str, seen: Seen, n
                      detail={"before": before, "after": _after("vbank", updated)})
         audit.release(ctx.key, ctx.cid)
         _notify()
-        return WriteResult("succeeded", "The virtual account was updated.", ctx.cid, updated, 0)
+        return WriteResult("succeeded", _("The virtual account was updated."), ctx.cid, updated, 0)
 
 
 # ====================================================================== refund
@@ -461,7 +456,7 @@ def refunded_by_operator(audit: AuditStore, operator: str, *, hours: int) -> int
         return 0
     failed = set(df.loc[df["outcome"] == "failed", "correlation_id"])
     total = 0
-    for _, r in df[df["outcome"] == "sent"].iterrows():
+    for _i, r in df[df["outcome"] == "sent"].iterrows():
         if r["correlation_id"] in failed:
             continue
         if json.loads(r["detail"] or "{}").get("approval_id"):
@@ -477,17 +472,14 @@ def approval_needed(audit: AuditStore, p: Payment, amount: int, operator: Actor,
     limit = rules.refund_approval_above
     total = p.cancel_amount + amount
     if total > limit:
-        before = f" It was refunded {krw(p.cancel_amount)} before, so this brings it to {krw(total)}." \
+        before = _(" It was refunded {cancel_amount} before, so this brings it to {total}.").format(cancel_amount=krw(p.cancel_amount), total=krw(total)) \
             if p.cancel_amount else ""
-        return (f"Refunds above {krw(limit)} per payment need a second person's approval.{before} Request it; "
-                "an approver sends it.")
+        return (_("Refunds above {limit} per payment need a second person's approval.{before} Request it; an approver sends it.").format(limit=krw(limit), before=before))
     wl = rules.refund_operator_window_limit
     if wl is not None:
         done = refunded_by_operator(audit, operator.email, hours=rules.refund_operator_window_hours)
         if done + amount > wl:
-            return (f"You refunded {krw(done)} without approval in the last {rules.refund_operator_window_hours} "
-                    f"hours; with this refund it would be {krw(done + amount)}, above the {krw(wl)} limit per "
-                    "person. Request approval; an approver sends it.")
+            return (_("You refunded {done} without approval in the last {hours} hours; with this refund it would be {total}, above the {wl} limit per person. Request approval; an approver sends it.").format(done=krw(done), hours=rules.refund_operator_window_hours, total=krw(done + amount), wl=krw(wl)))
     return None
 
 
@@ -518,8 +510,7 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
                 raise InvalidInput(problems)
             waiting = _waiting_request(store, imp_uid, except_id=approval_id)
             if waiting:
-                raise Busy(f"A refund of this payment ({krw(waiting.amount)}) by {waiting.requester} is waiting for "
-                           "approval: it must be approved, rejected or withdrawn first.", request_id=waiting.id)
+                raise Busy(_("A refund of this payment ({amount}) by {requester} is waiting for approval: it must be approved, rejected or withdrawn first.").format(amount=krw(waiting.amount), requester=waiting.requester), request_id=waiting.id)
             if approval_id:
                 try:
                     store.claim(approval_id, approver=operator, kind="refund", imp_uid=imp_uid, amount=request.amount,
@@ -546,8 +537,8 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
             before = {"amount": fresh.amount, "cancel_amount": fresh.cancel_amount, "refundable": fresh.refundable}
             res, result = _write(client, audit, ctx, operator=operator, kind="refund", imp_uid=imp_uid, body=body,
                                  detail={"before": before, "approval_id": approval_id, **(context or {})},
-                                 call=lambda: client.cancel(**body), what="refund",
-                                 refused_msg="The API refused the refund: “{msg}”. No money moved.")
+                                 call=lambda: client.cancel(**body), what=_what("refund"),
+                                 refused_msg=_("The API refused the refund: “{msg}”. No money moved."))
             if res is None:
                 entry = result.cancel_history[-1].model_dump(mode="json") if result.cancel_history else None
                 audit.record(operator=operator.email, action="refund", outcome="succeeded", correlation_id=ctx.cid,
@@ -556,7 +547,7 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
                                      "cancel_history_entry": entry})
                 audit.release(ctx.key, ctx.cid)
                 _notify()
-                res = WriteResult("succeeded", "Refund registered — the PG pays the customer on the next business day.",
+                res = WriteResult("succeeded", _("Refund registered — the PG pays the customer on the next business day."),
                                   ctx.cid, result, 0, extra={"cancel_history_entry": entry})
     except BaseException as e:
         if claimed:
@@ -580,7 +571,7 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
     store.expire_due()
     note = clean(note, multiline=True) or None
     if note and len(note) > NOTE_MAX:
-        raise InvalidInput([f"The note for the approver is too long ({len(note):,} characters; {NOTE_MAX} at most)."])
+        raise InvalidInput([_("The note for the approver is too long ({n:,} characters; {max} at most).").format(n=len(note), max=NOTE_MAX)])
     p = client.get_payment(request.imp_uid)
     moved = changes(seen, p)
     if moved:
@@ -590,7 +581,7 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
         raise InvalidInput(problems)
     held = audit.lock(f"refund:{request.imp_uid}")
     if held and held.state == "unknown":
-        raise Busy("A refund of this payment has an unknown outcome; resolve it first.")
+        raise Busy(_("A refund of this payment has an unknown outcome; resolve it first."))
     payload = {"request": asdict(request), "seen": asdict(seen), "fee_preview": fee_preview or {},
                "payment": {"merchant_uid": p.merchant_uid, "pg_provider": p.pg_provider, "amount": p.amount,
                            "cancel_amount": p.cancel_amount, "buyer_name": p.buyer_name}}
@@ -636,11 +627,11 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
     except ApprovalProblem as e:
         raise InvalidInput([str(e)]) from None
     if req.requester.strip().lower() == approver.email.strip().lower():
-        raise Forbidden("You cannot approve or reject your own request: a second person must.")
+        raise Forbidden(_("You cannot approve or reject your own request: a second person must."))
     if req.status == "expired" or req.expired:
-        raise InvalidInput(["This request has expired; ask the requester to make a new one."])
+        raise InvalidInput([_("This request has expired; ask the requester to make a new one.")])
     if req.status != "pending":
-        raise Busy(f"This request was already decided ({req.status} by {req.decided_by or '—'}).")
+        raise Busy(_("This request was already decided ({status} by {who}).").format(status=request_status(req.status), who=req.decided_by or "—"))
     note = clean(note, multiline=True) or None
     if req.kind == "refund":
         r = RefundRequest(**{**req.payload["request"], **store.sealed(req.id)})
@@ -649,19 +640,19 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
             return refund_vbank(client, audit, operator=approver, request=r, seen=seen, rules=rules,
                                 approval_id=req.id, approval_note=note)
         except Stale as e:
-            msg = "The payment changed since the request, so nothing was sent: " + "; ".join(e.changes)
+            msg = _("The payment changed since the request, so nothing was sent: ") + "; ".join(e.changes)
             if store.finish(req.id, "failed", {"message": msg}, only_if="pending"):
                 audit.record(operator=approver.email, action="refund_request", outcome="refused",
                              correlation_id=req.id, imp_uid=req.imp_uid, api_message=msg)
                 raise
             cur = store.get(req.id)          # another approver got there first (and the payment moved)
-            raise Busy(f"This request was already decided ({cur.status} by {cur.decided_by or '—'}).") from None
+            raise Busy(_("This request was already decided ({status} by {who}).").format(status=request_status(cur.status), who=cur.decided_by or "—")) from None
     payments = [Payment.model_validate(p) for p in req.payload["payments"]]
     to = datetime.fromisoformat(req.payload["to"]) if req.payload["to"] else None
     rows = bulk_extend(client, audit, operator=approver, payments=payments, extend_days=req.payload["extend_days"],
                        to=to, rules=rules, approval_id=req.id, approval_note=note)
     ok = sum(r.outcome == "succeeded" for r in rows)
-    msg = f"{ok} of {len(rows)} accounts extended."
+    msg = _("{ok} of {rows} accounts extended.").format(ok=ok, rows=len(rows))
     store.finish(req.id, "executed", {"rows": [asdict(r) for r in rows], "message": msg})
     return WriteResult("succeeded" if ok == len(rows) else "failed", msg, req.id, extra={"rows": rows})
 
@@ -670,14 +661,14 @@ def reject(audit: AuditStore, *, approver: Actor, request_id: str, note: str) ->
     approver.require("approve_refund")
     note = clean(note, multiline=True)
     if not note:
-        raise InvalidInput(["Say why the request is rejected."])
+        raise InvalidInput([_("Say why the request is rejected.")])
     if len(note) > NOTE_MAX:
-        raise InvalidInput([f"The note is too long ({len(note):,} characters; {NOTE_MAX} at most)."])
+        raise InvalidInput([_("The note is too long ({n:,} characters; {max} at most).").format(n=len(note), max=NOTE_MAX)])
     store = approvals_of(audit)
     try:
         req = store.get(request_id)
         if req.requester.strip().lower() == approver.email.strip().lower():
-            raise Forbidden("You cannot approve or reject your own request: a second person must.")
+            raise Forbidden(_("You cannot approve or reject your own request: a second person must."))
         return store.decide(request_id, approver=approver, status="rejected", note=note)
     except ApprovalProblem as e:
         raise (Busy(str(e)) if e.busy else InvalidInput([str(e)])) from None
@@ -689,7 +680,7 @@ def withdraw(audit: AuditStore, *, requester: Actor, request_id: str) -> Approva
     try:
         req = store.get(request_id)
         if req.requester.strip().lower() != requester.email.strip().lower():
-            raise Forbidden("Only the person who made a request can withdraw it.")
+            raise Forbidden(_("Only the person who made a request can withdraw it."))
         return store.decide(request_id, approver=requester, status="withdrawn", note=None)
     except ApprovalProblem as e:
         raise (Busy(str(e)) if e.busy else InvalidInput([str(e)])) from None
@@ -726,13 +717,12 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
     else:
         operator.require("update_vbank")
         if len(payments) > rules.bulk_approval_above_count:
-            raise NeedsApproval(f"Changing more than {rules.bulk_approval_above_count} accounts at once needs a "
-                                "second person's approval.")
+            raise NeedsApproval(_("Changing more than {n} accounts at once needs a second person's approval.").format(n=rules.bulk_approval_above_count))
     out: list[BulkRow] = []
     for p in payments:
         new_due = plan_due(p.vbank_date, extend_days=extend_days, to=to)
         if new_due is None:
-            out.append(BulkRow(p.imp_uid, p.merchant_uid, "skipped", "This account has no due date to extend."))
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "skipped", _("This account has no due date to extend.")))
             continue
         try:
             r = _update_vbank(client, audit, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p), new_due=new_due,
@@ -741,7 +731,7 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
         except InvalidInput as e:
             out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", " ".join(e.problems), new_due))
         except Stale as e:
-            out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", "Changed since loaded: " + "; ".join(e.changes),
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", _("Changed since loaded: ") + "; ".join(e.changes),
                                new_due))
         except Busy as e:
             out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", str(e), new_due))

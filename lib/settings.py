@@ -9,6 +9,8 @@ Secrets are ``SecretStr``: they never show in a repr, a log line or a page.
 
 from __future__ import annotations
 
+from .i18n import _
+
 import os
 import tomllib
 from functools import lru_cache
@@ -41,13 +43,16 @@ class Rules(BaseModel):
     update_max_horizon_days: int | None = 60
     fees_default: FeeRule = Field(default_factory=FeeRule)
     fees: dict[str, FeeRule] = Field(default_factory=dict)
+    # Reason code → the text sent to the PG (it shows in the PG console and the customer's refund notice), with the
+    # operator's note after it: "고객 요청 — 배송 지연". In Korean whatever the screen language; change it here.
     refund_reasons: dict[str, str] = Field(default_factory=lambda: {
-        "CUSTOMER_REQUEST": "Customer request",
-        "OUT_OF_STOCK": "Out of stock",
-        "DUPLICATE_PAYMENT": "Duplicate payment",
-        "OVERPAYMENT": "Overpayment",
-        "ORDER_CHANGE": "Order changed",
-        "OTHER": "Other"})
+        "CUSTOMER_REQUEST": "고객 요청",
+        "OUT_OF_STOCK": "품절",
+        "DUPLICATE_PAYMENT": "중복 결제",
+        "OVERPAYMENT": "초과 입금",
+        "ORDER_CHANGE": "주문 변경",
+        "DELIVERY_DELAY": "배송 지연",
+        "OTHER": "기타"})
     refund_typed_confirm_above: int = 500_000
     # A change of a pending account must be typed to confirm when it cuts the amount below this share of what
     # it was (50,000 → 1), or moves the due date by more than this many days.
@@ -110,7 +115,12 @@ class Settings(BaseModel):
 
     @property
     def mode_label(self) -> str:
-        return "Sandbox (local)" if self.is_sandbox else "Live I'mport API"
+        return _("Sandbox (local)") if self.is_sandbox else _("Live I'mport API")
+
+    @property
+    def where_label(self) -> str:
+        """Where a write goes, for the confirm sentences ("… in {where}")."""
+        return _("the sandbox") if self.is_sandbox else _("the live I'mport API")
 
 
 _ENV = {

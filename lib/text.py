@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .i18n import _
+
 # Bidi embedding/override/isolate controls and marks, zero-width characters, BOM, soft hyphen, word joiner.
 INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -115,40 +117,41 @@ def lookup_problem(value: str | None) -> str | None:
     the API is called, so a crafted link never turns into a malformed request path."""
     v = value or ""
     if not v.strip():
-        return "Enter an imp_uid or a merchant_uid."
+        return _("Enter an imp_uid or a merchant_uid.")
     if len(v) > ID_MAX:
-        return f"An imp_uid or merchant_uid has at most {ID_MAX} characters."
+        return _("An imp_uid or merchant_uid has at most {n} characters.").format(n=ID_MAX)
     if "\x00" in v or _CONTROL.search(v) or INVISIBLE.search(v) or "\n" in v or "\r" in v:
-        return "It holds control or invisible characters, which no payment id has."
+        return _("It holds control or invisible characters, which no payment id has.")
     if v.strip(".") == "" or "/" in v or "\\" in v:
-        return "It is not an imp_uid or a merchant_uid."
+        return _("It is not an imp_uid or a merchant_uid.")
     if v.startswith("imp_") and not _IMP_UID.fullmatch(v):
-        return "An imp_uid is imp_ followed by letters and digits."
+        return _("An imp_uid is imp_ followed by letters and digits.")
     return None
 
 
 _WON = re.compile(r"(?:₩|KRW)?\s*([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)\s*(?:원)?")
 
 
-def parse_won(value: str | None, *, what: str = "The amount") -> tuple[int | None, str | None]:
+def parse_won(value: str | None, *, what: str | None = None) -> tuple[int | None, str | None]:
     """An amount typed by a person: ASCII digits with optional thousands commas, an optional ₩ or 원.
     (amount, None), or (None, why) — ``1e3``, ``1000.5``, ``-5``, ``１０００`` and ``1,00`` are refused, never
     reinterpreted. Empty → (None, None)."""
     v = (value or "").strip()
     if not v:
         return None, None
+    what = what or _("The amount")
     m = _WON.fullmatch(v)
     if not m:
         if re.search(r"[eE]", v) and re.search(r"[0-9]", v):
-            return None, f"{what} must be written in full (e.g. 1,000), not as “{v[:20]}”."
+            return None, _("{what} must be written in full (e.g. 1,000), not as “{v}”.").format(what=what, v=v[:20])
         if "." in v:
-            return None, f"{what} must be a whole number of won (no decimals)."
+            return None, _("{what} must be a whole number of won (no decimals).").format(what=what)
         if v.startswith("-"):
-            return None, f"{what} cannot be negative."
-        return None, f"{what} may hold the digits 0–9 and thousands commas only."
+            return None, _("{what} cannot be negative.").format(what=what)
+        return None, _("{what} may hold the digits 0–9 and thousands commas only.").format(what=what)
     digits = m.group(1).replace(",", "")
     if len(digits) > 13:
-        return None, f"{what} is too large."
+        return None, _("{what} is too large.").format(what=what)
     return int(digits), None
 
 

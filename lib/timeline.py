@@ -14,6 +14,8 @@ from . import banks
 from .clock import KST
 from .fees import with_vat
 from .fmt import krw, kst
+from .i18n import _
+from .names import method_name, outcome_name
 from .models import Payment
 from .settings import Rules
 
@@ -24,6 +26,7 @@ class Event:
     what: str
     who: str
     detail: str
+    rank: int = 1       # order within one second: issue/start 0, changes 1, deposit 2, refunds 3
 
 
 def _ts(v) -> datetime | None:
@@ -44,60 +47,65 @@ def _load(s) -> dict:
 def build(p: Payment, audit: pd.DataFrame, rules: Rules) -> list[Event]:
     """Every event of the payment, oldest first (``audit``: its audit records, any order)."""
     out: list[Event] = []
-    buyer = p.buyer_name or "the customer"
+    buyer = p.buyer_name or _("the customer")
     if p.is_vbank:
-        out.append(Event(p.vbank_issued_at or p.started_at, "Virtual account issued", "PG",
-                         f"{p.vbank_name or ''} account, {krw(p.amount)}, due {kst(p.vbank_date)}"))
+        out.append(Event(p.vbank_issued_at or p.started_at, _("Virtual account issued"), "PG",
+                         _("{bank} account, {amount}, due {due}").format(
+                             bank=p.vbank_name or "", amount=krw(p.amount), due=kst(p.vbank_date)), rank=0))
     else:
-        out.append(Event(p.started_at, "Payment started", buyer, f"{p.pay_method}, {krw(p.amount)}"))
+        out.append(Event(p.started_at, _("Payment started"), buyer, f"{method_name(p.pay_method)}, {krw(p.amount)}",
+                         rank=0))
     if p.paid_at:
-        out.append(Event(p.paid_at, "Deposit received" if p.is_vbank else "Paid", buyer, krw(p.amount)))
+        out.append(Event(p.paid_at, _("Deposit received") if p.is_vbank else _("Paid"), buyer, krw(p.amount), rank=2))
     if p.failed_at:
-        out.append(Event(p.failed_at, "Failed", "PG", p.fail_reason or ""))
+        out.append(Event(p.failed_at, _("Failed"), "PG", p.fail_reason or ""))
     rule = rules.fee_rule(p.pg_provider)
     sent_refunds = []
     rows = audit.sort_values("id") if not audit.empty else audit
-    for _, r in rows.iterrows():
+    for _i, r in rows.iterrows():
         detail, request = _load(r.get("detail")), _load(r.get("request"))
         at, who, action, outcome = r["at"], r["operator"], r["action"], r["outcome"]
+        thing = _("Refund") if action == "refund" else _("Change")
         if action == "update_vbank" and outcome in ("succeeded", "resolved") and detail.get("after"):
             before, after = detail.get("before", {}), detail["after"]
             parts = []
             if before.get("amount") is not None and before.get("amount") != after.get("amount"):
-                parts.append(f"amount {krw(before.get('amount'))} → {krw(after.get('amount'))}")
+                parts.append(_("amount {before} → {after}").format(before=krw(before.get("amount")),
+                                                                   after=krw(after.get("amount"))))
             if before.get("vbank_due") and before.get("vbank_due") != after.get("vbank_due"):
-                parts.append(f"due {kst(_ts(before['vbank_due']))} → {kst(_ts(after.get('vbank_due')))}")
-            out.append(Event(at, "Changed", who, ", ".join(parts) or "confirmed by a re-read"))
+                parts.append(_("due {before} → {after}").format(before=kst(_ts(before["vbank_due"])),
+                                                                after=kst(_ts(after.get("vbank_due")))))
+            out.append(Event(at, _("Changed"), who, ", ".join(parts) or _("confirmed by a re-read")))
         elif action == "refund" and outcome == "sent":
             sent_refunds.append(request)
         elif outcome == "unknown":
-            out.append(Event(at, f"{'Refund' if action == 'refund' else 'Change'}: outcome unknown", who,
+            out.append(Event(at, _("{thing}: outcome unknown").format(thing=thing), who,
                              detail.get("note") or r.get("api_message") or ""))
         elif outcome == "resolved":
-            out.append(Event(at, f"{'Refund' if action == 'refund' else 'Change'} resolved", who,
-                             str(detail.get("resolution", ""))))
+            out.append(Event(at, _("{thing} resolved").format(thing=thing), who, str(detail.get("resolution", ""))))
         elif action in ("refund_request", "bulk_extend_request") and outcome in (
                 "requested", "approved", "rejected", "withdrawn", "expired", "refused"):
             amount = detail.get("amount")
             note = detail.get("note") or r.get("api_message") or ""
-            out.append(Event(at, f"Approval {outcome}", who,
-                             (f"refund of {krw(amount)}" if amount and outcome == "requested" else "")
-                             + (f" — {note}" if note else "")))
+            out.append(Event(at, _("Approval {state}").format(state=outcome_name(outcome)), who,
+                             (_("refund of {amount}").format(amount=krw(amount)) if amount and outcome == "requested"
+                              else "") + (f" — {note}" if note else "")))
         elif action == "reveal_personal":
-            out.append(Event(at, "Full numbers shown", who, str(detail.get("page", ""))))
+            out.append(Event(at, _("Full numbers shown"), who, str(detail.get("page", ""))))
     for i, h in enumerate(p.cancel_history):
         account = next((s for s in sent_refunds if s.get("amount") == h.amount), {})
-        bank = banks.bank_by_code(p.pg_provider, str(account.get("refund_bank", ""))) if account else None
-        to = (f" to {bank.name_ko if bank else account.get('refund_bank', '')} {account.get('refund_account', '')}"
-              .rstrip() if account else "")
+        bank = banks.bank_label(p.pg_provider, str(account.get("refund_bank", ""))) if account else ""
+        text = krw(h.amount)
+        if account:
+            text = _("{amount} to {account}").format(
+                amount=text, account=f"{bank} {account.get('refund_account', '')}".strip())
         fee = with_vat(rule.remittance_fee, rule) if p.is_vbank else 0
-        out.append(Event(h.cancelled_at, "Refund registered", "PG",
-                         f"{krw(h.amount)}{to}" + (f", remittance fee {krw(fee)}" if fee else "")
-                         + (f" — {h.reason}" if h.reason else "")))
-    # The API counts in whole seconds: within one second, the natural order (issue, changes, deposit, refunds).
-    rank = {"Virtual account issued": 0, "Payment started": 0, "Deposit received": 2, "Paid": 2,
-            "Refund registered": 3}
+        if fee:
+            text += ", " + _("remittance fee {fee}").format(fee=krw(fee))
+        out.append(Event(h.cancelled_at, _("Refund registered"), "PG", text + (f" — {h.reason}" if h.reason else ""),
+                         rank=3))
 
+    # The API counts in whole seconds: within one second, the natural order (issue, changes, deposit, refunds).
     def key(e: Event):
-        return (int(e.at.timestamp()) if e.at else 0, rank.get(e.what, 1))
+        return (int(e.at.timestamp()) if e.at else 0, e.rank)
     return sorted(out, key=key)

@@ -21,6 +21,9 @@ from .fmt import kst, now_kst
 from .clock import KST
 from .settings import Settings, get_settings
 from .text import has_invisible, md
+from . import i18n
+from .i18n import N_, _
+from .i18n import gettext as translate   # for texts marked N_ elsewhere (not a keyword the extractor reads)
 
 
 def settings() -> Settings:
@@ -123,7 +126,7 @@ def operator() -> Actor:
     """The acting person, for lib's write services (which check the role again)."""
     a = actor()
     if a is None:
-        raise Forbidden("Sign in first: anonymous users cannot do this.")
+        raise Forbidden(_("Sign in first: anonymous users cannot do this."))
     return a
 
 
@@ -131,17 +134,51 @@ def identity_banner(a: Actor) -> None:
     """One line each in the sidebar (the filters below stay reachable without scrolling): who is acting, and
     where the money goes."""
     s = settings()
-    roles = ", ".join(sorted(a.roles)) or "no role"
+    roles = ", ".join(role_name(r) for r in sorted(a.roles)) or _("no role")
     if a.mode == "local":
-        st.sidebar.caption(f":orange[:material/person:] **Local mode** · {md(a.email)} · every role")
+        st.sidebar.caption(_(":orange[:material/person:] **Local mode** · {email} · every role").format(
+            email=md(a.email)))
     else:
-        st.sidebar.caption(f"Signed in as **{md(a.email)}** ({roles})")
+        st.sidebar.caption(_("Signed in as **{email}** ({roles})").format(email=md(a.email), roles=roles))
         if a.mode == "oidc":
-            st.sidebar.button("Log out", on_click=st.logout, key="logout")
+            st.sidebar.button(_("Log out"), on_click=st.logout, key="logout")
     if s.is_sandbox:
-        st.sidebar.caption(f":material/science: **Sandbox** · {md(display_url(s.api_url))} · no real money moves")
+        st.sidebar.caption(_(":material/science: **Sandbox** · {url} · no real money moves").format(
+            url=md(display_url(s.api_url))))
     else:
-        st.sidebar.caption(f":material/account_balance: **Live I'mport API** · {md(display_url(s.api_url))}")
+        st.sidebar.caption(_(":material/account_balance: **Live I'mport API** · {url}").format(
+            url=md(display_url(s.api_url))))
+    language_switch()
+
+
+ROLE_NAMES = {"viewer": N_("viewer"), "operator": N_("operator"), "approver": N_("approver"), "admin": N_("admin")}
+
+
+def role_name(role: str) -> str:
+    return _(ROLE_NAMES[role]) if role in ROLE_NAMES else role
+
+
+# ------------------------------------------------------------------ language
+LANG_KEY = "ui_lang"
+
+
+def apply_language() -> str:
+    """The language of this run: the sidebar switch once used, else ``VBANK_LANG`` (Korean by default). Set
+    before any text of the run is made (widget values are in session state before the script starts)."""
+    return i18n.set_lang(st.session_state.get(LANG_KEY))
+
+
+def language_switch() -> None:
+    """한국어 / English in the sidebar, for this browser session."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = i18n.lang()
+    st.sidebar.segmented_control("언어 · Language", list(i18n.LANGS), format_func=i18n.LANGS.get, key=LANG_KEY,
+                                 label_visibility="collapsed", on_change=_keep_language)
+
+
+def _keep_language() -> None:
+    if st.session_state.get(LANG_KEY) is None:          # a click on the chosen one unselects it: keep it
+        st.session_state[LANG_KEY] = i18n.lang()
 
 
 # ------------------------------------------------------------------ data cache
@@ -156,7 +193,8 @@ def _cached(key: tuple, what: str, load):
     bar = st.empty()
 
     def progress(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"Loading {what}… page {done} of {total}")
+        bar.progress(done / max(total, 1), text=_("Loading {what}… page {done} of {total}").format(
+            what=_(what), done=done, total=total))
 
     value, fetched = _shared_cache().get_or_load((key[0], settings().api_url, *key[1:]), lambda: load(progress))
     bar.empty()
@@ -169,7 +207,7 @@ def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
         rows = client().list_pending_vbanks_raw(t_to - days * 86400, t_to, progress=progress)
         return pending.build_frame(rows, now_kst())
 
-    df, fetched = _cached(("pending", days), "pending virtual accounts", load)
+    df, fetched = _cached(("pending", days), N_("pending virtual accounts"), load)
     return pending.with_clock(df, now_kst()), fetched
 
 
@@ -180,7 +218,7 @@ def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:
         return refund.paid_vbank_frame(client().list_by_status_raw("paid", t_to - days * 86400, t_to,
                                                                    progress=progress))
 
-    return _cached(("paid", days), "paid virtual accounts", load)
+    return _cached(("paid", days), N_("paid virtual accounts"), load)
 
 
 def load_recon_payments(d_from, d_to) -> tuple[list[dict], datetime]:
@@ -192,7 +230,7 @@ def load_recon_payments(d_from, d_to) -> tuple[list[dict], datetime]:
         a, b = kst_range(lookback_start(d_from), d_to)
         return client().list_by_status_raw("all", a, min(b, int(time.time())), progress=progress)
 
-    return _cached(("recon", str(d_from), str(d_to)), "payments", load)
+    return _cached(("recon", str(d_from), str(d_to)), N_("payments"), load)
 
 
 # ------------------------------------------------------------------ reconciliation (cached by content)
@@ -284,7 +322,7 @@ def display_url(url: str) -> str:
     try:
         u = urlsplit(url)
     except ValueError:
-        return "(invalid URL)"
+        return _("(invalid URL)")
     host = u.hostname or ""
     if u.port:
         host += f":{u.port}"
@@ -292,7 +330,7 @@ def display_url(url: str) -> str:
 
 
 # ------------------------------------------------------------------ personal data
-REVEAL_TEXT = {"no_permission": "Your role shows account and phone numbers masked only."}
+REVEAL_TEXT = {"no_permission": N_("Your role shows account and phone numbers masked only.")}
 
 
 def reveal_toggle(label: str, *, key: str, where: str, imp_uid: str | None = None) -> bool:
@@ -300,7 +338,7 @@ def reveal_toggle(label: str, *, key: str, where: str, imp_uid: str | None = Non
     to "shown" is an audited action (who, which page and payment, when)."""
     a = actor()
     allowed = a is not None and a.can("reveal_personal")
-    on = st.toggle(label, key=key, disabled=not allowed, help=None if allowed else REVEAL_TEXT["no_permission"])
+    on = st.toggle(label, key=key, disabled=not allowed, help=None if allowed else translate(REVEAL_TEXT["no_permission"]))
     if not allowed:
         return False
     mark = f"{key}:revealed_for"
@@ -317,7 +355,7 @@ def reveal_toggle(label: str, *, key: str, where: str, imp_uid: str | None = Non
 
 # ------------------------------------------------------------------ helpers
 def last_refreshed(fetched: datetime) -> str:
-    return f"Last refreshed {kst(fetched, seconds=True)}"
+    return _("Last refreshed {time}").format(time=kst(fetched, seconds=True))
 
 
 def query_imp_uid() -> str:
@@ -370,14 +408,16 @@ ENTRY_KEY = "_vbank_entry"
 
 
 def mark_entry() -> None:
-    """Called by app.py on every run, before st.navigation."""
+    """Called by app.py on every run, before st.navigation (and before any text: it sets the language)."""
     st.session_state[ENTRY_KEY] = True
+    apply_language()
 
 
 def entry_guard() -> None:
     """First line of every page. On a fresh server, Streamlit routes a deep link (``/update?imp_uid=…``)
     through its legacy ``pages/`` directory mode and runs the page *without* app.py (no identity, no
     navigation). Switch that mode off and rerun: the rerun goes through app.py, which then runs this page."""
+    apply_language()
     if not st.session_state.get(ENTRY_KEY):
         from streamlit.runtime.pages_manager import PagesManager
         PagesManager.uses_pages_directory = False
@@ -387,11 +427,11 @@ def entry_guard() -> None:
 
 # ------------------------------------------------------------------ outcomes
 UNKNOWN_TEXT = {
-    "refund": "A refund of this payment has an unknown outcome",
-    "vbank": "A change of this virtual account has an unknown outcome",
-    "recheck": "Check the payment again",
-    "not_applied": "I checked the PG console: it was NOT applied",
-    "resolve_no": "Resolve as not applied",
+    "refund": N_("A refund of this payment has an unknown outcome"),
+    "vbank": N_("A change of this virtual account has an unknown outcome"),
+    "recheck": N_("Check the payment again"),
+    "not_applied": N_("I checked the PG console: it was NOT applied"),
+    "resolve_no": N_("Resolve as not applied"),
 }
 
 
@@ -405,11 +445,11 @@ def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
         (st.success if flash[0] != "unknown" else st.info)(md(flash[1]))
     if not held or held.state != "unknown":
         return False
-    st.warning(f"**{UNKNOWN_TEXT[kind]}** ({md(held.operator)}, {kst(held.since)}): {md(held.note or '')}")
+    st.warning(f"**{_(UNKNOWN_TEXT[kind])}** ({md(held.operator)}, {kst(held.since)}): {md(held.note or '')}")
     a, b = st.columns(2)
-    confirm_not = b.checkbox(UNKNOWN_TEXT["not_applied"], key=f"{key}_not_applied")
-    if a.button(UNKNOWN_TEXT["recheck"], key=f"{key}_recheck") or (
-            confirm_not and b.button(UNKNOWN_TEXT["resolve_no"], key=f"{key}_resolve_no")):
+    confirm_not = b.checkbox(translate(UNKNOWN_TEXT["not_applied"]), key=f"{key}_not_applied")
+    if a.button(translate(UNKNOWN_TEXT["recheck"]), key=f"{key}_recheck") or (
+            confirm_not and b.button(translate(UNKNOWN_TEXT["resolve_no"]), key=f"{key}_resolve_no")):
         try:
             res = desk().resolve(kind, imp_uid, confirm_not_applied=confirm_not)
             st.session_state[f"{key}:flash"] = (res.outcome, res.message)
@@ -419,7 +459,7 @@ def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
     return True
 
 
-OUTCOME_TEXT = {"audit_link": "See it in the audit log"}
+OUTCOME_TEXT = {"audit_link": N_("See it in the audit log")}
 
 
 def show_outcome(res, text: dict) -> None:
@@ -430,7 +470,7 @@ def show_outcome(res, text: dict) -> None:
         box = {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome]
         box(md(res.message))
         if res.correlation_id:
-            st.page_link("pages/audit.py", label=text.get("audit_link", OUTCOME_TEXT["audit_link"]),
+            st.page_link("pages/audit.py", label=text.get("audit_link", translate(OUTCOME_TEXT["audit_link"])),
                          icon=":material/receipt_long:", query_params={"correlation_id": res.correlation_id})
     else:
         show_refusal(res, text)
@@ -446,7 +486,7 @@ def show_refusal(err, text: dict) -> bool:
     elif isinstance(err, Busy):
         st.warning(text["busy"].format(msg=md(err)))
         if err.request_id:
-            st.page_link("pages/approvals.py", label="Open the request waiting for approval",
+            st.page_link("pages/approvals.py", label=_("Open the request waiting for approval"),
                          query_params={"id": err.request_id})
     elif isinstance(err, InvalidInput):
         st.error(text["invalid"] + "\n\n" + "\n".join(f"- {md(p)}" for p in err.problems))

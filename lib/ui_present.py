@@ -8,59 +8,67 @@ import pandas as pd
 from .approvals import ApprovalRequest
 from .fees import FeeImpact
 from .fmt import krw
+from .i18n import N_, _
+from .names import action_name, lock_state, outcome_name, request_status  # noqa: F401  (pages use them from here)
 
 
 def fee_rows(f: FeeImpact) -> list[dict]:
+    amt = _("Amount")
     rows = [
-        {"": "Payment amount", "Amount": krw(f.amount)},
-        {"": "Issuance fee kept by the PG", "Amount": krw(-f.issuance_fee)},
-        {"": "Settled to you for this payment", "Amount": krw(f.settled)},
+        {"": _("Payment amount"), amt: krw(f.amount)},
+        {"": _("Issuance fee kept by the PG"), amt: krw(-f.issuance_fee)},
+        {"": _("Settled to you for this payment"), amt: krw(f.settled)},
     ]
     if f.already_refunded:
-        rows.append({"": "Refunded before (incl. their remittance fees)",
-                     "Amount": krw(-(f.already_refunded + f.previous_remittance_fees))})
+        rows.append({"": _("Refunded before (incl. their remittance fees)"),
+                     amt: krw(-(f.already_refunded + f.previous_remittance_fees))})
     rows += [
-        {"": "This refund", "Amount": krw(-f.refund)},
-        {"": "Remittance fee for this refund", "Amount": krw(-f.remittance_fee)},
-        {"": "Your net result for this payment after the refund", "Amount": krw(f.net_after)},
+        {"": _("This refund"), amt: krw(-f.refund)},
+        {"": _("Remittance fee for this refund"), amt: krw(-f.remittance_fee)},
+        {"": _("Your net result for this payment after the refund"), amt: krw(f.net_after)},
     ]
     if f.balance_after:
-        rows.append({"": "Balance that stays paid (refundable later)", "Amount": krw(f.balance_after)})
+        rows.append({"": _("Balance that stays paid (refundable later)"), amt: krw(f.balance_after)})
     return rows
 
 
 def waterfall(f: FeeImpact) -> pd.DataFrame:
     """Steps from the payment amount to the merchant's net, for a waterfall chart."""
-    steps = [("Payment", f.amount), ("Issuance fee", -f.issuance_fee)]
+    steps = [(_("Payment"), f.amount), (_("Issuance fee"), -f.issuance_fee)]
     if f.already_refunded:
-        steps.append(("Earlier refunds", -(f.already_refunded + f.previous_remittance_fees)))
-    steps += [("This refund", -f.refund), ("Remittance fee", -f.remittance_fee)]
+        steps.append((_("Earlier refunds"), -(f.already_refunded + f.previous_remittance_fees)))
+    steps += [(_("This refund"), -f.refund), (_("Remittance fee"), -f.remittance_fee)]
     out, level = [], 0
     for i, (label, delta) in enumerate(steps):
         start, end = (0, delta) if i == 0 else (level, level + delta)
         out.append({"order": i, "step": label, "start": start, "end": end, "delta": delta,
                     "kind": "total" if i == 0 else ("cost" if delta < 0 else "gain")})
         level = end
-    out.append({"order": len(steps), "step": "Net result", "start": 0, "end": level, "delta": level, "kind": "total"})
+    out.append({"order": len(steps), "step": _("Net result"), "start": 0, "end": level, "delta": level,
+                "kind": "total"})
     return pd.DataFrame(out)
 
 
 def cost_sentence(f: FeeImpact) -> str:
-    s = (f"This refund costs you {krw(f.refund_cost)} ({krw(f.refund)} back to the customer plus a "
-         f"{krw(f.remittance_fee)} remittance fee). The PG kept {krw(f.issuance_fee)} when the account was issued, "
-         f"so your net result for this payment becomes {krw(f.net_after)}.")
+    s = _("This refund costs you {cost} ({refund} back to the customer plus a {fee} remittance fee). The PG kept "
+          "{issuance} when the account was issued, so your net result for this payment becomes {net}.").format(
+        cost=krw(f.refund_cost), refund=krw(f.refund), fee=krw(f.remittance_fee), issuance=krw(f.issuance_fee),
+        net=krw(f.net_after))
     if f.balance_after:
-        s += f" {krw(f.balance_after)} stays paid and can be refunded later."
+        s += " " + _("{amount} stays paid and can be refunded later.").format(amount=krw(f.balance_after))
     return s
 
 
 def describe(req: ApprovalRequest) -> str:
     if req.kind == "refund":
         r = req.payload["request"]
-        return f"Refund {krw(r['amount'])} of {req.imp_uid} ({req.payload['payment'].get('merchant_uid', '')})"
+        return _("Refund {amount} of {imp_uid} ({merchant_uid})").format(
+            amount=krw(r["amount"]), imp_uid=req.imp_uid, merchant_uid=req.payload["payment"].get("merchant_uid", ""))
     n = len(req.payload["payments"])
-    how = f"by {req.payload['extend_days']} days" if req.payload.get("extend_days") else f"to {req.payload['to']}"
-    return f"Extend the due dates of {n} virtual accounts {how}"
+    if req.payload.get("extend_days"):
+        return _("Extend the due dates of {n} virtual accounts by {days} days").format(
+            n=n, days=req.payload["extend_days"])
+    return _("Move the due dates of {n} virtual accounts to {to}").format(n=n, to=req.payload["to"])
 
 
 def _j(v) -> dict:
@@ -69,6 +77,10 @@ def _j(v) -> dict:
         return json.loads(v) if isinstance(v, str) and v else {}
     except ValueError:
         return {}
+
+
+APPROVAL_OUTCOMES = {"requested": N_("requested"), "approved": N_("approved"), "rejected": N_("rejected"),
+                     "withdrawn": N_("withdrawn"), "expired": N_("expired"), "executed": N_("approved and sent")}
 
 
 def audit_sentence(r) -> str:
@@ -82,46 +94,53 @@ def audit_sentence(r) -> str:
 
     def due(v):
         return kst(datetime.fromtimestamp(int(v), KST)) if v else "—"
+    reread = " " + _("(confirmed by a re-read)") if det.get("confirmed_by_reread") else ""
     if action == "update_vbank":
         if outcome == "sent":
-            parts = ([f"amount → {krw(req['amount'])}"] if "amount" in req else []) + \
-                    ([f"due → {due(req['vbank_due'])}"] if "vbank_due" in req else [])
-            return "Sent a change: " + ", ".join(parts)
+            parts = ([_("amount → {to}").format(to=krw(req["amount"]))] if "amount" in req else []) + \
+                    ([_("due → {to}").format(to=due(req["vbank_due"]))] if "vbank_due" in req else [])
+            return _("Sent a change: {what}").format(what=", ".join(parts))
         if outcome == "succeeded":
             b, a = det.get("before", {}), det.get("after", {})
             parts = []
             if b.get("amount") != a.get("amount"):
-                parts.append(f"amount {krw(b.get('amount'))} → {krw(a.get('amount'))}")
+                parts.append(_("amount {before} → {after}").format(before=krw(b.get("amount")),
+                                                                   after=krw(a.get("amount"))))
             if b.get("vbank_due") != a.get("vbank_due"):
-                parts.append(f"due {due(b.get('vbank_due'))} → {due(a.get('vbank_due'))}")
-            how = " (confirmed by a re-read)" if det.get("confirmed_by_reread") else ""
-            return "Changed " + (", ".join(parts) or "the virtual account") + how
+                parts.append(_("due {before} → {after}").format(before=due(b.get("vbank_due")),
+                                                                after=due(a.get("vbank_due"))))
+            return _("Changed {what}").format(what=", ".join(parts) or _("the virtual account")) + reread
     if action == "refund":
         if outcome == "sent":
             holder = f" ({req['refund_holder']})" if req.get("refund_holder") else ""
-            return (f"Sent a refund of {krw(req.get('amount'))} to {req.get('refund_bank', '')} "
-                    f"{req.get('refund_account', '')}{holder}").rstrip()
+            return _("Sent a refund of {amount} to {account}").format(
+                amount=krw(req.get("amount")),
+                account=f"{req.get('refund_bank', '')} {req.get('refund_account', '')}{holder}".strip())
         if outcome == "succeeded":
             b, a = det.get("before", {}), det.get("after", {})
-            how = " (confirmed by a re-read)" if det.get("confirmed_by_reread") else ""
-            return (f"Refund registered: refunded total {krw(b.get('cancel_amount'))} → "
-                    f"{krw(a.get('cancel_amount'))}{how}")
+            return _("Refund registered: refunded total {before} → {after}").format(
+                before=krw(b.get("cancel_amount")), after=krw(a.get("cancel_amount"))) + reread
     if outcome == "failed":
-        return f"Not applied: “{r.get('api_message')}”" if r.get("api_message") else \
-            f"Not applied: {det.get('resolution', 'nothing was sent')}"
+        if r.get("api_message"):
+            return _("Not applied: “{msg}”").format(msg=r.get("api_message"))
+        return _("Not applied: {why}").format(why=det.get("resolution") or _("nothing was sent"))
     if outcome == "unknown":
-        return "Outcome unknown: " + str(det.get("note") or r.get("api_message") or "")
+        return _("Outcome unknown: {note}").format(note=str(det.get("note") or r.get("api_message") or ""))
     if outcome == "resolved":
-        return "Resolved: " + str(det.get("resolution", ""))
+        return _("Resolved: {how}").format(how=str(det.get("resolution", "")))
     if action in ("refund_request", "bulk_extend_request"):
-        what = "a refund" + (f" of {krw(det['amount'])}" if det.get("amount") and action == "refund_request" else "") \
-            if action == "refund_request" else "a bulk due-date extension"
+        if action == "refund_request":
+            what = _("a refund of {amount}").format(amount=krw(det["amount"])) if det.get("amount") else _("a refund")
+        else:
+            what = _("a bulk due-date extension")
         note = det.get("note") or r.get("api_message")
-        return f"Approval {outcome} for {what}" + (f" — {note}" if note else "")
+        state = _(APPROVAL_OUTCOMES[outcome]) if outcome in APPROVAL_OUTCOMES else outcome
+        return _("Approval {state} for {what}").format(state=state, what=what) + (f" — {note}" if note else "")
     if action == "reveal_personal":
-        return f"Showed full account and phone numbers ({det.get('page', '')})"
+        return _("Showed full account and phone numbers ({page})").format(page=det.get("page", ""))
     if action == "recon_preset":
-        return f"Saved the reconciliation preset “{det.get('name', '')}”"
+        return _("Saved the reconciliation preset “{name}”").format(name=det.get("name", ""))
     if action == "saved_view":
-        return f"Saved the view “{det.get('name', '')}”"
+        return _("Saved the view “{name}”").format(name=det.get("name", ""))
     return f"{action}: {outcome}"
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from .i18n import N_
 from .named import NamedStore
 from .text import clean
 
@@ -72,7 +73,7 @@ class ViewStore:
     """Named filter views ("kcp 연체", "오늘 마감") shared by the team (lib/named.py: role, name rules, audit)."""
 
     def __init__(self, audit):
-        self.store = NamedStore(audit.engine, table="saved_views", payload_column="params", noun="view",
+        self.store = NamedStore(audit.engine, table="saved_views", payload_column="params", noun=N_("view"),
                                 audit_action="saved_view", audit=audit)
 
     def all(self) -> dict[str, dict[str, str]]:

@@ -3,18 +3,20 @@
 import pandas as pd
 import streamlit as st
 
+from lib.i18n import _
 from lib import ui
 from lib.fmt import krw
+from lib.names import pg_name
 from lib.text import md
 
 ui.entry_guard()
 
 T = {
-    "title": "Configuration",
-    "intro": "What this instance runs with. Change it in vbank-desk.toml, the environment or "
-             ".streamlit/secrets.toml and restart. Secrets are never shown.",
-    "connection": "Connection", "rules": "Business rules", "roles": "Roles", "fees": "Fee schedule",
-    "forbidden": "This page needs the admin role.",
+    "title": _("Configuration"),
+    "intro": _("What this instance runs with. Change it in vbank-desk.toml, the environment or "
+             ".streamlit/secrets.toml and restart. Secrets are never shown."),
+    "connection": _("Connection"), "rules": _("Business rules"), "roles": _("Roles"), "fees": _("Fee schedule"),
+    "forbidden": _("This page needs the admin role."),
 }
 st.title(T["title"])
 who = ui.operator()
@@ -25,31 +27,36 @@ st.caption(T["intro"])
 s = ui.settings()
 r = s.rules
 st.subheader(T["connection"])
+hidden, unset, none = _("set (hidden)"), _("not set"), _("none")
 ui.table(pd.DataFrame({"": {
-    "Mode": s.mode_label, "API URL": ui.display_url(s.api_url), "REST API key": "set (hidden)" if s.imp_key else "not set",
-    "Tier": s.tier or "—", "Timeouts": f"connect {s.connect_timeout:g} s, read {s.read_timeout:g} s",
-    "Concurrent page fetches": s.concurrency, "Cache TTL": f"{s.cache_ttl} s",
-    "Audit database": ui.display_url(s.audit_db_url) if "://" in s.audit_db_url else s.audit_db_url,
-    "Audit signing key": "set (hidden)" if s.audit_hmac_key else "not set",
-    "Identity mode": s.identity_mode + (f" ({s.identity_header})" if s.identity_mode == "header" else "")}}))
+    _("Mode"): s.mode_label, _("API address"): ui.display_url(s.api_url),
+    _("REST API key"): hidden if s.imp_key else unset, _("Tier"): s.tier or "—",
+    _("Timeouts"): _("connect {c:g} s, read {r:g} s").format(c=s.connect_timeout, r=s.read_timeout),
+    _("Concurrent page fetches"): s.concurrency, _("Cache lifetime"): _("{n} s").format(n=s.cache_ttl),
+    _("Audit database"): ui.display_url(s.audit_db_url) if "://" in s.audit_db_url else s.audit_db_url,
+    _("Audit signing key"): hidden if s.audit_hmac_key else unset,
+    _("Identity mode"): s.identity_mode + (f" ({s.identity_header})" if s.identity_mode == "header" else "")}}))
 st.subheader(T["rules"])
 ui.table(pd.DataFrame({"": {
-    "PGs that may change a virtual account": ", ".join(r.vbank_update_pgs),
-    "Amount ceiling for a change": krw(r.update_amount_ceiling) if r.update_amount_ceiling else "none",
-    "Due date at most this far ahead": f"{r.update_max_horizon_days} days" if r.update_max_horizon_days else "none",
-    "Typed confirmation above": krw(r.refund_typed_confirm_above),
-    "Refunds need approval above": krw(r.refund_approval_above),
-    "Bulk changes need approval above": f"{r.bulk_approval_above_count} accounts",
-    "Approval requests expire after": f"{r.approval_expiry_hours} hours",
-    "Refund reasons": ", ".join(f"{k} ({v})" for k, v in r.refund_reasons.items())}}))
+    _("PGs that may change a virtual account"): ", ".join(pg_name(p) for p in r.vbank_update_pgs),
+    _("Amount ceiling for a change"): krw(r.update_amount_ceiling) if r.update_amount_ceiling else none,
+    _("Due date at most this far ahead"): _("{n} days").format(n=r.update_max_horizon_days)
+    if r.update_max_horizon_days else none,
+    _("Typed confirmation above"): krw(r.refund_typed_confirm_above),
+    _("Refunds need approval above"): krw(r.refund_approval_above),
+    _("Bulk changes need approval above"): _("{n} accounts").format(n=r.bulk_approval_above_count),
+    _("Approval requests expire after"): _("{n} hours").format(n=r.approval_expiry_hours),
+    _("Refund reasons (sent to the PG)"): ", ".join(f"{v} ({k})" for k, v in r.refund_reasons.items())}}))
 st.subheader(T["fees"])
-rows = [{"PG": "(default)", "Issuance fee": krw(r.fees_default.issuance_fee),
-         "Remittance fee": krw(r.fees_default.remittance_fee), "VAT on fees": r.fees_default.vat_on_fees}]
-rows += [{"PG": pg, "Issuance fee": krw(f.issuance_fee), "Remittance fee": krw(f.remittance_fee),
-          "VAT on fees": f.vat_on_fees} for pg, f in r.fees.items()]
+pg_col, iss, rem, vat = _("PG"), _("Issuance fee"), _("Remittance fee"), _("VAT on fees")
+rows = [{pg_col: _("(default)"), iss: krw(r.fees_default.issuance_fee),
+         rem: krw(r.fees_default.remittance_fee), vat: r.fees_default.vat_on_fees}]
+rows += [{pg_col: pg_name(pg), iss: krw(f.issuance_fee), rem: krw(f.remittance_fee),
+          vat: f.vat_on_fees} for pg, f in r.fees.items()]
 st.dataframe(pd.DataFrame(rows), hide_index=True)
 st.subheader(T["roles"])
 if s.identity_mode == "local":
-    st.caption(f"Local mode: {md(s.operator)} has {md(', '.join(r.local_roles))}.")
-st.dataframe(pd.DataFrame([{"Role": role, "Who": ", ".join(emails)} for role, emails in r.roles.items()]),
+    st.caption(_("Local mode: {who} has {roles}.").format(
+        who=md(s.operator), roles=md(", ".join(ui.role_name(x) for x in r.local_roles))))
+st.dataframe(pd.DataFrame([{_("Role"): ui.role_name(role), _("Who"): ", ".join(emails)} for role, emails in r.roles.items()]),
              hide_index=True)

@@ -3,35 +3,38 @@
 import pandas as pd
 import streamlit as st
 
+from lib.i18n import _
 from lib import approvals as ap
 from lib import rules, ui, ui_present
 from lib.fmt import kst, krw
+from lib.banks import bank_label
+from lib.names import pg_name
 from lib.text import md
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Stale
 
 ui.entry_guard()
 
 T = {
-    "title": "Approvals",
-    "intro": "Refunds above the four-eyes limit and large bulk changes are sent only after a second person — an "
+    "title": _("Approvals"),
+    "intro": _("Refunds above the four-eyes limit and large bulk changes are sent only after a second person — an "
              "approver who did not make the request — approves them. At approval the payment is read again; if it "
-             "changed, nothing is sent.",
-    "to_decide": "Waiting for your decision", "mine": "Your requests", "recent": "Recently decided",
-    "nothing": "Nothing is waiting for approval.", "none_mine": "You have made no requests.",
-    "own": "You made this request: another approver must decide it.",
-    "not_approver": "You can follow your requests here; deciding needs the approver role.",
-    "requested_by": "Requested by {who} · {when} · expires {exp}",
-    "approve": "Approve and send…", "reject": "Reject", "reject_note": "Why it is rejected (required)",
-    "dialog": "Approve and send", "go": "Approve and send now", "cancel": "Cancel", "sending": "Sending…",
-    "dialog_body": "This sends the request below to {where} once, as {who}.",
-    "decided": "Decision recorded: {msg}", "status": "Status",
-    "withdraw": "Withdraw this request",
+             "changed, nothing is sent."),
+    "to_decide": _("Waiting for your decision"), "mine": _("Your requests"), "recent": _("Recently decided"),
+    "nothing": _("Nothing is waiting for approval."), "none_mine": _("You have made no requests."),
+    "own": _("You made this request: another approver must decide it."),
+    "not_approver": _("You can follow your requests here; deciding needs the approver role."),
+    "requested_by": _("Requested by {who} · {when} · expires {exp}"),
+    "approve": _("Approve and send…"), "reject": _("Reject"), "reject_note": _("Why it is rejected (required)"),
+    "dialog": _("Approve and send"), "go": _("Approve and send now"), "cancel": _("Cancel"), "sending": _("Sending…"),
+    "dialog_body": _("This sends the request below to {where} once, as {who}."),
+    "decided": _("Decision recorded: {msg}"), "status": _("Status"),
+    "withdraw": _("Withdraw this request"),
 }
 st.title(T["title"])
 st.caption(T["intro"])
 s = ui.settings()
 who = ui.operator()
-where = "the sandbox" if s.is_sandbox else "the live I'mport API"
+where = s.where_label
 ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
 
 
@@ -40,29 +43,33 @@ def details(r: ap.ApprovalRequest, now: dict) -> None:
         q = r.payload["request"]
         pay = r.payload["payment"]
         fee = r.payload.get("fee_preview") or {}
-        rows = {"imp_uid": r.imp_uid, "merchant_uid": pay.get("merchant_uid"), "PG": pay.get("pg_provider"),
-                "Payment amount": krw(pay.get("amount")), "Refunded before": krw(pay.get("cancel_amount")),
-                "Refund": krw(q["amount"]), "Reason": f"[{q['reason_code']}] {q.get('note') or ''}",
-                "Refund account": f"{q['refund_bank']} {q['refund_account']} ({q['refund_holder']})"}   # stored masked
+        reasons = s.rules.refund_reasons
+        rows = {"imp_uid": r.imp_uid, _("Order number"): pay.get("merchant_uid"), _("PG"): pg_name(pay.get("pg_provider")),
+                _("Payment amount"): krw(pay.get("amount")), _("Refunded before"): krw(pay.get("cancel_amount")),
+                _("Refund"): krw(q["amount"]),
+                _("Reason"): " — ".join(x for x in (reasons.get(q["reason_code"], q["reason_code"]), q.get("note")) if x),
+                _("Refund account"): f"{bank_label(pay.get('pg_provider'), q['refund_bank'])} {q['refund_account']} "
+                                     f"({q['refund_holder']})"}   # stored masked
         if fee:
-            rows.update({"Costs you (refund + remittance fee)": krw(fee.get("refund_cost")),
-                         "Your net for the payment after it": krw(fee.get("net_after"))})
+            rows.update({_("Costs you (refund + remittance fee)"): krw(fee.get("refund_cost")),
+                         _("Your net for the payment after it"): krw(fee.get("net_after"))})
     else:
-        rows = {"Accounts": len(r.payload["payments"]),
-                "Change": f"+{r.payload['extend_days']} days" if r.payload.get("extend_days") else r.payload["to"],
-                "imp_uids": ", ".join(p["imp_uid"] for p in r.payload["payments"][:10])
-                            + (" …" if len(r.payload["payments"]) > 10 else "")}
+        rows = {_("Accounts"): len(r.payload["payments"]),
+                _("Change"): _("+{n} days").format(n=r.payload["extend_days"]) if r.payload.get("extend_days")
+                else r.payload["to"],
+                "imp_uid": ", ".join(p["imp_uid"] for p in r.payload["payments"][:10])
+                           + (" …" if len(r.payload["payments"]) > 10 else "")}
     if r.note:
-        rows["Requester's note"] = r.note
+        rows[_("Requester's note")] = r.note
     if r.kind == "refund" and r.status == "pending":      # the payment as it is now (read again for this page)
         now_p = now.get(r.imp_uid)
         if isinstance(now_p, str):
-            rows["Now"] = now_p
+            rows[_("Now")] = now_p
         elif now_p is not None:
-            rows["Now: refunded so far"] = krw(now_p.cancel_amount)
-            rows["Now: refundable"] = krw(now_p.refundable)
+            rows[_("Now: refunded so far")] = krw(now_p.cancel_amount)
+            rows[_("Now: refundable")] = krw(now_p.refundable)
             moved = rules.changes(rules.Seen(**r.payload["seen"]), now_p)
-            rows["Changed since the request"] = "; ".join(moved) if moved else "nothing"
+            rows[_("Changed since the request")] = "; ".join(moved) if moved else _("nothing")
     ui.table(pd.DataFrame({"": {k: str(v) for k, v in rows.items()}}))
 
 
@@ -72,7 +79,7 @@ waiting_ids = [r.imp_uid for r in pending if r.kind == "refund"]
 try:                                            # one request (100 per call) for every waiting refund's payment
     now_payments: dict = {p.imp_uid: p for p in ui.desk().payments(waiting_ids)} if waiting_ids else {}
 except ui.ApiError as e:
-    now_payments = {i: f"could not read the payment: {e.message}" for i in waiting_ids}
+    now_payments = {i: _("could not read the payment: {msg}").format(msg=e.message) for i in waiting_ids}
 st.subheader(T["to_decide"])
 if not pending:
     st.info(T["nothing"])
@@ -88,7 +95,7 @@ for r in pending:
             if st.button(T["withdraw"], key=f"wd_{r.id}"):
                 try:
                     ui.desk().withdraw(r.id)
-                    st.session_state["ap_flash"] = ("ok", "withdrawn")
+                    st.session_state["ap_flash"] = ("ok", _("withdrawn"))
                 except ERRORS as e:
                     st.session_state["ap_flash"] = ("err", str(e))
                 st.rerun()
@@ -102,7 +109,7 @@ for r in pending:
         if c3.button(T["reject"], key=f"rj_{r.id}"):
             try:
                 ui.desk().reject(r.id, note)
-                st.session_state["ap_flash"] = ("ok", "rejected")
+                st.session_state["ap_flash"] = ("ok", _("rejected"))
             except ERRORS as e:
                 st.session_state["ap_flash"] = ("err", str(e))
             st.rerun()
@@ -138,14 +145,16 @@ mine = ui.desk().requests(requester=who.email)
 if not mine:
     st.caption(T["none_mine"])
 else:
-    ui.table(pd.DataFrame([{"Request": ui_present.describe(r), "Status": r.status, "Created (KST)": kst(r.created_at),
-                            "Decided by": r.decided_by or "", "Decision note": r.decision_note or "",
-                            "Result": (r.result or {}).get("message", "")} for r in mine]).set_index("Request"))
+    ui.table(pd.DataFrame([{_("Request"): ui_present.describe(r), _("Status"): ui_present.request_status(r.status),
+                            _("Created (KST)"): kst(r.created_at),
+                            _("Decided by"): r.decided_by or "", _("Decision note"): r.decision_note or "",
+                            _("Result"): (r.result or {}).get("message", "")} for r in mine]).set_index(_("Request")))
 
 st.subheader(T["recent"])
 decided = [r for r in ui.desk().requests() if r.status != "pending"][:50]
 if decided:
-    st.dataframe(pd.DataFrame([{"Request": ui_present.describe(r), "Requester": r.requester, "Status": r.status,
-                                "Decided by": r.decided_by or "", "Decided (KST)": kst(r.decided_at),
-                                "Result": (r.result or {}).get("message", "")} for r in decided]),
+    st.dataframe(pd.DataFrame([{_("Request"): ui_present.describe(r), _("Requester"): r.requester,
+                                _("Status"): ui_present.request_status(r.status),
+                                _("Decided by"): r.decided_by or "", _("Decided (KST)"): kst(r.decided_at),
+                                _("Result"): (r.result or {}).get("message", "")} for r in decided]),
                  hide_index=True, width="stretch", key="ap_recent")

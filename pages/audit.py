@@ -4,31 +4,32 @@ from datetime import datetime, time as dtime, timedelta
 
 import streamlit as st
 
+from lib.i18n import _
 from lib import export, ui, ui_present
 from lib.audit import Anchor
-from lib.fmt import now_kst
+from lib.fmt import kst, now_kst
 from lib.clock import KST
 
 ui.entry_guard()
 
 T = {
-    "title": "Audit log",
-    "intro": "Every write vbank-desk sends is recorded before it is sent and again with its outcome; the two share "
-             "a correlation id. Account and phone numbers are masked; no secret is ever stored. Times are KST.",
-    "from": "From (KST)", "to": "Until (KST)", "operator": "Operator", "action": "Action", "outcome": "Outcome",
-    "imp_uid": "imp_uid", "any": "(any)", "csv": "Download CSV", "none": "No audit records match.",
-    "locks": "Writes in flight or with an unknown outcome",
-    "count": "{n:,} records",
-    "raw": "The records as stored (masked requests, details, the hash chain)",
-    "verify": "Verify audit log", "verify_ok": "The audit log is intact: {n:,} records, every link checks out.",
-    "verify_bad": "The audit log is broken at record {id} ({n:,} checked): {reason}.",
-    "signed": " Every record and the head are signed with the audit key.",
-    "unsigned": " The log is not signed (no AUDIT_HMAC_KEY): keep anchors to detect a rollback or a re-written tail.",
-    "anchored": " It still holds the {n:,} records of the anchor you gave, unchanged.",
-    "anchor_in": "Anchor from an earlier export (optional)",
-    "anchor_help": "Paste an anchor downloaded earlier (count:hash): Verify then also proves no record up to it was "
-                   "removed or changed since.",
-    "anchor_dl": "Download anchor", "anchor_bad": "That anchor cannot be read: {msg}",
+    "title": _("Audit log"),
+    "intro": _("Every write vbank-desk sends is recorded before it is sent and again with its outcome; the two share "
+             "a correlation id. Account and phone numbers are masked; no secret is ever stored. Times are KST."),
+    "from": _("From (KST)"), "to": _("Until (KST)"), "operator": _("Operator"), "action": _("Action"), "outcome": _("Outcome"),
+    "imp_uid": _("imp_uid"), "any": _("(any)"), "csv": _("Download CSV"), "none": _("No audit records match."),
+    "locks": _("Writes in flight or with an unknown outcome"),
+    "count": _("{n:,} records"),
+    "raw": _("The records as stored (masked requests, details, the hash chain)"),
+    "verify": _("Verify audit log"), "verify_ok": _("The audit log is intact: {n:,} records, every link checks out."),
+    "verify_bad": _("The audit log is broken at record {id} ({n:,} checked): {reason}."),
+    "signed": _(" Every record and the head are signed with the audit key."),
+    "unsigned": _(" The log is not signed (no AUDIT_HMAC_KEY): keep anchors to detect a rollback or a re-written tail."),
+    "anchored": _(" It still holds the {n:,} records of the anchor you gave, unchanged."),
+    "anchor_in": _("Anchor from an earlier export (optional)"),
+    "anchor_help": _("Paste an anchor downloaded earlier (count:hash): Verify then also proves no record up to it was "
+                   "removed or changed since."),
+    "anchor_dl": _("Download anchor"), "anchor_bad": _("That anchor cannot be read: {msg}"),
 }
 st.title(T["title"])
 st.caption(T["intro"])
@@ -39,8 +40,10 @@ c = st.columns(5)
 d_from = c[0].date_input(T["from"], value=today - timedelta(days=30), key="a_from")
 d_to = c[1].date_input(T["to"], value=today, key="a_to")
 op = c[2].selectbox(T["operator"], [T["any"]] + store.distinct("operator"), key="a_op")
-action = c[3].selectbox(T["action"], [T["any"]] + store.distinct("action"), key="a_action")
-outcome = c[4].selectbox(T["outcome"], [T["any"]] + store.distinct("outcome"), key="a_outcome")
+action = c[3].selectbox(T["action"], [T["any"]] + store.distinct("action"), key="a_action",
+                        format_func=lambda v: v if v == T["any"] else ui_present.action_name(v))
+outcome = c[4].selectbox(T["outcome"], [T["any"]] + store.distinct("outcome"), key="a_outcome",
+                         format_func=lambda v: v if v == T["any"] else ui_present.outcome_name(v))
 imp_uid = st.text_input(T["imp_uid"], value=st.query_params.get("imp_uid", ""), key="a_imp")
 cid = st.query_params.get("correlation_id") or None
 
@@ -54,23 +57,24 @@ if df.empty:
     st.info(T["none"])
 else:
     df = df.assign(what=[ui_present.audit_sentence(r) for r in df.to_dict("records")],
-                   payment=df["imp_uid"].map(lambda x: f"/payment?imp_uid={x}" if x else None))
+                   payment=df["imp_uid"].map(lambda x: f"/payment?imp_uid={x}" if x else None),
+                   outcome_name=df["outcome"].map(ui_present.outcome_name))
     st.dataframe(df, hide_index=True, width="stretch", key="a_table",
-                 column_order=["at", "operator", "what", "payment", "outcome"], column_config={
-                     "at": st.column_config.DatetimeColumn("Time (KST)", format="YYYY-MM-DD HH:mm:ss",
+                 column_order=["at", "operator", "what", "payment", "outcome_name"], column_config={
+                     "at": st.column_config.DatetimeColumn(_("Time (KST)"), format="YYYY-MM-DD HH:mm:ss",
                                                            timezone="Asia/Seoul"),
-                     "operator": "Who", "what": st.column_config.TextColumn("What happened", width="large"),
-                     "payment": st.column_config.LinkColumn("Payment", display_text=r"imp_uid=(.*)"),
-                     "outcome": "Outcome"})
+                     "operator": _("Who"), "what": st.column_config.TextColumn(_("What happened"), width="large"),
+                     "payment": st.column_config.LinkColumn(_("Payment"), display_text=r"imp_uid=(.*)"),
+                     "outcome_name": _("Outcome")})
     with st.expander(T["raw"]):
-        st.dataframe(df.drop(columns=["what", "payment"]), hide_index=True, width="stretch", key="a_raw",
+        st.dataframe(df.drop(columns=["what", "payment", "outcome_name"]), hide_index=True, width="stretch", key="a_raw",
                      column_config={
-                         "at": st.column_config.DatetimeColumn("Time (KST)", format="YYYY-MM-DD HH:mm:ss",
+                         "at": st.column_config.DatetimeColumn(_("Time (KST)"), format="YYYY-MM-DD HH:mm:ss",
                                                                timezone="Asia/Seoul"),
-                         "request": st.column_config.TextColumn("Request (masked)", width="large"),
-                         "detail": st.column_config.TextColumn("Detail", width="large")})
-    st.download_button(T["csv"], data=export.to_csv_bytes(df.drop(columns=["payment"]).rename(
-                           columns={"at": "at (KST)", "what": "what happened"})),
+                         "request": st.column_config.TextColumn(_("Request (masked)"), width="large"),
+                         "detail": st.column_config.TextColumn(_("Detail"), width="large")})
+    st.download_button(T["csv"], data=export.to_csv_bytes(df.drop(columns=["payment", "outcome_name"]).rename(
+                           columns={"at": _("at (KST)"), "what": _("what happened")})),
                        file_name=f"audit-{today:%Y%m%d}.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
 
 v1, v2 = st.columns([3, 1], vertical_alignment="bottom")
@@ -97,5 +101,7 @@ if st.button(T["verify"], icon=":material/verified:", key="a_verify"):
 locks = store.locks()
 if locks:
     st.subheader(T["locks"])
-    st.dataframe([{"What": lk.lock_key, "State": lk.state, "Operator": lk.operator, "Since": lk.since.strftime(
-        "%Y-%m-%d %H:%M:%S KST"), "Note": lk.note or ""} for lk in locks], hide_index=True, width="stretch")
+    st.dataframe([{_("What"): f"{ui_present.action_name(lk.action)} · {lk.lock_key.split(':', 1)[-1]}",
+                   _("State"): ui_present.lock_state(lk.state), _("Operator"): lk.operator,
+                   _("Since"): kst(lk.since, seconds=True), _("Note"): lk.note or ""} for lk in locks],
+                 hide_index=True, width="stretch")

@@ -7,7 +7,9 @@ from datetime import datetime, time as dtime
 import pandas as pd
 import streamlit as st
 
-from lib import rules, ui
+from lib.i18n import _
+from lib import rules, ui, ui_present
+from lib.names import pg_name
 from lib.clock import KST
 from lib.fmt import kst, now_kst
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval
@@ -16,27 +18,27 @@ from lib.text import lookup_problem, short
 ui.entry_guard()
 
 T = {
-    "title": "Extend due dates of several accounts",
-    "intro": "Extend the deadline of several virtual accounts that have not been paid. Each account is checked, "
-             "sent and recorded on its own. Times are KST.",
-    "bulk_ids": "imp_uids (one per line)", "bulk_mode": "How", "bulk_by": "Extend by N days",
-    "bulk_to": "Set a new due date", "bulk_days": "Days", "bulk_preview": "Preview",
-    "new_due_date": "New due date (KST)", "new_due_time": "New due time (KST)",
-    "bulk_send": "Extend {n} accounts…", "bulk_confirm": "Confirm: extend {n} accounts",
-    "dialog_body": "This sends {n} changes (one per account) to {where}, each once.",
-    "confirm": "Confirm and send", "cancel": "Cancel", "sending": "Sending…",
-    "bulk_result": "Result per account", "bulk_none": "Select rows on the Pending accounts page or paste imp_uids.",
-    "bulk_too_many": "At most {n} accounts at once.",
-    "bulk_needs_approval": "Changing more than {n} accounts at once needs a second person's approval: send the "
-                           "request, and an approver carries it out from the Approvals page.",
-    "bulk_request": "Request approval for {n} accounts", "requested": "Request sent — waiting for an approver.",
-    "see_request": "Open the request",
-    "bulk_bad_ids": "Line {n} is not an imp_uid (“{v}”): remove it or correct it. Nothing was read.",
-    "error": "Could not read the payments: {err}",
-    "bulk_summary": "{ok} of {n} accounts extended. Each row below says what happened to it.",
-    "again": "Extend other accounts",
-    "stale": "The payment changed since you loaded it, so nothing was sent: {changes}.",
-    "busy": "Nothing was sent: {msg}", "invalid": "Nothing was sent:",
+    "title": _("Extend due dates of several accounts"),
+    "intro": _("Extend the deadline of several virtual accounts that have not been paid. Each account is checked, "
+             "sent and recorded on its own. Times are KST."),
+    "bulk_ids": _("imp_uids (one per line)"), "bulk_mode": _("How"), "bulk_by": _("Extend by N days"),
+    "bulk_to": _("Set a new due date"), "bulk_days": _("Days"), "bulk_preview": _("Preview"),
+    "new_due_date": _("New due date (KST)"), "new_due_time": _("New due time (KST)"),
+    "bulk_send": _("Extend {n} accounts…"), "bulk_confirm": _("Confirm: extend {n} accounts"),
+    "dialog_body": _("This sends {n} changes (one per account) to {where}, each once."),
+    "confirm": _("Confirm and send"), "cancel": _("Cancel"), "sending": _("Sending…"),
+    "bulk_result": _("Result per account"), "bulk_none": _("Select rows on the Pending accounts page or paste imp_uids."),
+    "bulk_too_many": _("At most {n} accounts at once."),
+    "bulk_needs_approval": _("Changing more than {n} accounts at once needs a second person's approval: send the "
+                           "request, and an approver carries it out from the Approvals page."),
+    "bulk_request": _("Request approval for {n} accounts"), "requested": _("Request sent — waiting for an approver."),
+    "see_request": _("Open the request"),
+    "bulk_bad_ids": _("Line {n} is not an imp_uid (“{v}”): remove it or correct it. Nothing was read."),
+    "error": _("Could not read the payments: {err}"),
+    "bulk_summary": _("{ok} of {n} accounts extended. Each row below says what happened to it."),
+    "again": _("Extend other accounts"),
+    "stale": _("The payment changed since you loaded it, so nothing was sent: {changes}."),
+    "busy": _("Nothing was sent: {msg}"), "invalid": _("Nothing was sent:"),
 }
 MODES = {"by": T["bulk_by"], "to": T["bulk_to"]}
 K_ACTION, K_PLAN, K_CONFIRM, K_DONE = "bulk:action", "bulk:plan", "bulk:confirm", "bulk:done"
@@ -44,7 +46,7 @@ K_ACTION, K_PLAN, K_CONFIRM, K_DONE = "bulk:action", "bulk:plan", "bulk:confirm"
 st.title(T["title"])
 st.caption(T["intro"])
 s = ui.settings()
-where = "the sandbox" if s.is_sandbox else "the live I'mport API"
+where = s.where_label
 
 done = st.session_state.get(K_DONE)
 if done and st.session_state.get(f"result:{done}") is not None:
@@ -56,13 +58,16 @@ if done and st.session_state.get(f"result:{done}") is not None:
         counts = pd.Series([r.outcome for r in res]).value_counts()
         st.success(T["bulk_summary"].format(ok=int(counts.get("succeeded", 0)), n=len(res)))
         st.markdown(f"**{T['bulk_result']}**")
-        st.dataframe(pd.DataFrame([{"imp_uid": r.imp_uid, "merchant_uid": r.merchant_uid, "Outcome": r.outcome,
-                                    "New due (KST)": kst(r.new_due), "Message": r.message,
-                                    "Audit": f"/audit?correlation_id={r.correlation_id}" if r.correlation_id else None}
+        st.dataframe(pd.DataFrame([{"imp_uid": r.imp_uid, "merchant_uid": r.merchant_uid,
+                                    "outcome": ui_present.outcome_name(r.outcome), "new_due": kst(r.new_due),
+                                    "message": r.message,
+                                    "audit": f"/audit?correlation_id={r.correlation_id}" if r.correlation_id else None}
                                    for r in res]),
                      hide_index=True, width="stretch", key="bulk_result_df",
-                     column_config={"Message": st.column_config.TextColumn("Message (full reason)", width="large"),
-                                    "Audit": st.column_config.LinkColumn("Audit", display_text="audit log")})
+                     column_config={"merchant_uid": _("Order number"), "outcome": _("Outcome"),
+                                    "new_due": _("New due (KST)"),
+                                    "message": st.column_config.TextColumn(_("Message (full reason)"), width="large"),
+                                    "audit": st.column_config.LinkColumn(_("Audit"), display_text=_("audit log"))})
 
     def start_over() -> None:
         st.session_state.pop(K_DONE, None)
@@ -103,22 +108,25 @@ except ui.ApiError as e:
     st.error(ui.say(T["error"], err=e))
     st.stop()
 by_id = {p.imp_uid: p for p in current}
-preview = []
+preview, eligible = [], []
 for i in ids:
     p = by_id.get(i)
     if p is None:
-        preview.append({"imp_uid": i, "merchant_uid": "", "PG": "", "Due now (KST)": "", "New due (KST)": "",
-                        "Check": "not found"})
+        preview.append({"imp_uid": i, "merchant_uid": "", "pg": "", "due_now": "", "new_due": "",
+                        "check": _("not found")})
         continue
     new_due = rules.plan_due(p.vbank_date, extend_days=days, to=to)
     problems = rules.validate_update(p, new_amount=None, new_due=new_due, rules=s.rules) if new_due else \
-        ["no due date"]
-    preview.append({"imp_uid": i, "merchant_uid": p.merchant_uid, "PG": p.pg_provider,
-                    "Due now (KST)": kst(p.vbank_date), "New due (KST)": kst(new_due),
-                    "Check": "ok" if not problems else problems[0]})
+        [_("no due date")]
+    if not problems:
+        eligible.append(p)
+    preview.append({"imp_uid": i, "merchant_uid": p.merchant_uid, "pg": pg_name(p.pg_provider),
+                    "due_now": kst(p.vbank_date), "new_due": kst(new_due),
+                    "check": _("ok") if not problems else problems[0]})
 st.markdown(f"**{T['bulk_preview']}**")
-st.dataframe(pd.DataFrame(preview), hide_index=True, width="stretch", key="bulk_preview_df")
-eligible = [by_id[r["imp_uid"]] for r in preview if r["Check"] == "ok"]
+st.dataframe(pd.DataFrame(preview), hide_index=True, width="stretch", key="bulk_preview_df",
+             column_config={"merchant_uid": _("Order number"), "pg": _("PG"), "due_now": _("Due now (KST)"),
+                            "new_due": _("New due (KST)"), "check": _("Check")})
 
 plan_key = ("bulk", tuple(p.imp_uid for p in eligible), days, to.isoformat() if to else None)
 if st.session_state.get(K_PLAN) != plan_key:

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from lib.i18n import _
 from lib import timeline, ui
-from lib.names import STATUS_NAMES, pg_name, status_name
+from lib.names import method_name, pg_name, status_name
 from lib.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
 from lib.services import refund_blockers
 from lib.text import md, short
@@ -12,26 +13,26 @@ from lib.text import md, short
 ui.entry_guard()
 
 T = {
-    "bad_id": "No payment found: “{q}” cannot name one. {msg}",
-    "title": "Payment detail",
-    "lookup": "imp_uid or merchant_uid",
-    "lookup_help": "Paste an imp_uid (imp_…) or your order number (merchant_uid).",
-    "find": "Find",
-    "prompt": "Enter an imp_uid or merchant_uid to see a payment.",
-    "not_found": "No payment found for “{q}”. The API said: “{msg}”",
-    "error": "Could not read the payment: {err}",
-    "reveal": "Show personal data (account, phone, e-mail)",
-    "order": "Order", "buyer": "Buyer", "vbank": "Virtual account", "pg": "PG", "times": "Timestamps (KST)",
-    "money": "Money",
-    "refundable": "Refundable balance",
-    "history": "Cancel / refund history",
-    "no_history": "No cancellations or refunds.",
-    "receipt": "Receipt",
-    "act_update": "Change amount / due", "act_refund": "Refund this payment",
-    "link": "Link to this page",
-    "ids": "imp_uid {imp_uid} · merchant_uid {merchant_uid} · PG {pg}",
-    "timeline": "What happened (KST)", "waiting": "A refund of this payment is waiting for approval ({who}, {when}).",
-    "see_request": "Open the request",
+    "bad_id": _("No payment found: “{q}” cannot name one. {msg}"),
+    "title": _("Payment detail"),
+    "lookup": _("imp_uid or merchant_uid"),
+    "lookup_help": _("Paste an imp_uid (imp_…) or your order number (merchant_uid)."),
+    "find": _("Find"),
+    "prompt": _("Enter an imp_uid or merchant_uid to see a payment."),
+    "not_found": _("No payment found for “{q}”. The API said: “{msg}”"),
+    "error": _("Could not read the payment: {err}"),
+    "reveal": _("Show personal data (account, phone, e-mail)"),
+    "order": _("Order"), "buyer": _("Buyer"), "vbank": _("Virtual account"), "pg": _("PG"), "times": _("Timestamps (KST)"),
+    "money": _("Money"),
+    "refundable": _("Refundable balance"),
+    "history": _("Cancel / refund history"),
+    "no_history": _("No cancellations or refunds."),
+    "receipt": _("Receipt"),
+    "act_update": _("Change amount / due"), "act_refund": _("Refund this payment"),
+    "link": _("Link to this page"),
+    "ids": _("imp_uid {imp_uid} · merchant_uid {merchant_uid} · PG {pg}"),
+    "timeline": _("What happened (KST)"), "waiting": _("A refund of this payment is waiting for approval ({who}, {when})."),
+    "see_request": _("Open the request"),
 }
 
 st.title(T["title"])
@@ -70,46 +71,50 @@ if waiting:
     st.warning(ui.say(T["waiting"], who=waiting.requester, when=kst(waiting.created_at)))
     st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
 m = st.columns(4)
-m[0].metric("Amount", krw(p.amount))
-m[1].metric("Refunded so far", krw(p.cancel_amount))
+m[0].metric(_("Amount"), krw(p.amount))
+m[1].metric(_("Refunded so far"), krw(p.cancel_amount))
 m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
-m[3].metric("Status", md(STATUS_NAMES.get(p.status, p.status)), help=md(p.status))
+m[3].metric(_("Status"), md(status_name(p.status)))
 
 
 def block(title: str, rows: dict) -> None:
     st.markdown(f"**{title}**")
-    st.dataframe(pd.DataFrame({"Field": list(rows), "Value": [str(v) for v in rows.values()]}),
+    st.dataframe(pd.DataFrame({_("Field"): list(rows), _("Value"): [str(v) for v in rows.values()]}),
                  hide_index=True, width="stretch")
 
 
 g1, g2 = st.columns(2)
 with g1:
-    block(T["order"], {"imp_uid": p.imp_uid, "merchant_uid": p.merchant_uid, "Product": p.name or "—",
-                       "Pay method": p.pay_method, "Channel": p.channel, "Currency": p.currency,
-                       "Escrow": p.escrow, "Custom data": p.custom_data or "—"})
-    block(T["buyer"], {"Name": p.buyer_name or "—", "Phone": phone(p.buyer_tel), "E-mail": email(p.buyer_email),
-                       "Address": p.buyer_addr if reveal else ("(hidden)" if p.buyer_addr else "—"),
-                       "Postcode": p.buyer_postcode or "—"})
+    block(T["order"], {"imp_uid": p.imp_uid, _("Order number (merchant_uid)"): p.merchant_uid,
+                       _("Product"): p.name or "—", _("Pay method"): method_name(p.pay_method),
+                       _("Channel"): p.channel, _("Currency"): p.currency, _("Escrow"): _("yes") if p.escrow else _("no"),
+                       _("Custom data"): p.custom_data or "—"})
+    block(T["buyer"], {_("Name"): p.buyer_name or "—", _("Phone"): phone(p.buyer_tel), _("E-mail"): email(p.buyer_email),
+                       _("Address"): p.buyer_addr if reveal else (_("(hidden)") if p.buyer_addr else "—"),
+                       _("Postcode"): p.buyer_postcode or "—"})
 with g2:
     if p.is_vbank:
-        block(T["vbank"], {"Bank": f"{p.vbank_name} ({p.vbank_code})", "Account number": acct(p.vbank_num),
-                           "Holder": p.vbank_holder or "—", "Issued": kst(p.vbank_issued_at),
-                           "Due": kst(p.vbank_date),
-                           "Time left": time_left(p.vbank_date) if p.status == "ready" else "—"})
-    block(T["pg"], {"PG": pg_name(p.pg_provider), "PG tid": p.pg_tid or "—", "PG MID": p.pg_id or "—",
-                    "Card": p.card_name or "—", "Bank (transfer)": p.bank_name or "—"})
-    block(T["times"], {"Started": kst(p.started_at), "Paid": kst(p.paid_at), "Failed": kst(p.failed_at),
-                       "Cancelled": kst(p.cancelled_at), "Fail reason": p.fail_reason or "—",
-                       "Cancel reason": p.cancel_reason or "—"})
+        block(T["vbank"], {_("Bank"): f"{p.vbank_name} ({p.vbank_code})", _("Account number"): acct(p.vbank_num),
+                           _("Holder"): p.vbank_holder or "—", _("Issued"): kst(p.vbank_issued_at),
+                           _("Due"): kst(p.vbank_date),
+                           _("Time left"): time_left(p.vbank_date) if p.status == "ready" else "—"})
+    block(T["pg"], {_("PG"): pg_name(p.pg_provider), _("PG transaction id"): p.pg_tid or "—",
+                    _("PG merchant id"): p.pg_id or "—",
+                    _("Card"): p.card_name or "—", _("Bank (transfer)"): p.bank_name or "—"})
+    block(T["times"], {_("Started"): kst(p.started_at), _("Paid"): kst(p.paid_at), _("Failed"): kst(p.failed_at),
+                       _("Cancelled"): kst(p.cancelled_at), _("Fail reason"): p.fail_reason or "—",
+                       _("Cancel reason"): p.cancel_reason or "—"})
 
 st.markdown(f"**{T['history']}**")
 if p.cancel_history:
-    st.dataframe(pd.DataFrame([{"Cancelled (KST)": kst(h.cancelled_at), "Amount (₩)": h.amount, "Reason": h.reason,
-                                "PG tid": h.pg_tid, "Cancellation id": h.cancellation_id,
-                                "Receipt": ui.safe_url(h.receipt_url)} for h in p.cancel_history]),
+    st.dataframe(pd.DataFrame([{"at": kst(h.cancelled_at), "amount": h.amount, "reason": h.reason,
+                                "pg_tid": h.pg_tid, "cancellation_id": h.cancellation_id,
+                                "receipt": ui.safe_url(h.receipt_url)} for h in p.cancel_history]),
                  hide_index=True, width="stretch",
-                 column_config={"Amount (₩)": st.column_config.NumberColumn(format="localized"),
-                                "Receipt": st.column_config.LinkColumn(display_text="receipt")})
+                 column_config={"at": _("Refunded (KST)"), "reason": _("Reason"), "pg_tid": _("PG transaction id"),
+                                "cancellation_id": _("Cancellation id"),
+                                "amount": st.column_config.NumberColumn(_("Amount (₩)"), format="localized"),
+                                "receipt": st.column_config.LinkColumn(_("Receipt"), display_text=_("receipt"))})
 else:
     st.caption(T["no_history"])
 if ui.safe_url(p.receipt_url):
@@ -118,5 +123,5 @@ if ui.safe_url(p.receipt_url):
 
 st.markdown(f"**{T['timeline']}**")
 events = timeline.build(p, ui.audit().records(imp_uid=p.imp_uid), ui.settings().rules)
-st.dataframe(pd.DataFrame([{"When (KST)": kst(e.at), "What": e.what, "Who": e.who, "Detail": e.detail}
+st.dataframe(pd.DataFrame([{_("When (KST)"): kst(e.at), _("Event"): e.what, _("Who"): e.who, _("Detail"): e.detail}
                            for e in events]), hide_index=True, width="stretch", key="pd_timeline")

@@ -6,45 +6,48 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from lib.i18n import _
 from lib import pending, ui, views
-from lib.fmt import krw, krw_compact, now_kst
+from lib.fmt import krw, krw_compact, now_kst, number
 from lib.names import pg_name
 
 ui.entry_guard()
 
 T = {
-    "title": "Pending virtual accounts",
-    "intro": "Virtual accounts issued and still waiting for the customer's deposit (status `ready`). Times are KST.",
-    "refresh": "Refresh",
-    "filters": "Filters",
-    "range_days": "Issued within the last N days",
-    "range_help": "Ranges longer than 90 days are fetched in 90-day windows.",
-    "pg": "PG",
-    "bank": "Bank",
-    "due_window": "Due",
-    "due_labels": {"all": "Any time", "overdue": "Overdue", "today": "Due today (KST)", "next3": "Next 3 days",
-                   "next7": "Next 7 days", "custom": "Custom range"},
-    "due_from": "Due from", "due_to": "Due until",
-    "amount_min": "Amount at least (₩)", "amount_max": "Amount at most (₩)",
-    "search": "Search merchant_uid, imp_uid or buyer name",
-    "reveal": "Show full account and phone numbers",
-    "m_count": "Pending accounts", "m_total": "Pending amount", "m_overdue": "Overdue",
-    "m_overdue_amt": "Overdue amount", "m_today": "Due today",
-    "none": "No pending virtual account matches these filters.",
-    "select_hint": "Select a row to open it; select several to extend their due dates together.",
-    "open": "Open payment detail", "change": "Change amount / due", "bulk": "Extend due dates of {n} selected",
-    "chart_due": "Pending amount by due date", "chart_pg": "Pending amount by PG",
-    "csv": "Download CSV", "xlsx": "Download Excel",
-    "col": {"imp_uid": "imp_uid", "merchant_uid": "merchant_uid", "buyer_name": "Buyer", "amount": "Amount (₩)",
-            "vbank_name": "Bank", "vbank_num": "Account number", "vbank_holder": "Holder", "pg_provider": "PG",
-            "issued_at": "Issued (KST)", "due": "Due (KST)", "time_left": "Time left", "link": "Detail"},
-    "load_error": "Could not load pending accounts: {err}. Check the connection shown in the sidebar and press Refresh.",
-    "selected": "Selected ({n}) — the actions below act on exactly these payments:",
-    "dropped": "{n} selected payment(s) are no longer in the list (paid, cancelled or filtered out) and were "
-               "unselected: {ids}.",
-    "clear": "Clear the selection",
-    "views": "Saved views", "no_view": "(choose a view)", "apply": "Apply", "save_as": "Save these filters as",
-    "save": "Save view", "saved": "Saved view “{name}”.", "no_save": "Saving views needs the operator role.",
+    "title": _("Pending virtual accounts"),
+    "intro": _("Virtual accounts issued and still waiting for the customer's deposit (입금대기). Times are KST."),
+    "refresh": _("Refresh"),
+    "filters": _("Filters"),
+    "range_days": _("Issued within the last N days"),
+    "range_help": _("Ranges longer than 90 days are fetched in 90-day windows."),
+    "pg": _("PG"),
+    "bank": _("Bank"),
+    "due_window": _("Due"),
+    "due_labels": {"all": _("Any time"), "overdue": _("Overdue"), "today": _("Due today (KST)"), "next3": _("Next 3 days"),
+                   "next7": _("Next 7 days"), "custom": _("Custom range")},
+    "due_from": _("Due from"), "due_to": _("Due until"),
+    "amount_min": _("Amount at least (₩)"), "amount_max": _("Amount at most (₩)"),
+    "search": _("Search merchant_uid, imp_uid or buyer name"),
+    "reveal": _("Show full account and phone numbers"),
+    "m_count": _("Pending accounts"), "m_total": _("Pending amount"), "m_overdue": _("Overdue"),
+    "m_overdue_amt": _("Overdue amount"), "m_today": _("Due today"),
+    "none": _("No pending virtual account matches these filters."),
+    "select_hint": _("Select a row to open it; select several to extend their due dates together."),
+    "open": _("Open payment detail"), "change": _("Change amount / due"), "bulk": _("Extend due dates of {n} selected"),
+    "chart_due": _("Pending amount by due date"), "chart_pg": _("Pending amount by PG"),
+    "csv": _("Download CSV"), "xlsx": _("Download Excel"),
+    "col": {"imp_uid": _("imp_uid"), "merchant_uid": _("merchant_uid"), "buyer_name": _("Buyer"), "amount": _("Amount (₩)"),
+            "vbank_name": _("Bank"), "vbank_num": _("Account number"), "vbank_holder": _("Holder"), "pg_provider": _("PG"),
+            "issued_at": _("Issued (KST)"), "due": _("Due (KST)"), "time_left": _("Time left"), "link": _("Detail")},
+    "load_error": _("Could not load pending accounts: {err}. Check the connection shown in the sidebar and press Refresh."),
+    "selected": _("Selected ({n}) — the actions below act on exactly these payments:"),
+    "dropped": _("{n} selected payment(s) are no longer in the list (paid, cancelled or filtered out) and were "
+               "unselected: {ids}."),
+    "clear": _("Clear the selection"),
+    "views": _("Saved views"), "no_view": _("(choose a view)"), "apply": _("Apply"), "save_as": _("Save these filters as"),
+    "loaded": _("{n} pending in the last {days} days"), "m_today_help": _("{amount} due today, not yet overdue"),
+    "open_short": _("Open"), "amount": _("Amount"), "axis_due": _("Due date (KST)"), "axis_state": _("State"),
+    "save": _("Save view"), "saved": _("Saved view “{name}”."), "no_save": _("Saving views needs the operator role."),
 }
 K_SEL = "pending:selected_ids"          # the selection, as imp_uids (never row positions)
 
@@ -74,7 +77,7 @@ try:
 except ui.ApiError as e:  # noqa
     st.error(T["load_error"].format(err=e))
     st.stop()
-top[0].caption(ui.last_refreshed(fetched) + f" · {len(df):,} pending in the last {int(days)} days")
+top[0].caption(ui.last_refreshed(fetched) + " · " + T["loaded"].format(n=number(len(df)), days=int(days)))
 
 with st.sidebar:
     pg_options, bank_options = sorted(df["pg_provider"].unique()), sorted(df["vbank_name"].unique())
@@ -91,7 +94,7 @@ with st.sidebar:
     a_min = c1.number_input(T["amount_min"], min_value=0, step=1000, key="f_min")
     a_max = c2.number_input(T["amount_max"], min_value=0, step=1000, key="f_max")
     text = st.text_input(T["search"], key="f_text", max_chars=100)
-    reveal = ui.reveal_toggle(T["reveal"], key="f_reveal", where="pending list")
+    reveal = ui.reveal_toggle(T["reveal"], key="f_reveal", where="pending list")  # the audit's page name
     current = {k: st.session_state.get(k) for k in views.DEFAULTS}
     st.session_state[K_FILTERS] = current
     params = views.to_params(current)
@@ -126,11 +129,11 @@ view = pending.apply_filter(df, flt, now)
 s = pending.summarize(view, now)
 
 m = st.columns(5)
-m[0].metric(T["m_count"], f"{s.count:,}")
+m[0].metric(T["m_count"], number(s.count))
 m[1].metric(T["m_total"], krw_compact(s.total), help=krw(s.total))
-m[2].metric(T["m_overdue"], f"{s.overdue_count:,}")
+m[2].metric(T["m_overdue"], number(s.overdue_count))
 m[3].metric(T["m_overdue_amt"], krw_compact(s.overdue_amount), help=krw(s.overdue_amount))
-m[4].metric(T["m_today"], f"{s.due_today_count:,}", help=krw(s.due_today_amount) + " due today, not yet overdue")
+m[4].metric(T["m_today"], number(s.due_today_count), help=T["m_today_help"].format(amount=krw(s.due_today_amount)))
 
 if view.empty:
     st.info(T["none"])
@@ -164,8 +167,9 @@ def picked() -> None:
 st.dataframe(
     shown, key=table_key, hide_index=True, on_select=picked, selection_mode="multi-row", height=460,
     selection_default={"selection": {"rows": [position[i] for i in chosen], "columns": []}},
-    column_order=["imp_uid", "merchant_uid", "buyer_name", "amount", "vbank_name", "vbank_num", "vbank_holder",
-                  "pg_provider", "issued_at", "due", "time_left", "link"],
+    # Leads with what the team acts on; the holder (always the shop's own name) is on the detail page.
+    column_order=["imp_uid", "due", "time_left", "amount", "buyer_name", "vbank_name", "pg_provider", "vbank_num",
+                  "merchant_uid", "issued_at", "link"],
     column_config={
         "imp_uid": st.column_config.TextColumn(C["imp_uid"], pinned=True),
         "merchant_uid": st.column_config.TextColumn(C["merchant_uid"]),
@@ -178,15 +182,15 @@ st.dataframe(
         "issued_at": st.column_config.DatetimeColumn(C["issued_at"], format="YYYY-MM-DD HH:mm", timezone="Asia/Seoul"),
         "due": st.column_config.DatetimeColumn(C["due"], format="YYYY-MM-DD HH:mm", timezone="Asia/Seoul"),
         "time_left": st.column_config.TextColumn(C["time_left"]),
-        "link": st.column_config.LinkColumn(C["link"], display_text="Open"),
+        "link": st.column_config.LinkColumn(C["link"], display_text=T["open_short"]),
     })
 
 selected = view[view["imp_uid"].isin(chosen)].set_index("imp_uid").loc[chosen].reset_index() if chosen else view.iloc[0:0]
 can_change = ui.operator().can("update_vbank")
 if len(selected):
     st.markdown(T["selected"].format(n=len(selected)))
-    ui.table(pd.DataFrame({"imp_uid": selected["imp_uid"], "Buyer": selected["buyer_name"],
-                           "Amount": selected["amount"].map(krw)}).set_index("imp_uid"))
+    ui.table(pd.DataFrame({"imp_uid": selected["imp_uid"], C["buyer_name"]: selected["buyer_name"],
+                           T["amount"]: selected["amount"].map(krw)}).set_index("imp_uid"))
     st.button(T["clear"], key="pending_clear", on_click=lambda: st.session_state.pop(K_SEL, None))
 if len(selected) == 1:
     imp_uid = selected.iloc[0]["imp_uid"]
@@ -212,10 +216,14 @@ d2.download_button(T["xlsx"], data=lambda: pending.to_xlsx_bytes(pending.export_
 t1, t2 = st.tabs([T["chart_due"], T["chart_pg"]])
 with t1:
     st.altair_chart(alt.Chart(pending.by_due_date(view)).mark_bar().encode(
-        x=alt.X("due_date:T", title="Due date (KST)"), y=alt.Y("amount:Q", title="Amount (₩)", axis=alt.Axis(format=",d")),
-        color=alt.Color("state:N", scale=alt.Scale(domain=["Overdue", "Open"], range=["#d62728", "#1f77b4"])),
-        tooltip=["due_date:T", "state:N", alt.Tooltip("amount:Q", format=",d")]), width="stretch")
+        x=alt.X("due_date:T", title=T["axis_due"]), y=alt.Y("amount:Q", title=C["amount"], axis=alt.Axis(format=",d")),
+        color=alt.Color("state:N", title=T["axis_state"],
+                        scale=alt.Scale(domain=[_("Overdue"), _("Open")], range=["#d62728", "#1f77b4"])),
+        tooltip=[alt.Tooltip("due_date:T", title=T["axis_due"]), alt.Tooltip("state:N", title=T["axis_state"]),
+                 alt.Tooltip("amount:Q", format=",d", title=C["amount"])]), width="stretch")
 with t2:
-    st.altair_chart(alt.Chart(pending.by_pg(view)).mark_bar().encode(
-        y=alt.Y("pg_provider:N", sort="-x", title="PG"), x=alt.X("amount:Q", title="Amount (₩)", axis=alt.Axis(format=",d")),
-        tooltip=["pg_provider:N", alt.Tooltip("amount:Q", format=",d"), "count:Q"]), width="stretch")
+    st.altair_chart(alt.Chart(pending.by_pg(view).assign(pg_provider=lambda d: d["pg_provider"].map(pg_name)))
+                    .mark_bar().encode(
+        y=alt.Y("pg_provider:N", sort="-x", title=T["pg"]), x=alt.X("amount:Q", title=C["amount"], axis=alt.Axis(format=",d")),
+        tooltip=[alt.Tooltip("pg_provider:N", title=T["pg"]), alt.Tooltip("amount:Q", format=",d", title=C["amount"]),
+                 alt.Tooltip("count:Q", title=T["m_count"])]), width="stretch")

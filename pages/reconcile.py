@@ -7,52 +7,53 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from lib.i18n import _
 from lib import pending, recon, ui
-from lib.fmt import krw, krw_compact, now_kst
+from lib.fmt import krw, krw_compact, now_kst, number
 from lib.text import md
 
 ui.entry_guard()
 
 T = {
-    "title": "Reconciliation",
-    "intro": "What the PG should settle for your virtual accounts — deposits by paid time, refunds registered, "
+    "title": _("Reconciliation"),
+    "intro": _("What the PG should settle for your virtual accounts — deposits by paid time, refunds registered, "
              "issuance and remittance fees with their VAT from the fee schedule — a PG settlement file matched "
              "against it row by row (거래대사), and the PG payouts by settlement day matched against your bank "
-             "statement (입금대사). Days are KST.",
-    "from": "From (KST)", "to": "Until (KST)", "pgs": "PGs (none = all)",
-    "expected": "Expected settlement", "per_day": "Per day", "per_pg": "Per day and PG",
-    "m_deposits": "Deposits", "m_gross": "Gross deposits", "m_fees": "Fees and their VAT", "m_refunds": "Refunds",
-    "m_net": "Expected net",
-    "csv": "Download CSV", "xlsx": "Download Excel",
-    "file_title": "PG settlement file (거래대사)",
-    "upload": "Settlement file (CSV in UTF-8 or CP949/EUC-KR, or Excel)",
-    "upload_hint": "Try it with the sandbox: `make settlement` writes a PG report and a bank statement, each with a "
-                   "few planted discrepancies (listed in the .planted.json next to them).",
-    "mapping": "Map the file's columns", "preset": "Preset", "no_preset": "(guess from the headers)",
-    "save_preset": "Save this mapping as", "save": "Save preset", "saved": "Saved preset “{name}”.",
-    "none": "(none)",
-    "field_labels": {"date": "Date", "type": "Type (deposit / refund)", "amount": "Amount", "fee": "Fee",
-                     "fee_vat": "Fee VAT (수수료부가세)", "tax_free": "Tax-free (면세)", "vat": "VAT (부가세)",
-                     "imp_uid": "imp_uid", "merchant_uid": "merchant_uid (order number)", "pg_tid": "PG tid"},
-    "file_error": "The file could not be read: {err}",
-    "range_file": "Using the file's own dates: {a} – {b} (KST).",
-    "range_own": "Use the dates above instead of the file's",
-    "looked_up": "{n} payment(s) the file names were started before the listing's range (e.g. a refund today of "
-                 "an older payment) and were looked up by their ids.",
-    "not_looked_up": "{n} order numbers were not looked up (the limit for one file); they may show as 대사불능.",
-    "results": "Matching", "groups": ["일치", "불일치", "대사불능 (파일에만)", "대사불능 (아임포트에만)"],
-    "dashboard": "불일치 by day and PG (differences in ₩)",
-    "exceptions": "Download the exceptions (CSV)", "load_error": "Could not load payments: {err}",
-    "empty": "Nothing expected in this range.",
-    "no_save": "Saving presets needs the operator role.",
-    "reading": "Reading and matching the file…",
-    "payout_title": "Payouts by settlement day (입금대사)",
-    "payout_intro": "Each day's expected net is paid out D+{n} business days later (weekends and Korean public "
-                    "holidays skipped; per PG in vbank-desk.toml).",
-    "statement": "Bank statement (거래일시, 적요, 입금액, 출금액, 잔액)",
-    "bank_labels": {"date": "Date (거래일시)", "memo": "Description (적요)", "deposit": "Deposit (입금액)",
-                    "withdrawal": "Withdrawal (출금액)"},
-    "payouts_csv": "Download the payout check (CSV)",
+             "statement (입금대사). Days are KST."),
+    "from": _("From (KST)"), "to": _("Until (KST)"), "pgs": _("PGs (none = all)"),
+    "expected": _("Expected settlement"), "per_day": _("Per day"), "per_pg": _("Per day and PG"),
+    "m_deposits": _("Deposits"), "m_gross": _("Gross deposits"), "m_fees": _("Fees and their VAT"), "m_refunds": _("Refunds"),
+    "m_net": _("Expected net"),
+    "csv": _("Download CSV"), "xlsx": _("Download Excel"),
+    "file_title": _("PG settlement file (거래대사)"),
+    "upload": _("Settlement file (CSV in UTF-8 or CP949/EUC-KR, or Excel)"),
+    "upload_hint": _("Try it with the sandbox: `make settlement` writes a PG report and a bank statement, each with a "
+                   "few planted discrepancies (listed in the .planted.json next to them)."),
+    "mapping": _("Map the file's columns"), "preset": _("Preset"), "no_preset": _("(guess from the headers)"),
+    "save_preset": _("Save this mapping as"), "save": _("Save preset"), "saved": _("Saved preset “{name}”."),
+    "none": _("(none)"),
+    "field_labels": {"date": _("Date"), "type": _("Type (deposit / refund)"), "amount": _("Amount"), "fee": _("Fee"),
+                     "fee_vat": _("Fee VAT (수수료부가세)"), "tax_free": _("Tax-free (면세)"), "vat": _("VAT (부가세)"),
+                     "imp_uid": _("imp_uid"), "merchant_uid": _("merchant_uid (order number)"), "pg_tid": _("PG tid")},
+    "file_error": _("The file could not be read: {err}"),
+    "range_file": _("Using the file's own dates: {a} – {b} (KST)."),
+    "range_own": _("Use the dates above instead of the file's"),
+    "looked_up": _("{n} payment(s) the file names were started before the listing's range (e.g. a refund today of "
+                 "an older payment) and were looked up by their ids."),
+    "not_looked_up": _("{n} order numbers were not looked up (the limit for one file); they may show as 대사불능."),
+    "results": _("Matching"), "groups": ["일치", "불일치", "대사불능 (파일에만)", "대사불능 (아임포트에만)"],
+    "dashboard": _("불일치 by day and PG (differences in ₩)"),
+    "exceptions": _("Download the exceptions (CSV)"), "load_error": _("Could not load payments: {err}"),
+    "empty": _("Nothing expected in this range."),
+    "no_save": _("Saving presets needs the operator role."),
+    "reading": _("Reading and matching the file…"),
+    "payout_title": _("Payouts by settlement day (입금대사)"),
+    "payout_intro": _("Each day's expected net is paid out D+{n} business days later (weekends and Korean public "
+                    "holidays skipped; per PG in vbank-desk.toml)."),
+    "statement": _("Bank statement (거래일시, 적요, 입금액, 출금액, 잔액)"),
+    "bank_labels": {"date": _("Date (거래일시)"), "memo": _("Description (적요)"), "deposit": _("Deposit (입금액)"),
+                    "withdrawal": _("Withdrawal (출금액)")},
+    "payouts_csv": _("Download the payout check (CSV)"),
 }
 st.title(T["title"])
 st.caption(T["intro"])
@@ -62,6 +63,30 @@ MONEY = {"format": "localized"}
 
 def money(label: str):
     return st.column_config.NumberColumn(label, **MONEY)
+
+
+# Column headers of every table and export on this page, in the team's words.
+COLS = {"date": _("Day (KST)"), "pg": _("PG"), "rows": _("Rows"), "status": _("Status"), "reasons": _("Reasons"),
+        "matched_by": _("Matched by"), "merchant_uid": _("Order number"), "pg_tid": _("PG transaction id"),
+        "kind": _("Type"), "at": _("Time (KST)"), "row": _("File row"), "deposits": _("Deposits"),
+        "refunds": _("Refunds (count)"), "payout_date": _("Payout day (KST)"), "sender": _("Sender (적요)"),
+        "transaction_days": _("For transactions of"), "memo": _("적요")}
+MONEY_COLS = {"amount": _("Amount (₩)"), "fee": _("Fee (₩)"), "fee_vat": _("Fee VAT (₩)"),
+              "file_amount": _("Amount in the file (₩)"), "import_amount": _("Amount at I'mport (₩)"),
+              "amount_diff": _("Amount difference (₩)"), "file_fee": _("Fee in the file (₩)"),
+              "expected_fee": _("Expected fee (₩)"), "fee_diff": _("Fee difference (₩)"),
+              "file_fee_vat": _("Fee VAT in the file (₩)"), "expected_fee_vat": _("Expected fee VAT (₩)"),
+              "tax_free": _("Tax-free (₩)"), "vat": _("VAT (₩)"), "gross": _("Gross deposits (₩)"),
+              "issuance_fees": _("Issuance fees (₩)"), "refunded": _("Refunded (₩)"),
+              "remittance_fees": _("Remittance fees (₩)"), "vat_on_fees": _("VAT on fees (₩)"),
+              "net": _("Expected net (₩)"), "expected": _("Expected (₩)"), "received": _("Received (₩)"),
+              "difference": _("Difference (₩)")}
+COLUMN_CONFIG = {**COLS, **{k: money(v) for k, v in MONEY_COLS.items()}}
+
+
+def for_export(df: pd.DataFrame) -> pd.DataFrame:
+    """A table for a download, with the same headers as on screen."""
+    return df.rename(columns={**COLS, **MONEY_COLS})
 
 
 def payment_links(df: pd.DataFrame) -> pd.DataFrame:
@@ -78,7 +103,7 @@ c = st.columns([1, 1, 2])
 d_from = c[0].date_input(T["from"], value=today - timedelta(days=7), key="rc_from", max_value=today)
 d_to = c[1].date_input(T["to"], value=today, key="rc_to", max_value=today)
 if d_from > d_to:
-    st.error("“From” is after “Until”.")
+    st.error(_("“From” is after “Until”."))
     st.stop()
 
 # ------------------------------------------------------------------ the settlement file, read first: it sets the range
@@ -155,24 +180,19 @@ if rows is not None:
     st.markdown(f"**{T['results']}**")
     summary = result.summary()
     g = st.columns(4)
-    for i, (_, r) in enumerate(summary.iterrows()):
-        g[i].metric(md(r["group"]), f"{r['rows']:,}", help=krw(r["amount"]))
+    for i, (_i, r) in enumerate(summary.iterrows()):
+        g[i].metric(md(r["group"]), number(r["rows"]), help=krw(r["amount"]))
     dash = result.mismatch_dashboard()
     if not dash.empty:
         st.markdown(f"**{T['dashboard']}**")
-        st.dataframe(dash, hide_index=True, key="rc_dash", column_config={
-            "date": "Day (KST)", "pg": "PG", "rows": "Rows", "amount_diff": money("Amount difference (₩)"),
-            "fee_diff": money("Fee difference (₩)")})
+        st.dataframe(dash, hide_index=True, key="rc_dash", column_config=COLUMN_CONFIG)
     tabs = st.tabs(T["groups"])
-    amounts = {k: money(k) for k in ("amount", "fee", "fee_vat", "file_amount", "import_amount", "amount_diff",
-                                     "file_fee", "expected_fee", "fee_diff", "file_fee_vat", "expected_fee_vat",
-                                     "tax_free", "vat")}
     for tab, df, key in zip(tabs, (result.matched, result.mismatched, result.file_only, result.import_only),
                             ("rc_matched", "rc_mismatched", "rc_file_only", "rc_import_only")):
         with tab:
             st.dataframe(payment_links(df), hide_index=True, width="stretch", key=key,
-                         column_config={**amounts, "imp_uid": LINK})
-    st.download_button(T["exceptions"], data=lambda: pending.to_csv_bytes(result.exceptions()),
+                         column_config={**COLUMN_CONFIG, "imp_uid": LINK})
+    st.download_button(T["exceptions"], data=lambda: pending.to_csv_bytes(for_export(result.exceptions())),
                        file_name=f"recon-exceptions-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
                        icon=":material/download:", key="rc_exc")
 
@@ -185,28 +205,30 @@ if exp.empty:
     st.info(T["empty"])
 else:
     m = st.columns(5)
-    m[0].metric(T["m_deposits"], f"{int(exp['deposits'].sum()):,}")
+    m[0].metric(T["m_deposits"], number(int(exp["deposits"].sum())))
     m[1].metric(T["m_gross"], krw_compact(int(exp["gross"].sum())), help=krw(int(exp["gross"].sum())))
     m[2].metric(T["m_fees"], krw(int(exp["issuance_fees"].sum() + exp["remittance_fees"].sum()
                                       + exp["vat_on_fees"].sum())))
     m[3].metric(T["m_refunds"], krw_compact(int(exp["refunded"].sum())), help=krw(int(exp["refunded"].sum())))
     m[4].metric(T["m_net"], krw_compact(int(exp["net"].sum())), help=krw(int(exp["net"].sum())))
-    cfg = {k: money(k) for k in ("gross", "issuance_fees", "refunded", "remittance_fees", "vat_on_fees", "net")}
+    cfg = COLUMN_CONFIG
     t1, t2 = st.tabs([T["per_day"], T["per_pg"]])
     per_day = exp.drop(columns=["pg"]).groupby("date", as_index=False).sum()
     with t1:
         st.altair_chart(alt.Chart(per_day.assign(date=pd.to_datetime(per_day["date"]))).mark_bar().encode(
-            x=alt.X("yearmonthdate(date):O", title="Day (KST)"),
-            y=alt.Y("net:Q", title="Expected net (₩)", axis=alt.Axis(format=",d")),
-            tooltip=["date:T", alt.Tooltip("gross:Q", format=",d"), alt.Tooltip("net:Q", format=",d")]),
+            x=alt.X("yearmonthdate(date):O", title=COLS["date"]),
+            y=alt.Y("net:Q", title=MONEY_COLS["net"], axis=alt.Axis(format=",d")),
+            tooltip=[alt.Tooltip("date:T", title=COLS["date"]),
+                     alt.Tooltip("gross:Q", format=",d", title=MONEY_COLS["gross"]),
+                     alt.Tooltip("net:Q", format=",d", title=MONEY_COLS["net"])]),
             use_container_width=True)
         st.dataframe(per_day, hide_index=True, width="stretch", column_config=cfg, key="rc_per_day")
     with t2:
         st.dataframe(exp, hide_index=True, width="stretch", column_config=cfg, key="rc_per_pg")
     d1, d2 = st.columns(2)
-    d1.download_button(T["csv"], data=lambda: pending.to_csv_bytes(exp), file_name=f"expected-{d_from}-{d_to}.csv",
+    d1.download_button(T["csv"], data=lambda: pending.to_csv_bytes(for_export(exp)), file_name=f"expected-{d_from}-{d_to}.csv",
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="rc_csv")
-    d2.download_button(T["xlsx"], data=lambda: pending.to_xlsx_bytes(exp, sheet="Expected"),
+    d2.download_button(T["xlsx"], data=lambda: pending.to_xlsx_bytes(for_export(exp), sheet="Expected"),
                        file_name=f"expected-{d_from}-{d_to}.xlsx", on_click="ignore", icon=":material/download:",
                        key="rc_xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -217,8 +239,7 @@ payouts = recon.expected_payouts(exp, s.rules)
 bank = st.file_uploader(T["statement"], type=["csv", "xlsx", "xls", "txt"], key="rc_bank")
 if bank is None:
     st.dataframe(payouts, hide_index=True, width="stretch", key="rc_payouts",
-                 column_config={"payout_date": "Payout day (KST)", "pg": "PG", "expected": money("Expected (₩)"),
-                                "transaction_days": "For transactions of"})
+                 column_config=COLUMN_CONFIG)
     st.stop()
 bdigest = ui.upload_digest(bank)
 try:
@@ -244,11 +265,9 @@ counts = checked["status"].value_counts()
 pm = st.columns(5)
 for i, label in enumerate((recon.PAYOUT_MATCHED, recon.PAYOUT_SHORT, recon.PAYOUT_OVER, recon.PAYOUT_MISSING,
                            recon.PAYOUT_UNEXPECTED)):
-    pm[i].metric(label, f"{int(counts.get(label, 0)):,}")
-st.dataframe(checked, hide_index=True, width="stretch", key="rc_payout_check", column_config={
-    "status": "Status", "date": "Payout day (KST)", "sender": "Sender (적요)", "pg": "PG",
-    "expected": money("Expected (₩)"), "received": money("Received (₩)"), "difference": money("Difference (₩)"),
-    "transaction_days": "For transactions of", "rows": "Statement rows", "memo": "적요"})
-st.download_button(T["payouts_csv"], data=lambda: pending.to_csv_bytes(checked),
+    pm[i].metric(label, number(int(counts.get(label, 0))))
+st.dataframe(checked, hide_index=True, width="stretch", key="rc_payout_check",
+             column_config={**COLUMN_CONFIG, "date": COLS["payout_date"], "rows": _("Statement rows")})
+st.download_button(T["payouts_csv"], data=lambda: pending.to_csv_bytes(for_export(checked)),
                    file_name=f"payouts-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
                    icon=":material/download:", key="rc_payout_csv")

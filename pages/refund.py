@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from lib.i18n import _
 from lib import banks, fees, refund, rules, services, ui, ui_present
 from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
@@ -15,60 +16,65 @@ from lib.text import NAME_MAX, md, parse_won, short, won_text
 ui.entry_guard()
 
 T = {
-    "bad_id": "No payment found: “{q}” cannot name one. {msg}",
-    "title": "Refund a virtual-account payment",
-    "intro": "Virtual-account refunds need the customer's own bank account, use the PG's own bank codes, and the "
-             "PG keeps its fees. The wizard shows what the refund costs before any money moves.",
-    "steps": ["Payment", "Amount and reason", "Refund account", "Fee impact", "Confirm", "Result"],
-    "step": "Step {n} of 6 — {name}",
-    "back": "Back", "next": "Next",
-    "lookup": "imp_uid or merchant_uid", "find": "Find",
-    "or_pick": "…or pick a paid virtual-account payment (last {days} days, with a refundable balance)",
-    "search": "Filter by merchant_uid, imp_uid or buyer",
-    "pick_hint": "Select a row to choose that payment.",
-    "not_found": "No payment found for “{q}”: “{msg}”", "error": "Could not read the payment: {err}",
-    "blocked": "This payment cannot be refunded here:",
-    "amount": "Amount", "refunded": "Refunded so far", "refundable": "Refundable", "pg": "PG",
-    "history": "Cancel / refund history", "no_history": "No earlier refunds.",
-    "full": "Full refund", "partial": "Partial refund", "kind": "Refund",
-    "refund_amount": "Refund amount (₩)", "reason": "Reason", "note": "Note (optional, sent with the reason)",
-    "tax": "Tax-free / VAT split (only if the payment was made with one)", "tax_free": "Tax-free amount (₩)",
-    "vat": "VAT amount (₩)",
-    "holder": "Account holder name", "bank": "Customer's bank", "account": "Account number (digits, hyphens allowed)",
-    "tel": "Account holder's phone (required by this PG)",
-    "check": "Check the holder's name with the bank", "check_ok": "The bank says the holder is “{name}”: it matches.",
-    "check_bad": "The bank says the holder is “{name}”, which does not match “{typed}”. Check the name and account.",
-    "check_fail": "The holder check did not work: “{msg}”. You can still go on; the PG checks the account too.",
-    "ack": "The customer confirmed this account even though the name differs",
-    "ack_needed": "The bank's holder name does not match: correct the details, or tick the box once the customer "
-                  "has confirmed the account.",
-    "check_stale": "The account details changed since the holder check; check again if you want to be sure.",
-    "fee_title": "What this refund costs you", "fee_rule": "Fee schedule for {pg}: issuance {iss}, remittance {rem}{vat}.",
-    "confirm_title": "Everything that will be sent", "typed": "Type the refund amount to confirm ({amount})",
-    "typed_bad": "The typed amount does not match the refund amount.",
-    "send": "Send the refund…", "dialog": "Confirm the refund", "go": "Refund now", "cancel": "Cancel",
-    "sending": "Sending…",
-    "dialog_body": "This sends POST /payments/cancel to {where} once, for {amount} to {bank} {account}.",
-    "ok": "Refund registered — the PG pays the customer on the next business day.",
-    "new_cancel": "Refunded total now", "entry": "The new cancel history entry",
-    "audit_link": "See it in the audit log", "start_over": "Refund another payment",
-    "stale": "The payment changed since you started, so nothing was sent: {changes}. Start again from step 1.",
-    "busy": "Nothing was sent: {msg}", "invalid": "Nothing was sent:",
-    "needs_approval": "Refunds above {limit} need a second person's approval: send the request, and an approver "
-                      "sends the refund from the Approvals page. No money moves until then.",
-    "already_requested": "A request for this payment is already waiting for approval ({who}, {when}).",
-    "request_note": "Why (for the approver)", "request": "Request approval", "requested":
-        "Request sent — waiting for an approver. Nothing has been refunded yet.",
-    "see_request": "Open the request",
-    "mismatch_accepted": "Holder name check: the bank says “{name}” — you accepted it after the customer confirmed the account.",
-    "approval_ahead": "This refund will need a second person's approval: {why} Who can approve: {who}.",
-    "approvers_local": "a second signed-in person with the approver role (local mode has one identity only)",
-    "approvers_any": "anyone with the approver role",
+    "bad_id": _("No payment found: “{q}” cannot name one. {msg}"),
+    "title": _("Refund a virtual-account payment"),
+    "intro": _("Virtual-account refunds need the customer's own bank account, use the PG's own bank codes, and the "
+             "PG keeps its fees. The wizard shows what the refund costs before any money moves."),
+    "steps": [_("Payment"), _("Amount and reason"), _("Refund account"), _("Fee impact"), _("Confirm"), _("Result")],
+    "step": _("Step {n} of 6 — {name}"),
+    "summary": _("imp_uid {imp_uid} · order {merchant_uid} · buyer {buyer} · paid {paid} · {status}"),
+    "amount_help": _("Used for a partial refund; a full refund sends the whole refundable balance."),
+    "reason_help": _("Sent to the PG as shown, with your note after it (set per reason in vbank-desk.toml)."),
+    "bank_option": _("{bank} — code {code}"), "bank_placeholder": _("Choose the bank"),
+    "account_help": _("Hidden as you type; it is masked everywhere else too."),
+    "back": _("Back"), "next": _("Next"),
+    "lookup": _("imp_uid or merchant_uid"), "find": _("Find"),
+    "or_pick": _("…or pick a paid virtual-account payment (last {days} days, with a refundable balance)"),
+    "search": _("Filter by merchant_uid, imp_uid or buyer"),
+    "pick_hint": _("Select a row to choose that payment."),
+    "not_found": _("No payment found for “{q}”: “{msg}”"), "error": _("Could not read the payment: {err}"),
+    "blocked": _("This payment cannot be refunded here:"),
+    "amount": _("Amount"), "refunded": _("Refunded so far"), "refundable": _("Refundable"), "pg": _("PG"),
+    "history": _("Cancel / refund history"), "no_history": _("No earlier refunds."),
+    "full": _("Full refund"), "partial": _("Partial refund"), "kind": _("Refund"),
+    "refund_amount": _("Refund amount (₩)"), "reason": _("Reason"), "note": _("Note (optional, sent with the reason)"),
+    "tax": _("Tax-free / VAT split (only if the payment was made with one)"), "tax_free": _("Tax-free amount (₩)"),
+    "vat": _("VAT amount (₩)"),
+    "holder": _("Account holder name"), "bank": _("Customer's bank"), "account": _("Account number (digits, hyphens allowed)"),
+    "tel": _("Account holder's phone (required by this PG)"),
+    "check": _("Check the holder's name with the bank"), "check_ok": _("The bank says the holder is “{name}”: it matches."),
+    "check_bad": _("The bank says the holder is “{name}”, which does not match “{typed}”. Check the name and account."),
+    "check_fail": _("The holder check did not work: “{msg}”. You can still go on; the PG checks the account too."),
+    "ack": _("The customer confirmed this account even though the name differs"),
+    "ack_needed": _("The bank's holder name does not match: correct the details, or tick the box once the customer "
+                  "has confirmed the account."),
+    "check_stale": _("The account details changed since the holder check; check again if you want to be sure."),
+    "fee_title": _("What this refund costs you"), "fee_rule": _("Fee schedule for {pg}: issuance {iss}, remittance {rem}{vat}."),
+    "confirm_title": _("Everything that will be sent"), "typed": _("Type the refund amount to confirm ({amount})"),
+    "typed_bad": _("The typed amount does not match the refund amount."),
+    "send": _("Send the refund…"), "dialog": _("Confirm the refund"), "go": _("Refund now"), "cancel": _("Cancel"),
+    "sending": _("Sending…"),
+    "dialog_body": _("This refunds {amount} to {bank} {account} in {where}, once."),
+    "ok": _("Refund registered — the PG pays the customer on the next business day."),
+    "new_cancel": _("Refunded total now"), "entry": _("The new cancel history entry"),
+    "audit_link": _("See it in the audit log"), "start_over": _("Refund another payment"),
+    "stale": _("The payment changed since you started, so nothing was sent: {changes}. Start again from step 1."),
+    "busy": _("Nothing was sent: {msg}"), "invalid": _("Nothing was sent:"),
+    "needs_approval": _("Refunds above {limit} need a second person's approval: send the request, and an approver "
+                      "sends the refund from the Approvals page. No money moves until then."),
+    "already_requested": _("A request for this payment is already waiting for approval ({who}, {when})."),
+    "request_note": _("Why (for the approver)"), "request": _("Request approval"), "requested":
+        _("Request sent — waiting for an approver. Nothing has been refunded yet."),
+    "see_request": _("Open the request"),
+    "mismatch_accepted": _("Holder name check: the bank says “{name}” — you accepted it after the customer confirmed the account."),
+    "approval_ahead": _("This refund will need a second person's approval: {why} Who can approve: {who}."),
+    "approvers_local": _("a second signed-in person with the approver role (local mode has one identity only)"),
+    "approvers_any": _("anyone with the approver role"),
 }
 st.title(T["title"])
 st.caption(T["intro"])
 s = ui.settings()
-where = "the sandbox" if s.is_sandbox else "the live I'mport API"
+where = s.where_label
 WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
 K_DRAFT, K_CONFIRM = "rf", "rf_confirm"
 
@@ -96,8 +102,8 @@ def payment_summary(p) -> None:
     m[1].metric(T["refunded"], krw(p.cancel_amount))
     m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
     m[3].metric(T["pg"], md(PG_NAMES.get(p.pg_provider, p.pg_provider or "—")), help=md(p.pg_provider or ""))
-    st.caption(f"imp_uid {md(p.imp_uid)} · merchant_uid {md(short(p.merchant_uid))} · "
-               f"buyer {md(short(p.buyer_name or '—', 60))} · paid {kst(p.paid_at)} · {md(status_name(p.status))}")
+    st.caption(ui.say(T["summary"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid),
+                      buyer=short(p.buyer_name or "—", 60), paid=kst(p.paid_at), status=status_name(p.status)))
 
 
 def unknown_panel(imp_uid: str) -> bool:
@@ -127,9 +133,10 @@ def step_payment() -> None:
         payment_summary(p)
         st.markdown(f"**{T['history']}**")
         if p.cancel_history:
-            st.dataframe(pd.DataFrame([{"Cancelled (KST)": kst(h.cancelled_at), "Amount (₩)": h.amount,
-                                        "Reason": h.reason} for h in p.cancel_history]), hide_index=True,
-                         column_config={"Amount (₩)": st.column_config.NumberColumn(format="localized")})
+            st.dataframe(pd.DataFrame([{"at": kst(h.cancelled_at), "amount": h.amount,
+                                        "reason": h.reason} for h in p.cancel_history]), hide_index=True,
+                         column_config={"at": _("Refunded (KST)"), "reason": _("Reason"),
+                                        "amount": st.column_config.NumberColumn(_("Amount (₩)"), format="localized")})
         else:
             st.caption(T["no_history"])
         if unknown_panel(p.imp_uid):
@@ -160,11 +167,12 @@ def step_payment() -> None:
                     | paid["buyer_name"].str.lower().str.contains(text, regex=False)]
     ev = st.dataframe(view, key="rf_paid_table", hide_index=True, on_select="rerun", selection_mode="single-row",
                       height=300, column_config={
-                          "buyer_name": "Buyer", "pg_provider": "PG", "vbank_name": "Bank",
-                          "amount": st.column_config.NumberColumn("Amount (₩)", format="localized"),
-                          "cancel_amount": st.column_config.NumberColumn("Refunded (₩)", format="localized"),
-                          "refundable": st.column_config.NumberColumn("Refundable (₩)", format="localized"),
-                          "paid_at": st.column_config.DatetimeColumn("Paid (KST)", format="YYYY-MM-DD HH:mm",
+                          "merchant_uid": _("Order number"), "buyer_name": _("Buyer"), "pg_provider": _("PG"),
+                          "vbank_name": _("Bank"),
+                          "amount": st.column_config.NumberColumn(_("Amount (₩)"), format="localized"),
+                          "cancel_amount": st.column_config.NumberColumn(_("Refunded (₩)"), format="localized"),
+                          "refundable": st.column_config.NumberColumn(_("Refundable (₩)"), format="localized"),
+                          "paid_at": st.column_config.DatetimeColumn(_("Paid (KST)"), format="YYYY-MM-DD HH:mm",
                                                                      timezone="Asia/Seoul")})
     st.caption(ui.last_refreshed(fetched) + " · " + T["pick_hint"])
     rows = ev.selection.rows if ev is not None else []
@@ -184,9 +192,9 @@ def step_amount(p) -> None:
                         format_func={"full": T["full"], "partial": T["partial"]}.get)
         amount = st.text_input(T["refund_amount"], value=won_text(d.amount or p.refundable), key="rf_amount",
                                max_chars=20,
-                               help="Used for a partial refund; a full refund sends the whole refundable balance.")
+                               help=T["amount_help"])
         codes = list(s.rules.refund_reasons)
-        reason = st.selectbox(T["reason"], codes, format_func=lambda c: s.rules.refund_reasons[c],
+        reason = st.selectbox(T["reason"], codes, format_func=lambda c: s.rules.refund_reasons[c], help=T["reason_help"],
                               index=codes.index(d.reason_code) if d.reason_code in codes else 0, key="rf_reason")
         note = st.text_input(T["note"], value=d.note, max_chars=200, key="rf_note")
         with st.expander(T["tax"]):
@@ -197,12 +205,12 @@ def step_amount(p) -> None:
     if not nxt:
         return
     parsed = {k: parse_won(v, what=w) for k, v, w in (
-        ("amount", amount, "The refund amount"), ("tax_free", tax_free, "The tax-free amount"),
-        ("vat", vat, "The VAT amount"))}
-    typing = [why for _, why in parsed.values() if why]
+        ("amount", amount, _("The refund amount")), ("tax_free", tax_free, _("The tax-free amount")),
+        ("vat", vat, _("The VAT amount")))}
+    typing = [why for _k, why in parsed.values() if why]
     amt = p.refundable if kind == "full" else parsed["amount"][0]
     if kind == "partial" and amt is None and not typing:
-        typing.append("Enter the refund amount.")
+        typing.append(_("Enter the refund amount."))
     draft = RefundRequest(imp_uid=p.imp_uid, amount=amt if amt is not None else 0, reason_code=reason, note=note,
                           tax_free=parsed["tax_free"][0], vat_amount=parsed["vat"][0])
     problems = typing or rules.validate_refund_amount(p, draft, s.rules)
@@ -222,11 +230,11 @@ def step_account(p) -> None:
     codes = list(by_code)
     with st.form("rf_account_form"):
         holder = st.text_input(T["holder"], value=d.holder, key="rf_holder", max_chars=NAME_MAX)
-        bank = st.selectbox(T["bank"], codes, format_func=lambda c: f"{by_code[c].label} — code {c}",
+        bank = st.selectbox(T["bank"], codes, format_func=lambda c: T["bank_option"].format(bank=by_code[c].label, code=c),
                             index=codes.index(d.bank) if d.bank in codes else None,
-                            placeholder="Choose the bank", key="rf_bank")
+                            placeholder=T["bank_placeholder"], key="rf_bank")
         account = st.text_input(T["account"], value=d.account, key="rf_account", type="password",
-                                help="Hidden as you type; it is masked everywhere else too.")
+                                help=T["account_help"])
         tel = st.text_input(T["tel"], value=d.tel, key="rf_tel") if p.pg_provider in banks.REFUND_TEL_REQUIRED else ""
         c1, c2 = st.columns(2)
         check = c1.form_submit_button(T["check"], key="rf_check")
@@ -293,17 +301,18 @@ def step_confirm(p, rule) -> None:
     bank = banks.bank_by_code(p.pg_provider, d.bank)
     request = d.request()
     st.subheader(T["confirm_title"])
-    sent = {"imp_uid": p.imp_uid, "amount": krw(request.amount), "checksum (refundable now)": krw(p.refundable),
-            "reason": request.reason_text(s.rules), "refund_holder": request.refund_holder,
-            "refund_bank": f"{d.bank} ({bank.label if bank else '?'})",
-            "refund_account": mask_account(digits_only(request.refund_account))}
+    sent = {"imp_uid": p.imp_uid, _("Refund amount"): krw(request.amount),
+            _("Refundable balance it is checked against"): krw(p.refundable),
+            _("Reason sent to the PG"): request.reason_text(s.rules), _("Account holder"): request.refund_holder,
+            _("Bank"): T["bank_option"].format(bank=bank.label if bank else "?", code=d.bank),
+            _("Account number"): mask_account(digits_only(request.refund_account))}
     if request.refund_tel:
-        sent["refund_tel"] = mask_phone(request.refund_tel)
+        sent[_("Customer phone")] = mask_phone(request.refund_tel)
     if request.tax_free is not None:
-        sent["tax_free"] = krw(request.tax_free)
+        sent[_("Tax-free part")] = krw(request.tax_free)
     if request.vat_amount is not None:
-        sent["vat_amount"] = krw(request.vat_amount)
-    ui.table(pd.DataFrame({"Value": sent}))
+        sent[_("VAT part")] = krw(request.vat_amount)
+    ui.table(pd.DataFrame({_("Value"): sent}))
     mismatch = d.holder_mismatch()
     if mismatch and d.mismatch_accepted:
         st.warning(ui.say(T["mismatch_accepted"], name=mismatch))

@@ -6,6 +6,8 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from lib.i18n import _
+from lib.names import status_name
 from lib import rules, ui
 from lib.fmt import duration, krw, kst, now_kst, time_left
 from lib.clock import KST
@@ -16,36 +18,37 @@ from lib.text import NOTE_MAX, md, parse_won, short, won_text
 ui.entry_guard()
 
 T = {
-    "bad_id": "No payment found: “{q}” cannot name one. {msg}",
-    "title": "Change a pending virtual account",
-    "intro": "Change what the customer owes or extend the deadline of a virtual account that has not been paid. "
-             "Only changed fields are sent. Times are KST.",
-    "lookup": "imp_uid", "find": "Find", "prompt": "Enter the imp_uid of a pending virtual account, or select rows "
-                                                     "on the Pending accounts page.",
-    "not_found": "No payment “{q}”: “{msg}”", "error": "Could not read the payment: {err}",
-    "not_eligible": "This account cannot be changed here:",
-    "current": "Current", "amount": "Amount", "due": "Due (KST)", "left": "Time left", "pg": "PG",
-    "buyer": "Buyer", "merchant_uid": "merchant_uid",
-    "new_amount": "New amount (₩)", "new_due_date": "New due date (KST)", "new_due_time": "New due time (KST)",
-    "note": "Note for the audit log (optional)", "review": "Review changes",
-    "diff": "Review: before → after", "field": "Field", "before": "Before", "after": "After", "change": "Change",
-    "send": "Send this change…", "discard": "Discard",
-    "dialog": "Confirm the change", "dialog_body": "This sends PUT /vbanks/{imp_uid} to {where} once.",
-    "confirm": "Confirm and send", "cancel": "Cancel",
-    "sending": "Sending…",
-    "stale": "The payment changed since you loaded it, so nothing was sent: {changes}. Reload and review again.",
-    "busy": "Nothing was sent: {msg}", "invalid": "Nothing was sent:",
-    "audit_link": "See it in the audit log",
-    "reload": "Reload the payment",
-    "see_request": "Open the request",
-    "typed": "This is a large change: type {value} to confirm it",
-    "typed_bad": "What you typed does not match.",
+    "bad_id": _("No payment found: “{q}” cannot name one. {msg}"),
+    "title": _("Change a pending virtual account"),
+    "intro": _("Change what the customer owes or extend the deadline of a virtual account that has not been paid. "
+             "Only changed fields are sent. Times are KST."),
+    "lookup": _("imp_uid"), "find": _("Find"), "prompt": _("Enter the imp_uid of a pending virtual account, or select rows "
+                                                     "on the Pending accounts page."),
+    "not_found": _("No payment “{q}”: “{msg}”"), "error": _("Could not read the payment: {err}"),
+    "not_eligible": _("This account cannot be changed here:"),
+    "current": _("Current"), "amount": _("Amount"), "due": _("Due (KST)"), "left": _("Time left"), "pg": _("PG"),
+    "buyer": _("Buyer"), "merchant_uid": _("merchant_uid"),
+    "new_amount": _("New amount (₩)"), "new_due_date": _("New due date (KST)"), "new_due_time": _("New due time (KST)"),
+    "note": _("Note for the audit log (optional)"), "review": _("Review changes"),
+    "diff": _("Review: before → after"), "field": _("Field"), "before": _("Before"), "after": _("After"), "change": _("Change"),
+    "send": _("Send this change…"), "discard": _("Discard"),
+    "dialog": _("Confirm the change"), "dialog_body": _("This changes virtual account {imp_uid} in {where}, once."),
+    "confirm": _("Confirm and send"), "cancel": _("Cancel"),
+    "sending": _("Sending…"),
+    "stale": _("The payment changed since you loaded it, so nothing was sent: {changes}. Reload and review again."),
+    "busy": _("Nothing was sent: {msg}"), "invalid": _("Nothing was sent:"),
+    "audit_link": _("See it in the audit log"),
+    "reload": _("Reload the payment"),
+    "see_request": _("Open the request"),
+    "typed": _("This is a large change: type {value} to confirm it"),
+    "typed_bad": _("What you typed does not match."),
+    "later_by": _("later by {time}"), "earlier_by": _("earlier by {time}"),
 }
 
 st.title(T["title"])
 st.caption(T["intro"])
 s = ui.settings()
-where = "the sandbox" if s.is_sandbox else "the live I'mport API"
+where = s.where_label
 
 
 def show_result(res) -> None:
@@ -68,11 +71,11 @@ p = ui.find_payment(q0, T)
 
 m = st.columns([1, 1.6, 1.3, 1, 1])
 m[0].metric(T["amount"], krw(p.amount))
-m[1].metric(T["due"], p.vbank_date.strftime("%Y-%m-%d %H:%M") if p.vbank_date else "—")
+m[1].metric(T["due"], kst(p.vbank_date))
 m[2].metric(T["left"], time_left(p.vbank_date) if p.vbank_date else "—")
 m[3].metric(T["pg"], md(PG_NAMES.get(p.pg_provider, p.pg_provider or "—")), help=md(p.pg_provider or ""))
 m[4].metric(T["buyer"], md(short(p.buyer_name or "—", 40)))
-st.caption(f"{T['merchant_uid']}: {md(short(p.merchant_uid))} · imp_uid: {md(p.imp_uid)} · status: {md(p.status)}")
+st.caption(f"{T['merchant_uid']}: {md(short(p.merchant_uid))} · imp_uid: {md(p.imp_uid)} · {md(status_name(p.status))}")
 
 ACTION = f"upd:{p.imp_uid}"
 pending_action = st.session_state.get(ACTION)
@@ -105,7 +108,7 @@ with st.form("change"):
         # An untouched time keeps the current seconds (a due of 23:59:59 stays 23:59:59 on its new date).
         t_full = cur_due.time().replace(microsecond=0) if t == shown_time else t
         new_due = None if (d, t) == (cur_due.date(), shown_time) else datetime.combine(d, t_full, KST)
-        new_amount, why = parse_won(a, what="The new amount")
+        new_amount, why = parse_won(a, what=_("The new amount"))
         new_amount = p.amount if new_amount is None and not why else new_amount
         problems = [why] if why else rules.validate_update(p, new_amount=new_amount, new_due=new_due,
                                                             rules=s.rules)
@@ -141,7 +144,8 @@ if pending_action:
         old = datetime.fromtimestamp(seen.vbank_due, KST)
         moved = pending_action["new_due"] - old
         rows.append({T["field"]: T["due"], T["before"]: kst(old), T["after"]: kst(pending_action["new_due"]),
-                     T["change"]: ("later by " if moved.total_seconds() > 0 else "earlier by ") + duration(moved)})
+                     T["change"]: (T["later_by"] if moved.total_seconds() > 0 else T["earlier_by"]).format(
+                         time=duration(moved))})
     st.subheader(T["diff"])
     ui.table(pd.DataFrame(rows).set_index(T["field"]))
     b1, b2 = st.columns([1, 4])

@@ -1,8 +1,22 @@
+import os
 import time
 
 import pytest
 
-from tests.helpers import Sandbox, settings_for
+# The suite's assertions read the English texts (the message ids); the Korean screens have their own tests
+# (tests/test_i18n.py, tests/pages/test_korean_pages.py, tests/e2e/test_korean_e2e.py). The product's default is Korean.
+os.environ["VBANK_LANG"] = "en"
+
+from tests.helpers import Sandbox, settings_for  # noqa: E402
+
+
+@pytest.fixture
+def korean():
+    """Korean texts and formats for this test (this thread), as the product shows by default."""
+    from lib import i18n
+    i18n.set_lang("ko")
+    yield
+    i18n._current.set(None)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PURE = {"rules", "pg_rules", "banks", "fees", "text", "clock", "errors", "fmt", "identity", "models"}
 STORES = {"audit", "locks", "approvals"}
-CLIENT_MAY_IMPORT = {"models", "errors", "clock"}
+CLIENT_MAY_IMPORT = {"i18n", "models", "errors", "clock"}
 UI = {"ui", "ui_present"}
 
 

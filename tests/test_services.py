@@ -78,7 +78,7 @@ def test_update_unsupported_pg(fresh, client, audit, rules):
     with pytest.raises(InvalidInput) as e:
         services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1, rules=rules)
-    assert "not offered for PG 'danal_tpay'" in e.value.problems[0]
+    assert "not offered for PG 다날 (danal_tpay)" in e.value.problems[0]
 
 
 def test_update_refused_when_paid_between_load_and_submit(fresh, client, audit, rules):
@@ -88,7 +88,7 @@ def test_update_refused_when_paid_between_load_and_submit(fresh, client, audit, 
     with pytest.raises(Stale) as e:
         services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1000, rules=rules)
-    assert "status is now 'paid'" in e.value.changes[0]
+    assert "status is now Paid (was Awaiting deposit)" in e.value.changes[0]
     assert fresh.requests_seen("/vbanks/", "PUT") == [] and audit.locks() == []
 
 

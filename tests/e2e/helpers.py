@@ -27,7 +27,7 @@ def metric_value(page, label: str) -> str:
     return m.locator("[data-testid=stMetricValue]").inner_text().strip()
 
 
-def fill_refund_account(page, *, holder="홍길동", bank="Shinhan Bank (신한은행) — code BK88", account="110-555-123456"):
+def fill_refund_account(page, *, holder="홍길동", bank="신한은행 (Shinhan Bank) — code BK88", account="110-555-123456"):
     """Refund wizard step 3 -> step 4."""
     from playwright.sync_api import expect
     expect(page.get_by_text("Step 3 of 6 — Refund account")).to_be_visible()

@@ -92,7 +92,7 @@ def test_request_on_one_instance_approve_on_the_other(browser, two_apps, e2e_san
     fill_refund_account(alice)
     alice.get_by_role("button", name="Next").click()
     settle(alice)
-    expect(alice.get_by_text("need a second person's approval")).to_be_visible()
+    expect(alice.get_by_text("This refund will need a second person's approval")).to_be_visible()
     alice.get_by_label("Why (for the approver)").fill("parcel lost")
     e2e_sandbox.clear_requests()
     alice.get_by_role("button", name="Request approval").click()
@@ -112,7 +112,7 @@ def test_request_on_one_instance_approve_on_the_other(browser, two_apps, e2e_san
 
     # alice sees the outcome of her request on her instance; the audit chain checks out
     open_app(alice, a, "/approvals")
-    expect(alice.get_by_text("executed").first).to_be_visible()
+    expect(alice.get_by_text("approved and sent").first).to_be_visible()
     open_app(alice, a, "/audit")
     alice.get_by_role("button", name="Verify audit log").click()
     settle(alice)

@@ -42,7 +42,7 @@ def test_upload_settlement_file_and_bank_statement_show_every_planted_discrepanc
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download the exceptions (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(open(dl.value.path(), encoding="utf-8-sig").read())))
-    got = {(r["status"], r["merchant_uid"], r["reasons"]) for r in rows}
+    got = {(r["Status"], r["Order number"], r["Reasons"]) for r in rows}        # the headers shown on screen
     kinds = {p["kind"]: p["merchant_uid"] for p in planted}
     want = {("불일치", kinds["amount_mismatch"], "금액 불일치"), ("불일치", kinds["fee_mismatch"], "수수료 불일치"),
             ("불일치", kinds["date_shift"], "결제일자 불일치"),

@@ -33,7 +33,7 @@ def test_approve_from_the_page(app, app_env):
     at = app("pages/approvals.py").run()
     assert not at.exception
     table = at.table[0].value
-    assert plain(table.loc["Refund account", ""]) == "BK88 110******789 (홍길동)"
+    assert plain(table.loc["Refund account", ""]) == "신한은행 (Shinhan Bank) 110******789 (홍길동)"   # the PG's code BK88, named
     app_env.clear_requests()
     at.button(key=f"ap_{r.id}").click().run()
     at.button(key="ap_go").click().run()
@@ -60,7 +60,7 @@ def test_own_requests_cannot_be_decided(app, app_env, monkeypatch):
     at = app("pages/approvals.py").run()
     assert not [b for b in at.button if b.key == f"ap_{r.id}"]
     assert any("another approver must decide it" in c.value for c in at.caption)
-    assert at.table[-1].value["Status"].tolist() == ["pending"]              # "Your requests"
+    assert at.table[-1].value["Status"].tolist() == ["waiting"]              # "Your requests"
 
 
 def test_audit_verify_button(app, app_env):

@@ -10,10 +10,10 @@ def test_detail_by_deep_link_masks_personal_data(app, app_env):
     assert metric(at, "Refundable balance") == krw(p["amount"] - p["cancel_amount"])
     text = "".join(df.value.to_string() for df in at.dataframe)
     assert p["buyer_tel"] not in text and p["buyer_tel"][-4:] in text
-    history = next(d.value for d in at.dataframe if "Cancellation id" in d.value.columns)
+    history = next(d.value for d in at.dataframe if "cancellation_id" in d.value.columns)
     assert len(history) == len(p["cancel_history"])
-    story = next(d.value for d in at.dataframe if "What" in d.value.columns)
-    assert story["What"].tolist().count("Refund registered") == len(p["cancel_history"])
+    story = next(d.value for d in at.dataframe if "Event" in d.value.columns)
+    assert story["Event"].tolist().count("Refund registered") == len(p["cancel_history"])
     at.toggle(key="reveal_pd").set_value(True).run()
     assert p["buyer_tel"] in "".join(df.value.to_string() for df in at.dataframe)
 

@@ -54,8 +54,9 @@ def test_partial_refund_through_every_step(app, app_env):
     at.button(key="rf_next4").click().run()
     assert "Step 5 of 6" in step_text(at)
     sent = at.table[0].value["Value"]
-    assert plain(sent["refund_account"]) == "110******789" and sent["amount"] == "₩5,000"
-    assert sent["refund_bank"].startswith("BK88")
+    assert plain(sent["Account number"]) == "110******789" and sent["Refund amount"] == "₩5,000"
+    assert plain(sent["Bank"]) == "신한은행 (Shinhan Bank) — code BK88"
+    assert sent["Reason sent to the PG"] == "품절 — size L sold out"    # the configured Korean text and the note
     app_env.clear_requests()
     at.button(key="rf_send").click().run()
     at.button(key="rf_go").click().run()
@@ -65,7 +66,7 @@ def test_partial_refund_through_every_step(app, app_env):
     calls = app_env.requests_seen("/payments/cancel")
     assert len(calls) == 1
     assert calls[0]["params"]["checksum"] == p["amount"] and calls[0]["params"]["refund_bank"] == "BK88"
-    assert calls[0]["params"]["reason"] == "[OUT_OF_STOCK] Out of stock — size L sold out"
+    assert calls[0]["params"]["reason"] == "품절 — size L sold out"      # Korean, as the PG shows it
     assert app_env.refunds(p["imp_uid"])[0]["refund_account"] == "110123456789"
     at.run()                                       # a rerun sends nothing
     assert len(app_env.requests_seen("/payments/cancel")) == 1

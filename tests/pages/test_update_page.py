@@ -69,7 +69,7 @@ def test_nothing_changed(app, app_env):
 def test_unsupported_pg_explains_why(app, app_env):
     p = ready(app_env, pg="danal_tpay", where=lambda x: True)
     at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
-    assert "not offered for PG 'danal_tpay'" in at.warning[0].value
+    assert "not offered for PG 다날 (danal_tpay)" in at.warning[0].value
     assert not [n for n in at.text_input if n.key == "new_amount"]        # no form offered
 
 
@@ -82,7 +82,7 @@ def test_paid_between_review_and_confirm_is_refused(app, app_env):
     app_env.deposit(p["imp_uid"])             # the customer pays meanwhile
     app_env.clear_requests()
     button(at, "upd_go").click().run()
-    assert "changed since you loaded it" in at.warning[0].value and "status is now 'paid'" in at.warning[0].value
+    assert "changed since you loaded it" in at.warning[0].value and "status is now Paid" in at.warning[0].value
     assert app_env.requests_seen("/vbanks/", "PUT") == []
 
 
@@ -117,12 +117,12 @@ def test_bulk_extend(app, app_env):
     at.run()
     assert not at.exception
     preview = at.dataframe[0].value
-    assert list(preview["Check"][:3]) == ["ok"] * 3 and "not offered" in preview["Check"].iloc[3]
+    assert list(preview["check"][:3]) == ["ok"] * 3 and "not offered" in preview["check"].iloc[3]
     app_env.clear_requests()
     at.button(key="bulk_send").click().run()
     at.button(key="bulk_go").click().run()
     result = at.dataframe[-1].value
-    assert list(result["Outcome"]) == ["succeeded"] * 3
+    assert list(result["outcome"]) == ["applied"] * 3
     assert len(app_env.requests_seen("/vbanks/", "PUT")) == 3
     for t in targets:
         after = app_env.api("GET", f"/payments/{t['imp_uid']}").json()["response"]

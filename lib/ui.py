@@ -131,24 +131,22 @@ def operator() -> Actor:
 
 
 def identity_banner(a: Actor) -> None:
-    """One line each in the sidebar (the filters below stay reachable without scrolling): who is acting, and
-    where the money goes."""
+    """One line each in the sidebar (the filters below stay reachable without scrolling): the language, who is
+    acting, and where the money goes."""
     s = settings()
+    language_switch()
     roles = ", ".join(role_name(r) for r in sorted(a.roles)) or _("no role")
     if a.mode == "local":
-        st.sidebar.caption(_(":orange[:material/person:] **Local mode** · {email} · every role").format(
-            email=md(a.email)))
+        st.sidebar.caption(_(":orange[:material/person:] **Local mode** · {email}").format(email=md(a.email)),
+                           help=_("One operator with every role (make run). Approvals need a second identity."))
     else:
         st.sidebar.caption(_("Signed in as **{email}** ({roles})").format(email=md(a.email), roles=roles))
         if a.mode == "oidc":
             st.sidebar.button(_("Log out"), on_click=st.logout, key="logout")
     if s.is_sandbox:
-        st.sidebar.caption(_(":material/science: **Sandbox** · {url} · no real money moves").format(
-            url=md(display_url(s.api_url))))
+        st.sidebar.caption(_(":material/science: **Sandbox** · no real money moves"), help=display_url(s.api_url))
     else:
-        st.sidebar.caption(_(":material/account_balance: **Live I'mport API** · {url}").format(
-            url=md(display_url(s.api_url))))
-    language_switch()
+        st.sidebar.caption(_(":material/account_balance: **Live I'mport API**"), help=display_url(s.api_url))
 
 
 ROLE_NAMES = {"viewer": N_("viewer"), "operator": N_("operator"), "approver": N_("approver"), "admin": N_("admin")}
@@ -159,26 +157,28 @@ def role_name(role: str) -> str:
 
 
 # ------------------------------------------------------------------ language
-LANG_KEY = "ui_lang"
+LANG_KEY, LANG_CHOICE = "ui_lang", "ui_lang_choice"     # the switch (a widget) and the choice it keeps
 
 
 def apply_language() -> str:
     """The language of this run: the sidebar switch once used, else ``VBANK_LANG`` (Korean by default). Set
-    before any text of the run is made (widget values are in session state before the script starts)."""
-    return i18n.set_lang(st.session_state.get(LANG_KEY))
+    before any text of the run is made. The choice is kept apart from the widget's own state, which Streamlit
+    drops on a run that does not draw the widget."""
+    return i18n.set_lang(st.session_state.get(LANG_CHOICE))
 
 
 def language_switch() -> None:
-    """한국어 / English in the sidebar, for this browser session."""
-    if LANG_KEY not in st.session_state:
-        st.session_state[LANG_KEY] = i18n.lang()
+    """한국어 / English in the sidebar, under the navigation, for this browser session."""
+    st.session_state.setdefault(LANG_KEY, i18n.lang())
     st.sidebar.segmented_control("언어 · Language", list(i18n.LANGS), format_func=i18n.LANGS.get, key=LANG_KEY,
                                  label_visibility="collapsed", on_change=_keep_language)
 
 
 def _keep_language() -> None:
-    if st.session_state.get(LANG_KEY) is None:          # a click on the chosen one unselects it: keep it
-        st.session_state[LANG_KEY] = i18n.lang()
+    chosen = st.session_state.get(LANG_KEY)
+    if chosen is None:                                   # a click on the chosen one unselects it: keep it
+        st.session_state[LANG_KEY] = chosen = i18n.lang()
+    st.session_state[LANG_CHOICE] = chosen
 
 
 # ------------------------------------------------------------------ data cache

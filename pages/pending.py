@@ -46,7 +46,7 @@ T = {
     "clear": _("Clear the selection"),
     "views": _("Saved views"), "no_view": _("(choose a view)"), "apply": _("Apply"), "save_as": _("Save these filters as"),
     "loaded": _("{n} pending in the last {days} days"), "m_today_help": _("{amount} due today, not yet overdue"),
-    "open_short": _("Open"), "amount": _("Amount"), "axis_due": _("Due date (KST)"), "axis_state": _("State"),
+    "open_short": _("Open"), "amount": _("Amount"), "all": _("All"), "axis_due": _("Due date (KST)"), "axis_state": _("State"),
     "save": _("Save view"), "saved": _("Saved view “{name}”."), "no_save": _("Saving views needs the operator role."),
 }
 K_SEL = "pending:selected_ids"          # the selection, as imp_uids (never row positions)
@@ -83,8 +83,8 @@ with st.sidebar:
     pg_options, bank_options = sorted(df["pg_provider"].unique()), sorted(df["vbank_name"].unique())
     st.session_state["f_pg"] = [x for x in st.session_state["f_pg"] if x in pg_options]       # from a URL: only real ones
     st.session_state["f_bank"] = [x for x in st.session_state["f_bank"] if x in bank_options]
-    pgs = st.multiselect(T["pg"], pg_options, key="f_pg", format_func=pg_name)
-    bank_names = st.multiselect(T["bank"], bank_options, key="f_bank")
+    pgs = st.multiselect(T["pg"], pg_options, key="f_pg", format_func=pg_name, placeholder=T["all"])
+    bank_names = st.multiselect(T["bank"], bank_options, key="f_bank", placeholder=T["all"])
     window = st.selectbox(T["due_window"], pending.DUE_WINDOWS, format_func=T["due_labels"].get, key="f_due")
     due_from = due_to = None
     if window == "custom":

@@ -10,6 +10,7 @@ import streamlit as st
 from lib.i18n import _
 from lib import pending, recon, ui
 from lib.fmt import krw, krw_compact, now_kst, number
+from lib.names import pg_name
 from lib.text import md
 
 ui.entry_guard()
@@ -165,7 +166,7 @@ except ui.ApiError as e:
     st.error(ui.say(T["load_error"], err=e))
     st.stop()
 all_pgs = sorted({p.get("pg_provider") or "" for p in payments if p.get("pay_method") == "vbank"})
-pgs = c[2].multiselect(T["pgs"], all_pgs, key="rc_pgs")
+pgs = c[2].multiselect(T["pgs"], all_pgs, key="rc_pgs", format_func=pg_name, placeholder=_("All"))
 extra: list[dict] = []
 
 # ------------------------------------------------------------------ matching the file

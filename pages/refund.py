@@ -10,7 +10,7 @@ from lib.i18n import _
 from lib import banks, fees, refund, rules, services, ui, ui_present
 from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
-from lib.names import PG_NAMES, status_name
+from lib.names import PG_NAMES, pg_name, status_name
 from lib.text import NAME_MAX, md, parse_won, short, won_text
 
 ui.entry_guard()
@@ -22,7 +22,7 @@ T = {
              "PG keeps its fees. The wizard shows what the refund costs before any money moves."),
     "steps": [_("Payment"), _("Amount and reason"), _("Refund account"), _("Fee impact"), _("Confirm"), _("Result")],
     "step": _("Step {n} of 6 — {name}"),
-    "summary": _("imp_uid {imp_uid} · order {merchant_uid} · buyer {buyer} · paid {paid} · {status}"),
+    "summary": _("{pg} · imp_uid {imp_uid} · order {merchant_uid} · buyer {buyer} · paid {paid} · {status}"),
     "amount_help": _("Used for a partial refund; a full refund sends the whole refundable balance."),
     "reason_help": _("Sent to the PG as shown, with your note after it (set per reason in vbank-desk.toml)."),
     "bank_option": _("{bank} — code {code}"), "bank_placeholder": _("Choose the bank"),
@@ -50,6 +50,7 @@ T = {
                   "has confirmed the account."),
     "check_stale": _("The account details changed since the holder check; check again if you want to be sure."),
     "fee_title": _("What this refund costs you"), "fee_rule": _("Fee schedule for {pg}: issuance {iss}, remittance {rem}{vat}."),
+    "vat_on": _(" + 10% VAT on each fee"), "vat_off": _(" (VAT not added)"),
     "confirm_title": _("Everything that will be sent"), "typed": _("Type the refund amount to confirm ({amount})"),
     "typed_bad": _("The typed amount does not match the refund amount."),
     "send": _("Send the refund…"), "dialog": _("Confirm the refund"), "go": _("Refund now"), "cancel": _("Cancel"),
@@ -97,13 +98,13 @@ def restart() -> None:
 
 
 def payment_summary(p) -> None:
-    m = st.columns(4)
+    m = st.columns(3)             # figures that fit at 1280×800; the PG (a long name for some) in the line below
     m[0].metric(T["amount"], krw(p.amount))
     m[1].metric(T["refunded"], krw(p.cancel_amount))
     m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
-    m[3].metric(T["pg"], md(PG_NAMES.get(p.pg_provider, p.pg_provider or "—")), help=md(p.pg_provider or ""))
-    st.caption(ui.say(T["summary"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid),
-                      buyer=short(p.buyer_name or "—", 60), paid=kst(p.paid_at), status=status_name(p.status)))
+    st.caption(ui.say(T["summary"], pg=PG_NAMES.get(p.pg_provider, p.pg_provider or "—"), imp_uid=p.imp_uid,
+                      merchant_uid=short(p.merchant_uid), buyer=short(p.buyer_name or "—", 60), paid=kst(p.paid_at),
+                      status=status_name(p.status)))
 
 
 def unknown_panel(imp_uid: str) -> bool:
@@ -277,8 +278,8 @@ def step_account(p) -> None:
 def step_fees(p, rule) -> None:
     impact = fees.fee_impact(p.amount, p.cancel_amount, d.amount, rule, previous_refunds=len(p.cancel_history))
     st.subheader(T["fee_title"])
-    st.caption(ui.say(T["fee_rule"], pg=p.pg_provider, iss=krw(rule.issuance_fee), rem=krw(rule.remittance_fee),
-                      vat=" + 10% VAT" if rule.vat_on_fees else " (VAT not added)"))
+    st.caption(ui.say(T["fee_rule"], pg=pg_name(p.pg_provider), iss=krw(rule.issuance_fee), rem=krw(rule.remittance_fee),
+                      vat=T["vat_on"] if rule.vat_on_fees else T["vat_off"]))
     c1, c2 = st.columns([1, 1])
     c1.table(pd.DataFrame(ui_present.fee_rows(impact)).set_index(""))
     wf = ui_present.waterfall(impact)
@@ -395,10 +396,10 @@ def step_result() -> None:
                 entry = now_p.cancel_history[-1] if now_p.cancel_history else None
                 if entry:
                     st.markdown(f"**{T['entry']}**")
-                    ui.table(pd.DataFrame({"Value": {"cancelled at": kst(entry.cancelled_at),
-                                                     "amount": krw(entry.amount), "reason": entry.reason,
-                                                     "PG tid": entry.pg_tid,
-                                                     "cancellation id": entry.cancellation_id}}))
+                    ui.table(pd.DataFrame({_("Value"): {
+                        _("Refunded (KST)"): kst(entry.cancelled_at), _("Amount"): krw(entry.amount),
+                        _("Reason"): entry.reason, _("PG transaction id"): entry.pg_tid,
+                        _("Cancellation id"): entry.cancellation_id}}))
         st.page_link("pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",
                      query_params={"correlation_id": res.correlation_id})
     elif ui.show_refusal(res, T):

@@ -69,13 +69,14 @@ if not q0:
 
 p = ui.find_payment(q0, T)
 
-m = st.columns([1, 1.6, 1.3, 1, 1])
+m = st.columns(3)             # three figures that fit at 1280×800; who and which PG in the line below
 m[0].metric(T["amount"], krw(p.amount))
-m[1].metric(T["due"], kst(p.vbank_date))
+m[1].metric(T["due"], p.vbank_date.astimezone(KST).strftime("%Y-%m-%d %H:%M") if p.vbank_date else "—")
 m[2].metric(T["left"], time_left(p.vbank_date) if p.vbank_date else "—")
-m[3].metric(T["pg"], md(PG_NAMES.get(p.pg_provider, p.pg_provider or "—")), help=md(p.pg_provider or ""))
-m[4].metric(T["buyer"], md(short(p.buyer_name or "—", 40)))
-st.caption(f"{T['merchant_uid']}: {md(short(p.merchant_uid))} · imp_uid: {md(p.imp_uid)} · {md(status_name(p.status))}")
+st.caption(" · ".join([f"{T['buyer']}: {md(short(p.buyer_name or '—', 40))}",
+                       f"{T['pg']}: {md(PG_NAMES.get(p.pg_provider, p.pg_provider or '—'))}",
+                       f"{T['merchant_uid']}: {md(short(p.merchant_uid))}", f"imp_uid: {md(p.imp_uid)}",
+                       md(status_name(p.status))]))
 
 ACTION = f"upd:{p.imp_uid}"
 pending_action = st.session_state.get(ACTION)

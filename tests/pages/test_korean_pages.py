@@ -88,6 +88,9 @@ def test_other_pages_in_korean(korean_app, app_env, page):
 def test_the_sidebar_switch_turns_the_screens_english(korean_app, app_env):
     at = korean_app().run()
     assert at.title[0].value == "입금대기 가상계좌"
-    at.session_state["ui_lang"] = "en"
+    at.session_state["ui_lang_choice"] = "en"       # what the switch's callback keeps
     at.run()
     assert at.title[0].value == "Pending virtual accounts" and not at.exception
+    at.switch_page("pages/refund.py").run()          # a page that stops early keeps the choice too
+    at.switch_page("pages/pending.py").run()
+    assert at.title[0].value == "Pending virtual accounts"

@@ -1,0 +1,234 @@
+"""The flows a Korean finance operator walks, in Korean (the product's default) at 1280×800, in a real browser.
+
+Each step is checked by its Korean words and by what reached the sandbox; a screenshot of each screen is written
+to $VBANK_SHOTS (``make screenshots`` sets docs/screenshots, shown in the README), else to the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from lib.fmt import krw
+from tests.e2e.helpers import App, open_app, settle
+
+pytestmark = pytest.mark.browser
+
+RULES = """
+refund_approval_above = 100000
+refund_typed_confirm_above = 100000000
+"""
+
+
+@pytest.fixture(scope="module")
+def ko_app(e2e_sandbox):
+    tmp = Path(tempfile.mkdtemp(prefix="vbank-ko-"))
+    rules = tmp / "vbank-desk.toml"
+    rules.write_text(RULES)
+    app = App(e2e_sandbox, tmp, VBANK_LANG="ko", VBANK_RULES_FILE=str(rules))
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def ko(browser, ko_app, e2e_sandbox, tmp_path):
+    """A Korean operator's browser: 1280×800, ko-KR, Asia/Seoul."""
+    e2e_sandbox.reset()
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True, locale="ko-KR",
+                              timezone_id="Asia/Seoul")
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    ctx.close()
+
+
+def shot(page, name: str, tmp_path: Path) -> None:
+    """The screen as the operator sees it (the 1280×800 viewport), for docs/screenshots."""
+    out = Path(os.environ.get("VBANK_SHOTS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    settle(page)
+    page.wait_for_timeout(300)          # let the charts' canvases paint (the script has finished)
+    page.screenshot(path=str(out / f"{name}.png"))
+
+
+def metric(page, label: str):
+    return page.locator("[data-testid=stMetric]").filter(has=page.get_by_text(label, exact=True)) \
+        .locator("[data-testid=stMetricValue]")
+
+
+def confirm(page, opener: str, button: str) -> None:
+    page.get_by_role("button", name=opener).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=button).dblclick()          # twice: the app must send once
+    settle(page)
+
+
+def test_pending_list_and_payment_story_in_korean(ko, ko_app, e2e_sandbox, tmp_path):
+    open_app(ko, ko_app, "/", refresh=False)
+    ko.get_by_role("button", name="새로고침").click()
+    settle(ko)
+    expect(ko.get_by_role("heading", name="입금대기 가상계좌")).to_be_visible()
+    expect(ko.get_by_role("link", name="입금대기 계좌")).to_be_visible()                 # the navigation
+    expect(ko.get_by_text("한국어")).to_be_visible()                                      # the language switch
+    count = len(e2e_sandbox.pending_vbanks())
+    expect(metric(ko, "입금대기 계좌")).to_have_text(f"{count:,}")
+    expect(metric(ko, "입금대기 금액")).to_have_text(re.compile(r"^₩[\d,]+(억( [\d,]+만)?|만)?$"))
+    expect(ko.get_by_text("필터", exact=True)).to_be_in_viewport()                     # no scrolling needed
+    shot(ko, "pending", tmp_path)
+    grid = ko.locator("[data-testid=stDataFrame]").first            # tick the first row (a canvas: by position)
+    box = grid.bounding_box()
+    ko.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    settle(ko)
+    expect(ko.get_by_text("선택됨(1건)")).to_be_visible()
+    with ko.expect_download() as dl:
+        ko.get_by_role("button", name="CSV 내려받기").click()
+    rows = list(csv.DictReader(io.StringIO(open(dl.value.path(), encoding="utf-8-sig").read())))
+    assert {"imp_uid", "구매자", "금액(원)", "입금기한(KST)", "남은 시간"} <= set(rows[0])          # Korean headers
+    assert all(r["남은 시간"].endswith(("남음", "지남")) for r in rows)
+
+    ko.get_by_role("link", name="결제 상세 열기").click()
+    settle(ko)
+    expect(metric(ko, "상태")).to_have_text("입금대기")
+    expect(ko.get_by_text("진행 내역(KST)")).to_be_visible()
+    shot(ko, "payment", tmp_path)
+
+
+def test_change_a_pending_account_in_korean(ko, ko_app, e2e_sandbox, tmp_path):
+    p = e2e_sandbox.pick(status="ready", pg="settle", where=lambda x: x["vbank_date"] > time.time() + 3600)
+    open_app(ko, ko_app, f"/update?imp_uid={p['imp_uid']}")
+    expect(ko.get_by_role("heading", name="입금대기 가상계좌 변경")).to_be_visible()
+    ko.get_by_label("새 금액(₩)").fill(f"{p['amount'] + 3000:,}")
+    ko.get_by_role("button", name="변경 내용 검토").click()
+    settle(ko)
+    expect(ko.get_by_text("검토: 변경 전 → 변경 후")).to_be_visible()
+    expect(ko.get_by_text(f"+{krw(3000)}")).to_be_visible()
+    shot(ko, "update-review", tmp_path)
+    e2e_sandbox.clear_requests()
+    confirm(ko, "이 변경 보내기…", "확인하고 보내기")
+    expect(ko.get_by_text("가상계좌를 변경했습니다.")).to_be_visible()
+    assert len(e2e_sandbox.requests_seen("/vbanks/", "PUT")) == 1
+    assert e2e_sandbox.api("GET", f"/payments/{p['imp_uid']}").json()["response"]["amount"] == p["amount"] + 3000
+
+
+def test_refund_wizard_in_korean_sends_the_korean_reason(ko, ko_app, e2e_sandbox, tmp_path):
+    p = e2e_sandbox.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0 and x["amount"] >= 20000)
+    open_app(ko, ko_app, f"/refund?imp_uid={p['imp_uid']}")
+    expect(ko.get_by_text("6단계 중 1단계 — 결제")).to_be_visible()
+    ko.get_by_role("button", name="다음").click()
+    settle(ko)
+    expect(ko.get_by_text("6단계 중 2단계 — 금액과 사유")).to_be_visible()
+    ko.get_by_text("부분 환불").click()
+    ko.get_by_role("textbox", name="환불 금액(₩)").fill("7,000")
+    ko.get_by_label("메모(선택, 사유와 함께 전송)").fill("배송 지연")
+    ko.get_by_role("button", name="다음").first.click()
+    settle(ko)
+    expect(ko.get_by_text("6단계 중 3단계 — 환불 계좌")).to_be_visible()
+    ko.get_by_label("예금주명").fill("홍길동")
+    ko.get_by_label("고객 은행").click()
+    ko.get_by_role("option", name="신한은행 — 코드 BK88").click()
+    ko.get_by_role("textbox", name="계좌번호(숫자, 하이픈 허용)").fill("110-555-123456")
+    ko.get_by_role("button", name="다음").first.click()
+    settle(ko)
+    expect(ko.get_by_text("6단계 중 4단계 — 수수료 영향")).to_be_visible()
+    expect(ko.get_by_text("이번 환불 비용은 ₩7,330입니다")).to_be_visible()
+    shot(ko, "refund-fees", tmp_path)
+    ko.get_by_role("button", name="다음").click()
+    settle(ko)
+    expect(ko.get_by_text("6단계 중 5단계 — 확인")).to_be_visible()
+    expect(ko.get_by_text("고객 요청 — 배송 지연")).to_be_visible()
+    expect(ko.get_by_text("110******456")).to_be_visible()
+    e2e_sandbox.clear_requests()
+    confirm(ko, "환불 보내기…", "지금 환불")
+    expect(ko.get_by_text("환불이 접수되었습니다 — PG가 다음 영업일에 고객에게 송금합니다.")).to_be_visible()
+    shot(ko, "refund-result", tmp_path)
+    sent = e2e_sandbox.requests_seen("/payments/cancel")
+    assert len(sent) == 1
+    assert [(r["refund_bank"], r["amount"], r["reason"]) for r in e2e_sandbox.refunds(p["imp_uid"])] == \
+        [("BK88", 7000, "고객 요청 — 배송 지연")]
+
+
+def test_bulk_extension_in_korean(ko, ko_app, e2e_sandbox, tmp_path):
+    targets = [p for p in e2e_sandbox.pending_vbanks() if p["pg_provider"] in ("settle", "kcp")
+               and p["vbank_date"] > time.time() + 3600][:3]
+    open_app(ko, ko_app, "/bulk")
+    ko.get_by_label("imp_uid(한 줄에 하나씩)").fill("\n".join(p["imp_uid"] for p in targets))
+    ko.keyboard.press("Control+Enter")
+    settle(ko)
+    expect(ko.get_by_text("미리보기")).to_be_visible()
+    e2e_sandbox.clear_requests()
+    confirm(ko, "3개 계좌 연장…", "확인하고 보내기")
+    expect(ko.get_by_text("3개 중 3개 계좌를 연장했습니다.")).to_be_visible()
+    shot(ko, "bulk-result", tmp_path)
+    assert len(e2e_sandbox.requests_seen("/vbanks/", "PUT")) == 3
+
+
+def test_approval_request_withdrawn_and_the_audit_in_korean(ko, ko_app, e2e_sandbox, tmp_path):
+    p = e2e_sandbox.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0 and x["amount"] > 100000)
+    open_app(ko, ko_app, f"/refund?imp_uid={p['imp_uid']}")
+    expect(ko.get_by_text("6단계 중 1단계 — 결제")).to_be_visible()
+    ko.get_by_role("button", name="다음").click()
+    settle(ko)
+    expect(ko.get_by_text("6단계 중 2단계 — 금액과 사유")).to_be_visible()
+    ko.get_by_role("button", name="다음").first.click()                  # full refund
+    settle(ko)
+    expect(ko.get_by_text("6단계 중 3단계 — 환불 계좌")).to_be_visible()
+    expect(ko.get_by_text("이 환불은 다른 사람의 승인이 필요합니다")).to_be_visible()      # known at step 3
+    ko.get_by_label("예금주명").fill("홍길동")
+    ko.get_by_label("고객 은행").click()
+    ko.get_by_role("option", name="신한은행 — 코드 BK88").click()
+    ko.get_by_role("textbox", name="계좌번호(숫자, 하이픈 허용)").fill("110-555-123456")
+    ko.get_by_role("button", name="다음").first.click()
+    settle(ko)
+    expect(ko.get_by_text("6단계 중 4단계 — 수수료 영향")).to_be_visible()
+    ko.get_by_role("button", name="다음").click()
+    settle(ko)
+    expect(ko.get_by_text("6단계 중 5단계 — 확인")).to_be_visible()
+    ko.get_by_label("사유(승인자에게)").fill("고객이 전액 환불 요청")
+    e2e_sandbox.clear_requests()
+    ko.get_by_role("button", name="승인 요청").click()
+    settle(ko)
+    expect(ko.get_by_text("요청을 보냈습니다 — 승인자를 기다리고 있습니다. 아직 환불되지 않았습니다.")).to_be_visible()
+    assert e2e_sandbox.requests_seen("/payments/cancel") == []
+
+    open_app(ko, ko_app, "/approvals")
+    expect(ko.get_by_text("내가 보낸 요청입니다: 다른 승인자가 결정해야 합니다.")).to_be_visible()
+    expect(ko.get_by_text(f"{krw(p['amount'])} 환불").first).to_be_visible()
+    shot(ko, "approvals", tmp_path)
+    ko.get_by_role("button", name="이 요청 철회").click()
+    settle(ko)
+    expect(ko.get_by_text("결정이 기록되었습니다: 철회됨")).to_be_visible()
+
+    open_app(ko, ko_app, f"/audit?imp_uid={p['imp_uid']}")
+    expect(ko.get_by_role("heading", name="감사 로그")).to_be_visible()
+    expect(ko.get_by_text("기록 2건")).to_be_visible()                 # requested, withdrawn
+    with ko.expect_download() as dl:
+        ko.get_by_role("button", name="CSV 내려받기").click()
+    text = open(dl.value.path(), encoding="utf-8-sig").read()
+    assert "승인 요청됨" in text and "승인 철회됨" in text                # the sentences, in Korean
+    shot(ko, "audit", tmp_path)
+
+
+def test_the_language_switch_holds_across_pages(ko, ko_app):
+    open_app(ko, ko_app, "/", refresh=False)
+    expect(ko.get_by_role("heading", name="입금대기 가상계좌")).to_be_visible()
+    ko.get_by_role("radio", name="English").click()
+    settle(ko)
+    expect(ko.get_by_role("heading", name="Pending virtual accounts")).to_be_visible()
+    ko.get_by_role("link", name="Refund").click()                  # a page that stops early (no payment chosen)
+    settle(ko)
+    expect(ko.get_by_role("heading", name="Refund a virtual-account payment")).to_be_visible()
+    ko.get_by_role("link", name="Pending accounts").click()
+    settle(ko)
+    expect(ko.get_by_role("heading", name="Pending virtual accounts")).to_be_visible()
+    ko.get_by_role("radio", name="한국어").click()
+    settle(ko)
+    expect(ko.get_by_role("heading", name="입금대기 가상계좌")).to_be_visible()

@@ -49,10 +49,16 @@ ui.table(pd.DataFrame({"": {
     _("Refund reasons (sent to the PG)"): ", ".join(f"{v} ({k})" for k, v in r.refund_reasons.items())}}))
 st.subheader(T["fees"])
 pg_col, iss, rem, vat = _("PG"), _("Issuance fee"), _("Remittance fee"), _("VAT on fees")
+
+
+def yes_no(v: bool) -> str:
+    return _("yes") if v else _("no")
+
+
 rows = [{pg_col: _("(default)"), iss: krw(r.fees_default.issuance_fee),
-         rem: krw(r.fees_default.remittance_fee), vat: r.fees_default.vat_on_fees}]
+         rem: krw(r.fees_default.remittance_fee), vat: yes_no(r.fees_default.vat_on_fees)}]
 rows += [{pg_col: pg_name(pg), iss: krw(f.issuance_fee), rem: krw(f.remittance_fee),
-          vat: f.vat_on_fees} for pg, f in r.fees.items()]
+          vat: yes_no(f.vat_on_fees)} for pg, f in r.fees.items()]
 st.dataframe(pd.DataFrame(rows), hide_index=True)
 st.subheader(T["roles"])
 if s.identity_mode == "local":

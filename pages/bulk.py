@@ -21,6 +21,7 @@ T = {
     "title": _("Extend due dates of several accounts"),
     "intro": _("Extend the deadline of several virtual accounts that have not been paid. Each account is checked, "
              "sent and recorded on its own. Times are KST."),
+    "none_eligible": _("None of these accounts can be extended: the Check column says why for each."),
     "bulk_ids": _("imp_uids (one per line)"), "bulk_mode": _("How"), "bulk_by": _("Extend by N days"),
     "bulk_to": _("Set a new due date"), "bulk_days": _("Days"), "bulk_preview": _("Preview"),
     "new_due_date": _("New due date (KST)"), "new_due_time": _("New due time (KST)"),
@@ -165,6 +166,8 @@ if len(eligible) > s.rules.bulk_approval_above_count:
         st.button(T["bulk_request"].format(n=len(eligible)), type="primary", key="bulk_request",
                   on_click=make_request, args=(action,))
     st.stop()
+if not eligible:
+    st.caption(T["none_eligible"])                       # why the button below is disabled
 if st.button(T["bulk_send"].format(n=len(eligible)), type="primary", disabled=not eligible, key="bulk_send"):
     st.session_state[K_CONFIRM] = action
 

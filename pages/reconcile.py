@@ -85,9 +85,14 @@ MONEY_COLS = {"amount": _("Amount (₩)"), "fee": _("Fee (₩)"), "fee_vat": _("
 COLUMN_CONFIG = {**COLS, **{k: money(v) for k, v in MONEY_COLS.items()}}
 
 
+def named(df: pd.DataFrame) -> pd.DataFrame:
+    """PGs by their trade names, as everywhere else (the codes stay in the data underneath)."""
+    return df.assign(pg=df["pg"].map(pg_name)) if "pg" in df and len(df) else df
+
+
 def for_export(df: pd.DataFrame) -> pd.DataFrame:
-    """A table for a download, with the same headers as on screen."""
-    return df.rename(columns={**COLS, **MONEY_COLS})
+    """A table for a download, with the same headers and names as on screen."""
+    return named(df).rename(columns={**COLS, **MONEY_COLS})
 
 
 def payment_links(df: pd.DataFrame) -> pd.DataFrame:
@@ -186,12 +191,12 @@ if rows is not None:
     dash = result.mismatch_dashboard()
     if not dash.empty:
         st.markdown(f"**{T['dashboard']}**")
-        st.dataframe(dash, hide_index=True, key="rc_dash", column_config=COLUMN_CONFIG)
+        st.dataframe(named(dash), hide_index=True, key="rc_dash", column_config=COLUMN_CONFIG)
     tabs = st.tabs(T["groups"])
     for tab, df, key in zip(tabs, (result.matched, result.mismatched, result.file_only, result.import_only),
                             ("rc_matched", "rc_mismatched", "rc_file_only", "rc_import_only")):
         with tab:
-            st.dataframe(payment_links(df), hide_index=True, width="stretch", key=key,
+            st.dataframe(named(payment_links(df)), hide_index=True, width="stretch", key=key,
                          column_config={**COLUMN_CONFIG, "imp_uid": LINK})
     st.download_button(T["exceptions"], data=lambda: pending.to_csv_bytes(for_export(result.exceptions())),
                        file_name=f"recon-exceptions-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
@@ -225,7 +230,7 @@ else:
             use_container_width=True)
         st.dataframe(per_day, hide_index=True, width="stretch", column_config=cfg, key="rc_per_day")
     with t2:
-        st.dataframe(exp, hide_index=True, width="stretch", column_config=cfg, key="rc_per_pg")
+        st.dataframe(named(exp), hide_index=True, width="stretch", column_config=cfg, key="rc_per_pg")
     d1, d2 = st.columns(2)
     d1.download_button(T["csv"], data=lambda: pending.to_csv_bytes(for_export(exp)), file_name=f"expected-{d_from}-{d_to}.csv",
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="rc_csv")
@@ -239,7 +244,7 @@ st.caption(T["payout_intro"].format(n=s.rules.settlement_days_default))
 payouts = recon.expected_payouts(exp, s.rules)
 bank = st.file_uploader(T["statement"], type=["csv", "xlsx", "xls", "txt"], key="rc_bank")
 if bank is None:
-    st.dataframe(payouts, hide_index=True, width="stretch", key="rc_payouts",
+    st.dataframe(named(payouts), hide_index=True, width="stretch", key="rc_payouts",
                  column_config=COLUMN_CONFIG)
     st.stop()
 bdigest = ui.upload_digest(bank)
@@ -267,7 +272,7 @@ pm = st.columns(5)
 for i, label in enumerate((recon.PAYOUT_MATCHED, recon.PAYOUT_SHORT, recon.PAYOUT_OVER, recon.PAYOUT_MISSING,
                            recon.PAYOUT_UNEXPECTED)):
     pm[i].metric(label, number(int(counts.get(label, 0))))
-st.dataframe(checked, hide_index=True, width="stretch", key="rc_payout_check",
+st.dataframe(named(checked), hide_index=True, width="stretch", key="rc_payout_check",
              column_config={**COLUMN_CONFIG, "date": COLS["payout_date"], "rows": _("Statement rows")})
 st.download_button(T["payouts_csv"], data=lambda: pending.to_csv_bytes(for_export(checked)),
                    file_name=f"payouts-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",

@@ -52,6 +52,7 @@ T = {
     "fee_title": _("What this refund costs you"), "fee_rule": _("Fee schedule for {pg}: issuance {iss}, remittance {rem}{vat}."),
     "vat_on": _(" + 10% VAT on each fee"), "vat_off": _(" (VAT not added)"),
     "confirm_title": _("Everything that will be sent"), "typed": _("Type the refund amount to confirm ({amount})"),
+    "typed_first": _("Type the refund amount above first: a refund this large is confirmed by typing it."),
     "typed_bad": _("The typed amount does not match the refund amount."),
     "send": _("Send the refund…"), "dialog": _("Confirm the refund"), "go": _("Refund now"), "cancel": _("Cancel"),
     "sending": _("Sending…"),
@@ -323,6 +324,8 @@ def step_confirm(p, rule) -> None:
         typed_ok = refund.typed_amount_ok(typed, request.amount)
         if typed and not typed_ok:
             st.error(T["typed_bad"])
+        elif not typed_ok:
+            st.caption(T["typed_first"])                 # why the send button below is disabled, as text
     d.action = d.action or uuid.uuid4().hex
     aid = d.action
     b1, b2 = st.columns([1, 5])
@@ -355,9 +358,11 @@ def step_confirm(p, rule) -> None:
             d.step = 6
 
         b2.button(T["request"], type="primary", key="rf_request", disabled=not typed_ok, on_click=make_request,
+                  help=None if typed_ok else T["typed_first"],
                   args=(aid,))
         st.stop()
-    if b2.button(T["send"], type="primary", key="rf_send", disabled=not typed_ok):
+    if b2.button(T["send"], type="primary", key="rf_send", disabled=not typed_ok,
+                 help=None if typed_ok else T["typed_first"]):
         st.session_state[K_CONFIRM] = aid
     context = {"holder_check": {"bank_says": mismatch, "accepted_by_operator": True}} if mismatch else None
 

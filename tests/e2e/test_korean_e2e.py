@@ -50,11 +50,25 @@ def ko(browser, ko_app, e2e_sandbox, tmp_path):
     ctx.close()
 
 
+# Three English words in a row on a Korean screen: a text that skipped the catalog. Streamlit's own widget chrome
+# (the file uploader) is the one known exception.
+ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ ,.'’-]+[A-Za-z]{2,}){2,}")
+STREAMLIT_CHROME = {"Drag and drop file here", "Browse files", "Limit 200MB per file", "Skip to main content"}
+
+
+def english_on_screen(page) -> list[str]:
+    text = page.locator("[data-testid=stApp]").inner_text()
+    found = [m.group(0) for m in ENGLISH_RUN.finditer(text)
+             if re.search(r"[a-z]{2,}[ ,'’]+[a-z]{2,}", m.group(0))]     # words, not "EUC-KR CSV" or file names
+    return [f for f in found if not any(f in c or c in f for c in STREAMLIT_CHROME) and "@" not in f]
+
+
 def shot(page, name: str, tmp_path: Path) -> None:
-    """The screen as the operator sees it (the 1280×800 viewport), for docs/screenshots."""
+    """The screen as the operator sees it (the 1280×800 viewport), for docs/screenshots — and no English on it."""
+    settle(page)
+    assert english_on_screen(page) == [], (name, english_on_screen(page))
     out = Path(os.environ.get("VBANK_SHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
-    settle(page)
     page.wait_for_timeout(300)          # let the charts' canvases paint (the script has finished)
     page.screenshot(path=str(out / f"{name}.png"))
 
@@ -232,3 +246,25 @@ def test_the_language_switch_holds_across_pages(ko, ko_app):
     ko.get_by_role("radio", name="한국어").click()
     settle(ko)
     expect(ko.get_by_role("heading", name="입금대기 가상계좌")).to_be_visible()
+
+
+def test_reconciliation_in_korean(ko, ko_app, e2e_sandbox, tmp_path):
+    from datetime import datetime, timedelta
+
+    from lib.clock import KST
+    today = datetime.now(KST).date()
+    q = {"from": str(today - timedelta(days=10)), "to": str(today)}
+    f = tmp_path / "정산내역.csv"
+    f.write_bytes(e2e_sandbox.http.get(e2e_sandbox.url + "/sandbox/settlement", params=q).content)
+    open_app(ko, ko_app, "/reconcile")
+    expect(ko.get_by_role("heading", name="정산 대사")).to_be_visible()
+    ko.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(f))
+    settle(ko)
+    expect(ko.get_by_text("파일의 날짜를 사용합니다")).to_be_visible()
+    expect(metric(ko, "불일치")).to_have_text("4")
+    with ko.expect_download() as dl:
+        ko.get_by_role("button", name="예외 항목 내려받기(CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(open(dl.value.path(), encoding="utf-8-sig").read())))
+    assert {"상태", "주문번호", "불일치 사유"} <= set(rows[0])                 # the headers shown on screen
+    ko.get_by_text("대사", exact=True).first.scroll_into_view_if_needed()
+    shot(ko, "reconcile", tmp_path)

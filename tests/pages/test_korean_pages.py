@@ -3,6 +3,8 @@ button, metric and message a person reads is Korean (ids, amounts and names from
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -38,10 +40,25 @@ def words_shown(at: AppTest) -> list[tuple[str, str]]:
     return out
 
 
+def table_headers(at: AppTest) -> list[tuple[str, str]]:
+    """The column headers a person sees: st.dataframe's labels (its column config, in the shown order) and
+    st.table's headers."""
+    out = []
+    for d in at.dataframe:
+        cfg = json.loads(d.proto.columns or "{}")
+        for col in list(d.proto.column_order) or [str(c) for c in d.value.columns]:
+            c = cfg.get(col, {})
+            if not c.get("hidden"):
+                out.append(("dataframe column", c.get("label") or col))
+    for t in at.table:
+        out += [("table column", str(c)) for c in t.value.columns if str(c)]
+    return out
+
+
 def assert_korean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not i18n.MISSING, sorted(i18n.MISSING)
-    english = [(k, t) for k, t in words_shown(at) if not korean(t) and t.strip() not in NOT_WORDS]
+    english = [(k, t) for k, t in words_shown(at) + table_headers(at) if not korean(t) and t.strip() not in NOT_WORDS]
     assert not english, english
 
 

@@ -38,6 +38,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
+from . import i18n
 from .i18n import _
 from .errors import Refusal
 from .models import Bank, Payment, PaymentPage, Token, to_unix
@@ -406,8 +407,8 @@ class IamportClient:
             for w, first in enumerate(firsts):
                 take(w, first)
         else:
-            with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(jobs)),
-                                    thread_name_prefix="iamport") as pool:
+            with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(jobs)), thread_name_prefix="iamport",
+                                    initializer=i18n.set_lang, initargs=(i18n.lang(),)) as pool:   # errors in the caller's language
                 # Workers only move bytes (the GIL is free while they wait); this thread parses each page
                 # as it arrives, so parsing overlaps the network instead of fighting over the GIL.
                 futures = {pool.submit(self._status_page_reply, status, p, PAGE_LIMIT, *windows[w], sorting): w
@@ -520,7 +521,7 @@ class IamportClient:
         if len(items) <= 1:
             return [fn(i) for i in items]
         with ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(items))),
-                                thread_name_prefix="iamport") as pool:
+                                thread_name_prefix="iamport", initializer=i18n.set_lang, initargs=(i18n.lang(),)) as pool:
             return list(pool.map(fn, items))
 
 

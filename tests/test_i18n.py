@@ -117,3 +117,19 @@ def test_refund_reason_sent_to_the_pg_is_korean():
     assert r.reason_text(Rules()) == "고객 요청 — 배송 지연"
     custom = Rules(refund_reasons={"CUSTOMER_REQUEST": "고객 변심"})
     assert r.reason_text(custom) == "고객 변심 — 배송 지연"
+
+
+def test_the_listing_threads_speak_the_callers_language(korean, client, monkeypatch):
+    """Pages are fetched by worker threads: what they say (an error) is in the language of the person asking."""
+    import threading
+    seen = {}
+    original = client._status_page_reply
+
+    def spy(*a, **kw):
+        seen[threading.current_thread().name] = i18n.lang()
+        return original(*a, **kw)
+    monkeypatch.setattr(client, "_status_page_reply", spy)
+    assert client.list_by_status_raw("all", 0, 2_000_000_000)
+    workers = {k: v for k, v in seen.items() if k.startswith("iamport")}
+    assert workers and set(workers.values()) == {"ko"}
+    assert client._map(lambda _i: i18n.gettext("Refund"), [1, 2, 3]) == ["환불"] * 3

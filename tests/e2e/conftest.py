@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from devtools.processes import CHROMIUM, LAUNCH_ARGS, READY, App, Sandbox  # noqa: F401
-from tests.e2e.helpers import (audit_csv_via_link, confirm_in_dialog, fill_refund_account, metric_value,  # noqa: F401
-                               open_app, settle)
+from tests.e2e.helpers import (audit_csv_via_link, browser_page, confirm_in_dialog, fill_refund_account,  # noqa: F401
+                               metric_value, open_app, settle)
 
 
 @pytest.fixture(scope="session")
@@ -45,10 +45,7 @@ def browser():
 @pytest.fixture
 def page(browser, e2e_app, e2e_sandbox, tmp_path):
     e2e_sandbox.reset()
-    ctx = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True, locale="en-US",
-                              timezone_id="Asia/Seoul")
-    pg = ctx.new_page()
-    pg.set_default_timeout(30_000)
+    ctx, pg = browser_page(browser, width=1500, height=1000, locale="en-US")
     yield pg
     if os.environ.get("E2E_SCREENSHOTS"):
         pg.screenshot(path=str(Path(os.environ["E2E_SCREENSHOTS"]) / f"{os.getpid()}-{id(pg)}.png"), full_page=True)

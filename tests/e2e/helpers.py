@@ -27,17 +27,38 @@ def metric_value(page, label: str) -> str:
     return m.locator("[data-testid=stMetricValue]").inner_text().strip()
 
 
-def fill_refund_account(page, *, holder="홍길동", bank="신한은행 (Shinhan Bank) — code BK88", account="110-555-123456"):
-    """Refund wizard step 3 -> step 4."""
+# The refund wizard's account step in each language (the screen's own words).
+ACCOUNT_STEP = {
+    "en": {"step3": "Step 3 of 6 — Refund account", "step4": "Step 4 of 6 — Fee impact",
+           "holder": "Account holder name", "bank": "Customer's bank",
+           "account": "Account number (digits, hyphens allowed)", "next": "Next",
+           "shinhan": "신한은행 (Shinhan Bank) — code BK88"},
+    "ko": {"step3": "6단계 중 3단계 — 환불 계좌", "step4": "6단계 중 4단계 — 수수료 영향", "holder": "예금주명",
+           "bank": "고객 은행", "account": "계좌번호(숫자, 하이픈 허용)", "next": "다음", "shinhan": "신한은행 — 코드 BK88"},
+}
+
+
+def fill_refund_account(page, *, holder="홍길동", bank=None, account="110-555-123456", lang="en"):
+    """Refund wizard step 3 -> step 4 (Shinhan Bank unless ``bank`` names another option)."""
     from playwright.sync_api import expect
-    expect(page.get_by_text("Step 3 of 6 — Refund account")).to_be_visible()
-    page.get_by_label("Account holder name").fill(holder)
-    page.get_by_label("Customer's bank").click()
-    page.get_by_role("option", name=bank).click()
-    page.get_by_role("textbox", name="Account number (digits, hyphens allowed)").fill(account)
-    page.get_by_role("button", name="Next").first.click()
+    w = ACCOUNT_STEP[lang]
+    expect(page.get_by_text(w["step3"])).to_be_visible()
+    page.get_by_label(w["holder"]).fill(holder)
+    page.get_by_label(w["bank"]).click()
+    page.get_by_role("option", name=bank or w["shinhan"]).click()
+    page.get_by_role("textbox", name=w["account"]).fill(account)
+    page.get_by_role("button", name=w["next"]).first.click()
     settle(page)
-    expect(page.get_by_text("Step 4 of 6 — Fee impact")).to_be_visible()
+    expect(page.get_by_text(w["step4"])).to_be_visible()
+
+
+def browser_page(browser, *, width: int, height: int, locale: str):
+    """A fresh browser context in Seoul's time zone, downloads allowed, and its page."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True, locale=locale,
+                              timezone_id="Asia/Seoul")
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    return ctx, pg
 
 
 def confirm_in_dialog(page, opener: str, confirm: str) -> None:

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.fmt import krw
-from tests.e2e.helpers import App, open_app, settle
+from tests.e2e.helpers import App, browser_page, fill_refund_account, open_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -42,10 +42,7 @@ def ko_app(e2e_sandbox):
 def ko(browser, ko_app, e2e_sandbox, tmp_path):
     """A Korean operator's browser: 1280×800, ko-KR, Asia/Seoul."""
     e2e_sandbox.reset()
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True, locale="ko-KR",
-                              timezone_id="Asia/Seoul")
-    page = ctx.new_page()
-    page.set_default_timeout(30_000)
+    ctx, page = browser_page(browser, width=1280, height=800, locale="ko-KR")
     yield page
     ctx.close()
 
@@ -145,14 +142,7 @@ def test_refund_wizard_in_korean_sends_the_korean_reason(ko, ko_app, e2e_sandbox
     ko.get_by_label("메모(선택, 사유와 함께 전송)").fill("배송 지연")
     ko.get_by_role("button", name="다음").first.click()
     settle(ko)
-    expect(ko.get_by_text("6단계 중 3단계 — 환불 계좌")).to_be_visible()
-    ko.get_by_label("예금주명").fill("홍길동")
-    ko.get_by_label("고객 은행").click()
-    ko.get_by_role("option", name="신한은행 — 코드 BK88").click()
-    ko.get_by_role("textbox", name="계좌번호(숫자, 하이픈 허용)").fill("110-555-123456")
-    ko.get_by_role("button", name="다음").first.click()
-    settle(ko)
-    expect(ko.get_by_text("6단계 중 4단계 — 수수료 영향")).to_be_visible()
+    fill_refund_account(ko, lang="ko")
     expect(ko.get_by_text("이번 환불 비용은 ₩7,330입니다")).to_be_visible()
     shot(ko, "refund-fees", tmp_path)
     ko.get_by_role("button", name="다음").click()
@@ -196,13 +186,7 @@ def test_approval_request_withdrawn_and_the_audit_in_korean(ko, ko_app, e2e_sand
     settle(ko)
     expect(ko.get_by_text("6단계 중 3단계 — 환불 계좌")).to_be_visible()
     expect(ko.get_by_text("이 환불은 다른 사람의 승인이 필요합니다")).to_be_visible()      # known at step 3
-    ko.get_by_label("예금주명").fill("홍길동")
-    ko.get_by_label("고객 은행").click()
-    ko.get_by_role("option", name="신한은행 — 코드 BK88").click()
-    ko.get_by_role("textbox", name="계좌번호(숫자, 하이픈 허용)").fill("110-555-123456")
-    ko.get_by_role("button", name="다음").first.click()
-    settle(ko)
-    expect(ko.get_by_text("6단계 중 4단계 — 수수료 영향")).to_be_visible()
+    fill_refund_account(ko, lang="ko")
     ko.get_by_role("button", name="다음").click()
     settle(ko)
     expect(ko.get_by_text("6단계 중 5단계 — 확인")).to_be_visible()

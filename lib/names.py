@@ -76,3 +76,11 @@ REQUEST_STATUS = {"pending": N_("waiting"), "approving": N_("approved, sending")
 
 def request_status(status: str) -> str:
     return _(REQUEST_STATUS[status]) if status in REQUEST_STATUS else status
+
+
+# Where "show full numbers" was switched on (kept as this code in the audit record).
+PAGE_NAMES = {"pending list": N_("pending list"), "payment": N_("payment detail")}
+
+
+def page_name(code: str | None) -> str:
+    return _(PAGE_NAMES[code]) if code in PAGE_NAMES else (code or "")

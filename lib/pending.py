@@ -151,9 +151,9 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     return export.to_csv_bytes(df)
 
 
-def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Pending") -> bytes:
+def to_xlsx_bytes(df: pd.DataFrame, sheet: str | None = None) -> bytes:
     """Dates as dates, ₩ amounts as numbers, frozen header, autofilter; formula-safe (lib/export.py)."""
-    return export.to_xlsx_bytes(df, sheet)
+    return export.to_xlsx_bytes(df, sheet or _("Pending accounts"))
 
 
 def masked_view(df: pd.DataFrame, *, reveal: bool) -> pd.DataFrame:

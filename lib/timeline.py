@@ -15,7 +15,7 @@ from .clock import KST
 from .fees import with_vat
 from .fmt import krw, kst
 from .i18n import _
-from .names import method_name, outcome_name
+from .names import method_name, outcome_name, page_name
 from .models import Payment
 from .settings import Rules
 
@@ -91,7 +91,7 @@ def build(p: Payment, audit: pd.DataFrame, rules: Rules) -> list[Event]:
                              (_("refund of {amount}").format(amount=krw(amount)) if amount and outcome == "requested"
                               else "") + (f" — {note}" if note else "")))
         elif action == "reveal_personal":
-            out.append(Event(at, _("Full numbers shown"), who, str(detail.get("page", ""))))
+            out.append(Event(at, _("Full numbers shown"), who, page_name(detail.get("page"))))
     for i, h in enumerate(p.cancel_history):
         account = next((s for s in sent_refunds if s.get("amount") == h.amount), {})
         bank = banks.bank_label(p.pg_provider, str(account.get("refund_bank", ""))) if account else ""

@@ -9,7 +9,7 @@ from .approvals import ApprovalRequest
 from .fees import FeeImpact
 from .fmt import krw
 from .i18n import N_, _
-from .names import action_name, lock_state, outcome_name, request_status  # noqa: F401  (pages use them from here)
+from .names import action_name, lock_state, outcome_name, page_name, request_status  # noqa: F401  (pages use them from here)
 
 
 def fee_rows(f: FeeImpact) -> list[dict]:
@@ -137,7 +137,7 @@ def audit_sentence(r) -> str:
         state = _(APPROVAL_OUTCOMES[outcome]) if outcome in APPROVAL_OUTCOMES else outcome
         return _("Approval {state} for {what}").format(state=state, what=what) + (f" — {note}" if note else "")
     if action == "reveal_personal":
-        return _("Showed full account and phone numbers ({page})").format(page=det.get("page", ""))
+        return _("Showed full account and phone numbers ({page})").format(page=page_name(det.get("page")))
     if action == "recon_preset":
         return _("Saved the reconciliation preset “{name}”").format(name=det.get("name", ""))
     if action == "saved_view":

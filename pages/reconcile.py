@@ -234,7 +234,7 @@ else:
     d1, d2 = st.columns(2)
     d1.download_button(T["csv"], data=lambda: pending.to_csv_bytes(for_export(exp)), file_name=f"expected-{d_from}-{d_to}.csv",
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="rc_csv")
-    d2.download_button(T["xlsx"], data=lambda: pending.to_xlsx_bytes(for_export(exp), sheet="Expected"),
+    d2.download_button(T["xlsx"], data=lambda: pending.to_xlsx_bytes(for_export(exp), sheet=_("Expected settlement")),
                        file_name=f"expected-{d_from}-{d_to}.xlsx", on_click="ignore", icon=":material/download:",
                        key="rc_xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -105,12 +105,24 @@ def test_pending_list_and_payment_story_in_korean(ko, ko_app, e2e_sandbox, tmp_p
     rows = list(csv.DictReader(io.StringIO(open(dl.value.path(), encoding="utf-8-sig").read())))
     assert {"imp_uid", "구매자", "금액(원)", "입금기한(KST)", "남은 시간"} <= set(rows[0])          # Korean headers
     assert all(r["남은 시간"].endswith(("남음", "지남")) for r in rows)
+    with ko.expect_download() as dl:
+        ko.get_by_role("button", name="엑셀 내려받기").click()
+    from python_calamine import CalamineWorkbook
+    sheet = CalamineWorkbook.from_path(dl.value.path()).get_sheet_by_index(0).to_python()
+    header = dict(zip(sheet[0], sheet[1]))
+    assert isinstance(header["금액(원)"], float) and str(header["imp_uid"]).startswith("imp_")   # amounts as numbers
+    ko.get_by_text("전체 계좌번호와 전화번호 보기").click()                # an audited action
+    settle(ko)
 
     ko.get_by_role("link", name="결제 상세 열기").click()
     settle(ko)
     expect(metric(ko, "상태")).to_have_text("입금대기")
     expect(ko.get_by_text("진행 내역(KST)")).to_be_visible()
     shot(ko, "payment", tmp_path)
+    open_app(ko, ko_app, "/audit")
+    with ko.expect_download() as dl:
+        ko.get_by_role("button", name="CSV 내려받기").click()
+    assert "전체 계좌번호와 전화번호를 표시함(입금대기 목록)" in open(dl.value.path(), encoding="utf-8-sig").read()
 
 
 def test_change_a_pending_account_in_korean(ko, ko_app, e2e_sandbox, tmp_path):

@@ -178,7 +178,8 @@ class ApprovalStore:
             with self.engine.connect() as c:
                 other = c.execute(select(requests_table).where(requests_table.c.pending_key == pending_key)
                                   ).mappings().first()
-            who = _(" by {requester} at {created_at}").format(requester=other["requester"], created_at=kst(datetime.fromtimestamp(other['created_at'], KST))) if other else ""
+            who = _(" by {requester} at {created_at}").format(
+                requester=other["requester"], created_at=kst(datetime.fromtimestamp(other['created_at'], KST))) if other else ""
             raise ApprovalProblem(_("A request for this payment is already waiting for approval{who}.").format(who=who),
                                   busy=True) from None
         self.audit.record(operator=requester.email, action=f"{kind}_request", outcome="requested", correlation_id=rid,
@@ -212,13 +213,15 @@ class ApprovalStore:
         with self.engine.connect() as c:
             r = c.execute(select(t).where(t.c.id == request_id)).mappings().first()
         if r is None:
-            raise ApprovalProblem(_("There is no approval request {request_id}: nothing was sent.").format(request_id=request_id))
+            raise ApprovalProblem(_("There is no approval request {request_id}: nothing was sent.").format(
+                request_id=request_id))
         if r["requester"].strip().lower() == approver.email.strip().lower():
             raise Forbidden(_("You cannot approve or reject your own request: a second person must."))
         if r["status"] == "expired" or (r["status"] == "pending" and r["expires_at"] <= now):
             raise ApprovalProblem(_("This request has expired; ask the requester to make a new one."))
         if r["status"] != "pending":
-            raise ApprovalProblem(_("This request was already decided ({status} by {who}).").format(status=request_status(r["status"]), who=r["decided_by"] or "—"),
+            raise ApprovalProblem(_("This request was already decided ({status} by {who}).").format(
+                status=request_status(r["status"]), who=r["decided_by"] or "—"),
                                   busy=True)
         raise ApprovalProblem(_("The approved request does not match what would be sent (another payment, amount, "
                               "account or change): nothing was sent."))
@@ -234,7 +237,8 @@ class ApprovalStore:
                                   pending_key=None, sealed=None)).rowcount
         if n != 1:
             cur = self.get(request_id)
-            raise ApprovalProblem(_("This request was already decided ({status} by {who}).").format(status=request_status(cur.status), who=cur.decided_by or "—"),
+            raise ApprovalProblem(_("This request was already decided ({status} by {who}).").format(
+                status=request_status(cur.status), who=cur.decided_by or "—"),
                                   busy=True)
         self.audit.record(operator=approver.email, action=f"{req.kind}_request", outcome=status,
                           correlation_id=req.id, imp_uid=req.imp_uid, detail={"note": note,

@@ -130,7 +130,8 @@ def _parse(resp: Reply, method: str, path: str, *, write: bool = False) -> tuple
     if write and (status >= 500 or body is None or (body.get("code") == 0 and status >= 400)):
         what = (f"HTTP {status} ({resp.reason or 'server error'})" if status >= 400 else f"HTTP {status}")
         kind = _("the API's reply") if body is not None else _("a page that is not the API's reply")
-        return None, OutcomeUnknown(_("The answer was {kind}: {what}; the request may have been processed.").format(kind=kind, what=what),
+        return None, OutcomeUnknown(_("The answer was {kind}: {what}; the request may have been processed.").format(
+            kind=kind, what=what),
                                     method=method, path=path, http_status=status)
     if body is not None:
         code = body.get("code")
@@ -270,7 +271,8 @@ class IamportClient:
         data, err = _parse(resp, "POST", path)
         if err:
             if resp.status_code == 401:
-                err = AuthFailed(_("The API refused the REST API key/secret: {message}").format(message=err.message), method="POST",
+                err = AuthFailed(_("The API refused the REST API key/secret: {message}").format(
+                    message=err.message), method="POST",
                                  path=path, http_status=401, code=err.code)
             elif not isinstance(err, Refused):
                 err = ApiUnavailable(_("No token: {message}").format(message=err.message), method="POST", path=path,

@@ -90,13 +90,15 @@ def read_table(data: bytes, filename: str, limits: UploadLimits = LIMITS) -> pd.
     if not data:
         raise ReconFileError(_("{label} is empty.").format(label=label))
     if len(data) > limits.max_bytes:
-        raise ReconFileError(_("{label} is {v2:,.0f} MB; files up to {v4:,.0f} MB can be read. Split it by date.").format(label=label, v2=len(data) / 1000000.0, v4=limits.max_bytes / 1000000.0))
+        raise ReconFileError(_("{label} is {v2:,.0f} MB; files up to {v4:,.0f} MB can be read. Split it by date.").format(
+            label=label, v2=len(data) / 1000000.0, v4=limits.max_bytes / 1000000.0))
     if name.endswith((".xlsx", ".xlsm", ".xls")):
         header, rows = _read_excel(data, label, limits)
     else:
         return _finish(_read_csv(data, label, limits), label)
     if len(header) > limits.max_cols:
-        raise ReconFileError(_("{label} has {header} columns; at most {max_cols} can be read.").format(label=label, header=len(header), max_cols=limits.max_cols))
+        raise ReconFileError(_("{label} has {header} columns; at most {max_cols} can be read.").format(
+            label=label, header=len(header), max_cols=limits.max_cols))
     df = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
     return _finish(df, label)
 
@@ -106,14 +108,17 @@ def _check_header(header: list[str], label: str, limits: UploadLimits) -> list[s
     for i, h in enumerate(header, start=1):
         h = clean(str(h if h is not None else ""))
         if len(h) > limits.max_header_chars:
-            raise ReconFileError(_("{label}: the name of column {i} is {h:,} characters long; the first line should hold short column names.").format(label=label, i=i, h=len(h)))
+            raise ReconFileError(_("{label}: the name of column {i} is {h:,} characters long; the first line should "
+                                   "hold short column names.").format(label=label, i=i, h=len(h)))
         out.append(h or f"column {i}")
     if len(out) > limits.max_cols:
-        raise ReconFileError(_("{label} has {out} columns; at most {max_cols} can be read.").format(label=label, out=len(out), max_cols=limits.max_cols))
+        raise ReconFileError(_("{label} has {out} columns; at most {max_cols} can be read.").format(
+            label=label, out=len(out), max_cols=limits.max_cols))
     seen: dict[str, int] = {}
     for i, h in enumerate(out, start=1):
         if h in seen:
-            raise ReconFileError(_("{label} has the column “{v2}” twice (columns {v4} and {i}): rename one, so it is clear which one to use.").format(label=label, v2=h[:40], v4=seen[h], i=i))
+            raise ReconFileError(_("{label} has the column “{v2}” twice (columns {v4} and {i}): rename one, so it is "
+                                   "clear which one to use.").format(label=label, v2=h[:40], v4=seen[h], i=i))
         seen[h] = i
     return out
 
@@ -124,9 +129,11 @@ def _read_csv(data: bytes, label: str, limits: UploadLimits) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise ReconFileError(_("{label} is UTF-16 text: save it as CSV in UTF-8 or CP949 (EUC-KR) and upload again.").format(label=label))
+        raise ReconFileError(_("{label} is UTF-16 text: save it as CSV in UTF-8 or CP949 (EUC-KR) and upload again.").format(
+            label=label))
     if b"\x00" in data[:65536]:
-        raise ReconFileError(_("{label} is not a text file (it holds binary data). Upload a CSV or Excel file.").format(label=label))
+        raise ReconFileError(_("{label} is not a text file (it holds binary data). Upload a CSV or Excel file.").format(
+            label=label))
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
         body.decode("utf-8")
@@ -134,7 +141,8 @@ def _read_csv(data: bytes, label: str, limits: UploadLimits) -> pd.DataFrame:
         try:
             body = body.decode("cp949").encode("utf-8")
         except UnicodeDecodeError:
-            raise ReconFileError(_("{label} is neither UTF-8 nor CP949 (EUC-KR) text: save it as CSV in one of those and upload again.").format(label=label)) from None
+            raise ReconFileError(_("{label} is neither UTF-8 nor CP949 (EUC-KR) text: save it as CSV in one of those "
+                                   "and upload again.").format(label=label)) from None
     body = body.lstrip()                               # blank lines before the header
     head_text = body[:65536].decode("utf-8", "ignore")
     lines = [ln for ln in head_text.splitlines() if ln.strip()]
@@ -146,12 +154,14 @@ def _read_csv(data: bytes, label: str, limits: UploadLimits) -> pd.DataFrame:
         delim = ","
     header = _check_header(next(csv.reader([lines[0]], delimiter=delim)), label, limits)
     if len(header) < 2:
-        raise ReconFileError(_("{label} has fewer than two columns: is it a CSV file (comma, tab or semicolon separated)?").format(label=label))
+        raise ReconFileError(_("{label} has fewer than two columns: is it a CSV file (comma, tab or semicolon "
+                               "separated)?").format(label=label))
     bad: list[str] = []
 
     def invalid(row) -> str:
         bad.append(f"line {row.number}" if row.number else "a line")
-        bad.append(_("{actual_columns} fields where the header has {expected_columns}").format(actual_columns=row.actual_columns, expected_columns=row.expected_columns))
+        bad.append(_("{actual_columns} fields where the header has {expected_columns}").format(
+            actual_columns=row.actual_columns, expected_columns=row.expected_columns))
         return "error"
     try:
         table = pacsv.read_csv(
@@ -167,7 +177,8 @@ def _read_csv(data: bytes, label: str, limits: UploadLimits) -> pd.DataFrame:
             raise ReconFileError(_("{label}: {v2} has {v4}.").format(label=label, v2=bad[0], v4=bad[1])) from None
         raise ReconFileError(_("{label} could not be read as CSV: {v2}").format(label=label, v2=str(e)[:200])) from None
     if table.num_rows > limits.max_rows:
-        raise ReconFileError(_("{label} has {num_rows:,} rows; at most {max_rows:,} can be read at once. Split it by date.").format(label=label, num_rows=table.num_rows, max_rows=limits.max_rows))
+        raise ReconFileError(_("{label} has {num_rows:,} rows; at most {max_rows:,} can be read at once. Split it by "
+                               "date.").format(label=label, num_rows=table.num_rows, max_rows=limits.max_rows))
     return table.to_pandas()
 
 
@@ -179,20 +190,24 @@ def _read_excel(data: bytes, label: str, limits: UploadLimits) -> tuple[list[str
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 unpacked = sum(i.file_size for i in z.infolist())
         except zipfile.BadZipFile:
-            raise ReconFileError(_("{label} is not a readable Excel file (a damaged .xlsx).").format(label=label)) from None
+            raise ReconFileError(_("{label} is not a readable Excel file (a damaged .xlsx).").format(
+                label=label)) from None
         if unpacked > limits.max_xlsx_unpacked or unpacked > limits.max_xlsx_ratio * max(len(data), 1):
-            raise ReconFileError(_("{label} would unpack to {v2:,.0f} MB, far more than a real settlement sheet; it is not read. Export it again as CSV.").format(label=label, v2=unpacked / 1000000.0))
+            raise ReconFileError(_("{label} would unpack to {v2:,.0f} MB, far more than a real settlement sheet; it is "
+                                   "not read. Export it again as CSV.").format(label=label, v2=unpacked / 1000000.0))
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = wb.get_sheet_by_index(0)
         rows = sheet.to_python(skip_empty_area=True, nrows=limits.max_rows + 2)
     except Exception as e:  # calamine raises its own error types
-        raise ReconFileError(_("{label} could not be read as an Excel file ({name}).").format(label=label, name=type(e).__name__)) from None
+        raise ReconFileError(_("{label} could not be read as an Excel file ({name}).").format(
+            label=label, name=type(e).__name__)) from None
     rows = [r for r in rows if any(v not in ("", None) for v in r)]
     if not rows:
         raise ReconFileError(_("{label} has an empty first sheet.").format(label=label))
     if len(rows) > limits.max_rows + 1:
-        raise ReconFileError(_("{label} has more than {max_rows:,} rows; split it by date.").format(label=label, max_rows=limits.max_rows))
+        raise ReconFileError(_("{label} has more than {max_rows:,} rows; split it by date.").format(
+            label=label, max_rows=limits.max_rows))
     header = _check_header([_cell(v) for v in rows[0]], label, limits)
     width = len(header)
     return header, [[_cell(v) for v in (r[:width] + [""] * (width - len(r)))] for r in rows[1:]]
@@ -263,12 +278,14 @@ def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
     def first(mask) -> int:
         return int(idx[pc.index(mask, True).as_py()])
     if required and pc.any(empty).as_py():
-        raise ReconFileError(_("Row {empty}, column “{column}”: the amount is empty.").format(empty=first(empty), column=column))
+        raise ReconFileError(_("Row {empty}, column “{column}”: the amount is empty.").format(
+            empty=first(empty), column=column))
     ok = pc.or_(empty, pc.match_substring_regex(s, _AMOUNT_RX))
     if not pc.all(ok).as_py():
         bad = pc.invert(ok)
         row = first(bad)
-        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not an amount.").format(row=row, column=column, value=str(col[row])[:40]))
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not an amount.").format(
+            row=row, column=column, value=str(col[row])[:40]))
     neg = pc.or_(pc.starts_with(s, "-"), pc.and_(pc.starts_with(s, "("), pc.ends_with(s, ")")))
     body = pc.replace_substring_regex(s, r"[()\-,]", "")
     parts = pc.extract_regex(body, r"^(?P<whole>\d*)(?:\.(?P<frac>\d*))?$")
@@ -277,11 +294,13 @@ def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
     too_long = pc.and_(pc.invert(empty), pc.greater(pc.utf8_length(whole), 15))
     if pc.any(too_long).as_py():
         row = first(too_long)
-        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is too large to be an amount in won.").format(row=row, column=column, value=str(col[row])[:40]))
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is too large to be an amount in won.").format(
+            row=row, column=column, value=str(col[row])[:40]))
     fractional = pc.and_(pc.invert(empty), pc.not_equal(pc.utf8_trim(frac, "0"), ""))
     if pc.any(fractional).as_py():
         row = first(fractional)
-        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not a whole number of won.").format(row=row, column=column, value=str(col[row])[:40]))
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not a whole number of won.").format(
+            row=row, column=column, value=str(col[row])[:40]))
     num = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), whole), pa.int64())
     num = pc.if_else(neg, pc.negate(num), num)
     out = num.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
@@ -302,7 +321,8 @@ def parse_dates(col: pd.Series, column: str) -> pd.Series:
     bad = pc.is_null(ts)
     if pc.any(bad).as_py():
         row = int(col.index[pc.index(bad, True).as_py()])
-        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not a date (use e.g. 2026-11-20 or 2026.11.20).").format(row=row, column=column, value=str(col[row])[:40]))
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not a date (use e.g. 2026-11-20 or "
+                               "2026.11.20).").format(row=row, column=column, value=str(col[row])[:40]))
     out = pc.cast(ts, pa.date32()).to_pandas(date_as_object=True)
     out.index = col.index
     return out

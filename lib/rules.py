@@ -42,11 +42,13 @@ class Seen:
 def changes(seen: Seen, now: Payment) -> list[str]:
     out = []
     if now.status != seen.status:
-        out.append(_("status is now {now} (was {was})").format(now=status_name(now.status), was=status_name(seen.status)))
+        out.append(_("status is now {now} (was {was})").format(
+            now=status_name(now.status), was=status_name(seen.status)))
     if now.amount != seen.amount:
         out.append(_("amount is now {now} (was {was})").format(now=krw(now.amount), was=krw(seen.amount)))
     if now.cancel_amount != seen.cancel_amount:
-        out.append(_("refunded so far is now {now} (was {was})").format(now=krw(now.cancel_amount), was=krw(seen.cancel_amount)))
+        out.append(_("refunded so far is now {now} (was {was})").format(
+            now=krw(now.cancel_amount), was=krw(seen.cancel_amount)))
     if to_unix(now.vbank_date) != seen.vbank_due:
         was = kst(datetime.fromtimestamp(seen.vbank_due, KST)) if seen.vbank_due else "—"
         out.append(_("due is now {now} (was {was})").format(now=kst(now.vbank_date), was=was))
@@ -61,9 +63,11 @@ def update_blockers(p: Payment, rules: Rules) -> list[str]:
     if not p.is_vbank:
         out.append(_("This payment is not a virtual account."))
     if p.status != "ready":
-        out.append(_("Only a virtual account still waiting for its deposit can be changed (status is {status}).").format(status=status_name(p.status)))
+        out.append(_("Only a virtual account still waiting for its deposit can be changed (status is {status}).").format(
+            status=status_name(p.status)))
     if p.pg_provider not in rules.vbank_update_pgs:
-        out.append(_("Changing a virtual account is not offered for PG {pg}: the product supports {pgs}.").format(pg=pg_name(p.pg_provider), pgs=', '.join(pg_name(x) for x in rules.vbank_update_pgs)))
+        out.append(_("Changing a virtual account is not offered for PG {pg}: the product supports {pgs}.").format(
+            pg=pg_name(p.pg_provider), pgs=', '.join(pg_name(x) for x in rules.vbank_update_pgs)))
     return out
 
 
@@ -77,7 +81,8 @@ def validate_update(p: Payment, *, new_amount: int | None, new_due: datetime | N
         elif new_amount <= 0:
             problems.append(_("The new amount must be more than ₩0."))
         elif rules.update_amount_ceiling and new_amount > rules.update_amount_ceiling:
-            problems.append(_("The new amount is above the ceiling of {ceiling}.").format(ceiling=krw(rules.update_amount_ceiling)))
+            problems.append(_("The new amount is above the ceiling of {ceiling}.").format(
+                ceiling=krw(rules.update_amount_ceiling)))
     if new_due is not None:
         if new_due.tzinfo is None:
             problems.append(_("The new due time needs a time zone (KST)."))
@@ -156,13 +161,15 @@ def refund_blockers(p: Payment) -> list[str]:
     """Why this payment cannot be refunded through the wizard at all (empty: it can)."""
     out = []
     if not p.is_vbank:
-        out.append(_("This is not a virtual-account payment (pay method: {method}); use the PG console for it.").format(method=method_name(p.pay_method)))
+        out.append(_("This is not a virtual-account payment (pay method: {method}); use the PG console for it.").format(
+            method=method_name(p.pay_method)))
     if p.status == "cancelled" or (p.status == "paid" and p.refundable <= 0):
         out.append(_("This payment is already fully refunded."))
     elif p.status != "paid":
         out.append(_("Only a paid payment can be refunded (status is {status}).").format(status=status_name(p.status)))
     if p.pg_provider in pg_rules.NO_VBANK_REFUND:
-        out.append(_("{pg} does not refund virtual accounts through the API; refund the customer directly.").format(pg=pg_name(p.pg_provider)))
+        out.append(_("{pg} does not refund virtual accounts through the API; refund the customer directly.").format(
+            pg=pg_name(p.pg_provider)))
     elif p.is_vbank and banks.table_for(p.pg_provider) is None:
         out.append(_("vbank-desk has no refund bank-code table for PG {pg}.").format(pg=pg_name(p.pg_provider)))
     return out
@@ -176,11 +183,13 @@ def validate_refund_amount(p: Payment, r: RefundRequest, rules: Rules) -> list[s
     elif r.amount <= 0:
         problems.append(_("The refund amount must be more than ₩0."))
     elif r.amount > p.refundable:
-        problems.append(_("The refund amount {amount} is more than the refundable balance {refundable}.").format(amount=krw(r.amount), refundable=krw(p.refundable)))
+        problems.append(_("The refund amount {amount} is more than the refundable balance {refundable}.").format(
+            amount=krw(r.amount), refundable=krw(p.refundable)))
     if r.reason_code not in rules.refund_reasons:
         problems.append(_("Pick a refund reason from the list."))
     if len(clean(r.note)) > NOTE_MAX:
-        problems.append(_("The note is too long ({n:,} characters; {max} at most).").format(n=len(clean(r.note)), max=NOTE_MAX))
+        problems.append(_("The note is too long ({n:,} characters; {max} at most).").format(
+            n=len(clean(r.note)), max=NOTE_MAX))
     elif len(r.reason_text(rules)) > REASON_MAX:
         problems.append(_("The reason is too long ({max} characters at most, with the note).").format(max=REASON_MAX))
     for name, v in ((_("The tax-free amount"), r.tax_free), (_("The VAT amount"), r.vat_amount)):
@@ -191,7 +200,8 @@ def validate_refund_amount(p: Payment, r: RefundRequest, rules: Rules) -> list[s
             and r.tax_free + r.vat_amount > r.amount:
         problems.append(_("The tax-free amount and the VAT amount together cannot be more than the refund amount."))
     if r.vat_amount is not None and not pg_rules.takes_vat_amount(p.pg_provider):
-        problems.append(_("{pg} does not take a VAT amount on refunds (only {pgs} do); leave it empty.").format(pg=pg_name(p.pg_provider), pgs=', '.join(pg_name(x) for x in sorted(pg_rules.VAT_AMOUNT_SUPPORTED))))
+        problems.append(_("{pg} does not take a VAT amount on refunds (only {pgs} do); leave it empty.").format(
+            pg=pg_name(p.pg_provider), pgs=', '.join(pg_name(x) for x in sorted(pg_rules.VAT_AMOUNT_SUPPORTED))))
     return problems
 
 
@@ -218,7 +228,8 @@ def validate_refund_account(p: Payment, r: RefundRequest) -> list[str]:
     if pg_rules.needs_refund_tel(p.pg_provider):
         tel = (r.refund_tel or "").strip()
         if not is_account_text(tel) or not 9 <= len(ascii_digits(tel)) <= 11:
-            problems.append(_("{pg} needs the account holder's phone number for a virtual-account refund (9–11 digits, 0–9 and hyphens only).").format(pg=pg_name(p.pg_provider)))
+            problems.append(_("{pg} needs the account holder's phone number for a virtual-account refund (9–11 digits, "
+                              "0–9 and hyphens only).").format(pg=pg_name(p.pg_provider)))
     return problems
 
 

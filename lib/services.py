@@ -173,8 +173,11 @@ def _settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, oper
 
 def _lock_busy_message(held: Lock) -> str:
     if held.state == "unknown":
-        return (_("A previous {kind} of this payment by {operator} at {since} has an unknown outcome. Resolve it first (check the payment) — nothing will be sent until then.").format(kind=_what(held.kind), operator=held.operator, since=kst(held.since)))
-    return _("{operator} is already sending a {kind} for this payment (since {since}).").format(operator=held.operator, kind=_what(held.kind), since=kst(held.since))
+        return (_("A previous {kind} of this payment by {operator} at {since} has an unknown outcome. Resolve it first "
+                  "(check the payment) — nothing will be sent until then.").format(
+                      kind=_what(held.kind), operator=held.operator, since=kst(held.since)))
+    return _("{operator} is already sending a {kind} for this payment (since {since}).").format(
+        operator=held.operator, kind=_what(held.kind), since=kst(held.since))
 
 
 def _what(kind: str) -> str:
@@ -264,15 +267,20 @@ def _after_send(client: IamportClient, audit: AuditStore, ctx: _Ctx, *, operator
                              "after": _after(kind, now_p)})
         audit.release(ctx.key, ctx.cid)
         _notify()
-        return WriteResult("succeeded", _("The API gave no clear reply ({message}), but a re-read shows the {what} took effect. Nothing was resent.").format(message=err.message, what=what), ctx.cid, now_p, confirmed_by_reread=True,
+        return WriteResult("succeeded", _("The API gave no clear reply ({message}), but a re-read shows the {what} "
+                                          "took effect. Nothing was resent.").format(
+                                              message=err.message, what=what), ctx.cid, now_p, confirmed_by_reread=True,
                            extra={"http_status": err.http_status})
     if now_p is None:
         seen_now = _("the re-read failed too ({reread_error})").format(reread_error=reread_error)
     elif kind == "refund":
-        seen_now = (_("a re-read shows the refunded total at {now} (was {was})").format(now=krw(now_p.cancel_amount), was=krw(ctx.fresh.cancel_amount)))
+        seen_now = (_("a re-read shows the refunded total at {now} (was {was})").format(
+            now=krw(now_p.cancel_amount), was=krw(ctx.fresh.cancel_amount)))
     else:
         seen_now = "a re-read does not show the change yet"
-    note = (_("No clear reply to the {what} ({message}); {seen_now}. The API may still apply it. Check the payment again in a moment, or check the PG console; nothing will be sent for this payment until this is resolved.").format(what=what, message=err.message, seen_now=seen_now))
+    note = (_("No clear reply to the {what} ({message}); {seen_now}. The API may still apply it. Check the payment "
+              "again in a moment, or check the PG console; nothing will be sent for this payment until this is resolved.").format(
+                  what=what, message=err.message, seen_now=seen_now))
     audit.record(operator=operator.email, action=action, outcome="unknown", correlation_id=ctx.cid, imp_uid=imp_uid,
                  merchant_uid=ctx.fresh.merchant_uid, request=body, api_message=err.message,
                  detail={"note": note, "http_status": err.http_status})
@@ -311,7 +319,8 @@ def _write(client, audit, ctx: _Ctx, *, operator: Actor, kind: str, imp_uid: str
                            what=what), None
     except ApiUnavailable as e:         # provably never left: no connection, or no token to send it with
         return _refused(audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, e=e,
-                        message=_("The API could not be reached ({message}); the {what} was not sent. Nothing changed. Try again when the connection is back.").format(message=e.message, what=what)), None
+                        message=_("The API could not be reached ({message}); the {what} was not sent. Nothing changed. "
+                                  "Try again when the connection is back.").format(message=e.message, what=what)), None
     except ApiError as e:               # anything else after sending: treat as unknown, never as "not sent"
         return _after_send(client, audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, err=e,
                            what=what), None
@@ -329,7 +338,8 @@ def _resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind:
         if settled is not None and (held is None or held.state != "unknown"):
             return settled
     if held is None or held.state != "unknown":
-        return WriteResult("succeeded", _("There is no unresolved {kind} for this payment.").format(kind=_what(kind)), "", None)
+        return WriteResult("succeeded", _("There is no unresolved {kind} for this payment.").format(
+            kind=_what(kind)), "", None)
     action = KINDS[kind]
     p = client.get_payment(imp_uid)
     sent = _sent_record(audit, held.correlation_id)
@@ -349,13 +359,16 @@ def _resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind:
         _notify()
         return WriteResult("failed", _("Nothing was sent for it. Resolved."), held.correlation_id, p)
     if not confirm_not_applied:
-        return WriteResult("unknown", _("The re-read does not show the {kind} yet. If the PG console confirms it was not registered, resolve it as not applied.").format(kind=_what(kind)), held.correlation_id, p)
+        return WriteResult("unknown", _("The re-read does not show the {kind} yet. If the PG console confirms it was "
+                                        "not registered, resolve it as not applied.").format(
+                                            kind=_what(kind)), held.correlation_id, p)
     audit.record(operator=operator.email, action=action, outcome="resolved", correlation_id=held.correlation_id,
                  imp_uid=imp_uid, merchant_uid=p.merchant_uid,
                  detail={"resolution": "not applied (operator checked the PG)", "after": _after(kind, p)})
     audit.release(key, held.correlation_id)
     _notify()
-    return WriteResult("failed", _("Resolved as not applied. A new {kind} can be sent.").format(kind=_what(kind)), held.correlation_id, p)
+    return WriteResult("failed", _("Resolved as not applied. A new {kind} can be sent.").format(
+        kind=_what(kind)), held.correlation_id, p)
 
 
 def resolve_unknown(client: IamportClient, audit: AuditStore, *, operator: Actor, kind: str, imp_uid: str,
@@ -413,7 +426,8 @@ def _update_vbank(client, audit, *, operator: Actor, imp_uid: str, seen: Seen, n
     change is drastic."""
     note = clean(note, multiline=True) or None
     if note and len(note) > NOTE_MAX:
-        raise InvalidInput([_("The note is too long ({n:,} characters; {max} at most).").format(n=len(note), max=NOTE_MAX)])
+        raise InvalidInput([_("The note is too long ({n:,} characters; {max} at most).").format(
+            n=len(note), max=NOTE_MAX)])
     with _guarded(client, audit, operator=operator, kind="vbank", imp_uid=imp_uid, seen=seen,
                   rules=rules) as ctx:
         fresh = ctx.fresh
@@ -434,7 +448,8 @@ def _update_vbank(client, audit, *, operator: Actor, imp_uid: str, seen: Seen, n
                               detail={"before": before, "note": note, "approval_id": approval_id},
                               call=lambda: client.update_vbank(imp_uid, amount=body.get("amount"),
                                                                vbank_due=body.get("vbank_due")),
-                              what=_what("vbank"), refused_msg=_("The API refused the change: “{msg}”. Nothing was changed."))
+                              what=_what("vbank"), refused_msg=_("The API refused the change: “{msg}”. Nothing was "
+                                                                 "changed."))
         if res is not None:
             return res
         audit.record(operator=operator.email, action="update_vbank", outcome="succeeded", correlation_id=ctx.cid,
@@ -472,14 +487,18 @@ def approval_needed(audit: AuditStore, p: Payment, amount: int, operator: Actor,
     limit = rules.refund_approval_above
     total = p.cancel_amount + amount
     if total > limit:
-        before = _(" It was refunded {cancel_amount} before, so this brings it to {total}.").format(cancel_amount=krw(p.cancel_amount), total=krw(total)) \
+        before = _(" It was refunded {cancel_amount} before, so this brings it to {total}.").format(
+            cancel_amount=krw(p.cancel_amount), total=krw(total)) \
             if p.cancel_amount else ""
-        return (_("Refunds above {limit} per payment need a second person's approval.{before} Request it; an approver sends it.").format(limit=krw(limit), before=before))
+        return (_("Refunds above {limit} per payment need a second person's approval.{before} Request it; an approver "
+                  "sends it.").format(limit=krw(limit), before=before))
     wl = rules.refund_operator_window_limit
     if wl is not None:
         done = refunded_by_operator(audit, operator.email, hours=rules.refund_operator_window_hours)
         if done + amount > wl:
-            return (_("You refunded {done} without approval in the last {hours} hours; with this refund it would be {total}, above the {wl} limit per person. Request approval; an approver sends it.").format(done=krw(done), hours=rules.refund_operator_window_hours, total=krw(done + amount), wl=krw(wl)))
+            return (_("You refunded {done} without approval in the last {hours} hours; with this refund it would be "
+                      "{total}, above the {wl} limit per person. Request approval; an approver sends it.").format(
+                          done=krw(done), hours=rules.refund_operator_window_hours, total=krw(done + amount), wl=krw(wl)))
     return None
 
 
@@ -510,7 +529,9 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
                 raise InvalidInput(problems)
             waiting = _waiting_request(store, imp_uid, except_id=approval_id)
             if waiting:
-                raise Busy(_("A refund of this payment ({amount}) by {requester} is waiting for approval: it must be approved, rejected or withdrawn first.").format(amount=krw(waiting.amount), requester=waiting.requester), request_id=waiting.id)
+                raise Busy(_("A refund of this payment ({amount}) by {requester} is waiting for approval: it must be "
+                             "approved, rejected or withdrawn first.").format(
+                                 amount=krw(waiting.amount), requester=waiting.requester), request_id=waiting.id)
             if approval_id:
                 try:
                     store.claim(approval_id, approver=operator, kind="refund", imp_uid=imp_uid, amount=request.amount,
@@ -547,7 +568,8 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
                                      "cancel_history_entry": entry})
                 audit.release(ctx.key, ctx.cid)
                 _notify()
-                res = WriteResult("succeeded", _("Refund registered — the PG pays the customer on the next business day."),
+                res = WriteResult("succeeded", _("Refund registered — the PG pays the customer on the next business "
+                                                 "day."),
                                   ctx.cid, result, 0, extra={"cancel_history_entry": entry})
     except BaseException as e:
         if claimed:
@@ -571,7 +593,8 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
     store.expire_due()
     note = clean(note, multiline=True) or None
     if note and len(note) > NOTE_MAX:
-        raise InvalidInput([_("The note for the approver is too long ({n:,} characters; {max} at most).").format(n=len(note), max=NOTE_MAX)])
+        raise InvalidInput([_("The note for the approver is too long ({n:,} characters; {max} at most).").format(
+            n=len(note), max=NOTE_MAX)])
     p = client.get_payment(request.imp_uid)
     moved = changes(seen, p)
     if moved:
@@ -631,7 +654,8 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
     if req.status == "expired" or req.expired:
         raise InvalidInput([_("This request has expired; ask the requester to make a new one.")])
     if req.status != "pending":
-        raise Busy(_("This request was already decided ({status} by {who}).").format(status=request_status(req.status), who=req.decided_by or "—"))
+        raise Busy(_("This request was already decided ({status} by {who}).").format(
+            status=request_status(req.status), who=req.decided_by or "—"))
     note = clean(note, multiline=True) or None
     if req.kind == "refund":
         r = RefundRequest(**{**req.payload["request"], **store.sealed(req.id)})
@@ -646,7 +670,8 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
                              correlation_id=req.id, imp_uid=req.imp_uid, api_message=msg)
                 raise
             cur = store.get(req.id)          # another approver got there first (and the payment moved)
-            raise Busy(_("This request was already decided ({status} by {who}).").format(status=request_status(cur.status), who=cur.decided_by or "—")) from None
+            raise Busy(_("This request was already decided ({status} by {who}).").format(
+                status=request_status(cur.status), who=cur.decided_by or "—")) from None
     payments = [Payment.model_validate(p) for p in req.payload["payments"]]
     to = datetime.fromisoformat(req.payload["to"]) if req.payload["to"] else None
     rows = bulk_extend(client, audit, operator=approver, payments=payments, extend_days=req.payload["extend_days"],
@@ -663,7 +688,8 @@ def reject(audit: AuditStore, *, approver: Actor, request_id: str, note: str) ->
     if not note:
         raise InvalidInput([_("Say why the request is rejected.")])
     if len(note) > NOTE_MAX:
-        raise InvalidInput([_("The note is too long ({n:,} characters; {max} at most).").format(n=len(note), max=NOTE_MAX)])
+        raise InvalidInput([_("The note is too long ({n:,} characters; {max} at most).").format(
+            n=len(note), max=NOTE_MAX)])
     store = approvals_of(audit)
     try:
         req = store.get(request_id)
@@ -717,7 +743,8 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
     else:
         operator.require("update_vbank")
         if len(payments) > rules.bulk_approval_above_count:
-            raise NeedsApproval(_("Changing more than {n} accounts at once needs a second person's approval.").format(n=rules.bulk_approval_above_count))
+            raise NeedsApproval(_("Changing more than {n} accounts at once needs a second person's approval.").format(
+                n=rules.bulk_approval_above_count))
     out: list[BulkRow] = []
     for p in payments:
         new_due = plan_due(p.vbank_date, extend_days=extend_days, to=to)

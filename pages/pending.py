@@ -39,7 +39,8 @@ T = {
     "col": {"imp_uid": _("imp_uid"), "merchant_uid": _("merchant_uid"), "buyer_name": _("Buyer"), "amount": _("Amount (₩)"),
             "vbank_name": _("Bank"), "vbank_num": _("Account number"), "vbank_holder": _("Holder"), "pg_provider": _("PG"),
             "issued_at": _("Issued (KST)"), "due": _("Due (KST)"), "time_left": _("Time left"), "link": _("Detail")},
-    "load_error": _("Could not load pending accounts: {err}. Check the connection shown in the sidebar and press Refresh."),
+    "load_error": _("Could not load pending accounts: {err}. Check the connection shown in the sidebar and press "
+                    "Refresh."),
     "selected": _("Selected ({n}) — the actions below act on exactly these payments:"),
     "dropped": _("{n} selected payment(s) are no longer in the list (paid, cancelled or filtered out) and were "
                "unselected: {ids}."),

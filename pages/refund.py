@@ -68,7 +68,8 @@ T = {
     "request_note": _("Why (for the approver)"), "request": _("Request approval"), "requested":
         _("Request sent — waiting for an approver. Nothing has been refunded yet."),
     "see_request": _("Open the request"),
-    "mismatch_accepted": _("Holder name check: the bank says “{name}” — you accepted it after the customer confirmed the account."),
+    "mismatch_accepted": _("Holder name check: the bank says “{name}” — you accepted it after the customer confirmed "
+                           "the account."),
     "approval_ahead": _("This refund will need a second person's approval: {why} Who can approve: {who}."),
     "approvers_local": _("a second signed-in person with the approver role (local mode has one identity only)"),
     "approvers_any": _("anyone with the approver role"),

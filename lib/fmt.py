@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from babel.dates import format_datetime
 from babel.numbers import format_compact_currency, format_currency, format_decimal
 
 from .clock import KST, now_kst  # noqa: F401  (now_kst re-exported)
@@ -44,9 +45,10 @@ def krw_compact(amount: int | float | None) -> str:
 
 
 def kst(d: datetime | None, *, seconds: bool = False) -> str:
+    """2026-11-21 21:05 KST: the ledger's own pattern in either language (Babel, Asia/Seoul), saying its zone."""
     if d is None:
         return "—"
-    return d.astimezone(KST).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) + " KST"
+    return format_datetime(d, "yyyy-MM-dd HH:mm" + (":ss" if seconds else ""), tzinfo=KST, locale=locale()) + " KST"
 
 
 def duration(td: timedelta) -> str:

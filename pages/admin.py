@@ -35,7 +35,9 @@ ui.table(pd.DataFrame({"": {
     _("Concurrent page fetches"): s.concurrency, _("Cache lifetime"): _("{n} s").format(n=s.cache_ttl),
     _("Audit database"): ui.display_url(s.audit_db_url) if "://" in s.audit_db_url else s.audit_db_url,
     _("Audit signing key"): hidden if s.audit_hmac_key else unset,
-    _("Identity mode"): s.identity_mode + (f" ({s.identity_header})" if s.identity_mode == "header" else "")}}))
+    _("Identity mode"): {"local": _("local (one operator)"), "header": _("sign-in proxy header"),
+                         "oidc": _("company sign-in (OIDC)")}.get(s.identity_mode, s.identity_mode)
+    + (f" ({s.identity_header})" if s.identity_mode == "header" else "")}}))
 st.subheader(T["rules"])
 ui.table(pd.DataFrame({"": {
     _("PGs that may change a virtual account"): ", ".join(pg_name(p) for p in r.vbank_update_pgs),

@@ -217,7 +217,8 @@ d2.download_button(T["xlsx"], data=lambda: pending.to_xlsx_bytes(pending.export_
 t1, t2 = st.tabs([T["chart_due"], T["chart_pg"]])
 with t1:
     st.altair_chart(alt.Chart(pending.by_due_date(view)).mark_bar().encode(
-        x=alt.X("due_date:T", title=T["axis_due"]), y=alt.Y("amount:Q", title=C["amount"], axis=alt.Axis(format=",d")),
+        x=alt.X("due_date:T", title=T["axis_due"], axis=alt.Axis(format="%m-%d")),     # no English month names
+        y=alt.Y("amount:Q", title=C["amount"], axis=alt.Axis(format=",d")),
         color=alt.Color("state:N", title=T["axis_state"],
                         scale=alt.Scale(domain=[_("Overdue"), _("Open")], range=["#d62728", "#1f77b4"])),
         tooltip=[alt.Tooltip("due_date:T", title=T["axis_due"]), alt.Tooltip("state:N", title=T["axis_state"]),

@@ -222,7 +222,7 @@ else:
     per_day = exp.drop(columns=["pg"]).groupby("date", as_index=False).sum()
     with t1:
         st.altair_chart(alt.Chart(per_day.assign(date=pd.to_datetime(per_day["date"]))).mark_bar().encode(
-            x=alt.X("yearmonthdate(date):O", title=COLS["date"]),
+            x=alt.X("yearmonthdate(date):O", title=COLS["date"], axis=alt.Axis(format="%m-%d", formatType="time")),
             y=alt.Y("net:Q", title=MONEY_COLS["net"], axis=alt.Axis(format=",d")),
             tooltip=[alt.Tooltip("date:T", title=COLS["date"]),
                      alt.Tooltip("gross:Q", format=",d", title=MONEY_COLS["gross"]),

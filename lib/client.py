@@ -62,15 +62,9 @@ class ApiError(Exception):
         self.http_status, self.code = http_status, code
 
     def __str__(self) -> str:
-        """What a person is shown: the sentence (with the API's own message quoted), no method or path."""
+        """What a person is shown: the sentence (with the API's own message quoted), no method or path (those
+        stay on the exception, and the audit record keeps the request and HTTP status)."""
         return self.message
-
-    def technical(self) -> str:
-        """For logs and IT: method, path, HTTP status and code with the message (never a secret)."""
-        bits = [f"HTTP {self.http_status}" if self.http_status else None,
-                f"code {self.code}" if self.code is not None else None]
-        where = ", ".join(b for b in bits if b)
-        return f"{self.method} {self.path}{f' ({where})' if where else ''}: {self.message}"
 
 
 class Refused(ApiError, Refusal):

@@ -220,7 +220,7 @@ with t1:
         x=alt.X("due_date:T", title=T["axis_due"], axis=alt.Axis(format="%m-%d")),     # no English month names
         y=alt.Y("amount:Q", title=C["amount"], axis=alt.Axis(format=",d")),
         color=alt.Color("state:N", title=T["axis_state"],
-                        scale=alt.Scale(domain=[_("Overdue"), _("Open")], range=["#d62728", "#1f77b4"])),
+                        scale=alt.Scale(domain=[_("Overdue"), _("Not yet due")], range=["#d62728", "#1f77b4"])),
         tooltip=[alt.Tooltip("due_date:T", title=T["axis_due"]), alt.Tooltip("state:N", title=T["axis_state"]),
                  alt.Tooltip("amount:Q", format=",d", title=C["amount"])]), width="stretch")
 with t2:

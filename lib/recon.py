@@ -420,18 +420,20 @@ def events(payments: list[dict], d_from: date, d_to: date, rules: Rules, pgs: li
     refunds = [(p, h) for p in payments if p.get("cancel_history") and wanted(p)
                for h in p["cancel_history"] if a <= (h.get("cancelled_at") or 0) <= b]
 
-    def frame(kind: str, items: list, at, imp, merchant, tid, pg, amount) -> pd.DataFrame:
-        stamps = pd.Series([at(x) for x in items], dtype="int64")
-        return pd.DataFrame({"kind": kind, "date": _kst_dates(stamps) if items else pd.Series(dtype=object),
-                             "imp_uid": [imp(x) for x in items], "merchant_uid": [merchant(x) for x in items],
-                             "pg_tid": [tid(x) for x in items], "pg": [pg(x) for x in items],
-                             "amount": pd.Series([amount(x) for x in items], dtype="int64")})
-    parts = [df for df in (
-        frame("deposit", paid, lambda p: p["paid_at"], lambda p: p["imp_uid"], lambda p: p["merchant_uid"],
-              lambda p: p.get("pg_tid") or "", lambda p: p.get("pg_provider") or "", lambda p: int(p.get("amount") or 0)),
-        frame("refund", refunds, lambda x: x[1].get("cancelled_at") or 0, lambda x: x[0]["imp_uid"],
-              lambda x: x[0]["merchant_uid"], lambda x: x[1].get("pg_tid") or "",
-              lambda x: x[0].get("pg_provider") or "", lambda x: int(x[1].get("amount") or 0))) if len(df)]
+    def frame(kind: str, stamps: list[int], amounts: list[int], **keys: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({"kind": kind, "date": _kst_dates(pd.Series(stamps, dtype="int64")), **keys,
+                             "amount": pd.Series(amounts, dtype="int64")})
+    parts = []
+    if paid:
+        parts.append(frame("deposit", [p["paid_at"] for p in paid], [int(p.get("amount") or 0) for p in paid],
+                           imp_uid=[p["imp_uid"] for p in paid], merchant_uid=[p["merchant_uid"] for p in paid],
+                           pg_tid=[p.get("pg_tid") or "" for p in paid], pg=[p.get("pg_provider") or "" for p in paid]))
+    if refunds:
+        parts.append(frame("refund", [h.get("cancelled_at") or 0 for _p, h in refunds],
+                           [int(h.get("amount") or 0) for _p, h in refunds],
+                           imp_uid=[p["imp_uid"] for p, _h in refunds], merchant_uid=[p["merchant_uid"] for p, _h in refunds],
+                           pg_tid=[h.get("pg_tid") or "" for _p, h in refunds],
+                           pg=[p.get("pg_provider") or "" for p, _h in refunds]))
     if not parts:
         return pd.DataFrame(columns=cols)
     ev = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)

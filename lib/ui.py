@@ -23,6 +23,7 @@ from .settings import Settings, get_settings
 from .text import has_invisible, md
 from . import i18n
 from .i18n import N_, _
+from .names import role_name  # noqa: F401  (pages name roles through ui)
 from .i18n import gettext as translate   # for texts marked N_ elsewhere (not a keyword the extractor reads)
 
 
@@ -147,13 +148,6 @@ def identity_banner(a: Actor) -> None:
         st.sidebar.caption(_(":material/science: **Sandbox** · no real money moves"), help=display_url(s.api_url))
     else:
         st.sidebar.caption(_(":material/account_balance: **Live I'mport API**"), help=display_url(s.api_url))
-
-
-ROLE_NAMES = {"viewer": N_("viewer"), "operator": N_("operator"), "approver": N_("approver"), "admin": N_("admin")}
-
-
-def role_name(role: str) -> str:
-    return _(ROLE_NAMES[role]) if role in ROLE_NAMES else role
 
 
 # ------------------------------------------------------------------ language

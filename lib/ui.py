@@ -168,6 +168,14 @@ def language_switch() -> None:
                                  label_visibility="collapsed", on_change=_keep_language)
 
 
+def later(fn):
+    """``fn`` for Streamlit to call later outside this run (a deferred download's data), in this run's language:
+    the server calls it on another thread, where the person's language is not set."""
+    import contextvars
+    ctx = contextvars.copy_context()
+    return lambda: ctx.copy().run(fn)
+
+
 def _keep_language() -> None:
     chosen = st.session_state.get(LANG_KEY)
     if chosen is None:                                   # a click on the chosen one unselects it: keep it

@@ -207,10 +207,10 @@ else:
     st.caption(T["select_hint"])
 
 d1, d2 = st.columns(2)
-d1.download_button(T["csv"], data=lambda: pending.to_csv_bytes(pending.export_frame(view, reveal=reveal)),
+d1.download_button(T["csv"], data=ui.later(lambda: pending.to_csv_bytes(pending.export_frame(view, reveal=reveal))),
                    file_name=f"pending-vbanks-{now:%Y%m%d-%H%M}.csv", mime="text/csv", on_click="ignore",
                    icon=":material/download:", key="dl_csv")
-d2.download_button(T["xlsx"], data=lambda: pending.to_xlsx_bytes(pending.export_frame(view, reveal=reveal)),
+d2.download_button(T["xlsx"], data=ui.later(lambda: pending.to_xlsx_bytes(pending.export_frame(view, reveal=reveal))),
                    file_name=f"pending-vbanks-{now:%Y%m%d-%H%M}.xlsx", on_click="ignore", icon=":material/download:", key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

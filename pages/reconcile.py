@@ -198,7 +198,7 @@ if rows is not None:
         with tab:
             st.dataframe(named(payment_links(df)), hide_index=True, width="stretch", key=key,
                          column_config={**COLUMN_CONFIG, "imp_uid": LINK})
-    st.download_button(T["exceptions"], data=lambda: pending.to_csv_bytes(for_export(result.exceptions())),
+    st.download_button(T["exceptions"], data=ui.later(lambda: pending.to_csv_bytes(for_export(result.exceptions()))),
                        file_name=f"recon-exceptions-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
                        icon=":material/download:", key="rc_exc")
 
@@ -232,9 +232,9 @@ else:
     with t2:
         st.dataframe(named(exp), hide_index=True, width="stretch", column_config=cfg, key="rc_per_pg")
     d1, d2 = st.columns(2)
-    d1.download_button(T["csv"], data=lambda: pending.to_csv_bytes(for_export(exp)), file_name=f"expected-{d_from}-{d_to}.csv",
+    d1.download_button(T["csv"], data=ui.later(lambda: pending.to_csv_bytes(for_export(exp))), file_name=f"expected-{d_from}-{d_to}.csv",
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="rc_csv")
-    d2.download_button(T["xlsx"], data=lambda: pending.to_xlsx_bytes(for_export(exp), sheet=_("Expected settlement")),
+    d2.download_button(T["xlsx"], data=ui.later(lambda: pending.to_xlsx_bytes(for_export(exp), sheet=_("Expected settlement"))),
                        file_name=f"expected-{d_from}-{d_to}.xlsx", on_click="ignore", icon=":material/download:",
                        key="rc_xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -274,6 +274,6 @@ for i, label in enumerate((recon.PAYOUT_MATCHED, recon.PAYOUT_SHORT, recon.PAYOU
     pm[i].metric(label, number(int(counts.get(label, 0))))
 st.dataframe(named(checked), hide_index=True, width="stretch", key="rc_payout_check",
              column_config={**COLUMN_CONFIG, "date": COLS["payout_date"], "rows": _("Statement rows")})
-st.download_button(T["payouts_csv"], data=lambda: pending.to_csv_bytes(for_export(checked)),
+st.download_button(T["payouts_csv"], data=ui.later(lambda: pending.to_csv_bytes(for_export(checked))),
                    file_name=f"payouts-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
                    icon=":material/download:", key="rc_payout_csv")

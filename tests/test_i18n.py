@@ -133,3 +133,17 @@ def test_the_listing_threads_speak_the_callers_language(korean, client, monkeypa
     workers = {k: v for k, v in seen.items() if k.startswith("iamport")}
     assert workers and set(workers.values()) == {"ko"}
     assert client._map(lambda _i: i18n.gettext("Refund"), [1, 2, 3]) == ["환불"] * 3
+
+
+def test_a_deferred_download_is_made_in_the_language_of_the_run_that_offered_it(korean):
+    """Streamlit calls a deferred download's data on a server thread, where no language is set."""
+    import threading
+
+    from lib import ui
+    made = ui.later(lambda: i18n.gettext("Refund"))
+    i18n._current.set("en")
+    out = []
+    t = threading.Thread(target=lambda: out.append(made()))
+    t.start()
+    t.join()
+    assert out == ["환불"] and i18n.gettext("Refund") == "Refund"

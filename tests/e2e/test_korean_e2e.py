@@ -233,6 +233,10 @@ def test_the_language_switch_holds_across_pages(ko, ko_app):
     ko.get_by_role("radio", name="English").click()
     settle(ko)
     expect(ko.get_by_role("heading", name="Pending virtual accounts")).to_be_visible()
+    with ko.expect_download() as dl:        # made later, on a server thread: still in the person's language
+        ko.get_by_role("button", name="Download CSV").click()
+    header = open(dl.value.path(), encoding="utf-8-sig").readline()
+    assert "Buyer" in header and "Time left" in header and "구매자" not in header
     ko.get_by_role("link", name="Refund").click()                  # a page that stops early (no payment chosen)
     settle(ko)
     expect(ko.get_by_role("heading", name="Refund a virtual-account payment")).to_be_visible()

@@ -41,3 +41,14 @@ def authorized(request: Request) -> None:
     why = state(request).tokens.check(token.strip(), SandboxState.now())
     if why:
         raise ApiRefusal(why, status=401, code=-1)
+
+
+def ready_vbank(sb: "SandboxState", imp_uid: str, not_ready: str) -> dict:
+    """The payment if it is a virtual account waiting for its deposit (call with the store's lock held); else the
+    API's refusal: 404 for an unknown imp_uid, 400 with ``not_ready`` otherwise."""
+    p = sb.store.get(imp_uid)
+    if p is None:
+        raise ApiRefusal("존재하지 않는 결제정보입니다.", status=404, code=-1)
+    if p["pay_method"] != "vbank" or p["status"] != "ready":
+        raise ApiRefusal(not_ready, status=400, code=1)
+    return p

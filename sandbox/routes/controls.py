@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..http import ApiRefusal, as_int, envelope, error, raw_envelope, read_params  # noqa: F401
-from ..state import SandboxState, state
+from ..state import SandboxState, ready_vbank, state
 from ..store import SORT_SQL, apply_cancel, holder_for, public  # noqa: F401
 from ..faults import Fault
 from ..seed import SeedPlan, generate
@@ -27,11 +27,7 @@ async def health(sb: SandboxState = Depends(state)):
 async def deposit(imp_uid: str, sb: SandboxState = Depends(state)):
     t = sb.now()
     with sb.store.lock:
-        p = sb.store.get(imp_uid)
-        if p is None:
-            return error("존재하지 않는 결제정보입니다.", status=404)
-        if p["pay_method"] != "vbank" or p["status"] != "ready":
-            return error("입금대기 상태의 가상계좌가 아닙니다.", status=400, code=1)
+        p = ready_vbank(sb, imp_uid, "입금대기 상태의 가상계좌가 아닙니다.")
         p.update(status="paid", paid_at=t, _updated_at=t)
         sb.store.put(p)
     return envelope(public(p))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from .. import reference as ref
 from ..http import ApiRefusal, as_int, envelope, error, raw_envelope, read_params  # noqa: F401
-from ..state import SandboxState, authorized, state
+from ..state import SandboxState, authorized, ready_vbank, state
 from ..store import SORT_SQL, apply_cancel, holder_for, public  # noqa: F401
 from ..seed import new_payment_skeleton  # noqa: F401
 
@@ -82,11 +82,7 @@ async def modify_vbank(imp_uid: str, request: Request, sb: SandboxState = Depend
 async def revoke_vbank(imp_uid: str, request: Request, sb: SandboxState = Depends(state)):
     t = sb.now()
     with sb.store.lock:
-        p = sb.store.get(imp_uid)
-        if p is None:
-            return error("존재하지 않는 결제정보입니다.", status=404)
-        if p["pay_method"] != "vbank" or p["status"] != "ready":
-            return error("입금대기 상태의 가상계좌만 발급취소할 수 있습니다.", status=400, code=1)
+        p = ready_vbank(sb, imp_uid, "입금대기 상태의 가상계좌만 발급취소할 수 있습니다.")
         p.update(status="cancelled", cancelled_at=t, cancel_reason="가상계좌 발급취소", _updated_at=t)
         sb.store.put(p)
     return envelope(public(p))

@@ -61,7 +61,7 @@ def main() -> None:
     gc.collect()
     before = rss_mb()
     t0 = time.perf_counter()
-    raw = recon.read_table(data, "settlement.csv")
+    raw = recon.read_file(data, "settlement.csv").df
     t1 = time.perf_counter()
     rows = recon.normalize(raw, recon.guess_map(list(raw.columns)))
     d_from, d_to = recon.file_range(rows)

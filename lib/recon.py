@@ -9,7 +9,6 @@ vectorised (pyarrow, pandas merges).
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -17,38 +16,27 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from .filetable import LIMITS, ReconFileError, Table, UploadLimits, read_table
 from .i18n import N_, _
+from .layouts import BANK_FIELDS, HEADER_WORDS, PG_FIELDS, Recognition, pg_code, pg_family, recognise
 from .named import NamedStore
 from .fees import VAT_RATE_PERCENT
 from .clock import KST
 from .settings import Rules
-from .text import clean
 
-FIELDS = ("date", "type", "amount", "fee", "fee_vat", "tax_free", "vat", "imp_uid", "merchant_uid", "pg_tid")
+FIELDS = PG_FIELDS
 REQUIRED = ("date", "amount")
 DEPOSIT_WORDS = ("입금", "결제", "승인", "deposit", "paid", "payment", "pay")
 REFUND_WORDS = ("환불", "취소", "refund", "cancel")
 TOTAL_WORDS = ("합계", "소계", "총계", "total", "sum")
-HEADER_GUESS = {
-    "date": ("거래일자", "거래일", "일자", "날짜", "정산일", "입금일", "date", "paid_at", "day"),
-    "type": ("구분", "거래구분", "유형", "type", "kind"),
-    "amount": ("거래금액", "결제금액", "금액", "입금액", "amount", "gross"),
-    "fee": ("수수료", "fee", "fees"),
-    "fee_vat": ("수수료부가세", "수수료vat", "부가세(수수료)", "fee_vat", "feevat"),
-    "tax_free": ("면세금액", "면세", "tax_free", "taxfree"),
-    "vat": ("부가세", "결제부가세", "vat", "vat_amount"),
-    "imp_uid": ("imp_uid", "아임포트번호", "포트원거래번호"),
-    "merchant_uid": ("주문번호", "merchant_uid", "가맹점주문번호", "order"),
-    "pg_tid": ("pg거래번호", "거래번호", "pg_tid", "tid", "승인번호"),
-}
-
-
-class ReconFileError(Exception):
-    """The file cannot be read; the message names the row and column when it can."""
+VBANK_WORDS = ("가상계좌", "vbank", "virtual")
+VBANK_CODES = ("va", "v", "가상")                  # PGs' own short codes for a virtual account (Hecto: VA)
 
 
 @dataclass
 class ColumnMap:
+    """Which column holds what, and what the layout means by it (kept with a saved preset)."""
+
     date: str | None = None
     type: str | None = None
     amount: str | None = None
@@ -59,197 +47,36 @@ class ColumnMap:
     imp_uid: str | None = None
     merchant_uid: str | None = None
     pg_tid: str | None = None
+    pg: str | None = None                  # a column naming each row's PG
+    method: str | None = None              # a column naming the payment method (rows of other methods left out)
+    fee_includes_vat: bool = False         # the fee column is the fee with its VAT (Toss Payments)
+    refund_values: str = ""                # type-column codes meaning a cancel, comma separated (Hecto: "1")
+    deposit_values: str = ""
+    file_pg: str | None = None             # the PG every row of the file belongs to
 
     def as_dict(self) -> dict:
         return asdict(self)
 
-
-# ------------------------------------------------------------------ reading
-@dataclass(frozen=True)
-class UploadLimits:
-    """What an uploaded file may be. Checked before and while parsing, so a hostile file ends in one
-    sentence instead of minutes of CPU and gigabytes of memory."""
-
-    max_bytes: int = 200 * 1024 * 1024              # also .streamlit/config.toml server.maxUploadSize (MB)
-    max_rows: int = 1_200_000
-    max_cols: int = 60
-    max_header_chars: int = 100
-    max_xlsx_unpacked: int = 600 * 1024 * 1024      # what the .xlsx (a zip) would unpack to
-    max_xlsx_ratio: int = 200                       # unpacked / packed: a zip bomb is far above real sheets
+    @classmethod
+    def of(cls, d: dict) -> "ColumnMap":
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
-LIMITS = UploadLimits()
+def read_file(data: bytes, filename: str, limits: UploadLimits = LIMITS, *, header_row: int | None = None) -> Table:
+    """The table in an uploaded file (lib/filetable.py), its header row found by the names of known layouts."""
+    return read_table(data, filename, header_words=HEADER_WORDS, header_row=header_row, limits=limits)
 
 
-def read_table(data: bytes, filename: str, limits: UploadLimits = LIMITS) -> pd.DataFrame:
-    """Every cell as text. CSV (comma, tab, semicolon or bar) in UTF-8 (with or without BOM) or CP949/EUC-KR;
-    Excel .xlsx/.xls. Refuses, with one sentence, what it cannot read safely: too large, a zip bomb, UTF-16
-    or binary data, duplicate or over-long headers, too many rows or columns, a header with no rows."""
-    name = (filename or "").lower()
-    label = f"“{(filename or _('the file'))[:80]}”"
-    if not data:
-        raise ReconFileError(_("{label} is empty.").format(label=label))
-    if len(data) > limits.max_bytes:
-        raise ReconFileError(_("{label} is {v2:,.0f} MB; files up to {v4:,.0f} MB can be read. Split it by date.").format(
-            label=label, v2=len(data) / 1000000.0, v4=limits.max_bytes / 1000000.0))
-    if name.endswith((".xlsx", ".xlsm", ".xls")):
-        header, rows = _read_excel(data, label, limits)
-    else:
-        return _finish(_read_csv(data, label, limits), label)
-    if len(header) > limits.max_cols:
-        raise ReconFileError(_("{label} has {header} columns; at most {max_cols} can be read.").format(
-            label=label, header=len(header), max_cols=limits.max_cols))
-    df = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
-    return _finish(df, label)
-
-
-def _check_header(header: list[str], label: str, limits: UploadLimits) -> list[str]:
-    out = []
-    for i, h in enumerate(header, start=1):
-        h = clean(str(h if h is not None else ""))
-        if len(h) > limits.max_header_chars:
-            raise ReconFileError(_("{label}: the name of column {i} is {h:,} characters long; the first line should "
-                                   "hold short column names.").format(label=label, i=i, h=len(h)))
-        out.append(h or f"column {i}")
-    if len(out) > limits.max_cols:
-        raise ReconFileError(_("{label} has {out} columns; at most {max_cols} can be read.").format(
-            label=label, out=len(out), max_cols=limits.max_cols))
-    seen: dict[str, int] = {}
-    for i, h in enumerate(out, start=1):
-        if h in seen:
-            raise ReconFileError(_("{label} has the column “{v2}” twice (columns {v4} and {i}): rename one, so it is "
-                                   "clear which one to use.").format(label=label, v2=h[:40], v4=seen[h], i=i))
-        seen[h] = i
-    return out
-
-
-def _read_csv(data: bytes, label: str, limits: UploadLimits) -> pd.DataFrame:
-    import csv
-
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise ReconFileError(_("{label} is UTF-16 text: save it as CSV in UTF-8 or CP949 (EUC-KR) and upload again.").format(
-            label=label))
-    if b"\x00" in data[:65536]:
-        raise ReconFileError(_("{label} is not a text file (it holds binary data). Upload a CSV or Excel file.").format(
-            label=label))
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            body = body.decode("cp949").encode("utf-8")
-        except UnicodeDecodeError:
-            raise ReconFileError(_("{label} is neither UTF-8 nor CP949 (EUC-KR) text: save it as CSV in one of those "
-                                   "and upload again.").format(label=label)) from None
-    body = body.lstrip()                               # blank lines before the header
-    head_text = body[:65536].decode("utf-8", "ignore")
-    lines = [ln for ln in head_text.splitlines() if ln.strip()]
-    if not lines:
-        raise ReconFileError(_("{label} has no text.").format(label=label))
-    try:
-        delim = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",\t;|").delimiter
-    except csv.Error:
-        delim = ","
-    header = _check_header(next(csv.reader([lines[0]], delimiter=delim)), label, limits)
-    if len(header) < 2:
-        raise ReconFileError(_("{label} has fewer than two columns: is it a CSV file (comma, tab or semicolon "
-                               "separated)?").format(label=label))
-    bad: list[str] = []
-
-    def invalid(row) -> str:
-        bad.append(f"line {row.number}" if row.number else "a line")
-        bad.append(_("{actual_columns} fields where the header has {expected_columns}").format(
-            actual_columns=row.actual_columns, expected_columns=row.expected_columns))
-        return "error"
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(body),
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=True,
-                                           block_size=8 << 20),
-            parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=invalid,
-                                             newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowException) as e:
-        if bad:
-            raise ReconFileError(_("{label}: {v2} has {v4}.").format(label=label, v2=bad[0], v4=bad[1])) from None
-        raise ReconFileError(_("{label} could not be read as CSV: {v2}").format(label=label, v2=str(e)[:200])) from None
-    if table.num_rows > limits.max_rows:
-        raise ReconFileError(_("{label} has {num_rows:,} rows; at most {max_rows:,} can be read at once. Split it by "
-                               "date.").format(label=label, num_rows=table.num_rows, max_rows=limits.max_rows))
-    return table.to_pandas()
-
-
-def _read_excel(data: bytes, label: str, limits: UploadLimits) -> tuple[list[str], list[list[str]]]:
-    import zipfile
-    from python_calamine import CalamineWorkbook
-    if data[:2] == b"PK":                               # .xlsx / .xlsm: a zip; check what it would unpack to
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                unpacked = sum(i.file_size for i in z.infolist())
-        except zipfile.BadZipFile:
-            raise ReconFileError(_("{label} is not a readable Excel file (a damaged .xlsx).").format(
-                label=label)) from None
-        if unpacked > limits.max_xlsx_unpacked or unpacked > limits.max_xlsx_ratio * max(len(data), 1):
-            raise ReconFileError(_("{label} would unpack to {v2:,.0f} MB, far more than a real settlement sheet; it is "
-                                   "not read. Export it again as CSV.").format(label=label, v2=unpacked / 1000000.0))
-    try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = wb.get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=True, nrows=limits.max_rows + 2)
-    except Exception as e:  # calamine raises its own error types
-        raise ReconFileError(_("{label} could not be read as an Excel file ({name}).").format(
-            label=label, name=type(e).__name__)) from None
-    rows = [r for r in rows if any(v not in ("", None) for v in r)]
-    if not rows:
-        raise ReconFileError(_("{label} has an empty first sheet.").format(label=label))
-    if len(rows) > limits.max_rows + 1:
-        raise ReconFileError(_("{label} has more than {max_rows:,} rows; split it by date.").format(
-            label=label, max_rows=limits.max_rows))
-    header = _check_header([_cell(v) for v in rows[0]], label, limits)
-    width = len(header)
-    return header, [[_cell(v) for v in (r[:width] + [""] * (width - len(r)))] for r in rows[1:]]
-
-
-def _cell(v) -> str:
-    """An Excel cell as the text a person sees: 12000.0 → "12000", a date → 2026-11-20."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-    if isinstance(v, datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S") if (v.hour, v.minute, v.second) != (0, 0, 0) else v.strftime("%Y-%m-%d")
-    if isinstance(v, date):
-        return v.isoformat()
-    return str(v)
-
-
-def _finish(df: pd.DataFrame, label: str) -> pd.DataFrame:
-    df.columns = [str(c).strip() for c in df.columns]
-    if len(df.columns) < 2:
-        raise ReconFileError(_("{label} has fewer than two columns.").format(label=label))
-    if df.empty:
-        raise ReconFileError(_("{label} has a header line but no rows.").format(label=label))
-    df = df.astype(str)
-    df.index = range(2, len(df) + 2)          # file line numbers (header is line 1)
-    return df
+def recognise_pg(columns: list[str]) -> tuple[Recognition, ColumnMap]:
+    """The PG layout of a file's header and the mapping it implies."""
+    rec = recognise(columns, "pg")
+    m = {f: rec.mapping.get(f) for f in PG_FIELDS}
+    return rec, ColumnMap(**m, fee_includes_vat=rec.fee_includes_vat, refund_values=",".join(rec.refund_values),
+                          deposit_values=",".join(rec.deposit_values), file_pg=rec.pg)
 
 
 def guess_map(columns: list[str]) -> ColumnMap:
-    norm = {c: re.sub(r"[\s_()\-]", "", c).lower() for c in columns}
-    found = {}
-    for f, names in HEADER_GUESS.items():
-        for want in names:
-            w = re.sub(r"[\s_()\-]", "", want).lower()
-            hit = next((c for c, n in norm.items() if n == w and c not in found.values()), None)
-            if hit:
-                found[f] = hit
-                break
-    return ColumnMap(**found)
+    return recognise_pg(columns)[1]
 
 
 # ------------------------------------------------------------------ normalising (vectorised)
@@ -272,6 +99,7 @@ def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
     s = pc.replace_substring_regex(pc.utf8_trim_whitespace(_arrow(col)), r"[₩원\s]|KRW", "")
+    s = pc.replace_substring_regex(pc.replace_substring(s, "\u2212", "-"), r"^\+", "")   # "−1,000", "+50,000"
     empty = pc.or_(pc.equal(s, ""), pc.equal(s, "-"))
     idx = col.index
 
@@ -314,6 +142,13 @@ def parse_dates(col: pd.Series, column: str) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
     s = pc.utf8_rtrim(pc.utf8_trim_whitespace(_arrow(col)), ".")
+    offset = pc.match_substring_regex(s, r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+    if pc.any(offset).as_py():           # "2026-11-20T23:30:00Z" is 2026-11-21 in KST: convert before taking the day
+        mask = offset.to_numpy(zero_copy_only=False)
+        raw = pd.Series(s.to_pylist(), dtype=object)
+        kst = pd.to_datetime(raw[mask], utc=True, format="ISO8601").dt.tz_convert("Asia/Seoul").dt.strftime("%Y-%m-%d")
+        raw[mask] = kst.to_numpy()
+        s = pa.array(raw.to_numpy(dtype=object), type=pa.string())
     s = pc.replace_substring_regex(s, r"^(\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일.*$", r"\1-\2-\3")
     s = pc.replace_substring_regex(s, r"^(\d{4})(\d{2})(\d{2})(?:\D.*)?$", r"\1-\2-\3")
     s = pc.replace_substring_regex(s, r"^(\d{4})[./-](\d{1,2})[./-](\d{1,2})(?:\D.*)?$", r"\1-\2-\3")
@@ -356,9 +191,13 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
     amount = parse_amounts(keep[cmap.amount], cmap.amount, required=True)
     out = pd.DataFrame({"row": keep.index.astype("int64"), "date": parse_dates(keep[cmap.date], cmap.date)},
                        index=keep.index)
-    kind_text = keep[cmap.type].astype(str).str.lower() if cmap.type else pd.Series("", index=keep.index)
+    kind_text = keep[cmap.type].astype(str).str.strip().str.lower() if cmap.type else pd.Series("", index=keep.index)
     refund_word = kind_text.str.contains("|".join(REFUND_WORDS), regex=True)
     deposit_word = kind_text.str.contains("|".join(DEPOSIT_WORDS), regex=True)
+    codes = [v.strip().lower() for v in (cmap.refund_values or "").split(",") if v.strip()]
+    if codes:                                   # a layout's own cancel codes (Hecto: 승인구분 0 = approval, 1 = cancel)
+        refund_word |= kind_text.isin(codes)
+        deposit_word |= kind_text.isin([v.strip().lower() for v in (cmap.deposit_values or "").split(",") if v.strip()])
     out["kind"] = "deposit"
     out.loc[refund_word | (~deposit_word & (amount < 0)), "kind"] = "refund"
     out["amount"] = amount.abs().astype("int64")
@@ -366,10 +205,36 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
         col = getattr(cmap, f)
         out[f] = parse_amounts(keep[col], col, required=False).abs() if col else pd.Series(pd.NA, index=keep.index,
                                                                                             dtype="Int64")
+    if cmap.fee_includes_vat and cmap.fee:      # Toss Payments: fee = supply + VAT, vat = the fee's VAT
+        total = out["fee"]
+        vat = out["fee_vat"] if cmap.fee_vat else total - (total * 10 + 5) // 11
+        out["fee"], out["fee_vat"] = (total - vat.fillna(0)).astype("Int64"), vat.astype("Int64")
     for f in ("imp_uid", "merchant_uid", "pg_tid"):
         col = getattr(cmap, f)
         out[f] = keep[col].astype(str).str.strip() if col else ""
-    return out.reset_index(drop=True)
+    if cmap.file_pg:
+        out["pg"] = cmap.file_pg
+    elif cmap.pg:
+        names = keep[cmap.pg].astype(str).str.strip()
+        out["pg"] = names.map({v: pg_code(v) for v in names.unique()})
+    else:
+        out["pg"] = ""
+    other = 0
+    if cmap.method:                             # a file of every payment method: only virtual accounts are ours
+        method = keep[cmap.method].astype(str).str.strip().str.lower()
+        vbank = method.str.contains("|".join(VBANK_WORDS), regex=True) | method.isin(VBANK_CODES) | (method == "")
+        other = int((~vbank).sum())
+        out = out[vbank.to_numpy()]
+    out = out.reset_index(drop=True)
+    out.attrs["other_methods"] = other
+    return out
+
+
+def file_pgs(rows: pd.DataFrame) -> list[str]:
+    """The PGs a file's rows name (by a PG column or its layout), to scope the match to them; [] = not named."""
+    if "pg" not in rows or rows.empty:
+        return []
+    return sorted({code for p in rows["pg"].unique() if p for code in pg_family(p)})
 
 
 def file_range(rows: pd.DataFrame) -> tuple[date, date]:
@@ -610,35 +475,48 @@ def expected_payouts(exp: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     return g[cols]
 
 
-BANK_FIELDS = ("date", "memo", "deposit", "withdrawal")
-BANK_GUESS = {
-    "date": ("거래일시", "거래일자", "거래일", "일자", "date"),
-    "memo": ("적요", "기재내용", "내용", "입금자명", "보낸분", "memo", "description"),
-    "deposit": ("입금액", "입금", "맡기신금액", "deposit", "credit"),
-    "withdrawal": ("출금액", "출금", "찾으신금액", "withdrawal", "debit"),
-}
+def recognise_bank(columns: list[str]) -> tuple[Recognition, dict]:
+    """The bank layout of a statement's header and the mapping it implies (with the layout's meaning)."""
+    rec = recognise(columns, "bank")
+    m = {f: rec.mapping.get(f) for f in BANK_FIELDS}
+    return rec, {**m, "signed": rec.signed, "memo_columns": list(rec.memo_columns)}
 
 
-def guess_bank_map(columns: list[str]) -> dict[str, str | None]:
-    norm = {c: re.sub(r"[\s_()\-]", "", c).lower() for c in columns}
-    out: dict[str, str | None] = {}
-    for f, names in BANK_GUESS.items():
-        out[f] = next((c for want in names for c, n in norm.items()
-                       if n == re.sub(r"[\s_()\-]", "", want).lower()), None)
-    return out
+def guess_bank_map(columns: list[str]) -> dict:
+    return recognise_bank(columns)[1]
 
 
-def normalize_statement(df: pd.DataFrame, cmap: dict[str, str | None]) -> pd.DataFrame:
-    """A Korean bank's statement export (거래일시, 적요, 입금액, 출금액, 잔액): its deposits, by KST day."""
-    for f in ("date", "memo", "deposit"):
+def normalize_statement(df: pd.DataFrame, cmap: dict) -> pd.DataFrame:
+    """A Korean bank's statement export: its deposits, by KST day, with who sent each (the counterparty column)
+    and the other texts of the row (적요 — often only the channel, "타행이체" — and memos). Deposits come from an
+    입금 column, or from one signed amount column (카카오뱅크, 토스뱅크: positive = in; or 구분 = 입금)."""
+    for f in ("date",):
         if not cmap.get(f) or cmap[f] not in df.columns:
             raise ReconFileError(_("Map the statement's {f} column first (e.g. 거래일시, 적요, 입금액).").format(f=f))
+    if not (cmap.get("deposit") in df.columns or cmap.get("amount") in df.columns):
+        raise ReconFileError(_("Map the statement's deposit column (입금액) or its signed amount column (거래금액)."))
+    for f in BANK_FIELDS:
+        if cmap.get(f) and cmap[f] not in df.columns:
+            raise ReconFileError(_("The file has no column “{col}” (mapped to {f}).").format(col=cmap[f], f=f))
     cells = df.astype(str).apply(lambda c: c.str.strip())
     cells = cells[~(cells == "").all(axis=1)]
     cells = cells[~cells[cmap["date"]].str.lower().str.contains("|".join(TOTAL_WORDS), regex=True)]
-    dep = parse_amounts(cells[cmap["deposit"]], cmap["deposit"], required=False).fillna(0).astype("int64")
+    if cmap.get("deposit") in cells.columns:
+        dep = parse_amounts(cells[cmap["deposit"]], cmap["deposit"], required=False).fillna(0).astype("int64")
+    else:
+        amt = parse_amounts(cells[cmap["amount"]], cmap["amount"], required=False).fillna(0).astype("int64")
+        if cmap.get("direction") in cells.columns:
+            out_word = cells[cmap["direction"]].str.contains("출금|지급|withdraw", regex=True)
+            dep = amt.abs().where(~out_word, 0)
+        else:
+            dep = amt.clip(lower=0)
+    sender = cells[cmap["sender"]] if cmap.get("sender") in cells.columns else pd.Series("", index=cells.index)
+    texts = [cells[c] for c in [cmap.get("memo"), *cmap.get("memo_columns", [])] if c and c in cells.columns]
+    memo = texts[0] if texts else pd.Series("", index=cells.index)
+    for t in texts[1:]:
+        memo = memo.str.cat(t, sep=" ").str.strip()
     rows = pd.DataFrame({"row": cells.index.astype("int64"), "date": parse_dates(cells[cmap["date"]], cmap["date"]),
-                         "memo": cells[cmap["memo"]], "deposit": dep})
+                         "depositor": sender, "memo": memo, "deposit": dep})
     return rows[rows["deposit"] > 0].reset_index(drop=True)
 
 
@@ -672,10 +550,12 @@ def match_payouts(expected: pd.DataFrame, statement: pd.DataFrame, rules: Rules)
     exp = exp.groupby(["date", "sender"], as_index=False).agg(
         expected=("expected", "sum"), pg=("pg", lambda x: " / ".join(sorted(set(x)))),
         transaction_days=("transaction_days", lambda x: ", ".join(sorted(set(", ".join(x).split(", "))))))
-    st = statement.assign(sender=sender_of(statement["memo"], rules))
+    depositor = statement["depositor"] if "depositor" in statement else pd.Series("", index=statement.index)
+    st = statement.assign(depositor=depositor,
+                          sender=sender_of(depositor.str.cat(statement["memo"], sep=" "), rules))
     dep = st[st["sender"] != ""].groupby(["date", "sender"], as_index=False).agg(
         received=("deposit", "sum"), rows=("row", lambda r: ", ".join(str(x) for x in r)),
-        memo=("memo", "first"))
+        memo=("memo", "first"), depositor=("depositor", "first"))
     m = exp.merge(dep, on=["date", "sender"], how="outer")
     m["expected"] = m["expected"].fillna(0).astype("int64")
     m["received"] = m["received"].fillna(0).astype("int64")
@@ -692,15 +572,16 @@ def match_payouts(expected: pd.DataFrame, statement: pd.DataFrame, rules: Rules)
     unknown = pd.DataFrame({"date": unknown["date"], "sender": "", "pg": "", "expected": 0,
                             "received": unknown["deposit"], "difference": unknown["deposit"],
                             "rows": unknown["row"].astype(str), "memo": unknown["memo"],
+                            "depositor": unknown["depositor"],
                             "status": PAYOUT_UNEXPECTED, "transaction_days": ""})
     out = pd.concat([m, unknown], ignore_index=True)
-    for c in ("pg", "rows", "memo", "transaction_days", "sender"):
+    for c in ("pg", "rows", "memo", "transaction_days", "sender", "depositor"):
         out[c] = out[c].fillna("")
     order = {PAYOUT_MISSING: 0, PAYOUT_SHORT: 1, PAYOUT_OVER: 2, PAYOUT_UNEXPECTED: 3, PAYOUT_MATCHED: 4,
              PAYOUT_OFFSET: 5}
     out = out.assign(_o=out["status"].map(order)).sort_values(["_o", "date", "sender"]).drop(columns="_o")
-    return out[["status", "date", "sender", "pg", "expected", "received", "difference", "transaction_days", "rows",
-                "memo"]].reset_index(drop=True)
+    return out[["status", "date", "sender", "depositor", "pg", "expected", "received", "difference",
+                "transaction_days", "rows", "memo"]].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ presets
@@ -714,12 +595,12 @@ class PresetStore:
     def save(self, name: str, cmap: ColumnMap, actor, audit=None) -> str:
         """Save (or overwrite) a named mapping. Needs the ``save_settings`` permission; audited."""
         for f, col in cmap.as_dict().items():
-            if col is not None and len(col) > LIMITS.max_header_chars:
+            if isinstance(col, str) and len(col) > LIMITS.max_header_chars:
                 raise ValueError(_("The column mapped to {f} has too long a name.").format(f=f))
         return self.store.save(name, cmap.as_dict(), actor, audit)
 
     def all(self) -> dict[str, ColumnMap]:
-        return {name: ColumnMap(**m) for name, m in self.store.all().items()}
+        return {name: ColumnMap.of(m) for name, m in self.store.all().items()}
 
 
 def lookback_start(d_from: date, days: int = 90) -> date:
@@ -727,5 +608,5 @@ def lookback_start(d_from: date, days: int = 90) -> date:
     return d_from - timedelta(days=days)
 
 
-__all__ = ["ColumnMap", "ReconFileError", "read_table", "guess_map", "normalize", "events", "expected_settlement",
+__all__ = ["ColumnMap", "ReconFileError", "read_file", "guess_map", "normalize", "events", "expected_settlement",
            "match", "MatchResult", "PresetStore", "kst_range", "lookback_start", "VAT_RATE_PERCENT"]

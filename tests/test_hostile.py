@@ -105,7 +105,6 @@ SMALL = recon.UploadLimits(max_bytes=10_000, max_rows=5, max_cols=4, max_xlsx_un
 UPLOADS = [
     ("empty", b"", "x.csv", recon.LIMITS, "is empty"),
     ("header only", csv_bytes("거래일자,금액,주문번호\n"), "x.csv", recon.LIMITS, "header line but no rows"),
-    ("utf-16", "거래일자,금액\n2026-11-20,1000\n".encode("utf-16"), "x.csv", recon.LIMITS, "UTF-16"),
     ("latin-1", "date,montant\n2026-11-20,café ça\n".encode("latin-1"), "x.csv", recon.LIMITS,
      "neither UTF-8 nor CP949"),
     ("binary", bytes(range(256)) * 10, "x.csv", recon.LIMITS, "not a text file"),
@@ -126,7 +125,7 @@ UPLOADS = [
 @pytest.mark.parametrize("data,name,limits,needle", [u[1:] for u in UPLOADS], ids=[u[0] for u in UPLOADS])
 def test_a_bad_upload_ends_in_one_sentence(data, name, limits, needle):
     with pytest.raises(recon.ReconFileError) as e:
-        recon.read_table(data, name, limits)
+        recon.read_file(data, name, limits).df
     msg = str(e.value)
     assert needle in msg and "\n" not in msg and "Traceback" not in msg and len(msg) < 300
 
@@ -134,14 +133,14 @@ def test_a_bad_upload_ends_in_one_sentence(data, name, limits, needle):
 @pytest.mark.parametrize("amount,needle", [("1" * 23, "too large"), ("12.5", "whole number"), ("1e3", "not an amount"),
                                            ("=1+1", "not an amount")])
 def test_a_bad_amount_cell_names_its_row_and_column(amount, needle):
-    raw = recon.read_table(csv_bytes(f"거래일자,금액,주문번호\n2026-11-20,{amount},ord_1\n"), "x.csv")
+    raw = recon.read_file(csv_bytes(f"거래일자,금액,주문번호\n2026-11-20,{amount},ord_1\n"), "x.csv").df
     with pytest.raises(recon.ReconFileError) as e:
         recon.normalize(raw, recon.ColumnMap(date="거래일자", amount="금액", merchant_uid="주문번호"))
     assert "Row 2, column “금액”" in str(e.value) and needle in str(e.value)
 
 
 def test_a_cp949_file_with_korean_headers_still_reads():
-    raw = recon.read_table("거래일자,금액,주문번호\n2026.11.20,\"12,000\",주문-1\n".encode("cp949"), "kcp.csv")
+    raw = recon.read_file("거래일자,금액,주문번호\n2026.11.20,\"12,000\",주문-1\n".encode("cp949"), "kcp.csv").df
     assert list(raw.columns) == ["거래일자", "금액", "주문번호"] and raw.iloc[0]["금액"] == "12,000"
 
 

@@ -32,7 +32,7 @@ CSV = ("거래일자,구분,주문번호,거래금액,수수료\r\n"
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp949"])
 def test_reads_korean_csv_in_any_common_encoding(encoding):
-    df = recon.read_table(CSV.encode(encoding), "settle.csv")
+    df = recon.read_file(CSV.encode(encoding), "settle.csv").df
     cmap = recon.guess_map(list(df.columns))
     assert (cmap.date, cmap.type, cmap.amount, cmap.fee, cmap.merchant_uid) == ("거래일자", "구분", "거래금액", "수수료", "주문번호")
     rows = recon.normalize(df, cmap)
@@ -44,7 +44,7 @@ def test_reads_excel_with_text_dates(tmp_path):
     df = pd.DataFrame({"Date": ["2026-11-20", "20261120"], "Order": ["ord_1", "ord_2"], "Amount": ["10000", "₩20,000"]})
     f = tmp_path / "bank.xlsx"
     df.to_excel(f, index=False)
-    raw = recon.read_table(f.read_bytes(), "bank.xlsx")
+    raw = recon.read_file(f.read_bytes(), "bank.xlsx").df
     rows = recon.normalize(raw, recon.ColumnMap(date="Date", amount="Amount", merchant_uid="Order"))
     assert list(rows["amount"]) == [10000, 20000] and set(rows["date"]) == {D}
 
@@ -55,7 +55,7 @@ def test_reads_excel_with_text_dates(tmp_path):
     ("2026.11.20,입금,ord_1,,300", "Row 2, column “거래금액”: the amount is empty."),
 ])
 def test_unreadable_cells_name_row_and_column(bad, needle):
-    df = recon.read_table(("거래일자,구분,주문번호,거래금액,수수료\n" + bad + "\n").encode("cp949"), "f.csv")
+    df = recon.read_file(("거래일자,구분,주문번호,거래금액,수수료\n" + bad + "\n").encode("cp949"), "f.csv").df
     with pytest.raises(recon.ReconFileError) as e:
         recon.normalize(df, recon.guess_map(list(df.columns)))
     assert needle in str(e.value)
@@ -63,9 +63,9 @@ def test_unreadable_cells_name_row_and_column(bad, needle):
 
 def test_not_a_table():
     with pytest.raises(recon.ReconFileError):
-        recon.read_table(b"\xff\xfe\x00garbage", "x.csv")
+        recon.read_file(b"\xff\xfe\x00garbage", "x.csv").df
     with pytest.raises(recon.ReconFileError):
-        recon.read_table(b"PK\x03\x04broken", "x.xlsx")
+        recon.read_file(b"PK\x03\x04broken", "x.xlsx").df
 
 
 def test_expected_settlement_with_fees_and_vat():
@@ -144,7 +144,7 @@ def test_sandbox_settlement_file_matches_exactly_the_planted_discrepancies(fresh
     planted = fresh.http.get(fresh.url + "/sandbox/settlement",
                              params={"from": str(d_from), "to": str(today), "planted": 1}).json()["planted"]
     data.decode("cp949")                                         # a CP949 file, like most PG reports
-    raw = recon.read_table(data, "settlement.csv")
+    raw = recon.read_file(data, "settlement.csv").df
     cmap = recon.guess_map(list(raw.columns))
     assert cmap.fee_vat == "수수료부가세"
     rows = recon.normalize(raw, cmap)
@@ -176,9 +176,10 @@ def test_payouts_by_settlement_day_match_the_planted_bank_statement(fresh, clien
     stmt = fresh.http.get(fresh.url + "/sandbox/statement", params={"from": str(d_from), "to": str(today)}).content
     planted = fresh.http.get(fresh.url + "/sandbox/statement",
                              params={"from": str(d_from), "to": str(today), "planted": 1}).json()["planted"]
-    raw = recon.read_table(stmt, "statement.csv")
+    raw = recon.read_file(stmt, "statement.csv").df
     bmap = recon.guess_bank_map(list(raw.columns))
-    assert bmap == {"date": "거래일시", "memo": "적요", "deposit": "입금액", "withdrawal": "출금액"}
+    assert {k: bmap[k] for k in ("date", "memo", "deposit", "withdrawal", "sender")} == \
+        {"date": "거래일시", "memo": "적요", "deposit": "입금액", "withdrawal": "출금액", "sender": None}
     st = recon.normalize_statement(raw, bmap)
     a, b = recon.kst_range(recon.lookback_start(d_from), today)
     payments = client.list_by_status_raw("all", a, min(b, int(datetime.now().timestamp())))

@@ -57,6 +57,23 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1", *, money: tuple[str, ...] | None = None) -> bytes:
     """An .xlsx with dates as dates (KST), ``money`` columns (default: those named with ₩ or KRW, or integer
     columns whose name says amount/fee/net) as numbers in ₩ format, a frozen header and an autofilter."""
+    return to_xlsx_book([(sheet, df)], money=money)
+
+
+def to_xlsx_book(sheets: list[tuple[str, pd.DataFrame]], *, money: tuple[str, ...] | None = None) -> bytes:
+    """Several sheets in one workbook, each written as ``to_xlsx_bytes`` writes one (the first is shown first)."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter", datetime_format="yyyy-mm-dd hh:mm:ss",
+                        date_format="yyyy-mm-dd",
+                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False,
+                                                   "strings_to_numbers": False}}) as xw:
+        won = xw.book.add_format({"num_format": "₩#,##0;-₩#,##0"})
+        for sheet, df in sheets:
+            _write_sheet(xw, won, sheet[:31], df, money)
+    return buf.getvalue()
+
+
+def _write_sheet(xw, won, sheet: str, df: pd.DataFrame, money: tuple[str, ...] | None) -> None:
     out = safe_frame(df)
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]) and getattr(out[col].dt, "tz", None) is not None:
@@ -65,23 +82,15 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1", *, money: tuple[str, 
         words = ("₩", "krw", "amount", "금액", "fee", "수수료", "net", "gross", "refund", "환불")
         money = tuple(c for c in out.columns if pd.api.types.is_integer_dtype(out[c])
                       and any(w in str(c).lower() for w in words))
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter", datetime_format="yyyy-mm-dd hh:mm:ss",
-                        date_format="yyyy-mm-dd",
-                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False,
-                                                   "strings_to_numbers": False}}) as xw:
-        sheet = sheet[:31]
-        out.to_excel(xw, index=False, sheet_name=sheet)
-        ws = xw.sheets[sheet]
-        won = xw.book.add_format({"num_format": "₩#,##0;-₩#,##0"})
-        for i, col in enumerate(out.columns):
-            if len(out):
-                width = max(12, min(40, int(out[col].astype(str).str.len().max() or 10) + 2))
-            else:
-                width = 14
-            if pd.api.types.is_datetime64_any_dtype(out[col]):
-                width = 20
-            ws.set_column(i, i, width, won if col in money else None)
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(len(out), 1), max(len(out.columns) - 1, 0))
-    return buf.getvalue()
+    out.to_excel(xw, index=False, sheet_name=sheet)
+    ws = xw.sheets[sheet]
+    for i, col in enumerate(out.columns):
+        if len(out):
+            width = max(12, min(40, int(out[col].astype(str).str.len().max() or 10) + 2))
+        else:
+            width = 14
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            width = 20
+        ws.set_column(i, i, width, won if col in money else None)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(len(out), 1), max(len(out.columns) - 1, 0))

@@ -21,7 +21,8 @@ METHOD_NAMES = {"vbank": N_("Virtual account"), "card": N_("Card"), "trans": N_(
 ACTION_NAMES = {"update_vbank": N_("Change of a virtual account"), "refund": N_("Refund"),
                 "refund_request": N_("Refund approval"), "bulk_extend_request": N_("Bulk extension approval"),
                 "approval": N_("Approval"), "reveal_personal": N_("Full numbers shown"),
-                "recon_preset": N_("Reconciliation preset"), "saved_view": N_("Saved view")}
+                "recon_preset": N_("Reconciliation preset"), "saved_view": N_("Saved view"),
+                "recon_resolution": N_("Reconciliation exception")}
 OUTCOME_NAMES = {"sent": N_("sent"), "succeeded": N_("applied"), "failed": N_("not applied"),
                  "refused": N_("refused"), "unknown": N_("outcome unknown"), "resolved": N_("resolved"),
                  "requested": N_("requested"), "approved": N_("approved"), "rejected": N_("rejected"),

@@ -10,6 +10,7 @@ vectorised (pyarrow, pandas merges).
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -23,6 +24,7 @@ from .named import NamedStore
 from .fees import VAT_RATE_PERCENT
 from .clock import KST
 from .settings import Rules
+from .text import clean
 
 FIELDS = PG_FIELDS
 REQUIRED = ("date", "amount")
@@ -352,7 +354,8 @@ class MatchResult:
         parts = [self.mismatched.assign(status=MISMATCHED), self.file_only.assign(status=FILE_ONLY),
                  self.import_only.assign(status=IMPORT_ONLY)]
         parts = [p for p in parts if not p.empty]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["status"])
+        out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["status"])
+        return whole_won(out)
 
     def mismatch_dashboard(self) -> pd.DataFrame:
         """불일치 amounts per day and PG (differences in amount and fee), like 거래대사's dashboard."""
@@ -361,6 +364,38 @@ class MatchResult:
             return pd.DataFrame(columns=["date", "pg", "rows", "amount_diff", "fee_diff"])
         return (m.groupby(["date", "pg"], as_index=False)
                 .agg(rows=("row", "size"), amount_diff=("amount_diff", "sum"), fee_diff=("fee_diff", "sum")))
+
+
+def whole_won(df: pd.DataFrame) -> pd.DataFrame:
+    """Amount columns that a concat turned into floats (18800.0) back to whole won (nullable integers)."""
+    out = df.copy()
+    for c in out.columns:
+        s = out[c]
+        if pd.api.types.is_float_dtype(s) and (s.dropna() % 1 == 0).all():
+            out[c] = s.astype("Int64")
+        elif s.dtype == object and len(s) and s.dropna().map(lambda v: isinstance(v, (int, np.integer))).all() \
+                and s.notna().any():
+            out[c] = s.astype("Int64")
+    return out
+
+
+def month_end_summary(result: "MatchResult", checked: pd.DataFrame | None) -> pd.DataFrame:
+    """One page for month end: per PG, matched / mismatched / unmatched rows and amounts; then the payouts short,
+    over and missing (codes in ``group`` and ``status``; the page names them)."""
+    rows = []
+    for group, df, amount in ((MATCHED, result.matched, "amount"), (MISMATCHED, result.mismatched, "file_amount"),
+                              (FILE_ONLY, result.file_only, "amount"), (IMPORT_ONLY, result.import_only, "amount")):
+        if df.empty:
+            continue
+        g = df.assign(pg=df["pg"].fillna("") if "pg" in df else "").groupby("pg", dropna=False)
+        for pg, part in g:
+            rows.append({"section": "match", "group": group, "pg": pg, "rows": len(part),
+                         "amount": int(part[amount].fillna(0).sum()) if amount in part else 0})
+    if checked is not None and not checked.empty:
+        for status, part in checked.groupby("status"):
+            rows.append({"section": "payout", "group": status, "pg": "", "rows": len(part),
+                         "amount": int(part["difference"].sum())})
+    return pd.DataFrame(rows, columns=["section", "group", "pg", "rows", "amount"])
 
 
 def _pair(f: pd.DataFrame, e: pd.DataFrame, on: list[str]) -> pd.DataFrame:
@@ -601,6 +636,62 @@ class PresetStore:
 
     def all(self) -> dict[str, ColumnMap]:
         return {name: ColumnMap.of(m) for name, m in self.store.all().items()}
+
+
+# ------------------------------------------------------------------ closing exceptions
+def exception_key(kind: str, key: str, event: str, day) -> str:
+    """A stable name for one exception, the same in every run whose range covers it (carried over)."""
+    import hashlib
+    raw = "|".join(str(x) for x in (kind, key, event, day))
+    return "exc-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+
+def exception_keys(exc: pd.DataFrame) -> pd.Series:
+    """The key of every row of ``MatchResult.exceptions()`` (by imp_uid, else merchant_uid, else pg_tid, else the
+    file row)."""
+    if exc.empty:
+        return pd.Series([], dtype=object)
+    def col(c):
+        if c not in exc:
+            return pd.Series("", index=exc.index)
+        v = exc[c].astype(object)
+        return v.where(v.notna(), "").astype(str)
+    ident = col("imp_uid").where(col("imp_uid") != "", col("merchant_uid"))
+    ident = ident.where(ident != "", col("pg_tid")).where(lambda x: x != "", "row " + col("row"))
+    return pd.Series([exception_key("pg", i, k, d) for i, k, d in zip(ident, col("kind"), col("date"))],
+                     index=exc.index)
+
+
+def payout_keys(checked: pd.DataFrame) -> pd.Series:
+    return pd.Series([exception_key("payout", f"{s}|{w}", "", d) for s, w, d in
+                      zip(checked["sender"], checked["depositor"], checked["date"])], index=checked.index)
+
+
+class ResolutionStore:
+    """Exceptions closed by the team, with a memo and an owner (app database, audited, role operator): a later run
+    over an overlapping range shows what was resolved, by whom and why. Reopening keeps the history in the audit."""
+
+    def __init__(self, engine):
+        self.store = NamedStore(engine, table="recon_resolutions", payload_column="resolution",
+                                noun=N_("resolution"), audit_action="recon_resolution")
+
+    def resolve(self, key: str, *, memo: str, owner: str, summary: dict, actor, audit=None) -> None:
+        memo, owner = clean(memo), clean(owner)
+        if len(memo) < 2:
+            raise ValueError(_("Write a memo that says how the exception was closed."))
+        if len(memo) > 500 or len(owner) > 100:
+            raise ValueError(_("A memo has at most 500 characters and an owner at most 100."))
+        self.store.save(key, {"state": "resolved", "memo": memo, "owner": owner or actor.email,
+                              "by": actor.email, "at": time.time(), **summary}, actor, audit)
+
+    def reopen(self, key: str, *, actor, audit=None) -> None:
+        old = self.store.all().get(key) or {}
+        self.store.save(key, {**old, "state": "open", "by": actor.email, "at": time.time()}, actor, audit)
+
+    def resolved(self, keys) -> dict[str, dict]:
+        """Of ``keys``, the ones resolved now, with memo, owner, who and when."""
+        want = set(keys)
+        return {k: v for k, v in self.store.all().items() if k in want and v.get("state") == "resolved"}
 
 
 def lookback_start(d_from: date, days: int = 90) -> date:

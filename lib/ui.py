@@ -72,6 +72,17 @@ def presets_store():
     return _presets(settings().audit_db_url, audit())
 
 
+@st.cache_resource(show_spinner=False)
+def _resolutions(url: str, _audit: AuditStore):
+    from .recon import ResolutionStore
+    return ResolutionStore(_audit.engine)
+
+
+def resolutions_store():
+    """Closed reconciliation exceptions (memo, owner; shared by the team, audited)."""
+    return _resolutions(settings().audit_db_url, audit())
+
+
 def actor() -> Actor | None:
     """Who is acting (lib/identity.py). None: nobody identified (header or OIDC mode) — no writes."""
     s = settings()
@@ -246,17 +257,24 @@ def upload_digest(up) -> str:
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
-def read_upload(digest: str, name: str, _data: bytes):
-    """The file's cells (lib/recon.read_table), cached by its content hash: a rerun that changes nothing reads
-    nothing."""
+def read_upload(digest: str, name: str, header_row: int | None, _data: bytes):
+    """The table in an uploaded file (lib/filetable.py), cached by its content hash and the header row chosen: a
+    rerun that changes nothing reads nothing. Anything the readers raise beyond their own sentence ends as one
+    sentence too, never a traceback."""
     from . import recon
-    return recon.read_table(_data, name)
+    try:
+        return recon.read_file(_data, name, header_row=header_row)
+    except recon.ReconFileError:
+        raise
+    except Exception:  # a reader's own failure on a file it cannot parse
+        raise recon.ReconFileError(_("{label} could not be read. Open it in Excel, save it as .xlsx or CSV and "
+                                     "upload again.").format(label=f"“{(name or '')[:80]}”")) from None
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
 def normalized(digest: str, mapping: tuple, _raw: pd.DataFrame):
     from . import recon
-    return recon.normalize(_raw, recon.ColumnMap(**dict(mapping)))
+    return recon.normalize(_raw, recon.ColumnMap.of(dict(mapping)))
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
@@ -276,7 +294,9 @@ def reconciled(digest: str, mapping: tuple, d_from, d_to, pgs: tuple, fetched: f
 @st.cache_data(max_entries=6, show_spinner=False)
 def statement_rows(digest: str, mapping: tuple, _raw: pd.DataFrame):
     from . import recon
-    return recon.normalize_statement(_raw, dict(mapping))
+    m = dict(mapping)
+    m["memo_columns"] = list(m.get("memo_columns") or ())
+    return recon.normalize_statement(_raw, m)
 
 
 def clear_data_caches() -> None:

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.i18n import _
-from lib import pending, recon, ui
+from lib import export, pending, recon, ui
 from lib.fmt import krw, krw_compact, now_kst, number
 from lib.names import pg_name
 from lib.text import md
@@ -35,14 +35,32 @@ T = {
     "none": _("(none)"),
     "field_labels": {"date": _("Date"), "type": _("Type (deposit / refund)"), "amount": _("Amount"), "fee": _("Fee"),
                      "fee_vat": _("Fee VAT (수수료부가세)"), "tax_free": _("Tax-free (면세)"), "vat": _("VAT (부가세)"),
-                     "imp_uid": _("imp_uid"), "merchant_uid": _("merchant_uid (order number)"), "pg_tid": _("PG tid")},
+                     "imp_uid": _("imp_uid"), "merchant_uid": _("merchant_uid (order number)"), "pg_tid": _("PG tid"),
+                     "pg": _("PG (a column naming it)"), "method": _("Payment method")},
+    "header_row": _("Header row (as Excel numbers rows)"), "auto": _("found by itself"),
+    "header_help": _("The row that holds the column names. Leave it empty: vbank-desk finds it under the title "
+                     "block by the names of known layouts."),
+    "header_at": _("Header on row {row}"), "dropped_blank": _("{n} blank row(s) left out"),
+    "dropped_total": _("{n} total row(s) (합계/소계) left out"), "dropped_note": _("{n} note row(s) left out"),
+    "dropped_repeated_header": _("{n} repeated header row(s) left out"),
+    "recognised": _("Recognised as {layout} — {where}."),
+    "scoped": _("The file names its PGs, so only their payments are compared: {pgs}. Choose PGs above to change it."),
+    "other_methods": _("{n} row(s) of other payment methods (card, transfer …) are left out: vbank-desk reconciles "
+                       "virtual accounts."),
+    "exceptions_xlsx": _("Download the exceptions (Excel, with a month-end summary)"),
+    "month_end": _("Download the month-end workbook (Excel)"),
+    "resolved_as": _("Resolved by {owner}: {memo}"),
+    "close_title": _("Close an exception"), "close_pick": _("Exception"), "close_memo": _("Memo (how it was closed)"),
+    "close_owner": _("Owner"), "close_do": _("Mark as resolved"), "reopen_do": _("Reopen"),
+    "closed_ok": _("Marked as resolved; it shows as resolved in every later run."),
+    "reopened_ok": _("Reopened."),
     "file_error": _("The file could not be read: {err}"),
     "range_file": _("Using the file's own dates: {a} – {b} (KST)."),
     "range_own": _("Use the dates above instead of the file's"),
     "looked_up": _("{n} payment(s) the file names were started before the listing's range (e.g. a refund today of "
                  "an older payment) and were looked up by their ids."),
     "not_looked_up": _("{n} order numbers were not looked up (the limit for one file); they may show as 대사불능."),
-    "results": _("Matching"), "groups": ["일치", "불일치", "대사불능 (파일에만)", "대사불능 (아임포트에만)"],
+    "results": _("Matching"), "groups": ["불일치", "대사불능 (파일에만)", "대사불능 (아임포트에만)", "일치"],
     "dashboard": _("불일치 by day and PG (differences in ₩)"),
     "exceptions": _("Download the exceptions (CSV)"), "load_error": _("Could not load payments: {err}"),
     "empty": _("Nothing expected in this range."),
@@ -53,7 +71,8 @@ T = {
                     "holidays skipped; per PG in vbank-desk.toml)."),
     "statement": _("Bank statement (거래일시, 적요, 입금액, 출금액, 잔액)"),
     "bank_labels": {"date": _("Date (거래일시)"), "memo": _("Description (적요)"), "deposit": _("Deposit (입금액)"),
-                    "withdrawal": _("Withdrawal (출금액)")},
+                    "withdrawal": _("Withdrawal (출금액)"), "sender": _("Sender (보낸분/기재내용)"),
+                    "amount": _("Signed amount (거래금액)"), "direction": _("In or out (구분)")},
     "payouts_csv": _("Download the payout check (CSV)"),
 }
 st.title(T["title"])
@@ -70,8 +89,9 @@ def money(label: str):
 COLS = {"date": _("Day (KST)"), "pg": _("PG"), "rows": _("Rows"), "status": _("Status"), "reasons": _("Reasons"),
         "matched_by": _("Matched by"), "merchant_uid": _("Order number"), "pg_tid": _("PG transaction id"),
         "kind": _("Type"), "at": _("Time (KST)"), "row": _("File row"), "deposits": _("Deposits"),
-        "refunds": _("Refunds (count)"), "payout_date": _("Payout day (KST)"), "sender": _("Sender (적요)"),
-        "transaction_days": _("For transactions of"), "memo": _("적요")}
+        "refunds": _("Refunds (count)"), "payout_date": _("Payout day (KST)"), "sender": _("Payout from"),
+        "transaction_days": _("For transactions of"), "memo": _("적요"), "depositor": _("Sent by"),
+        "resolution": _("Resolution"), "import_date": _("Day at I'mport (KST)")}
 MONEY_COLS = {"amount": _("Amount (₩)"), "fee": _("Fee (₩)"), "fee_vat": _("Fee VAT (₩)"),
               "file_amount": _("Amount in the file (₩)"), "import_amount": _("Amount at I'mport (₩)"),
               "amount_diff": _("Amount difference (₩)"), "file_fee": _("Fee in the file (₩)"),
@@ -85,9 +105,20 @@ MONEY_COLS = {"amount": _("Amount (₩)"), "fee": _("Fee (₩)"), "fee_vat": _("
 COLUMN_CONFIG = {**COLS, **{k: money(v) for k, v in MONEY_COLS.items()}}
 
 
+KINDS = {"deposit": _("Deposit"), "refund": _("Refund")}
+KEYS = {"imp_uid": _("PortOne transaction id"), "merchant_uid": _("Order number"), "pg_tid": _("PG transaction id")}
+
+
 def named(df: pd.DataFrame) -> pd.DataFrame:
-    """PGs by their trade names, as everywhere else (the codes stay in the data underneath)."""
-    return df.assign(pg=df["pg"].map(pg_name)) if "pg" in df and len(df) else df
+    """PGs by their trade names, kinds and keys in words, as everywhere else (the codes stay underneath)."""
+    if not len(df):
+        return df
+    out = df.assign(pg=df["pg"].map(lambda p: pg_name(p) if p else "")) if "pg" in df else df
+    if "kind" in out:
+        out = out.assign(kind=out["kind"].map(lambda k: KINDS.get(k, k)))
+    if "matched_by" in out:
+        out = out.assign(matched_by=out["matched_by"].map(lambda k: KEYS.get(k, k)))
+    return out
 
 
 def for_export(df: pd.DataFrame) -> pd.DataFrame:
@@ -103,6 +134,93 @@ def payment_links(df: pd.DataFrame) -> pd.DataFrame:
 
 
 LINK = st.column_config.LinkColumn("imp_uid", display_text=r"imp_uid=(.*)")
+
+FIRST = ["reasons", "status", "resolution", "amount_diff", "fee_diff", "date", "merchant_uid", "depositor", "sender"]
+
+
+def first_columns(df: pd.DataFrame) -> list[str]:
+    """What needs reading first: the reason, the state of its resolution, the differences (signed), the order."""
+    cols = [c for c in df.columns if not str(c).startswith("_")]
+    return [c for c in FIRST if c in cols] + [c for c in cols if c not in FIRST]
+
+
+def with_resolution(df: pd.DataFrame, closed: dict) -> pd.DataFrame:
+    """Exceptions resolved earlier (this run or one over an overlapping range) say so, with owner and memo."""
+    if df.empty:
+        return df
+    keys = df["_key"] if "_key" in df else recon.exception_keys(df)
+    text = [ui_resolution(closed.get(k)) for k in keys]
+    return df.assign(resolution=text)
+
+
+def ui_resolution(r: dict | None) -> str:
+    if not r:
+        return ""
+    return T["resolved_as"].format(owner=r.get("owner", ""), memo=r.get("memo", ""))
+
+
+def show_found(table, rec) -> None:
+    """Which layout the file was recognised as, how sure, which row is the header and what was left out."""
+    left = table.dropped
+    parts = [T["dropped_" + k].format(n=len(v)) for k, v in left.items() if v]
+    where = T["header_at"].format(row=table.header_row) + (" · " + ", ".join(parts) if parts else "")
+    if rec.layout is not None:
+        (st.success if rec.sure else st.warning)(ui.say(T["recognised"], layout=rec.name, where=where))
+    else:
+        st.caption(md(where))
+    for w in rec.warnings:
+        st.warning(md(w))
+
+
+def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, key: str = "rc_res") -> None:
+    """Resolve an exception with a memo and an owner (operator role, audited), or reopen one."""
+    if exc.empty:
+        return
+    with st.expander(T["close_title"], expanded=False):
+        labels = {}
+        for (_i, r), k in zip(exc.iterrows(), keys):
+            who = r.get("merchant_uid") or r.get("depositor") or r.get("sender") or ""
+            day = r.get("date") or ""
+            mark = "✓ " if k in closed else ""
+            labels[k] = f"{mark}{r.get('status', '')} · {day} · {who} · {r.get('reasons') or ''}"
+        pick = st.selectbox(T["close_pick"], list(labels), format_func=lambda k: labels[k], key=f"{key}_pick")
+        can = ui.operator().can("save_settings")
+        memo = st.text_input(T["close_memo"], key=f"{key}_memo", max_chars=500, disabled=not can)
+        owner = st.text_input(T["close_owner"], key=f"{key}_owner", max_chars=100, disabled=not can,
+                              placeholder=ui.operator().email)
+        b1, b2 = st.columns(2)
+        row = exc.iloc[list(keys).index(pick)]
+        summary = {"status": str(row.get("status", "")), "label": labels[pick][:200]}
+        if b1.button(T["close_do"], key=f"{key}_do", disabled=not can or pick in closed):
+            try:
+                store.resolve(pick, memo=memo, owner=owner, summary=summary, actor=ui.operator(), audit=ui.audit())
+                st.session_state[f"{key}_flash"] = ("ok", T["closed_ok"])
+            except (ValueError, ui.Forbidden) as e:
+                st.session_state[f"{key}_flash"] = ("err", md(e))
+            st.rerun()
+        if b2.button(T["reopen_do"], key=f"{key}_reopen", disabled=not can or pick not in closed):
+            store.reopen(pick, actor=ui.operator(), audit=ui.audit())
+            st.session_state[f"{key}_flash"] = ("ok", T["reopened_ok"])
+            st.rerun()
+        flash = st.session_state.pop(f"{key}_flash", None)
+        if flash:
+            (st.success if flash[0] == "ok" else st.error)(flash[1])
+
+
+def month_end_book(result, checked) -> bytes:
+    """The exceptions as Excel (whole won as numbers, dates as dates, Korean headers and values) with a one-page
+    month-end summary sheet first."""
+    summary = recon.month_end_summary(result, checked).rename(columns={
+        "section": _("Section"), "group": COLS["status"], "pg": COLS["pg"], "rows": COLS["rows"],
+        "amount": MONEY_COLS["amount"]})
+    summary[_("Section")] = summary[_("Section")].map({"match": _("Transactions (거래대사)"),
+                                                       "payout": _("Payouts (입금대사)")})
+    sheets = [(_("Month-end summary"), named(summary.rename(columns={COLS["pg"]: "pg"})).rename(columns={"pg": COLS["pg"]})),
+              (_("Exceptions"), for_export(result.exceptions()))]
+    if checked is not None:
+        sheets.append((_("Payouts"), for_export(checked)))
+    return export.to_xlsx_book(sheets)
+
 
 today = now_kst().date()
 c = st.columns([1, 1, 2])
@@ -120,36 +238,43 @@ rows = raw = None
 cmap = None
 if up is not None:
     digest = ui.upload_digest(up)
+    header_at = st.number_input(T["header_row"], min_value=1, max_value=10_000, value=None, step=1,
+                                key="rc_header", placeholder=T["auto"], help=T["header_help"])
     try:
         with st.spinner(T["reading"]):
-            raw = ui.read_upload(digest, up.name, up.getvalue())
+            table = ui.read_upload(digest, up.name, header_at, up.getvalue())
     except recon.ReconFileError as e:
         st.error(ui.say(T["file_error"], err=e))
         st.stop()
+    raw = table.df
+    rec, guessed = recon.recognise_pg(table.columns)
+    show_found(table, rec)
     store = ui.presets_store()
     presets = store.all()
-    st.markdown(f"**{T['mapping']}**")
     choice = st.selectbox(T["preset"], [T["no_preset"]] + list(presets), key="rc_preset")
-    base = presets.get(choice) or recon.guess_map(list(raw.columns))
+    base = presets.get(choice) or guessed
     cols = [T["none"]] + list(raw.columns)
     picked = {}
-    grid = st.columns(5)
-    for i, f in enumerate(recon.FIELDS):
-        cur = getattr(base, f)
-        picked[f] = grid[i % 5].selectbox(T["field_labels"][f], cols, index=cols.index(cur) if cur in cols else 0,
-                                          key=f"rc_map_{f}_{choice}")
-    cmap = recon.ColumnMap(**{f: (None if v == T["none"] else v) for f, v in picked.items()})
-    p1, p2 = st.columns([3, 1], vertical_alignment="bottom")
-    can_save = ui.operator().can("save_settings")
-    name = p1.text_input(T["save_preset"], key="rc_preset_name", max_chars=60, disabled=not can_save,
-                         help=None if can_save else T["no_save"])
-    if p2.button(T["save"], key="rc_save", disabled=not can_save) and name.strip():
-        try:
-            saved = store.save(name, cmap, ui.operator(), ui.audit())
-            st.session_state["rc_flash"] = ("ok", ui.say(T["saved"], name=saved))
-        except (ValueError, ui.Forbidden) as e:
-            st.session_state["rc_flash"] = ("err", md(e))
-        st.rerun()                     # so the preset list shows the new one
+    with st.expander(T["mapping"], expanded=not rec.sure or choice != T["no_preset"]):
+        grid = st.columns(4)
+        for i, f in enumerate(recon.FIELDS):
+            cur = getattr(base, f)
+            picked[f] = grid[i % 4].selectbox(T["field_labels"][f], cols, index=cols.index(cur) if cur in cols else 0,
+                                              key=f"rc_map_{f}_{choice}")
+        cmap = recon.ColumnMap(**{f: (None if v == T["none"] else v) for f, v in picked.items()},
+                               fee_includes_vat=base.fee_includes_vat, refund_values=base.refund_values,
+                               deposit_values=base.deposit_values, file_pg=base.file_pg)
+        p1, p2 = st.columns([3, 1], vertical_alignment="bottom")
+        can_save = ui.operator().can("save_settings")
+        name = p1.text_input(T["save_preset"], key="rc_preset_name", max_chars=60, disabled=not can_save,
+                             help=None if can_save else T["no_save"])
+        if p2.button(T["save"], key="rc_save", disabled=not can_save) and name.strip():
+            try:
+                saved = store.save(name, cmap, ui.operator(), ui.audit())
+                st.session_state["rc_flash"] = ("ok", ui.say(T["saved"], name=saved))
+            except (ValueError, ui.Forbidden) as e:
+                st.session_state["rc_flash"] = ("err", md(e))
+            st.rerun()                     # so the preset list shows the new one
     flash = st.session_state.pop("rc_flash", None)
     if flash:
         (st.success if flash[0] == "ok" else st.error)(flash[1])
@@ -172,12 +297,17 @@ except ui.ApiError as e:
     st.stop()
 all_pgs = sorted({p.get("pg_provider") or "" for p in payments if p.get("pay_method") == "vbank"})
 pgs = c[2].multiselect(T["pgs"], all_pgs, key="rc_pgs", format_func=pg_name, placeholder=_("All"))
+scope = list(pgs) or (recon.file_pgs(rows) if rows is not None else [])
 extra: list[dict] = []
 
 # ------------------------------------------------------------------ matching the file
 if rows is not None:
+    if not pgs and scope:
+        st.caption(ui.say(T["scoped"], pgs=", ".join(sorted({pg_name(p) for p in scope if p in all_pgs}) or scope)))
+    if rows.attrs.get("other_methods"):
+        st.caption(T["other_methods"].format(n=rows.attrs["other_methods"]))
     with st.spinner(T["reading"]):
-        result, extra, not_looked_up = ui.reconciled(digest, mapping, d_from, d_to, tuple(pgs),
+        result, extra, not_looked_up = ui.reconciled(digest, mapping, d_from, d_to, tuple(scope),
                                                      fetched.timestamp(), s.rules.model_dump_json(), rows, payments)
     if extra:
         st.caption(T["looked_up"].format(n=len(extra)))
@@ -188,22 +318,36 @@ if rows is not None:
     g = st.columns(4)
     for i, (_i, r) in enumerate(summary.iterrows()):
         g[i].metric(md(r["group"]), number(r["rows"]), help=krw(r["amount"]))
+    resolutions = ui.resolutions_store()
+    exc = result.exceptions()
+    exc_keys = recon.exception_keys(exc)
+    closed = resolutions.resolved(list(exc_keys))
     dash = result.mismatch_dashboard()
-    if not dash.empty:
-        st.markdown(f"**{T['dashboard']}**")
-        st.dataframe(named(dash), hide_index=True, key="rc_dash", column_config=COLUMN_CONFIG)
-    tabs = st.tabs(T["groups"])
-    for tab, df, key in zip(tabs, (result.matched, result.mismatched, result.file_only, result.import_only),
-                            ("rc_matched", "rc_mismatched", "rc_file_only", "rc_import_only")):
-        with tab:
-            st.dataframe(named(payment_links(df)), hide_index=True, width="stretch", key=key,
-                         column_config={**COLUMN_CONFIG, "imp_uid": LINK})
-    st.download_button(T["exceptions"], data=ui.later(lambda: pending.to_csv_bytes(for_export(result.exceptions()))),
+    left, right = st.columns([3, 2]) if not dash.empty else (st.container(), None)
+    with left:
+        tabs = st.tabs(T["groups"])                  # what needs work first: 불일치, 대사불능, then 일치
+        for tab, df, key in zip(tabs, (result.mismatched, result.file_only, result.import_only, result.matched),
+                                ("rc_mismatched", "rc_file_only", "rc_import_only", "rc_matched")):
+            with tab:
+                view = with_resolution(df, closed)
+                st.dataframe(named(payment_links(view)), hide_index=True, width="stretch", key=key,
+                             column_config={**COLUMN_CONFIG, "imp_uid": LINK}, column_order=first_columns(view))
+    if right is not None:
+        with right:
+            st.markdown(f"**{T['dashboard']}**")
+            st.dataframe(named(dash), hide_index=True, key="rc_dash", column_config=COLUMN_CONFIG)
+    close_exceptions(exc, exc_keys, closed, resolutions)
+    x1, x2 = st.columns(2)
+    x1.download_button(T["exceptions"], data=ui.later(lambda: pending.to_csv_bytes(for_export(result.exceptions()))),
                        file_name=f"recon-exceptions-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
                        icon=":material/download:", key="rc_exc")
+    x2.download_button(T["exceptions_xlsx"], data=ui.later(lambda: month_end_book(result, None)),
+                       file_name=f"recon-exceptions-{d_from}-{d_to}.xlsx", on_click="ignore",
+                       icon=":material/download:", key="rc_exc_xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 # ------------------------------------------------------------------ expected settlement
-ev = recon.events(payments + extra, d_from, d_to, s.rules, pgs or None)   # with the older payments the file named
+ev = recon.events(payments + extra, d_from, d_to, s.rules, scope or None)   # with the older payments the file named
 exp = recon.expected_settlement(ev)
 st.subheader(T["expected"])
 st.caption(ui.last_refreshed(fetched))
@@ -249,18 +393,23 @@ if bank is None:
     st.stop()
 bdigest = ui.upload_digest(bank)
 try:
-    braw = ui.read_upload(bdigest, bank.name, bank.getvalue())
+    btable = ui.read_upload(bdigest, bank.name, None, bank.getvalue())
 except recon.ReconFileError as e:
     st.error(ui.say(T["file_error"], err=e))
     st.stop()
-guess = recon.guess_bank_map(list(braw.columns))
+braw = btable.df
+brec, guess = recon.recognise_bank(btable.columns)
+show_found(btable, brec)
 bcols = [T["none"]] + list(braw.columns)
-bgrid = st.columns(4)
-bmap = {}
-for i, f in enumerate(recon.BANK_FIELDS):
-    cur = guess.get(f)
-    v = bgrid[i].selectbox(T["bank_labels"][f], bcols, index=bcols.index(cur) if cur in bcols else 0, key=f"rc_b_{f}")
-    bmap[f] = None if v == T["none"] else v
+bmap: dict = {}
+with st.expander(T["mapping"], expanded=not brec.sure):
+    bgrid = st.columns(4)
+    for i, f in enumerate(recon.BANK_FIELDS):
+        cur = guess.get(f)
+        v = bgrid[i % 4].selectbox(T["bank_labels"][f], bcols, index=bcols.index(cur) if cur in bcols else 0,
+                                   key=f"rc_b_{f}")
+        bmap[f] = None if v == T["none"] else v
+bmap["memo_columns"] = tuple(guess.get("memo_columns") or ())
 try:
     statement = ui.statement_rows(bdigest, tuple(sorted(bmap.items())), braw)
 except recon.ReconFileError as e:
@@ -269,11 +418,23 @@ except recon.ReconFileError as e:
 checked = recon.match_payouts(payouts, statement, s.rules)
 counts = checked["status"].value_counts()
 pm = st.columns(5)
-for i, label in enumerate((recon.PAYOUT_MATCHED, recon.PAYOUT_SHORT, recon.PAYOUT_OVER, recon.PAYOUT_MISSING,
-                           recon.PAYOUT_UNEXPECTED)):
+for i, label in enumerate((recon.PAYOUT_MISSING, recon.PAYOUT_SHORT, recon.PAYOUT_OVER, recon.PAYOUT_UNEXPECTED,
+                           recon.PAYOUT_MATCHED)):
     pm[i].metric(label, number(int(counts.get(label, 0))))
-st.dataframe(named(checked), hide_index=True, width="stretch", key="rc_payout_check",
-             column_config={**COLUMN_CONFIG, "date": COLS["payout_date"], "rows": _("Statement rows")})
-st.download_button(T["payouts_csv"], data=ui.later(lambda: pending.to_csv_bytes(for_export(checked))),
+pkeys = recon.payout_keys(checked)
+pclosed = ui.resolutions_store().resolved(list(pkeys))
+pview = with_resolution(checked.assign(_key=pkeys.to_numpy()), pclosed)
+st.dataframe(named(pview), hide_index=True, width="stretch", key="rc_payout_check",
+             column_config={**COLUMN_CONFIG, "date": COLS["payout_date"], "rows": _("Statement rows")},
+             column_order=first_columns(pview))
+open_payouts = checked.assign(reasons=checked["status"])[~checked["status"].isin(
+    [recon.PAYOUT_MATCHED, recon.PAYOUT_OFFSET])]
+close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, ui.resolutions_store(), key="rc_pres")
+d1, d2 = st.columns(2)
+d1.download_button(T["payouts_csv"], data=ui.later(lambda: pending.to_csv_bytes(for_export(checked))),
                    file_name=f"payouts-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
                    icon=":material/download:", key="rc_payout_csv")
+if rows is not None:
+    d2.download_button(T["month_end"], data=ui.later(lambda: month_end_book(result, checked)),
+                       file_name=f"month-end-{d_from}-{d_to}.xlsx", on_click="ignore", icon=":material/download:",
+                       key="rc_month_end", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

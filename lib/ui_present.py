@@ -142,5 +142,11 @@ def audit_sentence(r) -> str:
         return _("Saved the reconciliation preset “{name}”").format(name=det.get("name", ""))
     if action == "saved_view":
         return _("Saved the view “{name}”").format(name=det.get("name", ""))
+    if action == "recon_resolution":
+        res = det.get("resolution") or {}
+        if res.get("state") == "resolved":
+            return _("Closed a reconciliation exception ({what}) — owner {owner}: {memo}").format(
+                what=res.get("label", ""), owner=res.get("owner", ""), memo=res.get("memo", ""))
+        return _("Reopened a reconciliation exception ({what})").format(what=res.get("label", ""))
     return f"{action}: {outcome}"
 

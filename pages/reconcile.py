@@ -50,7 +50,7 @@ T = {
     "exceptions_xlsx": _("Download the exceptions (Excel, with a month-end summary)"),
     "month_end": _("Download the month-end workbook (Excel)"),
     "resolved_as": _("Resolved by {owner}: {memo}"),
-    "close_title": _("Close an exception"), "close_pick": _("Exception"), "close_memo": _("Memo (how it was closed)"),
+    "close_title": _("Close an exception"), "close_payout_title": _("Close a payout exception"), "close_pick": _("Exception"), "close_memo": _("Memo (how it was closed)"),
     "close_owner": _("Owner"), "close_do": _("Mark as resolved"), "reopen_do": _("Reopen"),
     "closed_ok": _("Marked as resolved; it shows as resolved in every later run."),
     "reopened_ok": _("Reopened."),
@@ -172,11 +172,12 @@ def show_found(table, rec) -> None:
         st.warning(md(w))
 
 
-def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, key: str = "rc_res") -> None:
+def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, key: str = "rc_res",
+                     title: str = T["close_title"]) -> None:
     """Resolve an exception with a memo and an owner (operator role, audited), or reopen one."""
     if exc.empty:
         return
-    with st.expander(T["close_title"], expanded=False):
+    with st.expander(title, expanded=False):
         labels = {}
         for (_i, r), k in zip(exc.iterrows(), keys):
             who = r.get("merchant_uid") or r.get("depositor") or r.get("sender") or ""
@@ -429,7 +430,8 @@ st.dataframe(named(pview), hide_index=True, width="stretch", key="rc_payout_chec
              column_order=first_columns(pview))
 open_payouts = checked.assign(reasons=checked["status"])[~checked["status"].isin(
     [recon.PAYOUT_MATCHED, recon.PAYOUT_OFFSET])]
-close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, ui.resolutions_store(), key="rc_pres")
+close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, ui.resolutions_store(), key="rc_pres",
+                 title=T["close_payout_title"])
 d1, d2 = st.columns(2)
 d1.download_button(T["payouts_csv"], data=ui.later(lambda: pending.to_csv_bytes(for_export(checked))),
                    file_name=f"payouts-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",

@@ -22,6 +22,23 @@ def settle(page):
     page.wait_for_selector(READY)
 
 
+def drop(page, nth: int, path) -> None:
+    """Give the nth file uploader a file and wait until it shows the file's name. An upload that lands while the
+    page's first run is still being set up is dropped by Streamlit (the uploader stays empty); a person would drop
+    the file again, and so does this, once."""
+    from playwright.sync_api import expect
+    box = page.locator("[data-testid=stFileUploader]").nth(nth)
+    for attempt in range(2):
+        page.locator("[data-testid=stFileUploaderDropzoneInput]").nth(nth).set_input_files(str(path))
+        try:
+            expect(box.get_by_text(path.name)).to_be_visible(timeout=5000)
+            break
+        except AssertionError:
+            if attempt:
+                raise
+    settle(page)
+
+
 def metric_value(page, label: str) -> str:
     m = page.locator("[data-testid=stMetric]").filter(has=page.get_by_text(label, exact=True))
     return m.locator("[data-testid=stMetricValue]").inner_text().strip()

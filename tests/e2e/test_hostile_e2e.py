@@ -14,7 +14,7 @@ from lib.audit import AuditStore
 from lib.client import IamportClient
 from lib.identity import Actor
 from lib.settings import load_settings
-from tests.e2e.helpers import open_app, settle
+from tests.e2e.helpers import drop, open_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -112,7 +112,6 @@ def test_a_hostile_upload_ends_in_one_sentence(page, e2e_app, tmp_path):
     f = tmp_path / "[x](http:evil.example) **bold**.csv"
     f.write_bytes("거래일자,금액,금액\n2026-11-20,1,2\n".encode("cp949"))
     open_app(page, e2e_app, "/reconcile")
-    page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(f))
-    settle(page)
+    drop(page, 0, f)
     expect(page.get_by_text("twice (columns 2 and 3)")).to_be_visible()
     assert_inert(page, "[x](http:evil.example) **bold**.csv")

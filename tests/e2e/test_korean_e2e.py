@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.fmt import krw
-from tests.e2e.helpers import App, browser_page, fill_refund_account, open_app, settle
+from tests.e2e.helpers import App, browser_page, drop, fill_refund_account, open_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -258,8 +258,7 @@ def test_reconciliation_in_korean(ko, ko_app, e2e_sandbox, tmp_path):
     f.write_bytes(e2e_sandbox.http.get(e2e_sandbox.url + "/sandbox/settlement", params=q).content)
     open_app(ko, ko_app, "/reconcile")
     expect(ko.get_by_role("heading", name="정산 대사")).to_be_visible()
-    ko.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(f))
-    settle(ko)
+    drop(ko, 0, f)
     expect(ko.get_by_text("파일의 날짜를 사용합니다")).to_be_visible()
     expect(metric(ko, "불일치")).to_have_text("4")
     with ko.expect_download() as dl:

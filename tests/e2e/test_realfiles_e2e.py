@@ -11,7 +11,7 @@ import requests
 from playwright.sync_api import expect
 
 from lib.models import KST
-from tests.e2e.helpers import open_app, settle
+from tests.e2e.helpers import drop, open_app, settle
 from tests.fixtures import realfiles as rf
 from tests.test_realfiles import far_corner_xlsx
 
@@ -43,22 +43,6 @@ def upload_both(page, settlement, statement):
     drop(page, 0, settlement)
     expect(page.get_by_text("Using the file's own dates")).to_be_visible()
     upload_statement(page, statement)
-
-
-def drop(page, nth: int, f) -> None:
-    """Give the nth uploader the file and wait until it shows the file's name. An upload that lands while the
-    page's first run is still being set up is dropped by Streamlit (the uploader stays empty); a person would drop
-    the file again, and so does this, once."""
-    box = page.locator("[data-testid=stFileUploader]").nth(nth)
-    for attempt in range(2):
-        page.locator("[data-testid=stFileUploaderDropzoneInput]").nth(nth).set_input_files(str(f))
-        try:
-            expect(box.get_by_text(f.name)).to_be_visible(timeout=5000)
-            break
-        except AssertionError:
-            if attempt:
-                raise
-    settle(page)
 
 
 def upload_statement(page, f):
@@ -108,8 +92,7 @@ def test_a_far_corner_xlsx_ends_in_one_sentence_and_the_server_keeps_answering(p
     f = tmp_path / "evil.xlsx"
     f.write_bytes(far_corner_xlsx())
     open_app(page, e2e_app, "/reconcile")
-    page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(f))
-    settle(page)
+    drop(page, 0, f)
     expect(page.get_by_text("1,048,576 rows × 16,384 columns")).to_be_visible()
     assert requests.get(e2e_app.url + "/_stcore/health", timeout=5).text == "ok"
     open_app(page, e2e_app, "/reconcile")                                 # and the app still works

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.models import KST
-from tests.e2e.helpers import open_app, settle
+from tests.e2e.helpers import drop, open_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -33,8 +33,7 @@ def test_upload_settlement_file_and_bank_statement_show_every_planted_discrepanc
 
     open_app(page, e2e_app, "/reconcile")
     expect(page.get_by_text("Expected settlement")).to_be_visible()
-    page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(f))
-    settle(page)
+    drop(page, 0, f)
     expect(page.get_by_text("Using the file's own dates")).to_be_visible()
     expect(metric(page, "불일치")).to_have_text("4")
     expect(metric(page, "대사불능 (파일에만)")).to_have_text("2")
@@ -52,8 +51,7 @@ def test_upload_settlement_file_and_bank_statement_show_every_planted_discrepanc
             ("대사불능 (아임포트에만)", kinds["missing_in_file"], "")}
     assert got == want
     # payouts of the file's days against the bank statement of the same days
-    page.locator("[data-testid=stFileUploaderDropzoneInput]").nth(1).set_input_files(str(b))
-    settle(page)
+    drop(page, 1, b)
     expect(metric(page, "부족 입금")).to_have_text("1")
     expect(metric(page, "미입금")).to_have_text("1")
     expect(metric(page, "예상 외 입금")).to_have_text("1")

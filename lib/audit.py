@@ -270,7 +270,7 @@ class AuditStore:
         if until:
             q = q.where(audit_log.c.at <= until.timestamp())
         if operator:
-            q = q.where(audit_log.c.operator == operator)
+            q = q.where(func.lower(audit_log.c.operator) == operator.lower())   # Kim@… is kim@…
         if action:
             q = q.where(audit_log.c.action == action)
         if imp_uid:

@@ -51,7 +51,9 @@ def _text_dates(df: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """UTF-8 with BOM so Excel shows Korean; amounts stay plain integers; dates as KST text."""
-    return safe_frame(_text_dates(df)).to_csv(index=False).encode("utf-8-sig")
+    # "\r\n" as the line end makes the writer quote every value holding a CR or an LF: a bare CR in a name
+    # (홍길동\r=cmd…) can never start a new, live line in a reader that ends lines at CR.
+    return safe_frame(_text_dates(df)).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1", *, money: tuple[str, ...] | None = None) -> bytes:

@@ -14,7 +14,7 @@ from .i18n import _
 from .names import method_name, pg_name, status_name
 from .models import Payment
 from .settings import Rules
-from .text import NAME_MAX, NOTE_MAX, REASON_MAX, ascii_digits, clean, has_invisible, is_account_text
+from .text import NAME_MAX, NOTE_MAX, REASON_MAX, WRITE_TAG_LEN, ascii_digits, clean, has_invisible, is_account_text
 
 
 class InvalidInput(Refusal):
@@ -190,8 +190,9 @@ def validate_refund_amount(p: Payment, r: RefundRequest, rules: Rules) -> list[s
     if len(clean(r.note)) > NOTE_MAX:
         problems.append(_("The note is too long ({n:,} characters; {max} at most).").format(
             n=len(clean(r.note)), max=NOTE_MAX))
-    elif len(r.reason_text(rules)) > REASON_MAX:
-        problems.append(_("The reason is too long ({max} characters at most, with the note).").format(max=REASON_MAX))
+    elif len(r.reason_text(rules)) > REASON_MAX - WRITE_TAG_LEN:
+        problems.append(_("The reason is too long ({max} characters at most, with the note).").format(
+            max=REASON_MAX - WRITE_TAG_LEN))
     for name, v in ((_("The tax-free amount"), r.tax_free), (_("The VAT amount"), r.vat_amount)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0
                               or (isinstance(r.amount, int) and v > r.amount)):

@@ -44,7 +44,7 @@ from .errors import Refusal
 from .rules import (InvalidInput, RefundRequest, Seen, changes, check_bulk_plan, plan_due,  # noqa: F401
                     refund_blockers, update_blockers, update_confirmation, validate_refund,
                     validate_refund_account, validate_refund_amount, validate_update)
-from .text import NOTE_MAX, clean
+from .text import NOTE_MAX, WRITE_TAG_RX, clean, write_tag
 
 # Called after every write that may have changed data (cache invalidation).
 WRITE_LISTENERS: list[Callable[[], None]] = []
@@ -131,17 +131,15 @@ def _landed(kind: str, sent: dict, p: Payment) -> bool:
     if kind == "vbank":
         return all(["amount" not in req or p.amount == req["amount"],
                     "vbank_due" not in req or to_unix(p.vbank_date) == req["vbank_due"]])
-    if "cancel_amount" not in before or "amount" not in req:
+    if "amount" not in req:
         return False
-    expected = int(before["cancel_amount"]) + int(req["amount"])
-    if p.cancel_amount < expected:
+    # Only our own refund proves it: an entry whose reason carries this write's tag (lib/text.write_tag), of this
+    # amount. A refund of the same amount made elsewhere meanwhile (the PG console) has no tag and proves nothing.
+    m = WRITE_TAG_RX.search(str(req.get("reason") or ""))
+    if not m:
         return False
-    if p.cancel_amount == expected:
-        return True
-    # More was refunded than this write alone explains (another refund in the PG console?): only an entry of
-    # exactly this amount, registered after it was sent, is proof.
-    return any(e.amount == int(req["amount"]) and e.cancelled_at is not None
-               and e.cancelled_at.timestamp() >= sent["at"] - 60 for e in p.cancel_history)
+    tag = f"[vd:{m.group(1)}]"
+    return any(e.amount == int(req["amount"]) and tag in (e.reason or "") for e in p.cancel_history)
 
 
 def _settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, operator: Actor) -> WriteResult | None:
@@ -423,7 +421,9 @@ def _update_vbank(client, audit, *, operator: Actor, imp_uid: str, seen: Seen, n
                   note: str | None, approval_id: str | None = None,
                   typed_confirmation: str | None = None) -> WriteResult:
     """``typed_confirmation`` None: a bulk change (confirmed as a whole, or approved); else checked when the
-    change is drastic."""
+    change is drastic. Checks the role itself (an approver executing an approved bulk request, or an operator)."""
+    if not (approval_id and operator.can("approve_refund")):
+        operator.require("update_vbank")
     note = clean(note, multiline=True) or None
     if note and len(note) > NOTE_MAX:
         raise InvalidInput([_("The note is too long ({n:,} characters; {max} at most).").format(
@@ -547,7 +547,8 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
                     raise NeedsApproval(why)
             content = request.content()
             body = {"imp_uid": imp_uid, "amount": request.amount, "checksum": fresh.refundable,
-                    "reason": request.reason_text(rules), "refund_holder": content["refund_holder"],
+                    "reason": request.reason_text(rules) + write_tag(ctx.cid),
+                    "refund_holder": content["refund_holder"],
                     "refund_bank": request.refund_bank, "refund_account": content["refund_account"]}
             if pg_rules.needs_refund_tel(fresh.pg_provider) or content["refund_tel"]:
                 body["refund_tel"] = content["refund_tel"]

@@ -110,8 +110,16 @@ class Settings(BaseModel):
 
     @property
     def is_sandbox(self) -> bool:
+        # A loopback *address* (127.0.0.0/8, ::1) or "localhost", never a name that merely starts with "127."
+        # (https://127.attacker.example is a remote host).
+        import ipaddress
         host = urlparse(self.api_url).hostname or ""
-        return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
 
     @property
     def mode_label(self) -> str:
@@ -163,6 +171,9 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path | None =
     values["rules"] = Rules.model_validate(_read_toml(rules_path))
     s = Settings.model_validate(values)
     s.api_url = s.api_url.rstrip("/")
+    if urlparse(s.api_url).username is not None or urlparse(s.api_url).password is not None:
+        raise ValueError("IAMPORT_API_URL must not carry a user name or password (user:password@host): the API "
+                         "takes its keys from IAMPORT_IMP_KEY / IAMPORT_IMP_SECRET.")
     if s.identity_mode not in ("local", "header", "oidc"):
         raise ValueError(f"VBANK_IDENTITY_MODE must be local, header or oidc (not {s.identity_mode!r}).")
     if not s.is_sandbox and s.imp_key.get_secret_value() == SANDBOX_KEY:

@@ -24,7 +24,21 @@ _SPACES = re.compile(r"[ \t\r\n\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f
 
 NAME_MAX = 40            # an account holder's name (banks allow about 20 Korean characters)
 NOTE_MAX = 500           # an operator's note
-REASON_MAX = 256         # what the PG is told (the reason field)
+REASON_MAX = 256         # what the PG is told (the reason field), our write's tag included
+WRITE_TAG_RX = re.compile(r"\s*\[vd:([0-9a-f]{8})\]\s*$")
+WRITE_TAG_LEN = len(" [vd:12345678]")
+
+
+def write_tag(correlation_id: str) -> str:
+    """The mark a refund's reason carries to the PG: the first 8 characters of the write's correlation id. The
+    API returns the reason in the payment's cancel_history, so a re-read can tell *our* refund from another of the
+    same amount (made in the PG console, say): only an entry with our tag proves our write landed."""
+    return f" [vd:{correlation_id[:8]}]"
+
+
+def without_tag(reason: str | None) -> str:
+    """A reason as a person reads it: our write tag taken off (it means nothing to the team)."""
+    return WRITE_TAG_RX.sub("", reason or "")
 
 
 def has_invisible(value: str | None) -> bool:

@@ -18,6 +18,7 @@ from .i18n import _
 from .names import method_name, outcome_name, page_name
 from .models import Payment
 from .settings import Rules
+from .text import without_tag
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def build(p: Payment, audit: pd.DataFrame, rules: Rules) -> list[Event]:
         fee = with_vat(rule.remittance_fee, rule) if p.is_vbank else 0
         if fee:
             text += ", " + _("remittance fee {fee}").format(fee=krw(fee))
-        out.append(Event(h.cancelled_at, _("Refund registered"), "PG", text + (f" — {h.reason}" if h.reason else ""),
+        out.append(Event(h.cancelled_at, _("Refund registered"), "PG", text + (f" — {without_tag(h.reason)}" if h.reason else ""),
                          rank=3))
 
     # The API counts in whole seconds: within one second, the natural order (issue, changes, deposit, refunds).

@@ -8,7 +8,7 @@ from lib import timeline, ui
 from lib.names import method_name, pg_name, status_name
 from lib.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
 from lib.services import refund_blockers
-from lib.text import md, short
+from lib.text import md, short, without_tag
 
 ui.entry_guard()
 
@@ -107,7 +107,7 @@ with g2:
 
 st.markdown(f"**{T['history']}**")
 if p.cancel_history:
-    st.dataframe(pd.DataFrame([{"at": kst(h.cancelled_at), "amount": h.amount, "reason": h.reason,
+    st.dataframe(pd.DataFrame([{"at": kst(h.cancelled_at), "amount": h.amount, "reason": without_tag(h.reason),
                                 "pg_tid": h.pg_tid, "cancellation_id": h.cancellation_id,
                                 "receipt": ui.safe_url(h.receipt_url)} for h in p.cancel_history]),
                  hide_index=True, width="stretch",

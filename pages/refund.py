@@ -11,7 +11,7 @@ from lib import banks, fees, refund, rules, services, ui, ui_present
 from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
 from lib.names import PG_NAMES, pg_name, status_name
-from lib.text import NAME_MAX, md, parse_won, short, won_text
+from lib.text import NAME_MAX, md, parse_won, short, won_text, without_tag
 
 ui.entry_guard()
 
@@ -137,7 +137,7 @@ def step_payment() -> None:
         st.markdown(f"**{T['history']}**")
         if p.cancel_history:
             st.dataframe(pd.DataFrame([{"at": kst(h.cancelled_at), "amount": h.amount,
-                                        "reason": h.reason} for h in p.cancel_history]), hide_index=True,
+                                        "reason": without_tag(h.reason)} for h in p.cancel_history]), hide_index=True,
                          column_config={"at": _("Refunded (KST)"), "reason": _("Reason"),
                                         "amount": st.column_config.NumberColumn(_("Amount (₩)"), format="localized")})
         else:
@@ -404,7 +404,7 @@ def step_result() -> None:
                     st.markdown(f"**{T['entry']}**")
                     ui.table(pd.DataFrame({_("Value"): {
                         _("Refunded (KST)"): kst(entry.cancelled_at), _("Amount"): krw(entry.amount),
-                        _("Reason"): entry.reason, _("PG transaction id"): entry.pg_tid,
+                        _("Reason"): without_tag(entry.reason), _("PG transaction id"): entry.pg_tid,
                         _("Cancellation id"): entry.cancellation_id}}))
         st.page_link("pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",
                      query_params={"correlation_id": res.correlation_id})

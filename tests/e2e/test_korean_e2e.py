@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.fmt import krw
+from lib.text import WRITE_TAG_RX
 from tests.e2e.helpers import App, browser_page, drop, fill_refund_account, open_app, settle
 
 pytestmark = pytest.mark.browser
@@ -168,8 +169,11 @@ def test_refund_wizard_in_korean_sends_the_korean_reason(ko, ko_app, e2e_sandbox
     shot(ko, "refund-result", tmp_path)
     sent = e2e_sandbox.requests_seen("/payments/cancel")
     assert len(sent) == 1
-    assert [(r["refund_bank"], r["amount"], r["reason"]) for r in e2e_sandbox.refunds(p["imp_uid"])] == \
-        [("BK88", 7000, "고객 요청 — 배송 지연")]
+    got = [(r["refund_bank"], r["amount"], r["reason"]) for r in e2e_sandbox.refunds(p["imp_uid"])]
+    # the reason the PG registers: the Korean text, then this write's tag (the proof of *our* refund on a re-read)
+    assert [(b, a, WRITE_TAG_RX.sub("", why)) for b, a, why in got] == [("BK88", 7000, "고객 요청 — 배송 지연")]
+    assert WRITE_TAG_RX.search(got[0][2])
+    expect(ko.get_by_text("[vd:")).to_have_count(0)                       # never shown to the team
 
 
 def test_bulk_extension_in_korean(ko, ko_app, e2e_sandbox, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lib.fmt import krw
 from lib.text import plain
 from tests.pages.conftest import metric
+from lib.text import WRITE_TAG_RX
 
 
 def paid(app_env, pg="kcp", min_amount=20000):
@@ -66,7 +67,9 @@ def test_partial_refund_through_every_step(app, app_env):
     calls = app_env.requests_seen("/payments/cancel")
     assert len(calls) == 1
     assert calls[0]["params"]["checksum"] == p["amount"] and calls[0]["params"]["refund_bank"] == "BK88"
-    assert calls[0]["params"]["reason"] == "품절 — size L sold out"      # Korean, as the PG shows it
+    # Korean, as the PG shows it, then this write's tag (proof of *our* refund on a re-read; never shown)
+    assert WRITE_TAG_RX.sub("", calls[0]["params"]["reason"]) == "품절 — size L sold out"
+    assert WRITE_TAG_RX.search(calls[0]["params"]["reason"])
     assert app_env.refunds(p["imp_uid"])[0]["refund_account"] == "110123456789"
     at.run()                                       # a rerun sends nothing
     assert len(app_env.requests_seen("/payments/cancel")) == 1
@@ -240,9 +243,11 @@ def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
     assert not [b for b in at.button if b.key == "rf_next1"]
     at.button(key="rf_unknown_recheck").click().run()                  # nothing landed yet: still unknown
     assert "does not show the refund yet" in at.info[-1].value
-    # the PG did register it after all: the re-read resolves it
+    # the PG did register *our* request after all (it carries our tag): the re-read resolves it
+    ours = app_env.requests_seen("/payments/cancel")[-1]["params"]["reason"]
     app_env.api("POST", "/payments/cancel", json={"imp_uid": p["imp_uid"], "amount": 4000, "refund_holder": "a",
-                                                   "refund_bank": "BK88", "refund_account": "1234567890"})
+                                                   "refund_bank": "BK88", "refund_account": "1234567890",
+                                                   "reason": ours})
     at.button(key="rf_unknown_recheck").click().run()
     assert "Resolved" in at.success[0].value and audit.lock(f"refund:{p['imp_uid']}") is None
     at.run()

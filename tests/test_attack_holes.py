@@ -1,0 +1,106 @@
+"""Smaller holes of issue 23 §6, each tried as an attacker would: a bare CR in an exported name, an e-mail's case
+against the rolling refund limit, a host named like loopback, credentials in the API URL, a private write
+function called directly."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import responses
+
+from lib import export, services
+from lib.identity import Actor, Forbidden
+from lib.rules import Seen
+from lib.settings import Rules, Settings, load_settings
+
+ENV = {"VBANK_SECRETS_FILE": "/nonexistent", "VBANK_RULES_FILE": "/nonexistent"}
+
+
+def test_a_bare_cr_in_a_csv_value_is_quoted_so_no_reader_starts_a_live_line_with_it():
+    text = export.to_csv_bytes(pd.DataFrame({"buyer": ["홍길동\r=cmd|' /C calc'!A0", "ok"]})).decode("utf-8-sig")
+    assert '"홍길동\r=cmd|' in text                          # inside quotes: one value, not a new line
+    outside = text.replace('"홍길동\r=cmd|\' /C calc\'!A0"', "")
+    assert not any(line.startswith("=") for line in outside.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
+
+def test_the_rolling_refund_limit_ignores_the_e_mails_case(audit):
+    audit.record(operator="kim@example.com", action="refund", outcome="sent", correlation_id="c1",
+                 request={"amount": 2_500_000})
+    assert services.refunded_by_operator(audit, "Kim@Example.COM", hours=24) == 2_500_000
+
+
+@pytest.mark.parametrize("url,sandbox", [("https://127.attacker.example", False), ("http://127.0.0.1:8787", True),
+                                         ("http://127.0.0.2:8787", True), ("http://localhost:8787", True),
+                                         ("http://[::1]:8787", True), ("https://api.iamport.kr", False)])
+def test_sandbox_is_a_loopback_address_never_a_name_that_looks_like_one(url, sandbox):
+    assert Settings(api_url=url).is_sandbox is sandbox
+
+
+def test_a_lookalike_host_does_not_get_the_sandbox_keys():
+    with pytest.raises(ValueError, match="remote API but no IAMPORT_IMP_KEY"):
+        load_settings(env={**ENV, "IAMPORT_API_URL": "https://127.attacker.example"})
+
+
+def test_credentials_in_the_api_url_are_refused_and_never_repeated():
+    with pytest.raises(ValueError) as e:
+        load_settings(env={**ENV, "IAMPORT_API_URL": "http://ops:s3cret@127.0.0.1:8787"})
+    assert "user name or password" in str(e.value) and "s3cret" not in str(e.value)
+
+
+@responses.activate
+def test_a_private_write_function_checks_the_role_itself(audit):
+    from lib.client import IamportClient
+    viewer = Actor("viewer@example.com", frozenset({"viewer"}))
+    client = IamportClient(Settings(api_url="http://127.0.0.1:9"))
+    with pytest.raises(Forbidden):
+        services._update_vbank(client, audit, operator=viewer, imp_uid="imp_1",
+                               seen=Seen(status="ready", amount=1000, cancel_amount=0, vbank_due=0),
+                               new_amount=2000, new_due=None, rules=Rules(), note=None)
+    assert len(responses.calls) == 0                       # nothing read, nothing sent
+
+
+# ------------------------------------------------------------------ §1 a re-read proves only our own write
+def test_a_reread_proves_only_our_own_refund_not_another_of_the_same_amount(fresh, client, audit, rules):
+    """Our refund gets a gateway's 502 and is not applied; meanwhile someone refunds the same amount to another
+    account in the PG console. The re-read sees a refund of our amount — but without our tag it proves nothing:
+    the outcome stays unknown (the lock kept, nothing resent), never "succeeded"."""
+    import threading
+    import time
+
+    from lib.client import IamportClient
+    from tests.conftest import paid_payment, refund_request
+    from tests.helpers import settings_for
+    kim = Actor("kim@example.com", frozenset({"operator"}))
+    p = paid_payment(fresh, client, min_amount=50_000)
+    fresh.fault(path_prefix="/payments/cancel", method="POST", latency_ms=2000, status=502, html=True, times=1)
+    out: dict = {}
+    t = threading.Thread(target=lambda: out.setdefault("r", services.refund_vbank(
+        client, audit, operator=kim, request=refund_request(p, 10_000), seen=Seen.of(p), rules=rules)))
+    t.start()
+    deadline = time.monotonic() + 20
+    while not any(f.get("hits") for f in fresh.faults()):       # poll: our request is at the gateway
+        assert time.monotonic() < deadline, "our refund never reached the sandbox"
+        time.sleep(0.02)
+    console = IamportClient(settings_for(fresh))
+    console.cancel(imp_uid=p.imp_uid, amount=10_000, checksum=p.refundable, reason="콘솔에서 환불",
+                   refund_holder="김철수", refund_bank=refund_request(p).refund_bank, refund_account="220-000-000000")
+    t.join(30)
+    r = out["r"]
+    assert r.outcome == "unknown" and not r.confirmed_by_reread
+    assert [x["reason"] for x in fresh.refunds(p.imp_uid)] == ["콘솔에서 환불"]      # only the other refund landed
+    assert [o for o in audit.records(imp_uid=p.imp_uid).sort_values("id")["outcome"]] == ["sent", "unknown"]
+    assert audit.locks(), "the payment stays locked until someone resolves it"
+
+
+def test_our_refund_carries_its_tag_and_the_reread_finds_it(fresh, client, audit, rules):
+    """Processed, then a gateway's 504: the re-read finds the entry with *our* tag — the only accepted proof."""
+    from lib.text import WRITE_TAG_RX
+    from tests.conftest import paid_payment, refund_request
+    kim = Actor("kim@example.com", frozenset({"operator"}))
+    p = paid_payment(fresh, client, min_amount=50_000)
+    fresh.fault(path_prefix="/payments/cancel", after="error", status=504)
+    r = services.refund_vbank(client, audit, operator=kim, request=refund_request(p, 7_000), seen=Seen.of(p),
+                              rules=rules)
+    assert r.outcome == "succeeded" and r.confirmed_by_reread
+    reason = fresh.refunds(p.imp_uid)[0]["reason"]
+    assert WRITE_TAG_RX.search(reason).group(1) == r.correlation_id[:8] and len(reason) <= 256

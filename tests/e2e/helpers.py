@@ -31,7 +31,7 @@ def drop(page, nth: int, path) -> None:
     for attempt in range(2):
         page.locator("[data-testid=stFileUploaderDropzoneInput]").nth(nth).set_input_files(str(path))
         try:
-            expect(box.get_by_text(path.name)).to_be_visible(timeout=5000)
+            expect(box.get_by_title(path.name, exact=True)).to_be_visible(timeout=5000)   # the chip (name cut)
             break
         except AssertionError:
             if attempt:

@@ -62,6 +62,8 @@ bench: venv
 settlement: venv
 	$(BIN)/python -m sandbox settlement --from $$(date -d '-10 days' +%F) --to $$(date +%F) \
 	  --db data/sandbox.sqlite3 --out data/settlement.csv
+	$(BIN)/python -m tests.fixtures.realfiles --from $$(date -d '-10 days' +%F) --to $$(date +%F) \
+	  --db data/sandbox.sqlite3 --out data
 
 # Message catalogs: extract every text of the code into locale/messages.pot and merge it into the Korean catalog;
 # lists the texts still without a Korean translation (tests/test_i18n.py fails on any).

@@ -65,6 +65,9 @@ audit_head = Table(
     Column("head_hash", String(64), nullable=False),
     Column("mac", String(64)),
     Column("at", Float, nullable=False),
+    # The first record written with the audit key: from it on, every record must carry a signature (covered by the
+    # head's own signature, so it cannot be moved without the key).
+    Column("signed_from", Integer),
 )
 
 OUTCOMES = ("sent", "succeeded", "failed", "unknown", "refused", "resolved", "requested", "approved",
@@ -174,10 +177,14 @@ class AuditStore:
         self.locks_store = LockStore(self.engine)
 
     def _migrate(self) -> None:
-        """Logs made before records were signed get the ``mac`` column (their old rows stay unsigned)."""
+        """Logs made before records were signed get the ``mac`` column (their old rows stay unsigned), and the head
+        the ``signed_from`` column."""
         if "mac" not in {c["name"] for c in inspect(self.engine).get_columns("audit_log")}:
             with self.engine.begin() as c:
                 c.execute(text("ALTER TABLE audit_log ADD COLUMN mac VARCHAR(64)"))
+        if "signed_from" not in {c["name"] for c in inspect(self.engine).get_columns("audit_head")}:
+            with self.engine.begin() as c:
+                c.execute(text("ALTER TABLE audit_head ADD COLUMN signed_from INTEGER"))
 
     # --------------------------------------------------------------- records
     def record(self, *, operator: str, action: str, outcome: str, correlation_id: str, imp_uid: str | None = None,
@@ -202,8 +209,10 @@ class AuditStore:
                           .values(mac=_mac(self.hmac_key, rid, row["hash"])))
             head = c.execute(select(audit_head).where(audit_head.c.id == 1)).mappings().first()
             count = (head["count"] if head else c.execute(select(func.count()).select_from(audit_log)).scalar() - 1) + 1
+            signed_from = (head["signed_from"] if head and head["signed_from"] else rid) if self.hmac_key else None
             values = {"count": count, "last_id": rid, "head_hash": row["hash"], "at": row["at"],
-                      "mac": _mac(self.hmac_key, count, rid, row["hash"])}
+                      "signed_from": signed_from,
+                      "mac": _mac(self.hmac_key, count, rid, row["hash"], signed_from)}
             if head:
                 c.execute(update(audit_head).where(audit_head.c.id == 1).values(**values))
             else:
@@ -225,6 +234,8 @@ class AuditStore:
         signed = bool(key)
         with self.engine.connect() as c:
             head = c.execute(select(audit_head).where(audit_head.c.id == 1)).mappings().first()
+            # Read before the walk, trusted only once the head's signature (which covers it) checks out below.
+            must_sign_from = head["signed_from"] if key and head is not None and head["signed_from"] else None
             for r in c.execute(select(audit_log).order_by(audit_log.c.id)).mappings():
                 n += 1
                 if r["prev_hash"] != prev:
@@ -232,7 +243,7 @@ class AuditStore:
                                                           "(a record was removed or inserted)", signed)
                 if record_hash(dict(r)) != r["hash"]:
                     return ChainReport(False, n, r["id"], "its content was changed after it was written", signed)
-                if key and (r["mac"] or signed_seen):
+                if key and (r["mac"] or signed_seen or (must_sign_from and r["id"] >= must_sign_from)):
                     signed_seen = True
                     if not r["mac"] or not hmac.compare_digest(r["mac"], _mac(key, r["id"], r["hash"])):
                         return ChainReport(False, n, r["id"], "its signature does not match: the record was "
@@ -241,15 +252,24 @@ class AuditStore:
                     return ChainReport(False, n, r["id"], "it differs from the anchor you exported: the log was "
                                                           "rewritten since then", signed, True)
                 prev, last_id = r["hash"], r["id"]
+        if key and head is not None:
+            # With a key configured the head must be signed — over where signing began too — so blanking
+            # signatures (records and head) is a break, never "intact".
+            if not head["mac"]:
+                return ChainReport(False, n, head["last_id"], "the head record carries no signature although "
+                                                              "an audit key is configured: signatures were "
+                                                              "removed", signed)
+            new = _mac(key, head["count"], head["last_id"], head["head_hash"], head["signed_from"])
+            old = _mac(key, head["count"], head["last_id"], head["head_hash"])   # heads written before 2026-11
+            if not (hmac.compare_digest(head["mac"], new) or
+                    (head["signed_from"] is None and hmac.compare_digest(head["mac"], old))):
+                return ChainReport(False, n, head["last_id"], "the head record's signature does not match: it "
+                                                              "was rewritten without the audit key", signed)
         if head is None:
             if n:
                 return ChainReport(False, n, last_id, "the log has no head record: it was not written by "
                                                       "vbank-desk, or the head was removed", signed)
         else:
-            if key and head["mac"] is not None and not hmac.compare_digest(
-                    head["mac"], _mac(key, head["count"], head["last_id"], head["head_hash"])):
-                return ChainReport(False, n, last_id, "the head record's signature does not match: it was "
-                                                      "rewritten without the audit key", signed)
             if head["count"] != n or head["head_hash"] != prev:
                 if n < head["count"]:
                     why = f"{head['count'] - n} of the newest records were removed (the head says {head['count']})"

@@ -23,6 +23,7 @@ if False:  # typing only
 
 
 MAX_LOOKUPS = 300          # merchant_uids looked up one by one for a file (imp_uids go 100 per request)
+MAX_IMP_LOOKUPS = 2_000    # imp_uids one file may look up (20 requests): 50,000 made-up ids cost no more
 
 
 def payments_for_file(client: IamportClient, keys: "pd.DataFrame", payments: list[dict]) -> tuple[list[dict], int]:
@@ -34,8 +35,8 @@ def payments_for_file(client: IamportClient, keys: "pd.DataFrame", payments: lis
                   and lookup_problem(x) is None})
     mer = sorted({m for i, m in zip(keys["imp_uid"], keys["merchant_uid"])
                   if not i and m and m not in known_m and lookup_problem(m) is None})
-    found = [p.model_dump(mode="json") for p in client.get_payments(imp)] if imp else []
-    left = max(0, len(mer) - MAX_LOOKUPS)
+    found = [p.model_dump(mode="json") for p in client.get_payments(imp[:MAX_IMP_LOOKUPS])] if imp else []
+    left = max(0, len(mer) - MAX_LOOKUPS) + max(0, len(imp) - MAX_IMP_LOOKUPS)
 
     def one(m: str) -> dict | None:
         try:

@@ -104,3 +104,78 @@ def test_our_refund_carries_its_tag_and_the_reread_finds_it(fresh, client, audit
     assert r.outcome == "succeeded" and r.confirmed_by_reread
     reason = fresh.refunds(p.imp_uid)[0]["reason"]
     assert WRITE_TAG_RX.search(reason).group(1) == r.correlation_id[:8] and len(reason) <= 256
+
+
+# ------------------------------------------------------------------ §3 a configured key means every record is signed
+def _unsign_and(audit, tamper) -> None:
+    """Someone who can write the database but lacks the key: blank every signature (records and head), tamper,
+    then re-chain the hashes and the head so that every link checks out again."""
+    import json
+
+    from sqlalchemy import select, update
+
+    from lib.audit import GENESIS, audit_head, audit_log, record_hash
+    with audit.engine.begin() as c:
+        c.execute(update(audit_log).values(mac=None))
+        tamper(c)
+        rows = c.execute(select(audit_log).order_by(audit_log.c.id)).mappings().all()
+        prev = GENESIS
+        for r in rows:
+            row = dict(r)
+            row["prev_hash"] = prev
+            row["hash"] = record_hash(row)
+            c.execute(update(audit_log).where(audit_log.c.id == row["id"])
+                      .values(prev_hash=row["prev_hash"], hash=row["hash"]))
+            prev = row["hash"]
+        c.execute(update(audit_head).values(mac=None, signed_from=None, count=len(rows),
+                                            last_id=rows[-1]["id"] if rows else 0, head_hash=prev))
+    del json
+
+
+def _fill(audit, n=6):
+    for i in range(n):
+        audit.record(operator="kim", action="refund", outcome="sent", correlation_id=f"c{i}", imp_uid=f"imp_{i}",
+                     request={"amount": 1000 + i})
+
+
+def _truncate(c):
+    from sqlalchemy import delete
+
+    from lib.audit import audit_log
+    c.execute(delete(audit_log).where(audit_log.c.id > 4))
+
+
+def _edit(c):
+    import json
+
+    from sqlalchemy import update
+
+    from lib.audit import audit_log
+    c.execute(update(audit_log).where(audit_log.c.id == 3).values(request=json.dumps({"amount": 999_999})))
+
+
+def _delete_one(c):
+    from sqlalchemy import delete
+
+    from lib.audit import audit_log
+    c.execute(delete(audit_log).where(audit_log.c.id == 2))
+
+
+def _swap(c):
+    from sqlalchemy import select, update
+
+    from lib.audit import audit_log
+    a, b = (dict(c.execute(select(audit_log).where(audit_log.c.id == i)).mappings().one()) for i in (2, 3))
+    for src, dst in ((a, 3), (b, 2)):
+        c.execute(update(audit_log).where(audit_log.c.id == dst).values(
+            imp_uid=src["imp_uid"], request=src["request"], correlation_id=src["correlation_id"], at=src["at"]))
+
+
+@pytest.mark.parametrize("tamper", [_truncate, _edit, _delete_one, _swap, lambda c: None],
+                         ids=["truncate", "edit", "delete-a-refund", "swap", "only-unsigned"])
+def test_with_a_key_unsigned_records_or_head_are_a_break(audit, tamper):
+    _fill(audit)
+    assert audit.verify_chain().ok and audit.verify_chain().signed
+    _unsign_and(audit, tamper)
+    rep = audit.verify_chain()
+    assert not rep.ok and "signature" in rep.reason, rep

@@ -199,3 +199,25 @@ def test_html_xls_without_a_table_and_xml_spreadsheets_say_what_to_do():
     with pytest.raises(recon.ReconFileError, match="save it as .xlsx"):
         recon.read_file(b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>',
                         "old.xls")
+
+
+def test_lookups_one_file_may_trigger_are_capped():
+    """50,000 made-up imp_uids cost at most MAX_IMP_LOOKUPS ids (20 requests of 100), and the rest is counted."""
+    from lib import desk
+
+    class Client:
+        asked: list[str] = []
+
+        def get_payments(self, ids):
+            self.asked.extend(ids)
+            return []
+
+        def _map(self, fn, items):
+            return [fn(x) for x in items]
+
+        def find_by_merchant_uid(self, m):
+            raise desk.NotFound("no")
+    keys = pd.DataFrame({"imp_uid": [f"imp_{i:012d}" for i in range(5_000)], "merchant_uid": [""] * 5_000})
+    c = Client()
+    found, left = desk.payments_for_file(c, keys, [])
+    assert len(c.asked) == desk.MAX_IMP_LOOKUPS and left == 5_000 - desk.MAX_IMP_LOOKUPS and found == []

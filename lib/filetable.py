@@ -158,26 +158,41 @@ def _pick_header(rows: list[list[str]], numbers: list[int], words, header_row, l
     return find_header(rows, words, limits.header_scan_rows)
 
 
+TOTAL_RE2 = r"(?i)^\s*[\[(<]?\s*(총\s*합\s*계|합\s*계|소\s*계|총\s*계|누\s*계|일\s*계|total|subtotal|sum)(?:$|[^\p{L}\p{N}])"
+
+
 def tidy(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[int]]]:
     """Rows that are not data, taken out and named: blank, a 합계/소계/총계 row wherever the word stands, the header
-    repeated (printed pages), a note with a single filled cell (under or inside the table)."""
-    cells = df.apply(lambda c: c.str.strip())
-    filled = (cells != "").sum(axis=1)
+    repeated (printed pages), a note with a single filled cell (under or inside the table). Column by column with
+    pyarrow's kernels (RE2): a million rows cost a fraction of a second."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    n = len(df)
+    filled = np.zeros(n, dtype=np.int32)
+    total = np.zeros(n, dtype=bool)
+    header = np.ones(n, dtype=bool)
+    for c in df.columns:
+        col = df[c]
+        try:                                   # arrow-backed text (pandas' str dtype): no copy
+            raw = pa.array(col.array) if hasattr(col.array, "__arrow_array__") else None
+        except (TypeError, pa.ArrowException):
+            raw = None
+        if raw is None or not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)):
+            raw = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        arr = pc.utf8_trim_whitespace(raw)
+        arr = pc.fill_null(arr, "")
+        empty = pc.equal(arr, "").to_numpy(zero_copy_only=False)
+        filled += ~empty
+        total |= pc.match_substring_regex(arr, TOTAL_RE2).to_numpy(zero_copy_only=False)
+        header &= pc.or_(pc.equal(arr, str(c).strip()), pc.equal(arr, "")).to_numpy(zero_copy_only=False)
     blank = filled == 0
-    total = pd.Series(False, index=df.index)
-    for c in cells.columns:
-        col = cells[c]
-        total |= col.str.match(TOTAL_RX, na=False)
-    header = pd.Series(True, index=df.index)
-    for c in cells.columns:
-        header &= (cells[c] == str(c).strip()) | (cells[c] == "")
     header &= filled >= 2
     note = (filled == 1) & ~total
-    dropped = {"blank": blank, "total": total & ~blank, "repeated_header": header & ~total & ~blank,
-               "note": note & ~header}
+    masks = {"blank": blank, "total": total & ~blank, "repeated_header": header & ~total & ~blank,
+             "note": note & ~header}
     gone = blank | total | header | note
-    out = {k: [int(x) for x in df.index[v]] for k, v in dropped.items() if v.any()}
-    return df[~gone], out
+    out = {k: [int(x) for x in df.index[v]] for k, v in masks.items() if v.any()}
+    return (df[~gone] if gone.any() else df), out
 
 
 def _from_grid(rows: list[list[str]], numbers: list[int], fmt: str, label: str, words, header_row,

@@ -1,8 +1,10 @@
 """The PG fee impact of a virtual-account refund (003 product document, docs-ko fee facts).
 
-For a 10,000 won payment with 300 / 300 won fees, VAT excluded: the merchant was
-settled 9,700 (issuance fee kept); a full refund costs it 10,300 (refund +
-remittance fee); its net for the payment after the refund is -600.
+The product document's example quotes fees without their VAT: for a 10,000 won payment with 300 / 300 won fees the
+merchant was settled 9,700 (issuance fee kept) and a full refund costs it 10,300 (refund + remittance fee), a net of
+-600. vbank-desk's default schedule quotes fees "VAT 별도" (``vat_on_fees``), as KG Inicis' 300 won is, so by default
+the same payment was settled 9,670, the refund costs 10,330 and the net is -660; a PG whose schedule sets
+``vat_on_fees = false`` gives the document's figures.
 """
 
 from __future__ import annotations

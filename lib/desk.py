@@ -5,7 +5,7 @@ per script run by ``lib/ui.desk()``; a page calls one method per action and show
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from . import services
 from .approvals import ApprovalRequest
@@ -90,9 +90,22 @@ class Desk:
                                      typed_confirmation=typed_confirmation)
 
     def bulk_extend(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
-                    note: str | None = None) -> list[services.BulkRow]:
+                    note: str | None = None, typed_confirmation: str | None = None) -> list[services.BulkRow]:
         return services.bulk_extend(self.client, self.audit, operator=self.who, payments=payments,
-                                    extend_days=extend_days, to=to, rules=self.rules, note=note)
+                                    extend_days=extend_days, to=to, rules=self.rules, note=note,
+                                    typed_confirmation=typed_confirmation)
+
+    def recent_changes(self, imp_uids: list[str], minutes: int = 15) -> dict[str, tuple[datetime, str]]:
+        """Accounts whose due date or amount this app changed (or sent a change of) in the last ``minutes``:
+        re-running a bulk right after a crash would extend them twice."""
+        from .clock import KST
+        since = datetime.now(KST) - timedelta(minutes=minutes)
+        df = self.audit.records(action="update_vbank", since=since)
+        if df.empty:
+            return {}
+        want = set(imp_uids)
+        df = df[df["imp_uid"].isin(want) & df["outcome"].isin(["sent", "succeeded", "unknown"])]
+        return {r["imp_uid"]: (r["at"], r["operator"]) for _i, r in df.sort_values("id").iterrows()}
 
     def refund(self, request: RefundRequest, seen: Seen, *, context: dict | None = None) -> services.WriteResult:
         """``context``: what the operator saw and accepted (e.g. a holder-name mismatch), kept in the audit."""
@@ -110,9 +123,10 @@ class Desk:
                                                 seen=seen, rules=self.rules, fee_preview=fee_preview, note=note)
 
     def request_bulk(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
-                     note: str | None = None) -> ApprovalRequest:
+                     note: str | None = None, typed_confirmation: str | None = None) -> ApprovalRequest:
         return services.request_bulk_approval(self.audit, requester=self.who, payments=payments,
-                                              extend_days=extend_days, to=to, rules=self.rules, note=note)
+                                              extend_days=extend_days, to=to, rules=self.rules, note=note,
+                                              typed_confirmation=typed_confirmation)
 
     def approve(self, request_id: str, note: str | None = None) -> services.WriteResult:
         return services.approve(self.client, self.audit, approver=self.who, request_id=request_id, rules=self.rules,

@@ -109,13 +109,44 @@ def update_confirmation(seen: Seen, *, new_amount: int | None, new_due: datetime
     return None
 
 
-def plan_due(current: datetime | None, *, extend_days: int | None, to: datetime | None) -> datetime | None:
-    """The new due time for one account: current + N days, or a fixed time."""
+def plan_due(current: datetime | None, *, extend_days: int | None, to: datetime | None,
+             now: datetime | None = None) -> datetime | None:
+    """The new due time for one account: a fixed time, or + N days — from the current due date, or from today
+    (at the account's own time of day) when the account is already overdue: "+3 days" on an account 84 days
+    overdue means three days from now, not 81 days ago."""
     if to is not None:
         return to
     if current is None or not extend_days:
         return None
-    return current + timedelta(days=extend_days)
+    now = now or datetime.now(KST)
+    base = current
+    if current < now:
+        c = current.astimezone(KST)
+        base = datetime.combine(now.astimezone(KST).date(), c.timetz())
+    return base + timedelta(days=extend_days)
+
+
+def bulk_confirmation(payments: list, extend_days: int | None, to: datetime | None, rules: Rules,
+                      now: datetime | None = None) -> str | None:
+    """What the operator must type before a bulk change is sent (None: the dialog's click is enough). The rule of
+    one account applies to every row: a row whose due date would move by more than
+    ``update_typed_confirm_due_days``, or move *earlier* (never an extension), needs the change typed — the number
+    of days, or the new date."""
+    need = False
+    for p in payments:
+        nd = plan_due(p.vbank_date, extend_days=extend_days, to=to, now=now)
+        if nd is None or p.vbank_date is None:
+            continue
+        if nd < p.vbank_date or update_confirmation(Seen.of(p), new_amount=None, new_due=nd, rules=rules):
+            need = True
+            break
+    if not need:
+        return None
+    return str(extend_days) if extend_days is not None else to.astimezone(KST).strftime("%Y-%m-%d")
+
+
+def moves_earlier(p, new_due: datetime | None) -> bool:
+    return bool(new_due is not None and p.vbank_date is not None and new_due < p.vbank_date)
 
 
 def check_bulk_plan(payments: list, extend_days: int | None, to: datetime | None, rules: Rules) -> None:

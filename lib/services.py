@@ -41,7 +41,7 @@ from .locks import Lock
 from .models import Payment
 from .settings import Rules
 from .errors import Refusal
-from .rules import (InvalidInput, RefundRequest, Seen, changes, check_bulk_plan, plan_due,  # noqa: F401
+from .rules import (InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, plan_due,  # noqa: F401
                     refund_blockers, update_blockers, update_confirmation, validate_refund,
                     validate_refund_account, validate_refund_amount, validate_update)
 from .text import NOTE_MAX, WRITE_TAG_RX, clean, write_tag
@@ -624,9 +624,17 @@ def _bulk_content(payments: list[Payment], extend_days: int | None, to: datetime
 
 
 def request_bulk_approval(audit: AuditStore, *, requester: Actor, payments: list[Payment], extend_days: int | None,
-                          to: datetime | None, rules: Rules, note: str | None = None) -> ApprovalRequest:
+                          to: datetime | None, rules: Rules, note: str | None = None,
+                          typed_confirmation: str | None = None) -> ApprovalRequest:
+    """The requester confirms a drastic plan (a row moved by more than the typed-confirmation days, or earlier)
+    by typing it, as when sending it; the approver approves what was typed."""
     requester.require("update_vbank")
     check_bulk_plan(payments, extend_days, to, rules)
+    must_type = bulk_confirmation(payments, extend_days, to, rules)
+    if must_type and (typed_confirmation or "").strip() != must_type:
+        raise InvalidInput([_("Some of these accounts would move by more than {days} days or to an earlier date: "
+                              "type {text} to confirm. Nothing was sent.").format(
+                                  days=rules.update_typed_confirm_due_days, text=must_type)])
     note = clean(note, multiline=True) or None
     payload = {"payments": [p.model_dump(mode="json") for p in payments], "extend_days": extend_days,
                "to": to.isoformat() if to else None}
@@ -727,11 +735,18 @@ class BulkRow:
 def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, payments: list[Payment],
                 extend_days: int | None = None, to: datetime | None = None, rules: Rules,
                 note: str | None = None, approval_id: str | None = None,
-                approval_note: str | None = None) -> list[BulkRow]:
+                approval_note: str | None = None, typed_confirmation: str | None = None,
+                now: datetime | None = None) -> list[BulkRow]:
     """Extend the due dates of several pending accounts: one update per row, each with its own lock, re-read
     and audit records. A row that fails never stops the others. More than ``rules.bulk_approval_above_count``
     rows go through an approved request, claimed here in the statement that checks it."""
     check_bulk_plan(payments, extend_days, to, rules)
+    now = now or datetime.now(KST)
+    must_type = bulk_confirmation(payments, extend_days, to, rules, now)
+    if must_type and not approval_id and (typed_confirmation or "").strip() != must_type:
+        raise InvalidInput([_("Some of these accounts would move by more than {days} days or to an earlier date: "
+                              "type {text} to confirm. Nothing was sent.").format(
+                                  days=rules.update_typed_confirm_due_days, text=must_type)])
     if approval_id:
         try:
             approvals_of(audit).claim(approval_id, approver=operator, kind="bulk_extend", imp_uid=None,
@@ -748,7 +763,7 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
                 n=rules.bulk_approval_above_count))
     out: list[BulkRow] = []
     for p in payments:
-        new_due = plan_due(p.vbank_date, extend_days=extend_days, to=to)
+        new_due = plan_due(p.vbank_date, extend_days=extend_days, to=to, now=now)
         if new_due is None:
             out.append(BulkRow(p.imp_uid, p.merchant_uid, "skipped", _("This account has no due date to extend.")))
             continue

@@ -12,7 +12,7 @@ from lib import rules, ui, ui_present
 from lib.names import pg_name
 from lib.clock import KST
 from lib.fmt import kst, now_kst
-from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval
+from lib.services import BulkRow, Busy, Forbidden, InvalidInput, NeedsApproval
 from lib.text import lookup_problem, short
 
 ui.entry_guard()
@@ -40,6 +40,15 @@ T = {
     "again": _("Extend other accounts"),
     "stale": _("The payment changed since you loaded it, so nothing was sent: {changes}."),
     "busy": _("Nothing was sent: {msg}"), "invalid": _("Nothing was sent:"),
+    "recent_row": _("Changed at {when} by {who} —"),
+    "recent": _("{n} of these accounts were changed in the last 15 minutes (see the Check column). Running the same "
+                "extension again would extend them twice."),
+    "earlier": _("{n} days earlier"), "later": _("+{n} days"),
+    "earlier_warn": _("{n} account(s) would get an earlier due date: this is not an extension."),
+    "bulk_send_change": _("Change the due dates of {n} accounts…"),
+    "type_to_confirm": _("Some accounts move by more than {days} days or to an earlier date: type {text} to "
+                         "confirm"),
+    "type_first": _("Type {text} above to enable sending."),
 }
 MODES = {"by": T["bulk_by"], "to": T["bulk_to"]}
 K_ACTION, K_PLAN, K_CONFIRM, K_DONE = "bulk:action", "bulk:plan", "bulk:confirm", "bulk:done"
@@ -109,25 +118,41 @@ except ui.ApiError as e:
     st.error(ui.say(T["error"], err=e))
     st.stop()
 by_id = {p.imp_uid: p for p in current}
-preview, eligible = [], []
+recent = ui.desk().recent_changes(ids)
+preview, eligible, left_out = [], [], []
 for i in ids:
     p = by_id.get(i)
     if p is None:
-        preview.append({"imp_uid": i, "merchant_uid": "", "pg": "", "due_now": "", "new_due": "",
+        preview.append({"imp_uid": i, "merchant_uid": "", "pg": "", "due_now": "", "new_due": "", "move": "",
                         "check": _("not found")})
+        left_out.append(BulkRow(i, "", "refused", _("not found")))
         continue
     new_due = rules.plan_due(p.vbank_date, extend_days=days, to=to)
     problems = rules.validate_update(p, new_amount=None, new_due=new_due, rules=s.rules) if new_due else \
         [_("no due date")]
     if not problems:
         eligible.append(p)
+    else:
+        left_out.append(BulkRow(i, p.merchant_uid, "refused", problems[0], new_due))
+    check = _("ok") if not problems else problems[0]
+    if i in recent:
+        check = T["recent_row"].format(when=kst(recent[i][0]), who=recent[i][1]) + " " + check
+    moved = (new_due - p.vbank_date).days if new_due and p.vbank_date else None
     preview.append({"imp_uid": i, "merchant_uid": p.merchant_uid, "pg": pg_name(p.pg_provider),
                     "due_now": kst(p.vbank_date), "new_due": kst(new_due),
-                    "check": _("ok") if not problems else problems[0]})
+                    "move": "" if moved is None else (T["earlier"].format(n=-moved) if rules.moves_earlier(p, new_due)
+                                                      else T["later"].format(n=moved)),
+                    "check": check})
+must_type = rules.bulk_confirmation(eligible, days, to, s.rules)
+earlier = sum(1 for p in eligible if rules.moves_earlier(p, rules.plan_due(p.vbank_date, extend_days=days, to=to)))
+if recent:
+    st.warning(ui.say(T["recent"], n=len(recent)))
+if earlier:
+    st.warning(ui.say(T["earlier_warn"], n=earlier))
 st.markdown(f"**{T['bulk_preview']}**")
 st.dataframe(pd.DataFrame(preview), hide_index=True, width="stretch", key="bulk_preview_df",
              column_config={"merchant_uid": _("Order number"), "pg": _("PG"), "due_now": _("Due now (KST)"),
-                            "new_due": _("New due (KST)"), "check": _("Check")})
+                            "new_due": _("New due (KST)"), "move": _("Moves by"), "check": _("Check")})
 
 plan_key = ("bulk", tuple(p.imp_uid for p in eligible), days, to.isoformat() if to else None)
 if st.session_state.get(K_PLAN) != plan_key:
@@ -136,9 +161,16 @@ if st.session_state.get(K_PLAN) != plan_key:
 
 action = st.session_state[K_ACTION]
 
+typed = ""
+if must_type:
+    typed = st.text_input(ui.say(T["type_to_confirm"], text=must_type, days=s.rules.update_typed_confirm_due_days),
+                          key="bulk_typed", max_chars=20)
+
+
 def run_bulk():
     st.session_state[K_DONE] = action            # the next run shows this result, whatever it re-reads
-    return ui.desk().bulk_extend(eligible, extend_days=days, to=to)
+    rows = ui.desk().bulk_extend(eligible, extend_days=days, to=to, typed_confirmation=typed)
+    return rows + left_out                       # every row given, refused ones with their reason
 
 if st.session_state.get(f"result:{action}") is not None:
     st.session_state[K_DONE] = action            # the result replaces the form (next run, before re-planning)
@@ -151,7 +183,7 @@ if len(eligible) > s.rules.bulk_approval_above_count:
             return
         st.session_state[f"started:{action_id}"] = True
         try:
-            res = ui.desk().request_bulk(eligible, extend_days=days, to=to)
+            res = ui.desk().request_bulk(eligible, extend_days=days, to=to, typed_confirmation=typed)
         except (Busy, Forbidden, InvalidInput) as e:
             res = e
         st.session_state[f"request:{action_id}"] = res
@@ -168,7 +200,11 @@ if len(eligible) > s.rules.bulk_approval_above_count:
     st.stop()
 if not eligible:
     st.caption(T["none_eligible"])                       # why the button below is disabled
-if st.button(T["bulk_send"].format(n=len(eligible)), type="primary", disabled=not eligible, key="bulk_send"):
+send_label = (T["bulk_send_change"] if earlier else T["bulk_send"]).format(n=len(eligible))
+if must_type and typed.strip() != must_type:
+    st.caption(ui.say(T["type_first"], text=must_type))      # why the button below is disabled
+if st.button(send_label, type="primary", disabled=not eligible or bool(must_type and typed.strip() != must_type),
+             key="bulk_send"):
     st.session_state[K_CONFIRM] = action
 
 if st.session_state.get(K_CONFIRM) == action:

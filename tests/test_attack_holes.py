@@ -179,3 +179,47 @@ def test_with_a_key_unsigned_records_or_head_are_a_break(audit, tamper):
     _unsign_and(audit, tamper)
     rep = audit.verify_chain()
     assert not rep.ok and "signature" in rep.reason, rep
+
+
+# ------------------------------------------------------------------ §5 bulk changes obey the single-change rules
+def _ready(fresh, client, *, due_in_days: float):
+    from datetime import datetime, timedelta
+
+    from lib.clock import KST
+    p = fresh.pick(status="ready", pg="settle", where=lambda x: x["vbank_date"] > __import__("time").time() + 3600)
+    due = datetime.now(KST) + timedelta(days=due_in_days)
+    fresh.api("PUT", f"/vbanks/{p['imp_uid']}", json={"vbank_due": int(due.timestamp())})
+    return client.get_payment(p["imp_uid"])
+
+
+def test_plus_n_days_on_an_overdue_account_counts_from_today():
+    from datetime import datetime
+
+    from lib import rules as R
+    from lib.clock import KST
+    now = datetime(2026, 11, 28, 10, 0, tzinfo=KST)
+    overdue = datetime(2026, 9, 5, 23, 59, 59, tzinfo=KST)                   # 84 days overdue
+    assert R.plan_due(overdue, extend_days=3, to=None, now=now) == datetime(2026, 12, 1, 23, 59, 59, tzinfo=KST)
+    future = datetime(2026, 12, 10, 23, 59, 59, tzinfo=KST)
+    assert R.plan_due(future, extend_days=3, to=None, now=now) == datetime(2026, 12, 13, 23, 59, 59, tzinfo=KST)
+
+
+def test_a_bulk_extension_past_the_typed_limit_or_earlier_needs_it_typed(fresh, client, audit, rules):
+    from datetime import datetime, timedelta
+
+    from lib.clock import KST
+    kim = Actor("kim@example.com", frozenset({"operator"}))
+    far = _ready(fresh, client, due_in_days=45)
+    near = _ready(fresh, client, due_in_days=2)
+    assert services.bulk_confirmation([near], 3, None, rules) is None             # a small extension: a click
+    assert services.bulk_confirmation([near], 40, None, rules) == "40"            # the single-account rule
+    tomorrow = datetime.now(KST).replace(hour=23, minute=59, second=0, microsecond=0) + timedelta(days=1)
+    assert services.bulk_confirmation([far], None, tomorrow, rules) == tomorrow.strftime("%Y-%m-%d")   # earlier
+    fresh.clear_requests()
+    for kw in ({"extend_days": 40}, {"to": tomorrow}):
+        with pytest.raises(services.InvalidInput, match="type"):
+            services.bulk_extend(client, audit, operator=kim, payments=[near, far], rules=rules, **kw)
+    assert fresh.requests_seen("/vbanks/", "PUT") == []                            # nothing sent
+    rows = services.bulk_extend(client, audit, operator=kim, payments=[near], rules=rules, extend_days=40,
+                                typed_confirmation="40")
+    assert [r.outcome for r in rows] == ["succeeded"]

@@ -122,7 +122,9 @@ def test_bulk_extend(app, app_env):
     at.button(key="bulk_send").click().run()
     at.button(key="bulk_go").click().run()
     result = at.dataframe[-1].value
-    assert list(result["outcome"]) == ["applied"] * 3
+    # every row given is in the result: the three changed, the refused one with its full reason
+    assert list(result["outcome"]) == ["applied"] * 3 + ["refused"]
+    assert result["imp_uid"].iloc[3] == other["imp_uid"] and "not offered" in result["message"].iloc[3]
     assert len(app_env.requests_seen("/vbanks/", "PUT")) == 3
     for t in targets:
         after = app_env.api("GET", f"/payments/{t['imp_uid']}").json()["response"]

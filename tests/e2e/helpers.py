@@ -23,15 +23,18 @@ def settle(page):
 
 
 def drop(page, nth: int, path) -> None:
-    """Give the nth file uploader a file and wait until it shows the file's name. An upload that lands while the
-    page's first run is still being set up is dropped by Streamlit (the uploader stays empty); a person would drop
-    the file again, and so does this, once."""
+    """Give the nth file uploader a file and wait until it shows the file's chip (by its title: Streamlit cuts long
+    names in the middle). The input is looked up inside that uploader — once an uploader holds a file its dropzone
+    is gone, so "the nth dropzone" would name the next uploader. An upload that lands while the page's first run is
+    still being set up is dropped by Streamlit (the uploader stays empty); a person would drop the file again, and
+    so does this, once."""
     from playwright.sync_api import expect
     box = page.locator("[data-testid=stFileUploader]").nth(nth)
+    chip = box.get_by_title(path.name, exact=True)
     for attempt in range(2):
-        page.locator("[data-testid=stFileUploaderDropzoneInput]").nth(nth).set_input_files(str(path))
+        box.locator("input[type=file]").set_input_files(str(path))
         try:
-            expect(box.get_by_title(path.name, exact=True)).to_be_visible(timeout=5000)   # the chip (name cut)
+            expect(chip).to_be_visible(timeout=10000)
             break
         except AssertionError:
             if attempt:

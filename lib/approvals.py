@@ -245,6 +245,15 @@ class ApprovalStore:
                                                                               "requester": req.requester})
         return self.get(request_id)
 
+    def unfinished(self, imp_uid: str, kind: str = "refund") -> list[ApprovalRequest]:
+        """Requests of this payment approved and being sent (``approving``) or ended ``unknown``: what a settled
+        lock must finish too."""
+        with self.engine.connect() as c:
+            ids = [r[0] for r in c.execute(select(requests_table.c.id).where(
+                requests_table.c.imp_uid == imp_uid, requests_table.c.kind == kind,
+                requests_table.c.status.in_(("approving", "unknown"))))]
+        return [self.get(i) for i in ids]
+
     def finish(self, request_id: str, status: str, result: dict, *, only_if: str | None = None) -> bool:
         """Record how a claimed (or, with ``only_if="pending"``, a still-open) request ended; erase its sealed
         numbers and free its payment."""

@@ -125,6 +125,24 @@ def _sent_record(audit: AuditStore, correlation_id: str) -> dict | None:
             "at": row["at"].timestamp()}
 
 
+def _finish_approvals(audit: AuditStore, kind: str, imp_uid: str, outcome: str, note: str,
+                      *, correlation_id: str | None = None) -> None:
+    """A write settled here (its app stopped mid-send, or someone resolved its unknown outcome) may have been an
+    approved request's: finish that request as the write ended — executed, failed or unknown —, which frees the
+    payment for new requests and erases the sealed full numbers. Without this a killed app left the request
+    'approving' forever."""
+    if kind != "refund":
+        return
+    status = {"succeeded": "executed", "failed": "failed", "unknown": "unknown"}[outcome]
+    store = approvals_of(audit)
+    for req in store.unfinished(imp_uid):
+        if status == "unknown" and req.status == "unknown":
+            continue
+        if store.finish(req.id, status, {"message": note, "correlation_id": correlation_id}):
+            audit.record(operator="vbank-desk", action="refund_request", outcome=outcome, correlation_id=req.id,
+                         imp_uid=imp_uid, detail={"note": note, "write": correlation_id, "request_status": status})
+
+
 def _landed(kind: str, sent: dict, p: Payment) -> bool:
     """Does the payment as read now prove the write recorded as ``sent`` took effect?"""
     req, before = sent["request"], sent["detail"].get("before", {})
@@ -157,11 +175,15 @@ def _settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, oper
         audit.record(operator=operator.email, action=action, outcome="failed", correlation_id=held.correlation_id,
                      imp_uid=held.imp_uid, detail={"resolution": "abandoned before sending: nothing was sent",
                                                    "lock_owner": held.owner, "locked_by": held.operator})
+        _finish_approvals(audit, held.kind, held.imp_uid, "failed", "the app stopped before sending it: nothing "
+                          "was sent", correlation_id=held.correlation_id)
         return WriteResult("failed", _("The app stopped before sending it: nothing was sent."), held.correlation_id)
     audit.record(operator=operator.email, action=action, outcome="unknown", correlation_id=held.correlation_id,
                  imp_uid=held.imp_uid, detail={"note": "the app process that sent this stopped before recording "
                                                        "the outcome", "lock_owner": held.owner,
                                                "locked_by": held.operator})
+    _finish_approvals(audit, held.kind, held.imp_uid, "unknown", "the app that sent it stopped before recording "
+                      "the outcome", correlation_id=held.correlation_id)
     try:
         return _resolve(client, audit, operator=operator, kind=held.kind, imp_uid=held.imp_uid,
                         confirm_not_applied=False)
@@ -346,6 +368,8 @@ def _resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind:
                      imp_uid=imp_uid, merchant_uid=p.merchant_uid,
                      detail={"resolution": "applied (re-read)", "after": _after(kind, p)})
         audit.release(key, held.correlation_id)
+        _finish_approvals(audit, kind, imp_uid, "succeeded", "a re-read shows it took effect",
+                          correlation_id=held.correlation_id)
         _notify()
         return WriteResult("succeeded", _("A re-read shows the {kind} took effect. Resolved.").format(kind=_what(kind)),
                            held.correlation_id, p, confirmed_by_reread=True)
@@ -354,6 +378,8 @@ def _resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind:
                      imp_uid=imp_uid, merchant_uid=p.merchant_uid,
                      detail={"resolution": "not applied: no send was recorded for it"})
         audit.release(key, held.correlation_id)
+        _finish_approvals(audit, kind, imp_uid, "failed", "nothing was sent for it",
+                          correlation_id=held.correlation_id)
         _notify()
         return WriteResult("failed", _("Nothing was sent for it. Resolved."), held.correlation_id, p)
     if not confirm_not_applied:
@@ -364,6 +390,8 @@ def _resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind:
                  imp_uid=imp_uid, merchant_uid=p.merchant_uid,
                  detail={"resolution": "not applied (operator checked the PG)", "after": _after(kind, p)})
     audit.release(key, held.correlation_id)
+    _finish_approvals(audit, kind, imp_uid, "failed", "not applied (an operator checked the PG)",
+                      correlation_id=held.correlation_id)
     _notify()
     return WriteResult("failed", _("Resolved as not applied. A new {kind} can be sent.").format(
         kind=_what(kind)), held.correlation_id, p)

@@ -28,6 +28,12 @@ T = {
     "dialog": _("Approve and send"), "go": _("Approve and send now"), "cancel": _("Cancel"), "sending": _("Sending…"),
     "dialog_body": _("This sends the request below to {where} once, as {who}."),
     "decided": _("Decision recorded: {msg}"), "status": _("Status"),
+    "stuck_title": _("Approved refunds without a recorded outcome"),
+    "stuck_intro": _("The app that sent these stopped, or their outcome is unknown. Check the payment again: a "
+                     "re-read finishes the request (sent, not sent, or still unknown until the PG console is "
+                     "checked on the payment page)."),
+    "stuck_row": _("{what} — {status}, approved by {who}"),
+    "stuck_check": _("Check the payment again"),
     "withdraw": _("Withdraw this request"),
 }
 st.title(T["title"])
@@ -139,6 +145,26 @@ if cid:
                                     perform=lambda: ui.desk().approve(cid),
                                     expected_errors=ERRORS)
             confirm()
+
+stuck = [r for r in ui.desk().requests(status="approving") + ui.desk().requests(status="unknown")
+         if r.kind == "refund" and r.imp_uid]
+if stuck:
+    st.subheader(T["stuck_title"])
+    st.caption(T["stuck_intro"])
+    for r in stuck:
+        c1, c2 = st.columns([3, 1], vertical_alignment="center")
+        c1.markdown(ui.say(T["stuck_row"], what=ui_present.describe(r), status=ui_present.request_status(r.status),
+                           who=r.decided_by or "—"))
+        if c2.button(T["stuck_check"], key=f"stuck_{r.id}"):
+            try:
+                res = ui.desk().resolve("refund", r.imp_uid)
+                st.session_state["ap_stuck_flash"] = res.message
+            except (ui.ApiError, Forbidden) as e:
+                st.session_state["ap_stuck_flash"] = str(e)
+            st.rerun()
+    flash = st.session_state.pop("ap_stuck_flash", None)
+    if flash:
+        st.info(md(flash))
 
 st.subheader(T["mine"])
 mine = ui.desk().requests(requester=who.email)

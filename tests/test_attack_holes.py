@@ -223,3 +223,87 @@ def test_a_bulk_extension_past_the_typed_limit_or_earlier_needs_it_typed(fresh, 
     rows = services.bulk_extend(client, audit, operator=kim, payments=[near], rules=rules, extend_days=40,
                                 typed_confirmation="40")
     assert [r.outcome for r in rows] == ["succeeded"]
+
+
+# ------------------------------------------------------------------ §2 approvals always finish
+APPROVER_CHILD = """
+import sys
+from lib import services
+from lib.audit import AuditStore
+from lib.client import IamportClient
+from lib.identity import Actor
+from lib.settings import load_settings
+url, db, request_id = sys.argv[1:4]
+s = load_settings(env={"IAMPORT_API_URL": url, "VBANK_SECRETS_FILE": "/nonexistent", "VBANK_RULES_FILE": "/nonexistent"})
+s.read_timeout = 120
+s.rules.refund_approval_above = 1000
+services.approve(IamportClient(s), AuditStore(db), approver=Actor("boss@example.com", frozenset({"approver"})),
+                 request_id=request_id, rules=s.rules)
+"""
+
+
+@pytest.mark.parametrize("lands", [True, False], ids=["refund-landed", "refund-not-applied"])
+def test_killing_the_app_while_it_sends_an_approved_refund_still_finishes_the_request(fresh, client, tmp_path, lands):
+    """SIGKILL the approver's process mid-send. The path that settles the abandoned lock also finishes the
+    request (executed when a re-read shows our refund, else unknown until resolved — then failed), frees the
+    payment's pending key and erases the sealed full account number."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sqlalchemy import select
+
+    from lib.approvals import requests_table
+    from lib.audit import AuditStore
+    from lib.settings import Rules
+    from tests.conftest import paid_payment, refund_request
+    from tests.helpers import ROOT
+    db = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
+    audit = AuditStore(db)
+    rules = Rules(refund_approval_above=1000)
+    kim = Actor("kim@example.com", frozenset({"operator"}))
+    p = paid_payment(fresh, client)
+    req = services.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 5000),
+                                           seen=Seen.of(p), rules=rules)
+    if lands:
+        fresh.fault(path_prefix="/payments/cancel", after="timeout", hang_s=60, times=1)
+    else:
+        fresh.fault(path_prefix="/payments/cancel", latency_ms=60_000, status=502, times=1)
+    child = subprocess.Popen([sys.executable, "-c", APPROVER_CHILD, fresh.url, db, req.id], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not any(f.get("hits") for f in fresh.faults()):      # the child's refund is at the sandbox
+            assert time.monotonic() < deadline and child.poll() is None, child.stderr.read() if child.poll() else ""
+            time.sleep(0.05)
+        if lands:
+            while not fresh.refunds(p.imp_uid):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert services.approvals_of(audit).get(req.id).status == "approving"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    lee = Actor("lee@example.com", frozenset({"operator"}))
+    res = services.resolve_unknown_refund(client, audit, operator=lee, imp_uid=p.imp_uid)
+    got = services.approvals_of(audit).get(req.id)
+    if lands:
+        assert res.outcome == "succeeded" and got.status == "executed"
+    else:
+        assert res.outcome == "unknown" and got.status == "unknown"
+        res = services.resolve_unknown_refund(client, audit, operator=lee, imp_uid=p.imp_uid,
+                                              operator_confirms_not_applied=True)
+        assert res.outcome == "failed" and services.approvals_of(audit).get(req.id).status == "failed"
+    with audit.engine.connect() as c:
+        row = c.execute(select(requests_table).where(requests_table.c.id == req.id)).mappings().one()
+    assert row["pending_key"] is None and row["sealed"] is None          # payment freed, full numbers erased
+    # the payment can be requested again
+    p = client.get_payment(p.imp_uid)
+    fresh.clear_faults()
+    again = services.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 2000),
+                                             seen=Seen.of(p), rules=rules)
+    assert again.status == "pending"

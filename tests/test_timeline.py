@@ -57,3 +57,33 @@ def test_the_audit_log_reads_as_sentences(fresh, client, audit, rules):
     assert said[2].startswith("Sent a refund of ₩1,000 to ") and "110******789 (홍길동)" in said[2]
     assert said[3] == "Refund registered: refunded total ₩0 → ₩1,000"
     assert not any("{" in s or "PUT" in s or "checksum" in s for s in said)
+
+
+def test_each_row_is_what_was_true_then_issued_values_and_who_refunded(fresh, client, audit, rules):
+    """Issue 23 §6: the 'issued' row shows the amount and due date as issued (not today's), and a refund made by an
+    operator names the operator; one made in the PG console (no tag of ours) stays the PG's."""
+    from tests.helpers import settings_for
+    from lib.client import IamportClient
+    p = ready_payment(fresh, client)
+    issued_amount, issued_due = p.amount, p.vbank_date
+    new_due = (p.vbank_date + timedelta(days=2)).replace(microsecond=0)
+    assert services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+                                 new_amount=p.amount + 1000, new_due=new_due, rules=rules).ok
+    fresh.deposit(p.imp_uid)
+    p = client.get_payment(p.imp_uid)
+    assert services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p),
+                                 rules=rules).ok
+    p = client.get_payment(p.imp_uid)
+    IamportClient(settings_for(fresh)).cancel(imp_uid=p.imp_uid, amount=1000, checksum=p.refundable,
+                                              reason="콘솔 환불", refund_holder="김철수",
+                                              refund_bank=refund_request(p).refund_bank,
+                                              refund_account="220-000-000000")
+    p = client.get_payment(p.imp_uid)
+    events = timeline.build(p, audit.records(imp_uid=p.imp_uid), rules)
+    from lib.fmt import krw, kst
+    issued = events[0]
+    assert krw(issued_amount) in issued.detail and kst(issued_due) in issued.detail
+    assert krw(p.amount) not in issued.detail
+    refunds = [e for e in events if e.what == "Refund registered"]
+    assert [e.who for e in refunds] == [KIM.email, "PG"]
+    assert "[vd:" not in refunds[0].detail and "콘솔 환불" in refunds[1].detail

@@ -122,6 +122,12 @@ class Desk:
         return services.request_refund_approval(self.client, self.audit, requester=self.who, request=request,
                                                 seen=seen, rules=self.rules, fee_preview=fee_preview, note=note)
 
+    def sealed_numbers(self, request_id: str) -> dict:
+        """The full account and phone numbers of an open request, for someone whose role may see personal data (the
+        page records the reveal in the audit log)."""
+        self.who.require("reveal_personal")
+        return services.approvals_of(self.audit).sealed(request_id)
+
     def request_bulk(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
                      note: str | None = None, typed_confirmation: str | None = None) -> ApprovalRequest:
         return services.request_bulk_approval(self.audit, requester=self.who, payments=payments,

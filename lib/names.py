@@ -36,7 +36,8 @@ REQUEST_STATUS = {"pending": N_("waiting"), "approving": N_("approved, sending")
                   "unknown": N_("approved, outcome unknown")}
 ROLE_NAMES = {"viewer": N_("viewer"), "operator": N_("operator"), "approver": N_("approver"), "admin": N_("admin")}
 # Where "show full numbers" was switched on (kept as this code in the audit record).
-PAGE_NAMES = {"pending list": N_("pending list"), "payment": N_("payment detail")}
+PAGE_NAMES = {"pending list": N_("pending list"), "payment": N_("payment detail"),
+              "approval": N_("approval request")}
 
 
 def _named(table: dict[str, str], code: str | None, empty: str = "") -> str:

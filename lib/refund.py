@@ -10,7 +10,7 @@ import pandas as pd
 from .fmt import digits_only
 from .clock import KST
 from .models import Payment
-from .rules import RefundRequest, Seen
+from .rules import RefundRequest, Seen, holder_matches, normalize_name  # noqa: F401
 
 
 def paid_vbank_frame(rows: list[dict]) -> pd.DataFrame:
@@ -27,15 +27,6 @@ def paid_vbank_frame(rows: list[dict]) -> pd.DataFrame:
     for c in ("imp_uid", "merchant_uid", "buyer_name", "pg_provider", "vbank_name"):
         df[c] = df[c].fillna("").astype(str)
     return df.drop(columns=["pay_method", "status"]).sort_values("paid_at", ascending=False).reset_index(drop=True)
-
-
-def normalize_name(name: str) -> str:
-    """Lenient comparison of account holder names: spaces and letter case do not matter."""
-    return "".join((name or "").split()).casefold()
-
-
-def holder_matches(typed: str, looked_up: str) -> bool:
-    return bool(normalize_name(typed)) and normalize_name(typed) == normalize_name(looked_up)
 
 
 def holder_check_key(bank_code: str, account: str, holder: str) -> tuple[str, str, str]:
@@ -66,7 +57,7 @@ class RefundDraft:
     account: str = ""
     tel: str = ""
     holder_check: dict | None = None       # {"key", "name", "ok", "error"?}
-    mismatch_accepted: bool = False
+    holder_override: str = ""              # why to send although the bank's name differs / the check failed
     action: str | None = None              # one id per confirmation: the send happens once for it
     extra: dict = field(default_factory=dict)
 
@@ -77,7 +68,13 @@ class RefundDraft:
         return RefundRequest(imp_uid=self.imp_uid, amount=int(self.amount or 0), reason_code=self.reason_code or "",
                              note=self.note, refund_holder=self.holder, refund_bank=self.bank or "",
                              refund_account=self.account, refund_tel=self.tel, tax_free=self.tax_free,
-                             vat_amount=self.vat_amount)
+                             vat_amount=self.vat_amount, holder_override=self.holder_override)
+
+    def holder_needs_reason(self) -> bool:
+        """The current check did not confirm the name (it differs, or the lookup failed)."""
+        chk = self.holder_check
+        return bool(chk and not chk.get("ok")
+                    and chk.get("key") == holder_check_key(self.bank or "", self.account, self.holder))
 
     def holder_mismatch(self) -> str | None:
         """The bank's name for the account when it differs from the holder typed and the check is current."""

@@ -172,6 +172,7 @@ class RefundRequest:
     refund_tel: str = ""
     tax_free: int | None = None
     vat_amount: int | None = None
+    holder_override: str = ""    # why to send although the bank's holder name differs or could not be looked up
 
     def reason_text(self, rules: Rules) -> str:
         label = rules.refund_reasons.get(self.reason_code, self.reason_code)
@@ -185,6 +186,7 @@ class RefundRequest:
         d["refund_tel"] = ascii_digits(self.refund_tel)
         d["refund_holder"] = clean(self.refund_holder)
         d["note"] = clean(self.note)
+        d["holder_override"] = clean(self.holder_override)
         return d
 
 
@@ -237,6 +239,35 @@ def validate_refund_amount(p: Payment, r: RefundRequest, rules: Rules) -> list[s
     return problems
 
 
+HOLDER_OVERRIDE_MIN = 10       # a sentence, not "ok"
+
+
+def normalize_name(name: str) -> str:
+    """Lenient comparison of account holder names: spaces and letter case do not matter."""
+    return "".join((name or "").split()).casefold()
+
+
+def holder_matches(typed: str, looked_up: str | None) -> bool:
+    return bool(normalize_name(typed)) and normalize_name(typed) == normalize_name(looked_up or "")
+
+
+def holder_problem(check: dict, override: str) -> str | None:
+    """Why a refund may not be sent on this holder check (None: it may). The bank's name must match the name typed,
+    or the operator gives a reason of at least a sentence to go on (a lookup that failed needs one too); a bank
+    that offers no lookup for this PG passes, and the audit says so."""
+    if check.get("ok") or not check.get("available"):
+        return None
+    if len(clean(override or "")) >= HOLDER_OVERRIDE_MIN:
+        return None
+    if check.get("bank_says"):
+        return _("The bank says the account holder is “{bank}”, not “{typed}”. Correct the name, or write why the "
+                 "refund should go to this account anyway (at least {n} characters).").format(
+                     bank=check["bank_says"], typed=check.get("typed", ""), n=HOLDER_OVERRIDE_MIN)
+    return _("The bank's account-holder check did not work (“{msg}”). Check the account with the customer and write "
+             "why the refund should go to it (at least {n} characters).").format(
+                 msg=check.get("error") or "", n=HOLDER_OVERRIDE_MIN)
+
+
 def validate_refund_account(p: Payment, r: RefundRequest) -> list[str]:
     """Step 3 of the wizard: the customer's refund account, with the PG's own bank code."""
     problems = []
@@ -257,6 +288,9 @@ def validate_refund_account(p: Payment, r: RefundRequest) -> list[str]:
         problems.append(_("The account number may hold the digits 0–9 and hyphens only."))
     elif not 8 <= len(ascii_digits(acct)) <= 16:
         problems.append(_("The account number should have 8 to 16 digits."))
+    if len(r.holder_override or "") > NOTE_MAX:
+        problems.append(_("The reason for going on despite the holder check is too long ({max} characters at "
+                          "most).").format(max=NOTE_MAX))
     if pg_rules.needs_refund_tel(p.pg_provider):
         tel = (r.refund_tel or "").strip()
         if not is_account_text(tel) or not 9 <= len(ascii_digits(tel)) <= 11:

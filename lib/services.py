@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from . import pg_rules
+from . import banks, pg_rules
 from .approvals import ApprovalProblem, ApprovalRequest, ApprovalStore
 from .audit import AuditStore, new_correlation_id
 from .client import ApiError, ApiUnavailable, IamportClient, OutcomeUnknown, Refused  # noqa: F401
@@ -41,10 +41,11 @@ from .locks import Lock
 from .models import Payment
 from .settings import Rules
 from .errors import Refusal
-from .rules import (InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, plan_due,  # noqa: F401
+from .rules import (InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, holder_matches,  # noqa: F401
+                    holder_problem, plan_due,
                     refund_blockers, update_blockers, update_confirmation, validate_refund,
                     validate_refund_account, validate_refund_amount, validate_update)
-from .text import NOTE_MAX, WRITE_TAG_RX, clean, write_tag
+from .text import NOTE_MAX, WRITE_TAG_RX, ascii_digits, clean, write_tag
 
 # Called after every write that may have changed data (cache invalidation).
 WRITE_LISTENERS: list[Callable[[], None]] = []
@@ -123,6 +124,25 @@ def _sent_record(audit: AuditStore, correlation_id: str) -> dict | None:
     row = df.iloc[-1]
     return {"request": json.loads(row["request"] or "{}"), "detail": json.loads(row["detail"] or "{}"),
             "at": row["at"].timestamp()}
+
+
+def holder_check(client: IamportClient, pg_provider: str | None, request: RefundRequest) -> dict:
+    """The bank's account-holder name for the refund account (GET /vbanks/holder), compared with the name typed:
+    ``{"bank", "typed", "bank_says", "ok", "error", "available"}``. Done by lib itself right before a refund is
+    sent or requested, so it cannot be skipped."""
+    bank = banks.bank_by_code(pg_provider, request.refund_bank)
+    typed = clean(request.refund_holder)
+    out = {"bank": bank.label if bank else request.refund_bank, "typed": typed, "bank_says": None, "ok": False,
+           "error": None, "available": bool(bank and bank.kftc)}
+    if not out["available"]:
+        out["error"] = "no holder lookup for this bank"
+        return out
+    try:
+        name = client.holder(bank.kftc, ascii_digits(request.refund_account))
+        out["bank_says"], out["ok"] = name, holder_matches(typed, name)
+    except ApiError as e:
+        out["error"] = e.message
+    return out
 
 
 def _finish_approvals(audit: AuditStore, kind: str, imp_uid: str, outcome: str, note: str,
@@ -560,6 +580,13 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
                 raise Busy(_("A refund of this payment ({amount}) by {requester} is waiting for approval: it must be "
                              "approved, rejected or withdrawn first.").format(
                                  amount=krw(waiting.amount), requester=waiting.requester), request_id=waiting.id)
+            # The bank's account-holder check, by lib itself, right before sending: a mismatch or a failed lookup
+            # needs the operator's written reason (kept in the audit with the bank's name and the typed name).
+            check = holder_check(client, fresh.pg_provider, request)
+            why_not = holder_problem(check, request.holder_override)
+            if why_not:
+                raise InvalidInput([why_not])
+            check["override"] = clean(request.holder_override) or None
             if approval_id:
                 try:
                     store.claim(approval_id, approver=operator, kind="refund", imp_uid=imp_uid, amount=request.amount,
@@ -586,7 +613,8 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
                 body["vat_amount"] = request.vat_amount
             before = {"amount": fresh.amount, "cancel_amount": fresh.cancel_amount, "refundable": fresh.refundable}
             res, result = _write(client, audit, ctx, operator=operator, kind="refund", imp_uid=imp_uid, body=body,
-                                 detail={"before": before, "approval_id": approval_id, **(context or {})},
+                                 detail={**(context or {}), "before": before, "approval_id": approval_id,
+                                         "holder_check": check},
                                  call=lambda: client.cancel(**body), what=_what("refund"),
                                  refused_msg=_("The API refused the refund: “{msg}”. No money moved."))
             if res is None:
@@ -634,7 +662,13 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
     held = audit.lock(f"refund:{request.imp_uid}")
     if held and held.state == "unknown":
         raise Busy(_("A refund of this payment has an unknown outcome; resolve it first."))
+    check = holder_check(client, p.pg_provider, request)      # the approver sees what the bank said
+    why_not = holder_problem(check, request.holder_override)
+    if why_not:
+        raise InvalidInput([why_not])
+    check["override"] = clean(request.holder_override) or None
     payload = {"request": asdict(request), "seen": asdict(seen), "fee_preview": fee_preview or {},
+               "holder_check": check,
                "payment": {"merchant_uid": p.merchant_uid, "pg_provider": p.pg_provider, "amount": p.amount,
                            "cancel_amount": p.cancel_amount, "buyer_name": p.buyer_name}}
     try:

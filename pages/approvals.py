@@ -34,6 +34,7 @@ T = {
                      "checked on the payment page)."),
     "stuck_row": _("{what} — {status}, approved by {who}"),
     "stuck_check": _("Check the payment again"),
+    "reveal": _("Show the full account number (recorded in the audit log)"),
     "withdraw": _("Withdraw this request"),
 }
 st.title(T["title"])
@@ -55,7 +56,22 @@ def details(r: ap.ApprovalRequest, now: dict) -> None:
                 _("Refund"): krw(q["amount"]),
                 _("Reason"): " — ".join(x for x in (reasons.get(q["reason_code"], q["reason_code"]), q.get("note")) if x),
                 _("Refund account"): f"{bank_label(pay.get('pg_provider'), q['refund_bank'])} {q['refund_account']} "
-                                     f"({q['refund_holder']})"}   # stored masked
+                                     f"({q['refund_holder']})",   # stored masked
+                _("Buyer"): pay.get("buyer_name") or "—",
+                _("Bank"): bank_label(pay.get("pg_provider"), q["refund_bank"])}
+        chk = r.payload.get("holder_check")
+        if chk:                                    # what the bank said when the request was made
+            rows[_("Holder name typed")] = chk.get("typed") or "—"
+            rows[_("Holder name at the bank")] = chk.get("bank_says") or (
+                _("lookup failed: {msg}").format(msg=chk.get("error") or "") if chk.get("available")
+                else _("no lookup for this bank"))
+            rows[_("Holder check")] = _("matches") if chk.get("ok") else _("does not match — see the reason")
+            if chk.get("override"):
+                rows[_("Why send anyway (requester)")] = chk["override"]
+        if r.status == "pending" and ui.reveal_toggle(T["reveal"], key=f"rv_{r.id}", where="approval",
+                                                      imp_uid=r.imp_uid):
+            full = ui.desk().sealed_numbers(r.id)
+            rows[_("Full account number")] = full.get("refund_account") or "—"
         if fee:
             rows.update({_("Costs you (refund + remittance fee)"): krw(fee.get("refund_cost")),
                          _("Your net for the payment after it"): krw(fee.get("net_after"))})

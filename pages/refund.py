@@ -11,7 +11,7 @@ from lib import banks, fees, refund, rules, services, ui, ui_present
 from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
 from lib.names import PG_NAMES, pg_name, status_name
-from lib.text import NAME_MAX, md, parse_won, short, won_text, without_tag
+from lib.text import NOTE_MAX, NAME_MAX, md, parse_won, short, won_text, without_tag
 
 ui.entry_guard()
 
@@ -44,10 +44,11 @@ T = {
     "tel": _("Account holder's phone (required by this PG)"),
     "check": _("Check the holder's name with the bank"), "check_ok": _("The bank says the holder is “{name}”: it matches."),
     "check_bad": _("The bank says the holder is “{name}”, which does not match “{typed}”. Check the name and account."),
-    "check_fail": _("The holder check did not work: “{msg}”. You can still go on; the PG checks the account too."),
-    "ack": _("The customer confirmed this account even though the name differs"),
-    "ack_needed": _("The bank's holder name does not match: correct the details, or tick the box once the customer "
-                  "has confirmed the account."),
+    "check_fail": _("The holder check did not work: “{msg}”. Confirm the account with the customer before you go on."),
+    "override": _("Why send to this account anyway? (at least {n} characters; kept in the audit log and shown to an "
+                  "approver)"),
+    "override_needed": _("The bank's check did not confirm the holder's name: correct the details, or write why the "
+                         "refund should go to this account (at least {n} characters)."),
     "check_stale": _("The account details changed since the holder check; check again if you want to be sure."),
     "fee_title": _("What this refund costs you"), "fee_rule": _("Fee schedule for {pg}: issuance {iss}, remittance {rem}{vat}."),
     "vat_on": _(" + 10% VAT on each fee"), "vat_off": _(" (VAT not added)"),
@@ -68,8 +69,7 @@ T = {
     "request_note": _("Why (for the approver)"), "request": _("Request approval"), "requested":
         _("Request sent — waiting for an approver. Nothing has been refunded yet."),
     "see_request": _("Open the request"),
-    "mismatch_accepted": _("Holder name check: the bank says “{name}” — you accepted it after the customer confirmed "
-                           "the account."),
+    "mismatch_accepted": _("Holder name check: the bank says “{name}” — you go on because: {why}"),
     "approval_ahead": _("This refund will need a second person's approval: {why} Who can approve: {who}."),
     "approvers_local": _("a second signed-in person with the approver role (local mode has one identity only)"),
     "approvers_any": _("anyone with the approver role"),
@@ -246,14 +246,15 @@ def step_account(p) -> None:
     if check or nxt:
         d.holder, d.bank, d.account, d.tel = holder, bank, account, tel or ""
     key_now = refund.holder_check_key(d.bank or "", d.account, d.holder)
-    if check and bank:
+    current = d.holder_check and d.holder_check.get("key") == key_now
+    invalid = rules.validate_refund_account(p, d.request()) if nxt else []
+    if (check or (nxt and not current and not invalid)) and bank:   # Next checks with the bank too: never skipped
         try:
             name = ui.desk().holder(by_code[bank].kftc, digits_only(account))
             d.holder_check = {"key": key_now, "name": name, "ok": refund.holder_matches(holder, name)}
         except ui.ApiError as e:
             d.holder_check = {"key": key_now, "name": None, "ok": False, "error": e.message}
     chk = d.holder_check
-    mismatch = d.holder_mismatch() is not None
     if chk:
         if chk["key"] != key_now:
             st.info(T["check_stale"])
@@ -263,10 +264,13 @@ def step_account(p) -> None:
             st.success(ui.say(T["check_ok"], name=chk["name"]))
         else:
             st.error(ui.say(T["check_bad"], name=chk["name"], typed=d.holder))
-    ack = st.checkbox(T["ack"], key="rf_ack") if mismatch else True
-    d.mismatch_accepted = mismatch and ack
-    if nxt and not ack:
-        st.error(T["ack_needed"])
+    needs_reason = d.holder_needs_reason()
+    if needs_reason:
+        d.holder_override = st.text_area(T["override"].format(n=rules.HOLDER_OVERRIDE_MIN), value=d.holder_override,
+                                         key="rf_override", max_chars=NOTE_MAX, height=80)
+    reason_ok = not needs_reason or len(d.holder_override.strip()) >= rules.HOLDER_OVERRIDE_MIN
+    if nxt and not reason_ok:
+        st.error(T["override_needed"].format(n=rules.HOLDER_OVERRIDE_MIN))
     elif nxt:
         problems = rules.validate_refund_account(p, d.request())
         if problems:
@@ -317,8 +321,8 @@ def step_confirm(p, rule) -> None:
         sent[_("VAT part")] = krw(request.vat_amount)
     ui.table(pd.DataFrame({_("Value"): sent}))
     mismatch = d.holder_mismatch()
-    if mismatch and d.mismatch_accepted:
-        st.warning(ui.say(T["mismatch_accepted"], name=mismatch))
+    if d.holder_needs_reason():
+        st.warning(ui.say(T["mismatch_accepted"], name=mismatch or "—", why=d.holder_override))
     typed_ok = True
     if request.amount > s.rules.refund_typed_confirm_above:
         typed = st.text_input(T["typed"].format(amount=krw(request.amount)), key="rf_typed")
@@ -365,10 +369,8 @@ def step_confirm(p, rule) -> None:
     if b2.button(T["send"], type="primary", key="rf_send", disabled=not typed_ok,
                  help=None if typed_ok else T["typed_first"]):
         st.session_state[K_CONFIRM] = aid
-    context = {"holder_check": {"bank_says": mismatch, "accepted_by_operator": True}} if mismatch else None
-
-    def perform():
-        return ui.desk().refund(request, d.seen, context=context)
+    def perform():                  # lib checks the holder again right before sending, and records it
+        return ui.desk().refund(request, d.seen)
 
     if st.session_state.get(f"result:{aid}") is not None:
         go(6)

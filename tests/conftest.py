@@ -83,7 +83,19 @@ def refund_request(p, amount: int | None = None, **kw):
     from lib import banks
     from lib.services import RefundRequest
     base = dict(imp_uid=p.imp_uid, amount=p.refundable if amount is None else amount, reason_code="CUSTOMER_REQUEST",
-                note="test", refund_holder="홍길동", refund_bank=banks.refund_banks(p.pg_provider)[0].code,
+                note="test", refund_bank=banks.refund_banks(p.pg_provider)[0].code,
                 refund_account="110-123-456789")
     base.update(kw)
+    if "refund_holder" not in base:          # the name the bank has for the account (the holder check passes)
+        base["refund_holder"] = bank_holder(p.pg_provider, base["refund_bank"], base["refund_account"])
     return RefundRequest(**base)
+
+
+def bank_holder(pg_provider: str, bank_code: str, account: str) -> str:
+    """The account holder's name the sandbox's bank answers for this account (GET /vbanks/holder)."""
+    from lib import banks
+    from sandbox.store import holder_for
+    bank = banks.bank_by_code(pg_provider, bank_code)
+    if bank is None or not bank.kftc:
+        return "홍길동"
+    return holder_for(bank.kftc, "".join(c for c in account if c.isdigit()))

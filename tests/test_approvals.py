@@ -11,6 +11,7 @@ from lib import approvals, services
 from lib.audit import AuditStore
 from lib.identity import Actor, Forbidden, roles_for
 from lib.services import Busy, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
+from tests.conftest import bank_holder
 
 OPERATOR = Actor("op@example.com", frozenset({"operator"}))
 APPROVER = Actor("boss@example.com", frozenset({"approver"}))
@@ -42,7 +43,8 @@ def big_paid(fresh, client, pg="kcp"):
 
 def req(p, amount=None):
     return RefundRequest(imp_uid=p.imp_uid, amount=amount or p.refundable, reason_code="CUSTOMER_REQUEST",
-                         refund_holder="홍길동", refund_bank="BK88", refund_account="110123456789")
+                         refund_holder=bank_holder(p.pg_provider, "BK88", "110123456789"), refund_bank="BK88",
+                         refund_account="110123456789")
 
 
 def test_roles_from_configuration():

@@ -307,3 +307,61 @@ def test_killing_the_app_while_it_sends_an_approved_refund_still_finishes_the_re
     again = services.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 2000),
                                              seen=Seen.of(p), rules=rules)
     assert again.status == "pending"
+
+
+# ------------------------------------------------------------------ §4 the holder check travels with the money
+def test_a_refund_is_never_sent_without_the_holder_check_or_a_written_reason(fresh, client, audit, rules):
+    """lib looks the holder up itself right before sending: a name that differs (or a lookup that fails) needs a
+    reason of at least a sentence; with one, the audit keeps the bank's name, the typed name and the reason."""
+    from lib.client import ApiError  # noqa: F401
+    from tests.conftest import paid_payment, refund_request
+    kim = Actor("kim@example.com", frozenset({"operator"}))
+    p = paid_payment(fresh, client, min_amount=20_000)
+    fresh.clear_requests()
+    wrong = refund_request(p, 3000, refund_holder="엉뚱한이름")
+    with pytest.raises(services.InvalidInput, match="엉뚱한이름"):
+        services.refund_vbank(client, audit, operator=kim, request=wrong, seen=Seen.of(p), rules=rules)
+    with pytest.raises(services.InvalidInput):
+        services.refund_vbank(client, audit, operator=kim, request=refund_request(p, 3000, refund_holder="엉뚱한이름",
+                                                                                  holder_override="ok"),
+                              seen=Seen.of(p), rules=rules)
+    assert fresh.requests_seen("/payments/cancel") == [] and len(fresh.requests_seen("/vbanks/holder")) == 2
+    why = "고객이 전화로 가족 명의 계좌임을 확인함"
+    r = services.refund_vbank(client, audit, operator=kim, request=refund_request(
+        p, 3000, refund_holder="엉뚱한이름", holder_override=why), seen=Seen.of(p), rules=rules)
+    assert r.ok
+    sent = audit.records(imp_uid=p.imp_uid, outcome="sent").iloc[-1]
+    import json
+    chk = json.loads(sent["detail"])["holder_check"]
+    bank_says = refund_request(p).refund_holder
+    assert (chk["bank_says"], chk["typed"], chk["ok"], chk["override"]) == (bank_says, "엉뚱한이름", False, why)
+
+
+def test_a_failed_lookup_needs_a_reason_too(fresh, client, audit, rules):
+    from tests.conftest import paid_payment, refund_request
+    kim = Actor("kim@example.com", frozenset({"operator"}))
+    p = paid_payment(fresh, client, min_amount=20_000)
+    fresh.fault(path_prefix="/vbanks/holder", status=500, times=5)
+    with pytest.raises(services.InvalidInput, match="did not work"):
+        services.refund_vbank(client, audit, operator=kim, request=refund_request(p, 3000), seen=Seen.of(p),
+                              rules=rules)
+    r = services.refund_vbank(client, audit, operator=kim, request=refund_request(
+        p, 3000, holder_override="은행 조회 장애: 고객 통장 사본으로 확인함"), seen=Seen.of(p), rules=rules)
+    assert r.ok
+
+
+def test_the_request_for_approval_carries_the_check_to_the_approver(fresh, client, audit, rules):
+    from tests.conftest import paid_payment, refund_request
+    rules.refund_approval_above = 1000
+    kim = Actor("kim@example.com", frozenset({"operator"}))
+    p = paid_payment(fresh, client, min_amount=20_000)
+    why = "고객 요청으로 배우자 계좌로 환불 (통화 녹취 있음)"
+    req = services.request_refund_approval(client, audit, requester=kim, seen=Seen.of(p), rules=rules,
+                                           request=refund_request(p, 5000, refund_holder="배우자이름",
+                                                                  holder_override=why))
+    chk = req.payload["holder_check"]
+    assert chk["bank_says"] == refund_request(p).refund_holder and chk["typed"] == "배우자이름"
+    assert chk["override"] == why and not chk["ok"]
+    boss = Actor("boss@example.com", frozenset({"approver"}))
+    r = services.approve(client, audit, approver=boss, request_id=req.id, rules=rules)
+    assert r.ok                                                 # the requester's reason travels with the request

@@ -17,6 +17,7 @@ from lib import export, recon
 from lib.client import IamportClient, NotFound
 from lib.text import clean, lookup_problem, md, parse_won, plain
 from tests.hostile import DANGEROUS_TAGS, FORMULAS, LONG, MARKUP
+from tests.conftest import bank_holder
 
 # GitHub-flavoured markdown with autolinks, as close to Streamlit's renderer as a Python library gets.
 GFM = MarkdownIt("gfm-like", {"linkify": True, "html": True}).enable("linkify")
@@ -233,7 +234,8 @@ def test_approval_notes_are_stored_cleaned_and_bounded(fresh, client, tmp_path):
     rules.refund_approval_above = 1000
     p = client.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
                                       and x["amount"] > 5000)["imp_uid"])
-    r = services.RefundRequest(imp_uid=p.imp_uid, amount=5000, reason_code="OTHER", refund_holder="홍길동",
+    r = services.RefundRequest(imp_uid=p.imp_uid, amount=5000, reason_code="OTHER",
+                               refund_holder=bank_holder("kcp", banks.refund_banks("kcp")[0].code, "110123456789"),
                                refund_bank=banks.refund_banks("kcp")[0].code, refund_account="110123456789")
     kim = Actor("kim@example.com", frozenset({"operator"}))
     with pytest.raises(services.InvalidInput, match="too long"):

@@ -12,6 +12,7 @@ from lib.client import IamportClient
 from lib.identity import Actor
 from lib.services import Busy, RefundRequest, Seen, Stale
 from tests.helpers import settings_for
+from tests.conftest import bank_holder
 
 OPERATOR = Actor("op@example.com", frozenset({"operator"}))
 APPROVER = Actor("boss@example.com", frozenset({"approver"}))
@@ -54,7 +55,8 @@ def test_two_instances_racing_to_send_the_same_refund_send_one(fresh, sandbox, p
     fresh.fault(path_prefix="/payments/cancel", latency_ms=300)
     fresh.clear_requests()
     rules = settings_for(sandbox).rules
-    r = RefundRequest(imp_uid=p.imp_uid, amount=5000, reason_code="CUSTOMER_REQUEST", refund_holder="홍길동",
+    r = RefundRequest(imp_uid=p.imp_uid, amount=5000, reason_code="CUSTOMER_REQUEST",
+                      refund_holder=bank_holder(p.pg_provider, "BK88", "110123456789"),
                       refund_bank="BK88", refund_account="110123456789")
     barrier = threading.Barrier(2)
     results, refused = [], []
@@ -89,7 +91,8 @@ def test_request_on_one_instance_approved_on_the_other(fresh, sandbox, pg_url):
     one, two = approvals.ApprovalStore(audit_one), approvals.ApprovalStore(audit_two)
     r = services.request_refund_approval(c, audit_one, requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
                            request=RefundRequest(imp_uid=p.imp_uid, amount=p.refundable, reason_code="OTHER",
-                                                 refund_holder="김민준", refund_bank="88",
+                                                 refund_holder=bank_holder(p.pg_provider, "88", "110123456789"),
+                                                 refund_bank="88",
                                                  refund_account="110123456789"))
     assert [x.id for x in two.list(status="pending")] == [r.id]
     res = services.approve(IamportClient(s), audit_two, approver=APPROVER, request_id=r.id, rules=s.rules)
@@ -105,7 +108,8 @@ def test_two_approvers_on_two_instances_one_wins(fresh, sandbox, pg_url):
                                  and x["amount"] > 10_000)["imp_uid"])
     r = services.request_refund_approval(
         c, AuditStore(pg_url), requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
-        request=RefundRequest(imp_uid=p.imp_uid, amount=p.refundable, reason_code="OTHER", refund_holder="김민준",
+        request=RefundRequest(imp_uid=p.imp_uid, amount=p.refundable, reason_code="OTHER",
+                              refund_holder=bank_holder(p.pg_provider, "BK88", "110123456789"),
                               refund_bank="BK88", refund_account="110123456789"))
     fresh.clear_requests()
     barrier = threading.Barrier(2)

@@ -54,7 +54,8 @@ def test_the_audit_log_reads_as_sentences(fresh, client, audit, rules):
     said = [ui_present.audit_sentence(r) for r in rows]
     assert said[0] == f"Sent a change: amount → ₩{p.amount:,}"
     assert said[1] == f"Changed amount ₩{p.amount - 1000:,} → ₩{p.amount:,}"
-    assert said[2].startswith("Sent a refund of ₩1,000 to ") and "110******789 (홍길동)" in said[2]
+    assert said[2].startswith("Sent a refund of ₩1,000 to ") and \
+        f"110******789 ({refund_request(p).refund_holder})" in said[2]
     assert said[3] == "Refund registered: refunded total ₩0 → ₩1,000"
     assert not any("{" in s or "PUT" in s or "checksum" in s for s in said)
 

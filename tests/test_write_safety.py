@@ -170,8 +170,11 @@ s = load_settings(env={"IAMPORT_API_URL": url, "VBANK_SECRETS_FILE": "/nonexiste
 s.read_timeout = 120
 c = IamportClient(s)
 p = c.get_payment(imp_uid)
-r = services.RefundRequest(imp_uid=imp_uid, amount=5000, reason_code="OTHER", refund_holder="홍길동",
-                           refund_bank=banks.refund_banks(p.pg_provider)[0].code, refund_account="110123456789")
+bank = banks.refund_banks(p.pg_provider)[0]
+from sandbox.store import holder_for
+r = services.RefundRequest(imp_uid=imp_uid, amount=5000, reason_code="OTHER",
+                           refund_holder=holder_for(bank.kftc, "110123456789"),
+                           refund_bank=bank.code, refund_account="110123456789")
 print("sending", flush=True)
 services.refund_vbank(c, AuditStore(db), operator=Actor("kim@example.com", frozenset({"operator"})), request=r,
                       seen=services.Seen.of(p), rules=s.rules)

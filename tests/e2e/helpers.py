@@ -58,12 +58,19 @@ ACCOUNT_STEP = {
 }
 
 
-def fill_refund_account(page, *, holder="홍길동", bank=None, account="110-555-123456", lang="en"):
-    """Refund wizard step 3 -> step 4 (Shinhan Bank unless ``bank`` names another option)."""
+def shinhan_holder(account: str = "110-555-123456") -> str:
+    """The holder's name the sandbox's bank has for a Shinhan account (the wizard checks it with the bank)."""
+    from sandbox.store import holder_for
+    return holder_for("088", "".join(c for c in account if c.isdigit()))
+
+
+def fill_refund_account(page, *, holder=None, bank=None, account="110-555-123456", lang="en"):
+    """Refund wizard step 3 -> step 4 (Shinhan Bank unless ``bank`` names another option; the holder's name the
+    bank has unless ``holder`` is given)."""
     from playwright.sync_api import expect
     w = ACCOUNT_STEP[lang]
     expect(page.get_by_text(w["step3"])).to_be_visible()
-    page.get_by_label(w["holder"]).fill(holder)
+    page.get_by_label(w["holder"]).fill(shinhan_holder(account) if holder is None else holder)
     page.get_by_label(w["bank"]).click()
     page.get_by_role("option", name=bank or w["shinhan"]).click()
     page.get_by_role("textbox", name=w["account"]).fill(account)

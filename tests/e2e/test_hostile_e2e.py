@@ -22,6 +22,7 @@ PHISH = "Your session expired: [sign in again](http://evil.example/login) **call
 BUYER = ":red[pre-approved by CFO] ## Approve here"
 NOTE = "URGENT **Approve here** [pay now](http://evil.example/pay) <img src=x onerror=\"window.__pwned=1\">"
 HOLDER = "홍길동 :green-badge[verified]"
+OVERRIDE = "고객 확인 완료 [계좌 변경](http://evil.example) **즉시 승인**"     # shown to the approver, as text
 
 
 def assert_inert(page, *literals: str) -> None:
@@ -72,7 +73,7 @@ def hostile(e2e_sandbox, e2e_app):
         seen=services.Seen.of(p), rules=settings.rules, note=NOTE,
         request=services.RefundRequest(imp_uid=p.imp_uid, amount=12_000, reason_code="OTHER", note=PHISH,
                                        refund_holder=HOLDER, refund_bank=banks.refund_banks("kcp")[0].code,
-                                       refund_account="110123456789"))
+                                       refund_account="110123456789", holder_override=OVERRIDE))
     yield {"ready": made[0], "paid": made[1], "request": req.id}
     services.withdraw(AuditStore(e2e_app.audit_url), requester=Actor("mallory@example.com", frozenset({"operator"})),
                       request_id=req.id)

@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.fmt import krw
-from tests.e2e.helpers import audit_csv_via_link, confirm_in_dialog, fill_refund_account, open_app, settle
+from tests.e2e.helpers import (audit_csv_via_link, confirm_in_dialog, fill_refund_account, open_app, settle,
+                               shinhan_holder)
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +41,7 @@ def test_partial_refund_end_to_end(page, e2e_app, e2e_sandbox):
     assert after["cancel_history"][-1]["amount"] == 7000
     reg = e2e_sandbox.refunds(p["imp_uid"])
     assert [(r["refund_bank"], r["refund_account"], r["refund_holder"], r["amount"]) for r in reg] == \
-        [("BK88", "110555123456", "홍길동", 7000)]
+        [("BK88", "110555123456", shinhan_holder(), 7000)]
 
     text = audit_csv_via_link(page)
     assert "refund" in text and "succeeded" in text and "110******456" in text and "110555123456" not in text

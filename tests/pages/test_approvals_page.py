@@ -10,6 +10,7 @@ from lib.identity import Actor
 from lib.services import RefundRequest, Seen
 from lib.text import plain
 from lib.settings import get_settings
+from tests.conftest import bank_holder
 
 REQUESTER = Actor("someone@example.com", frozenset({"operator"}))
 
@@ -23,7 +24,8 @@ def make_request(app_env, amount=None):
     store = ApprovalStore(audit)
     r = services.request_refund_approval(c, audit, requester=REQUESTER, seen=Seen.of(p), rules=s.rules, note="please",
                              request=RefundRequest(imp_uid=p.imp_uid, amount=amount or p.refundable,
-                                                   reason_code="OTHER", refund_holder="홍길동", refund_bank="BK88",
+                                                   reason_code="OTHER", refund_bank="BK88",
+                                                   refund_holder=bank_holder(p.pg_provider, "BK88", "110123456789"),
                                                    refund_account="110123456789"))
     return store, r, p
 
@@ -33,7 +35,17 @@ def test_approve_from_the_page(app, app_env):
     at = app("pages/approvals.py").run()
     assert not at.exception
     table = at.table[0].value
-    assert plain(table.loc["Refund account", ""]) == "신한은행 (Shinhan Bank) 110******789 (홍길동)"   # the PG's code BK88, named
+    assert plain(table.loc["Refund account", ""]) == \
+        f"신한은행 (Shinhan Bank) 110******789 ({bank_holder('kcp', 'BK88', '110123456789')})"   # the PG's code BK88, named
+    # what the bank said when the request was made, beside the typed name and the buyer
+    assert plain(table.loc["Holder name at the bank", ""]) == bank_holder("kcp", "BK88", "110123456789")
+    assert plain(table.loc["Holder check", ""]) == "matches" and table.loc["Buyer", ""]
+    # the approver may reveal the full account number: recorded in the audit
+    at.toggle(key=f"rv_{r.id}").set_value(True).run()
+    assert plain(at.table[0].value.loc["Full account number", ""]) == "110123456789"
+    from lib.audit import AuditStore
+    shown = AuditStore(get_settings().audit_db_url).records(action="reveal_personal")
+    assert r.imp_uid in set(shown["imp_uid"]) and '"approval"' in " ".join(shown["detail"])
     app_env.clear_requests()
     at.button(key=f"ap_{r.id}").click().run()
     at.button(key="ap_go").click().run()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from lib import banks
 from lib.fmt import krw
 from lib.text import plain
 from tests.pages.conftest import metric
 from lib.text import WRITE_TAG_RX
+from tests.conftest import bank_holder
 
 
 def paid(app_env, pg="kcp", min_amount=20000):
@@ -28,8 +30,16 @@ def to_step3(at, amount=None, partial=False):
     assert "Step 3 of 6" in step_text(at), [e.value for e in at.error]
 
 
-def fill_account(at, bank, holder="홍길동", account="110-123-456789"):
-    at.text_input(key="rf_holder").input(holder)
+def bank_name(bank: str, account: str = "110-123-456789") -> str:
+    """The holder's name the sandbox's bank has for this account (the wizard checks it with the bank)."""
+    for pg in ("kcp", "html5_inicis", "tosspayments"):
+        if banks.bank_by_code(pg, bank):
+            return bank_holder(pg, bank, account)
+    return "홍길동"
+
+
+def fill_account(at, bank, holder=None, account="110-123-456789"):
+    at.text_input(key="rf_holder").input(bank_name(bank, account) if holder is None else holder)
     at.selectbox(key="rf_bank").set_value(bank)
     at.text_input(key="rf_account").input(account)
 
@@ -79,12 +89,12 @@ def test_back_and_forth_keeps_answers(app, app_env):
     p = paid(app_env, pg="html5_inicis")
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
-    fill_account(at, "88", holder="김민준")
+    fill_account(at, "88")
     at.button(key="rf_next3").click().run()
     assert "Step 4 of 6" in step_text(at)
     at.button(key="rf_back4").click().run()
     assert "Step 3 of 6" in step_text(at)
-    assert at.text_input(key="rf_holder").value == "김민준" and at.selectbox(key="rf_bank").value == "88"
+    assert at.text_input(key="rf_holder").value == bank_name("88") and at.selectbox(key="rf_bank").value == "88"
     at.button(key="rf_back3").click().run()
     assert at.selectbox(key="rf_reason").value == "OUT_OF_STOCK"
     assert at.radio(key="rf_kind").value == "full"
@@ -162,7 +172,7 @@ def test_pick_from_the_paid_list(app, app_env):
     assert metric(at, "Refundable") == krw(int(table.iloc[0]["refundable"]))
 
 
-def test_holder_mismatch_needs_an_acknowledgement(app, app_env):
+def test_holder_mismatch_needs_a_written_reason(app, app_env):
     p = paid(app_env)
     at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
@@ -171,9 +181,12 @@ def test_holder_mismatch_needs_an_acknowledgement(app, app_env):
     fill_account(at, "BK88", holder=looked_up + "X")
     at.button(key="rf_check").click().run()          # check: mismatch
     assert "does not match" in at.error[0].value
-    at.button(key="rf_next3").click().run()          # Next without acknowledging
-    assert "Step 3 of 6" in step_text(at) and any("tick the box" in e.value for e in at.error)
-    at.checkbox(key="rf_ack").check().run()
+    at.button(key="rf_next3").click().run()          # Next without a reason
+    assert "Step 3 of 6" in step_text(at) and any("write why" in e.value for e in at.error)
+    at.text_area(key="rf_override").input("ok").run()                      # not a sentence
+    at.button(key="rf_next3").click().run()
+    assert "Step 3 of 6" in step_text(at)
+    at.text_area(key="rf_override").input("고객이 전화로 본인 계좌임을 확인함 (가족 명의)").run()
     at.button(key="rf_next3").click().run()
     assert "Step 4 of 6" in step_text(at)
     # changing the account makes the check stale (and the acknowledgement moot)
@@ -228,7 +241,9 @@ def lost_refund(app_env):
     app_env.fault(path_prefix="/payments/cancel", status=502, html=True, times=1)
     r = services.refund_vbank(c, audit, operator=Actor("kim@example.com", frozenset({"operator"})), seen=services.Seen.of(p),
                               rules=s.rules, request=services.RefundRequest(
-                                  imp_uid=p.imp_uid, amount=4000, reason_code="OTHER", refund_holder="홍길동",
+                                  imp_uid=p.imp_uid, amount=4000, reason_code="OTHER",
+                                  refund_holder=bank_holder(p.pg_provider, banks.refund_banks(p.pg_provider)[0].code,
+                                                            "110123456789"),
                                   refund_bank=banks.refund_banks(p.pg_provider)[0].code,
                                   refund_account="110123456789"))
     assert r.outcome == "unknown" and audit.lock(f"refund:{p.imp_uid}").state == "unknown"

@@ -11,7 +11,7 @@ APP_PORT ?= 8501
 APP_ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test bench venv browser postgres settlement messages screenshots clean
+.PHONY: run test test-fast lint bench venv browser postgres settlement messages screenshots clean
 
 venv: $(STAMP)
 
@@ -50,9 +50,17 @@ run: venv
 	$(BIN)/streamlit run app.py --server.address $(APP_ADDRESS) --server.port $(APP_PORT) --server.headless true \
 	  --browser.gatherUsageStats false
 
-test: venv browser postgres
+test: venv browser postgres lint
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+# Everything but the browser tests, two workers: the lane to run while working.
+test-fast: venv lint
+	@$(BIN)/python -m pytest -q -m "not browser" -n 2 -p no:randomly $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+lint: venv
+	$(BIN)/ruff check .
 
 bench: venv
 	$(BIN)/python -m bench.list_pending

@@ -11,6 +11,8 @@ constant) and is translated where it is shown. ``pybabel extract`` (``make messa
 
 from __future__ import annotations
 
+import re
+
 import contextvars
 import os
 from functools import lru_cache
@@ -71,6 +73,31 @@ def catalog(lang: str) -> dict[str, str]:
     return {m.id: m.string for m in cat if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
 
 
+# A Korean particle written for either kind of final sound — 을(를), 이(가), 은(는), 과(와), (으)로 — right after a value:
+# chosen for the value once it is filled in (tossi reads the word's last sound, digits and Latin letters included),
+# so "임선우(으)로" reads "임선우로" and "₩5,000을(를)" reads "₩5,000을".
+_PARTICLE = re.compile(r"(\S+?)(을\(를\)|를\(을\)|이\(가\)|가\(이\)|은\(는\)|는\(은\)|과\(와\)|와\(과\)|\(으\)로|\(이\)라)")
+
+
+def particles(text: str) -> str:
+    """Resolve every "X(Y)" particle in ``text`` for the word before it."""
+    import tossi
+
+    def one(m: re.Match) -> str:
+        try:
+            return tossi.postfix(m.group(1), m.group(2))
+        except (ValueError, KeyError, IndexError):   # a word tossi cannot read: keep both forms
+            return m.group(0)
+    return _PARTICLE.sub(one, text)
+
+
+class KoText(str):
+    """A Korean translation: ``format`` fills the values in, then picks each particle for the value before it."""
+
+    def format(self, *args, **kwargs) -> str:
+        return particles(str.format(self, *args, **kwargs))
+
+
 def gettext(message: str) -> str:
     current = lang()
     if current == "en" or not message:
@@ -79,7 +106,7 @@ def gettext(message: str) -> str:
     if text is None:
         MISSING.add(message)
         return message
-    return text
+    return KoText(text) if current == "ko" else text
 
 
 def N_(message: str) -> str:

@@ -165,7 +165,7 @@ def _finish_approvals(audit: AuditStore, kind: str, imp_uid: str, outcome: str, 
 
 def _landed(kind: str, sent: dict, p: Payment) -> bool:
     """Does the payment as read now prove the write recorded as ``sent`` took effect?"""
-    req, before = sent["request"], sent["detail"].get("before", {})
+    req = sent["request"]
     if kind == "vbank":
         return all(["amount" not in req or p.amount == req["amount"],
                     "vbank_due" not in req or to_unix(p.vbank_date) == req["vbank_due"]])

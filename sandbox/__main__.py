@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     gc.freeze()      # the seeded state is long-lived: keep it out of every later collection
     logging.getLogger("sandbox").warning("sandbox ready in %.1fs", time.perf_counter() - t0)
     print(f"I'mport sandbox on http://{a.host}:{a.port} (db={a.db}, seed={a.seed})", flush=True)
-    uvicorn.run(app, host=a.host, port=a.port, log_level=a.log_level, access_log=False)
+    # A stop does not wait for a handler the fault controls keep hanging (hang_s): tests stop it at once.
+    uvicorn.run(app, host=a.host, port=a.port, log_level=a.log_level, access_log=False, timeout_graceful_shutdown=1)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def test_escaped_values_render_as_plain_text(value):
 @pytest.mark.parametrize("value", MARKUP, ids=lambda v: repr(v[:24]))
 def test_escaped_values_read_the_same(value):
     """Escaping changes nothing a person reads, except that newlines become spaces and invisible marks go."""
-    assert plain(md(value)) == clean(value).replace("\n", " ") or " " in value
+    assert plain(md(value)) == clean(value).replace("\n", " ")
 
 
 @pytest.mark.parametrize("value", MARKUP, ids=lambda v: repr(v[:24]))

@@ -147,3 +147,26 @@ def test_a_deferred_download_is_made_in_the_language_of_the_run_that_offered_it(
     t.start()
     t.join()
     assert out == ["환불"] and i18n.gettext("Refund") == "Refund"
+
+
+def test_no_korean_particle_is_fixed_after_a_value():
+    """A particle right after a placeholder depends on the value's last sound ("임선우로" but "홍길동으로"): the
+    catalog writes the either-kind form (을(를), 이(가), 은(는), 과(와), (으)로), which is chosen when the value is
+    filled in — never a fixed 을 or 로 that is wrong for half the values."""
+    import re
+    fixed = re.compile(r"\}”?(으로|로|을|를|이|가|은|는|과|와)(?=[\s.,:;!?)]|$)")
+    bad = [(mid, s) for mid, s in i18n.catalog("ko").items() if fixed.search(s)]
+    assert not bad, bad[:5]
+
+
+def test_particles_are_chosen_for_the_value(korean):
+    say = i18n._("This refunds {amount} to {bank} {account} in {where}, once.")
+    assert say.format(amount="₩5,000", bank="신한은행", account="110-***-456", where="샌드박스") == \
+        "샌드박스에서 신한은행 110-***-456으로 ₩5,000을 한 번 환불합니다."
+    assert i18n.particles("임선우(으)로 홍길동(으)로 “2026-13-45”은(는) 환불이(가)") == \
+        "임선우로 홍길동으로 “2026-13-45”는 환불이"
+    # English stays as it is
+    i18n.set_lang("en")
+    assert i18n._("This refunds {amount} to {bank} {account} in {where}, once.").format(
+        amount="₩5,000", bank="Shinhan", account="110", where="the sandbox") == \
+        "This refunds ₩5,000 to Shinhan 110 in the sandbox, once."

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.models import KST
-from tests.e2e.helpers import drop, open_app, settle
+from tests.e2e.helpers import drop, open_app
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,6 @@ Playwright in Debian's headless Chromium (/usr/bin/chromium). Helpers are in tes
 from __future__ import annotations
 
 import os
-import time
 import tempfile
 from pathlib import Path
 
@@ -17,10 +16,7 @@ from tests.e2e.helpers import (audit_csv_via_link, browser_page, confirm_in_dial
 
 @pytest.fixture(scope="session")
 def e2e_sandbox():
-    # One anchor for the session: every reset between tests regenerates the very same payments, so what the app
-    # cached a minute ago (the shared listing cache) still matches the sandbox — no event drifts across a KST
-    # midnight between two resets.
-    sb = Sandbox("--anchor", str(int(time.time())), payments=1500, seed=21)
+    sb = Sandbox(payments=1500, seed=21)
     yield sb
     sb.stop()
 

@@ -233,10 +233,16 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
 
 
 def file_pgs(rows: pd.DataFrame) -> list[str]:
-    """The PGs a file's rows name (by a PG column or its layout), to scope the match to them; [] = not named."""
+    """The PG a file belongs to, when it names exactly one (its layout, or a PG column with one PG): the match is
+    scoped to it, so a file of one PG shows no false 아임포트에만 rows for the others. A file of several PGs is
+    compared with every PG ([]): a PG with no row in it may be exactly what is missing."""
     if "pg" not in rows or rows.empty:
         return []
-    return sorted({code for p in rows["pg"].unique() if p for code in pg_family(p)})
+    named = {p for p in rows["pg"].unique() if p}
+    families = {frozenset(pg_family(p)) for p in named}
+    if len(families) != 1:
+        return []
+    return sorted(next(iter(families)))
 
 
 def file_range(rows: pd.DataFrame) -> tuple[date, date]:

@@ -49,7 +49,10 @@ def build_rows(payments: list[dict], d_from: date, d_to: date, seed: int = 7) ->
     rng = random.Random(seed * 1009 + d_from.toordinal())
     planted: list[dict] = [{"kind": "refund_of_old_payment", "merchant_uid": r["merchant_uid"], "type": "refund",
                             "expected": "일치"} for r in rows if r.get("old")]
-    deposits = [r for r in rows if r["kind"] == "deposit" and r["date"] < d_to]
+    # Planted strictly inside the range: removing or shifting the only row of the first day would shrink the
+    # file's own date range, and the statement (made for the whole range) would then show that day's payout as
+    # unexpected — a discrepancy nobody planted.
+    deposits = [r for r in rows if r["kind"] == "deposit" and d_from < r["date"] < d_to]
     if len(deposits) >= 8:
         a, b, c, d, e, f = rng.sample(deposits, 6)
         a["amount"] -= 1000

@@ -34,20 +34,20 @@ if not who.can("read"):
 
 PAGES = {
     # page file: (title, icon, url path, permission needed)
-    "pages/pending.py": (_("Pending accounts"), ":material/pending_actions:", "", "read"),
-    "pages/payment.py": (_("Payment detail"), ":material/search:", "payment", "read"),
-    "pages/update.py": (_("Change amount / due"), ":material/edit_calendar:", "update", "update_vbank"),
-    "pages/bulk.py": (_("Extend several"), ":material/date_range:", "bulk", "update_vbank"),
-    "pages/refund.py": (_("Refund"), ":material/undo:", "refund", "refund"),
-    "pages/approvals.py": (_("Approvals"), ":material/how_to_reg:", "approvals", "read"),
-    "pages/reconcile.py": (_("Reconciliation"), ":material/balance:", "reconcile", "read"),
-    "pages/audit.py": (_("Audit log"), ":material/receipt_long:", "audit", "read"),
-    "pages/admin.py": (_("Configuration"), ":material/settings:", "admin", "admin"),
+    "app_pages/pending.py": (_("Pending accounts"), ":material/pending_actions:", "", "read"),
+    "app_pages/payment.py": (_("Payment detail"), ":material/search:", "payment", "read"),
+    "app_pages/update.py": (_("Change amount / due"), ":material/edit_calendar:", "update", "update_vbank"),
+    "app_pages/bulk.py": (_("Extend several"), ":material/date_range:", "bulk", "update_vbank"),
+    "app_pages/refund.py": (_("Refund"), ":material/undo:", "refund", "refund"),
+    "app_pages/approvals.py": (_("Approvals"), ":material/how_to_reg:", "approvals", "read"),
+    "app_pages/reconcile.py": (_("Reconciliation"), ":material/balance:", "reconcile", "read"),
+    "app_pages/audit.py": (_("Audit log"), ":material/receipt_long:", "audit", "read"),
+    "app_pages/admin.py": (_("Configuration"), ":material/settings:", "admin", "admin"),
 }
-SECTIONS = {_("Virtual accounts"): ["pages/pending.py", "pages/payment.py", "pages/update.py", "pages/bulk.py",
-                                 "pages/refund.py",
-                                 "pages/approvals.py"],
-            _("Records"): ["pages/reconcile.py", "pages/audit.py", "pages/admin.py"]}
+SECTIONS = {_("Virtual accounts"): ["app_pages/pending.py", "app_pages/payment.py", "app_pages/update.py", "app_pages/bulk.py",
+                                 "app_pages/refund.py",
+                                 "app_pages/approvals.py"],
+            _("Records"): ["app_pages/reconcile.py", "app_pages/audit.py", "app_pages/admin.py"]}
 
 
 def page(path: str) -> st.Page:

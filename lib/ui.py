@@ -426,25 +426,16 @@ def confirm_and_send(aid: str, *, open_key: str, key: str, confirm_label: str, c
 
 
 # ------------------------------------------------------------------ entry guard
-ENTRY_KEY = "_vbank_entry"
-
-
 def mark_entry() -> None:
     """Called by app.py on every run, before st.navigation (and before any text: it sets the language)."""
-    st.session_state[ENTRY_KEY] = True
     apply_language()
 
 
 def entry_guard() -> None:
-    """First line of every page. On a fresh server, Streamlit routes a deep link (``/update?imp_uid=…``)
-    through its legacy ``pages/`` directory mode and runs the page *without* app.py (no identity, no
-    navigation). Switch that mode off and rerun: the rerun goes through app.py, which then runs this page."""
+    """First line of every page: this run's language. Pages live in ``app_pages/``, which Streamlit does not route
+    by itself (only a ``pages/`` folder is), so a deep link (``/update?imp_uid=…``) always goes through app.py —
+    identity and navigation first — without touching Streamlit's private page manager."""
     apply_language()
-    if not st.session_state.get(ENTRY_KEY):
-        from streamlit.runtime.pages_manager import PagesManager
-        PagesManager.uses_pages_directory = False
-        st.session_state[ENTRY_KEY] = True    # one rerun at most, even if app.py could not run
-        st.rerun()
 
 
 # ------------------------------------------------------------------ outcomes
@@ -492,7 +483,7 @@ def show_outcome(res, text: dict) -> None:
         box = {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome]
         box(md(res.message))
         if res.correlation_id:
-            st.page_link("pages/audit.py", label=text.get("audit_link", translate(OUTCOME_TEXT["audit_link"])),
+            st.page_link("app_pages/audit.py", label=text.get("audit_link", translate(OUTCOME_TEXT["audit_link"])),
                          icon=":material/receipt_long:", query_params={"correlation_id": res.correlation_id})
     else:
         show_refusal(res, text)
@@ -508,7 +499,7 @@ def show_refusal(err, text: dict) -> bool:
     elif isinstance(err, Busy):
         st.warning(text["busy"].format(msg=md(err)))
         if err.request_id:
-            st.page_link("pages/approvals.py", label=_("Open the request waiting for approval"),
+            st.page_link("app_pages/approvals.py", label=_("Open the request waiting for approval"),
                          query_params={"id": err.request_id})
     elif isinstance(err, InvalidInput):
         st.error(text["invalid"] + "\n\n" + "\n".join(f"- {md(p)}" for p in err.problems))

@@ -19,7 +19,7 @@ HANGUL = range(0xAC00, 0xD7A4)
 def source_ids() -> set[str]:
     """Every message id in app.py, pages/ and lib/, read from the code itself (not from the .pot)."""
     ids = set()
-    method_map = [("app.py", "python"), ("pages/**.py", "python"), ("lib/**.py", "python")]
+    method_map = [("app.py", "python"), ("app_pages/**.py", "python"), ("lib/**.py", "python")]
     keywords = {"_": None, "N_": None, "gettext": None}
     for _file, _line, msg, _comments, _ctx in extract_from_dir(str(ROOT), method_map, keywords=keywords):
         ids.add(msg if isinstance(msg, str) else msg[0])

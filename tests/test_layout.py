@@ -100,8 +100,8 @@ def test_sandbox_and_lib_are_independent():
 
 
 def test_pages_hold_no_http_and_no_client():
-    for f in list((ROOT / "pages").glob("*.py")) + [ROOT / "app.py"]:
-        mods = imports(f, "pages")
+    for f in list((ROOT / "app_pages").glob("*.py")) + [ROOT / "app.py"]:
+        mods = imports(f, "app_pages")
         tops = {m.split(".")[0] for m in mods}
         assert not tops & {"requests", "urllib3", "httpx", "urllib", "sandbox"}, f
         assert "lib.client" not in mods, f                          # pages reach the API through lib/ui.py

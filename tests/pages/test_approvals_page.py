@@ -32,7 +32,7 @@ def make_request(app_env, amount=None):
 
 def test_approve_from_the_page(app, app_env):
     store, r, p = make_request(app_env)
-    at = app("pages/approvals.py").run()
+    at = app("app_pages/approvals.py").run()
     assert not at.exception
     table = at.table[0].value
     assert plain(table.loc["Refund account", ""]) == \
@@ -56,7 +56,7 @@ def test_approve_from_the_page(app, app_env):
 
 def test_reject_needs_a_note(app, app_env):
     store, r, p = make_request(app_env)
-    at = app("pages/approvals.py").run()
+    at = app("app_pages/approvals.py").run()
     at.button(key=f"rj_{r.id}").click().run()
     assert "Say why" in at.error[0].value and store.get(r.id).status == "pending"
     at.text_input(key=f"rjn_{r.id}").input("wrong amount")
@@ -69,7 +69,7 @@ def test_own_requests_cannot_be_decided(app, app_env, monkeypatch):
     monkeypatch.setenv("VBANK_OPERATOR", "someone@example.com")
     get_settings.cache_clear()
     store, r, p = make_request(app_env)
-    at = app("pages/approvals.py").run()
+    at = app("app_pages/approvals.py").run()
     assert not [b for b in at.button if b.key == f"ap_{r.id}"]
     assert any("another approver must decide it" in c.value for c in at.caption)
     assert at.table[-1].value["Status"].tolist() == ["waiting"]              # "Your requests"
@@ -77,13 +77,13 @@ def test_own_requests_cannot_be_decided(app, app_env, monkeypatch):
 
 def test_audit_verify_button(app, app_env):
     make_request(app_env)
-    at = app("pages/audit.py").run()
+    at = app("app_pages/audit.py").run()
     at.button(key="a_verify").click().run()
     assert "The audit log is intact" in at.success[0].value
 
 
 def test_admin_page_shows_configuration_without_secrets(app, app_env):
-    at = app("pages/admin.py").run()
+    at = app("app_pages/admin.py").run()
     assert not at.exception
     text = " ".join(str(t.value.to_dict()) for t in at.table)
     assert "sandbox_secret" not in text and "set (hidden)" in text and "Refunds need approval above" in text
@@ -92,7 +92,7 @@ def test_admin_page_shows_configuration_without_secrets(app, app_env):
 def test_the_approver_sees_the_payment_as_it_is_now(app, app_env):
     from lib.text import plain
     store, r, p = make_request(app_env, amount=10000)
-    at = app("pages/approvals.py").run()
+    at = app("app_pages/approvals.py").run()
     table = at.table[0].value
     assert plain(table.loc["Changed since the request", ""]) == "nothing"
     app_env.api("POST", "/payments/cancel", json={"imp_uid": p.imp_uid, "amount": 1000, "refund_holder": "a",

@@ -4,7 +4,7 @@ from tests.pages.conftest import metric
 
 def test_detail_by_deep_link_masks_personal_data(app, app_env):
     p = app_env.pick(status="paid", where=lambda x: x["cancel_amount"] > 0)
-    at = app("pages/payment.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/payment.py", imp_uid=p["imp_uid"]).run()
     assert not at.exception
     assert metric(at, "Amount") == krw(p["amount"])
     assert metric(at, "Refundable balance") == krw(p["amount"] - p["cancel_amount"])
@@ -20,9 +20,9 @@ def test_detail_by_deep_link_masks_personal_data(app, app_env):
 
 def test_detail_by_merchant_uid_and_not_found(app, app_env):
     p = app_env.pick(status="ready")
-    at = app("pages/payment.py", merchant_uid=p["merchant_uid"]).run()
+    at = app("app_pages/payment.py", merchant_uid=p["merchant_uid"]).run()
     assert metric(at, "Amount") == krw(p["amount"])
-    at = app("pages/payment.py", imp_uid="imp_nope").run()
+    at = app("app_pages/payment.py", imp_uid="imp_nope").run()
     assert "No payment found for “imp_nope”" in at.error[0].value and "존재하지 않는 결제정보입니다." in at.error[0].value
 
 
@@ -33,7 +33,7 @@ def test_audit_page_filters_and_lists(app, app_env):
     store.record(operator="kim", action="refund", outcome="sent", correlation_id="c1", imp_uid="imp_1",
                  request={"refund_account": "110123456789"})
     store.record(operator="lee", action="update_vbank", outcome="succeeded", correlation_id="c2", imp_uid="imp_2")
-    at = app("pages/audit.py").run()
+    at = app("app_pages/audit.py").run()
     assert not at.exception
     assert len(at.dataframe[0].value) == 2
     at.selectbox(key="a_op").select("kim").run()
@@ -50,7 +50,7 @@ def test_audit_page_verifies_the_chain_against_an_anchor(app, app_env):
     for i in range(4):
         store.record(operator="kim", action="refund", outcome="sent", correlation_id=f"c{i}", imp_uid=f"imp_{i}")
     anchor = store.anchor().text()
-    at = app("pages/audit.py").run()
+    at = app("app_pages/audit.py").run()
     at.text_input(key="a_anchor").input(anchor).run()
     at.button(key="a_verify").click().run()
     assert "intact: 4 records" in at.success[0].value and "unchanged" in at.success[0].value

@@ -76,7 +76,7 @@ def test_pending_page_in_korean(korean_app, app_env):
 
 def test_payment_page_in_korean(korean_app, app_env):
     p = app_env.pick(status="paid", where=lambda x: x["cancel_amount"] > 0)
-    at = korean_app("pages/payment.py", imp_uid=p["imp_uid"]).run()
+    at = korean_app("app_pages/payment.py", imp_uid=p["imp_uid"]).run()
     assert_korean(at)
     status = next(m for m in at.metric if m.label == "상태")
     assert status.value == "결제완료"
@@ -86,7 +86,7 @@ def test_payment_page_in_korean(korean_app, app_env):
 
 def test_change_page_in_korean(korean_app, app_env):
     p = app_env.pick(status="ready", where=lambda x: x["pg_provider"] == "settle")
-    at = korean_app("pages/update.py", imp_uid=p["imp_uid"]).run()
+    at = korean_app("app_pages/update.py", imp_uid=p["imp_uid"]).run()
     assert_korean(at)
     at.text_input(key="new_amount").set_value("1,234,000").run()
     at.button(key="upd_review").click().run() if any(b.key == "upd_review" for b in at.button) else None
@@ -95,12 +95,12 @@ def test_change_page_in_korean(korean_app, app_env):
 
 def test_refund_wizard_step_one_in_korean(korean_app, app_env):
     p = app_env.pick(status="paid", where=lambda x: x["pay_method"] == "vbank" and x["cancel_amount"] == 0)
-    at = korean_app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at = korean_app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     assert_korean(at)
 
 
-@pytest.mark.parametrize("page", ["pages/bulk.py", "pages/approvals.py", "pages/reconcile.py", "pages/audit.py",
-                                  "pages/admin.py"])
+@pytest.mark.parametrize("page", ["app_pages/bulk.py", "app_pages/approvals.py", "app_pages/reconcile.py", "app_pages/audit.py",
+                                  "app_pages/admin.py"])
 def test_other_pages_in_korean(korean_app, app_env, page):
     at = korean_app(page).run()
     assert_korean(at)
@@ -112,6 +112,6 @@ def test_the_sidebar_switch_turns_the_screens_english(korean_app, app_env):
     at.session_state["ui_lang_choice"] = "en"       # what the switch's callback keeps
     at.run()
     assert at.title[0].value == "Pending virtual accounts" and not at.exception
-    at.switch_page("pages/refund.py").run()          # a page that stops early keeps the choice too
-    at.switch_page("pages/pending.py").run()
+    at.switch_page("app_pages/refund.py").run()          # a page that stops early keeps the choice too
+    at.switch_page("app_pages/pending.py").run()
     assert at.title[0].value == "Pending virtual accounts"

@@ -70,7 +70,7 @@ def test_navigation_shows_only_what_the_role_may_use(app, app_env, set_rules):
     at = app().run()
     assert not at.exception and at.title[0].value == "Pending virtual accounts"
     with pytest.raises(ValueError) as e:                 # a viewer's navigation has no write or admin page
-        at.switch_page("pages/update.py")
+        at.switch_page("app_pages/update.py")
     known = str(e.value).split("Known pages:")[1]
     for page in ("update.py", "refund.py", "admin.py"):
         assert page not in known

@@ -24,7 +24,7 @@ def sandbox_files(app_env, days=7):
 
 def test_reconcile_page_with_the_sandbox_file(app, app_env):
     data, planted, _, _ = sandbox_files(app_env)
-    at = app("pages/reconcile.py").run()
+    at = app("app_pages/reconcile.py").run()
     assert not at.exception
     assert int(metric(at, "Deposits").replace(",", "")) > 0
     at.get("file_uploader")[0].upload("settlement.csv", data, "text/csv").run()
@@ -50,7 +50,7 @@ def test_reconcile_page_with_the_sandbox_file(app, app_env):
 
 def test_payouts_against_the_bank_statement(app, app_env):
     data, _, statement, planted = sandbox_files(app_env, days=10)
-    at = app("pages/reconcile.py").run()
+    at = app("app_pages/reconcile.py").run()
     at.get("file_uploader")[0].upload("settlement.csv", data, "text/csv").run()
     at.checkbox(key="rc_own_range").check().run()
     at.date_input(key="rc_from").set_value(datetime.now(KST).date() - timedelta(days=10)).run()
@@ -64,7 +64,7 @@ def test_payouts_against_the_bank_statement(app, app_env):
 
 
 def test_unreadable_file_is_a_sentence(app, app_env):
-    at = app("pages/reconcile.py").run()
+    at = app("app_pages/reconcile.py").run()
     at.get("file_uploader")[0].upload("broken.csv", "거래일자,금액,주문번호\n2026.11.20,열두개,ord_1\n".encode("cp949"),
                                       "text/csv").run()
     assert not at.exception

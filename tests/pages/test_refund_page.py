@@ -46,7 +46,7 @@ def fill_account(at, bank, holder=None, account="110-123-456789"):
 
 def test_partial_refund_through_every_step(app, app_env):
     p = paid(app_env)
-    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     assert not at.exception
     assert metric(at, "Refundable") == krw(p["amount"])
     to_step3(at, amount=5000, partial=True)
@@ -87,7 +87,7 @@ def test_partial_refund_through_every_step(app, app_env):
 
 def test_back_and_forth_keeps_answers(app, app_env):
     p = paid(app_env, pg="html5_inicis")
-    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     fill_account(at, "88")
     at.button(key="rf_next3").click().run()
@@ -104,7 +104,7 @@ def test_back_and_forth_keeps_answers(app, app_env):
 
 def test_wrong_inputs_are_explained(app, app_env):
     p = paid(app_env, pg="kcp")
-    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     fill_account(at, "BK04", holder=" ", account="12-34")
     at.button(key="rf_next3").click().run()
@@ -115,7 +115,7 @@ def test_wrong_inputs_are_explained(app, app_env):
 
 def test_only_the_pgs_banks_are_offered(app, app_env):
     p = paid(app_env, pg="nice_v2", min_amount=1000)
-    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     options = at.selectbox(key="rf_bank").options
     assert len(options) == 12 and all("code 0" in o for o in options)
@@ -124,18 +124,18 @@ def test_only_the_pgs_banks_are_offered(app, app_env):
 
 def test_refusals_at_step_one(app, app_env):
     danal = app_env.pick(status="paid", pg="danal_tpay")
-    at = app("pages/refund.py", imp_uid=danal["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=danal["imp_uid"]).run()
     assert "does not refund virtual accounts" in at.error[0].value
     assert not [b for b in at.button if b.key == "rf_next1"]
     card = app_env.pick(status="paid", pay_method="card")
-    at = app("pages/refund.py", imp_uid=card["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=card["imp_uid"]).run()
     assert "not a virtual-account payment" in at.error[0].value
 
 
 def test_large_refund_needs_the_typed_amount(app, app_env, set_rules):
     set_rules("refund_approval_above = 5000000\n")
     p = paid(app_env, pg="tosspayments", min_amount=500_001)
-    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     fill_account(at, "004")
     at.button(key="rf_next3").click().run()
@@ -149,7 +149,7 @@ def test_large_refund_needs_the_typed_amount(app, app_env, set_rules):
 
 def test_refund_elsewhere_meanwhile_is_stale(app, app_env):
     p = paid(app_env)
-    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     fill_account(at, "BK88")
     at.button(key="rf_next3").click().run()
@@ -164,7 +164,7 @@ def test_refund_elsewhere_meanwhile_is_stale(app, app_env):
 
 
 def test_pick_from_the_paid_list(app, app_env):
-    at = app("pages/refund.py").run()
+    at = app("app_pages/refund.py").run()
     table = at.dataframe[0].value
     assert (table["refundable"] > 0).all() and len(table) > 0
     at.session_state["rf_paid_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
@@ -174,7 +174,7 @@ def test_pick_from_the_paid_list(app, app_env):
 
 def test_holder_mismatch_needs_a_written_reason(app, app_env):
     p = paid(app_env)
-    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     looked_up = app_env.api("GET", "/vbanks/holder", params={"bank_code": "088", "bank_num": "110123456789"}
                             ).json()["response"]["bank_holder"]
@@ -199,7 +199,7 @@ def test_holder_mismatch_needs_a_written_reason(app, app_env):
 def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_rules):
     set_rules("refund_approval_above = 50000\nrefund_typed_confirm_above = 100000000\n")
     p = paid(app_env, pg="kcp", min_amount=60_000)
-    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at)
     fill_account(at, "BK88")
     at.button(key="rf_next3").click().run()
@@ -218,7 +218,7 @@ def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_r
     assert [(r.imp_uid, r.amount, r.requester, r.note) for r in reqs] == \
         [(p["imp_uid"], p["amount"], "tester@example.com", "customer returned it")]
     # a second request for the same payment is refused while one is pending
-    at2 = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at2 = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     to_step3(at2)
     fill_account(at2, "BK88")
     at2.button(key="rf_next3").click().run()
@@ -253,7 +253,7 @@ def lost_refund(app_env):
 def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
     """A refund whose reply never came: the wizard refuses a new one until someone resolves it."""
     p, audit = lost_refund(app_env)
-    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     assert "unknown outcome" in at.warning[0].value
     assert not [b for b in at.button if b.key == "rf_next1"]
     at.button(key="rf_unknown_recheck").click().run()                  # nothing landed yet: still unknown
@@ -271,7 +271,7 @@ def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
 
 def test_unknown_outcome_resolved_as_not_applied(app, app_env):
     p, audit = lost_refund(app_env)
-    at = app("pages/refund.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     at.checkbox(key="rf_unknown_not_applied").check().run()
     at.button(key="rf_unknown_resolve_no").click().run()
     assert "Resolved as not applied" in at.success[0].value

@@ -18,7 +18,7 @@ def button(at, key):
 
 def test_change_amount_and_due_end_to_end(app, app_env):
     p = ready(app_env)
-    at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/update.py", imp_uid=p["imp_uid"]).run()
     assert not at.exception
     new_due = (datetime.now(KST) + timedelta(days=4)).replace(hour=18, minute=0, second=0, microsecond=0)
     at.text_input(key="new_amount").input(f"{p['amount'] + 2500:,}")
@@ -51,7 +51,7 @@ def test_change_amount_and_due_end_to_end(app, app_env):
 
 def test_invalid_amount_is_explained_and_nothing_sent(app, app_env):
     p = ready(app_env)
-    at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/update.py", imp_uid=p["imp_uid"]).run()
     app_env.clear_requests()
     at.text_input(key="new_amount").input("0")
     at.button(key="upd_review").click().run()
@@ -61,21 +61,21 @@ def test_invalid_amount_is_explained_and_nothing_sent(app, app_env):
 
 def test_nothing_changed(app, app_env):
     p = ready(app_env)
-    at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/update.py", imp_uid=p["imp_uid"]).run()
     at.button(key="upd_review").click().run()
     assert "Nothing changed" in at.error[0].value
 
 
 def test_unsupported_pg_explains_why(app, app_env):
     p = ready(app_env, pg="danal_tpay", where=lambda x: True)
-    at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/update.py", imp_uid=p["imp_uid"]).run()
     assert "not offered for PG 다날 (danal_tpay)" in at.warning[0].value
     assert not [n for n in at.text_input if n.key == "new_amount"]        # no form offered
 
 
 def test_paid_between_review_and_confirm_is_refused(app, app_env):
     p = ready(app_env)
-    at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/update.py", imp_uid=p["imp_uid"]).run()
     at.text_input(key="new_amount").input(str(p["amount"] + 1000))
     at.button(key="upd_review").click().run()
     button(at, "upd_send").click().run()
@@ -91,7 +91,7 @@ def test_api_refusal_is_quoted(app, app_env, monkeypatch):
     from lib.settings import get_settings
     get_settings.cache_clear()
     p = ready(app_env, pg="daou", where=lambda x: True)
-    at = app("pages/update.py", imp_uid=p["imp_uid"]).run()
+    at = app("app_pages/update.py", imp_uid=p["imp_uid"]).run()
     at.text_input(key="new_amount").input(str(p["amount"] + 1000))
     at.button(key="upd_review").click().run()
     button(at, "upd_send").click().run()
@@ -112,7 +112,7 @@ def test_bulk_extend(app, app_env):
     targets = [p for p in app_env.pending_vbanks() if p["pg_provider"] in ("settle", "kcp", "tosspayments")
                and p["vbank_date"] > now][:3]
     other = app_env.pick(status="ready", pg="danal_tpay", where=lambda x: True)
-    at = app("pages/bulk.py")
+    at = app("app_pages/bulk.py")
     at.session_state[ui.BULK_SELECTION] = [t["imp_uid"] for t in targets] + [other["imp_uid"]]
     at.run()
     assert not at.exception
@@ -132,7 +132,7 @@ def test_bulk_extend(app, app_env):
 
 
 def test_bulk_refuses_garbage_ids_before_reading(app, app_env):
-    at = app("pages/bulk.py")
+    at = app("app_pages/bulk.py")
     at.session_state[ui.BULK_SELECTION] = ["imp_1", "[x](http://evil)", "imp_2"]
     app_env.clear_requests()
     at.run()

@@ -196,13 +196,13 @@ if len(selected):
 if len(selected) == 1:
     imp_uid = selected.iloc[0]["imp_uid"]
     a, b = st.columns(2)
-    a.page_link("pages/payment.py", label=T["open"], icon=":material/search:", query_params={"imp_uid": imp_uid})
+    a.page_link("app_pages/payment.py", label=T["open"], icon=":material/search:", query_params={"imp_uid": imp_uid})
     if can_change:
-        b.page_link("pages/update.py", label=T["change"], icon=":material/edit_calendar:",
+        b.page_link("app_pages/update.py", label=T["change"], icon=":material/edit_calendar:",
                     query_params={"imp_uid": imp_uid})
 elif len(selected) > 1 and can_change:
     st.session_state[ui.BULK_SELECTION] = list(selected["imp_uid"])
-    st.page_link("pages/bulk.py", label=T["bulk"].format(n=len(selected)), icon=":material/date_range:")
+    st.page_link("app_pages/bulk.py", label=T["bulk"].format(n=len(selected)), icon=":material/date_range:")
 else:
     st.caption(T["select_hint"])
 

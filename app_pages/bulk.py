@@ -191,7 +191,7 @@ if len(eligible) > s.rules.bulk_approval_above_count:
     made = st.session_state.get(f"request:{action}")
     if made is not None and hasattr(made, "requester"):
         st.success(T["requested"])
-        st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": made.id})
+        st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": made.id})
     elif made is not None:
         ui.show_outcome(made, T)
     else:

@@ -1,4 +1,4 @@
-"""Change one pending virtual account's amount or due date (several at once: pages/bulk.py)."""
+"""Change one pending virtual account's amount or due date (several at once: app_pages/bulk.py)."""
 
 import uuid
 from datetime import datetime

@@ -147,7 +147,7 @@ def step_payment() -> None:
         waiting = ui.desk().waiting_request(p.imp_uid)
         if waiting:
             st.warning(ui.say(T["already_requested"], who=waiting.requester, when=kst(waiting.created_at)))
-            st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
+            st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
         blockers = rules.refund_blockers(p)
         if blockers:
             st.error(T["blocked"] + "\n\n" + "\n".join(f"- {md(b)}" for b in blockers))
@@ -341,7 +341,7 @@ def step_confirm(p, rule) -> None:
         st.info(md(why_approval) if why_approval else T["needs_approval"].format(limit=krw(s.rules.refund_approval_above)))
         if waiting:
             st.warning(ui.say(T["already_requested"], who=waiting.requester, when=kst(waiting.created_at)))
-            st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
+            st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
             st.stop()
         st.text_input(T["request_note"], key="rf_request_note")     # read in the callback, from session state
         impact = fees.fee_impact(p.amount, p.cancel_amount, request.amount, rule,
@@ -408,13 +408,13 @@ def step_result() -> None:
                         _("Refunded (KST)"): kst(entry.cancelled_at), _("Amount"): krw(entry.amount),
                         _("Reason"): without_tag(entry.reason), _("PG transaction id"): entry.pg_tid,
                         _("Cancellation id"): entry.cancellation_id}}))
-        st.page_link("pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",
+        st.page_link("app_pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",
                      query_params={"correlation_id": res.correlation_id})
     elif ui.show_refusal(res, T):
         pass
     elif res is not None and hasattr(res, "requester"):          # an approval request
         st.success(T["requested"])
-        st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": res.id})
+        st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": res.id})
     st.button(T["start_over"], key="rf_restart", on_click=restart)
 
 

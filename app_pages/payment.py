@@ -62,14 +62,14 @@ for kind in ("refund", "vbank"):          # a write of this payment with an unkn
 a, b, c = st.columns(3)
 who = ui.operator()
 if p.is_vbank and p.status == "ready" and who.can("update_vbank"):
-    a.page_link("pages/update.py", label=T["act_update"], icon=":material/edit_calendar:", query_params={"imp_uid": p.imp_uid})
+    a.page_link("app_pages/update.py", label=T["act_update"], icon=":material/edit_calendar:", query_params={"imp_uid": p.imp_uid})
 if not refund_blockers(p) and who.can("refund"):
-    b.page_link("pages/refund.py", label=T["act_refund"], icon=":material/undo:", query_params={"imp_uid": p.imp_uid})
-c.page_link("pages/payment.py", label=T["link"], icon=":material/link:", query_params={"imp_uid": p.imp_uid})
+    b.page_link("app_pages/refund.py", label=T["act_refund"], icon=":material/undo:", query_params={"imp_uid": p.imp_uid})
+c.page_link("app_pages/payment.py", label=T["link"], icon=":material/link:", query_params={"imp_uid": p.imp_uid})
 waiting = ui.desk().waiting_request(p.imp_uid)
 if waiting:
     st.warning(ui.say(T["waiting"], who=waiting.requester, when=kst(waiting.created_at)))
-    st.page_link("pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
+    st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
 m = st.columns(4)
 m[0].metric(_("Amount"), krw(p.amount))
 m[1].metric(_("Refunded so far"), krw(p.cancel_amount))

@@ -211,12 +211,11 @@ def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, ke
 def month_end_book(result, checked) -> bytes:
     """The exceptions as Excel (whole won as numbers, dates as dates, Korean headers and values) with a one-page
     month-end summary sheet first."""
-    summary = recon.month_end_summary(result, checked).rename(columns={
-        "section": _("Section"), "group": COLS["status"], "pg": COLS["pg"], "rows": COLS["rows"],
-        "amount": MONEY_COLS["amount"]})
-    summary[_("Section")] = summary[_("Section")].map({"match": _("Transactions (거래대사)"),
-                                                       "payout": _("Payouts (입금대사)")})
-    sheets = [(_("Month-end summary"), named(summary.rename(columns={COLS["pg"]: "pg"})).rename(columns={"pg": COLS["pg"]})),
+    summary = named(recon.month_end_summary(result, checked))
+    summary["section"] = summary["section"].map({"match": _("Transactions (거래대사)"), "payout": _("Payouts (입금대사)")})
+    sheets = [(_("Month-end summary"), summary.rename(columns={"section": _("Section"), "group": COLS["status"],
+                                                               "pg": COLS["pg"], "rows": COLS["rows"],
+                                                               "amount": MONEY_COLS["amount"]})),
               (_("Exceptions"), for_export(result.exceptions()))]
     if checked is not None:
         sheets.append((_("Payouts"), for_export(checked)))

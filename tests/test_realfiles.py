@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -224,3 +224,30 @@ def test_lookups_one_file_may_trigger_are_capped():
     c = Client()
     found, left = desk.payments_for_file(c, keys, [])
     assert len(c.asked) == desk.MAX_IMP_LOOKUPS and left == 5_000 - desk.MAX_IMP_LOOKUPS and found == []
+
+
+def test_month_end_workbook_has_a_summary_sheet_and_whole_won(pays):
+    """The exceptions as Excel: a one-page summary first (per PG: matched / mismatched / unmatched rows and amounts;
+    payouts short, over, missing), whole won as numbers (never 18800.0), dates as dates."""
+    import openpyxl
+
+    from lib import export
+    made = rf.PG_FILES["portone_recon"](pays)
+    table = recon.read_file(made.data, made.name)
+    rows = recon.normalize(table.df, recon.recognise_pg(table.columns)[1])
+    a, b = recon.file_range(rows)
+    res = recon.match(rows, recon.events(pays, a, b, Rules(), recon.file_pgs(rows)))
+    summary = recon.month_end_summary(res, None)
+    assert set(summary["group"]) == {recon.MATCHED, recon.MISMATCHED, recon.FILE_ONLY, recon.IMPORT_ONLY}
+    assert summary.loc[summary["group"] == recon.MISMATCHED, "rows"].sum() == 2
+    exc = res.exceptions()
+    assert str(exc["amount"].dtype) == "Int64" and str(exc["row"].dtype) == "Int64"     # no floats after the concat
+    data = export.to_xlsx_book([("월말 요약", summary), ("예외", exc)])
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["월말 요약", "예외"]
+    ws = wb["예외"]
+    header = [c.value for c in ws[1]]
+    amounts = [r[header.index("amount")].value for r in ws.iter_rows(min_row=2) if r[header.index("amount")].value]
+    assert amounts and all(isinstance(v, int) for v in amounts)
+    days = [r[header.index("date")].value for r in ws.iter_rows(min_row=2)]
+    assert all(isinstance(d, datetime) for d in days if d is not None)

@@ -44,7 +44,7 @@ T = {
     "dropped_total": _("{n} total row(s) (합계/소계) left out"), "dropped_note": _("{n} note row(s) left out"),
     "dropped_repeated_header": _("{n} repeated header row(s) left out"),
     "recognised": _("Recognised as {layout} — {where}."),
-    "scoped": _("The file names its PGs, so only their payments are compared: {pgs}. Choose PGs above to change it."),
+    "scoped": _("The file is {pgs}'s alone, so only its payments are compared. Choose PGs above to change it."),
     "other_methods": _("{n} row(s) of other payment methods (card, transfer …) are left out: vbank-desk reconciles "
                        "virtual accounts."),
     "exceptions_xlsx": _("Download the exceptions (Excel, with a month-end summary)"),

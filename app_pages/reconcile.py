@@ -260,7 +260,7 @@ if up is not None:
         for i, f in enumerate(recon.FIELDS):
             cur = getattr(base, f)
             picked[f] = grid[i % 4].selectbox(T["field_labels"][f], cols, index=cols.index(cur) if cur in cols else 0,
-                                              key=f"rc_map_{f}_{choice}")
+                                              key=f"rc_map_{f}_{choice}_{digest[:12]}")   # a new file: its own guess
         cmap = recon.ColumnMap(**{f: (None if v == T["none"] else v) for f, v in picked.items()},
                                fee_includes_vat=base.fee_includes_vat, refund_values=base.refund_values,
                                deposit_values=base.deposit_values, file_pg=base.file_pg)
@@ -407,7 +407,7 @@ with st.expander(T["mapping"], expanded=not brec.sure):
     for i, f in enumerate(recon.BANK_FIELDS):
         cur = guess.get(f)
         v = bgrid[i % 4].selectbox(T["bank_labels"][f], bcols, index=bcols.index(cur) if cur in bcols else 0,
-                                   key=f"rc_b_{f}")
+                                   key=f"rc_b_{f}_{bdigest[:12]}")             # a new statement: its own guess
         bmap[f] = None if v == T["none"] else v
 bmap["memo_columns"] = tuple(guess.get("memo_columns") or ())
 try:

@@ -34,7 +34,7 @@ def drop(page, nth: int, path) -> None:
     for attempt in range(2):
         box.locator("input[type=file]").set_input_files(str(path))
         try:
-            expect(chip).to_be_visible(timeout=10000)
+            expect(chip).to_be_visible(timeout=20000)
             break
         except AssertionError:
             if attempt:

@@ -208,6 +208,16 @@ def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, ke
             (st.success if flash[0] == "ok" else st.error)(flash[1])
 
 
+def read_or_stop(up, digest: str, header_row: int | None = None):
+    """The table in an uploaded file, or the one sentence saying why it cannot be read (and the page stops)."""
+    try:
+        with st.spinner(T["reading"]):
+            return ui.read_upload(digest, up.name, header_row, up.getvalue())
+    except recon.ReconFileError as e:
+        st.error(ui.say(T["file_error"], err=e))
+        st.stop()
+
+
 def month_end_book(result, checked) -> bytes:
     """The exceptions as Excel (whole won as numbers, dates as dates, Korean headers and values) with a one-page
     month-end summary sheet first."""
@@ -240,12 +250,7 @@ if up is not None:
     digest = ui.upload_digest(up)
     header_at = st.number_input(T["header_row"], min_value=1, max_value=10_000, value=None, step=1,
                                 key="rc_header", placeholder=T["auto"], help=T["header_help"])
-    try:
-        with st.spinner(T["reading"]):
-            table = ui.read_upload(digest, up.name, header_at, up.getvalue())
-    except recon.ReconFileError as e:
-        st.error(ui.say(T["file_error"], err=e))
-        st.stop()
+    table = read_or_stop(up, digest, header_at)
     raw = table.df
     rec, guessed = recon.recognise_pg(table.columns)
     show_found(table, rec)
@@ -392,11 +397,7 @@ if bank is None:
                  column_config=COLUMN_CONFIG)
     st.stop()
 bdigest = ui.upload_digest(bank)
-try:
-    btable = ui.read_upload(bdigest, bank.name, None, bank.getvalue())
-except recon.ReconFileError as e:
-    st.error(ui.say(T["file_error"], err=e))
-    st.stop()
+btable = read_or_stop(bank, bdigest)
 braw = btable.df
 brec, guess = recon.recognise_bank(btable.columns)
 show_found(btable, brec)

@@ -26,20 +26,21 @@ def drop(page, nth: int, path) -> None:
     """Give the nth file uploader a file and wait until it shows the file's chip (by its title: Streamlit cuts long
     names in the middle). The input is looked up inside that uploader — once an uploader holds a file its dropzone
     is gone, so "the nth dropzone" would name the next uploader. An upload that lands while the page's first run is
-    still being set up is dropped by Streamlit (the uploader stays empty); a person would drop the file again, and
-    so does this, once."""
+    still being set up is dropped by Streamlit (the uploader stays, or becomes, empty once that run is over); a
+    person would drop the file again, and so does this, at most twice."""
     from playwright.sync_api import expect
     box = page.locator("[data-testid=stFileUploader]").nth(nth)
     chip = box.get_by_title(path.name, exact=True)
-    for attempt in range(2):
+    for attempt in range(3):
         box.locator("input[type=file]").set_input_files(str(path))
         try:
             expect(chip).to_be_visible(timeout=20000)
-            break
+            settle(page)
+            expect(chip).to_be_visible(timeout=2000)     # still there once the page's run is over
+            return
         except AssertionError:
-            if attempt:
+            if attempt == 2:
                 raise
-    settle(page)
 
 
 def metric_value(page, label: str) -> str:

@@ -4,10 +4,12 @@ import streamlit as st
 
 st.set_page_config(page_title="vbank-desk", page_icon=":material/account_balance:", layout="wide")
 
-from lib import ui  # noqa: E402  (after set_page_config)
-from lib.i18n import _  # noqa: E402
+from lib.domain.i18n import _
+from lib.ui import inert
+from lib.ui import language
+from lib.ui import session
 
-ui.mark_entry()        # first: it sets the language every text below is made in
+language.mark_entry()        # first: it sets the language every text below is made in
 
 T = {
     "no_identity_header": _("You are not signed in: the sign-in proxy did not identify you (no {header} header). "
@@ -16,20 +18,20 @@ T = {
     "no_role": _("{email} has no role in vbank-desk yet. Ask an administrator to add you."),
 }
 
-who = ui.actor()
+who = session.actor()
 if who is None:
-    s = ui.settings()
+    s = session.settings()
     if s.identity_mode == "oidc":
         st.title("vbank-desk")
         st.write(T["login_intro"])
         st.button(T["login"], on_click=st.login, type="primary")
     else:
-        st.error(ui.say(T["no_identity_header"], header=s.identity_header))
-    if ui.identity_problem():
-        st.caption(ui.say("{why}", why=ui.identity_problem()))
+        st.error(inert.say(T["no_identity_header"], header=s.identity_header))
+    if session.identity_problem():
+        st.caption(inert.say("{why}", why=session.identity_problem()))
     st.stop()
 if not who.can("read"):
-    st.error(ui.say(T["no_role"], email=who.email))
+    st.error(inert.say(T["no_role"], email=who.email))
     st.stop()
 
 PAGES = {
@@ -57,5 +59,5 @@ def page(path: str) -> st.Page:
 
 nav = {section: [page(p) for p in paths if who.can(PAGES[p][3])] for section, paths in SECTIONS.items()}
 current = st.navigation({k: v for k, v in nav.items() if v})
-ui.identity_banner(who)
+session.identity_banner(who)
 current.run()

@@ -3,13 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from lib.i18n import _
-from lib import ui
-from lib.fmt import krw
-from lib.names import pg_name
-from lib.text import md
+from lib.domain.i18n import _
+from lib.domain.fmt import krw
+from lib.domain.names import pg_name
+from lib.domain.text import md
+from lib.domain import names
+from lib.ui import inert
+from lib.ui import language
+from lib.ui import session
 
-ui.entry_guard()
+language.entry_guard()
 
 T = {
     "title": _("Configuration"),
@@ -19,27 +22,27 @@ T = {
     "forbidden": _("This page needs the admin role."),
 }
 st.title(T["title"])
-who = ui.operator()
+who = session.operator()
 if not who.can("admin"):
     st.error(T["forbidden"])
     st.stop()
 st.caption(T["intro"])
-s = ui.settings()
+s = session.settings()
 r = s.rules
 st.subheader(T["connection"])
 hidden, unset, none = _("set (hidden)"), _("not set"), _("none")
-ui.table(pd.DataFrame({"": {
-    _("Mode"): s.mode_label, _("API address"): ui.display_url(s.api_url),
+inert.table(pd.DataFrame({"": {
+    _("Mode"): s.mode_label, _("API address"): inert.display_url(s.api_url),
     _("REST API key"): hidden if s.imp_key else unset, _("Tier"): s.tier or "—",
     _("Timeouts"): _("connect {c:g} s, read {r:g} s").format(c=s.connect_timeout, r=s.read_timeout),
     _("Concurrent page fetches"): s.concurrency, _("Cache lifetime"): _("{n} s").format(n=s.cache_ttl),
-    _("Audit database"): ui.display_url(s.audit_db_url) if "://" in s.audit_db_url else s.audit_db_url,
+    _("Audit database"): inert.display_url(s.audit_db_url) if "://" in s.audit_db_url else s.audit_db_url,
     _("Audit signing key"): hidden if s.audit_hmac_key else unset,
     _("Identity mode"): {"local": _("local (one operator)"), "header": _("sign-in proxy header"),
                          "oidc": _("company sign-in (OIDC)")}.get(s.identity_mode, s.identity_mode)
     + (f" ({s.identity_header})" if s.identity_mode == "header" else "")}}))
 st.subheader(T["rules"])
-ui.table(pd.DataFrame({"": {
+inert.table(pd.DataFrame({"": {
     _("PGs that may change a virtual account"): ", ".join(pg_name(p) for p in r.vbank_update_pgs),
     _("Amount ceiling for a change"): krw(r.update_amount_ceiling) if r.update_amount_ceiling else none,
     _("Due date at most this far ahead"): _("{n} days").format(n=r.update_max_horizon_days)
@@ -65,6 +68,6 @@ st.dataframe(pd.DataFrame(rows), hide_index=True)
 st.subheader(T["roles"])
 if s.identity_mode == "local":
     st.caption(_("Local mode: {who} has {roles}.").format(
-        who=md(s.operator), roles=md(", ".join(ui.role_name(x) for x in r.local_roles))))
-st.dataframe(pd.DataFrame([{_("Role"): ui.role_name(role), _("Who"): ", ".join(emails)} for role, emails in r.roles.items()]),
+        who=md(s.operator), roles=md(", ".join(names.role_name(x) for x in r.local_roles))))
+st.dataframe(pd.DataFrame([{_("Role"): names.role_name(role), _("Who"): ", ".join(emails)} for role, emails in r.roles.items()]),
              hide_index=True)

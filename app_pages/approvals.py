@@ -3,16 +3,26 @@
 import pandas as pd
 import streamlit as st
 
-from lib.i18n import _
-from lib import approvals as ap
-from lib import rules, ui, ui_present
-from lib.fmt import kst, krw
-from lib.banks import bank_label
-from lib.names import pg_name
-from lib.text import md
-from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Stale
+from lib.domain import names
+from lib.domain.i18n import _
+from lib.db import approvals as ap
+from lib.domain import rules
+from lib.ui import present as ui_present
+from lib.domain.fmt import kst, krw
+from lib.domain.banks import bank_label
+from lib.domain.names import pg_name
+from lib.domain.text import md
+from lib.services.write import Busy, NeedsApproval, Stale
+from lib.domain.identity import Forbidden
+from lib.domain.rules import InvalidInput
+from lib.iamport import errors
+from lib.ui import inert
+from lib.ui import language
+from lib.ui import reveal
+from lib.ui import send_once
+from lib.ui import session
 
-ui.entry_guard()
+language.entry_guard()
 
 T = {
     "title": _("Approvals"),
@@ -39,10 +49,10 @@ T = {
 }
 st.title(T["title"])
 st.caption(T["intro"])
-s = ui.settings()
-who = ui.operator()
+s = session.settings()
+who = session.operator()
 where = s.where_label
-ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
+ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, errors.ApiError)
 
 
 def details(r: ap.ApprovalRequest, now: dict) -> None:
@@ -68,9 +78,9 @@ def details(r: ap.ApprovalRequest, now: dict) -> None:
             rows[_("Holder check")] = _("matches") if chk.get("ok") else _("does not match — see the reason")
             if chk.get("override"):
                 rows[_("Why send anyway (requester)")] = chk["override"]
-        if r.status == "pending" and ui.reveal_toggle(T["reveal"], key=f"rv_{r.id}", where="approval",
+        if r.status == "pending" and reveal.reveal_toggle(T["reveal"], key=f"rv_{r.id}", where="approval",
                                                       imp_uid=r.imp_uid):
-            full = ui.desk().sealed_numbers(r.id)
+            full = session.desk().sealed_numbers(r.id)
             rows[_("Full account number")] = full.get("refund_account") or "—"
         if fee:
             rows.update({_("Costs you (refund + remittance fee)"): krw(fee.get("refund_cost")),
@@ -92,15 +102,15 @@ def details(r: ap.ApprovalRequest, now: dict) -> None:
             rows[_("Now: refundable")] = krw(now_p.refundable)
             moved = rules.changes(rules.Seen(**r.payload["seen"]), now_p)
             rows[_("Changed since the request")] = "; ".join(moved) if moved else _("nothing")
-    ui.table(pd.DataFrame({"": {k: str(v) for k, v in rows.items()}}))
+    inert.table(pd.DataFrame({"": {k: str(v) for k, v in rows.items()}}))
 
 
 focus = st.query_params.get("id")
-pending = ui.desk().requests(status="pending")
+pending = session.desk().requests(status="pending")
 waiting_ids = [r.imp_uid for r in pending if r.kind == "refund"]
 try:                                            # one request (100 per call) for every waiting refund's payment
-    now_payments: dict = {p.imp_uid: p for p in ui.desk().payments(waiting_ids)} if waiting_ids else {}
-except ui.ApiError as e:
+    now_payments: dict = {p.imp_uid: p for p in session.desk().payments(waiting_ids)} if waiting_ids else {}
+except errors.ApiError as e:
     now_payments = {i: _("could not read the payment: {msg}").format(msg=e.message) for i in waiting_ids}
 st.subheader(T["to_decide"])
 if not pending:
@@ -110,13 +120,13 @@ if pending and not who.can("approve_refund"):
 for r in pending:
     with st.container(border=True):
         st.markdown(f"**{md(ui_present.describe(r))}**")
-        st.caption(ui.say(T["requested_by"], who=r.requester, when=kst(r.created_at), exp=kst(r.expires_at)))
+        st.caption(inert.say(T["requested_by"], who=r.requester, when=kst(r.created_at), exp=kst(r.expires_at)))
         details(r, now_payments)
         if r.requester.strip().lower() == who.email.strip().lower():
             st.caption(T["own"])
             if st.button(T["withdraw"], key=f"wd_{r.id}"):
                 try:
-                    ui.desk().withdraw(r.id)
+                    session.desk().withdraw(r.id)
                     st.session_state["ap_flash"] = ("ok", _("withdrawn"))
                 except ERRORS as e:
                     st.session_state["ap_flash"] = ("err", str(e))
@@ -130,7 +140,7 @@ for r in pending:
         note = c2.text_input(T["reject_note"], key=f"rjn_{r.id}")
         if c3.button(T["reject"], key=f"rj_{r.id}"):
             try:
-                ui.desk().reject(r.id, note)
+                session.desk().reject(r.id, note)
                 st.session_state["ap_flash"] = ("ok", _("rejected"))
             except ERRORS as e:
                 st.session_state["ap_flash"] = ("err", str(e))
@@ -138,7 +148,7 @@ for r in pending:
 
 flash = st.session_state.pop("ap_flash", None)
 if flash:
-    (st.success if flash[0] == "ok" else st.error)(ui.say(T["decided"], msg=flash[1]))
+    (st.success if flash[0] == "ok" else st.error)(inert.say(T["decided"], msg=flash[1]))
 
 last = st.session_state.get("ap_last")
 res = st.session_state.get(f"result:ap:{last}") if last else None
@@ -154,28 +164,28 @@ if cid:
         if target is not None:
             @st.dialog(T["dialog"], dismissible=False)
             def confirm():
-                st.write(ui.say(T["dialog_body"], where=where, who=who.email))
+                st.write(inert.say(T["dialog_body"], where=where, who=who.email))
                 st.markdown(f"**{md(ui_present.describe(target))}**")
-                ui.confirm_and_send(f"ap:{cid}", open_key="ap_confirm", key="ap_go", confirm_label=T["go"],
+                send_once.confirm_and_send(f"ap:{cid}", open_key="ap_confirm", key="ap_go", confirm_label=T["go"],
                                     cancel_label=T["cancel"], sending_label=T["sending"],
-                                    perform=lambda: ui.desk().approve(cid),
+                                    perform=lambda: session.desk().approve(cid),
                                     expected_errors=ERRORS)
             confirm()
 
-stuck = [r for r in ui.desk().requests(status="approving") + ui.desk().requests(status="unknown")
+stuck = [r for r in session.desk().requests(status="approving") + session.desk().requests(status="unknown")
          if r.kind == "refund" and r.imp_uid]
 if stuck:
     st.subheader(T["stuck_title"])
     st.caption(T["stuck_intro"])
     for r in stuck:
         c1, c2 = st.columns([3, 1], vertical_alignment="center")
-        c1.markdown(ui.say(T["stuck_row"], what=ui_present.describe(r), status=ui_present.request_status(r.status),
+        c1.markdown(inert.say(T["stuck_row"], what=ui_present.describe(r), status=names.request_status(r.status),
                            who=r.decided_by or "—"))
         if c2.button(T["stuck_check"], key=f"stuck_{r.id}"):
             try:
-                res = ui.desk().resolve("refund", r.imp_uid)
+                res = session.desk().resolve("refund", r.imp_uid)
                 st.session_state["ap_stuck_flash"] = res.message
-            except (ui.ApiError, Forbidden) as e:
+            except (errors.ApiError, Forbidden) as e:
                 st.session_state["ap_stuck_flash"] = str(e)
             st.rerun()
     flash = st.session_state.pop("ap_stuck_flash", None)
@@ -183,20 +193,20 @@ if stuck:
         st.info(md(flash))
 
 st.subheader(T["mine"])
-mine = ui.desk().requests(requester=who.email)
+mine = session.desk().requests(requester=who.email)
 if not mine:
     st.caption(T["none_mine"])
 else:
-    ui.table(pd.DataFrame([{_("Request"): ui_present.describe(r), _("Status"): ui_present.request_status(r.status),
+    inert.table(pd.DataFrame([{_("Request"): ui_present.describe(r), _("Status"): names.request_status(r.status),
                             _("Created (KST)"): kst(r.created_at),
                             _("Decided by"): r.decided_by or "", _("Decision note"): r.decision_note or "",
                             _("Result"): (r.result or {}).get("message", "")} for r in mine]).set_index(_("Request")))
 
 st.subheader(T["recent"])
-decided = [r for r in ui.desk().requests() if r.status != "pending"][:50]
+decided = [r for r in session.desk().requests() if r.status != "pending"][:50]
 if decided:
     st.dataframe(pd.DataFrame([{_("Request"): ui_present.describe(r), _("Requester"): r.requester,
-                                _("Status"): ui_present.request_status(r.status),
+                                _("Status"): names.request_status(r.status),
                                 _("Decided by"): r.decided_by or "", _("Decided (KST)"): kst(r.decided_at),
                                 _("Result"): (r.result or {}).get("message", "")} for r in decided]),
                  hide_index=True, width="stretch", key="ap_recent")

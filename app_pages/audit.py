@@ -4,13 +4,18 @@ from datetime import datetime, time as dtime, timedelta
 
 import streamlit as st
 
-from lib.i18n import _
-from lib import export, ui, ui_present
-from lib.audit import Anchor
-from lib.fmt import kst, now_kst
-from lib.clock import KST
+from lib.domain import names
+from lib.domain.i18n import _
+from lib.reports import export
+from lib.ui import present as ui_present
+from lib.db.audit import Anchor
+from lib.domain.fmt import kst
+from lib.domain.clock import now_kst
+from lib.domain.clock import KST
+from lib.ui import language
+from lib.ui import session
 
-ui.entry_guard()
+language.entry_guard()
 
 T = {
     "title": _("Audit log"),
@@ -33,7 +38,7 @@ T = {
 }
 st.title(T["title"])
 st.caption(T["intro"])
-store = ui.audit()
+store = session.audit()
 
 today = now_kst().date()
 c = st.columns(5)
@@ -41,9 +46,9 @@ d_from = c[0].date_input(T["from"], value=today - timedelta(days=30), key="a_fro
 d_to = c[1].date_input(T["to"], value=today, key="a_to")
 op = c[2].selectbox(T["operator"], [T["any"]] + store.distinct("operator"), key="a_op")
 action = c[3].selectbox(T["action"], [T["any"]] + store.distinct("action"), key="a_action",
-                        format_func=lambda v: v if v == T["any"] else ui_present.action_name(v))
+                        format_func=lambda v: v if v == T["any"] else names.action_name(v))
 outcome = c[4].selectbox(T["outcome"], [T["any"]] + store.distinct("outcome"), key="a_outcome",
-                         format_func=lambda v: v if v == T["any"] else ui_present.outcome_name(v))
+                         format_func=lambda v: v if v == T["any"] else names.outcome_name(v))
 imp_uid = st.text_input(T["imp_uid"], value=st.query_params.get("imp_uid", ""), key="a_imp")
 cid = st.query_params.get("correlation_id") or None
 
@@ -58,7 +63,7 @@ if df.empty:
 else:
     df = df.assign(what=[ui_present.audit_sentence(r) for r in df.to_dict("records")],
                    payment=df["imp_uid"].map(lambda x: f"/payment?imp_uid={x}" if x else None),
-                   outcome_name=df["outcome"].map(ui_present.outcome_name))
+                   outcome_name=df["outcome"].map(names.outcome_name))
     st.dataframe(df, hide_index=True, width="stretch", key="a_table",
                  column_order=["at", "operator", "what", "payment", "outcome_name"], column_config={
                      "at": st.column_config.DatetimeColumn(_("Time (KST)"), format="YYYY-MM-DD HH:mm:ss",
@@ -101,7 +106,7 @@ if st.button(T["verify"], icon=":material/verified:", key="a_verify"):
 locks = store.locks()
 if locks:
     st.subheader(T["locks"])
-    st.dataframe([{_("What"): f"{ui_present.action_name(lk.action)} · {lk.lock_key.split(':', 1)[-1]}",
-                   _("State"): ui_present.lock_state(lk.state), _("Operator"): lk.operator,
+    st.dataframe([{_("What"): f"{names.action_name(lk.action)} · {lk.lock_key.split(':', 1)[-1]}",
+                   _("State"): names.lock_state(lk.state), _("Operator"): lk.operator,
                    _("Since"): kst(lk.since, seconds=True), _("Note"): lk.note or ""} for lk in locks],
                  hide_index=True, width="stretch")

@@ -7,15 +7,26 @@ from datetime import datetime, time as dtime
 import pandas as pd
 import streamlit as st
 
-from lib.i18n import _
-from lib import rules, ui, ui_present
-from lib.names import pg_name
-from lib.clock import KST
-from lib.fmt import kst, now_kst
-from lib.services import BulkRow, Busy, Forbidden, InvalidInput, NeedsApproval
-from lib.text import lookup_problem, short
+from lib.domain import names
+from lib.domain.i18n import _
+from lib.domain import rules
+from lib.domain.names import pg_name
+from lib.domain.clock import KST
+from lib.domain.fmt import kst
+from lib.domain.clock import now_kst
+from lib.services.bulk import BulkRow
+from lib.services.write import Busy, NeedsApproval
+from lib.domain.identity import Forbidden
+from lib.domain.rules import InvalidInput
+from lib.domain.text import lookup_problem, short
+from lib.iamport import errors
+from lib.ui import inert
+from lib.ui import language
+from lib.ui import outcomes
+from lib.ui import send_once
+from lib.ui import session
 
-ui.entry_guard()
+language.entry_guard()
 
 T = {
     "title": _("Extend due dates of several accounts"),
@@ -55,7 +66,7 @@ K_ACTION, K_PLAN, K_CONFIRM, K_DONE = "bulk:action", "bulk:plan", "bulk:confirm"
 
 st.title(T["title"])
 st.caption(T["intro"])
-s = ui.settings()
+s = session.settings()
 where = s.where_label
 
 done = st.session_state.get(K_DONE)
@@ -63,13 +74,13 @@ if done and st.session_state.get(f"result:{done}") is not None:
     # What was sent, as sent: the accounts are not re-read and re-planned on their new due dates.
     res = st.session_state[f"result:{done}"]
     if isinstance(res, InvalidInput):
-        ui.show_outcome(res, T)
+        outcomes.show_outcome(res, T)
     else:
         counts = pd.Series([r.outcome for r in res]).value_counts()
         st.success(T["bulk_summary"].format(ok=int(counts.get("succeeded", 0)), n=len(res)))
         st.markdown(f"**{T['bulk_result']}**")
         st.dataframe(pd.DataFrame([{"imp_uid": r.imp_uid, "merchant_uid": r.merchant_uid,
-                                    "outcome": ui_present.outcome_name(r.outcome), "new_due": kst(r.new_due),
+                                    "outcome": names.outcome_name(r.outcome), "new_due": kst(r.new_due),
                                     "message": r.message,
                                     "audit": f"/audit?correlation_id={r.correlation_id}" if r.correlation_id else None}
                                    for r in res]),
@@ -81,11 +92,11 @@ if done and st.session_state.get(f"result:{done}") is not None:
 
     def start_over() -> None:
         st.session_state.pop(K_DONE, None)
-        st.session_state.pop(ui.BULK_SELECTION, None)
+        st.session_state.pop(session.BULK_SELECTION, None)
         st.session_state.pop("bulk_ids", None)
     st.button(T["again"], key="bulk_again", on_click=start_over)
     st.stop()
-default_ids = "\n".join(st.session_state.get(ui.BULK_SELECTION, []))
+default_ids = "\n".join(st.session_state.get(session.BULK_SELECTION, []))
 ids_text = st.text_area(T["bulk_ids"], value=default_ids, key="bulk_ids", height=120)
 lines = ids_text.splitlines()
 if len(lines) > s.rules.bulk_extend_max_rows * 2 or len(ids_text) > 100_000:
@@ -101,7 +112,7 @@ if len(ids) > s.rules.bulk_extend_max_rows:
 bad_line = next(((n, x) for n, x in enumerate(ids, start=1)
                  if lookup_problem(x) or not x.startswith("imp_")), None)
 if bad_line:
-    st.error(ui.say(T["bulk_bad_ids"], n=bad_line[0], v=short(bad_line[1], 40)))
+    st.error(inert.say(T["bulk_bad_ids"], n=bad_line[0], v=short(bad_line[1], 40)))
     st.stop()
 c1, c2 = st.columns(2)
 mode = c1.radio(T["bulk_mode"], list(MODES), format_func=MODES.get, key="bulk_mode", horizontal=True)
@@ -113,12 +124,12 @@ else:
     t = c2.time_input(T["new_due_time"], value=dtime(23, 59), key="bulk_time")
     days, to = None, datetime.combine(d, t, KST)
 try:
-    current = ui.desk().payments(ids)
-except ui.ApiError as e:
-    st.error(ui.say(T["error"], err=e))
+    current = session.desk().payments(ids)
+except errors.ApiError as e:
+    st.error(inert.say(T["error"], err=e))
     st.stop()
 by_id = {p.imp_uid: p for p in current}
-recent = ui.desk().recent_changes(ids)
+recent = session.desk().recent_changes(ids)
 preview, eligible, left_out = [], [], []
 for i in ids:
     p = by_id.get(i)
@@ -146,9 +157,9 @@ for i in ids:
 must_type = rules.bulk_confirmation(eligible, days, to, s.rules)
 earlier = sum(1 for p in eligible if rules.moves_earlier(p, rules.plan_due(p.vbank_date, extend_days=days, to=to)))
 if recent:
-    st.warning(ui.say(T["recent"], n=len(recent)))
+    st.warning(inert.say(T["recent"], n=len(recent)))
 if earlier:
-    st.warning(ui.say(T["earlier_warn"], n=earlier))
+    st.warning(inert.say(T["earlier_warn"], n=earlier))
 st.markdown(f"**{T['bulk_preview']}**")
 st.dataframe(pd.DataFrame(preview), hide_index=True, width="stretch", key="bulk_preview_df",
              column_config={"merchant_uid": _("Order number"), "pg": _("PG"), "due_now": _("Due now (KST)"),
@@ -163,13 +174,13 @@ action = st.session_state[K_ACTION]
 
 typed = ""
 if must_type:
-    typed = st.text_input(ui.say(T["type_to_confirm"], text=must_type, days=s.rules.update_typed_confirm_due_days),
+    typed = st.text_input(inert.say(T["type_to_confirm"], text=must_type, days=s.rules.update_typed_confirm_due_days),
                           key="bulk_typed", max_chars=20)
 
 
 def run_bulk():
     st.session_state[K_DONE] = action            # the next run shows this result, whatever it re-reads
-    rows = ui.desk().bulk_extend(eligible, extend_days=days, to=to, typed_confirmation=typed)
+    rows = session.desk().bulk_extend(eligible, extend_days=days, to=to, typed_confirmation=typed)
     return rows + left_out                       # every row given, refused ones with their reason
 
 if st.session_state.get(f"result:{action}") is not None:
@@ -183,7 +194,7 @@ if len(eligible) > s.rules.bulk_approval_above_count:
             return
         st.session_state[f"started:{action_id}"] = True
         try:
-            res = ui.desk().request_bulk(eligible, extend_days=days, to=to, typed_confirmation=typed)
+            res = session.desk().request_bulk(eligible, extend_days=days, to=to, typed_confirmation=typed)
         except (Busy, Forbidden, InvalidInput) as e:
             res = e
         st.session_state[f"request:{action_id}"] = res
@@ -193,7 +204,7 @@ if len(eligible) > s.rules.bulk_approval_above_count:
         st.success(T["requested"])
         st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": made.id})
     elif made is not None:
-        ui.show_outcome(made, T)
+        outcomes.show_outcome(made, T)
     else:
         st.button(T["bulk_request"].format(n=len(eligible)), type="primary", key="bulk_request",
                   on_click=make_request, args=(action,))
@@ -202,7 +213,7 @@ if not eligible:
     st.caption(T["none_eligible"])                       # why the button below is disabled
 send_label = (T["bulk_send_change"] if earlier else T["bulk_send"]).format(n=len(eligible))
 if must_type and typed.strip() != must_type:
-    st.caption(ui.say(T["type_first"], text=must_type))      # why the button below is disabled
+    st.caption(inert.say(T["type_first"], text=must_type))      # why the button below is disabled
 if st.button(send_label, type="primary", disabled=not eligible or bool(must_type and typed.strip() != must_type),
              key="bulk_send"):
     st.session_state[K_CONFIRM] = action
@@ -211,7 +222,7 @@ if st.session_state.get(K_CONFIRM) == action:
     @st.dialog(T["bulk_confirm"].format(n=len(eligible)), dismissible=False)
     def confirm_bulk():
         st.write(T["dialog_body"].format(n=len(eligible), where=where))
-        ui.confirm_and_send(action, open_key=K_CONFIRM, key="bulk_go", confirm_label=T["confirm"],
+        send_once.confirm_and_send(action, open_key=K_CONFIRM, key="bulk_go", confirm_label=T["confirm"],
                             cancel_label=T["cancel"], sending_label=T["sending"], perform=run_bulk,
                             expected_errors=(InvalidInput, NeedsApproval, Forbidden))
     confirm_bulk()

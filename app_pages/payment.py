@@ -3,14 +3,19 @@
 import pandas as pd
 import streamlit as st
 
-from lib.i18n import _
-from lib import timeline, ui
-from lib.names import method_name, pg_name, status_name
-from lib.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
-from lib.services import refund_blockers
-from lib.text import md, short, without_tag
+from lib.domain.i18n import _
+from lib.reports import timeline
+from lib.domain.names import method_name, pg_name, status_name
+from lib.domain.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
+from lib.domain.rules import refund_blockers
+from lib.domain.text import md, short, without_tag
+from lib.ui import inert
+from lib.ui import language
+from lib.ui import outcomes
+from lib.ui import reveal as ui_reveal
+from lib.ui import session
 
-ui.entry_guard()
+language.entry_guard()
 
 T = {
     "bad_id": _("No payment found: “{q}” cannot name one. {msg}"),
@@ -36,7 +41,7 @@ T = {
 }
 
 st.title(T["title"])
-q0 = ui.query_imp_uid() or (st.query_params.get("merchant_uid") or "")
+q0 = session.query_imp_uid() or (st.query_params.get("merchant_uid") or "")
 with st.form("lookup", border=False):
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     q = c1.text_input(T["lookup"], value=q0, help=T["lookup_help"])
@@ -48,27 +53,27 @@ if not q0:
     st.info(T["prompt"])
     st.stop()
 
-p = ui.find_payment(q0, T)
+p = session.find_payment(q0, T)
 
-reveal = ui.reveal_toggle(T["reveal"], key="reveal_pd", where="payment", imp_uid=p.imp_uid)
+reveal = ui_reveal.reveal_toggle(T["reveal"], key="reveal_pd", where="payment", imp_uid=p.imp_uid)
 acct = (lambda v: v or "—") if reveal else (lambda v: mask_account(v) or "—")
 phone = (lambda v: v or "—") if reveal else (lambda v: mask_phone(v) or "—")
 email = (lambda v: v or "—") if reveal else (lambda v: mask_email(v) or "—")
 
 st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(status_name(p.status))}", anchor=False)
-st.caption(ui.say(T["ids"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid), pg=p.pg_provider))
+st.caption(inert.say(T["ids"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid), pg=p.pg_provider))
 for kind in ("refund", "vbank"):          # a write of this payment with an unknown outcome comes first
-    ui.unknown_outcome_panel(kind, p.imp_uid, key=f"pd_unknown_{kind}")
+    outcomes.unknown_outcome_panel(kind, p.imp_uid, key=f"pd_unknown_{kind}")
 a, b, c = st.columns(3)
-who = ui.operator()
+who = session.operator()
 if p.is_vbank and p.status == "ready" and who.can("update_vbank"):
     a.page_link("app_pages/update.py", label=T["act_update"], icon=":material/edit_calendar:", query_params={"imp_uid": p.imp_uid})
 if not refund_blockers(p) and who.can("refund"):
     b.page_link("app_pages/refund.py", label=T["act_refund"], icon=":material/undo:", query_params={"imp_uid": p.imp_uid})
 c.page_link("app_pages/payment.py", label=T["link"], icon=":material/link:", query_params={"imp_uid": p.imp_uid})
-waiting = ui.desk().waiting_request(p.imp_uid)
+waiting = session.desk().waiting_request(p.imp_uid)
 if waiting:
-    st.warning(ui.say(T["waiting"], who=waiting.requester, when=kst(waiting.created_at)))
+    st.warning(inert.say(T["waiting"], who=waiting.requester, when=kst(waiting.created_at)))
     st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
 m = st.columns(4)
 m[0].metric(_("Amount"), krw(p.amount))
@@ -109,7 +114,7 @@ st.markdown(f"**{T['history']}**")
 if p.cancel_history:
     st.dataframe(pd.DataFrame([{"at": kst(h.cancelled_at), "amount": h.amount, "reason": without_tag(h.reason),
                                 "pg_tid": h.pg_tid, "cancellation_id": h.cancellation_id,
-                                "receipt": ui.safe_url(h.receipt_url)} for h in p.cancel_history]),
+                                "receipt": inert.safe_url(h.receipt_url)} for h in p.cancel_history]),
                  hide_index=True, width="stretch",
                  column_config={"at": _("Refunded (KST)"), "reason": _("Reason"), "pg_tid": _("PG transaction id"),
                                 "cancellation_id": _("Cancellation id"),
@@ -117,11 +122,11 @@ if p.cancel_history:
                                 "receipt": st.column_config.LinkColumn(_("Receipt"), display_text=_("receipt"))})
 else:
     st.caption(T["no_history"])
-if ui.safe_url(p.receipt_url):
-    st.link_button(T["receipt"], ui.safe_url(p.receipt_url), icon=":material/receipt:")
+if inert.safe_url(p.receipt_url):
+    st.link_button(T["receipt"], inert.safe_url(p.receipt_url), icon=":material/receipt:")
 
 
 st.markdown(f"**{T['timeline']}**")
-events = timeline.build(p, ui.audit().records(imp_uid=p.imp_uid), ui.settings().rules)
+events = timeline.build(p, session.audit().records(imp_uid=p.imp_uid), session.settings().rules)
 st.dataframe(pd.DataFrame([{_("When (KST)"): kst(e.at), _("Event"): e.what, _("Who"): e.who, _("Detail"): e.detail}
                            for e in events]), hide_index=True, width="stretch", key="pd_timeline")

@@ -6,12 +6,21 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib.i18n import _
-from lib import pending, ui, views
-from lib.fmt import krw, krw_compact, now_kst, number
-from lib.names import pg_name
+from lib.domain.i18n import _
+from lib.reports import pending
+from lib.domain.fmt import krw, krw_compact, number
+from lib.domain.clock import now_kst
+from lib.domain.names import pg_name
+from lib.domain import identity
+from lib.iamport import errors
+from lib.ui import filters
+from lib.ui import inert
+from lib.ui import language
+from lib.ui import loaders
+from lib.ui import reveal as ui_reveal
+from lib.ui import session
 
-ui.entry_guard()
+language.entry_guard()
 
 T = {
     "title": _("Pending virtual accounts"),
@@ -57,12 +66,12 @@ st.caption(T["intro"])
 
 # Filters live in the URL (a link shows the same list) and survive a visit to another page.
 K_FILTERS, K_URL = "pending:filters", "pending:url"
-from_url = views.from_params(st.query_params.to_dict())
+from_url = filters.from_params(st.query_params.to_dict())
 if from_url and from_url != st.session_state.get(K_URL):                 # a link, or the user edited the URL
     st.session_state[K_URL] = from_url
-    st.session_state.update({**views.DEFAULTS, **from_url})
+    st.session_state.update({**filters.DEFAULTS, **from_url})
 kept = st.session_state.get(K_FILTERS, {})
-for k, v in views.DEFAULTS.items():                      # back from another page: Streamlit dropped the widgets' state
+for k, v in filters.DEFAULTS.items():                      # back from another page: Streamlit dropped the widgets' state
     if k not in st.session_state:
         st.session_state[k] = kept.get(k, v)
 
@@ -72,13 +81,13 @@ with st.sidebar:
 
 top = st.columns([4, 1])
 if top[1].button(T["refresh"], icon=":material/refresh:", width="stretch", key="pending_refresh"):
-    ui.clear_data_caches()
+    loaders.clear_data_caches()
 try:
-    df, fetched = ui.load_pending(int(days))
-except ui.ApiError as e:  # noqa
+    df, fetched = loaders.load_pending(int(days))
+except errors.ApiError as e:  # noqa
     st.error(T["load_error"].format(err=e))
     st.stop()
-top[0].caption(ui.last_refreshed(fetched) + " · " + T["loaded"].format(n=number(len(df)), days=int(days)))
+top[0].caption(session.last_refreshed(fetched) + " · " + T["loaded"].format(n=number(len(df)), days=int(days)))
 
 with st.sidebar:
     pg_options, bank_options = sorted(df["pg_provider"].unique()), sorted(df["vbank_name"].unique())
@@ -95,15 +104,15 @@ with st.sidebar:
     a_min = c1.number_input(T["amount_min"], min_value=0, step=1000, key="f_min")
     a_max = c2.number_input(T["amount_max"], min_value=0, step=1000, key="f_max")
     text = st.text_input(T["search"], key="f_text", max_chars=100)
-    reveal = ui.reveal_toggle(T["reveal"], key="f_reveal", where="pending list")  # the audit's page name
-    current = {k: st.session_state.get(k) for k in views.DEFAULTS}
+    reveal = ui_reveal.reveal_toggle(T["reveal"], key="f_reveal", where="pending list")  # the audit's page name
+    current = {k: st.session_state.get(k) for k in filters.DEFAULTS}
     st.session_state[K_FILTERS] = current
-    params = views.to_params(current)
-    if params != {k: v for k, v in st.query_params.to_dict().items() if k in views.KEYS}:
+    params = filters.to_params(current)
+    if params != {k: v for k, v in st.query_params.to_dict().items() if k in filters.KEYS}:
         st.query_params.from_dict(params)
-        st.session_state[K_URL] = views.from_params(params)
+        st.session_state[K_URL] = filters.from_params(params)
     # Named views shared by the team
-    store = ui.views_store()
+    store = session.views_store()
     saved = store.all()
     with st.expander(T["views"]):
         choice = st.selectbox(T["views"], [T["no_view"]] + list(saved), key="f_view", label_visibility="collapsed")
@@ -111,16 +120,16 @@ with st.sidebar:
         def apply_view() -> None:
             chosen = saved.get(st.session_state.get("f_view"))
             if chosen:
-                st.session_state.update({**views.DEFAULTS, **views.from_params(chosen)})
+                st.session_state.update({**filters.DEFAULTS, **filters.from_params(chosen)})
         st.button(T["apply"], key="f_view_apply", on_click=apply_view, disabled=choice == T["no_view"])
-        can_save = ui.operator().can("save_settings")
+        can_save = session.operator().can("save_settings")
         vname = st.text_input(T["save_as"], key="f_view_name", max_chars=60, disabled=not can_save,
                               help=None if can_save else T["no_save"])
         if st.button(T["save"], key="f_view_save", disabled=not can_save) and vname.strip():
             try:
-                st.success(ui.say(T["saved"], name=store.save(vname, params, ui.operator())))
-            except (ValueError, ui.Forbidden) as e:
-                st.error(ui.say("{e}", e=e))
+                st.success(inert.say(T["saved"], name=store.save(vname, params, session.operator())))
+            except (ValueError, identity.Forbidden) as e:
+                st.error(inert.say("{e}", e=e))
 
 now = now_kst()
 flt = pending.PendingFilter(pgs=pgs, banks=bank_names, due_window=window, due_from=due_from, due_to=due_to,
@@ -155,7 +164,7 @@ chosen = st.session_state.get(K_SEL, [])
 gone = [i for i in chosen if i not in position]
 if gone:
     st.session_state[K_SEL] = chosen = [i for i in chosen if i in position]
-    st.warning(ui.say(T["dropped"], n=len(gone), ids=", ".join(gone[:5]) + (" …" if len(gone) > 5 else "")))
+    st.warning(inert.say(T["dropped"], n=len(gone), ids=", ".join(gone[:5]) + (" …" if len(gone) > 5 else "")))
 
 
 def picked() -> None:
@@ -187,10 +196,10 @@ st.dataframe(
     })
 
 selected = view[view["imp_uid"].isin(chosen)].set_index("imp_uid").loc[chosen].reset_index() if chosen else view.iloc[0:0]
-can_change = ui.operator().can("update_vbank")
+can_change = session.operator().can("update_vbank")
 if len(selected):
     st.markdown(T["selected"].format(n=len(selected)))
-    ui.table(pd.DataFrame({"imp_uid": selected["imp_uid"], C["buyer_name"]: selected["buyer_name"],
+    inert.table(pd.DataFrame({"imp_uid": selected["imp_uid"], C["buyer_name"]: selected["buyer_name"],
                            T["amount"]: selected["amount"].map(krw)}).set_index("imp_uid"))
     st.button(T["clear"], key="pending_clear", on_click=lambda: st.session_state.pop(K_SEL, None))
 if len(selected) == 1:
@@ -201,16 +210,16 @@ if len(selected) == 1:
         b.page_link("app_pages/update.py", label=T["change"], icon=":material/edit_calendar:",
                     query_params={"imp_uid": imp_uid})
 elif len(selected) > 1 and can_change:
-    st.session_state[ui.BULK_SELECTION] = list(selected["imp_uid"])
+    st.session_state[session.BULK_SELECTION] = list(selected["imp_uid"])
     st.page_link("app_pages/bulk.py", label=T["bulk"].format(n=len(selected)), icon=":material/date_range:")
 else:
     st.caption(T["select_hint"])
 
 d1, d2 = st.columns(2)
-d1.download_button(T["csv"], data=ui.later(lambda: pending.to_csv_bytes(pending.export_frame(view, reveal=reveal))),
+d1.download_button(T["csv"], data=language.later(lambda: pending.to_csv_bytes(pending.export_frame(view, reveal=reveal))),
                    file_name=f"pending-vbanks-{now:%Y%m%d-%H%M}.csv", mime="text/csv", on_click="ignore",
                    icon=":material/download:", key="dl_csv")
-d2.download_button(T["xlsx"], data=ui.later(lambda: pending.to_xlsx_bytes(pending.export_frame(view, reveal=reveal))),
+d2.download_button(T["xlsx"], data=language.later(lambda: pending.to_xlsx_bytes(pending.export_frame(view, reveal=reveal))),
                    file_name=f"pending-vbanks-{now:%Y%m%d-%H%M}.xlsx", on_click="ignore", icon=":material/download:", key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -7,13 +7,28 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib.i18n import _
-from lib import export, pending, recon, ui
-from lib.fmt import krw, krw_compact, now_kst, number
-from lib.names import pg_name
-from lib.text import md
+from lib.domain.i18n import _
+from lib.reports import export
+from lib.reports import pending
+from lib.domain.fmt import krw, krw_compact, number
+from lib.domain.clock import now_kst
+from lib.domain.names import pg_name
+from lib.domain.text import md
+from lib.domain import identity
+from lib.iamport import errors
+from lib.reports.recon import expected
+from lib.reports.recon import grid as recon_grid
+from lib.reports.recon import layouts
+from lib.reports.recon import match
+from lib.reports.recon import normalize
+from lib.reports.recon import payouts as recon_payouts
+from lib.reports.recon import read
+from lib.ui import inert
+from lib.ui import language
+from lib.ui import loaders
+from lib.ui import session
 
-ui.entry_guard()
+language.entry_guard()
 
 T = {
     "title": _("Reconciliation"),
@@ -77,7 +92,7 @@ T = {
 }
 st.title(T["title"])
 st.caption(T["intro"])
-s = ui.settings()
+s = session.settings()
 MONEY = {"format": "localized"}
 
 
@@ -148,7 +163,7 @@ def with_resolution(df: pd.DataFrame, closed: dict) -> pd.DataFrame:
     """Exceptions resolved earlier (this run or one over an overlapping range) say so, with owner and memo."""
     if df.empty:
         return df
-    keys = df["_key"] if "_key" in df else recon.exception_keys(df)
+    keys = df["_key"] if "_key" in df else match.exception_keys(df)
     text = [ui_resolution(closed.get(k)) for k in keys]
     return df.assign(resolution=text)
 
@@ -165,7 +180,7 @@ def show_found(table, rec) -> None:
     parts = [T["dropped_" + k].format(n=len(v)) for k, v in left.items() if v]
     where = T["header_at"].format(row=table.header_row) + (" · " + ", ".join(parts) if parts else "")
     if rec.layout is not None:
-        (st.success if rec.sure else st.warning)(ui.say(T["recognised"], layout=rec.name, where=where))
+        (st.success if rec.sure else st.warning)(inert.say(T["recognised"], layout=rec.name, where=where))
     else:
         st.caption(md(where))
     for w in rec.warnings:
@@ -185,22 +200,22 @@ def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, ke
             mark = "✓ " if k in closed else ""
             labels[k] = f"{mark}{r.get('status', '')} · {day} · {who} · {r.get('reasons') or ''}"
         pick = st.selectbox(T["close_pick"], list(labels), format_func=lambda k: labels[k], key=f"{key}_pick")
-        can = ui.operator().can("save_settings")
+        can = session.operator().can("save_settings")
         memo = st.text_input(T["close_memo"], key=f"{key}_memo", max_chars=500, disabled=not can)
         owner = st.text_input(T["close_owner"], key=f"{key}_owner", max_chars=100, disabled=not can,
-                              placeholder=ui.operator().email)
+                              placeholder=session.operator().email)
         b1, b2 = st.columns(2)
         row = exc.iloc[list(keys).index(pick)]
         summary = {"status": str(row.get("status", "")), "label": labels[pick][:200]}
         if b1.button(T["close_do"], key=f"{key}_do", disabled=not can or pick in closed):
             try:
-                store.resolve(pick, memo=memo, owner=owner, summary=summary, actor=ui.operator(), audit=ui.audit())
+                store.resolve(pick, memo=memo, owner=owner, summary=summary, actor=session.operator(), audit=session.audit())
                 st.session_state[f"{key}_flash"] = ("ok", T["closed_ok"])
-            except (ValueError, ui.Forbidden) as e:
+            except (ValueError, identity.Forbidden) as e:
                 st.session_state[f"{key}_flash"] = ("err", md(e))
             st.rerun()
         if b2.button(T["reopen_do"], key=f"{key}_reopen", disabled=not can or pick not in closed):
-            store.reopen(pick, actor=ui.operator(), audit=ui.audit())
+            store.reopen(pick, actor=session.operator(), audit=session.audit())
             st.session_state[f"{key}_flash"] = ("ok", T["reopened_ok"])
             st.rerun()
         flash = st.session_state.pop(f"{key}_flash", None)
@@ -212,16 +227,16 @@ def read_or_stop(up, digest: str, header_row: int | None = None):
     """The table in an uploaded file, or the one sentence saying why it cannot be read (and the page stops)."""
     try:
         with st.spinner(T["reading"]):
-            return ui.read_upload(digest, up.name, header_row, up.getvalue())
-    except recon.ReconFileError as e:
-        st.error(ui.say(T["file_error"], err=e))
+            return loaders.read_upload(digest, up.name, header_row, up.getvalue())
+    except recon_grid.ReconFileError as e:
+        st.error(inert.say(T["file_error"], err=e))
         st.stop()
 
 
 def month_end_book(result, checked) -> bytes:
     """The exceptions as Excel (whole won as numbers, dates as dates, Korean headers and values) with a one-page
     month-end summary sheet first."""
-    summary = named(recon.month_end_summary(result, checked))
+    summary = named(match.month_end_summary(result, checked))
     summary["section"] = summary["section"].map({"match": _("Transactions (거래대사)"), "payout": _("Payouts (입금대사)")})
     sheets = [(_("Month-end summary"), summary.rename(columns={"section": _("Section"), "group": COLS["status"],
                                                                "pg": COLS["pg"], "rows": COLS["rows"],
@@ -247,14 +262,14 @@ st.caption(T["upload_hint"])
 rows = raw = None
 cmap = None
 if up is not None:
-    digest = ui.upload_digest(up)
+    digest = loaders.upload_digest(up)
     header_at = st.number_input(T["header_row"], min_value=1, max_value=10_000, value=None, step=1,
                                 key="rc_header", placeholder=T["auto"], help=T["header_help"])
     table = read_or_stop(up, digest, header_at)
     raw = table.df
-    rec, guessed = recon.recognise_pg(table.columns)
+    rec, guessed = read.recognise_pg(table.columns)
     show_found(table, rec)
-    store = ui.presets_store()
+    store = session.presets_store()
     presets = store.all()
     choice = st.selectbox(T["preset"], [T["no_preset"]] + list(presets), key="rc_preset")
     base = presets.get(choice) or guessed
@@ -262,22 +277,22 @@ if up is not None:
     picked = {}
     with st.expander(T["mapping"], expanded=not rec.sure or choice != T["no_preset"]):
         grid = st.columns(4)
-        for i, f in enumerate(recon.FIELDS):
+        for i, f in enumerate(normalize.FIELDS):
             cur = getattr(base, f)
             picked[f] = grid[i % 4].selectbox(T["field_labels"][f], cols, index=cols.index(cur) if cur in cols else 0,
                                               key=f"rc_map_{f}_{choice}_{digest[:12]}")   # a new file: its own guess
-        cmap = recon.ColumnMap(**{f: (None if v == T["none"] else v) for f, v in picked.items()},
+        cmap = normalize.ColumnMap(**{f: (None if v == T["none"] else v) for f, v in picked.items()},
                                fee_includes_vat=base.fee_includes_vat, refund_values=base.refund_values,
                                deposit_values=base.deposit_values, file_pg=base.file_pg)
         p1, p2 = st.columns([3, 1], vertical_alignment="bottom")
-        can_save = ui.operator().can("save_settings")
+        can_save = session.operator().can("save_settings")
         name = p1.text_input(T["save_preset"], key="rc_preset_name", max_chars=60, disabled=not can_save,
                              help=None if can_save else T["no_save"])
         if p2.button(T["save"], key="rc_save", disabled=not can_save) and name.strip():
             try:
-                saved = store.save(name, cmap, ui.operator(), ui.audit())
-                st.session_state["rc_flash"] = ("ok", ui.say(T["saved"], name=saved))
-            except (ValueError, ui.Forbidden) as e:
+                saved = store.save(name, cmap, session.operator(), session.audit())
+                st.session_state["rc_flash"] = ("ok", inert.say(T["saved"], name=saved))
+            except (ValueError, identity.Forbidden) as e:
                 st.session_state["rc_flash"] = ("err", md(e))
             st.rerun()                     # so the preset list shows the new one
     flash = st.session_state.pop("rc_flash", None)
@@ -286,33 +301,33 @@ if up is not None:
     mapping = tuple(sorted(cmap.as_dict().items(), key=lambda kv: kv[0]))
     try:
         with st.spinner(T["reading"]):
-            rows = ui.normalized(digest, mapping, raw)
-    except recon.ReconFileError as e:
-        st.error(ui.say(T["file_error"], err=e))
+            rows = loaders.normalized(digest, mapping, raw)
+    except recon_grid.ReconFileError as e:
+        st.error(inert.say(T["file_error"], err=e))
         st.stop()
-    f_from, f_to = recon.file_range(rows)
+    f_from, f_to = normalize.file_range(rows)
     if not st.checkbox(T["range_own"], key="rc_own_range"):
         d_from, d_to = f_from, f_to
         st.info(T["range_file"].format(a=f_from, b=f_to))
 
 try:
-    payments, fetched = ui.load_recon_payments(d_from, d_to)
-except ui.ApiError as e:
-    st.error(ui.say(T["load_error"], err=e))
+    payments, fetched = loaders.load_recon_payments(d_from, d_to)
+except errors.ApiError as e:
+    st.error(inert.say(T["load_error"], err=e))
     st.stop()
 all_pgs = sorted({p.get("pg_provider") or "" for p in payments if p.get("pay_method") == "vbank"})
 pgs = c[2].multiselect(T["pgs"], all_pgs, key="rc_pgs", format_func=pg_name, placeholder=_("All"))
-scope = list(pgs) or (recon.file_pgs(rows) if rows is not None else [])
+scope = list(pgs) or (normalize.file_pgs(rows) if rows is not None else [])
 extra: list[dict] = []
 
 # ------------------------------------------------------------------ matching the file
 if rows is not None:
     if not pgs and scope:
-        st.caption(ui.say(T["scoped"], pgs=", ".join(sorted({pg_name(p) for p in scope if p in all_pgs}) or scope)))
+        st.caption(inert.say(T["scoped"], pgs=", ".join(sorted({pg_name(p) for p in scope if p in all_pgs}) or scope)))
     if rows.attrs.get("other_methods"):
         st.caption(T["other_methods"].format(n=rows.attrs["other_methods"]))
     with st.spinner(T["reading"]):
-        result, extra, not_looked_up = ui.reconciled(digest, mapping, d_from, d_to, tuple(scope),
+        result, extra, not_looked_up = loaders.reconciled(digest, mapping, d_from, d_to, tuple(scope),
                                                      fetched.timestamp(), s.rules.model_dump_json(), rows, payments)
     if extra:
         st.caption(T["looked_up"].format(n=len(extra)))
@@ -323,9 +338,9 @@ if rows is not None:
     g = st.columns(4)
     for i, (_i, r) in enumerate(summary.iterrows()):
         g[i].metric(md(r["group"]), number(r["rows"]), help=krw(r["amount"]))
-    resolutions = ui.resolutions_store()
+    resolutions = session.resolutions_store()
     exc = result.exceptions()
-    exc_keys = recon.exception_keys(exc)
+    exc_keys = match.exception_keys(exc)
     closed = resolutions.resolved(list(exc_keys))
     dash = result.mismatch_dashboard()
     left, right = st.columns([3, 2]) if not dash.empty else (st.container(), None)
@@ -343,19 +358,19 @@ if rows is not None:
             st.dataframe(named(dash), hide_index=True, key="rc_dash", column_config=COLUMN_CONFIG)
     close_exceptions(exc, exc_keys, closed, resolutions)
     x1, x2 = st.columns(2)
-    x1.download_button(T["exceptions"], data=ui.later(lambda: pending.to_csv_bytes(for_export(result.exceptions()))),
+    x1.download_button(T["exceptions"], data=language.later(lambda: pending.to_csv_bytes(for_export(result.exceptions()))),
                        file_name=f"recon-exceptions-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
                        icon=":material/download:", key="rc_exc")
-    x2.download_button(T["exceptions_xlsx"], data=ui.later(lambda: month_end_book(result, None)),
+    x2.download_button(T["exceptions_xlsx"], data=language.later(lambda: month_end_book(result, None)),
                        file_name=f"recon-exceptions-{d_from}-{d_to}.xlsx", on_click="ignore",
                        icon=":material/download:", key="rc_exc_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 # ------------------------------------------------------------------ expected settlement
-ev = recon.events(payments + extra, d_from, d_to, s.rules, scope or None)   # with the older payments the file named
-exp = recon.expected_settlement(ev)
+ev = expected.events(payments + extra, d_from, d_to, s.rules, scope or None)   # with the older payments the file named
+exp = expected.expected_settlement(ev)
 st.subheader(T["expected"])
-st.caption(ui.last_refreshed(fetched))
+st.caption(session.last_refreshed(fetched))
 if exp.empty:
     st.info(T["empty"])
 else:
@@ -381,62 +396,62 @@ else:
     with t2:
         st.dataframe(named(exp), hide_index=True, width="stretch", column_config=cfg, key="rc_per_pg")
     d1, d2 = st.columns(2)
-    d1.download_button(T["csv"], data=ui.later(lambda: pending.to_csv_bytes(for_export(exp))), file_name=f"expected-{d_from}-{d_to}.csv",
+    d1.download_button(T["csv"], data=language.later(lambda: pending.to_csv_bytes(for_export(exp))), file_name=f"expected-{d_from}-{d_to}.csv",
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="rc_csv")
-    d2.download_button(T["xlsx"], data=ui.later(lambda: pending.to_xlsx_bytes(for_export(exp), sheet=_("Expected settlement"))),
+    d2.download_button(T["xlsx"], data=language.later(lambda: pending.to_xlsx_bytes(for_export(exp), sheet=_("Expected settlement"))),
                        file_name=f"expected-{d_from}-{d_to}.xlsx", on_click="ignore", icon=":material/download:",
                        key="rc_xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 # ------------------------------------------------------------------ payouts and the bank statement
 st.subheader(T["payout_title"])
 st.caption(T["payout_intro"].format(n=s.rules.settlement_days_default))
-payouts = recon.expected_payouts(exp, s.rules)
+payouts = recon_payouts.expected_payouts(exp, s.rules)
 bank = st.file_uploader(T["statement"], type=["csv", "xlsx", "xls", "txt"], key="rc_bank")
 if bank is None:
     st.dataframe(named(payouts), hide_index=True, width="stretch", key="rc_payouts",
                  column_config=COLUMN_CONFIG)
     st.stop()
-bdigest = ui.upload_digest(bank)
+bdigest = loaders.upload_digest(bank)
 btable = read_or_stop(bank, bdigest)
 braw = btable.df
-brec, guess = recon.recognise_bank(btable.columns)
+brec, guess = read.recognise_bank(btable.columns)
 show_found(btable, brec)
 bcols = [T["none"]] + list(braw.columns)
 bmap: dict = {}
 with st.expander(T["mapping"], expanded=not brec.sure):
     bgrid = st.columns(4)
-    for i, f in enumerate(recon.BANK_FIELDS):
+    for i, f in enumerate(layouts.BANK_FIELDS):
         cur = guess.get(f)
         v = bgrid[i % 4].selectbox(T["bank_labels"][f], bcols, index=bcols.index(cur) if cur in bcols else 0,
                                    key=f"rc_b_{f}_{bdigest[:12]}")             # a new statement: its own guess
         bmap[f] = None if v == T["none"] else v
 bmap["memo_columns"] = tuple(guess.get("memo_columns") or ())
 try:
-    statement = ui.statement_rows(bdigest, tuple(sorted(bmap.items())), braw)
-except recon.ReconFileError as e:
-    st.error(ui.say(T["file_error"], err=e))
+    statement = loaders.statement_rows(bdigest, tuple(sorted(bmap.items())), braw)
+except recon_grid.ReconFileError as e:
+    st.error(inert.say(T["file_error"], err=e))
     st.stop()
-checked = recon.match_payouts(payouts, statement, s.rules)
+checked = recon_payouts.match_payouts(payouts, statement, s.rules)
 counts = checked["status"].value_counts()
 pm = st.columns(5)
-for i, label in enumerate((recon.PAYOUT_MISSING, recon.PAYOUT_SHORT, recon.PAYOUT_OVER, recon.PAYOUT_UNEXPECTED,
-                           recon.PAYOUT_MATCHED)):
+for i, label in enumerate((recon_payouts.PAYOUT_MISSING, recon_payouts.PAYOUT_SHORT, recon_payouts.PAYOUT_OVER, recon_payouts.PAYOUT_UNEXPECTED,
+                           recon_payouts.PAYOUT_MATCHED)):
     pm[i].metric(label, number(int(counts.get(label, 0))))
-pkeys = recon.payout_keys(checked)
-pclosed = ui.resolutions_store().resolved(list(pkeys))
+pkeys = match.payout_keys(checked)
+pclosed = session.resolutions_store().resolved(list(pkeys))
 pview = with_resolution(checked.assign(_key=pkeys.to_numpy()), pclosed)
 st.dataframe(named(pview), hide_index=True, width="stretch", key="rc_payout_check",
              column_config={**COLUMN_CONFIG, "date": COLS["payout_date"], "rows": _("Statement rows")},
              column_order=first_columns(pview))
 open_payouts = checked.assign(reasons=checked["status"])[~checked["status"].isin(
-    [recon.PAYOUT_MATCHED, recon.PAYOUT_OFFSET])]
-close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, ui.resolutions_store(), key="rc_pres",
+    [recon_payouts.PAYOUT_MATCHED, recon_payouts.PAYOUT_OFFSET])]
+close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, session.resolutions_store(), key="rc_pres",
                  title=T["close_payout_title"])
 d1, d2 = st.columns(2)
-d1.download_button(T["payouts_csv"], data=ui.later(lambda: pending.to_csv_bytes(for_export(checked))),
+d1.download_button(T["payouts_csv"], data=language.later(lambda: pending.to_csv_bytes(for_export(checked))),
                    file_name=f"payouts-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
                    icon=":material/download:", key="rc_payout_csv")
 if rows is not None:
-    d2.download_button(T["month_end"], data=ui.later(lambda: month_end_book(result, checked)),
+    d2.download_button(T["month_end"], data=language.later(lambda: month_end_book(result, checked)),
                        file_name=f"month-end-{d_from}-{d_to}.xlsx", on_click="ignore", icon=":material/download:",
                        key="rc_month_end", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

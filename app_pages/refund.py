@@ -6,14 +6,28 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib.i18n import _
-from lib import banks, fees, refund, rules, services, ui, ui_present
-from lib.fmt import digits_only, kst, krw, mask_account, mask_phone
-from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
-from lib.names import PG_NAMES, pg_name, status_name
-from lib.text import NOTE_MAX, NAME_MAX, md, parse_won, short, won_text, without_tag
+from lib.domain.i18n import _
+from lib.domain import banks, pg_rules
+from lib.domain import fees
+from lib.reports import refundable as refund
+from lib.domain import rules
+from lib.ui import present as ui_present
+from lib.domain.fmt import digits_only, kst, krw, mask_account, mask_phone
+from lib.services.write import Busy, NeedsApproval, Stale
+from lib.domain.identity import Forbidden
+from lib.domain.rules import InvalidInput, RefundRequest, Seen
+from lib.domain.names import PG_NAMES, pg_name, status_name
+from lib.domain.text import NOTE_MAX, NAME_MAX, md, parse_won, short, won_text, without_tag
+from lib.iamport import errors
+from lib.services import write
+from lib.ui import inert
+from lib.ui import language
+from lib.ui import loaders
+from lib.ui import outcomes
+from lib.ui import send_once
+from lib.ui import session
 
-ui.entry_guard()
+language.entry_guard()
 
 T = {
     "bad_id": _("No payment found: “{q}” cannot name one. {msg}"),
@@ -76,16 +90,16 @@ T = {
 }
 st.title(T["title"])
 st.caption(T["intro"])
-s = ui.settings()
+s = session.settings()
 where = s.where_label
-WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
+WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, errors.ApiError)
 K_DRAFT, K_CONFIRM = "rf", "rf_confirm"
 
 # ------------------------------------------------------------------ wizard state
 d: refund.RefundDraft = st.session_state.get(K_DRAFT)
 if not isinstance(d, refund.RefundDraft):
     d = st.session_state[K_DRAFT] = refund.RefundDraft()
-q0 = ui.query_imp_uid()
+q0 = session.query_imp_uid()
 if q0 and d.imp_uid != q0 and d.step < 6:
     d = st.session_state[K_DRAFT] = refund.RefundDraft(imp_uid=q0)
 
@@ -104,14 +118,14 @@ def payment_summary(p) -> None:
     m[0].metric(T["amount"], krw(p.amount))
     m[1].metric(T["refunded"], krw(p.cancel_amount))
     m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
-    st.caption(ui.say(T["summary"], pg=PG_NAMES.get(p.pg_provider, p.pg_provider or "—"), imp_uid=p.imp_uid,
+    st.caption(inert.say(T["summary"], pg=PG_NAMES.get(p.pg_provider, p.pg_provider or "—"), imp_uid=p.imp_uid,
                       merchant_uid=short(p.merchant_uid), buyer=short(p.buyer_name or "—", 60), paid=kst(p.paid_at),
                       status=status_name(p.status)))
 
 
 def unknown_panel(imp_uid: str) -> bool:
     """A refund with an unknown outcome blocks new refunds of this payment until resolved."""
-    return ui.unknown_outcome_panel("refund", imp_uid, key="rf_unknown")
+    return outcomes.unknown_outcome_panel("refund", imp_uid, key="rf_unknown")
 
 
 def problems_box(problems: list[str]) -> None:
@@ -132,7 +146,7 @@ def step_payment() -> None:
         d.imp_uid = q.strip()
         st.query_params["imp_uid"] = q.strip()
     if d.imp_uid:
-        p = ui.find_payment(d.imp_uid, T)
+        p = session.find_payment(d.imp_uid, T)
         payment_summary(p)
         st.markdown(f"**{T['history']}**")
         if p.cancel_history:
@@ -144,9 +158,9 @@ def step_payment() -> None:
             st.caption(T["no_history"])
         if unknown_panel(p.imp_uid):
             st.stop()
-        waiting = ui.desk().waiting_request(p.imp_uid)
+        waiting = session.desk().waiting_request(p.imp_uid)
         if waiting:
-            st.warning(ui.say(T["already_requested"], who=waiting.requester, when=kst(waiting.created_at)))
+            st.warning(inert.say(T["already_requested"], who=waiting.requester, when=kst(waiting.created_at)))
             st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
         blockers = rules.refund_blockers(p)
         if blockers:
@@ -158,9 +172,9 @@ def step_payment() -> None:
     days = 90
     st.markdown(T["or_pick"].format(days=days))
     try:
-        paid, fetched = ui.load_paid_vbanks(days)
-    except ui.ApiError as e:
-        st.error(ui.say(T["error"], err=e))
+        paid, fetched = loaders.load_paid_vbanks(days)
+    except errors.ApiError as e:
+        st.error(inert.say(T["error"], err=e))
         st.stop()
     text = st.text_input(T["search"], key="rf_filter").strip().lower()
     view = paid
@@ -177,7 +191,7 @@ def step_payment() -> None:
                           "refundable": st.column_config.NumberColumn(_("Refundable (₩)"), format="localized"),
                           "paid_at": st.column_config.DatetimeColumn(_("Paid (KST)"), format="YYYY-MM-DD HH:mm",
                                                                      timezone="Asia/Seoul")})
-    st.caption(ui.last_refreshed(fetched) + " · " + T["pick_hint"])
+    st.caption(session.last_refreshed(fetched) + " · " + T["pick_hint"])
     rows = ev.selection.rows if ev is not None else []
     if rows and rows[0] < len(view):
         chosen = view.iloc[rows[0]]["imp_uid"]          # the row position becomes a payment at once
@@ -221,7 +235,7 @@ def step_amount(p) -> None:
         problems_box(problems)
         return
     d.amount, d.reason_code, d.note, d.tax_free, d.vat_amount = amt, reason, note, draft.tax_free, draft.vat_amount
-    d.extra["approval"] = ui.desk().approval_needed(p, amt)      # known now, not at the last step
+    d.extra["approval"] = session.desk().approval_needed(p, amt)      # known now, not at the last step
     go(3)
     st.rerun()
 
@@ -238,7 +252,7 @@ def step_account(p) -> None:
                             placeholder=T["bank_placeholder"], key="rf_bank")
         account = st.text_input(T["account"], value=d.account, key="rf_account", type="password",
                                 help=T["account_help"])
-        tel = st.text_input(T["tel"], value=d.tel, key="rf_tel") if p.pg_provider in banks.REFUND_TEL_REQUIRED else ""
+        tel = st.text_input(T["tel"], value=d.tel, key="rf_tel") if p.pg_provider in pg_rules.REFUND_TEL_REQUIRED else ""
         c1, c2 = st.columns(2)
         check = c1.form_submit_button(T["check"], key="rf_check")
         nxt = c2.form_submit_button(T["next"], type="primary", key="rf_next3")
@@ -250,20 +264,20 @@ def step_account(p) -> None:
     invalid = rules.validate_refund_account(p, d.request()) if nxt else []
     if (check or (nxt and not current and not invalid)) and bank:   # Next checks with the bank too: never skipped
         try:
-            name = ui.desk().holder(by_code[bank].kftc, digits_only(account))
-            d.holder_check = {"key": key_now, "name": name, "ok": refund.holder_matches(holder, name)}
-        except ui.ApiError as e:
+            name = session.desk().holder(by_code[bank].kftc, digits_only(account))
+            d.holder_check = {"key": key_now, "name": name, "ok": rules.holder_matches(holder, name)}
+        except errors.ApiError as e:
             d.holder_check = {"key": key_now, "name": None, "ok": False, "error": e.message}
     chk = d.holder_check
     if chk:
         if chk["key"] != key_now:
             st.info(T["check_stale"])
         elif chk.get("error"):
-            st.warning(ui.say(T["check_fail"], msg=chk["error"]))
+            st.warning(inert.say(T["check_fail"], msg=chk["error"]))
         elif chk["ok"]:
-            st.success(ui.say(T["check_ok"], name=chk["name"]))
+            st.success(inert.say(T["check_ok"], name=chk["name"]))
         else:
-            st.error(ui.say(T["check_bad"], name=chk["name"], typed=d.holder))
+            st.error(inert.say(T["check_bad"], name=chk["name"], typed=d.holder))
     needs_reason = d.holder_needs_reason()
     if needs_reason:
         d.holder_override = st.text_area(T["override"].format(n=rules.HOLDER_OVERRIDE_MIN), value=d.holder_override,
@@ -284,7 +298,7 @@ def step_account(p) -> None:
 def step_fees(p, rule) -> None:
     impact = fees.fee_impact(p.amount, p.cancel_amount, d.amount, rule, previous_refunds=len(p.cancel_history))
     st.subheader(T["fee_title"])
-    st.caption(ui.say(T["fee_rule"], pg=pg_name(p.pg_provider), iss=krw(rule.issuance_fee), rem=krw(rule.remittance_fee),
+    st.caption(inert.say(T["fee_rule"], pg=pg_name(p.pg_provider), iss=krw(rule.issuance_fee), rem=krw(rule.remittance_fee),
                       vat=T["vat_on"] if rule.vat_on_fees else T["vat_off"]))
     c1, c2 = st.columns([1, 1])
     c1.table(pd.DataFrame(ui_present.fee_rows(impact)).set_index(""))
@@ -319,10 +333,10 @@ def step_confirm(p, rule) -> None:
         sent[_("Tax-free part")] = krw(request.tax_free)
     if request.vat_amount is not None:
         sent[_("VAT part")] = krw(request.vat_amount)
-    ui.table(pd.DataFrame({_("Value"): sent}))
+    inert.table(pd.DataFrame({_("Value"): sent}))
     mismatch = d.holder_mismatch()
     if d.holder_needs_reason():
-        st.warning(ui.say(T["mismatch_accepted"], name=mismatch or "—", why=d.holder_override))
+        st.warning(inert.say(T["mismatch_accepted"], name=mismatch or "—", why=d.holder_override))
     typed_ok = True
     if request.amount > s.rules.refund_typed_confirm_above:
         typed = st.text_input(T["typed"].format(amount=krw(request.amount)), key="rf_typed")
@@ -335,12 +349,12 @@ def step_confirm(p, rule) -> None:
     aid = d.action
     b1, b2 = st.columns([1, 5])
     b1.button(T["back"], key="rf_back5", on_click=go, args=(4,))
-    waiting = ui.desk().waiting_request(p.imp_uid)
-    why_approval = ui.desk().approval_needed(p, request.amount)
+    waiting = session.desk().waiting_request(p.imp_uid)
+    why_approval = session.desk().approval_needed(p, request.amount)
     if waiting or why_approval:
         st.info(md(why_approval) if why_approval else T["needs_approval"].format(limit=krw(s.rules.refund_approval_above)))
         if waiting:
-            st.warning(ui.say(T["already_requested"], who=waiting.requester, when=kst(waiting.created_at)))
+            st.warning(inert.say(T["already_requested"], who=waiting.requester, when=kst(waiting.created_at)))
             st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
             st.stop()
         st.text_input(T["request_note"], key="rf_request_note")     # read in the callback, from session state
@@ -352,7 +366,7 @@ def step_confirm(p, rule) -> None:
                 return                               # one request per click sequence, whatever the reruns
             st.session_state[f"started:{action_id}"] = True
             try:
-                res = ui.desk().request_refund(
+                res = session.desk().request_refund(
                     request, d.seen, note=st.session_state.get("rf_request_note") or None,
                     fee_preview={"settled": impact.settled, "refund_cost": impact.refund_cost,
                                  "net_after": impact.net_after, "balance_after": impact.balance_after,
@@ -370,7 +384,7 @@ def step_confirm(p, rule) -> None:
                  help=None if typed_ok else T["typed_first"]):
         st.session_state[K_CONFIRM] = aid
     def perform():                  # lib checks the holder again right before sending, and records it
-        return ui.desk().refund(request, d.seen)
+        return session.desk().refund(request, d.seen)
 
     if st.session_state.get(f"result:{aid}") is not None:
         go(6)
@@ -378,10 +392,10 @@ def step_confirm(p, rule) -> None:
     if st.session_state.get(K_CONFIRM) == aid and typed_ok:
         @st.dialog(T["dialog"], dismissible=False)
         def confirm():
-            st.write(ui.say(T["dialog_body"], where=where, amount=krw(request.amount),
+            st.write(inert.say(T["dialog_body"], where=where, amount=krw(request.amount),
                             bank=bank.label if bank else d.bank,
                             account=mask_account(digits_only(request.refund_account))))
-            ui.confirm_and_send(aid, open_key=K_CONFIRM, key="rf_go", confirm_label=T["go"],
+            send_once.confirm_and_send(aid, open_key=K_CONFIRM, key="rf_go", confirm_label=T["go"],
                                 cancel_label=T["cancel"], sending_label=T["sending"], perform=perform,
                                 expected_errors=WRITE_ERRORS)
         confirm()
@@ -390,13 +404,13 @@ def step_confirm(p, rule) -> None:
 # ====================================================================== step 6
 def step_result() -> None:
     res = st.session_state.get(f"result:{d.action}")
-    if isinstance(res, services.WriteResult):
+    if isinstance(res, write.WriteResult):
         {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](
             T["ok"] if res.ok and not res.confirmed_by_reread else md(res.message))
         if res.payment is not None:
             try:                                 # the figures as the API has them now, not as they were
-                now_p = ui.desk().payment(res.payment.imp_uid)
-            except ui.ApiError:
+                now_p = session.desk().payment(res.payment.imp_uid)
+            except errors.ApiError:
                 now_p = res.payment
             payment_summary(now_p)
             if res.ok:
@@ -404,13 +418,13 @@ def step_result() -> None:
                 entry = now_p.cancel_history[-1] if now_p.cancel_history else None
                 if entry:
                     st.markdown(f"**{T['entry']}**")
-                    ui.table(pd.DataFrame({_("Value"): {
+                    inert.table(pd.DataFrame({_("Value"): {
                         _("Refunded (KST)"): kst(entry.cancelled_at), _("Amount"): krw(entry.amount),
                         _("Reason"): without_tag(entry.reason), _("PG transaction id"): entry.pg_tid,
                         _("Cancellation id"): entry.cancellation_id}}))
         st.page_link("app_pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",
                      query_params={"correlation_id": res.correlation_id})
-    elif ui.show_refusal(res, T):
+    elif outcomes.show_refusal(res, T):
         pass
     elif res is not None and hasattr(res, "requester"):          # an approval request
         st.success(T["requested"])
@@ -431,6 +445,6 @@ chosen = d.chosen()
 fee_rule = s.rules.fee_rule(chosen.pg_provider)
 payment_summary(chosen)
 if d.step > 2 and d.extra.get("approval"):
-    st.info(ui.say(T["approval_ahead"], why=d.extra["approval"], who=approvers_text()))
+    st.info(inert.say(T["approval_ahead"], why=d.extra["approval"], who=approvers_text()))
 {2: lambda: step_amount(chosen), 3: lambda: step_account(chosen), 4: lambda: step_fees(chosen, fee_rule),
  5: lambda: step_confirm(chosen, fee_rule)}[d.step]()

@@ -6,16 +6,25 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from lib.i18n import _
-from lib.names import status_name
-from lib import rules, ui
-from lib.fmt import duration, krw, kst, now_kst, time_left
-from lib.clock import KST
-from lib.services import Busy, Forbidden, InvalidInput, NeedsApproval, Seen, Stale
-from lib.names import PG_NAMES
-from lib.text import NOTE_MAX, md, parse_won, short, won_text
+from lib.domain.i18n import _
+from lib.domain.names import status_name
+from lib.domain import rules
+from lib.domain.fmt import duration, krw, kst, time_left
+from lib.domain.clock import now_kst
+from lib.domain.clock import KST
+from lib.services.write import Busy, NeedsApproval, Stale
+from lib.domain.identity import Forbidden
+from lib.domain.rules import InvalidInput, Seen
+from lib.domain.names import PG_NAMES
+from lib.domain.text import NOTE_MAX, md, parse_won, short, won_text
+from lib.iamport import errors
+from lib.ui import inert
+from lib.ui import language
+from lib.ui import outcomes
+from lib.ui import send_once
+from lib.ui import session
 
-ui.entry_guard()
+language.entry_guard()
 
 T = {
     "bad_id": _("No payment found: “{q}” cannot name one. {msg}"),
@@ -47,16 +56,16 @@ T = {
 
 st.title(T["title"])
 st.caption(T["intro"])
-s = ui.settings()
+s = session.settings()
 where = s.where_label
 
 
 def show_result(res) -> None:
-    ui.show_outcome(res, T)
+    outcomes.show_outcome(res, T)
 
 
 # ================================================================ single mode
-q0 = ui.query_imp_uid()
+q0 = session.query_imp_uid()
 with st.form("lookup", border=False):
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     q = c1.text_input(T["lookup"], value=q0)
@@ -67,7 +76,7 @@ if not q0:
     st.info(T["prompt"])
     st.stop()
 
-p = ui.find_payment(q0, T)
+p = session.find_payment(q0, T)
 
 m = st.columns(3)             # three figures that fit at 1280×800; who and which PG in the line below
 m[0].metric(T["amount"], krw(p.amount))
@@ -87,7 +96,7 @@ if pending_action and st.session_state.get(f"result:{pending_action['id']}") is 
         st.rerun()
     st.stop()
 
-if ui.unknown_outcome_panel("vbank", p.imp_uid, key="upd_unknown"):
+if outcomes.unknown_outcome_panel("vbank", p.imp_uid, key="upd_unknown"):
     st.stop()
 
 blockers = rules.update_blockers(p, s.rules)
@@ -126,11 +135,11 @@ with st.form("change"):
 
 
 def send(action: dict, imp_uid: str, typed: str | None):
-    return ui.desk().update(imp_uid, action["seen"], new_amount=action["new_amount"], new_due=action["new_due"],
+    return session.desk().update(imp_uid, action["seen"], new_amount=action["new_amount"], new_due=action["new_due"],
                             note=action["note"] or None, typed_confirmation=typed)
 
 
-WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ui.ApiError)
+WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, errors.ApiError)
 
 if pending_action:
     aid = pending_action["id"]
@@ -148,7 +157,7 @@ if pending_action:
                      T["change"]: (T["later_by"] if moved.total_seconds() > 0 else T["earlier_by"]).format(
                          time=duration(moved))})
     st.subheader(T["diff"])
-    ui.table(pd.DataFrame(rows).set_index(T["field"]))
+    inert.table(pd.DataFrame(rows).set_index(T["field"]))
     b1, b2 = st.columns([1, 4])
     if b1.button(T["send"], type="primary", key="upd_send"):
         st.session_state["upd_confirm"] = aid
@@ -162,15 +171,15 @@ if pending_action:
     if st.session_state.get("upd_confirm") == aid:
         @st.dialog(T["dialog"], dismissible=False)
         def confirm():
-            st.write(ui.say(T["dialog_body"], imp_uid=p.imp_uid, where=where))
-            ui.table(pd.DataFrame(rows).set_index(T["field"]))
+            st.write(inert.say(T["dialog_body"], imp_uid=p.imp_uid, where=where))
+            inert.table(pd.DataFrame(rows).set_index(T["field"]))
             typed = None
             if need:
                 typed = st.text_input(T["typed"].format(value=need), key="upd_typed")
                 if typed and typed.replace(",", "").strip() != need.replace(",", ""):
                     st.error(T["typed_bad"])
             ok = need is None or (typed or "").replace(",", "").strip() == need.replace(",", "")
-            ui.confirm_and_send(aid, open_key="upd_confirm", key="upd_go", confirm_label=T["confirm"],
+            send_once.confirm_and_send(aid, open_key="upd_confirm", key="upd_go", confirm_label=T["confirm"],
                                 cancel_label=T["cancel"], sending_label=T["sending"], can_confirm=ok,
                                 perform=lambda: send(pending_action, p.imp_uid, typed), expected_errors=WRITE_ERRORS)
         confirm()

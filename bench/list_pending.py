@@ -51,9 +51,9 @@ def naive(sb: Sandbox) -> tuple[float, int, int]:
 def cold(sb: Sandbox) -> tuple[float, float, int, int]:
     """(seconds to load the pending list through lib, seconds to build the page's frame, rows, concurrency).
     A new client each time: the token request is part of the cold load."""
-    from lib import pending
-    from lib.client import IamportClient
-    from lib.fmt import now_kst
+    from lib.reports import pending
+    from lib.iamport.client import IamportClient
+    from lib.domain.clock import now_kst
     from devtools.processes import settings_for
     c = IamportClient(settings_for(sb))
     t0 = time.perf_counter()
@@ -67,7 +67,7 @@ def cold(sb: Sandbox) -> tuple[float, float, int, int]:
 def warm_rerun(sb: Sandbox) -> float:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
-    from lib.settings import get_settings
+    from lib.domain.settings import get_settings
     tmp = Path(tempfile.mkdtemp())
     os.environ.update(IAMPORT_API_URL=sb.url, AUDIT_DB_URL=f"sqlite:///{tmp / 'a.sqlite3'}",
                       VBANK_SECRETS_FILE=str(tmp / "none"))

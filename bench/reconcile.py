@@ -23,9 +23,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib import recon  # noqa: E402
-from lib.clock import KST  # noqa: E402
-from lib.settings import Rules  # noqa: E402
+from lib.domain.clock import KST
+from lib.domain.settings import Rules
+from lib.reports.recon import expected
+from lib.reports.recon import match
+from lib.reports.recon import normalize
+from lib.reports.recon import read
 
 ROWS = int(os.environ.get("BENCH_RECON_ROWS", "1000000"))
 PGS = np.array(["html5_inicis", "kcp", "tosspayments", "nice", "kicc", "settle", "smartro_v2", "daou"])
@@ -61,12 +64,12 @@ def main() -> None:
     gc.collect()
     before = rss_mb()
     t0 = time.perf_counter()
-    raw = recon.read_file(data, "settlement.csv").df
+    raw = read.read_file(data, "settlement.csv").df
     t1 = time.perf_counter()
-    rows = recon.normalize(raw, recon.guess_map(list(raw.columns)))
-    d_from, d_to = recon.file_range(rows)
-    ev = recon.events(payments, d_from, d_to, Rules())
-    m = recon.match(rows, ev)
+    rows = normalize.normalize(raw, read.guess_map(list(raw.columns)))
+    d_from, d_to = normalize.file_range(rows)
+    ev = expected.events(payments, d_from, d_to, Rules())
+    m = match.match(rows, ev)
     t2 = time.perf_counter()
     read_s, match_s, total_s = t1 - t0, t2 - t1, t2 - t0
     assert len(rows) == ROWS and len(m.mismatched) == len(range(0, ROWS, 1000)) and m.file_only.empty, m.summary()

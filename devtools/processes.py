@@ -127,7 +127,7 @@ class Sandbox:
 
 
 def settings_for(sandbox: Sandbox, **over):
-    from lib.settings import load_settings
+    from lib.domain.settings import load_settings
     env = {"IAMPORT_API_URL": sandbox.url, "VBANK_SECRETS_FILE": "/nonexistent",
            "VBANK_RULES_FILE": "/nonexistent"}
     s = load_settings(env=env)

@@ -13,7 +13,7 @@ from tests.helpers import Sandbox, settings_for  # noqa: E402
 @pytest.fixture
 def korean():
     """Korean texts and formats for this test (this thread), as the product shows by default."""
-    from lib import i18n
+    from lib.domain import i18n
     i18n.set_lang("ko")
     yield
     i18n._current.set(None)
@@ -41,7 +41,7 @@ def settings(sandbox):
 
 @pytest.fixture
 def client(settings):
-    from lib.client import IamportClient
+    from lib.iamport.client import IamportClient
     return IamportClient(settings)
 
 
@@ -56,7 +56,7 @@ def postgres():
 @pytest.fixture
 def audit(tmp_path):
     """A signed audit store (and the app's other tables) in a file of this test's own."""
-    from lib.audit import AuditStore
+    from lib.db.audit import AuditStore
     return AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite3'}", hmac_key=b"test-audit-key")
 
 
@@ -80,8 +80,8 @@ def ready_payment(sandbox, client, pg: str = "settle", open_for: int = 3600):
 
 def refund_request(p, amount: int | None = None, **kw):
     """A valid refund of ``p`` (the whole refundable balance unless ``amount``) to a Shinhan-style account."""
-    from lib import banks
-    from lib.services import RefundRequest
+    from lib.domain import banks
+    from lib.domain.rules import RefundRequest
     base = dict(imp_uid=p.imp_uid, amount=p.refundable if amount is None else amount, reason_code="CUSTOMER_REQUEST",
                 note="test", refund_bank=banks.refund_banks(p.pg_provider)[0].code,
                 refund_account="110-123-456789")
@@ -93,7 +93,7 @@ def refund_request(p, amount: int | None = None, **kw):
 
 def bank_holder(pg_provider: str, bank_code: str, account: str) -> str:
     """The account holder's name the sandbox's bank answers for this account (GET /vbanks/holder)."""
-    from lib import banks
+    from lib.domain import banks
     from sandbox.store import holder_for
     bank = banks.bank_by_code(pg_provider, bank_code)
     if bank is None or not bank.kftc:

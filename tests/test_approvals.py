@@ -7,10 +7,11 @@ import time
 import pytest
 from sqlalchemy import update
 
-from lib import approvals, services
-from lib.audit import AuditStore
-from lib.identity import Actor, Forbidden, roles_for
-from lib.services import Busy, InvalidInput, NeedsApproval, RefundRequest, Seen, Stale
+from lib.db import approvals
+from lib.db.audit import AuditStore
+from lib.domain.identity import Actor, Forbidden, roles_for
+from lib.services.write import Busy, NeedsApproval, Stale
+from lib.domain.rules import InvalidInput, RefundRequest, Seen
 from tests.conftest import bank_holder
 
 OPERATOR = Actor("op@example.com", frozenset({"operator"}))
@@ -60,41 +61,41 @@ def test_every_write_checks_the_role_in_lib(fresh, client, audit, rules, actor):
     paid = big_paid(fresh, client)
     fresh.clear_requests()
     with pytest.raises(Forbidden):
-        services.update_vbank(client, audit, operator=actor, imp_uid=ready.imp_uid, seen=Seen.of(ready),
+        services_update.update_vbank(client, audit, operator=actor, imp_uid=ready.imp_uid, seen=Seen.of(ready),
                               new_amount=ready.amount + 1, rules=rules)
     with pytest.raises(Forbidden):
-        services.bulk_extend(client, audit, operator=actor, payments=[ready], extend_days=1, rules=rules)
+        bulk.bulk_extend(client, audit, operator=actor, payments=[ready], extend_days=1, rules=rules)
     with pytest.raises(Forbidden):
-        services.refund_vbank(client, audit, operator=actor, request=req(paid, 1000), seen=Seen.of(paid), rules=rules)
+        refund.refund_vbank(client, audit, operator=actor, request=req(paid, 1000), seen=Seen.of(paid), rules=rules)
     if "approver" in actor.roles:       # approvers send refunds through requests, so they may resolve them
-        assert "no unresolved" in services.resolve_unknown_refund(client, audit, operator=actor,
+        assert "no unresolved" in unknowns.resolve_unknown_refund(client, audit, operator=actor,
                                                                   imp_uid=paid.imp_uid).message
     else:
         with pytest.raises(Forbidden):
-            services.resolve_unknown_refund(client, audit, operator=actor, imp_uid=paid.imp_uid)
+            unknowns.resolve_unknown_refund(client, audit, operator=actor, imp_uid=paid.imp_uid)
     assert fresh.requests_seen("/vbanks/") == [] and fresh.requests_seen("/payments/cancel") == []
 
 
 def test_operator_cannot_approve_and_viewer_cannot_request(fresh, client, store, audit, rules):
     p = big_paid(fresh, client)
     with pytest.raises(Forbidden):
-        services.request_refund_approval(client, audit, requester=VIEWER, request=req(p), seen=Seen.of(p), rules=rules)
-    r = services.request_refund_approval(client, audit, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)
+        approval_flow.request_refund_approval(client, audit, requester=VIEWER, request=req(p), seen=Seen.of(p), rules=rules)
+    r = approval_flow.request_refund_approval(client, audit, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)
     with pytest.raises(Forbidden):
-        services.approve(client, audit, approver=Actor("op2@example.com", frozenset({"operator"})), request_id=r.id, rules=rules)
+        approval_flow.approve(client, audit, approver=Actor("op2@example.com", frozenset({"operator"})), request_id=r.id, rules=rules)
 
 
 def test_large_refund_needs_approval_then_goes_through(fresh, client, store, audit, rules):
     p = big_paid(fresh, client)
     with pytest.raises(NeedsApproval):
-        services.refund_vbank(client, audit, operator=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)
-    r = services.request_refund_approval(client, audit, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules,
+        refund.refund_vbank(client, audit, operator=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)
+    r = approval_flow.request_refund_approval(client, audit, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules,
                              fee_preview={"refund_cost": p.amount + 300}, note="damaged goods")
     assert r.status == "pending" and r.payload["fee_preview"]["refund_cost"] == p.amount + 300
     with pytest.raises(Busy):                                  # one pending request per payment
-        services.request_refund_approval(client, audit, requester=BOTH, request=req(p, 1000), seen=Seen.of(p), rules=rules)
+        approval_flow.request_refund_approval(client, audit, requester=BOTH, request=req(p, 1000), seen=Seen.of(p), rules=rules)
     fresh.clear_requests()
-    res = services.approve(client, audit, approver=APPROVER, request_id=r.id, rules=rules, note="ok")
+    res = approval_flow.approve(client, audit, approver=APPROVER, request_id=r.id, rules=rules, note="ok")
     assert res.ok and len(fresh.requests_seen("/payments/cancel")) == 1
     done = store.get(r.id)
     assert (done.status, done.decided_by) == ("executed", APPROVER.email)
@@ -103,47 +104,47 @@ def test_large_refund_needs_approval_then_goes_through(fresh, client, store, aud
     assert list(trail["outcome"]) == ["requested", "approved", "sent", "succeeded"]
     assert list(trail["operator"]) == [OPERATOR.email] + [APPROVER.email] * 3
     with pytest.raises(Busy):                                  # already decided
-        services.approve(client, audit, approver=BOTH, request_id=r.id, rules=rules)
+        approval_flow.approve(client, audit, approver=BOTH, request_id=r.id, rules=rules)
 
 
 def test_requester_cannot_approve_own_request(fresh, client, store, audit, rules):
     p = big_paid(fresh, client)
-    r = services.request_refund_approval(client, audit, requester=BOTH, request=req(p), seen=Seen.of(p), rules=rules)
+    r = approval_flow.request_refund_approval(client, audit, requester=BOTH, request=req(p), seen=Seen.of(p), rules=rules)
     with pytest.raises(Forbidden):
-        services.approve(client, audit, approver=BOTH, request_id=r.id, rules=rules)
+        approval_flow.approve(client, audit, approver=BOTH, request_id=r.id, rules=rules)
     with pytest.raises(Forbidden):
-        services.reject(audit, approver=Actor("BOTH@example.com", frozenset({"approver"})), request_id=r.id, note="no")
+        approval_flow.reject(audit, approver=Actor("BOTH@example.com", frozenset({"approver"})), request_id=r.id, note="no")
     assert store.get(r.id).status == "pending"
 
 
 def test_rejected_and_expired_requests(fresh, client, store, rules, audit):
     p = big_paid(fresh, client)
-    r = services.request_refund_approval(client, audit, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)
+    r = approval_flow.request_refund_approval(client, audit, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)
     with pytest.raises(InvalidInput):
-        services.reject(audit, approver=APPROVER, request_id=r.id, note=" ")
-    rej = services.reject(audit, approver=APPROVER, request_id=r.id, note="wrong account")
+        approval_flow.reject(audit, approver=APPROVER, request_id=r.id, note=" ")
+    rej = approval_flow.reject(audit, approver=APPROVER, request_id=r.id, note="wrong account")
     assert rej.status == "rejected" and rej.decision_note == "wrong account"
     with pytest.raises(Busy):
-        services.approve(client, audit, approver=APPROVER, request_id=r.id, rules=rules)
-    r2 = services.request_refund_approval(client, audit, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)   # allowed again
+        approval_flow.approve(client, audit, approver=APPROVER, request_id=r.id, rules=rules)
+    r2 = approval_flow.request_refund_approval(client, audit, requester=OPERATOR, request=req(p), seen=Seen.of(p), rules=rules)   # allowed again
     with store.engine.begin() as c:
-        c.execute(update(approvals.requests_table).where(approvals.requests_table.c.id == r2.id)
+        c.execute(update(approvals.approval_requests).where(approvals.approval_requests.c.id == r2.id)
                   .values(expires_at=time.time() - 1))
     assert store.get(r2.id).status == "expired"
     with pytest.raises(InvalidInput) as e:
-        services.approve(client, audit, approver=APPROVER, request_id=r2.id, rules=rules)
+        approval_flow.approve(client, audit, approver=APPROVER, request_id=r2.id, rules=rules)
     assert "expired" in e.value.problems[0]
     assert "expired" in set(audit.records(outcome="expired")["outcome"])
 
 
 def test_approval_after_the_payment_changed_is_refused(fresh, client, store, audit, rules):
     p = big_paid(fresh, client)
-    r = services.request_refund_approval(client, audit, requester=OPERATOR, request=req(p, 60_000), seen=Seen.of(p), rules=rules)
+    r = approval_flow.request_refund_approval(client, audit, requester=OPERATOR, request=req(p, 60_000), seen=Seen.of(p), rules=rules)
     fresh.api("POST", "/payments/cancel", json={"imp_uid": p.imp_uid, "amount": 1000, "refund_holder": "a",
                                                  "refund_bank": "BK04", "refund_account": "1234567890"})
     fresh.clear_requests()
     with pytest.raises(Stale):
-        services.approve(client, audit, approver=APPROVER, request_id=r.id, rules=rules)
+        approval_flow.approve(client, audit, approver=APPROVER, request_id=r.id, rules=rules)
     assert fresh.requests_seen("/payments/cancel") == []
     done = store.get(r.id)
     assert done.status == "failed" and "changed since the request" in done.result["message"]
@@ -155,16 +156,21 @@ def test_bulk_over_the_count_needs_approval(fresh, client, store, audit, rules):
     rows = [client.get_payment(p["imp_uid"]) for p in fresh.pending_vbanks()
             if p["pg_provider"] in ("kcp", "settle") and p["vbank_date"] > now][:3]
     with pytest.raises(NeedsApproval):
-        services.bulk_extend(client, audit, operator=OPERATOR, payments=rows, extend_days=1, rules=rules)
-    r = services.request_bulk_approval(audit, requester=OPERATOR, payments=rows, extend_days=1, to=None, rules=rules)
-    res = services.approve(client, audit, approver=APPROVER, request_id=r.id, rules=rules)
+        bulk.bulk_extend(client, audit, operator=OPERATOR, payments=rows, extend_days=1, rules=rules)
+    r = approval_flow.request_bulk_approval(audit, requester=OPERATOR, payments=rows, extend_days=1, to=None, rules=rules)
+    res = approval_flow.approve(client, audit, approver=APPROVER, request_id=r.id, rules=rules)
     assert res.ok and store.get(r.id).status == "executed"
     for p in rows:
         assert client.get_payment(p.imp_uid).vbank_date.timestamp() == p.vbank_date.timestamp() + 86400
 
 
 # ------------------------------------------------------------ who is acting
-from lib.identity import header_identity, oidc_identity  # noqa: E402
+from lib.domain.identity import header_identity, oidc_identity
+from lib.services import approval_flow
+from lib.services import bulk
+from lib.services import refund
+from lib.services import unknowns
+from lib.services import update as services_update
 
 
 def headers(**h):

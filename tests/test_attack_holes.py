@@ -8,10 +8,17 @@ import pandas as pd
 import pytest
 import responses
 
-from lib import export, services
-from lib.identity import Actor, Forbidden
-from lib.rules import Seen
-from lib.settings import Rules, Settings, load_settings
+from lib.reports import export
+from lib.domain.identity import Actor, Forbidden
+from lib.domain.rules import Seen
+from lib.domain.settings import Rules, Settings, load_settings
+from lib.domain import rules as domain_rules
+from lib.services import approval_flow
+from lib.services import bulk
+from lib.services import refund
+from lib.services import unknowns
+from lib.services import update as services_update
+from lib.services import write
 
 ENV = {"VBANK_SECRETS_FILE": "/nonexistent", "VBANK_RULES_FILE": "/nonexistent"}
 
@@ -26,7 +33,7 @@ def test_a_bare_cr_in_a_csv_value_is_quoted_so_no_reader_starts_a_live_line_with
 def test_the_rolling_refund_limit_ignores_the_e_mails_case(audit):
     audit.record(operator="kim@example.com", action="refund", outcome="sent", correlation_id="c1",
                  request={"amount": 2_500_000})
-    assert services.refunded_by_operator(audit, "Kim@Example.COM", hours=24) == 2_500_000
+    assert refund.refunded_by_operator(audit, "Kim@Example.COM", hours=24) == 2_500_000
 
 
 @pytest.mark.parametrize("url,sandbox", [("https://127.attacker.example", False), ("http://127.0.0.1:8787", True),
@@ -49,11 +56,11 @@ def test_credentials_in_the_api_url_are_refused_and_never_repeated():
 
 @responses.activate
 def test_a_private_write_function_checks_the_role_itself(audit):
-    from lib.client import IamportClient
+    from lib.iamport.client import IamportClient
     viewer = Actor("viewer@example.com", frozenset({"viewer"}))
     client = IamportClient(Settings(api_url="http://127.0.0.1:9"))
     with pytest.raises(Forbidden):
-        services._update_vbank(client, audit, operator=viewer, imp_uid="imp_1",
+        services_update._update_vbank(client, audit, operator=viewer, imp_uid="imp_1",
                                seen=Seen(status="ready", amount=1000, cancel_amount=0, vbank_due=0),
                                new_amount=2000, new_due=None, rules=Rules(), note=None)
     assert len(responses.calls) == 0                       # nothing read, nothing sent
@@ -67,14 +74,14 @@ def test_a_reread_proves_only_our_own_refund_not_another_of_the_same_amount(fres
     import threading
     import time
 
-    from lib.client import IamportClient
+    from lib.iamport.client import IamportClient
     from tests.conftest import paid_payment, refund_request
     from tests.helpers import settings_for
     kim = Actor("kim@example.com", frozenset({"operator"}))
     p = paid_payment(fresh, client, min_amount=50_000)
     fresh.fault(path_prefix="/payments/cancel", method="POST", latency_ms=2000, status=502, html=True, times=1)
     out: dict = {}
-    t = threading.Thread(target=lambda: out.setdefault("r", services.refund_vbank(
+    t = threading.Thread(target=lambda: out.setdefault("r", refund.refund_vbank(
         client, audit, operator=kim, request=refund_request(p, 10_000), seen=Seen.of(p), rules=rules)))
     t.start()
     deadline = time.monotonic() + 20
@@ -94,12 +101,12 @@ def test_a_reread_proves_only_our_own_refund_not_another_of_the_same_amount(fres
 
 def test_our_refund_carries_its_tag_and_the_reread_finds_it(fresh, client, audit, rules):
     """Processed, then a gateway's 504: the re-read finds the entry with *our* tag — the only accepted proof."""
-    from lib.text import WRITE_TAG_RX
+    from lib.domain.text import WRITE_TAG_RX
     from tests.conftest import paid_payment, refund_request
     kim = Actor("kim@example.com", frozenset({"operator"}))
     p = paid_payment(fresh, client, min_amount=50_000)
     fresh.fault(path_prefix="/payments/cancel", after="error", status=504)
-    r = services.refund_vbank(client, audit, operator=kim, request=refund_request(p, 7_000), seen=Seen.of(p),
+    r = refund.refund_vbank(client, audit, operator=kim, request=refund_request(p, 7_000), seen=Seen.of(p),
                               rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread
     reason = fresh.refunds(p.imp_uid)[0]["reason"]
@@ -114,7 +121,7 @@ def _unsign_and(audit, tamper) -> None:
 
     from sqlalchemy import select, update
 
-    from lib.audit import GENESIS, audit_head, audit_log, record_hash
+    from lib.db.audit import GENESIS, audit_head, audit_log, record_hash
     with audit.engine.begin() as c:
         c.execute(update(audit_log).values(mac=None))
         tamper(c)
@@ -141,7 +148,7 @@ def _fill(audit, n=6):
 def _truncate(c):
     from sqlalchemy import delete
 
-    from lib.audit import audit_log
+    from lib.db.audit import audit_log
     c.execute(delete(audit_log).where(audit_log.c.id > 4))
 
 
@@ -150,21 +157,21 @@ def _edit(c):
 
     from sqlalchemy import update
 
-    from lib.audit import audit_log
+    from lib.db.audit import audit_log
     c.execute(update(audit_log).where(audit_log.c.id == 3).values(request=json.dumps({"amount": 999_999})))
 
 
 def _delete_one(c):
     from sqlalchemy import delete
 
-    from lib.audit import audit_log
+    from lib.db.audit import audit_log
     c.execute(delete(audit_log).where(audit_log.c.id == 2))
 
 
 def _swap(c):
     from sqlalchemy import select, update
 
-    from lib.audit import audit_log
+    from lib.db.audit import audit_log
     a, b = (dict(c.execute(select(audit_log).where(audit_log.c.id == i)).mappings().one()) for i in (2, 3))
     for src, dst in ((a, 3), (b, 2)):
         c.execute(update(audit_log).where(audit_log.c.id == dst).values(
@@ -185,7 +192,7 @@ def test_with_a_key_unsigned_records_or_head_are_a_break(audit, tamper):
 def _ready(fresh, client, *, due_in_days: float):
     from datetime import datetime, timedelta
 
-    from lib.clock import KST
+    from lib.domain.clock import KST
     p = fresh.pick(status="ready", pg="settle", where=lambda x: x["vbank_date"] > __import__("time").time() + 3600)
     due = datetime.now(KST) + timedelta(days=due_in_days)
     fresh.api("PUT", f"/vbanks/{p['imp_uid']}", json={"vbank_due": int(due.timestamp())})
@@ -195,8 +202,8 @@ def _ready(fresh, client, *, due_in_days: float):
 def test_plus_n_days_on_an_overdue_account_counts_from_today():
     from datetime import datetime
 
-    from lib import rules as R
-    from lib.clock import KST
+    from lib.domain import rules as R
+    from lib.domain.clock import KST
     now = datetime(2026, 11, 28, 10, 0, tzinfo=KST)
     overdue = datetime(2026, 9, 5, 23, 59, 59, tzinfo=KST)                   # 84 days overdue
     assert R.plan_due(overdue, extend_days=3, to=None, now=now) == datetime(2026, 12, 1, 23, 59, 59, tzinfo=KST)
@@ -207,20 +214,20 @@ def test_plus_n_days_on_an_overdue_account_counts_from_today():
 def test_a_bulk_extension_past_the_typed_limit_or_earlier_needs_it_typed(fresh, client, audit, rules):
     from datetime import datetime, timedelta
 
-    from lib.clock import KST
+    from lib.domain.clock import KST
     kim = Actor("kim@example.com", frozenset({"operator"}))
     far = _ready(fresh, client, due_in_days=45)
     near = _ready(fresh, client, due_in_days=2)
-    assert services.bulk_confirmation([near], 3, None, rules) is None             # a small extension: a click
-    assert services.bulk_confirmation([near], 40, None, rules) == "40"            # the single-account rule
+    assert domain_rules.bulk_confirmation([near], 3, None, rules) is None             # a small extension: a click
+    assert domain_rules.bulk_confirmation([near], 40, None, rules) == "40"            # the single-account rule
     tomorrow = datetime.now(KST).replace(hour=23, minute=59, second=0, microsecond=0) + timedelta(days=1)
-    assert services.bulk_confirmation([far], None, tomorrow, rules) == tomorrow.strftime("%Y-%m-%d")   # earlier
+    assert domain_rules.bulk_confirmation([far], None, tomorrow, rules) == tomorrow.strftime("%Y-%m-%d")   # earlier
     fresh.clear_requests()
     for kw in ({"extend_days": 40}, {"to": tomorrow}):
-        with pytest.raises(services.InvalidInput, match="type"):
-            services.bulk_extend(client, audit, operator=kim, payments=[near, far], rules=rules, **kw)
+        with pytest.raises(domain_rules.InvalidInput, match="type"):
+            bulk.bulk_extend(client, audit, operator=kim, payments=[near, far], rules=rules, **kw)
     assert fresh.requests_seen("/vbanks/", "PUT") == []                            # nothing sent
-    rows = services.bulk_extend(client, audit, operator=kim, payments=[near], rules=rules, extend_days=40,
+    rows = bulk.bulk_extend(client, audit, operator=kim, payments=[near], rules=rules, extend_days=40,
                                 typed_confirmation="40")
     assert [r.outcome for r in rows] == ["succeeded"]
 
@@ -228,16 +235,16 @@ def test_a_bulk_extension_past_the_typed_limit_or_earlier_needs_it_typed(fresh, 
 # ------------------------------------------------------------------ §2 approvals always finish
 APPROVER_CHILD = """
 import sys
-from lib import services
-from lib.audit import AuditStore
-from lib.client import IamportClient
-from lib.identity import Actor
-from lib.settings import load_settings
+from lib.db.audit import AuditStore
+from lib.domain.identity import Actor
+from lib.domain.settings import load_settings
+from lib.iamport.client import IamportClient
+from lib.services import approval_flow
 url, db, request_id = sys.argv[1:4]
 s = load_settings(env={"IAMPORT_API_URL": url, "VBANK_SECRETS_FILE": "/nonexistent", "VBANK_RULES_FILE": "/nonexistent"})
 s.read_timeout = 120
 s.rules.refund_approval_above = 1000
-services.approve(IamportClient(s), AuditStore(db), approver=Actor("boss@example.com", frozenset({"approver"})),
+approval_flow.approve(IamportClient(s), AuditStore(db), approver=Actor("boss@example.com", frozenset({"approver"})),
                  request_id=request_id, rules=s.rules)
 """
 
@@ -255,9 +262,9 @@ def test_killing_the_app_while_it_sends_an_approved_refund_still_finishes_the_re
 
     from sqlalchemy import select
 
-    from lib.approvals import requests_table
-    from lib.audit import AuditStore
-    from lib.settings import Rules
+    from lib.db.approvals import approval_requests
+    from lib.db.audit import AuditStore
+    from lib.domain.settings import Rules
     from tests.conftest import paid_payment, refund_request
     from tests.helpers import ROOT
     db = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
@@ -265,7 +272,7 @@ def test_killing_the_app_while_it_sends_an_approved_refund_still_finishes_the_re
     rules = Rules(refund_approval_above=1000)
     kim = Actor("kim@example.com", frozenset({"operator"}))
     p = paid_payment(fresh, client)
-    req = services.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 5000),
+    req = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 5000),
                                            seen=Seen.of(p), rules=rules)
     if lands:
         fresh.fault(path_prefix="/payments/cancel", after="timeout", hang_s=60, times=1)
@@ -282,29 +289,29 @@ def test_killing_the_app_while_it_sends_an_approved_refund_still_finishes_the_re
             while not fresh.refunds(p.imp_uid):
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
-        assert services.approvals_of(audit).get(req.id).status == "approving"
+        assert write.approvals_of(audit).get(req.id).status == "approving"
         os.kill(child.pid, signal.SIGKILL)
         child.wait(30)
     finally:
         if child.poll() is None:
             child.kill()
     lee = Actor("lee@example.com", frozenset({"operator"}))
-    res = services.resolve_unknown_refund(client, audit, operator=lee, imp_uid=p.imp_uid)
-    got = services.approvals_of(audit).get(req.id)
+    res = unknowns.resolve_unknown_refund(client, audit, operator=lee, imp_uid=p.imp_uid)
+    got = write.approvals_of(audit).get(req.id)
     if lands:
         assert res.outcome == "succeeded" and got.status == "executed"
     else:
         assert res.outcome == "unknown" and got.status == "unknown"
-        res = services.resolve_unknown_refund(client, audit, operator=lee, imp_uid=p.imp_uid,
+        res = unknowns.resolve_unknown_refund(client, audit, operator=lee, imp_uid=p.imp_uid,
                                               operator_confirms_not_applied=True)
-        assert res.outcome == "failed" and services.approvals_of(audit).get(req.id).status == "failed"
+        assert res.outcome == "failed" and write.approvals_of(audit).get(req.id).status == "failed"
     with audit.engine.connect() as c:
-        row = c.execute(select(requests_table).where(requests_table.c.id == req.id)).mappings().one()
+        row = c.execute(select(approval_requests).where(approval_requests.c.id == req.id)).mappings().one()
     assert row["pending_key"] is None and row["sealed"] is None          # payment freed, full numbers erased
     # the payment can be requested again
     p = client.get_payment(p.imp_uid)
     fresh.clear_faults()
-    again = services.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 2000),
+    again = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 2000),
                                              seen=Seen.of(p), rules=rules)
     assert again.status == "pending"
 
@@ -313,21 +320,20 @@ def test_killing_the_app_while_it_sends_an_approved_refund_still_finishes_the_re
 def test_a_refund_is_never_sent_without_the_holder_check_or_a_written_reason(fresh, client, audit, rules):
     """lib looks the holder up itself right before sending: a name that differs (or a lookup that fails) needs a
     reason of at least a sentence; with one, the audit keeps the bank's name, the typed name and the reason."""
-    from lib.client import ApiError  # noqa: F401
     from tests.conftest import paid_payment, refund_request
     kim = Actor("kim@example.com", frozenset({"operator"}))
     p = paid_payment(fresh, client, min_amount=20_000)
     fresh.clear_requests()
     wrong = refund_request(p, 3000, refund_holder="엉뚱한이름")
-    with pytest.raises(services.InvalidInput, match="엉뚱한이름"):
-        services.refund_vbank(client, audit, operator=kim, request=wrong, seen=Seen.of(p), rules=rules)
-    with pytest.raises(services.InvalidInput):
-        services.refund_vbank(client, audit, operator=kim, request=refund_request(p, 3000, refund_holder="엉뚱한이름",
+    with pytest.raises(domain_rules.InvalidInput, match="엉뚱한이름"):
+        refund.refund_vbank(client, audit, operator=kim, request=wrong, seen=Seen.of(p), rules=rules)
+    with pytest.raises(domain_rules.InvalidInput):
+        refund.refund_vbank(client, audit, operator=kim, request=refund_request(p, 3000, refund_holder="엉뚱한이름",
                                                                                   holder_override="ok"),
                               seen=Seen.of(p), rules=rules)
     assert fresh.requests_seen("/payments/cancel") == [] and len(fresh.requests_seen("/vbanks/holder")) == 2
     why = "고객이 전화로 가족 명의 계좌임을 확인함"
-    r = services.refund_vbank(client, audit, operator=kim, request=refund_request(
+    r = refund.refund_vbank(client, audit, operator=kim, request=refund_request(
         p, 3000, refund_holder="엉뚱한이름", holder_override=why), seen=Seen.of(p), rules=rules)
     assert r.ok
     sent = audit.records(imp_uid=p.imp_uid, outcome="sent").iloc[-1]
@@ -342,10 +348,10 @@ def test_a_failed_lookup_needs_a_reason_too(fresh, client, audit, rules):
     kim = Actor("kim@example.com", frozenset({"operator"}))
     p = paid_payment(fresh, client, min_amount=20_000)
     fresh.fault(path_prefix="/vbanks/holder", status=500, times=5)
-    with pytest.raises(services.InvalidInput, match="did not work"):
-        services.refund_vbank(client, audit, operator=kim, request=refund_request(p, 3000), seen=Seen.of(p),
+    with pytest.raises(domain_rules.InvalidInput, match="did not work"):
+        refund.refund_vbank(client, audit, operator=kim, request=refund_request(p, 3000), seen=Seen.of(p),
                               rules=rules)
-    r = services.refund_vbank(client, audit, operator=kim, request=refund_request(
+    r = refund.refund_vbank(client, audit, operator=kim, request=refund_request(
         p, 3000, holder_override="은행 조회 장애: 고객 통장 사본으로 확인함"), seen=Seen.of(p), rules=rules)
     assert r.ok
 
@@ -356,12 +362,12 @@ def test_the_request_for_approval_carries_the_check_to_the_approver(fresh, clien
     kim = Actor("kim@example.com", frozenset({"operator"}))
     p = paid_payment(fresh, client, min_amount=20_000)
     why = "고객 요청으로 배우자 계좌로 환불 (통화 녹취 있음)"
-    req = services.request_refund_approval(client, audit, requester=kim, seen=Seen.of(p), rules=rules,
+    req = approval_flow.request_refund_approval(client, audit, requester=kim, seen=Seen.of(p), rules=rules,
                                            request=refund_request(p, 5000, refund_holder="배우자이름",
                                                                   holder_override=why))
     chk = req.payload["holder_check"]
     assert chk["bank_says"] == refund_request(p).refund_holder and chk["typed"] == "배우자이름"
     assert chk["override"] == why and not chk["ok"]
     boss = Actor("boss@example.com", frozenset({"approver"}))
-    r = services.approve(client, audit, approver=boss, request_id=req.id, rules=rules)
+    r = approval_flow.approve(client, audit, approver=boss, request_id=req.id, rules=rules)
     assert r.ok                                                 # the requester's reason travels with the request

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from lib.audit import AuditStore, mask_request
+from lib.db.audit import AuditStore, mask_request
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from lib import banks
+from lib.domain import banks
 
 
 PGS = sorted(banks.PG_TABLE)

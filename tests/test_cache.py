@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def test_ttl_cache_single_flight_and_clear():
     import threading
-    from lib.cache import TTLCache
+    from lib.ui.cache import TTLCache
     c = TTLCache(ttl=60)
     calls, gate = [], threading.Event()
 
@@ -27,7 +27,7 @@ def test_ttl_cache_single_flight_and_clear():
 
 
 def test_ttl_cache_drops_a_result_loaded_across_a_clear():
-    from lib.cache import TTLCache
+    from lib.ui.cache import TTLCache
     c = TTLCache(ttl=60)
 
     def loader():

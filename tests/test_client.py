@@ -8,7 +8,8 @@ import time
 import pytest
 import requests
 
-from lib.client import ApiError, ApiUnavailable, IamportClient, OutcomeUnknown, split_windows
+from lib.iamport.errors import ApiError, ApiUnavailable, OutcomeUnknown
+from lib.iamport.client import IamportClient, split_windows
 from tests.helpers import Sandbox, settings_for
 
 NOW = lambda: int(time.time())  # noqa: E731
@@ -204,7 +205,7 @@ def test_dropped_connection_after_processing_is_outcome_unknown(fresh, client):
 
 def test_nothing_listening_is_api_unavailable():
     from tests.helpers import free_port
-    from lib.settings import load_settings
+    from lib.domain.settings import load_settings
     s = load_settings(env={"IAMPORT_API_URL": f"http://127.0.0.1:{free_port()}", "VBANK_SECRETS_FILE": "/x"})
     s.connect_timeout = 1
     c = IamportClient(s)

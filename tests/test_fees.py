@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from lib import fees
-from lib.settings import FeeRule
+from lib.domain import fees
+from lib.domain.settings import FeeRule
 
 
 def test_fee_example_from_the_product_document():

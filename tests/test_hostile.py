@@ -13,9 +13,17 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 from markdown_it import MarkdownIt
 
-from lib import export, recon
-from lib.client import IamportClient, NotFound
-from lib.text import clean, lookup_problem, md, parse_won, plain
+from lib.reports import export
+from lib.iamport.client import IamportClient
+from lib.iamport.errors import NotFound
+from lib.domain.text import clean, lookup_problem, md, parse_won, plain
+from lib.reports.recon import grid
+from lib.reports.recon import normalize
+from lib.reports.recon import read
+from lib.domain import rules as domain_rules
+from lib.services import approval_flow
+from lib.services import refund
+from lib.services import update
 from tests.hostile import DANGEROUS_TAGS, FORMULAS, LONG, MARKUP
 from tests.conftest import bank_holder
 
@@ -102,31 +110,31 @@ def xlsx_bomb(unpacked_mb: int) -> bytes:
     return buf.getvalue()
 
 
-SMALL = recon.UploadLimits(max_bytes=10_000, max_rows=5, max_cols=4, max_xlsx_unpacked=5 * 1024 * 1024)
+SMALL = grid.UploadLimits(max_bytes=10_000, max_rows=5, max_cols=4, max_xlsx_unpacked=5 * 1024 * 1024)
 UPLOADS = [
-    ("empty", b"", "x.csv", recon.LIMITS, "is empty"),
-    ("header only", csv_bytes("거래일자,금액,주문번호\n"), "x.csv", recon.LIMITS, "header line but no rows"),
-    ("latin-1", "date,montant\n2026-11-20,café ça\n".encode("latin-1"), "x.csv", recon.LIMITS,
+    ("empty", b"", "x.csv", grid.LIMITS, "is empty"),
+    ("header only", csv_bytes("거래일자,금액,주문번호\n"), "x.csv", grid.LIMITS, "header line but no rows"),
+    ("latin-1", "date,montant\n2026-11-20,café ça\n".encode("latin-1"), "x.csv", grid.LIMITS,
      "neither UTF-8 nor CP949"),
-    ("binary", bytes(range(256)) * 10, "x.csv", recon.LIMITS, "not a text file"),
-    ("duplicate headers", csv_bytes("거래일자,금액,금액\n2026-11-20,1,2\n"), "x.csv", recon.LIMITS,
+    ("binary", bytes(range(256)) * 10, "x.csv", grid.LIMITS, "not a text file"),
+    ("duplicate headers", csv_bytes("거래일자,금액,금액\n2026-11-20,1,2\n"), "x.csv", grid.LIMITS,
      "the column “금액” twice (columns 2 and 3)"),
     ("too many columns", csv_bytes(",".join(f"c{i}" for i in range(6)) + "\n" + ",".join("1" * 6) + "\n"), "x.csv",
      SMALL, "at most 4 can be read"),
     ("too many rows", csv_bytes("a,b\n" + "1,2\n" * 6), "x.csv", SMALL, "at most 5 can be read"),
     ("too large", csv_bytes("a,b\n" + "1,2\n" * 5000), "x.csv", SMALL, "files up to"),
-    ("zip bomb", xlsx_bomb(30), "x.xlsx", recon.UploadLimits(max_xlsx_unpacked=5 * 1024 * 1024), "would unpack to"),
-    ("damaged xlsx", b"PK\x03\x04 not really a zip", "x.xlsx", recon.LIMITS, "not a readable Excel file"),
-    ("long header", csv_bytes("a" * 500 + ",b\n1,2\n"), "x.csv", recon.LIMITS, "500 characters long"),
-    ("ragged row", csv_bytes("a,b\n1,2\n1,2,3\n"), "x.csv", recon.LIMITS, "3 fields where the header has 2"),
-    ("one column", csv_bytes("just one\n1\n"), "x.csv", recon.LIMITS, "fewer than two columns"),
+    ("zip bomb", xlsx_bomb(30), "x.xlsx", grid.UploadLimits(max_xlsx_unpacked=5 * 1024 * 1024), "would unpack to"),
+    ("damaged xlsx", b"PK\x03\x04 not really a zip", "x.xlsx", grid.LIMITS, "not a readable Excel file"),
+    ("long header", csv_bytes("a" * 500 + ",b\n1,2\n"), "x.csv", grid.LIMITS, "500 characters long"),
+    ("ragged row", csv_bytes("a,b\n1,2\n1,2,3\n"), "x.csv", grid.LIMITS, "3 fields where the header has 2"),
+    ("one column", csv_bytes("just one\n1\n"), "x.csv", grid.LIMITS, "fewer than two columns"),
 ]
 
 
 @pytest.mark.parametrize("data,name,limits,needle", [u[1:] for u in UPLOADS], ids=[u[0] for u in UPLOADS])
 def test_a_bad_upload_ends_in_one_sentence(data, name, limits, needle):
-    with pytest.raises(recon.ReconFileError) as e:
-        recon.read_file(data, name, limits).df
+    with pytest.raises(grid.ReconFileError) as e:
+        read.read_file(data, name, limits).df
     msg = str(e.value)
     assert needle in msg and "\n" not in msg and "Traceback" not in msg and len(msg) < 300
 
@@ -134,14 +142,14 @@ def test_a_bad_upload_ends_in_one_sentence(data, name, limits, needle):
 @pytest.mark.parametrize("amount,needle", [("1" * 23, "too large"), ("12.5", "whole number"), ("1e3", "not an amount"),
                                            ("=1+1", "not an amount")])
 def test_a_bad_amount_cell_names_its_row_and_column(amount, needle):
-    raw = recon.read_file(csv_bytes(f"거래일자,금액,주문번호\n2026-11-20,{amount},ord_1\n"), "x.csv").df
-    with pytest.raises(recon.ReconFileError) as e:
-        recon.normalize(raw, recon.ColumnMap(date="거래일자", amount="금액", merchant_uid="주문번호"))
+    raw = read.read_file(csv_bytes(f"거래일자,금액,주문번호\n2026-11-20,{amount},ord_1\n"), "x.csv").df
+    with pytest.raises(grid.ReconFileError) as e:
+        normalize.normalize(raw, normalize.ColumnMap(date="거래일자", amount="금액", merchant_uid="주문번호"))
     assert "Row 2, column “금액”" in str(e.value) and needle in str(e.value)
 
 
 def test_a_cp949_file_with_korean_headers_still_reads():
-    raw = recon.read_file("거래일자,금액,주문번호\n2026.11.20,\"12,000\",주문-1\n".encode("cp949"), "kcp.csv").df
+    raw = read.read_file("거래일자,금액,주문번호\n2026.11.20,\"12,000\",주문-1\n".encode("cp949"), "kcp.csv").df
     assert list(raw.columns) == ["거래일자", "금액", "주문번호"] and raw.iloc[0]["금액"] == "12,000"
 
 
@@ -186,9 +194,9 @@ def test_amounts_are_never_reinterpreted(typed, expect):
 
 # ================================================================ names, notes, limits
 def test_long_and_invisible_values_are_refused_before_sending(fresh, client, tmp_path):
-    from lib import banks, services
-    from lib.audit import AuditStore
-    from lib.identity import Actor
+    from lib.domain import banks
+    from lib.db.audit import AuditStore
+    from lib.domain.identity import Actor
     from tests.helpers import settings_for
     audit = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
     rules = settings_for(fresh).rules
@@ -199,49 +207,48 @@ def test_long_and_invisible_values_are_refused_before_sending(fresh, client, tmp
     fresh.clear_requests()
     for kw, needle in [({"refund_holder": "가" * 10_000}, "too long"), ({"refund_holder": "홍길동\u200b"}, "invisible"),
                        ({"note": "x" * 50_000}, "too long"), ({"refund_holder": "\u202e동길홍"}, "invisible")]:
-        with pytest.raises(services.InvalidInput) as e:
-            services.refund_vbank(client, audit, operator=kim, request=services.RefundRequest(**{**base, **kw}),
-                                  seen=services.Seen.of(p), rules=rules)
+        with pytest.raises(domain_rules.InvalidInput) as e:
+            refund.refund_vbank(client, audit, operator=kim, request=domain_rules.RefundRequest(**{**base, **kw}),
+                                  seen=domain_rules.Seen.of(p), rules=rules)
         assert any(needle in x for x in e.value.problems), e.value.problems
     assert fresh.requests_seen("/payments/cancel") == [] and audit.records().empty
 
 
 def test_a_drastic_cut_needs_the_typed_amount(fresh, client, tmp_path):
-    from lib import services
-    from lib.audit import AuditStore
-    from lib.identity import Actor
+    from lib.db.audit import AuditStore
+    from lib.domain.identity import Actor
     from tests.helpers import settings_for
     audit = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
     rules = settings_for(fresh).rules
     p = client.get_payment(fresh.pick(status="ready", pg="settle", where=lambda x: x["amount"] >= 10_000)["imp_uid"])
     kim = Actor("kim@example.com", frozenset({"operator"}))
     fresh.clear_requests()
-    with pytest.raises(services.InvalidInput, match="type “1” to confirm"):
-        services.update_vbank(client, audit, operator=kim, imp_uid=p.imp_uid, seen=services.Seen.of(p), new_amount=1,
+    with pytest.raises(domain_rules.InvalidInput, match="type “1” to confirm"):
+        update.update_vbank(client, audit, operator=kim, imp_uid=p.imp_uid, seen=domain_rules.Seen.of(p), new_amount=1,
                               rules=rules)
     assert fresh.requests_seen("/vbanks/", "PUT") == []
-    assert services.update_vbank(client, audit, operator=kim, imp_uid=p.imp_uid, seen=services.Seen.of(p),
+    assert update.update_vbank(client, audit, operator=kim, imp_uid=p.imp_uid, seen=domain_rules.Seen.of(p),
                                  new_amount=1, rules=rules, typed_confirmation="1").ok
 
 
 def test_approval_notes_are_stored_cleaned_and_bounded(fresh, client, tmp_path):
-    from lib import banks, services
-    from lib.audit import AuditStore
-    from lib.identity import Actor
+    from lib.domain import banks
+    from lib.db.audit import AuditStore
+    from lib.domain.identity import Actor
     from tests.helpers import settings_for
     audit = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
     rules = settings_for(fresh).rules
     rules.refund_approval_above = 1000
     p = client.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
                                       and x["amount"] > 5000)["imp_uid"])
-    r = services.RefundRequest(imp_uid=p.imp_uid, amount=5000, reason_code="OTHER",
+    r = domain_rules.RefundRequest(imp_uid=p.imp_uid, amount=5000, reason_code="OTHER",
                                refund_holder=bank_holder("kcp", banks.refund_banks("kcp")[0].code, "110123456789"),
                                refund_bank=banks.refund_banks("kcp")[0].code, refund_account="110123456789")
     kim = Actor("kim@example.com", frozenset({"operator"}))
-    with pytest.raises(services.InvalidInput, match="too long"):
-        services.request_refund_approval(client, audit, requester=kim, request=r, seen=services.Seen.of(p),
+    with pytest.raises(domain_rules.InvalidInput, match="too long"):
+        approval_flow.request_refund_approval(client, audit, requester=kim, request=r, seen=domain_rules.Seen.of(p),
                                          rules=rules, note="URGENT " * 1000)
-    q = services.request_refund_approval(client, audit, requester=kim, request=r, seen=services.Seen.of(p), rules=rules,
+    q = approval_flow.request_refund_approval(client, audit, requester=kim, request=r, seen=domain_rules.Seen.of(p), rules=rules,
                                          note="URGENT\u200b **Approve here**\n\n\n\n[go](http://evil)")
     assert q.note == "URGENT **Approve here**\n\n[go](http://evil)"      # cleaned, kept as typed, shown escaped
     assert json.loads(json.dumps(q.payload))["request"]["refund_account"] == "110******789"

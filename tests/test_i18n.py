@@ -9,8 +9,9 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from lib import i18n
-from lib.fmt import duration, krw, krw_compact, time_left_seconds
+from lib.domain import i18n
+from lib.domain.fmt import duration, krw, krw_compact, time_left_seconds
+from lib.ui import language
 
 ROOT = Path(__file__).resolve().parent.parent
 HANGUL = range(0xAC00, 0xD7A4)
@@ -94,7 +95,7 @@ def test_english_formats():
 @pytest.mark.parametrize("code,ko,en", [("ready", "입금대기", "Awaiting deposit"), ("paid", "결제완료", "Paid"),
                                         ("cancelled", "취소", "Cancelled"), ("failed", "실패", "Failed")])
 def test_statuses_in_the_consoles_words(code, ko, en):
-    from lib.names import status_name
+    from lib.domain.names import status_name
     assert status_name(code) == en
     i18n.set_lang("ko")
     try:
@@ -104,15 +105,15 @@ def test_statuses_in_the_consoles_words(code, ko, en):
 
 
 def test_bank_names_korean_first(korean):
-    from lib import banks
+    from lib.domain import banks
     assert banks.bank_label("kcp", "BK88") == "신한은행" and banks.bank_label("html5_inicis", "88") == "신한은행"
     i18n._current.set("en")
     assert banks.bank_label("kcp", "BK88") == "신한은행 (Shinhan Bank)"
 
 
 def test_refund_reason_sent_to_the_pg_is_korean():
-    from lib.rules import RefundRequest
-    from lib.settings import Rules
+    from lib.domain.rules import RefundRequest
+    from lib.domain.settings import Rules
     r = RefundRequest(imp_uid="imp_1", amount=1000, reason_code="CUSTOMER_REQUEST", note="배송 지연")
     assert r.reason_text(Rules()) == "고객 요청 — 배송 지연"
     custom = Rules(refund_reasons={"CUSTOMER_REQUEST": "고객 변심"})
@@ -139,8 +140,7 @@ def test_a_deferred_download_is_made_in_the_language_of_the_run_that_offered_it(
     """Streamlit calls a deferred download's data on a server thread, where no language is set."""
     import threading
 
-    from lib import ui
-    made = ui.later(lambda: i18n.gettext("Refund"))
+    made = language.later(lambda: i18n.gettext("Refund"))
     i18n._current.set("en")
     out = []
     t = threading.Thread(target=lambda: out.append(made()))

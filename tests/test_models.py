@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.models import Payment
+from lib.domain.models import Payment
 
 
 def test_payment_model_tolerates_unknown_fields_and_converts():

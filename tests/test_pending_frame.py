@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from lib import pending
-from lib.clock import KST
+from lib.reports import pending
+from lib.domain.clock import KST
 
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=KST)

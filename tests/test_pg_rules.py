@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lib import pg_rules
+from lib.domain import pg_rules
 
 SPEC = json.loads((Path(__file__).parent / "spec" / "portone-v1.openapi.json").read_text())
 

@@ -6,11 +6,14 @@ import threading
 
 import pytest
 
-from lib import approvals, services
-from lib.audit import AuditStore
-from lib.client import IamportClient
-from lib.identity import Actor
-from lib.services import Busy, RefundRequest, Seen, Stale
+from lib.db import approvals
+from lib.db.audit import AuditStore
+from lib.iamport.client import IamportClient
+from lib.domain.identity import Actor
+from lib.services.write import Busy, Stale
+from lib.domain.rules import RefundRequest, Seen
+from lib.services import approval_flow
+from lib.services import refund
 from tests.helpers import settings_for
 from tests.conftest import bank_holder
 
@@ -48,7 +51,6 @@ def test_chain_and_locks_on_postgres(pg_url):
 
 
 def test_two_instances_racing_to_send_the_same_refund_send_one(fresh, sandbox, pg_url):
-    from lib.settings import load_settings  # noqa: F401
     c0 = IamportClient(settings_for(sandbox))
     p = c0.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
                                   and x["amount"] >= 10000)["imp_uid"])
@@ -66,7 +68,7 @@ def test_two_instances_racing_to_send_the_same_refund_send_one(fresh, sandbox, p
         client = IamportClient(settings_for(sandbox))
         barrier.wait(timeout=60)
         try:
-            results.append(services.refund_vbank(client, audit, operator=Actor(name, frozenset({"operator"})),
+            results.append(refund.refund_vbank(client, audit, operator=Actor(name, frozenset({"operator"})),
                                                  request=r, seen=Seen.of(p), rules=rules))
         except (Busy, Stale) as e:
             refused.append(e)
@@ -89,13 +91,13 @@ def test_request_on_one_instance_approved_on_the_other(fresh, sandbox, pg_url):
                                  and x["amount"] > 10_000)["imp_uid"])
     audit_one, audit_two = AuditStore(pg_url), AuditStore(pg_url)
     one, two = approvals.ApprovalStore(audit_one), approvals.ApprovalStore(audit_two)
-    r = services.request_refund_approval(c, audit_one, requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
+    r = approval_flow.request_refund_approval(c, audit_one, requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
                            request=RefundRequest(imp_uid=p.imp_uid, amount=p.refundable, reason_code="OTHER",
                                                  refund_holder=bank_holder(p.pg_provider, "88", "110123456789"),
                                                  refund_bank="88",
                                                  refund_account="110123456789"))
     assert [x.id for x in two.list(status="pending")] == [r.id]
-    res = services.approve(IamportClient(s), audit_two, approver=APPROVER, request_id=r.id, rules=s.rules)
+    res = approval_flow.approve(IamportClient(s), audit_two, approver=APPROVER, request_id=r.id, rules=s.rules)
     assert res.ok and one.get(r.id).status == "executed"
     assert two.audit.verify_chain().ok
 
@@ -106,7 +108,7 @@ def test_two_approvers_on_two_instances_one_wins(fresh, sandbox, pg_url):
     c = IamportClient(s)
     p = c.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
                                  and x["amount"] > 10_000)["imp_uid"])
-    r = services.request_refund_approval(
+    r = approval_flow.request_refund_approval(
         c, AuditStore(pg_url), requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
         request=RefundRequest(imp_uid=p.imp_uid, amount=p.refundable, reason_code="OTHER",
                               refund_holder=bank_holder(p.pg_provider, "BK88", "110123456789"),
@@ -119,7 +121,7 @@ def test_two_approvers_on_two_instances_one_wins(fresh, sandbox, pg_url):
         a = AuditStore(pg_url)
         barrier.wait(timeout=60)
         try:
-            outcomes.append(services.approve(IamportClient(s), a, approver=Actor(email, frozenset({"approver"})),
+            outcomes.append(approval_flow.approve(IamportClient(s), a, approver=Actor(email, frozenset({"approver"})),
                                              request_id=r.id, rules=s.rules).outcome)
         except Busy:
             outcomes.append("busy")

@@ -11,8 +11,13 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from lib import recon
-from lib.settings import Rules
+from lib.domain.settings import Rules
+from lib.reports.recon import expected
+from lib.reports.recon import grid
+from lib.reports.recon import match
+from lib.reports.recon import normalize
+from lib.reports.recon import payouts
+from lib.reports.recon import read
 from tests.fixtures import realfiles as rf
 
 
@@ -22,8 +27,8 @@ def pays():
 
 
 def exceptions(rows: pd.DataFrame, pays) -> set:
-    a, b = recon.file_range(rows)
-    res = recon.match(rows, recon.events(pays, a, b, Rules(), recon.file_pgs(rows) or None))
+    a, b = normalize.file_range(rows)
+    res = match.match(rows, expected.events(pays, a, b, Rules(), normalize.file_pgs(rows) or None))
     exc = res.exceptions()
     reasons = exc["reasons"] if "reasons" in exc else pd.Series("", index=exc.index)
     return {(s, m, r if isinstance(r, str) else "") for s, m, r in zip(exc["status"], exc["merchant_uid"], reasons)}
@@ -32,41 +37,41 @@ def exceptions(rows: pd.DataFrame, pays) -> set:
 @pytest.mark.parametrize("layout", list(rf.PG_FILES))
 def test_pg_files_are_recognised_and_match_exactly(layout, pays):
     made = rf.PG_FILES[layout](pays)
-    table = recon.read_file(made.data, made.name)
-    rec, cmap = recon.recognise_pg(table.columns)
+    table = read.read_file(made.data, made.name)
+    rec, cmap = read.recognise_pg(table.columns)
     assert rec.layout is not None and rec.layout.id == layout and rec.sure, (rec.layout, rec.warnings)
-    rows = recon.normalize(table.df, cmap)
+    rows = normalize.normalize(table.df, cmap)
     assert rows.attrs["other_methods"] == 2                 # card rows of the same file left out, not 파일에만
     if len(made.pgs) == 1:                                   # a file of one PG scopes the match to it
-        assert made.pgs[0] in recon.file_pgs(rows)
+        assert made.pgs[0] in normalize.file_pgs(rows)
     else:                                                    # a file of several PGs is compared with all of them
-        assert recon.file_pgs(rows) == []
+        assert normalize.file_pgs(rows) == []
     assert exceptions(rows, pays) == made.expected          # exactly the planted ones: no false row
 
 
 @pytest.mark.parametrize("layout", list(rf.BANKS))
 def test_bank_statements_are_recognised_and_payouts_match_exactly(layout, pays):
     made, planted = rf.bank_file(layout, pays)
-    table = recon.read_file(made.data, made.name)
+    table = read.read_file(made.data, made.name)
     assert table.header_row == len(rf.BANKS[layout].title) + 1        # found under the title block
-    rec, bmap = recon.recognise_bank(table.columns)
+    rec, bmap = read.recognise_bank(table.columns)
     assert rec.layout is not None and rec.layout.id == layout and rec.sure, (rec.layout, rec.warnings)
-    st = recon.normalize_statement(table.df, bmap)
-    ev = recon.events(pays, rf.D_FROM, rf.D_TO, Rules())
-    chk = recon.match_payouts(recon.expected_payouts(recon.expected_settlement(ev), Rules()), st, Rules())
-    bad = chk[~chk["status"].isin([recon.PAYOUT_MATCHED, recon.PAYOUT_OFFSET])]
+    st = normalize.normalize_statement(table.df, bmap)
+    ev = expected.events(pays, rf.D_FROM, rf.D_TO, Rules())
+    chk = payouts.match_payouts(payouts.expected_payouts(expected.expected_settlement(ev), Rules()), st, Rules())
+    bad = chk[~chk["status"].isin([payouts.PAYOUT_MATCHED, payouts.PAYOUT_OFFSET])]
     got = {(s, d.isoformat(), p or who) for s, d, p, who in zip(bad["status"], bad["date"], bad["sender"],
                                                                    bad["depositor"])}
-    kinds = {"short": recon.PAYOUT_SHORT, "missing": recon.PAYOUT_MISSING, "unexpected": recon.PAYOUT_UNEXPECTED}
+    kinds = {"short": payouts.PAYOUT_SHORT, "missing": payouts.PAYOUT_MISSING, "unexpected": payouts.PAYOUT_UNEXPECTED}
     want = {(kinds[p["kind"]], p["date"], p.get("pg") or p.get("memo")) for p in planted}
     assert got == want
-    stranger = bad[bad["status"] == recon.PAYOUT_UNEXPECTED]
+    stranger = bad[bad["status"] == payouts.PAYOUT_UNEXPECTED]
     assert list(stranger["depositor"]) == ["홍길동"]                   # the sender is shown, not blank
 
 
 def test_row_numbers_are_the_ones_excel_shows(pays):
     made, _p = rf.bank_file("hana", pays)                # title block, a blank row, header on row 7
-    table = recon.read_file(made.data, made.name)
+    table = read.read_file(made.data, made.name)
     assert table.header_row == 7 and table.df.index[0] == 8
     assert table.dropped["total"] and table.dropped["note"]
     assert table.dropped["total"][0] == table.df.index[-1] + 1
@@ -74,15 +79,15 @@ def test_row_numbers_are_the_ones_excel_shows(pays):
 
 def test_text_rows_keep_their_line_numbers_through_blank_lines():
     text = "거래내역조회\n\n거래일자,주문번호,거래금액\n2026.11.20,o1,1000\n\n\n2026.11.20,o2,oops\n합계,,1000\n"
-    t = recon.read_file(text.encode("cp949"), "x.csv")
+    t = read.read_file(text.encode("cp949"), "x.csv")
     assert list(t.df.index) == [4, 7] and t.header_row == 3
-    with pytest.raises(recon.ReconFileError, match="Row 7, column “거래금액”: “oops” is not an amount"):
-        recon.normalize(t.df, recon.ColumnMap(date="거래일자", amount="거래금액", merchant_uid="주문번호"))
+    with pytest.raises(grid.ReconFileError, match="Row 7, column “거래금액”: “oops” is not an amount"):
+        normalize.normalize(t.df, normalize.ColumnMap(date="거래일자", amount="거래금액", merchant_uid="주문번호"))
 
 
 def test_operator_can_choose_the_header_row():
     text = "a,b,c\n조회기간,2026.11.01,2026.11.30\nday,order,amount\n2026-11-20,o1,1000\n"
-    t = recon.read_file(text.encode(), "x.csv", header_row=3)
+    t = read.read_file(text.encode(), "x.csv", header_row=3)
     assert t.columns == ["day", "order", "amount"] and list(t.df.index) == [4]
 
 
@@ -91,29 +96,29 @@ def test_operator_can_choose_the_header_row():
                                         ("2026-11-21T08:30:00+09:00", date(2026, 11, 21)),
                                         ("2026-11-20T14:59:59+00:00", date(2026, 11, 20))])
 def test_dates_in_every_korean_form_and_offsets_in_kst(value, want):
-    assert recon.parse_dates(pd.Series([value], index=[5]), "d").iloc[0] == want
+    assert normalize.parse_dates(pd.Series([value], index=[5]), "d").iloc[0] == want
 
 
 @pytest.mark.parametrize("value,want", [("+50,000", 50000), ("−1,127,350", -1127350), ("(1,200)", -1200),
                                         ("1,000원", 1000), ("₩ 3,000", 3000)])
 def test_amounts_with_signs_parentheses_and_won(value, want):
-    assert int(recon.parse_amounts(pd.Series([value], index=[2]), "a", required=True).iloc[0]) == want
+    assert int(normalize.parse_amounts(pd.Series([value], index=[2]), "a", required=True).iloc[0]) == want
 
 
 def test_unknown_layout_warns_about_the_vat_column_it_guessed():
-    t = recon.read_file("승인일자,주문번호,거래금액,수수료,부가세\n2026-11-20,o1,10000,300,30\n".encode(), "x.csv")
-    rec, cmap = recon.recognise_pg(t.columns)
+    t = read.read_file("승인일자,주문번호,거래금액,수수료,부가세\n2026-11-20,o1,10000,300,30\n".encode(), "x.csv")
+    rec, cmap = read.recognise_pg(t.columns)
     assert rec.layout is None and cmap.fee_vat == "부가세" and cmap.vat is None
     assert any("부가세" in w for w in rec.warnings)
 
 
 def test_sender_is_read_from_the_counterparty_column_not_the_channel():
-    t = recon.read_file("거래일시,적요,기재내용,입금(원),지급(원)\n2026.11.24 09:00:00,타행이체,KG이니시스,9700,0\n"
+    t = read.read_file("거래일시,적요,기재내용,입금(원),지급(원)\n2026.11.24 09:00:00,타행이체,KG이니시스,9700,0\n"
                         .encode("cp949"), "woori.csv")
-    rec, bmap = recon.recognise_bank(t.columns)
-    st = recon.normalize_statement(t.df, bmap)
+    rec, bmap = read.recognise_bank(t.columns)
+    st = normalize.normalize_statement(t.df, bmap)
     assert bmap["sender"] == "기재내용" and list(st["depositor"]) == ["KG이니시스"]
-    assert list(recon.sender_of(st["depositor"].str.cat(st["memo"], sep=" "), Rules())) == ["KG이니시스"]
+    assert list(payouts.sender_of(st["depositor"].str.cat(st["memo"], sep=" "), Rules())) == ["KG이니시스"]
 
 
 # ------------------------------------------------------------------ hostile files: one sentence, bounded
@@ -154,59 +159,59 @@ def _xlsx(sheet: str, dimension: str | None = None) -> bytes:
 def test_far_corner_cell_is_refused_before_any_grid_is_built():
     data = far_corner_xlsx()
     assert len(data) < 3000
-    with pytest.raises(recon.ReconFileError, match="1,048,576 rows × 16,384 columns"):
-        recon.read_file(data, "evil.xlsx")
+    with pytest.raises(grid.ReconFileError, match="1,048,576 rows × 16,384 columns"):
+        read.read_file(data, "evil.xlsx")
 
 
 def test_a_lying_dimension_is_refused_too():
     sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">'
              '<c r="A1"><v>1</v></c><c r="B1"><v>2</v></c></row></sheetData></worksheet>')
-    with pytest.raises(recon.ReconFileError, match="cells are read from Excel"):
-        recon.read_file(_xlsx(sheet, dimension="A1:ZZ900000"), "evil.xlsx")
+    with pytest.raises(grid.ReconFileError, match="cells are read from Excel"):
+        read.read_file(_xlsx(sheet, dimension="A1:ZZ900000"), "evil.xlsx")
 
 
 def test_a_sheet_within_the_byte_limit_but_past_the_cell_limit():
-    small = recon.UploadLimits(max_excel_cells=1000)
+    small = grid.UploadLimits(max_excel_cells=1000)
     rows = "".join(f'<row r="{r}">' + "".join(f'<c r="{c}{r}"><v>{r}</v></c>' for c in "ABCDEFGHIJ") + "</row>"
                    for r in range(1, 202))
     sheet = f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}' \
             '</sheetData></worksheet>'
-    with pytest.raises(recon.ReconFileError, match="201 rows × 10 columns"):
-        recon.read_file(_xlsx(sheet), "big.xlsx", small)
+    with pytest.raises(grid.ReconFileError, match="201 rows × 10 columns"):
+        read.read_file(_xlsx(sheet), "big.xlsx", small)
 
 
 def test_a_million_columns_in_a_text_file_end_in_one_sentence():
     data = (",".join(f"c{i}" for i in range(1_000_000)) + "\n" + ",".join("1" for _ in range(1_000_000))).encode()
-    with pytest.raises(recon.ReconFileError, match="at most 60 can be read"):
-        recon.read_file(data, "wide.csv")
+    with pytest.raises(grid.ReconFileError, match="at most 60 can be read"):
+        read.read_file(data, "wide.csv")
 
 
 def test_mixed_encodings_end_in_one_sentence_or_read():
     data = "거래일자,금액,주문번호\n".encode("cp949") + "2026-11-20,1000,주문\n".encode("utf-8") + b"\xff\xfe\x80\n"
     try:
-        t = recon.read_file(data, "mixed.csv")
-    except recon.ReconFileError as e:
+        t = read.read_file(data, "mixed.csv")
+    except grid.ReconFileError as e:
         assert "\n" not in str(e) and len(str(e)) < 300
     else:
         assert len(t.df.columns) == 3
 
 
 def test_utf16_text_reads():
-    t = recon.read_file("거래일자,금액,주문번호\n2026-11-20,1000,o1\n".encode("utf-16"), "x.csv")
+    t = read.read_file("거래일자,금액,주문번호\n2026-11-20,1000,o1\n".encode("utf-16"), "x.csv")
     assert t.columns == ["거래일자", "금액", "주문번호"] and t.encoding == "utf-16"
 
 
 def test_html_xls_without_a_table_and_xml_spreadsheets_say_what_to_do():
-    with pytest.raises(recon.ReconFileError, match="no readable table"):
-        recon.read_file(b"<html><body>nothing</body></html>", "kb.xls")
-    with pytest.raises(recon.ReconFileError, match="save it as .xlsx"):
-        recon.read_file(b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>',
+    with pytest.raises(grid.ReconFileError, match="no readable table"):
+        read.read_file(b"<html><body>nothing</body></html>", "kb.xls")
+    with pytest.raises(grid.ReconFileError, match="save it as .xlsx"):
+        read.read_file(b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>',
                         "old.xls")
 
 
 def test_lookups_one_file_may_trigger_are_capped():
     """50,000 made-up imp_uids cost at most MAX_IMP_LOOKUPS ids (20 requests of 100), and the rest is counted."""
-    from lib import desk
+    from lib.services import desk
 
     class Client:
         asked: list[str] = []
@@ -231,15 +236,15 @@ def test_month_end_workbook_has_a_summary_sheet_and_whole_won(pays):
     payouts short, over, missing), whole won as numbers (never 18800.0), dates as dates."""
     import openpyxl
 
-    from lib import export
+    from lib.reports import export
     made = rf.PG_FILES["portone_recon"](pays)
-    table = recon.read_file(made.data, made.name)
-    rows = recon.normalize(table.df, recon.recognise_pg(table.columns)[1])
-    a, b = recon.file_range(rows)
-    res = recon.match(rows, recon.events(pays, a, b, Rules(), recon.file_pgs(rows)))
-    summary = recon.month_end_summary(res, None)
-    assert set(summary["group"]) == {recon.MATCHED, recon.MISMATCHED, recon.FILE_ONLY, recon.IMPORT_ONLY}
-    assert summary.loc[summary["group"] == recon.MISMATCHED, "rows"].sum() == 2
+    table = read.read_file(made.data, made.name)
+    rows = normalize.normalize(table.df, read.recognise_pg(table.columns)[1])
+    a, b = normalize.file_range(rows)
+    res = match.match(rows, expected.events(pays, a, b, Rules(), normalize.file_pgs(rows)))
+    summary = match.month_end_summary(res, None)
+    assert set(summary["group"]) == {match.MATCHED, match.MISMATCHED, match.FILE_ONLY, match.IMPORT_ONLY}
+    assert summary.loc[summary["group"] == match.MISMATCHED, "rows"].sum() == 2
     exc = res.exceptions()
     assert str(exc["amount"].dtype) == "Int64" and str(exc["row"].dtype) == "Int64"     # no floats after the concat
     data = export.to_xlsx_book([("월말 요약", summary), ("예외", exc)])

@@ -7,9 +7,15 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from lib import recon
-from lib.models import KST
-from lib.settings import FeeRule, Rules
+from lib.domain.clock import KST
+from lib.domain.settings import FeeRule, Rules
+from lib.db import recon_store
+from lib.reports.recon import expected
+from lib.reports.recon import grid
+from lib.reports.recon import match
+from lib.reports.recon import normalize
+from lib.reports.recon import payouts
+from lib.reports.recon import read
 
 D = date(2026, 11, 20)
 TS = int(datetime(2026, 11, 20, 15, 0, tzinfo=KST).timestamp())
@@ -32,10 +38,10 @@ CSV = ("거래일자,구분,주문번호,거래금액,수수료\r\n"
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp949"])
 def test_reads_korean_csv_in_any_common_encoding(encoding):
-    df = recon.read_file(CSV.encode(encoding), "settle.csv").df
-    cmap = recon.guess_map(list(df.columns))
+    df = read.read_file(CSV.encode(encoding), "settle.csv").df
+    cmap = read.guess_map(list(df.columns))
     assert (cmap.date, cmap.type, cmap.amount, cmap.fee, cmap.merchant_uid) == ("거래일자", "구분", "거래금액", "수수료", "주문번호")
-    rows = recon.normalize(df, cmap)
+    rows = normalize.normalize(df, cmap)
     assert list(rows["kind"]) == ["deposit", "deposit", "refund"]          # blank and total lines dropped
     assert list(rows["amount"]) == [10000, 20000, 5000] and list(rows["date"]) == [D] * 3
 
@@ -44,8 +50,8 @@ def test_reads_excel_with_text_dates(tmp_path):
     df = pd.DataFrame({"Date": ["2026-11-20", "20261120"], "Order": ["ord_1", "ord_2"], "Amount": ["10000", "₩20,000"]})
     f = tmp_path / "bank.xlsx"
     df.to_excel(f, index=False)
-    raw = recon.read_file(f.read_bytes(), "bank.xlsx").df
-    rows = recon.normalize(raw, recon.ColumnMap(date="Date", amount="Amount", merchant_uid="Order"))
+    raw = read.read_file(f.read_bytes(), "bank.xlsx").df
+    rows = normalize.normalize(raw, normalize.ColumnMap(date="Date", amount="Amount", merchant_uid="Order"))
     assert list(rows["amount"]) == [10000, 20000] and set(rows["date"]) == {D}
 
 
@@ -55,24 +61,24 @@ def test_reads_excel_with_text_dates(tmp_path):
     ("2026.11.20,입금,ord_1,,300", "Row 2, column “거래금액”: the amount is empty."),
 ])
 def test_unreadable_cells_name_row_and_column(bad, needle):
-    df = recon.read_file(("거래일자,구분,주문번호,거래금액,수수료\n" + bad + "\n").encode("cp949"), "f.csv").df
-    with pytest.raises(recon.ReconFileError) as e:
-        recon.normalize(df, recon.guess_map(list(df.columns)))
+    df = read.read_file(("거래일자,구분,주문번호,거래금액,수수료\n" + bad + "\n").encode("cp949"), "f.csv").df
+    with pytest.raises(grid.ReconFileError) as e:
+        normalize.normalize(df, read.guess_map(list(df.columns)))
     assert needle in str(e.value)
 
 
 def test_not_a_table():
-    with pytest.raises(recon.ReconFileError):
-        recon.read_file(b"\xff\xfe\x00garbage", "x.csv").df
-    with pytest.raises(recon.ReconFileError):
-        recon.read_file(b"PK\x03\x04broken", "x.xlsx").df
+    with pytest.raises(grid.ReconFileError):
+        read.read_file(b"\xff\xfe\x00garbage", "x.csv").df
+    with pytest.raises(grid.ReconFileError):
+        read.read_file(b"PK\x03\x04broken", "x.xlsx").df
 
 
 def test_expected_settlement_with_fees_and_vat():
     rules = Rules(fees={"kcp": FeeRule(issuance_fee=300, remittance_fee=300, vat_on_fees=True)})
-    ev = recon.events([pay(1), pay(2, 20000, refunds=[(5000, TS + 60)]), pay(3, pg="settle", paid_at=TS - 86400 * 3)],
+    ev = expected.events([pay(1), pay(2, 20000, refunds=[(5000, TS + 60)]), pay(3, pg="settle", paid_at=TS - 86400 * 3)],
                       D, D, rules)
-    exp = recon.expected_settlement(ev)
+    exp = expected.expected_settlement(ev)
     r = exp.iloc[0]
     # fees without VAT, and their VAT in a column of its own (as 거래대사 shows 수수료 and 수수료부가세)
     assert (r["deposits"], r["gross"], r["issuance_fees"], r["refunds"], r["refunded"], r["remittance_fees"]) == \
@@ -82,7 +88,7 @@ def test_expected_settlement_with_fees_and_vat():
 
 def test_matching_groups_duplicates_partial_refunds_and_fees():
     rules = Rules()
-    ev = recon.events([pay(1), pay(2, 20000, refunds=[(5000, TS + 60), (3000, TS + 120)]), pay(3, 7000)], D, D, rules)
+    ev = expected.events([pay(1), pay(2, 20000, refunds=[(5000, TS + 60), (3000, TS + 120)]), pay(3, 7000)], D, D, rules)
     file_rows = pd.DataFrame([
         {"row": 2, "date": D, "kind": "deposit", "amount": 10000, "fee": 300, "imp_uid": "", "merchant_uid": "ord_1", "pg_tid": ""},
         {"row": 3, "date": D, "kind": "deposit", "amount": 10000, "fee": 300, "imp_uid": "", "merchant_uid": "ord_1", "pg_tid": ""},
@@ -91,7 +97,7 @@ def test_matching_groups_duplicates_partial_refunds_and_fees():
         {"row": 6, "date": D, "kind": "refund", "amount": 5500, "fee": 300, "imp_uid": "", "merchant_uid": "ord_2", "pg_tid": ""},
         {"row": 7, "date": D, "kind": "deposit", "amount": 1000, "fee": None, "imp_uid": "imp_9", "merchant_uid": "", "pg_tid": ""},
     ])
-    m = recon.match(file_rows, ev)
+    m = match.match(file_rows, ev)
     assert sorted(m.matched["row"]) == [2, 5]                       # the 3,000 refund matched by amount
     mm = m.mismatched.set_index("row")
     assert mm.loc[4, "reasons"] == "수수료 불일치" and mm.loc[4, "fee_diff"] == 50
@@ -104,30 +110,30 @@ def test_matching_groups_duplicates_partial_refunds_and_fees():
 
 
 def test_key_preference_imp_uid_then_merchant_uid_then_pg_tid():
-    ev = recon.events([pay(1), pay(2)], D, D, Rules())
+    ev = expected.events([pay(1), pay(2)], D, D, Rules())
     rows = pd.DataFrame([
         {"row": 2, "date": D, "kind": "deposit", "amount": 10000, "fee": 300, "imp_uid": "imp_2", "merchant_uid": "ord_1", "pg_tid": ""},
         {"row": 3, "date": D, "kind": "deposit", "amount": 10000, "fee": 300, "imp_uid": "", "merchant_uid": "", "pg_tid": "T1"},
     ])
-    m = recon.match(rows, ev)
+    m = match.match(rows, ev)
     assert list(m.matched["imp_uid"]) == ["imp_2", "imp_1"] and list(m.matched["matched_by"]) == ["imp_uid", "pg_tid"]
 
 
 def test_presets_round_trip_need_a_role_and_are_audited(tmp_path):
     import pytest as _pytest
 
-    from lib.audit import AuditStore
-    from lib.identity import Actor, Forbidden
+    from lib.db.audit import AuditStore
+    from lib.domain.identity import Actor, Forbidden
     audit = AuditStore(f"sqlite:///{tmp_path / 'p.sqlite3'}")
-    store = recon.PresetStore(audit.engine)
+    store = recon_store.PresetStore(audit.engine)
     kim, lee = Actor("kim", frozenset({"operator"})), Actor("lee", frozenset({"admin"}))
-    store.save("KCP daily", recon.ColumnMap(date="거래일자", amount="거래금액", merchant_uid="주문번호"), kim, audit)
-    store.save("KCP daily", recon.ColumnMap(date="일자", amount="금액", merchant_uid="주문번호"), lee, audit)
-    assert store.all() == {"KCP daily": recon.ColumnMap(date="일자", amount="금액", merchant_uid="주문번호")}
+    store.save("KCP daily", normalize.ColumnMap(date="거래일자", amount="거래금액", merchant_uid="주문번호"), kim, audit)
+    store.save("KCP daily", normalize.ColumnMap(date="일자", amount="금액", merchant_uid="주문번호"), lee, audit)
+    assert store.all() == {"KCP daily": normalize.ColumnMap(date="일자", amount="금액", merchant_uid="주문번호")}
     with _pytest.raises(Forbidden):
-        store.save("mine", recon.ColumnMap(date="a", amount="b"), Actor("v", frozenset({"viewer"})), audit)
+        store.save("mine", normalize.ColumnMap(date="a", amount="b"), Actor("v", frozenset({"viewer"})), audit)
     with _pytest.raises(ValueError):
-        store.save("x" * 61, recon.ColumnMap(date="a", amount="b"), kim, audit)
+        store.save("x" * 61, normalize.ColumnMap(date="a", amount="b"), kim, audit)
     assert list(audit.records(action="recon_preset")["operator"]) == ["lee", "kim"]
     assert "mine" not in store.all()
 
@@ -137,26 +143,26 @@ def test_sandbox_settlement_file_matches_exactly_the_planted_discrepancies(fresh
     payments started more than 90 days ago are found by looking the file's ids up."""
     from datetime import timedelta
 
-    from lib.desk import payments_for_file
+    from lib.services.desk import payments_for_file
     today = datetime.now(KST).date()
     d_from = today - timedelta(days=10)
     data = fresh.http.get(fresh.url + "/sandbox/settlement", params={"from": str(d_from), "to": str(today)}).content
     planted = fresh.http.get(fresh.url + "/sandbox/settlement",
                              params={"from": str(d_from), "to": str(today), "planted": 1}).json()["planted"]
     data.decode("cp949")                                         # a CP949 file, like most PG reports
-    raw = recon.read_file(data, "settlement.csv").df
-    cmap = recon.guess_map(list(raw.columns))
+    raw = read.read_file(data, "settlement.csv").df
+    cmap = read.guess_map(list(raw.columns))
     assert cmap.fee_vat == "수수료부가세"
-    rows = recon.normalize(raw, cmap)
-    assert recon.file_range(rows) == (min(rows["date"]), max(rows["date"]))
-    a, b = recon.kst_range(recon.lookback_start(d_from), today)
+    rows = normalize.normalize(raw, cmap)
+    assert normalize.file_range(rows) == (min(rows["date"]), max(rows["date"]))
+    a, b = expected.kst_range(expected.lookback_start(d_from), today)
     payments = client.list_by_status_raw("all", a, min(b, int(datetime.now().timestamp())))
     extra, left = payments_for_file(client, rows, payments)
     kinds: dict[str, list] = {}
     for p in planted:
         kinds.setdefault(p["kind"], []).append(p["merchant_uid"])
     assert left == 0 and sorted(p["merchant_uid"] for p in extra) == sorted(kinds["refund_of_old_payment"])
-    m = recon.match(rows, recon.events(payments + extra, d_from, today, Rules()))
+    m = match.match(rows, expected.events(payments + extra, d_from, today, Rules()))
     reasons = dict(zip(m.mismatched["merchant_uid"], m.mismatched["reasons"]))
     assert reasons == {kinds["amount_mismatch"][0]: "금액 불일치", kinds["fee_mismatch"][0]: "수수료 불일치",
                        kinds["date_shift"][0]: "결제일자 불일치", kinds["fee_vat_mismatch"][0]: "수수료부가세 불일치"}
@@ -176,26 +182,26 @@ def test_payouts_by_settlement_day_match_the_planted_bank_statement(fresh, clien
     stmt = fresh.http.get(fresh.url + "/sandbox/statement", params={"from": str(d_from), "to": str(today)}).content
     planted = fresh.http.get(fresh.url + "/sandbox/statement",
                              params={"from": str(d_from), "to": str(today), "planted": 1}).json()["planted"]
-    raw = recon.read_file(stmt, "statement.csv").df
-    bmap = recon.guess_bank_map(list(raw.columns))
+    raw = read.read_file(stmt, "statement.csv").df
+    bmap = read.guess_bank_map(list(raw.columns))
     assert {k: bmap[k] for k in ("date", "memo", "deposit", "withdrawal", "sender")} == \
         {"date": "거래일시", "memo": "적요", "deposit": "입금액", "withdrawal": "출금액", "sender": None}
-    st = recon.normalize_statement(raw, bmap)
-    a, b = recon.kst_range(recon.lookback_start(d_from), today)
+    st = normalize.normalize_statement(raw, bmap)
+    a, b = expected.kst_range(expected.lookback_start(d_from), today)
     payments = client.list_by_status_raw("all", a, min(b, int(datetime.now().timestamp())))
-    ev = recon.events(payments + _old_payments(fresh, client), d_from, today, Rules())
-    exp = recon.expected_payouts(recon.expected_settlement(ev), Rules())
-    res = recon.match_payouts(exp, st, Rules())
+    ev = expected.events(payments + _old_payments(fresh, client), d_from, today, Rules())
+    exp = payouts.expected_payouts(expected.expected_settlement(ev), Rules())
+    res = payouts.match_payouts(exp, st, Rules())
     by = {p["kind"]: p for p in planted}
-    odd = res[~res["status"].isin([recon.PAYOUT_MATCHED, recon.PAYOUT_OFFSET])]
+    odd = res[~res["status"].isin([payouts.PAYOUT_MATCHED, payouts.PAYOUT_OFFSET])]
     assert len(odd) == 3, odd
-    short = odd[odd["status"] == recon.PAYOUT_SHORT].iloc[0]
+    short = odd[odd["status"] == payouts.PAYOUT_SHORT].iloc[0]
     assert (str(short["date"]), short["sender"], short["difference"]) == (by["short"]["date"], by["short"]["pg"],
                                                                           -1000)
-    missing = odd[odd["status"] == recon.PAYOUT_MISSING].iloc[0]
+    missing = odd[odd["status"] == payouts.PAYOUT_MISSING].iloc[0]
     assert (str(missing["date"]), missing["sender"], missing["expected"]) == (
         by["missing"]["date"], by["missing"]["pg"], by["missing"]["expected"])
-    unexpected = odd[odd["status"] == recon.PAYOUT_UNEXPECTED].iloc[0]
+    unexpected = odd[odd["status"] == payouts.PAYOUT_UNEXPECTED].iloc[0]
     assert (unexpected["memo"], unexpected["received"]) == ("홍길동", 50_000)
 
 
@@ -207,19 +213,19 @@ def _old_payments(fresh, client):
 
 def test_business_days_skip_weekends_and_korean_holidays():
     from datetime import date as d
-    assert recon.business_days_after(d(2026, 9, 23), 2) == d(2026, 9, 29)      # 추석 24–26 Sep, then a weekend
-    assert recon.business_days_after(d(2026, 12, 24), 1) == d(2026, 12, 28)    # 성탄절, then a weekend
-    assert recon.business_days_after(d(2026, 11, 20), 2) == d(2026, 11, 24)    # Friday → Tuesday
+    assert payouts.business_days_after(d(2026, 9, 23), 2) == d(2026, 9, 29)      # 추석 24–26 Sep, then a weekend
+    assert payouts.business_days_after(d(2026, 12, 24), 1) == d(2026, 12, 28)    # 성탄절, then a weekend
+    assert payouts.business_days_after(d(2026, 11, 20), 2) == d(2026, 11, 24)    # Friday → Tuesday
 
 
 def test_every_reason_of_a_row_is_listed():
-    ev = recon.events([pay(1)], D, D, Rules())
+    ev = expected.events([pay(1)], D, D, Rules())
     rows = pd.DataFrame([{"row": 2, "date": date(2026, 11, 21), "kind": "deposit", "amount": 9000, "fee": 350,
                           "fee_vat": 0, "vat": 100, "tax_free": 0, "imp_uid": "imp_1", "merchant_uid": "",
                           "pg_tid": ""}])
-    m = recon.match(rows, ev)
+    m = match.match(rows, ev)
     assert m.mismatched.iloc[0]["reasons"] == "금액 불일치; 수수료 불일치; 수수료부가세 불일치; 부가세 불일치; 결제일자 불일치"
-    assert m.mismatched.iloc[0]["status"] == recon.MISMATCHED and m.summary()["rows"].tolist() == [0, 1, 0, 0]
+    assert m.mismatched.iloc[0]["status"] == match.MISMATCHED and m.summary()["rows"].tolist() == [0, 1, 0, 0]
 
 
 def test_settlement_cli_writes_file_and_manifest(tmp_path):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from lib import fees, ui_present
-from lib.fmt import krw
-from lib.settings import FeeRule
+from lib.domain import fees
+from lib.ui import present as ui_present
+from lib.domain.fmt import krw
+from lib.domain.settings import FeeRule
 
 
 def test_refund_helpers():
-    from lib import refund
-    assert refund.holder_matches("홍 길동", "홍길동") and refund.holder_matches("Kim Min", "kim  min")
-    assert not refund.holder_matches("", "") and not refund.holder_matches("홍길동", "홍길순")
+    from lib.domain.rules import holder_matches
+    from lib.reports import refundable as refund
+    assert holder_matches("홍 길동", "홍길동") and holder_matches("Kim Min", "kim  min")
+    assert not holder_matches("", "") and not holder_matches("홍길동", "홍길순")
     assert refund.holder_check_key("BK88", "110-123", "홍 길동") == refund.holder_check_key("BK88", "110123", "홍길동")
     assert refund.holder_check_key("BK88", "110123", "a") != refund.holder_check_key("BK88", "110124", "a")
     assert refund.typed_amount_ok("₩1,000,000", 1_000_000) and not refund.typed_amount_ok("100000", 1_000_000)

@@ -7,11 +7,17 @@ from datetime import timedelta
 
 import pytest
 
-from lib import services
-from lib.client import IamportClient
-from lib.fmt import now_kst
-from lib.identity import Actor
-from lib.services import Busy, InvalidInput, Seen, Stale
+from lib.iamport.client import IamportClient
+from lib.domain.clock import now_kst
+from lib.domain.identity import Actor
+from lib.services.write import Busy, Stale
+from lib.domain.rules import InvalidInput, Seen
+from lib.domain import rules as domain_rules
+from lib.iamport import errors as iamport_errors
+from lib.services import bulk
+from lib.services import refund
+from lib.services import unknowns
+from lib.services import update
 
 KIM = Actor("kim", frozenset({"operator"}))
 LEE = Actor("lee", frozenset({"operator"}))
@@ -29,7 +35,7 @@ def test_update_amount_and_due(fresh, client, audit, rules):
     p = ready_payment(fresh, client)
     new_due = (now_kst() + timedelta(days=5)).replace(microsecond=0)
     fresh.clear_requests()
-    r = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    r = update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 5000, new_due=new_due, rules=rules)
     assert r.ok and r.payment.amount == p.amount + 5000
     after = fresh.api("GET", f"/payments/{p.imp_uid}").json()["response"]
@@ -45,7 +51,7 @@ def test_update_amount_and_due(fresh, client, audit, rules):
 def test_only_changed_fields_are_sent(fresh, client, audit, rules):
     p = ready_payment(fresh, client)
     fresh.clear_requests()
-    services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                           new_amount=p.amount + 1000, new_due=p.vbank_date, rules=rules)
     assert fresh.requests_seen("/vbanks/", "PUT")[0]["params"] == {"amount": p.amount + 1000}
 
@@ -67,7 +73,7 @@ def test_update_validation(fresh, client, audit, rules, kw, needle):
         kw["new_due"] = now_kst() + timedelta(days=rules.update_max_horizon_days + 1)
     fresh.clear_requests()
     with pytest.raises(InvalidInput) as e:
-        services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p), rules=rules, **kw)
+        update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p), rules=rules, **kw)
     assert any(needle in x for x in e.value.problems), e.value.problems
     assert fresh.requests_seen("/vbanks/", "PUT") == []
     assert outcomes(audit, p.imp_uid) == [] and audit.locks() == []
@@ -76,7 +82,7 @@ def test_update_validation(fresh, client, audit, rules, kw, needle):
 def test_update_unsupported_pg(fresh, client, audit, rules):
     p = ready_payment(fresh, client, pg="danal_tpay")
     with pytest.raises(InvalidInput) as e:
-        services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+        update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1, rules=rules)
     assert "not offered for PG 다날 (danal_tpay)" in e.value.problems[0]
 
@@ -86,7 +92,7 @@ def test_update_refused_when_paid_between_load_and_submit(fresh, client, audit, 
     fresh.deposit(p.imp_uid)
     fresh.clear_requests()
     with pytest.raises(Stale) as e:
-        services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+        update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1000, rules=rules)
     assert "status is now Paid (was Awaiting deposit)" in e.value.changes[0]
     assert fresh.requests_seen("/vbanks/", "PUT") == [] and audit.locks() == []
@@ -94,8 +100,8 @@ def test_update_refused_when_paid_between_load_and_submit(fresh, client, audit, 
 
 def test_update_payment_not_found(fresh, client, audit, rules):
     p = ready_payment(fresh, client)
-    with pytest.raises(services.ApiError) as e:
-        services.update_vbank(client, audit, operator=KIM, imp_uid="imp_gone", seen=Seen.of(p),
+    with pytest.raises(iamport_errors.ApiError) as e:
+        update.update_vbank(client, audit, operator=KIM, imp_uid="imp_gone", seen=Seen.of(p),
                               new_amount=1000, rules=rules)
     assert e.value.http_status == 404 and audit.locks() == []
 
@@ -107,7 +113,7 @@ def test_update_api_refusal_is_quoted_and_audited(sandbox, audit):
     c = IamportClient(s)
     sandbox.reset()
     p = c.get_payment(sandbox.pick(status="ready", pg="daou")["imp_uid"])
-    r = services.update_vbank(c, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    r = update.update_vbank(c, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1000, rules=s.rules)
     assert r.outcome == "failed" and "daou는 가상계좌 정보 수정을 지원하지 않습니다." in r.message
     assert outcomes(audit, p.imp_uid) == ["sent", "failed"]
@@ -120,7 +126,7 @@ def test_update_timeout_after_the_sandbox_applied_it(fresh, sandbox, audit, rule
     p = ready_payment(fresh, c)
     fresh.fault(path_prefix="/vbanks/", method="PUT", after="timeout", hang_s=2.0)
     fresh.clear_requests()
-    r = services.update_vbank(c, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    r = update.update_vbank(c, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 700, rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread and "took effect" in r.message
     assert len(fresh.requests_seen("/vbanks/", "PUT")) == 1          # reported as applied, not resent
@@ -132,7 +138,7 @@ def test_update_dropped_connection_after_apply_is_confirmed_by_reread(fresh, cli
     p = ready_payment(fresh, client)
     fresh.fault(path_prefix="/vbanks/", method="PUT", after="drop")
     fresh.clear_requests()
-    r = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    r = update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 700, new_due=None, rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread
     assert client.get_payment(p.imp_uid).amount == p.amount + 700
@@ -145,7 +151,7 @@ def test_second_update_while_one_is_in_flight_is_busy(fresh, client, audit, rule
     assert held is None
     fresh.clear_requests()
     with pytest.raises(Busy) as e:
-        services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+        update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1, rules=rules)
     assert "lee" in str(e.value) and fresh.requests_seen("/vbanks/", "PUT") == []
 
@@ -154,7 +160,7 @@ def test_second_update_while_one_is_in_flight_is_busy(fresh, client, audit, rule
 def test_full_refund(fresh, client, audit, rules):
     p = paid_payment(fresh, client)
     fresh.clear_requests()
-    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p), seen=Seen.of(p), rules=rules)
+    r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p), seen=Seen.of(p), rules=rules)
     assert r.ok and r.payment.status == "cancelled" and r.payment.cancel_amount == p.amount
     sent = fresh.requests_seen("/payments/cancel")
     assert len(sent) == 1 and sent[0]["params"]["checksum"] == p.amount
@@ -166,10 +172,10 @@ def test_full_refund(fresh, client, audit, rules):
 
 def test_partial_then_second_partial(fresh, client, audit, rules):
     p = paid_payment(fresh, client, pg="html5_inicis")
-    r1 = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
+    r1 = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     assert r1.ok and r1.payment.cancel_amount == 3000 and r1.payment.status == "paid"
     p2 = r1.payment
-    r2 = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p2, 2000), seen=Seen.of(p2), rules=rules)
+    r2 = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p2, 2000), seen=Seen.of(p2), rules=rules)
     assert r2.ok and r2.payment.cancel_amount == 5000
     sent = fresh.requests_seen("/payments/cancel")
     assert [s["params"]["checksum"] for s in sent] == [p.amount, p.amount - 3000]
@@ -180,7 +186,7 @@ def test_over_refund_refused_before_sending(fresh, client, audit, rules):
     p = paid_payment(fresh, client)
     fresh.clear_requests()
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, p.refundable + 1), seen=Seen.of(p),
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, p.refundable + 1), seen=Seen.of(p),
                               rules=rules)
     assert "more than the refundable balance" in e.value.problems[0]
     assert fresh.requests_seen("/payments/cancel") == [] and audit.locks() == []
@@ -192,7 +198,7 @@ def test_refund_made_elsewhere_between_read_and_send_is_stale(fresh, client, aud
                                                  "refund_bank": "BK04", "refund_account": "1234567890"})
     fresh.clear_requests()
     with pytest.raises(Stale) as e:
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
     assert "refunded so far is now ₩1,000" in e.value.changes[0]
     assert fresh.requests_seen("/payments/cancel") == [] and audit.locks() == []
 
@@ -211,7 +217,7 @@ def test_checksum_mismatch_at_the_api_is_a_quoted_failure(fresh, client, audit, 
         return got
 
     monkeypatch.setattr(client, "get_payment", get_then_someone_refunds)
-    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
+    r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
     assert r.outcome == "failed" and "Checksum" in r.message
     assert outcomes(audit, p.imp_uid) == ["sent", "failed"] and audit.locks() == []
     assert real_get(p.imp_uid).cancel_amount == 1000          # only the other refund
@@ -220,7 +226,7 @@ def test_checksum_mismatch_at_the_api_is_a_quoted_failure(fresh, client, audit, 
 def test_danal_refused(fresh, client, audit, rules):
     p = client.get_payment(fresh.pick(status="paid", pg="danal_tpay")["imp_uid"])
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_bank="004"),
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_bank="004"),
                               seen=Seen.of(p), rules=rules)
     assert "does not refund virtual accounts" in e.value.problems[0]
 
@@ -238,7 +244,7 @@ def test_refund_field_validation(fresh, client, audit, rules, kw, needle):
     p = paid_payment(fresh, client, pg="kcp")
     fresh.clear_requests()
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, **kw), seen=Seen.of(p), rules=rules)
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, **kw), seen=Seen.of(p), rules=rules)
     assert any(needle in x for x in e.value.problems), e.value.problems
     assert fresh.requests_seen("/payments/cancel") == []
 
@@ -246,9 +252,9 @@ def test_refund_field_validation(fresh, client, audit, rules, kw, needle):
 def test_old_smartro_needs_phone(fresh, client, audit, rules):
     p = paid_payment(fresh, client, pg="smartro", where=lambda x: x["cancel_amount"] == 0)
     with pytest.raises(InvalidInput) as e:
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p), rules=rules)
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p), rules=rules)
     assert "phone" in e.value.problems[0]
-    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_tel="010-1234-5678"),
+    r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_tel="010-1234-5678"),
                               seen=Seen.of(p), rules=rules)
     assert r.ok
     assert fresh.refunds(p.imp_uid)[-1]["refund_tel"] == "01012345678"
@@ -259,7 +265,7 @@ def test_refund_timeout_after_the_sandbox_applied_it_is_success_and_not_resent(f
     p = paid_payment(fresh, c)
     fresh.fault(path_prefix="/payments/cancel", after="timeout", hang_s=2.0)
     fresh.clear_requests()
-    r = services.refund_vbank(c, audit, operator=KIM, request=refund_request(p, 4000), seen=Seen.of(p), rules=rules)
+    r = refund.refund_vbank(c, audit, operator=KIM, request=refund_request(p, 4000), seen=Seen.of(p), rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread
     assert len(fresh.requests_seen("/payments/cancel")) == 1
     assert len(fresh.refunds(p.imp_uid)) == 1 and c.get_payment(p.imp_uid).cancel_amount == 4000
@@ -276,11 +282,11 @@ def test_refund_timeout_and_reread_fails_is_unknown_and_blocks_resending(fresh, 
     def get_fails_after_the_send(imp_uid):      # the API goes away right after our refund
         reads.append(imp_uid)
         if len(reads) > 1:
-            raise services.ApiError("sandbox unreachable", method="GET", path=f"/payments/{imp_uid}")
+            raise iamport_errors.ApiError("sandbox unreachable", method="GET", path=f"/payments/{imp_uid}")
         return real_get(imp_uid)
 
     monkeypatch.setattr(c, "get_payment", get_fails_after_the_send)
-    r = services.refund_vbank(c, audit, operator=KIM, request=refund_request(p, 4000), seen=Seen.of(p), rules=rules)
+    r = refund.refund_vbank(c, audit, operator=KIM, request=refund_request(p, 4000), seen=Seen.of(p), rules=rules)
     monkeypatch.setattr(c, "get_payment", real_get)
     assert r.outcome == "unknown" and "resolve" in r.message.lower()
     assert audit.lock(f"refund:{p.imp_uid}").state == "unknown"
@@ -288,10 +294,10 @@ def test_refund_timeout_and_reread_fails_is_unknown_and_blocks_resending(fresh, 
     fresh.clear_requests()
     p_now = c.get_payment(p.imp_uid)
     with pytest.raises(Busy) as e:
-        services.refund_vbank(c, audit, operator=KIM, request=refund_request(p_now, 1000), seen=Seen.of(p_now), rules=rules)
+        refund.refund_vbank(c, audit, operator=KIM, request=refund_request(p_now, 1000), seen=Seen.of(p_now), rules=rules)
     assert "unknown outcome" in str(e.value)
     assert fresh.requests_seen("/payments/cancel") == []
-    res = services.resolve_unknown_refund(c, audit, operator=KIM, imp_uid=p.imp_uid)
+    res = unknowns.resolve_unknown_refund(c, audit, operator=KIM, imp_uid=p.imp_uid)
     assert res.ok and audit.locks() == []                      # the sandbox had applied it
     assert outcomes(audit, p.imp_uid) == ["sent", "unknown", "resolved"]
 
@@ -307,7 +313,7 @@ def test_concurrent_refunds_of_one_payment_send_exactly_one(fresh, client, audit
         c = IamportClient(settings_for(sandbox))
         barrier.wait()
         try:
-            results.append(services.refund_vbank(c, audit, operator=Actor(name, frozenset({"operator"})),
+            results.append(refund.refund_vbank(c, audit, operator=Actor(name, frozenset({"operator"})),
                                                  request=refund_request(p, 3000), seen=Seen.of(p),
                                                  rules=rules))
         except (Busy, Stale) as e:
@@ -325,11 +331,11 @@ def test_concurrent_refunds_of_one_payment_send_exactly_one(fresh, client, audit
 
 def test_refund_not_paid_or_not_vbank(fresh, client, audit, rules):
     card = client.get_payment(fresh.pick(status="paid", pay_method="card")["imp_uid"])
-    assert "not a virtual-account payment" in services.refund_blockers(card)[0]
+    assert "not a virtual-account payment" in domain_rules.refund_blockers(card)[0]
     r = ready_payment(fresh, client)
-    assert "Only a paid payment" in services.refund_blockers(r)[0]
+    assert "Only a paid payment" in domain_rules.refund_blockers(r)[0]
     full = client.get_payment(fresh.pick(status="cancelled")["imp_uid"])
-    assert "already fully refunded" in services.refund_blockers(full)[0]
+    assert "already fully refunded" in domain_rules.refund_blockers(full)[0]
 
 
 # =============================================================== bulk extend
@@ -342,7 +348,7 @@ def test_bulk_extend_per_row_outcomes(fresh, client, audit, rules):
     unsupported = client.get_payment(fresh.pick(status="ready", pg="daou")["imp_uid"])
     fresh.deposit(paid_meanwhile.imp_uid)
     fresh.clear_requests()
-    rows = services.bulk_extend(client, audit, operator=KIM, payments=ok + [paid_meanwhile, unsupported],
+    rows = bulk.bulk_extend(client, audit, operator=KIM, payments=ok + [paid_meanwhile, unsupported],
                                 extend_days=2, rules=rules)
     assert [r.outcome for r in rows] == ["succeeded", "succeeded", "refused", "refused"]
     assert "Changed since loaded" in rows[2].message and "not offered" in rows[3].message
@@ -355,5 +361,5 @@ def test_bulk_extend_per_row_outcomes(fresh, client, audit, rules):
                                        ({"extend_days": 1, "to": now_kst()}, "either")])
 def test_bulk_extend_rejects_bad_plans(fresh, client, audit, rules, kw, needle):
     with pytest.raises(InvalidInput) as e:
-        services.bulk_extend(client, audit, operator=KIM, payments=[ready_payment(fresh, client)], rules=rules, **kw)
+        bulk.bulk_extend(client, audit, operator=KIM, payments=[ready_payment(fresh, client)], rules=rules, **kw)
     assert needle in e.value.problems[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.settings import LIVE_URL, SANDBOX_URL, load_settings
+from lib.domain.settings import LIVE_URL, SANDBOX_URL, load_settings
 
 
 def test_settings_default_to_sandbox_and_switch_to_live_with_keys(tmp_path):
@@ -22,7 +22,7 @@ def test_settings_default_to_sandbox_and_switch_to_live_with_keys(tmp_path):
 
 
 def test_rules_example_file_matches_the_defaults():
-    from lib.settings import ROOT, Rules
+    from lib.domain.settings import ROOT, Rules
     s = load_settings(env={"VBANK_SECRETS_FILE": "/nonexistent", "VBANK_RULES_FILE": str(ROOT / "vbank-desk.toml.example")})
     defaults = Rules().model_dump()
     got = s.rules.model_dump()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from lib import services, timeline
-from lib.identity import Actor
-from lib.services import Seen
+from lib.reports import timeline
+from lib.domain.identity import Actor
+from lib.domain.rules import Seen
+from lib.services import approval_flow
+from lib.services import refund as services_refund
+from lib.services import update
 from tests.conftest import paid_payment, ready_payment, refund_request
 
 KIM = Actor("kim@example.com", frozenset({"operator"}))
@@ -15,11 +18,11 @@ KIM = Actor("kim@example.com", frozenset({"operator"}))
 def test_a_change_a_deposit_a_refund_and_an_approval_tell_one_story(fresh, client, audit, rules):
     p = ready_payment(fresh, client)
     new_due = (p.vbank_date + timedelta(days=2)).replace(microsecond=0)
-    assert services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    assert update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                                  new_amount=p.amount + 1000, new_due=new_due, rules=rules).ok
     fresh.deposit(p.imp_uid)
     p = client.get_payment(p.imp_uid)
-    assert services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p),
+    assert services_refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p),
                                  rules=rules).ok
     p = client.get_payment(p.imp_uid)
     events = timeline.build(p, audit.records(imp_uid=p.imp_uid), rules)
@@ -35,7 +38,7 @@ def test_a_change_a_deposit_a_refund_and_an_approval_tell_one_story(fresh, clien
 def test_unknown_outcomes_and_approvals_appear(fresh, client, audit, rules):
     rules.refund_approval_above = 1000
     p = paid_payment(fresh, client)
-    services.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 5000), seen=Seen.of(p),
+    approval_flow.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 5000), seen=Seen.of(p),
                                      rules=rules, note="customer called")
     events = timeline.build(p, audit.records(imp_uid=p.imp_uid), rules)
     req = [e for e in events if e.what == "Approval requested"]
@@ -43,13 +46,13 @@ def test_unknown_outcomes_and_approvals_appear(fresh, client, audit, rules):
 
 
 def test_the_audit_log_reads_as_sentences(fresh, client, audit, rules):
-    from lib import ui_present
+    from lib.ui import present as ui_present
     p = ready_payment(fresh, client)
-    services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p), new_amount=p.amount + 1000,
+    update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p), new_amount=p.amount + 1000,
                           rules=rules)
     fresh.deposit(p.imp_uid)
     p = client.get_payment(p.imp_uid)
-    services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p), rules=rules)
+    services_refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p), rules=rules)
     rows = audit.records(imp_uid=p.imp_uid).sort_values("id").to_dict("records")
     said = [ui_present.audit_sentence(r) for r in rows]
     assert said[0] == f"Sent a change: amount → ₩{p.amount:,}"
@@ -64,15 +67,15 @@ def test_each_row_is_what_was_true_then_issued_values_and_who_refunded(fresh, cl
     """Issue 23 §6: the 'issued' row shows the amount and due date as issued (not today's), and a refund made by an
     operator names the operator; one made in the PG console (no tag of ours) stays the PG's."""
     from tests.helpers import settings_for
-    from lib.client import IamportClient
+    from lib.iamport.client import IamportClient
     p = ready_payment(fresh, client)
     issued_amount, issued_due = p.amount, p.vbank_date
     new_due = (p.vbank_date + timedelta(days=2)).replace(microsecond=0)
-    assert services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    assert update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                                  new_amount=p.amount + 1000, new_due=new_due, rules=rules).ok
     fresh.deposit(p.imp_uid)
     p = client.get_payment(p.imp_uid)
-    assert services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p),
+    assert services_refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p),
                                  rules=rules).ok
     p = client.get_payment(p.imp_uid)
     IamportClient(settings_for(fresh)).cancel(imp_uid=p.imp_uid, amount=1000, checksum=p.refundable,
@@ -81,7 +84,7 @@ def test_each_row_is_what_was_true_then_issued_values_and_who_refunded(fresh, cl
                                               refund_account="220-000-000000")
     p = client.get_payment(p.imp_uid)
     events = timeline.build(p, audit.records(imp_uid=p.imp_uid), rules)
-    from lib.fmt import krw, kst
+    from lib.domain.fmt import krw, kst
     issued = events[0]
     assert krw(issued_amount) in issued.detail and kst(issued_due) in issued.detail
     assert krw(p.amount) not in issued.detail

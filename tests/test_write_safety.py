@@ -14,15 +14,23 @@ import time
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from lib import services
-from lib.approvals import requests_table
-from lib.audit import Anchor, AuditStore, audit_head, audit_log, record_hash
-from lib.client import ApiUnavailable, IamportClient, OutcomeUnknown
-from lib.identity import Actor
-from lib.locks import LockStore, inflight
-from lib.services import Busy, InvalidInput, NeedsApproval, Seen, Stale
+from lib.db.approvals import approval_requests
+from lib.db.audit import Anchor, AuditStore, audit_head, audit_log, record_hash
+from lib.iamport.errors import ApiUnavailable, OutcomeUnknown
+from lib.iamport.client import IamportClient
+from lib.domain.identity import Actor
+from lib.db.locks import LockStore, inflight
+from lib.services.write import Busy, NeedsApproval, Stale
+from lib.domain.rules import InvalidInput, Seen
 from tests.conftest import paid_payment, ready_payment, refund_request
 from tests.helpers import ROOT, settings_for
+from lib.domain import identity
+from lib.iamport import errors
+from lib.services import approval_flow
+from lib.services import bulk
+from lib.services import refund
+from lib.services import unknowns
+from lib.services import update as services_update
 
 KIM = Actor("kim@example.com", frozenset({"operator"}))
 LEE = Actor("lee@example.com", frozenset({"operator"}))
@@ -51,12 +59,12 @@ def test_refund_applied_then_gateway_504_html_is_confirmed_by_reread_and_never_r
     p = paid_payment(fresh, client, min_amount=50_000)
     fresh.fault(path_prefix="/payments/cancel", after="error", status=504)
     fresh.clear_requests()
-    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 24_500), seen=Seen.of(p), rules=rules)
+    r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 24_500), seen=Seen.of(p), rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread and r.extra["http_status"] == 504
     assert "no clear reply" in r.message and "Nothing was resent" in r.message
     assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "succeeded"] and audit.locks() == []
     with pytest.raises(Stale):            # "start over" with the figures seen before: refused, nothing sent
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 24_500), seen=Seen.of(p), rules=rules)
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 24_500), seen=Seen.of(p), rules=rules)
     assert len(fresh.requests_seen("/payments/cancel")) == 1 and len(fresh.refunds(p.imp_uid)) == 1
     assert client.get_payment(p.imp_uid).cancel_amount == 24_500
 
@@ -69,14 +77,14 @@ def test_refund_5xx_not_applied_is_unknown_never_failed(fresh, client, audit, ru
     p = paid_payment(fresh, client)
     fresh.fault(path_prefix="/payments/cancel", times=1, **fault)
     fresh.clear_requests()
-    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
+    r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     assert r.outcome == "unknown" and "No money moved" not in r.message
     assert audit.lock(f"refund:{p.imp_uid}").state == "unknown"
     with pytest.raises(Busy, match="unknown outcome"):
-        services.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
-    again = services.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid)
+        refund.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
+    again = unknowns.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid)
     assert again.outcome == "unknown" and audit.lock(f"refund:{p.imp_uid}") is not None
-    done = services.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid,
+    done = unknowns.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid,
                                            operator_confirms_not_applied=True)
     assert done.outcome == "failed" and audit.locks() == []
     assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "unknown", "resolved"]
@@ -86,7 +94,7 @@ def test_refund_5xx_not_applied_is_unknown_never_failed(fresh, client, audit, ru
 def test_only_the_apis_own_envelope_is_a_refusal(fresh, client):
     """A checksum the API disagrees with: its envelope (code != 0) is a Refused, proof nothing moved."""
     p = paid_payment(fresh, client)
-    with pytest.raises(services.Refused) as e:
+    with pytest.raises(errors.Refused) as e:
         client.cancel(imp_uid=p.imp_uid, amount=1000, checksum=p.refundable + 1, refund_holder="a",
                       refund_bank="BK04", refund_account="1234567890")
     assert e.value.code == 1 and "Checksum" in e.value.message
@@ -97,7 +105,7 @@ def test_update_applied_then_gateway_502_html_is_confirmed(fresh, client, audit,
     p = ready_payment(fresh, client)
     fresh.fault(path_prefix="/vbanks/", method="PUT", after="error", status=502)
     fresh.clear_requests()
-    r = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    r = services_update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1500, rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread
     assert client.get_payment(p.imp_uid).amount == p.amount + 1500
@@ -110,15 +118,15 @@ def test_update_applied_after_our_timeout_is_unknown_then_resolved_as_applied(fr
     c = IamportClient(settings_for(sandbox, read_timeout=0.4))
     p = ready_payment(fresh, c)
     fresh.fault(path_prefix="/vbanks/", method="PUT", latency_ms=1500, times=1)
-    r = services.update_vbank(c, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    r = services_update.update_vbank(c, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 700, rules=rules)
     assert r.outcome == "unknown" and "try again" not in r.message.lower()
     assert audit.lock(f"vbank:{p.imp_uid}").state == "unknown"
     with pytest.raises(Busy):
-        services.update_vbank(c, audit, operator=LEE, imp_uid=p.imp_uid, seen=Seen.of(p),
+        services_update.update_vbank(c, audit, operator=LEE, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 900, rules=rules)
     wait_for(lambda: c.get_payment(p.imp_uid).amount == p.amount + 700, "the sandbox applies the delayed change")
-    res = services.resolve_unknown_update(c, audit, operator=LEE, imp_uid=p.imp_uid)
+    res = unknowns.resolve_unknown_update(c, audit, operator=LEE, imp_uid=p.imp_uid)
     assert res.outcome == "succeeded" and "took effect" in res.message and audit.locks() == []
     assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "unknown", "resolved"]
     assert len(fresh.requests_seen("/vbanks/", "PUT")) == 1
@@ -127,14 +135,14 @@ def test_update_applied_after_our_timeout_is_unknown_then_resolved_as_applied(fr
 def test_update_unknown_resolved_as_not_applied_by_an_operator(fresh, client, audit, rules):
     p = ready_payment(fresh, client)
     fresh.fault(path_prefix="/vbanks/", method="PUT", status=504, html=True, times=1)
-    r = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    r = services_update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 700, rules=rules)
     assert r.outcome == "unknown"
-    assert services.resolve_unknown_update(client, audit, operator=KIM, imp_uid=p.imp_uid).outcome == "unknown"
-    res = services.resolve_unknown_update(client, audit, operator=KIM, imp_uid=p.imp_uid,
+    assert unknowns.resolve_unknown_update(client, audit, operator=KIM, imp_uid=p.imp_uid).outcome == "unknown"
+    res = unknowns.resolve_unknown_update(client, audit, operator=KIM, imp_uid=p.imp_uid,
                                           operator_confirms_not_applied=True)
     assert res.outcome == "failed" and audit.locks() == []
-    ok = services.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    ok = services_update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                                new_amount=p.amount + 700, rules=rules)
     assert ok.ok
 
@@ -160,11 +168,13 @@ def test_a_cancel_reply_that_is_a_gateway_page_is_outcome_unknown_at_the_client(
 # ============================================================ 2. locks outlive their owner
 CHILD = """
 import sys
-from lib import banks, services
-from lib.audit import AuditStore
-from lib.client import IamportClient
-from lib.identity import Actor
-from lib.settings import load_settings
+from lib.db.audit import AuditStore
+from lib.domain import banks
+from lib.domain import rules as domain_rules
+from lib.domain.identity import Actor
+from lib.domain.settings import load_settings
+from lib.iamport.client import IamportClient
+from lib.services import refund
 url, db, imp_uid = sys.argv[1:4]
 s = load_settings(env={"IAMPORT_API_URL": url, "VBANK_SECRETS_FILE": "/nonexistent", "VBANK_RULES_FILE": "/nonexistent"})
 s.read_timeout = 120
@@ -172,12 +182,12 @@ c = IamportClient(s)
 p = c.get_payment(imp_uid)
 bank = banks.refund_banks(p.pg_provider)[0]
 from sandbox.store import holder_for
-r = services.RefundRequest(imp_uid=imp_uid, amount=5000, reason_code="OTHER",
+r = domain_rules.RefundRequest(imp_uid=imp_uid, amount=5000, reason_code="OTHER",
                            refund_holder=holder_for(bank.kftc, "110123456789"),
                            refund_bank=bank.code, refund_account="110123456789")
 print("sending", flush=True)
-services.refund_vbank(c, AuditStore(db), operator=Actor("kim@example.com", frozenset({"operator"})), request=r,
-                      seen=services.Seen.of(p), rules=s.rules)
+refund.refund_vbank(c, AuditStore(db), operator=Actor("kim@example.com", frozenset({"operator"})), request=r,
+                      seen=domain_rules.Seen.of(p), rules=s.rules)
 print("finished", flush=True)
 """
 
@@ -203,12 +213,12 @@ def test_app_process_killed_mid_send_leaves_a_lock_that_is_resolved_by_rereading
             child.kill()
     assert child.returncode == -signal.SIGKILL
     assert audit.lock(f"refund:{p.imp_uid}").abandoned()
-    res = services.resolve_unknown_refund(client, audit, operator=LEE, imp_uid=p.imp_uid)
+    res = unknowns.resolve_unknown_refund(client, audit, operator=LEE, imp_uid=p.imp_uid)
     assert res.outcome == "succeeded" and "took effect" in res.message
     assert audit.locks() == []
     assert outcomes(audit, correlation_id=held.correlation_id) == ["sent", "unknown", "resolved"]
     with pytest.raises(Stale):                       # the stale form cannot refund it again
-        services.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 5000), seen=Seen.of(p), rules=rules)
+        refund.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 5000), seen=Seen.of(p), rules=rules)
     assert len(fresh.requests_seen("/payments/cancel")) == 1 and len(fresh.refunds(p.imp_uid)) == 1
 
 
@@ -227,7 +237,7 @@ def test_a_lock_taken_by_a_dead_process_before_sending_is_freed(fresh, client, a
     with audit.engine.begin() as c:
         c.execute(update(inflight).where(inflight.c.lock_key == key).values(owner=dead_owner()))
     fresh.clear_requests()
-    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
+    r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
     assert r.ok and len(fresh.requests_seen("/payments/cancel")) == 1
     old = audit.records(correlation_id="gone")
     assert list(old["outcome"]) == ["failed"] and "nothing was sent" in old.iloc[0]["detail"]
@@ -246,9 +256,9 @@ def test_a_sending_lock_past_its_lease_becomes_unknown_not_free(fresh, client, a
         c.execute(update(inflight).where(inflight.c.lock_key == key).values(owner="other-host|1|1"))
     fresh.clear_requests()
     with pytest.raises(Busy, match="unknown outcome"):
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
     assert audit.lock(key).state == "unknown" and fresh.requests_seen("/payments/cancel") == []
-    res = services.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid,
+    res = unknowns.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid,
                                           operator_confirms_not_applied=True)
     assert res.outcome == "failed" and audit.locks() == []
 
@@ -274,29 +284,29 @@ def test_a_made_up_approval_id_sends_nothing(fresh, client, audit, low_limit):
     p = paid_payment(fresh, client, min_amount=20_000)
     fresh.clear_requests()
     with pytest.raises(NeedsApproval, match="no approval request"):
-        services.refund_vbank(client, audit, operator=BOSS, request=refund_request(p, 12_000), seen=Seen.of(p), rules=low_limit,
+        refund.refund_vbank(client, audit, operator=BOSS, request=refund_request(p, 12_000), seen=Seen.of(p), rules=low_limit,
                               approval_id="made-up")
     assert fresh.requests_seen("/payments/cancel") == []
 
 
 def test_an_approval_only_covers_exactly_what_was_requested(fresh, client, audit, low_limit):
     p = paid_payment(fresh, client, min_amount=20_000)
-    q = services.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 12_000), seen=Seen.of(p),
+    q = approval_flow.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 12_000), seen=Seen.of(p),
                                          rules=low_limit)
     fresh.clear_requests()
     for other in (refund_request(p, 13_000), refund_request(p, 12_000, refund_account="999-888-777666")):   # another amount / account
         with pytest.raises((NeedsApproval, InvalidInput)):
-            services.refund_vbank(client, audit, operator=BOSS, request=other, seen=Seen.of(p), rules=low_limit,
+            refund.refund_vbank(client, audit, operator=BOSS, request=other, seen=Seen.of(p), rules=low_limit,
                                   approval_id=q.id)
     assert fresh.requests_seen("/payments/cancel") == []
-    with pytest.raises(services.Forbidden):          # the requester cannot use their own request
-        services.refund_vbank(client, audit, operator=Actor(KIM.email, frozenset({"operator", "approver"})),
+    with pytest.raises(identity.Forbidden):          # the requester cannot use their own request
+        refund.refund_vbank(client, audit, operator=Actor(KIM.email, frozenset({"operator", "approver"})),
                               request=refund_request(p, 12_000), seen=Seen.of(p), rules=low_limit, approval_id=q.id)
-    res = services.approve(client, audit, approver=BOSS, request_id=q.id, rules=low_limit)
+    res = approval_flow.approve(client, audit, approver=BOSS, request_id=q.id, rules=low_limit)
     assert res.ok and len(fresh.requests_seen("/payments/cancel")) == 1
     assert fresh.refunds(p.imp_uid)[0]["refund_account"] == "110123456789"      # the sealed full number was sent
     with audit.engine.connect() as c:
-        row = c.execute(select(requests_table).where(requests_table.c.id == q.id)).mappings().one()
+        row = c.execute(select(approval_requests).where(approval_requests.c.id == q.id)).mappings().one()
     assert row["status"] == "executed" and row["sealed"] is None          # full numbers erased once decided
     assert json.loads(row["payload"])["request"]["refund_account"] == "110-***-***789"
 
@@ -305,11 +315,11 @@ def test_split_refunds_count_toward_the_limit(fresh, client, audit, low_limit):
     """Two refunds of 6,000 on one payment where one of 12,000 needs approval: the second needs it too."""
     p = paid_payment(fresh, client, min_amount=20_000)
     fresh.clear_requests()
-    first = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 6_000), seen=Seen.of(p), rules=low_limit)
+    first = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 6_000), seen=Seen.of(p), rules=low_limit)
     assert first.ok
     p2 = client.get_payment(p.imp_uid)
     with pytest.raises(NeedsApproval, match="refunded ₩6,000 before"):
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p2, 6_000), seen=Seen.of(p2), rules=low_limit)
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p2, 6_000), seen=Seen.of(p2), rules=low_limit)
     assert len(fresh.requests_seen("/payments/cancel")) == 1
 
 
@@ -320,27 +330,27 @@ def test_one_operators_refunds_in_the_window_count_toward_a_second_limit(fresh, 
             and x["amount"] >= 10_000][:3]
     fresh.clear_requests()
     for p in pays[:2]:
-        assert services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 9_000), seen=Seen.of(p),
+        assert refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 9_000), seen=Seen.of(p),
                                      rules=low_limit).ok
     with pytest.raises(NeedsApproval, match="₩18,000 without approval"):
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(pays[2], 9_000), seen=Seen.of(pays[2]),
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(pays[2], 9_000), seen=Seen.of(pays[2]),
                               rules=low_limit)
-    assert services.refund_vbank(client, audit, operator=LEE, request=refund_request(pays[2], 9_000), seen=Seen.of(pays[2]),
+    assert refund.refund_vbank(client, audit, operator=LEE, request=refund_request(pays[2], 9_000), seen=Seen.of(pays[2]),
                                  rules=low_limit).ok                         # another person's window is their own
     assert len(fresh.requests_seen("/payments/cancel")) == 3
 
 
 def test_a_waiting_request_blocks_a_direct_refund_of_the_same_payment(fresh, client, audit, low_limit):
     p = paid_payment(fresh, client, min_amount=20_000)
-    q = services.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 12_000), seen=Seen.of(p),
+    q = approval_flow.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 12_000), seen=Seen.of(p),
                                          rules=low_limit)
     fresh.clear_requests()
     with pytest.raises(Busy) as e:
-        services.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 5_000), seen=Seen.of(p), rules=low_limit)
+        refund.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 5_000), seen=Seen.of(p), rules=low_limit)
     assert e.value.request_id == q.id and "waiting for approval" in str(e.value)
     assert fresh.requests_seen("/payments/cancel") == []
-    services.withdraw(audit, requester=KIM, request_id=q.id)
-    assert services.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 5_000), seen=Seen.of(p),
+    approval_flow.withdraw(audit, requester=KIM, request_id=q.id)
+    assert refund.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 5_000), seen=Seen.of(p),
                                  rules=low_limit).ok
 
 
@@ -348,16 +358,16 @@ def test_a_bulk_approval_id_must_name_a_matching_request(fresh, client, audit, r
     rules.bulk_approval_above_count = 1
     rows = [client.get_payment(x["imp_uid"]) for x in fresh.pending_vbanks()
             if x["pg_provider"] in ("settle", "kcp") and x["vbank_date"] > time.time() + 3600][:3]
-    q = services.request_bulk_approval(audit, requester=KIM, payments=rows[:2], extend_days=1, to=None, rules=rules)
+    q = approval_flow.request_bulk_approval(audit, requester=KIM, payments=rows[:2], extend_days=1, to=None, rules=rules)
     fresh.clear_requests()
     with pytest.raises(NeedsApproval):            # other accounts than those requested
-        services.bulk_extend(client, audit, operator=BOSS, payments=rows[1:], extend_days=1, rules=rules,
+        bulk.bulk_extend(client, audit, operator=BOSS, payments=rows[1:], extend_days=1, rules=rules,
                              approval_id=q.id)
     with pytest.raises(NeedsApproval):            # another change than the one requested
-        services.bulk_extend(client, audit, operator=BOSS, payments=rows[:2], extend_days=5, rules=rules,
+        bulk.bulk_extend(client, audit, operator=BOSS, payments=rows[:2], extend_days=5, rules=rules,
                              approval_id=q.id)
     assert fresh.requests_seen("/vbanks/", "PUT") == []
-    res = services.approve(client, audit, approver=BOSS, request_id=q.id, rules=rules)
+    res = approval_flow.approve(client, audit, approver=BOSS, request_id=q.id, rules=rules)
     assert res.ok and len(fresh.requests_seen("/vbanks/", "PUT")) == 2
 
 
@@ -365,8 +375,8 @@ def test_a_bulk_approval_id_must_name_a_matching_request(fresh, client, audit, r
 def test_new_smartro_needs_the_holders_phone(fresh, client, audit, rules):
     p = paid_payment(fresh, client, pg="smartro_v2", min_amount=5_000)
     with pytest.raises(InvalidInput, match="phone"):
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p), rules=rules)
-    r = services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_tel="010-1234-5678"),
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p), rules=rules)
+    r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_tel="010-1234-5678"),
                               seen=Seen.of(p), rules=rules)
     assert r.ok and fresh.refunds(p.imp_uid)[-1]["refund_tel"] == "01012345678"
 
@@ -374,14 +384,14 @@ def test_new_smartro_needs_the_holders_phone(fresh, client, audit, rules):
 def test_tax_free_and_vat_split(fresh, client, audit, rules):
     p = paid_payment(fresh, client, pg="kcp")
     with pytest.raises(InvalidInput, match="together cannot be more"):
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, tax_free=600, vat_amount=500),
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, tax_free=600, vat_amount=500),
                               seen=Seen.of(p), rules=rules)
     with pytest.raises(InvalidInput, match="does not take a VAT amount"):
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, vat_amount=90), seen=Seen.of(p),
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, vat_amount=90), seen=Seen.of(p),
                               rules=rules)
     q = paid_payment(fresh, client, pg="html5_inicis")
     fresh.clear_requests()
-    assert services.refund_vbank(client, audit, operator=KIM, request=refund_request(q, 1100, tax_free=0, vat_amount=100),
+    assert refund.refund_vbank(client, audit, operator=KIM, request=refund_request(q, 1100, tax_free=0, vat_amount=100),
                                  seen=Seen.of(q), rules=rules).ok
     assert fresh.requests_seen("/payments/cancel")[0]["params"]["vat_amount"] == 100
 
@@ -391,7 +401,7 @@ def test_account_numbers_are_ascii_digits_only(fresh, client, audit, rules, acco
     p = paid_payment(fresh, client)
     fresh.clear_requests()
     with pytest.raises(InvalidInput, match="0–9"):
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_account=account),
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000, refund_account=account),
                               seen=Seen.of(p), rules=rules)
     assert fresh.requests_seen("/payments/cancel") == []
 
@@ -479,7 +489,7 @@ def test_pending_list_stays_consistent_when_accounts_are_paid_during_the_fetch(f
     """Deposits land after the first page and before the others: offset pages shift. The listing notices
     (a page's total differs) and reads the window again by time: nothing pending is missing, nothing paid
     is shown."""
-    import lib.client as client_mod
+    import lib.iamport.client as client_mod
     monkeypatch.setattr(client_mod, "PAGE_LIMIT", 40)
     c = IamportClient(settings_for(sandbox, concurrency=2))
     now = int(time.time())
@@ -502,7 +512,7 @@ def test_pending_list_stays_consistent_when_accounts_are_paid_during_the_fetch(f
 
 
 def test_pending_list_of_an_unchanged_sandbox_needs_no_second_pass(fresh, sandbox, monkeypatch):
-    import lib.client as client_mod
+    import lib.iamport.client as client_mod
     monkeypatch.setattr(client_mod, "PAGE_LIMIT", 40)
     c = IamportClient(settings_for(sandbox, concurrency=2))
     now = int(time.time())
@@ -515,7 +525,7 @@ def test_pending_list_of_an_unchanged_sandbox_needs_no_second_pass(fresh, sandbo
 
 def test_threads_racing_the_same_approval_send_once(fresh, client, audit, low_limit):
     p = paid_payment(fresh, client, min_amount=20_000)
-    q = services.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 12_000), seen=Seen.of(p),
+    q = approval_flow.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 12_000), seen=Seen.of(p),
                                          rules=low_limit)
     fresh.clear_requests()
     fresh.fault(path_prefix="/payments/cancel", latency_ms=200)
@@ -524,7 +534,7 @@ def test_threads_racing_the_same_approval_send_once(fresh, client, audit, low_li
     def go(email):
         barrier.wait()
         try:
-            out.append(services.approve(IamportClient(settings_for(fresh)), audit,
+            out.append(approval_flow.approve(IamportClient(settings_for(fresh)), audit,
                                         approver=Actor(email, frozenset({"approver"})), request_id=q.id,
                                         rules=low_limit).outcome)
         except (Busy, Stale) as e:
@@ -551,15 +561,15 @@ def test_interrupted_after_sending_keeps_the_lock_as_unknown(fresh, client, audi
 
     monkeypatch.setattr(client, "cancel", cancel_then_stop)
     with pytest.raises(Stopped):
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     monkeypatch.setattr(client, "cancel", real)
     assert audit.lock(f"refund:{p.imp_uid}").state == "unknown"
     assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "unknown"]
     fresh.clear_requests()
     with pytest.raises(Busy):
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     assert fresh.requests_seen("/payments/cancel") == []
-    assert services.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid).ok
+    assert unknowns.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid).ok
 
 
 def test_interrupted_before_sending_frees_the_lock(fresh, client, audit, rules, monkeypatch):
@@ -567,5 +577,5 @@ def test_interrupted_before_sending_frees_the_lock(fresh, client, audit, rules, 
 
     monkeypatch.setattr(audit.locks_store, "claim_send", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db")))
     with pytest.raises(RuntimeError):
-        services.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
+        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     assert audit.locks() == [] and outcomes(audit, imp_uid=p.imp_uid) == []

@@ -9,11 +9,13 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from lib import banks, services
-from lib.audit import AuditStore
-from lib.client import IamportClient
-from lib.identity import Actor
-from lib.settings import load_settings
+from lib.domain import banks
+from lib.db.audit import AuditStore
+from lib.iamport.client import IamportClient
+from lib.domain.identity import Actor
+from lib.domain.settings import load_settings
+from lib.domain import rules
+from lib.services import approval_flow
 from tests.e2e.helpers import drop, open_app, settle
 
 pytestmark = pytest.mark.browser
@@ -68,14 +70,14 @@ def hostile(e2e_sandbox, e2e_app):
                                   "VBANK_RULES_FILE": "/nonexistent"})
     c = IamportClient(settings)
     p = c.get_payment(made[1])
-    req = services.request_refund_approval(
+    req = approval_flow.request_refund_approval(
         c, AuditStore(e2e_app.audit_url), requester=Actor("mallory@example.com", frozenset({"operator"})),
-        seen=services.Seen.of(p), rules=settings.rules, note=NOTE,
-        request=services.RefundRequest(imp_uid=p.imp_uid, amount=12_000, reason_code="OTHER", note=PHISH,
+        seen=rules.Seen.of(p), rules=settings.rules, note=NOTE,
+        request=rules.RefundRequest(imp_uid=p.imp_uid, amount=12_000, reason_code="OTHER", note=PHISH,
                                        refund_holder=HOLDER, refund_bank=banks.refund_banks("kcp")[0].code,
                                        refund_account="110123456789", holder_override=OVERRIDE))
     yield {"ready": made[0], "paid": made[1], "request": req.id}
-    services.withdraw(AuditStore(e2e_app.audit_url), requester=Actor("mallory@example.com", frozenset({"operator"})),
+    approval_flow.withdraw(AuditStore(e2e_app.audit_url), requester=Actor("mallory@example.com", frozenset({"operator"})),
                       request_id=req.id)
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from lib.fmt import krw
-from lib.text import WRITE_TAG_RX
+from lib.domain.fmt import krw
+from lib.domain.text import WRITE_TAG_RX
 from tests.e2e.helpers import App, browser_page, drop, fill_refund_account, open_app, settle
 
 pytestmark = pytest.mark.browser
@@ -255,7 +255,7 @@ def test_the_language_switch_holds_across_pages(ko, ko_app):
 def test_reconciliation_in_korean(ko, ko_app, e2e_sandbox, tmp_path):
     from datetime import datetime, timedelta
 
-    from lib.clock import KST
+    from lib.domain.clock import KST
     today = datetime.now(KST).date()
     q = {"from": str(today - timedelta(days=10)), "to": str(today)}
     f = tmp_path / "정산내역.csv"

@@ -9,7 +9,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from lib.fmt import krw, krw_compact
+from lib.domain.fmt import krw, krw_compact
 from tests.e2e.helpers import open_app, settle
 
 pytestmark = pytest.mark.browser

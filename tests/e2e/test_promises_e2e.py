@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from lib import banks, services
-from lib.audit import AuditStore
-from lib.client import IamportClient
-from lib.identity import Actor
-from lib.settings import load_settings
+from lib.domain import banks
+from lib.db.audit import AuditStore
+from lib.iamport.client import IamportClient
+from lib.domain.identity import Actor
+from lib.domain.settings import load_settings
+from lib.domain import rules as domain_rules
+from lib.services import approval_flow
+from lib.services import unknowns
 from tests.conftest import bank_holder
 from tests.e2e.helpers import App, confirm_in_dialog, fill_refund_account, open_app, settle
 
@@ -71,7 +74,7 @@ def test_the_wizard_says_unknown_when_another_refund_of_the_same_amount_lands_du
     expect(page.get_by_text("took effect")).to_have_count(0)
     e2e_sandbox.clear_faults()
     # leave nothing locked behind: an operator who checked the PG console resolves it as not applied
-    services.resolve_unknown_refund(_client(e2e_sandbox), AuditStore(e2e_app.audit_url),
+    unknowns.resolve_unknown_refund(_client(e2e_sandbox), AuditStore(e2e_app.audit_url),
                                     operator=Actor("e2e@example.com", frozenset({"operator"})), imp_uid=p["imp_uid"],
                                     operator_confirms_not_applied=True)
 
@@ -85,10 +88,10 @@ def test_the_approver_sees_the_banks_holder_check_and_can_reveal_the_account(pag
     rules = load_settings(env={"IAMPORT_API_URL": e2e_sandbox.url, "VBANK_SECRETS_FILE": "/nonexistent",
                                "VBANK_RULES_FILE": "/nonexistent"}).rules
     rules.refund_approval_above = 1000
-    req = services.request_refund_approval(
+    req = approval_flow.request_refund_approval(
         c, AuditStore(e2e_app.audit_url), requester=Actor("kim@example.com", frozenset({"operator"})),
-        seen=services.Seen.of(p), rules=rules,
-        request=services.RefundRequest(imp_uid=p.imp_uid, amount=5000, reason_code="OTHER", refund_holder="배우자이름",
+        seen=domain_rules.Seen.of(p), rules=rules,
+        request=domain_rules.RefundRequest(imp_uid=p.imp_uid, amount=5000, reason_code="OTHER", refund_holder="배우자이름",
                                        refund_bank=bank.code, refund_account="110-777-123456", holder_override=why))
     try:
         open_app(page, e2e_app, f"/approvals?id={req.id}")
@@ -103,7 +106,7 @@ def test_the_approver_sees_the_banks_holder_check_and_can_reveal_the_account(pag
         settle(page)
         expect(page.get_by_role("table").filter(has_text="Full account number").first).to_contain_text("110777123456")
     finally:
-        services.withdraw(AuditStore(e2e_app.audit_url), requester=Actor("kim@example.com", frozenset({"operator"})),
+        approval_flow.withdraw(AuditStore(e2e_app.audit_url), requester=Actor("kim@example.com", frozenset({"operator"})),
                           request_id=req.id)
 
 
@@ -132,7 +135,7 @@ def test_the_bulk_result_lists_every_row_and_a_long_move_needs_typing(page, e2e_
 def test_the_audit_verdict_with_a_key_when_signatures_were_blanked(browser, e2e_sandbox, tmp_path):
     from sqlalchemy import update
 
-    from lib.audit import audit_head, audit_log
+    from lib.db.audit import audit_head, audit_log
     from tests.e2e.helpers import browser_page
     key = "e2e-audit-key-0123456789"
     app = App(e2e_sandbox, Path(tmp_path), AUDIT_HMAC_KEY=key, VBANK_LANG="en")

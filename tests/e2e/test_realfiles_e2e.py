@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from lib.models import KST
+from lib.domain.clock import KST
 from tests.e2e.helpers import drop, open_app, settle
 from tests.fixtures import realfiles as rf
 from tests.test_realfiles import far_corner_xlsx

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from lib.models import KST
+from lib.domain.clock import KST
 from tests.e2e.helpers import drop, open_app
 
 pytestmark = pytest.mark.browser

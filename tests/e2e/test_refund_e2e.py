@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from lib.fmt import krw
+from lib.domain.fmt import krw
 from tests.e2e.helpers import (audit_csv_via_link, confirm_in_dialog, fill_refund_account, open_app, settle,
                                shinhan_holder)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from lib.models import KST
+from lib.domain.clock import KST
 from tests.e2e.helpers import audit_csv_via_link, confirm_in_dialog, open_app, settle
 
 pytestmark = pytest.mark.browser

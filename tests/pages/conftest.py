@@ -6,7 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lib.settings import ROOT, get_settings
+from lib.domain.settings import ROOT, get_settings
 
 
 @pytest.fixture

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from lib import services
-from lib.approvals import ApprovalStore
-from lib.audit import AuditStore
-from lib.client import IamportClient
-from lib.identity import Actor
-from lib.services import RefundRequest, Seen
-from lib.text import plain
-from lib.settings import get_settings
+from lib.db.approvals import ApprovalStore
+from lib.db.audit import AuditStore
+from lib.iamport.client import IamportClient
+from lib.domain.identity import Actor
+from lib.domain.rules import RefundRequest, Seen
+from lib.domain.text import plain
+from lib.domain.settings import get_settings
+from lib.services import approval_flow
 from tests.conftest import bank_holder
 
 REQUESTER = Actor("someone@example.com", frozenset({"operator"}))
@@ -22,7 +22,7 @@ def make_request(app_env, amount=None):
                                    and x["amount"] >= 20000)["imp_uid"])
     audit = AuditStore(s.audit_db_url)
     store = ApprovalStore(audit)
-    r = services.request_refund_approval(c, audit, requester=REQUESTER, seen=Seen.of(p), rules=s.rules, note="please",
+    r = approval_flow.request_refund_approval(c, audit, requester=REQUESTER, seen=Seen.of(p), rules=s.rules, note="please",
                              request=RefundRequest(imp_uid=p.imp_uid, amount=amount or p.refundable,
                                                    reason_code="OTHER", refund_bank="BK88",
                                                    refund_holder=bank_holder(p.pg_provider, "BK88", "110123456789"),
@@ -43,7 +43,7 @@ def test_approve_from_the_page(app, app_env):
     # the approver may reveal the full account number: recorded in the audit
     at.toggle(key=f"rv_{r.id}").set_value(True).run()
     assert plain(at.table[0].value.loc["Full account number", ""]) == "110123456789"
-    from lib.audit import AuditStore
+    from lib.db.audit import AuditStore
     shown = AuditStore(get_settings().audit_db_url).records(action="reveal_personal")
     assert r.imp_uid in set(shown["imp_uid"]) and '"approval"' in " ".join(shown["detail"])
     app_env.clear_requests()
@@ -90,7 +90,7 @@ def test_admin_page_shows_configuration_without_secrets(app, app_env):
 
 
 def test_the_approver_sees_the_payment_as_it_is_now(app, app_env):
-    from lib.text import plain
+    from lib.domain.text import plain
     store, r, p = make_request(app_env, amount=10000)
     at = app("app_pages/approvals.py").run()
     table = at.table[0].value

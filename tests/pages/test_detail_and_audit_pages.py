@@ -1,4 +1,4 @@
-from lib.fmt import krw
+from lib.domain.fmt import krw
 from tests.pages.conftest import metric
 
 
@@ -27,8 +27,8 @@ def test_detail_by_merchant_uid_and_not_found(app, app_env):
 
 
 def test_audit_page_filters_and_lists(app, app_env):
-    from lib.settings import get_settings
-    from lib.audit import AuditStore
+    from lib.domain.settings import get_settings
+    from lib.db.audit import AuditStore
     store = AuditStore(get_settings().audit_db_url)
     store.record(operator="kim", action="refund", outcome="sent", correlation_id="c1", imp_uid="imp_1",
                  request={"refund_account": "110123456789"})
@@ -44,8 +44,8 @@ def test_audit_page_filters_and_lists(app, app_env):
 def test_audit_page_verifies_the_chain_against_an_anchor(app, app_env):
     from sqlalchemy import delete
 
-    from lib.audit import AuditStore, audit_log
-    from lib.settings import get_settings
+    from lib.db.audit import AuditStore, audit_log
+    from lib.domain.settings import get_settings
     store = AuditStore(get_settings().audit_db_url)
     for i in range(4):
         store.record(operator="kim", action="refund", outcome="sent", correlation_id=f"c{i}", imp_uid=f"imp_{i}")

@@ -8,7 +8,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import i18n
+from lib.domain import i18n
 
 HANGUL = range(0xAC00, 0xD7A4)
 NOT_WORDS = {"PG", "imp_uid", "vbank-desk"}          # proper names and ids that are the same in Korean

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from lib.fmt import krw_compact
+from lib.domain.fmt import krw_compact
 from tests.pages.conftest import metric
 
 
@@ -54,7 +54,7 @@ def test_refresh_refetches(app, app_env):
 
 def test_api_down_shows_a_sentence_not_a_traceback(app, app_env, monkeypatch):
     from tests.helpers import free_port
-    from lib.settings import get_settings
+    from lib.domain.settings import get_settings
     import streamlit as st
     monkeypatch.setenv("IAMPORT_API_URL", f"http://127.0.0.1:{free_port()}")
     get_settings.cache_clear()

@@ -2,8 +2,8 @@
 
 from datetime import datetime, timedelta
 
-from lib.models import KST
-from lib.text import plain
+from lib.domain.clock import KST
+from lib.domain.text import plain
 from tests.pages.conftest import metric
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from lib import banks
-from lib.fmt import krw
-from lib.text import plain
+from lib.domain import banks
+from lib.domain.fmt import krw
+from lib.domain.text import plain
 from tests.pages.conftest import metric
-from lib.text import WRITE_TAG_RX
+from lib.domain.text import WRITE_TAG_RX
+from lib.domain import rules
+from lib.services import refund
 from tests.conftest import bank_holder
 
 
@@ -211,9 +213,9 @@ def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_r
     at.button(key="rf_request").click().run()
     assert "Step 6 of 6" in step_text(at) and "waiting for an approver" in at.success[0].value
     assert app_env.requests_seen("/payments/cancel") == []
-    from lib.approvals import ApprovalStore
-    from lib.audit import AuditStore
-    from lib.settings import get_settings
+    from lib.db.approvals import ApprovalStore
+    from lib.db.audit import AuditStore
+    from lib.domain.settings import get_settings
     reqs = ApprovalStore(AuditStore(get_settings().audit_db_url)).list(status="pending")
     assert [(r.imp_uid, r.amount, r.requester, r.note) for r in reqs] == \
         [(p["imp_uid"], p["amount"], "tester@example.com", "customer returned it")]
@@ -229,18 +231,18 @@ def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_r
 def lost_refund(app_env):
     """A paid payment whose 4,000 won refund got a gateway's HTML 502 instead of the API's reply, produced
     through the service itself with a sandbox fault (the sandbox did not apply it)."""
-    from lib import banks, services
-    from lib.audit import AuditStore
-    from lib.client import IamportClient
-    from lib.identity import Actor
-    from lib.settings import get_settings
+    from lib.domain import banks
+    from lib.db.audit import AuditStore
+    from lib.iamport.client import IamportClient
+    from lib.domain.identity import Actor
+    from lib.domain.settings import get_settings
     s = get_settings()
     c = IamportClient(s)
     audit = AuditStore(s.audit_db_url)
     p = c.get_payment(paid(app_env)["imp_uid"])
     app_env.fault(path_prefix="/payments/cancel", status=502, html=True, times=1)
-    r = services.refund_vbank(c, audit, operator=Actor("kim@example.com", frozenset({"operator"})), seen=services.Seen.of(p),
-                              rules=s.rules, request=services.RefundRequest(
+    r = refund.refund_vbank(c, audit, operator=Actor("kim@example.com", frozenset({"operator"})), seen=rules.Seen.of(p),
+                              rules=s.rules, request=rules.RefundRequest(
                                   imp_uid=p.imp_uid, amount=4000, reason_code="OTHER",
                                   refund_holder=bank_holder(p.pg_provider, banks.refund_banks(p.pg_provider)[0].code,
                                                             "110123456789"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from lib import ui
-from lib.models import KST
+from lib.domain.clock import KST
+from lib.ui import session
 
 
 def ready(app_env, pg="settle", where=None):
@@ -40,8 +40,8 @@ def test_change_amount_and_due_end_to_end(app, app_env):
     assert puts[0]["params"] == {"amount": p["amount"] + 2500, "vbank_due": int(new_due.timestamp())}
     after = app_env.api("GET", f"/payments/{p['imp_uid']}").json()["response"]
     assert (after["amount"], after["vbank_date"]) == (p["amount"] + 2500, int(new_due.timestamp()))
-    from lib.audit import AuditStore
-    from lib.settings import get_settings
+    from lib.db.audit import AuditStore
+    from lib.domain.settings import get_settings
     rec = AuditStore(get_settings().audit_db_url).records(imp_uid=p["imp_uid"])
     assert sorted(rec["outcome"]) == ["sent", "succeeded"] and set(rec["operator"]) == {"tester@example.com"}
     # rerunning the page does not send again
@@ -88,7 +88,7 @@ def test_paid_between_review_and_confirm_is_refused(app, app_env):
 
 def test_api_refusal_is_quoted(app, app_env, monkeypatch):
     monkeypatch.setenv("VBANK_RULES_FILE", str(write_rules(app_env)))
-    from lib.settings import get_settings
+    from lib.domain.settings import get_settings
     get_settings.cache_clear()
     p = ready(app_env, pg="daou", where=lambda x: True)
     at = app("app_pages/update.py", imp_uid=p["imp_uid"]).run()
@@ -113,7 +113,7 @@ def test_bulk_extend(app, app_env):
                and p["vbank_date"] > now][:3]
     other = app_env.pick(status="ready", pg="danal_tpay", where=lambda x: True)
     at = app("app_pages/bulk.py")
-    at.session_state[ui.BULK_SELECTION] = [t["imp_uid"] for t in targets] + [other["imp_uid"]]
+    at.session_state[session.BULK_SELECTION] = [t["imp_uid"] for t in targets] + [other["imp_uid"]]
     at.run()
     assert not at.exception
     preview = at.dataframe[0].value
@@ -133,7 +133,7 @@ def test_bulk_extend(app, app_env):
 
 def test_bulk_refuses_garbage_ids_before_reading(app, app_env):
     at = app("app_pages/bulk.py")
-    at.session_state[ui.BULK_SELECTION] = ["imp_1", "[x](http://evil)", "imp_2"]
+    at.session_state[session.BULK_SELECTION] = ["imp_1", "[x](http://evil)", "imp_2"]
     app_env.clear_requests()
     at.run()
     assert "Line 2 is not an imp_uid" in at.error[0].value and app_env.requests_seen("/payments") == []

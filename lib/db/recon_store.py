@@ -1,0 +1,56 @@
+"""(split from lib.recon)"""
+
+from __future__ import annotations
+
+import time
+from lib.reports.recon.grid import LIMITS
+from lib.domain.i18n import N_, _
+from lib.db.named import NamedStore
+from lib.domain.text import clean
+from lib.reports.recon.normalize import ColumnMap
+
+
+# ------------------------------------------------------------------ presets
+class PresetStore:
+    """Named column mappings shared by the team (lib/named.py: role, name rules, audit)."""
+
+    def __init__(self, engine):
+        self.store = NamedStore(engine, table="recon_presets", payload_column="mapping", noun=N_("preset"),
+                                audit_action="recon_preset")
+
+    def save(self, name: str, cmap: ColumnMap, actor, audit=None) -> str:
+        """Save (or overwrite) a named mapping. Needs the ``save_settings`` permission; audited."""
+        for f, col in cmap.as_dict().items():
+            if isinstance(col, str) and len(col) > LIMITS.max_header_chars:
+                raise ValueError(_("The column mapped to {f} has too long a name.").format(f=f))
+        return self.store.save(name, cmap.as_dict(), actor, audit)
+
+    def all(self) -> dict[str, ColumnMap]:
+        return {name: ColumnMap.of(m) for name, m in self.store.all().items()}
+
+
+class ResolutionStore:
+    """Exceptions closed by the team, with a memo and an owner (app database, audited, role operator): a later run
+    over an overlapping range shows what was resolved, by whom and why. Reopening keeps the history in the audit."""
+
+    def __init__(self, engine):
+        self.store = NamedStore(engine, table="recon_resolutions", payload_column="resolution",
+                                noun=N_("resolution"), audit_action="recon_resolution")
+
+    def resolve(self, key: str, *, memo: str, owner: str, summary: dict, actor, audit=None) -> None:
+        memo, owner = clean(memo), clean(owner)
+        if len(memo) < 2:
+            raise ValueError(_("Write a memo that says how the exception was closed."))
+        if len(memo) > 500 or len(owner) > 100:
+            raise ValueError(_("A memo has at most 500 characters and an owner at most 100."))
+        self.store.save(key, {"state": "resolved", "memo": memo, "owner": owner or actor.email,
+                              "by": actor.email, "at": time.time(), **summary}, actor, audit)
+
+    def reopen(self, key: str, *, actor, audit=None) -> None:
+        old = self.store.all().get(key) or {}
+        self.store.save(key, {**old, "state": "open", "by": actor.email, "at": time.time()}, actor, audit)
+
+    def resolved(self, keys) -> dict[str, dict]:
+        """Of ``keys``, the ones resolved now, with memo, owner, who and when."""
+        want = set(keys)
+        return {k: v for k, v in self.store.all().items() if k in want and v.get("state") == "resolved"}

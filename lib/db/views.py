@@ -1,0 +1,20 @@
+"""(split from lib.views)"""
+
+from __future__ import annotations
+
+from lib.domain.i18n import N_
+from lib.db.named import NamedStore
+
+
+class ViewStore:
+    """Named filter views ("kcp 연체", "오늘 마감") shared by the team (lib/named.py: role, name rules, audit)."""
+
+    def __init__(self, audit):
+        self.store = NamedStore(audit.engine, table="saved_views", payload_column="params", noun=N_("view"),
+                                audit_action="saved_view", audit=audit)
+
+    def all(self) -> dict[str, dict[str, str]]:
+        return self.store.all()
+
+    def save(self, name: str, params: dict[str, str], actor) -> str:
+        return self.store.save(name, params, actor)

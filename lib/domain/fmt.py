@@ -1,0 +1,111 @@
+"""Formatting and masking for people: KRW, Asia/Seoul times, durations, account and phone numbers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from babel.dates import format_datetime
+from babel.numbers import format_compact_currency, format_currency, format_decimal
+from lib.domain.clock import KST, now_kst
+from lib.domain.i18n import _, lang, locale
+
+
+def krw(amount: int | float | None) -> str:
+    """₩1,234,000 (negative: -₩1,000)."""
+    if amount is None:
+        return "—"
+    return format_currency(int(amount), "KRW", locale=locale())
+
+
+def number(n: int | float | None) -> str:
+    """A count with the locale's grouping: 12,345."""
+    return "—" if n is None else format_decimal(n, locale=locale())
+
+
+def krw_compact(amount: int | float | None) -> str:
+    """A figure that fits a metric: up to ₩9,999,999 in full, above that in 만 (10,000 won) as Korean finance
+    teams read it — ₩31,858,500 → ₩3,186만, ₩1,234,567,890 → ₩12억 3,457만; in English Babel's compact form
+    (₩31.9M). Show the exact amount beside it (a tooltip).
+
+    Written by hand for Korean: Babel's ko_KR compact form gives one unit without grouping (₩3186만, ₩12.3억),
+    which is not how the team reads a ledger figure."""
+    if amount is None:
+        return "—"
+    n = int(amount)
+    if abs(n) < 10_000_000:
+        return krw(n)
+    if lang() != "ko":
+        return format_compact_currency(n, "KRW", locale=locale(), fraction_digits=1)
+    man = (abs(n) + 5_000) // 10_000                 # rounded to the 만
+    eok, man = divmod(man, 10_000)
+    text = (f"₩{eok:,}억" + (f" {man:,}만" if man else "")) if eok else f"₩{man:,}만"
+    return ("-" if n < 0 else "") + text
+
+
+def kst(d: datetime | None, *, seconds: bool = False) -> str:
+    """2026-11-21 21:05 KST: the ledger's own pattern in either language (Babel, Asia/Seoul), saying its zone."""
+    if d is None:
+        return "—"
+    return format_datetime(d, "yyyy-MM-dd HH:mm" + (":ss" if seconds else ""), tzinfo=KST, locale=locale()) + " KST"
+
+
+def duration(td: timedelta) -> str:
+    """'2d 3h', '3h 20m', '12m' (absolute value); 2일 3시간 in Korean."""
+    secs = abs(int(td.total_seconds()))
+    d, rem = divmod(secs, 86400)
+    h, rem = divmod(rem, 3600)
+    m = rem // 60
+    if d:
+        return _("{d}d {h}h").format(d=d, h=h)
+    if h:
+        return _("{h}h {m}m").format(h=h, m=m)
+    return _("{m}m").format(m=m)
+
+
+def time_left_seconds(seconds: int) -> str:
+    """'2d 3h left' / 'overdue by 3h 20m' for a number of seconds until the due time."""
+    if seconds < 0:
+        return _("overdue by {time}").format(time=duration(timedelta(seconds=-seconds)))
+    return _("{time} left").format(time=duration(timedelta(seconds=seconds)))
+
+
+def time_left(due: datetime | None, now: datetime | None = None) -> str:
+    if due is None:
+        return _("no due date")
+    now = now or now_kst()
+    return time_left_seconds(int((due - now).total_seconds()))
+
+
+def mask_account(number: str | None) -> str:
+    """Keep the first 3 and last 3 digits: 110-***-***789 style, separators kept."""
+    if not number:
+        return ""
+    digits = [i for i, ch in enumerate(number) if ch.isdigit()]
+    if len(digits) <= 6:
+        keep = set(digits[-2:])
+    else:
+        keep = set(digits[:3] + digits[-3:])
+    return "".join(ch if (not ch.isdigit() or i in keep) else "*" for i, ch in enumerate(number))
+
+
+def mask_phone(number: str | None) -> str:
+    """010-1234-5678 -> 010-****-5678."""
+    if not number:
+        return ""
+    digits = [i for i, ch in enumerate(number) if ch.isdigit()]
+    keep = set(digits[:3] + digits[-4:])
+    return "".join(ch if (not ch.isdigit() or i in keep) else "*" for i, ch in enumerate(number))
+
+
+def mask_email(email: str | None) -> str:
+    if not email or "@" not in email:
+        return email or ""
+    user, host = email.split("@", 1)
+    return (user[:2] + "***@" + host) if len(user) > 2 else ("***@" + host)
+
+
+_DIGITS = re.compile(r"[0-9]")      # ASCII only: no fullwidth, Arabic-Indic or superscript digits
+
+
+def digits_only(value: str) -> str:
+    return "".join(_DIGITS.findall(value or ""))

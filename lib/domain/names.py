@@ -1,0 +1,105 @@
+"""How the finance team names things: PGs by their Korean trade names (the code as a detail), payment statuses as
+the PortOne console says them, and vbank-desk's own codes (audit actions and outcomes, lock states, approval
+request states, pages) in words. Each table holds message ids (``N_``), translated when shown."""
+
+from __future__ import annotations
+
+from lib.domain.i18n import N_, _
+
+
+PG_NAMES = {
+    "html5_inicis": "KG이니시스", "inicis": "KG이니시스 (구모듈)", "inicis_unified": "KG이니시스 (통합)",
+    "kcp": "NHN KCP", "kcp_billing": "NHN KCP (정기)", "kcp_quick": "NHN KCP (퀵페이)",
+    "tosspayments": "토스페이먼츠", "uplus": "LG U+", "nice": "나이스페이먼츠", "nice_v2": "나이스페이먼츠 (신모듈)",
+    "kicc": "KICC", "settle": "헥토파이낸셜(세틀뱅크)", "smartro": "스마트로 (구모듈)", "smartro_v2": "스마트로",
+    "daou": "키움페이", "danal": "다날", "danal_tpay": "다날", "welcome": "웰컴페이먼츠", "ksnet": "KSNET",
+}
+
+
+# In Korean as the PortOne console says them (입금대기, 결제완료, 취소, 실패: locale/ko).
+STATUS_NAMES = {"ready": N_("Awaiting deposit"), "paid": N_("Paid"), "cancelled": N_("Cancelled"),
+                "failed": N_("Failed")}
+
+
+METHOD_NAMES = {"vbank": N_("Virtual account"), "card": N_("Card"), "trans": N_("Bank transfer"),
+                "phone": N_("Mobile phone"), "point": N_("Points")}
+
+
+ACTION_NAMES = {"update_vbank": N_("Change of a virtual account"), "refund": N_("Refund"),
+                "refund_request": N_("Refund approval"), "bulk_extend_request": N_("Bulk extension approval"),
+                "approval": N_("Approval"), "reveal_personal": N_("Full numbers shown"),
+                "recon_preset": N_("Reconciliation preset"), "saved_view": N_("Saved view"),
+                "recon_resolution": N_("Reconciliation exception")}
+
+
+OUTCOME_NAMES = {"sent": N_("sent"), "succeeded": N_("applied"), "failed": N_("not applied"),
+                 "refused": N_("refused"), "unknown": N_("outcome unknown"), "resolved": N_("resolved"),
+                 "requested": N_("requested"), "approved": N_("approved"), "rejected": N_("rejected"),
+                 "withdrawn": N_("withdrawn"), "expired": N_("expired"), "executed": N_("approved and sent"),
+                 "revealed": N_("shown"), "saved": N_("saved"), "freed": N_("freed")}
+
+
+LOCK_STATES = {"in_flight": N_("being prepared"), "sending": N_("sent, waiting for the reply"),
+               "unknown": N_("outcome unknown")}
+
+
+REQUEST_STATUS = {"pending": N_("waiting"), "approving": N_("approved, sending"), "approved": N_("approved"),
+                  "executed": N_("approved and sent"), "rejected": N_("rejected"), "withdrawn": N_("withdrawn"),
+                  "expired": N_("expired"), "failed": N_("approved, not applied"),
+                  "unknown": N_("approved, outcome unknown")}
+
+
+ROLE_NAMES = {"viewer": N_("viewer"), "operator": N_("operator"), "approver": N_("approver"), "admin": N_("admin")}
+
+
+# Where "show full numbers" was switched on (kept as this code in the audit record).
+PAGE_NAMES = {"pending list": N_("pending list"), "payment": N_("payment detail"),
+              "approval": N_("approval request")}
+
+
+def _named(table: dict[str, str], code: str | None, empty: str = "") -> str:
+    """The code's name in the current language; an unknown code as it is (it came from outside)."""
+    if not code:
+        return empty
+    return _(table[code]) if code in table else code
+
+
+def pg_name(code: str | None) -> str:
+    """KG이니시스 (html5_inicis); an unknown code as it is."""
+    if not code:
+        return "—"
+    name = PG_NAMES.get(code)
+    return f"{name} ({code})" if name else code
+
+
+def status_name(status: str | None) -> str:
+    """입금대기 / Awaiting deposit."""
+    return _named(STATUS_NAMES, status, "—")
+
+
+def method_name(method: str | None) -> str:
+    return _named(METHOD_NAMES, method, "—")
+
+
+def action_name(action: str | None) -> str:
+    return _named(ACTION_NAMES, action)
+
+
+def outcome_name(outcome: str | None) -> str:
+    return _named(OUTCOME_NAMES, outcome)
+
+
+def lock_state(state: str | None) -> str:
+    return _named(LOCK_STATES, state)
+
+
+def request_status(status: str | None) -> str:
+    return _named(REQUEST_STATUS, status)
+
+
+def page_name(code: str | None) -> str:
+    return _named(PAGE_NAMES, code)
+
+
+def role_name(role: str | None) -> str:
+    return _named(ROLE_NAMES, role)

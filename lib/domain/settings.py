@@ -1,0 +1,192 @@
+"""Settings: connection from environment variables, overridden by
+``.streamlit/secrets.toml``; business rules (fees, PG lists, thresholds,
+refund reasons) from ``vbank-desk.toml``.
+
+With no keys anywhere, vbank-desk talks to the local sandbox with the
+sandbox's documented keys. Real keys without a URL switch to the live API.
+Secrets are ``SecretStr``: they never show in a repr, a log line or a page.
+"""
+
+from __future__ import annotations
+
+from lib.domain.i18n import _
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+from pydantic import BaseModel, Field, SecretStr
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+SANDBOX_URL = "http://127.0.0.1:8787"
+
+
+LIVE_URL = "https://api.iamport.kr"
+
+
+SANDBOX_KEY, SANDBOX_SECRET = "sandbox_key", "sandbox_secret"
+
+
+class FeeRule(BaseModel):
+    issuance_fee: int = 300       # per virtual account issued, kept by the PG
+    remittance_fee: int = 300     # per refund remittance, charged by the PG
+    # The fees are quoted "VAT 별도" (KG Inicis' 300 won is, inicis-vbank-refund-fees.md): 10% VAT is charged on
+    # top, fee/10 rounded, as PortOne's 거래대사 computes it when the PG gives none (pg-reconciliation.md).
+    vat_on_fees: bool = True
+
+
+class Rules(BaseModel):
+    """Business configuration (vbank-desk.toml); defaults match the PortOne documents."""
+
+    vbank_update_pgs: list[str] = Field(default_factory=lambda: [
+        "html5_inicis", "inicis", "kcp", "tosspayments", "uplus", "nice", "nice_v2",
+        "kicc", "settle", "smartro", "smartro_v2"])
+    update_amount_ceiling: int | None = 10_000_000
+    update_max_horizon_days: int | None = 60
+    fees_default: FeeRule = Field(default_factory=FeeRule)
+    fees: dict[str, FeeRule] = Field(default_factory=dict)
+    # Reason code → the text sent to the PG (it shows in the PG console and the customer's refund notice), with the
+    # operator's note after it: "고객 요청 — 배송 지연". In Korean whatever the screen language; change it here.
+    refund_reasons: dict[str, str] = Field(default_factory=lambda: {
+        "CUSTOMER_REQUEST": "고객 요청",
+        "OUT_OF_STOCK": "품절",
+        "DUPLICATE_PAYMENT": "중복 결제",
+        "OVERPAYMENT": "초과 입금",
+        "ORDER_CHANGE": "주문 변경",
+        "DELIVERY_DELAY": "배송 지연",
+        "OTHER": "기타"})
+    refund_typed_confirm_above: int = 500_000
+    # A change of a pending account must be typed to confirm when it cuts the amount below this share of what
+    # it was (50,000 → 1), or moves the due date by more than this many days.
+    update_typed_confirm_below_share: float = 0.5
+    update_typed_confirm_due_days: int = 14
+    bulk_extend_max_rows: int = 200
+    # Four-eyes: refunds above this amount and bulk due-date changes above this count need an approver.
+    refund_approval_above: int = 1_000_000
+    # The limit counts what the payment was refunded before (split refunds add up); and a second, rolling
+    # limit per operator: refunds sent without approval by one person in the last N hours.
+    refund_operator_window_limit: int | None = 3_000_000
+    refund_operator_window_hours: int = 24
+    bulk_approval_above_count: int = 20
+    approval_expiry_hours: int = 24
+    # Roles by email: {role: [emails]}; "*" matches everyone. Local mode uses local_roles.
+    roles: dict[str, list[str]] = Field(default_factory=dict)
+    local_roles: list[str] = Field(default_factory=lambda: ["viewer", "operator", "approver", "admin"])
+    # Settlement cycle: a PG pays a transaction day's net out D+N business days later (weekends and Korean public
+    # holidays skipped), and names itself in the bank statement's 적요 with one of these words.
+    settlement_days_default: int = 2
+    settlement_days: dict[str, int] = Field(default_factory=dict)
+    pg_senders: dict[str, list[str]] = Field(default_factory=lambda: {
+        "html5_inicis": ["KG이니시스", "이니시스", "INICIS"], "inicis": ["KG이니시스", "이니시스", "INICIS"],
+        "kcp": ["NHN KCP", "엔에이치엔케이씨피", "KCP"], "tosspayments": ["토스페이먼츠", "TOSS"],
+        "uplus": ["LG유플러스", "유플러스", "UPLUS"], "nice": ["나이스페이먼츠", "나이스", "NICE"],
+        "nice_v2": ["나이스페이먼츠", "나이스", "NICE"], "kicc": ["KICC", "한국정보통신"],
+        "settle": ["헥토파이낸셜", "세틀뱅크", "SETTLE"], "smartro": ["스마트로", "SMARTRO"],
+        "smartro_v2": ["스마트로", "SMARTRO"], "danal_tpay": ["다날", "DANAL"], "daou": ["키움페이", "다우", "KIWOOM"],
+        "welcome": ["웰컴페이먼츠", "WELCOME"]})
+    # An in-flight write lock older than this (or whose app process is gone) is judged abandoned. Longer than
+    # any one send can take (connect + read timeouts), so a live send is never taken over.
+    lock_lease_seconds: int = 300
+
+    def fee_rule(self, pg_provider: str | None) -> FeeRule:
+        return self.fees.get(pg_provider or "", self.fees_default)
+
+
+class Settings(BaseModel):
+    api_url: str = SANDBOX_URL
+    imp_key: SecretStr = SecretStr(SANDBOX_KEY)
+    imp_secret: SecretStr = SecretStr(SANDBOX_SECRET)
+    tier: str | None = None
+    connect_timeout: float = 3.05
+    read_timeout: float = 20.0
+    concurrency: int = 8
+    cache_ttl: int = 60
+    audit_db_url: str = f"sqlite:///{ROOT / 'data' / 'audit.sqlite3'}"
+    audit_hmac_key: SecretStr | None = None      # signs the audit chain and its head (AUDIT_HMAC_KEY)
+    operator: str = "local-operator"
+    identity_mode: str = "local"                 # local | header | oidc
+    identity_header: str = "X-Forwarded-Email"
+    proxy_secret: SecretStr | None = None        # header mode: the proxy proves itself with this
+    proxy_secret_header: str = "X-Vbank-Proxy-Secret"
+    rules: Rules = Field(default_factory=Rules)
+
+    @property
+    def is_sandbox(self) -> bool:
+        # A loopback *address* (127.0.0.0/8, ::1) or "localhost", never a name that merely starts with "127."
+        # (https://127.attacker.example is a remote host).
+        import ipaddress
+        host = urlparse(self.api_url).hostname or ""
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def mode_label(self) -> str:
+        return _("Sandbox (local)") if self.is_sandbox else _("Live I'mport API")
+
+    @property
+    def where_label(self) -> str:
+        """Where a write goes, for the confirm sentences ("… in {where}")."""
+        return _("the sandbox") if self.is_sandbox else _("the live I'mport API")
+
+
+_ENV = {
+    "IAMPORT_API_URL": "api_url", "IAMPORT_IMP_KEY": "imp_key", "IAMPORT_IMP_SECRET": "imp_secret",
+    "IAMPORT_TIER": "tier", "IAMPORT_CONNECT_TIMEOUT": "connect_timeout",
+    "IAMPORT_READ_TIMEOUT": "read_timeout", "IAMPORT_CONCURRENCY": "concurrency",
+    "VBANK_CACHE_TTL": "cache_ttl", "AUDIT_DB_URL": "audit_db_url", "AUDIT_HMAC_KEY": "audit_hmac_key", "VBANK_OPERATOR": "operator",
+    "VBANK_IDENTITY_MODE": "identity_mode", "VBANK_IDENTITY_HEADER": "identity_header",
+    "VBANK_PROXY_SECRET": "proxy_secret", "VBANK_PROXY_SECRET_HEADER": "proxy_secret_header",
+}
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def load_settings(env: dict[str, str] | None = None, secrets_file: Path | None = None,
+                  rules_file: Path | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    values: dict = {}
+    for var, field in _ENV.items():
+        if env.get(var):
+            values[field] = env[var]
+    secrets_path = secrets_file or Path(env.get("VBANK_SECRETS_FILE") or ROOT / ".streamlit" / "secrets.toml")
+    secrets = _read_toml(secrets_path)
+    flat = dict(secrets)
+    flat.update({k.upper(): v for k, v in (secrets.get("iamport") or {}).items()})
+    for var, field in _ENV.items():
+        for key in (var, var.removeprefix("IAMPORT_")):
+            if key in flat and flat[key] not in (None, ""):
+                values[field] = flat[key]
+    has_keys = "imp_key" in values or "imp_secret" in values
+    if has_keys and "api_url" not in values:
+        values["api_url"] = LIVE_URL
+    rules_path = rules_file or Path(env.get("VBANK_RULES_FILE") or ROOT / "vbank-desk.toml")
+    values["rules"] = Rules.model_validate(_read_toml(rules_path))
+    s = Settings.model_validate(values)
+    s.api_url = s.api_url.rstrip("/")
+    if urlparse(s.api_url).username is not None or urlparse(s.api_url).password is not None:
+        raise ValueError("IAMPORT_API_URL must not carry a user name or password (user:password@host): the API "
+                         "takes its keys from IAMPORT_IMP_KEY / IAMPORT_IMP_SECRET.")
+    if s.identity_mode not in ("local", "header", "oidc"):
+        raise ValueError(f"VBANK_IDENTITY_MODE must be local, header or oidc (not {s.identity_mode!r}).")
+    if not s.is_sandbox and s.imp_key.get_secret_value() == SANDBOX_KEY:
+        raise ValueError("IAMPORT_API_URL points at a remote API but no IAMPORT_IMP_KEY / IAMPORT_IMP_SECRET "
+                         "are set (environment or .streamlit/secrets.toml).")
+    return s
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

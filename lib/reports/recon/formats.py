@@ -1,0 +1,333 @@
+"""(split from lib.filetable)"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+import numpy as np
+from lib.domain.i18n import _
+from lib.domain.text import clean
+from lib.reports.recon.grid import LIMITS, ReconFileError, TOTAL_RX, Table, UploadLimits, _finish, _from_grid, _header_names, _pick_header, _score, label_of
+
+
+def read_table(data: bytes, filename: str, *, header_words: frozenset[str] = frozenset(),
+               header_row: int | None = None, limits: UploadLimits = LIMITS) -> Table:
+    """The table in ``data``: the format is told by the bytes, not the name (.xls files are often HTML).
+    ``header_words`` (normalised with ``norm_header``) find the header row; ``header_row`` (as a person numbers
+    rows) overrides it. Raises ReconFileError with one sentence for anything it cannot read safely."""
+    label = label_of(filename)
+    if not data:
+        raise ReconFileError(_("{label} is empty.").format(label=label))
+    if len(data) > limits.max_bytes:
+        raise ReconFileError(_("{label} is {v2:,.0f} MB; files up to {v4:,.0f} MB can be read. Split it by date.").format(
+            label=label, v2=len(data) / 1000000.0, v4=limits.max_bytes / 1000000.0))
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if data[:2] == b"PK":
+        return _from_grid(*_read_excel(data, label, limits, xlsx=True), "xlsx", label, header_words, header_row, limits)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return _from_grid(*_read_excel(data, label, limits, xlsx=False), "xls", label, header_words, header_row, limits)
+    if head.startswith((b"<html", b"<!doctype", b"<table", b"<meta", b"<head", b"<body", b"<style")) or \
+            (head.startswith(b"<") and b"<table" in data[:65536].lower()):
+        return _from_grid(*_read_html(data, label, limits), "html", label, header_words, header_row, limits)
+    if head.startswith(b"<?xml"):
+        raise ReconFileError(_("{label} is an XML spreadsheet (Excel 2003): open it in Excel and save it as .xlsx, "
+                               "then upload again.").format(label=label))
+    return _read_text(data, label, header_words, header_row, limits)
+
+
+# ------------------------------------------------------------------ Excel
+def _first_sheet_path(z: zipfile.ZipFile) -> str | None:
+    """The part of the first sheet in workbook order (as calamine reads it), from workbook.xml and its rels."""
+    try:
+        wb = z.read("xl/workbook.xml")[:1 << 20].decode("utf-8", "ignore")
+        rels = z.read("xl/_rels/workbook.xml.rels")[:1 << 20].decode("utf-8", "ignore")
+    except KeyError:
+        return None
+    m = re.search(r"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", wb)
+    if not m:
+        return None
+    t = re.search(r"<Relationship\b[^>]*?\bId=\"" + re.escape(m.group(1)) + r"\"[^>]*?\bTarget=\"([^\"]+)\"", rels) or \
+        re.search(r"<Relationship\b[^>]*?\bTarget=\"([^\"]+)\"[^>]*?\bId=\"" + re.escape(m.group(1)) + r"\"", rels)
+    if not t:
+        return None
+    target = t.group(1)
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+_CELL_REF = re.compile(rb"<(?:\w+:)?(?:c\b[^>]*?\br|dimension\b[^>]*?\bref)=\"(?:[A-Z]{1,3}[0-9]{1,7}:)?([A-Z]{1,3})([0-9]{1,7})\"")
+
+
+def sheet_extent(z: zipfile.ZipFile, part: str) -> tuple[int, int]:
+    """The rows and columns the sheet spans (its dimension and every cell reference), read from its XML in
+    chunks: nothing of the grid is built."""
+    rows = cols = 0
+    tail = b""
+    with z.open(part) as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            buf = tail + chunk
+            for m in _CELL_REF.finditer(buf):
+                cols = max(cols, _col_number(m.group(1)))
+                rows = max(rows, int(m.group(2)))
+            tail = buf[-256:]
+    return rows, cols
+
+
+def _read_excel(data: bytes, label: str, limits: UploadLimits, *, xlsx: bool) -> tuple[list[list[str]], list[int]]:
+    from python_calamine import CalamineWorkbook
+    if xlsx:                                            # .xlsx / .xlsm: a zip; check what it would unpack to
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                unpacked = sum(i.file_size for i in z.infolist())
+                if unpacked > limits.max_xlsx_unpacked or unpacked > limits.max_xlsx_ratio * max(len(data), 1):
+                    raise ReconFileError(_("{label} would unpack to {v2:,.0f} MB, far more than a real settlement "
+                                           "sheet; it is not read. Export it again as CSV.").format(
+                        label=label, v2=unpacked / 1000000.0))
+                part = _first_sheet_path(z)
+                if part is None or part not in z.namelist():
+                    raise ReconFileError(_("{label} is not a readable Excel file (a damaged .xlsx).").format(
+                        label=label))
+                n_rows, n_cols = sheet_extent(z, part)
+        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
+            raise ReconFileError(_("{label} is not a readable Excel file (a damaged .xlsx).").format(
+                label=label)) from None
+        _check_cells(n_rows, n_cols, label, limits)
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = wb.get_sheet_by_index(0)
+        if not xlsx:
+            _check_cells(sheet.end[0] + 1 if sheet.end else 0, sheet.end[1] + 1 if sheet.end else 0, label, limits)
+        first = (sheet.start or (0, 0))[0]
+        rows = sheet.to_python(skip_empty_area=True, nrows=limits.max_rows + limits.header_scan_rows + 2)
+    except ReconFileError:
+        raise
+    except BaseException as e:  # calamine raises its own error types, and a Rust panic is a BaseException
+        if isinstance(e, (KeyboardInterrupt, SystemExit, MemoryError)):
+            raise
+        raise ReconFileError(_("{label} could not be read as an Excel file: it may be damaged or protected by a "
+                               "password. Open it in Excel, save it as .xlsx and upload again.").format(
+            label=label)) from None
+    return [[_cell(v) for v in r] for r in rows], list(range(first + 1, first + 1 + len(rows)))
+
+
+def _check_cells(n_rows: int, n_cols: int, label: str, limits: UploadLimits) -> None:
+    if n_rows * n_cols > limits.max_excel_cells:
+        raise ReconFileError(_("{label}'s first sheet spans {rows:,} rows × {cols:,} columns ({cells:,} cells); at most "
+                               "{max_cells:,} cells are read from Excel. Delete what lies outside the table, or export "
+                               "it as CSV.").format(label=label, rows=n_rows, cols=n_cols, cells=n_rows * n_cols,
+                                                    max_cells=limits.max_excel_cells))
+
+
+def _cell(v) -> str:
+    """An Excel cell as the text a person sees: 12000.0 → "12000", a date → 2026-11-20."""
+    from datetime import date, datetime, time
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S") if (v.hour, v.minute, v.second) != (0, 0, 0) else v.strftime("%Y-%m-%d")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, time):
+        return v.strftime("%H:%M:%S")
+    return clean(str(v)) if not isinstance(v, str) else v.replace("\x00", "")
+
+
+# ------------------------------------------------------------------ HTML saved as .xls
+def _decode_markup(data: bytes) -> str:
+    m = re.search(rb"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", data[:4096], re.IGNORECASE)
+    tries = ([m.group(1).decode("ascii", "ignore")] if m else []) + ["utf-8", "cp949"]
+    for enc in tries:
+        try:
+            return data.decode("cp949" if enc.lower().replace("-", "") in ("euckr", "ksc56011987") else enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("utf-8", "replace")
+
+
+def _read_html(data: bytes, label: str, limits: UploadLimits) -> tuple[list[list[str]], list[int]]:
+    """The largest table of an HTML page (what KB국민's "엑셀 저장" gives), cell texts as shown, colspans
+    spread so the columns stay aligned. Written with lxml directly rather than ``pandas.read_html``, which turns
+    order numbers and account numbers into numbers (leading zeros and long ids lost)."""
+    import lxml.html
+    if len(data) > limits.max_html_bytes:
+        raise ReconFileError(_("{label} is an HTML page of {v2:,.0f} MB; such pages are read up to {v4:,.0f} MB. "
+                               "Save it from Excel as .xlsx or CSV.").format(
+            label=label, v2=len(data) / 1000000.0, v4=limits.max_html_bytes / 1000000.0))
+    try:
+        doc = lxml.html.document_fromstring(_decode_markup(data))
+    except Exception:  # lxml's parser errors
+        raise ReconFileError(_("{label} looks like a web page but holds no readable table.").format(
+            label=label)) from None
+    tables = doc.xpath("//table[not(descendant::table)]")
+    if not tables:
+        raise ReconFileError(_("{label} looks like a web page but holds no readable table.").format(label=label))
+    table = max(tables, key=lambda t: len(t.xpath(".//tr")))
+    rows: list[list[str]] = []
+    for tr in table.xpath(".//tr"):
+        cells: list[str] = []
+        for td in tr.xpath("./td|./th"):
+            text = " ".join(td.text_content().split())
+            try:
+                span = max(1, min(int(td.get("colspan", "1")), limits.max_cols))
+            except ValueError:
+                span = 1
+            cells.extend([text] + [""] * (span - 1))
+        rows.append(cells)
+        if len(rows) > limits.max_rows + limits.header_scan_rows:
+            raise ReconFileError(_("{label} has more than {max_rows:,} rows; split it by date.").format(
+                label=label, max_rows=limits.max_rows))
+    return rows, list(range(1, len(rows) + 1))
+
+
+# ------------------------------------------------------------------ text (CSV, TSV, pipe)
+ENCODINGS_OK = ("utf_8", "cp949", "euc_kr", "utf_16", "utf_16_le", "utf_16_be", "johab", "iso2022_kr")
+
+
+def decode_text(data: bytes, label: str) -> tuple[str, str]:
+    """(text, encoding): a BOM first, then UTF-8, then CP949 (Korean banks' default), then what
+    charset-normalizer finds on a sample, if it is a Korean or Unicode encoding."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise ReconFileError(_("{label} is damaged UTF-16 text.").format(label=label)) from None
+    if b"\x00" not in data[:65536]:
+        for enc in ("utf-8", "cp949"):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError:
+                continue
+    from charset_normalizer import from_bytes
+    best = from_bytes(data[:262144], cp_isolation=list(ENCODINGS_OK)).best()
+    if best is not None and best.encoding in ENCODINGS_OK:
+        try:
+            return data.decode(best.encoding), best.encoding
+        except (UnicodeDecodeError, LookupError):
+            pass
+    if b"\x00" in data[:65536]:
+        raise ReconFileError(_("{label} is not a text file (it holds binary data). Upload a CSV or Excel file.").format(
+            label=label))
+    raise ReconFileError(_("{label} is neither UTF-8 nor CP949 (EUC-KR) text: save it as CSV in one of those "
+                           "and upload again.").format(label=label))
+
+
+def sniff_delimiter(lines: list[str], words: frozenset[str]) -> str:
+    """The delimiter: the one under which a line names the most known columns; else what clevercsv detects on
+    the sample (a title block above the table does not fool it); else a comma."""
+    best, score = None, 1
+    for d in (",", "\t", "|", ";"):
+        s = max((_score(next(csv.reader([ln], delimiter=d), []), words) for ln in lines), default=0)
+        if s > score:
+            best, score = d, s
+    if best:
+        return best
+    try:
+        import clevercsv
+        dialect = clevercsv.Detector().detect("\n".join(lines), delimiters=[",", "\t", "|", ";"])
+        if dialect is not None and dialect.delimiter in (",", "\t", "|", ";"):
+            return dialect.delimiter
+    except Exception:  # clevercsv's own errors on odd samples
+        pass
+    return ","
+
+
+def _read_text(data: bytes, label: str, words, header_row, limits: UploadLimits) -> Table:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    text, encoding = decode_text(data, label)
+    text = text.lstrip("\ufeff")
+    sample = [ln.rstrip("\r") for ln in text[:65536].split("\n")[: limits.header_scan_rows * 2]]
+    filled = [(i + 1, ln) for i, ln in enumerate(sample) if ln.strip()]
+    if not filled:
+        raise ReconFileError(_("{label} has no text.").format(label=label))
+    delim = sniff_delimiter([ln for _n, ln in filled], words)
+    rows = [next(csv.reader([ln], delimiter=delim), []) for _n, ln in filled]
+    numbers = [n for n, _ln in filled]
+    h, guessed = _pick_header(rows, numbers, words, header_row, label, limits)
+    header_line = numbers[h]
+    names = _header_names(rows[h], label, limits)
+    title = [c.strip() for r in rows[:h] for c in r if c.strip()]
+    body = text.encode("utf-8") if encoding not in ("utf-8",) else data
+    if encoding == "utf-8" and data.startswith(b"\xef\xbb\xbf"):
+        body = data[3:]
+    # Byte offsets of every line: the table starts on the line after the header.
+    raw = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    starts = np.concatenate(([0], ends + 1))
+    if header_line >= len(starts):
+        raise ReconFileError(_("{label} has a header line but no rows.").format(label=label))
+    after = body[int(starts[header_line]):]
+    if not after.strip():
+        raise ReconFileError(_("{label} has a header line but no rows.").format(label=label))
+    line_no = np.arange(header_line + 1, len(starts) + 1)
+    seg_starts = starts[header_line:]
+    seg_ends = np.concatenate((ends[header_line:], [len(body)]))[: len(seg_starts)]
+    lens = seg_ends - seg_starts
+    first = raw[np.minimum(seg_starts, max(len(raw) - 1, 0))] if len(raw) else np.array([], dtype=np.uint8)
+    empty = (lens == 0) | ((lens == 1) & (first == 13))
+    if len(seg_starts) and seg_starts[-1] >= len(body):
+        empty[-1] = True
+    kept_lines = line_no[~empty]
+    bad: list[tuple[int | None, str]] = []
+
+    def invalid(row) -> str:
+        bad.append((row.number, row.text or ""))
+        return "skip"
+
+    def parse(threads: bool):
+        return pacsv.read_csv(
+            pa.py_buffer(after),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=threads, block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=invalid, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    try:
+        table = parse(True)
+        if bad:                                   # the numbers of skipped rows are known single-threaded only
+            bad.clear()
+            table = parse(False)
+    except (pa.ArrowInvalid, pa.ArrowException) as e:
+        raise ReconFileError(_("{label} could not be read as CSV: {v2}").format(label=label, v2=str(e)[:200])) from None
+    if table.num_rows > limits.max_rows:
+        raise ReconFileError(_("{label} has {num_rows:,} rows; at most {max_rows:,} can be read at once. Split it by "
+                               "date.").format(label=label, num_rows=table.num_rows, max_rows=limits.max_rows))
+    skipped = [n for n, _t in bad if n is not None]
+    keep = np.ones(len(kept_lines), dtype=bool)
+    for n in skipped:
+        if 1 <= n <= len(keep):
+            keep[n - 1] = False
+    lines = kept_lines[keep]
+    ragged = [(int(kept_lines[n - 1]) if n and 1 <= n <= len(kept_lines) else None, t) for n, t in bad]
+    for line, t in ragged:                         # a short row that is a note, a title or a total is no data
+        cells = [c for c in next(csv.reader([t], delimiter=delim), []) if c.strip()]
+        if len(cells) >= 3 and not any(TOTAL_RX.match(c) for c in cells):
+            raise ReconFileError(_("{label}: line {line} has {n} fields where the header has {m}.").format(
+                label=label, line=line if line is not None else "?", n=len(next(csv.reader([t], delimiter=delim), [])),
+                m=len(names)))
+    df = table.to_pandas()
+    df.index = lines[: len(df)] if len(lines) >= len(df) else range(header_line + 1, header_line + 1 + len(df))
+    out = _finish(df, header_line, "csv", label, title=title, guessed=guessed, encoding=encoding, delimiter=delim)
+    notes = [line for line, _t in ragged if line is not None]
+    if notes:
+        out.dropped.setdefault("note", []).extend(notes)
+    return out

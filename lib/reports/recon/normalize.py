@@ -1,0 +1,272 @@
+"""Ad-hoc reconciliation: what the PG should settle (from I'mport's payments and the fee schedule)
+and the matching of a PG settlement or bank file against it.
+
+Matching key per file row: imp_uid, else merchant_uid, else pg_tid (the first that is present). Statuses as
+PortOne's 거래대사 names them: 일치; 불일치 with every reason (금액, 수수료, 수수료부가세, 부가세, 결제일자);
+대사불능, kept apart as "in the file only" and "in I'mport only". Reading, normalising and matching are
+vectorised (pyarrow, pandas merges).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+import pandas as pd
+from lib.reports.recon.grid import ReconFileError
+from lib.domain.i18n import _
+from lib.reports.recon.layouts import BANK_FIELDS, PG_FIELDS, pg_code, pg_family
+
+
+FIELDS = PG_FIELDS
+
+
+REQUIRED = ("date", "amount")
+
+
+DEPOSIT_WORDS = ("입금", "결제", "승인", "deposit", "paid", "payment", "pay")
+
+
+REFUND_WORDS = ("환불", "취소", "refund", "cancel")
+
+
+TOTAL_WORDS = ("합계", "소계", "총계", "total", "sum")
+
+
+VBANK_WORDS = ("가상계좌", "vbank", "virtual")
+
+
+VBANK_CODES = ("va", "v", "가상")                  # PGs' own short codes for a virtual account (Hecto: VA)
+
+
+@dataclass
+class ColumnMap:
+    """Which column holds what, and what the layout means by it (kept with a saved preset)."""
+
+    date: str | None = None
+    type: str | None = None
+    amount: str | None = None
+    fee: str | None = None
+    fee_vat: str | None = None
+    tax_free: str | None = None
+    vat: str | None = None
+    imp_uid: str | None = None
+    merchant_uid: str | None = None
+    pg_tid: str | None = None
+    pg: str | None = None                  # a column naming each row's PG
+    method: str | None = None              # a column naming the payment method (rows of other methods left out)
+    fee_includes_vat: bool = False         # the fee column is the fee with its VAT (Toss Payments)
+    refund_values: str = ""                # type-column codes meaning a cancel, comma separated (Hecto: "1")
+    deposit_values: str = ""
+    file_pg: str | None = None             # the PG every row of the file belongs to
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def of(cls, d: dict) -> "ColumnMap":
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+# ------------------------------------------------------------------ normalising (vectorised)
+_AMOUNT_RX = r"^\(?-?[0-9,]+(?:\.[0-9]+)?\)?$"
+
+
+def _first_bad(mask: pd.Series) -> int | None:
+    bad = mask[mask]
+    return int(bad.index[0]) if len(bad) else None
+
+
+def _arrow(col: pd.Series):
+    import pyarrow as pa
+    return pa.array(col.astype(str).to_numpy(dtype=object), type=pa.string())
+
+
+def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
+    """Whole won as nullable Int64: "₩1,200", "1200원", "(1,200)" and "-1200" (negative) read; anything else
+    raises ReconFileError naming the first bad row and the column. Vectorised with pyarrow compute."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    s = pc.replace_substring_regex(pc.utf8_trim_whitespace(_arrow(col)), r"[₩원\s]|KRW", "")
+    s = pc.replace_substring_regex(pc.replace_substring(s, "\u2212", "-"), r"^\+", "")   # "−1,000", "+50,000"
+    empty = pc.or_(pc.equal(s, ""), pc.equal(s, "-"))
+    idx = col.index
+
+    def first(mask) -> int:
+        return int(idx[pc.index(mask, True).as_py()])
+    if required and pc.any(empty).as_py():
+        raise ReconFileError(_("Row {empty}, column “{column}”: the amount is empty.").format(
+            empty=first(empty), column=column))
+    ok = pc.or_(empty, pc.match_substring_regex(s, _AMOUNT_RX))
+    if not pc.all(ok).as_py():
+        bad = pc.invert(ok)
+        row = first(bad)
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not an amount.").format(
+            row=row, column=column, value=str(col[row])[:40]))
+    neg = pc.or_(pc.starts_with(s, "-"), pc.and_(pc.starts_with(s, "("), pc.ends_with(s, ")")))
+    body = pc.replace_substring_regex(s, r"[()\-,]", "")
+    parts = pc.extract_regex(body, r"^(?P<whole>\d*)(?:\.(?P<frac>\d*))?$")
+    whole = pc.struct_field(parts, "whole")
+    frac = pc.fill_null(pc.struct_field(parts, "frac"), "")
+    too_long = pc.and_(pc.invert(empty), pc.greater(pc.utf8_length(whole), 15))
+    if pc.any(too_long).as_py():
+        row = first(too_long)
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is too large to be an amount in won.").format(
+            row=row, column=column, value=str(col[row])[:40]))
+    fractional = pc.and_(pc.invert(empty), pc.not_equal(pc.utf8_trim(frac, "0"), ""))
+    if pc.any(fractional).as_py():
+        row = first(fractional)
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not a whole number of won.").format(
+            row=row, column=column, value=str(col[row])[:40]))
+    num = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), whole), pa.int64())
+    num = pc.if_else(neg, pc.negate(num), num)
+    out = num.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    out.index = idx
+    return out.astype("Int64")
+
+
+def parse_dates(col: pd.Series, column: str) -> pd.Series:
+    """The KST day of each cell: 2026-11-20, 2026.11.20, 2026/11/20, 20261120, with or without a time, or
+    "2026년 11월 20일"; anything else raises ReconFileError naming the row. Vectorised with pyarrow compute."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    s = pc.utf8_rtrim(pc.utf8_trim_whitespace(_arrow(col)), ".")
+    offset = pc.match_substring_regex(s, r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+    if pc.any(offset).as_py():           # "2026-11-20T23:30:00Z" is 2026-11-21 in KST: convert before taking the day
+        mask = offset.to_numpy(zero_copy_only=False)
+        raw = pd.Series(s.to_pylist(), dtype=object)
+        kst = pd.to_datetime(raw[mask], utc=True, format="ISO8601").dt.tz_convert("Asia/Seoul").dt.strftime("%Y-%m-%d")
+        raw[mask] = kst.to_numpy()
+        s = pa.array(raw.to_numpy(dtype=object), type=pa.string())
+    s = pc.replace_substring_regex(s, r"^(\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일.*$", r"\1-\2-\3")
+    s = pc.replace_substring_regex(s, r"^(\d{4})(\d{2})(\d{2})(?:\D.*)?$", r"\1-\2-\3")
+    s = pc.replace_substring_regex(s, r"^(\d{4})[./-](\d{1,2})[./-](\d{1,2})(?:\D.*)?$", r"\1-\2-\3")
+    ts = pc.strptime(s, format="%Y-%m-%d", unit="s", error_is_null=True)
+    bad = pc.is_null(ts)
+    if pc.any(bad).as_py():
+        row = int(col.index[pc.index(bad, True).as_py()])
+        raise ReconFileError(_("Row {row}, column “{column}”: “{value}” is not a date (use e.g. 2026-11-20 or "
+                               "2026.11.20).").format(row=row, column=column, value=str(col[row])[:40]))
+    out = pc.cast(ts, pa.date32()).to_pandas(date_as_object=True)
+    out.index = col.index
+    return out
+
+
+def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
+    """Mapped, typed rows (vectorised); blank and total lines dropped. Raises ReconFileError naming row and column."""
+    missing = [f for f in REQUIRED if not getattr(cmap, f)]
+    if missing:
+        raise ReconFileError(_("Map the column(s) {columns} first.").format(columns=", ".join(missing)))
+    if not any(getattr(cmap, f) for f in ("imp_uid", "merchant_uid", "pg_tid")):
+        raise ReconFileError(_("Map at least one of imp_uid, merchant_uid or pg_tid to match rows by."))
+    for f in FIELDS:
+        col = getattr(cmap, f)
+        if col and col not in df.columns:
+            raise ReconFileError(_("The file has no column “{col}” (mapped to {f}).").format(col=col, f=f))
+    cells = df
+    date_cell = cells[cmap.date].astype(str).str.strip()
+    total_rx = "|".join(TOTAL_WORDS)
+    odd = date_cell == ""                                   # only rows without a date can be blank or totals
+    blank = pd.Series(False, index=cells.index)
+    any_total = pd.Series(False, index=cells.index)
+    if odd.any():
+        sub = cells[odd].astype(str).apply(lambda c: c.str.strip())
+        blank[odd] = (sub == "").all(axis=1)
+        any_total[odd] = sub.apply(lambda c: c.str.lower().str.contains(total_rx, regex=True)).any(axis=1)
+    is_total = date_cell.str.lower().str.contains(total_rx, regex=True) | (odd & any_total)
+    keep = cells[~blank & ~is_total]
+    if keep.empty:
+        raise ReconFileError(_("The file has no data rows after blank and total lines."))
+    amount = parse_amounts(keep[cmap.amount], cmap.amount, required=True)
+    out = pd.DataFrame({"row": keep.index.astype("int64"), "date": parse_dates(keep[cmap.date], cmap.date)},
+                       index=keep.index)
+    kind_text = keep[cmap.type].astype(str).str.strip().str.lower() if cmap.type else pd.Series("", index=keep.index)
+    refund_word = kind_text.str.contains("|".join(REFUND_WORDS), regex=True)
+    deposit_word = kind_text.str.contains("|".join(DEPOSIT_WORDS), regex=True)
+    codes = [v.strip().lower() for v in (cmap.refund_values or "").split(",") if v.strip()]
+    if codes:                                   # a layout's own cancel codes (Hecto: 승인구분 0 = approval, 1 = cancel)
+        refund_word |= kind_text.isin(codes)
+        deposit_word |= kind_text.isin([v.strip().lower() for v in (cmap.deposit_values or "").split(",") if v.strip()])
+    out["kind"] = "deposit"
+    out.loc[refund_word | (~deposit_word & (amount < 0)), "kind"] = "refund"
+    out["amount"] = amount.abs().astype("int64")
+    for f in ("fee", "fee_vat", "tax_free", "vat"):
+        col = getattr(cmap, f)
+        out[f] = parse_amounts(keep[col], col, required=False).abs() if col else pd.Series(pd.NA, index=keep.index,
+                                                                                            dtype="Int64")
+    if cmap.fee_includes_vat and cmap.fee:      # Toss Payments: fee = supply + VAT, vat = the fee's VAT
+        total = out["fee"]
+        vat = out["fee_vat"] if cmap.fee_vat else total - (total * 10 + 5) // 11
+        out["fee"], out["fee_vat"] = (total - vat.fillna(0)).astype("Int64"), vat.astype("Int64")
+    for f in ("imp_uid", "merchant_uid", "pg_tid"):
+        col = getattr(cmap, f)
+        out[f] = keep[col].astype(str).str.strip() if col else ""
+    if cmap.file_pg:
+        out["pg"] = cmap.file_pg
+    elif cmap.pg:
+        names = keep[cmap.pg].astype(str).str.strip()
+        out["pg"] = names.map({v: pg_code(v) for v in names.unique()})
+    else:
+        out["pg"] = ""
+    other = 0
+    if cmap.method:                             # a file of every payment method: only virtual accounts are ours
+        method = keep[cmap.method].astype(str).str.strip().str.lower()
+        vbank = method.str.contains("|".join(VBANK_WORDS), regex=True) | method.isin(VBANK_CODES) | (method == "")
+        other = int((~vbank).sum())
+        out = out[vbank.to_numpy()]
+    out = out.reset_index(drop=True)
+    out.attrs["other_methods"] = other
+    return out
+
+
+def file_pgs(rows: pd.DataFrame) -> list[str]:
+    """The PG a file belongs to, when it names exactly one (its layout, or a PG column with one PG): the match is
+    scoped to it, so a file of one PG shows no false 아임포트에만 rows for the others. A file of several PGs is
+    compared with every PG ([]): a PG with no row in it may be exactly what is missing."""
+    if "pg" not in rows or rows.empty:
+        return []
+    named = {p for p in rows["pg"].unique() if p}
+    families = {frozenset(pg_family(p)) for p in named}
+    if len(families) != 1:
+        return []
+    return sorted(next(iter(families)))
+
+
+def file_range(rows: pd.DataFrame) -> tuple[date, date]:
+    """The first and last day the file's rows fall on (the range to reconcile by default)."""
+    return min(rows["date"]), max(rows["date"])
+
+
+def normalize_statement(df: pd.DataFrame, cmap: dict) -> pd.DataFrame:
+    """A Korean bank's statement export: its deposits, by KST day, with who sent each (the counterparty column)
+    and the other texts of the row (적요 — often only the channel, "타행이체" — and memos). Deposits come from an
+    입금 column, or from one signed amount column (카카오뱅크, 토스뱅크: positive = in; or 구분 = 입금)."""
+    for f in ("date",):
+        if not cmap.get(f) or cmap[f] not in df.columns:
+            raise ReconFileError(_("Map the statement's {f} column first (e.g. 거래일시, 적요, 입금액).").format(f=f))
+    if not (cmap.get("deposit") in df.columns or cmap.get("amount") in df.columns):
+        raise ReconFileError(_("Map the statement's deposit column (입금액) or its signed amount column (거래금액)."))
+    for f in BANK_FIELDS:
+        if cmap.get(f) and cmap[f] not in df.columns:
+            raise ReconFileError(_("The file has no column “{col}” (mapped to {f}).").format(col=cmap[f], f=f))
+    cells = df.astype(str).apply(lambda c: c.str.strip())
+    cells = cells[~(cells == "").all(axis=1)]
+    cells = cells[~cells[cmap["date"]].str.lower().str.contains("|".join(TOTAL_WORDS), regex=True)]
+    if cmap.get("deposit") in cells.columns:
+        dep = parse_amounts(cells[cmap["deposit"]], cmap["deposit"], required=False).fillna(0).astype("int64")
+    else:
+        amt = parse_amounts(cells[cmap["amount"]], cmap["amount"], required=False).fillna(0).astype("int64")
+        if cmap.get("direction") in cells.columns:
+            out_word = cells[cmap["direction"]].str.contains("출금|지급|withdraw", regex=True)
+            dep = amt.abs().where(~out_word, 0)
+        else:
+            dep = amt.clip(lower=0)
+    sender = cells[cmap["sender"]] if cmap.get("sender") in cells.columns else pd.Series("", index=cells.index)
+    texts = [cells[c] for c in [cmap.get("memo"), *cmap.get("memo_columns", [])] if c and c in cells.columns]
+    memo = texts[0] if texts else pd.Series("", index=cells.index)
+    for t in texts[1:]:
+        memo = memo.str.cat(t, sep=" ").str.strip()
+    rows = pd.DataFrame({"row": cells.index.astype("int64"), "date": parse_dates(cells[cmap["date"]], cmap["date"]),
+                         "depositor": sender, "memo": memo, "deposit": dep})
+    return rows[rows["deposit"] > 0].reset_index(drop=True)
+
+

@@ -1,0 +1,157 @@
+"""(split from lib.services)"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from lib.db.approvals import ApprovalProblem, ApprovalRequest
+from lib.db.audit import AuditStore
+from lib.iamport.client import IamportClient
+from lib.domain.i18n import _
+from lib.domain.names import request_status
+from lib.domain.identity import Actor, Forbidden
+from lib.domain.models import Payment
+from lib.domain.settings import Rules
+from lib.domain.rules import InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, holder_problem, validate_refund
+from lib.domain.text import NOTE_MAX, clean
+from lib.services.write import Busy, Stale, WriteResult, approvals_of
+from lib.services.bulk import _bulk_content, bulk_extend
+from lib.services.refund import holder_check, refund_vbank
+
+
+# ------------------------------------------------------------ approval flow
+def request_refund_approval(client: IamportClient, audit: AuditStore, *, requester: Actor, request: RefundRequest,
+                            seen: Seen, rules: Rules, fee_preview: dict | None = None,
+                            note: str | None = None) -> ApprovalRequest:
+    """Ask a second person to approve a refund. Validated like the refund itself; one open request per payment."""
+    requester.require("refund")
+    store = approvals_of(audit)
+    store.expire_due()
+    note = clean(note, multiline=True) or None
+    if note and len(note) > NOTE_MAX:
+        raise InvalidInput([_("The note for the approver is too long ({n:,} characters; {max} at most).").format(
+            n=len(note), max=NOTE_MAX)])
+    p = client.get_payment(request.imp_uid)
+    moved = changes(seen, p)
+    if moved:
+        raise Stale(moved, p)
+    problems = validate_refund(p, request, rules)
+    if problems:
+        raise InvalidInput(problems)
+    held = audit.lock(f"refund:{request.imp_uid}")
+    if held and held.state == "unknown":
+        raise Busy(_("A refund of this payment has an unknown outcome; resolve it first."))
+    check = holder_check(client, p.pg_provider, request)      # the approver sees what the bank said
+    why_not = holder_problem(check, request.holder_override)
+    if why_not:
+        raise InvalidInput([why_not])
+    check["override"] = clean(request.holder_override) or None
+    payload = {"request": asdict(request), "seen": asdict(seen), "fee_preview": fee_preview or {},
+               "holder_check": check,
+               "payment": {"merchant_uid": p.merchant_uid, "pg_provider": p.pg_provider, "amount": p.amount,
+                           "cancel_amount": p.cancel_amount, "buyer_name": p.buyer_name}}
+    try:
+        return store.insert(kind="refund", pending_key=f"refund:{request.imp_uid}", imp_uid=request.imp_uid,
+                            amount=request.amount, payload=payload, content=request.content(), requester=requester,
+                            note=note, expiry_hours=rules.approval_expiry_hours)
+    except ApprovalProblem as e:
+        waiting = store.pending_for(request.imp_uid)
+        raise Busy(str(e), request_id=waiting.id if waiting else None) from None
+
+
+def request_bulk_approval(audit: AuditStore, *, requester: Actor, payments: list[Payment], extend_days: int | None,
+                          to: datetime | None, rules: Rules, note: str | None = None,
+                          typed_confirmation: str | None = None) -> ApprovalRequest:
+    """The requester confirms a drastic plan (a row moved by more than the typed-confirmation days, or earlier)
+    by typing it, as when sending it; the approver approves what was typed."""
+    requester.require("update_vbank")
+    check_bulk_plan(payments, extend_days, to, rules)
+    must_type = bulk_confirmation(payments, extend_days, to, rules)
+    if must_type and (typed_confirmation or "").strip() != must_type:
+        raise InvalidInput([_("Some of these accounts would move by more than {days} days or to an earlier date: "
+                              "type {text} to confirm. Nothing was sent.").format(
+                                  days=rules.update_typed_confirm_due_days, text=must_type)])
+    note = clean(note, multiline=True) or None
+    payload = {"payments": [p.model_dump(mode="json") for p in payments], "extend_days": extend_days,
+               "to": to.isoformat() if to else None}
+    import uuid
+    try:
+        return approvals_of(audit).insert(kind="bulk_extend", pending_key="bulk:" + uuid.uuid4().hex, imp_uid=None,
+                                          amount=len(payments), payload=payload,
+                                          content=_bulk_content(payments, extend_days, to), requester=requester,
+                                          note=note, expiry_hours=rules.approval_expiry_hours)
+    except ApprovalProblem as e:
+        raise Busy(str(e)) from None
+
+
+def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, request_id: str, rules: Rules,
+            note: str | None = None) -> WriteResult:
+    """Approve and send. The refund (or bulk change) goes through the same service as any other, which claims
+    the request in the statement that checks it, re-reads the payment and refuses if it changed."""
+    approver.require("approve_refund")
+    store = approvals_of(audit)
+    try:
+        req = store.get(request_id)
+    except ApprovalProblem as e:
+        raise InvalidInput([str(e)]) from None
+    if req.requester.strip().lower() == approver.email.strip().lower():
+        raise Forbidden(_("You cannot approve or reject your own request: a second person must."))
+    if req.status == "expired" or req.expired:
+        raise InvalidInput([_("This request has expired; ask the requester to make a new one.")])
+    if req.status != "pending":
+        raise Busy(_("This request was already decided ({status} by {who}).").format(
+            status=request_status(req.status), who=req.decided_by or "—"))
+    note = clean(note, multiline=True) or None
+    if req.kind == "refund":
+        r = RefundRequest(**{**req.payload["request"], **store.sealed(req.id)})
+        seen = Seen(**req.payload["seen"])
+        try:
+            return refund_vbank(client, audit, operator=approver, request=r, seen=seen, rules=rules,
+                                approval_id=req.id, approval_note=note)
+        except Stale as e:
+            msg = _("The payment changed since the request, so nothing was sent: ") + "; ".join(e.changes)
+            if store.finish(req.id, "failed", {"message": msg}, only_if="pending"):
+                audit.record(operator=approver.email, action="refund_request", outcome="refused",
+                             correlation_id=req.id, imp_uid=req.imp_uid, api_message=msg)
+                raise
+            cur = store.get(req.id)          # another approver got there first (and the payment moved)
+            raise Busy(_("This request was already decided ({status} by {who}).").format(
+                status=request_status(cur.status), who=cur.decided_by or "—")) from None
+    payments = [Payment.model_validate(p) for p in req.payload["payments"]]
+    to = datetime.fromisoformat(req.payload["to"]) if req.payload["to"] else None
+    rows = bulk_extend(client, audit, operator=approver, payments=payments, extend_days=req.payload["extend_days"],
+                       to=to, rules=rules, approval_id=req.id, approval_note=note)
+    ok = sum(r.outcome == "succeeded" for r in rows)
+    msg = _("{ok} of {rows} accounts extended.").format(ok=ok, rows=len(rows))
+    store.finish(req.id, "executed", {"rows": [asdict(r) for r in rows], "message": msg})
+    return WriteResult("succeeded" if ok == len(rows) else "failed", msg, req.id, extra={"rows": rows})
+
+
+def reject(audit: AuditStore, *, approver: Actor, request_id: str, note: str) -> ApprovalRequest:
+    approver.require("approve_refund")
+    note = clean(note, multiline=True)
+    if not note:
+        raise InvalidInput([_("Say why the request is rejected.")])
+    if len(note) > NOTE_MAX:
+        raise InvalidInput([_("The note is too long ({n:,} characters; {max} at most).").format(
+            n=len(note), max=NOTE_MAX)])
+    store = approvals_of(audit)
+    try:
+        req = store.get(request_id)
+        if req.requester.strip().lower() == approver.email.strip().lower():
+            raise Forbidden(_("You cannot approve or reject your own request: a second person must."))
+        return store.decide(request_id, approver=approver, status="rejected", note=note)
+    except ApprovalProblem as e:
+        raise (Busy(str(e)) if e.busy else InvalidInput([str(e)])) from None
+
+
+def withdraw(audit: AuditStore, *, requester: Actor, request_id: str) -> ApprovalRequest:
+    """The requester takes back a request that is still waiting."""
+    store = approvals_of(audit)
+    try:
+        req = store.get(request_id)
+        if req.requester.strip().lower() != requester.email.strip().lower():
+            raise Forbidden(_("Only the person who made a request can withdraw it."))
+        return store.decide(request_id, approver=requester, status="withdrawn", note=None)
+    except ApprovalProblem as e:
+        raise (Busy(str(e)) if e.busy else InvalidInput([str(e)])) from None

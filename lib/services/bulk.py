@@ -1,0 +1,85 @@
+"""(split from lib.services)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from lib.db.approvals import ApprovalProblem
+from lib.db.audit import AuditStore
+from lib.iamport.errors import ApiError
+from lib.iamport.client import IamportClient
+from lib.domain.clock import KST
+from lib.domain.i18n import _
+from lib.domain.identity import Actor
+from lib.domain.models import Payment
+from lib.domain.settings import Rules
+from lib.domain.rules import InvalidInput, Seen, bulk_confirmation, check_bulk_plan, plan_due
+from lib.services.write import Busy, NeedsApproval, Stale, approvals_of
+from lib.services.update import _update_vbank
+
+
+def _bulk_content(payments: list[Payment], extend_days: int | None, to: datetime | None) -> dict:
+    return {"imp_uids": sorted(p.imp_uid for p in payments), "extend_days": extend_days,
+            "to": to.isoformat() if to else None}
+
+
+# =============================================================== bulk extend
+@dataclass
+class BulkRow:
+    imp_uid: str
+    merchant_uid: str
+    outcome: str            # succeeded | failed | unknown | refused | skipped
+    message: str
+    new_due: datetime | None = None
+    correlation_id: str | None = None
+
+
+def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, payments: list[Payment],
+                extend_days: int | None = None, to: datetime | None = None, rules: Rules,
+                note: str | None = None, approval_id: str | None = None,
+                approval_note: str | None = None, typed_confirmation: str | None = None,
+                now: datetime | None = None) -> list[BulkRow]:
+    """Extend the due dates of several pending accounts: one update per row, each with its own lock, re-read
+    and audit records. A row that fails never stops the others. More than ``rules.bulk_approval_above_count``
+    rows go through an approved request, claimed here in the statement that checks it."""
+    check_bulk_plan(payments, extend_days, to, rules)
+    now = now or datetime.now(KST)
+    must_type = bulk_confirmation(payments, extend_days, to, rules, now)
+    if must_type and not approval_id and (typed_confirmation or "").strip() != must_type:
+        raise InvalidInput([_("Some of these accounts would move by more than {days} days or to an earlier date: "
+                              "type {text} to confirm. Nothing was sent.").format(
+                                  days=rules.update_typed_confirm_due_days, text=must_type)])
+    if approval_id:
+        try:
+            approvals_of(audit).claim(approval_id, approver=operator, kind="bulk_extend", imp_uid=None,
+                                      amount=len(payments), content=_bulk_content(payments, extend_days, to),
+                                      note=approval_note)
+        except ApprovalProblem as e:
+            raise (Busy(str(e)) if e.busy else NeedsApproval(str(e))) from None
+        audit.record(operator=operator.email, action="bulk_extend_request", outcome="approved",
+                     correlation_id=approval_id, detail={"note": approval_note, "accounts": len(payments)})
+    else:
+        operator.require("update_vbank")
+        if len(payments) > rules.bulk_approval_above_count:
+            raise NeedsApproval(_("Changing more than {n} accounts at once needs a second person's approval.").format(
+                n=rules.bulk_approval_above_count))
+    out: list[BulkRow] = []
+    for p in payments:
+        new_due = plan_due(p.vbank_date, extend_days=extend_days, to=to, now=now)
+        if new_due is None:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "skipped", _("This account has no due date to extend.")))
+            continue
+        try:
+            r = _update_vbank(client, audit, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p), new_due=new_due,
+                              new_amount=None, rules=rules, note=note, approval_id=approval_id)
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, r.outcome, r.message, new_due, r.correlation_id))
+        except InvalidInput as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", " ".join(e.problems), new_due))
+        except Stale as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", _("Changed since loaded: ") + "; ".join(e.changes),
+                               new_due))
+        except Busy as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", str(e), new_due))
+        except ApiError as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, "failed", f"“{e.message}”", new_due))
+    return out

@@ -1,0 +1,153 @@
+"""What a page can do, as one object: the client, the stores and the rules bound to the person acting. Built once
+per script run by ``lib/ui.desk()``; a page calls one method per action and shows what it returns or raises
+(a ``Refusal`` is a sentence; a ``WriteResult`` says what the API did)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from lib.db.approvals import ApprovalRequest
+from lib.db.audit import AuditStore
+from lib.iamport.client import IamportClient
+from lib.iamport.errors import NotFound
+from lib.domain.identity import Actor
+from lib.db.locks import Lock
+from lib.domain.models import Payment
+from lib.domain.rules import RefundRequest, Seen
+from lib.domain.settings import Rules
+from lib.domain.text import lookup_problem
+from lib.services import approval_flow
+from lib.services import bulk
+from lib.services import refund as services_refund
+from lib.services import unknowns
+from lib.services import update as services_update
+from lib.services import write
+
+
+if False:  # typing only
+    import pandas as pd  # noqa: F401
+
+
+MAX_LOOKUPS = 300          # merchant_uids looked up one by one for a file (imp_uids go 100 per request)
+
+
+MAX_IMP_LOOKUPS = 2_000    # imp_uids one file may look up (20 requests): 50,000 made-up ids cost no more
+
+
+def payments_for_file(client: IamportClient, keys: "pd.DataFrame", payments: list[dict]) -> tuple[list[dict], int]:
+    """Payments a file names (imp_uid, else merchant_uid) that the range listing did not bring — e.g. the refund
+    today of a payment started months ago. (payments found, ids not looked up because of the limit)."""
+    known_imp = {p.get("imp_uid") for p in payments}
+    known_m = {p.get("merchant_uid") for p in payments}
+    imp = sorted({x for x in keys["imp_uid"] if x and x not in known_imp and x.startswith("imp_")
+                  and lookup_problem(x) is None})
+    mer = sorted({m for i, m in zip(keys["imp_uid"], keys["merchant_uid"])
+                  if not i and m and m not in known_m and lookup_problem(m) is None})
+    found = [p.model_dump(mode="json") for p in client.get_payments(imp[:MAX_IMP_LOOKUPS])] if imp else []
+    left = max(0, len(mer) - MAX_LOOKUPS) + max(0, len(imp) - MAX_IMP_LOOKUPS)
+
+    def one(m: str) -> dict | None:
+        try:
+            return client.find_by_merchant_uid(m).model_dump(mode="json")
+        except NotFound:
+            return None
+    found += [p for p in client._map(one, mer[:MAX_LOOKUPS]) if p]
+    return found, left
+
+
+@dataclass
+class Desk:
+    client: IamportClient
+    audit: AuditStore
+    rules: Rules
+    who: Actor
+
+    # ------------------------------------------------------------ reading
+    def payment(self, imp_uid_or_merchant_uid: str) -> Payment:
+        """A payment by imp_uid or merchant_uid; an id that cannot name one is NotFound without calling the API."""
+        q = imp_uid_or_merchant_uid
+        why = lookup_problem(q)
+        if why:
+            raise NotFound(why, method="GET", path="(not sent)", http_status=404)
+        return self.client.get_payment(q) if q.startswith("imp_") else self.client.find_by_merchant_uid(q)
+
+    def payments(self, imp_uids: list[str]) -> list[Payment]:
+        return self.client.get_payments(imp_uids)
+
+    def holder(self, bank_kftc: str, account_digits: str) -> str:
+        """The account holder's name the bank has (GET /vbanks/holder), for the refund account check."""
+        return self.client.holder(bank_kftc, account_digits)
+
+    def open_outcome(self, kind: str, imp_uid: str) -> Lock | None:
+        return unknowns.open_outcome(self.client, self.audit, kind=kind, imp_uid=imp_uid, operator=self.who)
+
+    def waiting_request(self, imp_uid: str) -> ApprovalRequest | None:
+        return write.approvals_of(self.audit).pending_for(imp_uid)
+
+    def approval_needed(self, p: Payment, amount: int) -> str | None:
+        return services_refund.approval_needed(self.audit, p, amount, self.who, self.rules)
+
+    def requests(self, **kw) -> list[ApprovalRequest]:
+        return write.approvals_of(self.audit).list(**kw)
+
+    # ------------------------------------------------------------ writes
+    def update(self, imp_uid: str, seen: Seen, *, new_amount: int | None, new_due: datetime | None,
+               note: str | None = None, typed_confirmation: str | None = None) -> write.WriteResult:
+        return services_update.update_vbank(self.client, self.audit, operator=self.who, imp_uid=imp_uid, seen=seen,
+                                     new_amount=new_amount, new_due=new_due, rules=self.rules, note=note,
+                                     typed_confirmation=typed_confirmation)
+
+    def bulk_extend(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
+                    note: str | None = None, typed_confirmation: str | None = None) -> list[bulk.BulkRow]:
+        return bulk.bulk_extend(self.client, self.audit, operator=self.who, payments=payments,
+                                    extend_days=extend_days, to=to, rules=self.rules, note=note,
+                                    typed_confirmation=typed_confirmation)
+
+    def recent_changes(self, imp_uids: list[str], minutes: int = 15) -> dict[str, tuple[datetime, str]]:
+        """Accounts whose due date or amount this app changed (or sent a change of) in the last ``minutes``:
+        re-running a bulk right after a crash would extend them twice."""
+        from lib.domain.clock import KST
+        since = datetime.now(KST) - timedelta(minutes=minutes)
+        df = self.audit.records(action="update_vbank", since=since)
+        if df.empty:
+            return {}
+        want = set(imp_uids)
+        df = df[df["imp_uid"].isin(want) & df["outcome"].isin(["sent", "succeeded", "unknown"])]
+        return {r["imp_uid"]: (r["at"], r["operator"]) for _i, r in df.sort_values("id").iterrows()}
+
+    def refund(self, request: RefundRequest, seen: Seen, *, context: dict | None = None) -> write.WriteResult:
+        """``context``: what the operator saw and accepted (e.g. a holder-name mismatch), kept in the audit."""
+        return services_refund.refund_vbank(self.client, self.audit, operator=self.who, request=request, seen=seen,
+                                     rules=self.rules, context=context)
+
+    def resolve(self, kind: str, imp_uid: str, *, confirm_not_applied: bool = False) -> write.WriteResult:
+        return unknowns.resolve_unknown(self.client, self.audit, operator=self.who, kind=kind, imp_uid=imp_uid,
+                                        operator_confirms_not_applied=confirm_not_applied)
+
+    # ------------------------------------------------------------ four eyes
+    def request_refund(self, request: RefundRequest, seen: Seen, *, fee_preview: dict | None = None,
+                       note: str | None = None) -> ApprovalRequest:
+        return approval_flow.request_refund_approval(self.client, self.audit, requester=self.who, request=request,
+                                                seen=seen, rules=self.rules, fee_preview=fee_preview, note=note)
+
+    def sealed_numbers(self, request_id: str) -> dict:
+        """The full account and phone numbers of an open request, for someone whose role may see personal data (the
+        page records the reveal in the audit log)."""
+        self.who.require("reveal_personal")
+        return write.approvals_of(self.audit).sealed(request_id)
+
+    def request_bulk(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
+                     note: str | None = None, typed_confirmation: str | None = None) -> ApprovalRequest:
+        return approval_flow.request_bulk_approval(self.audit, requester=self.who, payments=payments,
+                                              extend_days=extend_days, to=to, rules=self.rules, note=note,
+                                              typed_confirmation=typed_confirmation)
+
+    def approve(self, request_id: str, note: str | None = None) -> write.WriteResult:
+        return approval_flow.approve(self.client, self.audit, approver=self.who, request_id=request_id, rules=self.rules,
+                                note=note)
+
+    def reject(self, request_id: str, note: str) -> ApprovalRequest:
+        return approval_flow.reject(self.audit, approver=self.who, request_id=request_id, note=note)
+
+    def withdraw(self, request_id: str) -> ApprovalRequest:
+        return approval_flow.withdraw(self.audit, requester=self.who, request_id=request_id)

@@ -1,0 +1,173 @@
+"""(split from lib.services)"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from lib.domain import banks
+from lib.domain import pg_rules
+from lib.db.approvals import ApprovalProblem, ApprovalRequest, ApprovalStore
+from lib.db.audit import AuditStore
+from lib.iamport.errors import ApiError
+from lib.iamport.client import IamportClient
+from lib.domain.clock import KST
+from lib.domain.fmt import krw
+from lib.domain.i18n import _
+from lib.domain.identity import Actor
+from lib.domain.models import Payment
+from lib.domain.settings import Rules
+from lib.domain.refusals import Refusal
+from lib.domain.rules import InvalidInput, RefundRequest, Seen, holder_matches, holder_problem, validate_refund
+from lib.domain.text import ascii_digits, clean, write_tag
+from lib.services.write import Busy, NeedsApproval, WriteResult, _after, _guarded, _notify, _what, _write, approvals_of
+
+
+def holder_check(client: IamportClient, pg_provider: str | None, request: RefundRequest) -> dict:
+    """The bank's account-holder name for the refund account (GET /vbanks/holder), compared with the name typed:
+    ``{"bank", "typed", "bank_says", "ok", "error", "available"}``. Done by lib itself right before a refund is
+    sent or requested, so it cannot be skipped."""
+    bank = banks.bank_by_code(pg_provider, request.refund_bank)
+    typed = clean(request.refund_holder)
+    out = {"bank": bank.label if bank else request.refund_bank, "typed": typed, "bank_says": None, "ok": False,
+           "error": None, "available": bool(bank and bank.kftc)}
+    if not out["available"]:
+        out["error"] = "no holder lookup for this bank"
+        return out
+    try:
+        name = client.holder(bank.kftc, ascii_digits(request.refund_account))
+        out["bank_says"], out["ok"] = name, holder_matches(typed, name)
+    except ApiError as e:
+        out["error"] = e.message
+    return out
+
+
+# ====================================================================== refund
+# ------------------------------------------------------------------ four eyes
+def refunded_by_operator(audit: AuditStore, operator: str, *, hours: int) -> int:
+    """What one operator sent as refunds without an approval in the last ``hours`` hours and that did not
+    provably fail (sent, succeeded or unknown all count)."""
+    since = datetime.now(KST) - timedelta(hours=hours)
+    df = audit.records(operator=operator, action="refund", since=since)
+    if df.empty:
+        return 0
+    failed = set(df.loc[df["outcome"] == "failed", "correlation_id"])
+    total = 0
+    for _i, r in df[df["outcome"] == "sent"].iterrows():
+        if r["correlation_id"] in failed:
+            continue
+        if json.loads(r["detail"] or "{}").get("approval_id"):
+            continue
+        total += int(json.loads(r["request"] or "{}").get("amount") or 0)
+    return total
+
+
+def approval_needed(audit: AuditStore, p: Payment, amount: int, operator: Actor, rules: Rules) -> str | None:
+    """Why a refund of ``amount`` on ``p`` by ``operator`` needs a second person's approval (None: it does
+    not). The limit counts what the payment was refunded before, so splitting a refund does not avoid it; a
+    second, rolling limit counts what this operator refunded without approval recently."""
+    limit = rules.refund_approval_above
+    total = p.cancel_amount + amount
+    if total > limit:
+        before = _(" It was refunded {cancel_amount} before, so this brings it to {total}.").format(
+            cancel_amount=krw(p.cancel_amount), total=krw(total)) \
+            if p.cancel_amount else ""
+        return (_("Refunds above {limit} per payment need a second person's approval.{before} Request it; an approver "
+                  "sends it.").format(limit=krw(limit), before=before))
+    wl = rules.refund_operator_window_limit
+    if wl is not None:
+        done = refunded_by_operator(audit, operator.email, hours=rules.refund_operator_window_hours)
+        if done + amount > wl:
+            return (_("You refunded {done} without approval in the last {hours} hours; with this refund it would be "
+                      "{total}, above the {wl} limit per person. Request approval; an approver sends it.").format(
+                          done=krw(done), hours=rules.refund_operator_window_hours, total=krw(done + amount), wl=krw(wl)))
+    return None
+
+
+def _waiting_request(store: ApprovalStore, imp_uid: str, *, except_id: str | None = None) -> ApprovalRequest | None:
+    r = store.pending_for(imp_uid)
+    return r if r is not None and r.id != except_id else None
+
+
+def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, request: RefundRequest, seen: Seen,
+                 rules: Rules, approval_id: str | None = None, approval_note: str | None = None,
+                 context: dict | None = None) -> WriteResult:
+    """POST /payments/cancel for a paid virtual account, once, with checksum = the refundable balance just read.
+
+    Without ``approval_id`` the four-eyes rule is checked here (``approval_needed``), and a refund of a payment
+    with a request waiting for approval is refused. With ``approval_id`` the request must be pending, for this
+    payment, amount and exact refund, made by someone else; it is claimed in the same statement that checks it
+    (lib/approvals.py), and its outcome is recorded on it."""
+    operator.require("approve_refund" if approval_id else "refund")
+    store = approvals_of(audit)
+    imp_uid = request.imp_uid
+    claimed = False
+    try:
+        with _guarded(client, audit, operator=operator, kind="refund", imp_uid=imp_uid, seen=seen,
+                      rules=rules) as ctx:
+            fresh = ctx.fresh
+            problems = validate_refund(fresh, request, rules)
+            if problems:
+                raise InvalidInput(problems)
+            waiting = _waiting_request(store, imp_uid, except_id=approval_id)
+            if waiting:
+                raise Busy(_("A refund of this payment ({amount}) by {requester} is waiting for approval: it must be "
+                             "approved, rejected or withdrawn first.").format(
+                                 amount=krw(waiting.amount), requester=waiting.requester), request_id=waiting.id)
+            # The bank's account-holder check, by lib itself, right before sending: a mismatch or a failed lookup
+            # needs the operator's written reason (kept in the audit with the bank's name and the typed name).
+            check = holder_check(client, fresh.pg_provider, request)
+            why_not = holder_problem(check, request.holder_override)
+            if why_not:
+                raise InvalidInput([why_not])
+            check["override"] = clean(request.holder_override) or None
+            if approval_id:
+                try:
+                    store.claim(approval_id, approver=operator, kind="refund", imp_uid=imp_uid, amount=request.amount,
+                                content=request.content(), note=approval_note)
+                except ApprovalProblem as e:
+                    raise (Busy(str(e)) if e.busy else NeedsApproval(str(e))) from None
+                claimed = True
+                audit.record(operator=operator.email, action="refund_request", outcome="approved",
+                             correlation_id=approval_id, imp_uid=imp_uid, detail={"note": approval_note})
+            else:
+                why = approval_needed(audit, fresh, request.amount, operator, rules)
+                if why:
+                    raise NeedsApproval(why)
+            content = request.content()
+            body = {"imp_uid": imp_uid, "amount": request.amount, "checksum": fresh.refundable,
+                    "reason": request.reason_text(rules) + write_tag(ctx.cid),
+                    "refund_holder": content["refund_holder"],
+                    "refund_bank": request.refund_bank, "refund_account": content["refund_account"]}
+            if pg_rules.needs_refund_tel(fresh.pg_provider) or content["refund_tel"]:
+                body["refund_tel"] = content["refund_tel"]
+            if request.tax_free is not None:
+                body["tax_free"] = request.tax_free
+            if request.vat_amount is not None and pg_rules.takes_vat_amount(fresh.pg_provider):
+                body["vat_amount"] = request.vat_amount
+            before = {"amount": fresh.amount, "cancel_amount": fresh.cancel_amount, "refundable": fresh.refundable}
+            res, result = _write(client, audit, ctx, operator=operator, kind="refund", imp_uid=imp_uid, body=body,
+                                 detail={**(context or {}), "before": before, "approval_id": approval_id,
+                                         "holder_check": check},
+                                 call=lambda: client.cancel(**body), what=_what("refund"),
+                                 refused_msg=_("The API refused the refund: “{msg}”. No money moved."))
+            if res is None:
+                entry = result.cancel_history[-1].model_dump(mode="json") if result.cancel_history else None
+                audit.record(operator=operator.email, action="refund", outcome="succeeded", correlation_id=ctx.cid,
+                             imp_uid=imp_uid, merchant_uid=result.merchant_uid, request=body, api_code=0,
+                             detail={"before": before, "after": _after("refund", result),
+                                     "cancel_history_entry": entry})
+                audit.release(ctx.key, ctx.cid)
+                _notify()
+                res = WriteResult("succeeded", _("Refund registered — the PG pays the customer on the next business "
+                                                 "day."),
+                                  ctx.cid, result, 0, extra={"cancel_history_entry": entry})
+    except BaseException as e:
+        if claimed:
+            store.finish(approval_id, "failed" if isinstance(e, Refusal) else "unknown",
+                         {"message": str(e) or type(e).__name__})
+        raise
+    if claimed:
+        store.finish(approval_id, {"succeeded": "executed", "failed": "failed", "unknown": "unknown"}[res.outcome],
+                     {"message": res.message, "correlation_id": res.correlation_id,
+                      "cancel_amount": res.payment.cancel_amount if res.payment else None})
+    return res

@@ -1,0 +1,131 @@
+"""(split from lib.ui)"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+import pandas as pd
+import streamlit as st
+from lib.reports import pending
+from lib.reports import refundable as refund
+from lib.ui.cache import TTLCache
+from lib.domain.clock import now_kst
+from lib.domain.clock import KST
+from lib.domain.settings import get_settings
+from lib.domain.i18n import N_, _
+from lib.services import write
+from lib.reports.recon import expected
+from lib.reports.recon import grid
+from lib.reports.recon import match
+from lib.reports.recon import normalize
+from lib.reports.recon import read
+from lib.ui.session import client, settings
+
+
+# ------------------------------------------------------------------ data cache
+@st.cache_resource(show_spinner=False)
+def _shared_cache() -> TTLCache:
+    """One cache for every session: pending accounts are the merchant's, not per-user data."""
+    return TTLCache(ttl=get_settings().cache_ttl)
+
+
+def _cached(key: tuple, what: str, load):
+    """The shared cache with a progress bar while a miss loads: ``load(progress)`` returns the value."""
+    bar = st.empty()
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=_("Loading {what}… page {done} of {total}").format(
+            what=_(what), done=done, total=total))
+
+    value, fetched = _shared_cache().get_or_load((key[0], settings().api_url, *key[1:]), lambda: load(progress))
+    bar.empty()
+    return value, datetime.fromtimestamp(fetched, KST)
+
+
+def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
+    def load(progress) -> pd.DataFrame:
+        t_to = int(time.time())
+        rows = client().list_pending_vbanks_raw(t_to - days * 86400, t_to, progress=progress)
+        return pending.build_frame(rows, now_kst())
+
+    df, fetched = _cached(("pending", days), N_("pending virtual accounts"), load)
+    return pending.with_clock(df, now_kst()), fetched
+
+
+def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:
+    """Paid virtual-account payments with a refundable balance (the refund wizard's list)."""
+    def load(progress) -> pd.DataFrame:
+        t_to = int(time.time())
+        return refund.paid_vbank_frame(client().list_by_status_raw("paid", t_to - days * 86400, t_to,
+                                                                   progress=progress))
+
+    return _cached(("paid", days), N_("paid virtual accounts"), load)
+
+
+def load_recon_payments(d_from, d_to) -> tuple[list[dict], datetime]:
+    """Every payment started from 90 days before ``d_from`` to the end of ``d_to`` (KST): deposits in the
+    range and refunds registered in it, even of older payments."""
+    from lib.reports.recon.expected import kst_range, lookback_start
+
+    def load(progress) -> list[dict]:
+        a, b = kst_range(lookback_start(d_from), d_to)
+        return client().list_by_status_raw("all", a, min(b, int(time.time())), progress=progress)
+
+    return _cached(("recon", str(d_from), str(d_to)), N_("payments"), load)
+
+
+# ------------------------------------------------------------------ reconciliation (cached by content)
+def upload_digest(up) -> str:
+    """sha256 of an uploaded file, computed once per upload (kept by Streamlit's file id)."""
+    import hashlib
+    k = f"digest:{up.file_id}"
+    if k not in st.session_state:
+        st.session_state[k] = hashlib.sha256(up.getvalue()).hexdigest()
+    return st.session_state[k]
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def read_upload(digest: str, name: str, header_row: int | None, _data: bytes):
+    """The table in an uploaded file (lib/filetable.py), cached by its content hash and the header row chosen: a
+    rerun that changes nothing reads nothing. Anything the readers raise beyond their own sentence ends as one
+    sentence too, never a traceback."""
+    try:
+        return read.read_file(_data, name, header_row=header_row)
+    except grid.ReconFileError:
+        raise
+    except Exception:  # a reader's own failure on a file it cannot parse
+        raise grid.ReconFileError(_("{label} could not be read. Open it in Excel, save it as .xlsx or CSV and "
+                                     "upload again.").format(label=f"“{(name or '')[:80]}”")) from None
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def normalized(digest: str, mapping: tuple, _raw: pd.DataFrame):
+    return normalize.normalize(_raw, normalize.ColumnMap.of(dict(mapping)))
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def reconciled(digest: str, mapping: tuple, d_from, d_to, pgs: tuple, fetched: float, rules_json: str,
+               _rows: pd.DataFrame, _payments: list[dict]):
+    """Payments the file names that the range listing missed are looked up; then the match. Cached by the
+    file's hash, the mapping, the range, the PGs, when the payments were fetched and the rules."""
+    from lib.services.desk import payments_for_file
+    from lib.domain.settings import Rules
+    extra, not_looked_up = payments_for_file(client(), _rows, _payments)
+    rules_ = Rules.model_validate_json(rules_json)
+    ev = expected.events(_payments + extra, d_from, d_to, rules_, list(pgs) or None)
+    return match.match(_rows, ev), extra, not_looked_up
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def statement_rows(digest: str, mapping: tuple, _raw: pd.DataFrame):
+    m = dict(mapping)
+    m["memo_columns"] = list(m.get("memo_columns") or ())
+    return normalize.normalize_statement(_raw, m)
+
+
+def clear_data_caches() -> None:
+    _shared_cache().clear()
+
+
+if clear_data_caches not in write.WRITE_LISTENERS:
+    write.WRITE_LISTENERS.append(clear_data_caches)

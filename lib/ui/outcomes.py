@@ -1,0 +1,87 @@
+"""(split from lib.ui)"""
+
+from __future__ import annotations
+
+import streamlit as st
+from lib.iamport.errors import ApiError
+from lib.domain.identity import Forbidden
+from lib.domain.fmt import kst
+from lib.domain.text import md
+from lib.domain.i18n import N_, _
+from lib.domain.i18n import gettext as translate
+from lib.ui.session import desk
+
+
+# ------------------------------------------------------------------ outcomes
+UNKNOWN_TEXT = {
+    "refund": N_("A refund of this payment has an unknown outcome"),
+    "vbank": N_("A change of this virtual account has an unknown outcome"),
+    "recheck": N_("Check the payment again"),
+    "not_applied": N_("I checked the PG console: it was NOT applied"),
+    "resolve_no": N_("Resolve as not applied"),
+}
+
+
+def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
+    """At the top of a page: a write of this payment whose outcome is unknown (or whose app process died),
+    with the two ways out — re-read the payment, or resolve as not applied after checking the PG console.
+    True while it is unresolved (the page then sends nothing for this payment)."""
+    held = desk().open_outcome(kind, imp_uid)
+    flash = st.session_state.pop(f"{key}:flash", None)
+    if flash:
+        (st.success if flash[0] != "unknown" else st.info)(md(flash[1]))
+    if not held or held.state != "unknown":
+        return False
+    st.warning(f"**{_(UNKNOWN_TEXT[kind])}** ({md(held.operator)}, {kst(held.since)}): {md(held.note or '')}")
+    a, b = st.columns(2)
+    confirm_not = b.checkbox(translate(UNKNOWN_TEXT["not_applied"]), key=f"{key}_not_applied")
+    if a.button(translate(UNKNOWN_TEXT["recheck"]), key=f"{key}_recheck") or (
+            confirm_not and b.button(translate(UNKNOWN_TEXT["resolve_no"]), key=f"{key}_resolve_no")):
+        try:
+            res = desk().resolve(kind, imp_uid, confirm_not_applied=confirm_not)
+            st.session_state[f"{key}:flash"] = (res.outcome, res.message)
+        except (ApiError, Forbidden) as e:
+            st.session_state[f"{key}:flash"] = ("unknown", str(e))
+        st.rerun()
+    return True
+
+
+OUTCOME_TEXT = {"audit_link": N_("See it in the audit log")}
+
+
+def show_outcome(res, text: dict) -> None:
+    """What a write did (a WriteResult: succeeded / failed / unknown, with the audit link), or why it was not
+    sent (a refusal: ``text`` has the page's stale / busy / invalid / error sentences)."""
+    from lib.services.write import WriteResult
+    if isinstance(res, WriteResult):
+        box = {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome]
+        box(md(res.message))
+        if res.correlation_id:
+            st.page_link("app_pages/audit.py", label=text.get("audit_link", translate(OUTCOME_TEXT["audit_link"])),
+                         icon=":material/receipt_long:", query_params={"correlation_id": res.correlation_id})
+    else:
+        show_refusal(res, text)
+
+
+def show_refusal(err, text: dict) -> bool:
+    """Show why a write was not sent (or failed at the API), in the page's own words
+    (``text`` keys: stale, busy, invalid, error). False when ``err`` is not a refusal.
+    Every value from outside is escaped: it is shown as text, never as markdown."""
+    from lib.services.write import Busy, NeedsApproval, Stale
+    from lib.domain.rules import InvalidInput
+    if isinstance(err, Stale):
+        st.warning(text["stale"].format(changes=md("; ".join(err.changes))))
+    elif isinstance(err, Busy):
+        st.warning(text["busy"].format(msg=md(err)))
+        if err.request_id:
+            st.page_link("app_pages/approvals.py", label=_("Open the request waiting for approval"),
+                         query_params={"id": err.request_id})
+    elif isinstance(err, InvalidInput):
+        st.error(text["invalid"] + "\n\n" + "\n".join(f"- {md(p)}" for p in err.problems))
+    elif isinstance(err, ApiError):
+        st.error(text["error"].format(err=md(err)))
+    elif isinstance(err, (NeedsApproval, Forbidden)):
+        st.error(md(err))
+    else:
+        return False
+    return True

@@ -1,0 +1,32 @@
+"""(split from lib.ui)"""
+
+from __future__ import annotations
+
+import streamlit as st
+from lib.domain.i18n import N_
+from lib.domain.i18n import gettext as translate
+from lib.ui.session import actor, audit
+
+
+# ------------------------------------------------------------------ personal data
+REVEAL_TEXT = {"no_permission": N_("Your role shows account and phone numbers masked only.")}
+
+
+def reveal_toggle(label: str, *, key: str, where: str, imp_uid: str | None = None) -> bool:
+    """The "show full numbers" switch: only for people whose role may see personal data, and every switch
+    to "shown" is an audited action (who, which page and payment, when)."""
+    a = actor()
+    allowed = a is not None and a.can("reveal_personal")
+    on = st.toggle(label, key=key, disabled=not allowed, help=None if allowed else translate(REVEAL_TEXT["no_permission"]))
+    if not allowed:
+        return False
+    mark = f"{key}:revealed_for"
+    target = f"{where}:{imp_uid or ''}"
+    if on and st.session_state.get(mark) != target:
+        from lib.db.audit import new_correlation_id
+        audit().record(operator=a.email, action="reveal_personal", outcome="revealed",
+                       correlation_id=new_correlation_id(), imp_uid=imp_uid, detail={"page": where})
+        st.session_state[mark] = target
+    elif not on:
+        st.session_state.pop(mark, None)
+    return on

@@ -1,0 +1,164 @@
+"""Shared Streamlit plumbing: cached client and stores, cached data, identity, write guards.
+
+The only module in lib (with lib/ui_*) that imports streamlit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+import streamlit as st
+from lib.db.audit import AuditStore
+from lib.iamport.errors import ApiError, NotFound
+from lib.iamport.client import IamportClient
+from lib.domain import identity as identity_mod
+from lib.domain.identity import Actor, Forbidden, roles_for
+from lib.domain.fmt import kst
+from lib.domain.settings import Settings, get_settings
+from lib.domain.text import md
+from lib.domain.i18n import _
+from lib.domain.names import role_name
+from lib.ui.inert import display_url, say
+from lib.ui.language import language_switch
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _client(api_url: str) -> IamportClient:
+    return IamportClient(get_settings())
+
+
+def client() -> IamportClient:
+    return _client(settings().api_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _audit(url: str, _key: bytes | None) -> AuditStore:
+    return AuditStore(url, hmac_key=_key)
+
+
+def audit() -> AuditStore:
+    s = settings()
+    return _audit(s.audit_db_url, s.audit_hmac_key.get_secret_value().encode() if s.audit_hmac_key else None)
+
+
+@st.cache_resource(show_spinner=False)
+def _views(url: str, _audit: AuditStore):
+    from lib.db.views import ViewStore
+    return ViewStore(_audit)
+
+
+def views_store():
+    """Named pending-list views (tables made once per database, not on every rerun)."""
+    return _views(settings().audit_db_url, audit())
+
+
+@st.cache_resource(show_spinner=False)
+def _presets(url: str, _audit: AuditStore):
+    from lib.db.recon_store import PresetStore
+    return PresetStore(_audit.engine)
+
+
+def presets_store():
+    """Reconciliation column-mapping presets (tables made once per database)."""
+    return _presets(settings().audit_db_url, audit())
+
+
+@st.cache_resource(show_spinner=False)
+def _resolutions(url: str, _audit: AuditStore):
+    from lib.db.recon_store import ResolutionStore
+    return ResolutionStore(_audit.engine)
+
+
+def resolutions_store():
+    """Closed reconciliation exceptions (memo, owner; shared by the team, audited)."""
+    return _resolutions(settings().audit_db_url, audit())
+
+
+def actor() -> Actor | None:
+    """Who is acting (lib/identity.py). None: nobody identified (header or OIDC mode) — no writes."""
+    s = settings()
+    if s.identity_mode == "local":
+        return Actor(s.operator, frozenset(s.rules.local_roles), "local")
+    if s.identity_mode == "header":
+        email, why = identity_mod.header_identity(
+            st.context.headers.get_all, header=s.identity_header,
+            proxy_secret=s.proxy_secret.get_secret_value() if s.proxy_secret else None,
+            secret_header=s.proxy_secret_header)
+    else:
+        if not getattr(st.user, "is_logged_in", False):
+            return None
+        email, why = identity_mod.oidc_identity(st.user.to_dict())
+    st.session_state["_identity_problem"] = why
+    if not email:
+        return None
+    return Actor(email, roles_for(email, s.rules.roles), s.identity_mode)
+
+
+def desk():
+    """The page-facing object (lib/desk.py): client, stores and rules bound to the person acting."""
+    from lib.services.desk import Desk
+    return Desk(client(), audit(), settings().rules, operator())
+
+
+# Keys in session state shared between pages (everything else is prefixed by its page).
+BULK_SELECTION = "shared:bulk_selection"      # imp_uids picked on the pending list for the bulk page
+
+
+def find_payment(q: str, text: dict):
+    """The payment an imp_uid or merchant_uid names, or the page stops with one sentence in the page's words
+    (``text`` keys: bad_id — the id cannot name a payment, checked before any request —, not_found, error)."""
+    from lib.domain.text import lookup_problem, short
+    bad = lookup_problem(q)
+    if bad:
+        st.error(say(text["bad_id"], q=short(q, 60), msg=bad))
+        st.stop()
+    try:
+        return desk().payment(q)
+    except ApiError as e:
+        st.error(say(text["not_found"], q=short(q, 60), msg=e.message) if isinstance(e, NotFound)
+                 else say(text["error"], err=e))
+        st.stop()
+
+
+def identity_problem() -> str | None:
+    """Why nobody was identified in header or OIDC mode (None: simply not signed in)."""
+    return st.session_state.get("_identity_problem")
+
+
+def operator() -> Actor:
+    """The acting person, for lib's write services (which check the role again)."""
+    a = actor()
+    if a is None:
+        raise Forbidden(_("Sign in first: anonymous users cannot do this."))
+    return a
+
+
+def identity_banner(a: Actor) -> None:
+    """One line each in the sidebar (the filters below stay reachable without scrolling): the language, who is
+    acting, and where the money goes."""
+    s = settings()
+    language_switch()
+    roles = ", ".join(role_name(r) for r in sorted(a.roles)) or _("no role")
+    if a.mode == "local":
+        st.sidebar.caption(_(":orange[:material/person:] **Local mode** · {email}").format(email=md(a.email)),
+                           help=_("One operator with every role (make run). Approvals need a second identity."))
+    else:
+        st.sidebar.caption(_("Signed in as **{email}** ({roles})").format(email=md(a.email), roles=roles))
+        if a.mode == "oidc":
+            st.sidebar.button(_("Log out"), on_click=st.logout, key="logout")
+    if s.is_sandbox:
+        st.sidebar.caption(_(":material/science: **Sandbox** · no real money moves"), help=display_url(s.api_url))
+    else:
+        st.sidebar.caption(_(":material/account_balance: **Live I'mport API**"), help=display_url(s.api_url))
+
+
+# ------------------------------------------------------------------ helpers
+def last_refreshed(fetched: datetime) -> str:
+    return _("Last refreshed {time}").format(time=kst(fetched, seconds=True))
+
+
+def query_imp_uid() -> str:
+    return (st.query_params.get("imp_uid") or "").strip()

@@ -5,17 +5,17 @@ import streamlit as st
 
 from lib.domain import names
 from lib.domain.i18n import _
-from lib.db import approvals as ap
+
 from lib.domain import rules
 from lib.ui import present as ui_present
 from lib.domain.fmt import kst, krw
 from lib.domain.banks import bank_label
 from lib.domain.names import pg_name
 from lib.domain.text import md
-from lib.services.write import Busy, NeedsApproval, Stale
+from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.domain.identity import Forbidden
 from lib.domain.rules import InvalidInput
-from lib.iamport import errors
+from lib.iamport.errors import ApiError
 from lib.ui import inert
 from lib.ui import language
 from lib.ui import reveal
@@ -52,10 +52,10 @@ st.caption(T["intro"])
 s = session.settings()
 who = session.operator()
 where = s.where_label
-ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, errors.ApiError)
+ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ApiError)
 
 
-def details(r: ap.ApprovalRequest, now: dict) -> None:
+def details(r, now: dict) -> None:
     if r.kind == "refund":
         q = r.payload["request"]
         pay = r.payload["payment"]
@@ -110,7 +110,7 @@ pending = session.desk().requests(status="pending")
 waiting_ids = [r.imp_uid for r in pending if r.kind == "refund"]
 try:                                            # one request (100 per call) for every waiting refund's payment
     now_payments: dict = {p.imp_uid: p for p in session.desk().payments(waiting_ids)} if waiting_ids else {}
-except errors.ApiError as e:
+except ApiError as e:
     now_payments = {i: _("could not read the payment: {msg}").format(msg=e.message) for i in waiting_ids}
 st.subheader(T["to_decide"])
 if not pending:
@@ -185,7 +185,7 @@ if stuck:
             try:
                 res = session.desk().resolve("refund", r.imp_uid)
                 st.session_state["ap_stuck_flash"] = res.message
-            except (errors.ApiError, Forbidden) as e:
+            except (ApiError, Forbidden) as e:
                 st.session_state["ap_stuck_flash"] = str(e)
             st.rerun()
     flash = st.session_state.pop("ap_stuck_flash", None)

@@ -8,7 +8,7 @@ from lib.domain import names
 from lib.domain.i18n import _
 from lib.reports import export
 from lib.ui import present as ui_present
-from lib.db.audit import Anchor
+from lib.domain.chain import Anchor
 from lib.domain.fmt import kst
 from lib.domain.clock import now_kst
 from lib.domain.clock import KST
@@ -101,9 +101,9 @@ if st.button(T["verify"], icon=":material/verified:", key="a_verify"):
     if rep.ok:
         st.success(T["verify_ok"].format(n=rep.checked) + extra)
     else:
-        st.error(T["verify_bad"].format(id=rep.first_broken_id, n=rep.checked, reason=rep.reason))
+        st.error(T["verify_bad"].format(id=rep.first_broken_id, n=rep.checked, reason=names.chain_break(rep.reason, rep.params)))
 
-locks = store.locks()
+locks = store.db.locks.all()
 if locks:
     st.subheader(T["locks"])
     st.dataframe([{_("What"): f"{names.action_name(lk.action)} · {lk.lock_key.split(':', 1)[-1]}",

@@ -14,12 +14,12 @@ from lib.domain.names import pg_name
 from lib.domain.clock import KST
 from lib.domain.fmt import kst
 from lib.domain.clock import now_kst
-from lib.services.bulk import BulkRow
-from lib.services.write import Busy, NeedsApproval
+from lib.domain.outcomes import BulkRow
+from lib.domain.refusals import Busy, NeedsApproval
 from lib.domain.identity import Forbidden
 from lib.domain.rules import InvalidInput
 from lib.domain.text import lookup_problem, short
-from lib.iamport import errors
+from lib.iamport.errors import ApiError
 from lib.ui import inert
 from lib.ui import language
 from lib.ui import outcomes
@@ -125,7 +125,7 @@ else:
     days, to = None, datetime.combine(d, t, KST)
 try:
     current = session.desk().payments(ids)
-except errors.ApiError as e:
+except ApiError as e:
     st.error(inert.say(T["error"], err=e))
     st.stop()
 by_id = {p.imp_uid: p for p in current}

@@ -62,7 +62,7 @@ email = (lambda v: v or "—") if reveal else (lambda v: mask_email(v) or "—")
 
 st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(status_name(p.status))}", anchor=False)
 st.caption(inert.say(T["ids"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid), pg=p.pg_provider))
-for kind in ("refund", "vbank"):          # a write of this payment with an unknown outcome comes first
+for kind in ("refund", "update_vbank", "revoke_vbank"):          # a write of this payment with an unknown outcome comes first
     outcomes.unknown_outcome_panel(kind, p.imp_uid, key=f"pd_unknown_{kind}")
 a, b, c = st.columns(3)
 who = session.operator()

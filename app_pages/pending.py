@@ -12,7 +12,7 @@ from lib.domain.fmt import krw, krw_compact, number
 from lib.domain.clock import now_kst
 from lib.domain.names import pg_name
 from lib.domain import identity
-from lib.iamport import errors
+from lib.iamport.errors import ApiError
 from lib.ui import filters
 from lib.ui import inert
 from lib.ui import language
@@ -84,7 +84,7 @@ if top[1].button(T["refresh"], icon=":material/refresh:", width="stretch", key="
     loaders.clear_data_caches()
 try:
     df, fetched = loaders.load_pending(int(days))
-except errors.ApiError as e:  # noqa
+except ApiError as e:  # noqa
     st.error(T["load_error"].format(err=e))
     st.stop()
 top[0].caption(session.last_refreshed(fetched) + " · " + T["loaded"].format(n=number(len(df)), days=int(days)))
@@ -112,7 +112,7 @@ with st.sidebar:
         st.query_params.from_dict(params)
         st.session_state[K_URL] = filters.from_params(params)
     # Named views shared by the team
-    store = session.views_store()
+    store = session.db().views
     saved = store.all()
     with st.expander(T["views"]):
         choice = st.selectbox(T["views"], [T["no_view"]] + list(saved), key="f_view", label_visibility="collapsed")

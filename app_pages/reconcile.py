@@ -1,5 +1,9 @@
 """Reconciliation: the expected settlement per day and PG; a PG settlement file matched as PortOne's 거래대사 does
-(일치 / 불일치 with every reason / 대사불능); and the payouts per settlement day matched against a bank statement."""
+(일치 / 불일치 with every reason / 대사불능); and the payouts per settlement day matched against a bank statement.
+
+Longer than 400 lines: the page is one month-end walk (period → file → mapping → result → exceptions → statement →
+payouts) whose widgets share one run's state; the reading, matching and exports it calls live in lib/reports/recon.
+"""
 
 from datetime import timedelta
 
@@ -15,7 +19,7 @@ from lib.domain.clock import now_kst
 from lib.domain.names import pg_name
 from lib.domain.text import md
 from lib.domain import identity
-from lib.iamport import errors
+from lib.iamport.errors import ApiError
 from lib.reports.recon import expected
 from lib.reports.recon import grid as recon_grid
 from lib.reports.recon import layouts
@@ -269,8 +273,8 @@ if up is not None:
     raw = table.df
     rec, guessed = read.recognise_pg(table.columns)
     show_found(table, rec)
-    store = session.presets_store()
-    presets = store.all()
+    store = session.db().presets
+    presets = {n: normalize.ColumnMap.of(m) for n, m in store.all().items()}
     choice = st.selectbox(T["preset"], [T["no_preset"]] + list(presets), key="rc_preset")
     base = presets.get(choice) or guessed
     cols = [T["none"]] + list(raw.columns)
@@ -290,7 +294,7 @@ if up is not None:
                              help=None if can_save else T["no_save"])
         if p2.button(T["save"], key="rc_save", disabled=not can_save) and name.strip():
             try:
-                saved = store.save(name, cmap, session.operator(), session.audit())
+                saved = store.save(name, cmap.as_dict(), session.operator(), session.audit())
                 st.session_state["rc_flash"] = ("ok", inert.say(T["saved"], name=saved))
             except (ValueError, identity.Forbidden) as e:
                 st.session_state["rc_flash"] = ("err", md(e))
@@ -312,7 +316,7 @@ if up is not None:
 
 try:
     payments, fetched = loaders.load_recon_payments(d_from, d_to)
-except errors.ApiError as e:
+except ApiError as e:
     st.error(inert.say(T["load_error"], err=e))
     st.stop()
 all_pgs = sorted({p.get("pg_provider") or "" for p in payments if p.get("pay_method") == "vbank"})
@@ -338,7 +342,7 @@ if rows is not None:
     g = st.columns(4)
     for i, (_i, r) in enumerate(summary.iterrows()):
         g[i].metric(md(r["group"]), number(r["rows"]), help=krw(r["amount"]))
-    resolutions = session.resolutions_store()
+    resolutions = session.db().resolutions
     exc = result.exceptions()
     exc_keys = match.exception_keys(exc)
     closed = resolutions.resolved(list(exc_keys))
@@ -438,14 +442,14 @@ for i, label in enumerate((recon_payouts.PAYOUT_MISSING, recon_payouts.PAYOUT_SH
                            recon_payouts.PAYOUT_MATCHED)):
     pm[i].metric(label, number(int(counts.get(label, 0))))
 pkeys = match.payout_keys(checked)
-pclosed = session.resolutions_store().resolved(list(pkeys))
+pclosed = session.db().resolutions.resolved(list(pkeys))
 pview = with_resolution(checked.assign(_key=pkeys.to_numpy()), pclosed)
 st.dataframe(named(pview), hide_index=True, width="stretch", key="rc_payout_check",
              column_config={**COLUMN_CONFIG, "date": COLS["payout_date"], "rows": _("Statement rows")},
              column_order=first_columns(pview))
 open_payouts = checked.assign(reasons=checked["status"])[~checked["status"].isin(
     [recon_payouts.PAYOUT_MATCHED, recon_payouts.PAYOUT_OFFSET])]
-close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, session.resolutions_store(), key="rc_pres",
+close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, session.db().resolutions, key="rc_pres",
                  title=T["close_payout_title"])
 d1, d2 = st.columns(2)
 d1.download_button(T["payouts_csv"], data=language.later(lambda: pending.to_csv_bytes(for_export(checked))),

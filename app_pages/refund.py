@@ -1,4 +1,8 @@
-"""Refund wizard for paid virtual-account payments (POST /payments/cancel), with the PG fee impact first."""
+"""Refund wizard for paid virtual-account payments (POST /payments/cancel), with the PG fee impact first.
+
+Longer than 400 lines: four steps of one wizard (payment → amount → account → confirm) sharing one draft in the
+session; the rules, the holder check and the write itself live in lib (domain/rules, services/refund).
+"""
 
 import uuid
 
@@ -6,6 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from lib.domain.outcomes import WriteResult
 from lib.domain.i18n import _
 from lib.domain import banks, pg_rules
 from lib.domain import fees
@@ -13,13 +18,12 @@ from lib.reports import refundable as refund
 from lib.domain import rules
 from lib.ui import present as ui_present
 from lib.domain.fmt import digits_only, kst, krw, mask_account, mask_phone
-from lib.services.write import Busy, NeedsApproval, Stale
+from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.domain.identity import Forbidden
 from lib.domain.rules import InvalidInput, RefundRequest, Seen
 from lib.domain.names import PG_NAMES, pg_name, status_name
 from lib.domain.text import NOTE_MAX, NAME_MAX, md, parse_won, short, won_text, without_tag
-from lib.iamport import errors
-from lib.services import write
+from lib.iamport.errors import ApiError
 from lib.ui import inert
 from lib.ui import language
 from lib.ui import loaders
@@ -92,7 +96,7 @@ st.title(T["title"])
 st.caption(T["intro"])
 s = session.settings()
 where = s.where_label
-WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, errors.ApiError)
+WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ApiError)
 K_DRAFT, K_CONFIRM = "rf", "rf_confirm"
 
 # ------------------------------------------------------------------ wizard state
@@ -173,7 +177,7 @@ def step_payment() -> None:
     st.markdown(T["or_pick"].format(days=days))
     try:
         paid, fetched = loaders.load_paid_vbanks(days)
-    except errors.ApiError as e:
+    except ApiError as e:
         st.error(inert.say(T["error"], err=e))
         st.stop()
     text = st.text_input(T["search"], key="rf_filter").strip().lower()
@@ -266,7 +270,7 @@ def step_account(p) -> None:
         try:
             name = session.desk().holder(by_code[bank].kftc, digits_only(account))
             d.holder_check = {"key": key_now, "name": name, "ok": rules.holder_matches(holder, name)}
-        except errors.ApiError as e:
+        except ApiError as e:
             d.holder_check = {"key": key_now, "name": None, "ok": False, "error": e.message}
     chk = d.holder_check
     if chk:
@@ -404,13 +408,13 @@ def step_confirm(p, rule) -> None:
 # ====================================================================== step 6
 def step_result() -> None:
     res = st.session_state.get(f"result:{d.action}")
-    if isinstance(res, write.WriteResult):
+    if isinstance(res, WriteResult):
         {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](
             T["ok"] if res.ok and not res.confirmed_by_reread else md(res.message))
         if res.payment is not None:
             try:                                 # the figures as the API has them now, not as they were
                 now_p = session.desk().payment(res.payment.imp_uid)
-            except errors.ApiError:
+            except ApiError:
                 now_p = res.payment
             payment_summary(now_p)
             if res.ok:

@@ -12,12 +12,12 @@ from lib.domain import rules
 from lib.domain.fmt import duration, krw, kst, time_left
 from lib.domain.clock import now_kst
 from lib.domain.clock import KST
-from lib.services.write import Busy, NeedsApproval, Stale
+from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.domain.identity import Forbidden
 from lib.domain.rules import InvalidInput, Seen
 from lib.domain.names import PG_NAMES
 from lib.domain.text import NOTE_MAX, md, parse_won, short, won_text
-from lib.iamport import errors
+from lib.iamport.errors import ApiError
 from lib.ui import inert
 from lib.ui import language
 from lib.ui import outcomes
@@ -96,7 +96,7 @@ if pending_action and st.session_state.get(f"result:{pending_action['id']}") is 
         st.rerun()
     st.stop()
 
-if outcomes.unknown_outcome_panel("vbank", p.imp_uid, key="upd_unknown"):
+if outcomes.unknown_outcome_panel("update_vbank", p.imp_uid, key="upd_unknown"):
     st.stop()
 
 blockers = rules.update_blockers(p, s.rules)
@@ -139,7 +139,7 @@ def send(action: dict, imp_uid: str, typed: str | None):
                             note=action["note"] or None, typed_confirmation=typed)
 
 
-WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, errors.ApiError)
+WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ApiError)
 
 if pending_action:
     aid = pending_action["id"]

@@ -56,8 +56,8 @@ def postgres():
 @pytest.fixture
 def audit(tmp_path):
     """A signed audit store (and the app's other tables) in a file of this test's own."""
-    from lib.db.audit import AuditStore
-    return AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite3'}", hmac_key=b"test-audit-key")
+    from lib.db.appdb import AppDb
+    return AppDb(f"sqlite:///{tmp_path / 'audit.sqlite3'}", hmac_key=b"test-audit-key").audit
 
 
 @pytest.fixture

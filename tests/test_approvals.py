@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import update
 
 from lib.db import approvals
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.domain.identity import Actor, Forbidden, roles_for
-from lib.services.write import Busy, NeedsApproval, Stale
+from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.domain.rules import InvalidInput, RefundRequest, Seen
 from tests.conftest import bank_holder
 
@@ -23,12 +23,12 @@ ADMIN = Actor("admin@example.com", frozenset({"admin"}))
 
 @pytest.fixture
 def audit(tmp_path):
-    return AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    return AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}").audit
 
 
 @pytest.fixture
 def store(audit):
-    return approvals.ApprovalStore(audit)
+    return audit.db.approvals
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from lib.services import bulk
 from lib.services import refund
 from lib.services import unknowns
 from lib.services import update as services_update
-from lib.services import write
 
 ENV = {"VBANK_SECRETS_FILE": "/nonexistent", "VBANK_RULES_FILE": "/nonexistent"}
 
@@ -96,7 +95,7 @@ def test_a_reread_proves_only_our_own_refund_not_another_of_the_same_amount(fres
     assert r.outcome == "unknown" and not r.confirmed_by_reread
     assert [x["reason"] for x in fresh.refunds(p.imp_uid)] == ["콘솔에서 환불"]      # only the other refund landed
     assert [o for o in audit.records(imp_uid=p.imp_uid).sort_values("id")["outcome"]] == ["sent", "unknown"]
-    assert audit.locks(), "the payment stays locked until someone resolves it"
+    assert audit.db.locks.all(), "the payment stays locked until someone resolves it"
 
 
 def test_our_refund_carries_its_tag_and_the_reread_finds_it(fresh, client, audit, rules):
@@ -121,7 +120,9 @@ def _unsign_and(audit, tamper) -> None:
 
     from sqlalchemy import select, update
 
-    from lib.db.audit import GENESIS, audit_head, audit_log, record_hash
+    from lib.db.audit import GENESIS, record_hash
+
+    from lib.db.schema import audit_head, audit_log
     with audit.engine.begin() as c:
         c.execute(update(audit_log).values(mac=None))
         tamper(c)
@@ -148,7 +149,7 @@ def _fill(audit, n=6):
 def _truncate(c):
     from sqlalchemy import delete
 
-    from lib.db.audit import audit_log
+    from lib.db.schema import audit_log
     c.execute(delete(audit_log).where(audit_log.c.id > 4))
 
 
@@ -157,21 +158,21 @@ def _edit(c):
 
     from sqlalchemy import update
 
-    from lib.db.audit import audit_log
+    from lib.db.schema import audit_log
     c.execute(update(audit_log).where(audit_log.c.id == 3).values(request=json.dumps({"amount": 999_999})))
 
 
 def _delete_one(c):
     from sqlalchemy import delete
 
-    from lib.db.audit import audit_log
+    from lib.db.schema import audit_log
     c.execute(delete(audit_log).where(audit_log.c.id == 2))
 
 
 def _swap(c):
     from sqlalchemy import select, update
 
-    from lib.db.audit import audit_log
+    from lib.db.schema import audit_log
     a, b = (dict(c.execute(select(audit_log).where(audit_log.c.id == i)).mappings().one()) for i in (2, 3))
     for src, dst in ((a, 3), (b, 2)):
         c.execute(update(audit_log).where(audit_log.c.id == dst).values(
@@ -235,7 +236,7 @@ def test_a_bulk_extension_past_the_typed_limit_or_earlier_needs_it_typed(fresh, 
 # ------------------------------------------------------------------ §2 approvals always finish
 APPROVER_CHILD = """
 import sys
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.domain.identity import Actor
 from lib.domain.settings import load_settings
 from lib.iamport.client import IamportClient
@@ -244,7 +245,7 @@ url, db, request_id = sys.argv[1:4]
 s = load_settings(env={"IAMPORT_API_URL": url, "VBANK_SECRETS_FILE": "/nonexistent", "VBANK_RULES_FILE": "/nonexistent"})
 s.read_timeout = 120
 s.rules.refund_approval_above = 1000
-approval_flow.approve(IamportClient(s), AuditStore(db), approver=Actor("boss@example.com", frozenset({"approver"})),
+approval_flow.approve(IamportClient(s), AppDb(db).audit, approver=Actor("boss@example.com", frozenset({"approver"})),
                  request_id=request_id, rules=s.rules)
 """
 
@@ -262,13 +263,13 @@ def test_killing_the_app_while_it_sends_an_approved_refund_still_finishes_the_re
 
     from sqlalchemy import select
 
-    from lib.db.approvals import approval_requests
-    from lib.db.audit import AuditStore
+    from lib.db.schema import approval_requests
+    from lib.db.appdb import AppDb
     from lib.domain.settings import Rules
     from tests.conftest import paid_payment, refund_request
     from tests.helpers import ROOT
     db = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
-    audit = AuditStore(db)
+    audit = AppDb(db).audit
     rules = Rules(refund_approval_above=1000)
     kim = Actor("kim@example.com", frozenset({"operator"}))
     p = paid_payment(fresh, client)
@@ -289,7 +290,7 @@ def test_killing_the_app_while_it_sends_an_approved_refund_still_finishes_the_re
             while not fresh.refunds(p.imp_uid):
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
-        assert write.approvals_of(audit).get(req.id).status == "approving"
+        assert audit.db.approvals.get(req.id).status == "approving"
         os.kill(child.pid, signal.SIGKILL)
         child.wait(30)
     finally:
@@ -297,14 +298,14 @@ def test_killing_the_app_while_it_sends_an_approved_refund_still_finishes_the_re
             child.kill()
     lee = Actor("lee@example.com", frozenset({"operator"}))
     res = unknowns.resolve_unknown_refund(client, audit, operator=lee, imp_uid=p.imp_uid)
-    got = write.approvals_of(audit).get(req.id)
+    got = audit.db.approvals.get(req.id)
     if lands:
         assert res.outcome == "succeeded" and got.status == "executed"
     else:
         assert res.outcome == "unknown" and got.status == "unknown"
         res = unknowns.resolve_unknown_refund(client, audit, operator=lee, imp_uid=p.imp_uid,
                                               operator_confirms_not_applied=True)
-        assert res.outcome == "failed" and write.approvals_of(audit).get(req.id).status == "failed"
+        assert res.outcome == "failed" and audit.db.approvals.get(req.id).status == "failed"
     with audit.engine.connect() as c:
         row = c.execute(select(approval_requests).where(approval_requests.c.id == req.id)).mappings().one()
     assert row["pending_key"] is None and row["sealed"] is None          # payment freed, full numbers erased

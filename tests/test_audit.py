@@ -6,12 +6,13 @@ import threading
 
 import pytest
 
-from lib.db.audit import AuditStore, mask_request
+from lib.db.appdb import AppDb
+from lib.db.audit import mask_request
 
 
 @pytest.fixture
 def store(tmp_path):
-    return AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    return AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}").audit
 
 
 def test_records_round_trip_and_filter(store):
@@ -46,7 +47,7 @@ def test_lock_is_exclusive_across_threads(store):
 
     def grab(i):
         barrier.wait()
-        if store.acquire("refund:imp_1", correlation_id=f"c{i}", operator=f"op{i}", action="refund") is None:
+        if store.db.locks.acquire("refund:imp_1", correlation_id=f"c{i}", operator=f"op{i}", action="refund") is None:
             winners.append(i)
 
     ts = [threading.Thread(target=grab, args=(i,)) for i in range(8)]
@@ -55,22 +56,22 @@ def test_lock_is_exclusive_across_threads(store):
     for t in ts:
         t.join()
     assert len(winners) == 1
-    held = store.lock("refund:imp_1")
+    held = store.db.locks.get("refund:imp_1")
     assert held.correlation_id == f"c{winners[0]}"
-    store.release("refund:imp_1", "someone-else")              # only the holder releases
-    assert store.lock("refund:imp_1") is not None
-    store.release("refund:imp_1", held.correlation_id)
-    assert store.lock("refund:imp_1") is None
+    store.db.locks.release("refund:imp_1", "someone-else")              # only the holder releases
+    assert store.db.locks.get("refund:imp_1") is not None
+    store.db.locks.release("refund:imp_1", held.correlation_id)
+    assert store.db.locks.get("refund:imp_1") is None
 
 
 def test_two_stores_on_one_database_share_locks(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    a, b = AuditStore(url), AuditStore(url)
-    assert a.acquire("vbank:imp_9", correlation_id="x", operator="kim", action="update_vbank") is None
-    held = b.acquire("vbank:imp_9", correlation_id="y", operator="lee", action="update_vbank")
+    a, b = AppDb(url).audit, AppDb(url).audit
+    assert a.db.locks.acquire("update_vbank:imp_9", correlation_id="x", operator="kim", action="update_vbank") is None
+    held = b.db.locks.acquire("update_vbank:imp_9", correlation_id="y", operator="lee", action="update_vbank")
     assert held is not None and held.operator == "kim"
-    a.mark_unknown("vbank:imp_9", "x", "no reply")
-    assert b.lock("vbank:imp_9").state == "unknown"
+    a.db.locks.mark_unknown("update_vbank:imp_9", "x", "no reply")
+    assert b.db.locks.get("update_vbank:imp_9").state == "unknown"
 
 
 def test_hash_chain_verifies_and_finds_the_first_broken_link(store):
@@ -91,7 +92,7 @@ def test_hash_chain_verifies_and_finds_the_first_broken_link(store):
 
 def test_chain_does_not_fork_with_concurrent_writers(tmp_path):
     url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
-    stores = [AuditStore(url) for _ in range(4)]
+    stores = [AppDb(url).audit for _ in range(4)]
     barrier = threading.Barrier(4)
 
     def write(st, n):

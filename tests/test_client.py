@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from lib.iamport.errors import ApiError, ApiUnavailable, OutcomeUnknown
-from lib.iamport.client import IamportClient, split_windows
+from lib.iamport.client import IamportClient
+from lib.iamport.listing import split_windows
 from tests.helpers import Sandbox, settings_for
 
 NOW = lambda: int(time.time())  # noqa: E731

@@ -195,10 +195,10 @@ def test_amounts_are_never_reinterpreted(typed, expect):
 # ================================================================ names, notes, limits
 def test_long_and_invisible_values_are_refused_before_sending(fresh, client, tmp_path):
     from lib.domain import banks
-    from lib.db.audit import AuditStore
+    from lib.db.appdb import AppDb
     from lib.domain.identity import Actor
     from tests.helpers import settings_for
-    audit = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    audit = AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}").audit
     rules = settings_for(fresh).rules
     p = client.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0)["imp_uid"])
     kim = Actor("kim@example.com", frozenset({"operator"}))
@@ -215,10 +215,10 @@ def test_long_and_invisible_values_are_refused_before_sending(fresh, client, tmp
 
 
 def test_a_drastic_cut_needs_the_typed_amount(fresh, client, tmp_path):
-    from lib.db.audit import AuditStore
+    from lib.db.appdb import AppDb
     from lib.domain.identity import Actor
     from tests.helpers import settings_for
-    audit = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    audit = AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}").audit
     rules = settings_for(fresh).rules
     p = client.get_payment(fresh.pick(status="ready", pg="settle", where=lambda x: x["amount"] >= 10_000)["imp_uid"])
     kim = Actor("kim@example.com", frozenset({"operator"}))
@@ -233,10 +233,10 @@ def test_a_drastic_cut_needs_the_typed_amount(fresh, client, tmp_path):
 
 def test_approval_notes_are_stored_cleaned_and_bounded(fresh, client, tmp_path):
     from lib.domain import banks
-    from lib.db.audit import AuditStore
+    from lib.db.appdb import AppDb
     from lib.domain.identity import Actor
     from tests.helpers import settings_for
-    audit = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    audit = AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}").audit
     rules = settings_for(fresh).rules
     rules.refund_approval_above = 1000
     p = client.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0

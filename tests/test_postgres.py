@@ -6,11 +6,10 @@ import threading
 
 import pytest
 
-from lib.db import approvals
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.iamport.client import IamportClient
 from lib.domain.identity import Actor
-from lib.services.write import Busy, Stale
+from lib.domain.refusals import Busy, Stale
 from lib.domain.rules import RefundRequest, Seen
 from lib.services import approval_flow
 from lib.services import refund
@@ -27,7 +26,7 @@ def pg_url(postgres):
 
 
 def test_chain_and_locks_on_postgres(pg_url):
-    a, b = AuditStore(pg_url), AuditStore(pg_url)        # two app instances
+    a, b = AppDb(pg_url).audit, AppDb(pg_url).audit        # two app instances
     assert a.dialect == "postgresql"
     barrier = threading.Barrier(2)
 
@@ -45,8 +44,8 @@ def test_chain_and_locks_on_postgres(pg_url):
     rep = b.verify_chain()
     assert rep.ok and rep.checked == 40
     assert "110123456789" not in a.records(limit=1)["request"].iloc[0]
-    assert a.acquire("refund:imp_1", correlation_id="x", operator="kim", action="refund") is None
-    held = b.acquire("refund:imp_1", correlation_id="y", operator="lee", action="refund")
+    assert a.db.locks.acquire("refund:imp_1", correlation_id="x", operator="kim", action="refund") is None
+    held = b.db.locks.acquire("refund:imp_1", correlation_id="y", operator="lee", action="refund")
     assert held is not None and held.operator == "kim"
 
 
@@ -64,7 +63,7 @@ def test_two_instances_racing_to_send_the_same_refund_send_one(fresh, sandbox, p
     results, refused = [], []
 
     def instance(name):
-        audit = AuditStore(pg_url)                       # each instance: own engine, own client
+        audit = AppDb(pg_url).audit                       # each instance: own engine, own client
         client = IamportClient(settings_for(sandbox))
         barrier.wait(timeout=60)
         try:
@@ -89,8 +88,8 @@ def test_request_on_one_instance_approved_on_the_other(fresh, sandbox, pg_url):
     c = IamportClient(s)
     p = c.get_payment(fresh.pick(status="paid", pg="html5_inicis", where=lambda x: x["cancel_amount"] == 0
                                  and x["amount"] > 10_000)["imp_uid"])
-    audit_one, audit_two = AuditStore(pg_url), AuditStore(pg_url)
-    one, two = approvals.ApprovalStore(audit_one), approvals.ApprovalStore(audit_two)
+    audit_one, audit_two = AppDb(pg_url).audit, AppDb(pg_url).audit
+    one, two = audit_one.db.approvals, audit_two.db.approvals
     r = approval_flow.request_refund_approval(c, audit_one, requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
                            request=RefundRequest(imp_uid=p.imp_uid, amount=p.refundable, reason_code="OTHER",
                                                  refund_holder=bank_holder(p.pg_provider, "88", "110123456789"),
@@ -109,7 +108,7 @@ def test_two_approvers_on_two_instances_one_wins(fresh, sandbox, pg_url):
     p = c.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
                                  and x["amount"] > 10_000)["imp_uid"])
     r = approval_flow.request_refund_approval(
-        c, AuditStore(pg_url), requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
+        c, AppDb(pg_url).audit, requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
         request=RefundRequest(imp_uid=p.imp_uid, amount=p.refundable, reason_code="OTHER",
                               refund_holder=bank_holder(p.pg_provider, "BK88", "110123456789"),
                               refund_bank="BK88", refund_account="110123456789"))
@@ -118,7 +117,7 @@ def test_two_approvers_on_two_instances_one_wins(fresh, sandbox, pg_url):
     outcomes = []
 
     def approve(email):
-        a = AuditStore(pg_url)
+        a = AppDb(pg_url).audit
         barrier.wait(timeout=60)
         try:
             outcomes.append(approval_flow.approve(IamportClient(s), a, approver=Actor(email, frozenset({"approver"})),

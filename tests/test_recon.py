@@ -9,7 +9,6 @@ import pytest
 
 from lib.domain.clock import KST
 from lib.domain.settings import FeeRule, Rules
-from lib.db import recon_store
 from lib.reports.recon import expected
 from lib.reports.recon import grid
 from lib.reports.recon import match
@@ -122,18 +121,19 @@ def test_key_preference_imp_uid_then_merchant_uid_then_pg_tid():
 def test_presets_round_trip_need_a_role_and_are_audited(tmp_path):
     import pytest as _pytest
 
-    from lib.db.audit import AuditStore
+    from lib.db.appdb import AppDb
     from lib.domain.identity import Actor, Forbidden
-    audit = AuditStore(f"sqlite:///{tmp_path / 'p.sqlite3'}")
-    store = recon_store.PresetStore(audit.engine)
+    db = AppDb(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    store, audit = db.presets, db.audit
     kim, lee = Actor("kim", frozenset({"operator"})), Actor("lee", frozenset({"admin"}))
-    store.save("KCP daily", normalize.ColumnMap(date="거래일자", amount="거래금액", merchant_uid="주문번호"), kim, audit)
-    store.save("KCP daily", normalize.ColumnMap(date="일자", amount="금액", merchant_uid="주문번호"), lee, audit)
-    assert store.all() == {"KCP daily": normalize.ColumnMap(date="일자", amount="금액", merchant_uid="주문번호")}
+    store.save("KCP daily", normalize.ColumnMap(date="거래일자", amount="거래금액", merchant_uid="주문번호").as_dict(), kim, audit)
+    store.save("KCP daily", normalize.ColumnMap(date="일자", amount="금액", merchant_uid="주문번호").as_dict(), lee, audit)
+    assert {n: normalize.ColumnMap.of(m) for n, m in store.all().items()} == {
+        "KCP daily": normalize.ColumnMap(date="일자", amount="금액", merchant_uid="주문번호")}
     with _pytest.raises(Forbidden):
-        store.save("mine", normalize.ColumnMap(date="a", amount="b"), Actor("v", frozenset({"viewer"})), audit)
+        store.save("mine", normalize.ColumnMap(date="a", amount="b").as_dict(), Actor("v", frozenset({"viewer"})), audit)
     with _pytest.raises(ValueError):
-        store.save("x" * 61, normalize.ColumnMap(date="a", amount="b"), kim, audit)
+        store.save("x" * 61, normalize.ColumnMap(date="a", amount="b").as_dict(), kim, audit)
     assert list(audit.records(action="recon_preset")["operator"]) == ["lee", "kim"]
     assert "mine" not in store.all()
 

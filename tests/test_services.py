@@ -10,7 +10,7 @@ import pytest
 from lib.iamport.client import IamportClient
 from lib.domain.clock import now_kst
 from lib.domain.identity import Actor
-from lib.services.write import Busy, Stale
+from lib.domain.refusals import Busy, Stale
 from lib.domain.rules import InvalidInput, Seen
 from lib.domain import rules as domain_rules
 from lib.iamport import errors as iamport_errors
@@ -45,7 +45,7 @@ def test_update_amount_and_due(fresh, client, audit, rules):
     assert outcomes(audit, p.imp_uid) == ["sent", "succeeded"]
     rec = audit.records(imp_uid=p.imp_uid)
     assert set(rec["correlation_id"]) == {r.correlation_id} and set(rec["operator"]) == {"kim"}
-    assert audit.locks() == []
+    assert audit.db.locks.all() == []
 
 
 def test_only_changed_fields_are_sent(fresh, client, audit, rules):
@@ -76,7 +76,7 @@ def test_update_validation(fresh, client, audit, rules, kw, needle):
         update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p), rules=rules, **kw)
     assert any(needle in x for x in e.value.problems), e.value.problems
     assert fresh.requests_seen("/vbanks/", "PUT") == []
-    assert outcomes(audit, p.imp_uid) == [] and audit.locks() == []
+    assert outcomes(audit, p.imp_uid) == [] and audit.db.locks.all() == []
 
 
 def test_update_unsupported_pg(fresh, client, audit, rules):
@@ -95,7 +95,7 @@ def test_update_refused_when_paid_between_load_and_submit(fresh, client, audit, 
         update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 1000, rules=rules)
     assert "status is now Paid (was Awaiting deposit)" in e.value.changes[0]
-    assert fresh.requests_seen("/vbanks/", "PUT") == [] and audit.locks() == []
+    assert fresh.requests_seen("/vbanks/", "PUT") == [] and audit.db.locks.all() == []
 
 
 def test_update_payment_not_found(fresh, client, audit, rules):
@@ -103,7 +103,7 @@ def test_update_payment_not_found(fresh, client, audit, rules):
     with pytest.raises(iamport_errors.ApiError) as e:
         update.update_vbank(client, audit, operator=KIM, imp_uid="imp_gone", seen=Seen.of(p),
                               new_amount=1000, rules=rules)
-    assert e.value.http_status == 404 and audit.locks() == []
+    assert e.value.http_status == 404 and audit.db.locks.all() == []
 
 
 def test_update_api_refusal_is_quoted_and_audited(sandbox, audit):
@@ -130,7 +130,7 @@ def test_update_timeout_after_the_sandbox_applied_it(fresh, sandbox, audit, rule
                               new_amount=p.amount + 700, rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread and "took effect" in r.message
     assert len(fresh.requests_seen("/vbanks/", "PUT")) == 1          # reported as applied, not resent
-    assert outcomes(audit, p.imp_uid) == ["sent", "succeeded"] and audit.locks() == []
+    assert outcomes(audit, p.imp_uid) == ["sent", "succeeded"] and audit.db.locks.all() == []
 
 
 def test_update_dropped_connection_after_apply_is_confirmed_by_reread(fresh, client, audit, rules):
@@ -142,12 +142,12 @@ def test_update_dropped_connection_after_apply_is_confirmed_by_reread(fresh, cli
                               new_amount=p.amount + 700, new_due=None, rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread
     assert client.get_payment(p.imp_uid).amount == p.amount + 700
-    assert len(fresh.requests_seen("/vbanks/", "PUT")) == 1 and audit.locks() == []
+    assert len(fresh.requests_seen("/vbanks/", "PUT")) == 1 and audit.db.locks.all() == []
 
 
 def test_second_update_while_one_is_in_flight_is_busy(fresh, client, audit, rules):
     p = ready_payment(fresh, client)
-    held = audit.acquire(f"vbank:{p.imp_uid}", correlation_id="other", operator="lee", action="update_vbank")
+    held = audit.db.locks.acquire(f"update_vbank:{p.imp_uid}", correlation_id="other", operator="lee", action="update_vbank")
     assert held is None
     fresh.clear_requests()
     with pytest.raises(Busy) as e:
@@ -189,7 +189,7 @@ def test_over_refund_refused_before_sending(fresh, client, audit, rules):
         refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, p.refundable + 1), seen=Seen.of(p),
                               rules=rules)
     assert "more than the refundable balance" in e.value.problems[0]
-    assert fresh.requests_seen("/payments/cancel") == [] and audit.locks() == []
+    assert fresh.requests_seen("/payments/cancel") == [] and audit.db.locks.all() == []
 
 
 def test_refund_made_elsewhere_between_read_and_send_is_stale(fresh, client, audit, rules):
@@ -200,7 +200,7 @@ def test_refund_made_elsewhere_between_read_and_send_is_stale(fresh, client, aud
     with pytest.raises(Stale) as e:
         refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
     assert "refunded so far is now ₩1,000" in e.value.changes[0]
-    assert fresh.requests_seen("/payments/cancel") == [] and audit.locks() == []
+    assert fresh.requests_seen("/payments/cancel") == [] and audit.db.locks.all() == []
 
 
 def test_checksum_mismatch_at_the_api_is_a_quoted_failure(fresh, client, audit, rules, monkeypatch):
@@ -219,7 +219,7 @@ def test_checksum_mismatch_at_the_api_is_a_quoted_failure(fresh, client, audit, 
     monkeypatch.setattr(client, "get_payment", get_then_someone_refunds)
     r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
     assert r.outcome == "failed" and "Checksum" in r.message
-    assert outcomes(audit, p.imp_uid) == ["sent", "failed"] and audit.locks() == []
+    assert outcomes(audit, p.imp_uid) == ["sent", "failed"] and audit.db.locks.all() == []
     assert real_get(p.imp_uid).cancel_amount == 1000          # only the other refund
 
 
@@ -269,7 +269,7 @@ def test_refund_timeout_after_the_sandbox_applied_it_is_success_and_not_resent(f
     assert r.outcome == "succeeded" and r.confirmed_by_reread
     assert len(fresh.requests_seen("/payments/cancel")) == 1
     assert len(fresh.refunds(p.imp_uid)) == 1 and c.get_payment(p.imp_uid).cancel_amount == 4000
-    assert outcomes(audit, p.imp_uid) == ["sent", "succeeded"] and audit.locks() == []
+    assert outcomes(audit, p.imp_uid) == ["sent", "succeeded"] and audit.db.locks.all() == []
 
 
 def test_refund_timeout_and_reread_fails_is_unknown_and_blocks_resending(fresh, sandbox, audit, rules, monkeypatch):
@@ -289,7 +289,7 @@ def test_refund_timeout_and_reread_fails_is_unknown_and_blocks_resending(fresh, 
     r = refund.refund_vbank(c, audit, operator=KIM, request=refund_request(p, 4000), seen=Seen.of(p), rules=rules)
     monkeypatch.setattr(c, "get_payment", real_get)
     assert r.outcome == "unknown" and "resolve" in r.message.lower()
-    assert audit.lock(f"refund:{p.imp_uid}").state == "unknown"
+    assert audit.db.locks.get(f"refund:{p.imp_uid}").state == "unknown"
     fresh.clear_faults()
     fresh.clear_requests()
     p_now = c.get_payment(p.imp_uid)
@@ -298,7 +298,7 @@ def test_refund_timeout_and_reread_fails_is_unknown_and_blocks_resending(fresh, 
     assert "unknown outcome" in str(e.value)
     assert fresh.requests_seen("/payments/cancel") == []
     res = unknowns.resolve_unknown_refund(c, audit, operator=KIM, imp_uid=p.imp_uid)
-    assert res.ok and audit.locks() == []                      # the sandbox had applied it
+    assert res.ok and audit.db.locks.all() == []                      # the sandbox had applied it
     assert outcomes(audit, p.imp_uid) == ["sent", "unknown", "resolved"]
 
 

@@ -14,13 +14,17 @@ import time
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from lib.db.approvals import approval_requests
-from lib.db.audit import Anchor, AuditStore, audit_head, audit_log, record_hash
+from lib.db.schema import approval_requests
+from lib.db.appdb import AppDb
+from lib.db.audit import record_hash
+from lib.domain.chain import Anchor
+from lib.db.schema import audit_head, audit_log
 from lib.iamport.errors import ApiUnavailable, OutcomeUnknown
 from lib.iamport.client import IamportClient
 from lib.domain.identity import Actor
-from lib.db.locks import LockStore, inflight
-from lib.services.write import Busy, NeedsApproval, Stale
+from lib.db.locks import LockStore
+from lib.db.schema import inflight
+from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.domain.rules import InvalidInput, Seen
 from tests.conftest import paid_payment, ready_payment, refund_request
 from tests.helpers import ROOT, settings_for
@@ -62,7 +66,7 @@ def test_refund_applied_then_gateway_504_html_is_confirmed_by_reread_and_never_r
     r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 24_500), seen=Seen.of(p), rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread and r.extra["http_status"] == 504
     assert "no clear reply" in r.message and "Nothing was resent" in r.message
-    assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "succeeded"] and audit.locks() == []
+    assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "succeeded"] and audit.db.locks.all() == []
     with pytest.raises(Stale):            # "start over" with the figures seen before: refused, nothing sent
         refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 24_500), seen=Seen.of(p), rules=rules)
     assert len(fresh.requests_seen("/payments/cancel")) == 1 and len(fresh.refunds(p.imp_uid)) == 1
@@ -79,14 +83,14 @@ def test_refund_5xx_not_applied_is_unknown_never_failed(fresh, client, audit, ru
     fresh.clear_requests()
     r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     assert r.outcome == "unknown" and "No money moved" not in r.message
-    assert audit.lock(f"refund:{p.imp_uid}").state == "unknown"
+    assert audit.db.locks.get(f"refund:{p.imp_uid}").state == "unknown"
     with pytest.raises(Busy, match="unknown outcome"):
         refund.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     again = unknowns.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid)
-    assert again.outcome == "unknown" and audit.lock(f"refund:{p.imp_uid}") is not None
+    assert again.outcome == "unknown" and audit.db.locks.get(f"refund:{p.imp_uid}") is not None
     done = unknowns.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid,
                                            operator_confirms_not_applied=True)
-    assert done.outcome == "failed" and audit.locks() == []
+    assert done.outcome == "failed" and audit.db.locks.all() == []
     assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "unknown", "resolved"]
     assert len(fresh.requests_seen("/payments/cancel")) == 1
 
@@ -109,7 +113,7 @@ def test_update_applied_then_gateway_502_html_is_confirmed(fresh, client, audit,
                               new_amount=p.amount + 1500, rules=rules)
     assert r.outcome == "succeeded" and r.confirmed_by_reread
     assert client.get_payment(p.imp_uid).amount == p.amount + 1500
-    assert len(fresh.requests_seen("/vbanks/", "PUT")) == 1 and audit.locks() == []
+    assert len(fresh.requests_seen("/vbanks/", "PUT")) == 1 and audit.db.locks.all() == []
 
 
 def test_update_applied_after_our_timeout_is_unknown_then_resolved_as_applied(fresh, sandbox, audit, rules):
@@ -121,13 +125,13 @@ def test_update_applied_after_our_timeout_is_unknown_then_resolved_as_applied(fr
     r = services_update.update_vbank(c, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 700, rules=rules)
     assert r.outcome == "unknown" and "try again" not in r.message.lower()
-    assert audit.lock(f"vbank:{p.imp_uid}").state == "unknown"
+    assert audit.db.locks.get(f"update_vbank:{p.imp_uid}").state == "unknown"
     with pytest.raises(Busy):
         services_update.update_vbank(c, audit, operator=LEE, imp_uid=p.imp_uid, seen=Seen.of(p),
                               new_amount=p.amount + 900, rules=rules)
     wait_for(lambda: c.get_payment(p.imp_uid).amount == p.amount + 700, "the sandbox applies the delayed change")
     res = unknowns.resolve_unknown_update(c, audit, operator=LEE, imp_uid=p.imp_uid)
-    assert res.outcome == "succeeded" and "took effect" in res.message and audit.locks() == []
+    assert res.outcome == "succeeded" and "took effect" in res.message and audit.db.locks.all() == []
     assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "unknown", "resolved"]
     assert len(fresh.requests_seen("/vbanks/", "PUT")) == 1
 
@@ -141,7 +145,7 @@ def test_update_unknown_resolved_as_not_applied_by_an_operator(fresh, client, au
     assert unknowns.resolve_unknown_update(client, audit, operator=KIM, imp_uid=p.imp_uid).outcome == "unknown"
     res = unknowns.resolve_unknown_update(client, audit, operator=KIM, imp_uid=p.imp_uid,
                                           operator_confirms_not_applied=True)
-    assert res.outcome == "failed" and audit.locks() == []
+    assert res.outcome == "failed" and audit.db.locks.all() == []
     ok = services_update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                                new_amount=p.amount + 700, rules=rules)
     assert ok.ok
@@ -168,7 +172,7 @@ def test_a_cancel_reply_that_is_a_gateway_page_is_outcome_unknown_at_the_client(
 # ============================================================ 2. locks outlive their owner
 CHILD = """
 import sys
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.domain import banks
 from lib.domain import rules as domain_rules
 from lib.domain.identity import Actor
@@ -186,7 +190,7 @@ r = domain_rules.RefundRequest(imp_uid=imp_uid, amount=5000, reason_code="OTHER"
                            refund_holder=holder_for(bank.kftc, "110123456789"),
                            refund_bank=bank.code, refund_account="110123456789")
 print("sending", flush=True)
-refund.refund_vbank(c, AuditStore(db), operator=Actor("kim@example.com", frozenset({"operator"})), request=r,
+refund.refund_vbank(c, AppDb(db).audit, operator=Actor("kim@example.com", frozenset({"operator"})), request=r,
                       seen=domain_rules.Seen.of(p), rules=s.rules)
 print("finished", flush=True)
 """
@@ -203,8 +207,8 @@ def test_app_process_killed_mid_send_leaves_a_lock_that_is_resolved_by_rereading
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: fresh.refunds(p.imp_uid), "the sandbox registers the child's refund")
-        audit = AuditStore(db)
-        held = audit.lock(f"refund:{p.imp_uid}")
+        audit = AppDb(db).audit
+        held = audit.db.locks.get(f"refund:{p.imp_uid}")
         assert held.state == "sending" and held.owner.split("|")[1] == str(child.pid)
         os.kill(child.pid, signal.SIGKILL)
         child.wait(30)
@@ -212,10 +216,10 @@ def test_app_process_killed_mid_send_leaves_a_lock_that_is_resolved_by_rereading
         if child.poll() is None:
             child.kill()
     assert child.returncode == -signal.SIGKILL
-    assert audit.lock(f"refund:{p.imp_uid}").abandoned()
+    assert audit.db.locks.get(f"refund:{p.imp_uid}").abandoned()
     res = unknowns.resolve_unknown_refund(client, audit, operator=LEE, imp_uid=p.imp_uid)
     assert res.outcome == "succeeded" and "took effect" in res.message
-    assert audit.locks() == []
+    assert audit.db.locks.all() == []
     assert outcomes(audit, correlation_id=held.correlation_id) == ["sent", "unknown", "resolved"]
     with pytest.raises(Stale):                       # the stale form cannot refund it again
         refund.refund_vbank(client, audit, operator=LEE, request=refund_request(p, 5000), seen=Seen.of(p), rules=rules)
@@ -233,14 +237,14 @@ def test_a_lock_taken_by_a_dead_process_before_sending_is_freed(fresh, client, a
     """Its owner died before claiming the send: provably nothing left, so the next refund goes ahead."""
     p = paid_payment(fresh, client)
     key = f"refund:{p.imp_uid}"
-    audit.acquire(key, correlation_id="gone", operator="lee@example.com", action="refund")
+    audit.db.locks.acquire(key, correlation_id="gone", operator="lee@example.com", action="refund")
     with audit.engine.begin() as c:
         c.execute(update(inflight).where(inflight.c.lock_key == key).values(owner=dead_owner()))
     fresh.clear_requests()
     r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
     assert r.ok and len(fresh.requests_seen("/payments/cancel")) == 1
     old = audit.records(correlation_id="gone")
-    assert list(old["outcome"]) == ["failed"] and "nothing was sent" in old.iloc[0]["detail"]
+    assert list(old["outcome"]) == ["failed"] and json.loads(old.iloc[0]["detail"])["why"] == "stopped_before_sending"
 
 
 def test_a_sending_lock_past_its_lease_becomes_unknown_not_free(fresh, client, audit, rules):
@@ -248,8 +252,8 @@ def test_a_sending_lock_past_its_lease_becomes_unknown_not_free(fresh, client, a
     the send may have happened, so it is unknown until a re-read or an operator settles it."""
     p = paid_payment(fresh, client)
     key = f"refund:{p.imp_uid}"
-    audit.acquire(key, correlation_id="hung", operator="lee@example.com", action="refund", lease_s=-1)
-    assert audit.locks_store.claim_send(key, "hung", lease_s=-1)
+    audit.db.locks.acquire(key, correlation_id="hung", operator="lee@example.com", action="refund", lease_s=-1)
+    assert audit.db.locks.claim_send(key, "hung", lease_s=-1)
     audit.record(operator="lee@example.com", action="refund", outcome="sent", correlation_id="hung",
                  imp_uid=p.imp_uid, request={"amount": 7000}, detail={"before": {"cancel_amount": 0}})
     with audit.engine.begin() as c:      # another host: only the lease can tell
@@ -257,10 +261,10 @@ def test_a_sending_lock_past_its_lease_becomes_unknown_not_free(fresh, client, a
     fresh.clear_requests()
     with pytest.raises(Busy, match="unknown outcome"):
         refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 2000), seen=Seen.of(p), rules=rules)
-    assert audit.lock(key).state == "unknown" and fresh.requests_seen("/payments/cancel") == []
+    assert audit.db.locks.get(key).state == "unknown" and fresh.requests_seen("/payments/cancel") == []
     res = unknowns.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid,
                                           operator_confirms_not_applied=True)
-    assert res.outcome == "failed" and audit.locks() == []
+    assert res.outcome == "failed" and audit.db.locks.all() == []
 
 
 def test_a_live_owner_within_its_lease_is_never_taken_over(audit):
@@ -419,7 +423,7 @@ def test_removing_the_newest_records_is_reported(audit):
     with audit.engine.begin() as c:
         c.execute(delete(audit_log).where(audit_log.c.id > 4))
     rep = audit.verify_chain()
-    assert not rep.ok and "2 of the newest records were removed" in rep.reason
+    assert not rep.ok and rep.reason == "newest_removed" and rep.params["removed"] == 2
 
 
 def test_a_rewritten_and_rechained_tail_is_reported_with_a_key(audit):
@@ -449,20 +453,20 @@ def rechain_tail(audit, from_id: int) -> None:
 
 
 def test_without_a_key_an_exported_anchor_catches_a_rewrite_and_a_rollback(tmp_path):
-    audit = AuditStore(f"sqlite:///{tmp_path / 'unsigned.sqlite3'}")
+    audit = AppDb(f"sqlite:///{tmp_path / 'unsigned.sqlite3'}").audit
     fill(audit)
     anchor = Anchor.parse(audit.anchor().text())
     assert anchor.count == 6 and audit.verify_chain(anchor).ok and not audit.verify_chain().signed
     rechain_tail(audit, from_id=5)
     assert audit.verify_chain().ok                                   # undetectable inside the database…
     rep = audit.verify_chain(anchor)                                 # …but not against the exported anchor
-    assert not rep.ok and rep.anchored and "rewritten" in rep.reason
+    assert not rep.ok and rep.anchored and rep.reason == "anchor_differs"
     with audit.engine.begin() as c:                                  # roll back to 4 records, head made to match
         c.execute(delete(audit_log).where(audit_log.c.id > 4))
         last = c.execute(select(audit_log.c.hash).where(audit_log.c.id == 4)).scalar()
         c.execute(update(audit_head).values(count=4, last_id=4, head_hash=last))
     rep = audit.verify_chain(anchor)
-    assert not rep.ok and "records were removed" in rep.reason
+    assert not rep.ok and rep.reason == "fewer_than_anchor"
 
 
 def test_anchor_text_is_validated():
@@ -479,9 +483,9 @@ def test_an_old_log_gains_the_new_columns(tmp_path):
         c.execute(text("CREATE TABLE inflight (lock_key VARCHAR(120) PRIMARY KEY, correlation_id VARCHAR(40) NOT NULL, "
                        "operator VARCHAR(200) NOT NULL, action VARCHAR(40) NOT NULL, state VARCHAR(20) NOT NULL, "
                        "since FLOAT NOT NULL, note TEXT)"))
-    audit = AuditStore(url)
-    assert audit.acquire("refund:imp_1", correlation_id="a", operator="kim", action="refund") is None
-    assert audit.lock("refund:imp_1").owner
+    audit = AppDb(url).audit
+    assert audit.db.locks.acquire("refund:imp_1", correlation_id="a", operator="kim", action="refund") is None
+    assert audit.db.locks.get("refund:imp_1").owner
 
 
 # ============================================================ 6. a consistent pending list
@@ -489,8 +493,8 @@ def test_pending_list_stays_consistent_when_accounts_are_paid_during_the_fetch(f
     """Deposits land after the first page and before the others: offset pages shift. The listing notices
     (a page's total differs) and reads the window again by time: nothing pending is missing, nothing paid
     is shown."""
-    import lib.iamport.client as client_mod
-    monkeypatch.setattr(client_mod, "PAGE_LIMIT", 40)
+    import lib.iamport.listing as listing_mod
+    monkeypatch.setattr(listing_mod, "PAGE_LIMIT", 40)
     c = IamportClient(settings_for(sandbox, concurrency=2))
     now = int(time.time())
     before = fresh.pending_vbanks()
@@ -512,8 +516,8 @@ def test_pending_list_stays_consistent_when_accounts_are_paid_during_the_fetch(f
 
 
 def test_pending_list_of_an_unchanged_sandbox_needs_no_second_pass(fresh, sandbox, monkeypatch):
-    import lib.iamport.client as client_mod
-    monkeypatch.setattr(client_mod, "PAGE_LIMIT", 40)
+    import lib.iamport.listing as listing_mod
+    monkeypatch.setattr(listing_mod, "PAGE_LIMIT", 40)
     c = IamportClient(settings_for(sandbox, concurrency=2))
     now = int(time.time())
     fresh.clear_requests()
@@ -563,7 +567,7 @@ def test_interrupted_after_sending_keeps_the_lock_as_unknown(fresh, client, audi
     with pytest.raises(Stopped):
         refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
     monkeypatch.setattr(client, "cancel", real)
-    assert audit.lock(f"refund:{p.imp_uid}").state == "unknown"
+    assert audit.db.locks.get(f"refund:{p.imp_uid}").state == "unknown"
     assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "unknown"]
     fresh.clear_requests()
     with pytest.raises(Busy):
@@ -575,7 +579,7 @@ def test_interrupted_after_sending_keeps_the_lock_as_unknown(fresh, client, audi
 def test_interrupted_before_sending_frees_the_lock(fresh, client, audit, rules, monkeypatch):
     p = paid_payment(fresh, client)
 
-    monkeypatch.setattr(audit.locks_store, "claim_send", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db")))
+    monkeypatch.setattr(audit.db.locks, "claim_send", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db")))
     with pytest.raises(RuntimeError):
         refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3000), seen=Seen.of(p), rules=rules)
-    assert audit.locks() == [] and outcomes(audit, imp_uid=p.imp_uid) == []
+    assert audit.db.locks.all() == [] and outcomes(audit, imp_uid=p.imp_uid) == []

@@ -17,11 +17,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from lib.domain.i18n import _
 from lib.domain.names import request_status
-from lib.db.audit import AuditStore, create_tables, mask_request
+from lib.db.audit import AuditStore, mask_request
+from lib.db.schema import approval_requests
 from lib.domain.clock import KST
 from lib.domain.fmt import kst
 from lib.domain.identity import Actor, Forbidden
@@ -35,29 +36,8 @@ class ApprovalProblem(Exception):
         self.busy = busy
 
 
-_meta = MetaData()
 
 
-approval_requests = Table(
-    "approval_requests", _meta,
-    Column("id", String(32), primary_key=True),
-    Column("kind", String(20), nullable=False),               # refund | bulk_extend
-    Column("pending_key", String(120), unique=True),          # set while open: one per payment
-    Column("imp_uid", String(64), index=True),
-    Column("amount", Integer),
-    Column("payload", Text, nullable=False),                  # the wizard state (masked), seen snapshot, fee preview
-    Column("requester", String(200), nullable=False, index=True),
-    Column("note", Text),
-    Column("created_at", Float, nullable=False),
-    Column("expires_at", Float, nullable=False),
-    Column("status", String(20), nullable=False, index=True),  # pending approving executed failed unknown rejected expired
-    Column("decided_by", String(200)),
-    Column("decided_at", Float),
-    Column("decision_note", Text),
-    Column("result", Text),
-    Column("request_hash", String(64)),                       # exactly what was requested (full numbers included)
-    Column("sealed", Text),                                   # full account / phone, only while open
-)
 
 
 SEALED_FIELDS = ("refund_account", "refund_tel")
@@ -101,18 +81,7 @@ class ApprovalStore:
     def __init__(self, audit: AuditStore):
         self.audit = audit
         self.engine = audit.engine
-        create_tables(self.engine, _meta)
-        self._migrate()
 
-    def _migrate(self) -> None:
-        from sqlalchemy import inspect, text
-        cols = {c["name"] for c in inspect(self.engine).get_columns("approval_requests")}
-        with self.engine.begin() as c:
-            for name, typ in (("request_hash", "VARCHAR(64)"), ("sealed", "TEXT")):
-                if name not in cols:
-                    c.execute(text(f"ALTER TABLE approval_requests ADD COLUMN {name} {typ}"))
-
-    # ---------------------------------------------------------------- reads
     def get(self, request_id: str) -> ApprovalRequest:
         self.expire_due()
         with self.engine.connect() as c:

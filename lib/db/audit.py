@@ -22,54 +22,26 @@ import hmac
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import datetime
-from pathlib import Path
 import pandas as pd
-from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, event, func, insert,
-                        inspect, select, text, update)
+from sqlalchemy import (func, insert,
+                        select, text, update)
 from sqlalchemy.engine import Engine
-from lib.domain.i18n import _
+
+from lib.db.schema import audit_head, audit_log
+from lib.domain.chain import Anchor, ChainReport
+
+if TYPE_CHECKING:
+    from lib.db.appdb import AppDb
 from lib.domain.fmt import mask_account, mask_phone
-from lib.db.locks import Lock, LockStore, metadata as locks_metadata
 from lib.domain.clock import KST
 
 
-metadata = MetaData()
 
 
-audit_log = Table(
-    "audit_log", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", Float, nullable=False, index=True),            # UNIX seconds (UTC)
-    Column("operator", String(200), nullable=False, index=True),
-    Column("action", String(40), nullable=False, index=True),
-    Column("imp_uid", String(64), index=True),
-    Column("merchant_uid", String(80)),
-    Column("outcome", String(20), nullable=False, index=True),  # lib/domain/kinds.Outcome
-    Column("request", Text),                                   # JSON, masked
-    Column("api_code", Integer),
-    Column("api_message", Text),
-    Column("correlation_id", String(40), nullable=False, index=True),
-    Column("detail", Text),                                    # JSON: before/after, notes
-    Column("prev_hash", String(64), nullable=False),           # the chain: hash of the record before
-    Column("hash", String(64), nullable=False),                # sha256 over this record and prev_hash
-    Column("mac", String(64)),                                 # HMAC(key, id|hash) when a key is set
-)
 
 
-audit_head = Table(
-    "audit_head", metadata,                                    # one row: how long the chain is, signed
-    Column("id", Integer, primary_key=True),
-    Column("count", Integer, nullable=False),
-    Column("last_id", Integer, nullable=False),
-    Column("head_hash", String(64), nullable=False),
-    Column("mac", String(64)),
-    Column("at", Float, nullable=False),
-    # The first record written with the audit key: from it on, every record must carry a signature (covered by the
-    # head's own signature, so it cannot be moved without the key).
-    Column("signed_from", Integer),
-)
 
 
 OUTCOMES = ("sent", "succeeded", "failed", "unknown", "refused", "resolved", "requested", "approved",
@@ -88,34 +60,6 @@ def record_hash(row: dict) -> str:
     payload = json.dumps({k: row.get(k) for k in CHAINED}, ensure_ascii=False, sort_keys=True,
                          separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    first_broken_id: int | None = None
-    reason: str = ""
-    signed: bool = False                 # records and head were checked against the HMAC key
-    anchored: bool = False               # an exported anchor was checked too
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """The chain's head as exported: how many records, and the hash of the last one."""
-
-    count: int
-    head_hash: str
-
-    def text(self) -> str:
-        return f"{self.count}:{self.head_hash}"
-
-    @classmethod
-    def parse(cls, value: str) -> "Anchor":
-        count, _sep, h = (value or "").strip().partition(":")
-        if not count.isdigit() or len(h) != 64 or any(c not in "0123456789abcdef" for c in h):
-            raise ValueError(_("An anchor looks like 1234:<64 hex characters>, as exported from the audit page."))
-        return cls(int(count), h)
 
 
 def _mac(key: bytes | None, *parts) -> str | None:
@@ -150,53 +94,18 @@ def mask_request(data: dict | None) -> dict:
     return out
 
 
-def create_tables(engine: Engine, meta: MetaData) -> None:
-    """CREATE TABLE IF NOT EXISTS, safe when several app instances start at once on one PostgreSQL."""
-    with engine.begin() as c:
-        if engine.dialect.name == "postgresql":
-            c.execute(text("SELECT pg_advisory_xact_lock(740511)"))
-        meta.create_all(c)
-
-
 def new_correlation_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
 class AuditStore:
-    def __init__(self, url: str, *, hmac_key: bytes | str | None = None):
+    """The audit log of one app database (built by ``lib/db/appdb.AppDb``, which owns the engine and the schema)."""
+
+    def __init__(self, engine: Engine, *, hmac_key: bytes | str | None = None, db: "AppDb"):
         self.hmac_key = hmac_key.encode() if isinstance(hmac_key, str) else hmac_key
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        kw = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-        self.engine: Engine = create_engine(url, **kw)
-        self.dialect = self.engine.dialect.name
-        if self.dialect == "sqlite":
-            @event.listens_for(self.engine, "connect")
-            def _pragmas(dbapi_conn, _):
-                dbapi_conn.isolation_level = None          # SQLAlchemy's "begin" event below starts transactions
-                cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA busy_timeout=30000")
-                cur.close()
-
-            @event.listens_for(self.engine, "begin")
-            def _begin_immediate(conn):
-                # Serialise writers across processes, so the hash chain cannot fork.
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-        create_tables(self.engine, metadata)
-        create_tables(self.engine, locks_metadata)
-        self._migrate()
-        self.locks_store = LockStore(self.engine)
-
-    def _migrate(self) -> None:
-        """Logs made before records were signed get the ``mac`` column (their old rows stay unsigned), and the head
-        the ``signed_from`` column."""
-        if "mac" not in {c["name"] for c in inspect(self.engine).get_columns("audit_log")}:
-            with self.engine.begin() as c:
-                c.execute(text("ALTER TABLE audit_log ADD COLUMN mac VARCHAR(64)"))
-        if "signed_from" not in {c["name"] for c in inspect(self.engine).get_columns("audit_head")}:
-            with self.engine.begin() as c:
-                c.execute(text("ALTER TABLE audit_head ADD COLUMN signed_from INTEGER"))
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self.db = db                 # the app database this log belongs to (its locks and approvals)
 
     # --------------------------------------------------------------- records
     def record(self, *, operator: str, action: str, outcome: str, correlation_id: str, imp_uid: str | None = None,
@@ -251,46 +160,37 @@ class AuditStore:
             for r in c.execute(select(audit_log).order_by(audit_log.c.id)).mappings():
                 n += 1
                 if r["prev_hash"] != prev:
-                    return ChainReport(False, n, r["id"], "its link to the record before is broken "
-                                                          "(a record was removed or inserted)", signed)
+                    return ChainReport(False, n, r["id"], "link_broken", signed)
                 if record_hash(dict(r)) != r["hash"]:
-                    return ChainReport(False, n, r["id"], "its content was changed after it was written", signed)
+                    return ChainReport(False, n, r["id"], "content_changed", signed)
                 if key and (r["mac"] or signed_seen or (must_sign_from and r["id"] >= must_sign_from)):
                     signed_seen = True
                     if not r["mac"] or not hmac.compare_digest(r["mac"], _mac(key, r["id"], r["hash"])):
-                        return ChainReport(False, n, r["id"], "its signature does not match: the record was "
-                                                              "written or re-chained without the audit key", signed)
+                        return ChainReport(False, n, r["id"], "signature_mismatch", signed)
                 if anchor and n == anchor.count and r["hash"] != anchor.head_hash:
-                    return ChainReport(False, n, r["id"], "it differs from the anchor you exported: the log was "
-                                                          "rewritten since then", signed, True)
+                    return ChainReport(False, n, r["id"], "anchor_differs", signed, True)
                 prev, last_id = r["hash"], r["id"]
         if key and head is not None:
             # With a key configured the head must be signed — over where signing began too — so blanking
             # signatures (records and head) is a break, never "intact".
             if not head["mac"]:
-                return ChainReport(False, n, head["last_id"], "the head record carries no signature although "
-                                                              "an audit key is configured: signatures were "
-                                                              "removed", signed)
+                return ChainReport(False, n, head["last_id"], "head_signature_missing", signed)
             new = _mac(key, head["count"], head["last_id"], head["head_hash"], head["signed_from"])
             old = _mac(key, head["count"], head["last_id"], head["head_hash"])   # heads written before 2026-11
             if not (hmac.compare_digest(head["mac"], new) or
                     (head["signed_from"] is None and hmac.compare_digest(head["mac"], old))):
-                return ChainReport(False, n, head["last_id"], "the head record's signature does not match: it "
-                                                              "was rewritten without the audit key", signed)
+                return ChainReport(False, n, head["last_id"], "head_signature_mismatch", signed)
         if head is None:
             if n:
-                return ChainReport(False, n, last_id, "the log has no head record: it was not written by "
-                                                      "vbank-desk, or the head was removed", signed)
+                return ChainReport(False, n, last_id, "no_head", signed)
         else:
             if head["count"] != n or head["head_hash"] != prev:
-                if n < head["count"]:
-                    why = f"{head['count'] - n} of the newest records were removed (the head says {head['count']})"
-                else:
-                    why = f"the end of the log does not match its head ({n} records, the head says {head['count']})"
-                return ChainReport(False, n, last_id, why, signed)
+                why = "newest_removed" if n < head["count"] else "end_mismatch"
+                return ChainReport(False, n, last_id, why, signed,
+                                   params={"removed": head["count"] - n, "n": n, "head_count": head["count"]})
         if anchor and n < anchor.count:
-            return ChainReport(False, n, last_id, f"the log has {n} records but had {anchor.count} when the anchor "
-                                                  "was exported: records were removed", signed, True)
+            return ChainReport(False, n, last_id, "fewer_than_anchor", signed, True,
+                               params={"n": n, "anchor_count": anchor.count})
         return ChainReport(True, n, signed=signed, anchored=anchor is not None)
 
     def records(self, *, since: datetime | None = None, until: datetime | None = None, operator: str | None = None,
@@ -322,19 +222,3 @@ class AuditStore:
             return [r[0] for r in c.execute(select(col).distinct().order_by(col)) if r[0]]
 
     # ----------------------------------------------------------------- locks (lib/locks.py)
-    def acquire(self, lock_key: str, *, correlation_id: str, operator: str, action: str,
-                lease_s: float = 300.0) -> Lock | None:
-        return self.locks_store.acquire(lock_key, correlation_id=correlation_id, operator=operator, action=action,
-                                        lease_s=lease_s)
-
-    def lock(self, lock_key: str) -> Lock | None:
-        return self.locks_store.get(lock_key)
-
-    def locks(self) -> list[Lock]:
-        return self.locks_store.all()
-
-    def mark_unknown(self, lock_key: str, correlation_id: str, note: str) -> None:
-        self.locks_store.mark_unknown(lock_key, correlation_id, note)
-
-    def release(self, lock_key: str, correlation_id: str) -> None:
-        self.locks_store.release(lock_key, correlation_id)

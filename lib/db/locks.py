@@ -27,27 +27,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, inspect, select, text, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from lib.db.schema import inflight
 from lib.domain.clock import KST
 
 
-metadata = MetaData()
 
 
-inflight = Table(
-    "inflight", metadata,
-    Column("lock_key", String(120), primary_key=True),
-    Column("correlation_id", String(40), nullable=False),
-    Column("operator", String(200), nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("state", String(20), nullable=False),               # in_flight | sending | unknown
-    Column("since", Float, nullable=False),
-    Column("note", Text),
-    Column("owner", String(200)),                              # host|pid|process start time
-    Column("lease_until", Float),                              # UNIX seconds
-)
 
 
 STATES = ("in_flight", "sending", "unknown")
@@ -104,7 +92,7 @@ class Lock:
 
     @property
     def kind(self) -> str:
-        return self.lock_key.split(":", 1)[0]           # refund | vbank
+        return self.lock_key.split(":", 1)[0]           # a WriteKind value (lib/domain/kinds.py)
 
     def abandoned(self, now: float | None = None) -> bool:
         """Its owner is provably gone, or its lease ran out (no write legitimately outlives it)."""
@@ -127,15 +115,6 @@ class LockStore:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._migrate()
-
-    def _migrate(self) -> None:
-        """Databases made before locks had an owner and a lease get the two columns."""
-        cols = {c["name"] for c in inspect(self.engine).get_columns("inflight")}
-        with self.engine.begin() as c:
-            for name, typ in (("owner", "VARCHAR(200)"), ("lease_until", "FLOAT")):
-                if name not in cols:
-                    c.execute(text(f"ALTER TABLE inflight ADD COLUMN {name} {typ}"))
 
     def acquire(self, lock_key: str, *, correlation_id: str, operator: str, action: str,
                 lease_s: float = 300.0) -> Lock | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import time
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from lib.domain.i18n import _
-from lib.db.audit import create_tables, new_correlation_id
+from lib.db.audit import new_correlation_id
 from lib.domain.text import clean
 
 
@@ -16,15 +16,10 @@ NAME_MAX = 60
 
 
 class NamedStore:
-    def __init__(self, engine, *, table: str, payload_column: str, noun: str, audit_action: str, audit=None):
+    def __init__(self, engine, *, table: Table, payload_column: str, noun: str, audit_action: str, audit=None):
         self.engine, self.noun, self.action, self.audit = engine, noun, audit_action, audit
         self.col = payload_column
-        meta = MetaData()
-        self.table = Table(table, meta, Column("name", String(80), primary_key=True),
-                           Column(payload_column, Text, nullable=False),
-                           Column("operator", String(200), nullable=False),
-                           Column("updated_at", Float, nullable=False))
-        create_tables(engine, meta)
+        self.table = table             # lib/db/schema.py
 
     def save(self, name: str, payload: dict, actor, audit=None) -> str:
         actor.require("save_settings")

@@ -1,13 +1,14 @@
-"""(split from lib.recon)"""
+"""Reconciliation in the app database: named column mappings (presets) and exceptions the team closed."""
 
 from __future__ import annotations
 
 import time
-from lib.reports.recon.grid import LIMITS
 from lib.domain.i18n import N_, _
 from lib.db.named import NamedStore
+from lib.db.schema import recon_presets, recon_resolutions
 from lib.domain.text import clean
-from lib.reports.recon.normalize import ColumnMap
+
+COLUMN_NAME_MAX = 100          # a mapped column's name: longer header cells are refused when a file is read (UploadLimits)
 
 
 # ------------------------------------------------------------------ presets
@@ -15,18 +16,20 @@ class PresetStore:
     """Named column mappings shared by the team (lib/named.py: role, name rules, audit)."""
 
     def __init__(self, engine):
-        self.store = NamedStore(engine, table="recon_presets", payload_column="mapping", noun=N_("preset"),
+        self.store = NamedStore(engine, table=recon_presets, payload_column="mapping", noun=N_("preset"),
                                 audit_action="recon_preset")
 
-    def save(self, name: str, cmap: ColumnMap, actor, audit=None) -> str:
-        """Save (or overwrite) a named mapping. Needs the ``save_settings`` permission; audited."""
-        for f, col in cmap.as_dict().items():
-            if isinstance(col, str) and len(col) > LIMITS.max_header_chars:
+    def save(self, name: str, mapping: dict, actor, audit=None) -> str:
+        """Save (or overwrite) a named mapping (``ColumnMap.as_dict()``). Needs the ``save_settings`` permission;
+        audited."""
+        for f, col in mapping.items():
+            if isinstance(col, str) and len(col) > COLUMN_NAME_MAX:
                 raise ValueError(_("The column mapped to {f} has too long a name.").format(f=f))
-        return self.store.save(name, cmap.as_dict(), actor, audit)
+        return self.store.save(name, mapping, actor, audit)
 
-    def all(self) -> dict[str, ColumnMap]:
-        return {name: ColumnMap.of(m) for name, m in self.store.all().items()}
+    def all(self) -> dict[str, dict]:
+        """Saved mappings by name (``ColumnMap.of`` reads one)."""
+        return self.store.all()
 
 
 class ResolutionStore:
@@ -34,7 +37,7 @@ class ResolutionStore:
     over an overlapping range shows what was resolved, by whom and why. Reopening keeps the history in the audit."""
 
     def __init__(self, engine):
-        self.store = NamedStore(engine, table="recon_resolutions", payload_column="resolution",
+        self.store = NamedStore(engine, table=recon_resolutions, payload_column="resolution",
                                 noun=N_("resolution"), audit_action="recon_resolution")
 
     def resolve(self, key: str, *, memo: str, owner: str, summary: dict, actor, audit=None) -> None:

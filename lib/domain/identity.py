@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "read": frozenset(ROLES),
     "export": frozenset(ROLES),
     "update_vbank": frozenset({"operator"}),
+    "revoke_vbank": frozenset({"operator"}),     # close a pending virtual account (가상계좌 발급취소)
     "refund": frozenset({"operator"}),           # send a refund, or request approval for a large one
     "approve_refund": frozenset({"approver"}),
     "admin": frozenset({"admin"}),

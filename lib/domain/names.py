@@ -26,6 +26,7 @@ METHOD_NAMES = {"vbank": N_("Virtual account"), "card": N_("Card"), "trans": N_(
 
 
 ACTION_NAMES = {"update_vbank": N_("Change of a virtual account"), "refund": N_("Refund"),
+                "revoke_vbank": N_("Cancellation of a virtual account"),
                 "refund_request": N_("Refund approval"), "bulk_extend_request": N_("Bulk extension approval"),
                 "approval": N_("Approval"), "reveal_personal": N_("Full numbers shown"),
                 "recon_preset": N_("Reconciliation preset"), "saved_view": N_("Saved view"),
@@ -50,6 +51,38 @@ REQUEST_STATUS = {"pending": N_("waiting"), "approving": N_("approved, sending")
 
 
 ROLE_NAMES = {"viewer": N_("viewer"), "operator": N_("operator"), "approver": N_("approver"), "admin": N_("admin")}
+
+
+# Why a write ended as it did, or why its outcome is unknown (kept as these codes in the audit log, the lock and the
+# approval request; records from before the codes hold a sentence, shown as it is).
+WHY = {"stopped_before_sending": N_("the app stopped before sending it: nothing was sent"),
+       "stopped_after_sending": N_("the app that sent it stopped before recording the outcome"),
+       "nothing_sent": N_("nothing was sent for it"),
+       "applied_reread": N_("a re-read shows it took effect"),
+       "not_applied_checked": N_("not applied (an operator checked the PG)"),
+       "no_reply": N_("no clear reply from the API; it may still apply it"),
+       "interrupted": N_("interrupted after sending; the outcome was not recorded"),
+       "payment_changed": N_("the payment changed since the request, so nothing was sent"),
+       "api_refused": N_("the API's refusal"),
+       "never_sent": N_("never sent (no connection or no token)")}
+
+
+# What a check of the audit chain found broken (lib/domain/chain.ChainReport.reason and its params).
+CHAIN_BREAKS = {"link_broken": N_("its link to the record before is broken (a record was removed or inserted)"),
+                "content_changed": N_("its content was changed after it was written"),
+                "signature_mismatch": N_("its signature does not match: the record was written or re-chained "
+                                         "without the audit key"),
+                "anchor_differs": N_("it differs from the anchor you exported: the log was rewritten since then"),
+                "head_signature_missing": N_("the head record carries no signature although an audit key is configured: "
+                                    "signatures were removed"),
+                "head_signature_mismatch": N_("the head record's signature does not match: it was rewritten without "
+                                              "the audit key"),
+                "no_head": N_("the log has no head record: it was not written by vbank-desk, or the head was removed"),
+                "newest_removed": N_("{removed} of the newest records were removed (the head says {head_count})"),
+                "end_mismatch": N_("the end of the log does not match its head ({n} records, the head says "
+                                   "{head_count})"),
+                "fewer_than_anchor": N_("the log has {n} records but had {anchor_count} when the anchor was exported: "
+                                        "records were removed")}
 
 
 # Where "show full numbers" was switched on (kept as this code in the audit record).
@@ -103,3 +136,13 @@ def page_name(code: str | None) -> str:
 
 def role_name(role: str | None) -> str:
     return _named(ROLE_NAMES, role)
+
+
+def why(code: str | None) -> str:
+    """A write's ending in words (lib/domain/kinds and the audit's ``why`` codes)."""
+    return _named(WHY, code)
+
+
+def chain_break(reason: str, params: dict | None = None) -> str:
+    """What a check of the audit chain found, in words."""
+    return _named(CHAIN_BREAKS, reason).format(**(params or {})) if reason in CHAIN_BREAKS else reason

@@ -30,6 +30,15 @@ TAX_FREE_MUST_BE_SENT: frozenset[str] = frozenset({"kcp", "kcp_quick", "kicc", "
 NO_VBANK_REFUND: frozenset[str] = frozenset({"danal", "danal_tpay"})
 
 
+# DELETE /vbanks/{imp_uid} (가상계좌 발급취소): "지원되는 PG사" in the spec's description of revokeVbank, by code.
+# KG이니시스 (html5_inicis, inicis) is listed but also wants its own pg_api_key in the query, which vbank-desk does not
+# hold: it is refused before sending, with the reason (REVOKE_NEEDS_PG_KEY).
+REVOKE_SUPPORTED: frozenset[str] = frozenset({"html5_inicis", "inicis", "kcp", "uplus", "tosspayments", "danal",
+                                              "danal_tpay", "nice", "nice_v2", "kicc", "settle", "smartro",
+                                              "smartro_v2", "ksnet", "welcome"})
+REVOKE_NEEDS_PG_KEY: frozenset[str] = frozenset({"html5_inicis", "inicis"})
+
+
 def needs_refund_tel(pg_provider: str | None) -> bool:
     return (pg_provider or "") in REFUND_TEL_REQUIRED
 

@@ -189,6 +189,23 @@ class RefundRequest:
         return d
 
 
+def revoke_blockers(p: Payment) -> list[str]:
+    """Why this account cannot be cancelled (가상계좌 발급취소) through the API (empty: it can)."""
+    out = []
+    if not p.is_vbank:
+        out.append(_("This payment is not a virtual account."))
+    if p.status != "ready":
+        out.append(_("Only a virtual account still waiting for its deposit can be cancelled (status is {status}).").format(
+            status=status_name(p.status)))
+    if p.pg_provider in pg_rules.REVOKE_NEEDS_PG_KEY:
+        out.append(_("{pg} cancels a virtual account only with its own API key, which vbank-desk does not hold: cancel "
+                     "it in the PG's console.").format(pg=pg_name(p.pg_provider)))
+    elif p.pg_provider not in pg_rules.REVOKE_SUPPORTED:
+        out.append(_("{pg} does not cancel virtual accounts through the API: cancel it in the PG's console.").format(
+            pg=pg_name(p.pg_provider)))
+    return out
+
+
 def refund_blockers(p: Payment) -> list[str]:
     """Why this payment cannot be refunded through the wizard at all (empty: it can)."""
     out = []

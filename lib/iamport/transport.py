@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from dataclasses import dataclass
 from typing import Any
 import orjson
@@ -113,3 +115,12 @@ def _never_sent(e: requests.ConnectionError) -> bool:
         return True
     reason = getattr(e.args[0], "reason", None) if e.args else None
     return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
+def _seg(value: str) -> str:
+    """A path segment, percent-encoded (merchant_uids may hold any character). A value that would change
+    the path's meaning ("", ".", "..", control characters) is refused before anything is sent."""
+    v = str(value)
+    if v.strip(".") == "" or any(ord(c) < 32 or ord(c) == 127 for c in v):
+        raise NotFound(_("No such payment: that id cannot name one."), method="GET", path="(not sent)", http_status=404)
+    return quote(v, safe="")

@@ -14,7 +14,8 @@ from lib.domain.models import Payment
 from lib.domain.settings import Rules
 from lib.domain.rules import InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, holder_problem, validate_refund
 from lib.domain.text import NOTE_MAX, clean
-from lib.services.write import Busy, Stale, WriteResult, approvals_of
+from lib.domain.refusals import Busy, Stale
+from lib.domain.outcomes import WriteResult
 from lib.services.bulk import _bulk_content, bulk_extend
 from lib.services.refund import holder_check, refund_vbank
 
@@ -25,7 +26,7 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
                             note: str | None = None) -> ApprovalRequest:
     """Ask a second person to approve a refund. Validated like the refund itself; one open request per payment."""
     requester.require("refund")
-    store = approvals_of(audit)
+    store = audit.db.approvals
     store.expire_due()
     note = clean(note, multiline=True) or None
     if note and len(note) > NOTE_MAX:
@@ -38,7 +39,7 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
     problems = validate_refund(p, request, rules)
     if problems:
         raise InvalidInput(problems)
-    held = audit.lock(f"refund:{request.imp_uid}")
+    held = audit.db.locks.get(f"refund:{request.imp_uid}")
     if held and held.state == "unknown":
         raise Busy(_("A refund of this payment has an unknown outcome; resolve it first."))
     check = holder_check(client, p.pg_provider, request)      # the approver sees what the bank said
@@ -76,7 +77,7 @@ def request_bulk_approval(audit: AuditStore, *, requester: Actor, payments: list
                "to": to.isoformat() if to else None}
     import uuid
     try:
-        return approvals_of(audit).insert(kind="bulk_extend", pending_key="bulk:" + uuid.uuid4().hex, imp_uid=None,
+        return audit.db.approvals.insert(kind="bulk_extend", pending_key="bulk:" + uuid.uuid4().hex, imp_uid=None,
                                           amount=len(payments), payload=payload,
                                           content=_bulk_content(payments, extend_days, to), requester=requester,
                                           note=note, expiry_hours=rules.approval_expiry_hours)
@@ -89,7 +90,7 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
     """Approve and send. The refund (or bulk change) goes through the same service as any other, which claims
     the request in the statement that checks it, re-reads the payment and refuses if it changed."""
     approver.require("approve_refund")
-    store = approvals_of(audit)
+    store = audit.db.approvals
     try:
         req = store.get(request_id)
     except ApprovalProblem as e:
@@ -135,7 +136,7 @@ def reject(audit: AuditStore, *, approver: Actor, request_id: str, note: str) ->
     if len(note) > NOTE_MAX:
         raise InvalidInput([_("The note is too long ({n:,} characters; {max} at most).").format(
             n=len(note), max=NOTE_MAX)])
-    store = approvals_of(audit)
+    store = audit.db.approvals
     try:
         req = store.get(request_id)
         if req.requester.strip().lower() == approver.email.strip().lower():
@@ -147,7 +148,7 @@ def reject(audit: AuditStore, *, approver: Actor, request_id: str, note: str) ->
 
 def withdraw(audit: AuditStore, *, requester: Actor, request_id: str) -> ApprovalRequest:
     """The requester takes back a request that is still waiting."""
-    store = approvals_of(audit)
+    store = audit.db.approvals
     try:
         req = store.get(request_id)
         if req.requester.strip().lower() != requester.email.strip().lower():

@@ -14,7 +14,7 @@ from lib.domain.identity import Actor
 from lib.domain.models import Payment
 from lib.domain.settings import Rules
 from lib.domain.rules import InvalidInput, Seen, bulk_confirmation, check_bulk_plan, plan_due
-from lib.services.write import Busy, NeedsApproval, Stale, approvals_of
+from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.services.update import _update_vbank
 
 
@@ -51,7 +51,7 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
                                   days=rules.update_typed_confirm_due_days, text=must_type)])
     if approval_id:
         try:
-            approvals_of(audit).claim(approval_id, approver=operator, kind="bulk_extend", imp_uid=None,
+            audit.db.approvals.claim(approval_id, approver=operator, kind="bulk_extend", imp_uid=None,
                                       amount=len(payments), content=_bulk_content(payments, extend_days, to),
                                       note=approval_note)
         except ApprovalProblem as e:

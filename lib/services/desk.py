@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from lib.domain.outcomes import WriteResult
 from lib.db.approvals import ApprovalRequest
 from lib.db.audit import AuditStore
 from lib.iamport.client import IamportClient
@@ -21,7 +22,6 @@ from lib.services import bulk
 from lib.services import refund as services_refund
 from lib.services import unknowns
 from lib.services import update as services_update
-from lib.services import write
 
 
 if False:  # typing only
@@ -82,17 +82,17 @@ class Desk:
         return unknowns.open_outcome(self.client, self.audit, kind=kind, imp_uid=imp_uid, operator=self.who)
 
     def waiting_request(self, imp_uid: str) -> ApprovalRequest | None:
-        return write.approvals_of(self.audit).pending_for(imp_uid)
+        return self.audit.db.approvals.pending_for(imp_uid)
 
     def approval_needed(self, p: Payment, amount: int) -> str | None:
         return services_refund.approval_needed(self.audit, p, amount, self.who, self.rules)
 
     def requests(self, **kw) -> list[ApprovalRequest]:
-        return write.approvals_of(self.audit).list(**kw)
+        return self.audit.db.approvals.list(**kw)
 
     # ------------------------------------------------------------ writes
     def update(self, imp_uid: str, seen: Seen, *, new_amount: int | None, new_due: datetime | None,
-               note: str | None = None, typed_confirmation: str | None = None) -> write.WriteResult:
+               note: str | None = None, typed_confirmation: str | None = None) -> WriteResult:
         return services_update.update_vbank(self.client, self.audit, operator=self.who, imp_uid=imp_uid, seen=seen,
                                      new_amount=new_amount, new_due=new_due, rules=self.rules, note=note,
                                      typed_confirmation=typed_confirmation)
@@ -115,12 +115,12 @@ class Desk:
         df = df[df["imp_uid"].isin(want) & df["outcome"].isin(["sent", "succeeded", "unknown"])]
         return {r["imp_uid"]: (r["at"], r["operator"]) for _i, r in df.sort_values("id").iterrows()}
 
-    def refund(self, request: RefundRequest, seen: Seen, *, context: dict | None = None) -> write.WriteResult:
+    def refund(self, request: RefundRequest, seen: Seen, *, context: dict | None = None) -> WriteResult:
         """``context``: what the operator saw and accepted (e.g. a holder-name mismatch), kept in the audit."""
         return services_refund.refund_vbank(self.client, self.audit, operator=self.who, request=request, seen=seen,
                                      rules=self.rules, context=context)
 
-    def resolve(self, kind: str, imp_uid: str, *, confirm_not_applied: bool = False) -> write.WriteResult:
+    def resolve(self, kind: str, imp_uid: str, *, confirm_not_applied: bool = False) -> WriteResult:
         return unknowns.resolve_unknown(self.client, self.audit, operator=self.who, kind=kind, imp_uid=imp_uid,
                                         operator_confirms_not_applied=confirm_not_applied)
 
@@ -134,7 +134,7 @@ class Desk:
         """The full account and phone numbers of an open request, for someone whose role may see personal data (the
         page records the reveal in the audit log)."""
         self.who.require("reveal_personal")
-        return write.approvals_of(self.audit).sealed(request_id)
+        return self.audit.db.approvals.sealed(request_id)
 
     def request_bulk(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
                      note: str | None = None, typed_confirmation: str | None = None) -> ApprovalRequest:
@@ -142,7 +142,7 @@ class Desk:
                                               extend_days=extend_days, to=to, rules=self.rules, note=note,
                                               typed_confirmation=typed_confirmation)
 
-    def approve(self, request_id: str, note: str | None = None) -> write.WriteResult:
+    def approve(self, request_id: str, note: str | None = None) -> WriteResult:
         return approval_flow.approve(self.client, self.audit, approver=self.who, request_id=request_id, rules=self.rules,
                                 note=note)
 

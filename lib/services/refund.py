@@ -1,4 +1,5 @@
-"""(split from lib.services)"""
+"""POST /payments/cancel: a paid virtual account's refund, once (lib/services/write.py), with the bank's holder
+check and the four-eyes limits checked by lib itself right before it is sent."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from lib.domain.settings import Rules
 from lib.domain.refusals import Refusal
 from lib.domain.rules import InvalidInput, RefundRequest, Seen, holder_matches, holder_problem, validate_refund
 from lib.domain.text import ascii_digits, clean, write_tag
-from lib.services.write import Busy, NeedsApproval, WriteResult, _after, _guarded, _notify, _what, _write, approvals_of
+from lib.domain.kinds import REQUEST_STATUS_OF, Action, Outcome, RequestKind, RequestStatus, WriteKind
+from lib.domain.outcomes import WriteResult
+from lib.domain.refusals import Busy, NeedsApproval
+from lib.services.write import Write
 
 
 def holder_check(client: IamportClient, pg_provider: str | None, request: RefundRequest) -> dict:
@@ -47,7 +51,7 @@ def refunded_by_operator(audit: AuditStore, operator: str, *, hours: int) -> int
     """What one operator sent as refunds without an approval in the last ``hours`` hours and that did not
     provably fail (sent, succeeded or unknown all count)."""
     since = datetime.now(KST) - timedelta(hours=hours)
-    df = audit.records(operator=operator, action="refund", since=since)
+    df = audit.records(operator=operator, action=WriteKind.REFUND, since=since)
     if df.empty:
         return 0
     failed = set(df.loc[df["outcome"] == "failed", "correlation_id"])
@@ -96,15 +100,17 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
     Without ``approval_id`` the four-eyes rule is checked here (``approval_needed``), and a refund of a payment
     with a request waiting for approval is refused. With ``approval_id`` the request must be pending, for this
     payment, amount and exact refund, made by someone else; it is claimed in the same statement that checks it
-    (lib/approvals.py), and its outcome is recorded on it."""
-    operator.require("approve_refund" if approval_id else "refund")
-    store = approvals_of(audit)
+    (lib/db/approvals.py), and its outcome is recorded on it."""
+    operator.require("approve_refund" if approval_id else WriteKind.REFUND)
+    store = audit.db.approvals
     imp_uid = request.imp_uid
+    write = Write(client, audit, operator=operator, kind=WriteKind.REFUND, imp_uid=imp_uid,
+                  lease_s=float(rules.lock_lease_seconds))
     claimed = False
     try:
-        with _guarded(client, audit, operator=operator, kind="refund", imp_uid=imp_uid, seen=seen,
-                      rules=rules) as ctx:
-            fresh = ctx.fresh
+        with write.claim(seen):
+            fresh = write.fresh
+            assert fresh is not None
             problems = validate_refund(fresh, request, rules)
             if problems:
                 raise InvalidInput(problems)
@@ -122,12 +128,12 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
             check["override"] = clean(request.holder_override) or None
             if approval_id:
                 try:
-                    store.claim(approval_id, approver=operator, kind="refund", imp_uid=imp_uid, amount=request.amount,
-                                content=request.content(), note=approval_note)
+                    store.claim(approval_id, approver=operator, kind=RequestKind.REFUND, imp_uid=imp_uid,
+                                amount=request.amount, content=request.content(), note=approval_note)
                 except ApprovalProblem as e:
                     raise (Busy(str(e)) if e.busy else NeedsApproval(str(e))) from None
                 claimed = True
-                audit.record(operator=operator.email, action="refund_request", outcome="approved",
+                audit.record(operator=operator.email, action=Action.REFUND_REQUEST, outcome=Outcome.APPROVED,
                              correlation_id=approval_id, imp_uid=imp_uid, detail={"note": approval_note})
             else:
                 why = approval_needed(audit, fresh, request.amount, operator, rules)
@@ -135,7 +141,7 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
                     raise NeedsApproval(why)
             content = request.content()
             body = {"imp_uid": imp_uid, "amount": request.amount, "checksum": fresh.refundable,
-                    "reason": request.reason_text(rules) + write_tag(ctx.cid),
+                    "reason": request.reason_text(rules) + write_tag(write.cid),
                     "refund_holder": content["refund_holder"],
                     "refund_bank": request.refund_bank, "refund_account": content["refund_account"]}
             if pg_rules.needs_refund_tel(fresh.pg_provider) or content["refund_tel"]:
@@ -144,30 +150,21 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
                 body["tax_free"] = request.tax_free
             if request.vat_amount is not None and pg_rules.takes_vat_amount(fresh.pg_provider):
                 body["vat_amount"] = request.vat_amount
-            before = {"amount": fresh.amount, "cancel_amount": fresh.cancel_amount, "refundable": fresh.refundable}
-            res, result = _write(client, audit, ctx, operator=operator, kind="refund", imp_uid=imp_uid, body=body,
-                                 detail={**(context or {}), "before": before, "approval_id": approval_id,
-                                         "holder_check": check},
-                                 call=lambda: client.cancel(**body), what=_what("refund"),
-                                 refused_msg=_("The API refused the refund: “{msg}”. No money moved."))
-            if res is None:
-                entry = result.cancel_history[-1].model_dump(mode="json") if result.cancel_history else None
-                audit.record(operator=operator.email, action="refund", outcome="succeeded", correlation_id=ctx.cid,
-                             imp_uid=imp_uid, merchant_uid=result.merchant_uid, request=body, api_code=0,
-                             detail={"before": before, "after": _after("refund", result),
-                                     "cancel_history_entry": entry})
-                audit.release(ctx.key, ctx.cid)
-                _notify()
-                res = WriteResult("succeeded", _("Refund registered — the PG pays the customer on the next business "
-                                                 "day."),
-                                  ctx.cid, result, 0, extra={"cancel_history_entry": entry})
+            write.before = {"amount": fresh.amount, "cancel_amount": fresh.cancel_amount,
+                            "refundable": fresh.refundable}
+            res = write.send(body, lambda: client.cancel(**body),
+                             detail={**(context or {}), "approval_id": approval_id, "holder_check": check},
+                             refused=_("The API refused the refund: “{msg}”. No money moved."),
+                             done=_("Refund registered — the PG pays the customer on the next business day."),
+                             facts=lambda p: {"cancel_history_entry": p.cancel_history[-1].model_dump(mode="json")
+                                              if p.cancel_history else None})
     except BaseException as e:
-        if claimed:
-            store.finish(approval_id, "failed" if isinstance(e, Refusal) else "unknown",
+        if claimed and approval_id:
+            store.finish(approval_id, RequestStatus.FAILED if isinstance(e, Refusal) else RequestStatus.UNKNOWN,
                          {"message": str(e) or type(e).__name__})
         raise
-    if claimed:
-        store.finish(approval_id, {"succeeded": "executed", "failed": "failed", "unknown": "unknown"}[res.outcome],
+    if claimed and approval_id:
+        store.finish(approval_id, REQUEST_STATUS_OF[res.outcome],
                      {"message": res.message, "correlation_id": res.correlation_id,
                       "cancel_amount": res.payment.cancel_amount if res.payment else None})
     return res

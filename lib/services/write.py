@@ -1,393 +1,192 @@
-"""The two money-moving writes, each end to end in one function, and the four-eyes flow around them.
+"""One money-moving write of one payment, as one object that walks its states:
 
-Every write: take the in-flight lock (lib/locks.py) → re-read the payment and refuse if it changed →
-validate → check the four-eyes rule → claim the send → audit "sent" → send **once** → audit the outcome →
-release → tell the caches.
+    Write(...) ──claim(seen)──▶ claimed ──send(body, call)──▶ sent ──▶ succeeded | failed | unknown
+                  │                                                                  │
+                  └─ Busy / Stale (nothing taken, nothing sent)                       └─ resolved later (unknowns.py)
 
-What the operator is told is what the API did:
+* **claim**: take the in-flight lock ``<kind>:<imp_uid>`` (settling an abandoned one), re-read the payment right
+  before sending, refuse if it changed since the operator looked (``Stale``). The caller validates against
+  ``write.fresh`` inside the ``with`` block.
+* **send**: claim the send on the lock (a conditional update: still ours, still in flight), audit "sent", make the
+  **one** HTTP call — never retried — and classify what came back:
+  - the API's envelope, ``code 0`` → **succeeded**, audited with the payment after it; lock released;
+  - the API's envelope, ``code != 0`` (``Refused``), or provably never left (no connection, no token) → **failed**,
+    nothing moved; lock released;
+  - anything else (timeout, cut connection, 5xx, an HTML page) → a re-read; if it proves **our own** request took
+    effect → succeeded ("confirmed by a re-read"); else **unknown**: audited, the lock kept, nothing resent.
+* leaving the ``with`` block by an exception frees the lock if nothing left, or keeps it as unknown if the request
+  may have left without a recorded outcome.
 
-* ``succeeded`` – the API's envelope said ``code 0``, or a re-read proves the write landed.
-* ``failed``    – the API's own envelope refused it (``code != 0``), or it provably never left (no
-  connection could be made, no token): nothing moved.
-* ``unknown``   – it left and no envelope came back (timeout, cut connection, HTTP 5xx, an HTML page) and a
-  re-read does not show it landed. The lock is kept, nothing is resent; it is resolved later by a re-read
-  that shows it landed, or by an operator who checked the PG console and says it did not.
-
-A lock whose app process died (or whose lease ran out) is settled by the next writer: if the send was never
-claimed, nothing left and the lock is freed; otherwise it becomes ``unknown`` and is resolved by re-reading.
-
-Nothing here imports streamlit: pages call these and show the result.
+The three writes (lib/services/update.py, refund.py, revoke.py) are the steps of this object with their own
+validation and body; what proves each kind landed lives in lib/services/settle.py.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from lib.db.approvals import ApprovalStore
+from typing import Literal
+
 from lib.db.audit import AuditStore, new_correlation_id
-from lib.iamport.errors import ApiError, ApiUnavailable, OutcomeUnknown, Refused
-from lib.iamport.client import IamportClient
-from lib.domain.clock import to_unix
-from lib.domain.fmt import krw, kst
+from lib.domain.fmt import krw
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
-from lib.db.locks import Lock
+from lib.domain.kinds import LockState, Outcome, WriteKind
 from lib.domain.models import Payment
-from lib.domain.settings import Rules
-from lib.domain.refusals import Refusal
+from lib.domain.outcomes import WriteResult
+from lib.domain.refusals import Busy, Stale
 from lib.domain.rules import Seen, changes
-from lib.domain.text import WRITE_TAG_RX
+from lib.iamport.client import IamportClient
+from lib.iamport.errors import ApiError, ApiUnavailable, OutcomeUnknown, Refused
+from lib.services.settle import SPECS, notify
+from lib.services.unknowns import lock_busy_message, settle_abandoned, what
+
+State = Literal["new", "claimed", "sent", "succeeded", "failed", "unknown"]
 
 
-# Called after every write that may have changed data (cache invalidation).
-WRITE_LISTENERS: list[Callable[[], None]] = []
+class Write:
+    """One write of one payment by one person (see the module's docstring)."""
 
+    def __init__(self, client: IamportClient, audit: AuditStore, *, operator: Actor, kind: WriteKind, imp_uid: str,
+                 lease_s: float):
+        self.client, self.audit, self.locks = client, audit, audit.db.locks
+        self.operator, self.kind, self.imp_uid, self.lease_s = operator, kind, imp_uid, lease_s
+        self.key = kind.lock_key(imp_uid)
+        self.cid = new_correlation_id()
+        self.state: State = "new"
+        self.fresh: Payment | None = None            # the payment as re-read right before sending
+        self.body: dict | None = None                # what was sent
+        self.before: dict = {}                       # the payment's figures before, kept in the audit
 
-def _notify() -> None:
-    for fn in list(WRITE_LISTENERS):
-        fn()
-
-
-# ================================================================ refusals
-class Busy(Refusal):
-    """Another write to the same payment is in flight, its outcome is unknown, or a request for it waits
-    for approval (``request_id``)."""
-
-    def __init__(self, message: str, *, request_id: str | None = None):
-        super().__init__(message)
-        self.request_id = request_id
-
-
-class NeedsApproval(Refusal):
-    """Above the four-eyes limits: this must be requested and approved by a second person."""
-
-
-class Stale(Refusal):
-    """The payment changed since the operator looked at it; ``changes`` says how."""
-
-    def __init__(self, changes: list[str], payment: Payment | None):
-        super().__init__("; ".join(changes))
-        self.changes, self.payment = changes, payment
-
-
-@dataclass
-class WriteResult:
-    outcome: str                    # succeeded | failed | unknown
-    message: str                    # a sentence for the operator
-    correlation_id: str
-    payment: Payment | None = None
-    api_code: int | None = None
-    api_message: str | None = None
-    confirmed_by_reread: bool = False
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome == "succeeded"
-
-
-def approvals_of(audit: AuditStore) -> ApprovalStore:
-    """The approval requests kept in the same database as this audit log (one store per audit store)."""
-    store = getattr(audit, "_approvals", None)
-    if store is None:
-        store = audit._approvals = ApprovalStore(audit)
-    return store
-
-
-# ============================================================ the write core
-KINDS = {"refund": "refund", "vbank": "update_vbank"}        # lock prefix -> audit action
-
-
-@dataclass
-class _Ctx:
-    cid: str
-    fresh: Payment
-    key: str
-    lease: float
-    sent: bool = False
-
-
-def _sent_record(audit: AuditStore, correlation_id: str) -> dict | None:
-    df = audit.records(correlation_id=correlation_id, outcome="sent")
-    if df.empty:
-        return None
-    row = df.iloc[-1]
-    return {"request": json.loads(row["request"] or "{}"), "detail": json.loads(row["detail"] or "{}"),
-            "at": row["at"].timestamp()}
-
-
-def _finish_approvals(audit: AuditStore, kind: str, imp_uid: str, outcome: str, note: str,
-                      *, correlation_id: str | None = None) -> None:
-    """A write settled here (its app stopped mid-send, or someone resolved its unknown outcome) may have been an
-    approved request's: finish that request as the write ended — executed, failed or unknown —, which frees the
-    payment for new requests and erases the sealed full numbers. Without this a killed app left the request
-    'approving' forever."""
-    if kind != "refund":
-        return
-    status = {"succeeded": "executed", "failed": "failed", "unknown": "unknown"}[outcome]
-    store = approvals_of(audit)
-    for req in store.unfinished(imp_uid):
-        if status == "unknown" and req.status == "unknown":
-            continue
-        if store.finish(req.id, status, {"message": note, "correlation_id": correlation_id}):
-            audit.record(operator="vbank-desk", action="refund_request", outcome=outcome, correlation_id=req.id,
-                         imp_uid=imp_uid, detail={"note": note, "write": correlation_id, "request_status": status})
-
-
-def _landed(kind: str, sent: dict, p: Payment) -> bool:
-    """Does the payment as read now prove the write recorded as ``sent`` took effect?"""
-    req = sent["request"]
-    if kind == "vbank":
-        return all(["amount" not in req or p.amount == req["amount"],
-                    "vbank_due" not in req or to_unix(p.vbank_date) == req["vbank_due"]])
-    if "amount" not in req:
-        return False
-    # Only our own refund proves it: an entry whose reason carries this write's tag (lib/text.write_tag), of this
-    # amount. A refund of the same amount made elsewhere meanwhile (the PG console) has no tag and proves nothing.
-    m = WRITE_TAG_RX.search(str(req.get("reason") or ""))
-    if not m:
-        return False
-    tag = f"[vd:{m.group(1)}]"
-    return any(e.amount == int(req["amount"]) and tag in (e.reason or "") for e in p.cancel_history)
-
-
-def _settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, operator: Actor) -> WriteResult | None:
-    """A lock whose app process is gone (or whose lease ran out): free it when provably nothing was sent,
-    else make it ``unknown`` and try to resolve it by re-reading the payment. Returns how it ended."""
-    action = KINDS.get(held.kind, held.action)
-    moved = audit.locks_store.take_over(held, note=_("The app process that held this write stopped before "
-                                                   "recording its outcome."))
-    if moved is None:
-        return None
-    sent = _sent_record(audit, held.correlation_id)
-    if moved == "freed" or sent is None:
-        if moved == "unknown":
-            audit.release(held.lock_key, held.correlation_id)
-        audit.record(operator=operator.email, action=action, outcome="failed", correlation_id=held.correlation_id,
-                     imp_uid=held.imp_uid, detail={"resolution": "abandoned before sending: nothing was sent",
-                                                   "lock_owner": held.owner, "locked_by": held.operator})
-        _finish_approvals(audit, held.kind, held.imp_uid, "failed", "the app stopped before sending it: nothing "
-                          "was sent", correlation_id=held.correlation_id)
-        return WriteResult("failed", _("The app stopped before sending it: nothing was sent."), held.correlation_id)
-    audit.record(operator=operator.email, action=action, outcome="unknown", correlation_id=held.correlation_id,
-                 imp_uid=held.imp_uid, detail={"note": "the app process that sent this stopped before recording "
-                                                       "the outcome", "lock_owner": held.owner,
-                                               "locked_by": held.operator})
-    _finish_approvals(audit, held.kind, held.imp_uid, "unknown", "the app that sent it stopped before recording "
-                      "the outcome", correlation_id=held.correlation_id)
-    try:
-        return _resolve(client, audit, operator=operator, kind=held.kind, imp_uid=held.imp_uid,
-                        confirm_not_applied=False)
-    except ApiError:
-        return None             # stays unknown; resolved later
-
-
-def _lock_busy_message(held: Lock) -> str:
-    if held.state == "unknown":
-        return (_("A previous {kind} of this payment by {operator} at {since} has an unknown outcome. Resolve it first "
-                  "(check the payment) — nothing will be sent until then.").format(
-                      kind=_what(held.kind), operator=held.operator, since=kst(held.since)))
-    return _("{operator} is already sending a {kind} for this payment (since {since}).").format(
-        operator=held.operator, kind=_what(held.kind), since=kst(held.since))
-
-
-def _what(kind: str) -> str:
-    return _("refund") if kind == "refund" else _("change")
-
-
-@contextmanager
-def _guarded(client: IamportClient, audit: AuditStore, *, operator: Actor, kind: str, imp_uid: str, seen: Seen,
-             rules: Rules):
-    """The common front of both writes: take the in-flight lock (settling an abandoned one), re-read the
-    payment right before sending, refuse if it changed. On an exception the lock is freed if nothing was
-    sent, or kept as "unknown" if something was sent without a recorded outcome (never resent blindly)."""
-    key = f"{kind}:{imp_uid}"
-    cid = new_correlation_id()
-    lease = float(rules.lock_lease_seconds)
-
-    def take():
-        return audit.acquire(key, correlation_id=cid, operator=operator.email, action=KINDS[kind], lease_s=lease)
-
-    held = take()
-    if held is not None and held.abandoned():
-        _settle_abandoned(client, audit, held, operator)
-        held = take()
-    if held is not None:
-        raise Busy(_lock_busy_message(held))
-    ctx = None
-    try:
-        fresh = client.get_payment(imp_uid)
-        moved = changes(seen, fresh)
-        if moved:
-            raise Stale(moved, fresh)
-        ctx = _Ctx(cid, fresh, key, lease)
-        yield ctx
-    except BaseException as e:
-        _release_or_hold(audit, key, cid, bool(ctx and ctx.sent), operator=operator, kind=kind, imp_uid=imp_uid,
-                         error=e)
-        raise
-
-
-def _send(ctx: _Ctx, audit: AuditStore, *, operator: Actor, kind: str, imp_uid: str, body: dict, detail: dict,
-          call: Callable[[], Payment]) -> Payment:
-    """Claim the send, record "sent", then make the one HTTP call. No retry, ever."""
-    if not audit.locks_store.claim_send(ctx.key, ctx.cid, lease_s=ctx.lease):
-        raise Busy(_("This write waited so long that its lock was judged abandoned and settled by someone else; "
-                   "nothing was sent. Look at the payment again."))
-    audit.record(operator=operator.email, action=KINDS[kind], outcome="sent", correlation_id=ctx.cid,
-                 imp_uid=imp_uid, merchant_uid=ctx.fresh.merchant_uid, request=body, detail=detail)
-    ctx.sent = True
-    return call()
-
-
-def _release_or_hold(audit: AuditStore, key: str, cid: str, sent: bool, *, operator: Actor, kind: str,
-                     imp_uid: str, error: BaseException) -> None:
-    """On an exception: free the lock if nothing was sent; if something was sent and no outcome was
-    recorded, keep the payment locked as "unknown" so it is never resent blindly."""
-    lock = audit.lock(key)
-    if not lock or lock.correlation_id != cid:
-        return
-    if not sent:
-        audit.release(key, cid)
-    elif lock.state in ("in_flight", "sending"):
-        note = _("Interrupted after sending ({name}); the outcome was not recorded.").format(name=type(error).__name__)
-        audit.mark_unknown(key, cid, note)
+    # ------------------------------------------------------------------ claim
+    @contextmanager
+    def claim(self, seen: Seen) -> Iterator[Write]:
+        """Lock, re-read, refuse if changed; on an exception inside, free or hold the lock (see the docstring)."""
+        held = self._acquire()
+        if held is not None and held.abandoned():
+            settle_abandoned(self.client, self.audit, held, self.operator)
+            held = self._acquire()
+        if held is not None:
+            raise Busy(lock_busy_message(held))
         try:
-            audit.record(operator=operator.email, action=KINDS[kind], outcome="unknown", correlation_id=cid,
-                         imp_uid=imp_uid, api_message=note)
-        except Exception:          # the lock already says "unknown"; the audit can be written later
-            pass
+            self.fresh = self.client.get_payment(self.imp_uid)
+            moved = changes(seen, self.fresh)
+            if moved:
+                raise Stale(moved, self.fresh)
+            self.state = "claimed"
+            yield self
+        except BaseException as e:
+            self._interrupted(e)
+            raise
 
+    def _acquire(self):
+        return self.locks.acquire(self.key, correlation_id=self.cid, operator=self.operator.email, action=self.kind,
+                                  lease_s=self.lease_s)
 
-def _after_send(client: IamportClient, audit: AuditStore, ctx: _Ctx, *, operator: Actor, kind: str, imp_uid: str,
-                body: dict, err: ApiError, what: str) -> WriteResult:
-    """The request left and no envelope came back (or we could not read it). Re-read to learn what happened;
-    never resend. Landed → succeeded. Otherwise → unknown, lock kept: a timeout, a gateway's 504 or a cut
-    connection says nothing about whether the API applied it (it may still be working on it)."""
-    action = KINDS[kind]
-    sent = {"request": body, "detail": {"before": {"cancel_amount": ctx.fresh.cancel_amount}}, "at": time.time() - 1}
-    try:
-        now_p = client.get_payment(imp_uid)
-        reread_error = None
-    except ApiError as e2:
-        now_p, reread_error = None, e2.message
-    if now_p is not None and _landed(kind, sent, now_p):
-        audit.record(operator=operator.email, action=action, outcome="succeeded", correlation_id=ctx.cid,
-                     imp_uid=imp_uid, merchant_uid=now_p.merchant_uid, request=body, api_message=err.message,
-                     detail={"confirmed_by_reread": True, "http_status": err.http_status,
-                             "after": _after(kind, now_p)})
-        audit.release(ctx.key, ctx.cid)
-        _notify()
-        return WriteResult("succeeded", _("The API gave no clear reply ({message}), but a re-read shows the {what} "
-                                          "took effect. Nothing was resent.").format(
-                                              message=err.message, what=what), ctx.cid, now_p, confirmed_by_reread=True,
+    def _interrupted(self, error: BaseException) -> None:
+        lock = self.locks.get(self.key)
+        if not lock or lock.correlation_id != self.cid:
+            return
+        if self.state in ("new", "claimed"):
+            self.locks.release(self.key, self.cid)
+        elif self.state == "sent" and lock.state in (LockState.IN_FLIGHT, LockState.SENDING):
+            self.locks.mark_unknown(self.key, self.cid, "interrupted")
+            try:
+                self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.UNKNOWN,
+                                  correlation_id=self.cid, imp_uid=self.imp_uid,
+                                  detail={"why": "interrupted", "error": type(error).__name__})
+            except Exception:          # the lock already says unknown; the audit can be written later
+                pass
+
+    # ------------------------------------------------------------------- send
+    def send(self, body: dict, call: Callable[[], Payment], *, detail: dict, refused: str, done: str,
+             facts: Callable[[Payment], dict] | None = None) -> WriteResult:
+        """Send once and record the outcome. ``refused`` is the sentence for the API's refusal (``{msg}``: the API's
+        message), ``done`` the one for success; ``facts`` adds what the reply says to the success record."""
+        assert self.state == "claimed" and self.fresh is not None
+        if not self.locks.claim_send(self.key, self.cid, lease_s=self.lease_s):
+            raise Busy(_("This write waited so long that its lock was judged abandoned and settled by someone else; "
+                         "nothing was sent. Look at the payment again."))
+        self.body = body
+        self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SENT, correlation_id=self.cid,
+                          imp_uid=self.imp_uid, merchant_uid=self.fresh.merchant_uid, request=body,
+                          detail={**detail, "before": self.before})
+        self.state = "sent"
+        try:
+            out = call()
+        except Refused as e:
+            return self._failed(e, "api_refused", refused.format(msg=e.message))
+        except OutcomeUnknown as e:
+            return self._unclear(e)
+        except ApiUnavailable as e:         # provably never left: no connection, or no token to send it with
+            return self._failed(e, "never_sent", _(
+                "The API could not be reached ({message}); the {what} was not sent. Nothing changed. Try again when "
+                "the connection is back.").format(message=e.message, what=what(self.kind)))
+        except ApiError as e:               # anything else after sending: unknown, never "not sent"
+            return self._unclear(e)
+        return self._succeeded(out, done, **(facts(out) if facts else {}))
+
+    def _succeeded(self, p: Payment, message: str, **extra) -> WriteResult:
+        after = SPECS[self.kind].after(p)
+        self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SUCCEEDED,
+                          correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=p.merchant_uid,
+                          request=self.body, api_code=0, detail={"before": self.before, "after": after, **extra})
+        self.locks.release(self.key, self.cid)
+        self.state = "succeeded"
+        notify()
+        return WriteResult(Outcome.SUCCEEDED, message, self.cid, p, 0, extra=extra)
+
+    def _failed(self, e: ApiError, proof: str, message: str) -> WriteResult:
+        assert self.fresh is not None
+        self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.FAILED,
+                          correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=self.fresh.merchant_uid,
+                          request=self.body, api_code=e.code, api_message=e.message,
+                          detail={"http_status": e.http_status, "why": proof})
+        self.locks.release(self.key, self.cid)
+        self.state = "failed"
+        return WriteResult(Outcome.FAILED, message, self.cid, self.fresh, e.code, e.message)
+
+    def _unclear(self, err: ApiError) -> WriteResult:
+        """The request left and no envelope came back. Re-read to learn what happened; never resend. Our own request
+        proven landed → succeeded. Otherwise unknown, lock kept: a timeout, a gateway's 504 or a cut connection says
+        nothing about whether the API applied it (it may still be working on it)."""
+        assert self.fresh is not None and self.body is not None
+        spec = SPECS[self.kind]
+        try:
+            now_p: Payment | None = self.client.get_payment(self.imp_uid)
+            reread_error = None
+        except ApiError as e2:
+            now_p, reread_error = None, e2.message
+        if now_p is not None and spec.landed(self.body, now_p):
+            self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SUCCEEDED,
+                              correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=now_p.merchant_uid,
+                              request=self.body, api_message=err.message,
+                              detail={"confirmed_by_reread": True, "http_status": err.http_status,
+                                      "before": self.before, "after": spec.after(now_p)})
+            self.locks.release(self.key, self.cid)
+            self.state = "succeeded"
+            notify()
+            return WriteResult(Outcome.SUCCEEDED, _(
+                "The API gave no clear reply ({message}), but a re-read shows the {what} took effect. Nothing was "
+                "resent.").format(message=err.message, what=what(self.kind)), self.cid, now_p,
+                confirmed_by_reread=True, extra={"http_status": err.http_status})
+        if now_p is None:
+            seen_now = _("the re-read failed too ({reread_error})").format(reread_error=reread_error)
+        elif self.kind == WriteKind.REFUND:
+            seen_now = _("a re-read shows the refunded total at {now} (was {was})").format(
+                now=krw(now_p.cancel_amount), was=krw(self.fresh.cancel_amount))
+        else:
+            seen_now = _("a re-read does not show it yet")
+        message = _("No clear reply to the {what} ({message}); {seen_now}. The API may still apply it. Check the "
+                    "payment again in a moment, or check the PG console; nothing will be sent for this payment until "
+                    "this is resolved.").format(what=what(self.kind), message=err.message, seen_now=seen_now)
+        self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.UNKNOWN,
+                          correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=self.fresh.merchant_uid,
+                          request=self.body, api_message=err.message,
+                          detail={"why": "no_reply", "http_status": err.http_status,
+                                  "reread": spec.after(now_p) if now_p is not None else None})
+        self.locks.mark_unknown(self.key, self.cid, "no_reply")
+        self.state = "unknown"
+        notify()
+        return WriteResult(Outcome.UNKNOWN, message, self.cid, now_p or self.fresh,
                            extra={"http_status": err.http_status})
-    if now_p is None:
-        seen_now = _("the re-read failed too ({reread_error})").format(reread_error=reread_error)
-    elif kind == "refund":
-        seen_now = (_("a re-read shows the refunded total at {now} (was {was})").format(
-            now=krw(now_p.cancel_amount), was=krw(ctx.fresh.cancel_amount)))
-    else:
-        seen_now = "a re-read does not show the change yet"
-    note = (_("No clear reply to the {what} ({message}); {seen_now}. The API may still apply it. Check the payment "
-              "again in a moment, or check the PG console; nothing will be sent for this payment until this is resolved.").format(
-                  what=what, message=err.message, seen_now=seen_now))
-    audit.record(operator=operator.email, action=action, outcome="unknown", correlation_id=ctx.cid, imp_uid=imp_uid,
-                 merchant_uid=ctx.fresh.merchant_uid, request=body, api_message=err.message,
-                 detail={"note": note, "http_status": err.http_status})
-    audit.mark_unknown(ctx.key, ctx.cid, note)
-    _notify()
-    return WriteResult("unknown", note, ctx.cid, now_p or ctx.fresh, extra={"http_status": err.http_status})
-
-
-def _after(kind: str, p: Payment) -> dict:
-    if kind == "vbank":
-        return {"amount": p.amount, "vbank_due": to_unix(p.vbank_date)}
-    return {"cancel_amount": p.cancel_amount, "status": p.status}
-
-
-def _refused(audit: AuditStore, ctx: _Ctx, *, operator: Actor, kind: str, imp_uid: str, body: dict, e: ApiError,
-             message: str) -> WriteResult:
-    audit.record(operator=operator.email, action=KINDS[kind], outcome="failed", correlation_id=ctx.cid,
-                 imp_uid=imp_uid, merchant_uid=ctx.fresh.merchant_uid, request=body, api_code=e.code,
-                 api_message=e.message, detail={"http_status": e.http_status,
-                                                "proof": "the API's refusal" if isinstance(e, Refused)
-                                                else "never sent (no connection or no token)"})
-    audit.release(ctx.key, ctx.cid)
-    return WriteResult("failed", message, ctx.cid, ctx.fresh, e.code, e.message)
-
-
-def _write(client, audit, ctx: _Ctx, *, operator: Actor, kind: str, imp_uid: str, body: dict, detail: dict,
-           call: Callable[[], Payment], what: str, refused_msg: str) -> tuple[WriteResult, Payment | None]:
-    """Send once and classify the answer. Returns (result, payment the API returned or None)."""
-    try:
-        out = _send(ctx, audit, operator=operator, kind=kind, imp_uid=imp_uid, body=body, detail=detail, call=call)
-    except Refused as e:
-        return _refused(audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, e=e,
-                        message=refused_msg.format(msg=e.message)), None
-    except OutcomeUnknown as e:
-        return _after_send(client, audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, err=e,
-                           what=what), None
-    except ApiUnavailable as e:         # provably never left: no connection, or no token to send it with
-        return _refused(audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, e=e,
-                        message=_("The API could not be reached ({message}); the {what} was not sent. Nothing changed. "
-                                  "Try again when the connection is back.").format(message=e.message, what=what)), None
-    except ApiError as e:               # anything else after sending: treat as unknown, never as "not sent"
-        return _after_send(client, audit, ctx, operator=operator, kind=kind, imp_uid=imp_uid, body=body, err=e,
-                           what=what), None
-    return None, out   # type: ignore[return-value]
-
-
-# ============================================================ resolving unknowns
-def _resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind: str, imp_uid: str,
-             confirm_not_applied: bool) -> WriteResult:
-    key = f"{kind}:{imp_uid}"
-    held = audit.lock(key)
-    if held is not None and held.abandoned():
-        settled = _settle_abandoned(client, audit, held, operator)
-        held = audit.lock(key)
-        if settled is not None and (held is None or held.state != "unknown"):
-            return settled
-    if held is None or held.state != "unknown":
-        return WriteResult("succeeded", _("There is no unresolved {kind} for this payment.").format(
-            kind=_what(kind)), "", None)
-    action = KINDS[kind]
-    p = client.get_payment(imp_uid)
-    sent = _sent_record(audit, held.correlation_id)
-    if sent is not None and _landed(kind, sent, p):
-        audit.record(operator=operator.email, action=action, outcome="resolved", correlation_id=held.correlation_id,
-                     imp_uid=imp_uid, merchant_uid=p.merchant_uid,
-                     detail={"resolution": "applied (re-read)", "after": _after(kind, p)})
-        audit.release(key, held.correlation_id)
-        _finish_approvals(audit, kind, imp_uid, "succeeded", "a re-read shows it took effect",
-                          correlation_id=held.correlation_id)
-        _notify()
-        return WriteResult("succeeded", _("A re-read shows the {kind} took effect. Resolved.").format(kind=_what(kind)),
-                           held.correlation_id, p, confirmed_by_reread=True)
-    if sent is None:
-        audit.record(operator=operator.email, action=action, outcome="resolved", correlation_id=held.correlation_id,
-                     imp_uid=imp_uid, merchant_uid=p.merchant_uid,
-                     detail={"resolution": "not applied: no send was recorded for it"})
-        audit.release(key, held.correlation_id)
-        _finish_approvals(audit, kind, imp_uid, "failed", "nothing was sent for it",
-                          correlation_id=held.correlation_id)
-        _notify()
-        return WriteResult("failed", _("Nothing was sent for it. Resolved."), held.correlation_id, p)
-    if not confirm_not_applied:
-        return WriteResult("unknown", _("The re-read does not show the {kind} yet. If the PG console confirms it was "
-                                        "not registered, resolve it as not applied.").format(
-                                            kind=_what(kind)), held.correlation_id, p)
-    audit.record(operator=operator.email, action=action, outcome="resolved", correlation_id=held.correlation_id,
-                 imp_uid=imp_uid, merchant_uid=p.merchant_uid,
-                 detail={"resolution": "not applied (operator checked the PG)", "after": _after(kind, p)})
-    audit.release(key, held.correlation_id)
-    _finish_approvals(audit, kind, imp_uid, "failed", "not applied (an operator checked the PG)",
-                      correlation_id=held.correlation_id)
-    _notify()
-    return WriteResult("failed", _("Resolved as not applied. A new {kind} can be sent.").format(
-        kind=_what(kind)), held.correlation_id, p)
-
-

@@ -13,7 +13,7 @@ from lib.domain.clock import now_kst
 from lib.domain.clock import KST
 from lib.domain.settings import get_settings
 from lib.domain.i18n import N_, _
-from lib.services import write
+from lib.services import settle
 from lib.reports.recon import expected
 from lib.reports.recon import grid
 from lib.reports.recon import match
@@ -127,5 +127,5 @@ def clear_data_caches() -> None:
     _shared_cache().clear()
 
 
-if clear_data_caches not in write.WRITE_LISTENERS:
-    write.WRITE_LISTENERS.append(clear_data_caches)
+if clear_data_caches not in settle.WRITE_LISTENERS:
+    settle.WRITE_LISTENERS.append(clear_data_caches)

@@ -15,7 +15,8 @@ from lib.ui.session import desk
 # ------------------------------------------------------------------ outcomes
 UNKNOWN_TEXT = {
     "refund": N_("A refund of this payment has an unknown outcome"),
-    "vbank": N_("A change of this virtual account has an unknown outcome"),
+    "update_vbank": N_("A change of this virtual account has an unknown outcome"),
+    "revoke_vbank": N_("A cancellation of this virtual account has an unknown outcome"),
     "recheck": N_("Check the payment again"),
     "not_applied": N_("I checked the PG console: it was NOT applied"),
     "resolve_no": N_("Resolve as not applied"),
@@ -52,7 +53,7 @@ OUTCOME_TEXT = {"audit_link": N_("See it in the audit log")}
 def show_outcome(res, text: dict) -> None:
     """What a write did (a WriteResult: succeeded / failed / unknown, with the audit link), or why it was not
     sent (a refusal: ``text`` has the page's stale / busy / invalid / error sentences)."""
-    from lib.services.write import WriteResult
+    from lib.domain.outcomes import WriteResult
     if isinstance(res, WriteResult):
         box = {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome]
         box(md(res.message))
@@ -67,7 +68,7 @@ def show_refusal(err, text: dict) -> bool:
     """Show why a write was not sent (or failed at the API), in the page's own words
     (``text`` keys: stale, busy, invalid, error). False when ``err`` is not a refusal.
     Every value from outside is escaped: it is shown as text, never as markdown."""
-    from lib.services.write import Busy, NeedsApproval, Stale
+    from lib.domain.refusals import Busy, NeedsApproval, Stale
     from lib.domain.rules import InvalidInput
     if isinstance(err, Stale):
         st.warning(text["stale"].format(changes=md("; ".join(err.changes))))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 import streamlit as st
+from lib.db.appdb import AppDb
 from lib.db.audit import AuditStore
 from lib.iamport.errors import ApiError, NotFound
 from lib.iamport.client import IamportClient
@@ -35,46 +36,18 @@ def client() -> IamportClient:
 
 
 @st.cache_resource(show_spinner=False)
-def _audit(url: str, _key: bytes | None) -> AuditStore:
-    return AuditStore(url, hmac_key=_key)
+def _db(url: str, _key: bytes | None) -> AppDb:
+    return AppDb(url, hmac_key=_key)
+
+
+def db() -> AppDb:
+    """The app database (lib/db/appdb.py): migrated once per process, shared by every session."""
+    s = settings()
+    return _db(s.audit_db_url, s.audit_hmac_key.get_secret_value().encode() if s.audit_hmac_key else None)
 
 
 def audit() -> AuditStore:
-    s = settings()
-    return _audit(s.audit_db_url, s.audit_hmac_key.get_secret_value().encode() if s.audit_hmac_key else None)
-
-
-@st.cache_resource(show_spinner=False)
-def _views(url: str, _audit: AuditStore):
-    from lib.db.views import ViewStore
-    return ViewStore(_audit)
-
-
-def views_store():
-    """Named pending-list views (tables made once per database, not on every rerun)."""
-    return _views(settings().audit_db_url, audit())
-
-
-@st.cache_resource(show_spinner=False)
-def _presets(url: str, _audit: AuditStore):
-    from lib.db.recon_store import PresetStore
-    return PresetStore(_audit.engine)
-
-
-def presets_store():
-    """Reconciliation column-mapping presets (tables made once per database)."""
-    return _presets(settings().audit_db_url, audit())
-
-
-@st.cache_resource(show_spinner=False)
-def _resolutions(url: str, _audit: AuditStore):
-    from lib.db.recon_store import ResolutionStore
-    return ResolutionStore(_audit.engine)
-
-
-def resolutions_store():
-    """Closed reconciliation exceptions (memo, owner; shared by the team, audited)."""
-    return _resolutions(settings().audit_db_url, audit())
+    return db().audit
 
 
 def actor() -> Actor | None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from lib.db.approvals import ApprovalStore
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.iamport.client import IamportClient
 from lib.domain.identity import Actor
 from lib.domain.rules import RefundRequest, Seen
@@ -20,8 +19,8 @@ def make_request(app_env, amount=None):
     c = IamportClient(s)
     p = c.get_payment(app_env.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
                                    and x["amount"] >= 20000)["imp_uid"])
-    audit = AuditStore(s.audit_db_url)
-    store = ApprovalStore(audit)
+    audit = AppDb(s.audit_db_url).audit
+    store = audit.db.approvals
     r = approval_flow.request_refund_approval(c, audit, requester=REQUESTER, seen=Seen.of(p), rules=s.rules, note="please",
                              request=RefundRequest(imp_uid=p.imp_uid, amount=amount or p.refundable,
                                                    reason_code="OTHER", refund_bank="BK88",
@@ -43,8 +42,8 @@ def test_approve_from_the_page(app, app_env):
     # the approver may reveal the full account number: recorded in the audit
     at.toggle(key=f"rv_{r.id}").set_value(True).run()
     assert plain(at.table[0].value.loc["Full account number", ""]) == "110123456789"
-    from lib.db.audit import AuditStore
-    shown = AuditStore(get_settings().audit_db_url).records(action="reveal_personal")
+    from lib.db.appdb import AppDb
+    shown = AppDb(get_settings().audit_db_url).audit.records(action="reveal_personal")
     assert r.imp_uid in set(shown["imp_uid"]) and '"approval"' in " ".join(shown["detail"])
     app_env.clear_requests()
     at.button(key=f"ap_{r.id}").click().run()

@@ -28,8 +28,8 @@ def test_detail_by_merchant_uid_and_not_found(app, app_env):
 
 def test_audit_page_filters_and_lists(app, app_env):
     from lib.domain.settings import get_settings
-    from lib.db.audit import AuditStore
-    store = AuditStore(get_settings().audit_db_url)
+    from lib.db.appdb import AppDb
+    store = AppDb(get_settings().audit_db_url).audit
     store.record(operator="kim", action="refund", outcome="sent", correlation_id="c1", imp_uid="imp_1",
                  request={"refund_account": "110123456789"})
     store.record(operator="lee", action="update_vbank", outcome="succeeded", correlation_id="c2", imp_uid="imp_2")
@@ -44,9 +44,10 @@ def test_audit_page_filters_and_lists(app, app_env):
 def test_audit_page_verifies_the_chain_against_an_anchor(app, app_env):
     from sqlalchemy import delete
 
-    from lib.db.audit import AuditStore, audit_log
+    from lib.db.appdb import AppDb
+    from lib.db.schema import audit_log
     from lib.domain.settings import get_settings
-    store = AuditStore(get_settings().audit_db_url)
+    store = AppDb(get_settings().audit_db_url).audit
     for i in range(4):
         store.record(operator="kim", action="refund", outcome="sent", correlation_id=f"c{i}", imp_uid=f"imp_{i}")
     anchor = store.anchor().text()

@@ -213,10 +213,9 @@ def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_r
     at.button(key="rf_request").click().run()
     assert "Step 6 of 6" in step_text(at) and "waiting for an approver" in at.success[0].value
     assert app_env.requests_seen("/payments/cancel") == []
-    from lib.db.approvals import ApprovalStore
-    from lib.db.audit import AuditStore
+    from lib.db.appdb import AppDb
     from lib.domain.settings import get_settings
-    reqs = ApprovalStore(AuditStore(get_settings().audit_db_url)).list(status="pending")
+    reqs = AppDb(get_settings().audit_db_url).approvals.list(status="pending")
     assert [(r.imp_uid, r.amount, r.requester, r.note) for r in reqs] == \
         [(p["imp_uid"], p["amount"], "tester@example.com", "customer returned it")]
     # a second request for the same payment is refused while one is pending
@@ -232,13 +231,13 @@ def lost_refund(app_env):
     """A paid payment whose 4,000 won refund got a gateway's HTML 502 instead of the API's reply, produced
     through the service itself with a sandbox fault (the sandbox did not apply it)."""
     from lib.domain import banks
-    from lib.db.audit import AuditStore
+    from lib.db.appdb import AppDb
     from lib.iamport.client import IamportClient
     from lib.domain.identity import Actor
     from lib.domain.settings import get_settings
     s = get_settings()
     c = IamportClient(s)
-    audit = AuditStore(s.audit_db_url)
+    audit = AppDb(s.audit_db_url).audit
     p = c.get_payment(paid(app_env)["imp_uid"])
     app_env.fault(path_prefix="/payments/cancel", status=502, html=True, times=1)
     r = refund.refund_vbank(c, audit, operator=Actor("kim@example.com", frozenset({"operator"})), seen=rules.Seen.of(p),
@@ -248,7 +247,7 @@ def lost_refund(app_env):
                                                             "110123456789"),
                                   refund_bank=banks.refund_banks(p.pg_provider)[0].code,
                                   refund_account="110123456789"))
-    assert r.outcome == "unknown" and audit.lock(f"refund:{p.imp_uid}").state == "unknown"
+    assert r.outcome == "unknown" and audit.db.locks.get(f"refund:{p.imp_uid}").state == "unknown"
     return {"imp_uid": p.imp_uid, "cid": r.correlation_id}, audit
 
 
@@ -266,7 +265,7 @@ def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
                                                    "refund_bank": "BK88", "refund_account": "1234567890",
                                                    "reason": ours})
     at.button(key="rf_unknown_recheck").click().run()
-    assert "Resolved" in at.success[0].value and audit.lock(f"refund:{p['imp_uid']}") is None
+    assert "Resolved" in at.success[0].value and audit.db.locks.get(f"refund:{p['imp_uid']}") is None
     at.run()
     assert [b for b in at.button if b.key == "rf_next1"]       # the wizard goes on
 
@@ -278,4 +277,4 @@ def test_unknown_outcome_resolved_as_not_applied(app, app_env):
     at.button(key="rf_unknown_resolve_no").click().run()
     assert "Resolved as not applied" in at.success[0].value
     assert list(audit.records(correlation_id=p["cid"]).sort_values("id")["outcome"]) == ["sent", "unknown", "resolved"]
-    assert audit.lock(f"refund:{p['imp_uid']}") is None
+    assert audit.db.locks.get(f"refund:{p['imp_uid']}") is None

@@ -40,9 +40,9 @@ def test_change_amount_and_due_end_to_end(app, app_env):
     assert puts[0]["params"] == {"amount": p["amount"] + 2500, "vbank_due": int(new_due.timestamp())}
     after = app_env.api("GET", f"/payments/{p['imp_uid']}").json()["response"]
     assert (after["amount"], after["vbank_date"]) == (p["amount"] + 2500, int(new_due.timestamp()))
-    from lib.db.audit import AuditStore
+    from lib.db.appdb import AppDb
     from lib.domain.settings import get_settings
-    rec = AuditStore(get_settings().audit_db_url).records(imp_uid=p["imp_uid"])
+    rec = AppDb(get_settings().audit_db_url).audit.records(imp_uid=p["imp_uid"])
     assert sorted(rec["outcome"]) == ["sent", "succeeded"] and set(rec["operator"]) == {"tester@example.com"}
     # rerunning the page does not send again
     at.run()

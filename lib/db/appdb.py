@@ -1,0 +1,111 @@
+"""The app database: one engine (SQLite file by default, PostgreSQL shared by several instances), its schema at the
+newest Alembic revision, and every store on it. Built once per app process (``lib/ui/session.py``); a test builds its
+own with ``AppDb(url)``.
+
+    AppDb(url) ─┬─ engine (pragmas: WAL, busy timeout, BEGIN IMMEDIATE on SQLite; pre-ping on PostgreSQL)
+                ├─ upgrade(): Alembic ``upgrade head`` under a lock, so instances starting together migrate once
+                ├─ audit        (lib/db/audit.py: the signed chain)
+                ├─ locks        (lib/db/locks.py: in-flight writes)
+                ├─ approvals    (lib/db/approvals.py: four-eyes requests)
+                └─ views, presets, resolutions (lib/db/named.py: named settings the team shares)
+
+The tables are declared in lib/db/schema.py; every change to them is a migration in lib/db/migrations/versions.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+
+from lib.db.approvals import ApprovalStore
+from lib.db.audit import AuditStore
+from lib.db.locks import LockStore
+from lib.db.recon_store import PresetStore, ResolutionStore
+from lib.db.views import ViewStore
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PG_MIGRATION_LOCK = 740511          # pg_advisory_xact_lock key: one instance migrates, the others wait and see head
+
+
+def connect(url: str) -> Engine:
+    """An engine with the pragmas the stores rely on."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    kw: dict = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    engine = create_engine(url, **kw)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record) -> None:
+            dbapi_conn.isolation_level = None          # SQLAlchemy's "begin" event below starts transactions
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn: Connection) -> None:
+            # Serialise writers across processes (the audit chain cannot fork; two instances migrate one by one).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    return engine
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration's revision id."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> str:
+    """Bring the database to the newest revision (a no-op when it is there); returns the revision."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+        if current_revision(conn) != head_revision():
+            cfg = _config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    return head_revision()
+
+
+class AppDb:
+    """One app database and its stores (see the module's docstring)."""
+
+    def __init__(self, url: str, *, hmac_key: bytes | str | None = None):
+        self.url = url
+        self.engine = connect(url)
+        upgrade(self.engine)
+        self.locks = LockStore(self.engine)
+        self.audit = AuditStore(self.engine, hmac_key=hmac_key, db=self)
+        self.approvals = ApprovalStore(self.audit)
+        self.views = ViewStore(self.audit)
+        self.presets = PresetStore(self.engine)
+        self.resolutions = ResolutionStore(self.engine)
+
+    def schema_version(self) -> str | None:
+        """The revision the database is at (shown on the admin page)."""
+        with self.engine.connect() as conn:
+            return current_revision(conn)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+

@@ -1,0 +1,106 @@
+"""Every table of the app database, in one ``MetaData``: what Alembic's migrations (lib/db/migrations) bring a
+database to, and what the stores read and write. A change here needs a migration (tests/test_appdb.py checks that
+a migrated database and this schema agree)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),            # UNIX seconds (UTC)
+    Column("operator", String(200), nullable=False, index=True),
+    Column("action", String(40), nullable=False, index=True),
+    Column("imp_uid", String(64), index=True),
+    Column("merchant_uid", String(80)),
+    Column("outcome", String(20), nullable=False, index=True),  # lib/domain/kinds.Outcome
+    Column("request", Text),                                   # JSON, masked
+    Column("api_code", Integer),
+    Column("api_message", Text),
+    Column("correlation_id", String(40), nullable=False, index=True),
+    Column("detail", Text),                                    # JSON: before/after, notes
+    Column("prev_hash", String(64), nullable=False),           # the chain: hash of the record before
+    Column("hash", String(64), nullable=False),                # sha256 over this record and prev_hash
+    Column("mac", String(64)),                                 # HMAC(key, id|hash) when a key is set
+)
+
+
+audit_head = Table(
+    "audit_head", metadata,                                    # one row: how long the chain is, signed
+    Column("id", Integer, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("last_id", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("mac", String(64)),
+    Column("at", Float, nullable=False),
+    # The first record written with the audit key: from it on, every record must carry a signature (covered by the
+    # head's own signature, so it cannot be moved without the key).
+    Column("signed_from", Integer),
+)
+
+
+inflight = Table(
+    "inflight", metadata,
+    Column("lock_key", String(120), primary_key=True),
+    Column("correlation_id", String(40), nullable=False),
+    Column("operator", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("state", String(20), nullable=False),               # in_flight | sending | unknown
+    Column("since", Float, nullable=False),
+    Column("note", Text),
+    Column("owner", String(200)),                              # host|pid|process start time
+    Column("lease_until", Float),                              # UNIX seconds
+)
+
+
+approval_requests = Table(
+    "approval_requests", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(20), nullable=False),               # refund | bulk_extend
+    Column("pending_key", String(120), unique=True),          # set while open: one per payment
+    Column("imp_uid", String(64), index=True),
+    Column("amount", Integer),
+    Column("payload", Text, nullable=False),                  # the wizard state (masked), seen snapshot, fee preview
+    Column("requester", String(200), nullable=False, index=True),
+    Column("note", Text),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("status", String(20), nullable=False, index=True),  # pending approving executed failed unknown rejected expired
+    Column("decided_by", String(200)),
+    Column("decided_at", Float),
+    Column("decision_note", Text),
+    Column("result", Text),
+    Column("request_hash", String(64)),                       # exactly what was requested (full numbers included)
+    Column("sealed", Text),                                   # full account / phone, only while open
+)
+
+
+saved_views = Table(
+    "saved_views", metadata,
+    Column("name", String(80), primary_key=True),
+    Column("params", Text, nullable=False),                 # JSON
+    Column("operator", String(200), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+
+recon_presets = Table(
+    "recon_presets", metadata,
+    Column("name", String(80), primary_key=True),
+    Column("mapping", Text, nullable=False),                 # JSON
+    Column("operator", String(200), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+
+recon_resolutions = Table(
+    "recon_resolutions", metadata,
+    Column("name", String(80), primary_key=True),
+    Column("resolution", Text, nullable=False),                 # JSON
+    Column("operator", String(200), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

@@ -20,7 +20,8 @@ from lib.ui import inert
 from lib.ui import language
 from lib.ui import reveal
 from lib.ui import send_once
-from lib.ui import session
+from lib.domain.outcomes import WriteResult
+from lib.ui import keys, outcomes, session
 
 language.entry_guard()
 
@@ -127,46 +128,45 @@ for r in pending:
             if st.button(T["withdraw"], key=f"wd_{r.id}"):
                 try:
                     session.desk().withdraw(r.id)
-                    st.session_state["ap_flash"] = ("ok", _("withdrawn"))
+                    st.session_state[keys.flash("approvals")] = ("ok", _("withdrawn"))
                 except ERRORS as e:
-                    st.session_state["ap_flash"] = ("err", str(e))
+                    st.session_state[keys.flash("approvals")] = ("err", str(e))
                 st.rerun()
             continue
         if not who.can("approve_refund"):
             continue
         c1, c2, c3 = st.columns([1, 2, 1], vertical_alignment="bottom")
         if c1.button(T["approve"], type="primary", key=f"ap_{r.id}"):
-            st.session_state["ap_confirm"] = st.session_state["ap_last"] = r.id
+            st.session_state[keys.APPROVALS_CONFIRM] = st.session_state[keys.APPROVALS_LAST] = r.id
         note = c2.text_input(T["reject_note"], key=f"rjn_{r.id}")
         if c3.button(T["reject"], key=f"rj_{r.id}"):
             try:
                 session.desk().reject(r.id, note)
-                st.session_state["ap_flash"] = ("ok", _("rejected"))
+                st.session_state[keys.flash("approvals")] = ("ok", _("rejected"))
             except ERRORS as e:
-                st.session_state["ap_flash"] = ("err", str(e))
+                st.session_state[keys.flash("approvals")] = ("err", str(e))
             st.rerun()
 
-flash = st.session_state.pop("ap_flash", None)
+flash = st.session_state.pop(keys.flash("approvals"), None)
 if flash:
     (st.success if flash[0] == "ok" else st.error)(inert.say(T["decided"], msg=flash[1]))
 
-last = st.session_state.get("ap_last")
-res = st.session_state.get(f"result:ap:{last}") if last else None
-if res is not None:                                     # the outcome of the approval just sent
-    if hasattr(res, "outcome"):
-        {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](md(res.message))
-    else:
-        st.error(md(str(res) if not isinstance(res, InvalidInput) else " ".join(res.problems)))
-cid = st.session_state.get("ap_confirm")
+last = st.session_state.get(keys.APPROVALS_LAST)
+res = send_once.result(f"approve:{last}") if last else None
+if isinstance(res, WriteResult):                        # the outcome of the approval just sent
+    outcomes.BOXES[res.outcome](md(res.message))
+elif res is not None:
+    st.error(md(str(res) if not isinstance(res, InvalidInput) else " ".join(res.problems)))
+cid = st.session_state.get(keys.APPROVALS_CONFIRM)
 if cid:
-    if st.session_state.get(f"result:ap:{cid}") is None:
+    if send_once.result(f"approve:{cid}") is None:
         target = next((r for r in pending if r.id == cid), None)
         if target is not None:
             @st.dialog(T["dialog"], dismissible=False)
             def confirm():
                 st.write(inert.say(T["dialog_body"], where=where, who=who.email))
                 st.markdown(f"**{md(ui_present.describe(target))}**")
-                send_once.confirm_and_send(f"ap:{cid}", open_key="ap_confirm", key="ap_go", confirm_label=T["go"],
+                send_once.confirm_and_send(f"approve:{cid}", open_key=keys.APPROVALS_CONFIRM, key="ap_go", confirm_label=T["go"],
                                     cancel_label=T["cancel"], sending_label=T["sending"],
                                     perform=lambda: session.desk().approve(cid),
                                     expected_errors=ERRORS)
@@ -184,11 +184,11 @@ if stuck:
         if c2.button(T["stuck_check"], key=f"stuck_{r.id}"):
             try:
                 res = session.desk().resolve("refund", r.imp_uid)
-                st.session_state["ap_stuck_flash"] = res.message
+                st.session_state[keys.flash("approvals:stuck")] = res.message
             except (ApiError, Forbidden) as e:
-                st.session_state["ap_stuck_flash"] = str(e)
+                st.session_state[keys.flash("approvals:stuck")] = str(e)
             st.rerun()
-    flash = st.session_state.pop("ap_stuck_flash", None)
+    flash = st.session_state.pop(keys.flash("approvals:stuck"), None)
     if flash:
         st.info(md(flash))
 

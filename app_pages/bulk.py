@@ -1,7 +1,6 @@
 """Extend the due dates of several pending virtual accounts at once (one change per account, each locked,
 re-read and audited on its own); more than the four-eyes count becomes an approval request."""
 
-import uuid
 from datetime import datetime, time as dtime
 
 import pandas as pd
@@ -24,7 +23,7 @@ from lib.ui import inert
 from lib.ui import language
 from lib.ui import outcomes
 from lib.ui import send_once
-from lib.ui import session
+from lib.ui import keys, session
 
 language.entry_guard()
 
@@ -62,7 +61,7 @@ T = {
     "type_first": _("Type {text} above to enable sending."),
 }
 MODES = {"by": T["bulk_by"], "to": T["bulk_to"]}
-K_ACTION, K_PLAN, K_CONFIRM, K_DONE = "bulk:action", "bulk:plan", "bulk:confirm", "bulk:done"
+K_ACTION, K_PLAN, K_CONFIRM, K_DONE = keys.BULK_ACTION, keys.BULK_PLAN, keys.BULK_CONFIRM, keys.BULK_DONE
 
 st.title(T["title"])
 st.caption(T["intro"])
@@ -70,9 +69,9 @@ s = session.settings()
 where = s.where_label
 
 done = st.session_state.get(K_DONE)
-if done and st.session_state.get(f"result:{done}") is not None:
+if done and send_once.result(done) is not None:
     # What was sent, as sent: the accounts are not re-read and re-planned on their new due dates.
-    res = st.session_state[f"result:{done}"]
+    res = send_once.result(done)
     if isinstance(res, InvalidInput):
         outcomes.show_outcome(res, T)
     else:
@@ -92,11 +91,11 @@ if done and st.session_state.get(f"result:{done}") is not None:
 
     def start_over() -> None:
         st.session_state.pop(K_DONE, None)
-        st.session_state.pop(session.BULK_SELECTION, None)
+        st.session_state.pop(keys.BULK_SELECTION, None)
         st.session_state.pop("bulk_ids", None)
     st.button(T["again"], key="bulk_again", on_click=start_over)
     st.stop()
-default_ids = "\n".join(st.session_state.get(session.BULK_SELECTION, []))
+default_ids = "\n".join(st.session_state.get(keys.BULK_SELECTION, []))
 ids_text = st.text_area(T["bulk_ids"], value=default_ids, key="bulk_ids", height=120)
 lines = ids_text.splitlines()
 if len(lines) > s.rules.bulk_extend_max_rows * 2 or len(ids_text) > 100_000:
@@ -168,7 +167,7 @@ st.dataframe(pd.DataFrame(preview), hide_index=True, width="stretch", key="bulk_
 plan_key = ("bulk", tuple(p.imp_uid for p in eligible), days, to.isoformat() if to else None)
 if st.session_state.get(K_PLAN) != plan_key:
     st.session_state[K_PLAN] = plan_key
-    st.session_state[K_ACTION] = uuid.uuid4().hex
+    st.session_state[K_ACTION] = send_once.new_action()
 
 action = st.session_state[K_ACTION]
 
@@ -183,31 +182,20 @@ def run_bulk():
     rows = session.desk().bulk_extend(eligible, extend_days=days, to=to, typed_confirmation=typed)
     return rows + left_out                       # every row given, refused ones with their reason
 
-if st.session_state.get(f"result:{action}") is not None:
+if send_once.result(action) is not None:
     st.session_state[K_DONE] = action            # the result replaces the form (next run, before re-planning)
     st.rerun()
 if len(eligible) > s.rules.bulk_approval_above_count:
     st.info(T["bulk_needs_approval"].format(n=s.rules.bulk_approval_above_count))
 
-    def make_request(action_id: str) -> None:
-        if st.session_state.get(f"started:{action_id}"):
-            return
-        st.session_state[f"started:{action_id}"] = True
-        try:
-            res = session.desk().request_bulk(eligible, extend_days=days, to=to, typed_confirmation=typed)
-        except (Busy, Forbidden, InvalidInput) as e:
-            res = e
-        st.session_state[f"request:{action_id}"] = res
-
-    made = st.session_state.get(f"request:{action}")
-    if made is not None and hasattr(made, "requester"):
-        st.success(T["requested"])
-        st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": made.id})
-    elif made is not None:
-        outcomes.show_outcome(made, T)
+    request_aid = f"{action}:request"           # the request is its own action (its own result)
+    made = send_once.result(request_aid)
+    if made is not None:
+        outcomes.show(made, T)
     else:
         st.button(T["bulk_request"].format(n=len(eligible)), type="primary", key="bulk_request",
-                  on_click=make_request, args=(action,))
+                  on_click=send_once.on_click(request_aid, lambda: session.desk().request_bulk(
+                      eligible, extend_days=days, to=to, typed_confirmation=typed), (Busy, Forbidden, InvalidInput)))
     st.stop()
 if not eligible:
     st.caption(T["none_eligible"])                       # why the button below is disabled

@@ -18,7 +18,7 @@ from lib.ui import inert
 from lib.ui import language
 from lib.ui import loaders
 from lib.ui import reveal as ui_reveal
-from lib.ui import session
+from lib.ui import keys, session
 
 language.entry_guard()
 
@@ -59,13 +59,13 @@ T = {
     "open_short": _("Open"), "amount": _("Amount"), "all": _("All"), "axis_due": _("Due date (KST)"), "axis_state": _("State"),
     "save": _("Save view"), "saved": _("Saved view “{name}”."), "no_save": _("Saving views needs the operator role."),
 }
-K_SEL = "pending:selected_ids"          # the selection, as imp_uids (never row positions)
+K_SEL = keys.PENDING_SELECTION
 
 st.title(T["title"])
 st.caption(T["intro"])
 
 # Filters live in the URL (a link shows the same list) and survive a visit to another page.
-K_FILTERS, K_URL = "pending:filters", "pending:url"
+K_FILTERS, K_URL = keys.PENDING_FILTERS, keys.PENDING_URL
 from_url = filters.from_params(st.query_params.to_dict())
 if from_url and from_url != st.session_state.get(K_URL):                 # a link, or the user edited the URL
     st.session_state[K_URL] = from_url
@@ -210,7 +210,7 @@ if len(selected) == 1:
         b.page_link("app_pages/update.py", label=T["change"], icon=":material/edit_calendar:",
                     query_params={"imp_uid": imp_uid})
 elif len(selected) > 1 and can_change:
-    st.session_state[session.BULK_SELECTION] = list(selected["imp_uid"])
+    st.session_state[keys.BULK_SELECTION] = list(selected["imp_uid"])
     st.page_link("app_pages/bulk.py", label=T["bulk"].format(n=len(selected)), icon=":material/date_range:")
 else:
     st.caption(T["select_hint"])

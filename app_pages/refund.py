@@ -4,7 +4,6 @@ Longer than 400 lines: four steps of one wizard (payment → amount → account 
 session; the rules, the holder check and the write itself live in lib (domain/rules, services/refund).
 """
 
-import uuid
 
 import altair as alt
 import pandas as pd
@@ -29,7 +28,7 @@ from lib.ui import language
 from lib.ui import loaders
 from lib.ui import outcomes
 from lib.ui import send_once
-from lib.ui import session
+from lib.ui import keys, session
 
 language.entry_guard()
 
@@ -97,7 +96,7 @@ st.caption(T["intro"])
 s = session.settings()
 where = s.where_label
 WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ApiError)
-K_DRAFT, K_CONFIRM = "rf", "rf_confirm"
+K_DRAFT, K_CONFIRM = keys.REFUND_DRAFT, keys.REFUND_CONFIRM
 
 # ------------------------------------------------------------------ wizard state
 d: refund.RefundDraft = st.session_state.get(K_DRAFT)
@@ -349,7 +348,7 @@ def step_confirm(p, rule) -> None:
             st.error(T["typed_bad"])
         elif not typed_ok:
             st.caption(T["typed_first"])                 # why the send button below is disabled, as text
-    d.action = d.action or uuid.uuid4().hex
+    d.action = d.action or send_once.new_action()
     aid = d.action
     b1, b2 = st.columns([1, 5])
     b1.button(T["back"], key="rf_back5", on_click=go, args=(4,))
@@ -365,24 +364,16 @@ def step_confirm(p, rule) -> None:
         impact = fees.fee_impact(p.amount, p.cancel_amount, request.amount, rule,
                                  previous_refunds=len(p.cancel_history))
 
-        def make_request(action_id: str) -> None:
-            if st.session_state.get(f"started:{action_id}"):
-                return                               # one request per click sequence, whatever the reruns
-            st.session_state[f"started:{action_id}"] = True
-            try:
-                res = session.desk().request_refund(
-                    request, d.seen, note=st.session_state.get("rf_request_note") or None,
-                    fee_preview={"settled": impact.settled, "refund_cost": impact.refund_cost,
-                                 "net_after": impact.net_after, "balance_after": impact.balance_after,
-                                 "remittance_fee": impact.remittance_fee, "issuance_fee": impact.issuance_fee})
-            except WRITE_ERRORS as e:
-                res = e
-            st.session_state[f"result:{action_id}"] = res
-            d.step = 6
+        def make_request():
+            return session.desk().request_refund(
+                request, d.seen, note=st.session_state.get("rf_request_note") or None,   # read in the callback
+                fee_preview={"settled": impact.settled, "refund_cost": impact.refund_cost,
+                             "net_after": impact.net_after, "balance_after": impact.balance_after,
+                             "remittance_fee": impact.remittance_fee, "issuance_fee": impact.issuance_fee})
 
-        b2.button(T["request"], type="primary", key="rf_request", disabled=not typed_ok, on_click=make_request,
-                  help=None if typed_ok else T["typed_first"],
-                  args=(aid,))
+        b2.button(T["request"], type="primary", key="rf_request", disabled=not typed_ok,
+                  on_click=send_once.on_click(aid, make_request, WRITE_ERRORS, then=lambda: go(6)),
+                  help=None if typed_ok else T["typed_first"])
         st.stop()
     if b2.button(T["send"], type="primary", key="rf_send", disabled=not typed_ok,
                  help=None if typed_ok else T["typed_first"]):
@@ -390,7 +381,7 @@ def step_confirm(p, rule) -> None:
     def perform():                  # lib checks the holder again right before sending, and records it
         return session.desk().refund(request, d.seen)
 
-    if st.session_state.get(f"result:{aid}") is not None:
+    if send_once.result(aid) is not None:
         go(6)
         st.rerun()
     if st.session_state.get(K_CONFIRM) == aid and typed_ok:
@@ -407,7 +398,7 @@ def step_confirm(p, rule) -> None:
 
 # ====================================================================== step 6
 def step_result() -> None:
-    res = st.session_state.get(f"result:{d.action}")
+    res = send_once.result(d.action)
     if isinstance(res, WriteResult):
         {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](
             T["ok"] if res.ok and not res.confirmed_by_reread else md(res.message))
@@ -428,11 +419,8 @@ def step_result() -> None:
                         _("Cancellation id"): entry.cancellation_id}}))
         st.page_link("app_pages/audit.py", label=T["audit_link"], icon=":material/receipt_long:",
                      query_params={"correlation_id": res.correlation_id})
-    elif outcomes.show_refusal(res, T):
-        pass
-    elif res is not None and hasattr(res, "requester"):          # an approval request
-        st.success(T["requested"])
-        st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": res.id})
+    else:
+        outcomes.show(res, T)                    # an approval request made, or why nothing was sent
     st.button(T["start_over"], key="rf_restart", on_click=restart)
 
 

@@ -1,6 +1,5 @@
 """Change one pending virtual account's amount or due date (several at once: app_pages/bulk.py)."""
 
-import uuid
 from datetime import datetime
 
 import pandas as pd
@@ -22,7 +21,7 @@ from lib.ui import inert
 from lib.ui import language
 from lib.ui import outcomes
 from lib.ui import send_once
-from lib.ui import session
+from lib.ui import keys, session
 
 language.entry_guard()
 
@@ -87,10 +86,10 @@ st.caption(" · ".join([f"{T['buyer']}: {md(short(p.buyer_name or '—', 40))}",
                        f"{T['merchant_uid']}: {md(short(p.merchant_uid))}", f"imp_uid: {md(p.imp_uid)}",
                        md(status_name(p.status))]))
 
-ACTION = f"upd:{p.imp_uid}"
+ACTION = f"update:draft:{p.imp_uid}"
 pending_action = st.session_state.get(ACTION)
-if pending_action and st.session_state.get(f"result:{pending_action['id']}") is not None:
-    show_result(st.session_state[f"result:{pending_action['id']}"])       # the outcome of what was just sent
+if pending_action and send_once.result(pending_action["id"]) is not None:
+    show_result(send_once.result(pending_action["id"]))       # the outcome of what was just sent
     if st.button(T["reload"], key="reload"):
         st.session_state.pop(ACTION, None)
         st.rerun()
@@ -100,7 +99,7 @@ if outcomes.unknown_outcome_panel("update_vbank", p.imp_uid, key="upd_unknown"):
     st.stop()
 
 blockers = rules.update_blockers(p, s.rules)
-armed = bool(pending_action) and st.session_state.get("upd_confirm") == pending_action["id"]
+armed = bool(pending_action) and st.session_state.get(keys.UPDATE_CONFIRM) == pending_action["id"]
 if blockers and not armed:       # an armed send goes on: the service re-checks and reports what changed
     st.warning(T["not_eligible"] + "\n\n" + "\n".join(f"- {md(b)}" for b in blockers))
     st.stop()
@@ -127,7 +126,7 @@ with st.form("change"):
             show_result(InvalidInput(problems))
         else:
             st.session_state[ACTION] = {
-                "id": uuid.uuid4().hex, "seen": Seen.of(p),
+                "id": send_once.new_action(), "seen": Seen.of(p),
                 "new_amount": new_amount if new_amount != p.amount else None,
                 "new_due": new_due if new_due and int(new_due.timestamp()) != int(p.vbank_date.timestamp()) else None,
                 "note": note}
@@ -160,15 +159,15 @@ if pending_action:
     inert.table(pd.DataFrame(rows).set_index(T["field"]))
     b1, b2 = st.columns([1, 4])
     if b1.button(T["send"], type="primary", key="upd_send"):
-        st.session_state["upd_confirm"] = aid
+        st.session_state[keys.UPDATE_CONFIRM] = aid
     if b2.button(T["discard"], key="upd_discard"):
         st.session_state.pop(ACTION, None)
-        st.session_state.pop("upd_confirm", None)
+        st.session_state.pop(keys.UPDATE_CONFIRM, None)
         st.rerun()
 
     need = rules.update_confirmation(seen, new_amount=pending_action["new_amount"],
                                         new_due=pending_action["new_due"], rules=s.rules)
-    if st.session_state.get("upd_confirm") == aid:
+    if st.session_state.get(keys.UPDATE_CONFIRM) == aid:
         @st.dialog(T["dialog"], dismissible=False)
         def confirm():
             st.write(inert.say(T["dialog_body"], imp_uid=p.imp_uid, where=where))
@@ -179,7 +178,7 @@ if pending_action:
                 if typed and typed.replace(",", "").strip() != need.replace(",", ""):
                     st.error(T["typed_bad"])
             ok = need is None or (typed or "").replace(",", "").strip() == need.replace(",", "")
-            send_once.confirm_and_send(aid, open_key="upd_confirm", key="upd_go", confirm_label=T["confirm"],
+            send_once.confirm_and_send(aid, open_key=keys.UPDATE_CONFIRM, key="upd_go", confirm_label=T["confirm"],
                                 cancel_label=T["cancel"], sending_label=T["sending"], can_confirm=ok,
                                 perform=lambda: send(pending_action, p.imp_uid, typed), expected_errors=WRITE_ERRORS)
         confirm()

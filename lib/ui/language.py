@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import streamlit as st
+from lib.ui import keys
 from lib.domain import i18n
 
 
 # ------------------------------------------------------------------ language
-LANG_KEY, LANG_CHOICE = "ui_lang", "ui_lang_choice"     # the switch (a widget) and the choice it keeps
+LANG_KEY, LANG_CHOICE = keys.LANG_WIDGET, keys.LANG_CHOICE     # the switch (a widget) and the choice it keeps
 
 
 def apply_language() -> str:

@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 import pandas as pd
 import streamlit as st
+from lib.ui import keys
 from lib.reports import pending
 from lib.reports import refundable as refund
 from lib.ui.cache import TTLCache
@@ -78,7 +79,7 @@ def load_recon_payments(d_from, d_to) -> tuple[list[dict], datetime]:
 def upload_digest(up) -> str:
     """sha256 of an uploaded file, computed once per upload (kept by Streamlit's file id)."""
     import hashlib
-    k = f"digest:{up.file_id}"
+    k = keys.upload_digest(up.file_id)
     if k not in st.session_state:
         st.session_state[k] = hashlib.sha256(up.getvalue()).hexdigest()
     return st.session_state[k]

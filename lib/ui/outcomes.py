@@ -1,4 +1,6 @@
-"""(split from lib.ui)"""
+"""How a page shows what an action gave back, one display dispatching on its type (``show``): a write's outcome
+(succeeded / failed / unknown, with the audit link), an approval request made, or why nothing was sent; and the
+panel of a write whose outcome is unknown, with its two ways out."""
 
 from __future__ import annotations
 
@@ -9,6 +11,12 @@ from lib.domain.fmt import kst
 from lib.domain.text import md
 from lib.domain.i18n import N_, _
 from lib.domain.i18n import gettext as translate
+from lib.db.approvals import ApprovalRequest
+from lib.domain.names import why
+from lib.domain.outcomes import WriteResult
+from lib.domain.refusals import Busy, NeedsApproval, Stale
+from lib.domain.rules import InvalidInput
+from lib.ui import keys
 from lib.ui.session import desk
 
 
@@ -28,35 +36,48 @@ def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
     with the two ways out — re-read the payment, or resolve as not applied after checking the PG console.
     True while it is unresolved (the page then sends nothing for this payment)."""
     held = desk().open_outcome(kind, imp_uid)
-    flash = st.session_state.pop(f"{key}:flash", None)
+    flash = st.session_state.pop(keys.flash(key), None)
     if flash:
         (st.success if flash[0] != "unknown" else st.info)(md(flash[1]))
     if not held or held.state != "unknown":
         return False
-    st.warning(f"**{_(UNKNOWN_TEXT[kind])}** ({md(held.operator)}, {kst(held.since)}): {md(held.note or '')}")
+    st.warning(f"**{_(UNKNOWN_TEXT[kind])}** ({md(held.operator)}, {kst(held.since)}): {md(why(held.note))}")
     a, b = st.columns(2)
     confirm_not = b.checkbox(translate(UNKNOWN_TEXT["not_applied"]), key=f"{key}_not_applied")
     if a.button(translate(UNKNOWN_TEXT["recheck"]), key=f"{key}_recheck") or (
             confirm_not and b.button(translate(UNKNOWN_TEXT["resolve_no"]), key=f"{key}_resolve_no")):
         try:
             res = desk().resolve(kind, imp_uid, confirm_not_applied=confirm_not)
-            st.session_state[f"{key}:flash"] = (res.outcome, res.message)
+            st.session_state[keys.flash(key)] = (res.outcome, res.message)
         except (ApiError, Forbidden) as e:
-            st.session_state[f"{key}:flash"] = ("unknown", str(e))
+            st.session_state[keys.flash(key)] = ("unknown", str(e))
         st.rerun()
     return True
 
 
-OUTCOME_TEXT = {"audit_link": N_("See it in the audit log")}
+OUTCOME_TEXT = {"audit_link": N_("See it in the audit log"), "requested": N_("Approval requested."),
+                "see_request": N_("Open the request")}
+BOXES = {"succeeded": st.success, "failed": st.error, "unknown": st.warning}
+
+
+def show(res, text: dict) -> None:
+    """Whatever an action gave back (lib/ui/send_once.result), in the page's words (``text``: stale, busy, invalid,
+    error; optional audit_link, requested, see_request)."""
+    if isinstance(res, WriteResult):
+        show_outcome(res, text)
+    elif isinstance(res, ApprovalRequest):
+        st.success(text.get("requested", translate(OUTCOME_TEXT["requested"])))
+        st.page_link("app_pages/approvals.py", label=text.get("see_request", translate(OUTCOME_TEXT["see_request"])),
+                     query_params={"id": res.id})
+    elif res is not None:
+        show_refusal(res, text)
 
 
 def show_outcome(res, text: dict) -> None:
     """What a write did (a WriteResult: succeeded / failed / unknown, with the audit link), or why it was not
     sent (a refusal: ``text`` has the page's stale / busy / invalid / error sentences)."""
-    from lib.domain.outcomes import WriteResult
     if isinstance(res, WriteResult):
-        box = {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome]
-        box(md(res.message))
+        BOXES[res.outcome](md(res.message))
         if res.correlation_id:
             st.page_link("app_pages/audit.py", label=text.get("audit_link", translate(OUTCOME_TEXT["audit_link"])),
                          icon=":material/receipt_long:", query_params={"correlation_id": res.correlation_id})
@@ -68,8 +89,6 @@ def show_refusal(err, text: dict) -> bool:
     """Show why a write was not sent (or failed at the API), in the page's own words
     (``text`` keys: stale, busy, invalid, error). False when ``err`` is not a refusal.
     Every value from outside is escaped: it is shown as text, never as markdown."""
-    from lib.domain.refusals import Busy, NeedsApproval, Stale
-    from lib.domain.rules import InvalidInput
     if isinstance(err, Stale):
         st.warning(text["stale"].format(changes=md("; ".join(err.changes))))
     elif isinstance(err, Busy):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from lib.ui import keys
 from lib.domain.i18n import N_
 from lib.domain.i18n import gettext as translate
 from lib.ui.session import actor, audit
@@ -20,7 +21,7 @@ def reveal_toggle(label: str, *, key: str, where: str, imp_uid: str | None = Non
     on = st.toggle(label, key=key, disabled=not allowed, help=None if allowed else translate(REVEAL_TEXT["no_permission"]))
     if not allowed:
         return False
-    mark = f"{key}:revealed_for"
+    mark = keys.revealed_for(key)
     target = f"{where}:{imp_uid or ''}"
     if on and st.session_state.get(mark) != target:
         from lib.db.audit import new_correlation_id

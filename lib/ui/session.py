@@ -18,6 +18,7 @@ from lib.domain.settings import Settings, get_settings
 from lib.domain.text import md
 from lib.domain.i18n import _
 from lib.domain.names import role_name
+from lib.ui import keys
 from lib.ui.inert import display_url, say
 from lib.ui.language import language_switch
 
@@ -64,7 +65,7 @@ def actor() -> Actor | None:
         if not getattr(st.user, "is_logged_in", False):
             return None
         email, why = identity_mod.oidc_identity(st.user.to_dict())
-    st.session_state["_identity_problem"] = why
+    st.session_state[keys.IDENTITY_PROBLEM] = why
     if not email:
         return None
     return Actor(email, roles_for(email, s.rules.roles), s.identity_mode)
@@ -76,8 +77,6 @@ def desk():
     return Desk(client(), audit(), settings().rules, operator())
 
 
-# Keys in session state shared between pages (everything else is prefixed by its page).
-BULK_SELECTION = "shared:bulk_selection"      # imp_uids picked on the pending list for the bulk page
 
 
 def find_payment(q: str, text: dict):
@@ -98,7 +97,7 @@ def find_payment(q: str, text: dict):
 
 def identity_problem() -> str | None:
     """Why nobody was identified in header or OIDC mode (None: simply not signed in)."""
-    return st.session_state.get("_identity_problem")
+    return st.session_state.get(keys.IDENTITY_PROBLEM)
 
 
 def operator() -> Actor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from lib.domain.clock import KST
-from lib.ui import session
+from lib.ui import keys
 
 
 def ready(app_env, pg="settle", where=None):
@@ -113,7 +113,7 @@ def test_bulk_extend(app, app_env):
                and p["vbank_date"] > now][:3]
     other = app_env.pick(status="ready", pg="danal_tpay", where=lambda x: True)
     at = app("app_pages/bulk.py")
-    at.session_state[session.BULK_SELECTION] = [t["imp_uid"] for t in targets] + [other["imp_uid"]]
+    at.session_state[keys.BULK_SELECTION] = [t["imp_uid"] for t in targets] + [other["imp_uid"]]
     at.run()
     assert not at.exception
     preview = at.dataframe[0].value
@@ -133,7 +133,7 @@ def test_bulk_extend(app, app_env):
 
 def test_bulk_refuses_garbage_ids_before_reading(app, app_env):
     at = app("app_pages/bulk.py")
-    at.session_state[session.BULK_SELECTION] = ["imp_1", "[x](http://evil)", "imp_2"]
+    at.session_state[keys.BULK_SELECTION] = ["imp_1", "[x](http://evil)", "imp_2"]
     app_env.clear_requests()
     at.run()
     assert "Line 2 is not an imp_uid" in at.error[0].value and app_env.requests_seen("/payments") == []

@@ -61,6 +61,7 @@ test-fast: venv lint
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: venv
 	$(BIN)/python -m bench.list_pending

@@ -320,6 +320,9 @@ def step_fees(p, rule) -> None:
 
 # ====================================================================== step 5
 def step_confirm(p, rule) -> None:
+    if send_once.result(d.action) is not None:        # just sent: its outcome first (an unknown one in full)
+        go(6)
+        st.rerun()
     if unknown_panel(p.imp_uid):
         st.stop()
     bank = banks.bank_by_code(p.pg_provider, d.bank)

@@ -14,6 +14,8 @@ The tables are declared in lib/db/schema.py; every change to them is a migration
 
 from __future__ import annotations
 
+from typing import Any
+
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,11 +40,11 @@ def connect(url: str) -> Engine:
     """An engine with the pragmas the stores rely on."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    kw: dict = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    kw: dict[str, Any] = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
     engine = create_engine(url, **kw)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record) -> None:
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None          # SQLAlchemy's "begin" event below starts transactions
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")

@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import builtins
 import hashlib
 import json
 import time
@@ -43,7 +46,7 @@ class ApprovalProblem(Exception):
 SEALED_FIELDS = ("refund_account", "refund_tel")
 
 
-def request_hash(kind: str, content: dict) -> str:
+def request_hash(kind: str, content: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps({"kind": kind, **content}, sort_keys=True, ensure_ascii=False,
                                      default=str).encode()).hexdigest()
 
@@ -54,7 +57,7 @@ class ApprovalRequest:
     kind: str
     imp_uid: str | None
     amount: int | None
-    payload: dict
+    payload: dict[str, Any]
     requester: str
     note: str | None
     created_at: datetime
@@ -63,15 +66,16 @@ class ApprovalRequest:
     decided_by: str | None
     decided_at: datetime | None
     decision_note: str | None
-    result: dict | None
+    result: dict[str, Any] | None
 
     @property
     def expired(self) -> bool:
         return self.status == "pending" and self.expires_at.timestamp() <= time.time()
 
 
-def _row(r) -> ApprovalRequest:
-    ts = lambda v: datetime.fromtimestamp(v, KST) if v else None  # noqa: E731
+def _row(r: Any) -> ApprovalRequest:
+    def ts(v: float | None) -> Any:
+        return datetime.fromtimestamp(v, KST) if v else None
     return ApprovalRequest(r["id"], r["kind"], r["imp_uid"], r["amount"], json.loads(r["payload"]), r["requester"],
                            r["note"], ts(r["created_at"]), ts(r["expires_at"]), r["status"], r["decided_by"],
                            ts(r["decided_at"]), r["decision_note"], json.loads(r["result"]) if r["result"] else None)
@@ -130,8 +134,8 @@ class ApprovalStore:
         return len(expired)
 
         # ------------------------------------------------------------- requests
-    def insert(self, *, kind: str, pending_key: str, imp_uid: str | None, amount: int | None, payload: dict,
-               content: dict, requester: Actor, note: str | None, expiry_hours: float) -> ApprovalRequest:
+    def insert(self, *, kind: str, pending_key: str, imp_uid: str | None, amount: int | None, payload: dict[str, Any],
+               content: dict[str, Any], requester: Actor, note: str | None, expiry_hours: float) -> ApprovalRequest:
         """A new pending request. ``content`` is exactly what will be sent (full numbers): its hash is what an
         approval must match; its account and phone numbers are kept sealed, the payload shows them masked."""
         rid = uuid.uuid4().hex
@@ -157,14 +161,14 @@ class ApprovalStore:
                           detail={"amount": amount, "note": note, "expires_in_hours": expiry_hours})
         return self.get(rid)
 
-    def sealed(self, request_id: str) -> dict:
+    def sealed(self, request_id: str) -> dict[str, Any]:
         with self.engine.connect() as c:
             v = c.execute(select(approval_requests.c.sealed).where(approval_requests.c.id == request_id)).scalar()
         return json.loads(v) if v else {}
 
     # ------------------------------------------------------------ decisions
     def claim(self, request_id: str, *, approver: Actor, kind: str, imp_uid: str | None, amount: int | None,
-              content: dict, note: str | None = None) -> None:
+              content: dict[str, Any], note: str | None = None) -> None:
         """Check and take an approved request in one conditional UPDATE (pending → approving). Raises
         ``ApprovalProblem`` with the reason when nothing was claimed: no such request, another kind, payment,
         amount or content, the approver's own request, expired, or already decided."""
@@ -215,7 +219,7 @@ class ApprovalStore:
                                                                               "requester": req.requester})
         return self.get(request_id)
 
-    def unfinished(self, imp_uid: str, kind: str = "refund") -> list[ApprovalRequest]:
+    def unfinished(self, imp_uid: str, kind: str = "refund") -> builtins.list[ApprovalRequest]:
         """Requests of this payment approved and being sent (``approving``) or ended ``unknown``: what a settled
         lock must finish too."""
         with self.engine.connect() as c:
@@ -224,7 +228,7 @@ class ApprovalStore:
                 approval_requests.c.status.in_(("approving", "unknown"))))]
         return [self.get(i) for i in ids]
 
-    def finish(self, request_id: str, status: str, result: dict, *, only_if: str | None = None) -> bool:
+    def finish(self, request_id: str, status: str, result: dict[str, Any], *, only_if: str | None = None) -> bool:
         """Record how a claimed (or, with ``only_if="pending"``, a still-open) request ended; erase its sealed
         numbers and free its payment."""
         q = update(approval_requests).where(approval_requests.c.id == request_id)
@@ -236,7 +240,7 @@ class ApprovalStore:
         return n == 1
 
 
-def _masked(payload: dict) -> dict:
+def _masked(payload: dict[str, Any]) -> dict[str, Any]:
     out = dict(payload)
     if isinstance(out.get("request"), dict):
         out["request"] = mask_request(out["request"])

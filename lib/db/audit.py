@@ -22,7 +22,7 @@ import hmac
 import json
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import Any, TYPE_CHECKING
 from datetime import datetime
 import pandas as pd
 from sqlalchemy import (func, insert,
@@ -55,14 +55,14 @@ CHAINED = ("at", "operator", "action", "imp_uid", "merchant_uid", "outcome", "re
            "correlation_id", "detail", "prev_hash")
 
 
-def record_hash(row: dict) -> str:
+def record_hash(row: dict[str, Any]) -> str:
     """sha256 over the record's fields and the previous record's hash (canonical JSON)."""
     payload = json.dumps({k: row.get(k) for k in CHAINED}, ensure_ascii=False, sort_keys=True,
                          separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _mac(key: bytes | None, *parts) -> str | None:
+def _mac(key: bytes | None, *parts: object) -> str | None:
     if not key:
         return None
     return hmac.new(key, "|".join(str(p) for p in parts).encode(), hashlib.sha256).hexdigest()
@@ -77,7 +77,7 @@ SENSITIVE_PHONE = ("refund_tel", "buyer_tel", "phone")
 SECRET_KEYS = ("imp_key", "imp_secret", "access_token", "authorization", "token")
 
 
-def mask_request(data: dict | None) -> dict:
+def mask_request(data: dict[str, Any] | None) -> dict[str, Any]:
     """A copy safe to store: account and phone numbers masked, secrets dropped."""
     out = {}
     for k, v in (data or {}).items():
@@ -109,8 +109,8 @@ class AuditStore:
 
     # --------------------------------------------------------------- records
     def record(self, *, operator: str, action: str, outcome: str, correlation_id: str, imp_uid: str | None = None,
-               merchant_uid: str | None = None, request: dict | None = None, api_code: int | None = None,
-               api_message: str | None = None, detail: dict | None = None) -> int:
+               merchant_uid: str | None = None, request: dict[str, Any] | None = None, api_code: int | None = None,
+               api_message: str | None = None, detail: dict[str, Any] | None = None) -> int:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
         row = {"at": time.time(), "operator": operator, "action": action, "imp_uid": imp_uid,
@@ -124,12 +124,14 @@ class AuditStore:
             last = c.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
             row["prev_hash"] = last or GENESIS
             row["hash"] = record_hash(row)
-            rid = int(c.execute(insert(audit_log).values(**row)).inserted_primary_key[0])
+            key = c.execute(insert(audit_log).values(**row)).inserted_primary_key
+            assert key is not None
+            rid = int(key[0])
             if self.hmac_key:
                 c.execute(update(audit_log).where(audit_log.c.id == rid)
                           .values(mac=_mac(self.hmac_key, rid, row["hash"])))
             head = c.execute(select(audit_head).where(audit_head.c.id == 1)).mappings().first()
-            count = (head["count"] if head else c.execute(select(func.count()).select_from(audit_log)).scalar() - 1) + 1
+            count = (head["count"] if head else int(c.execute(select(func.count()).select_from(audit_log)).scalar() or 0) - 1) + 1
             signed_from = (head["signed_from"] if head and head["signed_from"] else rid) if self.hmac_key else None
             values = {"count": count, "last_id": rid, "head_hash": row["hash"], "at": row["at"],
                       "signed_from": signed_from,

@@ -22,6 +22,7 @@ are conditional updates on the row as it was read, so two instances cannot both 
 from __future__ import annotations
 
 import os
+from typing import Any
 import socket
 import time
 from dataclasses import dataclass
@@ -103,7 +104,7 @@ class Lock:
         return self.lease_until is not None and (now or time.time()) > self.lease_until
 
 
-def _lock(r) -> Lock:
+def _lock(r: Any) -> Lock:
     return Lock(r["lock_key"], r["correlation_id"], r["operator"], r["action"], r["state"],
                 datetime.fromtimestamp(r["since"], KST), r["note"], r.get("owner"), r.get("lease_until"))
 

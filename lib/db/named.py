@@ -3,9 +3,14 @@ the ``save_settings`` permission, a clean name of at most 60 characters, overwri
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import time
 from sqlalchemy import Table, select
+from sqlalchemy.engine import Engine
+
+from lib.domain.identity import Actor
 from sqlalchemy.dialects import postgresql, sqlite
 from lib.domain.i18n import _
 from lib.db.audit import new_correlation_id
@@ -16,12 +21,13 @@ NAME_MAX = 60
 
 
 class NamedStore:
-    def __init__(self, engine, *, table: Table, payload_column: str, noun: str, audit_action: str, audit=None):
+    def __init__(self, engine: Engine, *, table: Table, payload_column: str, noun: str, audit_action: str,
+                 audit: Any = None):
         self.engine, self.noun, self.action, self.audit = engine, noun, audit_action, audit
         self.col = payload_column
         self.table = table             # lib/db/schema.py
 
-    def save(self, name: str, payload: dict, actor, audit=None) -> str:
+    def save(self, name: str, payload: dict[str, Any], actor: Actor, audit: Any = None) -> str:
         actor.require("save_settings")
         name = clean(name)
         if not name:
@@ -41,7 +47,7 @@ class NamedStore:
                          correlation_id=new_correlation_id(), detail={"name": name, self.col: payload})
         return name
 
-    def all(self) -> dict[str, dict]:
+    def all(self) -> dict[str, dict[str, Any]]:
         with self.engine.connect() as c:
             rows = c.execute(select(self.table).order_by(self.table.c.name)).mappings().all()
         return {r["name"]: json.loads(r[self.col]) for r in rows}

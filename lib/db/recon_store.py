@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import time
 from lib.domain.i18n import N_, _
+from collections.abc import Iterable
+
+from sqlalchemy.engine import Engine
+
 from lib.db.named import NamedStore
+from lib.domain.identity import Actor
 from lib.db.schema import recon_presets, recon_resolutions
 from lib.domain.text import clean
 
@@ -15,11 +22,11 @@ COLUMN_NAME_MAX = 100          # a mapped column's name: longer header cells are
 class PresetStore:
     """Named column mappings shared by the team (lib/named.py: role, name rules, audit)."""
 
-    def __init__(self, engine):
+    def __init__(self, engine: Engine):
         self.store = NamedStore(engine, table=recon_presets, payload_column="mapping", noun=N_("preset"),
                                 audit_action="recon_preset")
 
-    def save(self, name: str, mapping: dict, actor, audit=None) -> str:
+    def save(self, name: str, mapping: dict[str, Any], actor: Actor, audit: Any = None) -> str:
         """Save (or overwrite) a named mapping (``ColumnMap.as_dict()``). Needs the ``save_settings`` permission;
         audited."""
         for f, col in mapping.items():
@@ -27,7 +34,7 @@ class PresetStore:
                 raise ValueError(_("The column mapped to {f} has too long a name.").format(f=f))
         return self.store.save(name, mapping, actor, audit)
 
-    def all(self) -> dict[str, dict]:
+    def all(self) -> dict[str, dict[str, Any]]:
         """Saved mappings by name (``ColumnMap.of`` reads one)."""
         return self.store.all()
 
@@ -36,11 +43,11 @@ class ResolutionStore:
     """Exceptions closed by the team, with a memo and an owner (app database, audited, role operator): a later run
     over an overlapping range shows what was resolved, by whom and why. Reopening keeps the history in the audit."""
 
-    def __init__(self, engine):
+    def __init__(self, engine: Engine):
         self.store = NamedStore(engine, table=recon_resolutions, payload_column="resolution",
                                 noun=N_("resolution"), audit_action="recon_resolution")
 
-    def resolve(self, key: str, *, memo: str, owner: str, summary: dict, actor, audit=None) -> None:
+    def resolve(self, key: str, *, memo: str, owner: str, summary: dict[str, Any], actor: Actor, audit: Any = None) -> None:
         memo, owner = clean(memo), clean(owner)
         if len(memo) < 2:
             raise ValueError(_("Write a memo that says how the exception was closed."))
@@ -49,11 +56,11 @@ class ResolutionStore:
         self.store.save(key, {"state": "resolved", "memo": memo, "owner": owner or actor.email,
                               "by": actor.email, "at": time.time(), **summary}, actor, audit)
 
-    def reopen(self, key: str, *, actor, audit=None) -> None:
+    def reopen(self, key: str, *, actor: Actor, audit: Any = None) -> None:
         old = self.store.all().get(key) or {}
         self.store.save(key, {**old, "state": "open", "by": actor.email, "at": time.time()}, actor, audit)
 
-    def resolved(self, keys) -> dict[str, dict]:
+    def resolved(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Of ``keys``, the ones resolved now, with memo, owner, who and when."""
         want = set(keys)
         return {k: v for k, v in self.store.all().items() if k in want and v.get("state") == "resolved"}

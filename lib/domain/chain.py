@@ -3,6 +3,8 @@ whose ``reason`` is a code: lib/domain/names.chain_break says it in words)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass, field
 
 from lib.domain.i18n import _
@@ -16,7 +18,7 @@ class ChainReport:
     reason: str = ""                     # a code (names.CHAIN_BREAKS); "" when intact
     signed: bool = False                 # records and head were checked against the HMAC key
     anchored: bool = False               # an exported anchor was checked too
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

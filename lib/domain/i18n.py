@@ -79,7 +79,8 @@ def catalog(lang: str) -> dict[str, str]:
         return {}
     with catalog_path(lang).open("rb") as f:
         cat = read_po(f, locale=LOCALES[lang], domain=DOMAIN)
-    return {m.id: m.string for m in cat if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+    return {m.id: m.string for m in cat if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string
+            and not m.fuzzy}
 
 
 # A Korean particle written for either kind of final sound — 을(를), 이(가), 은(는), 과(와), (으)로 — right after a value:
@@ -92,9 +93,9 @@ def particles(text: str) -> str:
     """Resolve every "X(Y)" particle in ``text`` for the word before it."""
     import tossi
 
-    def one(m: re.Match) -> str:
+    def one(m: re.Match[str]) -> str:
         try:
-            return tossi.postfix(m.group(1), m.group(2))
+            return str(tossi.postfix(m.group(1), m.group(2)))
         except (ValueError, KeyError, IndexError):   # a word tossi cannot read: keep both forms
             return m.group(0)
     return _PARTICLE.sub(one, text)
@@ -103,7 +104,7 @@ def particles(text: str) -> str:
 class KoText(str):
     """A Korean translation: ``format`` fills the values in, then picks each particle for the value before it."""
 
-    def format(self, *args, **kwargs) -> str:
+    def format(self, *args: object, **kwargs: object) -> str:
         return particles(str.format(self, *args, **kwargs))
 
 

@@ -15,6 +15,8 @@ Without an identity in ``header`` or ``oidc`` mode nobody may write.
 
 from __future__ import annotations
 
+from typing import Any
+
 import hmac
 import re
 from collections.abc import Callable
@@ -103,7 +105,7 @@ def header_identity(get_all: Callable[[str], list[str]], *, header: str, proxy_s
     return email, None
 
 
-def oidc_identity(user: dict) -> tuple[str | None, str | None]:
+def oidc_identity(user: dict[str, Any]) -> tuple[str | None, str | None]:
     """(e-mail, None) for a provider-verified e-mail; else (None, why)."""
     email = str(user.get("email") or "").strip()
     if not email:

@@ -4,6 +4,8 @@ request states, pages) in words. Each table holds message ids (``N_``), translat
 
 from __future__ import annotations
 
+from typing import Any
+
 from lib.domain.i18n import N_, _
 
 
@@ -143,6 +145,6 @@ def why(code: str | None) -> str:
     return _named(WHY, code)
 
 
-def chain_break(reason: str, params: dict | None = None) -> str:
+def chain_break(reason: str, params: dict[str, Any] | None = None) -> str:
     """What a check of the audit chain found, in words."""
     return _named(CHAIN_BREAKS, reason).format(**(params or {})) if reason in CHAIN_BREAKS else reason

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from lib.domain import banks
@@ -125,7 +127,7 @@ def plan_due(current: datetime | None, *, extend_days: int | None, to: datetime 
     return base + timedelta(days=extend_days)
 
 
-def bulk_confirmation(payments: list, extend_days: int | None, to: datetime | None, rules: Rules,
+def bulk_confirmation(payments: list[Any], extend_days: int | None, to: datetime | None, rules: Rules,
                       now: datetime | None = None) -> str | None:
     """What the operator must type before a bulk change is sent (None: the dialog's click is enough). The rule of
     one account applies to every row: a row whose due date would move by more than
@@ -141,14 +143,16 @@ def bulk_confirmation(payments: list, extend_days: int | None, to: datetime | No
             break
     if not need:
         return None
-    return str(extend_days) if extend_days is not None else to.astimezone(KST).strftime("%Y-%m-%d")
+    if extend_days is not None or to is None:
+        return str(extend_days)
+    return to.astimezone(KST).strftime("%Y-%m-%d")
 
 
-def moves_earlier(p, new_due: datetime | None) -> bool:
+def moves_earlier(p: Payment, new_due: datetime | None) -> bool:
     return bool(new_due is not None and p.vbank_date is not None and new_due < p.vbank_date)
 
 
-def check_bulk_plan(payments: list, extend_days: int | None, to: datetime | None, rules: Rules) -> None:
+def check_bulk_plan(payments: list[Any], extend_days: int | None, to: datetime | None, rules: Rules) -> None:
     if len(payments) > rules.bulk_extend_max_rows:
         raise InvalidInput([_("At most {n} accounts can be changed at once.").format(n=rules.bulk_extend_max_rows)])
     if (extend_days is None) == (to is None):
@@ -178,7 +182,7 @@ class RefundRequest:
         note = clean(self.note)
         return label + (f" — {note}" if note else "")     # "고객 요청 — 배송 지연": as the PG shows it
 
-    def content(self) -> dict:
+    def content(self) -> dict[str, Any]:
         """Exactly what an approval covers: the full numbers, normalised."""
         d = asdict(self)
         d["refund_account"] = ascii_digits(self.refund_account)
@@ -267,7 +271,7 @@ def holder_matches(typed: str, looked_up: str | None) -> bool:
     return bool(normalize_name(typed)) and normalize_name(typed) == normalize_name(looked_up or "")
 
 
-def holder_problem(check: dict, override: str) -> str | None:
+def holder_problem(check: dict[str, Any], override: str) -> str | None:
     """Why a refund may not be sent on this holder check (None: it may). The bank's name must match the name typed,
     or the operator gives a reason of at least a sentence to go on (a lookup that failed needs one too); a bank
     that offers no lookup for this PG passes, and the audit says so."""

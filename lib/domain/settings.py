@@ -9,6 +9,8 @@ Secrets are ``SecretStr``: they never show in a repr, a log line or a page.
 
 from __future__ import annotations
 
+from typing import Any
+
 from lib.domain.i18n import _
 import os
 import tomllib
@@ -146,7 +148,7 @@ _ENV = {
 }
 
 
-def _read_toml(path: Path) -> dict:
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
@@ -157,7 +159,7 @@ def _read_toml(path: Path) -> dict:
 def load_settings(env: dict[str, str] | None = None, secrets_file: Path | None = None,
                   rules_file: Path | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
-    values: dict = {}
+    values: dict[str, Any] = {}
     for var, field in _ENV.items():
         if env.get(var):
             values[field] = env[var]

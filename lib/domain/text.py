@@ -85,7 +85,7 @@ def ascii_digits(value: str | None) -> str:
 
 def is_account_text(value: str | None) -> bool:
     """ASCII digits, hyphens and spaces only — no fullwidth, Arabic-Indic or superscript digits."""
-    return bool(value) and re.fullmatch(r"[0-9 -]+", value) is not None
+    return bool(value) and re.fullmatch(r"[0-9 -]+", value or "") is not None
 
 
 # ------------------------------------------------------------------ display
@@ -116,7 +116,7 @@ _AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=\\:)|(?<=www)(?=\\\.)|(?=\\@)")
 _WWW = re.compile(r"(?i)\b(www)\.")
 
 
-def md(value) -> str:
+def md(value: object) -> str:
     """``value`` as literal text inside Streamlit markdown: every markdown, directive and HTML character is
     backslash-escaped, invisible characters are dropped, and newlines become spaces (a value never starts a
     heading, a list or a block of its own)."""
@@ -128,7 +128,7 @@ def md(value) -> str:
     s = _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", s))
     s = _AUTOLINK.sub(WJ, _WWW.sub(r"\1\\.", s))
 
-    def start(m: re.Match) -> str:
+    def start(m: re.Match[str]) -> str:
         if m.group(2) or m.group(3):
             return m.group(1) + "\\" + (m.group(2) or m.group(3))
         return m.group(1) + m.group(4) + "\\" + m.group(5)
@@ -141,7 +141,7 @@ def plain(markdown_source: str) -> str:
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown_source).replace(WJ, "")
 
 
-def short(value, limit: int = 120) -> str:
+def short(value: object, limit: int = 120) -> str:
     """A long outside value cut for display (the full value stays in exports and expanders)."""
     s = "" if value is None else str(value)
     return s if len(s) <= limit else s[: limit - 1] + "…"

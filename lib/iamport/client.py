@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from http.client import HTTPException
-from typing import Any
+from typing import Any, NoReturn
 import requests
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 from lib.domain import i18n
@@ -45,7 +45,7 @@ class IamportClient(Listing):
     """Resource methods (payments, vbanks, cancel, banks) over a requestor that owns the token, the 401
     re-authentication and the envelope → typed errors, over a transport that moves bytes."""
 
-    def __init__(self, config, session: requests.Session | None = None):
+    def __init__(self, config: Any, session: requests.Session | None = None):
         self.config = ClientConfig.of(config)
         self.settings = self.config              # older name
         self.base = self.config.api_url.rstrip("/")
@@ -68,7 +68,8 @@ class IamportClient(Listing):
             h["Tier"] = self.settings.tier
         return h
 
-    def _send(self, method: str, path: str, *, token: str | None, params=None, json_body=None) -> Reply:
+    def _send(self, method: str, path: str, *, token: str | None, params: dict[str, Any] | None = None,
+              json_body: Any = None) -> Reply:
         url = self.base + path
         try:
             resp = self.transport.session_for(method).request(method, url, params=params, json=json_body,
@@ -92,7 +93,7 @@ class IamportClient(Listing):
         except (requests.RequestException, HTTPError, HTTPException, OSError) as e:
             return self._lost(method, path, _("The reply could not be read ({name})").format(name=type(e).__name__))
 
-    def _lost(self, method: str, path: str, what: str):
+    def _lost(self, method: str, path: str, what: str) -> NoReturn:
         """A request left but its reply did not come back. For a write that means: outcome unknown.
         A lost token request moved nothing: it is only "unavailable"."""
         if not _is_write(method, path):
@@ -133,7 +134,8 @@ class IamportClient(Listing):
             if self._token == token:
                 self._token, self._token_valid_until = None, 0.0
 
-    def call(self, method: str, path: str, *, params=None, json_body=None, allow: Iterable[int] = ()) -> Any:
+    def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None,
+             allow: Iterable[int] = ()) -> Any:
         """One API call: token, send, 401 → re-authenticate once and repeat once, envelope → response.
 
         With ``allow`` (HTTP statuses that are not errors here, such as 404 for a
@@ -147,7 +149,8 @@ class IamportClient(Listing):
             raise err
         return (data, resp.status_code) if allow else data
 
-    def _exchange(self, method: str, path: str, *, params=None, json_body=None) -> Reply:
+    def _exchange(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                  json_body: Any = None) -> Reply:
         """Token, send, and on HTTP 401 re-authenticate once and repeat once. The body is not parsed."""
         token = self.token()
         resp = self._send(method, path, token=token, params=params, json_body=json_body)
@@ -184,7 +187,7 @@ class IamportClient(Listing):
 
     def holder(self, bank_code: str, bank_num: str) -> str:
         """GET /vbanks/holder (KFTC 3-digit bank code)."""
-        return self.call("GET", "/vbanks/holder", params={"bank_code": bank_code, "bank_num": bank_num})["bank_holder"]
+        return str(self.call("GET", "/vbanks/holder", params={"bank_code": bank_code, "bank_num": bank_num})["bank_holder"])
 
     def banks(self) -> list[Bank]:
         return [Bank.model_validate(b) for b in self.call("GET", "/banks")]
@@ -212,7 +215,7 @@ class IamportClient(Listing):
                checksum: int | None = None, reason: str | None = None, tax_free: int | None = None,
                vat_amount: int | None = None, refund_holder: str | None = None, refund_bank: str | None = None,
                refund_account: str | None = None, refund_tel: str | None = None,
-               retain_promotion: bool | None = None, extra: dict | None = None) -> Payment:
+               retain_promotion: bool | None = None, extra: dict[str, Any] | None = None) -> Payment:
         """POST /payments/cancel with every field of the spec. Never retried."""
         if not imp_uid and not merchant_uid:
             raise ValueError("imp_uid or merchant_uid is required")
@@ -224,7 +227,7 @@ class IamportClient(Listing):
         return _applied_payment(self.call("POST", "/payments/cancel", json_body=body), "POST", "/payments/cancel")
 
     # --------------------------------------------------------------- helpers
-    def _map(self, fn, items: list) -> list:
+    def _map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         if len(items) <= 1:
             return [fn(i) for i in items]
         with ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(items))),
@@ -232,7 +235,7 @@ class IamportClient(Listing):
             return list(pool.map(fn, items))
 
 
-def _applied_payment(data, method: str, path: str) -> Payment:
+def _applied_payment(data: Any, method: str, path: str) -> Payment:
     """The payment a successful write returned. The API said ``code 0`` (applied); a body we cannot read
     does not undo that, so it is an unknown outcome to settle by re-reading, not an error."""
     try:

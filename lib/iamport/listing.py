@@ -10,16 +10,18 @@ time, and payments keep arriving while the pages are read. ``Listing`` is the pa
 
 from __future__ import annotations
 
+from typing import Any
+
 import gc
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from lib.domain import i18n
 from lib.domain.models import Payment, PaymentPage
 from lib.iamport.errors import ApiUnavailable
-from lib.iamport.transport import _seg, Reply, _parse
+from lib.iamport.transport import ClientConfig, _seg, Reply, _parse
 
 
 NINETY_DAYS = 90 * 86400
@@ -56,19 +58,31 @@ def split_windows(t_from: int, t_to: int, span: int = NINETY_DAYS) -> list[tuple
 
 
 class Listing:
+    # What the mixin needs from IamportClient (declared for the type checker; the client defines them).
+    config: ClientConfig
+
+    def _exchange(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                  json_body: Any = None) -> Reply:
+        raise NotImplementedError
+
+    def _map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        raise NotImplementedError
+
     def status_page(self, status: str, *, page: int = 1, limit: int = PAGE_LIMIT, t_from: int | None = None,
                     t_to: int | None = None, sorting: str | None = None) -> PaymentPage:
         return PaymentPage.model_validate(self._status_page_raw(status, page, limit, t_from, t_to, sorting))
 
-    def _status_page_raw(self, status, page, limit, t_from, t_to, sorting) -> dict:
+    def _status_page_raw(self, status: str, page: int, limit: int, t_from: int | None, t_to: int | None,
+                         sorting: str | None) -> dict[str, Any]:
         path, reply = self._status_page_reply(status, page, limit, t_from, t_to, sorting)
         data, err = _parse(reply, "GET", path)
         if err:
             raise err
-        return data
+        return dict(data)
 
-    def _status_page_reply(self, status, page, limit, t_from, t_to, sorting) -> tuple[str, Reply]:
-        params = {"page": page, "limit": limit}
+    def _status_page_reply(self, status: str, page: int, limit: int, t_from: int | None, t_to: int | None,
+                           sorting: str | None) -> tuple[str, Reply]:
+        params: dict[str, Any] = {"page": page, "limit": limit}
         if t_from is not None:
             params["from"] = t_from
         if t_to is not None:
@@ -79,7 +93,7 @@ class Listing:
         return path, self._exchange("GET", path, params=params)
 
     def list_by_status_raw(self, status: str, t_from: int, t_to: int, *, progress: Progress | None = None,
-                           sorting: str = "started", keep: Callable[[dict], bool] | None = None) -> list[dict]:
+                           sorting: str = "started", keep: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
         """Every payment with ``status`` whose status time is in [t_from, t_to], as raw dicts
         (only those ``keep`` accepts, when given).
 
@@ -95,14 +109,14 @@ class Listing:
             return self._list_by_status_raw(status, t_from, t_to, progress, sorting, keep)
 
     def _list_by_status_raw(self, status: str, t_from: int, t_to: int, progress: Progress | None,
-                            sorting: str, keep: Callable[[dict], bool] | None) -> list[dict]:
+                            sorting: str, keep: Callable[[dict[str, Any]], bool] | None) -> list[dict[str, Any]]:
         windows = split_windows(t_from, t_to)
         firsts = self._map(lambda w: self._status_page_raw(status, 1, PAGE_LIMIT, w[0], w[1], sorting), windows)
-        per_window: list[dict[str, dict]] = [{} for _w in windows]     # kept items, by imp_uid
+        per_window: list[dict[str, dict[str, Any]]] = [{} for _w in windows]     # kept items, by imp_uid
         all_ids: list[set[str]] = [set() for _w in windows]             # every item seen (for the check)
-        totals: list[set[int]] = [{f["total"]} for f in firsts]
+        totals: list[set[int | None]] = [{f["total"]} for f in firsts]
 
-        def take(w: int, page: dict) -> None:
+        def take(w: int, page: dict[str, Any]) -> None:
             totals[w].add(page.get("total"))
             ids, kept = all_ids[w], per_window[w]
             for item in page.get("list") or ():
@@ -120,7 +134,7 @@ class Listing:
             for w, first in enumerate(firsts):
                 take(w, first)
         else:
-            with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(jobs)), thread_name_prefix="iamport",
+            with ThreadPoolExecutor(max_workers=min(self.config.concurrency, len(jobs)), thread_name_prefix="iamport",
                                     initializer=i18n.set_lang, initargs=(i18n.lang(),)) as pool:   # errors in the caller's language
                 # Workers only move bytes (the GIL is free while they wait); this thread parses each page
                 # as it arrives, so parsing overlaps the network instead of fighting over the GIL.
@@ -148,12 +162,12 @@ class Listing:
                                  if keep is None or keep(x)}
         if len(per_window) == 1:
             return list(per_window[0].values())
-        out: dict[str, dict] = {}
+        out: dict[str, dict[str, Any]] = {}
         for items in per_window:
             out.update(items)
         return list(out.values())
 
-    def _snapshot(self, status: str, a: int, b: int, sorting: str, hint: list[int]) -> list[dict]:
+    def _snapshot(self, status: str, a: int, b: int, sorting: str, hint: list[int]) -> list[dict[str, Any]]:
         """Every payment of the window [a, b] as of one request per sub-window: the window is cut where the
         payments seen (``hint``, their time field, sorted) would fill most of a page."""
         per = max(1, PAGE_LIMIT * 4 // 5)
@@ -164,12 +178,12 @@ class Listing:
                 subs.append((lo, cut - 1))
                 lo = cut
         subs.append((lo, b))
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         for part in self._map(lambda w: self._snapshot_one(status, w[0], w[1], sorting, 0), subs):
             out.extend(part)
         return out
 
-    def _snapshot_one(self, status: str, lo: int, hi: int, sorting: str, depth: int) -> list[dict]:
+    def _snapshot_one(self, status: str, lo: int, hi: int, sorting: str, depth: int) -> list[dict[str, Any]]:
         first = self._status_page_raw(status, 1, PAGE_LIMIT, lo, hi, sorting)
         if first["total"] <= PAGE_LIMIT:
             return list(first.get("list") or ())
@@ -186,7 +200,7 @@ class Listing:
     def list_by_status(self, status: str, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[Payment]:
         return [Payment.model_validate(p) for p in self.list_by_status_raw(status, t_from, t_to, progress=progress)]
 
-    def list_pending_vbanks_raw(self, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[dict]:
+    def list_pending_vbanks_raw(self, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[dict[str, Any]]:
         """Virtual accounts waiting for their deposit: status ``ready``, pay_method ``vbank``."""
         return self.list_by_status_raw("ready", t_from, t_to, progress=progress,
                                        keep=lambda p: p.get("pay_method") == "vbank")
@@ -203,7 +217,7 @@ _gc_holders = 0
 
 
 @contextmanager
-def _gc_paused():
+def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while tens of thousands of parsed dicts are created.
 
     JSON from the API has no reference cycles, yet every few thousand allocations

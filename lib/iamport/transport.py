@@ -23,7 +23,7 @@ class Reply:
     content: bytes
 
 
-def _envelope(resp: Reply) -> dict | None:
+def _envelope(resp: Reply) -> dict[str, Any] | None:
     try:
         body = orjson.loads(resp.content)
     except orjson.JSONDecodeError:
@@ -31,7 +31,7 @@ def _envelope(resp: Reply) -> dict | None:
     return body if isinstance(body, dict) and "code" in body and "response" in body else None
 
 
-def _refusal(status: int, message: str, *, method: str, path: str, code) -> Refused:
+def _refusal(status: int, message: str, *, method: str, path: str, code: object) -> Refused:
     cls = NotFound if status == 404 else AuthFailed if status == 401 else Refused
     return cls(message, method=method, path=path, http_status=status, code=code if isinstance(code, int) else None)
 
@@ -80,7 +80,7 @@ class ClientConfig(BaseModel):
     concurrency: int = 8
 
     @classmethod
-    def of(cls, source) -> "ClientConfig":
+    def of(cls, source: Any) -> "ClientConfig":
         """From a ClientConfig, or the connection part of the app's Settings."""
         if isinstance(source, cls):
             return source

@@ -122,8 +122,9 @@ def summarize(df: pd.DataFrame, now: datetime) -> Summary:
 def by_due_date(df: pd.DataFrame) -> pd.DataFrame:
     g = df.assign(state=df["overdue"].map({True: _("Overdue"), False: _("Not yet due")})) \
         .groupby(["due_date", "state"], as_index=False)["amount"].sum()
-    g["due_date"] = pd.to_datetime(g["due_date"])
-    return g
+    out = pd.DataFrame(g)
+    out["due_date"] = pd.to_datetime(out["due_date"])
+    return out
 
 
 def by_pg(df: pd.DataFrame) -> pd.DataFrame:

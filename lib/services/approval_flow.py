@@ -15,6 +15,7 @@ from lib.domain.settings import Rules
 from lib.domain.rules import InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, holder_problem, validate_refund
 from lib.domain.text import NOTE_MAX, clean
 from lib.domain.refusals import Busy, Stale
+from lib.domain.kinds import Outcome, RequestStatus
 from lib.domain.outcomes import WriteResult
 from lib.services.bulk import _bulk_content, bulk_extend
 from lib.services.refund import holder_check, refund_vbank
@@ -124,8 +125,8 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
                        to=to, rules=rules, approval_id=req.id, approval_note=note)
     ok = sum(r.outcome == "succeeded" for r in rows)
     msg = _("{ok} of {rows} accounts extended.").format(ok=ok, rows=len(rows))
-    store.finish(req.id, "executed", {"rows": [asdict(r) for r in rows], "message": msg})
-    return WriteResult("succeeded" if ok == len(rows) else "failed", msg, req.id, extra={"rows": rows})
+    store.finish(req.id, RequestStatus.EXECUTED, {"rows": [asdict(r) for r in rows], "message": msg})
+    return WriteResult(Outcome.SUCCEEDED if ok == len(rows) else Outcome.FAILED, msg, req.id, extra={"rows": rows})
 
 
 def reject(audit: AuditStore, *, approver: Actor, request_id: str, note: str) -> ApprovalRequest:

@@ -34,7 +34,7 @@ def holder_check(client: IamportClient, pg_provider: str | None, request: Refund
     typed = clean(request.refund_holder)
     out = {"bank": bank.label if bank else request.refund_bank, "typed": typed, "bank_says": None, "ok": False,
            "error": None, "available": bool(bank and bank.kftc)}
-    if not out["available"]:
+    if bank is None or not bank.kftc:
         out["error"] = "no holder lookup for this bank"
         return out
     try:

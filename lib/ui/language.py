@@ -21,7 +21,7 @@ def apply_language() -> str:
 def language_switch() -> None:
     """한국어 / English in the sidebar, under the navigation, for this browser session."""
     st.session_state.setdefault(LANG_KEY, i18n.lang())
-    st.sidebar.segmented_control("언어 · Language", list(i18n.LANGS), format_func=i18n.LANGS.get, key=LANG_KEY,
+    st.sidebar.segmented_control("언어 · Language", list(i18n.LANGS), format_func=lambda k: i18n.LANGS[k], key=LANG_KEY,
                                  label_visibility="collapsed", on_change=_keep_language)
 
 

@@ -19,7 +19,7 @@ def reveal_toggle(label: str, *, key: str, where: str, imp_uid: str | None = Non
     a = actor()
     allowed = a is not None and a.can("reveal_personal")
     on = st.toggle(label, key=key, disabled=not allowed, help=None if allowed else translate(REVEAL_TEXT["no_permission"]))
-    if not allowed:
+    if a is None or not allowed:
         return False
     mark = keys.revealed_for(key)
     target = f"{where}:{imp_uid or ''}"

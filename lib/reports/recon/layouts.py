@@ -235,7 +235,7 @@ def _guess_pg(columns: list[str]) -> Recognition:
         rec.warnings.append(_("The column “{col}” is read as the VAT of the fee (the file has a fee column and no "
                               "separate fee VAT). If it is the VAT of the payment, map it under VAT instead.").format(
             col=m["fee_vat"]))
-    if m.get("fee") and norm_header(m["fee"]) in ("fee", "수수료") and not m.get("fee_vat"):
+    if m.get("fee") and norm_header(m["fee"] or "") in ("fee", "수수료") and not m.get("fee_vat"):
         rec.warnings.append(_("The column “{col}” is read as the fee without its VAT.").format(col=m["fee"]))
     rec.warnings.insert(0, _("No known layout: the columns were matched by their names. Check the mapping below."))
     return rec

@@ -154,7 +154,8 @@ def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
         mine = rest["key_type"] == k
         if mine.any():
             keys = set(zip(done.loc[done["key_type"] == k, k], done.loc[done["key_type"] == k, "kind"]))
-            seen[mine] = [(x, kd) in keys for x, kd in zip(rest.loc[mine, k], rest.loc[mine, "kind"])]
+            seen[mine] = pd.Series([(x, kd) in keys for x, kd in zip(rest.loc[mine, k], rest.loc[mine, "kind"])],
+                                   index=rest.index[mine])
         rest_key[mine] = rest.loc[mine, k]
     why = pd.Series(REASONS["not_found"], index=rest.index)
     why[seen] = REASONS["duplicate"]

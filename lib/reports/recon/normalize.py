@@ -174,6 +174,7 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
         any_total[odd] = sub.apply(lambda c: c.str.lower().str.contains(total_rx, regex=True)).any(axis=1)
     is_total = date_cell.str.lower().str.contains(total_rx, regex=True) | (odd & any_total)
     keep = cells[~blank & ~is_total]
+    assert cmap.amount is not None and cmap.date is not None          # required (checked before reading)
     if keep.empty:
         raise ReconFileError(_("The file has no data rows after blank and total lines."))
     amount = parse_amounts(keep[cmap.amount], cmap.amount, required=True)

@@ -8,6 +8,8 @@ was when the schema moves on.
 Revision ID: 0001
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,13 +19,13 @@ branch_labels = None
 depends_on = None
 
 
-def _named(name: str, payload: str) -> tuple:
+def _named(name: str, payload: str) -> tuple[Any, ...]:
     return (name, [sa.Column("name", sa.String(80), primary_key=True), sa.Column(payload, sa.Text, nullable=False),
                    sa.Column("operator", sa.String(200), nullable=False),
                    sa.Column("updated_at", sa.Float, nullable=False)])
 
 
-def tables() -> list:
+def tables() -> list[Any]:
     """Fresh Column objects on every call: a Column belongs to the one table it was created in."""
     return [
         ("audit_log", [

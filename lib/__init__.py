@@ -1,1 +1,1 @@
-"""vbank-desk's library: everything but the UI. Only ``lib/ui*`` may import streamlit."""
+"""vbank-desk's library, one package per layer (README "Where things live"); only ``lib/ui`` imports streamlit."""

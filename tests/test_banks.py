@@ -1,4 +1,4 @@
-"""lib/banks.py: refund bank codes by PG."""
+"""lib/domain/banks.py: refund bank codes by PG."""
 
 from __future__ import annotations
 

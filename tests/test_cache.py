@@ -1,4 +1,4 @@
-"""lib/cache.py: the shared TTL cache with single flight."""
+"""lib/ui/cache.py: the shared TTL cache with single flight."""
 
 from __future__ import annotations
 

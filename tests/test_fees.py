@@ -1,4 +1,4 @@
-"""lib/fees.py: the fee impact of a refund."""
+"""lib/domain/fees.py: the fee impact of a refund."""
 
 from __future__ import annotations
 

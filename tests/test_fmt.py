@@ -1,4 +1,4 @@
-"""lib/fmt.py: won, KST, durations, masking."""
+"""lib/domain/fmt.py: won, KST, durations, masking."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""lib/models.py: the payment model."""
+"""lib/domain/models.py: the payment model."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""lib/pending.py: the pending-list frame, filters, summary and exports."""
+"""lib/reports/pending.py: the pending-list frame, filters, summary and exports."""
 
 from __future__ import annotations
 

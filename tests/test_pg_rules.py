@@ -1,4 +1,4 @@
-"""lib/pg_rules.py is the official spec's per-PG notes on POST /payments/cancel, as one table: this reads
+"""lib/domain/pg_rules.py is the official spec's per-PG notes on POST /payments/cancel, as one table: this reads
 the vendored spec and fails when the two disagree."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""lib/refund.py and lib/ui_present.py: holder check, typed amount, fee presentation."""
+"""lib/reports/refundable.py and lib/ui/present.py: holder check, typed amount, fee presentation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""lib/settings.py: the sandbox by default, live with keys; the example rules file equals the defaults."""
+"""lib/domain/settings.py: the sandbox by default, live with keys; the example rules file equals the defaults."""
 
 from __future__ import annotations
 

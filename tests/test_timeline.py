@@ -1,4 +1,4 @@
-"""The payment's story (lib/timeline.py): from the API's payment and the audit, oldest first, with who and when."""
+"""The payment's story (lib/reports/timeline.py): from the API's payment and the audit, oldest first, with who and when."""
 
 from __future__ import annotations
 

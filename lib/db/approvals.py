@@ -1,4 +1,4 @@
-"""Four-eyes approval requests: the SQL store (no HTTP; the approval *flow* is in lib/services.py).
+"""Four-eyes approval requests: the SQL store (no HTTP; the approval *flow* is in lib/services/).
 
 * One pending request per payment: ``pending_key`` is unique while a request is open (NULL after).
 * Requests expire after ``rules.approval_expiry_hours``.

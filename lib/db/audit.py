@@ -1,4 +1,4 @@
-"""Append-only audit log (SQLAlchemy Core); the in-flight locks live in ``lib/locks.py``.
+"""Append-only audit log (SQLAlchemy Core); the in-flight locks live in ``lib/db/locks.py``.
 
 * ``audit_log``: one row per event; the "sent" record and its outcome share a
   ``correlation_id``. There is no update or delete API. Each record carries the
@@ -223,4 +223,4 @@ class AuditStore:
         with self.engine.connect() as c:
             return [r[0] for r in c.execute(select(col).distinct().order_by(col)) if r[0]]
 
-    # ----------------------------------------------------------------- locks (lib/locks.py)
+    # ----------------------------------------------------------------- locks (lib/db/locks.py)

@@ -20,7 +20,7 @@ COLUMN_NAME_MAX = 100          # a mapped column's name: longer header cells are
 
 # ------------------------------------------------------------------ presets
 class PresetStore:
-    """Named column mappings shared by the team (lib/named.py: role, name rules, audit)."""
+    """Named column mappings shared by the team (lib/db/named.py: role, name rules, audit)."""
 
     def __init__(self, engine: Engine):
         self.store = NamedStore(engine, table=recon_presets, payload_column="mapping", noun=N_("preset"),

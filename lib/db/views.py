@@ -1,4 +1,4 @@
-"""(split from lib.views)"""
+"""Named pending-list views shared by the team, kept in the app database (lib/db/named.py: role, name rules, audit)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from lib.db.schema import saved_views
 
 
 class ViewStore:
-    """Named filter views ("kcp 연체", "오늘 마감") shared by the team (lib/named.py: role, name rules, audit)."""
+    """Named filter views ("kcp 연체", "오늘 마감") shared by the team (lib/db/named.py: role, name rules, audit)."""
 
     def __init__(self, audit: AuditStore):
         self.store = NamedStore(audit.engine, table=saved_views, payload_column="params", noun=N_("view"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from lib.domain.i18n import lang
-# Per-PG field rules live in lib/pg_rules.py (from the spec); re-exported here for older callers.
+# Per-PG field rules live in lib/domain/pg_rules.py (from the spec); re-exported here for older callers.
 
 
 # Bank key -> (English name, Korean name, KFTC 3-digit code)

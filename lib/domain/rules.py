@@ -1,5 +1,5 @@
 """The business rules of the two writes, pure: no HTTP, no database, no Streamlit. The services
-(lib/services.py) apply them right before sending; pages use them to explain a form before anything is sent."""
+(lib/services/) apply them right before sending; pages use them to explain a form before anything is sent."""
 
 from __future__ import annotations
 

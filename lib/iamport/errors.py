@@ -1,4 +1,6 @@
-"""(split from lib.client)"""
+"""What can go wrong with a call, as types: ``Refused`` (the API's own envelope said no; ``NotFound`` for 404),
+``AuthFailed`` (keys refused), ``ApiUnavailable`` (provably not sent) and ``OutcomeUnknown`` (a write left and no
+envelope came back). Each carries HTTP status, API code and message, method and path; never a token or a secret."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""(split from lib.client)"""
+"""Bytes to and from the API: the session for reads (retries with backoff on connection errors, 429 and 502/503/504)
+and the one for writes (never retried), the envelope read into a response or a typed error, path segments encoded."""
 
 from __future__ import annotations
 

@@ -148,12 +148,12 @@ def export_frame(df: pd.DataFrame, *, reveal: bool) -> pd.DataFrame:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM so Excel shows Korean; amounts stay plain numbers; formula-safe (lib/export.py)."""
+    """UTF-8 with BOM so Excel shows Korean; amounts stay plain numbers; formula-safe (lib/reports/export.py)."""
     return export.to_csv_bytes(df)
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str | None = None) -> bytes:
-    """Dates as dates, ₩ amounts as numbers, frozen header, autofilter; formula-safe (lib/export.py)."""
+    """Dates as dates, ₩ amounts as numbers, frozen header, autofilter; formula-safe (lib/reports/export.py)."""
     return export.to_xlsx_bytes(df, sheet or _("Pending accounts"))
 
 

@@ -1,5 +1,5 @@
 """Refund wizard helpers that are not the write itself: the list of refundable payments, the holder check and
-the typed confirmation. How the fee impact is presented lives on the UI side (lib/ui_present.py)."""
+the typed confirmation. How the fee impact is presented lives on the UI side (lib/ui/present.py)."""
 
 from __future__ import annotations
 

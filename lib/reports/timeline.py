@@ -104,7 +104,7 @@ def build(p: Payment, audit: pd.DataFrame, rules: Rules) -> list[Event]:
             out.append(Event(at, _("Full numbers shown"), who, page_name(detail.get("page"))))
     used: set[int] = set()
     for i, h in enumerate(p.cancel_history):
-        # Our own refund by its write tag (lib/text.write_tag); else one we sent of this amount; else made
+        # Our own refund by its write tag (lib/domain/text.write_tag); else one we sent of this amount; else made
         # elsewhere (the PG console), shown as the PG's.
         tag = WRITE_TAG_RX.search(h.reason or "")
         j = next((k for k, (s, _w) in enumerate(sent_refunds) if k not in used and tag

@@ -1,4 +1,5 @@
-"""(split from lib.services)"""
+"""Four eyes: a refund above the limits (or a large bulk change) is requested by one person and approved — and then
+sent, through the same write as any other — by a second; rejected or withdrawn otherwise."""
 
 from __future__ import annotations
 

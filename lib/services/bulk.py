@@ -1,4 +1,5 @@
-"""(split from lib.services)"""
+"""Bulk due-date extension: one change per account, each its own write (lock, re-read, audit); a row that fails
+never stops the others, and every row given is listed with what happened to it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """What a page can do, as one object: the client, the stores and the rules bound to the person acting. Built once
-per script run by ``lib/ui.desk()``; a page calls one method per action and shows what it returns or raises
+per script run by ``lib/ui/session.desk()``; a page calls one method per action and shows what it returns or raises
 (a ``Refusal`` is a sentence; a ``WriteResult`` says what the API did)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The pending list's filters as URL parameters (so a link shows the same list) and as named views shared by the
-team, kept in the app database. Values from a URL or a colleague are checked, never trusted."""
+"""The pending list's filters as URL parameters (so a link shows the same list); values from a URL or a colleague
+are checked, never trusted. The named views themselves are kept in the app database (lib/db/views.py)."""
 
 from __future__ import annotations
 

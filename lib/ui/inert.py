@@ -1,4 +1,5 @@
-"""(split from lib.ui)"""
+"""Outside text (the API, a URL, a file, another operator) shown as text, never as markdown: the page's own sentence
+with escaped values (``say``), tables with escaped cells, URLs that may be links."""
 
 from __future__ import annotations
 

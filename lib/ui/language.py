@@ -1,4 +1,5 @@
-"""(split from lib.ui)"""
+"""The language of a run: the sidebar switch (kept apart from the widget's own state), ``VBANK_LANG`` otherwise;
+set before any text of the run is made, and carried into callbacks Streamlit runs later on other threads."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""(split from lib.ui)"""
+"""Data a page shows, loaded once and shared: the pending and paid lists and the payments of a reconciliation period
+(one TTL cache for every session, single flight, a progress bar while a miss loads, cleared by every write), and
+an uploaded file read, normalised and matched, cached by its content's digest and the mapping."""
 
 from __future__ import annotations
 
@@ -87,7 +89,7 @@ def upload_digest(up) -> str:
 
 @st.cache_data(max_entries=6, show_spinner=False)
 def read_upload(digest: str, name: str, header_row: int | None, _data: bytes):
-    """The table in an uploaded file (lib/filetable.py), cached by its content hash and the header row chosen: a
+    """The table in an uploaded file (lib/reports/recon/grid.py), cached by its content hash and the header row chosen: a
     rerun that changes nothing reads nothing. Anything the readers raise beyond their own sentence ends as one
     sentence too, never a traceback."""
     try:

@@ -1,4 +1,4 @@
-"""(split from lib.ui)"""
+"""The "show full numbers" switch: offered to roles that may see personal data, and every switch to shown is audited."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""Shared Streamlit plumbing: cached client and stores, cached data, identity, write guards.
-
-The only module in lib (with lib/ui_*) that imports streamlit.
-"""
+"""What a page run needs, built once per process and per run: settings, the API client, the app database, who is
+acting (local, header or OIDC identity) and the ``Desk`` bound to them; the lookup of a payment named in a URL."""
 
 from __future__ import annotations
 
@@ -52,7 +50,7 @@ def audit() -> AuditStore:
 
 
 def actor() -> Actor | None:
-    """Who is acting (lib/identity.py). None: nobody identified (header or OIDC mode) — no writes."""
+    """Who is acting (lib/domain/identity.py). None: nobody identified (header or OIDC mode) — no writes."""
     s = settings()
     if s.identity_mode == "local":
         return Actor(s.operator, frozenset(s.rules.local_roles), "local")
@@ -72,7 +70,7 @@ def actor() -> Actor | None:
 
 
 def desk():
-    """The page-facing object (lib/desk.py): client, stores and rules bound to the person acting."""
+    """The page-facing object (lib/services/desk.py): client, stores and rules bound to the person acting."""
     from lib.services.desk import Desk
     return Desk(client(), audit(), settings().rules, operator())
 

@@ -1,4 +1,5 @@
-"""(split from lib.recon)"""
+"""What the PG should settle: the period's deposits and refunds from I'mport's payments, with each PG's fees and VAT,
+per payment and per day."""
 
 from __future__ import annotations
 

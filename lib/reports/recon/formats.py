@@ -1,4 +1,5 @@
-"""(split from lib.filetable)"""
+"""The table inside any file the team downloads, told by its bytes: .xlsx (its extent read before any grid is built),
+BIFF .xls, HTML saved as .xls, and text in any Korean encoding with any delimiter."""
 
 from __future__ import annotations
 

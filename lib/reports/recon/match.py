@@ -1,4 +1,5 @@
-"""(split from lib.recon)"""
+"""A settlement file matched against the expected settlement, as PortOne's 거래대사 does: 일치, 불일치 with every
+reason, 대사불능 (in the file only / in I'mport only); stable keys for exceptions the team closes."""
 
 from __future__ import annotations
 

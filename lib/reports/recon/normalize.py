@@ -1,11 +1,9 @@
-"""Ad-hoc reconciliation: what the PG should settle (from I'mport's payments and the fee schedule)
-and the matching of a PG settlement or bank file against it.
+"""A file's rows in one shape (date, kind, amount, fee, fee VAT, VAT, keys, PG), whatever the layout: amounts in
+won (원/₩, signs, parentheses), dates in KST, cancels told by sign or by the layout's own codes, rows of other
+payment methods left out and counted; and a bank statement's deposits with their sender.
 
-Matching key per file row: imp_uid, else merchant_uid, else pg_tid (the first that is present). Statuses as
-PortOne's 거래대사 names them: 일치; 불일치 with every reason (금액, 수수료, 수수료부가세, 부가세, 결제일자);
-대사불능, kept apart as "in the file only" and "in I'mport only". Reading, normalising and matching are
-vectorised (pyarrow, pandas merges).
-"""
+Matching key per file row: imp_uid, else merchant_uid, else pg_tid (the first that is present). Reading,
+normalising and matching are vectorised (pyarrow, pandas merges)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""(split from lib.recon)"""
+"""The PG's payouts: when each settlement day should reach the bank (business days, Korean holidays), and the bank
+statement's deposits matched against them by sender and amount (short, over, missing, unexpected, offset)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""(split from lib.recon)"""
+"""A reconciliation file read and recognised: the table found under its title block (grid, formats), its layout
+recognised by its header (layouts), or its columns guessed by name with a warning for every guess."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from lib.reports.recon.normalize import ColumnMap
 
 
 def read_file(data: bytes, filename: str, limits: UploadLimits = LIMITS, *, header_row: int | None = None) -> Table:
-    """The table in an uploaded file (lib/filetable.py), its header row found by the names of known layouts."""
+    """The table in an uploaded file (lib/reports/recon/grid.py), its header row found by the names of known layouts."""
     return read_table(data, filename, header_words=HEADER_WORDS, header_row=header_row, limits=limits)
 
 

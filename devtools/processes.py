@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
@@ -20,6 +22,41 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# The one "now" a test session's sandboxes seed from, and the day the tests count from (KST): computed once, so a
+# session that runs across midnight KST does not seed on one day and look for "today" on the next.
+SESSION_ANCHOR = int(os.environ.get("VBANK_TEST_ANCHOR") or time.time())
+KST = timezone(timedelta(hours=9))
+
+
+def session_today() -> date:
+    """The KST day of SESSION_ANCHOR: "today" for tests that ask the sandbox for a period of files."""
+    return datetime.fromtimestamp(SESSION_ANCHOR, KST).date()
+
+
+PORT_TRIES = 5
+
+
+class PortTaken(RuntimeError):
+    """The port picked was taken by another process before the server bound it."""
+
+
+def start_on_free_port(start: Callable[[int], subprocess.Popen], health: str, log: Callable[[], str],
+                       timeout: float = 60.0) -> tuple[int, subprocess.Popen]:
+    """Start a server on a free port and wait until it answers ``health``. A free port can be taken by another
+    process between picking it and the server binding it (tests run in parallel): when the server exits saying its
+    address is in use, it is started again on another port (at most PORT_TRIES times)."""
+    for _try in range(PORT_TRIES):
+        port = free_port()
+        proc = start(port)
+        try:
+            wait_http(f"http://127.0.0.1:{port}{health}", proc, timeout=timeout)
+            return port, proc
+        except RuntimeError:
+            if proc.poll() is None or "already in use" not in log().lower():
+                raise
+    raise PortTaken(f"no free port after {PORT_TRIES} tries")
 
 
 def wait_http(url: str, proc: subprocess.Popen | None = None, timeout: float = 60.0) -> None:
@@ -38,15 +75,17 @@ def wait_http(url: str, proc: subprocess.Popen | None = None, timeout: float = 6
 
 class Sandbox:
     def __init__(self, *args: str, payments: int = 1200, seed: int = 7):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.seed, self.payments = seed, payments
-        cmd = [sys.executable, "-m", "sandbox", "--port", str(self.port), "--db", ":memory:",
-               "--payments", str(payments), "--seed", str(seed), *args]
         # stderr to a file: a pipe nobody reads fills up and freezes the server.
         self.log_file = tempfile.NamedTemporaryFile(prefix="sandbox-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log_file)
-        wait_http(self.url + "/sandbox/health", self.proc)
+
+        def start(port: int) -> subprocess.Popen:
+            cmd = [sys.executable, "-m", "sandbox", "--port", str(port), "--db", ":memory:",
+                   "--payments", str(payments), "--seed", str(seed), "--anchor", str(SESSION_ANCHOR), *args]
+            return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log_file)
+
+        self.port, self.proc = start_on_free_port(start, "/sandbox/health", self.log)
+        self.url = f"http://127.0.0.1:{self.port}"
         self.http = requests.Session()
 
     def log(self) -> str:
@@ -146,18 +185,21 @@ READY = "[data-testid=stApp][data-test-script-state=notRunning]"
 
 class App:
     def __init__(self, sandbox: Sandbox, tmp: Path, **env):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.audit_url = f"sqlite:///{tmp / 'audit.sqlite3'}"
         self.audit_url = env.pop("AUDIT_DB_URL", self.audit_url)
         e = dict(os.environ, IAMPORT_API_URL=sandbox.url, AUDIT_DB_URL=self.audit_url,
                  VBANK_SECRETS_FILE=str(tmp / "none.toml"), VBANK_OPERATOR="e2e@example.com", **env)
         self.log = open(tmp / "app.log", "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=e, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_http(self.url + "/_stcore/health", self.proc, timeout=90)
+
+        def start(port: int) -> subprocess.Popen:
+            return subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+                 "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
+                 "--browser.gatherUsageStats", "false"], cwd=ROOT, env=e, stdout=self.log, stderr=subprocess.STDOUT)
+
+        self.port, self.proc = start_on_free_port(start, "/_stcore/health",
+                                                  lambda: (tmp / "app.log").read_text(errors="replace"), timeout=90)
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def stop(self):
         self.proc.terminate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import ast
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,43 @@ def test_particles_are_chosen_for_the_value(korean):
     assert i18n._("This refunds {amount} to {bank} {account} in {where}, once.").format(
         amount="₩5,000", bank="Shinhan", account="110", where="the sandbox") == \
         "This refunds ₩5,000 to Shinhan 110 in the sandbox, once."
+
+
+# Exceptions whose message a person reads on a page: their sentences must be marked for translation.
+USER_FACING = {"Refusal", "Busy", "NeedsApproval", "Stale", "Forbidden", "InvalidInput", "ReconFileError",
+               "ApprovalProblem", "Refused", "NotFound", "AuthFailed", "ApiUnavailable", "OutcomeUnknown",
+               "WriteResult"}
+
+
+def _unmarked(node: ast.AST) -> list[str]:
+    """Prose literals in ``node`` that are not inside _() / N_() (a sentence: a space and a letter)."""
+    out = []
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_", "gettext"):
+        return out
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return _unmarked(node.func.value) + [x for a in node.args + [k.value for k in node.keywords]
+                                               for x in _unmarked(a)]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " in node.value.strip() \
+            and any(c.isalpha() for c in node.value):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return ["f-string: " + ast.unparse(node)[:60]]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [x for e in node.elts for x in _unmarked(e)]
+    if isinstance(node, ast.BinOp):
+        return _unmarked(node.left) + _unmarked(node.right)
+    return out
+
+
+def test_lib_marks_every_sentence_a_person_reads():
+    """A refusal, an API error or a write's result built in lib carries a sentence the page shows as it is: an unmarked
+    literal would reach a Korean screen in English. (The API's own message is passed through, never a literal.)"""
+    found = []
+    for f in sorted((ROOT / "lib").rglob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in USER_FACING):
+                continue
+            first = node.args[1:2] if node.func.id == "WriteResult" else node.args[:1]
+            for arg in first:
+                found += [f"{f.relative_to(ROOT)}:{node.lineno}: {s}" for s in _unmarked(arg)]
+    assert not found, "\n".join(found)

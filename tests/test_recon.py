@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from devtools.processes import session_today
+
 from datetime import date, datetime
 
 import pandas as pd
@@ -144,7 +146,7 @@ def test_sandbox_settlement_file_matches_exactly_the_planted_discrepancies(fresh
     from datetime import timedelta
 
     from lib.services.desk import payments_for_file
-    today = datetime.now(KST).date()
+    today = session_today()
     d_from = today - timedelta(days=10)
     data = fresh.http.get(fresh.url + "/sandbox/settlement", params={"from": str(d_from), "to": str(today)}).content
     planted = fresh.http.get(fresh.url + "/sandbox/settlement",
@@ -177,7 +179,7 @@ def test_sandbox_settlement_file_matches_exactly_the_planted_discrepancies(fresh
 
 def test_payouts_by_settlement_day_match_the_planted_bank_statement(fresh, client):
     from datetime import timedelta
-    today = datetime.now(KST).date()
+    today = session_today()
     d_from = today - timedelta(days=10)
     stmt = fresh.http.get(fresh.url + "/sandbox/statement", params={"from": str(d_from), "to": str(today)}).content
     planted = fresh.http.get(fresh.url + "/sandbox/statement",
@@ -238,7 +240,7 @@ def test_settlement_cli_writes_file_and_manifest(tmp_path):
     db = tmp_path / "sb.sqlite3"
     plan = SeedPlan(seed=3, payments=800)
     Store(str(db)).reset(generate(plan), plan)
-    today = datetime.now(KST).date()
+    today = session_today()
     out = tmp_path / "s.csv"
     r = subprocess.run([sys.executable, "-m", "sandbox", "settlement", "--from", str(today - pd.Timedelta(days=14).to_pytimedelta()),
                         "--to", str(today), "--db", str(db), "--out", str(out)], cwd=ROOT, capture_output=True, text=True)

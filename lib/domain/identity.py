@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from lib.domain.i18n import _
+from lib.domain.names import permission_name, role_name
 from lib.domain.refusals import Refusal
 
 
@@ -61,10 +62,10 @@ class Actor:
         if not self.email:
             raise Forbidden(_("Sign in first: anonymous users cannot do this."))
         if not self.can(permission):
-            need = " or ".join(sorted(PERMISSIONS[permission]))
-            have = ", ".join(sorted(self.roles)) or "no role"
-            raise Forbidden(f"{self.email} ({have}) may not {permission.replace('_', ' ')}: it needs the "
-                            f"{need} role.")
+            need = _(" or ").join(role_name(r) for r in sorted(PERMISSIONS[permission]))
+            have = ", ".join(role_name(r) for r in sorted(self.roles)) or _("no role")
+            raise Forbidden(_("{email} ({have}) may not {what}: it needs the {need} role.").format(
+                email=self.email, have=have, what=permission_name(permission), need=need))
 
     def __str__(self) -> str:
         return self.email

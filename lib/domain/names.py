@@ -52,6 +52,13 @@ REQUEST_STATUS = {"pending": N_("waiting"), "approving": N_("approved, sending")
                   "unknown": N_("approved, outcome unknown")}
 
 
+PERMISSION_NAMES = {"read": N_("read"), "export": N_("export"), "update_vbank": N_("change a virtual account"),
+                    "revoke_vbank": N_("cancel a virtual account"), "refund": N_("refund"),
+                    "approve_refund": N_("approve a request"), "admin": N_("administer the app"),
+                    "reveal_personal": N_("see full account and phone numbers"),
+                    "save_settings": N_("save shared settings")}
+
+
 ROLE_NAMES = {"viewer": N_("viewer"), "operator": N_("operator"), "approver": N_("approver"), "admin": N_("admin")}
 
 
@@ -148,3 +155,7 @@ def why(code: str | None) -> str:
 def chain_break(reason: str, params: dict[str, Any] | None = None) -> str:
     """What a check of the audit chain found, in words."""
     return _named(CHAIN_BREAKS, reason).format(**(params or {})) if reason in CHAIN_BREAKS else reason
+
+
+def permission_name(permission: str | None) -> str:
+    return _named(PERMISSION_NAMES, permission)

@@ -97,8 +97,9 @@ class IamportClient(Listing):
         """A request left but its reply did not come back. For a write that means: outcome unknown.
         A lost token request moved nothing: it is only "unavailable"."""
         if not _is_write(method, path):
-            raise ApiUnavailable(f"{what}.", method=method, path=path) from None
-        raise OutcomeUnknown(f"{what}; the request may have been processed.", method=method, path=path) from None
+            raise ApiUnavailable(what + ".", method=method, path=path) from None
+        raise OutcomeUnknown(_("{what}; the request may have been processed.").format(what=what), method=method,
+                             path=path) from None
 
     # ----------------------------------------------------------------- auth
     def _fetch_token(self) -> Token:

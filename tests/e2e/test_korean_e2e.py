@@ -6,6 +6,8 @@ to $VBANK_SHOTS (``make screenshots`` sets docs/screenshots, shown in the README
 
 from __future__ import annotations
 
+from devtools.processes import session_today
+
 import csv
 import io
 import os
@@ -253,10 +255,9 @@ def test_the_language_switch_holds_across_pages(ko, ko_app):
 
 
 def test_reconciliation_in_korean(ko, ko_app, e2e_sandbox, tmp_path):
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
-    from lib.domain.clock import KST
-    today = datetime.now(KST).date()
+    today = session_today()
     q = {"from": str(today - timedelta(days=10)), "to": str(today)}
     f = tmp_path / "정산내역.csv"
     f.write_bytes(e2e_sandbox.http.get(e2e_sandbox.url + "/sandbox/settlement", params=q).content)

@@ -4,13 +4,14 @@ new visit and shows in the audit; a 2 KB far-corner .xlsx ends in one sentence a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from devtools.processes import session_today
+
+from datetime import timedelta
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
-from lib.domain.clock import KST
 from tests.e2e.helpers import drop, open_app, settle
 from tests.fixtures import realfiles as rf
 from tests.test_realfiles import far_corner_xlsx
@@ -27,7 +28,7 @@ def files(e2e_sandbox, tmp_path):
     """The sandbox's PG file and its bank statement of the last 10 days, the statement laid out as KB국민's
     web banking gives it. The PG file goes first: it names the refunds of payments older than 90 days, which
     the statement's payouts include."""
-    today = datetime.now(KST).date()
+    today = session_today()
     q = {"from": str(today - timedelta(days=10)), "to": str(today)}
     settlement = tmp_path / "settlement.csv"
     settlement.write_bytes(e2e_sandbox.http.get(e2e_sandbox.url + "/sandbox/settlement", params=q).content)

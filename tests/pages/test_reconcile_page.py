@@ -1,5 +1,6 @@
 """The reconciliation page (AppTest): the sandbox's settlement file and bank statement, with their manifests."""
 
+from devtools.processes import session_today
 from datetime import datetime, timedelta
 
 from lib.domain.clock import KST
@@ -13,7 +14,7 @@ def frame(at, *columns: str):
 
 
 def sandbox_files(app_env, days=7):
-    today = datetime.now(KST).date()
+    today = session_today()
     q = {"from": str(today - timedelta(days=days)), "to": str(today)}
     get = app_env.http.get
     return (get(app_env.url + "/sandbox/settlement", params=q).content,

@@ -7,15 +7,19 @@ from lib.domain.i18n import _
 from lib.reports import timeline
 from lib.domain.names import method_name, pg_name, status_name
 from lib.domain.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
-from lib.domain.rules import refund_blockers
+from lib.domain.identity import Forbidden
+from lib.domain.refusals import Busy, NeedsApproval, Stale
+from lib.domain.rules import InvalidInput, Seen, refund_blockers, revoke_blockers
+from lib.iamport.errors import ApiError
 from lib.domain.text import md, short, without_tag
 from lib.ui import inert
 from lib.ui import language
 from lib.ui import outcomes
 from lib.ui import reveal as ui_reveal
-from lib.ui import session
+from lib.ui import keys, send_once, session
 
 language.entry_guard()
+WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ApiError)
 
 T = {
     "bad_id": _("No payment found: “{q}” cannot name one. {msg}"),
@@ -38,6 +42,18 @@ T = {
     "ids": _("imp_uid {imp_uid} · merchant_uid {merchant_uid} · PG {pg}"),
     "timeline": _("What happened (KST)"), "waiting": _("A refund of this payment is waiting for approval ({who}, {when})."),
     "see_request": _("Open the request"),
+    "act_revoke": _("Cancel this virtual account…"),
+    "revoke_title": _("Cancel the virtual account"),
+    "revoke_body": _("The account {bank} {account} for {amount} (order {merchant_uid}) will be closed: the customer can no "
+                     "longer pay into it, and the payment reads Cancelled. Nothing was paid in, so no money moves. This "
+                     "cannot be undone — a new account would have to be issued. Sent to {where}."),
+    "revoke_note": _("Why (kept in the audit log, e.g. order cancelled)"),
+    "revoke_go": _("Cancel the account"), "revoke_back": _("Keep it open"), "sending": _("Sending…"),
+    "revoke_blocked": _("This account cannot be cancelled here: {why}"),
+    "stale": _("The payment changed since it was shown, so nothing was sent: {changes}."),
+    "busy": _("Nothing was sent: {msg}"), "invalid": _("Nothing was sent:"),
+    "error_send": _("The API could not be reached: {err}"),
+    "cash_receipt": _("Cash receipt"), "cash_yes": _("issued"), "cash_no": _("not issued"),
 }
 
 st.title(T["title"])
@@ -64,13 +80,45 @@ st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(status_name(p.st
 st.caption(inert.say(T["ids"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid), pg=p.pg_provider))
 for kind in ("refund", "update_vbank", "revoke_vbank"):          # a write of this payment with an unknown outcome comes first
     outcomes.unknown_outcome_panel(kind, p.imp_uid, key=f"pd_unknown_{kind}")
-a, b, c = st.columns(3)
+a, b, c, d = st.columns(4)
 who = session.operator()
 if p.is_vbank and p.status == "ready" and who.can("update_vbank"):
     a.page_link("app_pages/update.py", label=T["act_update"], icon=":material/edit_calendar:", query_params={"imp_uid": p.imp_uid})
 if not refund_blockers(p) and who.can("refund"):
     b.page_link("app_pages/refund.py", label=T["act_refund"], icon=":material/undo:", query_params={"imp_uid": p.imp_uid})
 c.page_link("app_pages/payment.py", label=T["link"], icon=":material/link:", query_params={"imp_uid": p.imp_uid})
+
+# 가상계좌 발급취소: one action per payment shown (a new one once this one has an outcome)
+REVOKE_ACTION = f"revoke:{p.imp_uid}"
+revoke_aid = st.session_state.setdefault(REVOKE_ACTION, send_once.new_action())
+revoked = send_once.result(revoke_aid)
+if revoked is not None:
+    outcomes.show(revoked, T | {"error": T["error_send"]})
+    if st.button(_("Done"), key="pd_revoke_done"):
+        st.session_state.pop(REVOKE_ACTION, None)
+        st.rerun()
+elif p.is_vbank and p.status == "ready" and who.can("revoke_vbank"):
+    why_not = revoke_blockers(p)
+    if why_not:
+        d.caption(inert.say(T["revoke_blocked"], why=" ".join(why_not)))
+    elif d.button(T["act_revoke"], icon=":material/block:", key="pd_revoke"):
+        st.session_state[keys.REVOKE_CONFIRM] = revoke_aid
+    if st.session_state.get(keys.REVOKE_CONFIRM) == revoke_aid and not why_not:
+        seen = Seen.of(p)
+
+        @st.dialog(T["revoke_title"], dismissible=False)
+        def confirm_revoke():
+            st.write(inert.say(T["revoke_body"], bank=p.vbank_name or "", account=mask_account(p.vbank_num),
+                               amount=krw(p.amount), merchant_uid=short(p.merchant_uid),
+                               where=session.settings().where_label))
+            st.text_input(T["revoke_note"], key="pd_revoke_note", max_chars=200)
+            send_once.confirm_and_send(
+                revoke_aid, open_key=keys.REVOKE_CONFIRM, key="pd_revoke_go", confirm_label=T["revoke_go"],
+                cancel_label=T["revoke_back"], sending_label=T["sending"],
+                perform=lambda: session.desk().revoke(p.imp_uid, seen,
+                                                      note=st.session_state.get("pd_revoke_note") or None),
+                expected_errors=WRITE_ERRORS)
+        confirm_revoke()
 waiting = session.desk().waiting_request(p.imp_uid)
 if waiting:
     st.warning(inert.say(T["waiting"], who=waiting.requester, when=kst(waiting.created_at)))
@@ -93,7 +141,8 @@ with g1:
     block(T["order"], {"imp_uid": p.imp_uid, _("Order number (merchant_uid)"): p.merchant_uid,
                        _("Product"): p.name or "—", _("Pay method"): method_name(p.pay_method),
                        _("Channel"): p.channel, _("Currency"): p.currency, _("Escrow"): _("yes") if p.escrow else _("no"),
-                       _("Custom data"): p.custom_data or "—"})
+                       _("Custom data"): p.custom_data or "—",
+                       T["cash_receipt"]: T["cash_yes"] if p.cash_receipt_issued else T["cash_no"]})
     block(T["buyer"], {_("Name"): p.buyer_name or "—", _("Phone"): phone(p.buyer_tel), _("E-mail"): email(p.buyer_email),
                        _("Address"): p.buyer_addr if reveal else (_("(hidden)") if p.buyer_addr else "—"),
                        _("Postcode"): p.buyer_postcode or "—"})

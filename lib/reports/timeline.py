@@ -72,10 +72,11 @@ def build(p: Payment, audit: pd.DataFrame, rules: Rules) -> list[Event]:
         out.append(Event(p.failed_at, _("Failed"), "PG", p.fail_reason or ""))
     rule = rules.fee_rule(p.pg_provider)
     sent_refunds: list[tuple[dict, str]] = []
+    revoke_notes: dict[str, str] = {}
     for _i, r in rows.iterrows():
         detail, request = _load(r.get("detail")), _load(r.get("request"))
         at, who, action, outcome = r["at"], r["operator"], r["action"], r["outcome"]
-        thing = _("Refund") if action == "refund" else _("Change")
+        thing = {"refund": _("Refund"), "revoke_vbank": _("Account cancellation")}.get(action, _("Change"))
         if action == "update_vbank" and outcome in ("succeeded", "resolved") and detail.get("after"):
             before, after = detail.get("before", {}), detail["after"]
             parts = []
@@ -86,6 +87,12 @@ def build(p: Payment, audit: pd.DataFrame, rules: Rules) -> list[Event]:
                 parts.append(_("due {before} → {after}").format(before=kst(_ts(before["vbank_due"])),
                                                                 after=kst(_ts(after.get("vbank_due")))))
             out.append(Event(at, _("Changed"), who, ", ".join(parts) or _("confirmed by a re-read")))
+        elif action == "revoke_vbank" and outcome == "sent":
+            revoke_notes[r["correlation_id"]] = detail.get("note") or ""
+        elif action == "revoke_vbank" and (outcome == "succeeded" or (outcome == "resolved"
+                                                                      and detail.get("why") == "applied_reread")):
+            out.append(Event(at, _("Virtual account cancelled"), who,
+                             revoke_notes.get(r["correlation_id"]) or _("no longer accepts deposits")))
         elif action == "refund" and outcome == "sent":
             sent_refunds.append((request, who))
         elif outcome == "unknown":
@@ -102,6 +109,9 @@ def build(p: Payment, audit: pd.DataFrame, rules: Rules) -> list[Event]:
                               else "") + (f" — {note}" if note else "")))
         elif action == "reveal_personal":
             out.append(Event(at, _("Full numbers shown"), who, page_name(detail.get("page"))))
+    if p.is_vbank and p.status == "cancelled" and not p.paid_at and p.cancelled_at and not revoke_notes:
+        # closed before anything was paid in, not by this app (the PG console, or the API by another system)
+        out.append(Event(p.cancelled_at, _("Virtual account cancelled"), "PG", p.cancel_reason or ""))
     used: set[int] = set()
     for i, h in enumerate(p.cancel_history):
         # Our own refund by its write tag (lib/domain/text.write_tag); else one we sent of this amount; else made

@@ -20,6 +20,7 @@ from lib.domain.text import lookup_problem
 from lib.services import approval_flow
 from lib.services import bulk
 from lib.services import refund as services_refund
+from lib.services import revoke as services_revoke
 from lib.services import unknowns
 from lib.services import update as services_update
 
@@ -119,6 +120,11 @@ class Desk:
         """``context``: what the operator saw and accepted (e.g. a holder-name mismatch), kept in the audit."""
         return services_refund.refund_vbank(self.client, self.audit, operator=self.who, request=request, seen=seen,
                                      rules=self.rules, context=context)
+
+    def revoke(self, imp_uid: str, seen: Seen, *, note: str | None = None) -> WriteResult:
+        """Close a pending virtual account (가상계좌 발급취소), once."""
+        return services_revoke.revoke_vbank(self.client, self.audit, operator=self.who, imp_uid=imp_uid, seen=seen,
+                                            rules=self.rules, note=note)
 
     def resolve(self, kind: str, imp_uid: str, *, confirm_not_applied: bool = False) -> WriteResult:
         return unknowns.resolve_unknown(self.client, self.audit, operator=self.who, kind=kind, imp_uid=imp_uid,

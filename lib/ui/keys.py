@@ -6,6 +6,7 @@ from __future__ import annotations
 
 # shared between pages
 BULK_SELECTION = "shared:bulk_selection"         # imp_uids picked on the pending list for the bulk page
+DESK = "shared:desk"                             # the run's Desk (lib/ui/session.start_run)
 IDENTITY_PROBLEM = "shared:identity_problem"     # why nobody is identified (header / OIDC mode)
 LANG_WIDGET, LANG_CHOICE = "ui_lang", "ui_lang_choice"   # the language switch and the choice it keeps
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 import streamlit as st
 from lib.db.appdb import AppDb
+from lib.services.desk import Desk
 from lib.db.audit import AuditStore
 from lib.iamport.errors import ApiError, NotFound
 from lib.iamport.client import IamportClient
@@ -69,10 +70,18 @@ def actor() -> Actor | None:
     return Actor(email, roles_for(email, s.rules.roles), s.identity_mode)
 
 
-def desk():
-    """The page-facing object (lib/services/desk.py): client, stores and rules bound to the person acting."""
-    from lib.services.desk import Desk
-    return Desk(client(), audit(), settings().rules, operator())
+def start_run(who: Actor) -> Desk:
+    """Called by app.py once per script run, after identity: the run's Desk (client, stores and rules bound to the
+    person acting), which every page and panel of the run shares."""
+    d = Desk(client(), audit(), settings().rules, who)
+    st.session_state[keys.DESK] = d
+    return d
+
+
+def desk() -> Desk:
+    """The run's Desk (lib/services/desk.py); built here when a page runs without app.py (a page test)."""
+    d = st.session_state.get(keys.DESK)
+    return d if isinstance(d, Desk) else start_run(operator())
 
 
 

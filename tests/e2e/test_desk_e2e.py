@@ -1,0 +1,38 @@
+"""The desk a team uses all day (issue 19), in Chromium: cancel an issued virtual account from its payment page."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from lib.db.appdb import AppDb
+from tests.e2e.helpers import metric_value, open_app, settle
+
+pytestmark = pytest.mark.browser
+
+
+def test_cancel_a_pending_account_sends_one_delete_audited_and_told(page, e2e_app, e2e_sandbox):
+    now = time.time()
+    p = e2e_sandbox.pick(status="ready", pg="settle",
+                         where=lambda x: (x.get("vbank_date") or 0) > now + 3600 and x["cancel_amount"] == 0)
+    e2e_sandbox.clear_requests()
+    open_app(page, e2e_app, f"/payment?imp_uid={p['imp_uid']}")
+    page.get_by_role("button", name="Cancel this virtual account…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_text("no money moves")).to_be_visible()
+    dialog.get_by_label("Why (kept in the audit log, e.g. order cancelled)").fill("order cancelled by the customer")
+    dialog.get_by_role("button", name="Cancel the account").dblclick()            # a double click sends once
+    settle(page)
+    expect(page.get_by_text("it no longer accepts deposits")).to_be_visible()
+    assert len(e2e_sandbox.requests_seen("/vbanks/", "DELETE")) == 1
+    assert e2e_sandbox.api("GET", f"/payments/{p['imp_uid']}").json()["response"]["status"] == "cancelled"
+    rec = AppDb(e2e_app.audit_url).audit.records(imp_uid=p["imp_uid"]).sort_values("id")
+    assert list(zip(rec["action"], rec["outcome"])) == [("revoke_vbank", "sent"), ("revoke_vbank", "succeeded")]
+    assert "order cancelled by the customer" in rec.iloc[0]["detail"]
+    page.get_by_role("button", name="Done").click()
+    settle(page)
+    assert metric_value(page, "Status") == "Cancelled"                           # the page reads it anew
+    expect(page.get_by_role("button", name="Cancel this virtual account…")).to_have_count(0)

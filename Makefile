@@ -66,6 +66,7 @@ lint: venv
 bench: venv
 	$(BIN)/python -m bench.list_pending
 	$(BIN)/python -m bench.reconcile
+	$(BIN)/python -m bench.search
 
 # A PG settlement file for the last 7 days from the sandbox that `make run` keeps in data/.
 settlement: venv

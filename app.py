@@ -38,7 +38,8 @@ session.start_run(who)       # the run's Desk: built once, shared by the page an
 PAGES = {
     # page file: (title, icon, url path, permission needed)
     "app_pages/pending.py": (_("Pending accounts"), ":material/pending_actions:", "", "read"),
-    "app_pages/payment.py": (_("Payment detail"), ":material/search:", "payment", "read"),
+    "app_pages/search.py": (_("Find a payment"), ":material/person_search:", "search", "read"),
+    "app_pages/payment.py": (_("Payment detail"), ":material/receipt:", "payment", "read"),
     "app_pages/update.py": (_("Change amount / due"), ":material/edit_calendar:", "update", "update_vbank"),
     "app_pages/bulk.py": (_("Extend several"), ":material/date_range:", "bulk", "update_vbank"),
     "app_pages/refund.py": (_("Refund"), ":material/undo:", "refund", "refund"),
@@ -47,7 +48,7 @@ PAGES = {
     "app_pages/audit.py": (_("Audit log"), ":material/receipt_long:", "audit", "read"),
     "app_pages/admin.py": (_("Configuration"), ":material/settings:", "admin", "admin"),
 }
-SECTIONS = {_("Virtual accounts"): ["app_pages/pending.py", "app_pages/payment.py", "app_pages/update.py", "app_pages/bulk.py",
+SECTIONS = {_("Virtual accounts"): ["app_pages/pending.py", "app_pages/search.py", "app_pages/payment.py", "app_pages/update.py", "app_pages/bulk.py",
                                  "app_pages/refund.py",
                                  "app_pages/approvals.py"],
             _("Records"): ["app_pages/reconcile.py", "app_pages/audit.py", "app_pages/admin.py"]}
@@ -60,5 +61,11 @@ def page(path: str) -> st.Page:
 
 nav = {section: [page(p) for p in paths if who.can(PAGES[p][3])] for section, paths in SECTIONS.items()}
 current = st.navigation({k: v for k, v in nav.items() if v})
+with st.sidebar.form("nav_search", border=False):           # 결제 찾기 from every page
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    nav_q = c1.text_input(_("Find a payment"), key="nav_q", max_chars=100, label_visibility="collapsed",
+                          placeholder=_("Name, phone, e-mail, order…"))
+    if c2.form_submit_button(":material/search:", key="nav_find", help=_("Find a payment")) and nav_q.strip():
+        st.switch_page("app_pages/search.py", query_params={"q": nav_q.strip()})
 session.identity_banner(who)
 current.run()

@@ -95,7 +95,7 @@ CHAIN_BREAKS = {"link_broken": N_("its link to the record before is broken (a re
 
 
 # Where "show full numbers" was switched on (kept as this code in the audit record).
-PAGE_NAMES = {"pending list": N_("pending list"), "payment": N_("payment detail"),
+PAGE_NAMES = {"pending list": N_("pending list"), "payment": N_("payment detail"), "search": N_("payment search"),
               "approval": N_("approval request")}
 
 

@@ -8,6 +8,7 @@ import time
 from datetime import datetime
 import pandas as pd
 import streamlit as st
+from lib.reports import search
 from lib.ui import keys
 from lib.reports import pending
 from lib.reports import refundable as refund
@@ -75,6 +76,18 @@ def load_recon_payments(d_from, d_to) -> tuple[list[dict], datetime]:
         return client().list_by_status_raw("all", a, min(b, int(time.time())), progress=progress)
 
     return _cached(("recon", str(d_from), str(d_to)), N_("payments"), load)
+
+
+def load_search_frame(d_from, d_to) -> tuple[pd.DataFrame, datetime]:
+    """Every payment started in the period (KST days; the listing joins the API's 90-day windows), as the search's
+    frame (lib/reports/search.py), built once per period and shared by every session until a write or the TTL."""
+    from lib.reports.recon.expected import kst_range
+
+    def load(progress) -> pd.DataFrame:
+        a, b = kst_range(d_from, d_to)
+        return search.frame(client().list_by_status_raw("all", a, min(b, int(time.time())), progress=progress))
+
+    return _cached(("search", str(d_from), str(d_to)), N_("payments"), load)
 
 
 # ------------------------------------------------------------------ reconciliation (cached by content)

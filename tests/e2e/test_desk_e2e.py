@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -36,3 +37,22 @@ def test_cancel_a_pending_account_sends_one_delete_audited_and_told(page, e2e_ap
     settle(page)
     assert metric_value(page, "Status") == "Cancelled"                           # the page reads it anew
     expect(page.get_by_role("button", name="Cancel this virtual account…")).to_have_count(0)
+
+
+def test_a_caller_is_found_by_phone_from_the_sidebar(page, e2e_app, e2e_sandbox):
+    """The customer calls and gives a number in their own format: the sidebar search finds the paid payment and opens
+    it (issue 19 §1)."""
+    everyone = e2e_sandbox.all_payments("all")
+    tels = [x.get("buyer_tel") for x in everyone]
+    p = next(x for x in everyone if x["status"] == "paid" and x.get("buyer_tel")
+             and tels.count(x["buyer_tel"]) == 1)                               # a number only one payment has
+    typed = "+82 " + p["buyer_tel"][1:].replace("-", " ")                       # 010-1234-5678 → +82 10 1234 5678
+    open_app(page, e2e_app, "/", refresh=False)
+    page.get_by_placeholder("Name, phone, e-mail, order…").fill(typed)
+    page.get_by_placeholder("Name, phone, e-mail, order…").press("Enter")
+    settle(page)
+    expect(page).to_have_url(re.compile(r"/search\?q="))
+    page.get_by_role("link", name=re.compile("^Open the payment")).click()
+    settle(page)
+    expect(page.get_by_text(re.compile(rf"imp_uid {p['imp_uid']}"))).to_be_visible()
+    assert metric_value(page, "Status") == "Paid"

@@ -1,0 +1,107 @@
+"""결제 찾기: any payment by what the caller or the customer says — a name (part of it), a phone number in any format
+(010-1234-5678, 01012345678, +82 10…, the last four digits), an e-mail address, an order number (merchant_uid), an
+imp_uid or an amount (₩55,000, 55,000원) — over a period's payments (the listing joins the API's 90-day windows)
+and the statuses asked for.
+
+The period's payments become one frame with the searchable forms made once (``frame``: phone digits in their 0-10
+form, lower-case e-mail and ids); a query is classified once (``parse``) and answered by vectorised comparisons
+(``search``), so a search over 100,000 payments is tens of milliseconds once the frame exists (``make bench``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from lib.domain.text import clean
+
+COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "buyer_email", "amount", "cancel_amount", "status",
+           "pg_provider", "pay_method", "started_at", "paid_at", "vbank_name", "vbank_date", "name",
+           "cash_receipt_issued"]
+MAX_RESULTS = 500
+STATUSES = ("ready", "paid", "cancelled", "failed")
+
+_AMOUNT = re.compile(r"^(?:₩\s*)?(\d{1,3}(?:,\d{3})+|\d+)\s*(?:원|won|krw)?$", re.IGNORECASE)
+_PHONE_CHARS = re.compile(r"^[+0-9()\-.\s]+$")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What was typed, as what it is: ``kind`` one of imp_uid, email, phone, amount, text."""
+
+    kind: str
+    value: str
+    amount: int | None = None
+
+
+def phone_digits(value: str) -> str:
+    """A Korean phone number's digits in the 0-10 form: "+82 10-1234-5678" → "01012345678"."""
+    d = re.sub(r"\D", "", value or "")
+    if d.startswith("82") and len(d) >= 11:          # +82 10…, and +82 (0)10… as some people write it
+        d = "0" + d[2:].removeprefix("0")
+    return d
+
+
+def parse(text: str) -> Query | None:
+    """What kind of thing ``text`` is (None: nothing to search for)."""
+    t = clean(text, max_len=100).strip()
+    if not t:
+        return None
+    if t.lower().startswith("imp_"):
+        return Query("imp_uid", t.lower())
+    if "@" in t:
+        return Query("email", t.lower())
+    has_money_sign = any(s in t.lower() for s in ("₩", "원", "won", "krw")) or "," in t
+    m = _AMOUNT.match(t)
+    if m and has_money_sign:
+        return Query("amount", t, int(m.group(1).replace(",", "")))
+    if _PHONE_CHARS.match(t) and (t.startswith(("+82", "010", "011", "016", "017", "018", "019", "02", "0"))
+                                  and len(re.sub(r"\D", "", t)) >= 9):
+        return Query("phone", phone_digits(t))
+    if t.isdigit():             # digits alone: the last digits of a phone, an amount or an order number
+        return Query("text", t, int(t))
+    return Query("text", t.lower())
+
+
+def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The period's payments with their searchable forms, newest first."""
+    df = pd.DataFrame.from_records(rows, columns=COLUMNS)
+    for col in ("imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "buyer_email", "status", "pg_provider",
+                "pay_method", "vbank_name", "name"):
+        df[col] = df[col].fillna("").astype(str)
+    for col in ("amount", "cancel_amount"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").fillna(0).astype("int64")
+    df["_tel"] = df["buyer_tel"].str.replace(r"\D", "", regex=True).str.replace(r"^820?(?=\d{9,})", "0", regex=True)
+    df["_email"] = df["buyer_email"].str.lower()
+    df["_name"] = df["buyer_name"].str.lower().str.replace(r"\s+", "", regex=True)
+    df["_order"] = df["merchant_uid"].str.lower()
+    df["_imp"] = df["imp_uid"].str.lower()
+    df["started"] = pd.to_datetime(pd.to_numeric(df["started_at"], errors="coerce"), unit="s", utc=True) \
+        .dt.tz_convert("Asia/Seoul")
+    return df.sort_values("started", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def search(df: pd.DataFrame, q: Query, statuses: tuple[str, ...] = STATUSES,
+           limit: int = MAX_RESULTS) -> tuple[pd.DataFrame, int]:
+    """(the matching payments, at most ``limit``, newest first; how many matched in all)."""
+    if q.kind == "imp_uid":
+        hit = df["_imp"] == q.value
+    elif q.kind == "email":
+        hit = df["_email"].str.contains(q.value, regex=False)
+    elif q.kind == "phone":
+        hit = df["_tel"] == q.value
+    elif q.kind == "amount":
+        hit = df["amount"] == q.amount
+    else:
+        v = q.value.replace(" ", "")
+        hit = df["_name"].str.contains(v, regex=False) | df["_order"].str.contains(q.value, regex=False)
+        if q.value.isdigit():
+            hit |= df["_tel"].str.endswith(q.value) if len(q.value) >= 4 else False
+            hit |= df["amount"] == q.amount
+    if tuple(statuses) != STATUSES:
+        hit &= df["status"].isin(statuses)
+    found = df[hit]
+    return found.head(limit), int(hit.sum())

@@ -1,5 +1,7 @@
 """Payment detail: any imp_uid or merchant_uid, all fields grouped, refundable balance, cancel history."""
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
@@ -16,7 +18,7 @@ from lib.ui import inert
 from lib.ui import language
 from lib.ui import outcomes
 from lib.ui import reveal as ui_reveal
-from lib.ui import keys, send_once, session
+from lib.ui import keys, loaders, send_once, session
 
 language.entry_guard()
 WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ApiError)
@@ -53,6 +55,7 @@ T = {
     "stale": _("The payment changed since it was shown, so nothing was sent: {changes}."),
     "busy": _("Nothing was sent: {msg}"), "invalid": _("Nothing was sent:"),
     "error_send": _("The API could not be reached: {err}"),
+    "just_paid": _("The deposit has just landed: this account is paid."),
     "cash_receipt": _("Cash receipt"), "cash_yes": _("issued"), "cash_no": _("not issued"),
 }
 
@@ -70,6 +73,17 @@ if not q0:
     st.stop()
 
 p = session.find_payment(q0, T)
+
+if p.status == "ready" and p.is_vbank:
+    @st.fragment(run_every=timedelta(seconds=session.settings().refresh_seconds))
+    def watch_deposit() -> None:
+        """While the account waits, a deposit that lands shows without pressing anything: the page reads it anew."""
+        if any(r["imp_uid"] == p.imp_uid for r in loaders.recent_deposits()):
+            st.session_state[keys.flash(f"payment:{p.imp_uid}")] = True
+            st.rerun(scope="app")
+    watch_deposit()
+if st.session_state.pop(keys.flash(f"payment:{p.imp_uid}"), None) and p.status == "paid":
+    st.success(T["just_paid"])
 
 reveal = ui_reveal.reveal_toggle(T["reveal"], key="reveal_pd", where="payment", imp_uid=p.imp_uid)
 acct = (lambda v: v or "—") if reveal else (lambda v: mask_account(v) or "—")

@@ -1,6 +1,7 @@
 """Pending virtual accounts: every vbank payment still waiting for its deposit."""
 
 import hashlib
+from datetime import datetime, timedelta
 
 import altair as alt
 import pandas as pd
@@ -8,7 +9,8 @@ import streamlit as st
 
 from lib.domain.i18n import _
 from lib.reports import pending
-from lib.domain.fmt import krw, krw_compact, number
+from lib.domain.fmt import krw, krw_compact, kst, number
+from lib.domain.clock import KST
 from lib.domain.clock import now_kst
 from lib.domain.names import pg_name
 from lib.domain import identity
@@ -55,6 +57,9 @@ T = {
                "unselected: {ids}."),
     "clear": _("Clear the selection"),
     "views": _("Saved views"), "no_view": _("(choose a view)"), "apply": _("Apply"), "save_as": _("Save these filters as"),
+    "paid_meanwhile": _("Paid meanwhile, so no longer pending: {who}"),
+    "new_deposits": _("{n} new deposits since you last looked"), "seen": _("Mark as seen"),
+    "more": _("and {n} more"),
     "loaded": _("{n} pending in the last {days} days"), "m_today_help": _("{amount} due today, not yet overdue"),
     "open_short": _("Open"), "amount": _("Amount"), "all": _("All"), "axis_due": _("Due date (KST)"), "axis_state": _("State"),
     "save": _("Save view"), "saved": _("Saved view “{name}”."), "no_save": _("Saving views needs the operator role."),
@@ -63,6 +68,48 @@ K_SEL = keys.PENDING_SELECTION
 
 st.title(T["title"])
 st.caption(T["intro"])
+who = session.operator()
+SEEN = "deposits_seen"
+
+
+def deposit_line(r: dict) -> str:
+    return f"{r.get('buyer_name') or '—'} · {krw(r.get('amount') or 0)} · {kst(datetime.fromtimestamp(r['paid_at'], KST))}"
+
+
+@st.fragment(run_every=timedelta(seconds=session.settings().refresh_seconds))
+def deposits_as_they_land() -> None:
+    """Every refresh interval, without touching the filters or the list: an account on this list paid meanwhile makes
+    the list drop it (with a notice); deposits since this person last looked are listed, each linking to its payment."""
+    landed = loaders.recent_deposits()
+    listed = set(st.session_state.get(keys.PENDING_LISTED, ()))
+    gone = [r for r in landed if r["imp_uid"] in listed]
+    if gone:
+        st.session_state[keys.flash("pending:paid")] = ", ".join(deposit_line(r) for r in gone[:5]) + (
+            " " + T["more"].format(n=len(gone) - 5) if len(gone) > 5 else "")
+        st.session_state[keys.PENDING_LISTED] = sorted(listed - {r["imp_uid"] for r in gone})
+        st.rerun(scope="app")
+    shared = session.db().shared
+    mark = shared.mark(who.email, SEEN)
+    since = float(mark) if mark else now_kst().timestamp() - 86_400       # first visit: the last day's deposits
+    new = loaders.paid_since(landed, since)
+    if not new:
+        return
+    with st.container(border=True):
+        c1, c2 = st.columns([5, 1], vertical_alignment="center")
+        c1.markdown(f"**:material/savings: {T['new_deposits'].format(n=len(new))}**")
+        c2.button(T["seen"], key="pending_seen", on_click=shared.advance_mark,
+                  args=(who.email, SEEN, max(r["paid_at"] for r in new)))
+        for r in new[:5]:
+            st.page_link("app_pages/payment.py", label=inert.say("{line}", line=deposit_line(r)),
+                         query_params={"imp_uid": r["imp_uid"]}, icon=":material/receipt:")
+        if len(new) > 5:
+            st.caption(T["more"].format(n=len(new) - 5))
+
+
+paid_flash = st.session_state.pop(keys.flash("pending:paid"), None)
+if paid_flash:
+    st.success(inert.say(T["paid_meanwhile"], who=paid_flash))
+deposits_as_they_land()
 
 # Filters live in the URL (a link shows the same list) and survive a visit to another page.
 K_FILTERS, K_URL = keys.PENDING_FILTERS, keys.PENDING_URL
@@ -157,6 +204,7 @@ C = T["col"]
 # A ticked row follows its payment, not its position: the selection is kept as imp_uids; each version of the table
 # (another order, other rows) gets its own widget, restored from those imp_uids.
 shown_ids = shown["imp_uid"].tolist()
+st.session_state[keys.PENDING_LISTED] = shown_ids          # what the deposit check compares with
 position = {imp_uid: i for i, imp_uid in enumerate(shown_ids)}
 table_key = "pending_table_" + hashlib.sha1("\x1f".join(shown_ids).encode()).hexdigest()[:12]
 st.session_state[f"{table_key}:ids"] = shown_ids

@@ -7,7 +7,8 @@ own with ``AppDb(url)``.
                 ├─ audit        (lib/db/audit.py: the signed chain)
                 ├─ locks        (lib/db/locks.py: in-flight writes)
                 ├─ approvals    (lib/db/approvals.py: four-eyes requests)
-                └─ views, presets, resolutions (lib/db/named.py: named settings the team shares)
+                ├─ views, presets, resolutions (lib/db/named.py: named settings the team shares)
+                └─ shared       (lib/db/shared.py: the data version, per-operator marks)
 
 The tables are declared in lib/db/schema.py; every change to them is a migration in lib/db/migrations/versions.
 """
@@ -30,6 +31,7 @@ from lib.db.approvals import ApprovalStore
 from lib.db.audit import AuditStore
 from lib.db.locks import LockStore
 from lib.db.recon_store import PresetStore, ResolutionStore
+from lib.db.shared import SharedState
 from lib.db.views import ViewStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -101,6 +103,7 @@ class AppDb:
         self.views = ViewStore(self.audit)
         self.presets = PresetStore(self.engine)
         self.resolutions = ResolutionStore(self.engine)
+        self.shared = SharedState(self.engine)
 
     def schema_version(self) -> str | None:
         """The revision the database is at (shown on the admin page)."""

@@ -104,3 +104,20 @@ recon_resolutions = Table(
     Column("operator", String(200), nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+
+app_state = Table(
+    "app_state", metadata,                                     # small shared counters (one row each)
+    Column("key", String(60), primary_key=True),               # "data_version": bumped by every write
+    Column("value", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+
+operator_marks = Table(
+    "operator_marks", metadata,                                # what each person last did (per operator)
+    Column("operator", String(200), primary_key=True),
+    Column("mark", String(40), primary_key=True),              # "deposits_seen" (UNIX time), "lang" (ko / en)
+    Column("value", String(200), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

@@ -25,7 +25,10 @@ from lib.domain.text import WRITE_TAG_RX
 WRITE_LISTENERS: list[Callable[[], None]] = []
 
 
-def notify() -> None:
+def notify(audit: AuditStore) -> None:
+    """Data may have changed: bump the shared data version (every app instance drops its cached lists when it moves),
+    then tell this instance's listeners at once."""
+    audit.db.shared.bump_data_version()
     for fn in list(WRITE_LISTENERS):
         fn()
 

@@ -77,7 +77,7 @@ def _resolved(audit: AuditStore, held: Lock, kind: WriteKind, operator: Actor, o
                  imp_uid=held.imp_uid, merchant_uid=p.merchant_uid, detail={"why": why, **detail})
     audit.db.locks.release(held.lock_key, held.correlation_id)
     finish_approvals(audit, kind, held.imp_uid, outcome, why, correlation_id=held.correlation_id)
-    notify()
+    notify(audit)
     return WriteResult(outcome, message, held.correlation_id, p, confirmed_by_reread=outcome == Outcome.SUCCEEDED)
 
 

@@ -133,7 +133,7 @@ class Write:
                           request=self.body, api_code=0, detail={"before": self.before, "after": after, **extra})
         self.locks.release(self.key, self.cid)
         self.state = "succeeded"
-        notify()
+        notify(self.audit)
         return WriteResult(Outcome.SUCCEEDED, message, self.cid, p, 0, extra=extra)
 
     def _failed(self, e: ApiError, proof: str, message: str) -> WriteResult:
@@ -165,7 +165,7 @@ class Write:
                                       "before": self.before, "after": spec.after(now_p)})
             self.locks.release(self.key, self.cid)
             self.state = "succeeded"
-            notify()
+            notify(self.audit)
             return WriteResult(Outcome.SUCCEEDED, _(
                 "The API gave no clear reply ({message}), but a re-read shows the {what} took effect. Nothing was "
                 "resent.").format(message=err.message, what=what(self.kind)), self.cid, now_p,
@@ -187,6 +187,6 @@ class Write:
                                   "reread": spec.after(now_p) if now_p is not None else None})
         self.locks.mark_unknown(self.key, self.cid, "no_reply")
         self.state = "unknown"
-        notify()
+        notify(self.audit)
         return WriteResult(Outcome.UNKNOWN, message, self.cid, now_p or self.fresh,
                            extra={"http_status": err.http_status})

@@ -13,7 +13,7 @@ LANG_WIDGET, LANG_CHOICE = "ui_lang", "ui_lang_choice"   # the language switch a
 # pages
 PENDING_SELECTION = "pending:selected_ids"       # the selection, as imp_uids (never row positions)
 PENDING_FILTERS, PENDING_URL = "pending:filters", "pending:url"
-PENDING_SEEN = "pending:seen_paid"               # deposits already announced as "paid meanwhile"
+PENDING_LISTED = "pending:listed"                # imp_uids the list shows now (the deposit check compares with them)
 REFUND_DRAFT, REFUND_CONFIRM = "refund:draft", "refund:confirm"
 UPDATE_CONFIRM = "update:confirm"
 BULK_ACTION, BULK_PLAN, BULK_CONFIRM, BULK_DONE = "bulk:action", "bulk:plan", "bulk:confirm", "bulk:done"

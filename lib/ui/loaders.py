@@ -17,7 +17,9 @@ from lib.domain.clock import now_kst
 from lib.domain.clock import KST
 from lib.domain.settings import get_settings
 from lib.domain.i18n import N_, _
-from lib.services import settle
+from lib.services import deposits, settle
+from lib.iamport.errors import ApiError
+from lib.ui import session
 from lib.reports.recon import expected
 from lib.reports.recon import grid
 from lib.reports.recon import match
@@ -33,8 +35,21 @@ def _shared_cache() -> TTLCache:
     return TTLCache(ttl=get_settings().cache_ttl)
 
 
+_seen_version: dict[str, int | None] = {"v": None}     # the app database's data version this instance's cache was filled at
+
+
+def _drop_if_written_elsewhere() -> None:
+    """Another instance wrote (a refund, a change, a cancellation): its data version moved; drop this instance's lists
+    too, not only the instance that wrote."""
+    v = session.db().shared.data_version()
+    if _seen_version["v"] is not None and v != _seen_version["v"]:
+        _shared_cache().clear()
+    _seen_version["v"] = v
+
+
 def _cached(key: tuple, what: str, load):
     """The shared cache with a progress bar while a miss loads: ``load(progress)`` returns the value."""
+    _drop_if_written_elsewhere()
     bar = st.empty()
 
     def progress(done: int, total: int) -> None:
@@ -47,13 +62,36 @@ def _cached(key: tuple, what: str, load):
 
 
 def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
+    """Pending accounts of the last ``days`` days; an account paid since the list was read (the deposit feed) is left
+    out at once, before the list itself is read again."""
     def load(progress) -> pd.DataFrame:
         t_to = int(time.time())
         rows = client().list_pending_vbanks_raw(t_to - days * 86400, t_to, progress=progress)
         return pending.build_frame(rows, now_kst())
 
     df, fetched = _cached(("pending", days), N_("pending virtual accounts"), load)
+    paid = {r["imp_uid"] for r in deposits.paid_since(recent_deposits(), fetched.timestamp() - 120)}
+    if paid:
+        df = df[~df["imp_uid"].isin(paid)]
     return pending.with_clock(df, now_kst()), fetched
+
+
+@st.cache_resource(show_spinner=False)
+def _deposit_feed(api_url: str) -> deposits.DepositFeed:
+    return deposits.DepositFeed(client(), min_interval_s=float(settings().refresh_seconds))
+
+
+paid_since = deposits.paid_since
+
+
+def recent_deposits() -> list[dict]:
+    """Virtual accounts paid in the last days, newest first: one small read per refresh interval for the whole app
+    (lib/services/deposits.py). An outage leaves the last known list (the pages say when it was read)."""
+    feed = _deposit_feed(settings().api_url)
+    try:
+        return feed.refresh()
+    except ApiError:
+        return feed.known()
 
 
 def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:

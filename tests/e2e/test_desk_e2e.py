@@ -56,3 +56,31 @@ def test_a_caller_is_found_by_phone_from_the_sidebar(page, e2e_app, e2e_sandbox)
     settle(page)
     expect(page.get_by_text(re.compile(rf"imp_uid {p['imp_uid']}"))).to_be_visible()
     assert metric_value(page, "Status") == "Paid"
+
+
+@pytest.fixture
+def quick_app(e2e_sandbox, tmp_path):
+    """An app whose pages re-read deposits every 5 seconds (30 by default)."""
+    from tests.e2e.helpers import App
+    app = App(e2e_sandbox, tmp_path, VBANK_REFRESH_SECONDS="5")
+    yield app
+    app.stop()
+
+
+def test_a_deposit_leaves_the_list_and_shows_as_new_without_pressing_refresh(page, quick_app, e2e_sandbox):
+    """The customer pays while the list is open: within the refresh interval the account leaves the pending list with
+    a notice and appears under the new deposits, linking to its payment — nobody pressed Refresh (issue 19 §3)."""
+    open_app(page, quick_app, "/")
+    before = int(metric_value(page, "Pending accounts").replace(",", ""))
+    now = time.time()
+    p = e2e_sandbox.pick(status="ready", where=lambda x: (x.get("vbank_date") or 0) > now + 3600
+                         and x["started_at"] > now - 80 * 86400)
+    e2e_sandbox.deposit(p["imp_uid"])
+    expect(page.get_by_text(re.compile(r"^Paid meanwhile, so no longer pending: " + re.escape(p["buyer_name"])))
+           ).to_be_visible(timeout=30_000)
+    settle(page)
+    assert int(metric_value(page, "Pending accounts").replace(",", "")) == before - 1
+    expect(page.get_by_text(re.compile(r"new deposits since you last looked"))).to_be_visible()
+    link = page.get_by_role("link", name=re.compile("^" + re.escape(p["buyer_name"]) + " · ")).first
+    expect(link).to_be_visible()
+    assert p["imp_uid"] in (link.get_attribute("href") or "")

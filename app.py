@@ -65,7 +65,7 @@ with st.sidebar.form("nav_search", border=False):           # 결제 찾기 from
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     nav_q = c1.text_input(_("Find a payment"), key="nav_q", max_chars=100, label_visibility="collapsed",
                           placeholder=_("Name, phone, e-mail, order…"))
-    if c2.form_submit_button(":material/search:", key="nav_find", help=_("Find a payment")) and nav_q.strip():
+    if c2.form_submit_button(_("Find"), key="nav_find", help=_("Find a payment")) and nav_q.strip():
         st.switch_page("app_pages/search.py", query_params={"q": nav_q.strip()})
 session.identity_banner(who)
 current.run()

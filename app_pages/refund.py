@@ -5,11 +5,14 @@ session; the rules, the holder check and the write itself live in lib (domain/ru
 """
 
 
+from datetime import datetime
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from lib.domain.outcomes import WriteResult
+from lib.domain.clock import KST
 from lib.domain.i18n import _
 from lib.domain import banks, pg_rules
 from lib.domain import fees
@@ -42,7 +45,14 @@ T = {
     "summary": _("{pg} · imp_uid {imp_uid} · order {merchant_uid} · buyer {buyer} · paid {paid} · {status}"),
     "amount_help": _("Used for a partial refund; a full refund sends the whole refundable balance."),
     "reason_help": _("Sent to the PG as shown, with your note after it (set per reason in vbank-desk.toml)."),
-    "bank_option": _("{bank} — code {code}"), "bank_placeholder": _("Choose the bank"),
+    "bank_placeholder": _("Choose the bank"),
+    "reuse": _("This payment was last refunded to {bank} {account} ({holder}) on {when}."),
+    "reuse_go": _("Refund to this account again"),
+    "typed_account": _("Account number as typed: {digits} ({n} digits)"),
+    "no_api_refund": _("{n} paid payments of PGs that do not refund virtual accounts through the API (다날) are not listed: "
+                       "refund those customers directly."),
+    "cash_receipt": _("A cash receipt was issued for this payment: a partial refund may need the receipt corrected "
+                      "(cancelled and issued again for the amount that stays paid) in the PG's console."),
     "account_help": _("Hidden as you type; it is masked everywhere else too."),
     "back": _("Back"), "next": _("Next"),
     "lookup": _("imp_uid or merchant_uid"), "find": _("Find"),
@@ -195,6 +205,8 @@ def step_payment() -> None:
                           "paid_at": st.column_config.DatetimeColumn(_("Paid (KST)"), format="YYYY-MM-DD HH:mm",
                                                                      timezone="Asia/Seoul")})
     st.caption(session.last_refreshed(fetched) + " · " + T["pick_hint"])
+    if paid.attrs.get("not_refundable_here"):
+        st.caption(T["no_api_refund"].format(n=paid.attrs["not_refundable_here"]))
     rows = ev.selection.rows if ev is not None else []
     if rows and rows[0] < len(view):
         chosen = view.iloc[rows[0]]["imp_uid"]          # the row position becomes a payment at once
@@ -248,13 +260,24 @@ def step_account(p) -> None:
     options = banks.refund_banks(p.pg_provider)
     by_code = {b.code: b for b in options}
     codes = list(by_code)
+    last = session.desk().last_refund_account(p.imp_uid)
+    if last is not None and last.bank in by_code and not d.account:
+        def reuse() -> None:
+            d.holder, d.bank, d.account, d.tel = last.holder, last.bank, last.account, last.tel or ""
+            st.session_state.update({"rf_holder": last.holder, "rf_bank": last.bank, "rf_account": last.account,
+                                     "rf_tel": last.tel or ""})
+        with st.container(border=True):
+            st.markdown(inert.say(T["reuse"], bank=by_code[last.bank].label, account=mask_account(last.account),
+                                  holder=last.holder, when=kst(datetime.fromtimestamp(last.at, KST))))
+            st.button(T["reuse_go"], key="rf_reuse", on_click=reuse, icon=":material/history:")
     with st.form("rf_account_form"):
         holder = st.text_input(T["holder"], value=d.holder, key="rf_holder", max_chars=NAME_MAX)
-        bank = st.selectbox(T["bank"], codes, format_func=lambda c: T["bank_option"].format(bank=by_code[c].label, code=c),
+        bank = st.selectbox(T["bank"], codes, format_func=lambda c: by_code[c].label,
                             index=codes.index(d.bank) if d.bank in codes else None,
                             placeholder=T["bank_placeholder"], key="rf_bank")
-        account = st.text_input(T["account"], value=d.account, key="rf_account", type="password",
-                                help=T["account_help"])
+        account = st.text_input(T["account"], value=d.account, key="rf_account", help=T["account_help"])
+        if d.account:
+            st.caption(inert.say(T["typed_account"], digits=d.account, n=len(digits_only(d.account))))
         tel = st.text_input(T["tel"], value=d.tel, key="rf_tel") if p.pg_provider in pg_rules.REFUND_TEL_REQUIRED else ""
         c1, c2 = st.columns(2)
         check = c1.form_submit_button(T["check"], key="rf_check")
@@ -331,7 +354,7 @@ def step_confirm(p, rule) -> None:
     sent = {"imp_uid": p.imp_uid, _("Refund amount"): krw(request.amount),
             _("Refundable balance it is checked against"): krw(p.refundable),
             _("Reason sent to the PG"): request.reason_text(s.rules), _("Account holder"): request.refund_holder,
-            _("Bank"): T["bank_option"].format(bank=bank.label if bank else "?", code=d.bank),
+            _("Bank"): bank.label if bank else "?",
             _("Account number"): mask_account(digits_only(request.refund_account))}
     if request.refund_tel:
         sent[_("Customer phone")] = mask_phone(request.refund_tel)
@@ -340,6 +363,8 @@ def step_confirm(p, rule) -> None:
     if request.vat_amount is not None:
         sent[_("VAT part")] = krw(request.vat_amount)
     inert.table(pd.DataFrame({_("Value"): sent}))
+    if p.cash_receipt_issued:
+        st.warning(T["cash_receipt"], icon=":material/receipt_long:")
     mismatch = d.holder_mismatch()
     if d.holder_needs_reason():
         st.warning(inert.say(T["mismatch_accepted"], name=mismatch or "—", why=d.holder_override))

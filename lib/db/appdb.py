@@ -8,7 +8,8 @@ own with ``AppDb(url)``.
                 ├─ locks        (lib/db/locks.py: in-flight writes)
                 ├─ approvals    (lib/db/approvals.py: four-eyes requests)
                 ├─ views, presets, resolutions (lib/db/named.py: named settings the team shares)
-                └─ shared       (lib/db/shared.py: the data version, per-operator marks)
+                ├─ shared       (lib/db/shared.py: the data version, per-operator marks)
+                └─ refund_accounts (lib/db/refund_accounts.py: the account a payment was last refunded to)
 
 The tables are declared in lib/db/schema.py; every change to them is a migration in lib/db/migrations/versions.
 """
@@ -31,6 +32,7 @@ from lib.db.approvals import ApprovalStore
 from lib.db.audit import AuditStore
 from lib.db.locks import LockStore
 from lib.db.recon_store import PresetStore, ResolutionStore
+from lib.db.refund_accounts import RefundAccounts
 from lib.db.shared import SharedState
 from lib.db.views import ViewStore
 
@@ -104,6 +106,7 @@ class AppDb:
         self.presets = PresetStore(self.engine)
         self.resolutions = ResolutionStore(self.engine)
         self.shared = SharedState(self.engine)
+        self.refund_accounts = RefundAccounts(self.engine)
 
     def schema_version(self) -> str | None:
         """The revision the database is at (shown on the admin page)."""

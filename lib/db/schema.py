@@ -121,3 +121,15 @@ operator_marks = Table(
     Column("value", String(200), nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+
+refund_accounts = Table(
+    "refund_accounts", metadata,                               # the account a payment was last refunded to
+    Column("imp_uid", String(64), primary_key=True),
+    Column("refund_bank", String(10), nullable=False),         # the PG's own code
+    Column("refund_account", String(40), nullable=False),      # full: offered again masked, for the same payment
+    Column("refund_holder", String(60), nullable=False),
+    Column("refund_tel", String(20)),
+    Column("operator", String(200), nullable=False),
+    Column("at", Float, nullable=False),
+)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from lib.domain.i18n import lang
-# Per-PG field rules live in lib/domain/pg_rules.py (from the spec); re-exported here for older callers.
 
 
 # Bank key -> (English name, Korean name, KFTC 3-digit code)
@@ -19,16 +18,16 @@ BANKS: dict[str, tuple[str, str, str]] = {
     "SC": ("SC First Bank", "SC제일은행", "023"),
     "KYONGNAM": ("Kyongnam Bank", "경남은행", "039"),
     "GWANGJU": ("Gwangju Bank", "광주은행", "034"),
-    "IBK": ("IBK Industrial Bank", "기업은행", "003"),
-    "NH": ("NongHyup Bank", "농협", "011"),
-    "DGB": ("Daegu Bank (iM Bank)", "대구은행", "031"),
+    "IBK": ("IBK Industrial Bank", "IBK기업은행", "003"),
+    "NH": ("NongHyup Bank", "NH농협은행", "011"),
+    "DGB": ("iM Bank (formerly Daegu Bank)", "iM뱅크", "031"),          # renamed from 대구은행 in 2024
     "BUSAN": ("Busan Bank", "부산은행", "032"),
     "KDB": ("KDB Korea Development Bank", "산업은행", "002"),
     "MG": ("MG Saemaul Geumgo", "새마을금고", "045"),
     "SUHYUP": ("Suhyup Bank", "수협", "007"),
     "SHINHAN": ("Shinhan Bank", "신한은행", "088"),
     "CU": ("Shinhyup (Credit Union)", "신협", "048"),
-    "HANA": ("Hana Bank (KEB)", "하나(외환)은행", "081"),
+    "HANA": ("Hana Bank", "하나은행", "081"),                           # KEB 외환은행 merged into it
     "WOORI": ("Woori Bank", "우리은행", "020"),
     "POST": ("Korea Post (Epost)", "우체국", "071"),
     "JEONBUK": ("Jeonbuk Bank", "전북은행", "037"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import pandas as pd
 from lib.domain.fmt import digits_only
+from lib.domain import pg_rules
 from lib.domain.clock import KST
 from lib.domain.models import Payment
 from lib.domain.rules import RefundRequest, Seen, normalize_name
@@ -21,6 +22,8 @@ def paid_vbank_frame(rows: list[dict]) -> pd.DataFrame:
         df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype("int64")
     df["refundable"] = df["amount"] - df["cancel_amount"]
     df = df[df["refundable"] > 0]
+    df.attrs["not_refundable_here"] = int(df["pg_provider"].isin(pg_rules.NO_VBANK_REFUND).sum())
+    df = df[~df["pg_provider"].isin(pg_rules.NO_VBANK_REFUND)]      # Danal: refunded outside the API (said on the page)
     df["paid_at"] = pd.to_datetime(df["paid_at"], unit="s", utc=True).dt.tz_convert(KST)
     for c in ("imp_uid", "merchant_uid", "buyer_name", "pg_provider", "vbank_name"):
         df[c] = df[c].fillna("").astype(str)

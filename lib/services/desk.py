@@ -13,6 +13,7 @@ from lib.iamport.client import IamportClient
 from lib.iamport.errors import NotFound
 from lib.domain.identity import Actor
 from lib.db.locks import Lock
+from lib.db.refund_accounts import RefundAccount
 from lib.domain.models import Payment
 from lib.domain.rules import RefundRequest, Seen
 from lib.domain.settings import Rules
@@ -74,6 +75,12 @@ class Desk:
 
     def payments(self, imp_uids: list[str]) -> list[Payment]:
         return self.client.get_payments(imp_uids)
+
+    def last_refund_account(self, imp_uid: str) -> RefundAccount | None:
+        """The account this payment was last refunded to (offered again, masked), for someone who may refund."""
+        if not self.who.can("refund"):
+            return None
+        return self.audit.db.refund_accounts.last(imp_uid)
 
     def holder(self, bank_kftc: str, account_digits: str) -> str:
         """The account holder's name the bank has (GET /vbanks/holder), for the refund account check."""

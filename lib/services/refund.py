@@ -163,6 +163,11 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
             store.finish(approval_id, RequestStatus.FAILED if isinstance(e, Refusal) else RequestStatus.UNKNOWN,
                          {"message": str(e) or type(e).__name__})
         raise
+    if res.outcome != Outcome.FAILED:        # the account was used: offered again for this payment's next refund
+        sealed = request.content()
+        audit.db.refund_accounts.remember(imp_uid, bank=request.refund_bank, account=sealed["refund_account"],
+                                          holder=sealed["refund_holder"], tel=sealed["refund_tel"] or None,
+                                          operator=operator.email)
     if claimed and approval_id:
         store.finish(approval_id, REQUEST_STATUS_OF[res.outcome],
                      {"message": res.message, "correlation_id": res.correlation_id,

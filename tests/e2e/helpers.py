@@ -22,6 +22,9 @@ def settle(page):
     page.wait_for_selector(READY)
 
 
+UPLOADERS = {0: "Settlement file", 1: "Bank statement"}     # the reconciliation page's two uploaders, by label
+
+
 def drop(page, nth: int, path) -> None:
     """Give the nth file uploader a file and wait until it shows the file's chip (by its title: Streamlit cuts long
     names in the middle). The input is looked up inside that uploader — once an uploader holds a file its dropzone
@@ -29,7 +32,9 @@ def drop(page, nth: int, path) -> None:
     still being set up is dropped by Streamlit (the uploader stays, or becomes, empty once that run is over); a
     person would drop the file again, and so does this, at most twice."""
     from playwright.sync_api import expect
-    box = page.locator("[data-testid=stFileUploader]").nth(nth)
+    # By its label, not its position: while the page reruns, "the first uploader" can briefly be the other one.
+    box = page.locator("[data-testid=stFileUploader]").filter(
+        has=page.get_by_text(UPLOADERS[nth], exact=False)).first
     chip = box.get_by_title(path.name, exact=True)
     for attempt in range(3):
         box.locator("input[type=file]").set_input_files(str(path))
@@ -53,9 +58,9 @@ ACCOUNT_STEP = {
     "en": {"step3": "Step 3 of 6 — Refund account", "step4": "Step 4 of 6 — Fee impact",
            "holder": "Account holder name", "bank": "Customer's bank",
            "account": "Account number (digits, hyphens allowed)", "next": "Next",
-           "shinhan": "신한은행 (Shinhan Bank) — code BK88"},
+           "shinhan": "신한은행 (Shinhan Bank)"},
     "ko": {"step3": "6단계 중 3단계 — 환불 계좌", "step4": "6단계 중 4단계 — 수수료 영향", "holder": "예금주명",
-           "bank": "고객 은행", "account": "계좌번호(숫자, 하이픈 허용)", "next": "다음", "shinhan": "신한은행 — 코드 BK88"},
+           "bank": "고객 은행", "account": "계좌번호(숫자, 하이픈 허용)", "next": "다음", "shinhan": "신한은행"},
 }
 
 

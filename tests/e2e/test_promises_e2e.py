@@ -42,7 +42,7 @@ def test_the_wizard_says_unknown_when_another_refund_of_the_same_amount_lands_du
     page.get_by_role("textbox", name="Refund amount (₩)").fill("6000")
     page.get_by_role("button", name="Next").first.click()
     settle(page)
-    fill_refund_account(page, bank="신한은행 (Shinhan Bank) — code 088")
+    fill_refund_account(page, bank="신한은행 (Shinhan Bank)")
     page.get_by_role("button", name="Next").click()
     settle(page)
     e2e_sandbox.fault(path_prefix="/payments/cancel", method="POST", latency_ms=3000, status=502, html=True, times=1)

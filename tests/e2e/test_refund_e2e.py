@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -83,3 +85,45 @@ def test_refund_answered_by_a_gateway_504_after_it_was_applied(page, e2e_app, e2
     open_app(page, e2e_app, f"/refund?imp_uid={p['imp_uid']}")
     expect(page.locator("[data-testid=stMetric]").filter(has=page.get_by_text("Refunded so far", exact=True))
            .locator("[data-testid=stMetricValue]")).to_have_text(krw(24500))
+
+
+def test_a_second_refund_reuses_the_last_account_without_retyping(page, e2e_app, e2e_sandbox):
+    """Issue 19 §4: the second partial refund of a payment offers the account of the first (masked); one click fills
+    it, the bank's holder check runs again, and the refund goes to the same account."""
+    p = e2e_sandbox.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0 and x["amount"] >= 20000)
+
+    def to_step3(amount: str) -> None:
+        open_app(page, e2e_app, f"/refund?imp_uid={p['imp_uid']}")
+        page.get_by_role("button", name="Next").click()
+        settle(page)
+        page.get_by_text("Partial refund").click()
+        page.get_by_role("textbox", name="Refund amount (₩)").fill(amount)
+        page.get_by_role("button", name="Next").first.click()
+        settle(page)
+
+    def send() -> None:
+        page.get_by_role("button", name="Next").click()
+        settle(page)
+        expect(page.get_by_text("110******456")).to_be_visible()
+        confirm_in_dialog(page, "Send the refund…", "Refund now")
+        expect(page.get_by_text("Refund registered — the PG pays the customer on the next business day.")).to_be_visible()
+
+    to_step3("3000")
+    expect(page.get_by_text("This payment was last refunded to")).to_have_count(0)   # nothing to offer yet
+    fill_refund_account(page)
+    send()
+    page.get_by_role("button", name="Refund another payment").click()
+    settle(page)
+
+    to_step3("2000")
+    expect(page.get_by_text(re.compile(r"This payment was last refunded to .*110\*+456"))).to_be_visible()
+    page.get_by_role("button", name="Refund to this account again").click()
+    settle(page)
+    expect(page.get_by_role("textbox", name="Account number (digits, hyphens allowed)")).to_have_value("110555123456")
+    page.get_by_role("button", name="Next").click()
+    settle(page)
+    expect(page.get_by_text("Step 4 of 6 — Fee impact")).to_be_visible()
+    send()
+    reg = e2e_sandbox.refunds(p["imp_uid"])
+    assert [(r["refund_bank"], r["refund_account"], r["refund_holder"], r["amount"]) for r in reg] == \
+        [("BK88", "110555123456", shinhan_holder(), 3000), ("BK88", "110555123456", shinhan_holder(), 2000)]

@@ -84,10 +84,12 @@ def test_viewer_sees_no_write_links(app, app_env, set_rules):
     ids = list(at.dataframe[0].value["imp_uid"][:2])
     at.session_state["pending:selected_ids"] = ids
     at.run()
-    assert not at.exception and not at.get("page_link")
+    def actions():            # links to act on the list (the new-deposits strip links each deposit to its payment)
+        return [pl.proto.label for pl in at.get("page_link") if not pl.proto.label.endswith(" KST")]
+    assert not at.exception and actions() == []
     at.session_state["pending:selected_ids"] = ids[:1]
     at.run()
-    assert [pl.proto.label for pl in at.get("page_link")] == ["Open payment detail"]
+    assert actions() == ["Open payment detail"]
 
 
 def test_a_selection_follows_its_payment_not_its_row(app, app_env):

@@ -33,6 +33,7 @@ if who is None:
 if not who.can("read"):
     st.error(inert.say(T["no_role"], email=who.email))
     st.stop()
+language.remember_for(who)   # a person's language across sessions (header / OIDC), kept in the URL
 session.start_run(who)       # the run's Desk: built once, shared by the page and its panels
 
 PAGES = {

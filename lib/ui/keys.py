@@ -9,6 +9,7 @@ BULK_SELECTION = "shared:bulk_selection"         # imp_uids picked on the pendin
 DESK = "shared:desk"                             # the run's Desk (lib/ui/session.start_run)
 IDENTITY_PROBLEM = "shared:identity_problem"     # why nobody is identified (header / OIDC mode)
 LANG_WIDGET, LANG_CHOICE = "ui_lang", "ui_lang_choice"   # the language switch and the choice it keeps
+LANG_OWNER = "shared:lang_owner"                 # whose language choice is remembered (header / OIDC mode)
 
 # pages
 PENDING_SELECTION = "pending:selected_ids"       # the selection, as imp_uids (never row positions)

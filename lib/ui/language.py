@@ -1,5 +1,13 @@
-"""The language of a run: the sidebar switch (kept apart from the widget's own state), ``VBANK_LANG`` otherwise;
-set before any text of the run is made, and carried into callbacks Streamlit runs later on other threads."""
+"""The language of a run, set before any text of it is made, and carried into callbacks Streamlit runs later on other
+threads. Which one, first that applies:
+
+1. ``?lang=ko`` / ``?lang=en`` in the URL — a link or a reload keeps the language it was opened in;
+2. the sidebar switch, used in this browser session (kept apart from the widget's own state);
+3. in header / OIDC mode, what this person chose last time (the app database, per operator);
+4. ``VBANK_LANG`` (Korean by default).
+
+A choice that is not the default is written back into the URL, so a reload or a copied link keeps it.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +20,35 @@ from lib.domain import i18n
 LANG_KEY, LANG_CHOICE = keys.LANG_WIDGET, keys.LANG_CHOICE     # the switch (a widget) and the choice it keeps
 
 
+def _from_url() -> str | None:
+    v = (st.query_params.get("lang") or "").strip().lower()
+    return v if v in i18n.LANGS else None
+
+
 def apply_language() -> str:
-    """The language of this run: the sidebar switch once used, else ``VBANK_LANG`` (Korean by default). Set
-    before any text of the run is made. The choice is kept apart from the widget's own state, which Streamlit
-    drops on a run that does not draw the widget."""
+    """The language of this run (see the module's docstring; the operator's remembered choice is applied by
+    ``remember_for`` once identity is known)."""
+    url = _from_url()
+    if url and url != st.session_state.get(LANG_CHOICE):
+        st.session_state[LANG_CHOICE] = url
+        st.session_state[LANG_KEY] = url
     return i18n.set_lang(st.session_state.get(LANG_CHOICE))
+
+
+def remember_for(who) -> str:
+    """After identity: in header / OIDC mode, a person's earlier choice when this session has none yet; and the
+    choice kept in the URL. Returns the run's language."""
+    if st.session_state.get(LANG_CHOICE) is None and who.mode != "local":
+        from lib.ui.session import db
+        saved = db().shared.mark(who.email, "lang")
+        if saved in i18n.LANGS:
+            st.session_state[LANG_CHOICE] = st.session_state[LANG_KEY] = saved
+    chosen = i18n.set_lang(st.session_state.get(LANG_CHOICE))
+    default = i18n.default_lang()
+    if _from_url() != chosen and (chosen != default or _from_url()):
+        st.query_params["lang"] = chosen
+    st.session_state[keys.LANG_OWNER] = who.email if who.mode != "local" else None
+    return chosen
 
 
 def language_switch() -> None:
@@ -39,6 +71,11 @@ def _keep_language() -> None:
     if chosen is None:                                   # a click on the chosen one unselects it: keep it
         st.session_state[LANG_KEY] = chosen = i18n.lang()
     st.session_state[LANG_CHOICE] = chosen
+    st.query_params["lang"] = chosen
+    owner = st.session_state.get(keys.LANG_OWNER)
+    if owner:                                            # header / OIDC mode: remembered for this person
+        from lib.ui.session import db
+        db().shared.set_mark(owner, "lang", chosen)
 
 
 # ------------------------------------------------------------------ entry guard

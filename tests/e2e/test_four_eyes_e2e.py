@@ -117,3 +117,23 @@ def test_request_on_one_instance_approve_on_the_other(browser, two_apps, e2e_san
     alice.get_by_role("button", name="Verify audit log").click()
     settle(alice)
     expect(alice.get_by_text("The audit log is intact")).to_be_visible()
+
+
+def test_a_persons_language_comes_back_in_their_next_session(browser, two_apps):
+    """Header mode: the language alice chose on one instance is hers in a new session on the other (no ?lang=)."""
+    a, b = two_apps
+    ctx = as_user(browser, "alice@example.com")
+    page = ctx.new_page()
+    open_app(page, a, "/", refresh=False)
+    page.get_by_role("radio", name="한국어").click()
+    settle(page)
+    expect(page.get_by_role("heading", name="입금대기 가상계좌")).to_be_visible()
+    ctx.close()
+    ctx = as_user(browser, "alice@example.com")
+    page = ctx.new_page()
+    open_app(page, b, "/", refresh=False)
+    expect(page.get_by_role("heading", name="입금대기 가상계좌")).to_be_visible()
+    ctx.close()
+    other = as_user(browser, "bob@example.com").new_page()            # someone else keeps the default
+    open_app(other, b, "/", refresh=False)
+    expect(other.get_by_role("heading", name="Pending virtual accounts")).to_be_visible()

@@ -249,6 +249,10 @@ def test_the_language_switch_holds_across_pages(ko, ko_app):
     ko.get_by_role("link", name="Pending accounts").click()
     settle(ko)
     expect(ko.get_by_role("heading", name="Pending virtual accounts")).to_be_visible()
+    expect(ko).to_have_url(re.compile(r"[?&]lang=en"))                 # kept in the URL: a reload keeps it
+    ko.reload()
+    settle(ko)
+    expect(ko.get_by_role("heading", name="Pending virtual accounts")).to_be_visible()
     ko.get_by_role("radio", name="한국어").click()
     settle(ko)
     expect(ko.get_by_role("heading", name="입금대기 가상계좌")).to_be_visible()

@@ -115,3 +115,18 @@ def test_the_sidebar_switch_turns_the_screens_english(korean_app, app_env):
     at.switch_page("app_pages/refund.py").run()          # a page that stops early keeps the choice too
     at.switch_page("app_pages/pending.py").run()
     assert at.title[0].value == "Pending virtual accounts"
+
+
+def test_a_link_with_lang_opens_in_that_language_and_a_choice_is_kept_in_the_url(korean_app, app_env):
+    """Issue 19 §5: ``?lang=en`` opens English on a Korean desk; a choice made in the sidebar is written into the URL
+    (a reload or a copied link keeps it); a made-up value changes nothing."""
+    at = korean_app(lang="en").run()
+    assert at.title[0].value == "Pending virtual accounts"
+    at = korean_app(lang="xx").run()
+    assert at.title[0].value == "입금대기 가상계좌"                  # ignored
+    at.session_state["ui_lang_choice"] = "en"
+    at.run()
+    assert at.query_params["lang"] in ("en", ["en"])
+    again = korean_app(lang="en").run()                             # a reload: a new session with the same URL
+    assert again.title[0].value == "Pending virtual accounts"
+

@@ -15,7 +15,7 @@ from lib.domain.rules import InvalidInput, Seen, refund_blockers, revoke_blocker
 from lib.iamport.errors import ApiError
 from lib.domain.text import md, short, without_tag
 from lib.ui import inert
-from lib.ui import language
+from lib.ui import language, metrics
 from lib.ui import outcomes
 from lib.ui import reveal as ui_reveal
 from lib.ui import keys, loaders, send_once, session
@@ -138,9 +138,8 @@ if waiting:
     st.warning(inert.say(T["waiting"], who=waiting.requester, when=kst(waiting.created_at)))
     st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
 m = st.columns(4)
-m[0].metric(_("Amount"), krw(p.amount))
-m[1].metric(_("Refunded so far"), krw(p.cancel_amount))
-m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
+metrics.row(m[:3], [(_("Amount"), p.amount), (_("Refunded so far"), p.cancel_amount),
+                    (T["refundable"], p.refundable if p.status == "paid" else 0)])
 m[3].metric(_("Status"), md(status_name(p.status)))
 
 

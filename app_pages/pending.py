@@ -9,7 +9,7 @@ import streamlit as st
 
 from lib.domain.i18n import _
 from lib.reports import pending
-from lib.domain.fmt import krw, krw_compact, kst, number
+from lib.domain.fmt import krw, kst, number
 from lib.domain.clock import KST
 from lib.domain.clock import now_kst
 from lib.domain.names import pg_name
@@ -17,7 +17,7 @@ from lib.domain import identity
 from lib.iamport.errors import ApiError
 from lib.ui import filters
 from lib.ui import inert
-from lib.ui import language
+from lib.ui import language, metrics
 from lib.ui import loaders
 from lib.ui import reveal as ui_reveal
 from lib.ui import keys, session
@@ -187,10 +187,9 @@ s = pending.summarize(view, now)
 
 m = st.columns(5)
 m[0].metric(T["m_count"], number(s.count))
-m[1].metric(T["m_total"], krw_compact(s.total), help=krw(s.total))
 m[2].metric(T["m_overdue"], number(s.overdue_count))
-m[3].metric(T["m_overdue_amt"], krw_compact(s.overdue_amount), help=krw(s.overdue_amount))
 m[4].metric(T["m_today"], number(s.due_today_count), help=T["m_today_help"].format(amount=krw(s.due_today_amount)))
+metrics.row([m[1], m[3]], [(T["m_total"], s.total), (T["m_overdue_amt"], s.overdue_amount)])
 
 if view.empty:
     st.info(T["none"])

@@ -14,7 +14,7 @@ import streamlit as st
 from lib.domain.i18n import _
 from lib.reports import export
 from lib.reports import pending
-from lib.domain.fmt import krw, krw_compact, number
+from lib.domain.fmt import krw, number
 from lib.domain.clock import now_kst
 from lib.domain.names import pg_name
 from lib.domain.text import md
@@ -28,7 +28,7 @@ from lib.reports.recon import normalize
 from lib.reports.recon import payouts as recon_payouts
 from lib.reports.recon import read
 from lib.ui import inert
-from lib.ui import language
+from lib.ui import language, metrics
 from lib.ui import loaders
 from lib.ui import session
 
@@ -380,11 +380,10 @@ if exp.empty:
 else:
     m = st.columns(5)
     m[0].metric(T["m_deposits"], number(int(exp["deposits"].sum())))
-    m[1].metric(T["m_gross"], krw_compact(int(exp["gross"].sum())), help=krw(int(exp["gross"].sum())))
-    m[2].metric(T["m_fees"], krw(int(exp["issuance_fees"].sum() + exp["remittance_fees"].sum()
-                                      + exp["vat_on_fees"].sum())))
-    m[3].metric(T["m_refunds"], krw_compact(int(exp["refunded"].sum())), help=krw(int(exp["refunded"].sum())))
-    m[4].metric(T["m_net"], krw_compact(int(exp["net"].sum())), help=krw(int(exp["net"].sum())))
+    metrics.row(m[1:], [(T["m_gross"], int(exp["gross"].sum())),
+                        (T["m_fees"], int(exp["issuance_fees"].sum() + exp["remittance_fees"].sum()
+                                          + exp["vat_on_fees"].sum())),
+                        (T["m_refunds"], int(exp["refunded"].sum())), (T["m_net"], int(exp["net"].sum()))])
     cfg = COLUMN_CONFIG
     t1, t2 = st.tabs([T["per_day"], T["per_pg"]])
     per_day = exp.drop(columns=["pg"]).groupby("date", as_index=False).sum()

@@ -27,7 +27,7 @@ from lib.domain.names import PG_NAMES, pg_name, status_name
 from lib.domain.text import NOTE_MAX, NAME_MAX, md, parse_won, short, won_text, without_tag
 from lib.iamport.errors import ApiError
 from lib.ui import inert
-from lib.ui import language
+from lib.ui import language, metrics
 from lib.ui import loaders
 from lib.ui import outcomes
 from lib.ui import send_once
@@ -128,9 +128,8 @@ def restart() -> None:
 
 def payment_summary(p) -> None:
     m = st.columns(3)             # figures that fit at 1280×800; the PG (a long name for some) in the line below
-    m[0].metric(T["amount"], krw(p.amount))
-    m[1].metric(T["refunded"], krw(p.cancel_amount))
-    m[2].metric(T["refundable"], krw(p.refundable if p.status == "paid" else 0))
+    metrics.row(m, [(T["amount"], p.amount), (T["refunded"], p.cancel_amount),
+                    (T["refundable"], p.refundable if p.status == "paid" else 0)])
     st.caption(inert.say(T["summary"], pg=PG_NAMES.get(p.pg_provider, p.pg_provider or "—"), imp_uid=p.imp_uid,
                       merchant_uid=short(p.merchant_uid), buyer=short(p.buyer_name or "—", 60), paid=kst(p.paid_at),
                       status=status_name(p.status)))
@@ -437,7 +436,7 @@ def step_result() -> None:
                 now_p = res.payment
             payment_summary(now_p)
             if res.ok:
-                st.metric(T["new_cancel"], krw(now_p.cancel_amount))
+                metrics.row([st], [(T["new_cancel"], now_p.cancel_amount)])
                 entry = now_p.cancel_history[-1] if now_p.cancel_history else None
                 if entry:
                     st.markdown(f"**{T['entry']}**")

@@ -18,7 +18,7 @@ from lib.domain.names import PG_NAMES
 from lib.domain.text import NOTE_MAX, md, parse_won, short, won_text
 from lib.iamport.errors import ApiError
 from lib.ui import inert
-from lib.ui import language
+from lib.ui import language, metrics
 from lib.ui import outcomes
 from lib.ui import send_once
 from lib.ui import keys, session
@@ -78,7 +78,7 @@ if not q0:
 p = session.find_payment(q0, T)
 
 m = st.columns(3)             # three figures that fit at 1280×800; who and which PG in the line below
-m[0].metric(T["amount"], krw(p.amount))
+metrics.row(m[:1], [(T["amount"], p.amount)])
 m[1].metric(T["due"], p.vbank_date.astimezone(KST).strftime("%Y-%m-%d %H:%M") if p.vbank_date else "—")
 m[2].metric(T["left"], time_left(p.vbank_date) if p.vbank_date else "—")
 st.caption(" · ".join([f"{T['buyer']}: {md(short(p.buyer_name or '—', 40))}",

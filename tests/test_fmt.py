@@ -31,6 +31,7 @@ def test_masking():
 
 
 def test_compact_won_fits_a_metric(korean):
-    assert krw_compact(9_999_999) == "₩9,999,999"
+    assert krw_compact(999_999) == "₩999,999" and krw_compact(1_375_000) == "₩138만"
+    assert krw_compact(9_999_999) == "₩1,000만"
     assert krw_compact(31_858_500) == "₩3,186만" and krw_compact(-16_558_600) == "-₩1,656만"
     assert krw_compact(1_234_567_890) == "₩12억 3,457만" and krw_compact(300_000_000) == "₩3억"

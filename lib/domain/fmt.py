@@ -22,17 +22,21 @@ def number(n: int | float | None) -> str:
     return "—" if n is None else format_decimal(n, locale=locale())
 
 
+COMPACT_FROM = 1_000_000          # seven digits and a ₩ overflow a metric on a 1280-wide screen
+
+
 def krw_compact(amount: int | float | None) -> str:
-    """A figure that fits a metric: up to ₩9,999,999 in full, above that in 만 (10,000 won) as Korean finance
-    teams read it — ₩31,858,500 → ₩3,186만, ₩1,234,567,890 → ₩12억 3,457만; in English Babel's compact form
-    (₩31.9M). Show the exact amount beside it (a tooltip).
+    """A figure that fits a metric at 1280×800 whatever it is: up to ₩999,999 in full, from ₩1,000,000 in 만
+    (10,000 won) as Korean finance teams read it — ₩1,375,000 → ₩138만, ₩31,858,500 → ₩3,186만, ₩1,234,567,890 →
+    ₩12억 3,457만; in English Babel's compact form (₩1.4M, ₩31.9M). Show the exact amount with it (a tooltip and a
+    caption: lib/ui/metrics.py).
 
     Written by hand for Korean: Babel's ko_KR compact form gives one unit without grouping (₩3186만, ₩12.3억),
     which is not how the team reads a ledger figure."""
     if amount is None:
         return "—"
     n = int(amount)
-    if abs(n) < 10_000_000:
+    if abs(n) < COMPACT_FROM:
         return krw(n)
     if lang() != "ko":
         return format_compact_currency(n, "KRW", locale=locale(), fraction_digits=1)

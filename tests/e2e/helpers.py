@@ -3,6 +3,8 @@ step, confirm in a dialog, fetch the audit export."""
 
 from __future__ import annotations
 
+import re
+
 from devtools.processes import READY, App
 
 
@@ -22,7 +24,8 @@ def settle(page):
     page.wait_for_selector(READY)
 
 
-UPLOADERS = {0: "Settlement file", 1: "Bank statement"}     # the reconciliation page's two uploaders, by label
+# The reconciliation page's two uploaders, by their label (in English or Korean).
+UPLOADERS = {0: re.compile(r"^(Settlement file|정산 파일)"), 1: re.compile(r"^(Bank statement|은행 거래내역)")}
 
 
 def drop(page, nth: int, path) -> None:
@@ -34,7 +37,7 @@ def drop(page, nth: int, path) -> None:
     from playwright.sync_api import expect
     # By its label, not its position: while the page reruns, "the first uploader" can briefly be the other one.
     box = page.locator("[data-testid=stFileUploader]").filter(
-        has=page.get_by_text(UPLOADERS[nth], exact=False)).first
+        has=page.get_by_text(UPLOADERS[nth])).first
     chip = box.get_by_title(path.name, exact=True)
     for attempt in range(3):
         box.locator("input[type=file]").set_input_files(str(path))

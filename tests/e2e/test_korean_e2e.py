@@ -276,3 +276,33 @@ def test_reconciliation_in_korean(ko, ko_app, e2e_sandbox, tmp_path):
     assert {"상태", "주문번호", "불일치 사유"} <= set(rows[0])                 # the headers shown on screen
     ko.get_by_text("대사", exact=True).first.scroll_into_view_if_needed()
     shot(ko, "reconcile", tmp_path)
+
+
+CUT_METRICS = """() => [...document.querySelectorAll('[data-testid=stMetricValue]')]
+  .filter(e => [e, ...e.querySelectorAll('*')].some(x => x.scrollWidth > x.clientWidth + 1))
+  .map(e => e.innerText)"""
+
+
+def test_every_metric_fits_at_1280x800(ko, ko_app, e2e_sandbox, tmp_path):
+    """Issue 19 §5: at 1280×800 in Korean no metric is cut ("₩1,375,…"): the pending list, a filtered view with a
+    7-digit total, a payment of ₩1,200,000 and the reconciliation walk; the exact amounts are in a caption."""
+    from datetime import timedelta
+    open_app(ko, ko_app, "/", refresh=False)
+    assert ko.evaluate(CUT_METRICS) == []
+    expect(ko.get_by_text(re.compile(r"^정확한 금액: 입금대기 금액 ₩[0-9,]+"))).to_be_visible()
+    open_app(ko, ko_app, "/?min=1000000", refresh=False)                      # a filtered view: 7-digit figures
+    settle(ko)
+    assert ko.evaluate(CUT_METRICS) == []
+    big = e2e_sandbox.pick(status="paid", where=lambda x: x["amount"] >= 1_000_000)
+    open_app(ko, ko_app, f"/payment?imp_uid={big['imp_uid']}", refresh=False)
+    assert ko.evaluate(CUT_METRICS) == []
+    expect(ko.get_by_text(re.compile(r"^정확한 금액: 금액 ₩1,[0-9]{3},[0-9]{3}"))).to_be_visible()
+    today = session_today()
+    q = {"from": str(today - timedelta(days=10)), "to": str(today)}
+    f = tmp_path / "정산내역.csv"
+    f.write_bytes(e2e_sandbox.http.get(e2e_sandbox.url + "/sandbox/settlement", params=q).content)
+    open_app(ko, ko_app, "/reconcile")
+    drop(ko, 0, f)
+    expect(ko.get_by_text("파일의 날짜를 사용합니다")).to_be_visible()
+    settle(ko)
+    assert ko.evaluate(CUT_METRICS) == []

@@ -1,4 +1,4 @@
-from lib.domain.fmt import krw
+from lib.domain.fmt import krw_compact
 from tests.pages.conftest import metric
 
 
@@ -6,8 +6,8 @@ def test_detail_by_deep_link_masks_personal_data(app, app_env):
     p = app_env.pick(status="paid", where=lambda x: x["cancel_amount"] > 0)
     at = app("app_pages/payment.py", imp_uid=p["imp_uid"]).run()
     assert not at.exception
-    assert metric(at, "Amount") == krw(p["amount"])
-    assert metric(at, "Refundable balance") == krw(p["amount"] - p["cancel_amount"])
+    assert metric(at, "Amount") == krw_compact(p["amount"])
+    assert metric(at, "Refundable balance") == krw_compact(p["amount"] - p["cancel_amount"])
     text = "".join(df.value.to_string() for df in at.dataframe)
     assert p["buyer_tel"] not in text and p["buyer_tel"][-4:] in text
     history = next(d.value for d in at.dataframe if "cancellation_id" in d.value.columns)
@@ -21,7 +21,7 @@ def test_detail_by_deep_link_masks_personal_data(app, app_env):
 def test_detail_by_merchant_uid_and_not_found(app, app_env):
     p = app_env.pick(status="ready")
     at = app("app_pages/payment.py", merchant_uid=p["merchant_uid"]).run()
-    assert metric(at, "Amount") == krw(p["amount"])
+    assert metric(at, "Amount") == krw_compact(p["amount"])
     at = app("app_pages/payment.py", imp_uid="imp_nope").run()
     assert "No payment found for “imp_nope”" in at.error[0].value and "존재하지 않는 결제정보입니다." in at.error[0].value
 

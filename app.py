@@ -43,6 +43,7 @@ PAGES = {
     "app_pages/payment.py": (_("Payment detail"), ":material/receipt:", "payment", "read"),
     "app_pages/update.py": (_("Change amount / due"), ":material/edit_calendar:", "update", "update_vbank"),
     "app_pages/bulk.py": (_("Extend several"), ":material/date_range:", "bulk", "update_vbank"),
+    "app_pages/revoke.py": (_("Cancel several"), ":material/block:", "revoke", "revoke_vbank"),
     "app_pages/refund.py": (_("Refund"), ":material/undo:", "refund", "refund"),
     "app_pages/approvals.py": (_("Approvals"), ":material/how_to_reg:", "approvals", "read"),
     "app_pages/reconcile.py": (_("Reconciliation"), ":material/balance:", "reconcile", "read"),
@@ -50,7 +51,7 @@ PAGES = {
     "app_pages/admin.py": (_("Configuration"), ":material/settings:", "admin", "admin"),
 }
 SECTIONS = {_("Virtual accounts"): ["app_pages/pending.py", "app_pages/search.py", "app_pages/payment.py", "app_pages/update.py", "app_pages/bulk.py",
-                                 "app_pages/refund.py",
+                                 "app_pages/revoke.py", "app_pages/refund.py",
                                  "app_pages/approvals.py"],
             _("Records"): ["app_pages/reconcile.py", "app_pages/audit.py", "app_pages/admin.py"]}
 

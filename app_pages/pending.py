@@ -45,6 +45,7 @@ T = {
     "none": _("No pending virtual account matches these filters."),
     "select_hint": _("Select a row to open it; select several to extend their due dates together."),
     "open": _("Open payment detail"), "change": _("Change amount / due"), "bulk": _("Extend due dates of {n} selected"),
+    "bulk_revoke": _("Cancel {n} selected accounts"),
     "chart_due": _("Pending amount by due date"), "chart_pg": _("Pending amount by PG"),
     "csv": _("Download CSV"), "xlsx": _("Download Excel"),
     "col": {"imp_uid": _("imp_uid"), "merchant_uid": _("merchant_uid"), "buyer_name": _("Buyer"), "amount": _("Amount (₩)"),
@@ -256,9 +257,13 @@ if len(selected) == 1:
     if can_change:
         b.page_link("app_pages/update.py", label=T["change"], icon=":material/edit_calendar:",
                     query_params={"imp_uid": imp_uid})
-elif len(selected) > 1 and can_change:
+elif len(selected) > 1 and (can_change or session.operator().can("revoke_vbank")):
     st.session_state[keys.BULK_SELECTION] = list(selected["imp_uid"])
-    st.page_link("app_pages/bulk.py", label=T["bulk"].format(n=len(selected)), icon=":material/date_range:")
+    a, b = st.columns(2)
+    if can_change:
+        a.page_link("app_pages/bulk.py", label=T["bulk"].format(n=len(selected)), icon=":material/date_range:")
+    if session.operator().can("revoke_vbank"):
+        b.page_link("app_pages/revoke.py", label=T["bulk_revoke"].format(n=len(selected)), icon=":material/block:")
 else:
     st.caption(T["select_hint"])
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from lib.domain.identity import Actor, Forbidden
-from lib.domain.refusals import Busy, Stale
+from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.domain.rules import InvalidInput, Seen
 from lib.iamport.client import IamportClient
 from lib.reports import timeline
-from lib.services import revoke, unknowns
+from lib.services import approval_flow, bulk, revoke, unknowns
 from tests.conftest import ready_payment
 from tests.helpers import settings_for
 
@@ -120,3 +121,42 @@ def test_two_clicks_at_once_send_one_delete(fresh, sandbox, audit, rules):
         t.join(30)
     assert len(deletes(fresh)) == 1
     assert sorted(type(x).__name__ for x in out) in (["Busy", "WriteResult"], ["Stale", "WriteResult"])
+
+
+def _ready(fresh, client, n, pg="settle"):
+    now = time.time()
+    out = [client.get_payment(p["imp_uid"]) for p in fresh.pending_vbanks()
+           if p["pg_provider"] == pg and (p.get("vbank_date") or 0) > now + 3600][:n]
+    assert len(out) == n
+    return out
+
+
+def test_bulk_cancel_needs_the_number_typed_and_lists_every_row(fresh, client, audit, rules):
+    ps = _ready(fresh, client, 3)
+    fresh.deposit(ps[1].imp_uid)                          # paid after the list was read: refused, the others go on
+    fresh.clear_requests()
+    with pytest.raises(InvalidInput):
+        bulk.bulk_revoke(client, audit, operator=KIM, payments=ps, rules=rules, typed_confirmation="2")
+    assert deletes(fresh) == []
+    rows = bulk.bulk_revoke(client, audit, operator=KIM, payments=ps, rules=rules, typed_confirmation="3")
+    assert [(r.imp_uid, r.outcome) for r in rows] == [(ps[0].imp_uid, "succeeded"), (ps[1].imp_uid, "refused"),
+                                                       (ps[2].imp_uid, "succeeded")]
+    assert len(deletes(fresh)) == 2
+
+
+def test_above_the_bulk_limit_cancelling_is_a_request_a_second_person_carries_out(fresh, client, audit, rules):
+    rules.bulk_approval_above_count = 1
+    ps = _ready(fresh, client, 2)
+    fresh.clear_requests()
+    with pytest.raises(NeedsApproval):
+        bulk.bulk_revoke(client, audit, operator=KIM, payments=ps, rules=rules, typed_confirmation="2")
+    req = approval_flow.request_bulk_revoke_approval(audit, requester=KIM, payments=ps, rules=rules,
+                                                     typed_confirmation="2")
+    with pytest.raises(Forbidden):                                         # not by the requester
+        approval_flow.approve(client, audit, approver=Actor(KIM.email, frozenset({"approver"})), request_id=req.id,
+                              rules=rules)
+    boss = Actor("boss@example.com", frozenset({"approver"}))
+    r = approval_flow.approve(client, audit, approver=boss, request_id=req.id, rules=rules)
+    assert r.outcome == "succeeded" and len(deletes(fresh)) == 2
+    assert audit.db.approvals.get(req.id).status == "executed"
+    assert {client.get_payment(p.imp_uid).status for p in ps} == {"cancelled"}

@@ -50,6 +50,7 @@ class Action(StrEnum):
     REVOKE_VBANK = WriteKind.REVOKE.value
     REFUND_REQUEST = "refund_request"
     BULK_EXTEND_REQUEST = "bulk_extend_request"
+    BULK_REVOKE_REQUEST = "bulk_revoke_request"
     REVEAL_PERSONAL = "reveal_personal"
     SAVED_VIEW = "saved_view"
     RECON_PRESET = "recon_preset"
@@ -67,6 +68,7 @@ class LockState(StrEnum):
 class RequestKind(StrEnum):
     REFUND = "refund"
     BULK_EXTEND = "bulk_extend"
+    BULK_REVOKE = "bulk_revoke"
 
 
 class RequestStatus(StrEnum):

@@ -30,6 +30,7 @@ METHOD_NAMES = {"vbank": N_("Virtual account"), "card": N_("Card"), "trans": N_(
 ACTION_NAMES = {"update_vbank": N_("Change of a virtual account"), "refund": N_("Refund"),
                 "revoke_vbank": N_("Cancellation of a virtual account"),
                 "refund_request": N_("Refund approval"), "bulk_extend_request": N_("Bulk extension approval"),
+                "bulk_revoke_request": N_("Bulk cancellation approval"),
                 "approval": N_("Approval"), "reveal_personal": N_("Full numbers shown"),
                 "recon_preset": N_("Reconciliation preset"), "saved_view": N_("Saved view"),
                 "recon_resolution": N_("Reconciliation exception")}

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import pandas as pd
 from lib.domain.fmt import mask_account, mask_phone, time_left_seconds
 from lib.reports import export
-from lib.domain.clock import KST
+from lib.domain.clock import now_kst, KST
 from lib.domain.i18n import N_, _
 
 
@@ -56,6 +56,13 @@ def with_clock(df: pd.DataFrame, now: datetime) -> pd.DataFrame:
 
 
 time_left_text = time_left_seconds
+
+
+def overdue_for(df: pd.DataFrame, days: int, now: datetime | None = None) -> list[str]:
+    """imp_uids of the accounts whose due date passed more than ``days`` days ago, oldest first."""
+    now = now or now_kst()
+    late = df[df["due"].notna() & (df["due"] < pd.Timestamp(now) - pd.Timedelta(days=days))]
+    return late.sort_values("due", kind="stable")["imp_uid"].tolist()
 
 
 @dataclass

@@ -3,6 +3,8 @@ sent, through the same write as any other — by a second; rejected or withdrawn
 
 from __future__ import annotations
 
+import uuid
+
 from dataclasses import asdict
 from datetime import datetime
 from lib.db.approvals import ApprovalProblem, ApprovalRequest
@@ -16,9 +18,9 @@ from lib.domain.settings import Rules
 from lib.domain.rules import InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, holder_problem, validate_refund
 from lib.domain.text import NOTE_MAX, clean
 from lib.domain.refusals import Busy, Stale
-from lib.domain.kinds import Outcome, RequestStatus
+from lib.domain.kinds import Outcome, RequestKind, RequestStatus, WriteKind
 from lib.domain.outcomes import WriteResult
-from lib.services.bulk import _bulk_content, bulk_extend
+from lib.services.bulk import _bulk_content, _revoke_content, bulk_extend, bulk_revoke, check_revoke_plan, revoke_confirmation
 from lib.services.refund import holder_check, refund_vbank
 
 
@@ -77,12 +79,32 @@ def request_bulk_approval(audit: AuditStore, *, requester: Actor, payments: list
     note = clean(note, multiline=True) or None
     payload = {"payments": [p.model_dump(mode="json") for p in payments], "extend_days": extend_days,
                "to": to.isoformat() if to else None}
-    import uuid
     try:
         return audit.db.approvals.insert(kind="bulk_extend", pending_key="bulk:" + uuid.uuid4().hex, imp_uid=None,
                                           amount=len(payments), payload=payload,
                                           content=_bulk_content(payments, extend_days, to), requester=requester,
                                           note=note, expiry_hours=rules.approval_expiry_hours)
+    except ApprovalProblem as e:
+        raise Busy(str(e)) from None
+
+
+def request_bulk_revoke_approval(audit: AuditStore, *, requester: Actor, payments: list[Payment], rules: Rules,
+                                 note: str | None = None, typed_confirmation: str | None = None) -> ApprovalRequest:
+    """Ask a second person to approve cancelling many accounts; the requester types the number of accounts, as when
+    sending it."""
+    requester.require(WriteKind.REVOKE)
+    check_revoke_plan(payments, rules)
+    must_type = revoke_confirmation(payments)
+    if (typed_confirmation or "").strip() != must_type:
+        raise InvalidInput([_("Cancelling accounts cannot be undone: type {text} (the number of accounts) to confirm. "
+                              "Nothing was sent.").format(text=must_type)])
+    payload = {"payments": [p.model_dump(mode="json") for p in payments], "revoke": True}
+    try:
+        return audit.db.approvals.insert(kind=RequestKind.BULK_REVOKE, pending_key="bulk:" + uuid.uuid4().hex,
+                                         imp_uid=None, amount=len(payments), payload=payload,
+                                         content=_revoke_content(payments), requester=requester,
+                                         note=clean(note, multiline=True) or None,
+                                         expiry_hours=rules.approval_expiry_hours)
     except ApprovalProblem as e:
         raise Busy(str(e)) from None
 
@@ -121,6 +143,13 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
             raise Busy(_("This request was already decided ({status} by {who}).").format(
                 status=request_status(cur.status), who=cur.decided_by or "—")) from None
     payments = [Payment.model_validate(p) for p in req.payload["payments"]]
+    if req.kind == RequestKind.BULK_REVOKE:
+        rows = bulk_revoke(client, audit, operator=approver, payments=payments, rules=rules, approval_id=req.id,
+                           approval_note=note)
+        ok = sum(r.outcome == "succeeded" for r in rows)
+        msg = _("{ok} of {rows} accounts cancelled.").format(ok=ok, rows=len(rows))
+        store.finish(req.id, RequestStatus.EXECUTED, {"rows": [asdict(r) for r in rows], "message": msg})
+        return WriteResult(Outcome.SUCCEEDED if ok == len(rows) else Outcome.FAILED, msg, req.id, extra={"rows": rows})
     to = datetime.fromisoformat(req.payload["to"]) if req.payload["to"] else None
     rows = bulk_extend(client, audit, operator=approver, payments=payments, extend_days=req.payload["extend_days"],
                        to=to, rules=rules, approval_id=req.id, approval_note=note)

@@ -1,9 +1,10 @@
-"""Bulk due-date extension: one change per account, each its own write (lock, re-read, audit); a row that fails
-never stops the others, and every row given is listed with what happened to it."""
+"""Bulk changes of pending accounts — due dates extended, or accounts cancelled (가상계좌 발급취소) — one write per
+account, each its own lock, re-read and audit records; a row that fails never stops the others, and every row given
+is listed with what happened to it. More than ``rules.bulk_approval_above_count`` accounts go through an approved
+request, claimed here in the statement that checks it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from lib.db.approvals import ApprovalProblem
 from lib.db.audit import AuditStore
@@ -16,7 +17,10 @@ from lib.domain.models import Payment
 from lib.domain.settings import Rules
 from lib.domain.rules import InvalidInput, Seen, bulk_confirmation, check_bulk_plan, plan_due
 from lib.domain.refusals import Busy, NeedsApproval, Stale
+from lib.services.revoke import revoke_vbank
 from lib.services.update import _update_vbank
+from lib.domain.kinds import Action, BulkOutcome, Outcome, RequestKind, WriteKind
+from lib.domain.outcomes import BulkRow
 
 
 def _bulk_content(payments: list[Payment], extend_days: int | None, to: datetime | None) -> dict:
@@ -25,16 +29,6 @@ def _bulk_content(payments: list[Payment], extend_days: int | None, to: datetime
 
 
 # =============================================================== bulk extend
-@dataclass
-class BulkRow:
-    imp_uid: str
-    merchant_uid: str
-    outcome: str            # succeeded | failed | unknown | refused | skipped
-    message: str
-    new_due: datetime | None = None
-    correlation_id: str | None = None
-
-
 def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, payments: list[Payment],
                 extend_days: int | None = None, to: datetime | None = None, rules: Rules,
                 note: str | None = None, approval_id: str | None = None,
@@ -68,19 +62,77 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
     for p in payments:
         new_due = plan_due(p.vbank_date, extend_days=extend_days, to=to, now=now)
         if new_due is None:
-            out.append(BulkRow(p.imp_uid, p.merchant_uid, "skipped", _("This account has no due date to extend.")))
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.SKIPPED, _("This account has no due date to extend.")))
             continue
         try:
             r = _update_vbank(client, audit, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p), new_due=new_due,
                               new_amount=None, rules=rules, note=note, approval_id=approval_id)
-            out.append(BulkRow(p.imp_uid, p.merchant_uid, r.outcome, r.message, new_due, r.correlation_id))
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome(r.outcome), r.message, new_due, r.correlation_id))
         except InvalidInput as e:
-            out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", " ".join(e.problems), new_due))
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.REFUSED, " ".join(e.problems), new_due))
         except Stale as e:
-            out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", _("Changed since loaded: ") + "; ".join(e.changes),
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.REFUSED, _("Changed since loaded: ") + "; ".join(e.changes),
                                new_due))
         except Busy as e:
-            out.append(BulkRow(p.imp_uid, p.merchant_uid, "refused", str(e), new_due))
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.REFUSED, str(e), new_due))
         except ApiError as e:
-            out.append(BulkRow(p.imp_uid, p.merchant_uid, "failed", f"“{e.message}”", new_due))
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.FAILED, f"“{e.message}”", new_due))
+    return out
+
+
+# =============================================================== bulk cancel (발급취소)
+def _revoke_content(payments: list[Payment]) -> dict:
+    return {"imp_uids": sorted(p.imp_uid for p in payments), "revoke": True}
+
+
+def revoke_confirmation(payments: list[Payment]) -> str:
+    """What must be typed to cancel these accounts (it cannot be undone): their number."""
+    return str(len(payments))
+
+
+def check_revoke_plan(payments: list[Payment], rules: Rules) -> None:
+    if not payments:
+        raise InvalidInput([_("Choose at least one account.")])
+    if len(payments) > rules.bulk_extend_max_rows:
+        raise InvalidInput([_("At most {n} accounts can be changed at once.").format(n=rules.bulk_extend_max_rows)])
+
+
+def bulk_revoke(client: IamportClient, audit: AuditStore, *, operator: Actor, payments: list[Payment], rules: Rules,
+                note: str | None = None, approval_id: str | None = None, approval_note: str | None = None,
+                typed_confirmation: str | None = None) -> list[BulkRow]:
+    """Cancel several pending accounts, each through the one revoke write (lib/services/revoke.py). The number of
+    accounts is typed to confirm (nothing of it can be undone); an approved request was confirmed by its requester."""
+    check_revoke_plan(payments, rules)
+    must_type = revoke_confirmation(payments)
+    if not approval_id and (typed_confirmation or "").strip() != must_type:
+        raise InvalidInput([_("Cancelling accounts cannot be undone: type {text} (the number of accounts) to confirm. "
+                              "Nothing was sent.").format(text=must_type)])
+    if approval_id:
+        try:
+            audit.db.approvals.claim(approval_id, approver=operator, kind=RequestKind.BULK_REVOKE, imp_uid=None,
+                                     amount=len(payments), content=_revoke_content(payments), note=approval_note)
+        except ApprovalProblem as e:
+            raise (Busy(str(e)) if e.busy else NeedsApproval(str(e))) from None
+        audit.record(operator=operator.email, action=Action.BULK_REVOKE_REQUEST, outcome=Outcome.APPROVED,
+                     correlation_id=approval_id, detail={"note": approval_note, "accounts": len(payments)})
+    else:
+        operator.require(WriteKind.REVOKE)
+        if len(payments) > rules.bulk_approval_above_count:
+            raise NeedsApproval(_("Changing more than {n} accounts at once needs a second person's approval.").format(
+                n=rules.bulk_approval_above_count))
+    out: list[BulkRow] = []
+    for p in payments:
+        try:
+            r = revoke_vbank(client, audit, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p), rules=rules,
+                             note=note, approval_id=approval_id)
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome(r.outcome), r.message, None, r.correlation_id))
+        except InvalidInput as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.REFUSED, " ".join(e.problems)))
+        except Stale as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.REFUSED,
+                               _("Changed since loaded: ") + "; ".join(e.changes)))
+        except Busy as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.REFUSED, str(e)))
+        except ApiError as e:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.FAILED, f"“{e.message}”"))
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from lib.domain.outcomes import WriteResult
+from lib.domain.outcomes import BulkRow, WriteResult
 from lib.db.approvals import ApprovalRequest
 from lib.db.audit import AuditStore
 from lib.iamport.client import IamportClient
@@ -106,10 +106,21 @@ class Desk:
                                      typed_confirmation=typed_confirmation)
 
     def bulk_extend(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
-                    note: str | None = None, typed_confirmation: str | None = None) -> list[bulk.BulkRow]:
+                    note: str | None = None, typed_confirmation: str | None = None) -> list[BulkRow]:
         return bulk.bulk_extend(self.client, self.audit, operator=self.who, payments=payments,
                                     extend_days=extend_days, to=to, rules=self.rules, note=note,
                                     typed_confirmation=typed_confirmation)
+
+    def bulk_revoke(self, payments: list[Payment], *, note: str | None = None,
+                    typed_confirmation: str | None = None) -> list[BulkRow]:
+        return bulk.bulk_revoke(self.client, self.audit, operator=self.who, payments=payments, rules=self.rules,
+                                note=note, typed_confirmation=typed_confirmation)
+
+    def request_bulk_revoke(self, payments: list[Payment], *, note: str | None = None,
+                            typed_confirmation: str | None = None) -> ApprovalRequest:
+        return approval_flow.request_bulk_revoke_approval(self.audit, requester=self.who, payments=payments,
+                                                          rules=self.rules, note=note,
+                                                          typed_confirmation=typed_confirmation)
 
     def recent_changes(self, imp_uids: list[str], minutes: int = 15) -> dict[str, tuple[datetime, str]]:
         """Accounts whose due date or amount this app changed (or sent a change of) in the last ``minutes``:

@@ -18,7 +18,7 @@ PENDING_LISTED = "pending:listed"                # imp_uids the list shows now (
 REFUND_DRAFT, REFUND_CONFIRM = "refund:draft", "refund:confirm"
 UPDATE_CONFIRM = "update:confirm"
 BULK_ACTION, BULK_PLAN, BULK_CONFIRM, BULK_DONE = "bulk:action", "bulk:plan", "bulk:confirm", "bulk:done"
-REVOKE_CONFIRM = "revoke:confirm"
+REVOKE_ACTION, REVOKE_PLAN, REVOKE_CONFIRM, REVOKE_DONE = "revoke:action", "revoke:plan", "revoke:confirm", "revoke:done"
 APPROVALS_CONFIRM, APPROVALS_LAST = "approvals:confirm", "approvals:last"
 
 

@@ -64,6 +64,8 @@ def describe(req: ApprovalRequest) -> str:
         return _("Refund {amount} of {imp_uid} ({merchant_uid})").format(
             amount=krw(r["amount"]), imp_uid=req.imp_uid, merchant_uid=req.payload["payment"].get("merchant_uid", ""))
     n = len(req.payload["payments"])
+    if req.kind == "bulk_revoke":
+        return _("Cancel {n} virtual accounts (발급취소)").format(n=n)
     if req.payload.get("extend_days"):
         return _("Extend the due dates of {n} virtual accounts by {days} days").format(
             n=n, days=req.payload["extend_days"])

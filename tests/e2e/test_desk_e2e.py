@@ -84,3 +84,39 @@ def test_a_deposit_leaves_the_list_and_shows_as_new_without_pressing_refresh(pag
     link = page.get_by_role("link", name=re.compile("^" + re.escape(p["buyer_name"]) + " · ")).first
     expect(link).to_be_visible()
     assert p["imp_uid"] in (link.get_attribute("href") or "")
+
+
+def test_cancel_every_account_overdue_for_more_than_n_days(page, e2e_app, e2e_sandbox):
+    """Issue 19 §2 in bulk: select every account overdue for more than N days, type their number, confirm once; one
+    DELETE per account that can be cancelled, the others refused with the reason, every row listed."""
+    from lib.domain import pg_rules
+    from lib.domain.settings import Rules
+    limit = Rules().bulk_approval_above_count
+    now = time.time()
+    pending = e2e_sandbox.pending_vbanks()
+
+    def overdue(days):
+        return [p for p in pending if p.get("vbank_date") and p["vbank_date"] < now - days * 86400]
+
+    def can(p):
+        return p["pg_provider"] in pg_rules.REVOKE_SUPPORTED - pg_rules.REVOKE_NEEDS_PG_KEY
+
+    days = next(d for d in range(85, 1, -1) if 1 <= sum(map(can, overdue(d))) <= limit and len(overdue(d)) >= 2)
+    chosen = overdue(days)
+    ok = [p["imp_uid"] for p in chosen if can(p)]
+    e2e_sandbox.clear_requests()
+    open_app(page, e2e_app, "/revoke", refresh=False)
+    page.get_by_label("Overdue for more than (days)").fill(str(days))
+    page.get_by_role("button", name="Select every account overdue that long").click()
+    settle(page)
+    expect(page.get_by_text(f"{len(chosen)} accounts overdue for more than {days} days were selected.")).to_be_visible()
+    page.get_by_label(f"Type {len(ok)} (the number of accounts) to confirm").fill(str(len(ok)))
+    page.get_by_label(f"Type {len(ok)} (the number of accounts) to confirm").press("Enter")
+    settle(page)
+    page.get_by_role("button", name=f"Cancel {len(ok)} accounts…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel the accounts").dblclick()
+    settle(page)
+    expect(page.get_by_text(f"{len(ok)} of {len(chosen)} accounts cancelled.")).to_be_visible()
+    assert sorted(r["path"].rsplit("/", 1)[1] for r in e2e_sandbox.requests_seen("/vbanks/", "DELETE")) == sorted(ok)

@@ -83,7 +83,9 @@ def deposits_as_they_land() -> None:
     the list drop it (with a notice); deposits since this person last looked are listed, each linking to its payment."""
     landed = loaders.recent_deposits()
     listed = set(st.session_state.get(keys.PENDING_LISTED, ()))
-    gone = [r for r in landed if r["imp_uid"] in listed]
+    read_at = st.session_state.get(keys.PENDING_READ_AT, 0.0)
+    # paid after the list was read (the same window the list leaves out: lib/ui/loaders.load_pending)
+    gone = [r for r in loaders.paid_since(landed, read_at - loaders.DEPOSIT_OVERLAP_S) if r["imp_uid"] in listed]
     if gone:
         st.session_state[keys.flash("pending:paid")] = ", ".join(deposit_line(r) for r in gone[:5]) + (
             " " + T["more"].format(n=len(gone) - 5) if len(gone) > 5 else "")
@@ -135,6 +137,7 @@ try:
 except ApiError as e:  # noqa
     st.error(T["load_error"].format(err=e))
     st.stop()
+st.session_state[keys.PENDING_READ_AT] = fetched.timestamp()
 top[0].caption(session.last_refreshed(fetched) + " · " + T["loaded"].format(n=number(len(df)), days=int(days)))
 
 with st.sidebar:

@@ -14,6 +14,7 @@ LANG_OWNER = "shared:lang_owner"                 # whose language choice is reme
 # pages
 PENDING_SELECTION = "pending:selected_ids"       # the selection, as imp_uids (never row positions)
 PENDING_FILTERS, PENDING_URL = "pending:filters", "pending:url"
+PENDING_READ_AT = "pending:read_at"              # when the list shown was read (UNIX seconds)
 PENDING_LISTED = "pending:listed"                # imp_uids the list shows now (the deposit check compares with them)
 REFUND_DRAFT, REFUND_CONFIRM = "refund:draft", "refund:confirm"
 UPDATE_CONFIRM = "update:confirm"

@@ -61,6 +61,9 @@ def _cached(key: tuple, what: str, load):
     return value, datetime.fromtimestamp(fetched, KST)
 
 
+DEPOSIT_OVERLAP_S = 120       # a deposit this long before the list was read may be missing from it: leave it out
+
+
 def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
     """Pending accounts of the last ``days`` days; an account paid since the list was read (the deposit feed) is left
     out at once, before the list itself is read again."""
@@ -70,7 +73,7 @@ def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
         return pending.build_frame(rows, now_kst())
 
     df, fetched = _cached(("pending", days), N_("pending virtual accounts"), load)
-    paid = {r["imp_uid"] for r in deposits.paid_since(recent_deposits(), fetched.timestamp() - 120)}
+    paid = {r["imp_uid"] for r in deposits.paid_since(recent_deposits(), fetched.timestamp() - DEPOSIT_OVERLAP_S)}
     if paid:
         df = df[~df["imp_uid"].isin(paid)]
     return pending.with_clock(df, now_kst()), fetched

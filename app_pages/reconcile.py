@@ -16,7 +16,7 @@ from lib.reports import export
 from lib.reports import pending
 from lib.domain.fmt import krw, number
 from lib.domain.clock import now_kst
-from lib.domain.names import pg_name
+from lib.domain.names import pg_name, recon_status
 from lib.domain.text import md
 from lib.domain import identity
 from lib.iamport.errors import ApiError
@@ -137,6 +137,9 @@ def named(df: pd.DataFrame) -> pd.DataFrame:
         out = out.assign(kind=out["kind"].map(lambda k: KINDS.get(k, k)))
     if "matched_by" in out:
         out = out.assign(matched_by=out["matched_by"].map(lambda k: KEYS.get(k, k)))
+    for col in ("status", "group", "reasons_status"):
+        if col in out:
+            out = out.assign(**{col: out[col].map(lambda c: recon_status(c) if isinstance(c, str) else c)})
     return out
 
 
@@ -202,7 +205,7 @@ def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, ke
             who = r.get("merchant_uid") or r.get("depositor") or r.get("sender") or ""
             day = r.get("date") or ""
             mark = "✓ " if k in closed else ""
-            labels[k] = f"{mark}{r.get('status', '')} · {day} · {who} · {r.get('reasons') or ''}"
+            labels[k] = f"{mark}{recon_status(r.get('status', ''))} · {day} · {who} · {r.get('reasons') or ''}"
         pick = st.selectbox(T["close_pick"], list(labels), format_func=lambda k: labels[k], key=f"{key}_pick")
         can = session.operator().can("save_settings")
         memo = st.text_input(T["close_memo"], key=f"{key}_memo", max_chars=500, disabled=not can)
@@ -341,7 +344,7 @@ if rows is not None:
     summary = result.summary()
     g = st.columns(4)
     for i, (_i, r) in enumerate(summary.iterrows()):
-        g[i].metric(md(r["group"]), number(r["rows"]), help=krw(r["amount"]))
+        g[i].metric(md(recon_status(r["group"])), number(r["rows"]), help=krw(r["amount"]))
     resolutions = session.db().resolutions
     exc = result.exceptions()
     exc_keys = match.exception_keys(exc)
@@ -439,14 +442,14 @@ counts = checked["status"].value_counts()
 pm = st.columns(5)
 for i, label in enumerate((recon_payouts.PAYOUT_MISSING, recon_payouts.PAYOUT_SHORT, recon_payouts.PAYOUT_OVER, recon_payouts.PAYOUT_UNEXPECTED,
                            recon_payouts.PAYOUT_MATCHED)):
-    pm[i].metric(label, number(int(counts.get(label, 0))))
+    pm[i].metric(recon_status(label), number(int(counts.get(label, 0))))
 pkeys = match.payout_keys(checked)
 pclosed = session.db().resolutions.resolved(list(pkeys))
 pview = with_resolution(checked.assign(_key=pkeys.to_numpy()), pclosed)
 st.dataframe(named(pview), hide_index=True, width="stretch", key="rc_payout_check",
              column_config={**COLUMN_CONFIG, "date": COLS["payout_date"], "rows": _("Statement rows")},
              column_order=first_columns(pview))
-open_payouts = checked.assign(reasons=checked["status"])[~checked["status"].isin(
+open_payouts = checked.assign(reasons=checked["status"].map(recon_status))[~checked["status"].isin(
     [recon_payouts.PAYOUT_MATCHED, recon_payouts.PAYOUT_OFFSET])]
 close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, session.db().resolutions, key="rc_pres",
                  title=T["close_payout_title"])

@@ -9,6 +9,8 @@ import zipfile
 from datetime import date, datetime
 
 import pandas as pd
+
+from lib.domain.names import recon_status
 import pytest
 
 from lib.domain.settings import Rules
@@ -31,7 +33,9 @@ def exceptions(rows: pd.DataFrame, pays) -> set:
     res = match.match(rows, expected.events(pays, a, b, Rules(), normalize.file_pgs(rows) or None))
     exc = res.exceptions()
     reasons = exc["reasons"] if "reasons" in exc else pd.Series("", index=exc.index)
-    return {(s, m, r if isinstance(r, str) else "") for s, m, r in zip(exc["status"], exc["merchant_uid"], reasons)}
+    # the status as the page says it (the code in 거래대사's words)
+    return {(recon_status(s), m, r if isinstance(r, str) else "") for s, m, r in zip(exc["status"], exc["merchant_uid"],
+                                                                                    reasons)}
 
 
 @pytest.mark.parametrize("layout", list(rf.PG_FILES))

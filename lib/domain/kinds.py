@@ -84,6 +84,27 @@ class RequestStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class MatchStatus(StrEnum):
+    """A row of a settlement file matched against I'mport (lib/reports/recon/match.py); 거래대사's own words for them
+    in lib/domain/names.py."""
+
+    MATCHED = "matched"
+    MISMATCHED = "mismatched"
+    FILE_ONLY = "file_only"              # in the file only (대사불능)
+    IMPORT_ONLY = "import_only"          # at I'mport only (대사불능)
+
+
+class PayoutStatus(StrEnum):
+    """A PG payout expected on a settlement day, against the bank statement (lib/reports/recon/payouts.py)."""
+
+    MATCHED = "payout_matched"
+    SHORT = "short"
+    OVER = "over"
+    MISSING = "missing"
+    UNEXPECTED = "unexpected"
+    OFFSET = "offset"                    # nothing to transfer: refunds and fees offset the day
+
+
 # How a write's outcome finishes the approval request it carried out.
 REQUEST_STATUS_OF = {Outcome.SUCCEEDED: RequestStatus.EXECUTED, Outcome.FAILED: RequestStatus.FAILED,
                      Outcome.UNKNOWN: RequestStatus.UNKNOWN}

@@ -95,6 +95,14 @@ CHAIN_BREAKS = {"link_broken": N_("its link to the record before is broken (a re
                                         "records were removed")}
 
 
+# Reconciliation statuses in the words of PortOne's 거래대사 and of bank 입금대사 — the team's own terms, in both
+# languages (as the PG names on screen).
+RECON_STATUS_WORDS = {"matched": "일치", "mismatched": "불일치", "file_only": "대사불능 (파일에만)",
+                      "import_only": "대사불능 (아임포트에만)", "payout_matched": "일치", "short": "부족 입금",
+                      "over": "초과 입금", "missing": "미입금", "unexpected": "예상 외 입금",
+                      "offset": "입금 없음 (상계)"}
+
+
 # Where "show full numbers" was switched on (kept as this code in the audit record).
 PAGE_NAMES = {"pending list": N_("pending list"), "payment": N_("payment detail"), "search": N_("payment search"),
               "approval": N_("approval request")}
@@ -160,3 +168,8 @@ def chain_break(reason: str, params: dict[str, Any] | None = None) -> str:
 
 def permission_name(permission: str | None) -> str:
     return _named(PERMISSION_NAMES, permission)
+
+
+def recon_status(code: str | None) -> str:
+    """일치 / 불일치 / 대사불능 (…) / 부족 입금 …: a reconciliation status code in the team's words."""
+    return RECON_STATUS_WORDS.get(code or "", code or "")

@@ -3,13 +3,16 @@ reason, 대사불능 (in the file only / in I'mport only); stable keys for excep
 
 from __future__ import annotations
 
+from lib.domain.kinds import MatchStatus
+
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
 
 # ------------------------------------------------------------------ matching (거래대사)
-MATCHED, MISMATCHED, FILE_ONLY, IMPORT_ONLY = "일치", "불일치", "대사불능 (파일에만)", "대사불능 (아임포트에만)"
+MATCHED, MISMATCHED, FILE_ONLY, IMPORT_ONLY = (MatchStatus.MATCHED, MatchStatus.MISMATCHED, MatchStatus.FILE_ONLY,
+                                               MatchStatus.IMPORT_ONLY)   # codes; the page says them in 거래대사's words
 
 
 REASONS = {"amount": "금액 불일치", "fee": "수수료 불일치", "fee_vat": "수수료부가세 불일치", "vat": "부가세 불일치",

@@ -3,6 +3,8 @@ statement's deposits matched against them by sender and amount (short, over, mis
 
 from __future__ import annotations
 
+from lib.domain.kinds import PayoutStatus
+
 import re
 from datetime import date, timedelta
 import pandas as pd
@@ -37,8 +39,9 @@ def expected_payouts(exp: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     return g[cols]
 
 
-PAYOUT_MATCHED, PAYOUT_SHORT, PAYOUT_OVER, PAYOUT_MISSING, PAYOUT_UNEXPECTED, PAYOUT_OFFSET = \
-    "일치", "부족 입금", "초과 입금", "미입금", "예상 외 입금", "입금 없음 (상계)"
+PAYOUT_MATCHED, PAYOUT_SHORT, PAYOUT_OVER, PAYOUT_MISSING, PAYOUT_UNEXPECTED, PAYOUT_OFFSET = (
+    PayoutStatus.MATCHED, PayoutStatus.SHORT, PayoutStatus.OVER, PayoutStatus.MISSING, PayoutStatus.UNEXPECTED,
+    PayoutStatus.OFFSET)      # codes; the page says them in 입금대사's words
 
 
 def sender_groups(rules: Rules) -> dict[str, str]:

@@ -143,3 +143,10 @@ def test_e2e_conftest_holds_fixtures_only():
     plain = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)
              and not any("fixture" in ast.unparse(d) for d in n.decorator_list)]
     assert plain == [], plain
+
+
+def test_test_folders_mirror_the_packages():
+    """A unit test of lib/<package>/ lives in tests/<package>/ (cross-cutting ones at the top, pages and browser apart)."""
+    assert {p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and (p / "__init__.py").exists()} >= set(PACKAGES)
+    top = sorted(p.name for p in (ROOT / "tests").glob("test_*.py"))
+    assert top == ["test_attack_holes.py", "test_hostile.py", "test_i18n.py", "test_layout.py"], top

@@ -1,5 +1,5 @@
 """Every table of the app database, in one ``MetaData``: what Alembic's migrations (lib/db/migrations) bring a
-database to, and what the stores read and write. A change here needs a migration (tests/test_appdb.py checks that
+database to, and what the stores read and write. A change here needs a migration (tests/db/test_appdb.py checks that
 a migrated database and this schema agree)."""
 
 from __future__ import annotations

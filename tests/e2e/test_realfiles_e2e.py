@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.helpers import drop, open_app, settle
 from tests.fixtures import realfiles as rf
-from tests.test_realfiles import far_corner_xlsx
+from tests.reports.test_realfiles import far_corner_xlsx
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lib.domain import pg_rules
 
-SPEC = json.loads((Path(__file__).parent / "spec" / "portone-v1.openapi.json").read_text())
+SPEC = json.loads((Path(__file__).parent.parent / "spec" / "portone-v1.openapi.json").read_text())
 
 
 def cancel_params() -> dict[str, dict]:

@@ -43,7 +43,11 @@ run: venv
 	@mkdir -p data
 	@echo "Starting the I'mport sandbox on http://127.0.0.1:$(SANDBOX_PORT) and vbank-desk on http://localhost:$(APP_PORT)"
 	@$(BIN)/python -m sandbox --port $(SANDBOX_PORT) --db data/sandbox.sqlite3 & SB=$$!; \
-	trap "kill $$SB 2>/dev/null" EXIT INT TERM; \
+	WA=; if [ -n "$$VBANK_WEBHOOK_URL" ]; then \
+	  IAMPORT_API_URL=$${IAMPORT_API_URL:-http://127.0.0.1:$(SANDBOX_PORT)} \
+	  VBANK_PUBLIC_URL=$${VBANK_PUBLIC_URL:-http://localhost:$(APP_PORT)} $(BIN)/python -m watcher & WA=$$!; \
+	  echo "  watcher: posting to VBANK_WEBHOOK_URL"; fi; \
+	trap "kill $$SB $$WA 2>/dev/null" EXIT INT TERM; \
 	for i in $$(seq 1 100); do curl -sf http://127.0.0.1:$(SANDBOX_PORT)/sandbox/health >/dev/null && break; sleep 0.2; done; \
 	echo ""; echo "  vbank-desk: http://localhost:$(APP_PORT)   (Ctrl+C stops both)"; echo ""; \
 	IAMPORT_API_URL=$${IAMPORT_API_URL:-http://127.0.0.1:$(SANDBOX_PORT)} \

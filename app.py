@@ -46,6 +46,7 @@ PAGES = {
     "app_pages/revoke.py": (_("Cancel several"), ":material/block:", "revoke", "revoke_vbank"),
     "app_pages/refund.py": (_("Refund"), ":material/undo:", "refund", "refund"),
     "app_pages/approvals.py": (_("Approvals"), ":material/how_to_reg:", "approvals", "read"),
+    "app_pages/today.py": (_("Today's summary"), ":material/wb_sunny:", "today", "read"),
     "app_pages/reconcile.py": (_("Reconciliation"), ":material/balance:", "reconcile", "read"),
     "app_pages/audit.py": (_("Audit log"), ":material/receipt_long:", "audit", "read"),
     "app_pages/admin.py": (_("Configuration"), ":material/settings:", "admin", "admin"),
@@ -53,7 +54,7 @@ PAGES = {
 SECTIONS = {_("Virtual accounts"): ["app_pages/pending.py", "app_pages/search.py", "app_pages/payment.py", "app_pages/update.py", "app_pages/bulk.py",
                                  "app_pages/revoke.py", "app_pages/refund.py",
                                  "app_pages/approvals.py"],
-            _("Records"): ["app_pages/reconcile.py", "app_pages/audit.py", "app_pages/admin.py"]}
+            _("Records"): ["app_pages/today.py", "app_pages/reconcile.py", "app_pages/audit.py", "app_pages/admin.py"]}
 
 
 def page(path: str) -> st.Page:

@@ -1,10 +1,13 @@
 """Configuration (admin): the effective settings, roles and fee schedule. No secret is ever shown."""
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
 from lib.domain.i18n import _
-from lib.domain.fmt import krw
+from lib.domain.clock import KST
+from lib.domain.fmt import krw, kst
 from lib.domain.names import pg_name
 from lib.domain.text import md
 from lib.domain import names
@@ -20,6 +23,11 @@ T = {
              ".streamlit/secrets.toml and restart. Secrets are never shown."),
     "connection": _("Connection"), "rules": _("Business rules"), "roles": _("Roles"), "fees": _("Fee schedule"),
     "forbidden": _("This page needs the admin role."),
+    "watcher": _("Watcher (python -m watcher)"),
+    "no_watcher": _("No watcher has run against this app database: set VBANK_WEBHOOK_URL and start it (make run does)."),
+    "w_since": _("Watching since"), "w_last_run": _("Last pass"), "w_cursor": _("Deposits read up to"),
+    "w_sent": _("Messages"), "w_counts": _("{sent} sent, {retry} to retry, {gave_up} given up"),
+    "w_error": _("Last error"),
 }
 st.title(T["title"])
 who = session.operator()
@@ -52,6 +60,21 @@ inert.table(pd.DataFrame({"": {
     _("Bulk changes need approval above"): _("{n} accounts").format(n=r.bulk_approval_above_count),
     _("Approval requests expire after"): _("{n} hours").format(n=r.approval_expiry_hours),
     _("Refund reasons (sent to the PG)"): ", ".join(f"{v} ({k})" for k, v in r.refund_reasons.items())}}))
+st.subheader(T["watcher"])
+watch = session.db().watch.state()
+if not watch:
+    st.caption(T["no_watcher"])
+else:
+    sent = session.db().watch.counts()
+    inert.table(pd.DataFrame({"": {
+        T["w_since"]: kst(datetime.fromtimestamp(float(watch["since"]), KST)) if watch.get("since") else "—",
+        T["w_last_run"]: kst(datetime.fromtimestamp(float(watch["last_run"]), KST), seconds=True)
+        if watch.get("last_run") else "—",
+        T["w_cursor"]: kst(datetime.fromtimestamp(float(watch["deposits_to"]), KST), seconds=True)
+        if watch.get("deposits_to") else "—",
+        T["w_sent"]: T["w_counts"].format(sent=sent.get("sent", 0), retry=sent.get("retry", 0) + sent.get("sending", 0),
+                                         gave_up=sent.get("gave_up", 0)),
+        T["w_error"]: watch.get("last_error") or "—"}}))
 st.subheader(T["fees"])
 pg_col, iss, rem, vat = _("PG"), _("Issuance fee"), _("Remittance fee"), _("VAT on fees")
 

@@ -9,7 +9,8 @@ own with ``AppDb(url)``.
                 ├─ approvals    (lib/db/approvals.py: four-eyes requests)
                 ├─ views, presets, resolutions (lib/db/named.py: named settings the team shares)
                 ├─ shared       (lib/db/shared.py: the data version, per-operator marks)
-                └─ refund_accounts (lib/db/refund_accounts.py: the account a payment was last refunded to)
+                ├─ refund_accounts (lib/db/refund_accounts.py: the account a payment was last refunded to)
+                └─ watch        (lib/db/watch_log.py: the watcher's sent-log, cursor and last run)
 
 The tables are declared in lib/db/schema.py; every change to them is a migration in lib/db/migrations/versions.
 """
@@ -34,6 +35,7 @@ from lib.db.locks import LockStore
 from lib.db.recon_store import PresetStore, ResolutionStore
 from lib.db.refund_accounts import RefundAccounts
 from lib.db.shared import SharedState
+from lib.db.watch_log import WatchLog
 from lib.db.views import ViewStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -107,6 +109,7 @@ class AppDb:
         self.resolutions = ResolutionStore(self.engine)
         self.shared = SharedState(self.engine)
         self.refund_accounts = RefundAccounts(self.engine)
+        self.watch = WatchLog(self.engine)
 
     def schema_version(self) -> str | None:
         """The revision the database is at (shown on the admin page)."""

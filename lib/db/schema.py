@@ -133,3 +133,24 @@ refund_accounts = Table(
     Column("operator", String(200), nullable=False),
     Column("at", Float, nullable=False),
 )
+
+
+watch_sent = Table(
+    "watch_sent", metadata,                                    # every event posted to every webhook, at most once
+    Column("event_key", String(120), primary_key=True),        # "deposit:<imp_uid>", "approval:<id>:requested", …
+    Column("target", String(64), primary_key=True),            # sha256 of the webhook URL (never the URL)
+    Column("status", String(12), nullable=False),              # sending | sent | retry | gave_up
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", Float, nullable=False),                  # when a retry (or a stuck send) may be tried
+    Column("payload", Text, nullable=False),                   # the message (no full numbers, no secrets)
+    Column("last_error", Text),
+    Column("updated_at", Float, nullable=False),
+)
+
+
+watch_state = Table(
+    "watch_state", metadata,                                   # the watcher's cursor and last run, for /admin
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

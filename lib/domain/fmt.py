@@ -101,6 +101,19 @@ def mask_phone(number: str | None) -> str:
     return "".join(ch if (not ch.isdigit() or i in keep) else "*" for i, ch in enumerate(number))
 
 
+def mask_name(name: str | None) -> str:
+    """김민수 → 김*수, 이영 → 이*, Kim Minsu → K*** M****: enough for a colleague to recognise, not to identify."""
+    if not name:
+        return ""
+    words = name.split()
+    if len(words) > 1:
+        return " ".join(w[0] + "*" * (len(w) - 1) for w in words)
+    n = name.strip()
+    if len(n) <= 2:
+        return n[0] + "*" * (len(n) - 1)
+    return n[0] + "*" * (len(n) - 2) + n[-1]
+
+
 def mask_email(email: str | None) -> str:
     if not email or "@" not in email:
         return email or ""

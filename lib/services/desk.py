@@ -4,6 +4,7 @@ per script run by ``lib/ui/session.desk()``; a page calls one method per action 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from lib.domain.outcomes import BulkRow, WriteResult
@@ -22,7 +23,8 @@ from lib.services import approval_flow
 from lib.services import bulk
 from lib.services import refund as services_refund
 from lib.services import revoke as services_revoke
-from lib.services import unknowns
+from lib.services import unknowns, watcher
+from lib.domain.digest import Digest
 from lib.services import update as services_update
 
 
@@ -81,6 +83,10 @@ class Desk:
         if not self.who.can("refund"):
             return None
         return self.audit.db.refund_accounts.last(imp_uid)
+
+    def digest(self) -> Digest:
+        """오늘의 요약, now (the watcher posts the same every business morning)."""
+        return watcher.today_digest(self.client, self.audit.db, time.time())
 
     def holder(self, bank_kftc: str, account_digits: str) -> str:
         """The account holder's name the bank has (GET /vbanks/holder), for the refund account check."""

@@ -97,10 +97,13 @@ def test_a_second_refund_reuses_the_last_account_without_retyping(page, e2e_app,
         open_app(page, e2e_app, f"/refund?imp_uid={p['imp_uid']}")
         page.get_by_role("button", name="Next").click()
         settle(page)
+        expect(page.get_by_text("Step 2 of 6 — Amount and reason")).to_be_visible()
         page.get_by_text("Partial refund").click()
+        settle(page)
         page.get_by_role("textbox", name="Refund amount (₩)").fill(amount)
         page.get_by_role("button", name="Next").first.click()
         settle(page)
+        expect(page.get_by_text("Step 3 of 6 — Refund account")).to_be_visible()
 
     def send() -> None:
         page.get_by_role("button", name="Next").click()

@@ -100,6 +100,7 @@ def test_refund_wizard_step_one_in_korean(korean_app, app_env):
 
 
 @pytest.mark.parametrize("page", ["app_pages/bulk.py", "app_pages/approvals.py", "app_pages/reconcile.py", "app_pages/audit.py",
+                                  "app_pages/search.py", "app_pages/revoke.py", "app_pages/today.py",
                                   "app_pages/admin.py"])
 def test_other_pages_in_korean(korean_app, app_env, page):
     at = korean_app(page).run()

@@ -1,0 +1,230 @@
+"""The watcher: what happened, told to the team's chat while nobody has the desk open (``python -m watcher``).
+
+Every ``interval_s`` seconds one pass (``Watcher.run_once``):
+
+* **collects** events since the watcher first started (its ``since``, kept in the app database): deposits (the API's
+  paid list from the watcher's cursor, with two minutes of overlap), approval requests made and decided, writes with
+  an unknown outcome and their resolution, refunds sent (the audit log), and the morning digest once per business day
+  at ``digest_at`` (KST; weekends and Korean holidays skipped — the ``holidays`` package);
+* **delivers** each event to each webhook at most once: the event is claimed in the sent-log (a primary key several
+  watchers and restarts share), posted, then marked sent; a webhook that answers 5xx, times out or refuses is retried
+  later with backoff (5 s, 10 s, … up to 10 minutes; given up after ``max_attempts``, shown on /admin) — it never
+  blocks the other events or webhooks, and an event is never dropped;
+* **records** its last run, cursor and last error for the admin page.
+
+Messages are Slack-compatible (``text`` plus ``blocks``), in the app's language (Korean by default), with links back to
+the app (``public_url``); buyers' names masked, no account or phone numbers, no secrets; outside text is plain text in
+the blocks and escaped (&, <, >) in ``text``. The HTTP POST itself is given by the caller (``post``): lib holds no
+HTTP client but the API's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import holidays
+
+from lib.db.appdb import AppDb
+from lib.domain.clock import KST
+from lib.domain.fmt import krw, kst, mask_name
+from lib.domain.i18n import _
+from lib.domain.names import pg_name, request_status
+from lib.iamport.client import IamportClient
+from lib.iamport.errors import ApiError
+from lib.domain import digest
+
+Post = Callable[[str, dict[str, Any]], int]         # (url, JSON body) -> HTTP status; raises on no reply
+OVERLAP_S = 120
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    targets: tuple[str, ...]                        # webhook URLs (several allowed)
+    public_url: str = "http://localhost:8501"       # where links in messages point
+    interval_s: float = 60.0
+    digest_at: str = "09:00"                        # KST, business days only
+    max_attempts: int = 20
+
+
+@dataclass(frozen=True)
+class Event:
+    key: str                                        # unique per event: "deposit:<imp_uid>", …
+    text: str                                       # plain text (escaped for Slack's text field when sent)
+    link: str | None = None                         # a path of the app ("/payment?imp_uid=…")
+
+
+@dataclass
+class RunReport:
+    events: int = 0
+    sent: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def target_id(url: str) -> str:
+    """A webhook in the sent-log: its URL's hash (webhook URLs carry their own secret)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:64]
+
+
+def slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def backoff(attempts: int) -> float:
+    return float(min(600, 5 * 2 ** max(0, attempts - 1)))
+
+
+class Watcher:
+    def __init__(self, client: IamportClient, db: AppDb, cfg: WatchConfig, *, post: Post,
+                 clock: Callable[[], float] = time.time):
+        self.client, self.db, self.cfg, self.post, self.clock = client, db, cfg, post, clock
+        self.log = db.watch
+
+    # ------------------------------------------------------------------ one pass
+    def run_once(self) -> RunReport:
+        now = self.clock()
+        rep = RunReport()
+        since = float(self.log.set_once("since", repr(now)))
+        try:
+            events = self.collect(now, since)
+        except ApiError as e:                       # the API is down: deliver what is due, report, try next pass
+            events = []
+            rep.errors.append(_("The API could not be read: {msg}").format(msg=e.message))
+        rep.events = len(events)
+        for ev in events:
+            for url in self.cfg.targets:
+                payload = self.message(ev)
+                if self.log.claim_new(ev.key, target_id(url), payload, now):
+                    self._send(url, ev.key, payload, 1, now, rep)
+        for row in self.log.due(now):                # earlier failures whose backoff is over
+            again = next((u for u in self.cfg.targets if target_id(u) == row["target"]), None)
+            if again is None or not self.log.claim_retry(row, now):
+                continue
+            self._send(again, row["event_key"], json.loads(row["payload"]), int(row["attempts"]) + 1, now, rep)
+        self.log.set("last_run", repr(now))
+        self.log.set("last_error", rep.errors[-1] if rep.errors else "")
+        return rep
+
+    def _send(self, url: str, key: str, payload: dict[str, Any], attempt: int, now: float, rep: RunReport) -> None:
+        try:
+            status = self.post(url, payload)
+            error = None if 200 <= status < 300 else f"HTTP {status}"
+        except Exception as e:  # noqa: BLE001 - any failure to deliver is retried, never fatal
+            error = type(e).__name__ + (f": {e}" if str(e) else "")
+        if error is None:
+            self.log.sent(key, target_id(url), attempt, now)
+            rep.sent += 1
+            return
+        retry_at = now + backoff(attempt) if attempt < self.cfg.max_attempts else None
+        self.log.failed(key, target_id(url), attempt, error, retry_at, now)
+        rep.failed += 1
+        rep.errors.append(_("A webhook did not take an event ({error}); it is tried again later.").format(error=error))
+
+    # ------------------------------------------------------------------ events
+    def collect(self, now: float, since: float) -> list[Event]:
+        out = self._deposits(now, since)
+        out += self._approvals(since)
+        out += self._writes(since)
+        d = self._digest(now)
+        if d is not None:
+            out.append(d)
+        return out
+
+    def _deposits(self, now: float, since: float) -> list[Event]:
+        cursor = float(self.log.get("deposits_to") or since)
+        rows = self.client.list_by_status_raw("paid", int(cursor - OVERLAP_S), int(now))
+        self.log.set("deposits_to", repr(now))
+        return [Event(f"deposit:{r['imp_uid']}", _("Deposit received: {amount} from {buyer} ({pg}, order {order})")
+                      .format(amount=krw(r.get("amount")), buyer=mask_name(r.get("buyer_name")) or "—",
+                              pg=pg_name(r.get("pg_provider")), order=r.get("merchant_uid") or "—"),
+                      f"/payment?imp_uid={r['imp_uid']}")
+                for r in rows if r.get("pay_method") == "vbank" and (r.get("paid_at") or 0) >= int(since)]   # whole seconds
+
+    def _approvals(self, since: float) -> list[Event]:
+        out = []
+        for r in self.db.approvals.list(limit=500):
+            what = _("a refund of {amount}").format(amount=krw(r.amount)) if r.kind == "refund" else \
+                _("{n} accounts").format(n=r.amount)
+            if r.created_at.timestamp() >= since:
+                out.append(Event(f"approval:{r.id}:requested", _("Approval requested by {who}: {what}").format(
+                    who=r.requester, what=what), f"/approvals?id={r.id}"))
+            if r.decided_at is not None and r.decided_at.timestamp() >= since and r.status != "pending":
+                out.append(Event(f"approval:{r.id}:{r.status}", _("Approval request {state} ({who}): {what}").format(
+                    state=request_status(r.status), who=r.decided_by or "—", what=what), f"/approvals?id={r.id}"))
+        return out
+
+    def _writes(self, since: float) -> list[Event]:
+        df = self.db.audit.records(since=datetime.fromtimestamp(since, KST), limit=5000)
+        out = []
+        for _i, r in df.iterrows():
+            cid, imp = r["correlation_id"], r.get("imp_uid") or ""
+            link = f"/payment?imp_uid={imp}" if imp else None
+            if r["outcome"] == "unknown" and r["action"] in ("refund", "update_vbank", "revoke_vbank"):
+                out.append(Event(f"unknown:{cid}", _("A write has an unknown outcome ({who}, {imp_uid}): check the "
+                                                     "payment; nothing is sent for it until resolved.").format(
+                                                         who=r["operator"], imp_uid=imp), link))
+            elif r["outcome"] == "resolved":
+                out.append(Event(f"resolved:{cid}", _("An unknown outcome was resolved ({who}, {imp_uid}).").format(
+                    who=r["operator"], imp_uid=imp), link))
+            elif r["action"] == "refund" and r["outcome"] == "succeeded":
+                amount = json.loads(r["request"] or "{}").get("amount")
+                out.append(Event(f"refund:{cid}", _("Refund sent: {amount} ({who}, {imp_uid})").format(
+                    amount=krw(amount), who=r["operator"], imp_uid=imp), link))
+        return out
+
+    def _digest(self, now: float) -> Event | None:
+        at = datetime.fromtimestamp(now, KST)
+        hh, mm = (int(x) for x in self.cfg.digest_at.split(":"))
+        if at.weekday() >= 5 or at.date() in holidays.KR(years=at.year) or (at.hour, at.minute) < (hh, mm):
+            return None
+        key = f"digest:{at.date()}"
+        if self.log.get("digest_day") == str(at.date()):
+            return None
+        d = self.digest(now)
+        self.log.set("digest_day", str(at.date()))
+        lines = [_("Today's summary ({day})").format(day=d.day)] + [
+            f"· {_(digest.LABELS[k])}: {krw(v) if k.endswith('amount') else v}"
+            for k, v in ((k, getattr(d, k)) for k in digest.LABELS)]
+        return Event(key, "\n".join(lines), "/")
+
+    def digest(self, now: float) -> digest.Digest:
+        """The numbers of the morning digest at ``now``."""
+        return today_digest(self.client, self.db, now)
+
+    # ------------------------------------------------------------------ the message
+    def message(self, ev: Event) -> dict[str, Any]:
+        url = self.cfg.public_url.rstrip("/") + ev.link if ev.link else None
+        text = slack_escape(ev.text) + (f" <{url}|{_('Open')}>" if url else "")
+        blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "plain_text", "text": ev.text[:2900]}}]
+        if url:
+            blocks.append({"type": "actions", "elements": [{"type": "button", "url": url,
+                                                            "text": {"type": "plain_text", "text": _("Open")}}]})
+        return {"text": text, "blocks": blocks, "event": ev.key, "at": kst(datetime.now(KST))}
+
+
+def today_digest(client: IamportClient, db: AppDb, now: float) -> digest.Digest:
+    """오늘의 요약 at ``now``: the pending accounts (90 days), yesterday's deposits (the API) and the refunds sent
+    through vbank-desk (the audit log), open approval requests and unknown outcomes (the app database)."""
+    t = int(now)
+    pending = client.list_pending_vbanks_raw(t - 90 * 86400, t)
+    paid = [r for r in client.list_by_status_raw("paid", t - 3 * 86400, t) if r.get("pay_method") == "vbank"]
+    rec = db.audit.records(action="refund", since=datetime.fromtimestamp(t - 3 * 86400, KST), limit=5000)
+    refunds = [{"at": row["at"].timestamp(), "amount": json.loads(row["request"] or "{}").get("amount") or 0}
+               for _i, row in rec.iterrows() if row["outcome"] == "sent"]
+    unknown = sum(1 for lk in db.locks.all() if lk.state == "unknown")
+    return digest.build(now=datetime.fromtimestamp(now, KST), pending=pending, paid=paid, refunds=refunds,
+                        open_approvals=len(db.approvals.list(status="pending")), unknown_outcomes=unknown)
+
+
+def config_from_env(env: dict[str, str]) -> WatchConfig:
+    targets = tuple(u for u in env.get("VBANK_WEBHOOK_URL", "").replace(",", " ").split() if u.startswith("http"))
+    return WatchConfig(targets=targets, public_url=env.get("VBANK_PUBLIC_URL", "http://localhost:8501"),
+                       interval_s=max(5.0, float(env.get("VBANK_WATCH_INTERVAL", "60") or 60)),
+                       digest_at=env.get("VBANK_DIGEST_AT", "09:00"))
+

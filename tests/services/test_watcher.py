@@ -1,0 +1,188 @@
+"""The watcher (issue 22) against the sandbox over HTTP and a local webhook receiver: each event once (also after a
+restart and with two watchers), an approval request told, a receiver that fails twice still gets the event once,
+and the digest for a fixed clock equal to the sandbox's numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from lib.domain.clock import KST
+from lib.domain.identity import Actor
+from lib.domain.rules import Seen
+from lib.domain import digest as digest_mod
+from lib.services import approval_flow
+from lib.services.watcher import Event, WatchConfig, Watcher, slack_escape
+from tests.conftest import paid_payment, ready_payment, refund_request
+from tests.helpers import ROOT
+
+
+class Receiver:
+    """A webhook that records what it accepted; ``fail`` first answers 500 that many times."""
+
+    def __init__(self, fail: int = 0):
+        self.accepted: list[dict] = []
+        self.tries = 0
+        self.fail = fail
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                outer.tries += 1
+                if outer.fail > 0:
+                    outer.fail -= 1
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                outer.accepted.append(body)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self, prefix: str = "") -> list[str]:
+        return [b["event"] for b in self.accepted if b["event"].startswith(prefix)]
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def post(url, body):
+    return requests.post(url, json=body, timeout=5).status_code
+
+
+def watcher(client, audit, receiver, clock=time.time):
+    return Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="23:59"), post=post, clock=clock)
+
+
+def test_a_deposit_is_told_once_across_passes_restarts_and_two_watchers(fresh, client, audit, receiver):
+    watcher(client, audit, receiver).run_once()                 # starts watching: nothing older is told
+    assert receiver.events("deposit:") == []
+    p = ready_payment(fresh, client)
+    fresh.deposit(p.imp_uid)
+    rep = watcher(client, audit, receiver).run_once()            # a restart: a new watcher, the same app database
+    assert rep.errors == [] and receiver.events("deposit:") == [f"deposit:{p.imp_uid}"]
+    msg = next(b for b in receiver.accepted if b["event"] == f"deposit:{p.imp_uid}")
+    assert p.buyer_tel not in json.dumps(msg, ensure_ascii=False)                    # no full phone number
+    assert msg["blocks"][0]["text"]["type"] == "plain_text" and f"imp_uid={p.imp_uid}" in msg["text"]
+    two = [watcher(client, audit, receiver), watcher(client, audit, receiver)]
+    threads = [threading.Thread(target=w.run_once) for w in two]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert receiver.events("deposit:") == [f"deposit:{p.imp_uid}"]                  # still once
+
+
+def test_an_approval_request_and_its_decision_are_told(fresh, client, audit, rules, receiver):
+    w = watcher(client, audit, receiver)
+    w.run_once()
+    rules.refund_approval_above = 1000
+    p = paid_payment(fresh, client)
+    kim, boss = Actor("kim@example.com", frozenset({"operator"})), Actor("boss@example.com", frozenset({"approver"}))
+    req = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 5000),
+                                                seen=Seen.of(p), rules=rules)
+    w.run_once()
+    assert receiver.events("approval:") == [f"approval:{req.id}:requested"]
+    approval_flow.approve(client, audit, approver=boss, request_id=req.id, rules=rules)
+    w.run_once()
+    assert receiver.events("approval:") == [f"approval:{req.id}:requested", f"approval:{req.id}:executed"]
+    assert receiver.events("refund:")                                               # the refund sent, too
+
+
+def test_a_receiver_that_fails_twice_still_gets_the_event_once(fresh, client, audit):
+    r = Receiver(fail=2)
+    try:
+        t = [time.time()]
+        w = watcher(client, audit, r, clock=lambda: t[0])
+        w.run_once()
+        p = ready_payment(fresh, client)
+        fresh.deposit(p.imp_uid)
+        t[0] = time.time()
+        rep = w.run_once()
+        assert rep.failed == 1 and r.events() == []                   # 500: kept, to retry
+        w.run_once()
+        assert r.tries == 1                                          # not before its backoff
+        t[0] += 5.5
+        w.run_once()                                                 # second try: 500 again
+        t[0] += 10.5
+        w.run_once()                                                 # third try: taken
+        t[0] += 60
+        w.run_once()
+        assert r.tries == 3 and r.events("deposit:") == [f"deposit:{p.imp_uid}"]
+        assert audit.db.watch.counts() == {"sent": 1}
+    finally:
+        r.close()
+
+
+def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, audit, receiver):
+    at = datetime.now(KST).replace(hour=9, minute=30, second=0, microsecond=0)
+    while at.weekday() >= 5 or at > datetime.now(KST):              # the last business-day morning before now
+        at -= timedelta(days=1)
+    now = at.timestamp()
+    w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="09:00"), post=post,
+                clock=lambda: now)
+    d = w.digest(now)
+    t = int(now)
+    pending = [p for p in fresh.all_payments("ready") if p["pay_method"] == "vbank" and p["started_at"] <= t]
+    y0, y1 = digest_mod.day_bounds(at.date() - timedelta(days=1))
+    paid = [p for p in fresh.all_payments("paid") if p["pay_method"] == "vbank" and y0 <= (p["paid_at"] or 0) <= y1]
+    assert (d.pending_count, d.pending_amount) == (len(pending), sum(p["amount"] for p in pending))
+    assert d.overdue_count == sum(1 for p in pending if p["vbank_date"] and p["vbank_date"] < now)
+    assert (d.deposits_yesterday, d.deposits_yesterday_amount) == (len(paid), sum(p["amount"] for p in paid))
+    w.run_once()
+    w.run_once()
+    got = [b for b in receiver.accepted if b["event"].startswith("digest:")]
+    assert [b["event"] for b in got] == [f"digest:{at.date()}"]                      # once a day
+    assert f"{d.pending_count:,}" in got[0]["blocks"][0]["text"]["text"] or str(d.pending_count) in got[0]["text"]
+
+
+def test_slack_markup_from_outside_stays_text():
+    w = Watcher.__new__(Watcher)
+    w.cfg = WatchConfig(targets=(), public_url="https://desk.example")
+    m = w.message(Event("x", "<!channel> *주문* <https://evil.example|click>", "/payment?imp_uid=imp_1"))
+    assert "<!channel>" not in m["text"] and "&lt;!channel&gt;" in m["text"]
+    assert m["blocks"][0]["text"] == {"type": "plain_text", "text": "<!channel> *주문* <https://evil.example|click>"}
+    assert m["blocks"][1]["elements"][0]["url"] == "https://desk.example/payment?imp_uid=imp_1"
+    assert slack_escape("a & b") == "a &amp; b"
+
+
+def test_the_watcher_process_tells_a_deposit_once_across_restarts(fresh, client, tmp_path, receiver):
+    db = f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    env = dict(os.environ, IAMPORT_API_URL=fresh.url, AUDIT_DB_URL=db, VBANK_WEBHOOK_URL=receiver.url,
+               VBANK_SECRETS_FILE="/nonexistent", VBANK_RULES_FILE="/nonexistent", VBANK_DIGEST_AT="23:59")
+    run = lambda: subprocess.run([sys.executable, "-m", "watcher", "--once"], cwd=ROOT, env=env,  # noqa: E731
+                                 capture_output=True, text=True, timeout=120)
+    first = run()
+    assert first.returncode == 0, first.stderr
+    p = ready_payment(fresh, client)
+    fresh.deposit(p.imp_uid)
+    for _ in range(2):
+        r = run()
+        assert r.returncode == 0, r.stderr
+    assert receiver.events("deposit:") == [f"deposit:{p.imp_uid}"]
+    nothing = subprocess.run([sys.executable, "-m", "watcher", "--once"], cwd=ROOT, capture_output=True, text=True,
+                             env={k: v for k, v in env.items() if k != "VBANK_WEBHOOK_URL"}, timeout=60)
+    assert nothing.returncode == 2 and "VBANK_WEBHOOK_URL" in nothing.stderr

@@ -1,0 +1,1 @@
+"""``python -m watcher``: vbank-desk's watcher process (lib/services/watcher.py)."""

@@ -1,0 +1,60 @@
+"""python -m watcher [--once]: tell the team's chat what happened (lib/services/watcher.py), every
+``VBANK_WATCH_INTERVAL`` seconds, with the app's settings, client and app database. Webhooks: ``VBANK_WEBHOOK_URL``
+(several, separated by spaces or commas); links in messages: ``VBANK_PUBLIC_URL``; the digest: ``VBANK_DIGEST_AT``.
+Stops cleanly on SIGTERM / Ctrl+C (a pass in progress finishes)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+import requests
+
+from lib.db.appdb import AppDb
+from lib.domain import i18n
+from lib.domain.settings import get_settings
+from lib.iamport.client import IamportClient
+from lib.services.watcher import Watcher, config_from_env
+
+POST_TIMEOUT = (3.05, 10.0)
+
+
+def post(url: str, body: dict[str, Any]) -> int:
+    """One POST, no retry here (the watcher retries with backoff, from the sent-log)."""
+    return requests.post(url, json=body, timeout=POST_TIMEOUT).status_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m watcher", description=__doc__)
+    ap.add_argument("--once", action="store_true", help="one pass, then exit")
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s watcher %(levelname)s %(message)s")
+    log = logging.getLogger("watcher")
+    cfg = config_from_env(dict(os.environ))
+    if not cfg.targets:
+        log.error("VBANK_WEBHOOK_URL is not set: nothing to tell anyone")
+        return 2
+    s = get_settings()
+    i18n.set_lang(i18n.default_lang())
+    db = AppDb(s.audit_db_url, hmac_key=s.audit_hmac_key.get_secret_value() if s.audit_hmac_key else None)
+    w = Watcher(IamportClient(s), db, cfg, post=post)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    log.info("watching %s every %.0f s for %d webhook(s)", s.mode_label, cfg.interval_s, len(cfg.targets))
+    while True:
+        rep = w.run_once()
+        log.info("pass: %d events, %d sent, %d to retry", rep.events, rep.sent, rep.failed)
+        for e in rep.errors[-3:]:
+            log.warning("%s", e)
+        if a.once or stop.wait(cfg.interval_s):
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -125,6 +125,11 @@ def test_no_module_is_longer_than_400_lines_without_saying_why():
     assert not long, long
 
 
+def test_lib_never_imports_the_processes_around_it():
+    for f in lib_files():
+        assert not any(m.split(".")[0] in ("watcher", "app_pages", "devtools", "bench") for m in imports(f, "lib")), f
+
+
 def test_sandbox_and_lib_are_independent():
     for f in (ROOT / "sandbox").rglob("*.py"):
         pkg = ".".join(f.relative_to(ROOT).with_suffix("").parts[:-1])

@@ -97,10 +97,8 @@ def deposits_as_they_land() -> None:
     new = loaders.paid_since(landed, since)
     if not new:
         return
-    with st.container(border=True):
-        c1, c2 = st.columns([5, 1], vertical_alignment="center")
-        c1.markdown(f"**:material/savings: {T['new_deposits'].format(n=len(new))}**")
-        c2.button(T["seen"], key="pending_seen", on_click=shared.advance_mark,
+    with st.expander(f":material/savings: {T['new_deposits'].format(n=len(new))}", expanded=len(new) <= 2):
+        st.button(T["seen"], key="pending_seen", on_click=shared.advance_mark,
                   args=(who.email, SEEN, max(r["paid_at"] for r in new)))
         for r in new[:5]:
             st.page_link("app_pages/payment.py", label=inert.say("{line}", line=deposit_line(r)),

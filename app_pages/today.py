@@ -29,7 +29,7 @@ COUNTS = [k for k in LABELS if k not in MONEY]
 c = st.columns(4)
 for i, k in enumerate(COUNTS):
     c[i % 4].metric(_(LABELS[k]), number(getattr(d, k)))
-m = st.columns(4)
+m = st.columns(len(MONEY))
 metrics.row(m, [(_(LABELS[k]), getattr(d, k)) for k in MONEY])
 st.download_button(T["xlsx"], data=language.later(lambda: export.to_xlsx_book([(T["title"], digest.frame(d))])),
                    file_name=f"today-{now_kst():%Y%m%d}.xlsx", on_click="ignore", icon=":material/download:",

@@ -33,7 +33,7 @@ LABELS = {"pending_count": N_("Pending accounts"), "pending_amount": N_("Pending
           "overdue_count": N_("Overdue"), "overdue_amount": N_("Overdue amount"),
           "due_today_count": N_("Due today"), "due_today_amount": N_("Due today (amount)"),
           "deposits_yesterday": N_("Deposits yesterday"), "deposits_yesterday_amount": N_("Deposited yesterday"),
-          "refunds_yesterday": N_("Refunds yesterday (sent through vbank-desk)"),
+          "refunds_yesterday": N_("Refunds yesterday"),                 # sent through vbank-desk (the audit log)
           "refunds_yesterday_amount": N_("Refunded yesterday"),
           "open_approvals": N_("Requests waiting for approval"), "unknown_outcomes": N_("Writes with an unknown outcome")}
 

@@ -46,6 +46,7 @@ inert.table(pd.DataFrame({"": {
     _("Concurrent page fetches"): s.concurrency, _("Cache lifetime"): _("{n} s").format(n=s.cache_ttl),
     _("Audit database"): inert.display_url(s.audit_db_url) if "://" in s.audit_db_url else s.audit_db_url,
     _("Audit signing key"): hidden if s.audit_hmac_key else unset,
+    _("App database schema"): _("revision {rev}").format(rev=session.db().schema_version() or "—"),
     _("Identity mode"): {"local": _("local (one operator)"), "header": _("sign-in proxy header"),
                          "oidc": _("company sign-in (OIDC)")}.get(s.identity_mode, s.identity_mode)
     + (f" ({s.identity_header})" if s.identity_mode == "header" else "")}}))

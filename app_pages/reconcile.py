@@ -28,7 +28,7 @@ from lib.reports.recon import normalize
 from lib.reports.recon import payouts as recon_payouts
 from lib.reports.recon import read
 from lib.ui import inert
-from lib.ui import language, metrics
+from lib.ui import keys as ui_keys, language, metrics
 from lib.ui import loaders
 from lib.ui import session
 
@@ -217,15 +217,15 @@ def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, ke
         if b1.button(T["close_do"], key=f"{key}_do", disabled=not can or pick in closed):
             try:
                 store.resolve(pick, memo=memo, owner=owner, summary=summary, actor=session.operator(), audit=session.audit())
-                st.session_state[f"{key}_flash"] = ("ok", T["closed_ok"])
+                st.session_state[ui_keys.flash(key)] = ("ok", T["closed_ok"])
             except (ValueError, identity.Forbidden) as e:
-                st.session_state[f"{key}_flash"] = ("err", md(e))
+                st.session_state[ui_keys.flash(key)] = ("err", md(e))
             st.rerun()
         if b2.button(T["reopen_do"], key=f"{key}_reopen", disabled=not can or pick not in closed):
             store.reopen(pick, actor=session.operator(), audit=session.audit())
-            st.session_state[f"{key}_flash"] = ("ok", T["reopened_ok"])
+            st.session_state[ui_keys.flash(key)] = ("ok", T["reopened_ok"])
             st.rerun()
-        flash = st.session_state.pop(f"{key}_flash", None)
+        flash = st.session_state.pop(ui_keys.flash(key), None)
         if flash:
             (st.success if flash[0] == "ok" else st.error)(flash[1])
 
@@ -298,11 +298,11 @@ if up is not None:
         if p2.button(T["save"], key="rc_save", disabled=not can_save) and name.strip():
             try:
                 saved = store.save(name, cmap.as_dict(), session.operator(), session.audit())
-                st.session_state["rc_flash"] = ("ok", inert.say(T["saved"], name=saved))
+                st.session_state[ui_keys.flash("rc")] = ("ok", inert.say(T["saved"], name=saved))
             except (ValueError, identity.Forbidden) as e:
-                st.session_state["rc_flash"] = ("err", md(e))
+                st.session_state[ui_keys.flash("rc")] = ("err", md(e))
             st.rerun()                     # so the preset list shows the new one
-    flash = st.session_state.pop("rc_flash", None)
+    flash = st.session_state.pop(ui_keys.flash("rc"), None)
     if flash:
         (st.success if flash[0] == "ok" else st.error)(flash[1])
     mapping = tuple(sorted(cmap.as_dict().items(), key=lambda kv: kv[0]))

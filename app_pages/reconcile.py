@@ -206,6 +206,9 @@ def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, ke
             day = r.get("date") or ""
             mark = "✓ " if k in closed else ""
             labels[k] = f"{mark}{recon_status(r.get('status', ''))} · {day} · {who} · {r.get('reasons') or ''}"
+        if st.session_state.get(f"{key}_seen") != frozenset(labels):        # kept for the watcher (still open?)
+            session.db().recon_seen.remember({k: v.removeprefix("✓ ") for k, v in labels.items()})
+            st.session_state[f"{key}_seen"] = frozenset(labels)
         pick = st.selectbox(T["close_pick"], list(labels), format_func=lambda k: labels[k], key=f"{key}_pick")
         can = session.operator().can("save_settings")
         memo = st.text_input(T["close_memo"], key=f"{key}_memo", max_chars=500, disabled=not can)

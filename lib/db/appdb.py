@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from lib.db.approvals import ApprovalStore
 from lib.db.audit import AuditStore
 from lib.db.locks import LockStore
-from lib.db.recon_store import PresetStore, ResolutionStore
+from lib.db.recon_store import PresetStore, ResolutionStore, SeenExceptions
 from lib.db.refund_accounts import RefundAccounts
 from lib.db.shared import SharedState
 from lib.db.watch_log import WatchLog
@@ -107,6 +107,7 @@ class AppDb:
         self.views = ViewStore(self.audit)
         self.presets = PresetStore(self.engine)
         self.resolutions = ResolutionStore(self.engine)
+        self.recon_seen = SeenExceptions(self.engine)
         self.shared = SharedState(self.engine)
         self.refund_accounts = RefundAccounts(self.engine)
         self.watch = WatchLog(self.engine)

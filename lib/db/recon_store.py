@@ -8,11 +8,13 @@ import time
 from lib.domain.i18n import N_, _
 from collections.abc import Iterable
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from lib.db.named import NamedStore
 from lib.domain.identity import Actor
-from lib.db.schema import recon_presets, recon_resolutions
+from lib.db.schema import recon_presets, recon_resolutions, recon_seen
 from lib.domain.text import clean
 
 COLUMN_NAME_MAX = 100          # a mapped column's name: longer header cells are refused when a file is read (UploadLimits)
@@ -64,3 +66,30 @@ class ResolutionStore:
         """Of ``keys``, the ones resolved now, with memo, owner, who and when."""
         want = set(keys)
         return {k: v for k, v in self.store.all().items() if k in want and v.get("state") == "resolved"}
+
+
+class SeenExceptions:
+    """Exceptions as a reconciliation run showed them (key, a short label, first and last seen): what the watcher
+    tells the team about when still open after some days. Bounded: at most ``MAX_PER_RUN`` keys per run are kept."""
+
+    MAX_PER_RUN = 2_000
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    def remember(self, labels: dict[str, str]) -> None:
+        now = time.time()
+        rows = [{"key": k, "label": v[:300], "first_seen": now, "last_seen": now}
+                for k, v in list(labels.items())[: self.MAX_PER_RUN]]
+        if not rows:
+            return
+        with self.engine.begin() as c:
+            stmt = self._insert(recon_seen).values(rows)
+            c.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"last_seen": stmt.excluded.last_seen}))
+
+    def older_than(self, t: float) -> dict[str, tuple[str, float]]:
+        """Exceptions first seen before ``t``: key → (label, first seen)."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(recon_seen).where(recon_seen.c.first_seen < t)).mappings().all()
+        return {r["key"]: (r["label"], r["first_seen"]) for r in rows}

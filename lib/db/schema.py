@@ -154,3 +154,12 @@ watch_state = Table(
     Column("value", Text, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+
+recon_seen = Table(
+    "recon_seen", metadata,                                    # reconciliation exceptions as first shown (the watcher
+    Column("key", String(40), primary_key=True),               # tells those still open after some days)
+    Column("label", String(300), nullable=False),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)

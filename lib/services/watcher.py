@@ -49,6 +49,7 @@ class WatchConfig:
     public_url: str = "http://localhost:8501"       # where links in messages point
     interval_s: float = 60.0
     digest_at: str = "09:00"                        # KST, business days only
+    exception_days: int = 3                         # a reconciliation exception still open this long is told
     max_attempts: int = 20
 
 
@@ -131,6 +132,7 @@ class Watcher:
         out = self._deposits(now, since)
         out += self._approvals(since)
         out += self._writes(since)
+        out += self._open_exceptions(now)
         d = self._digest(now)
         if d is not None:
             out.append(d)
@@ -177,6 +179,13 @@ class Watcher:
                 out.append(Event(f"refund:{cid}", _("Refund sent: {amount} ({who}, {imp_uid})").format(
                     amount=krw(amount), who=r["operator"], imp_uid=imp), link))
         return out
+
+    def _open_exceptions(self, now: float) -> list[Event]:
+        days = self.cfg.exception_days
+        seen = self.db.recon_seen.older_than(now - days * 86400)
+        closed = self.db.resolutions.resolved(list(seen))
+        return [Event(f"recon_open:{k}", _("A reconciliation exception is still open after {days} days: {what}").format(
+                    days=days, what=label), "/reconcile") for k, (label, _first) in seen.items() if k not in closed]
 
     def _digest(self, now: float) -> Event | None:
         at = datetime.fromtimestamp(now, KST)
@@ -226,5 +235,6 @@ def config_from_env(env: dict[str, str]) -> WatchConfig:
     targets = tuple(u for u in env.get("VBANK_WEBHOOK_URL", "").replace(",", " ").split() if u.startswith("http"))
     return WatchConfig(targets=targets, public_url=env.get("VBANK_PUBLIC_URL", "http://localhost:8501"),
                        interval_s=max(5.0, float(env.get("VBANK_WATCH_INTERVAL", "60") or 60)),
-                       digest_at=env.get("VBANK_DIGEST_AT", "09:00"))
+                       digest_at=env.get("VBANK_DIGEST_AT", "09:00"),
+                       exception_days=max(1, int(env.get("VBANK_EXCEPTION_DAYS", "3") or 3)))
 

@@ -186,3 +186,20 @@ def test_the_watcher_process_tells_a_deposit_once_across_restarts(fresh, client,
     nothing = subprocess.run([sys.executable, "-m", "watcher", "--once"], cwd=ROOT, capture_output=True, text=True,
                              env={k: v for k, v in env.items() if k != "VBANK_WEBHOOK_URL"}, timeout=60)
     assert nothing.returncode == 2 and "VBANK_WEBHOOK_URL" in nothing.stderr
+
+
+def test_a_reconciliation_exception_still_open_after_n_days_is_told_once(fresh, client, audit, receiver):
+    """Exceptions the reconciliation page showed are kept; three days later the open ones are told (closed ones not)."""
+    audit.db.recon_seen.remember({"exc-open": "불일치 · 2026-11-20 · ord_1 · 금액 불일치",
+                                  "exc-closed": "대사불능 (파일에만) · 2026-11-20 · ord_2"})
+    audit.db.resolutions.resolve("exc-closed", memo="PG에 확인함", owner="kim", summary={},
+                                 actor=Actor("kim@example.com", frozenset({"operator"})), audit=audit)
+    later = [time.time()]
+    w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="23:59"), post=post,
+                clock=lambda: later[0])
+    w.run_once()
+    assert receiver.events("recon_open:") == []                      # not yet three days
+    later[0] += 3 * 86400 + 60
+    w.run_once()
+    w.run_once()
+    assert receiver.events("recon_open:") == ["recon_open:exc-open"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from lib.db.approvals import ApprovalStore
 from lib.db.audit import AuditStore
@@ -53,8 +55,8 @@ def connect(url: str) -> Engine:
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None          # SQLAlchemy's "begin" event below starts transactions
             cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout=30000")     # first: the journal-mode switch below may have to wait
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -83,7 +85,20 @@ def current_revision(conn: Connection) -> str | None:
 
 
 def upgrade(engine: Engine) -> str:
-    """Bring the database to the newest revision (a no-op when it is there); returns the revision."""
+    """Bring the database to the newest revision (a no-op when it is there); returns the revision. On SQLite a new
+    file's switch to WAL can find another instance starting at the same moment and answer "database is locked"
+    without waiting: that start is tried again (a few times, a moment apart) — the migration itself runs once."""
+    for attempt in range(8):
+        try:
+            return _upgrade(engine)
+        except OperationalError as e:
+            if engine.dialect.name != "sqlite" or "locked" not in str(e) or attempt == 7:
+                raise
+            time.sleep(0.05 * 2 ** attempt)
+    raise AssertionError("unreachable")
+
+
+def _upgrade(engine: Engine) -> str:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})

@@ -25,6 +25,7 @@ class DepositFeed:
         self.clock = clock
         self._lock = threading.Lock()
         self._paid: dict[str, dict[str, Any]] = {}
+        self._newest_first: list[dict[str, Any]] = []   # sorted once per read, not per caller
         self._read_to: int | None = None          # the end of the last window read (API time)
         self._checked_at = 0.0                    # when it was last read (this machine's clock)
 
@@ -41,13 +42,14 @@ class DepositFeed:
                         self._paid[r["imp_uid"]] = r
                 horizon = t_to - self.keep_s
                 self._paid = {k: v for k, v in self._paid.items() if (v.get("paid_at") or 0) >= horizon}
+                self._newest_first = sorted(self._paid.values(), key=lambda r: r.get("paid_at") or 0, reverse=True)
                 self._read_to, self._checked_at = t_to, now
-            return sorted(self._paid.values(), key=lambda r: r.get("paid_at") or 0, reverse=True)
+            return self._newest_first
 
     def known(self) -> list[dict[str, Any]]:
         """What the last read returned (nothing is read)."""
         with self._lock:
-            return sorted(self._paid.values(), key=lambda r: r.get("paid_at") or 0, reverse=True)
+            return self._newest_first
 
     @property
     def checked_at(self) -> float:
@@ -55,5 +57,10 @@ class DepositFeed:
 
 
 def paid_since(deposits: list[dict[str, Any]], since: float) -> list[dict[str, Any]]:
-    """The deposits paid after ``since`` (UNIX seconds), newest first."""
-    return [r for r in deposits if (r.get("paid_at") or 0) > since]
+    """The deposits paid after ``since`` (UNIX seconds), newest first (``deposits`` newest first: stops early)."""
+    out = []
+    for r in deposits:
+        if (r.get("paid_at") or 0) <= since:
+            break
+        out.append(r)
+    return out

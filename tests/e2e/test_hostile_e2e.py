@@ -3,6 +3,8 @@ every page — no link, image, heading, emphasis or coloured span appears but th
 
 from __future__ import annotations
 
+import re
+
 import time
 from urllib.parse import quote
 
@@ -108,6 +110,9 @@ def test_a_crafted_deep_link_is_not_found_as_plain_text(page, e2e_app):
         open_app(page, e2e_app, path)
         expect(page.get_by_text("No payment found")).to_be_visible()
         assert_inert(page)
+    open_app(page, e2e_app, "/search?q=" + quote(crafted))               # the search says the query as text
+    expect(page.get_by_text(re.compile(r"^No payment matches"))).to_be_visible()
+    assert_inert(page, "[sign in again](http://evil")
 
 
 def test_a_hostile_upload_ends_in_one_sentence(page, e2e_app, tmp_path):

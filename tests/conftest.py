@@ -53,10 +53,21 @@ def postgres():
     pg.stop()
 
 
-@pytest.fixture
-def audit(tmp_path):
-    """A signed audit store (and the app's other tables) in a file of this test's own."""
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory):
+    """An empty app database at the newest revision, made once: each test starts from a copy of it."""
     from lib.db.appdb import AppDb
+    path = tmp_path_factory.mktemp("template") / "app.sqlite3"
+    AppDb(f"sqlite:///{path}").dispose()
+    return path
+
+
+@pytest.fixture
+def audit(tmp_path, migrated_db):
+    """A signed audit store (and the app's other tables) in a file of this test's own."""
+    import shutil
+    from lib.db.appdb import AppDb
+    shutil.copyfile(migrated_db, tmp_path / "audit.sqlite3")
     return AppDb(f"sqlite:///{tmp_path / 'audit.sqlite3'}", hmac_key=b"test-audit-key").audit
 
 

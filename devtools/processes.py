@@ -179,7 +179,11 @@ def settings_for(sandbox: Sandbox, **over):
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+               # a page's timers (st.fragment(run_every=…) is the browser's own timer) run at full rate even when
+               # the window counts as hidden on a loaded machine
+               "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+               "--disable-backgrounding-occluded-windows"]
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
 
 

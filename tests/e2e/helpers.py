@@ -116,3 +116,18 @@ def audit_csv_via_link(page) -> str:
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download CSV").click()
     return open(dl.value.path(), encoding="utf-8-sig").read()
+
+
+def next_step(page, button, expected: str) -> None:
+    """Click a wizard's Next (navigation only: idempotent, it sends nothing) and wait for the next step. On a loaded
+    machine a click on a form rendered a few milliseconds earlier is sometimes not taken (Streamlit's form is still
+    registering); a person clicks again, and so does this — once. Writes are never clicked this way."""
+    from playwright.sync_api import expect
+    button.click()
+    settle(page)
+    try:
+        expect(page.get_by_text(expected)).to_be_visible(timeout=5000)
+    except AssertionError:
+        button.click()
+        settle(page)
+        expect(page.get_by_text(expected)).to_be_visible()

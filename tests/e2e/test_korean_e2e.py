@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from lib.domain.fmt import krw
 from lib.domain.text import WRITE_TAG_RX
-from tests.e2e.helpers import App, browser_page, drop, fill_refund_account, open_app, settle
+from tests.e2e.helpers import next_step, App, browser_page, drop, fill_refund_account, open_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -200,9 +200,7 @@ def test_approval_request_withdrawn_and_the_audit_in_korean(ko, ko_app, e2e_sand
     ko.get_by_role("button", name="다음").click()
     settle(ko)
     expect(ko.get_by_text("6단계 중 2단계 — 금액과 사유")).to_be_visible()
-    ko.get_by_role("button", name="다음").first.click()                  # full refund
-    settle(ko)
-    expect(ko.get_by_text("6단계 중 3단계 — 환불 계좌")).to_be_visible()
+    next_step(ko, ko.get_by_role("button", name="다음").first, "6단계 중 3단계 — 환불 계좌")   # full refund
     expect(ko.get_by_text("이 환불은 다른 사람의 승인이 필요합니다")).to_be_visible()      # known at step 3
     fill_refund_account(ko, lang="ko")
     ko.get_by_role("button", name="다음").click()

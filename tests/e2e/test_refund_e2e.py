@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.domain.fmt import krw
-from tests.e2e.helpers import (audit_csv_via_link, confirm_in_dialog, fill_refund_account, open_app, settle,
+from tests.e2e.helpers import (next_step, audit_csv_via_link, confirm_in_dialog, fill_refund_account, open_app, settle,
                                shinhan_holder)
 
 pytestmark = pytest.mark.browser
@@ -101,9 +101,7 @@ def test_a_second_refund_reuses_the_last_account_without_retyping(page, e2e_app,
         page.get_by_text("Partial refund").click()
         settle(page)
         page.get_by_role("textbox", name="Refund amount (₩)").fill(amount)
-        page.get_by_role("button", name="Next").first.click()
-        settle(page)
-        expect(page.get_by_text("Step 3 of 6 — Refund account")).to_be_visible()
+        next_step(page, page.get_by_role("button", name="Next").first, "Step 3 of 6 — Refund account")
 
     def send() -> None:
         page.get_by_role("button", name="Next").click()

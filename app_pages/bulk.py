@@ -17,9 +17,8 @@ from lib.domain.outcomes import BulkRow
 from lib.domain.refusals import Busy, NeedsApproval
 from lib.domain.identity import Forbidden
 from lib.domain.rules import InvalidInput
-from lib.domain.text import lookup_problem, short
 from lib.iamport.errors import ApiError
-from lib.ui import inert
+from lib.ui import id_list, inert
 from lib.ui import language
 from lib.ui import outcomes
 from lib.ui import send_once
@@ -97,22 +96,8 @@ if done and send_once.result(done) is not None:
     st.stop()
 default_ids = "\n".join(st.session_state.get(keys.BULK_SELECTION, []))
 ids_text = st.text_area(T["bulk_ids"], value=default_ids, key="bulk_ids", height=120)
-lines = ids_text.splitlines()
-if len(lines) > s.rules.bulk_extend_max_rows * 2 or len(ids_text) > 100_000:
-    st.error(T["bulk_too_many"].format(n=s.rules.bulk_extend_max_rows))
-    st.stop()
-ids = list(dict.fromkeys(x.strip() for x in lines if x.strip()))
-if not ids:
-    st.info(T["bulk_none"])
-    st.stop()
-if len(ids) > s.rules.bulk_extend_max_rows:
-    st.error(T["bulk_too_many"].format(n=s.rules.bulk_extend_max_rows))
-    st.stop()
-bad_line = next(((n, x) for n, x in enumerate(ids, start=1)
-                 if lookup_problem(x) or not x.startswith("imp_")), None)
-if bad_line:
-    st.error(inert.say(T["bulk_bad_ids"], n=bad_line[0], v=short(bad_line[1], 40)))
-    st.stop()
+ids = id_list.imp_uids_or_stop(ids_text, max_rows=s.rules.bulk_extend_max_rows, too_many=T["bulk_too_many"],
+                                none=T["bulk_none"], bad=T["bulk_bad_ids"])
 c1, c2 = st.columns(2)
 mode = c1.radio(T["bulk_mode"], list(MODES), format_func=MODES.get, key="bulk_mode", horizontal=True)
 if mode == "by":

@@ -14,10 +14,9 @@ from lib.domain.kinds import BulkOutcome
 from lib.domain.outcomes import BulkRow
 from lib.domain.refusals import Busy, NeedsApproval
 from lib.domain.rules import InvalidInput, revoke_blockers
-from lib.domain.text import lookup_problem, short
 from lib.iamport.errors import ApiError
 from lib.reports import pending
-from lib.ui import inert, keys, language, loaders, outcomes, send_once, session
+from lib.ui import id_list, inert, keys, language, loaders, outcomes, send_once, session
 
 language.entry_guard()
 
@@ -90,21 +89,8 @@ if c2.button(T["pick_overdue"], key="revoke_pick"):
 if "revoke_ids" not in st.session_state:
     st.session_state["revoke_ids"] = "\n".join(st.session_state.get(keys.BULK_SELECTION, []))
 ids_text = st.text_area(T["ids"], key="revoke_ids", height=120)
-lines = ids_text.splitlines()
-if len(lines) > s.rules.bulk_extend_max_rows * 2 or len(ids_text) > 100_000:
-    st.error(T["too_many"].format(n=s.rules.bulk_extend_max_rows))
-    st.stop()
-ids = list(dict.fromkeys(x.strip() for x in lines if x.strip()))
-if not ids:
-    st.info(T["none"])
-    st.stop()
-if len(ids) > s.rules.bulk_extend_max_rows:
-    st.error(T["too_many"].format(n=s.rules.bulk_extend_max_rows))
-    st.stop()
-bad = next(((n, x) for n, x in enumerate(ids, start=1) if lookup_problem(x) or not x.startswith("imp_")), None)
-if bad:
-    st.error(inert.say(T["bad_ids"], n=bad[0], v=short(bad[1], 40)))
-    st.stop()
+ids = id_list.imp_uids_or_stop(ids_text, max_rows=s.rules.bulk_extend_max_rows, too_many=T["too_many"],
+                                none=T["none"], bad=T["bad_ids"])
 try:
     by_id = {p.imp_uid: p for p in session.desk().payments(ids)}
 except ApiError as e:

@@ -211,13 +211,17 @@ table_key = "pending_table_" + hashlib.sha1("\x1f".join(shown_ids).encode()).hex
 st.session_state[f"{table_key}:ids"] = shown_ids
 chosen = st.session_state.get(K_SEL, [])
 gone = [i for i in chosen if i not in position]
-if gone:
+if gone:      # said until the next tick: a timer's rerun or a Refresh right after must not swallow the notice
     st.session_state[K_SEL] = chosen = [i for i in chosen if i in position]
-    st.warning(inert.say(T["dropped"], n=len(gone), ids=", ".join(gone[:5]) + (" …" if len(gone) > 5 else "")))
+    st.session_state[keys.PENDING_DROPPED] = list(dict.fromkeys(st.session_state.get(keys.PENDING_DROPPED, []) + gone))
+dropped = st.session_state.get(keys.PENDING_DROPPED, [])
+if dropped:
+    st.warning(inert.say(T["dropped"], n=len(dropped), ids=", ".join(dropped[:5]) + (" …" if len(dropped) > 5 else "")))
 
 
 def picked() -> None:
     """The user ticked or unticked rows: turn this table's positions into payments at once."""
+    st.session_state.pop(keys.PENDING_DROPPED, None)
     rows = st.session_state[table_key].selection.rows
     ids = st.session_state[f"{table_key}:ids"]
     st.session_state[K_SEL] = [ids[r] for r in rows if 0 <= r < len(ids)]
@@ -250,7 +254,8 @@ if len(selected):
     st.markdown(T["selected"].format(n=len(selected)))
     inert.table(pd.DataFrame({"imp_uid": selected["imp_uid"], C["buyer_name"]: selected["buyer_name"],
                            T["amount"]: selected["amount"].map(krw)}).set_index("imp_uid"))
-    st.button(T["clear"], key="pending_clear", on_click=lambda: st.session_state.pop(K_SEL, None))
+    st.button(T["clear"], key="pending_clear",
+              on_click=lambda: [st.session_state.pop(k, None) for k in (K_SEL, keys.PENDING_DROPPED)])
 if len(selected) == 1:
     imp_uid = selected.iloc[0]["imp_uid"]
     a, b = st.columns(2)

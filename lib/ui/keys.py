@@ -16,6 +16,7 @@ PENDING_SELECTION = "pending:selected_ids"       # the selection, as imp_uids (n
 PENDING_FILTERS, PENDING_URL = "pending:filters", "pending:url"
 PENDING_READ_AT = "pending:read_at"              # when the list shown was read (UNIX seconds)
 PENDING_LISTED = "pending:listed"                # imp_uids the list shows now (the deposit check compares with them)
+PENDING_DROPPED = "pending:dropped"              # ticked payments that left the list: said until the next tick
 REFUND_DRAFT, REFUND_CONFIRM = "refund:draft", "refund:confirm"
 UPDATE_CONFIRM = "update:confirm"
 BULK_ACTION, BULK_PLAN, BULK_CONFIRM, BULK_DONE = "bulk:action", "bulk:plan", "bulk:confirm", "bulk:done"

@@ -109,6 +109,8 @@ def test_a_selection_follows_its_payment_not_its_row(app, app_env):
     at.button(key="pending_refresh").click().run()
     assert "no longer in the list" in at.warning[0].value and ids[2] in at.warning[0].value
     assert not [pl for pl in at.get("page_link") if pl.label == "Open payment detail"]
+    at.button(key="pending_refresh").click().run()          # a timer's rerun or a second Refresh: still said
+    assert any("no longer in the list" in w.value and ids[2] in w.value for w in at.warning)
 
 
 def test_filters_live_in_the_url_and_in_named_views(app, app_env):

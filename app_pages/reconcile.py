@@ -325,10 +325,10 @@ try:
 except ApiError as e:
     st.error(inert.say(T["load_error"], err=e))
     st.stop()
-all_pgs = sorted({p.get("pg_provider") or "" for p in payments if p.get("pay_method") == "vbank"})
+all_pgs = expected.vbank_pgs(payments)
 pgs = c[2].multiselect(T["pgs"], all_pgs, key="rc_pgs", format_func=pg_name, placeholder=_("All"))
 scope = list(pgs) or (normalize.file_pgs(rows) if rows is not None else [])
-extra: list[dict] = []
+extra = expected.table([])
 
 # ------------------------------------------------------------------ matching the file
 if rows is not None:
@@ -377,7 +377,7 @@ if rows is not None:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 # ------------------------------------------------------------------ expected settlement
-ev = expected.events(payments + extra, d_from, d_to, s.rules, scope or None)   # with the older payments the file named
+ev = expected.events(expected.with_extra(payments, extra), d_from, d_to, s.rules, scope or None)   # with the older payments the file named
 exp = expected.expected_settlement(ev)
 st.subheader(T["expected"])
 st.caption(session.last_refreshed(fetched))

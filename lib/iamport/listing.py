@@ -5,21 +5,25 @@ time, and payments keep arriving while the pages are read. ``Listing`` is the pa
 * the period is cut into 90-day windows (``split_windows``), read in parallel;
 * each window is read page by page; when its total moves while it is read (a deposit landed), the window is read
   again from a snapshot bounded by the first page's newest time (``_snapshot``), split in halves when needed;
-* payments come back as the API's dicts (``*_raw``) for the tables, or as typed ``Payment``s.
+* payments come back as one Arrow table (``list_columns``: each page decoded straight into columns by
+  lib/iamport/columns.py, no dict per payment), as dicts for small lists (``*_raw``) or as typed ``Payment``s.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import gc
 import math
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from lib.domain import i18n
 from lib.domain.models import Payment, PaymentPage
+from lib.domain import payment_table
+from lib.iamport import columns
 from lib.iamport.errors import ApiUnavailable
 from lib.iamport.transport import ClientConfig, _seg, Reply, _parse
 
@@ -92,82 +96,74 @@ class Listing:
         path = f"/payments/status/{_seg(status)}"
         return path, self._exchange("GET", path, params=params)
 
-    def list_by_status_raw(self, status: str, t_from: int, t_to: int, *, progress: Progress | None = None,
-                           sorting: str = "started", keep: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
-        """Every payment with ``status`` whose status time is in [t_from, t_to], as raw dicts
-        (only those ``keep`` accepts, when given).
+    def list_columns(self, status: str, t_from: int, t_to: int, *, fields: tuple[str, ...] = payment_table.ALL,
+                     pay_method: str | None = None, progress: Progress | None = None,
+                     sorting: str = "started") -> pa.Table:
+        """Every payment with ``status`` whose status time is in [t_from, t_to] (of ``pay_method`` only, when
+        given), as one Arrow table of ``fields`` (lib/iamport/columns.py): no dict per payment.
 
-        Ranges longer than 90 days are split into 90-day windows; each window's
-        first page gives ``total``, the remaining pages are fetched concurrently
-        (bounded by ``settings.concurrency``). Pages are taken in as they arrive,
-        while the others are still on the wire. When payments changed while the
-        pages were read (a page's ``total`` differs from the first's), the window
-        is read again by time, one page per sub-window, so nothing is skipped and
-        nothing stale is kept.
+        Ranges longer than 90 days are split into 90-day windows; each window's first page gives ``total``, the
+        remaining pages are fetched concurrently (bounded by ``settings.concurrency``) and decoded in this thread
+        as they arrive, while the others are still on the wire. When payments changed while the pages were read
+        (a page's ``total`` differs from the first's, or the pages do not hold ``total`` distinct payments), the
+        window is read again by time, one page per sub-window, so nothing is skipped and nothing stale is kept.
         """
-        with _gc_paused():
-            return self._list_by_status_raw(status, t_from, t_to, progress, sorting, keep)
-
-    def _list_by_status_raw(self, status: str, t_from: int, t_to: int, progress: Progress | None,
-                            sorting: str, keep: Callable[[dict[str, Any]], bool] | None) -> list[dict[str, Any]]:
+        field = STATUS_TIME_FIELD.get(status, "started_at")
+        want = tuple(dict.fromkeys(("imp_uid", *fields)))
+        read = tuple(dict.fromkeys((*want, field, *(("pay_method",) if pay_method else ()))))
         windows = split_windows(t_from, t_to)
-        firsts = self._map(lambda w: self._status_page_raw(status, 1, PAGE_LIMIT, w[0], w[1], sorting), windows)
-        per_window: list[dict[str, dict[str, Any]]] = [{} for _w in windows]     # kept items, by imp_uid
-        all_ids: list[set[str]] = [set() for _w in windows]             # every item seen (for the check)
-        totals: list[set[int | None]] = [{f["total"]} for f in firsts]
 
-        def take(w: int, page: dict[str, Any]) -> None:
-            totals[w].add(page.get("total"))
-            ids, kept = all_ids[w], per_window[w]
-            for item in page.get("list") or ():
-                i = item["imp_uid"]
-                ids.add(i)
-                if keep is None or keep(item):
-                    kept[i] = item
+        def page(w: tuple[int, int], p: int) -> tuple[int, pa.Table]:
+            path, reply = self._status_page_reply(status, p, PAGE_LIMIT, w[0], w[1], sorting)
+            return columns.decode_page(reply, path, read)
 
-        jobs = [(w, p) for w, first in enumerate(firsts) for p in range(2, math.ceil(first["total"] / PAGE_LIMIT) + 1)]
+        firsts = self._map(lambda w: page(w, 1), windows)
+        per_window: list[list[pa.Table]] = [[t] for _total, t in firsts]
+        totals: list[set[int]] = [{total} for total, _t in firsts]
+        jobs = [(w, p) for w, (total, _t) in enumerate(firsts) for p in range(2, math.ceil(total / PAGE_LIMIT) + 1)]
         pages_total = len(windows) + len(jobs)
         # Progress is reported from this (the caller's) thread, so a UI callback may draw.
         if progress:
             progress(len(windows), pages_total)
-        if not jobs:
-            for w, first in enumerate(firsts):
-                take(w, first)
-        else:
+        if jobs:
             with ThreadPoolExecutor(max_workers=min(self.config.concurrency, len(jobs)), thread_name_prefix="iamport",
                                     initializer=i18n.set_lang, initargs=(i18n.lang(),)) as pool:   # errors in the caller's language
-                # Workers only move bytes (the GIL is free while they wait); this thread parses each page
-                # as it arrives, so parsing overlaps the network instead of fighting over the GIL.
+                # Workers only move bytes (the GIL is free while they wait); this thread decodes each page as it
+                # arrives, so decoding overlaps the network instead of fighting over the GIL.
                 futures = {pool.submit(self._status_page_reply, status, p, PAGE_LIMIT, *windows[w], sorting): w
                            for w, p in jobs}
-                for w, first in enumerate(firsts):          # while the other pages are on the wire
-                    take(w, first)
                 for n, fut in enumerate(as_completed(futures), start=1):
                     path, reply = fut.result()
-                    data, err = _parse(reply, "GET", path)
-                    if err:
-                        raise err
-                    take(futures[fut], data)
+                    total, t = columns.decode_page(reply, path, read)
+                    totals[futures[fut]].add(total)
+                    per_window[futures[fut]].append(t)
                     if progress:
                         progress(len(windows) + n, pages_total)
-        # Offset pages are consistent only if nothing moved while they were read. Every page reports the
-        # window's total: if one differs from the first (payments were paid, issued or cancelled meanwhile), the
-        # pages shifted and some payments were skipped or are stale. Such a window is read again by time:
-        # sub-windows small enough for one page each, so no change can shift one payment past another.
+        tables = []
         for w, (a, b) in enumerate(windows):
-            if len(totals[w]) > 1 or len(all_ids[w]) != firsts[w]["total"]:
-                field = STATUS_TIME_FIELD.get(status, "started_at")
-                hint = sorted(int(x.get(field) or a) for x in per_window[w].values())
-                per_window[w] = {x["imp_uid"]: x for x in self._snapshot(status, a, b, sorting, hint)
-                                 if keep is None or keep(x)}
-        if len(per_window) == 1:
-            return list(per_window[0].values())
-        out: dict[str, dict[str, Any]] = {}
-        for items in per_window:
-            out.update(items)
-        return list(out.values())
+            t = pa.concat_tables(per_window[w])
+            # Offset pages are consistent only if nothing moved while they were read: every page reports the
+            # window's total, and the pages hold exactly that many distinct payments. Otherwise the pages shifted
+            # (payments were paid, issued or cancelled meanwhile) and the window is read again by time.
+            if len(totals[w]) > 1 or pc.count_distinct(t["imp_uid"]).as_py() != firsts[w][0]:
+                hint = sorted(x or a for x in t[field].to_pylist())
+                t = self._snapshot(status, a, b, sorting, hint, read)
+            tables.append(t)
+        out = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        if pay_method:
+            out = out.filter(pc.equal(out["pay_method"], pay_method))
+        return _unique(out).select(list(want))
 
-    def _snapshot(self, status: str, a: int, b: int, sorting: str, hint: list[int]) -> list[dict[str, Any]]:
+    def list_by_status_raw(self, status: str, t_from: int, t_to: int, *, progress: Progress | None = None,
+                           sorting: str = "started", pay_method: str | None = None) -> list[dict[str, Any]]:
+        """The same listing as dicts of the listing's fields: for the small lists (deposits since a cursor, the
+        watcher's reads); the big ones read ``list_columns``."""
+        rows: list[dict[str, Any]] = self.list_columns(status, t_from, t_to, progress=progress, sorting=sorting,
+                                                       pay_method=pay_method).to_pylist()
+        return rows
+
+    def _snapshot(self, status: str, a: int, b: int, sorting: str, hint: list[int],
+                  read: tuple[str, ...]) -> pa.Table:
         """Every payment of the window [a, b] as of one request per sub-window: the window is cut where the
         payments seen (``hint``, their time field, sorted) would fill most of a page."""
         per = max(1, PAGE_LIMIT * 4 // 5)
@@ -178,68 +174,39 @@ class Listing:
                 subs.append((lo, cut - 1))
                 lo = cut
         subs.append((lo, b))
-        out: list[dict[str, Any]] = []
-        for part in self._map(lambda w: self._snapshot_one(status, w[0], w[1], sorting, 0), subs):
-            out.extend(part)
-        return out
+        return pa.concat_tables(self._map(lambda w: self._snapshot_one(status, w[0], w[1], sorting, 0, read), subs))
 
-    def _snapshot_one(self, status: str, lo: int, hi: int, sorting: str, depth: int) -> list[dict[str, Any]]:
-        first = self._status_page_raw(status, 1, PAGE_LIMIT, lo, hi, sorting)
-        if first["total"] <= PAGE_LIMIT:
-            return list(first.get("list") or ())
+    def _snapshot_one(self, status: str, lo: int, hi: int, sorting: str, depth: int, read: tuple[str, ...]) -> pa.Table:
+        def page(p: int, a: int, b: int) -> tuple[int, pa.Table]:
+            path, reply = self._status_page_reply(status, p, PAGE_LIMIT, a, b, sorting)
+            return columns.decode_page(reply, path, read)
+
+        total, first = page(1, lo, hi)
+        if total <= PAGE_LIMIT:
+            return first
         if hi > lo and depth < 20:                  # more than a page now: halve the time range
             mid = (lo + hi) // 2
-            return (self._snapshot_one(status, lo, mid, sorting, depth + 1)
-                    + self._snapshot_one(status, mid + 1, hi, sorting, depth + 1))
-        items = {x["imp_uid"]: x for x in first.get("list") or ()}    # > 1,000 in one second: page through it
-        for p in range(2, math.ceil(first["total"] / PAGE_LIMIT) + 1):
-            for x in self._status_page_raw(status, p, PAGE_LIMIT, lo, hi, sorting).get("list") or ():
-                items[x["imp_uid"]] = x
-        return list(items.values())
+            return pa.concat_tables([self._snapshot_one(status, lo, mid, sorting, depth + 1, read),
+                                     self._snapshot_one(status, mid + 1, hi, sorting, depth + 1, read)])
+        # > 1,000 in one second: page through it (a payment seen twice is kept once, as last seen)
+        return pa.concat_tables([first] + [page(p, lo, hi)[1] for p in range(2, math.ceil(total / PAGE_LIMIT) + 1)])
 
     def list_by_status(self, status: str, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[Payment]:
         return [Payment.model_validate(p) for p in self.list_by_status_raw(status, t_from, t_to, progress=progress)]
 
     def list_pending_vbanks_raw(self, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[dict[str, Any]]:
         """Virtual accounts waiting for their deposit: status ``ready``, pay_method ``vbank``."""
-        return self.list_by_status_raw("ready", t_from, t_to, progress=progress,
-                                       keep=lambda p: p.get("pay_method") == "vbank")
+        return self.list_by_status_raw("ready", t_from, t_to, progress=progress, pay_method="vbank")
 
     def list_pending_vbanks(self, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[Payment]:
         return [Payment.model_validate(p) for p in self.list_pending_vbanks_raw(t_from, t_to, progress=progress)]
 
 
-
-_gc_lock = threading.Lock()
-
-
-_gc_holders = 0
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while tens of thousands of parsed dicts are created.
-
-    JSON from the API has no reference cycles, yet every few thousand allocations
-    the collector walks them all: measured ~70 ms (and most of the variance) of a
-    100,000-payment listing. Reference counting still frees everything; the
-    collector resumes when the last concurrent listing ends.
-    """
-    global _gc_holders
-    with _gc_lock:
-        if _gc_holders == 0:
-            _gc_holders_was_enabled[0] = gc.isenabled()
-            gc.disable()
-        _gc_holders += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_holders -= 1
-            if _gc_holders == 0 and _gc_holders_was_enabled[0]:
-                gc.enable()
-
-
-_gc_holders_was_enabled = [True]
-
-
+def _unique(t: pa.Table) -> pa.Table:
+    """One row per imp_uid (the last seen), in first-seen order; a table without repeats is returned as it is."""
+    if t.num_rows == 0 or pc.count_distinct(t["imp_uid"]).as_py() == t.num_rows:
+        return t
+    ids = t["imp_uid"].to_pylist()
+    last = {i: n for n, i in enumerate(ids)}
+    first = list(dict.fromkeys(ids))
+    return t.take(pa.array([last[i] for i in first], pa.int64()))

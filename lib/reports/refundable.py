@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import pandas as pd
+import pyarrow as pa
 from lib.domain.fmt import digits_only
 from lib.domain import pg_rules
 from lib.domain.clock import KST
 from lib.domain.models import Payment
 from lib.domain.rules import RefundRequest, Seen, normalize_name
+from lib.reports import columnar
 
 
-def paid_vbank_frame(rows: list[dict]) -> pd.DataFrame:
+PAID_COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "amount", "cancel_amount", "pg_provider", "vbank_name",
+                "paid_at", "pay_method", "status"]
+
+
+def paid_vbank_frame(rows: pa.Table | list[dict]) -> pd.DataFrame:
     """Paid virtual-account payments that still have a refundable balance."""
-    cols = ["imp_uid", "merchant_uid", "buyer_name", "amount", "cancel_amount", "pg_provider", "vbank_name",
-            "paid_at", "pay_method", "status"]
-    df = pd.DataFrame.from_records(rows, columns=cols)
+    df = columnar.frame(rows, PAID_COLUMNS)
     df = df[(df["pay_method"] == "vbank") & (df["status"] == "paid")].copy()
     for c in ("amount", "cancel_amount"):
         df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype("int64")

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from lib.domain.text import clean
+from lib.reports import columnar
 
 COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "buyer_email", "amount", "cancel_amount", "status",
            "pg_provider", "pay_method", "started_at", "paid_at", "vbank_name", "vbank_date", "name",
@@ -66,9 +68,9 @@ def parse(text: str) -> Query | None:
     return Query("text", t.lower())
 
 
-def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The period's payments with their searchable forms, newest first."""
-    df = pd.DataFrame.from_records(rows, columns=COLUMNS)
+def frame(rows: pa.Table | list[dict[str, Any]]) -> pd.DataFrame:
+    """The period's payments (the listing's table, or dicts) with their searchable forms, newest first."""
+    df = columnar.frame(rows, COLUMNS)
     for col in ("imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "buyer_email", "status", "pg_provider",
                 "pay_method", "vbank_name", "name"):
         df[col] = df[col].fillna("").astype(str)

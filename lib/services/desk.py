@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+
+import pyarrow as pa
+
 from datetime import datetime, timedelta
 from lib.domain.outcomes import BulkRow, WriteResult
 from lib.db.approvals import ApprovalRequest
@@ -15,6 +18,7 @@ from lib.iamport.errors import NotFound
 from lib.domain.identity import Actor
 from lib.db.locks import Lock
 from lib.db.refund_accounts import RefundAccount
+from lib.domain import payment_table
 from lib.domain.models import Payment
 from lib.domain.rules import RefundRequest, Seen
 from lib.domain.settings import Rules
@@ -38,11 +42,14 @@ MAX_LOOKUPS = 300          # merchant_uids looked up one by one for a file (imp_
 MAX_IMP_LOOKUPS = 2_000    # imp_uids one file may look up (20 requests): 50,000 made-up ids cost no more
 
 
-def payments_for_file(client: IamportClient, keys: "pd.DataFrame", payments: list[dict]) -> tuple[list[dict], int]:
+def payments_for_file(client: IamportClient, keys: "pd.DataFrame",
+                      payments: pa.Table | list[dict]) -> tuple[pa.Table, int]:
     """Payments a file names (imp_uid, else merchant_uid) that the range listing did not bring — e.g. the refund
-    today of a payment started months ago. (payments found, ids not looked up because of the limit)."""
-    known_imp = {p.get("imp_uid") for p in payments}
-    known_m = {p.get("merchant_uid") for p in payments}
+    today of a payment started months ago. (payments found, as a table of the listing's columns; ids not looked up
+    because of the limit)."""
+    listed = payments if isinstance(payments, pa.Table) else payment_table.from_dicts(payments)
+    known_imp = set(listed["imp_uid"].to_pylist())
+    known_m = set(listed["merchant_uid"].to_pylist()) if "merchant_uid" in listed.column_names else set()
     imp = sorted({x for x in keys["imp_uid"] if x and x not in known_imp and x.startswith("imp_")
                   and lookup_problem(x) is None})
     mer = sorted({m for i, m in zip(keys["imp_uid"], keys["merchant_uid"])
@@ -56,7 +63,7 @@ def payments_for_file(client: IamportClient, keys: "pd.DataFrame", payments: lis
         except NotFound:
             return None
     found += [p for p in client._map(one, mer[:MAX_LOOKUPS]) if p]
-    return found, left
+    return payment_table.from_dicts(found, tuple(listed.column_names)), left
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from lib.reports import search
 from lib.ui import keys
@@ -69,7 +70,8 @@ def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
     out at once, before the list itself is read again."""
     def load(progress) -> pd.DataFrame:
         t_to = int(time.time())
-        rows = client().list_pending_vbanks_raw(t_to - days * 86400, t_to, progress=progress)
+        rows = client().list_columns("ready", t_to - days * 86400, t_to, fields=tuple(pending.RAW_COLUMNS),
+                                     pay_method="vbank", progress=progress)
         return pending.build_frame(rows, now_kst())
 
     df, fetched = _cached(("pending", days), N_("pending virtual accounts"), load)
@@ -101,20 +103,20 @@ def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:
     """Paid virtual-account payments with a refundable balance (the refund wizard's list)."""
     def load(progress) -> pd.DataFrame:
         t_to = int(time.time())
-        return refund.paid_vbank_frame(client().list_by_status_raw("paid", t_to - days * 86400, t_to,
-                                                                   progress=progress))
+        return refund.paid_vbank_frame(client().list_columns("paid", t_to - days * 86400, t_to, pay_method="vbank",
+                                                             fields=tuple(refund.PAID_COLUMNS), progress=progress))
 
     return _cached(("paid", days), N_("paid virtual accounts"), load)
 
 
-def load_recon_payments(d_from, d_to) -> tuple[list[dict], datetime]:
+def load_recon_payments(d_from, d_to) -> tuple[pa.Table, datetime]:
     """Every payment started from 90 days before ``d_from`` to the end of ``d_to`` (KST): deposits in the
-    range and refunds registered in it, even of older payments."""
-    from lib.reports.recon.expected import kst_range, lookback_start
+    range and refunds registered in it, even of older payments (the fields the events need, as columns)."""
+    from lib.reports.recon.expected import FIELDS, kst_range, lookback_start
 
-    def load(progress) -> list[dict]:
+    def load(progress) -> pa.Table:
         a, b = kst_range(lookback_start(d_from), d_to)
-        return client().list_by_status_raw("all", a, min(b, int(time.time())), progress=progress)
+        return client().list_columns("all", a, min(b, int(time.time())), fields=FIELDS, progress=progress)
 
     return _cached(("recon", str(d_from), str(d_to)), N_("payments"), load)
 
@@ -126,7 +128,8 @@ def load_search_frame(d_from, d_to) -> tuple[pd.DataFrame, datetime]:
 
     def load(progress) -> pd.DataFrame:
         a, b = kst_range(d_from, d_to)
-        return search.frame(client().list_by_status_raw("all", a, min(b, int(time.time())), progress=progress))
+        return search.frame(client().list_columns("all", a, min(b, int(time.time())), fields=tuple(search.COLUMNS),
+                                                  progress=progress))
 
     return _cached(("search", str(d_from), str(d_to)), N_("payments"), load)
 
@@ -162,14 +165,14 @@ def normalized(digest: str, mapping: tuple, _raw: pd.DataFrame):
 
 @st.cache_data(max_entries=6, show_spinner=False)
 def reconciled(digest: str, mapping: tuple, d_from, d_to, pgs: tuple, fetched: float, rules_json: str,
-               _rows: pd.DataFrame, _payments: list[dict]):
+               _rows: pd.DataFrame, _payments: pa.Table):
     """Payments the file names that the range listing missed are looked up; then the match. Cached by the
     file's hash, the mapping, the range, the PGs, when the payments were fetched and the rules."""
     from lib.services.desk import payments_for_file
     from lib.domain.settings import Rules
     extra, not_looked_up = payments_for_file(client(), _rows, _payments)
     rules_ = Rules.model_validate_json(rules_json)
-    ev = expected.events(_payments + extra, d_from, d_to, rules_, list(pgs) or None)
+    ev = expected.events(expected.with_extra(_payments, extra), d_from, d_to, rules_, list(pgs) or None)
     return match.match(_rows, ev), extra, not_looked_up
 
 

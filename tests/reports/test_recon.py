@@ -158,13 +158,13 @@ def test_sandbox_settlement_file_matches_exactly_the_planted_discrepancies(fresh
     rows = normalize.normalize(raw, cmap)
     assert normalize.file_range(rows) == (min(rows["date"]), max(rows["date"]))
     a, b = expected.kst_range(expected.lookback_start(d_from), today)
-    payments = client.list_by_status_raw("all", a, min(b, int(datetime.now().timestamp())))
+    payments = client.list_columns("all", a, min(b, int(datetime.now().timestamp())), fields=expected.FIELDS)
     extra, left = payments_for_file(client, rows, payments)
     kinds: dict[str, list] = {}
     for p in planted:
         kinds.setdefault(p["kind"], []).append(p["merchant_uid"])
-    assert left == 0 and sorted(p["merchant_uid"] for p in extra) == sorted(kinds["refund_of_old_payment"])
-    m = match.match(rows, expected.events(payments + extra, d_from, today, Rules()))
+    assert left == 0 and sorted(extra["merchant_uid"].to_pylist()) == sorted(kinds["refund_of_old_payment"])
+    m = match.match(rows, expected.events(expected.with_extra(payments, extra), d_from, today, Rules()))
     reasons = dict(zip(m.mismatched["merchant_uid"], m.mismatched["reasons"]))
     assert reasons == {kinds["amount_mismatch"][0]: "금액 불일치", kinds["fee_mismatch"][0]: "수수료 불일치",
                        kinds["date_shift"][0]: "결제일자 불일치", kinds["fee_vat_mismatch"][0]: "수수료부가세 불일치"}
@@ -190,8 +190,8 @@ def test_payouts_by_settlement_day_match_the_planted_bank_statement(fresh, clien
         {"date": "거래일시", "memo": "적요", "deposit": "입금액", "withdrawal": "출금액", "sender": None}
     st = normalize.normalize_statement(raw, bmap)
     a, b = expected.kst_range(expected.lookback_start(d_from), today)
-    payments = client.list_by_status_raw("all", a, min(b, int(datetime.now().timestamp())))
-    ev = expected.events(payments + _old_payments(fresh, client), d_from, today, Rules())
+    payments = client.list_columns("all", a, min(b, int(datetime.now().timestamp())), fields=expected.FIELDS)
+    ev = expected.events(expected.with_extra(payments, _old_payments(fresh, client)), d_from, today, Rules())
     exp = payouts.expected_payouts(expected.expected_settlement(ev), Rules())
     res = payouts.match_payouts(exp, st, Rules())
     by = {p["kind"]: p for p in planted}

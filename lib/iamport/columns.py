@@ -1,0 +1,85 @@
+"""The API's payment pages straight into Arrow columns: no dict per payment.
+
+A page of ``GET /payments/status/{status}`` is 1,000 payments of ~1.2 KB JSON each. ``decode_page`` reads it with a
+``msgspec`` decoder that knows only the fields asked for (``fields``: a projection; the rest of each payment is
+skipped by the parser, never built), into small slotted structs that live for one page, then into one
+``pyarrow.Table`` per page with a fixed schema (lib/domain/payment_table.py). The listing (``lib/iamport/listing.py``) joins the
+pages; the pending list, the search and reconciliation read those tables (pandas or polars over Arrow).
+
+The typed ``Payment`` model stays for single payments and writes; this module is for lists.
+
+A page whose values do not have the spec's types (a number where a string is documented, as some PGs' fields do) is
+not refused: the page is read again leniently (``orjson`` to dicts, each value coerced or left empty) — slower, but
+no listing fails because one value's type surprised us.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from lib.domain.payment_table import ALL, ARROW, CANCEL_FIELDS, CANCEL_TYPE, FIELDS, from_dicts, schema, with_id
+from lib.iamport.transport import Reply, _parse
+
+# What the fast decoder accepts for each kind (lib/domain/payment_table.py); anything else: the lenient reading.
+_PY: dict[str, Any] = {"s": str | None, "i": int | None, "n": int | float | None, "b": bool | None}
+
+
+class _Cancel(msgspec.Struct, gc=False):
+    pg_tid: str | None = None
+    amount: int | float | None = None
+    cancelled_at: int | None = None
+    reason: str | None = None
+    cancellation_id: str | None = None
+    receipt_url: str | None = None
+
+
+@lru_cache(maxsize=32)
+def _decoder(fields: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
+    """A decoder of the API's envelope whose payments hold only ``fields`` (gc=False: they hold no cycles)."""
+    attrs: list[tuple[str, Any, Any]] = [(f, list[_Cancel], []) if f == "cancel_history" else (f, _PY[FIELDS[f]], None)
+                                         for f in fields]
+    row = msgspec.defstruct("Row", attrs, gc=False)
+    page = msgspec.defstruct("Page", [("total", int), ("list", list[row] | None, None)], gc=False)  # type: ignore[valid-type]
+    env = msgspec.defstruct("Envelope", [("code", int), ("response", page | None, None)], gc=False)
+    return msgspec.json.Decoder(env)
+
+
+def _column(values: list[Any], kind: str) -> pa.Array:
+    if kind == "n" and any(isinstance(v, float) for v in values):
+        return pa.array([None if v is None else int(v) for v in values], pa.int64())   # whole won (KRW)
+    return pa.array(values, ARROW[kind])
+
+
+def _cancels(lists: list[list[Any]]) -> pa.Array:
+    """cancel_history of every payment of a page (most have none: built only where there are some)."""
+    rows = [[{k: (int(getattr(c, k)) if CANCEL_FIELDS[k] == "n" and getattr(c, k) is not None else getattr(c, k))
+              for k in CANCEL_FIELDS} for c in hist] if hist else [] for hist in lists]
+    return pa.array(rows, CANCEL_TYPE)
+
+
+def decode_page(reply: Reply, path: str, fields: tuple[str, ...] = ALL) -> tuple[int, pa.Table]:
+    """(the page's ``total``, its payments as a table of ``fields``); an error envelope raises as ``_parse`` says."""
+    fields = with_id(fields)
+    if reply.status_code < 400:
+        try:
+            env = _decoder(fields).decode(reply.content)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            env = None                                  # not the API's page, or a value of a surprising type
+        if env is not None and env.code == 0 and env.response is not None:
+            items = env.response.list or []
+            try:
+                cols = [_cancels([p.cancel_history for p in items]) if f == "cancel_history"
+                        else _column([getattr(p, f) for p in items], FIELDS[f]) for f in fields]
+                return int(env.response.total), pa.Table.from_arrays(cols, schema=schema(fields))
+            except (pa.ArrowException, OverflowError):
+                pass                                    # a number past 64 bits: the lenient reading leaves it empty
+    data, err = _parse(reply, "GET", path)
+    if err:
+        raise err
+    return int(data.get("total") or 0), from_dicts(list(data.get("list") or ()), fields)
+
+

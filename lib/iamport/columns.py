@@ -16,9 +16,12 @@ no listing fails because one value's type surprised us.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 
 from lib.domain.payment_table import ALL, ARROW, CANCEL_FIELDS, CANCEL_TYPE, FIELDS, from_dicts, schema, with_id
@@ -48,17 +51,14 @@ def _decoder(fields: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(env)
 
 
-def _column(values: list[Any], kind: str) -> pa.Array:
-    if kind == "n" and any(isinstance(v, float) for v in values):
-        return pa.array([None if v is None else int(v) for v in values], pa.int64())   # whole won (KRW)
-    return pa.array(values, ARROW[kind])
-
-
 def _cancels(lists: list[list[Any]]) -> pa.Array:
-    """cancel_history of every payment of a page (most have none: built only where there are some)."""
-    rows = [[{k: (int(getattr(c, k)) if CANCEL_FIELDS[k] == "n" and getattr(c, k) is not None else getattr(c, k))
-              for k in CANCEL_FIELDS} for c in hist] if hist else [] for hist in lists]
-    return pa.array(rows, CANCEL_TYPE)
+    """cancel_history of every payment of a page: offsets and one flat list of the refunds (most payments have none)."""
+    offsets = np.zeros(len(lists) + 1, np.int32)
+    np.cumsum(np.fromiter(map(len, lists), np.int32, count=len(lists)), out=offsets[1:])
+    flat = list(chain.from_iterable(lists))
+    children = [pa.array(list(map(attrgetter(k), flat)), ARROW[kind]) for k, kind in CANCEL_FIELDS.items()]
+    entries = pa.StructArray.from_arrays(children, fields=list(CANCEL_TYPE.value_type))
+    return pa.ListArray.from_arrays(pa.array(offsets), entries, type=CANCEL_TYPE)
 
 
 def decode_page(reply: Reply, path: str, fields: tuple[str, ...] = ALL) -> tuple[int, pa.Table]:
@@ -71,9 +71,9 @@ def decode_page(reply: Reply, path: str, fields: tuple[str, ...] = ALL) -> tuple
             env = None                                  # not the API's page, or a value of a surprising type
         if env is not None and env.code == 0 and env.response is not None:
             items = env.response.list or []
-            try:
-                cols = [_cancels([p.cancel_history for p in items]) if f == "cancel_history"
-                        else _column([getattr(p, f) for p in items], FIELDS[f]) for f in fields]
+            try:        # column by column (a number with a fraction is cut to whole won, as KRW amounts are whole)
+                cols = [_cancels(list(map(attrgetter(f), items))) if f == "cancel_history"
+                        else pa.array(list(map(attrgetter(f), items)), ARROW[FIELDS[f]]) for f in fields]
                 return int(env.response.total), pa.Table.from_arrays(cols, schema=schema(fields))
             except (pa.ArrowException, OverflowError):
                 pass                                    # a number past 64 bits: the lenient reading leaves it empty

@@ -252,3 +252,37 @@ def test_settlement_cli_writes_file_and_manifest(tmp_path):
     assert (tmp_path / "s-bank-statement.csv").read_bytes().decode("cp949").startswith("거래일시,적요,입금액")
     text = out.read_bytes().decode("cp949")
     assert text.startswith("거래일자,구분,주문번호") and "\r\n합계," in text
+
+
+# ------------------------------------------------------------------ the fast readings agree with the careful ones
+@pytest.mark.parametrize("cells,want", [
+    (["12,000", "-4,950", "+50", "0012", "300"], [12000, -4950, 50, 12, 300]),
+    (["12,000", "₩1,200", "(1,200)", "1200원", "−1,000"], [12000, 1200, -1200, 1200, -1000]),   # careful reading
+])
+def test_plain_amounts_take_one_cast_and_read_as_the_careful_reading_does(cells, want):
+    col = pd.Series(cells, index=range(5, 10), dtype="str")
+    got = normalize.parse_amounts(col, "거래금액", required=True)
+    assert got.tolist() == want and list(got.index) == list(range(5, 10)) and str(got.dtype) == "Int64"
+    alone = normalize.parse_amounts(col.iloc[:1], "거래금액", required=True)       # one plain cell: the fast path
+    assert alone.tolist() == want[:1]
+
+
+def test_the_fast_amount_path_keeps_the_careful_refusals():
+    with pytest.raises(grid.ReconFileError, match="too large"):
+        normalize.parse_amounts(pd.Series(["1234567890123456"], dtype="str"), "거래금액", required=True)
+    with pytest.raises(grid.ReconFileError, match="empty"):
+        normalize.parse_amounts(pd.Series(["100", ""], dtype="str"), "거래금액", required=True)
+    assert normalize.parse_amounts(pd.Series(["100", ""], dtype="str"), "수수료", required=False).isna().tolist() == \
+        [False, True]
+
+
+@pytest.mark.parametrize("cells", [["2026.1.5", "2026.11.20"], ["2026-01-05", "2026-11-20"], ["20260105", "20261120"],
+                                   ["2026.01.05 13:00", "2026/11/20"]])
+def test_dates_written_one_plain_way_take_one_pass_and_agree(cells):
+    got = normalize.parse_dates(pd.Series(cells, index=[3, 4], dtype="str"), "거래일자")
+    assert got.tolist() == [date(2026, 1, 5), date(2026, 11, 20)] and list(got.index) == [3, 4]
+
+
+def test_a_bad_date_among_plain_ones_is_still_named():
+    with pytest.raises(grid.ReconFileError, match="Row 4"):
+        normalize.parse_dates(pd.Series(["2026.11.20", "2026.13.01"], index=[3, 4], dtype="str"), "거래일자")

@@ -75,8 +75,33 @@ def _first_bad(mask: pd.Series) -> int | None:
 
 
 def _arrow(col: pd.Series):
+    """The column's text as an Arrow array: pandas' Arrow-backed text is taken as it is (no Python string per cell)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
+    try:
+        if hasattr(col.array, "__arrow_array__"):
+            arr = pa.array(col.array)
+            if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+                return pc.fill_null(arr, "nan")             # as astype(str) would say a missing cell
+    except (TypeError, pa.ArrowException):
+        pass
     return pa.array(col.astype(str).to_numpy(dtype=object), type=pa.string())
+
+
+def _whole_won(s, col: pd.Series):
+    """Plain amounts ("12,000", "-4,950", "300"): one cast, no regular expression; None when any cell is more
+    than that (₩, 원, parentheses, a fraction, an empty cell, more than 15 digits) and needs the careful reading."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    try:
+        num = pc.cast(pc.replace_substring(s, ",", ""), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if num.null_count or (len(num) and pc.max(pc.abs(num)).as_py() >= 10**15):
+        return None
+    out = num.to_pandas().astype("Int64")
+    out.index = col.index
+    return out
 
 
 def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
@@ -84,7 +109,11 @@ def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
     raises ReconFileError naming the first bad row and the column. Vectorised with pyarrow compute."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    s = pc.replace_substring_regex(pc.utf8_trim_whitespace(_arrow(col)), r"[₩원\s]|KRW", "")
+    trimmed = pc.utf8_trim_whitespace(_arrow(col))
+    fast = _whole_won(trimmed, col)
+    if fast is not None:
+        return fast
+    s = pc.replace_substring_regex(trimmed, r"[₩원\s]|KRW", "")
     s = pc.replace_substring_regex(pc.replace_substring(s, "\u2212", "-"), r"^\+", "")   # "−1,000", "+50,000"
     empty = pc.or_(pc.equal(s, ""), pc.equal(s, "-"))
     idx = col.index
@@ -122,12 +151,26 @@ def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
     return out.astype("Int64")
 
 
+def _plain_dates(s) -> bool:
+    """Every cell is a bare day, 8 to 10 characters (strptime alone would take "2026.1.5" but also stray text after
+    a time that the careful reading turns away)."""
+    import pyarrow.compute as pc
+    n = pc.utf8_length(s)
+    return bool(pc.all(pc.and_(pc.greater_equal(n, 8), pc.less_equal(n, 10))).as_py())
+
+
 def parse_dates(col: pd.Series, column: str) -> pd.Series:
     """The KST day of each cell: 2026-11-20, 2026.11.20, 2026/11/20, 20261120, with or without a time, or
     "2026년 11월 20일"; anything else raises ReconFileError naming the row. Vectorised with pyarrow compute."""
     import pyarrow as pa
     import pyarrow.compute as pc
     s = pc.utf8_rtrim(pc.utf8_trim_whitespace(_arrow(col)), ".")
+    for fmt in ("%Y.%m.%d", "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"):     # a file writes every date one way: one pass
+        ts = pc.strptime(s, format=fmt, unit="s", error_is_null=True)
+        if not ts.null_count and len(s) and _plain_dates(s):
+            out = pc.cast(ts, pa.date32()).to_pandas(date_as_object=True)
+            out.index = col.index
+            return out
     offset = pc.match_substring_regex(s, r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
     if pc.any(offset).as_py():           # "2026-11-20T23:30:00Z" is 2026-11-21 in KST: convert before taking the day
         mask = offset.to_numpy(zero_copy_only=False)

@@ -81,25 +81,30 @@ def events(payments: pa.Table | list[dict], d_from: date, d_to: date, rules: Rul
     wanted = pc.equal(t["pay_method"], "vbank")
     if pgs:
         wanted = pc.and_(wanted, pc.is_in(t["pg_provider"], pa.array(list(pgs), pa.string())))
-    t = t.filter(pc.fill_null(wanted, False))
+    wanted = pc.fill_null(wanted, False)
     paid_at = pc.fill_null(t["paid_at"], 0)
-    dep = t.filter(pc.and_(pc.and_(pc.greater_equal(paid_at, a), pc.less_equal(paid_at, b)), pc.greater(paid_at, 0)))
+    paid = pc.and_(wanted, pc.and_(pc.and_(pc.greater_equal(paid_at, a), pc.less_equal(paid_at, b)),
+                                   pc.greater(paid_at, 0)))
     parts = []
-    if dep.num_rows:
-        parts.append(pa.table([pa.nulls(dep.num_rows, pa.string()).fill_null("deposit"), pc.fill_null(dep["paid_at"], 0),
+    at = pc.indices_nonzero(paid)                       # gather only the rows an event needs, only their columns
+    if len(at):
+        dep = t.select(["imp_uid", "merchant_uid", "pg_tid", "pg_provider", "amount"]).take(at)
+        parts.append(pa.table([pa.nulls(len(at), pa.string()).fill_null("deposit"), paid_at.take(at),
                                dep["imp_uid"], dep["merchant_uid"], _text(dep["pg_tid"]), _text(dep["pg_provider"]),
                                pc.fill_null(dep["amount"], 0)], schema=_EVENT))
     hist = t["cancel_history"].combine_chunks() if t.num_rows else pa.array([], t.schema.field("cancel_history").type)
+    hist = pc.if_else(wanted.combine_chunks() if isinstance(wanted, pa.ChunkedArray) else wanted, hist,
+                      pa.scalar(None, hist.type))         # refunds of the payments in scope only
     flat = pc.list_flatten(hist)
     if len(flat):
         owner = pc.list_parent_indices(hist)
-        h = pa.table({"ts": pc.fill_null(flat.field("cancelled_at"), 0), "amount": pc.fill_null(flat.field("amount"), 0),
-                      "pg_tid": _text(flat.field("pg_tid")), "owner": owner})
-        h = h.filter(pc.and_(pc.greater_equal(h["ts"], a), pc.less_equal(h["ts"], b)))
-        if h.num_rows:
-            p = t.take(h["owner"])
-            parts.append(pa.table([pa.nulls(h.num_rows, pa.string()).fill_null("refund"), h["ts"], p["imp_uid"],
-                                   p["merchant_uid"], h["pg_tid"], _text(p["pg_provider"]), h["amount"]],
+        ts = pc.fill_null(flat.field("cancelled_at"), 0)
+        inside = pc.indices_nonzero(pc.and_(pc.greater_equal(ts, a), pc.less_equal(ts, b)))
+        if len(inside):
+            p = t.select(["imp_uid", "merchant_uid", "pg_provider"]).take(owner.take(inside))
+            parts.append(pa.table([pa.nulls(len(inside), pa.string()).fill_null("refund"), ts.take(inside),
+                                   p["imp_uid"], p["merchant_uid"], _text(flat.field("pg_tid").take(inside)),
+                                   _text(p["pg_provider"]), pc.fill_null(flat.field("amount"), 0).take(inside)],
                                   schema=_EVENT))
     if not parts:
         return pd.DataFrame(columns=cols)

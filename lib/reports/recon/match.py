@@ -8,6 +8,8 @@ from lib.domain.kinds import MatchStatus
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
+import polars as pl
+import pyarrow as pa
 
 
 # ------------------------------------------------------------------ matching (거래대사)
@@ -85,88 +87,124 @@ def month_end_summary(result: "MatchResult", checked: pd.DataFrame | None) -> pd
     return pd.DataFrame(rows, columns=["section", "group", "pg", "rows", "amount"])
 
 
-def _pair(f: pd.DataFrame, e: pd.DataFrame, on: list[str]) -> pd.DataFrame:
-    """1:1 pairs of file rows and events with equal ``on`` (the n-th of each group with the n-th)."""
-    if f.empty or e.empty:
-        return pd.DataFrame(columns=["fi", "ei"])
-    f = f.assign(_n=f.groupby(on, sort=False).cumcount())
-    e = e.assign(_n=e.groupby(on, sort=False).cumcount())
-    return f[on + ["_n", "fi"]].merge(e[on + ["_n", "ei"]], on=on + ["_n"])[["fi", "ei"]]
+KEYS = ("imp_uid", "merchant_uid", "pg_tid")      # what a file row is matched by, in this order
+
+
+def _pair(f: pl.DataFrame, e: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+    """1:1 pairs (fi, ei) of file rows and events with equal ``on``: the n-th of each group with the n-th, in the
+    file's order."""
+    if f.is_empty() or e.is_empty():
+        return pl.DataFrame({"fi": [], "ei": []}, schema={"fi": pl.Int64, "ei": pl.Int64})
+    return (_nth(f.select([*on, "fi"]), on)
+            .join(_nth(e.select([*on, "ei"]), on), on=[*on, "_n"], how="inner", maintain_order="left")
+            .select("fi", "ei"))
+
+
+def _nth(df: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+    """Each row's place among the rows with its ``on`` (0, 1, …, in order). Most keys appear once: only the repeated
+    ones are counted (a window over a million groups costs more than the join)."""
+    dup = df.select(pl.struct(on).is_duplicated())[:, 0]
+    if not dup.any():
+        return df.with_columns(pl.lit(0, pl.Int64).alias("_n"))
+    idx = df.columns[-1]                                         # fi or ei: unique, ascending
+    rep = df.filter(dup).select(idx, pl.int_range(pl.len(), dtype=pl.Int64).over(on).alias("_n"))
+    return df.join(rep, on=idx, how="left", maintain_order="left").with_columns(pl.col("_n").fill_null(0))
+
+
+def _polars(df: pd.DataFrame, cols: list[str]) -> pl.DataFrame:
+    frame = pl.from_arrow(pa.Table.from_pandas(df[cols], preserve_index=False))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _pandas(df: pl.DataFrame, nullable: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A result as pandas, typed as the page and the exports read it: text Arrow-backed, days as dates, whole won as
+    int64 (nullable Int64 where the file may leave a cell empty)."""
+    out = df.to_arrow().to_pandas()
+    for c in nullable:
+        if c in out:
+            out[c] = out[c].astype("Int64")
+    return out
 
 
 def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
     """Pair each file row with one I'mport event by imp_uid, else merchant_uid, else pg_tid (and kind), exact
-    amounts first; then list every reason a pair differs (amount, fee, fee VAT, VAT, KST day)."""
+    amounts first; then list every reason a pair differs (amount, fee, fee VAT, VAT, KST day).
+
+    The joins and the comparisons run in polars over Arrow columns (multi-threaded, no Python object per row);
+    the four groups come back as pandas frames for the page and the exports. The pandas engine this replaced is
+    kept as bench/pandas_match.py: tests/reports/test_match_engines.py holds the two to the same result."""
     f = file_rows.copy().reset_index(drop=True)
     for col in ("fee", "fee_vat", "tax_free", "vat"):
         f[col] = (f[col] if col in f else pd.Series(pd.NA, index=f.index)).astype("Int64")
     for col in ("imp_uid", "merchant_uid", "pg_tid"):
         f[col] = f[col].fillna("").astype(str) if col in f else ""
-    f["fi"] = range(len(f))
-    f["key_type"] = "none"
-    for k in ("pg_tid", "merchant_uid", "imp_uid"):          # the first present wins: imp_uid over merchant_uid…
-        f.loc[f[k] != "", "key_type"] = k
-    e = ev.copy()
-    e["ei"] = range(len(e))
-    pairs, used_f, used_e = [], pd.Series(False, index=f.index), pd.Series(False, index=e.index)
-    for k in ("imp_uid", "merchant_uid", "pg_tid"):
-        fk = f[(f["key_type"] == k) & ~used_f].rename(columns={k: "key"})
-        if fk.empty:                                 # no file row keyed so: do not copy the events for nothing
+    key_type = np.zeros(len(f), dtype=np.int8)                # KEYS[code - 1]; 0: the row has no key
+    for code, k in sorted(enumerate(KEYS, start=1), reverse=True):   # the first present wins: imp_uid over …
+        key_type[(f[k] != "").to_numpy()] = code
+    f["fi"] = np.arange(len(f), dtype=np.int64)
+    e = ev.reset_index(drop=True)
+    F = _polars(f, ["fi", "row", "kind", "date", "amount", "fee", "fee_vat", "vat", "tax_free", "imp_uid",
+                    "merchant_uid", "pg_tid"])
+    E = _polars(e, ["kind", "date", "imp_uid", "merchant_uid", "pg", "pg_tid", "amount", "fee", "fee_vat"]) \
+        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("ei"))
+    used_f, used_e = np.zeros(len(f), dtype=bool), np.zeros(len(e), dtype=bool)
+    pairs = []
+    for code, k in enumerate(KEYS, start=1):
+        mine = key_type == code
+        if not mine.any():                           # no file row keyed so: do not copy the events for nothing
             continue
-        ek = e[~used_e & (e[k] != "")].rename(columns={k: "key"})
+        fk = F.filter(pl.Series(mine & ~used_f)).rename({k: "key"})
+        ek = E.filter(pl.Series(~used_e) & (E[k] != "").fill_null(False)).rename({k: "key"})
         for on in (["key", "kind", "amount"], ["key", "kind"]):
-            p = _pair(fk[~fk["fi"].isin(used_f[used_f].index)], ek[~ek["ei"].isin(used_e[used_e].index)], on)
-            if len(p):
-                p["matched_by"] = k
-                pairs.append(p)
+            p = _pair(fk.filter(~pl.Series(used_f[fk["fi"].to_numpy()])),
+                      ek.filter(~pl.Series(used_e[ek["ei"].to_numpy()])), on)
+            if p.height:
+                pairs.append(p.with_columns(pl.lit(k).alias("matched_by")))
                 used_f[p["fi"].to_numpy()] = True
                 used_e[p["ei"].to_numpy()] = True
-    P = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=["fi", "ei", "matched_by"])
-    # Only the columns the comparison and the result need (a million pairs: every copied column counts).
-    L = f.loc[P["fi"].to_numpy(), ["row", "kind", "date", "amount", "fee", "fee_vat", "vat", "tax_free"]] \
-        .reset_index(drop=True)
-    R = e.loc[P["ei"].to_numpy(), ["date", "imp_uid", "merchant_uid", "pg", "amount", "fee", "fee_vat"]] \
-        .reset_index(drop=True)
-    reasons = pd.DataFrame(index=L.index)
-    reasons["amount"] = L["amount"].to_numpy() != R["amount"].to_numpy()
-    reasons["fee"] = L["fee"].notna() & (L["fee"].fillna(0).astype("int64") != R["fee"])
-    reasons["fee_vat"] = L["fee_vat"].notna() & (L["fee_vat"].fillna(0).astype("int64") != R["fee_vat"])
-    reasons["vat"] = L["vat"].notna() & L["kind"].eq("deposit") & (
-        L["vat"].fillna(0).astype("int64") != ((L["amount"] - L["tax_free"].fillna(0).astype("int64") + 5) // 11))
-    reasons["date"] = L["date"].to_numpy() != R["date"].to_numpy()
-    bad = reasons.any(axis=1)
-    flagged = reasons[bad]                                   # the reasons' text only for the pairs that differ
-    text = pd.Series(["; ".join(REASONS[k] for k, on in zip(flagged.columns, row) if on)
-                      for row in flagged.itertuples(index=False)], index=flagged.index, dtype=object)
-    common = pd.DataFrame({"row": L["row"], "kind": L["kind"], "date": L["date"], "import_date": R["date"],
-                           "matched_by": P["matched_by"].to_numpy(), "imp_uid": R["imp_uid"],
-                           "merchant_uid": R["merchant_uid"], "pg": R["pg"]})
-    matched = common[~bad].assign(status=MATCHED, amount=L["amount"][~bad], fee=R["fee"][~bad],
-                                  fee_vat=R["fee_vat"][~bad]).reset_index(drop=True)
-    fee_file = L["fee"].astype("Int64")
-    mism = common[bad].assign(
-        status=MISMATCHED, reasons=text, file_amount=L["amount"][bad], import_amount=R["amount"][bad],
-        amount_diff=(L["amount"] - R["amount"])[bad], file_fee=fee_file[bad], expected_fee=R["fee"][bad],
-        fee_diff=(fee_file.fillna(R["fee"]) - R["fee"])[bad].astype("int64"),
-        file_fee_vat=L["fee_vat"][bad], expected_fee_vat=R["fee_vat"][bad])
-    mism = mism.sort_values(["amount_diff", "fee_diff"], key=lambda s: -s.abs()).reset_index(drop=True)
+    P = pl.concat(pairs) if pairs else pl.DataFrame(schema={"fi": pl.Int64, "ei": pl.Int64, "matched_by": pl.String})
+    L = F.select("row", "kind", "date", "amount", "fee", "fee_vat", "vat", "tax_free")[P["fi"]]
+    R = E.select("date", "imp_uid", "merchant_uid", "pg", "amount", "fee", "fee_vat")[P["ei"]]
+    checks = {
+        "amount": L["amount"] != R["amount"],
+        "fee": L["fee"].is_not_null() & (L["fee"].fill_null(0) != R["fee"]),
+        "fee_vat": L["fee_vat"].is_not_null() & (L["fee_vat"].fill_null(0) != R["fee_vat"]),
+        "vat": L["vat"].is_not_null() & (L["kind"] == "deposit")
+        & (L["vat"].fill_null(0) != (L["amount"] - L["tax_free"].fill_null(0) + 5) // 11),
+        "date": L["date"] != R["date"],
+    }
+    flags = pl.DataFrame(checks)
+    reasons = flags.select(pl.concat_str([pl.when(pl.col(c)).then(pl.lit(REASONS[c])) for c in checks],
+                                         separator="; ", ignore_nulls=True).alias("reasons"))["reasons"]
+    bad = flags.select(pl.any_horizontal(pl.all()).alias("bad"))["bad"]
+    common = pl.DataFrame({"row": L["row"], "kind": L["kind"], "date": L["date"], "import_date": R["date"],
+                           "matched_by": P["matched_by"], "imp_uid": R["imp_uid"], "merchant_uid": R["merchant_uid"],
+                           "pg": R["pg"]})
+    matched = common.with_columns(status=pl.lit(str(MATCHED)), amount=L["amount"], fee=R["fee"],
+                                  fee_vat=R["fee_vat"]).filter(~bad)
+    mism = common.with_columns(
+        status=pl.lit(str(MISMATCHED)), reasons=reasons, file_amount=L["amount"], import_amount=R["amount"],
+        amount_diff=L["amount"] - R["amount"], file_fee=L["fee"], expected_fee=R["fee"],
+        fee_diff=L["fee"].fill_null(R["fee"]) - R["fee"], file_fee_vat=L["fee_vat"],
+        expected_fee_vat=R["fee_vat"]).filter(bad)
+    mism = mism.sort([mism["amount_diff"].abs(), mism["fee_diff"].abs()], descending=True, maintain_order=True)
+    mismatched = _pandas(mism, ("file_fee", "file_fee_vat"))
+    mismatched["reasons"] = mismatched["reasons"].astype(object)
     rest = f[~used_f].copy()
-    rest_key = pd.Series("", index=rest.index)
-    done = f[used_f]
-    seen = pd.Series(False, index=rest.index)
-    for k in ("imp_uid", "merchant_uid", "pg_tid"):
-        mine = rest["key_type"] == k
-        if mine.any():
-            keys = set(zip(done.loc[done["key_type"] == k, k], done.loc[done["key_type"] == k, "kind"]))
-            seen[mine] = pd.Series([(x, kd) in keys for x, kd in zip(rest.loc[mine, k], rest.loc[mine, "kind"])],
-                                   index=rest.index[mine])
-        rest_key[mine] = rest.loc[mine, k]
     why = pd.Series(REASONS["not_found"], index=rest.index)
-    why[seen] = REASONS["duplicate"]
-    why[rest["key_type"] == "none"] = REASONS["no_key"]
-    file_only = rest.drop(columns=["fi", "key_type"]).assign(status=FILE_ONLY, reasons=why).reset_index(drop=True)
-    import_only = e[~used_e].drop(columns=["ei"]).assign(status=IMPORT_ONLY).reset_index(drop=True)
-    return MatchResult(matched, mism, file_only, import_only)
+    rest_type, done, done_type = key_type[~used_f], f[used_f], key_type[used_f]
+    for code, k in enumerate(KEYS, start=1):
+        mine_rest = rest_type == code
+        if mine_rest.any():                         # the same key (and kind) already matched: the file repeats it
+            d = done[done_type == code]
+            seen = pd.MultiIndex.from_arrays([rest[k][mine_rest], rest["kind"][mine_rest]]).isin(
+                pd.MultiIndex.from_arrays([d[k], d["kind"]]))
+            why[rest.index[mine_rest][seen]] = REASONS["duplicate"]
+    why[rest_type == 0] = REASONS["no_key"]
+    file_only = rest.drop(columns=["fi"]).assign(status=FILE_ONLY, reasons=why).reset_index(drop=True)
+    import_only = e[~used_e].assign(status=IMPORT_ONLY).reset_index(drop=True)
+    return MatchResult(_pandas(matched), mismatched, file_only, import_only)
 
 
 # ------------------------------------------------------------------ closing exceptions

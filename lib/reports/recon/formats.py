@@ -3,6 +3,8 @@ BIFF .xls, HTML saved as .xls, and text in any Korean encoding with any delimite
 
 from __future__ import annotations
 
+import codecs
+
 import csv
 import io
 import re
@@ -199,30 +201,49 @@ def _read_html(data: bytes, label: str, limits: UploadLimits) -> tuple[list[list
 ENCODINGS_OK = ("utf_8", "cp949", "euc_kr", "utf_16", "utf_16_le", "utf_16_be", "johab", "iso2022_kr")
 
 
-def decode_text(data: bytes, label: str) -> tuple[str, str]:
-    """(text, encoding): a BOM first, then UTF-8, then CP949 (Korean banks' default), then what
-    charset-normalizer finds on a sample, if it is a Korean or Unicode encoding."""
+def _transcode(data: bytes, enc: str, *, keep: bool) -> bytes | None:
+    """``data`` read as ``enc``, a megabyte at a time, as UTF-8 bytes (``keep``) or only checked (None): a 100 MB
+    file never becomes one Python string (Korean text as ``str`` takes two to four bytes a character)."""
+    dec = codecs.getincrementaldecoder(enc)()
+    out = bytearray() if keep else None
+    step = 1 << 20
+    for i in range(0, len(data), step):
+        piece = dec.decode(data[i:i + step])
+        if out is not None:
+            out += piece.encode("utf-8")
+    tail = dec.decode(b"", final=True)
+    if out is not None:
+        out += tail.encode("utf-8")
+        return bytes(out)
+    return None
+
+
+def decode_text(data: bytes, label: str) -> tuple[bytes, str]:
+    """(the text as UTF-8 bytes, the encoding it was in): a BOM first, then UTF-8, then CP949 (Korean banks'
+    default), then what charset-normalizer finds on a sample, if it is a Korean or Unicode encoding."""
     if data.startswith(b"\xef\xbb\xbf"):
         try:
-            return data[3:].decode("utf-8"), "utf-8-sig"
+            _transcode(data[3:], "utf-8", keep=False)
+            return data[3:], "utf-8-sig"
         except UnicodeDecodeError:
             pass
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
-            return data.decode("utf-16"), "utf-16"
+            return data.decode("utf-16").encode("utf-8"), "utf-16"
         except UnicodeDecodeError:
             raise ReconFileError(_("{label} is damaged UTF-16 text.").format(label=label)) from None
     if b"\x00" not in data[:65536]:
         for enc in ("utf-8", "cp949"):
             try:
-                return data.decode(enc), enc
+                return (data if enc == "utf-8" and _transcode(data, enc, keep=False) is None
+                        else _transcode(data, enc, keep=True) or b""), enc
             except UnicodeDecodeError:
                 continue
     from charset_normalizer import from_bytes
     best = from_bytes(data[:262144], cp_isolation=list(ENCODINGS_OK)).best()
     if best is not None and best.encoding in ENCODINGS_OK:
         try:
-            return data.decode(best.encoding), best.encoding
+            return _transcode(data, best.encoding, keep=True) or b"", best.encoding
         except (UnicodeDecodeError, LookupError):
             pass
     if b"\x00" in data[:65536]:
@@ -255,9 +276,11 @@ def sniff_delimiter(lines: list[str], words: frozenset[str]) -> str:
 def _read_text(data: bytes, label: str, words, header_row, limits: UploadLimits) -> Table:
     import pyarrow as pa
     import pyarrow.csv as pacsv
-    text, encoding = decode_text(data, label)
-    text = text.lstrip("\ufeff")
-    sample = [ln.rstrip("\r") for ln in text[:65536].split("\n")[: limits.header_scan_rows * 2]]
+    body, encoding = decode_text(data, label)
+    if body.startswith(b"\xef\xbb\xbf"):                # a BOM left inside (UTF-16 with one, a BOM twice)
+        body = body[3:]
+    head = body[:65536].decode("utf-8", "ignore")         # a character cut at the end is dropped, not refused
+    sample = [ln.rstrip("\r") for ln in head.split("\n")[: limits.header_scan_rows * 2]]
     filled = [(i + 1, ln) for i, ln in enumerate(sample) if ln.strip()]
     if not filled:
         raise ReconFileError(_("{label} has no text.").format(label=label))
@@ -268,9 +291,6 @@ def _read_text(data: bytes, label: str, words, header_row, limits: UploadLimits)
     header_line = numbers[h]
     names = _header_names(rows[h], label, limits)
     title = [c.strip() for r in rows[:h] for c in r if c.strip()]
-    body = text.encode("utf-8") if encoding not in ("utf-8",) else data
-    if encoding == "utf-8" and data.startswith(b"\xef\xbb\xbf"):
-        body = data[3:]
     # Byte offsets of every line: the table starts on the line after the header.
     raw = np.frombuffer(body, dtype=np.uint8)
     ends = np.flatnonzero(raw == 10)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from lib.domain.kinds import MatchStatus
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 # ------------------------------------------------------------------ matching (거래대사)
@@ -120,7 +122,15 @@ def _polars(df: pd.DataFrame, cols: list[str]) -> pl.DataFrame:
 def _pandas(df: pl.DataFrame, nullable: tuple[str, ...] = ()) -> pd.DataFrame:
     """A result as pandas, typed as the page and the exports read it: text Arrow-backed, days as dates, whole won as
     int64 (nullable Int64 where the file may leave a cell empty)."""
-    out = df.to_arrow().to_pandas()
+    table = df.to_arrow()
+    days = [c for c, t in zip(table.column_names, table.schema.types) if pa.types.is_date(t)]
+    out = table.drop_columns(days).to_pandas()
+    for c in days:                    # one date object per day, shared by its rows (not one per row)
+        codes = pc.fill_null(pc.cast(table[c], pa.int32()), 0).to_numpy(zero_copy_only=False)
+        uniq, inverse = np.unique(codes, return_inverse=True)
+        objects = np.array([date(1970, 1, 1) + timedelta(days=int(d)) for d in uniq] + [None], dtype=object)
+        out.insert(table.column_names.index(c), c, objects[inverse] if table[c].null_count == 0 else
+                   np.where(pc.is_null(table[c]).to_numpy(zero_copy_only=False), None, objects[inverse]))
     for c in nullable:
         if c in out:
             out[c] = out[c].astype("Int64")
@@ -134,7 +144,7 @@ def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
     The joins and the comparisons run in polars over Arrow columns (multi-threaded, no Python object per row);
     the four groups come back as pandas frames for the page and the exports. The pandas engine this replaced is
     kept as bench/pandas_match.py: tests/reports/test_match_engines.py holds the two to the same result."""
-    f = file_rows.copy().reset_index(drop=True)
+    f = file_rows.reset_index(drop=True)                 # copy-on-write: the caller's frame is not touched
     for col in ("fee", "fee_vat", "tax_free", "vat"):
         f[col] = (f[col] if col in f else pd.Series(pd.NA, index=f.index)).astype("Int64")
     for col in ("imp_uid", "merchant_uid", "pg_tid"):
@@ -154,8 +164,9 @@ def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
         mine = key_type == code
         if not mine.any():                           # no file row keyed so: do not copy the events for nothing
             continue
-        fk = F.filter(pl.Series(mine & ~used_f)).rename({k: "key"})
-        ek = E.filter(pl.Series(~used_e) & (E[k] != "").fill_null(False)).rename({k: "key"})
+        fk = F.select(k, "kind", "amount", "fi").filter(pl.Series(mine & ~used_f)).rename({k: "key"})
+        ek = E.select(k, "kind", "amount", "ei").filter(pl.Series(~used_e) & (E[k] != "").fill_null(False)) \
+            .rename({k: "key"})
         for on in (["key", "kind", "amount"], ["key", "kind"]):
             p = _pair(fk.filter(~pl.Series(used_f[fk["fi"].to_numpy()])),
                       ek.filter(~pl.Series(used_e[ek["ei"].to_numpy()])), on)

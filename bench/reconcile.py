@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -129,6 +130,7 @@ def child(folder: Path, facts: dict[str, Any]) -> dict[str, float]:
     from lib.iamport.listing import Listing
     from lib.iamport.transport import Reply
     from lib.reports.recon import expected, match, normalize, read
+    from lib.reports.recon.grid import LIMITS
 
     index = {k: tuple(v) for k, v in json.loads((folder / "index.json").read_text()).items()}
     fd = os.open(folder / "pages.bin", os.O_RDONLY)
@@ -145,10 +147,14 @@ def child(folder: Path, facts: dict[str, Any]) -> dict[str, float]:
             with ThreadPoolExecutor(4) as pool:
                 return list(pool.map(fn, items))
 
+    n = facts["payments"]
     data = (folder / "settlement.csv").read_bytes()           # the upload, as Streamlit holds it
     base = rss_mb()
     t = [time.perf_counter()]
-    table = read.read_file(data, "settlement.csv")
+    # The app refuses uploads past 200 MB / 1.2 M rows (lib/reports/recon/grid.py); the 5 M line lifts that to see
+    # how cost grows.
+    limits = replace(LIMITS, max_bytes=max(LIMITS.max_bytes, 2 * len(data)), max_rows=max(LIMITS.max_rows, 2 * n))
+    table = read.read_file(data, "settlement.csv", limits)
     t.append(time.perf_counter())
     rows = normalize.normalize(table.df, read.guess_map(table.columns))
     t.append(time.perf_counter())
@@ -160,7 +166,6 @@ def child(folder: Path, facts: dict[str, Any]) -> dict[str, float]:
     t.append(time.perf_counter())
     m = match.match(rows, ev)
     t.append(time.perf_counter())
-    n = facts["payments"]
     assert payments.num_rows == n, payments.num_rows
     assert len(rows) == n + facts["refunds"] and len(m.mismatched) == facts["mismatched"], m.summary()
     assert m.file_only.empty and m.import_only.empty, m.summary()

@@ -165,8 +165,9 @@ class Listing:
             tables.append(t)
         # Each window now holds each payment once; one seen in two windows (its time moved between the reads) is
         # kept once.
+        filled = sorted((t for t in tables if t.num_rows), key=lambda t: t.num_rows)
         out = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-        if sum(1 for t in tables if t.num_rows) > 1:
+        if len(filled) > 1 and _overlap(filled):
             out = _unique(out)
         if pay_method:
             out = out.filter(pc.equal(out["pay_method"], pay_method))
@@ -218,6 +219,14 @@ class Listing:
 
     def list_pending_vbanks(self, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[Payment]:
         return [Payment.model_validate(p) for p in self.list_pending_vbanks_raw(t_from, t_to, progress=progress)]
+
+
+def _overlap(tables: list[pa.Table]) -> bool:
+    """Whether any payment is in two of ``tables`` (each already without repeats; smallest first): the smaller ones
+    are looked up in the largest, which costs a hash of the small ones, not of everything."""
+    big = tables[-1]["imp_uid"]
+    small = pa.concat_tables(tables[:-1])["imp_uid"]
+    return len(pc.unique(small)) != len(small) or bool(pc.any(pc.is_in(big, value_set=small.combine_chunks())).as_py())
 
 
 def _distinct(t: pa.Table) -> int:

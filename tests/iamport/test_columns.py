@@ -115,3 +115,10 @@ def test_a_sandbox_page_decodes_to_the_same_rows_fast_or_lenient(fresh):
     lenient = payment_table.from_dicts(json.loads(r.content)["response"]["list"])
     assert fast.equals(lenient) and fast.num_rows == 200
     assert isinstance(fast, pa.Table)
+
+
+def test_a_payment_in_two_windows_is_found_by_looking_the_small_ones_up_in_the_large_one():
+    from lib.iamport.listing import _overlap
+    big = payment_table.from_dicts([{"imp_uid": f"imp_{i}"} for i in range(50)], ())
+    assert not _overlap([payment_table.from_dicts([{"imp_uid": "imp_x"}], ()), big])
+    assert _overlap([payment_table.from_dicts([{"imp_uid": "imp_7"}], ()), big])

@@ -198,7 +198,7 @@ if view.empty:
     st.stop()
 
 shown = pending.masked_view(view, reveal=reveal).assign(
-    time_left=lambda d: d["seconds_left"].map(pending.time_left_text),
+    time_left=lambda d: pending.time_left_column(d["seconds_left"]),
     pg_provider=lambda d: d["pg_provider"].map(pg_name),
     link=lambda d: "/payment?imp_uid=" + d["imp_uid"]).reset_index(drop=True)
 C = T["col"]

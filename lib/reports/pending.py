@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from lib.domain.fmt import mask_account, mask_phone, time_left_seconds
@@ -44,7 +45,25 @@ def build_frame(rows: pa.Table | list[dict], now: datetime) -> pd.DataFrame:
     for col in ("buyer_name", "merchant_uid", "imp_uid", "vbank_name", "pg_provider", "vbank_num", "buyer_tel",
                 "vbank_holder", "name"):
         df[col] = df[col].fillna("").astype(str)
+    # Masked once, with the frame (cached), not on every rerun of the page.
+    df[MASKED["vbank_num"]] = df["vbank_num"].map(mask_account)
+    df[MASKED["buyer_tel"]] = df["buyer_tel"].map(mask_phone)
     return df.sort_values("due", kind="stable").reset_index(drop=True)
+
+
+MASKED = {"vbank_num": "_vbank_num_masked", "buyer_tel": "_buyer_tel_masked"}
+
+
+def time_left_column(seconds: pd.Series) -> pd.Series:
+    """``time_left_text`` of every row, formatted once per distinct text: the text shows days and hours past a day,
+    hours and minutes below, and whether the time is past; rows that would read the same are told once."""
+    s = seconds.to_numpy(dtype="int64")
+    mag = np.abs(s)
+    unit = np.where(mag >= 86400, 3600, 60)
+    key = (mag // unit) * unit * 2 + (s < 0)
+    uniq, first = np.unique(key, return_index=True)
+    texts = dict(zip(uniq.tolist(), (time_left_text(int(v)) for v in s[first])))
+    return pd.Series([texts[k] for k in key.tolist()], index=seconds.index, dtype=object)
 
 
 def with_clock(df: pd.DataFrame, now: datetime) -> pd.DataFrame:
@@ -149,9 +168,9 @@ EXPORT_COLUMNS = {
 
 def export_frame(df: pd.DataFrame, *, reveal: bool) -> pd.DataFrame:
     out = df.copy()
-    out["time_left"] = out["seconds_left"].map(time_left_text)
+    out["time_left"] = time_left_column(out["seconds_left"])
     if not reveal:
-        out["vbank_num"] = out["vbank_num"].map(mask_account)
+        out["vbank_num"] = out[MASKED["vbank_num"]] if MASKED["vbank_num"] in out else out["vbank_num"].map(mask_account)
     return out[list(EXPORT_COLUMNS)].rename(columns={k: _(v) for k, v in EXPORT_COLUMNS.items()})     # dates stay dates (CSV writes KST text)
 
 
@@ -168,6 +187,8 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet: str | None = None) -> bytes:
 def masked_view(df: pd.DataFrame, *, reveal: bool) -> pd.DataFrame:
     if reveal:
         return df
+    if all(c in df for c in MASKED.values()):
+        return df.assign(**{col: df[masked] for col, masked in MASKED.items()})
     out = df.copy()
     out["vbank_num"] = out["vbank_num"].map(mask_account)
     out["buyer_tel"] = out["buyer_tel"].map(mask_phone)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from lib.reports import pending
 from lib.domain.clock import KST
+from lib.domain.fmt import mask_account, mask_phone
 
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=KST)
@@ -63,3 +66,20 @@ def test_exports(frame):
     import openpyxl, io
     ws = openpyxl.load_workbook(io.BytesIO(xlsx)).active
     assert ws.max_row == 7 and ws.cell(2, 4).value == 1000
+
+
+def test_time_left_said_once_per_distinct_text_reads_as_row_by_row():
+    rng = np.random.default_rng(3)
+    secs = np.concatenate([rng.integers(-90 * 86400, 30 * 86400, 3000), [0, -1, 1, -59, 59, -60, 60, 3599, -3599,
+                                                                          86399, 86400, -86400, -86401, 86401]])
+    s = pd.Series(secs, index=np.arange(len(secs)) * 2)
+    got = pending.time_left_column(s)
+    assert got.tolist() == [pending.time_left_text(int(x)) for x in secs] and list(got.index) == list(s.index)
+
+
+def test_the_masked_view_uses_the_masks_made_with_the_frame(frame):
+    df = frame
+    shown = pending.masked_view(df, reveal=False)
+    assert shown["vbank_num"].tolist() == [mask_account(x) for x in df["vbank_num"]]
+    assert shown["buyer_tel"].tolist() == [mask_phone(x) for x in df["buyer_tel"]]
+    assert pending.masked_view(df, reveal=True)["vbank_num"].tolist() == df["vbank_num"].tolist()

@@ -83,3 +83,16 @@ def test_the_masked_view_uses_the_masks_made_with_the_frame(frame):
     assert shown["vbank_num"].tolist() == [mask_account(x) for x in df["vbank_num"]]
     assert shown["buyer_tel"].tolist() == [mask_phone(x) for x in df["buyer_tel"]]
     assert pending.masked_view(df, reveal=True)["vbank_num"].tolist() == df["vbank_num"].tolist()
+
+
+@pytest.mark.parametrize("values", [["40000000123", "1234567", "110-123-456789", "12345", "", "ab12cd345678"],
+                                    [str(10**13 + i * 7919) for i in range(50)]])
+def test_account_masks_of_a_column_are_the_one_by_one_masks(values):
+    s = pd.Series(values, dtype="str")
+    assert pending.mask_accounts(s).tolist() == [mask_account(v) for v in values]
+
+
+def test_phone_masks_of_a_column_are_the_one_by_one_masks():
+    values = ["010-1234-5678", "010-123-5678", "01012345678", "+82 10-1234-5678", "", "02-123-4567", "010-12-3"]
+    s = pd.Series(values, dtype="str")
+    assert pending.mask_phones(s).tolist() == [mask_phone(v) for v in values]

@@ -129,8 +129,10 @@ def _pandas(df: pl.DataFrame, nullable: tuple[str, ...] = ()) -> pd.DataFrame:
         codes = pc.fill_null(pc.cast(table[c], pa.int32()), 0).to_numpy(zero_copy_only=False)
         uniq, inverse = np.unique(codes, return_inverse=True)
         objects = np.array([date(1970, 1, 1) + timedelta(days=int(d)) for d in uniq] + [None], dtype=object)
-        out.insert(table.column_names.index(c), c, objects[inverse] if table[c].null_count == 0 else
-                   np.where(pc.is_null(table[c]).to_numpy(zero_copy_only=False), None, objects[inverse]))
+        values = objects[inverse]
+        if table[c].null_count:
+            values[pc.is_null(table[c]).to_numpy(zero_copy_only=False)] = None
+        out.insert(table.column_names.index(c), c, values)
     for c in nullable:
         if c in out:
             out[c] = out[c].astype("Int64")

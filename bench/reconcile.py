@@ -170,8 +170,48 @@ def child(folder: Path, facts: dict[str, Any]) -> dict[str, float]:
     assert len(rows) == n + facts["refunds"] and len(m.mismatched) == facts["mismatched"], m.summary()
     assert m.file_only.empty and m.import_only.empty, m.summary()
     read_s, norm_s, json_s, events_s, match_s = (t[i + 1] - t[i] for i in range(5))
-    return {"json_s": json_s, "read_s": read_s, "normalize_s": norm_s, "events_s": events_s, "match_s": match_s,
-            "total_s": t[-1] - t[0], "rss_mb": rss_mb(), "base_mb": base}
+    out = {"json_s": json_s, "read_s": read_s, "normalize_s": norm_s, "events_s": events_s, "match_s": match_s,
+           "total_s": t[-1] - t[0], "rss_mb": rss_mb(), "base_mb": base}
+    if os.environ.get("BENCH_ENGINES", "1") == "1" and n <= 1_000_000:
+        out.update(engines(rows, ev, m))
+    return out
+
+
+def engines(rows, ev, result) -> dict[str, float]:
+    """The match's engines side by side on the same rows and events (after the peak RSS was taken): the pandas
+    engine it replaced (bench/pandas_match.py, same result), and DuckDB doing the heart of it — the 1:1 pairing join
+    by key, kind and amount (n-th with n-th) — over the same Arrow columns, for scale."""
+    import duckdb
+    import pyarrow as pa
+
+    from bench import pandas_match
+    t0 = time.perf_counter()
+    old = pandas_match.match(rows, ev)
+    pandas_s = time.perf_counter() - t0
+    assert len(old.matched) == len(result.matched) and len(old.mismatched) == len(result.mismatched)
+    f = pa.Table.from_pandas(rows[["merchant_uid", "kind", "amount"]].reset_index(drop=True), preserve_index=False)
+    e = pa.Table.from_pandas(ev[["merchant_uid", "kind", "amount"]].reset_index(drop=True), preserve_index=False)
+    f = f.append_column("fi", pa.array(range(f.num_rows), pa.int64()))
+    e = e.append_column("ei", pa.array(range(e.num_rows), pa.int64()))
+    con = duckdb.connect()
+    con.register("f", f)
+    con.register("e", e)
+    t0 = time.perf_counter()
+    pairs = con.sql("""
+        with a as (select *, row_number() over (partition by merchant_uid, kind, amount order by fi) as n from f),
+             b as (select *, row_number() over (partition by merchant_uid, kind, amount order by ei) as n from e)
+        select a.fi, b.ei from a join b using (merchant_uid, kind, amount, n)""").to_arrow_table()
+    duck_s = time.perf_counter() - t0
+    import polars as pl
+
+    from lib.reports.recon import match
+    pf, pe = pl.from_arrow(f).rename({"merchant_uid": "key"}), pl.from_arrow(e).rename({"merchant_uid": "key"})
+    t0 = time.perf_counter()
+    same = match._pair(pf, pe, ["key", "kind", "amount"])
+    polars_s = time.perf_counter() - t0
+    assert same.height == pairs.num_rows, (same.height, pairs.num_rows)
+    return {"match_pandas_s": pandas_s, "pairing_duckdb_s": duck_s, "pairing_polars_s": polars_s,
+            "duckdb_pairs": pairs.num_rows}
 
 
 def run(n: int) -> dict[str, float]:
@@ -187,6 +227,11 @@ def run(n: int) -> dict[str, float]:
             raise SystemExit(out.stderr[-3000:])
         res = json.loads(out.stdout.strip().splitlines()[-1])
     res.update(rows=n, json_mb=facts["json_mb"])
+    if "match_pandas_s" in res:
+        print(f"bench reconcile engines rows={n} match_polars_s={res['match_s']:.2f} match_pandas_s="
+              f"{res['match_pandas_s']:.2f} pairing_only_polars_s={res['pairing_polars_s']:.2f} "
+              f"pairing_only_duckdb_s={res['pairing_duckdb_s']:.2f} "
+              f"(pairs {res['duckdb_pairs']:,})", flush=True)
     print(f"bench reconcile rows={n} json_s={res['json_s']:.2f} read_s={res['read_s']:.2f} "
           f"normalize_s={res['normalize_s']:.2f} events_s={res['events_s']:.2f} match_s={res['match_s']:.2f} "
           f"total_s={res['total_s']:.2f} rows_per_s={n / res['total_s']:,.0f} rss_mb={res['rss_mb']:.0f} "

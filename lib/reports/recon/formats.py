@@ -201,7 +201,17 @@ def _read_html(data: bytes, label: str, limits: UploadLimits) -> tuple[list[list
 ENCODINGS_OK = ("utf_8", "cp949", "euc_kr", "utf_16", "utf_16_le", "utf_16_be", "johab", "iso2022_kr")
 
 
-def _transcode(data: bytes, enc: str, *, keep: bool) -> bytes | None:
+_NOT_SPACE = np.ones(256, dtype=bool)
+_NOT_SPACE[[9, 10, 11, 12, 13, 32]] = False                      # what bytes.strip() takes away
+
+
+def _only_space(raw: np.ndarray) -> bool:
+    """Whether the bytes are all whitespace, looked at a megabyte at a time (the first row usually answers)."""
+    step = 1 << 20
+    return not any(_NOT_SPACE[raw[i:i + step]].any() for i in range(0, len(raw), step))
+
+
+def _transcode(data: bytes, enc: str, *, keep: bool) -> bytearray | None:
     """``data`` read as ``enc``, a megabyte at a time, as UTF-8 bytes (``keep``) or only checked (None): a 100 MB
     file never becomes one Python string (Korean text as ``str`` takes two to four bytes a character)."""
     dec = codecs.getincrementaldecoder(enc)()
@@ -214,11 +224,11 @@ def _transcode(data: bytes, enc: str, *, keep: bool) -> bytes | None:
     tail = dec.decode(b"", final=True)
     if out is not None:
         out += tail.encode("utf-8")
-        return bytes(out)
+        return out
     return None
 
 
-def decode_text(data: bytes, label: str) -> tuple[bytes, str]:
+def decode_text(data: bytes, label: str) -> tuple[bytes | bytearray, str]:
     """(the text as UTF-8 bytes, the encoding it was in): a BOM first, then UTF-8, then CP949 (Korean banks'
     default), then what charset-normalizer finds on a sample, if it is a Korean or Unicode encoding."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -236,14 +246,14 @@ def decode_text(data: bytes, label: str) -> tuple[bytes, str]:
         for enc in ("utf-8", "cp949"):
             try:
                 return (data if enc == "utf-8" and _transcode(data, enc, keep=False) is None
-                        else _transcode(data, enc, keep=True) or b""), enc
+                        else _transcode(data, enc, keep=True) or bytearray()), enc
             except UnicodeDecodeError:
                 continue
     from charset_normalizer import from_bytes
     best = from_bytes(data[:262144], cp_isolation=list(ENCODINGS_OK)).best()
     if best is not None and best.encoding in ENCODINGS_OK:
         try:
-            return _transcode(data, best.encoding, keep=True) or b"", best.encoding
+            return _transcode(data, best.encoding, keep=True) or bytearray(), best.encoding
         except (UnicodeDecodeError, LookupError):
             pass
     if b"\x00" in data[:65536]:
@@ -297,9 +307,10 @@ def _read_text(data: bytes, label: str, words, header_row, limits: UploadLimits)
     starts = np.concatenate(([0], ends + 1))
     if header_line >= len(starts):
         raise ReconFileError(_("{label} has a header line but no rows.").format(label=label))
-    after = body[int(starts[header_line]):]
-    if not after.strip():
+    first_row = int(starts[header_line])
+    if _only_space(raw[first_row:]):
         raise ReconFileError(_("{label} has a header line but no rows.").format(label=label))
+    after = pa.py_buffer(body).slice(first_row)                 # the rows, without copying the text
     line_no = np.arange(header_line + 1, len(starts) + 1)
     seg_starts = starts[header_line:]
     seg_ends = np.concatenate((ends[header_line:], [len(body)]))[: len(seg_starts)]
@@ -317,7 +328,7 @@ def _read_text(data: bytes, label: str, words, header_row, limits: UploadLimits)
 
     def parse(threads: bool):
         return pacsv.read_csv(
-            pa.py_buffer(after),
+            after,
             read_options=pacsv.ReadOptions(column_names=names, use_threads=threads, block_size=8 << 20),
             parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=invalid, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},

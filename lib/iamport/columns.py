@@ -67,8 +67,8 @@ def decode_page(reply: Reply, path: str, fields: tuple[str, ...] = ALL) -> tuple
     if reply.status_code < 400:
         try:
             env = _decoder(fields).decode(reply.content)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            env = None                                  # not the API's page, or a value of a surprising type
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+            env = None              # not the API's page, a value of a surprising type, or nested past any reason
         if env is not None and env.code == 0 and env.response is not None:
             items = env.response.list or []
             try:        # column by column (a number with a fraction is cut to whole won, as KRW amounts are whole)

@@ -122,3 +122,12 @@ def test_a_payment_in_two_windows_is_found_by_looking_the_small_ones_up_in_the_l
     big = payment_table.from_dicts([{"imp_uid": f"imp_{i}"} for i in range(50)], ())
     assert not _overlap([payment_table.from_dicts([{"imp_uid": "imp_x"}], ()), big])
     assert _overlap([payment_table.from_dicts([{"imp_uid": "imp_7"}], ()), big])
+
+
+def test_a_value_nested_past_any_reason_is_an_api_error_not_a_crash():
+    """Even in a field the listing skips: a hostile or broken page ends as the API's error sentence."""
+    for field in ("custom_data", "vbank_code"):
+        deep = (b'{"code":0,"message":null,"response":{"total":1,"list":[{"imp_uid":"imp_1","merchant_uid":"o","'
+                + field.encode() + b'":' + b"[" * 200_000 + b"]" * 200_000 + b"}]}}")
+        with pytest.raises(ApiError):
+            columns.decode_page(Reply(200, "OK", deep), "/payments/status/all")

@@ -98,3 +98,11 @@ def test_the_engines_agree_on_every_real_layout(name):
     a, b = normalize.file_range(rows)
     ev = expected.events(pays, a, b, Rules(), normalize.file_pgs(rows) or None)
     same(match.match(rows, ev), pandas_match.match(rows, ev))
+
+
+def test_days_far_apart_still_agree():
+    """A stray year in a file (0001 next to 2026): the days are made only for the dates that occur."""
+    rows, ev = made(5, 60)
+    rows.loc[0, "date"] = date(1, 1, 1)
+    rows.loc[1, "date"] = date(9999, 12, 31)
+    same(match.match(rows, ev), pandas_match.match(rows, ev))

@@ -134,9 +134,13 @@ def _pandas(df: pl.DataFrame, nullable: tuple[str, ...] = ()) -> pd.DataFrame:
     out = table.drop_columns(days).to_pandas()
     for c in days:                    # one date object per day, shared by its rows (not one per row)
         codes = pc.fill_null(pc.cast(table[c], pa.int32()), 0).to_numpy(zero_copy_only=False)
-        uniq, inverse = np.unique(codes, return_inverse=True)
-        objects = np.array([date(1970, 1, 1) + timedelta(days=int(d)) for d in uniq] + [None], dtype=object)
-        values = objects[inverse]
+        low, high = (int(codes.min()), int(codes.max())) if len(codes) else (0, 0)
+        if high - low < 4096:                     # a month: a few dozen days, looked up by offset
+            objects = np.array([date(1970, 1, 1) + timedelta(days=d) for d in range(low, high + 1)], dtype=object)
+            values = objects[codes - low]
+        else:                                     # days far apart (a stray year in a file): only those that occur
+            uniq, inverse = np.unique(codes, return_inverse=True)
+            values = np.array([date(1970, 1, 1) + timedelta(days=int(d)) for d in uniq], dtype=object)[inverse]
         if table[c].null_count:
             values[pc.is_null(table[c]).to_numpy(zero_copy_only=False)] = None
         out.insert(table.column_names.index(c), c, values)

@@ -81,6 +81,7 @@ T = {
     "not_looked_up": _("{n} order numbers were not looked up (the limit for one file); they may show as 대사불능."),
     "results": _("Matching"), "groups": ["불일치", "대사불능 (파일에만)", "대사불능 (아임포트에만)", "일치"],
     "dashboard": _("불일치 by day and PG (differences in ₩)"),
+    "first_rows": _("Showing the first {shown} of {n} rows; the counts and amounts above are for all of them."),
     "exceptions": _("Download the exceptions (CSV)"), "load_error": _("Could not load payments: {err}"),
     "empty": _("Nothing expected in this range."),
     "no_save": _("Saving presets needs the operator role."),
@@ -271,6 +272,8 @@ up = st.file_uploader(T["upload"], type=["csv", "xlsx", "xls", "txt"], key="rc_f
 st.caption(T["upload_hint"])
 rows = raw = None
 cmap = None
+digest: str | None = None
+mapping: tuple | None = None
 if up is not None:
     digest = loaders.upload_digest(up)
     header_at = st.number_input(T["header_row"], min_value=1, max_value=10_000, value=None, step=1,
@@ -358,7 +361,10 @@ if rows is not None:
         tabs = st.tabs(T["groups"])                  # what needs work first: 불일치, 대사불능, then 일치
         for tab, df, key in zip(tabs, (result.mismatched, result.file_only, result.import_only, result.matched),
                                 ("rc_mismatched", "rc_file_only", "rc_import_only", "rc_matched")):
-            with tab:
+            with tab:              # a million matched rows are not read on a screen: the first ones, and the totals
+                if len(df) > s.table_rows:
+                    st.caption(T["first_rows"].format(shown=number(s.table_rows), n=number(len(df))))
+                    df = df.head(s.table_rows)
                 view = with_resolution(df, closed)
                 st.dataframe(named(payment_links(view)), hide_index=True, width="stretch", key=key,
                              column_config={**COLUMN_CONFIG, "imp_uid": LINK}, column_order=first_columns(view))
@@ -377,7 +383,8 @@ if rows is not None:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 # ------------------------------------------------------------------ expected settlement
-ev = expected.events(expected.with_extra(payments, extra), d_from, d_to, s.rules, scope or None)   # with the older payments the file named
+ev = loaders.expected_events(digest, mapping, d_from, d_to, tuple(scope), fetched.timestamp(), s.rules.model_dump_json(),
+                             payments, extra)             # with the older payments the file named
 exp = expected.expected_settlement(ev)
 st.subheader(T["expected"])
 st.caption(session.last_refreshed(fetched))

@@ -107,6 +107,7 @@ class Settings(BaseModel):
     concurrency: int = 8
     cache_ttl: int = 60
     refresh_seconds: int = Field(30, ge=5, le=3600)   # deposits re-read this often (VBANK_REFRESH_SECONDS)
+    table_rows: int = Field(2000, ge=10, le=100_000)   # rows a result table shows at most (VBANK_TABLE_ROWS)
     audit_db_url: str = f"sqlite:///{ROOT / 'data' / 'audit.sqlite3'}"
     audit_hmac_key: SecretStr | None = None      # signs the audit chain and its head (AUDIT_HMAC_KEY)
     operator: str = "local-operator"
@@ -143,7 +144,7 @@ _ENV = {
     "IAMPORT_API_URL": "api_url", "IAMPORT_IMP_KEY": "imp_key", "IAMPORT_IMP_SECRET": "imp_secret",
     "IAMPORT_TIER": "tier", "IAMPORT_CONNECT_TIMEOUT": "connect_timeout",
     "IAMPORT_READ_TIMEOUT": "read_timeout", "IAMPORT_CONCURRENCY": "concurrency",
-    "VBANK_CACHE_TTL": "cache_ttl", "VBANK_REFRESH_SECONDS": "refresh_seconds", "AUDIT_DB_URL": "audit_db_url", "AUDIT_HMAC_KEY": "audit_hmac_key", "VBANK_OPERATOR": "operator",
+    "VBANK_CACHE_TTL": "cache_ttl", "VBANK_REFRESH_SECONDS": "refresh_seconds", "VBANK_TABLE_ROWS": "table_rows", "AUDIT_DB_URL": "audit_db_url", "AUDIT_HMAC_KEY": "audit_hmac_key", "VBANK_OPERATOR": "operator",
     "VBANK_IDENTITY_MODE": "identity_mode", "VBANK_IDENTITY_HEADER": "identity_header",
     "VBANK_PROXY_SECRET": "proxy_secret", "VBANK_PROXY_SECRET_HEADER": "proxy_secret_header",
 }

@@ -135,6 +135,10 @@ def load_search_frame(d_from, d_to) -> tuple[pd.DataFrame, datetime]:
 
 
 # ------------------------------------------------------------------ reconciliation (cached by content)
+# The file's table, its typed rows and the match are kept as objects (st.cache_resource), not pickled per rerun as
+# st.cache_data would (a million-row month end: ~0.5 s and ~400 MB of copies on every click). They are keyed by the
+# file's content hash, never changed after they are made (pandas copy-on-write: pages derive, never assign into
+# them), and hold the merchant's data, not a person's.
 def upload_digest(up) -> str:
     """sha256 of an uploaded file, computed once per upload (kept by Streamlit's file id)."""
     import hashlib
@@ -144,7 +148,7 @@ def upload_digest(up) -> str:
     return st.session_state[k]
 
 
-@st.cache_data(max_entries=6, show_spinner=False)
+@st.cache_resource(max_entries=6, show_spinner=False)
 def read_upload(digest: str, name: str, header_row: int | None, _data: bytes):
     """The table in an uploaded file (lib/reports/recon/grid.py), cached by its content hash and the header row chosen: a
     rerun that changes nothing reads nothing. Anything the readers raise beyond their own sentence ends as one
@@ -158,12 +162,12 @@ def read_upload(digest: str, name: str, header_row: int | None, _data: bytes):
                                      "upload again.").format(label=f"“{(name or '')[:80]}”")) from None
 
 
-@st.cache_data(max_entries=6, show_spinner=False)
+@st.cache_resource(max_entries=6, show_spinner=False)
 def normalized(digest: str, mapping: tuple, _raw: pd.DataFrame):
     return normalize.normalize(_raw, normalize.ColumnMap.of(dict(mapping)))
 
 
-@st.cache_data(max_entries=6, show_spinner=False)
+@st.cache_resource(max_entries=6, show_spinner=False)
 def reconciled(digest: str, mapping: tuple, d_from, d_to, pgs: tuple, fetched: float, rules_json: str,
                _rows: pd.DataFrame, _payments: pa.Table):
     """Payments the file names that the range listing missed are looked up; then the match. Cached by the
@@ -176,7 +180,17 @@ def reconciled(digest: str, mapping: tuple, d_from, d_to, pgs: tuple, fetched: f
     return match.match(_rows, ev), extra, not_looked_up
 
 
-@st.cache_data(max_entries=6, show_spinner=False)
+@st.cache_resource(max_entries=6, show_spinner=False)
+def expected_events(digest: str | None, mapping: tuple | None, d_from, d_to, pgs: tuple, fetched: float, rules_json: str,
+                    _payments: pa.Table, _extra: pa.Table) -> pd.DataFrame:
+    """I'mport's events of the range (with the older payments the file named), once per file, range, PGs, listing
+    and rules: the expected settlement is not rebuilt from a million payments on every click."""
+    from lib.domain.settings import Rules
+    return expected.events(expected.with_extra(_payments, _extra), d_from, d_to, Rules.model_validate_json(rules_json),
+                           list(pgs) or None)
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
 def statement_rows(digest: str, mapping: tuple, _raw: pd.DataFrame):
     m = dict(mapping)
     m["memo_columns"] = list(m.get("memo_columns") or ())

@@ -70,3 +70,21 @@ def test_unreadable_file_is_a_sentence(app, app_env):
                                       "text/csv").run()
     assert not at.exception
     assert "Row 2, column “금액”: “열두개” is not an amount." in plain(at.error[0].value)
+
+
+def test_a_result_table_shows_its_first_rows_and_says_the_totals_are_for_all(app, app_env, monkeypatch):
+    """A month end of a million matched rows is not drawn row by row on every rerun: each table shows the first
+    VBANK_TABLE_ROWS rows and says so; the metrics still count every row."""
+    from lib.domain.settings import get_settings
+    monkeypatch.setenv("VBANK_TABLE_ROWS", "10")
+    get_settings.cache_clear()
+    data, _planted, _, _ = sandbox_files(app_env)
+    at = app("app_pages/reconcile.py").run()
+    at.get("file_uploader")[0].upload("settlement.csv", data, "text/csv").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    matched = int(metric(at, "일치").replace(",", ""))
+    assert matched > 10
+    shown = next(d.value for d in at.dataframe if "matched_by" in d.value.columns and "reasons" not in d.value.columns)
+    assert len(shown) == 10
+    assert any(f"{matched:,}" in c.value and "first 10" in c.value for c in at.caption)
+    assert len(frame(at, "reasons", "file_amount")) == 4                 # a short table is shown whole

@@ -407,7 +407,7 @@ else:
             tooltip=[alt.Tooltip("date:T", title=COLS["date"]),
                      alt.Tooltip("gross:Q", format=",d", title=MONEY_COLS["gross"]),
                      alt.Tooltip("net:Q", format=",d", title=MONEY_COLS["net"])]),
-            use_container_width=True)
+            width="stretch")
         st.dataframe(per_day, hide_index=True, width="stretch", column_config=cfg, key="rc_per_day")
     with t2:
         st.dataframe(named(exp), hide_index=True, width="stretch", column_config=cfg, key="rc_per_pg")

@@ -333,7 +333,7 @@ def step_fees(p, rule) -> None:
         y=alt.Y("start:Q", title="₩", axis=alt.Axis(format=",d")), y2="end:Q",
         color=alt.Color("kind:N", scale=alt.Scale(domain=["total", "cost", "gain"],
                                                    range=["#1f4e79", "#d62728", "#2ca02c"]), legend=None),
-        tooltip=["step:N", alt.Tooltip("delta:Q", format=",d")]), use_container_width=True)
+        tooltip=["step:N", alt.Tooltip("delta:Q", format=",d")]), width="stretch")
     st.info(ui_present.cost_sentence(impact))
     b1, b2 = st.columns([1, 5])
     b1.button(T["back"], key="rf_back4", on_click=go, args=(3,))

@@ -202,7 +202,7 @@ def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, ke
         return
     with st.expander(title, expanded=False):
         labels = {}
-        for (_i, r), k in zip(exc.iterrows(), keys):
+        for r, k in zip(exc.to_dict("records"), keys):
             who = r.get("merchant_uid") or r.get("depositor") or r.get("sender") or ""
             day = r.get("date") or ""
             mark = "✓ " if k in closed else ""
@@ -352,7 +352,9 @@ if rows is not None:
     for i, (_i, r) in enumerate(summary.iterrows()):
         g[i].metric(md(recon_status(r["group"])), number(r["rows"]), help=krw(r["amount"]))
     resolutions = session.db().resolutions
-    exc = result.exceptions()
+    cap = s.table_rows            # what is shown and can be closed here; the files below hold every exception
+    exc = match.MatchResult(result.matched.head(0), result.mismatched.head(cap), result.file_only.head(cap),
+                            result.import_only.head(cap)).exceptions()
     exc_keys = match.exception_keys(exc)
     closed = resolutions.resolved(list(exc_keys))
     dash = result.mismatch_dashboard()
@@ -362,9 +364,9 @@ if rows is not None:
         for tab, df, key in zip(tabs, (result.mismatched, result.file_only, result.import_only, result.matched),
                                 ("rc_mismatched", "rc_file_only", "rc_import_only", "rc_matched")):
             with tab:              # a million matched rows are not read on a screen: the first ones, and the totals
-                if len(df) > s.table_rows:
-                    st.caption(T["first_rows"].format(shown=number(s.table_rows), n=number(len(df))))
-                    df = df.head(s.table_rows)
+                if len(df) > cap:
+                    st.caption(T["first_rows"].format(shown=number(cap), n=number(len(df))))
+                    df = df.head(cap)
                 view = with_resolution(df, closed)
                 st.dataframe(named(payment_links(view)), hide_index=True, width="stretch", key=key,
                              column_config={**COLUMN_CONFIG, "imp_uid": LINK}, column_order=first_columns(view))

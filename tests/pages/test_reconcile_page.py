@@ -88,3 +88,23 @@ def test_a_result_table_shows_its_first_rows_and_says_the_totals_are_for_all(app
     assert len(shown) == 10
     assert any(f"{matched:,}" in c.value and "first 10" in c.value for c in at.caption)
     assert len(frame(at, "reasons", "file_amount")) == 4                 # a short table is shown whole
+
+
+def test_the_wrong_months_file_does_not_make_every_click_slow(app, app_env, monkeypatch):
+    """A file whose rows are all unknown here (another shop's, another month's): the tables and the list to close
+    exceptions hold the first VBANK_TABLE_ROWS of each group, the counts all of them."""
+    from lib.domain.settings import get_settings
+    monkeypatch.setenv("VBANK_TABLE_ROWS", "10")
+    get_settings.cache_clear()
+    data, _planted, _, _ = sandbox_files(app_env)
+    text = data.decode("utf-8-sig") if data.startswith(b"\xef\xbb\xbf") else data.decode("cp949", "replace")
+    foreign = text.replace("ord_", "xrd_").replace("imp_", "xmp_")
+    at = app("app_pages/reconcile.py").run()
+    at.get("file_uploader")[0].upload("settlement.csv", foreign.encode("utf-8"), "text/csv").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    unknown = int(metric(at, "대사불능 (파일에만)").replace(",", ""))
+    assert unknown > 10
+    file_only = next(d.value for d in at.dataframe if "reasons" in d.value.columns and "file_amount" not in d.value.columns)
+    assert len(file_only) == 10
+    options = at.selectbox(key="rc_res_pick").options
+    assert 0 < len(options) <= 30                          # ≤ 10 of each of the three groups

@@ -125,7 +125,11 @@ for k, v in filters.DEFAULTS.items():                      # back from another p
 
 with st.sidebar:
     st.subheader(T["filters"])
-    days = st.number_input(T["range_days"], min_value=1, max_value=365, step=1, help=T["range_help"], key="f_days")
+    # value=None: a browser that re-creates this input shows it empty (read as the default), never its minimum —
+    # a list that silently shrank to one day was seen under load after the deposit strip's app rerun.
+    days = st.number_input(T["range_days"], min_value=1, max_value=365, step=1, help=T["range_help"], key="f_days",
+                           value=None, placeholder=str(filters.DEFAULTS["f_days"]))
+    days = int(days or filters.DEFAULTS["f_days"])
 
 top = st.columns([4, 1])
 if top[1].button(T["refresh"], icon=":material/refresh:", width="stretch", key="pending_refresh"):

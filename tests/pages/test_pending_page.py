@@ -132,3 +132,11 @@ def test_filters_live_in_the_url_and_in_named_views(app, app_env):
 def test_unknown_pgs_in_a_link_are_dropped(app, app_env):
     at = app(pg="[x](http://evil),settle").run()
     assert not at.exception and at.sidebar.multiselect(key="f_pg").value == ["settle"]
+
+
+def test_the_days_filter_from_a_link_is_kept_and_an_empty_box_means_the_default(app, app_env):
+    at = app(days="30").run()
+    assert not at.exception and at.sidebar.number_input(key="f_days").value == 30
+    assert not [w for w in at.warning if "default value" in w.value]          # no Session State API warning
+    at.sidebar.number_input(key="f_days").set_value(None).run()                # emptied (or re-created empty)
+    assert not at.exception and "in the last 90 days" in " ".join(c.value for c in at.caption)

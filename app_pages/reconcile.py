@@ -328,7 +328,7 @@ try:
 except ApiError as e:
     st.error(inert.say(T["load_error"], err=e))
     st.stop()
-all_pgs = expected.vbank_pgs(payments)
+all_pgs = loaders.recon_pgs(d_from, d_to, fetched.timestamp(), payments)
 pgs = c[2].multiselect(T["pgs"], all_pgs, key="rc_pgs", format_func=pg_name, placeholder=_("All"))
 scope = list(pgs) or (normalize.file_pgs(rows) if rows is not None else [])
 extra = expected.table([])

@@ -114,11 +114,7 @@ class Listing:
         read = tuple(dict.fromkeys((*want, field, *(("pay_method",) if pay_method else ()))))
         windows = split_windows(t_from, t_to)
 
-        def page(w: tuple[int, int], p: int) -> tuple[int, pa.Table]:
-            path, reply = self._status_page_reply(status, p, PAGE_LIMIT, w[0], w[1], sorting)
-            return columns.decode_page(reply, path, read)
-
-        firsts = self._map(lambda w: page(w, 1), windows)
+        firsts = self._map(lambda w: self._columns_page(status, 1, w[0], w[1], sorting, read), windows)
         per_window: list[list[pa.Table]] = [[t] for _total, t in firsts]
         totals: list[set[int]] = [{total} for total, _t in firsts]
         jobs = [(w, p) for w, (total, _t) in enumerate(firsts) for p in range(2, math.ceil(total / PAGE_LIMIT) + 1)]
@@ -195,12 +191,14 @@ class Listing:
         subs.append((lo, b))
         return pa.concat_tables(self._map(lambda w: self._snapshot_one(status, w[0], w[1], sorting, 0, read), subs))
 
-    def _snapshot_one(self, status: str, lo: int, hi: int, sorting: str, depth: int, read: tuple[str, ...]) -> pa.Table:
-        def page(p: int, a: int, b: int) -> tuple[int, pa.Table]:
-            path, reply = self._status_page_reply(status, p, PAGE_LIMIT, a, b, sorting)
-            return columns.decode_page(reply, path, read)
+    def _columns_page(self, status: str, page: int, lo: int, hi: int, sorting: str,
+                      read: tuple[str, ...]) -> tuple[int, pa.Table]:
+        """One page fetched and decoded into columns: (its total, its payments)."""
+        path, reply = self._status_page_reply(status, page, PAGE_LIMIT, lo, hi, sorting)
+        return columns.decode_page(reply, path, read)
 
-        total, first = page(1, lo, hi)
+    def _snapshot_one(self, status: str, lo: int, hi: int, sorting: str, depth: int, read: tuple[str, ...]) -> pa.Table:
+        total, first = self._columns_page(status, 1, lo, hi, sorting, read)
         if total <= PAGE_LIMIT:
             return first
         if hi > lo and depth < 20:                  # more than a page now: halve the time range
@@ -208,7 +206,8 @@ class Listing:
             return pa.concat_tables([self._snapshot_one(status, lo, mid, sorting, depth + 1, read),
                                      self._snapshot_one(status, mid + 1, hi, sorting, depth + 1, read)])
         # > 1,000 in one second: page through it (a payment seen twice is kept once, as last seen)
-        return pa.concat_tables([first] + [page(p, lo, hi)[1] for p in range(2, math.ceil(total / PAGE_LIMIT) + 1)])
+        return pa.concat_tables([first] + [self._columns_page(status, p, lo, hi, sorting, read)[1]
+                                           for p in range(2, math.ceil(total / PAGE_LIMIT) + 1)])
 
     def list_by_status(self, status: str, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[Payment]:
         return [Payment.model_validate(p) for p in self.list_by_status_raw(status, t_from, t_to, progress=progress)]

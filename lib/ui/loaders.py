@@ -121,6 +121,12 @@ def load_recon_payments(d_from, d_to) -> tuple[pa.Table, datetime]:
     return _cached(("recon", str(d_from), str(d_to)), N_("payments"), load)
 
 
+@st.cache_resource(max_entries=6, show_spinner=False)
+def recon_pgs(d_from, d_to, fetched: float, _payments: pa.Table) -> list[str]:
+    """The PG picker's choices for the range's listing, once per listing (not a pass over it on every click)."""
+    return expected.vbank_pgs(_payments)
+
+
 def load_search_frame(d_from, d_to) -> tuple[pd.DataFrame, datetime]:
     """Every payment started in the period (KST days; the listing joins the API's 90-day windows), as the search's
     frame (lib/reports/search.py), built once per period and shared by every session until a write or the TTL."""

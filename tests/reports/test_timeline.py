@@ -15,8 +15,8 @@ from tests.conftest import paid_payment, ready_payment, refund_request
 KIM = Actor("kim@example.com", frozenset({"operator"}))
 
 
-def test_a_change_a_deposit_a_refund_and_an_approval_tell_one_story(fresh, client, audit, rules):
-    p = ready_payment(fresh, client)
+def changed_paid_and_refunded(fresh, client, audit, rules, p):
+    """``p`` (pending) changed by Kim (+₩1,000, due two days later), paid in the sandbox, ₩1,000 refunded by Kim."""
     new_due = (p.vbank_date + timedelta(days=2)).replace(microsecond=0)
     assert update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                                  new_amount=p.amount + 1000, new_due=new_due, rules=rules).ok
@@ -24,7 +24,11 @@ def test_a_change_a_deposit_a_refund_and_an_approval_tell_one_story(fresh, clien
     p = client.get_payment(p.imp_uid)
     assert services_refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p),
                                  rules=rules).ok
-    p = client.get_payment(p.imp_uid)
+    return client.get_payment(p.imp_uid)
+
+
+def test_a_change_a_deposit_a_refund_and_an_approval_tell_one_story(fresh, client, audit, rules):
+    p = changed_paid_and_refunded(fresh, client, audit, rules, ready_payment(fresh, client))
     events = timeline.build(p, audit.records(imp_uid=p.imp_uid), rules)
     whats = [e.what for e in events]
     assert whats == ["Virtual account issued", "Changed", "Deposit received", "Refund registered"]
@@ -70,14 +74,7 @@ def test_each_row_is_what_was_true_then_issued_values_and_who_refunded(fresh, cl
     from lib.iamport.client import IamportClient
     p = ready_payment(fresh, client)
     issued_amount, issued_due = p.amount, p.vbank_date
-    new_due = (p.vbank_date + timedelta(days=2)).replace(microsecond=0)
-    assert update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
-                                 new_amount=p.amount + 1000, new_due=new_due, rules=rules).ok
-    fresh.deposit(p.imp_uid)
-    p = client.get_payment(p.imp_uid)
-    assert services_refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p),
-                                 rules=rules).ok
-    p = client.get_payment(p.imp_uid)
+    p = changed_paid_and_refunded(fresh, client, audit, rules, p)
     IamportClient(settings_for(fresh)).cancel(imp_uid=p.imp_uid, amount=1000, checksum=p.refundable,
                                               reason="콘솔 환불", refund_holder="김철수",
                                               refund_bank=refund_request(p).refund_bank,

@@ -166,6 +166,9 @@ def test_particles_are_chosen_for_the_value(korean):
         "샌드박스에서 신한은행 110-***-456으로 ₩5,000을 한 번 환불합니다."
     assert i18n.particles("임선우(으)로 홍길동(으)로 “2026-13-45”은(는) 환불이(가)") == \
         "임선우로 홍길동으로 “2026-13-45”는 환불이"
+    # a PG named with its code in brackets: the particle is chosen for the name before them (seen on the payment page)
+    assert i18n.particles("KG이니시스 (html5_inicis)은(는) 자체 키가, 신한은행 (088)(으)로") == \
+        "KG이니시스 (html5_inicis)는 자체 키가, 신한은행 (088)으로"
     # English stays as it is
     i18n.set_lang("en")
     assert i18n._("This refunds {amount} to {bank} {account} in {where}, once.").format(

@@ -85,8 +85,9 @@ def catalog(lang: str) -> dict[str, str]:
 
 # A Korean particle written for either kind of final sound — 을(를), 이(가), 은(는), 과(와), (으)로 — right after a value:
 # chosen for the value once it is filled in (tossi reads the word's last sound, digits and Latin letters included),
-# so "임선우(으)로" reads "임선우로" and "₩5,000을(를)" reads "₩5,000을".
-_PARTICLE = re.compile(r"(\S+?)(을\(를\)|를\(을\)|이\(가\)|가\(이\)|은\(는\)|는\(은\)|과\(와\)|와\(과\)|\(으\)로|\(이\)라)")
+# so "임선우(으)로" reads "임선우로" and "₩5,000을(를)" reads "₩5,000을". A value that ends in a parenthesised code
+# ("KG이니시스 (html5_inicis)") is read with the word before it: "KG이니시스 (html5_inicis)는".
+_PARTICLE = re.compile(r"(\S+?(?:\s\([^()\s]*\))?)(을\(를\)|를\(을\)|이\(가\)|가\(이\)|은\(는\)|는\(은\)|과\(와\)|와\(과\)|\(으\)로|\(이\)라)")
 
 
 def particles(text: str) -> str:

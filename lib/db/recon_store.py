@@ -88,6 +88,11 @@ class SeenExceptions:
             stmt = self._insert(recon_seen).values(rows)
             c.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"last_seen": stmt.excluded.last_seen}))
 
+    def keys(self) -> list[str]:
+        """Every exception a run showed (closed ones included: the resolutions say which)."""
+        with self.engine.connect() as c:
+            return list(c.execute(select(recon_seen.c.key)).scalars())
+
     def older_than(self, t: float) -> dict[str, tuple[str, float]]:
         """Exceptions first seen before ``t``: key → (label, first seen)."""
         with self.engine.connect() as c:

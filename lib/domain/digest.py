@@ -1,5 +1,5 @@
 """The morning digest (오늘의 요약) as numbers: the pending accounts, what is overdue and due today, yesterday's
-deposits and refunds, open approvals and unknown outcomes. Built from data the caller read; pure. The watcher posts it
+deposits and refunds, open approvals, unknown outcomes and reconciliation exceptions still open. Built from data the caller read; pure. The watcher posts it
 (lib/services/watcher.py); lib/reports/digest.py makes it an Excel sheet."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class Digest:
     refunds_yesterday_amount: int
     open_approvals: int
     unknown_outcomes: int
+    open_exceptions: int = 0      # reconciliation exceptions a run showed and nobody closed yet
 
 
 LABELS = {"pending_count": N_("Pending accounts"), "pending_amount": N_("Pending amount"),
@@ -35,7 +36,8 @@ LABELS = {"pending_count": N_("Pending accounts"), "pending_amount": N_("Pending
           "deposits_yesterday": N_("Deposits yesterday"), "deposits_yesterday_amount": N_("Deposited yesterday"),
           "refunds_yesterday": N_("Refunds yesterday"),                 # sent through vbank-desk (the audit log)
           "refunds_yesterday_amount": N_("Refunded yesterday"),
-          "open_approvals": N_("Requests waiting for approval"), "unknown_outcomes": N_("Writes with an unknown outcome")}
+          "open_approvals": N_("Requests waiting for approval"), "unknown_outcomes": N_("Writes with an unknown outcome"),
+          "open_exceptions": N_("Open reconciliation exceptions")}
 
 
 def day_bounds(day: date) -> tuple[int, int]:
@@ -44,7 +46,7 @@ def day_bounds(day: date) -> tuple[int, int]:
 
 
 def build(*, now: datetime, pending: list[dict[str, Any]], paid: list[dict[str, Any]], refunds: list[dict[str, Any]],
-          open_approvals: int, unknown_outcomes: int) -> Digest:
+          open_approvals: int, unknown_outcomes: int, open_exceptions: int = 0) -> Digest:
     """``pending``: ready virtual accounts; ``paid``: virtual accounts paid (any time: yesterday's are counted);
     ``refunds``: refunds sent (``{"at", "amount"}``)."""
     today = now.astimezone(KST).date()
@@ -59,4 +61,5 @@ def build(*, now: datetime, pending: list[dict[str, Any]], paid: list[dict[str, 
     dep = [p for p in paid if y0 <= (p.get("paid_at") or 0) <= y1]
     ref = [r for r in refunds if y0 <= r["at"] <= y1]
     return Digest(today, len(pending), amount(pending), len(overdue), amount(overdue), len(due_today),
-                  amount(due_today), len(dep), amount(dep), len(ref), amount(ref), open_approvals, unknown_outcomes)
+                  amount(due_today), len(dep), amount(dep), len(ref), amount(ref), open_approvals, unknown_outcomes,
+                  open_exceptions)

@@ -219,7 +219,8 @@ class Watcher:
 
 def today_digest(client: IamportClient, db: AppDb, now: float) -> digest.Digest:
     """오늘의 요약 at ``now``: the pending accounts (90 days), yesterday's deposits (the API) and the refunds sent
-    through vbank-desk (the audit log), open approval requests and unknown outcomes (the app database)."""
+    through vbank-desk (the audit log), open approval requests, unknown outcomes and reconciliation exceptions not
+    closed (the app database)."""
     t = int(now)
     pending = client.list_pending_vbanks_raw(t - 90 * 86400, t)
     paid = [r for r in client.list_by_status_raw("paid", t - 3 * 86400, t) if r.get("pay_method") == "vbank"]
@@ -228,7 +229,14 @@ def today_digest(client: IamportClient, db: AppDb, now: float) -> digest.Digest:
                for _i, row in rec.iterrows() if row["outcome"] == "sent"]
     unknown = sum(1 for lk in db.locks.all() if lk.state == "unknown")
     return digest.build(now=datetime.fromtimestamp(now, KST), pending=pending, paid=paid, refunds=refunds,
-                        open_approvals=len(db.approvals.list(status="pending")), unknown_outcomes=unknown)
+                        open_approvals=len(db.approvals.list(status="pending")), unknown_outcomes=unknown,
+                        open_exceptions=open_exceptions(db))
+
+
+def open_exceptions(db: AppDb) -> int:
+    """Reconciliation exceptions a run of the page showed (kept in the app database) that nobody has closed."""
+    seen = db.recon_seen.keys()
+    return len(set(seen) - db.resolutions.resolved(seen).keys())
 
 
 def config_from_env(env: dict[str, str]) -> WatchConfig:

@@ -144,7 +144,11 @@ def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, aud
     now = at.timestamp()
     w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="09:00"), post=post,
                 clock=lambda: now)
+    audit.db.recon_seen.remember({"exc-a": "불일치 · ord_1", "exc-b": "대사불능 (파일에만) · ord_2"})
+    audit.db.resolutions.resolve("exc-b", memo="PG에 확인함", owner="kim", summary={},
+                                 actor=Actor("kim@example.com", frozenset({"operator"})), audit=audit)
     d = w.digest(now)
+    assert d.open_exceptions == 1                                    # shown by a run, not closed
     t = int(now)
     pending = [p for p in fresh.all_payments("ready") if p["pay_method"] == "vbank" and p["started_at"] <= t]
     y0, y1 = digest_mod.day_bounds(at.date() - timedelta(days=1))

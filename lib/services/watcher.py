@@ -8,8 +8,10 @@ Every ``interval_s`` seconds one pass (``Watcher.run_once``):
   at ``digest_at`` (KST; weekends and Korean holidays skipped — the ``holidays`` package);
 * **delivers** each event to each webhook at most once: the event is claimed in the sent-log (a primary key several
   watchers and restarts share), posted, then marked sent; a webhook that answers 5xx, times out or refuses is retried
-  later with backoff (5 s, 10 s, … up to 10 minutes; given up after ``max_attempts``, shown on /admin) — it never
-  blocks the other events or webhooks, and an event is never dropped;
+  later with backoff (5 s, 10 s, … then every 10 minutes, for as long as it takes: a chat down for a day still gets
+  every event) — it never blocks the other events or webhooks, and an event is never dropped. Only a webhook that
+  keeps refusing the message itself (4xx but 408/429: a removed or mistyped hook) is given up after ``max_attempts``;
+  that is shown on /admin. The error kept and shown names the webhook's host only: its path is its secret;
 * **records** its last run, cursor and last error for the admin page.
 
 Messages are Slack-compatible (``text`` plus ``blocks``), in the app's language (Korean by default), with links back to
@@ -27,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import holidays
 
@@ -50,7 +53,7 @@ class WatchConfig:
     interval_s: float = 60.0
     digest_at: str = "09:00"                        # KST, business days only
     exception_days: int = 3                         # a reconciliation exception still open this long is told
-    max_attempts: int = 20
+    max_attempts: int = 20                          # for a webhook that refuses the message itself (4xx)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,17 @@ def target_id(url: str) -> str:
 
 def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def webhook_host(url: str) -> str:
+    """A webhook as a person may see it (logs, /admin): the host only — the path and query carry its secret."""
+    return urlsplit(url).hostname or "?"
+
+
+def gives_up(status: int | None) -> bool:
+    """A refusal that trying again will not change: the hook was removed or does not take this message. A server
+    error, a timeout, no answer at all, 408 and 429 are temporary: those are tried again for as long as it takes."""
+    return status is not None and 400 <= status < 500 and status not in (408, 429)
 
 
 def backoff(attempts: int) -> float:
@@ -113,19 +127,24 @@ class Watcher:
         return rep
 
     def _send(self, url: str, key: str, payload: dict[str, Any], attempt: int, now: float, rep: RunReport) -> None:
+        status: int | None = None
         try:
             status = self.post(url, payload)
             error = None if 200 <= status < 300 else f"HTTP {status}"
         except Exception as e:  # noqa: BLE001 - any failure to deliver is retried, never fatal
-            error = type(e).__name__ + (f": {e}" if str(e) else "")
+            error = type(e).__name__             # never str(e): an HTTP library's message carries the URL
         if error is None:
             self.log.sent(key, target_id(url), attempt, now)
             rep.sent += 1
             return
-        retry_at = now + backoff(attempt) if attempt < self.cfg.max_attempts else None
+        error = f"{webhook_host(url)}: {error}"
+        stop = gives_up(status) and attempt >= self.cfg.max_attempts
+        retry_at = None if stop else now + backoff(attempt)
         self.log.failed(key, target_id(url), attempt, error, retry_at, now)
         rep.failed += 1
-        rep.errors.append(_("A webhook did not take an event ({error}); it is tried again later.").format(error=error))
+        rep.errors.append(_("A webhook refused an event {n} times ({error}); it is not tried again: check the "
+                            "webhook's address.").format(n=attempt, error=error) if stop else
+                          _("A webhook did not take an event ({error}); it is tried again later.").format(error=error))
 
     # ------------------------------------------------------------------ events
     def collect(self, now: float, since: float) -> list[Event]:

@@ -29,8 +29,9 @@ from tests.helpers import ROOT
 class Receiver:
     """A webhook that records what it accepted; ``fail`` first answers 500 that many times."""
 
-    def __init__(self, fail: int = 0):
+    def __init__(self, fail: int = 0, status: int = 500, path: str = "/hook", only: str = ""):
         self.accepted: list[dict] = []
+        self.tried: list[str] = []                                  # every POST's event key, answered or not
         self.tries = 0
         self.fail = fail
         outer = self
@@ -39,9 +40,10 @@ class Receiver:
             def do_POST(self):  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 outer.tries += 1
-                if outer.fail > 0:
+                outer.tried.append(body.get("event", ""))
+                if outer.fail > 0 and body.get("event", "").startswith(only):
                     outer.fail -= 1
-                    self.send_response(500)
+                    self.send_response(status)
                     self.end_headers()
                     return
                 outer.accepted.append(body)
@@ -52,7 +54,7 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.url = f"http://127.0.0.1:{self.server.server_port}{path}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def events(self, prefix: str = "") -> list[str]:
@@ -135,6 +137,63 @@ def test_a_receiver_that_fails_twice_still_gets_the_event_once(fresh, client, au
         assert audit.db.watch.counts() == {"sent": 1}
     finally:
         r.close()
+
+
+SECRET_PATH = "/services/T0001/B0002/s3cr3tW3bh00kT0k3n"
+
+
+def test_a_chat_down_for_hours_still_gets_the_event_once_and_its_secret_is_never_shown(fresh, client, audit):
+    """Forty 503s in a row (past ``max_attempts``, hours of backoff): the event is still delivered, once. What /admin
+    and the log show names the host, never the webhook's path (its secret)."""
+    r = Receiver(fail=40, status=503, path=SECRET_PATH, only="deposit:")
+    try:
+        t = [time.time()]
+        w = Watcher(client, audit.db, WatchConfig(targets=(r.url,), digest_at="23:59", max_attempts=3), post=post,
+                    clock=lambda: t[0])
+        w.run_once()
+        p = ready_payment(fresh, client)
+        fresh.deposit(p.imp_uid)
+        errors = []
+        for _i in range(45):
+            t[0] += 601                                              # past the longest backoff
+            errors += w.run_once().errors
+        key = f"deposit:{p.imp_uid}"
+        assert r.tried.count(key) == 41 and r.events("deposit:") == [key]
+        shown = " ".join(errors) + json.dumps(audit.db.watch.state()) + json.dumps(audit.db.watch.payloads("sent"))
+        assert "503" in " ".join(errors) and "127.0.0.1" in " ".join(errors)
+        assert "s3cr3t" not in shown and "T0001" not in shown
+    finally:
+        r.close()
+
+
+def test_a_webhook_that_refuses_the_message_is_given_up_and_a_dead_one_never_shows_its_path(fresh, client, audit):
+    """404 (a removed hook) is given up after ``max_attempts``; a webhook that does not answer at all is tried again,
+    and the error kept is its host and the kind of failure — an HTTP library's message would carry the URL."""
+    import socket
+    hole = socket.socket()                                           # bound, never listening: connection refused
+    hole.bind(("127.0.0.1", 0))
+    dead = f"http://127.0.0.1:{hole.getsockname()[1]}{SECRET_PATH}"
+    r = Receiver(fail=100, status=404, path=SECRET_PATH, only="deposit:")
+    try:
+        t = [time.time()]
+        w = Watcher(client, audit.db, WatchConfig(targets=(r.url, dead), digest_at="23:59", max_attempts=3),
+                    post=post, clock=lambda: t[0])
+        w.run_once()
+        p = ready_payment(fresh, client)
+        fresh.deposit(p.imp_uid)
+        errors = []
+        for _i in range(8):
+            t[0] += 601
+            errors += w.run_once().errors
+        assert r.tried.count(f"deposit:{p.imp_uid}") == 3                 # given up after three refusals
+        assert sum("404" in e and "not tried again" in e for e in errors) == 1
+        assert sum("ConnectionError" in e for e in errors) >= 8          # the dead one: tried on every pass
+        assert not any("ConnectionError" in e and "not tried again" in e for e in errors)
+        shown = " ".join(errors) + json.dumps(audit.db.watch.state())
+        assert "s3cr3t" not in shown and "T0001" not in shown
+    finally:
+        r.close()
+        hole.close()
 
 
 def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, audit, receiver):

@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 SANDBOX_PORT ?= 8787
 APP_PORT ?= 8501
+# The sandbox's data, kept across restarts of `make run`.
+SANDBOX_DB ?= data/sandbox.sqlite3
 # Local mode gives every visitor every role: the app listens on this machine only unless you say otherwise.
 APP_ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?=
@@ -42,7 +44,7 @@ postgres:
 run: venv
 	@mkdir -p data
 	@echo "Starting the I'mport sandbox on http://127.0.0.1:$(SANDBOX_PORT) and vbank-desk on http://localhost:$(APP_PORT)"
-	@$(BIN)/python -m sandbox --port $(SANDBOX_PORT) --db data/sandbox.sqlite3 & SB=$$!; \
+	@$(BIN)/python -m sandbox --port $(SANDBOX_PORT) --db $(SANDBOX_DB) & SB=$$!; \
 	WA=; if [ -n "$$VBANK_WEBHOOK_URL" ]; then \
 	  IAMPORT_API_URL=$${IAMPORT_API_URL:-http://127.0.0.1:$(SANDBOX_PORT)} \
 	  VBANK_PUBLIC_URL=$${VBANK_PUBLIC_URL:-http://localhost:$(APP_PORT)} $(BIN)/python -m watcher & WA=$$!; \
@@ -60,7 +62,7 @@ test: venv browser postgres lint
 
 # Everything but the browser tests, two workers: the lane to run while working.
 test-fast: venv lint
-	@$(BIN)/python -m pytest -q -m "not browser" -n 2 -p no:randomly $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/python -m pytest -q -m "not browser and not process" -n 2 -p no:randomly $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 lint: venv

@@ -154,4 +154,5 @@ def test_test_folders_mirror_the_packages():
     """A unit test of lib/<package>/ lives in tests/<package>/ (cross-cutting ones at the top, pages and browser apart)."""
     assert {p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and (p / "__init__.py").exists()} >= set(PACKAGES)
     top = sorted(p.name for p in (ROOT / "tests").glob("test_*.py"))
-    assert top == ["test_attack_holes.py", "test_hostile.py", "test_i18n.py", "test_layout.py"], top
+    assert top == ["test_attack_holes.py", "test_hostile.py", "test_i18n.py", "test_layout.py",
+                   "test_make_run.py"], top

@@ -1,0 +1,89 @@
+"""`make run` as a person starts it (issue 22): with VBANK_WEBHOOK_URL set, the watcher runs beside the sandbox and the
+app, and a deposit made in the sandbox reaches the webhook once; Ctrl+C (SIGINT to the group) stops all three."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from devtools.processes import free_port, wait_http
+from lib.db.appdb import AppDb
+from tests.helpers import ROOT
+from tests.services.test_watcher import Receiver
+
+pytestmark = pytest.mark.process
+
+
+def _wait(what, timeout: float, proc: subprocess.Popen, log) -> object:
+    """Poll ``what()`` until it is truthy (a separate process works at its own pace: its interval is 5 s here)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = what()
+        if got:
+            return got
+        assert proc.poll() is None, log()
+        time.sleep(0.2)          # polling another process, not papering over a race
+    raise AssertionError("timed out\n" + log())
+
+
+def test_make_run_with_a_webhook_starts_the_watcher_beside_the_app(tmp_path):
+    receiver = Receiver()
+    sb_port, app_port = free_port(), free_port()
+    audit_url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IAMPORT_", "VBANK_", "AUDIT_"))}
+    env.update(VBANK_WEBHOOK_URL=receiver.url, VBANK_WATCH_INTERVAL="5", AUDIT_DB_URL=audit_url,
+               VBANK_SECRETS_FILE=str(tmp_path / "none.toml"), VBANK_DIGEST_AT="23:59")
+    log_path = tmp_path / "make-run.log"
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(["make", "--no-print-directory", "run", f"SANDBOX_PORT={sb_port}",
+                                 f"APP_PORT={app_port}", f"SANDBOX_DB={tmp_path / 'sandbox.sqlite3'}"],
+                                cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log() -> str:
+        return log_path.read_text(errors="replace")[-4000:]
+    try:
+        wait_http(f"http://127.0.0.1:{sb_port}/sandbox/health", proc, timeout=90)
+        wait_http(f"http://127.0.0.1:{app_port}/_stcore/health", proc, timeout=90)
+        assert "watcher: posting to VBANK_WEBHOOK_URL" in log()
+        db = AppDb(audit_url)
+        _wait(lambda: db.watch.get("last_run"), 60, proc, log)            # the watcher's first pass is done
+        sb = f"http://127.0.0.1:{sb_port}"
+        token = requests.post(sb + "/users/getToken", json={"imp_key": "sandbox_key", "imp_secret": "sandbox_secret"},
+                              timeout=10).json()["response"]["access_token"]
+        now = int(time.time())
+        ready = requests.get(sb + "/payments/status/ready", headers={"Authorization": token}, timeout=10,
+                             params={"limit": 100, "from": now - 80 * 86400, "to": now}).json()["response"]["list"]
+        imp_uid = next(p["imp_uid"] for p in ready if p["pay_method"] == "vbank")
+        requests.post(sb + f"/sandbox/vbanks/{imp_uid}/deposit", timeout=10).raise_for_status()
+        _wait(lambda: f"deposit:{imp_uid}" in receiver.events("deposit:"), 60, proc, log)
+        passes = db.watch.get("last_run")
+        _wait(lambda: db.watch.get("last_run") != passes, 30, proc, log)   # one more pass: still told once
+        assert receiver.events("deposit:").count(f"deposit:{imp_uid}") == 1
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)                                   # Ctrl+C in the terminal
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+        receiver.close()
+    # nothing of the group is left running
+    assert _group(proc.pid) == []
+
+
+def _group(pgid: int) -> list[int]:
+    """The processes still in process group ``pgid`` (read from /proc: no procps needed)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if os.getpgid(int(d)) == pgid:
+                    out.append(int(d))
+            except ProcessLookupError:
+                pass
+    return out

@@ -49,7 +49,7 @@ run: venv
 	  IAMPORT_API_URL=$${IAMPORT_API_URL:-http://127.0.0.1:$(SANDBOX_PORT)} \
 	  VBANK_PUBLIC_URL=$${VBANK_PUBLIC_URL:-http://localhost:$(APP_PORT)} $(BIN)/python -m watcher & WA=$$!; \
 	  echo "  watcher: posting to VBANK_WEBHOOK_URL"; fi; \
-	trap "kill $$SB $$WA 2>/dev/null" EXIT INT TERM; \
+	trap "kill $$SB $$WA 2>/dev/null; wait" EXIT INT TERM; \
 	for i in $$(seq 1 100); do curl -sf http://127.0.0.1:$(SANDBOX_PORT)/sandbox/health >/dev/null && break; sleep 0.2; done; \
 	echo ""; echo "  vbank-desk: http://localhost:$(APP_PORT)   (Ctrl+C stops both)"; echo ""; \
 	IAMPORT_API_URL=$${IAMPORT_API_URL:-http://127.0.0.1:$(SANDBOX_PORT)} \

@@ -72,8 +72,21 @@ def test_make_run_with_a_webhook_starts_the_watcher_beside_the_app(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             raise
         receiver.close()
-    # nothing of the group is left running
-    assert _group(proc.pid) == []
+    # nothing of the group is left running (make waits for its children; a zombie is reaped by its parent's exit)
+    deadline = time.monotonic() + 20
+    while _group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)          # polling other processes' exit
+    assert _group(proc.pid) == [], _ps(_group(proc.pid))
+
+
+def _ps(pids: list[int]) -> list[str]:
+    out = []
+    for p in pids:
+        try:
+            out.append(f"{p}: " + open(f"/proc/{p}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            out.append(f"{p}: gone")
+    return out
 
 
 def _group(pgid: int) -> list[int]:

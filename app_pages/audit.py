@@ -6,6 +6,7 @@ import streamlit as st
 
 from lib.domain import names
 from lib.domain.i18n import _
+from lib.domain.text import payment_path
 from lib.reports import export
 from lib.ui import present as ui_present
 from lib.domain.chain import Anchor
@@ -62,7 +63,7 @@ if df.empty:
     st.info(T["none"])
 else:
     df = df.assign(what=[ui_present.audit_sentence(r) for r in df.to_dict("records")],
-                   payment=df["imp_uid"].map(lambda x: f"/payment?imp_uid={x}" if x else None),
+                   payment=df["imp_uid"].map(payment_path),
                    outcome_name=df["outcome"].map(names.outcome_name))
     st.dataframe(df, hide_index=True, width="stretch", key="a_table",
                  column_order=["at", "operator", "what", "payment", "outcome_name"], column_config={

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.domain.i18n import _
+from lib.domain.text import payment_paths
 from lib.reports import pending
 from lib.domain.fmt import krw, kst, number
 from lib.domain.clock import KST
@@ -204,7 +205,7 @@ if view.empty:
 shown = pending.masked_view(view, reveal=reveal).assign(
     time_left=lambda d: pending.time_left_column(d["seconds_left"]),
     pg_provider=lambda d: d["pg_provider"].map(pg_name),
-    link=lambda d: "/payment?imp_uid=" + d["imp_uid"]).reset_index(drop=True)
+    link=lambda d: payment_paths(d["imp_uid"])).reset_index(drop=True)
 C = T["col"]
 # A ticked row follows its payment, not its position: the selection is kept as imp_uids; each version of the table
 # (another order, other rows) gets its own widget, restored from those imp_uids.

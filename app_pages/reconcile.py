@@ -17,7 +17,7 @@ from lib.reports import pending
 from lib.domain.fmt import krw, number
 from lib.domain.clock import now_kst
 from lib.domain.names import pg_name, recon_status
-from lib.domain.text import md
+from lib.domain.text import md, payment_path
 from lib.domain import identity
 from lib.iamport.errors import ApiError
 from lib.reports.recon import expected
@@ -152,7 +152,7 @@ def for_export(df: pd.DataFrame) -> pd.DataFrame:
 def payment_links(df: pd.DataFrame) -> pd.DataFrame:
     """imp_uids as links to the payment page (shown as the imp_uid itself)."""
     if "imp_uid" in df and len(df):
-        df = df.assign(imp_uid=df["imp_uid"].map(lambda x: f"/payment?imp_uid={x}" if x else None))
+        df = df.assign(imp_uid=df["imp_uid"].map(payment_path))
     return df
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 from lib.domain.clock import now_kst
 from lib.domain.fmt import krw, kst, mask_email, mask_phone
 from lib.domain.i18n import _
+from lib.domain.text import payment_paths
 from lib.domain.names import pg_name, status_name
 from lib.iamport.errors import ApiError
 from lib.reports import search
@@ -75,7 +76,7 @@ if n == 1:                                             # the one the caller mean
                                  status=status_name(one["status"]), order=one["merchant_uid"]))
 show = ui_reveal.reveal_toggle(T["reveal"], key="reveal_sr", where="search")
 table = pd.DataFrame({
-    "link": "/payment?imp_uid=" + found["imp_uid"],
+    "link": payment_paths(found["imp_uid"]),
     "started": [kst(t) for t in found["started"]],
     "status": [status_name(x) for x in found["status"]],
     "buyer": found["buyer_name"],

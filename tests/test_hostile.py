@@ -260,3 +260,22 @@ def test_markup_characters_in_any_order_render_without_markup(value):
     """The characters markup is made of, shuffled every way: still plain text once escaped."""
     html = rendered(md(value))
     assert not [t for t in DANGEROUS_TAGS if t in html], (value, html)
+
+
+@pytest.mark.parametrize("imp_uid", ["x&lang=en", "x#top", "a|Click here>", "a b", "../admin", "%2e%2e", "가나다"])
+def test_an_id_from_a_file_or_the_api_stays_one_parameter_of_one_link(imp_uid):
+    """A link to a payment is made of the id percent-encoded: an id with &, #, |, >, a space or dots cannot add a
+    parameter, cut the link, leave /payment or close a Slack link early; the page reads back the same id."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from lib.domain.text import payment_path, payment_paths
+    from lib.services.watcher import Event, WatchConfig, Watcher
+    path = payment_path(imp_uid)
+    parts = urlsplit(path)
+    assert parts.path == "/payment" and not parts.fragment and parse_qs(parts.query) == {"imp_uid": [imp_uid]}
+    assert not set("&#|> ") & set(path.split("=", 1)[1])
+    paths = payment_paths(pd.Series(["imp_000000000001", imp_uid]))
+    assert list(paths) == ["/payment?imp_uid=imp_000000000001", path]
+    w = Watcher(None, type("Db", (), {"watch": None})(), WatchConfig(targets=()), post=lambda u, b: 200)
+    text = w.message(Event("deposit:x", "입금", path))["text"]
+    assert text.count("<") == 1 and text.count("|") == 1 and text.endswith(">") and text.count(">") == 1

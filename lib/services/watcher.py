@@ -37,6 +37,7 @@ from lib.db.appdb import AppDb
 from lib.domain.clock import KST
 from lib.domain.fmt import krw, kst, mask_name
 from lib.domain.i18n import _
+from lib.domain.text import payment_path
 from lib.domain.names import pg_name, request_status
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiError
@@ -164,7 +165,7 @@ class Watcher:
         return [Event(f"deposit:{r['imp_uid']}", _("Deposit received: {amount} from {buyer} ({pg}, order {order})")
                       .format(amount=krw(r.get("amount")), buyer=mask_name(r.get("buyer_name")) or "—",
                               pg=pg_name(r.get("pg_provider")), order=r.get("merchant_uid") or "—"),
-                      f"/payment?imp_uid={r['imp_uid']}")
+                      payment_path(r['imp_uid']))
                 for r in rows if r.get("pay_method") == "vbank" and (r.get("paid_at") or 0) >= int(since)]   # whole seconds
 
     def _approvals(self, since: float) -> list[Event]:
@@ -185,7 +186,7 @@ class Watcher:
         out = []
         for _i, r in df.iterrows():
             cid, imp = r["correlation_id"], r.get("imp_uid") or ""
-            link = f"/payment?imp_uid={imp}" if imp else None
+            link = payment_path(imp)
             if r["outcome"] == "unknown" and r["action"] in ("refund", "update_vbank", "revoke_vbank"):
                 out.append(Event(f"unknown:{cid}", _("A write has an unknown outcome ({who}, {imp_uid}): check the "
                                                      "payment; nothing is sent for it until resolved.").format(

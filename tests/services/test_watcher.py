@@ -232,6 +232,7 @@ def test_slack_markup_from_outside_stays_text():
     assert slack_escape("a & b") == "a &amp; b"
 
 
+@pytest.mark.process          # starts `python -m watcher` twice: in make test, not in make test-fast
 def test_the_watcher_process_tells_a_deposit_once_across_restarts(fresh, client, tmp_path, receiver):
     db = f"sqlite:///{tmp_path / 'app.sqlite3'}"
     env = dict(os.environ, IAMPORT_API_URL=fresh.url, AUDIT_DB_URL=db, VBANK_WEBHOOK_URL=receiver.url,

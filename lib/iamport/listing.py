@@ -104,7 +104,8 @@ class Listing:
         given), as one Arrow table of ``fields`` (lib/iamport/columns.py): no dict per payment.
 
         Ranges longer than 90 days are split into 90-day windows; each window's first page gives ``total``, the
-        remaining pages are fetched and decoded concurrently (bounded by ``settings.concurrency``). When payments changed while the pages were read
+        remaining pages are fetched concurrently (bounded by ``settings.concurrency``) and decoded in this thread
+        as they arrive, while the others are still on the wire. When payments changed while the pages were read
         (a page's ``total`` differs from the first's, or the pages do not hold ``total`` distinct payments), the
         window is read again by time, one page per sub-window, so nothing is skipped and nothing stale is kept.
         """
@@ -124,23 +125,24 @@ class Listing:
         if jobs:
             with ThreadPoolExecutor(max_workers=min(self.config.concurrency, len(jobs)), thread_name_prefix="iamport",
                                     initializer=i18n.set_lang, initargs=(i18n.lang(),)) as pool:   # errors in the caller's language
-                # Each worker fetches a page and decodes it (Arrow's JSON reader holds no lock: pages decode on
-                # every core, and the server's other sessions keep running meanwhile). At most two pages per worker
-                # are asked ahead of this thread taking them: what waits stays a few tables however long the list.
+                # Workers only move bytes (the GIL is free while they wait); this thread decodes each page as it
+                # arrives, so decoding overlaps the network instead of fighting over the GIL. At most two pages per
+                # worker are asked ahead of the decoding: the bytes waiting stay a few MB however long the list.
                 todo = iter(jobs)
                 ahead = 2 * min(self.config.concurrency, len(jobs))
                 futures: dict[Any, int] = {}
 
                 def ask() -> None:
                     for w, p in islice(todo, ahead - len(futures)):
-                        futures[pool.submit(self._columns_page, status, p, *windows[w], sorting, read)] = w
+                        futures[pool.submit(self._status_page_reply, status, p, PAGE_LIMIT, *windows[w], sorting)] = w
                 ask()
                 n = 0
                 while futures:
                     done, _pending = wait(futures, return_when=FIRST_COMPLETED)
                     for fut in done:
                         w = futures.pop(fut)
-                        total, t = fut.result()
+                        path, reply = fut.result()
+                        total, t = columns.decode_page(reply, path, read)
                         totals[w].add(total)
                         per_window[w].append(t)
                         n += 1

@@ -125,36 +125,13 @@ def test_a_payment_in_two_windows_is_found_by_looking_the_small_ones_up_in_the_l
     assert _overlap([payment_table.from_dicts([{"imp_uid": "imp_7"}], ()), big])
 
 
-def deep_page(field: str) -> bytes:
-    return (b'{"code":0,"message":null,"response":{"total":1,"list":[{"imp_uid":"imp_1","merchant_uid":"o","'
-            + field.encode() + b'":' + b"[" * 200_000 + b"]" * 200_000 + b"}]}}")
-
-
 def test_a_value_nested_past_any_reason_is_an_api_error_not_a_crash():
-    """In a field the listing reads, a hostile or broken value nested 200,000 deep ends as the API's error sentence;
-    in a field it skips (custom_data), Arrow's reader (iterative: no recursion to overflow) passes over it and the
-    payment is read without it."""
-    with pytest.raises(ApiError):
-        columns.decode_page(Reply(200, "OK", deep_page("vbank_code")), "/payments/status/all")
-    total, t = columns.decode_page(Reply(200, "OK", deep_page("custom_data")), "/payments/status/all")
-    assert total == 1 and t["imp_uid"].to_pylist() == ["imp_1"] and t["merchant_uid"].to_pylist() == ["o"]
-
-
-def _readers(content: bytes, fields: tuple[str, ...]) -> dict[str, tuple[int, pa.Table] | None]:
-    fields = payment_table.with_id(fields)
-    return {"arrow": columns._arrow_page(content, fields), "msgspec": columns._msgspec_page(content, fields)}
-
-
-@pytest.mark.parametrize("fields", [payment_table.ALL, ("merchant_uid", "amount", "paid_at", "cancel_history"), ()])
-def test_arrows_reader_and_msgspec_give_the_same_table_on_sandbox_pages(fresh, fields):
-    """Arrow's reader takes the pages (they have the spec's types); msgspec, its fallback, must read them the same."""
-    for status in ("all", "paid", "cancelled"):
-        r = fresh.api("GET", f"/payments/status/{status}", params={"limit": 1000, "from": NOW() - 90 * 86400 + 60,
-                                                                   "to": NOW() + 60})
-        got = _readers(r.content, fields)
-        assert got["arrow"] is not None and got["msgspec"] is not None
-        assert got["arrow"][0] == got["msgspec"][0] and got["arrow"][1].equals(got["msgspec"][1]), status
-        assert got["arrow"][1].num_rows == len(json.loads(r.content)["response"]["list"]) > 0
+    """Even in a field the listing skips: a hostile or broken page ends as the API's error sentence."""
+    for field in ("custom_data", "vbank_code"):
+        deep = (b'{"code":0,"message":null,"response":{"total":1,"list":[{"imp_uid":"imp_1","merchant_uid":"o","'
+                + field.encode() + b'":' + b"[" * 200_000 + b"]" * 200_000 + b"}]}}")
+        with pytest.raises(ApiError):
+            columns.decode_page(Reply(200, "OK", deep), "/payments/status/all")
 
 
 _VALUE = {"s": st.one_of(st.none(), st.text(max_size=12)), "i": st.one_of(st.none(), st.integers(-2**63, 2**63 - 1)),
@@ -171,7 +148,7 @@ def _payments(draw, odd: bool):
         p = {f: draw(_ODD if odd and draw(st.booleans()) else _VALUE[k]) for f, k in payment_table.FIELDS.items()
              if draw(st.booleans()) or f == "imp_uid"}
         if draw(st.booleans()):
-            p["cancel_history"] = draw(st.lists(_CANCEL, max_size=2))
+            p["cancel_history"] = draw(st.one_of(st.none(), st.lists(_CANCEL, max_size=2)))
         if draw(st.booleans()):
             p["custom_data"] = draw(st.one_of(st.none(), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
         out.append(p)
@@ -180,25 +157,21 @@ def _payments(draw, odd: bool):
 
 @settings(max_examples=60, deadline=None)
 @given(items=_payments(odd=False))
-def test_a_page_of_the_specs_types_reads_the_same_by_arrow_msgspec_and_the_lenient_reading(items):
-    content = page(items).content
-    got = _readers(content, payment_table.ALL)
-    lenient = payment_table.from_dicts(items, payment_table.ALL)
-    assert got["arrow"] is not None and got["msgspec"] is not None
-    assert got["arrow"][1].equals(lenient) and got["msgspec"][1].equals(lenient)
+def test_a_page_of_the_specs_types_reads_the_same_fast_and_lenient(items):
+    """The fast reader and its fallback give the same table for any page of the spec's types (missing fields, nulls,
+    no refunds or null for them, fields the listing skips)."""
+    got = columns._msgspec_page(page(items).content, payment_table.ALL)
+    assert got is not None and got[1].equals(payment_table.from_dicts(items, payment_table.ALL))
 
 
 @settings(max_examples=60, deadline=None)
 @given(items=_payments(odd=True))
-def test_a_page_with_surprising_values_is_read_the_same_whichever_reader_takes_it(items):
-    """Arrow's reader takes a page only when every value has the spec's type; otherwise the next one reads it, and
-    whatever reads it, the table is the one the lenient reading gives where the types are right."""
-    content = page(items).content
-    _total, t = columns.decode_page(Reply(200, "OK", content), "/x", payment_table.ALL)
-    got = _readers(content, payment_table.ALL)
-    if got["arrow"] is not None:
-        assert got["arrow"][1].equals(t)
-        assert got["msgspec"] is None or got["msgspec"][1].equals(t)
+def test_a_page_with_surprising_values_is_read_not_refused(items):
+    """Values of other types than the spec's (fractions, numbers past 64 bits, text for numbers, lists): the page is
+    read — by the fast reader when it can, else leniently — with every payment and every imp_uid that was text."""
+    _total, t = columns.decode_page(Reply(200, "OK", page(items).content), "/x", payment_table.ALL)
+    fast = columns._msgspec_page(page(items).content, payment_table.ALL)
+    assert fast is None or fast[1].equals(t)
     assert t.num_rows == len(items)
     ids = t["imp_uid"].to_pylist()
     assert all(got == p.get("imp_uid") for got, p in zip(ids, items) if isinstance(p.get("imp_uid"), str))

@@ -113,21 +113,30 @@ class Watcher:
             events = []
             rep.errors.append(_("The API could not be read: {msg}").format(msg=e.message))
         rep.events = len(events)
+        # A webhook that did not answer (or answered 5xx) is not tried again in this pass: its other events wait for
+        # the next one, so a hanging chat costs one timeout per pass, not one per event, and never holds up the rest.
+        down: dict[str, str] = {}
         for ev in events:
             for url in self.cfg.targets:
                 payload = self.message(ev)
-                if self.log.claim_new(ev.key, target_id(url), payload, now):
-                    self._send(url, ev.key, payload, 1, now, rep)
+                if not self.log.claim_new(ev.key, target_id(url), payload, now):
+                    continue
+                if url in down:
+                    self.log.failed(ev.key, target_id(url), 0, down[url], now + backoff(1), now)
+                    rep.failed += 1
+                else:
+                    self._send(url, ev.key, payload, 1, now, rep, down)
         for row in self.log.due(now):                # earlier failures whose backoff is over
             again = next((u for u in self.cfg.targets if target_id(u) == row["target"]), None)
-            if again is None or not self.log.claim_retry(row, now):
+            if again is None or again in down or not self.log.claim_retry(row, now):
                 continue
-            self._send(again, row["event_key"], json.loads(row["payload"]), int(row["attempts"]) + 1, now, rep)
+            self._send(again, row["event_key"], json.loads(row["payload"]), int(row["attempts"]) + 1, now, rep, down)
         self.log.set("last_run", repr(now))
         self.log.set("last_error", rep.errors[-1] if rep.errors else "")
         return rep
 
-    def _send(self, url: str, key: str, payload: dict[str, Any], attempt: int, now: float, rep: RunReport) -> None:
+    def _send(self, url: str, key: str, payload: dict[str, Any], attempt: int, now: float, rep: RunReport,
+              down: dict[str, str]) -> None:
         status: int | None = None
         try:
             status = self.post(url, payload)
@@ -139,6 +148,8 @@ class Watcher:
             rep.sent += 1
             return
         error = f"{webhook_host(url)}: {error}"
+        if not gives_up(status):                  # no answer, 5xx, 408, 429: down for the rest of this pass
+            down[url] = error
         stop = gives_up(status) and attempt >= self.cfg.max_attempts
         retry_at = None if stop else now + backoff(attempt)
         self.log.failed(key, target_id(url), attempt, error, retry_at, now)

@@ -29,7 +29,8 @@ from tests.helpers import ROOT
 class Receiver:
     """A webhook that records what it accepted; ``fail`` first answers 500 that many times."""
 
-    def __init__(self, fail: int = 0, status: int = 500, path: str = "/hook", only: str = ""):
+    def __init__(self, fail: int = 0, status: int = 500, path: str = "/hook", only: str = "",
+                 hang: threading.Event | None = None):
         self.accepted: list[dict] = []
         self.tried: list[str] = []                                  # every POST's event key, answered or not
         self.tries = 0
@@ -41,6 +42,11 @@ class Receiver:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 outer.tries += 1
                 outer.tried.append(body.get("event", ""))
+                if hang is not None and not hang.is_set():
+                    hang.wait(5)                                     # a chat that does not answer, then gives up
+                    self.send_response(504)
+                    self.end_headers()
+                    return
                 if outer.fail > 0 and body.get("event", "").startswith(only):
                     outer.fail -= 1
                     self.send_response(status)
@@ -194,6 +200,37 @@ def test_a_webhook_that_refuses_the_message_is_given_up_and_a_dead_one_never_sho
     finally:
         r.close()
         hole.close()
+
+
+def test_a_hanging_webhook_costs_one_timeout_per_pass_and_never_holds_up_the_other(fresh, client, audit):
+    """Five deposits, two webhooks, one of which does not answer: in that pass the hanging one is tried once (its other
+    events wait for a later pass), the healthy one gets all five; once it answers again, it gets each of them once."""
+    hang = threading.Event()
+    slow, ok = Receiver(hang=hang), Receiver()
+    try:
+        t = [time.time()]
+        w = Watcher(client, audit.db, WatchConfig(targets=(slow.url, ok.url), digest_at="23:59"),
+                    post=lambda url, body: requests.post(url, json=body, timeout=0.5).status_code, clock=lambda: t[0])
+        w.run_once()
+        paid = []
+        for _i in range(5):
+            paid.append(ready_payment(fresh, client))
+            fresh.deposit(paid[-1].imp_uid)
+        t[0] = time.time()
+        rep = w.run_once()
+        keys = {f"deposit:{p.imp_uid}" for p in paid}
+        assert len([k for k in slow.tried if k.startswith("deposit:")]) == 1      # one timeout, not five
+        assert set(ok.events("deposit:")) == keys and rep.failed == 5
+        assert any("ReadTimeout" in e for e in rep.errors)
+        hang.set()
+        for _i in range(3):
+            t[0] += 601
+            w.run_once()
+        assert sorted(slow.events("deposit:")) == sorted(keys) and sorted(ok.events("deposit:")) == sorted(keys)
+    finally:
+        hang.set()
+        slow.close()
+        ok.close()
 
 
 def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, audit, receiver):

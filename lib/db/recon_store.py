@@ -93,8 +93,9 @@ class SeenExceptions:
         with self.engine.connect() as c:
             return list(c.execute(select(recon_seen.c.key)).scalars())
 
-    def older_than(self, t: float) -> dict[str, tuple[str, float]]:
-        """Exceptions first seen before ``t``: key → (label, first seen)."""
+    def first_seen_between(self, lo: float, hi: float) -> dict[str, tuple[str, float]]:
+        """Exceptions first seen in [lo, hi): key → (label, first seen)."""
         with self.engine.connect() as c:
-            rows = c.execute(select(recon_seen).where(recon_seen.c.first_seen < t)).mappings().all()
+            rows = c.execute(select(recon_seen).where(recon_seen.c.first_seen >= lo, recon_seen.c.first_seen < hi)
+                             ).mappings().all()
         return {r["key"]: (r["label"], r["first_seen"]) for r in rows}

@@ -101,12 +101,14 @@ class Watcher:
                  clock: Callable[[], float] = time.time):
         self.client, self.db, self.cfg, self.post, self.clock = client, db, cfg, post, clock
         self.log = db.watch
+        self._moved: dict[str, str] = {}
 
     # ------------------------------------------------------------------ one pass
     def run_once(self) -> RunReport:
         now = self.clock()
         rep = RunReport()
         since = float(self.log.set_once("since", repr(now)))
+        self._moved = {}                             # cursors moved by this pass, kept once its events are claimed
         try:
             events = self.collect(now, since)
         except ApiError as e:                       # the API is down: deliver what is due, report, try next pass
@@ -126,6 +128,8 @@ class Watcher:
                     rep.failed += 1
                 else:
                     self._send(url, ev.key, payload, 1, now, rep, down)
+        for k, v in self._moved.items():             # a watcher stopped before this line reads the same again
+            self.log.set(k, v)
         for row in self.log.due(now):                # earlier failures whose backoff is over
             again = next((u for u in self.cfg.targets if target_id(u) == row["target"]), None)
             if again is None or again in down or not self.log.claim_retry(row, now):
@@ -160,10 +164,15 @@ class Watcher:
 
     # ------------------------------------------------------------------ events
     def collect(self, now: float, since: float) -> list[Event]:
+        """This pass's events. Each source is read from where the last pass stopped (less two minutes of overlap for
+        records committed late), so a pass costs what happened since the last one — not the whole audit log since
+        the watcher started; the sent-log makes the overlap harmless."""
         out = self._deposits(now, since)
-        out += self._approvals(since)
-        out += self._writes(since)
-        out += self._open_exceptions(now)
+        cursor = max(since, float(self.log.get("db_to") or since) - OVERLAP_S)
+        out += self._approvals(cursor)
+        out += self._writes(cursor)
+        out += self._open_exceptions(now, cursor)
+        self._moved["db_to"] = repr(now)
         d = self._digest(now)
         if d is not None:
             out.append(d)
@@ -172,7 +181,7 @@ class Watcher:
     def _deposits(self, now: float, since: float) -> list[Event]:
         cursor = float(self.log.get("deposits_to") or since)
         rows = self.client.list_by_status_raw("paid", int(cursor - OVERLAP_S), int(now))
-        self.log.set("deposits_to", repr(now))
+        self._moved["deposits_to"] = repr(now)
         return [Event(f"deposit:{r['imp_uid']}", _("Deposit received: {amount} from {buyer} ({pg}, order {order})")
                       .format(amount=krw(r.get("amount")), buyer=mask_name(r.get("buyer_name")) or "—",
                               pg=pg_name(r.get("pg_provider")), order=r.get("merchant_uid") or "—"),
@@ -211,9 +220,10 @@ class Watcher:
                     amount=krw(amount), who=r["operator"], imp_uid=imp), link))
         return out
 
-    def _open_exceptions(self, now: float) -> list[Event]:
+    def _open_exceptions(self, now: float, cursor: float) -> list[Event]:
+        """Exceptions that reached ``exception_days`` since the last pass and are still open."""
         days = self.cfg.exception_days
-        seen = self.db.recon_seen.older_than(now - days * 86400)
+        seen = self.db.recon_seen.first_seen_between(cursor - days * 86400, now - days * 86400)
         closed = self.db.resolutions.resolved(list(seen))
         return [Event(f"recon_open:{k}", _("A reconciliation exception is still open after {days} days: {what}").format(
                     days=days, what=label), "/reconcile") for k, (label, _first) in seen.items() if k not in closed]

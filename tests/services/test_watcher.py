@@ -233,6 +233,41 @@ def test_a_hanging_webhook_costs_one_timeout_per_pass_and_never_holds_up_the_oth
         ok.close()
 
 
+def test_a_pass_reads_what_happened_since_the_last_one(fresh, client, audit, receiver):
+    """The audit log, approvals and exceptions are read from the last pass on (two minutes of overlap), not from the
+    watcher's start every minute: a pass costs what happened since the last one."""
+    t = [time.time()]
+    w = watcher(client, audit, receiver, clock=lambda: t[0])
+    w.run_once()
+    asked = []
+    real = audit.db.audit.records
+    audit.db.audit.records = lambda **kw: asked.append(kw["since"].timestamp()) or real(**kw)
+    try:
+        t[0] += 3600
+        w.run_once()
+        t[0] += 3600
+        w.run_once()
+    finally:
+        audit.db.audit.records = real
+    assert asked[1] == pytest.approx(asked[0] + 3600 - 120)           # from the last pass (less the overlap), not the start
+
+
+def test_a_watcher_stopped_after_reading_but_before_claiming_loses_nothing(fresh, client, audit, receiver):
+    """A pass ten minutes after the last reads a deposit, then dies before claiming it; the watcher started again ten
+    minutes later still reads from the last pass that claimed its events, and tells the deposit."""
+    t0 = time.time()
+    watcher(client, audit, receiver, clock=lambda: t0).run_once()
+    p = ready_payment(fresh, client)
+    fresh.deposit(p.imp_uid)
+    crashing = watcher(client, audit, receiver, clock=lambda: t0 + 600)
+    crashing.log = type("Dies", (), {"set_once": audit.db.watch.set_once, "get": audit.db.watch.get,
+                                     "set": audit.db.watch.set, "claim_new": lambda *a: 1 / 0})()
+    with pytest.raises(ZeroDivisionError):
+        crashing.run_once()
+    watcher(client, audit, receiver, clock=lambda: t0 + 1200).run_once()
+    assert receiver.events("deposit:") == [f"deposit:{p.imp_uid}"]
+
+
 def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, audit, receiver):
     at = datetime.now(KST).replace(hour=9, minute=30, second=0, microsecond=0)
     while at.weekday() >= 5 or at > datetime.now(KST):              # the last business-day morning before now

@@ -112,7 +112,7 @@ class Watcher:
         try:
             events = self.collect(now, since)
         except ApiError as e:                       # the API is down: deliver what is due, report, try next pass
-            events = []
+            events, self._moved = [], {}            # nothing collected: every cursor stays where it was
             rep.errors.append(_("The API could not be read: {msg}").format(msg=e.message))
         rep.events = len(events)
         # A webhook that did not answer (or answered 5xx) is not tried again in this pass: its other events wait for
@@ -237,7 +237,7 @@ class Watcher:
         if self.log.get("digest_day") == str(at.date()):
             return None
         d = self.digest(now)
-        self.log.set("digest_day", str(at.date()))
+        self._moved["digest_day"] = str(at.date())     # kept once claimed (see run_once)
         lines = [_("Today's summary ({day})").format(day=d.day)] + [
             f"· {_(digest.LABELS[k])}: {krw(v) if k.endswith('amount') else v}"
             for k, v in ((k, getattr(d, k)) for k in digest.LABELS)]

@@ -268,6 +268,32 @@ def test_a_watcher_stopped_after_reading_but_before_claiming_loses_nothing(fresh
     assert receiver.events("deposit:") == [f"deposit:{p.imp_uid}"]
 
 
+def test_a_pass_whose_api_read_fails_moves_no_cursor(fresh, client, audit, receiver):
+    """The deposits are read, then the digest's read of the API fails: nothing of that pass is claimed, so no cursor
+    may move either — the next pass still tells the deposit (and the digest)."""
+    import holidays
+    from lib.iamport.errors import ApiUnavailable
+    t0 = time.time()
+    watcher(client, audit, receiver, clock=lambda: t0).run_once()
+    p = ready_payment(fresh, client)
+    fresh.deposit(p.imp_uid)
+    day = datetime.fromtimestamp(t0, KST).date() + timedelta(days=1)
+    while day.weekday() >= 5 or day in holidays.KR(years=day.year):          # the next business day, 10:00 KST
+        day += timedelta(days=1)
+    later = datetime.combine(day, datetime.min.time(), KST).replace(hour=10).timestamp()
+    w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="09:00"), post=post,
+                clock=lambda: later)
+
+    def down(now):
+        raise ApiUnavailable("응답이 없습니다", method="GET", path="/payments/status/ready")
+    real_digest, w.digest = w.digest, down
+    rep = w.run_once()
+    assert rep.events == 0 and rep.errors and receiver.events("deposit:") == []
+    w.digest = real_digest
+    w.run_once()
+    assert receiver.events("deposit:") == [f"deposit:{p.imp_uid}"] and receiver.events("digest:") == [f"digest:{day}"]
+
+
 def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, audit, receiver):
     at = datetime.now(KST).replace(hour=9, minute=30, second=0, microsecond=0)
     while at.weekday() >= 5 or at > datetime.now(KST):              # the last business-day morning before now

@@ -20,7 +20,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from sqlalchemy import func, insert, select, update
+
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from lib.domain.i18n import _
 from lib.domain.names import request_status
@@ -101,6 +102,15 @@ class ApprovalStore:
             q = q.where(approval_requests.c.status == status)
         if requester:
             q = q.where(approval_requests.c.requester == requester)
+        with self.engine.connect() as c:
+            return [_row(r) for r in c.execute(q).mappings()]
+
+    def changed_since(self, t: float, limit: int = 5_000) -> builtins.list[ApprovalRequest]:
+        """Requests made or decided at ``t`` or later (the watcher's read: what happened since its last pass)."""
+        self.expire_due()
+        q = (select(approval_requests)
+             .where(or_(approval_requests.c.created_at >= t, approval_requests.c.decided_at >= t))
+             .order_by(approval_requests.c.created_at).limit(limit))
         with self.engine.connect() as c:
             return [_row(r) for r in c.execute(q).mappings()]
 

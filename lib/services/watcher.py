@@ -190,7 +190,7 @@ class Watcher:
 
     def _approvals(self, since: float) -> list[Event]:
         out = []
-        for r in self.db.approvals.list(limit=500):
+        for r in self.db.approvals.changed_since(since):
             what = _("a refund of {amount}").format(amount=krw(r.amount)) if r.kind == "refund" else \
                 _("{n} accounts").format(n=r.amount)
             if r.created_at.timestamp() >= since:

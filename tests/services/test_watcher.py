@@ -120,6 +120,29 @@ def test_an_approval_request_and_its_decision_are_told(fresh, client, audit, rul
     assert receiver.events("refund:")                                               # the refund sent, too
 
 
+def test_a_decision_on_an_old_request_is_told_however_many_came_after_it(fresh, client, audit, rules, receiver):
+    """The watcher reads requests made *or decided* since its last pass, not the newest few hundred: a decision on a
+    request older than 600 others is still told."""
+    w = watcher(client, audit, receiver)
+    w.run_once()
+    rules.refund_approval_above = 1000
+    p = paid_payment(fresh, client)
+    kim = Actor("kim@example.com", frozenset({"operator"}))
+    old = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 5000),
+                                                seen=Seen.of(p), rules=rules)
+    w.run_once()
+    with audit.db.engine.begin() as c:                               # 600 later requests (other payments)
+        from lib.db.schema import approval_requests
+        row = dict(c.execute(approval_requests.select().where(approval_requests.c.id == old.id)).mappings().one())
+        c.execute(approval_requests.insert(), [{**row, "id": f"later-{i}", "pending_key": None, "status": "rejected",
+                                                "created_at": row["created_at"] + 1 + i, "decided_at": row["created_at"]}
+                                               for i in range(600)])
+    approval_flow.reject(audit, approver=Actor("boss@example.com", frozenset({"approver"})), request_id=old.id,
+                         note="no reason to refund this")
+    w.run_once()
+    assert f"approval:{old.id}:rejected" in receiver.events("approval:")
+
+
 def test_a_receiver_that_fails_twice_still_gets_the_event_once(fresh, client, audit):
     r = Receiver(fail=2)
     try:

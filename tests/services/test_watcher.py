@@ -131,11 +131,13 @@ def test_a_decision_on_an_old_request_is_told_however_many_came_after_it(fresh, 
     old = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 5000),
                                                 seen=Seen.of(p), rules=rules)
     w.run_once()
-    with audit.db.engine.begin() as c:                               # 600 later requests (other payments)
+    with audit.db.engine.begin() as c:                 # the request made a day ago, 600 more made after it since
         from lib.db.schema import approval_requests
+        day_ago = time.time() - 86_400
+        c.execute(approval_requests.update().where(approval_requests.c.id == old.id).values(created_at=day_ago))
         row = dict(c.execute(approval_requests.select().where(approval_requests.c.id == old.id)).mappings().one())
         c.execute(approval_requests.insert(), [{**row, "id": f"later-{i}", "pending_key": None, "status": "rejected",
-                                                "created_at": row["created_at"] + 1 + i, "decided_at": row["created_at"]}
+                                                "created_at": day_ago + 1 + i, "decided_at": day_ago + 1 + i}
                                                for i in range(600)])
     approval_flow.reject(audit, approver=Actor("boss@example.com", frozenset({"approver"})), request_id=old.id,
                          note="no reason to refund this")

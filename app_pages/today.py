@@ -8,7 +8,7 @@ from lib.domain.fmt import number
 from lib.domain.i18n import _
 from lib.iamport.errors import ApiError
 from lib.reports import digest, export
-from lib.ui import inert, language, metrics, session
+from lib.ui import inert, language, loaders, metrics
 
 language.entry_guard()
 
@@ -19,7 +19,7 @@ st.title(T["title"])
 st.caption(T["intro"])
 try:
     with st.spinner():
-        d = session.desk().digest()
+        d, _fetched = loaders.load_digest()
 except ApiError as e:
     st.error(inert.say(T["error"], err=e))
     st.stop()

@@ -1,6 +1,6 @@
 """The morning digest (오늘의 요약) as numbers: the pending accounts, what is overdue and due today, yesterday's
-deposits and refunds, open approvals, unknown outcomes and reconciliation exceptions still open. Built from data the caller read; pure. The watcher posts it
-(lib/services/watcher.py); lib/reports/digest.py makes it an Excel sheet."""
+deposits and refunds, open approvals, unknown outcomes and reconciliation exceptions still open. Built from data the
+caller read; pure. The watcher posts it (lib/services/watcher.py); lib/reports/digest.py makes it an Excel sheet."""
 
 from __future__ import annotations
 

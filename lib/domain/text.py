@@ -38,17 +38,20 @@ NOTE_MAX = 500           # an operator's note
 REASON_MAX = 256         # what the PG is told (the reason field), our write's tag included
 
 
+PAYMENT_PAGE = "/payment?imp_uid="
+
+
 def payment_path(imp_uid: object) -> str | None:
     """The payment page of ``imp_uid`` as a link's path, the id percent-encoded: an id from a file or the API with
     ``&``, ``#``, ``|``, ``>`` or a space cannot add a parameter, cut the link or close a Slack link early."""
-    return f"/payment?imp_uid={quote(str(imp_uid), safe='')}" if imp_uid else None
+    return PAYMENT_PAGE + quote(str(imp_uid), safe="") if imp_uid else None
 
 
 def payment_paths(ids: Any) -> Any:
     """``payment_path`` over a pandas Series of imp_uids, at the speed of one concatenation when every id is made of
     the characters PortOne uses (the usual case), one by one otherwise."""
     if ids.str.fullmatch(r"[A-Za-z0-9_.\-]+").fillna(False).all():
-        return "/payment?imp_uid=" + ids
+        return PAYMENT_PAGE + ids
     return ids.map(payment_path)
 
 

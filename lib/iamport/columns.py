@@ -43,8 +43,8 @@ class _Cancel(msgspec.Struct, gc=False):
 @lru_cache(maxsize=32)
 def _decoder(fields: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
     """A decoder of the API's envelope whose payments hold only ``fields`` (gc=False: they hold no cycles)."""
-    attrs: list[tuple[str, Any, Any]] = [(f, list[_Cancel] | None, []) if f == "cancel_history" else (f, _PY[FIELDS[f]], None)
-                                         for f in fields]
+    attrs: list[tuple[str, Any, Any]] = [(f, list[_Cancel] | None, []) if f == "cancel_history"
+                                         else (f, _PY[FIELDS[f]], None) for f in fields]
     row = msgspec.defstruct("Row", attrs, gc=False)
     page = msgspec.defstruct("Page", [("total", int), ("list", list[row] | None, None)], gc=False)  # type: ignore[valid-type]
     env = msgspec.defstruct("Envelope", [("code", int), ("response", page | None, None)], gc=False)

@@ -15,6 +15,7 @@ from lib.reports import pending
 from lib.reports import refundable as refund
 from lib.ui.cache import TTLCache
 from lib.domain.clock import now_kst
+from lib.domain.digest import Digest
 from lib.domain.clock import KST
 from lib.domain.settings import get_settings
 from lib.domain.i18n import N_, _
@@ -97,6 +98,13 @@ def recent_deposits() -> list[dict]:
         return feed.refresh()
     except ApiError:
         return feed.known()
+
+
+def load_digest() -> tuple[Digest, datetime]:
+    """오늘의 요약 (90 days of pending accounts, the last days' deposits, the app database's counts): read once for
+    everyone per day and cache period, dropped by any write like the lists, not on every rerun or visit."""
+    return _cached(("digest", now_kst().date().isoformat()), N_("Today's summary"),
+                   lambda progress: session.desk().digest())
 
 
 def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:

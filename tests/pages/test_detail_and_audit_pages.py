@@ -62,3 +62,15 @@ def test_audit_page_verifies_the_chain_against_an_anchor(app, app_env):
     at.text_input(key="a_anchor").input("4:nothex").run()
     at.button(key="a_verify").click().run()
     assert "cannot be read" in at.error[0].value
+
+
+def test_todays_summary_reads_the_api_once_for_everyone_not_on_every_rerun(app, app_env):
+    """오늘의 요약 lists 90 days of pending accounts: a rerun, or a colleague opening the page, is served from the shared
+    cache (a write anywhere drops it, as for the other lists)."""
+    at = app("app_pages/today.py").run()
+    assert not at.exception
+    first = len(app_env.requests_seen("/payments/status"))
+    assert first >= 2                                             # pending (90 days) and paid (3 days)
+    at.run()
+    app("app_pages/today.py").run()                               # another session
+    assert len(app_env.requests_seen("/payments/status")) == first

@@ -260,12 +260,15 @@ def step_account(p) -> None:
     by_code = {b.code: b for b in options}
     codes = list(by_code)
     last = session.desk().last_refund_account(p.imp_uid)
+    # The offer has a slot of its own, there whether or not it is shown: taking it does not move the form below, so
+    # the browser updates the account fields in place instead of drawing a second set beside stale ones.
+    offer = st.container()
     if last is not None and last.bank in by_code and not d.account:
         def reuse() -> None:
             d.holder, d.bank, d.account, d.tel = last.holder, last.bank, last.account, last.tel or ""
             st.session_state.update({"rf_holder": last.holder, "rf_bank": last.bank, "rf_account": last.account,
                                      "rf_tel": last.tel or ""})
-        with st.container(border=True):
+        with offer.container(border=True):
             st.markdown(inert.say(T["reuse"], bank=by_code[last.bank].label, account=mask_account(last.account),
                                   holder=last.holder, when=kst(datetime.fromtimestamp(last.at, KST))))
             st.button(T["reuse_go"], key="rf_reuse", on_click=reuse, icon=":material/history:")

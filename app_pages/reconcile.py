@@ -353,7 +353,7 @@ if rows is not None:
         g[i].metric(md(recon_status(r["group"])), number(r["rows"]), help=krw(r["amount"]))
     resolutions = session.db().resolutions
     cap = s.table_rows            # what is shown and can be closed here; the files below hold every exception
-    exc = match.MatchResult(result.matched.head(0), result.mismatched.head(cap), result.file_only.head(cap),
+    exc = match.MatchResult(result.matched_head(0), result.mismatched.head(cap), result.file_only.head(cap),
                             result.import_only.head(cap)).exceptions()
     exc_keys = match.exception_keys(exc)
     closed = resolutions.resolved(list(exc_keys))
@@ -361,11 +361,14 @@ if rows is not None:
     left, right = st.columns([3, 2]) if not dash.empty else (st.container(), None)
     with left:
         tabs = st.tabs(T["groups"])                  # what needs work first: 불일치, 대사불능, then 일치
-        for tab, df, key in zip(tabs, (result.mismatched, result.file_only, result.import_only, result.matched),
-                                ("rc_mismatched", "rc_file_only", "rc_import_only", "rc_matched")):
+        for tab, df, n, key in zip(tabs, (result.mismatched, result.file_only, result.import_only,
+                                          result.matched_head(cap)),
+                                   (len(result.mismatched), len(result.file_only), len(result.import_only),
+                                    result.matched_count()),
+                                   ("rc_mismatched", "rc_file_only", "rc_import_only", "rc_matched")):
             with tab:              # a million matched rows are not read on a screen: the first ones, and the totals
-                if len(df) > cap:
-                    st.caption(T["first_rows"].format(shown=number(cap), n=number(len(df))))
+                if n > cap:
+                    st.caption(T["first_rows"].format(shown=number(cap), n=number(n)))
                     df = df.head(cap)
                 view = with_resolution(df, closed)
                 st.dataframe(named(payment_links(view)), hide_index=True, width="stretch", key=key,

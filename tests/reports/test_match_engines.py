@@ -106,3 +106,21 @@ def test_days_far_apart_still_agree():
     rows.loc[0, "date"] = date(1, 1, 1)
     rows.loc[1, "date"] = date(9999, 12, 31)
     same(match.match(rows, ev), pandas_match.match(rows, ev))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_matched_group_is_counted_and_shown_without_becoming_pandas_whole(seed):
+    """The page reads the matched group's count, totals per PG and first rows: the same as the pandas engine's, and
+    the million-row pandas copy is not made for them."""
+    _rows, ev = made(seed, 200)
+    rows = ev.assign(row=np.arange(len(ev), dtype="int64"), fee=pd.array(ev["fee"], dtype="Int64"),
+                     fee_vat=pd.array(ev["fee_vat"], dtype="Int64"), vat=pd.array([pd.NA] * len(ev), dtype="Int64"),
+                     tax_free=pd.array([0] * len(ev), dtype="Int64"))
+    rows.loc[rows.index[::10], "amount"] += 1                           # a few differ: both groups have rows
+    new, old = match.match(rows, ev), pandas_match.match(rows, ev)
+    assert new.matched_count() == len(old.matched) > 100 and len(old.mismatched)
+    pd.testing.assert_frame_equal(new.summary(), old.summary())
+    pd.testing.assert_frame_equal(match.month_end_summary(new, None), match.month_end_summary(old, None))
+    pd.testing.assert_frame_equal(new.matched_head(7), old.matched.head(7))
+    assert new._matched_pd is None                       # nothing above converted the whole group
+    pd.testing.assert_frame_equal(new.matched, old.matched)

@@ -174,6 +174,33 @@ def child(folder: Path, facts: dict[str, Any]) -> dict[str, float]:
            "total_s": t[-1] - t[0], "rss_mb": rss_mb(), "base_mb": base}
     if os.environ.get("BENCH_ENGINES", "1") == "1" and n <= 1_000_000:
         out.update(engines(rows, ev, m))
+        out.update(json_floor(fd, index))
+    return out
+
+
+def json_floor(fd: int, index: dict[str, tuple[int, int]]) -> dict[str, float]:
+    """What reading the same pages costs at the least, on one core (the GIL): msgspec only skimming each payment
+    (an empty struct per payment: nothing extracted), and msgspec extracting the reconciliation's fields into structs
+    without making a column of them (lib/iamport/columns.py's decoder). The listing's json_s is this plus the Arrow
+    arrays, the page fetching and the checks."""
+    import msgspec
+
+    from lib.domain.payment_table import with_id
+    from lib.iamport import columns
+    from lib.reports.recon import expected
+
+    class Skim(msgspec.Struct):
+        pass
+
+    page = msgspec.defstruct("Page", [("total", int), ("list", list[Skim])])
+    skim = msgspec.json.Decoder(msgspec.defstruct("Envelope", [("code", int), ("response", page)]))
+    fields = columns._decoder(with_id(expected.FIELDS))
+    out = {}
+    for name, dec in (("json_skim_s", skim), ("json_fields_s", fields)):
+        t0 = time.perf_counter()
+        for off, size in index.values():
+            dec.decode(os.pread(fd, size, off))
+        out[name] = time.perf_counter() - t0
     return out
 
 
@@ -232,6 +259,10 @@ def run(n: int) -> dict[str, float]:
               f"{res['match_pandas_s']:.2f} pairing_only_polars_s={res['pairing_polars_s']:.2f} "
               f"pairing_only_duckdb_s={res['pairing_duckdb_s']:.2f} "
               f"(pairs {res['duckdb_pairs']:,})", flush=True)
+    if "json_skim_s" in res:
+        print(f"bench reconcile json floor rows={n} skim_only_s={res['json_skim_s']:.2f} "
+              f"fields_into_structs_s={res['json_fields_s']:.2f} (one core; the listing's json_s adds the columns, "
+              f"the fetching and the checks)", flush=True)
     print(f"bench reconcile rows={n} json_s={res['json_s']:.2f} read_s={res['read_s']:.2f} "
           f"normalize_s={res['normalize_s']:.2f} events_s={res['events_s']:.2f} match_s={res['match_s']:.2f} "
           f"total_s={res['total_s']:.2f} rows_per_s={n / res['total_s']:,.0f} rss_mb={res['rss_mb']:.0f} "

@@ -130,8 +130,10 @@ def child(folder: Path, facts: dict[str, Any]) -> dict[str, float]:
     from lib.iamport.listing import Listing
     from lib.iamport.transport import Reply
     from lib.reports.recon import expected, match, normalize, read
+    from lib.reports.columnar import give_back_freed_memory
     from lib.reports.recon.grid import LIMITS
 
+    give_back_freed_memory()                                  # as app.py does
     index = {k: tuple(v) for k, v in json.loads((folder / "index.json").read_text()).items()}
     fd = os.open(folder / "pages.bin", os.O_RDONLY)
 

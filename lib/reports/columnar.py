@@ -4,10 +4,23 @@ payments) gives the same frame."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+
+
+@cache
+def give_back_freed_memory() -> None:
+    """Arrow's freed memory goes back to the system at once (jemalloc, no decay) instead of being kept by its
+    allocator (mimalloc by default) for the next allocation. Once per process, before the big work: a month-end
+    reconciliation frees hundreds of MB of transient columns between its phases, and the app keeps running after it.
+    Measured (bench/reconcile.py, 1 M rows): peak RSS 1.36–1.43 → 1.28 GB, the same time within the machine's
+    noise. Arrays made before keep their own allocator. Where Arrow was built without jemalloc, nothing changes."""
+    if "jemalloc" in pa.supported_memory_backends():
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+        pa.jemalloc_set_decay_ms(0)
 
 
 def frame(rows: pa.Table | list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:

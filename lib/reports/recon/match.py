@@ -188,6 +188,16 @@ def _pandas(df: pl.DataFrame, nullable: tuple[str, ...] = ()) -> pd.DataFrame:
     return out
 
 
+def _group(F: pl.DataFrame, E: pl.DataFrame, pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """For ``pairs`` (fi, ei, matched_by): the columns both groups show, then the file's and I'mport's numbers."""
+    lt = F.select("row", "kind", "date", "amount", "fee", "fee_vat")[pairs["fi"]]
+    rt = E.select("date", "imp_uid", "merchant_uid", "pg", "amount", "fee", "fee_vat")[pairs["ei"]]
+    shown = pl.DataFrame({"row": lt["row"], "kind": lt["kind"], "date": lt["date"], "import_date": rt["date"],
+                          "matched_by": pairs["matched_by"], "imp_uid": rt["imp_uid"],
+                          "merchant_uid": rt["merchant_uid"], "pg": rt["pg"]})
+    return shown, lt.select("amount", "fee", "fee_vat"), rt.select("amount", "fee", "fee_vat")
+
+
 def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
     """Pair each file row with one I'mport event by imp_uid, else merchant_uid, else pg_tid (and kind), exact
     amounts first; then list every reason a pair differs (amount, fee, fee VAT, VAT, KST day).
@@ -225,34 +235,35 @@ def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
                 used_f[p["fi"].to_numpy()] = True
                 used_e[p["ei"].to_numpy()] = True
     P = pl.concat(pairs) if pairs else pl.DataFrame(schema={"fi": pl.Int64, "ei": pl.Int64, "matched_by": pl.String})
-    L = F.select("row", "kind", "date", "amount", "fee", "fee_vat", "vat", "tax_free")[P["fi"]]
-    R = E.select("date", "imp_uid", "merchant_uid", "pg", "amount", "fee", "fee_vat")[P["ei"]]
-    checks = {
+    # The reasons are computed over the compared columns only (numbers and days); each group's frame is then
+    # gathered once from the file rows and the events by its own pairs: a million pairs are never held as a joined
+    # frame, a copy of it and the matched frame at once (the match's peak memory).
+    L = F.select("kind", "date", "amount", "fee", "fee_vat", "vat", "tax_free")[P["fi"]]
+    R = E.select("date", "amount", "fee", "fee_vat")[P["ei"]]
+    flags = pl.DataFrame({
         "amount": L["amount"] != R["amount"],
         "fee": L["fee"].is_not_null() & (L["fee"].fill_null(0) != R["fee"]),
         "fee_vat": L["fee_vat"].is_not_null() & (L["fee_vat"].fill_null(0) != R["fee_vat"]),
         "vat": L["vat"].is_not_null() & (L["kind"] == "deposit")
         & (L["vat"].fill_null(0) != (L["amount"] - L["tax_free"].fill_null(0) + 5) // 11),
         "date": L["date"] != R["date"],
-    }
-    flags = pl.DataFrame(checks)
-    del checks
+    })
+    del L, R
     bad = flags.select(pl.any_horizontal(pl.all()).alias("bad"))["bad"]
-    common = pl.DataFrame({"row": L["row"], "kind": L["kind"], "date": L["date"], "import_date": R["date"],
-                           "matched_by": P["matched_by"], "imp_uid": R["imp_uid"], "merchant_uid": R["merchant_uid"],
-                           "pg": R["pg"]})
-    good = ~bad
-    matched = common.filter(good).with_columns(status=pl.lit(str(MATCHED)), amount=L["amount"].filter(good),
-                                               fee=R["fee"].filter(good), fee_vat=R["fee_vat"].filter(good))
-    Lb, Rb = L.filter(bad), R.filter(bad)                # the pairs that differ: the reasons' text only for them
+
+    shown, Lg, Rg = _group(F, E, P.filter(~bad))
+    matched = shown.with_columns(status=pl.lit(str(MATCHED)), amount=Lg["amount"], fee=Rg["fee"],
+                                 fee_vat=Rg["fee_vat"])
+    del shown, Lg, Rg
+    shown, Lb, Rb = _group(F, E, P.filter(bad))                 # the pairs that differ: the reasons' text only for them
     reasons = flags.filter(bad).select(pl.concat_str([pl.when(pl.col(c)).then(pl.lit(REASONS[c])) for c in flags.columns],
                                                      separator="; ", ignore_nulls=True).alias("reasons"))["reasons"]
-    mism = common.filter(bad).with_columns(
+    mism = shown.with_columns(
         status=pl.lit(str(MISMATCHED)), reasons=reasons, file_amount=Lb["amount"], import_amount=Rb["amount"],
         amount_diff=Lb["amount"] - Rb["amount"], file_fee=Lb["fee"], expected_fee=Rb["fee"],
         fee_diff=Lb["fee"].fill_null(Rb["fee"]) - Rb["fee"], file_fee_vat=Lb["fee_vat"],
         expected_fee_vat=Rb["fee_vat"])
-    del F, E, L, R, flags, common                     # a million rows each: gone before the results are made
+    del F, E, flags, shown                            # a million rows each: gone before the results are made
     mism = mism.sort([mism["amount_diff"].abs(), mism["fee_diff"].abs()], descending=True, maintain_order=True)
     mismatched = _pandas(mism, ("file_fee", "file_fee_vat"))
     mismatched["reasons"] = mismatched["reasons"].astype(object)

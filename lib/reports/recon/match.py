@@ -131,9 +131,25 @@ def month_end_summary(result: "MatchResult", checked: pd.DataFrame | None) -> pd
 KEYS = ("imp_uid", "merchant_uid", "pg_tid")      # what a file row is matched by, in this order
 
 
+PAIR_BUCKETS, PAIR_BUCKET_ROWS = 8, 200_000      # past this many rows a side, the pairing join is done in parts
+
+
 def _pair(f: pl.DataFrame, e: pl.DataFrame, on: list[str]) -> pl.DataFrame:
     """1:1 pairs (fi, ei) of file rows and events with equal ``on``: the n-th of each group with the n-th, in the
-    file's order."""
+    file's order. Large sides are paired in parts by a hash of the key (equal keys fall in the same part, so the
+    pairs are the same): the join's hash tables are an eighth as big at once (measured at 1 M rows: the pairing's
+    peak +250 → +80 MB, for 0–0.1 s)."""
+    if f.is_empty() or e.is_empty():
+        return pl.DataFrame({"fi": [], "ei": []}, schema={"fi": pl.Int64, "ei": pl.Int64})
+    if min(f.height, e.height) < PAIR_BUCKET_ROWS:
+        return _pair_one(f, e, on)
+    hf = f.select(pl.col(on[0]).hash() % PAIR_BUCKETS)[:, 0]
+    he = e.select(pl.col(on[0]).hash() % PAIR_BUCKETS)[:, 0]
+    parts = [_pair_one(f.filter(hf == b), e.filter(he == b), on) for b in range(PAIR_BUCKETS)]
+    return pl.concat(parts).sort("fi")                      # the file's order, as one join gives it
+
+
+def _pair_one(f: pl.DataFrame, e: pl.DataFrame, on: list[str]) -> pl.DataFrame:
     if f.is_empty() or e.is_empty():
         return pl.DataFrame({"fi": [], "ei": []}, schema={"fi": pl.Int64, "ei": pl.Int64})
     return (_nth(f.select([*on, "fi"]), on)
@@ -159,9 +175,12 @@ def _unused(df: pl.DataFrame, idx: str, used: np.ndarray) -> pl.DataFrame:
 
 
 def _polars(df: pd.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """``cols`` of ``df`` as one contiguous polars frame. Contiguous matters: the events come in two pieces
+    (deposits, refunds), and every gather from a column in pieces first copies it whole (measured: +100 MB at once
+    per gather of a million events' imp_uid, against +19 MB from one piece)."""
     frame = pl.from_arrow(pa.Table.from_pandas(df[cols], preserve_index=False))
     assert isinstance(frame, pl.DataFrame)
-    return frame
+    return frame.rechunk()
 
 
 def _pandas(df: pl.DataFrame, nullable: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -188,14 +207,15 @@ def _pandas(df: pl.DataFrame, nullable: tuple[str, ...] = ()) -> pd.DataFrame:
     return out
 
 
-def _group(F: pl.DataFrame, E: pl.DataFrame, pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """For ``pairs`` (fi, ei, matched_by): the columns both groups show, then the file's and I'mport's numbers."""
-    lt = F.select("row", "kind", "date", "amount", "fee", "fee_vat")[pairs["fi"]]
-    rt = E.select("date", "imp_uid", "merchant_uid", "pg", "amount", "fee", "fee_vat")[pairs["ei"]]
-    shown = pl.DataFrame({"row": lt["row"], "kind": lt["kind"], "date": lt["date"], "import_date": rt["date"],
-                          "matched_by": pairs["matched_by"], "imp_uid": rt["imp_uid"],
-                          "merchant_uid": rt["merchant_uid"], "pg": rt["pg"]})
-    return shown, lt.select("amount", "fee", "fee_vat"), rt.select("amount", "fee", "fee_vat")
+def _group(F: pl.DataFrame, E: pl.DataFrame, pairs: pl.DataFrame, file_cols: tuple[str, ...],
+           import_cols: tuple[str, ...]) -> pl.DataFrame:
+    """For ``pairs`` (fi, ei, matched_by): the columns both groups show, then the file's ``file_cols`` and I'mport's
+    ``import_cols`` (each gathered once, only those)."""
+    lt = F.select("row", "kind", "date", *file_cols)[pairs["fi"]]
+    rt = E.select("date", "imp_uid", "merchant_uid", "pg", *import_cols)[pairs["ei"]]
+    return pl.DataFrame([lt["row"], lt["kind"], lt["date"], rt["date"].alias("import_date"), pairs["matched_by"],
+                         rt["imp_uid"], rt["merchant_uid"], rt["pg"],
+                         *(lt[c].alias("file_" + c) for c in file_cols), *(rt[c].alias("import_" + c) for c in import_cols)])
 
 
 def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
@@ -215,9 +235,10 @@ def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
         key_type[(f[k] != "").to_numpy()] = code
     f["fi"] = np.arange(len(f), dtype=np.int64)
     e = ev.reset_index(drop=True)
-    F = _polars(f, ["fi", "row", "kind", "date", "amount", "fee", "fee_vat", "vat", "tax_free", "imp_uid",
-                    "merchant_uid", "pg_tid"])
-    E = _polars(e, ["kind", "date", "imp_uid", "merchant_uid", "pg", "pg_tid", "amount", "fee", "fee_vat"]) \
+    keyed = [k for code, k in enumerate(KEYS, start=1) if (key_type == code).any()]   # only the keys in use are copied
+    F = _polars(f, ["fi", "row", "kind", "date", "amount", "fee", "fee_vat", "vat", "tax_free", *keyed])
+    E = _polars(e, ["kind", "date", "imp_uid", "merchant_uid", "pg", "amount", "fee", "fee_vat",
+                    *(["pg_tid"] if "pg_tid" in keyed else [])]) \
         .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("ei"))
     used_f, used_e = np.zeros(len(f), dtype=bool), np.zeros(len(e), dtype=bool)
     pairs = []
@@ -251,19 +272,18 @@ def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
     del L, R
     bad = flags.select(pl.any_horizontal(pl.all()).alias("bad"))["bad"]
 
-    shown, Lg, Rg = _group(F, E, P.filter(~bad))
-    matched = shown.with_columns(status=pl.lit(str(MATCHED)), amount=Lg["amount"], fee=Rg["fee"],
-                                 fee_vat=Rg["fee_vat"])
-    del shown, Lg, Rg
-    shown, Lb, Rb = _group(F, E, P.filter(bad))                 # the pairs that differ: the reasons' text only for them
+    matched = _group(F, E, P.filter(~bad), ("amount",), ("fee", "fee_vat")).rename(
+        {"file_amount": "amount", "import_fee": "fee", "import_fee_vat": "fee_vat"})
+    matched = matched.select(*matched.columns[:8], pl.lit(str(MATCHED)).alias("status"), "amount", "fee", "fee_vat")
+    g = _group(F, E, P.filter(bad), ("amount", "fee", "fee_vat"), ("amount", "fee", "fee_vat"))
     reasons = flags.filter(bad).select(pl.concat_str([pl.when(pl.col(c)).then(pl.lit(REASONS[c])) for c in flags.columns],
                                                      separator="; ", ignore_nulls=True).alias("reasons"))["reasons"]
-    mism = shown.with_columns(
-        status=pl.lit(str(MISMATCHED)), reasons=reasons, file_amount=Lb["amount"], import_amount=Rb["amount"],
-        amount_diff=Lb["amount"] - Rb["amount"], file_fee=Lb["fee"], expected_fee=Rb["fee"],
-        fee_diff=Lb["fee"].fill_null(Rb["fee"]) - Rb["fee"], file_fee_vat=Lb["fee_vat"],
-        expected_fee_vat=Rb["fee_vat"])
-    del F, E, flags, shown                            # a million rows each: gone before the results are made
+    mism = g.select(*g.columns[:8]).with_columns(      # the pairs that differ: the reasons' text only for them
+        status=pl.lit(str(MISMATCHED)), reasons=reasons, file_amount=g["file_amount"],
+        import_amount=g["import_amount"], amount_diff=g["file_amount"] - g["import_amount"], file_fee=g["file_fee"],
+        expected_fee=g["import_fee"], fee_diff=g["file_fee"].fill_null(g["import_fee"]) - g["import_fee"],
+        file_fee_vat=g["file_fee_vat"], expected_fee_vat=g["import_fee_vat"])
+    del F, E, flags, g                                # a million rows each: gone before the results are made
     mism = mism.sort([mism["amount_diff"].abs(), mism["fee_diff"].abs()], descending=True, maintain_order=True)
     mismatched = _pandas(mism, ("file_fee", "file_fee_vat"))
     mismatched["reasons"] = mismatched["reasons"].astype(object)

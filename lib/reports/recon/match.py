@@ -30,44 +30,62 @@ REASONS = {"amount": "금액 불일치", "fee": "수수료 불일치", "fee_vat"
            "date": "결제일자 불일치", "duplicate": "파일 중복", "no_key": "거래번호 없음", "not_found": "아임포트에 없음"}
 
 
-class MatchResult:
-    """The four groups. ``matched`` — at a month end nearly every row — may be given as the polars frame the match
-    made: it becomes a pandas frame only when it is read whole (a test), not for its count, its totals or the first
-    rows the page shows (a million matched rows: the ~0.2 s of a pandas copy with a date object per row saved)."""
+class MatchedPairs:
+    """The matched group — at a month end nearly every row — kept as what it is: pairs of a file row and an event
+    (positions in the frames the match was given, which the page keeps anyway), with its count and its totals per PG
+    worked out by the match. Its rows are made when they are read: the page reads the first few hundred, a test or
+    an export all of them. A million matched rows are then 17 MB of positions instead of a 115 MB frame made on
+    every match (bench/reconcile.py)."""
 
-    def __init__(self, matched: pd.DataFrame | pl.DataFrame, mismatched: pd.DataFrame, file_only: pd.DataFrame,
+    def __init__(self, file_rows: pd.DataFrame, events: pd.DataFrame, pairs: pl.DataFrame,
+                 by_pg: list[tuple[str, int, int]]):
+        self.file_rows, self.events = file_rows, events
+        self.pairs = pairs                              # fi, ei (positions), matched_by
+        self.by_pg = by_pg
+
+    def __len__(self) -> int:
+        return self.pairs.height
+
+    def rows(self, n: int | None = None) -> pd.DataFrame:
+        """The first ``n`` matched rows (all: None) as the page and the exports read them."""
+        return _pandas(_matched(self.file_rows, self.events, self.pairs if n is None else self.pairs.head(n)))
+
+
+class MatchResult:
+    """The four groups. ``matched`` may be given as ``MatchedPairs`` (what ``match`` makes): it becomes a frame only
+    when it is read whole, not for its count, its totals or the first rows the page shows."""
+
+    def __init__(self, matched: pd.DataFrame | MatchedPairs, mismatched: pd.DataFrame, file_only: pd.DataFrame,
                  import_only: pd.DataFrame, key_used: dict | None = None):
-        self._matched_pl: pl.DataFrame | None = matched if isinstance(matched, pl.DataFrame) else None
+        self._pairs: MatchedPairs | None = matched if isinstance(matched, MatchedPairs) else None
         self._matched_pd: pd.DataFrame | None = matched if isinstance(matched, pd.DataFrame) else None
         self.mismatched, self.file_only, self.import_only = mismatched, file_only, import_only
         self.key_used = key_used or {}
 
     @property
     def matched(self) -> pd.DataFrame:
-        if self._matched_pd is None:                 # two sessions reading it at once: converted twice, same value
-            assert self._matched_pl is not None
-            self._matched_pd = _pandas(self._matched_pl)
+        if self._matched_pd is None:                 # two sessions reading it at once: made twice, same value
+            assert self._pairs is not None
+            self._matched_pd = self._pairs.rows()
         return self._matched_pd
 
     def matched_count(self) -> int:
-        return self._matched_pl.height if self._matched_pl is not None else len(self.matched)
+        return len(self._pairs) if self._pairs is not None else len(self.matched)
 
     def matched_head(self, n: int) -> pd.DataFrame:
-        """The first ``n`` matched rows (what the page shows), converted alone."""
-        if self._matched_pl is not None and self._matched_pd is None:
-            return _pandas(self._matched_pl.head(n))
+        """The first ``n`` matched rows (what the page shows), made alone."""
+        if self._pairs is not None and self._matched_pd is None:
+            return self._pairs.rows(n)
         return self.matched.head(n)
 
     def matched_by_pg(self) -> list[tuple[str, int, int]]:
         """(pg, rows, amount) of the matched group, per PG, in the order of the PG codes."""
-        m = self._matched_pl
-        if m is None:
-            m = pl.from_pandas(self.matched[["pg", "amount"]]) if len(self.matched) else pl.DataFrame()
-        if not m.height:
+        if self._pairs is not None:
+            return self._pairs.by_pg
+        m = self.matched
+        if m.empty:
             return []
-        g = (m.with_columns(pl.col("pg").fill_null("")).group_by("pg")
-             .agg(pl.len().alias("rows"), pl.col("amount").fill_null(0).sum().alias("amount")).sort("pg"))
-        return [(str(pg), int(n), int(a)) for pg, n, a in g.iter_rows()]
+        return _by_pg(pl.from_pandas(m[["pg", "amount"]]))
 
     def summary(self) -> pd.DataFrame:
         def tot(df, col):
@@ -207,12 +225,25 @@ def _pandas(df: pl.DataFrame, nullable: tuple[str, ...] = ()) -> pd.DataFrame:
     return out
 
 
-def _group(F: pl.DataFrame, E: pl.DataFrame, pairs: pl.DataFrame, file_cols: tuple[str, ...],
+def _by_pg(m: pl.DataFrame) -> list[tuple[str, int, int]]:
+    g = (m.with_columns(pl.col("pg").fill_null("")).group_by("pg")
+         .agg(pl.len().alias("rows"), pl.col("amount").fill_null(0).sum().alias("amount")).sort("pg"))
+    return [(str(pg), int(n), int(a)) for pg, n, a in g.iter_rows()]
+
+
+def _matched(fdf: pd.DataFrame, edf: pd.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """The matched group's rows for ``pairs``: the file's amount, the fee and fee VAT I'mport's schedule expects."""
+    m = _group(fdf, edf, pairs, ("amount",), ("fee", "fee_vat")).rename(
+        {"file_amount": "amount", "import_fee": "fee", "import_fee_vat": "fee_vat"})
+    return m.select(*m.columns[:8], pl.lit(str(MATCHED)).alias("status"), "amount", "fee", "fee_vat")
+
+
+def _group(fdf: pd.DataFrame, edf: pd.DataFrame, pairs: pl.DataFrame, file_cols: tuple[str, ...],
            import_cols: tuple[str, ...]) -> pl.DataFrame:
-    """For ``pairs`` (fi, ei, matched_by): the columns both groups show, then the file's ``file_cols`` and I'mport's
-    ``import_cols`` (each gathered once, only those)."""
-    lt = F.select("row", "kind", "date", *file_cols)[pairs["fi"]]
-    rt = E.select("date", "imp_uid", "merchant_uid", "pg", *import_cols)[pairs["ei"]]
+    """For ``pairs`` (fi, ei: positions in the file rows ``fdf`` and the events ``edf``; matched_by): the columns
+    both groups show, then the file's ``file_cols`` and I'mport's ``import_cols`` — only these rows and columns."""
+    lt = _polars(fdf.iloc[pairs["fi"].to_numpy()], ["row", "kind", "date", *file_cols])
+    rt = _polars(edf.iloc[pairs["ei"].to_numpy()], ["date", "imp_uid", "merchant_uid", "pg", *import_cols])
     return pl.DataFrame([lt["row"], lt["kind"], lt["date"], rt["date"].alias("import_date"), pairs["matched_by"],
                          rt["imp_uid"], rt["merchant_uid"], rt["pg"],
                          *(lt[c].alias("file_" + c) for c in file_cols), *(rt[c].alias("import_" + c) for c in import_cols)])
@@ -223,8 +254,9 @@ def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
     amounts first; then list every reason a pair differs (amount, fee, fee VAT, VAT, KST day).
 
     The joins and the comparisons run in polars over Arrow columns (multi-threaded, no Python object per row);
-    the four groups come back as pandas frames for the page and the exports. The pandas engine this replaced is
-    kept as bench/pandas_match.py: tests/reports/test_match_engines.py holds the two to the same result."""
+    the exceptions come back as pandas frames for the page and the exports, the matched group as pairs whose rows
+    are made when read (MatchedPairs). The pandas engine this replaced is kept as bench/pandas_match.py:
+    tests/reports/test_match_engines.py holds the two to the same result."""
     f = file_rows.reset_index(drop=True)                 # copy-on-write: the caller's frame is not touched
     for col in ("fee", "fee_vat", "tax_free", "vat"):
         f[col] = (f[col] if col in f else pd.Series(pd.NA, index=f.index)).astype("Int64")
@@ -236,10 +268,12 @@ def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
     f["fi"] = np.arange(len(f), dtype=np.int64)
     e = ev.reset_index(drop=True)
     keyed = [k for code, k in enumerate(KEYS, start=1) if (key_type == code).any()]   # only the keys in use are copied
-    F = _polars(f, ["fi", "row", "kind", "date", "amount", "fee", "fee_vat", "vat", "tax_free", *keyed])
-    E = _polars(e, ["kind", "date", "imp_uid", "merchant_uid", "pg", "amount", "fee", "fee_vat",
-                    *(["pg_tid"] if "pg_tid" in keyed else [])]) \
-        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("ei"))
+    # What the pairing reads, and only that, is held in polars (kind as an Enum: one byte a row, not a string); the
+    # columns compared afterwards are copied one at a time while they are compared.
+    F = _polars(f, ["fi", "kind", "amount", *keyed])
+    E = _polars(e, ["kind", "amount", *keyed]).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("ei"))
+    kinds = pl.Enum(sorted(set(F["kind"].unique().drop_nulls()) | set(E["kind"].unique().drop_nulls())))
+    F, E = F.with_columns(pl.col("kind").cast(kinds)), E.with_columns(pl.col("kind").cast(kinds))
     used_f, used_e = np.zeros(len(f), dtype=bool), np.zeros(len(e), dtype=bool)
     pairs = []
     for code, k in enumerate(KEYS, start=1):
@@ -256,26 +290,36 @@ def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
                 used_f[p["fi"].to_numpy()] = True
                 used_e[p["ei"].to_numpy()] = True
     P = pl.concat(pairs) if pairs else pl.DataFrame(schema={"fi": pl.Int64, "ei": pl.Int64, "matched_by": pl.String})
-    # The reasons are computed over the compared columns only (numbers and days); each group's frame is then
-    # gathered once from the file rows and the events by its own pairs: a million pairs are never held as a joined
-    # frame, a copy of it and the matched frame at once (the match's peak memory).
-    L = F.select("kind", "date", "amount", "fee", "fee_vat", "vat", "tax_free")[P["fi"]]
-    R = E.select("date", "amount", "fee", "fee_vat")[P["ei"]]
-    flags = pl.DataFrame({
-        "amount": L["amount"] != R["amount"],
-        "fee": L["fee"].is_not_null() & (L["fee"].fill_null(0) != R["fee"]),
-        "fee_vat": L["fee_vat"].is_not_null() & (L["fee_vat"].fill_null(0) != R["fee_vat"]),
-        "vat": L["vat"].is_not_null() & (L["kind"] == "deposit")
-        & (L["vat"].fill_null(0) != (L["amount"] - L["tax_free"].fill_null(0) + 5) // 11),
-        "date": L["date"] != R["date"],
-    })
-    del L, R
+    # The reasons are computed a pair of columns at a time (the file's and I'mport's, gathered by the pairs, then
+    # let go); the matched group stays pairs (MatchedPairs) and the differing pairs' frame is gathered once: a
+    # million pairs are never held as a joined frame (the match's peak memory).
+    fi, ei = P["fi"], P["ei"]
+
+    def file_col(c: str) -> pl.Series:                   # the file's column c, in the pairs' order
+        return _polars(f, [c])[c][fi]
+
+    def import_col(c: str, at: pl.Series = ei) -> pl.Series:     # I'mport's
+        return _polars(e, [c])[c][at]
+
+    check: dict[str, pl.Series] = {}
+    file_amount = F["amount"][fi]
+    check["amount"] = file_amount != E["amount"][ei]
+    for c in ("fee", "fee_vat"):
+        got = file_col(c)
+        check[c] = got.is_not_null() & (got.fill_null(0) != import_col(c))
+    vat = file_col("vat")
+    check["vat"] = vat.is_not_null() & (F["kind"][fi] == "deposit") \
+        & (vat.fill_null(0) != (file_amount - file_col("tax_free").fill_null(0) + 5) // 11)
+    del vat, file_amount
+    check["date"] = file_col("date") != import_col("date")
+    flags = pl.DataFrame(check)                         # the reasons' order: amount, fee, fee VAT, VAT, day
+    del check
     bad = flags.select(pl.any_horizontal(pl.all()).alias("bad"))["bad"]
 
-    matched = _group(F, E, P.filter(~bad), ("amount",), ("fee", "fee_vat")).rename(
-        {"file_amount": "amount", "import_fee": "fee", "import_fee_vat": "fee_vat"})
-    matched = matched.select(*matched.columns[:8], pl.lit(str(MATCHED)).alias("status"), "amount", "fee", "fee_vat")
-    g = _group(F, E, P.filter(bad), ("amount", "fee", "fee_vat"), ("amount", "fee", "fee_vat"))
+    good = P.filter(~bad)
+    matched = MatchedPairs(file_rows.reset_index(drop=True), e, good,
+                           _by_pg(pl.DataFrame({"pg": import_col("pg", good["ei"]), "amount": F["amount"][good["fi"]]})))
+    g = _group(f, e, P.filter(bad), ("amount", "fee", "fee_vat"), ("amount", "fee", "fee_vat"))
     reasons = flags.filter(bad).select(pl.concat_str([pl.when(pl.col(c)).then(pl.lit(REASONS[c])) for c in flags.columns],
                                                      separator="; ", ignore_nulls=True).alias("reasons"))["reasons"]
     mism = g.select(*g.columns[:8]).with_columns(      # the pairs that differ: the reasons' text only for them

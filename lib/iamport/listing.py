@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from itertools import islice
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -225,12 +226,21 @@ def _overlap(tables: list[pa.Table]) -> bool:
     are looked up in the largest, which costs a hash of the small ones, not of everything."""
     big = tables[-1]["imp_uid"]
     small = pa.concat_tables(tables[:-1])["imp_uid"]
-    return len(pc.unique(small)) != len(small) or bool(pc.any(pc.is_in(big, value_set=small.combine_chunks())).as_py())
+    return _hashes(small).n_unique() != len(small) or bool(pc.any(pc.is_in(big, value_set=small.combine_chunks())).as_py())
 
 
 def _distinct(t: pa.Table) -> int:
-    """How many different imp_uids (pc.unique: a hash pass, half the time of pc.count_distinct here)."""
-    return len(pc.unique(t["imp_uid"]))
+    """How many different imp_uids, counted by a 64-bit hash of each (polars, both cores): pc.unique's hash table of
+    the strings themselves grows past the caches (5 M payments: 3.3 s against 0.25 s; 1 M: 0.25 against 0.16). Two
+    different ids with one hash count once — the pages then look shifted and the window is read again by time: a
+    collision can cost requests (one in ~10⁶ listings of 5 M payments), never let a repeated payment through."""
+    return _hashes(t["imp_uid"]).n_unique()
+
+
+def _hashes(col: pa.ChunkedArray | pa.Array) -> pl.Series:
+    s = pl.from_arrow(col)
+    assert isinstance(s, pl.Series)
+    return s.hash()
 
 
 def _unique(t: pa.Table) -> pa.Table:

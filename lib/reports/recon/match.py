@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from lib.domain.kinds import MatchStatus
 
-import os
 from datetime import date, timedelta
 
 import numpy as np
@@ -13,12 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# polars' allocator (jemalloc) keeps memory it freed for ~10 s before giving it back: a month-end match frees
-# hundreds of MB that the rest of the app (glibc, Arrow) cannot reuse meanwhile. Give it back at once (measured,
-# bench/reconcile.py: peak RSS of a 1 M-row reconciliation 1.67 → 1.42 GB, 1.63 → 1.09 GB after it; the price is
-# time, the match 0.6 → 0.9 s at 1 M rows, 3.5 → 5.6 s at 5 M). Read when polars loads, so here.
-os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
-import polars as pl  # noqa: E402
+import polars as pl   # its allocator's setting: lib/__init__.py
 
 
 # ------------------------------------------------------------------ matching (거래대사)

@@ -10,6 +10,7 @@ Measured in one run:
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import statistics
@@ -46,6 +47,26 @@ def naive(sb: Sandbox) -> tuple[float, int, int]:
             break
         page = body["next"]
     return time.perf_counter() - t0, pages, pending
+
+
+def raw_fetch(sb: Sandbox, conc: int) -> float:
+    """The cold load's requests alone — a token, the first page, the other pages ``conc`` at a time, each read as
+    bytes and dropped — with nothing decoded: what the sandbox and the loopback cost on this machine, the part of
+    the cold load no client code can take away."""
+    from concurrent.futures import ThreadPoolExecutor
+    s = requests.Session()
+    t0 = time.perf_counter()
+    now = int(time.time())
+    tok = s.post(sb.url + "/users/getToken", json={"imp_key": "sandbox_key", "imp_secret": "sandbox_secret"}
+                 ).json()["response"]["access_token"]
+
+    def page(p: int) -> bytes:
+        return s.get(sb.url + "/payments/status/ready", headers={"Authorization": tok},
+                     params={"limit": 1000, "page": p, "from": now - D90, "to": now}).content
+    pages = math.ceil(json.loads(page(1))["response"]["total"] / 1000)
+    with ThreadPoolExecutor(conc) as pool:
+        list(pool.map(page, range(2, pages + 1)))
+    return time.perf_counter() - t0
 
 
 def cold(sb: Sandbox) -> tuple[float, float, int, int]:
@@ -129,6 +150,9 @@ def main() -> None:
         assert pending_n == naive_pending, (pending_n, naive_pending)
         print(f"bench cold    pages={pages} pending={pending_n} seconds={cold_s:.3f} concurrency={conc} "
               f"(runs: {', '.join(f'{c[0]:.3f}' for c in colds)})", flush=True)
+        raw_s = statistics.median(raw_fetch(sb, conc) for _ in range(5))
+        print(f"bench raw     the same requests, nothing decoded (the server's and the loopback's own time) "
+              f"seconds={raw_s:.3f}", flush=True)
         print(f"bench frame   build the page's DataFrame from {pending_n} rows seconds={frame_s:.3f} "
               f"(cold list + frame = {cold_s + frame_s:.3f})", flush=True)
         warm = warm_rerun(sb)
@@ -143,7 +167,8 @@ def main() -> None:
                    "rss_mb<=500": rss <= 500}
         print("targets " + " ".join(f"{k}:{'ok' if v else 'MISSED'}" for k, v in targets.items()))
         print(f"bench list_pending payments={PAYMENTS} pending={pending_n} cold_s={cold_s:.3f} naive_s={naive_s:.3f} "
-              f"speedup={speedup:.1f} floor_s={floor:.2f} cold/floor={cold_s / floor:.2f} frame_s={frame_s:.3f} warm_s={warm:.3f} rss_mb={rss:.0f}")
+              f"speedup={speedup:.1f} floor_s={floor:.2f} cold/floor={cold_s / floor:.2f} raw_s={raw_s:.3f} "
+              f"raw/floor={raw_s / floor:.2f} frame_s={frame_s:.3f} warm_s={warm:.3f} rss_mb={rss:.0f}")
     finally:
         sb.stop()
 

@@ -28,8 +28,8 @@ class MatchedPairs:
     """The matched group — at a month end nearly every row — kept as what it is: pairs of a file row and an event
     (positions in the frames the match was given, which the page keeps anyway), with its count and its totals per PG
     worked out by the match. Its rows are made when they are read: the page reads the first few hundred, a test or
-    an export all of them. A million matched rows are then 17 MB of positions instead of a 115 MB frame made on
-    every match (bench/reconcile.py)."""
+    an export all of them. A million matched rows are then ~32 MB of positions and key names instead of a 115 MB
+    frame made on every match (bench/reconcile.py)."""
 
     def __init__(self, file_rows: pd.DataFrame, events: pd.DataFrame, pairs: pl.DataFrame,
                  by_pg: list[tuple[str, int, int]]):

@@ -185,12 +185,11 @@ def normalized(digest: str, mapping: tuple, _raw: pd.DataFrame):
 def reconciled(digest: str, mapping: tuple, d_from, d_to, pgs: tuple, fetched: float, rules_json: str,
                _rows: pd.DataFrame, _payments: pa.Table):
     """Payments the file names that the range listing missed are looked up; then the match. Cached by the
-    file's hash, the mapping, the range, the PGs, when the payments were fetched and the rules."""
+    file's hash, the mapping, the range, the PGs, when the payments were fetched and the rules. The events are the
+    cached ``expected_events`` the page shows below (one object: the match's matched group points into it)."""
     from lib.services.desk import payments_for_file
-    from lib.domain.settings import Rules
     extra, not_looked_up = payments_for_file(client(), _rows, _payments)
-    rules_ = Rules.model_validate_json(rules_json)
-    ev = expected.events(expected.with_extra(_payments, extra), d_from, d_to, rules_, list(pgs) or None)
+    ev = expected_events(digest, mapping, d_from, d_to, pgs, fetched, rules_json, _payments, extra)
     return match.match(_rows, ev), extra, not_looked_up
 
 

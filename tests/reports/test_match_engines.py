@@ -137,3 +137,27 @@ def test_arrow_gives_freed_memory_back_once_the_app_asks():
     give_back_freed_memory()
     assert pa.default_memory_pool().backend_name == "jemalloc"
     assert pa.array(np.arange(1000)).buffers()[1].size == 8000          # and arrays are still made in it
+
+
+def test_the_page_keeps_one_copy_of_the_events_for_the_match_and_the_expected_settlement(monkeypatch):
+    """The matched group points into the events it was matched against: the page's match (loaders.reconciled) and
+    its expected settlement (loaders.expected_events) must be the one cached object, or the matched pairs would keep
+    a second million-event frame alive."""
+    import numpy as np
+    import pyarrow as pa
+
+    from lib.services import desk
+    from lib.ui import loaders
+    pays = rf.payments()
+    made_file = rf.PG_FILES[sorted(rf.PG_FILES)[0]](pays)
+    table = read.read_file(made_file.data, made_file.name)
+    rows = normalize.normalize(table.df, read.recognise_pg(table.columns)[1])
+    a, b = normalize.file_range(rows)
+    listing = expected.table(pays)
+    monkeypatch.setattr(desk, "payments_for_file", lambda _c, _rows, _p: (expected.table([]), 0))
+    monkeypatch.setattr(loaders, "client", lambda: None)
+    args = ("digest-shared-events", (("date", "x"),), a, b, (), 1.0, Rules().model_dump_json())
+    result, extra, _n = loaders.reconciled(*args, rows, listing)
+    ev = loaders.expected_events(*args, listing, extra)
+    assert isinstance(extra, pa.Table) and result.matched_count() > 0
+    assert np.shares_memory(result._pairs.events["amount"].to_numpy(), ev["amount"].to_numpy())

@@ -135,30 +135,42 @@ def _pick_header(rows: list[list[str]], numbers: list[int], words, header_row, l
 TOTAL_RE2 = r"(?i)^\s*[\[(<]?\s*(총\s*합\s*계|합\s*계|소\s*계|총\s*계|누\s*계|일\s*계|total|subtotal|sum)(?:$|[^\p{L}\p{N}])"
 
 
+def _marks(col: pd.Series, name: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One column's cells: (empty, a total word, the column's own name or empty), as numpy masks."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    try:                                   # arrow-backed text (pandas' str dtype): no copy
+        raw = pa.array(col.array) if hasattr(col.array, "__arrow_array__") else None
+    except (TypeError, pa.ArrowException):
+        raw = None
+    if raw is None or not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)):
+        raw = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    arr = pc.fill_null(pc.utf8_trim_whitespace(raw), "")
+    empty = pc.equal(arr, "").to_numpy(zero_copy_only=False)
+    total = pc.match_substring_regex(arr, TOTAL_RE2).to_numpy(zero_copy_only=False)
+    header = pc.or_(pc.equal(arr, str(name).strip()), pc.equal(arr, "")).to_numpy(zero_copy_only=False)
+    return empty, total, header
+
+
 def tidy(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[int]]]:
     """Rows that are not data, taken out and named: blank, a 합계/소계/총계 row wherever the word stands, the header
     repeated (printed pages), a note with a single filled cell (under or inside the table). Column by column with
     pyarrow's kernels (RE2): a million rows cost a fraction of a second."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
     n = len(df)
     filled = np.zeros(n, dtype=np.int32)
     total = np.zeros(n, dtype=bool)
     header = np.ones(n, dtype=bool)
-    for c in df.columns:
-        col = df[c]
-        try:                                   # arrow-backed text (pandas' str dtype): no copy
-            raw = pa.array(col.array) if hasattr(col.array, "__arrow_array__") else None
-        except (TypeError, pa.ArrowException):
-            raw = None
-        if raw is None or not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)):
-            raw = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-        arr = pc.utf8_trim_whitespace(raw)
-        arr = pc.fill_null(arr, "")
-        empty = pc.equal(arr, "").to_numpy(zero_copy_only=False)
+    columns = list(df.columns)
+    if n >= 100_000 and len(columns) > 1:     # Arrow's kernels let go of the GIL: two columns at once
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(2, thread_name_prefix="tidy") as pool:
+            marks = list(pool.map(lambda c: _marks(df[c], c), columns))
+    else:
+        marks = [_marks(df[c], c) for c in columns]
+    for empty, is_total, is_header in marks:
         filled += ~empty
-        total |= pc.match_substring_regex(arr, TOTAL_RE2).to_numpy(zero_copy_only=False)
-        header &= pc.or_(pc.equal(arr, str(c).strip()), pc.equal(arr, "")).to_numpy(zero_copy_only=False)
+        total |= is_total
+        header &= is_header
     blank = filled == 0
     header &= filled >= 2
     note = (filled == 1) & ~total

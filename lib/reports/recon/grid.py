@@ -164,9 +164,9 @@ def tidy(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[int]]]:
     if n >= 100_000 and len(columns) > 1:     # Arrow's kernels let go of the GIL: two columns at once
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(2, thread_name_prefix="tidy") as pool:
-            marks = list(pool.map(lambda c: _marks(df[c], c), columns))
+            marks = list(pool.map(lambda i: _marks(df.iloc[:, i], columns[i]), range(len(columns))))
     else:
-        marks = [_marks(df[c], c) for c in columns]
+        marks = [_marks(df.iloc[:, i], columns[i]) for i in range(len(columns))]
     for empty, is_total, is_header in marks:
         filled += ~empty
         total |= is_total

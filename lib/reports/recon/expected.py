@@ -36,7 +36,8 @@ def fee_columns(pg: pd.Series, kind: pd.Series, rules: Rules) -> tuple[pd.Series
     iss = np.array([rules.fee_rule(p).issuance_fee for p in uniques], dtype="int64")
     rem = np.array([rules.fee_rule(p).remittance_fee for p in uniques], dtype="int64")
     vat_on = np.array([rules.fee_rule(p).vat_on_fees for p in uniques], dtype=bool)
-    fee = np.where(kind.to_numpy() == "deposit", iss[codes], rem[codes])
+    deposit = kind.eq("deposit").fillna(False).to_numpy(dtype=bool)   # compared as Arrow text, not 1 M objects
+    fee = np.where(deposit, iss[codes], rem[codes])
     vat = np.where(vat_on[codes], (fee * VAT_RATE_PERCENT + 50) // 100, 0)
     return pd.Series(fee, index=pg.index, dtype="int64"), pd.Series(vat, index=pg.index, dtype="int64")
 

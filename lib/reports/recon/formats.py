@@ -331,7 +331,7 @@ def _read_text(data: bytes, label: str, words, header_row, limits: UploadLimits)
             after,
             read_options=pacsv.ReadOptions(column_names=names, use_threads=threads, block_size=8 << 20),
             parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=invalid, newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.large_string() for c in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
     try:
         table = parse(True)

@@ -7,6 +7,8 @@ normalising and matching are vectorised (pyarrow, pandas merges)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dataclasses import asdict, dataclass
 from datetime import date
 import pandas as pd
@@ -192,6 +194,17 @@ def parse_dates(col: pd.Series, column: str) -> pd.Series:
     return out
 
 
+def _per_value(col: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn`` (a column in, a column of its length out) worked on the column's distinct values and spread back to
+    its rows: a day, a kind, a method or a PG name is a few dozen values in a million rows (5 M rows: seconds of
+    string work become a hash and a gather). A column of many values is worked on as it is."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=False)
+    if len(uniq) > max(1_000, len(col) // 20):
+        return fn(col)
+    out = fn(pd.Series(uniq, dtype=col.dtype))
+    return pd.Series(out.array.take(codes), index=col.index, name=col.name)
+
+
 def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
     """Mapped, typed rows (vectorised); blank and total lines dropped. Raises ReconFileError naming row and column."""
     missing = [f for f in REQUIRED if not getattr(cmap, f)]
@@ -204,7 +217,7 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
         if col and col not in df.columns:
             raise ReconFileError(_("The file has no column “{col}” (mapped to {f}).").format(col=col, f=f))
     cells = df
-    date_cell = cells[cmap.date].astype(str).str.strip()
+    date_cell = _per_value(cells[cmap.date].astype(str), lambda v: v.str.strip())
     total_rx = "|".join(TOTAL_WORDS)
     odd = date_cell == ""                                   # only rows without a date can be blank or totals
     blank = pd.Series(False, index=cells.index)
@@ -213,7 +226,7 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
         sub = cells[odd].astype(str).apply(lambda c: c.str.strip())
         blank[odd] = (sub == "").all(axis=1)
         any_total[odd] = sub.apply(lambda c: c.str.lower().str.contains(total_rx, regex=True)).any(axis=1)
-    is_total = date_cell.str.lower().str.contains(total_rx, regex=True) | (odd & any_total)
+    is_total = _per_value(date_cell, lambda v: v.str.lower().str.contains(total_rx, regex=True)) | (odd & any_total)
     keep = cells[~blank & ~is_total]
     assert cmap.amount is not None and cmap.date is not None          # required (checked before reading)
     if keep.empty:
@@ -221,9 +234,10 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
     amount = parse_amounts(keep[cmap.amount], cmap.amount, required=True)
     out = pd.DataFrame({"row": keep.index.astype("int64"), "date": parse_dates(keep[cmap.date], cmap.date)},
                        index=keep.index)
-    kind_text = keep[cmap.type].astype(str).str.strip().str.lower() if cmap.type else pd.Series("", index=keep.index)
-    refund_word = kind_text.str.contains("|".join(REFUND_WORDS), regex=True)
-    deposit_word = kind_text.str.contains("|".join(DEPOSIT_WORDS), regex=True)
+    kind_text = _per_value(keep[cmap.type].astype(str), lambda v: v.str.strip().str.lower()) if cmap.type \
+        else pd.Series("", index=keep.index)
+    refund_word = _per_value(kind_text, lambda v: v.str.contains("|".join(REFUND_WORDS), regex=True))
+    deposit_word = _per_value(kind_text, lambda v: v.str.contains("|".join(DEPOSIT_WORDS), regex=True))
     codes = [v.strip().lower() for v in (cmap.refund_values or "").split(",") if v.strip()]
     if codes:                                   # a layout's own cancel codes (Hecto: 승인구분 0 = approval, 1 = cancel)
         refund_word |= kind_text.isin(codes)
@@ -245,14 +259,15 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
     if cmap.file_pg:
         out["pg"] = cmap.file_pg
     elif cmap.pg:
-        names = keep[cmap.pg].astype(str).str.strip()
-        out["pg"] = names.map({v: pg_code(v) for v in names.unique()})
+        names = _per_value(keep[cmap.pg].astype(str), lambda v: v.str.strip())
+        out["pg"] = _per_value(names, lambda v: v.map(pg_code))
     else:
         out["pg"] = ""
     other = 0
     if cmap.method:                             # a file of every payment method: only virtual accounts are ours
-        method = keep[cmap.method].astype(str).str.strip().str.lower()
-        vbank = method.str.contains("|".join(VBANK_WORDS), regex=True) | method.isin(VBANK_CODES) | (method == "")
+        method = _per_value(keep[cmap.method].astype(str), lambda v: v.str.strip().str.lower())
+        vbank = _per_value(method, lambda v: v.str.contains("|".join(VBANK_WORDS), regex=True) | v.isin(VBANK_CODES)
+                           | (v == ""))
         other = int((~vbank).sum())
         out = out[vbank.to_numpy()]
     out = out.reset_index(drop=True)

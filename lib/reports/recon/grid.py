@@ -161,12 +161,9 @@ def tidy(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[int]]]:
     total = np.zeros(n, dtype=bool)
     header = np.ones(n, dtype=bool)
     columns = list(df.columns)
-    if n >= 100_000 and len(columns) > 1:     # Arrow's kernels let go of the GIL: two columns at once
-        from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(2, thread_name_prefix="tidy") as pool:
-            marks = list(pool.map(lambda i: _marks(df.iloc[:, i], columns[i]), range(len(columns))))
-    else:
-        marks = [_marks(df.iloc[:, i], columns[i]) for i in range(len(columns))]
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2, thread_name_prefix="tidy") as pool:     # Arrow's kernels let go of the GIL:
+        marks = list(pool.map(lambda i: _marks(df.iloc[:, i], columns[i]), range(len(columns))))   # 2 at once
     for empty, is_total, is_header in marks:
         filled += ~empty
         total |= is_total

@@ -73,6 +73,8 @@ def test_closing_an_exception_survives_a_new_visit_and_is_audited(page, e2e_app,
     expect(pick).to_be_visible()
     page.get_by_label("Memo (how it was closed)").first.fill("PG에 확인: 다음 영업일 입금 예정")
     page.get_by_label("Owner").first.fill("김재무")
+    page.get_by_label("Owner").first.press("Tab")         # the typed values are sent, and their rerun is over,
+    settle(page)                                          # before the click: a click during it can be lost
     page.get_by_role("button", name="Mark as resolved").first.click()
     settle(page)
     expect(page.get_by_text("Marked as resolved")).to_be_visible()

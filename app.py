@@ -20,6 +20,9 @@ T = {
     "no_role": _("{email} has no role in vbank-desk yet. Ask an administrator to add you."),
 }
 
+if (db_problem := session.database_problem()):     # a newer or damaged app database: one sentence, nothing changed
+    st.error(inert.say("{why}", why=db_problem))
+    st.stop()
 who = session.actor()
 if who is None:
     s = session.settings()

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from lib.db.appdb import AppDb
+from lib.db.appdb import AppDb, DatabaseRefused
 from lib.domain import i18n
 from lib.domain.settings import get_settings
 from lib.iamport.client import IamportClient
@@ -41,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     s = get_settings()
     i18n.set_lang(i18n.default_lang())
-    db = AppDb(s.audit_db_url, hmac_key=s.audit_hmac_key.get_secret_value() if s.audit_hmac_key else None)
+    try:
+        db = AppDb(s.audit_db_url, hmac_key=s.audit_hmac_key.get_secret_value() if s.audit_hmac_key else None)
+    except DatabaseRefused as refused:  # a newer or damaged app database: one sentence, nothing changed
+        log.error("%s", refused)
+        return 2
     w = Watcher(IamportClient(s), db, cfg, post=post)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

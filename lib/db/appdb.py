@@ -3,7 +3,9 @@ newest Alembic revision, and every store on it. Built once per app process (``li
 own with ``AppDb(url)``.
 
     AppDb(url) ─┬─ engine (pragmas: WAL, busy timeout, BEGIN IMMEDIATE on SQLite; pre-ping on PostgreSQL)
-                ├─ upgrade(): Alembic ``upgrade head`` under a lock, so instances starting together migrate once
+                ├─ upgrade(): Alembic ``upgrade head`` under a lock, so instances starting together migrate once;
+                │    a database this code cannot read (a newer revision, a damaged version table) is refused with one
+                │    sentence (``DatabaseRefused``) before anything is written
                 ├─ audit        (lib/db/audit.py: the signed chain)
                 ├─ locks        (lib/db/locks.py: in-flight writes)
                 ├─ approvals    (lib/db/approvals.py: four-eyes requests)
@@ -27,7 +29,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
@@ -39,6 +41,7 @@ from lib.db.refund_accounts import RefundAccounts
 from lib.db.shared import SharedState
 from lib.db.watch_log import WatchLog
 from lib.db.views import ViewStore
+from lib.domain.i18n import _
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PG_MIGRATION_LOCK = 740511          # pg_advisory_xact_lock key: one instance migrates, the others wait and see head
@@ -80,6 +83,44 @@ def head_revision() -> str:
     return head
 
 
+class DatabaseRefused(Exception):
+    """The app database is not one this code may read or migrate; the message is one sentence for a person (the
+    revision found and what to do). Raised before anything is written."""
+
+
+@lru_cache(maxsize=1)
+def known_revisions() -> frozenset[str]:
+    return frozenset(s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions())
+
+
+def check_version_table(conn: Connection) -> None:
+    """Refuse (``DatabaseRefused``) a database made by a newer vbank-desk (a revision this code does not know) or
+    with a damaged version table (several ``alembic_version`` rows, or none while vbank-desk's tables are there).
+    A new database and one made before migrations (no version table at all) pass: the baseline adopts them."""
+    tables = set(inspect(conn).get_table_names())
+    if "alembic_version" not in tables:
+        return
+    revs = [str(r[0]) for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    if len(revs) > 1:
+        raise DatabaseRefused(_(
+            "The app database's version table is damaged: it names {n} revisions ({revs}) where there must be one, "
+            "so vbank-desk cannot tell which schema the data is in; restore the database from a backup, or have an "
+            "administrator keep only the right row in alembic_version (nothing was changed).").format(
+                n=len(revs), revs=", ".join(sorted(revs))))
+    if not revs:
+        if tables - {"alembic_version"}:
+            raise DatabaseRefused(_(
+                "The app database's version table is empty although the database holds vbank-desk's tables, so "
+                "vbank-desk cannot tell which schema the data is in; restore the database from a backup, or have an "
+                "administrator write the right revision into alembic_version (nothing was changed)."))
+        return
+    if revs[0] not in known_revisions():
+        raise DatabaseRefused(_(
+            "The app database is at revision {rev}, which this vbank-desk does not know (its newest is {head}): a "
+            "newer vbank-desk has used it; start that newer version, or point AUDIT_DB_URL at a database (or "
+            "backup) made for this one (nothing was changed).").format(rev=revs[0], head=head_revision()))
+
+
 def current_revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
@@ -102,6 +143,7 @@ def _upgrade(engine: Engine) -> str:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+        check_version_table(conn)
         if current_revision(conn) != head_revision():
             cfg = _config()
             cfg.attributes["connection"] = conn

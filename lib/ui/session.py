@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 import streamlit as st
-from lib.db.appdb import AppDb
+from lib.db.appdb import AppDb, DatabaseRefused
 from lib.services.desk import Desk
 from lib.db.audit import AuditStore
 from lib.iamport.errors import ApiError, NotFound
@@ -44,6 +44,16 @@ def db() -> AppDb:
     """The app database (lib/db/appdb.py): migrated once per process, shared by every session."""
     s = settings()
     return _db(s.audit_db_url, s.audit_hmac_key.get_secret_value().encode() if s.audit_hmac_key else None)
+
+
+def database_problem() -> str | None:
+    """The sentence refusing an app database this code cannot read (a newer revision, a damaged version table:
+    lib/db/appdb.py), or None when it opened; app.py shows it and stops before anything else."""
+    try:
+        db()
+    except DatabaseRefused as e:
+        return str(e)
+    return None
 
 
 def audit() -> AuditStore:

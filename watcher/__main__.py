@@ -13,20 +13,12 @@ import sys
 import threading
 from typing import Any
 
-import requests
-
 from lib.db.appdb import AppDb, DatabaseRefused
 from lib.domain import i18n
 from lib.domain.settings import get_settings
 from lib.iamport.client import IamportClient
 from lib.services.watcher import Watcher, config_from_env
-
-POST_TIMEOUT = (3.05, 10.0)
-
-
-def post(url: str, body: dict[str, Any]) -> int:
-    """One POST, no retry here (the watcher retries with backoff, from the sent-log)."""
-    return requests.post(url, json=body, timeout=POST_TIMEOUT).status_code
+from watcher.post import post as post_with_deadline
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseRefused as refused:  # a newer or damaged app database: one sentence, nothing changed
         log.error("%s", refused)
         return 2
+    def post(url: str, body: dict[str, Any]) -> int:
+        """One POST ended by ``VBANK_POST_DEADLINE`` (connect, send and the whole answer); no retry here (the
+        watcher retries with backoff, from the sent-log)."""
+        return post_with_deadline(url, body, deadline_s=cfg.post_deadline_s)
+
     w = Watcher(IamportClient(s), db, cfg, post=post)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -22,9 +22,12 @@ HTTP client but the API's.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
+import threading
 import time
 import json
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +37,7 @@ from urllib.parse import urlsplit
 import holidays
 
 from lib.db.appdb import AppDb
+from lib.db.watch_log import SEND_LEASE_S
 from lib.domain.clock import KST
 from lib.domain.fmt import krw, kst, mask_name
 from lib.domain.i18n import _
@@ -55,6 +59,7 @@ class WatchConfig:
     digest_at: str = "09:00"                        # KST, business days only
     exception_days: int = 3                         # a reconciliation exception still open this long is told
     max_attempts: int = 20                          # for a webhook that refuses the message itself (4xx)
+    post_deadline_s: float = 10.0                   # the whole POST (connect, send, every byte of the answer)
 
 
 @dataclass(frozen=True)
@@ -102,41 +107,66 @@ class Watcher:
         self.client, self.db, self.cfg, self.post, self.clock = client, db, cfg, post, clock
         self.log = db.watch
         self._moved: dict[str, str] = {}
+        self._cursor_lock, self._claimed = threading.Lock(), 0
+        if cfg.post_deadline_s >= SEND_LEASE_S:       # a claim must outlive its send, or a second watcher resends
+            raise ValueError("post_deadline_s must be shorter than the send lease")
 
     # ------------------------------------------------------------------ one pass
     def run_once(self) -> RunReport:
         now = self.clock()
         rep = RunReport()
         since = float(self.log.set_once("since", repr(now)))
-        self._moved = {}                             # cursors moved by this pass, kept once its events are claimed
+        self._moved, self._claimed = {}, 0           # cursors moved by this pass, kept once its events are claimed
         try:
             events = self.collect(now, since)
         except ApiError as e:                       # the API is down: deliver what is due, report, try next pass
             events, self._moved = [], {}            # nothing collected: every cursor stays where it was
             rep.errors.append(_("The API could not be read: {msg}").format(msg=e.message))
         rep.events = len(events)
-        # A webhook that did not answer (or answered 5xx) is not tried again in this pass: its other events wait for
-        # the next one, so a hanging chat costs one timeout per pass, not one per event, and never holds up the rest.
-        down: dict[str, str] = {}
-        for ev in events:
-            for url in self.cfg.targets:
-                payload = self.message(ev)
-                if not self.log.claim_new(ev.key, target_id(url), payload, now):
-                    continue
-                if url in down:
-                    self.log.failed(ev.key, target_id(url), 0, down[url], now + backoff(1), now)
-                    rep.failed += 1
-                else:
-                    self._send(url, ev.key, payload, 1, now, rep, down)
-        for k, v in self._moved.items():             # a watcher stopped before this line reads the same again
-            self.log.set(k, v)
-        for row in self.log.due(now):                # earlier failures whose backoff is over
-            again = next((u for u in self.cfg.targets if target_id(u) == row["target"]), None)
-            if again is None or again in down or not self.log.claim_retry(row, now):
-                continue
-            self._send(again, row["event_key"], json.loads(row["payload"]), int(row["attempts"]) + 1, now, rep, down)
+        messages = [(ev.key, self.message(ev)) for ev in events]
+        # Each webhook is served by its own thread: one that answers slowly (each POST ends at its deadline) never
+        # holds up another. Within one webhook, the events go in order; its new events are claimed (and moved
+        # cursors kept) before its earlier failures are tried again.
+        urls = list(dict.fromkeys(self.cfg.targets))
+        if len(urls) <= 1:
+            parts = [self._serve(u, messages, now) for u in urls]
+        else:
+            with ThreadPoolExecutor(max_workers=len(urls), thread_name_prefix="webhook") as pool:
+                futures = [pool.submit(contextvars.copy_context().run, self._serve, u, messages, now) for u in urls]
+                parts = [f.result() for f in futures]          # a failure of the app database is raised here
+        for part in parts:
+            rep.sent, rep.failed = rep.sent + part.sent, rep.failed + part.failed
+            rep.errors += part.errors
         self.log.set("last_run", repr(now))
         self.log.set("last_error", rep.errors[-1] if rep.errors else "")
+        return rep
+
+    def _serve(self, url: str, messages: list[tuple[str, dict[str, Any]]], now: float) -> RunReport:
+        """One webhook's share of a pass: its new events (claimed right before each is posted, with the lease counted
+        from the claim, so a long pass never sends on an expired claim), then its earlier failures whose backoff is
+        over. A webhook that did not answer (or answered 5xx) is not tried again in this pass: its other events wait
+        for the next one, so a hanging chat costs one deadline per pass, not one per event."""
+        rep = RunReport()
+        down: dict[str, str] = {}
+        tid = target_id(url)
+        for key, payload in messages:
+            if not self.log.claim_new(key, tid, payload, self.clock()):
+                continue
+            if url in down:
+                self.log.failed(key, tid, 0, down[url], now + backoff(1), now)
+                rep.failed += 1
+            else:
+                self._send(url, key, payload, 1, now, rep, down)
+        with self._cursor_lock:                      # every webhook's claims are in: a stopped watcher reads again
+            self._claimed += 1
+            if self._claimed >= len(set(self.cfg.targets)):
+                for k, v in self._moved.items():
+                    self.log.set(k, v)
+                self._moved, self._claimed = {}, 0
+        for row in self.log.due(now):                # earlier failures whose backoff is over
+            if row["target"] != tid or url in down or not self.log.claim_retry(row, self.clock()):
+                continue
+            self._send(url, row["event_key"], json.loads(row["payload"]), int(row["attempts"]) + 1, now, rep, down)
         return rep
 
     def _send(self, url: str, key: str, payload: dict[str, Any], attempt: int, now: float, rep: RunReport,
@@ -285,5 +315,7 @@ def config_from_env(env: dict[str, str]) -> WatchConfig:
     return WatchConfig(targets=targets, public_url=env.get("VBANK_PUBLIC_URL", "http://localhost:8501"),
                        interval_s=max(5.0, float(env.get("VBANK_WATCH_INTERVAL", "60") or 60)),
                        digest_at=env.get("VBANK_DIGEST_AT", "09:00"),
-                       exception_days=max(1, int(env.get("VBANK_EXCEPTION_DAYS", "3") or 3)))
+                       exception_days=max(1, int(env.get("VBANK_EXCEPTION_DAYS", "3") or 3)),
+                       post_deadline_s=min(max(1.0, float(env.get("VBANK_POST_DEADLINE", "10") or 10)),
+                                           SEND_LEASE_S / 2))
 

@@ -11,6 +11,7 @@ from lib.domain.fmt import krw, kst, mask_email, mask_phone
 from lib.domain.i18n import _
 from lib.domain.text import payment_paths
 from lib.domain.names import pg_name, status_name
+from lib.domain import status as person_status
 from lib.iamport.errors import ApiError
 from lib.reports import search
 from lib.ui import inert, language, loaders, session
@@ -78,7 +79,7 @@ show = ui_reveal.reveal_toggle(T["reveal"], key="reveal_sr", where="search")
 table = pd.DataFrame({
     "link": payment_paths(found["imp_uid"]),
     "started": [kst(t) for t in found["started"]],
-    "status": [status_name(x) for x in found["status"]],
+    "status": person_status.labels(person_status.column(found)),
     "buyer": found["buyer_name"],
     "phone": found["buyer_tel"] if show else [mask_phone(x) for x in found["buyer_tel"]],
     "email": found["buyer_email"] if show else [mask_email(x) for x in found["buyer_email"]],

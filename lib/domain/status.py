@@ -87,7 +87,8 @@ def name_of(p: Any, now: datetime | None = None) -> str:
 
 def _times(s: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
-        return s.dt.tz_convert(KST) if getattr(s.dt, "tz", None) is not None else s.dt.tz_localize(KST)
+        out: pd.Series = s.dt.tz_convert(KST) if getattr(s.dt, "tz", None) is not None else s.dt.tz_localize(KST)
+        return out
     n = pd.to_numeric(s, errors="coerce")
     return pd.to_datetime(n.where(n > 0), unit="s", utc=True).dt.tz_convert(KST)
 
@@ -117,4 +118,5 @@ def column(df: pd.DataFrame, now: datetime | None = None) -> pd.Series:
 
 def labels(codes: pd.Series) -> pd.Series:
     """``label`` of a column of codes, each distinct code translated once."""
-    return codes.map({c: label(c) for c in codes.dropna().unique()}).fillna("—")
+    out: pd.Series = codes.map({c: label(c) for c in codes.dropna().unique()}).fillna("—")
+    return out

@@ -11,6 +11,7 @@ import io
 import re
 import zipfile
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -47,7 +48,7 @@ PG_COLUMNS = {
 }
 
 _DATE_RX = re.compile(r"(\d{4})[.\-/]?(\d{2})[.\-/]?(\d{2})")
-SERIAL_LAYOUTS = {"epost", "nice_serial"}
+SERIAL_LAYOUTS = {"epost", "nice_serial", "kdb"}
 
 
 def _date(v, serial_ok: bool = False) -> date | None:
@@ -55,6 +56,8 @@ def _date(v, serial_ok: bool = False) -> date | None:
         return v.date()
     if isinstance(v, date):
         return v
+    if serial_ok and isinstance(v, int) and 40000 < v < 50000:
+        return (c2.EXCEL_EPOCH + timedelta(days=v)).date()
     if v is None or isinstance(v, (int, float)):
         return None
     s = str(v).strip()
@@ -307,3 +310,36 @@ def test_variants_do_what_they_say(pg_files):
     assert ("거래일자", "거래시간") == v["split"].header[:2]
     _t, h, data, _ = c2.table_of(v["won"])
     assert all(str(r[h.index("결제금액")]).endswith("원") for r in data)
+
+
+def test_plain_number_dates_time_cells_and_two_name_columns(banks):
+    made = banks["kdb"][0]
+    ws = _ws(made)
+    first = made.header_row + 1
+    assert isinstance(ws.cell(first, 1).value, int) and not ws.cell(first, 1).is_date
+    assert ws.cell(first, 2).is_date                                          # a time cell
+    _t, h, data, _ = c2.table_of(made)
+    deposits = [r for r in data if c2.parse_amount(r[h.index("입금액")])]
+    assert {r[h.index("수취인")] for r in deposits} == {c2.HOLDER}            # the trap: the same name on every deposit
+
+
+# ------------------------------------------------------------------ files a reader must stop on
+def test_files_nothing_explains(pays):
+    known = {p["merchant_uid"] for p in pays} | {p["imp_uid"] for p in pays}
+    made = c2.STOP_FILES["foreign_orders"][1](pays)
+    _t, _h, data, _ = c2.table_of(made)
+    assert len(data) == made.rows > 100 and not {v for r in data for v in r if isinstance(v, str)} & known
+    made = c2.STOP_FILES["other_year"][1](pays)
+    _t, _h, data, _ = c2.table_of(made)
+    assert len(data) == made.rows and all(_date(r[0]).year == rf.D_FROM.year - 1 for r in data)
+    made = c2.STOP_FILES["no_payouts"][1](pays)
+    _t, _h, data, _ = c2.table_of(made)
+    senders = set(rf.PG_KO.values()) | {"KG이니시스", "토스페이먼츠", "헥토파이낸셜", "LG유플러스"}
+    assert data and not {str(v) for r in data for v in r} & senders
+    assert any(c2.parse_amount(r[2]) for r in data)                           # deposits there are, from people
+
+
+def test_statement_with_a_made_up_sender_header(pays):
+    made, planted = c2.statement_with_sender_header(pays, "돈 보낸 곳")
+    assert "돈 보낸 곳" in made.header
+    check_bank(replace(made, layout="custom"), planted, pays)

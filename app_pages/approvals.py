@@ -47,6 +47,9 @@ T = {
     "stuck_check": _("Check the payment again"),
     "reveal": _("Show the full account number (recorded in the audit log)"),
     "withdraw": _("Withdraw this request"),
+    "holder_differs": _("The bank says this account belongs to “{bank}”, not “{typed}” as typed. The refund goes to "
+                        "the account with the typed name. The requester's reason: {why}"),
+    "holder_unchecked": _("The bank did not confirm the holder “{typed}” ({how}). The requester's reason: {why}"),
 }
 st.title(T["title"])
 st.caption(T["intro"])
@@ -54,6 +57,21 @@ s = session.settings()
 who = session.operator()
 where = s.where_label
 ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ApiError)
+
+
+def holder_warning(r) -> None:
+    """A refund whose holder the bank did not confirm: said first on the card, with both names and the reason."""
+    chk = (r.payload or {}).get("holder_check") if r.kind == "refund" else None
+    if not chk or chk.get("ok"):
+        return
+    why = chk.get("override") or "—"
+    if chk.get("bank_says"):
+        st.warning(inert.say(T["holder_differs"], bank=chk["bank_says"], typed=chk.get("typed") or "—", why=why),
+                   icon=":material/person_alert:")
+    else:
+        st.warning(inert.say(T["holder_unchecked"], typed=chk.get("typed") or "—",
+                             how=(_("lookup failed: {msg}").format(msg=chk.get("error") or "") if chk.get("available")
+                                  else _("no lookup for this bank")), why=why), icon=":material/person_alert:")
 
 
 def details(r, now: dict) -> None:
@@ -121,6 +139,7 @@ if pending and not who.can("approve_refund"):
 for r in pending:
     with st.container(border=True):
         st.markdown(f"**{md(ui_present.describe(r))}**")
+        holder_warning(r)
         st.caption(inert.say(T["requested_by"], who=r.requester, when=kst(r.created_at), exp=kst(r.expires_at)))
         details(r, now_payments)
         if r.requester.strip().lower() == who.email.strip().lower():

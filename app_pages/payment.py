@@ -170,7 +170,7 @@ with g2:
                     _("Card"): p.card_name or "—", _("Bank (transfer)"): p.bank_name or "—"})
     block(T["times"], {_("Started"): kst(p.started_at), _("Paid"): kst(p.paid_at), _("Failed"): kst(p.failed_at),
                        _("Cancelled"): kst(p.cancelled_at), _("Fail reason"): p.fail_reason or "—",
-                       _("Cancel reason"): p.cancel_reason or "—"})
+                       _("Cancel reason"): without_tag(p.cancel_reason) or "—"})
 
 st.markdown(f"**{T['history']}**")
 if p.cancel_history:

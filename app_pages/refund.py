@@ -23,7 +23,7 @@ from lib.domain.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.domain.identity import Forbidden
 from lib.domain.rules import InvalidInput, RefundRequest, Seen
-from lib.domain.names import PG_NAMES, pg_name, status_name
+from lib.domain.names import PG_NAMES, pg_name, pg_short, status_name
 from lib.domain.text import NOTE_MAX, NAME_MAX, md, parse_won, short, won_text, without_tag
 from lib.iamport.errors import ApiError
 from lib.ui import inert
@@ -76,6 +76,8 @@ T = {
                   "approver)"),
     "override_needed": _("The bank's check did not confirm the holder's name: correct the details, or write why the "
                          "refund should go to this account (at least {n} characters)."),
+    "use_bank_name": _("Use the bank's name"),
+    "keep_typed": _("Or keep the name you typed and write below why the refund should go to this account."),
     "check_stale": _("The account details changed since the holder check; check again if you want to be sure."),
     "fee_title": _("What this refund costs you"), "fee_rule": _("Fee schedule for {pg}: issuance {iss}, remittance {rem}{vat}."),
     "vat_on": _(" + 10% VAT on each fee"), "vat_off": _(" (VAT not added)"),
@@ -194,15 +196,36 @@ def step_payment() -> None:
         view = paid[paid["merchant_uid"].str.lower().str.contains(text, regex=False)
                     | paid["imp_uid"].str.lower().str.contains(text, regex=False)
                     | paid["buyer_name"].str.lower().str.contains(text, regex=False)]
-    ev = st.dataframe(view, key="rf_paid_table", hide_index=True, on_select="rerun", selection_mode="single-row",
-                      height=300, column_config={
-                          "merchant_uid": _("Order number"), "buyer_name": _("Buyer"), "pg_provider": _("PG"),
-                          "vbank_name": _("Bank"),
-                          "amount": st.column_config.NumberColumn(_("Amount (₩)"), format="localized"),
-                          "cancel_amount": st.column_config.NumberColumn(_("Refunded (₩)"), format="localized"),
-                          "refundable": st.column_config.NumberColumn(_("Refundable (₩)"), format="localized"),
-                          "paid_at": st.column_config.DatetimeColumn(_("Paid (KST)"), format="YYYY-MM-DD HH:mm",
-                                                                     timezone="Asia/Seoul")})
+    shown = view.assign(pg_provider=view["pg_provider"].map(pg_short))       # PGs by name, not code
+
+    def px(col: str, header: str, fmt=str) -> int:        # every amount and id whole at 1280×800
+        return ui_present.column_px(header, shown[col], fmt=fmt)
+    won = "{:,}".format
+    H = {"merchant_uid": _("Order number"), "buyer_name": _("Buyer"), "pg_provider": _("PG"), "vbank_name": _("Bank"),
+         "amount": _("Amount (₩)"), "cancel_amount": _("Refunded (₩)"), "refundable": _("Refundable (₩)"),
+         "paid_at": _("Paid (KST)")}
+    ev = st.dataframe(shown, key="rf_paid_table", hide_index=True, on_select="rerun", selection_mode="single-row",
+                      height=300,
+                      column_order=["paid_at", "buyer_name", "amount", "refundable", "cancel_amount", "pg_provider",
+                                    "vbank_name", "merchant_uid", "imp_uid"],
+                      column_config={
+                          "imp_uid": st.column_config.TextColumn("imp_uid", width=px("imp_uid", "imp_uid")),
+                          "merchant_uid": st.column_config.TextColumn(H["merchant_uid"],
+                                                                      width=px("merchant_uid", H["merchant_uid"])),
+                          "buyer_name": st.column_config.TextColumn(H["buyer_name"],
+                                                                    width=px("buyer_name", H["buyer_name"])),
+                          "pg_provider": st.column_config.TextColumn(H["pg_provider"],
+                                                                     width=px("pg_provider", H["pg_provider"])),
+                          "vbank_name": st.column_config.TextColumn(H["vbank_name"],
+                                                                    width=px("vbank_name", H["vbank_name"])),
+                          "amount": st.column_config.NumberColumn(H["amount"], format="localized",
+                                                                  width=px("amount", H["amount"], won)),
+                          "cancel_amount": st.column_config.NumberColumn(H["cancel_amount"], format="localized",
+                                                                         width=px("cancel_amount", H["cancel_amount"], won)),
+                          "refundable": st.column_config.NumberColumn(H["refundable"], format="localized",
+                                                                      width=px("refundable", H["refundable"], won)),
+                          "paid_at": st.column_config.DatetimeColumn(H["paid_at"], format="YYYY-MM-DD HH:mm",
+                                                                     timezone="Asia/Seoul", width=140)})
     st.caption(session.last_refreshed(fetched) + " · " + T["pick_hint"])
     if paid.attrs.get("not_refundable_here"):
         st.caption(T["no_api_refund"].format(n=paid.attrs["not_refundable_here"]))
@@ -217,7 +240,7 @@ def step_payment() -> None:
 
 # ====================================================================== step 2
 def step_amount(p) -> None:
-    with st.form("rf_amount_form"):
+    with st.form("rf_amount_form", enter_to_submit=False):     # Enter never moves a step
         kind = st.radio(T["kind"], ["full", "partial"], horizontal=True, key="rf_kind",
                         index=0 if (d.amount or p.refundable) == p.refundable else 1,
                         format_func={"full": T["full"], "partial": T["partial"]}.get)
@@ -272,7 +295,7 @@ def step_account(p) -> None:
             st.markdown(inert.say(T["reuse"], bank=by_code[last.bank].label, account=mask_account(last.account),
                                   holder=last.holder, when=kst(datetime.fromtimestamp(last.at, KST))))
             st.button(T["reuse_go"], key="rf_reuse", on_click=reuse, icon=":material/history:")
-    with st.form("rf_account_form"):
+    with st.form("rf_account_form", enter_to_submit=False):
         holder = st.text_input(T["holder"], value=d.holder, key="rf_holder", max_chars=NAME_MAX)
         bank = st.selectbox(T["bank"], codes, format_func=lambda c: by_code[c].label,
                             index=codes.index(d.bank) if d.bank in codes else None,
@@ -306,6 +329,10 @@ def step_account(p) -> None:
             st.success(inert.say(T["check_ok"], name=chk["name"]))
         else:
             st.error(inert.say(T["check_bad"], name=chk["name"], typed=d.holder))
+            if chk.get("name"):                  # one click takes the bank's name: that is the name sent
+                st.button(T["use_bank_name"], key="rf_use_bank_name", type="primary", icon=":material/sync_alt:",
+                          on_click=take_bank_name, args=(chk["name"],))
+                st.caption(T["keep_typed"])
     needs_reason = d.holder_needs_reason()
     if needs_reason:
         d.holder_override = st.text_area(T["override"].format(n=rules.HOLDER_OVERRIDE_MIN), value=d.holder_override,
@@ -320,6 +347,15 @@ def step_account(p) -> None:
         else:
             go(4)
             st.rerun()
+
+
+def take_bank_name(name: str) -> None:
+    """The holder becomes the bank's own name for the account: the check that named it now matches, no reason asked."""
+    d.holder = name
+    st.session_state["rf_holder"] = name
+    d.holder_override = ""
+    st.session_state.pop("rf_override", None)
+    d.holder_check = {"key": refund.holder_check_key(d.bank or "", d.account, name), "name": name, "ok": True}
 
 
 # ====================================================================== step 4

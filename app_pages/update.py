@@ -104,7 +104,7 @@ if blockers and not armed:       # an armed send goes on: the service re-checks 
     st.warning(T["not_eligible"] + "\n\n" + "\n".join(f"- {md(b)}" for b in blockers))
     st.stop()
 
-with st.form("change"):
+with st.form("change", enter_to_submit=False):        # Enter never opens the review or sends
     cur_due = p.vbank_date.astimezone(KST) if p.vbank_date else now_kst()
     a = st.text_input(T["new_amount"], value=won_text(p.amount), key="new_amount", max_chars=20)
     c1, c2 = st.columns(2)

@@ -33,7 +33,8 @@ ACTION_NAMES = {"update_vbank": N_("Change of a virtual account"), "refund": N_(
                 "bulk_revoke_request": N_("Bulk cancellation approval"),
                 "approval": N_("Approval"), "reveal_personal": N_("Full numbers shown"),
                 "recon_preset": N_("Reconciliation preset"), "saved_view": N_("Saved view"),
-                "recon_resolution": N_("Reconciliation exception")}
+                "recon_resolution": N_("Reconciliation exception"), "sign_in": N_("Sign-in"),
+                "account": N_("Account")}
 
 
 OUTCOME_NAMES = {"sent": N_("sent"), "succeeded": N_("applied"), "failed": N_("not applied"),
@@ -121,6 +122,32 @@ def pg_name(code: str | None) -> str:
         return "—"
     name = PG_NAMES.get(code)
     return f"{name} ({code})" if name else code
+
+
+def pg_short(code: str | None) -> str:
+    """KG이니시스: the trade name alone, for a narrow picker (pg_name gives the code with it); unknown codes as they are."""
+    if not code:
+        return "—"
+    return PG_NAMES.get(code, code)
+
+
+def bank_name(code: str | None, pg_provider: str | None = None) -> str:
+    """A refund bank code (each PG has its own: 004, 04, BK04 …) as the bank's name: by the PG's table when the PG
+    is known, else by the one bank every table agrees the code names; a code no table knows as it is."""
+    from lib.domain import banks
+    c = (code or "").strip()
+    if not c:
+        return ""
+    if pg_provider:
+        b = banks.bank_by_code(pg_provider, c)
+        if b is not None:
+            return b.label
+    keys = {k for table in banks._TABLES.values() for k, v in table.items() if v == c}
+    if len(keys) == 1:
+        k = keys.pop()
+        en, ko, _kftc = banks.BANKS[k]
+        return banks.BankOption(k, en, ko, c, _kftc).label
+    return c
 
 
 def status_name(status: str | None) -> str:

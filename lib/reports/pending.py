@@ -15,6 +15,8 @@ from lib.domain.fmt import mask_account, mask_phone, time_left_seconds
 from lib.reports import columnar, export
 from lib.domain.clock import now_kst, KST
 from lib.domain.i18n import N_, _
+from lib.domain import status
+from lib.domain.names import pg_name
 
 
 RAW_COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "amount", "vbank_code", "vbank_name",
@@ -190,14 +192,24 @@ def by_pg(df: pd.DataFrame) -> pd.DataFrame:
 
 EXPORT_COLUMNS = {
     "imp_uid": "imp_uid", "merchant_uid": N_("merchant_uid"), "buyer_name": N_("Buyer"), "amount": N_("Amount (KRW)"),
+    "status": N_("Status"),
     "vbank_name": N_("Bank"), "vbank_num": N_("Account number"), "vbank_holder": N_("Account holder"), "pg_provider": N_("PG"),
-    "issued_at": N_("Issued at (KST)"), "due": N_("Due (KST)"), "time_left": N_("Time left"),
+    "issued_at": N_("Issued at (KST)"), "due": N_("Due (KST)"), "hours_left": N_("Time left (hours; minus: overdue)"),
 }
 
 
+def hours_left(seconds: pd.Series) -> pd.Series:
+    """Time left as a number a spreadsheet can sort and sum: hours to one decimal, negative once overdue."""
+    out: pd.Series = (seconds.astype("float64") / 3600).round(1)
+    return out
+
+
 def export_frame(df: pd.DataFrame, *, reveal: bool) -> pd.DataFrame:
+    """The rows as the team reads them: PGs by name, the status in words, time left in hours (a number)."""
     out = df.copy()
-    out["time_left"] = time_left_column(out["seconds_left"])
+    out["hours_left"] = hours_left(out["seconds_left"])
+    out["status"] = status.labels(out["overdue"].map({True: "overdue", False: "ready"}))
+    out["pg_provider"] = out["pg_provider"].map({c: pg_name(c) for c in out["pg_provider"].unique()})
     if not reveal:
         out["vbank_num"] = out[MASKED["vbank_num"]] if MASKED["vbank_num"] in out else out["vbank_num"].map(mask_account)
     return out[list(EXPORT_COLUMNS)].rename(columns={k: _(v) for k, v in EXPORT_COLUMNS.items()})     # dates stay dates (CSV writes KST text)

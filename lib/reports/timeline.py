@@ -111,7 +111,7 @@ def build(p: Payment, audit: pd.DataFrame, rules: Rules) -> list[Event]:
             out.append(Event(at, _("Full numbers shown"), who, page_name(detail.get("page"))))
     if p.is_vbank and p.status == "cancelled" and not p.paid_at and p.cancelled_at and not revoke_notes:
         # closed before anything was paid in, not by this app (the PG console, or the API by another system)
-        out.append(Event(p.cancelled_at, _("Virtual account cancelled"), "PG", p.cancel_reason or ""))
+        out.append(Event(p.cancelled_at, _("Virtual account cancelled"), "PG", without_tag(p.cancel_reason)))
     used: set[int] = set()
     for i, h in enumerate(p.cancel_history):
         # Our own refund by its write tag (lib/domain/text.write_tag); else one we sent of this amount; else made

@@ -150,3 +150,17 @@ def audit_sentence(r) -> str:
                 what=res.get("label", ""), owner=res.get("owner", ""), memo=res.get("memo", ""))
         return _("Reopened a reconciliation exception ({what})").format(what=res.get("label", ""))
     return f"{action}: {outcome}"
+
+
+def text_px(text: object) -> int:
+    """About how many pixels a cell's text takes in a table (Streamlit's 14px font): wide (Hangul) characters count
+    about twice a Latin digit."""
+    s = "" if text is None else str(text)
+    return sum(14 if ord(ch) > 0x2E80 else 8 for ch in s)
+
+
+def column_px(header: str, values, *, fmt=str, pad: int = 28, at_most: int = 320) -> int:
+    """A column width that shows its header and every value whole (₩1,200,000, not ",200,000"): the widest of them,
+    measured on all rows (the table's own sizing looks at the first rows only)."""
+    widest = max([text_px(header)] + [text_px(fmt(v)) for v in values], default=0)
+    return min(at_most, widest + pad)

@@ -9,7 +9,14 @@ import pytest
 
 from lib.domain import status
 from lib.domain.clock import KST
-from lib.domain.i18n import set_lang
+from lib.domain.i18n import lang, set_lang
+
+
+@pytest.fixture(autouse=True)
+def back_to_the_language_before():
+    before = lang()
+    yield
+    set_lang(before)
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=KST)
 PAST, FUTURE, PAID_AT = int(NOW.timestamp()) - 3600, int(NOW.timestamp()) + 3600, int(NOW.timestamp()) - 86400

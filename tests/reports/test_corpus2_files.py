@@ -343,3 +343,28 @@ def test_statement_with_a_made_up_sender_header(pays):
     made, planted = c2.statement_with_sender_header(pays, "돈 보낸 곳")
     assert "돈 보낸 곳" in made.header
     check_bank(replace(made, layout="custom"), planted, pays)
+
+
+@pytest.mark.parametrize("layout", ["kb_excel", "hana", "ibk", "nh_business", "kakaobank"])
+def test_first_corpus_statements_have_variants_too(layout, pays):
+    made, planted = rf.bank_file(layout, pays)
+    m2 = c2.as_made2(made)
+    assert m2.header_row == len(rf.BANKS[layout].title) + 1 and m2.rows == len(rf.bank_rows(pays)[0])
+    variants = c2.transform_variants(made)
+    assert len(variants) >= 4
+    for v in variants:
+        check_bank(v, planted, pays)
+
+
+@pytest.mark.parametrize("layout", ["portone_recon", "tosspayments_settlement"])
+def test_first_corpus_pg_files_have_variants_too(layout, pays):
+    made = rf.PG_FILES[layout](pays)
+    for v in c2.transform_variants(made):
+        assert v.expected == made.expected
+        check_pg(v, pays, columns=False)
+
+
+def test_files_without_a_grid_have_no_variants(pays):
+    made, _p = rf.bank_file("kb_web", pays)                  # an HTML table saved as .xls
+    with pytest.raises(ValueError, match="only CSV and .xlsx"):
+        c2.transform_variants(made)

@@ -12,11 +12,11 @@ import zipfile
 import numpy as np
 from lib.domain.i18n import _
 from lib.domain.text import clean
-from lib.reports.recon.grid import LIMITS, ReconFileError, TOTAL_RX, Table, UploadLimits, _finish, _from_grid, _header_names, _pick_header, _score, label_of
+from lib.reports.recon.grid import LIMITS, ReconFileError, TOTAL_RX, Table, UploadLimits, _data_like, _finish, _from_grid, _header_names, _pick_header, _score, header_cells, label_of
 
 
 def read_table(data: bytes, filename: str, *, header_words: frozenset[str] = frozenset(),
-               header_row: int | None = None, limits: UploadLimits = LIMITS) -> Table:
+               header_row: int | None = None, limits: UploadLimits = LIMITS, sheet: str | None = None) -> Table:
     """The table in ``data``: the format is told by the bytes, not the name (.xls files are often HTML).
     ``header_words`` (normalised with ``norm_header``) find the header row; ``header_row`` (as a person numbers
     rows) overrides it. Raises ReconFileError with one sentence for anything it cannot read safely."""
@@ -27,10 +27,17 @@ def read_table(data: bytes, filename: str, *, header_words: frozenset[str] = fro
         raise ReconFileError(_("{label} is {v2:,.0f} MB; files up to {v4:,.0f} MB can be read. Split it by date.").format(
             label=label, v2=len(data) / 1000000.0, v4=limits.max_bytes / 1000000.0))
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if data[:2] == b"PK":
-        return _from_grid(*_read_excel(data, label, limits, xlsx=True), "xlsx", label, header_words, header_row, limits)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return _from_grid(*_read_excel(data, label, limits, xlsx=False), "xls", label, header_words, header_row, limits)
+    excel = {b"PK": True, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": False}
+    for magic, xlsx in excel.items():
+        if data[:len(magic)] == magic:
+            if not xlsx and len(data) > limits.max_xls_bytes:
+                raise ReconFileError(_("{label} is an old Excel file (.xls) of {v2:,.0f} MB; such files are read up "
+                                       "to {v4:,.0f} MB. Save it from Excel as .xlsx or CSV.").format(
+                    label=label, v2=len(data) / 1000000.0, v4=limits.max_xls_bytes / 1000000.0))
+            rows, numbers, name, sheets = _read_excel(data, label, limits, xlsx=xlsx, sheet=sheet)
+            table = _from_grid(rows, numbers, "xlsx" if xlsx else "xls", label, header_words, header_row, limits)
+            table.sheet, table.sheets = name, sheets
+            return table
     if head.startswith((b"<html", b"<!doctype", b"<table", b"<meta", b"<head", b"<body", b"<style")) or \
             (head.startswith(b"<") and b"<table" in data[:65536].lower()):
         return _from_grid(*_read_html(data, label, limits), "html", label, header_words, header_row, limits)
@@ -41,22 +48,30 @@ def read_table(data: bytes, filename: str, *, header_words: frozenset[str] = fro
 
 
 # ------------------------------------------------------------------ Excel
-def _first_sheet_path(z: zipfile.ZipFile) -> str | None:
-    """The part of the first sheet in workbook order (as calamine reads it), from workbook.xml and its rels."""
+MAX_SHEETS = 30                  # sheets looked at in one workbook
+SCORE_ROWS = 300                 # rows of each sheet looked at to tell the transactions from a summary
+
+
+def _sheet_parts(z: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(name, part) of every sheet in workbook order (as calamine reads them), from workbook.xml and its rels."""
     try:
         wb = z.read("xl/workbook.xml")[:1 << 20].decode("utf-8", "ignore")
         rels = z.read("xl/_rels/workbook.xml.rels")[:1 << 20].decode("utf-8", "ignore")
     except KeyError:
-        return None
-    m = re.search(r"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", wb)
-    if not m:
-        return None
-    t = re.search(r"<Relationship\b[^>]*?\bId=\"" + re.escape(m.group(1)) + r"\"[^>]*?\bTarget=\"([^\"]+)\"", rels) or \
-        re.search(r"<Relationship\b[^>]*?\bTarget=\"([^\"]+)\"[^>]*?\bId=\"" + re.escape(m.group(1)) + r"\"", rels)
-    if not t:
-        return None
-    target = t.group(1)
-    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+        return []
+    out = []
+    for m in re.finditer(r"<(?:\w+:)?sheet\b([^>]*)>", wb):
+        attrs = m.group(1)
+        rid = re.search(r"\br:id=\"([^\"]+)\"", attrs)
+        name = re.search(r"\bname=\"([^\"]*)\"", attrs)
+        if not rid:
+            continue
+        t = re.search(r"<Relationship\b[^>]*?\bId=\"" + re.escape(rid.group(1)) + r"\"[^>]*?\bTarget=\"([^\"]+)\"", rels) \
+            or re.search(r"<Relationship\b[^>]*?\bTarget=\"([^\"]+)\"[^>]*?\bId=\"" + re.escape(rid.group(1)) + r"\"", rels)
+        if t:
+            target = t.group(1)
+            out.append((name.group(1) if name else "", target.lstrip("/") if target.startswith("/") else "xl/" + target))
+    return out
 
 
 def _col_number(letters: bytes) -> int:
@@ -66,70 +81,128 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-_CELL_REF = re.compile(rb"<(?:\w+:)?(?:c\b[^>]*?\br|dimension\b[^>]*?\bref)=\"(?:[A-Z]{1,3}[0-9]{1,7}:)?([A-Z]{1,3})([0-9]{1,7})\"")
+_TAG = re.compile(rb"<(?:\w+:)?(row|c|dimension)(?=[\s/>])([^>]*)>")
+_REF = re.compile(rb"\b(?:r|ref)=\"(?:[A-Z]{1,3}[0-9]{1,7}:)?([A-Z]{1,3})?([0-9]{1,7})\"")
 
 
-def sheet_extent(z: zipfile.ZipFile, part: str) -> tuple[int, int]:
-    """The rows and columns the sheet spans (its dimension and every cell reference), read from its XML in
-    chunks: nothing of the grid is built."""
-    rows = cols = 0
+def sheet_extent(z: zipfile.ZipFile, part: str) -> tuple[int, int, int]:
+    """(rows, columns, cells) the sheet's XML holds, read a megabyte at a time with nothing of the grid built. Rows
+    and columns count what the references say *and* what is there without one (a cell's ``r="A1"`` is optional:
+    calamine places such cells one after another), so a sheet cannot hide its size by leaving references out."""
+    rows = cols = cells = 0
+    row_tags = in_row = 0
     tail = b""
     with z.open(part) as f:
         while True:
             chunk = f.read(1 << 20)
+            buf = tail + chunk
+            cut = buf.rfind(b"<") if chunk else len(buf)
+            if cut <= 0 and chunk:
+                tail = buf
+                continue
+            for m in _TAG.finditer(buf, 0, cut):
+                tag, attrs = m.group(1), m.group(2)
+                ref = _REF.search(attrs)
+                if tag == b"c":
+                    cells += 1
+                    in_row += 1
+                    cols = max(cols, in_row, _col_number(ref.group(1)) if ref and ref.group(1) else 0)
+                    if ref:
+                        rows = max(rows, int(ref.group(2)))
+                        if ref.group(1):
+                            in_row = _col_number(ref.group(1))
+                elif tag == b"row":
+                    row_tags += 1
+                    in_row = 0
+                    rows = max(rows, row_tags, int(ref.group(2)) if ref else 0)
+                elif ref:                                          # <dimension ref="A1:K200">
+                    rows = max(rows, int(ref.group(2)))
+                    cols = max(cols, _col_number(ref.group(1)) if ref.group(1) else 0)
+            tail = buf[cut:]
             if not chunk:
                 break
-            buf = tail + chunk
-            for m in _CELL_REF.finditer(buf):
-                cols = max(cols, _col_number(m.group(1)))
-                rows = max(rows, int(m.group(2)))
-            tail = buf[-256:]
-    return rows, cols
+    return rows, cols, cells
 
 
-def _read_excel(data: bytes, label: str, limits: UploadLimits, *, xlsx: bool) -> tuple[list[list[str]], list[int]]:
-    from python_calamine import CalamineWorkbook
-    if xlsx:                                            # .xlsx / .xlsm: a zip; check what it would unpack to
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                unpacked = sum(i.file_size for i in z.infolist())
-                if unpacked > limits.max_xlsx_unpacked or unpacked > limits.max_xlsx_ratio * max(len(data), 1):
-                    raise ReconFileError(_("{label} would unpack to {v2:,.0f} MB, far more than a real settlement "
-                                           "sheet; it is not read. Export it again as CSV.").format(
-                        label=label, v2=unpacked / 1000000.0))
-                part = _first_sheet_path(z)
-                if part is None or part not in z.namelist():
-                    raise ReconFileError(_("{label} is not a readable Excel file (a damaged .xlsx).").format(
-                        label=label))
-                n_rows, n_cols = sheet_extent(z, part)
-        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
-            raise ReconFileError(_("{label} is not a readable Excel file (a damaged .xlsx).").format(
-                label=label)) from None
-        _check_cells(n_rows, n_cols, label, limits)
+def _check_xlsx(data: bytes, label: str, limits: UploadLimits) -> None:
+    """Everything bounded before calamine builds a grid: what the zip unpacks to, and every sheet's extent and cells."""
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = wb.get_sheet_by_index(0)
-        if not xlsx:
-            _check_cells(sheet.end[0] + 1 if sheet.end else 0, sheet.end[1] + 1 if sheet.end else 0, label, limits)
-        first = (sheet.start or (0, 0))[0]
-        rows = sheet.to_python(skip_empty_area=True, nrows=limits.max_rows + limits.header_scan_rows + 2)
-    except ReconFileError:
-        raise
-    except BaseException as e:  # calamine raises its own error types, and a Rust panic is a BaseException
-        if isinstance(e, (KeyboardInterrupt, SystemExit, MemoryError)):
-            raise
-        raise ReconFileError(_("{label} could not be read as an Excel file: it may be damaged or protected by a "
-                               "password. Open it in Excel, save it as .xlsx and upload again.").format(
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+            if unpacked > limits.max_xlsx_unpacked or unpacked > limits.max_xlsx_ratio * max(len(data), 1):
+                raise ReconFileError(_("{label} would unpack to {v2:,.0f} MB, far more than a real settlement "
+                                       "sheet; it is not read. Export it again as CSV.").format(
+                    label=label, v2=unpacked / 1000000.0))
+            parts = _sheet_parts(z)
+            names = set(z.namelist())
+            if not parts or any(part not in names for _n, part in parts):
+                raise ReconFileError(_("{label} is not a readable Excel file (a damaged .xlsx).").format(label=label))
+            for name, part in parts[:MAX_SHEETS]:
+                n_rows, n_cols, n_cells = sheet_extent(z, part)
+                _check_cells(max(n_rows * n_cols, n_cells), n_rows, n_cols, label, name, limits)
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
+        raise ReconFileError(_("{label} is not a readable Excel file (a damaged .xlsx).").format(
             label=label)) from None
+
+
+def _excel_failed(label: str) -> ReconFileError:
+    return ReconFileError(_("{label} could not be read as an Excel file: it may be damaged or protected by a "
+                            "password. Open it in Excel, save it as .xlsx and upload again.").format(label=label))
+
+
+def _sheet_rows(wb, name: str, label: str, limits: UploadLimits, *, xlsx: bool,
+                nrows: int) -> tuple[list[list[str]], list[int]]:
+    sheet = wb.get_sheet_by_name(name)
+    if not xlsx:
+        n_rows = sheet.end[0] + 1 if sheet.end else 0
+        n_cols = sheet.end[1] + 1 if sheet.end else 0
+        _check_cells(n_rows * n_cols, n_rows, n_cols, label, name, limits)
+    first = (sheet.start or (0, 0))[0]
+    rows = sheet.to_python(skip_empty_area=True, nrows=nrows)
     return [[_cell(v) for v in r] for r in rows], list(range(first + 1, first + 1 + len(rows)))
 
 
-def _check_cells(n_rows: int, n_cols: int, label: str, limits: UploadLimits) -> None:
-    if n_rows * n_cols > limits.max_excel_cells:
-        raise ReconFileError(_("{label}'s first sheet spans {rows:,} rows × {cols:,} columns ({cells:,} cells); at most "
-                               "{max_cells:,} cells are read from Excel. Delete what lies outside the table, or export "
-                               "it as CSV.").format(label=label, rows=n_rows, cols=n_cols, cells=n_rows * n_cols,
-                                                    max_cells=limits.max_excel_cells))
+def _read_excel(data: bytes, label: str, limits: UploadLimits, *, xlsx: bool,
+                sheet: str | None = None) -> tuple[list[list[str]], list[int], str, list[str]]:
+    """(rows, their numbers, the sheet read, the sheets that hold transactions). Every visible sheet is looked at:
+    the one with the most rows that read as transactions (a day and an amount) is read — a summary sheet first is
+    common — unless ``sheet`` names another."""
+    from python_calamine import CalamineWorkbook
+    if xlsx:
+        _check_xlsx(data, label, limits)
+    full = limits.max_rows + limits.header_scan_rows + 2
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = [m.name for m in wb.sheets_metadata if str(m.visible).endswith("Visible")][:MAX_SHEETS] \
+            or list(wb.sheet_names[:1])
+        if sheet is not None and sheet in wb.sheet_names:
+            rows, numbers = _sheet_rows(wb, sheet, label, limits, xlsx=xlsx, nrows=full)
+            return rows, numbers, sheet, [sheet]
+        scored = []
+        for name in names:
+            head, _n = _sheet_rows(wb, name, label, limits, xlsx=xlsx, nrows=SCORE_ROWS)
+            scored.append((sum(1 for r in head if _data_like(r)), name))
+        qualifying = [n for sc, n in sorted(scored, key=lambda t: -t[0]) if sc >= 3]
+        pick = qualifying[0] if qualifying else names[0]
+        rows, numbers = _sheet_rows(wb, pick, label, limits, xlsx=xlsx, nrows=full)
+    except ReconFileError:
+        raise
+    except MemoryError:
+        raise ReconFileError(_("{label} needs more memory to read than this server allows for one file. Export it "
+                               "as CSV, or split it by date.").format(label=label)) from None
+    except BaseException as e:  # calamine raises its own error types, and a Rust panic is a BaseException
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise _excel_failed(label) from None
+    return rows, numbers, pick, qualifying or [pick]
+
+
+def _check_cells(n_cells: int, n_rows: int, n_cols: int, label: str, sheet: str, limits: UploadLimits) -> None:
+    if n_cells > limits.max_excel_cells:
+        raise ReconFileError(_("{label}: the sheet “{sheet}” spans {rows:,} rows × {cols:,} columns ({cells:,} cells); "
+                               "at most {max_cells:,} cells are read from Excel. Delete what lies outside the table, "
+                               "or export it as CSV.").format(label=label, sheet=sheet[:40], rows=n_rows, cols=n_cols,
+                                                              cells=n_cells, max_cells=limits.max_excel_cells))
 
 
 def _cell(v) -> str:
@@ -297,10 +370,10 @@ def _read_text(data: bytes, label: str, words, header_row, limits: UploadLimits)
     delim = sniff_delimiter([ln for _n, ln in filled], words)
     rows = [next(csv.reader([ln], delimiter=delim), []) for _n, ln in filled]
     numbers = [n for n, _ln in filled]
-    h, guessed = _pick_header(rows, numbers, words, header_row, label, limits)
+    top, h, guessed = _pick_header(rows, numbers, words, header_row, label, limits)
     header_line = numbers[h]
-    names = _header_names(rows[h], label, limits)
-    title = [c.strip() for r in rows[:h] for c in r if c.strip()]
+    names = _header_names(header_cells(rows, top, h), label, limits)
+    title = [c.strip() for r in rows[:top] for c in r if c.strip()]
     # Byte offsets of every line: the table starts on the line after the header.
     raw = np.frombuffer(body, dtype=np.uint8)
     ends = np.flatnonzero(raw == 10)

@@ -16,6 +16,7 @@ pyarrow (the bulk of a text file).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
@@ -40,6 +41,7 @@ class UploadLimits:
     max_xlsx_ratio: int = 200                       # unpacked / packed: a zip bomb is far above real sheets
     max_excel_cells: int = 6_000_000                # rows × columns a sheet may span (larger: export as CSV)
     max_html_bytes: int = 40 * 1024 * 1024          # an HTML table saved as .xls
+    max_xls_bytes: int = 60 * 1024 * 1024           # BIFF .xls: calamine loads it whole (65,536 rows a sheet at most)
     header_scan_rows: int = 60                      # where the header row is looked for
 
 
@@ -54,8 +56,9 @@ _NORM_RX = re.compile(r"\((?:원|krw|₩)\)|[\s_()\[\]\-./·:*]", re.IGNORECASE)
 
 
 def norm_header(text: str) -> str:
-    """A header as compared with known layouts: "출금액(원)" → "출금액", "거래 일시" → "거래일시", lower case."""
-    return _NORM_RX.sub("", str(text)).lower()
+    """A header as compared with known layouts: "출금액(원)" → "출금액", "거래 일시" → "거래일시", "거래금액（원）" (full
+    width) → "거래금액", lower case."""
+    return _NORM_RX.sub("", unicodedata.normalize("NFKC", str(text))).lower()
 
 
 @dataclass
@@ -70,6 +73,8 @@ class Table:
     title: list[str] = field(default_factory=list)  # the texts above the header (bank, account, period)
     dropped: dict[str, list[int]] = field(default_factory=dict)   # blank / total / note / repeated_header → rows
     header_guessed: bool = False                   # no known column name was found: the first full row was taken
+    sheet: str | None = None                       # the workbook's sheet read
+    sheets: list[str] = field(default_factory=list)   # the sheets that hold transactions (a picker when several)
 
     @property
     def columns(self) -> list[str]:
@@ -85,20 +90,89 @@ def _score(cells: list[str], words: frozenset[str]) -> int:
     return sum(1 for c in cells if c and norm_header(c) in words)
 
 
-def find_header(rows: list[list[str]], words: frozenset[str], scan: int) -> tuple[int, bool]:
-    """Index of the header among ``rows``: the row naming the most known columns (two at least), the first on a
-    tie; else the first row with two or more filled cells (``guessed`` is then True)."""
+def _data_like(row: list[str]) -> bool:
+    """A row that reads as a transaction: a day and an amount among its cells."""
+    from lib.reports.recon.cells import amount_of, day_of
+    day = money = False
+    for c in row:
+        c = c.strip() if isinstance(c, str) else str(c)
+        if not c:
+            continue
+        if not day and day_of(c):
+            day = True
+        elif not money and amount_of(c) is not None:
+            money = True
+        if day and money:
+            return True
+    return False
+
+
+def find_header(rows: list[list[str]], words: frozenset[str], scan: int) -> tuple[int, int, bool]:
+    """(top, bottom, guessed): the header row(s) among ``rows``. The header is the row just above the first run of
+    rows that read as transactions (a day and an amount) — found by the cells, whatever the column names — and
+    two rows when the one above it completes it (a merged group header over 거래금액 / 수수료 / 부가세, or "입금액"
+    over "(원)"). Without such rows: the row naming the most known columns (two at least), else the first row with
+    two or more filled cells (``guessed``)."""
+    filled = [sum(1 for c in r if str(c).strip()) for r in rows[:scan + 3]]
+    data = [_data_like(r) for r in rows[:scan + 3]]
+    for i in range(1, min(len(data), scan + 1)):
+        nxt = data[i:i + 3]
+        if not data[i] or sum(nxt) < min(2, len(nxt)):
+            continue
+        h = i - 1
+        while h >= 0 and (data[h] or filled[h] < 2):
+            h -= 1
+        if h < 0:
+            break
+        top = h
+        if h >= 1 and not data[h - 1] and filled[h - 1] >= 2 and _completes(rows[h - 1], rows[h]):
+            top = h - 1
+        return top, h, False
     best, best_i = 1, -1
     for i, r in enumerate(rows[:scan]):
-        s = _score(r, words)
-        if s > best:
-            best, best_i = s, i
+        sc = _score(r, words)
+        if sc > best:
+            best, best_i = sc, i
     if best_i >= 0:
-        return best_i, False
+        return best_i, best_i, False
     for i, r in enumerate(rows[:scan]):
         if sum(1 for c in r if c.strip()) >= 2:
-            return i, True
-    return 0, True
+            return i, i, True
+    return 0, 0, True
+
+
+_UNIT = re.compile(r"^\s*[(\[]?\s*(원|krw|₩|천원|건|%)\s*[)\]]?\s*$", re.IGNORECASE)
+
+
+def _completes(top: list[str], bottom: list[str]) -> bool:
+    """Whether ``top`` is the first row of a two-row header above ``bottom``: the bottom names what the top leaves
+    empty (columns under a merged group cell) or only gives units, and the top names columns the bottom leaves empty."""
+    w = max(len(top), len(bottom))
+    t = [(top[j] if j < len(top) else "").strip() for j in range(w)]
+    b = [(bottom[j] if j < len(bottom) else "").strip() for j in range(w)]
+    under_empty = any(b[j] and not t[j] for j in range(w))
+    units = any(b[j] and t[j] and _UNIT.match(b[j]) for j in range(w))
+    over_empty = any(t[j] and not b[j] for j in range(w))
+    return over_empty and (under_empty or units)
+
+
+def join_header(top: list[str], bottom: list[str]) -> list[str]:
+    """Two header rows as one: a merged group cell's name is spread over the columns under it and left out where
+    the row below names each ("금액" over 거래금액 / 수수료 / 부가세); a unit below joins the name above ("입금액 (원)")."""
+    w = max(len(top), len(bottom))
+    t = [(top[j] if j < len(top) else "").strip() for j in range(w)]
+    b = [(bottom[j] if j < len(bottom) else "").strip() for j in range(w)]
+    out = []
+    for j in range(w):
+        if not b[j]:
+            out.append(t[j])
+        elif not t[j] or _UNIT.match(b[j]) is None and (j + 1 < w and not t[j + 1] and b[j + 1]):
+            out.append(b[j])                       # under a group cell: its own name
+        elif _UNIT.match(b[j]):
+            out.append(f"{t[j]} {b[j]}")
+        else:
+            out.append(b[j] if not t[j] else f"{t[j]} {b[j]}")
+    return out
 
 
 def _header_names(cells: list[str], label: str, limits: UploadLimits) -> list[str]:
@@ -123,13 +197,20 @@ def _header_names(cells: list[str], label: str, limits: UploadLimits) -> list[st
     return out
 
 
-def _pick_header(rows: list[list[str]], numbers: list[int], words, header_row, label, limits) -> tuple[int, bool]:
+def _pick_header(rows: list[list[str]], numbers: list[int], words, header_row, label, limits
+                 ) -> tuple[int, int, bool]:
+    """(top, bottom, guessed) as indices of ``rows``; the person's own header row, when given, is one row."""
     if header_row is not None:
         if header_row not in numbers:
             raise ReconFileError(_("{label} has no row {n} with text in it to use as the header.").format(
                 label=label, n=header_row))
-        return numbers.index(header_row), False
+        i = numbers.index(header_row)
+        return i, i, False
     return find_header(rows, words, limits.header_scan_rows)
+
+
+def header_cells(rows: list[list[str]], top: int, bottom: int) -> list[str]:
+    return list(rows[bottom]) if top == bottom else join_header(rows[top], rows[bottom])
 
 
 TOTAL_RE2 = r"(?i)^\s*[\[(<]?\s*(총\s*합\s*계|합\s*계|소\s*계|총\s*계|누\s*계|일\s*계|total|subtotal|sum)(?:$|[^\p{L}\p{N}])"
@@ -186,12 +267,13 @@ def _from_grid(rows: list[list[str]], numbers: list[int], fmt: str, label: str, 
     numbers = [numbers[i] for i in keep]
     if not rows:
         raise ReconFileError(_("{label} has an empty first sheet.").format(label=label))
-    h, guessed = _pick_header(rows, numbers, words, header_row, label, limits)
+    top, h, guessed = _pick_header(rows, numbers, words, header_row, label, limits)
     width = max(len(r) for r in rows)
     if width > limits.max_cols * 4:
         raise ReconFileError(_("{label} has {header} columns; at most {max_cols} can be read.").format(
             label=label, header=width, max_cols=limits.max_cols))
-    head = rows[h] + [""] * (width - len(rows[h]))
+    joined = header_cells(rows, top, h)
+    head = joined + [""] * (width - len(joined))
     used = [j for j in range(width) if head[j].strip() or any(j < len(r) and r[j].strip() for r in rows[h + 1:])]
     names = _header_names([head[j] for j in used], label, limits)
     body = [[(r[j] if j < len(r) else "") for j in used] for r in rows[h + 1:]]
@@ -200,7 +282,7 @@ def _from_grid(rows: list[list[str]], numbers: list[int], fmt: str, label: str, 
             label=label, max_rows=limits.max_rows))
     df = pd.DataFrame(body, columns=names, index=numbers[h + 1:], dtype=str) if body else \
         pd.DataFrame(columns=names, dtype=str)
-    title = [c.strip() for r in rows[:h] for c in r if c.strip()]
+    title = [c.strip() for r in rows[:top] for c in r if c.strip()]
     return _finish(df, numbers[h], fmt, label, title=title, guessed=guessed)
 
 

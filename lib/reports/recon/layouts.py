@@ -284,3 +284,57 @@ def pg_family(code: str) -> set[str]:
         return norm_header(PG_NAMES.get(c, c).split(" (")[0].split("(")[0])
     b = base(code)
     return {code} | {c for c in PG_NAMES if base(c) == b}
+
+
+# What a header says about a field, beyond the layouts above: exact names (normalised, NFKC) and words a header
+# holds. Header names are one signal; lib/reports/recon/understand.py weighs them with the cells and I'mport's data.
+FIELD_NAMES: dict[str, tuple[str, ...]] = {
+    "date": ("거래일시", "거래일자", "거래일", "일자", "날짜", "매출일", "매출일자", "승인일자", "승인일시", "결제일", "결제일시",
+             "거래 일시", "일시", "date", "solddate", "approvedat", "transactiondate", "paid_at", "day"),
+    "type": ("구분", "거래구분", "거래상태", "승인구분", "유형", "거래유형", "결제상태", "상태", "type", "kind", "status"),
+    "amount": ("거래금액", "결제금액", "승인금액", "금액", "매출금액", "거래 금액", "amount", "gross"),
+    "fee": ("수수료", "pg수수료", "정산수수료", "pg정산수수료", "결제수수료", "fee", "fees"),
+    "fee_vat": ("수수료부가세", "수수료vat", "부가세(수수료)", "pg정산수수료부가세", "수수료 부가세", "fee_vat", "feevat"),
+    "tax_free": ("면세금액", "면세가액", "면세", "tax_free", "taxfree"),
+    "vat": ("부가세", "결제부가세", "vat"),
+    "imp_uid": ("imp_uid", "아임포트번호", "포트원거래번호", "아임포트거래번호", "포트원결제번호", "아임포트결제번호"),
+    "merchant_uid": ("주문번호", "merchant_uid", "가맹점주문번호", "고객사주문번호", "고객사결제번호", "order", "orderid"),
+    "pg_tid": ("pg거래번호", "거래번호", "pg_tid", "tid", "pg결제번호", "paymentkey", "결제키"),
+    "pg": ("pg사", "pg", "결제대행사", "pg_provider"),
+    "method": ("결제수단", "pay_method", "method", "지불수단"),
+    "net": ("정산금액", "지급금액", "입금예정금액", "정산액", "payoutamount", "net"),
+    "deposit": ("입금액", "입금금액", "입금(원)", "입금", "맡기신금액", "받은금액", "deposit", "credit"),
+    "withdrawal": ("출금액", "출금금액", "출금(원)", "출금", "지급(원)", "지급", "찾으신금액", "지급액", "보낸금액",
+                   "withdrawal", "debit"),
+    "sender": ("보낸분/받는분", "의뢰인/수취인", "기재내용", "상대계좌예금주명", "거래기록사항", "기록사항", "입금자명", "보낸분",
+               "입금자", "내용", "sender", "의뢰인", "송금인", "예금주"),
+    "memo": ("적요", "거래내용", "거래구분", "memo", "description", "비고"),
+    "balance": ("잔액", "거래후잔액", "거래 후 잔액", "balance"),
+}
+FIELD_WORDS: dict[str, tuple[str, ...]] = {
+    "date": ("일시", "일자", "날짜"), "amount": ("금액",), "fee": ("수수료",), "tax_free": ("면세",),
+    "imp_uid": ("포트원", "아임포트", "imp"), "merchant_uid": ("주문",), "pg_tid": ("pg거래", "pg결제", "tid"),
+    "pg": ("pg사",), "method": ("수단",), "net": ("정산금", "지급예정", "payout"),
+    "deposit": ("입금", "맡기신"), "withdrawal": ("출금", "지급", "찾으신"), "sender": ("보낸", "의뢰인", "예금주", "입금자"),
+    "memo": ("적요",), "balance": ("잔액",), "type": ("구분", "상태"),
+}
+_FIELD_NAMES_N = {f: frozenset(norm_header(n) for n in names) for f, names in FIELD_NAMES.items()}
+
+
+def field_hint(field_: str, header: str) -> float:
+    """How strongly a header names a field: 1 for a known name, 0.5 for a header holding one of its words, else 0
+    (the fee's VAT is not the fee, a PG's transaction number is not the order number)."""
+    h = norm_header(header)
+    if not h:
+        return 0.0
+    if h in _FIELD_NAMES_N.get(field_, frozenset()):
+        return 1.0
+    if field_ == "fee" and ("부가세" in h or "vat" in h):
+        return 0.0
+    if field_ in ("merchant_uid",) and h.startswith("pg"):
+        return 0.0
+    if field_ == "amount" and any(w in h for w in ("수수료", "부가세", "잔액", "정산", "면세", "공급")):
+        return 0.0
+    if field_ == "date" and any(w in h for w in ("정산", "지급", "입금예정")):
+        return 0.1
+    return 0.5 if any(w in h for w in FIELD_WORDS.get(field_, ())) else 0.0

@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 from lib.reports.recon.grid import ReconFileError
 from lib.domain.i18n import _
+from lib.reports.recon.cells import pg_of
 from lib.reports.recon.layouts import BANK_FIELDS, PG_FIELDS, pg_code, pg_family
 
 
@@ -166,6 +167,9 @@ def parse_dates(col: pd.Series, column: str) -> pd.Series:
     "2026년 11월 20일"; anything else raises ReconFileError naming the row. Vectorised with pyarrow compute."""
     import pyarrow as pa
     import pyarrow.compute as pc
+    from lib.reports.recon import cells
+    if cells.serial_column(col.head(2000)) and cells.serial_column(col):     # Excel serial numbers (46350.5)
+        return cells.days(col, serial=True)
     s = pc.utf8_rtrim(pc.utf8_trim_whitespace(_arrow(col)), ".")
     for fmt in ("%Y.%m.%d", "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"):     # a file writes every date one way: one pass
         ts = pc.strptime(s, format=fmt, unit="s", error_is_null=True)
@@ -252,7 +256,9 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
     if cmap.fee_includes_vat and cmap.fee:      # Toss Payments: fee = supply + VAT, vat = the fee's VAT
         total = out["fee"]
         vat = out["fee_vat"] if cmap.fee_vat else total - (total * 10 + 5) // 11
-        out["fee"], out["fee_vat"] = (total - vat.fillna(0)).astype("Int64"), vat.astype("Int64")
+        out["fee"] = (total - vat.fillna(0)).astype("Int64")
+        # a VAT the file does not give is worked out only to split the fee; it is not compared as the file's own
+        out["fee_vat"] = vat.astype("Int64") if cmap.fee_vat else pd.Series(pd.NA, index=out.index, dtype="Int64")
     for f in ("imp_uid", "merchant_uid", "pg_tid"):
         col = getattr(cmap, f)
         out[f] = keep[col].astype(str).str.strip() if col else ""
@@ -260,7 +266,7 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
         out["pg"] = cmap.file_pg
     elif cmap.pg:
         names = _per_value(keep[cmap.pg].astype(str), lambda v: v.str.strip())
-        out["pg"] = _per_value(names, lambda v: v.map(pg_code))
+        out["pg"] = _per_value(names, lambda v: v.map(lambda x: pg_of(x, pg_code)))
     else:
         out["pg"] = ""
     other = 0

@@ -9,9 +9,11 @@ from lib.reports.recon.layouts import BANK_FIELDS, HEADER_WORDS, PG_FIELDS, Reco
 from lib.reports.recon.normalize import ColumnMap
 
 
-def read_file(data: bytes, filename: str, limits: UploadLimits = LIMITS, *, header_row: int | None = None) -> Table:
-    """The table in an uploaded file (lib/reports/recon/grid.py), its header row found by the names of known layouts."""
-    return read_table(data, filename, header_words=HEADER_WORDS, header_row=header_row, limits=limits)
+def read_file(data: bytes, filename: str, limits: UploadLimits = LIMITS, *, header_row: int | None = None,
+              sheet: str | None = None) -> Table:
+    """The table in an uploaded file (lib/reports/recon/grid.py): its header row found above the first rows that read
+    as transactions (or by the names of known layouts), in the workbook's sheet of transactions."""
+    return read_table(data, filename, header_words=HEADER_WORDS, header_row=header_row, limits=limits, sheet=sheet)
 
 
 def recognise_pg(columns: list[str]) -> tuple[Recognition, ColumnMap]:

@@ -6,7 +6,9 @@ import streamlit as st
 
 from lib.domain import names
 from lib.domain.i18n import _
-from lib.domain.text import payment_path
+from lib.db.audit import grouped as audit_grouped, search as audit_search
+from lib.iamport.errors import ApiError
+from lib.ui import loaders, open_payment
 from lib.reports import export
 from lib.ui import present as ui_present
 from lib.domain.chain import Anchor
@@ -35,6 +37,13 @@ T = {
     "anchor_in": _("Anchor from an earlier export (optional)"),
     "anchor_help": _("Paste an anchor downloaded earlier (count:hash): Verify then also proves no record up to it was "
                    "removed or changed since."),
+    "search": _("Search: an amount, a buyer, a bank or an operator"),
+    "search_help": _("₩55,000 or 55000 finds every record naming that amount; a name finds the holder, the buyer's "
+                     "payments and the operator; a bank by its name (신한은행)."),
+    "no_buyers": _("The payments could not be read, so buyers' names are not searched."),
+    "case": _("Case"), "case_help": _("Records with the same number belong together: a refund's request, approval "
+                                      "and outcome."),
+    "open": _("Open →"), "open_col": _("Open"),
     "anchor_dl": _("Download anchor"), "anchor_bad": _("That anchor cannot be read: {msg}"),
 }
 st.title(T["title"])
@@ -50,7 +59,9 @@ action = c[3].selectbox(T["action"], [T["any"]] + store.distinct("action"), key=
                         format_func=lambda v: v if v == T["any"] else names.action_name(v))
 outcome = c[4].selectbox(T["outcome"], [T["any"]] + store.distinct("outcome"), key="a_outcome",
                          format_func=lambda v: v if v == T["any"] else names.outcome_name(v))
-imp_uid = st.text_input(T["imp_uid"], value=st.query_params.get("imp_uid", ""), key="a_imp")
+q1, q2 = st.columns([3, 2])
+query = q1.text_input(T["search"], key="a_q", max_chars=100, help=T["search_help"])
+imp_uid = q2.text_input(T["imp_uid"], value=st.query_params.get("imp_uid", ""), key="a_imp")
 cid = st.query_params.get("correlation_id") or None
 
 any_ = T["any"]
@@ -58,28 +69,50 @@ df = store.records(since=datetime.combine(d_from, dtime.min, KST) if d_from else
                    until=datetime.combine(d_to, dtime.max, KST) if d_to else None,
                    operator=None if op == any_ else op, action=None if action == any_ else action,
                    outcome=None if outcome == any_ else outcome, imp_uid=imp_uid.strip() or None, correlation_id=cid)
+if query.strip() and not df.empty:
+    buyers: set[str] = set()
+    if not any(ch.isdigit() for ch in query):            # a buyer's name: their payments in the period
+        try:
+            pays, _fetched = loaders.load_search_frame(max(d_from or today, today - timedelta(days=365)), d_to or today)
+            buyers = set(pays.loc[pays["buyer_name"].str.contains(query.strip(), case=False, regex=False), "imp_uid"])
+        except ApiError:
+            st.caption(T["no_buyers"])
+    df = audit_search(df, query, buyer_imp_uids=buyers, bank_name=names.bank_name)
+df = audit_grouped(df)
 st.caption(T["count"].format(n=len(df)))
 if df.empty:
     st.info(T["none"])
 else:
     df = df.assign(what=[ui_present.audit_sentence(r) for r in df.to_dict("records")],
-                   payment=df["imp_uid"].map(payment_path),
-                   outcome_name=df["outcome"].map(names.outcome_name))
-    st.dataframe(df, hide_index=True, width="stretch", key="a_table",
-                 column_order=["at", "operator", "what", "payment", "outcome_name"], column_config={
-                     "at": st.column_config.DatetimeColumn(_("Time (KST)"), format="YYYY-MM-DD HH:mm:ss",
+                   outcome_name=df["outcome"].map(names.outcome_name),
+                   case_label=df["case_no"].map(lambda n: f"#{n}"),
+                   payment=df["imp_uid"].fillna("").astype(str))
+    ids = df["payment"].tolist()
+    shown = open_payment.with_open_column(df, T["open"]).assign(
+        open=lambda d: d["open"].where(d["payment"] != "", ""))
+    st.dataframe(shown, hide_index=True, width="stretch", key="a_table", selection_mode="single-cell",
+                 on_select=open_payment.on_select("a_table", ids),
+                 column_order=["case_label", "at", "operator", "what", "outcome_name", "payment", "open"],
+                 column_config={
+                     "case_label": st.column_config.TextColumn(T["case"], width=56, help=T["case_help"]),
+                     "at": st.column_config.DatetimeColumn(_("Time (KST)"), format="YYYY-MM-DD HH:mm:ss", width=150,
                                                            timezone="Asia/Seoul"),
                      "operator": _("Who"), "what": st.column_config.TextColumn(_("What happened"), width="large"),
-                     "payment": st.column_config.LinkColumn(_("Payment"), display_text=r"imp_uid=(.*)"),
+                     "payment": st.column_config.TextColumn(_("Payment"), width=ui_present.column_px(
+                         _("Payment"), ids)),
+                     "open": open_payment.column_config(T["open_col"]),
                      "outcome_name": _("Outcome")})
+    open_payment.follow()
     with st.expander(T["raw"]):
-        st.dataframe(df.drop(columns=["what", "payment", "outcome_name"]), hide_index=True, width="stretch", key="a_raw",
+        st.dataframe(df.drop(columns=["what", "payment", "outcome_name", "case", "case_no", "case_label"]),
+                     hide_index=True, width="stretch", key="a_raw",
                      column_config={
                          "at": st.column_config.DatetimeColumn(_("Time (KST)"), format="YYYY-MM-DD HH:mm:ss",
                                                                timezone="Asia/Seoul"),
                          "request": st.column_config.TextColumn(_("Request (masked)"), width="large"),
                          "detail": st.column_config.TextColumn(_("Detail"), width="large")})
-    st.download_button(T["csv"], data=export.to_csv_bytes(df.drop(columns=["payment", "outcome_name"]).rename(
+    st.download_button(T["csv"], data=export.to_csv_bytes(df.drop(columns=["payment", "outcome_name", "case",
+                                                                    "case_label"]).rename(
                            columns={"at": _("at (KST)"), "what": _("what happened")})),
                        file_name=f"audit-{today:%Y%m%d}.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
 

@@ -10,6 +10,8 @@ DESK = "shared:desk"                             # the run's Desk (lib/ui/sessio
 IDENTITY_PROBLEM = "shared:identity_problem"     # why nobody is identified (header / OIDC mode)
 LANG_WIDGET, LANG_CHOICE = "ui_lang", "ui_lang_choice"   # the language switch and the choice it keeps
 LANG_OWNER = "shared:lang_owner"                 # whose language choice is remembered (header / OIDC mode)
+REVEAL_CHOICE = "shared:reveal"                  # the person's "show full numbers" choice, kept from page to page
+OPEN_PAYMENT = "shared:open_payment"             # the payment a click in a table asked to open (lib/ui/open_payment)
 
 # pages
 PENDING_SELECTION = "pending:selected_ids"       # the selection, as imp_uids (never row positions)

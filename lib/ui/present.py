@@ -84,6 +84,21 @@ APPROVAL_OUTCOMES = {"requested": N_("requested"), "approved": N_("approved"), "
                      "withdrawn": N_("withdrawn"), "expired": N_("expired"), "executed": N_("approved and sent")}
 
 
+def refund_account_text(req: dict, check: dict | None) -> str:
+    """신한은행 110******456 (황준서): the bank by name, the holder as the bank has it, and the name typed beside it when
+    the two differ ("황준서 — typed: 김준서")."""
+    from lib.domain.names import bank_name
+    chk = check or {}
+    typed, says = req.get("refund_holder") or chk.get("typed"), chk.get("bank_says")
+    if says and typed and not chk.get("ok"):
+        holder = _("{bank_says} — typed: {typed}").format(bank_says=says, typed=typed)
+    else:
+        holder = says or typed or ""
+    bank = bank_name(req.get("refund_bank")) or chk.get("bank") or ""
+    text = f"{bank} {req.get('refund_account', '')}".strip()
+    return f"{text} ({holder})" if holder else text
+
+
 def audit_sentence(r) -> str:
     """One audit record as a sentence for the finance team: what was done, before → after, in ₩ and KST."""
     from datetime import datetime
@@ -113,10 +128,8 @@ def audit_sentence(r) -> str:
             return _("Changed {what}").format(what=", ".join(parts) or _("the virtual account")) + reread
     if action == "refund":
         if outcome == "sent":
-            holder = f" ({req['refund_holder']})" if req.get("refund_holder") else ""
             return _("Sent a refund of {amount} to {account}").format(
-                amount=krw(req.get("amount")),
-                account=f"{req.get('refund_bank', '')} {req.get('refund_account', '')}{holder}".strip())
+                amount=krw(req.get("amount")), account=refund_account_text(req, det.get("holder_check")))
         if outcome == "succeeded":
             b, a = det.get("before", {}), det.get("after", {})
             return _("Refund registered: refunded total {before} → {after}").format(

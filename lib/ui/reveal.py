@@ -18,9 +18,14 @@ def reveal_toggle(label: str, *, key: str, where: str, imp_uid: str | None = Non
     to "shown" is an audited action (who, which page and payment, when)."""
     a = actor()
     allowed = a is not None and a.can("reveal_personal")
+    carried = where != "approval"           # an approval's sealed numbers are asked for one request at a time
+    if allowed and carried and key not in st.session_state:
+        st.session_state[key] = bool(st.session_state.get(keys.REVEAL_CHOICE))     # the choice made on another page
     on = st.toggle(label, key=key, disabled=not allowed, help=None if allowed else translate(REVEAL_TEXT["no_permission"]))
     if a is None or not allowed:
         return False
+    if carried:
+        st.session_state[keys.REVEAL_CHOICE] = on
     mark = keys.revealed_for(key)
     target = f"{where}:{imp_uid or ''}"
     if on and st.session_state.get(mark) != target:

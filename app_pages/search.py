@@ -9,12 +9,11 @@ import streamlit as st
 from lib.domain.clock import now_kst
 from lib.domain.fmt import krw, kst, mask_email, mask_phone
 from lib.domain.i18n import _
-from lib.domain.text import payment_paths
 from lib.domain.names import pg_name, status_name
 from lib.domain import status as person_status
 from lib.iamport.errors import ApiError
 from lib.reports import search
-from lib.ui import inert, language, loaders, session
+from lib.ui import inert, language, loaders, open_payment, session
 from lib.ui import reveal as ui_reveal
 
 language.entry_guard()
@@ -77,7 +76,7 @@ if n == 1:                                             # the one the caller mean
                                  status=status_name(one["status"]), order=one["merchant_uid"]))
 show = ui_reveal.reveal_toggle(T["reveal"], key="reveal_sr", where="search")
 table = pd.DataFrame({
-    "link": payment_paths(found["imp_uid"]),
+    "open": T["open"],
     "started": [kst(t) for t in found["started"]],
     "status": person_status.labels(person_status.column(found)),
     "buyer": found["buyer_name"],
@@ -87,8 +86,10 @@ table = pd.DataFrame({
     "merchant_uid": found["merchant_uid"],
     "pg": [pg_name(x) for x in found["pg_provider"]],
 })
-st.dataframe(table, hide_index=True, width="stretch", key="sr_results",
-             column_config={"link": st.column_config.LinkColumn(_("Payment"), display_text=T["open"], width="small"),
+st.dataframe(table, hide_index=True, width="stretch", key="sr_results", selection_mode="single-cell",   # one click opens
+             on_select=open_payment.on_select("sr_results", found["imp_uid"].tolist()),
+             column_config={"open": open_payment.column_config(_("Payment")),
                             "started": _("Started (KST)"), "status": _("Status"), "buyer": _("Buyer"),
                             "phone": _("Phone"), "email": _("E-mail"), "amount": _("Amount"),
                             "merchant_uid": _("Order number"), "pg": _("PG")})
+open_payment.follow()

@@ -58,7 +58,8 @@ def _cached(key: tuple, what: str, load):
         bar.progress(done / max(total, 1), text=_("Loading {what}… page {done} of {total}").format(
             what=_(what), done=done, total=total))
 
-    value, fetched = _shared_cache().get_or_load((key[0], settings().api_url, *key[1:]), lambda: load(progress))
+    value, fetched = _shared_cache().get_or_load((key[0], settings().api_url, *key[1:]), lambda: load(progress),
+                                                 keep_on=(ApiError,))
     bar.empty()
     return value, datetime.fromtimestamp(fetched, KST)
 
@@ -93,11 +94,30 @@ paid_since = deposits.paid_since
 def recent_deposits() -> list[dict]:
     """Virtual accounts paid in the last days, newest first: one small read per refresh interval for the whole app
     (lib/services/deposits.py). An outage leaves the last known list (the pages say when it was read)."""
-    feed = _deposit_feed(settings().api_url)
-    try:
-        return feed.refresh()
-    except ApiError:
-        return feed.known()
+    return _deposit_feed(settings().api_url).refresh()
+
+
+def deposits_read_at() -> datetime | None:
+    """When the deposit feed last read I'mport successfully (None: not yet)."""
+    at = _deposit_feed(settings().api_url).checked_at
+    return datetime.fromtimestamp(at, KST) if at else None
+
+
+def api_outage(*cache_keys: tuple) -> tuple[datetime, str] | None:
+    """(since when, the API's own message) while I'mport does not answer the deposit feed or the reads of these
+    cached lists (``("pending", days)`` …); None while it answers."""
+    found: list[tuple[float, str]] = []
+    out = _deposit_feed(settings().api_url).outage
+    if out is not None:
+        found.append((out.since, out.message))
+    for key in cache_keys:
+        f = _shared_cache().failure((key[0], settings().api_url, *key[1:]))
+        if f is not None:
+            found.append((f[0], getattr(f[1], "message", "") or str(f[1])))
+    if not found:
+        return None
+    since, message = min(found)
+    return datetime.fromtimestamp(since, KST), message
 
 
 def load_digest() -> tuple[Digest, datetime]:

@@ -41,8 +41,16 @@ T = {
     "amount_min": _("Amount at least (₩)"), "amount_max": _("Amount at most (₩)"),
     "search": _("Search merchant_uid, imp_uid or buyer name"),
     "reveal": _("Show full account and phone numbers"),
-    "m_count": _("Pending accounts"), "m_total": _("Pending amount"), "m_overdue": _("Overdue"),
+    "m_count": _("Pending accounts"), "m_total": _("Amount that can still arrive"), "m_overdue": _("Overdue"),
     "m_overdue_amt": _("Overdue amount"), "m_today": _("Due today"),
+    "m_count_help": _("{n} of them can still be paid (not yet past their due date)."),
+    "m_total_help": _("What customers can still pay in; the overdue amount ({overdue}) can no longer arrive."),
+    "overdue_view": _("Show the {n} overdue accounts"), "all_view": _("Show every pending account"),
+    "revoke_overdue": _("Cancel these {n} overdue accounts…"),
+    "outage": _("I'mport is not answering (since {since}: “{message}”). What you see was read at {at} and is "
+                "read again by itself once I'mport answers."),
+    "outage_never": _("I'mport is not answering (since {since}: “{message}”). Deposits could not be read yet; "
+                      "they are read again by itself once I'mport answers."),
     "none": _("No pending virtual account matches these filters."),
     "select_hint": _("Select a row to open it; select several to extend their due dates together."),
     "open": _("Open payment detail"), "change": _("Change amount / due"), "bulk": _("Extend due dates of {n} selected"),
@@ -68,6 +76,14 @@ T = {
 }
 K_SEL = keys.PENDING_SELECTION
 
+
+def due_soonest_first(df: pd.DataFrame) -> pd.DataFrame:
+    """What can still be paid first, the soonest due on top; then the overdue ones, the most recently overdue first
+    (long-overdue accounts, which can no longer arrive, never push the live ones down)."""
+    live = df[~df["overdue"]].sort_values("due", kind="stable")
+    late = df[df["overdue"]].sort_values("due", ascending=False, kind="stable")
+    return pd.concat([live, late])
+
 st.title(T["title"])
 st.caption(T["intro"])
 who = session.operator()
@@ -78,7 +94,6 @@ def deposit_line(r: dict) -> str:
     return f"{r.get('buyer_name') or '—'} · {krw(r.get('amount') or 0)} · {kst(datetime.fromtimestamp(r['paid_at'], KST))}"
 
 
-@st.fragment(run_every=timedelta(seconds=session.settings().refresh_seconds))
 def deposits_as_they_land() -> None:
     """Every refresh interval, without touching the filters or the list: an account on this list paid meanwhile makes
     the list drop it (with a notice); deposits since this person last looked are listed, each linking to its payment."""
@@ -108,10 +123,39 @@ def deposits_as_they_land() -> None:
             st.caption(T["more"].format(n=len(new) - 5))
 
 
+def outage_notice(days: int) -> None:
+    """One sentence while I'mport does not answer: since when, its own message, and the age of what is shown."""
+    out = loaders.api_outage(("pending", days))
+    if out is None:
+        return
+    since, message = out
+    at = loaders.deposits_read_at()
+    if at is None:
+        st.warning(inert.say(T["outage_never"], since=kst(since, seconds=True), message=message),
+                   icon=":material/cloud_off:")
+    else:
+        st.warning(inert.say(T["outage"], since=kst(since, seconds=True), message=message,
+                             at=kst(at, seconds=True)), icon=":material/cloud_off:")
+
+
+@st.fragment(run_every=timedelta(seconds=session.settings().refresh_seconds))
+def live_strip(days: int) -> None:
+    """The deposits strip and the outage sentence, refreshed on their own timer (never before the list: a read that
+    waits for I'mport must not hold the page)."""
+    deposits_as_they_land()
+    outage_notice(days)
+
+
+strip = st.container()           # filled once the list is drawn (see finish())
 paid_flash = st.session_state.pop(keys.flash("pending:paid"), None)
 if paid_flash:
     st.success(inert.say(T["paid_meanwhile"], who=paid_flash))
-deposits_as_they_land()
+
+
+def finish(days: int) -> None:
+    """Draw the deposits strip at the top, last: the page is on screen before the feed is read."""
+    with strip:
+        live_strip(days)
 
 # Filters live in the URL (a link shows the same list) and survive a visit to another page.
 K_FILTERS, K_URL = keys.PENDING_FILTERS, keys.PENDING_URL
@@ -139,6 +183,7 @@ try:
     df, fetched = loaders.load_pending(int(days))
 except ApiError as e:  # noqa
     st.error(T["load_error"].format(err=e))
+    finish(int(days))
     st.stop()
 st.session_state[keys.PENDING_READ_AT] = fetched.timestamp()
 top[0].caption(session.last_refreshed(fetched) + " · " + T["loaded"].format(n=number(len(df)), days=int(days)))
@@ -189,17 +234,35 @@ now = now_kst()
 flt = pending.PendingFilter(pgs=pgs, banks=bank_names, due_window=window, due_from=due_from, due_to=due_to,
                             amount_min=int(a_min) if a_min is not None else None,
                             amount_max=int(a_max) if a_max is not None else None, text=text)
-view = pending.apply_filter(df, flt, now)
+view = due_soonest_first(pending.apply_filter(df, flt, now))
 s = pending.summarize(view, now)
 
 m = st.columns(5)
-m[0].metric(T["m_count"], number(s.count))
+m[0].metric(T["m_count"], number(s.count), help=T["m_count_help"].format(n=number(s.count - s.overdue_count)))
 m[2].metric(T["m_overdue"], number(s.overdue_count))
 m[4].metric(T["m_today"], number(s.due_today_count), help=T["m_today_help"].format(amount=krw(s.due_today_amount)))
-metrics.row([m[1], m[3]], [(T["m_total"], s.total), (T["m_overdue_amt"], s.overdue_amount)])
+metrics.row([m[1], m[3]], [(T["m_total"], s.total - s.overdue_amount), (T["m_overdue_amt"], s.overdue_amount)])
+st.caption(T["m_total_help"].format(overdue=krw(s.overdue_amount)))
+overdue_ids = view.loc[view["overdue"], "imp_uid"].tolist()
+v1, v2 = st.columns(2)
+if window != "overdue" and overdue_ids:
+    v1.button(T["overdue_view"].format(n=number(len(overdue_ids))), key="pending_overdue_view",
+              icon=":material/event_busy:", on_click=lambda: st.session_state.update(f_due="overdue"))
+elif window == "overdue":
+    v1.button(T["all_view"], key="pending_all_view", on_click=lambda: st.session_state.update(f_due="all"))
+    if overdue_ids and session.operator().can("revoke_vbank"):
+        def revoke_overdue(ids: list[str]) -> None:
+            st.session_state[keys.BULK_SELECTION] = ids
+            st.session_state.pop("revoke_ids", None)      # the revoke page starts from these ids
+            st.session_state[keys.flash("pending:revoke")] = True
+        v2.button(T["revoke_overdue"].format(n=number(len(overdue_ids))), key="pending_revoke_overdue",
+                  icon=":material/block:", on_click=revoke_overdue, args=(overdue_ids,))
+if st.session_state.pop(keys.flash("pending:revoke"), None):
+    st.switch_page("app_pages/revoke.py")
 
 if view.empty:
     st.info(T["none"])
+    finish(int(days))
     st.stop()
 
 shown = pending.masked_view(view, reveal=reveal).assign(
@@ -301,3 +364,4 @@ with t2:
         y=alt.Y("pg_provider:N", sort="-x", title=T["pg"]), x=alt.X("amount:Q", title=C["amount"], axis=alt.Axis(format=",d")),
         tooltip=[alt.Tooltip("pg_provider:N", title=T["pg"]), alt.Tooltip("amount:Q", format=",d", title=C["amount"]),
                  alt.Tooltip("count:Q", title=T["m_count"])]), width="stretch")
+finish(int(days))

@@ -1,8 +1,9 @@
 """The I'mport V1 REST client: the only code that talks to the API.
 
-* One ``requests.Session``. GETs retry with backoff (urllib3 ``Retry``) on
-  connection errors, 429 and 502/503/504; writes are mounted on an adapter
-  that never retries (a write is sent at most once, ever).
+* One ``requests.Session``. GETs retry with backoff on connection errors,
+  timeouts, 429 and 502/503/504 — at most three tries and never past the
+  read's total deadline (``ClientConfig.read_deadline_s``); writes are never
+  retried (a write is sent at most once, ever).
 * Tokens are cached until shortly before they expire, by the server's clock
   (``expired_at - now``). A token that is already expired when handed out is
   used for one call and not cached. HTTP 401 re-authenticates once and repeats
@@ -33,7 +34,8 @@ from lib.domain.models import Bank, Payment, Token
 from lib.domain.clock import to_unix
 from lib.iamport.listing import Listing
 from lib.iamport.errors import ApiUnavailable, AuthFailed, OutcomeUnknown, Refused
-from lib.iamport.transport import _seg, ClientConfig, Reply, Transport, _envelope, _is_write, _never_sent, _parse
+from lib.iamport.transport import (BACKOFF_S, READ_TRIES, RETRY_STATUSES, _seg, ClientConfig, Reply, Transport, _envelope,
+                                   _is_write, _never_sent, _parse)
 
 
 
@@ -70,11 +72,43 @@ class IamportClient(Listing):
 
     def _send(self, method: str, path: str, *, token: str | None, params: dict[str, Any] | None = None,
               json_body: Any = None) -> Reply:
+        """One request. A GET is tried again on a connection error, a timeout, 429 or 502/503/504 — at most
+        ``READ_TRIES`` times and never past ``read_deadline_s`` in all (each attempt's timeout shrinks to what is
+        left; a wait that would pass it is not made): an outage costs a read its deadline, not tries × timeout.
+        Any other method is sent once."""
+        if method.upper() != "GET":
+            return self._send_once(method, path, token=token, params=params, json_body=json_body, timeout=self.timeout)
+        deadline = time.monotonic() + self.config.read_deadline_s
+        for attempt in range(1, READ_TRIES + 1):
+            left = deadline - time.monotonic()
+            timeout = (min(self.timeout[0], max(left, 0.05)), min(self.timeout[1], max(left, 0.05)))
+            try:
+                reply = self._send_once(method, path, token=token, params=params, timeout=timeout)
+            except ApiUnavailable:
+                if attempt == READ_TRIES or not self._wait_before_retry(attempt, deadline, None):
+                    raise
+                continue
+            if reply.status_code not in RETRY_STATUSES or attempt == READ_TRIES or \
+                    not self._wait_before_retry(attempt, deadline, _retry_after(reply)):
+                return reply
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _wait_before_retry(attempt: int, deadline: float, retry_after: float | None) -> bool:
+        """Wait before the next attempt; False (no wait, no attempt) when it would not fit before the deadline."""
+        wait = retry_after if retry_after is not None else BACKOFF_S * 2 ** (attempt - 1)
+        if time.monotonic() + wait + 0.05 >= deadline:
+            return False
+        time.sleep(wait)
+        return True
+
+    def _send_once(self, method: str, path: str, *, token: str | None, params: dict[str, Any] | None = None,
+                   json_body: Any = None, timeout: tuple[float, float]) -> Reply:
         url = self.base + path
         try:
             resp = self.transport.session_for(method).request(method, url, params=params, json=json_body,
                                                               headers=self._headers(token),
-                                        timeout=self.timeout, stream=True)
+                                                              timeout=timeout, stream=True)
             try:
                 # One read of the whole body: requests' own 10 KB chunking costs ~10 ms per 1 MB page.
                 body = resp.raw.read(decode_content=True)
@@ -82,14 +116,15 @@ class IamportClient(Listing):
             except BaseException:
                 resp.close()
                 raise
-            return Reply(resp.status_code, resp.reason or "", body)
+            ra = resp.headers.get("Retry-After")
+            return Reply(resp.status_code, resp.reason or "", body, {"retry-after": ra} if ra else None)
         except requests.ConnectionError as e:
             if _never_sent(e):
                 raise ApiUnavailable(_("Could not connect to the API at {base}.").format(base=self.base),
                                      method=method, path=path) from None
             return self._lost(method, path, _("The connection was cut before the API's reply arrived"))
         except (requests.Timeout, ReadTimeoutError):
-            return self._lost(method, path, _("No reply within {seconds:g} s").format(seconds=self.timeout[1]))
+            return self._lost(method, path, _("No reply within {seconds:g} s").format(seconds=round(timeout[1], 1)))
         except (requests.RequestException, HTTPError, HTTPException, OSError) as e:
             return self._lost(method, path, _("The reply could not be read ({name})").format(name=type(e).__name__))
 
@@ -234,6 +269,15 @@ class IamportClient(Listing):
         with ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(items))),
                                 thread_name_prefix="iamport", initializer=i18n.set_lang, initargs=(i18n.lang(),)) as pool:
             return list(pool.map(fn, items))
+
+
+def _retry_after(reply: Reply) -> float | None:
+    """Seconds a 429/503 asked to wait (``Retry-After`` in seconds), when the reply said so."""
+    value = reply.headers.get("retry-after") if reply.headers else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _applied_payment(data: Any, method: str, path: str) -> Payment:

@@ -1,5 +1,6 @@
-"""Bytes to and from the API: the session for reads (retries with backoff on connection errors, 429 and 502/503/504)
-and the one for writes (never retried), the envelope read into a response or a typed error, path segments encoded."""
+"""Bytes to and from the API: the session for reads and the one for writes (never retried), the envelope read into a
+response or a typed error, path segments encoded. A read is retried by the client (lib/iamport/client.py) on connection
+errors, 429 and 502/503/504, bounded by a count *and* a total time (``ClientConfig.read_deadline_s``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class Reply:
     status_code: int
     reason: str
     content: bytes
+    headers: dict[str, str] | None = None       # only those the client acts on (retry-after)
 
 
 def _envelope(resp: Reply) -> dict[str, Any] | None:
@@ -79,29 +81,38 @@ class ClientConfig(BaseModel):
     connect_timeout: float = 3.05
     read_timeout: float = 20.0
     concurrency: int = 8
+    read_deadline: float | None = None      # a read's total time, retries included (None: read_deadline_s)
+
+    @property
+    def read_deadline_s(self) -> float:
+        """How long one read may take in all, its retries included: one full attempt and quick retries of fast
+        failures — an outage costs a page this long at most, not tries × timeout."""
+        return self.read_deadline if self.read_deadline else self.connect_timeout + self.read_timeout + 5.0
 
     @classmethod
     def of(cls, source: Any) -> "ClientConfig":
         """From a ClientConfig, or the connection part of the app's Settings."""
         if isinstance(source, cls):
             return source
-        return cls(**{f: getattr(source, f) for f in cls.model_fields})
+        return cls(**{f: getattr(source, f) for f in cls.model_fields if hasattr(source, f)})
+
+
+READ_TRIES = 3                                  # attempts of one read at most (within its deadline)
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+BACKOFF_S = 0.2                                 # 0.2, 0.4 s between attempts (Retry-After honoured within the deadline)
 
 
 class Transport:
-    """Moves requests and bytes. Retry is decided per request, by method: a GET is retried with backoff
-    (urllib3 ``Retry``: connection errors, 429, 502/503/504, ``Retry-After`` honoured); any other method is
-    sent exactly once — a write is never retried, whatever its URL."""
+    """Moves requests and bytes. No request is retried here: a GET is retried by the client within its count and total
+    time (``IamportClient._send``); any other method is sent exactly once — a write is never retried, whatever its
+    URL."""
 
     def __init__(self, config: ClientConfig, session: requests.Session | None = None):
         pool = max(4, config.concurrency + 2)
-        retry = Retry(total=3, connect=3, read=2, status=3, backoff_factor=0.2,
-                      status_forcelist=(429, 502, 503, 504), allowed_methods=frozenset({"GET"}),
-                      raise_on_status=False, respect_retry_after_header=True)
         self.reads = session or requests.Session()
         self.writes = requests.Session()
         once = Retry(total=0, connect=0, read=0, status=0, redirect=0, raise_on_status=False)
-        for sess, policy in ((self.reads, retry), (self.writes, once)):
+        for sess, policy in ((self.reads, once), (self.writes, once)):
             adapter = HTTPAdapter(max_retries=policy, pool_connections=2, pool_maxsize=pool)
             sess.mount("http://", adapter)
             sess.mount("https://", adapter)

@@ -95,7 +95,7 @@ def test_pending_list_and_payment_story_in_korean(ko, ko_app, e2e_sandbox, tmp_p
     expect(ko.get_by_text("한국어")).to_be_visible()                                      # the language switch
     count = len(e2e_sandbox.pending_vbanks())
     expect(metric(ko, "입금대기 계좌")).to_have_text(f"{count:,}")
-    expect(metric(ko, "입금대기 금액")).to_have_text(re.compile(r"^₩[\d,]+(억( [\d,]+만)?|만)?$"))
+    expect(metric(ko, "입금 가능 금액")).to_have_text(re.compile(r"^₩[\d,]+(억( [\d,]+만)?|만)?$"))
     expect(ko.get_by_text("필터", exact=True)).to_be_in_viewport()                     # no scrolling needed
     shot(ko, "pending", tmp_path)
     grid = ko.locator("[data-testid=stDataFrame]").first            # tick the first row (a canvas: by position)
@@ -288,7 +288,7 @@ def test_every_metric_fits_at_1280x800(ko, ko_app, e2e_sandbox, tmp_path):
     from datetime import timedelta
     open_app(ko, ko_app, "/", refresh=False)
     assert ko.evaluate(CUT_METRICS) == []
-    expect(ko.get_by_text(re.compile(r"^정확한 금액: 입금대기 금액 ₩[0-9,]+"))).to_be_visible()
+    expect(ko.get_by_text(re.compile(r"^정확한 금액: 입금 가능 금액 ₩[0-9,]+"))).to_be_visible()
     open_app(ko, ko_app, "/?min=1000000", refresh=False)                      # a filtered view: 7-digit figures
     settle(ko)
     assert ko.evaluate(CUT_METRICS) == []

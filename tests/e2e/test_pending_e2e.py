@@ -24,7 +24,8 @@ def test_pending_numbers_filter_detail_and_csv(page, e2e_app, e2e_sandbox):
     expected = e2e_sandbox.pending_vbanks()
     open_app(page, e2e_app)
     expect(metric(page, "Pending accounts")).to_have_text(f"{len(expected):,}")
-    expect(metric(page, "Pending amount")).to_have_text(krw_compact(sum(p["amount"] for p in expected)))
+    expect(metric(page, "Amount that can still arrive")).to_have_text(
+        krw_compact(sum(p["amount"] for p in expected if p["vbank_date"] >= __import__("time").time())))
     overdue_expected = [p for p in expected if p["vbank_date"] < __import__("time").time()]
     expect(metric(page, "Overdue")).to_have_text(f"{len(overdue_expected):,}")
 
@@ -38,7 +39,8 @@ def test_pending_numbers_filter_detail_and_csv(page, e2e_app, e2e_sandbox):
     expect(sidebar.get_by_text("헥토파이낸셜(세틀뱅크) (settle)")).to_be_visible()
     settle_rows = [p for p in expected if p["pg_provider"] == "settle"]
     expect(metric(page, "Pending accounts")).to_have_text(f"{len(settle_rows):,}")
-    expect(metric(page, "Pending amount")).to_have_text(krw_compact(sum(p["amount"] for p in settle_rows)))
+    expect(metric(page, "Amount that can still arrive")).to_have_text(
+        krw_compact(sum(p["amount"] for p in settle_rows if p["vbank_date"] >= __import__("time").time())))
 
     # the filter is in the URL and survives a visit to another page
     assert "pg=settle" in page.url

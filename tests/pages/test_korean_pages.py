@@ -67,7 +67,7 @@ def test_pending_page_in_korean(korean_app, app_env):
     assert_korean(at)
     assert at.title[0].value == "입금대기 가상계좌"
     labels = [m.label for m in at.metric]
-    assert labels[:2] == ["입금대기 계좌", "입금대기 금액"] and at.metric[1].value.startswith("₩")
+    assert labels[:2] == ["입금대기 계좌", "입금 가능 금액"] and at.metric[1].value.startswith("₩")
     charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     enc = charts[0]["encoding"]                                      # by due date: axes in Korean, dates as 11-21
     assert (enc["x"]["title"], enc["y"]["title"], enc["x"]["axis"]["format"]) == ("입금기한일(KST)", "금액(₩)", "%m-%d")

@@ -1,3 +1,4 @@
+import time
 from datetime import datetime
 
 from lib.domain.fmt import krw_compact
@@ -9,7 +10,8 @@ def test_pending_page_matches_the_sandbox(app, app_env):
     at = app().run()
     assert not at.exception
     assert metric(at, "Pending accounts") == f"{len(expected):,}"
-    assert metric(at, "Pending amount") == krw_compact(sum(p["amount"] for p in expected))
+    assert metric(at, "Amount that can still arrive") == krw_compact(sum(p["amount"] for p in expected
+                                                                        if p["vbank_date"] >= time.time()))
     assert len(at.dataframe[0].value) == len(expected)
     assert any("Last refreshed" in c.value for c in at.caption)
 
@@ -21,7 +23,8 @@ def test_filters_narrow_without_refetching(app, app_env):
     at.sidebar.multiselect(key="f_pg").select("settle").run()
     kcp = [p for p in expected if p["pg_provider"] == "settle"]
     assert metric(at, "Pending accounts") == f"{len(kcp):,}"
-    assert metric(at, "Pending amount") == krw_compact(sum(p["amount"] for p in kcp))
+    assert metric(at, "Amount that can still arrive") == krw_compact(sum(p["amount"] for p in kcp
+                                                                        if p["vbank_date"] >= time.time()))
     at.sidebar.text_input(key="f_text").input(kcp[0]["merchant_uid"]).run()
     assert metric(at, "Pending accounts") == "1"
     assert app_env.requests_seen("/payments/status") == []          # served from the cache

@@ -143,3 +143,30 @@ def test_the_days_filter_from_a_link_is_kept_and_an_empty_box_means_the_default(
     assert not [w for w in at.warning if "default value" in w.value]          # no Session State API warning
     at.sidebar.number_input(key="f_days").set_value(None).run()                # emptied (or re-created empty)
     assert not at.exception and "in the last 90 days" in " ".join(c.value for c in at.caption)
+
+
+def test_due_soonest_first_overdue_in_their_own_view_with_a_bulk_revoke(app, app_env):
+    """Issue 31 §8: the accounts that can still be paid come first, the soonest due on top (long-overdue ones were
+    listed first); the overdue ones have their own view, which offers cancelling them all on /revoke; the headline
+    amount is what can still arrive, the overdue amount beside it."""
+    now = time.time()
+    expected = app_env.pending_vbanks()
+    live = sorted((p for p in expected if p["vbank_date"] >= now), key=lambda p: p["vbank_date"])
+    late = [p for p in expected if p["vbank_date"] < now]
+    assert live and late
+    at = app().run()
+    ids = list(at.dataframe[0].value["imp_uid"])
+    assert sorted(ids) == sorted(p["imp_uid"] for p in expected)
+    due = {p["imp_uid"]: p["vbank_date"] for p in expected}
+    assert set(ids[:len(live)]) == {p["imp_uid"] for p in live}        # every live one first, soonest due on top
+    assert [due[i] for i in ids[:len(live)]] == sorted(p["vbank_date"] for p in live)
+    assert set(ids[len(live):]) == {p["imp_uid"] for p in late}
+    assert metric(at, "Amount that can still arrive") == krw_compact(sum(p["amount"] for p in live))
+    assert metric(at, "Overdue amount") == krw_compact(sum(p["amount"] for p in late))
+    at.button(key="pending_overdue_view").click().run()
+    assert set(at.dataframe[0].value["imp_uid"]) == {p["imp_uid"] for p in late}
+    at.button(key="pending_revoke_overdue").click().run()
+    assert not at.exception
+    from lib.ui import keys
+    assert set(at.session_state[keys.BULK_SELECTION]) == {p["imp_uid"] for p in late}
+    assert at.title[0].value != "Pending virtual accounts"                # on the revoke page now

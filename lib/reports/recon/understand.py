@@ -23,7 +23,7 @@ from lib.domain.i18n import _
 from lib.domain.settings import Rules
 from lib.reports.recon import cells
 from lib.reports.recon.cells import Profile
-from lib.domain.names import pg_name
+from lib.domain.names import pg_short
 from lib.reports.recon.layouts import field_hint, pg_family
 from lib.reports.recon.normalize import REFUND_WORDS, ColumnMap
 
@@ -251,7 +251,7 @@ def understand_pg(df: pd.DataFrame, ev: pd.DataFrame, rules: Rules | None = None
         if len(top) and top.iloc[0] >= 0.95 * len(families) and top.index[0]:
             file_pg = pairs.drop_duplicates("row")["pg"][families == top.index[0]].mode().iloc[0]
             reading_notes = [_("Every row the file and I'mport share is a {pg} payment: the file is read as {pg}'s "
-                               "alone.").format(pg=pg_name(file_pg))]
+                               "alone.").format(pg=pg_short(file_pg))]
     cmap = ColumnMap(date=date_c.key if date_c else None, type=type_c.key if type_c else None,
                      amount=amount_c.key if amount_c else None, fee=_col(fee_p),
                      fee_vat=_col(fee_vat_p), tax_free=_col(tax_free_p), vat=_col(vat_p),
@@ -261,13 +261,19 @@ def understand_pg(df: pd.DataFrame, ev: pd.DataFrame, rules: Rules | None = None
                      deposit_values=",".join(deposit_values), file_pg=file_pg)
     for c in choices:
         if not c.evidence and len(c.options) > 1 and keyed_rows:
-            top = c.options[c.picked]
-            second = next(o for o in c.options if o is not top)
+            first_opt = c.options[c.picked]
+            second = next(o for o in c.options if o is not first_opt)
             c.evidence = _("{title}: {col} agrees with I'mport in {n} of {rows} rows; {other} in {m}.").format(
-                title=c.title, col=f"“{top.label}”", n=int(top.score), rows=keyed_rows, other=f"“{second.label}”",
+                title=c.title, col=f"“{first_opt.label}”", n=int(first_opt.score), rows=keyed_rows, other=f"“{second.label}”",
                 m=int(second.score))
     reading = Reading("pg", cmap, choices, notes=reading_notes if file_pg else [])
     check_pg(reading, df, ev)
+    if reading.stop is None and date_c is not None and keyed_rows >= 5 \
+            and date_c.options[date_c.picked].score < EXPLAINED_MIN * keyed_rows:
+        reading.stop = _("The file's rows are payments I'mport knows, but on other days: only {n} of {rows} agree "
+                         "with I'mport's day for the same payment. It may be another period's file (last month's or "
+                         "last year's), or the day column is another one: choose it under “Columns” below.").format(
+            n=int(date_c.options[date_c.picked].score), rows=keyed_rows)
     return reading
 
 

@@ -53,13 +53,16 @@ PAGES = {
     "app_pages/approvals.py": (_("Approvals"), ":material/how_to_reg:", "approvals", "read"),
     "app_pages/today.py": (_("Today's summary"), ":material/wb_sunny:", "today", "read"),
     "app_pages/reconcile.py": (_("Reconciliation"), ":material/balance:", "reconcile", "read"),
+    "app_pages/payouts_ahead.py": (_("Payouts ahead"), ":material/event_upcoming:", "payouts", "read"),
+    "app_pages/journal.py": (_("Journal entries"), ":material/menu_book:", "journal", "read"),
     "app_pages/audit.py": (_("Audit log"), ":material/receipt_long:", "audit", "read"),
     "app_pages/admin.py": (_("Configuration"), ":material/settings:", "admin", "admin"),
 }
 SECTIONS = {_("Virtual accounts"): ["app_pages/pending.py", "app_pages/search.py", "app_pages/payment.py", "app_pages/update.py", "app_pages/bulk.py",
                                  "app_pages/revoke.py", "app_pages/refund.py",
                                  "app_pages/approvals.py"],
-            _("Records"): ["app_pages/today.py", "app_pages/reconcile.py", "app_pages/audit.py", "app_pages/admin.py"]}
+            _("Records"): ["app_pages/today.py", "app_pages/reconcile.py", "app_pages/payouts_ahead.py",
+                          "app_pages/journal.py", "app_pages/audit.py", "app_pages/admin.py"]}
 
 
 def page(path: str) -> st.Page:

@@ -18,6 +18,7 @@ from lib.domain import i18n
 from lib.domain.settings import get_settings
 from lib.iamport.client import IamportClient
 from lib.services.watcher import Watcher, config_from_env
+from lib.reports.ahead import for_watcher
 from watcher.post import post as post_with_deadline
 
 
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         watcher retries with backoff, from the sent-log)."""
         return post_with_deadline(url, body, deadline_s=cfg.post_deadline_s)
 
-    w = Watcher(IamportClient(s), db, cfg, post=post)
+    w = Watcher(IamportClient(s), db, cfg, post=post, ahead=for_watcher(s.rules))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

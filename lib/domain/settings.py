@@ -40,6 +40,33 @@ class FeeRule(BaseModel):
     vat_on_fees: bool = True
 
 
+class JournalAccount(BaseModel):
+    code: str
+    name: str
+
+
+class JournalRules(BaseModel):
+    """회계 전표 export (lib/reports/journal.py): the accounting software's import template — its columns in order
+    (header → field: date, entry_no, line, side, account_code, account_name, debit, credit, counterparty, memo, pg) —,
+    the account for each role, and the counterparty (거래처) per PG (default: the PG's trade name)."""
+    columns: dict[str, str] = Field(default_factory=lambda: {
+        "전표일자": "date", "전표번호": "entry_no", "차대구분": "side", "계정코드": "account_code",
+        "계정과목": "account_name", "차변금액": "debit", "대변금액": "credit", "거래처": "counterparty",
+        "적요": "memo"})
+    accounts: dict[str, JournalAccount] = Field(default_factory=lambda: {
+        "receivable": JournalAccount(code="120", name="미수금"),        # what the PG owes (외상매출금 / 미수금)
+        "sales": JournalAccount(code="401", name="상품매출"),
+        "sales_returns": JournalAccount(code="401", name="상품매출"),    # refunds reduce sales (or 매출환입 402)
+        "vat_output": JournalAccount(code="255", name="부가세예수금"),
+        "fees": JournalAccount(code="831", name="지급수수료"),
+        "vat_input": JournalAccount(code="135", name="부가세대급금"),
+        "bank": JournalAccount(code="103", name="보통예금")})
+    counterparty: dict[str, str] = Field(default_factory=dict)        # PG code → 거래처 name (or its code)
+    split_sales_vat: bool = True      # 매출 as 공급가액 + 부가세예수금 (1/11); false: the whole amount to sales
+    debit_word: str = "차변"
+    credit_word: str = "대변"
+
+
 class Rules(BaseModel):
     """Business configuration (vbank-desk.toml); defaults match the PortOne documents."""
 
@@ -92,6 +119,7 @@ class Rules(BaseModel):
     # An in-flight write lock older than this (or whose app process is gone) is judged abandoned. Longer than
     # any one send can take (connect + read timeouts), so a live send is never taken over.
     lock_lease_seconds: int = 300
+    journal: JournalRules = Field(default_factory=JournalRules)      # 회계 전표 export: template, accounts, 거래처
 
     def fee_rule(self, pg_provider: str | None) -> FeeRule:
         return self.fees.get(pg_provider or "", self.fees_default)

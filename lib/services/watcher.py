@@ -1,5 +1,9 @@
 """The watcher: what happened, told to the team's chat while nobody has the desk open (``python -m watcher``).
 
+Longer than 400 lines: one pass's collecting (every source, each from its cursor), delivering (claims, grouping,
+backoff, one thread per webhook) and wording share the pass's state; the digest's numbers live in lib/domain/digest.py
+and lib/domain/since.py, the payouts ahead in lib/reports/ahead.py.
+
 Every ``interval_s`` seconds one pass (``Watcher.run_once``):
 
 * **collects** events since the watcher first started (its ``since``, kept in the app database): deposits (the API's
@@ -39,16 +43,31 @@ import holidays
 from lib.db.appdb import AppDb
 from lib.db.watch_log import SEND_LEASE_S
 from lib.domain.clock import KST
-from lib.domain.fmt import krw, kst, mask_name
-from lib.domain.i18n import _
+from lib.domain.fmt import krw, kst, mask_name, number
+from lib.domain.i18n import N_, _
 from lib.domain.text import payment_path
-from lib.domain.names import pg_name, request_status
+from lib.domain.names import PG_NAMES, request_status
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiError
 from lib.domain import digest
 
 Post = Callable[[str, dict[str, Any]], int]         # (url, JSON body) -> HTTP status; raises on no reply
+# (the period's virtual accounts, the stored bank statements, now) -> the payouts ahead (lib/reports/ahead.py)
+AheadFn = Callable[[list[dict[str, Any]], str | None, datetime], digest.Ahead]
+STATEMENT_KEY = "bank_statement"                    # the bank statements' deposits by day and sender (watch_state)
 OVERLAP_S = 120
+GROUP_LINES = 30                                    # deposits listed in one message; the rest counted
+LOOKBACK_DAYS = 120                                 # the digest's listing: refunds of payments started this far back
+DECISIONS = {"approved": N_("Approved by {who}: {what}"), "rejected": N_("Rejected by {who}: {what}"),
+             "executed": N_("Approved by {who} and carried out: {what}"),
+             "withdrawn": N_("Withdrawn by {who}: {what}"), "expired": N_("Expired without a decision: {what}"),
+             "failed": N_("Approved by {who}, but the PG did not apply it: {what}"),
+             "unknown": N_("Approved by {who}; whether it took effect is not known yet: {what}")}
+
+
+def pg_trade_name(code: str | None) -> str:
+    """A PG by its Korean trade name alone (토스페이먼츠), as the team says it; an unknown code as it is."""
+    return PG_NAMES.get(code or "", code or "—")
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,7 @@ class WatchConfig:
     exception_days: int = 3                         # a reconciliation exception still open this long is told
     max_attempts: int = 20                          # for a webhook that refuses the message itself (4xx)
     post_deadline_s: float = 10.0                   # the whole POST (connect, send, every byte of the answer)
+    deposits_each: bool = False                     # one message per deposit instead of one per pass listing them
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,8 @@ class Event:
     key: str                                        # unique per event: "deposit:<imp_uid>", …
     text: str                                       # plain text (escaped for Slack's text field when sent)
     link: str | None = None                         # a path of the app ("/payment?imp_uid=…")
+    group: str | None = None                        # "deposit": told together with the pass's other deposits
+    amount: int = 0
 
 
 @dataclass
@@ -103,11 +125,14 @@ def backoff(attempts: int) -> float:
 
 class Watcher:
     def __init__(self, client: IamportClient, db: AppDb, cfg: WatchConfig, *, post: Post,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, ahead: AheadFn | None = None):
         self.client, self.db, self.cfg, self.post, self.clock = client, db, cfg, post, clock
+        self.ahead = ahead
+        self._digested: digest.Digest | None = None
         self.log = db.watch
         self._moved: dict[str, str] = {}
         self._cursor_lock, self._claimed = threading.Lock(), 0
+        self._named: dict[str, str] = {}                  # a pass's payments as people name them
         if cfg.post_deadline_s >= SEND_LEASE_S:       # a claim must outlive its send, or a second watcher resends
             raise ValueError("post_deadline_s must be shorter than the send lease")
 
@@ -117,13 +142,14 @@ class Watcher:
         rep = RunReport()
         since = float(self.log.set_once("since", repr(now)))
         self._moved, self._claimed = {}, 0           # cursors moved by this pass, kept once its events are claimed
+        self._named = {}
         try:
             events = self.collect(now, since)
         except ApiError as e:                       # the API is down: deliver what is due, report, try next pass
             events, self._moved = [], {}            # nothing collected: every cursor stays where it was
             rep.errors.append(_("The API could not be read: {msg}").format(msg=e.message))
         rep.events = len(events)
-        messages = [(ev.key, self.message(ev)) for ev in events]
+        messages = [(ev, self.message(ev)) for ev in events]
         # Each webhook is served by its own thread: one that answers slowly (each POST ends at its deadline) never
         # holds up another. Within one webhook, the events go in order; its new events are claimed (and moved
         # cursors kept) before its earlier failures are tried again.
@@ -141,7 +167,7 @@ class Watcher:
         self.log.set("last_error", rep.errors[-1] if rep.errors else "")
         return rep
 
-    def _serve(self, url: str, messages: list[tuple[str, dict[str, Any]]], now: float) -> RunReport:
+    def _serve(self, url: str, messages: list[tuple[Event, dict[str, Any]]], now: float) -> RunReport:
         """One webhook's share of a pass: its new events (claimed right before each is posted, with the lease counted
         from the claim, so a long pass never sends on an expired claim), then its earlier failures whose backoff is
         over. A webhook that did not answer (or answered 5xx) is not tried again in this pass: its other events wait
@@ -149,9 +175,25 @@ class Watcher:
         rep = RunReport()
         down: dict[str, str] = {}
         tid = target_id(url)
-        for key, payload in messages:
-            if not self.log.claim_new(key, tid, payload, self.clock()):
-                continue
+        sends: list[tuple[str, dict[str, Any]]] = []
+        grouped: list[Event] = []
+        for ev, payload in messages:
+            if not self.log.claim_new(ev.key, tid, payload, self.clock()):
+                continue                             # told already (or being told by another watcher)
+            if ev.group and not self.cfg.deposits_each:
+                grouped.append(ev)                   # its own row stays claimed with its own message until the
+            else:                                    # group's row is in: a watcher stopped between loses nothing
+                sends.append((ev.key, payload))
+        if len(grouped) == 1:
+            sends.insert(0, (grouped[0].key, next(p for e, p in messages if e is grouped[0])))
+        elif grouped:
+            group = self.deposits_event(grouped)
+            payload = self.message(group)
+            if self.log.claim_new(group.key, tid, payload, self.clock()):
+                for ev in grouped:
+                    self.log.sent(ev.key, tid, 0, now)     # told in the group's message (attempts 0)
+                sends.insert(0, (group.key, payload))
+        for key, payload in sends:
             if url in down:
                 self.log.failed(key, tid, 0, down[url], now + backoff(1), now)
                 rep.failed += 1
@@ -203,9 +245,11 @@ class Watcher:
         out += self._writes(cursor)
         out += self._open_exceptions(now, cursor)
         self._moved["db_to"] = repr(now)
+        self._digested = None
         d = self._digest(now)
         if d is not None:
             out.append(d)
+        out += self._late(now)
         return out
 
     def _deposits(self, now: float, since: float) -> list[Event]:
@@ -214,21 +258,52 @@ class Watcher:
         self._moved["deposits_to"] = repr(now)
         return [Event(f"deposit:{r['imp_uid']}", _("Deposit received: {amount} from {buyer} ({pg}, order {order})")
                       .format(amount=krw(r.get("amount")), buyer=mask_name(r.get("buyer_name")) or "—",
-                              pg=pg_name(r.get("pg_provider")), order=r.get("merchant_uid") or "—"),
-                      payment_path(r['imp_uid']))
+                              pg=pg_trade_name(r.get("pg_provider")), order=r.get("merchant_uid") or "—"),
+                      payment_path(r['imp_uid']), group="deposit", amount=int(r.get("amount") or 0))
                 for r in rows if r.get("pay_method") == "vbank" and (r.get("paid_at") or 0) >= int(since)]   # whole seconds
+
+    def deposits_event(self, evs: list[Event]) -> Event:
+        """Several deposits of one pass as one message: the total first, then one line each (at most ``GROUP_LINES``;
+        the rest counted), linking to the pending list's 새 입금."""
+        key = "deposits:" + hashlib.sha256("|".join(sorted(e.key for e in evs)).encode()).hexdigest()[:32]
+        head = _("{n} deposits received, {amount} in all").format(n=number(len(evs)),
+                                                                  amount=krw(sum(e.amount for e in evs)))
+        body = [f"· {e.text}" for e in evs[:GROUP_LINES]]
+        if len(evs) > GROUP_LINES:
+            body.append(_("… and {n} more").format(n=number(len(evs) - GROUP_LINES)))
+        return Event(key, "\n".join([head, *body]), "/")
+
+    def _about(self, imp_uid: str) -> str:
+        """A payment as the team names it: order number, buyer masked, PG (looked up; a lookup that fails says the
+        payment's id)."""
+        if not imp_uid:
+            return "—"
+        if imp_uid not in self._named:
+            try:
+                p = self.client.get_payment(imp_uid) if len(self._named) < 30 else None
+            except ApiError:
+                p = None
+            self._named[imp_uid] = (_("order {order}, {buyer}, {pg}").format(
+                order=p.merchant_uid or "—", buyer=mask_name(p.buyer_name) or "—", pg=pg_trade_name(p.pg_provider))
+                if p is not None else _("payment {imp_uid}").format(imp_uid=imp_uid))
+        return self._named[imp_uid]
 
     def _approvals(self, since: float) -> list[Event]:
         out = []
         for r in self.db.approvals.changed_since(since):
             what = _("a refund of {amount}").format(amount=krw(r.amount)) if r.kind == "refund" else \
                 _("{n} accounts").format(n=r.amount)
+            if r.kind == "refund" and r.imp_uid:
+                what = f"{what} ({self._about(r.imp_uid)})"
             if r.created_at.timestamp() >= since:
-                out.append(Event(f"approval:{r.id}:requested", _("Approval requested by {who}: {what}").format(
+                out.append(Event(f"approval:{r.id}:requested", _("{who} asks for approval: {what}").format(
                     who=r.requester, what=what), f"/approvals?id={r.id}"))
             if r.decided_at is not None and r.decided_at.timestamp() >= since and r.status != "pending":
-                out.append(Event(f"approval:{r.id}:{r.status}", _("Approval request {state} ({who}): {what}").format(
-                    state=request_status(r.status), who=r.decided_by or "—", what=what), f"/approvals?id={r.id}"))
+                said = DECISIONS.get(r.status)
+                text = (_(said).format(who=r.decided_by or "—", what=what) if said else
+                        _("Approval request {state} ({who}): {what}").format(
+                            state=request_status(r.status), who=r.decided_by or "—", what=what))
+                out.append(Event(f"approval:{r.id}:{r.status}", text, f"/approvals?id={r.id}"))
         return out
 
     def _writes(self, since: float) -> list[Event]:
@@ -238,16 +313,18 @@ class Watcher:
             cid, imp = r["correlation_id"], r.get("imp_uid") or ""
             link = payment_path(imp)
             if r["outcome"] == "unknown" and r["action"] in ("refund", "update_vbank", "revoke_vbank"):
-                out.append(Event(f"unknown:{cid}", _("A write has an unknown outcome ({who}, {imp_uid}): check the "
-                                                     "payment; nothing is sent for it until resolved.").format(
-                                                         who=r["operator"], imp_uid=imp), link))
+                out.append(Event(f"unknown:{cid}", _("It is not known whether a change by {who} took effect ({what}): "
+                                                     "check the payment; nothing more is sent for it until that is "
+                                                     "settled.").format(who=r["operator"], what=self._about(imp)),
+                                 link))
             elif r["outcome"] == "resolved":
-                out.append(Event(f"resolved:{cid}", _("An unknown outcome was resolved ({who}, {imp_uid}).").format(
-                    who=r["operator"], imp_uid=imp), link))
+                out.append(Event(f"resolved:{cid}", _("Settled by {who}: whether the change took effect is now known "
+                                                      "({what}).").format(who=r["operator"], what=self._about(imp)),
+                                 link))
             elif r["action"] == "refund" and r["outcome"] == "succeeded":
                 amount = json.loads(r["request"] or "{}").get("amount")
-                out.append(Event(f"refund:{cid}", _("Refund sent: {amount} ({who}, {imp_uid})").format(
-                    amount=krw(amount), who=r["operator"], imp_uid=imp), link))
+                out.append(Event(f"refund:{cid}", _("Refunded {amount} by {who} ({what})").format(
+                    amount=krw(amount), who=r["operator"], what=self._about(imp)), link))
         return out
 
     def _open_exceptions(self, now: float, cursor: float) -> list[Event]:
@@ -267,15 +344,34 @@ class Watcher:
         if self.log.get("digest_day") == str(at.date()):
             return None
         d = self.digest(now)
+        self._digested = d
         self._moved["digest_day"] = str(at.date())     # kept once claimed (see run_once)
-        lines = [_("Today's summary ({day})").format(day=d.day)] + [
-            f"· {_(digest.LABELS[k])}: {krw(v) if k.endswith('amount') else v}"
-            for k, v in ((k, getattr(d, k)) for k in digest.LABELS)]
-        return Event(key, "\n".join(lines), "/")
+        return Event(key, "\n".join(digest.lines(d)), "/today")
 
     def digest(self, now: float) -> digest.Digest:
         """The numbers of the morning digest at ``now``."""
-        return today_digest(self.client, self.db, now)
+        return today_digest(self.client, self.db, now, ahead=self.ahead)
+
+    def _late(self, now: float) -> list[Event]:
+        """Expected payouts a business day late in a matched bank statement, told once each: checked once a day and
+        again when a new statement is matched (nothing is claimed without a statement covering the day)."""
+        if self.ahead is None:
+            return []
+        stmt = self.log.get(STATEMENT_KEY)
+        at = datetime.fromtimestamp(now, KST)
+        mark = f"{at.date()}|{hashlib.sha256((stmt or '').encode()).hexdigest()[:16]}"
+        a = self._digested.ahead if self._digested is not None else None
+        if a is None:
+            if self.log.get("ahead_checked") == mark or not stmt:
+                return []
+            a = self.ahead(vbank_payments(self.client, now), stmt, at)
+        self._moved["ahead_checked"] = mark
+        return [Event(f"payout_late:{r.day}:{r.sender}"[:120],
+                      _("{pgs}: the payout of {amount} expected on {day} is not in the bank statement matched up to "
+                        "{to} (a business day late or more).").format(
+                          pgs=r.pgs, amount=krw(r.expected), day=digest.day_name(r.day),
+                          to=digest.day_name(a.statement_to) if a.statement_to else "—"), "/payouts")
+                for r in a.late_rows]
 
     # ------------------------------------------------------------------ the message
     def message(self, ev: Event) -> dict[str, Any]:
@@ -288,20 +384,40 @@ class Watcher:
         return {"text": text, "blocks": blocks, "event": ev.key, "at": kst(datetime.now(KST))}
 
 
-def today_digest(client: IamportClient, db: AppDb, now: float) -> digest.Digest:
-    """오늘의 요약 at ``now``: the pending accounts (90 days), yesterday's deposits (the API) and the refunds sent
-    through vbank-desk (the audit log), open approval requests, unknown outcomes and reconciliation exceptions not
-    closed (the app database)."""
+def vbank_payments(client: IamportClient, now: float) -> list[dict[str, Any]]:
+    """Every virtual account started in the last ``LOOKBACK_DAYS`` days, whatever its status (one listing for the
+    pending figures, what moved since the last business day, and the payouts ahead)."""
     t = int(now)
-    pending = client.list_pending_vbanks_raw(t - 90 * 86400, t)
-    paid = [r for r in client.list_by_status_raw("paid", t - 3 * 86400, t) if r.get("pay_method") == "vbank"]
-    rec = db.audit.records(action="refund", since=datetime.fromtimestamp(t - 3 * 86400, KST), limit=5000)
-    refunds = [{"at": row["at"].timestamp(), "amount": json.loads(row["request"] or "{}").get("amount") or 0}
-               for _i, row in rec.iterrows() if row["outcome"] == "sent"]
+    return client.list_by_status_raw("all", t - LOOKBACK_DAYS * 86400, t, pay_method="vbank")
+
+
+def today_digest(client: IamportClient, db: AppDb, now: float, *, ahead: AheadFn | None = None) -> digest.Digest:
+    """오늘의 요약 at ``now``: the pending accounts (90 days), what moved since the last business day and the same days
+    a week earlier (by when the money moved: lib/domain/since.py), open approval requests, unknown outcomes and
+    reconciliation exceptions not closed (the app database); with ``ahead``, the payouts ahead too."""
+    return digest_from(vbank_payments(client, now), db, now, ahead=ahead)
+
+
+def digest_from(payments: list[dict[str, Any]], db: AppDb, now: float, *, ahead: AheadFn | None = None
+                ) -> digest.Digest:
+    """The digest from the virtual accounts already read (``vbank_payments``) and the app database's counts."""
+    t = int(now)
+    pending = [p for p in payments if p.get("status") == "ready" and int(p.get("started_at") or 0) >= t - 90 * 86400]
     unknown = sum(1 for lk in db.locks.all() if lk.state == "unknown")
-    return digest.build(now=datetime.fromtimestamp(now, KST), pending=pending, paid=paid, refunds=refunds,
+    at = datetime.fromtimestamp(now, KST)
+    return digest.build(now=at, pending=pending, payments=payments,
                         open_approvals=len(db.approvals.list(status="pending")), unknown_outcomes=unknown,
-                        open_exceptions=open_exceptions(db))
+                        open_exceptions=open_exceptions(db),
+                        ahead=ahead(payments, db.watch.get(STATEMENT_KEY), at) if ahead else None)
+
+
+def stored_statement(db: AppDb) -> str | None:
+    """The bank statements matched so far (lib/reports/ahead.py's JSON), or None."""
+    return db.watch.get(STATEMENT_KEY)
+
+
+def remember_statement(db: AppDb, stored: str) -> None:
+    db.watch.set(STATEMENT_KEY, stored)
 
 
 def open_exceptions(db: AppDb) -> int:
@@ -316,6 +432,7 @@ def config_from_env(env: dict[str, str]) -> WatchConfig:
                        interval_s=max(5.0, float(env.get("VBANK_WATCH_INTERVAL", "60") or 60)),
                        digest_at=env.get("VBANK_DIGEST_AT", "09:00"),
                        exception_days=max(1, int(env.get("VBANK_EXCEPTION_DAYS", "3") or 3)),
+                       deposits_each=env.get("VBANK_DEPOSITS_EACH", "").strip().lower() in ("1", "true", "yes"),
                        post_deadline_s=min(max(1.0, float(env.get("VBANK_POST_DEADLINE", "10") or 10)),
                                            SEND_LEASE_S / 2))
 

@@ -19,7 +19,6 @@ import requests
 from lib.domain.clock import KST
 from lib.domain.identity import Actor
 from lib.domain.rules import Seen
-from lib.domain import digest as digest_mod
 from lib.services import approval_flow
 from lib.services.watcher import Event, WatchConfig, Watcher, slack_escape
 from tests.conftest import paid_payment, ready_payment, refund_request
@@ -234,7 +233,7 @@ def test_a_hanging_webhook_costs_one_timeout_per_pass_and_never_holds_up_the_oth
     slow, ok = Receiver(hang=hang), Receiver()
     try:
         t = [time.time()]
-        w = Watcher(client, audit.db, WatchConfig(targets=(slow.url, ok.url), digest_at="23:59"),
+        w = Watcher(client, audit.db, WatchConfig(targets=(slow.url, ok.url), digest_at="23:59", deposits_each=True),
                     post=lambda url, body: requests.post(url, json=body, timeout=0.5).status_code, clock=lambda: t[0])
         w.run_once()
         paid = []
@@ -320,8 +319,12 @@ def test_a_pass_whose_api_read_fails_moves_no_cursor(fresh, client, audit, recei
 
 
 def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, audit, receiver):
+    """Issue 31.1: what moved since the last business day (Monday: from Friday) and the same days a week earlier,
+    counted by when the money moved, computed here independently from the sandbox's own payments."""
+    import holidays
+    kr = holidays.KR(years=range(2020, 2040))
     at = datetime.now(KST).replace(hour=9, minute=30, second=0, microsecond=0)
-    while at.weekday() >= 5 or at > datetime.now(KST):              # the last business-day morning before now
+    while at.weekday() >= 5 or at.date() in kr or at > datetime.now(KST):    # the last business-day morning before now
         at -= timedelta(days=1)
     now = at.timestamp()
     w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="09:00"), post=post,
@@ -332,17 +335,64 @@ def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, aud
     d = w.digest(now)
     assert d.open_exceptions == 1                                    # shown by a run, not closed
     t = int(now)
-    pending = [p for p in fresh.all_payments("ready") if p["pay_method"] == "vbank" and p["started_at"] <= t]
-    y0, y1 = digest_mod.day_bounds(at.date() - timedelta(days=1))
-    paid = [p for p in fresh.all_payments("paid") if p["pay_method"] == "vbank" and y0 <= (p["paid_at"] or 0) <= y1]
+    vb = [p for p in sandbox_payments(fresh, t - 120 * 86400, t) if p["pay_method"] == "vbank"]
+    pending = [p for p in vb if p["status"] == "ready" and p["started_at"] >= t - 90 * 86400]
     assert (d.pending_count, d.pending_amount) == (len(pending), sum(p["amount"] for p in pending))
     assert d.overdue_count == sum(1 for p in pending if p["vbank_date"] and p["vbank_date"] < now)
-    assert (d.deposits_yesterday, d.deposits_yesterday_amount) == (len(paid), sum(p["amount"] for p in paid))
+    first = at.date() - timedelta(days=1)                            # the last business day before today …
+    while first.weekday() >= 5 or first in kr:
+        first -= timedelta(days=1)
+    assert (d.span_from, d.span_to) == (first, at.date() - timedelta(days=1))     # … to yesterday
+    for back, got in ((0, d.moved), (7, d.week_before)):
+        a = datetime.combine(first - timedelta(days=back), datetime.min.time(), KST).timestamp()
+        b = datetime.combine(at.date() - timedelta(days=back), datetime.min.time(), KST).timestamp()
+        deposits = [p["amount"] for p in vb if p["paid_at"] and a <= p["paid_at"] < b]
+        refunds = [h["amount"] for p in vb if p["paid_at"] for h in p.get("cancel_history") or ()
+                   if a <= h["cancelled_at"] < b and h["amount"] > 0]
+        revokes = [p["amount"] for p in vb if not p["paid_at"] and p["status"] == "cancelled"
+                   and a <= p["cancelled_at"] < b]
+        issued = [p["amount"] for p in vb if a <= (p["vbank_issued_at"] or p["started_at"]) < b]
+        assert (got.deposits, got.deposits_amount) == (len(deposits), sum(deposits))
+        assert (got.refunds, got.refunds_amount) == (len(refunds), sum(refunds))
+        assert (got.revokes, got.revokes_amount) == (len(revokes), sum(revokes))
+        assert (got.issued, got.issued_amount) == (len(issued), sum(issued))
+    assert d.moved.deposits > 0 and d.week_before.issued > 0        # the seed has something to count
     w.run_once()
     w.run_once()
     got = [b for b in receiver.accepted if b["event"].startswith("digest:")]
     assert [b["event"] for b in got] == [f"digest:{at.date()}"]                      # once a day
-    assert f"{d.pending_count:,}" in got[0]["blocks"][0]["text"]["text"] or str(d.pending_count) in got[0]["text"]
+    text = got[0]["blocks"][0]["text"]["text"]
+    assert f"Pending {d.pending_count:,} items" in text                              # units, not bare numbers
+    assert f"Money deposited {d.moved.deposits:,} items" in text and "(a week earlier " in text
+
+
+def sandbox_payments(sb, t_from: int, t_to: int) -> list[dict]:
+    """Every payment started in [t_from, t_to], read straight from the sandbox's API (90-day windows, 1000 a page)."""
+    out: dict[str, dict] = {}
+    a = t_from
+    while a <= t_to:
+        b = min(t_to, a + 89 * 86400)
+        page = 1
+        while page:
+            body = sb.api("GET", "/payments/status/all", params={"limit": 1000, "page": page, "from": a,
+                                                                  "to": b}).json()["response"]
+            out.update({p["imp_uid"]: p for p in body["list"]})
+            page = body["next"]
+        a = b + 1
+    return list(out.values())
+
+
+def test_a_deposit_refunded_later_stays_the_day_it_was_paid(fresh, client, audit):
+    """Saturday's deposit refunded on Monday: Saturday keeps its deposit, Monday gets the refund (issue 31.1)."""
+    from lib.domain import since
+    sat = datetime(2026, 12, 5, 14, 0, tzinfo=KST).timestamp()
+    mon = datetime(2026, 12, 7, 8, 0, tzinfo=KST).timestamp()
+    p = {"pay_method": "vbank", "status": "cancelled", "amount": 500_000, "paid_at": int(sat), "started_at": 1,
+         "cancelled_at": int(mon), "cancel_history": [{"amount": 500_000, "cancelled_at": int(mon)}]}
+    weekend = since.moved([p], *since.span(datetime(2026, 12, 7).date()))          # Monday: Friday to Sunday
+    assert (weekend.deposits, weekend.deposits_amount, weekend.refunds) == (1, 500_000, 0)
+    tuesday = since.moved([p], *since.span(datetime(2026, 12, 8).date()))          # Tuesday: Monday
+    assert (tuesday.deposits, tuesday.refunds, tuesday.refunds_amount) == (0, 1, 500_000)
 
 
 def test_slack_markup_from_outside_stays_text():

@@ -210,6 +210,25 @@ class ApprovalStore:
         raise ApprovalProblem(_("The approved request does not match what would be sent (another payment, amount, "
                               "account or change): nothing was sent."))
 
+    def carrying(self, request_id: str, *, approver: Actor, kind: str, imp_uid: str) -> ApprovalRequest:
+        """The approved request an approver is carrying out right now, row by row (a bulk change claimed by
+        ``claim``: "approving", by this approver), of this ``kind`` and naming this payment. Anything else — an id
+        nobody issued, another kind, another payment, someone else's claim, a request still waiting, or one already
+        carried out (spent) — raises ``ApprovalProblem``: an approval id is never permission by itself."""
+        approver.require("approve_refund")
+        try:
+            req = self.get(request_id)
+        except ApprovalProblem:
+            raise ApprovalProblem(_("There is no approval request {request_id}: nothing was sent.").format(
+                request_id=request_id)) from None
+        names = {str(p.get("imp_uid")) for p in req.payload.get("payments", [])} if req.imp_uid is None \
+            else {req.imp_uid}
+        if req.status != "approving" or (req.decided_by or "").strip().lower() != approver.email.strip().lower() \
+                or req.kind != kind or imp_uid not in names:
+            raise ApprovalProblem(_("Approval request {request_id} does not cover this change of {imp_uid}: nothing "
+                                    "was sent.").format(request_id=request_id, imp_uid=imp_uid))
+        return req
+
     def decide(self, request_id: str, *, approver: Actor, status: str, note: str | None) -> ApprovalRequest:
         """Reject (or withdraw): pending → ``status``, one winner."""
         req = self.get(request_id)

@@ -7,20 +7,22 @@ from __future__ import annotations
 from lib.db.audit import AuditStore
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
-from lib.domain.kinds import WriteKind
+from lib.domain.kinds import RequestKind, WriteKind
 from lib.domain.outcomes import WriteResult
 from lib.domain.rules import InvalidInput, Seen, revoke_blockers
 from lib.domain.settings import Rules
 from lib.iamport.client import IamportClient
 from lib.services.update import clean_note
-from lib.services.write import Write
+from lib.services.write import Write, approved_row
 
 
 def revoke_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
                  rules: Rules, note: str | None = None, approval_id: str | None = None) -> WriteResult:
     """Close the account, once. Refused before sending when the account is no longer pending (paid meanwhile:
     ``Stale``), when its PG cannot close accounts through the API, or for a role that may not."""
-    if not (approval_id and operator.can("approve_refund")):
+    if approval_id:          # permission only as part of the approved bulk request being carried out, by its approver
+        approved_row(audit, approval_id, operator=operator, kind=RequestKind.BULK_REVOKE, imp_uid=imp_uid)
+    else:
         operator.require(WriteKind.REVOKE)
     note = clean_note(note)
     write = Write(client, audit, operator=operator, kind=WriteKind.REVOKE, imp_uid=imp_uid,

@@ -8,13 +8,15 @@ from lib.db.audit import AuditStore
 from lib.domain.clock import to_unix
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
-from lib.domain.kinds import WriteKind
+from lib.domain.models import Payment
+from lib.domain.kinds import RequestKind, WriteKind
+from lib.domain.refusals import NeedsApproval
 from lib.domain.outcomes import WriteResult
-from lib.domain.rules import InvalidInput, Seen, update_confirmation, validate_update
+from lib.domain.rules import InvalidInput, Seen, plan_due, update_confirmation, validate_update
 from lib.domain.settings import Rules
 from lib.domain.text import NOTE_MAX, clean
 from lib.iamport.client import IamportClient
-from lib.services.write import Write
+from lib.services.write import Write, approved_row
 
 
 def update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
@@ -40,7 +42,15 @@ def _update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, 
                   approval_id: str | None = None, typed_confirmation: str | None = None) -> WriteResult:
     """``typed_confirmation`` None: a bulk change (confirmed as a whole, or approved); else checked when the
     change is drastic. Checks the role itself (an approver executing an approved bulk request, or an operator)."""
-    if not (approval_id and operator.can("approve_refund")):
+    if approval_id:          # permission only as part of the approved bulk request being carried out, by its approver
+        req = approved_row(audit, approval_id, operator=operator, kind=RequestKind.BULK_EXTEND, imp_uid=imp_uid)
+        to = datetime.fromisoformat(req.payload["to"]) if req.payload.get("to") else None
+        approved = {p.imp_uid: p for p in map(Payment.model_validate, req.payload.get("payments", []))}
+        plan = plan_due(approved[imp_uid].vbank_date, extend_days=req.payload.get("extend_days"), to=to)
+        if new_amount is not None or new_due is None or plan is None or to_unix(new_due) != to_unix(plan):
+            raise NeedsApproval(_("Approval request {request_id} does not cover this change of {imp_uid}: nothing "
+                                  "was sent.").format(request_id=approval_id, imp_uid=imp_uid))
+    else:
         operator.require(WriteKind.UPDATE)
     note = clean_note(note)
     write = Write(client, audit, operator=operator, kind=WriteKind.UPDATE, imp_uid=imp_uid,

@@ -34,12 +34,23 @@ from lib.domain.identity import Actor
 from lib.domain.kinds import LockState, Outcome, WriteKind
 from lib.domain.models import Payment
 from lib.domain.outcomes import WriteResult
-from lib.domain.refusals import Busy, Stale
+from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.domain.rules import Seen, changes
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiError, ApiUnavailable, OutcomeUnknown, Refused
 from lib.services.settle import SPECS, notify
 from lib.services.unknowns import lock_busy_message, settle_abandoned, what
+
+def approved_row(audit: AuditStore, approval_id: str, *, operator: Actor, kind: str, imp_uid: str):
+    """The approved request ``approval_id`` when ``operator`` is carrying it out now and it covers this payment;
+    else ``NeedsApproval`` (nothing is sent). An approval id is never permission by itself: made-up, foreign (another
+    kind or payment, someone else's) and spent (carried out already) ids are all refused."""
+    from lib.db.approvals import ApprovalProblem
+    try:
+        return audit.db.approvals.carrying(approval_id, approver=operator, kind=kind, imp_uid=imp_uid)
+    except ApprovalProblem as e:
+        raise NeedsApproval(str(e)) from None
+
 
 State = Literal["new", "claimed", "sent", "succeeded", "failed", "unknown"]
 

@@ -115,3 +115,84 @@ def test_a_deposit_refunded_afterwards_leaves_the_new_deposits(fresh, client):
     assert client.get_payment(p.imp_uid).status == "cancelled"
     clock.t += 31
     assert p.imp_uid not in {r["imp_uid"] for r in feed.refresh()}
+
+
+# ------------------------------------------------------------------ #30 item 4: permissions that cannot be forged
+def test_every_write_refuses_a_made_up_a_foreign_and_a_spent_approval_id(fresh, client, audit, rules):
+    """An approver without the operator role walks every write entry point with an approval id that no one issued,
+    one issued for something else, and one already carried out: each is refused and nothing reaches I'mport (before:
+    ``revoke_vbank`` and the bulk row update took any id as permission)."""
+    from datetime import timedelta
+
+    from lib.domain.identity import Actor, Forbidden
+    from lib.domain.refusals import Refusal
+    from lib.domain.rules import InvalidInput, Seen
+    from lib.services import approval_flow, bulk
+    from lib.services.refund import refund_vbank
+    from lib.services.revoke import revoke_vbank
+    from lib.services.update import _update_vbank
+    from tests.conftest import paid_payment, refund_request
+
+    kim = Actor("kim@example.com", frozenset({"operator"}))
+    boss = Actor("boss@example.com", frozenset({"approver"}))
+    opens = [client.get_payment(x["imp_uid"]) for x in fresh.all_payments("ready")
+             if x["pay_method"] == "vbank" and x["pg_provider"] == "settle" and x["vbank_date"] > time.time() + 86400][:3]
+    p, spent_revoked, spent_extended = opens
+    paid = [client.get_payment(x["imp_uid"]) for x in fresh.all_payments("paid")
+            if x["pay_method"] == "vbank" and x["pg_provider"] == "kcp" and x["cancel_amount"] == 0
+            and x["amount"] >= 10_000][:3]
+    q, q_foreign, q_spent = paid
+    foreign = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(q_foreign),
+                                                    seen=Seen.of(q_foreign), rules=rules).id
+    spent_refund = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(q_spent),
+                                                         seen=Seen.of(q_spent), rules=rules).id
+    assert approval_flow.approve(client, audit, approver=boss, request_id=spent_refund, rules=rules).outcome == \
+        "succeeded"
+    spent_revoke = approval_flow.request_bulk_revoke_approval(audit, requester=kim, payments=[spent_revoked],
+                                                              rules=rules, typed_confirmation="1").id
+    approval_flow.approve(client, audit, approver=boss, request_id=spent_revoke, rules=rules)
+    spent_bulk = approval_flow.request_bulk_approval(audit, requester=kim, payments=[spent_extended], extend_days=1,
+                                                     to=None, rules=rules).id
+    approval_flow.approve(client, audit, approver=boss, request_id=spent_bulk, rules=rules)
+    assert audit.db.approvals.get(spent_bulk).status == "executed"
+    p_after_spent = client.get_payment(spent_extended.imp_uid)
+
+    writes = {
+        "revoke": lambda aid: revoke_vbank(client, audit, operator=boss, imp_uid=p.imp_uid, seen=Seen.of(p),
+                                           rules=rules, approval_id=aid),
+        "revoke (spent on that payment)": lambda aid: revoke_vbank(
+            client, audit, operator=boss, imp_uid=spent_extended.imp_uid, seen=Seen.of(p_after_spent), rules=rules,
+            approval_id=aid),
+        "update": lambda aid: _update_vbank(client, audit, operator=boss, imp_uid=p.imp_uid, seen=Seen.of(p),
+                                            new_due=p.vbank_date + timedelta(days=1), new_amount=None, rules=rules,
+                                            note=None, approval_id=aid),
+        "update (spent on that payment)": lambda aid: _update_vbank(
+            client, audit, operator=boss, imp_uid=spent_extended.imp_uid, seen=Seen.of(p_after_spent),
+            new_due=p_after_spent.vbank_date + timedelta(days=1), new_amount=None, rules=rules, note=None,
+            approval_id=aid),
+        "refund": lambda aid: refund_vbank(client, audit, operator=boss, request=refund_request(q), seen=Seen.of(q),
+                                           rules=rules, approval_id=aid),
+        "bulk extend": lambda aid: bulk.bulk_extend(client, audit, operator=boss, payments=[p], extend_days=1,
+                                                    rules=rules, approval_id=aid),
+        "bulk revoke": lambda aid: bulk.bulk_revoke(client, audit, operator=boss, payments=[p], rules=rules,
+                                                    approval_id=aid),
+        "approve": lambda aid: approval_flow.approve(client, audit, approver=boss, request_id=aid, rules=rules),
+    }
+    ids = {"made-up": "0f" * 16, "foreign": foreign, "spent refund": spent_refund, "spent revoke": spent_revoke,
+           "spent bulk": spent_bulk}
+    fresh.clear_requests()
+    let_through = []
+    for name, write in writes.items():
+        for what, aid in ids.items():
+            if name == "approve" and what == "foreign":
+                continue                      # approving someone's waiting request is what approving is
+            try:
+                out = write(aid)
+            except (Refusal, Forbidden, InvalidInput):
+                continue
+            if out is not None and not (isinstance(out, list) and all(r.outcome != "succeeded" for r in out)):
+                let_through.append((name, what))
+    sent = [r for r in fresh.requests_seen("/") if r["method"] in ("PUT", "DELETE", "POST")
+            and r["path"] != "/users/getToken"]
+    assert let_through == [] and sent == []
+    assert audit.db.approvals.get(foreign).status == "pending"            # the foreign request is untouched

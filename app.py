@@ -26,7 +26,9 @@ if (db_problem := session.database_problem()):     # a newer or damaged app data
 who = session.actor()
 if who is None:
     s = session.settings()
-    if s.identity_mode == "oidc":
+    if s.identity_mode == "accounts":
+        session.sign_in()                                 # e-mail, password, TOTP code (lib/ui/signin.py)
+    elif s.identity_mode == "oidc":
         st.title("vbank-desk")
         st.write(T["login_intro"])
         st.button(T["login"], on_click=st.login, type="primary")

@@ -95,3 +95,76 @@ if s.identity_mode == "local":
         who=md(s.operator), roles=md(", ".join(names.role_name(x) for x in r.local_roles))))
 st.dataframe(pd.DataFrame([{_("Role"): names.role_name(role), _("Who"): ", ".join(emails)} for role, emails in r.roles.items()]),
              hide_index=True)
+
+# ------------------------------------------------------------------ built-in accounts (VBANK_IDENTITY_MODE=accounts)
+A = {
+    "title": _("Accounts"),
+    "intro": _("People who sign in with an e-mail and a password (identity mode \u201caccounts\u201d). Approvers and "
+               "admins also need an authenticator code; an account is locked for 15 minutes after 5 failed "
+               "sign-ins. Every change is in the audit log."),
+    "other_mode": _("This instance identifies people another way; the accounts below count only in accounts mode "
+                    "(VBANK_IDENTITY_MODE=accounts)."),
+    "none": _("No account yet."), "email": _("E-mail address"), "roles": _("Roles"),
+    "second": _("Authenticator"), "state": _("State"), "created": _("Added"), "by": _("By"),
+    "enrolled": _("on"), "not_enrolled": _("not yet"), "active": _("active"), "disabled": _("disabled"),
+    "add": _("Add an account"), "add_go": _("Add"),
+    "one_time": _("One-time password for {email} — give it to the person; it is shown only now and must be "
+                  "changed at the first sign-in:"),
+    "change": _("Change an account"), "which": _("Account"), "save_roles": _("Save the roles"),
+    "reset_pw": _("Reset the password"), "reset_totp": _("Reset the authenticator"),
+    "disable": _("Disable"), "enable": _("Enable"), "done": _("Saved."),
+}
+ONE_TIME = "admin:one_time"
+st.subheader(A["title"])
+st.caption(A["intro"] if s.identity_mode == "accounts" else A["other_mode"])
+store = session.db().accounts
+shown = st.session_state.pop(ONE_TIME, None)
+if shown:
+    st.success(inert.say(A["one_time"], email=shown[0]))
+    st.code(shown[1], language=None)
+people = store.all()
+if people:
+    st.dataframe(pd.DataFrame([{
+        A["email"]: p.email, A["roles"]: ", ".join(names.role_name(x) for x in sorted(p.roles)),
+        A["second"]: A["enrolled"] if p.totp else A["not_enrolled"],
+        A["state"]: A["disabled"] if p.disabled else A["active"],
+        A["created"]: kst(datetime.fromtimestamp(p.created_at, KST)), A["by"]: p.created_by} for p in people]),
+        hide_index=True)
+else:
+    st.caption(A["none"])
+role_choices = ["viewer", "operator", "approver", "admin"]
+with st.form("admin_add_account", clear_on_submit=True):
+    st.markdown(f"**{A['add']}**")
+    new_email = st.text_input(A["email"], max_chars=200, key="admin_new_email")
+    new_roles = st.multiselect(A["roles"], role_choices, default=["viewer"], format_func=names.role_name,
+                               key="admin_new_roles")
+    if st.form_submit_button(A["add_go"]):
+        try:
+            st.session_state[ONE_TIME] = (new_email.strip().lower(), store.add(new_email, new_roles, by=who))
+            st.rerun()
+        except ValueError as e:              # AccountError: a sentence
+            st.error(inert.say("{why}", why=str(e)))
+if people:
+    st.markdown(f"**{A['change']}**")
+    target = st.selectbox(A["which"], [p.email for p in people], key="admin_account")
+    acc = next(p for p in people if p.email == target)
+    roles_now = st.multiselect(A["roles"], role_choices, default=sorted(acc.roles), format_func=names.role_name,
+                               key=f"admin_roles_{acc.email}")
+    c1, c2, c3, c4 = st.columns(4)
+    try:
+        if c1.button(A["save_roles"], key="admin_save_roles"):
+            store.set_roles(acc.email, roles_now, by=who)
+            st.toast(A["done"])
+            st.rerun()
+        if c2.button(A["reset_pw"], key="admin_reset_pw"):
+            st.session_state[ONE_TIME] = (acc.email, store.reset_password(acc.email, by=who))
+            st.rerun()
+        if c3.button(A["reset_totp"], key="admin_reset_totp", disabled=not acc.totp):
+            store.reset_totp(acc.email, by=who)
+            st.toast(A["done"])
+            st.rerun()
+        if c4.button(A["enable"] if acc.disabled else A["disable"], key="admin_disable"):
+            store.set_disabled(acc.email, not acc.disabled, by=who)
+            st.rerun()
+    except ValueError as e:
+        st.error(inert.say("{why}", why=str(e)))

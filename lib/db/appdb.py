@@ -12,7 +12,8 @@ own with ``AppDb(url)``.
                 ├─ views, presets, resolutions (lib/db/named.py: named settings the team shares)
                 ├─ shared       (lib/db/shared.py: the data version, per-operator marks)
                 ├─ refund_accounts (lib/db/refund_accounts.py: the account a payment was last refunded to)
-                └─ watch        (lib/db/watch_log.py: the watcher's sent-log, cursor and last run)
+                ├─ watch        (lib/db/watch_log.py: the watcher's sent-log, cursor and last run)
+                └─ accounts     (lib/db/accounts.py: built-in accounts, VBANK_IDENTITY_MODE=accounts)
 
 The tables are declared in lib/db/schema.py; every change to them is a migration in lib/db/migrations/versions.
 """
@@ -33,6 +34,7 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from lib.db.accounts import AccountStore
 from lib.db.approvals import ApprovalStore
 from lib.db.audit import AuditStore
 from lib.db.locks import LockStore
@@ -168,6 +170,7 @@ class AppDb:
         self.shared = SharedState(self.engine)
         self.refund_accounts = RefundAccounts(self.engine)
         self.watch = WatchLog(self.engine)
+        self.accounts = AccountStore(self.engine, self.audit)
 
     def schema_version(self) -> str | None:
         """The revision the database is at (shown on the admin page)."""

@@ -4,7 +4,7 @@ a migrated database and this schema agree)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -162,4 +162,28 @@ recon_seen = Table(
     Column("label", String(300), nullable=False),
     Column("first_seen", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
+)
+
+
+accounts = Table(
+    "accounts", metadata,                                      # built-in accounts (VBANK_IDENTITY_MODE=accounts)
+    Column("email", String(200), primary_key=True),            # lower case
+    Column("roles", String(200), nullable=False),              # comma-separated
+    Column("password_hash", Text, nullable=False),             # argon2id (never the password)
+    Column("must_change", Boolean, nullable=False),            # a one-time password was given: choose one first
+    Column("totp_secret", String(64)),                         # set once enrolment is confirmed
+    Column("totp_last_step", Integer),                         # a code is used at most once
+    Column("disabled", Boolean, nullable=False),
+    Column("epoch", Integer, nullable=False),                  # bumped on a reset or disable: sessions sign in again
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+
+sign_in_failures = Table(
+    "sign_in_failures", metadata,                              # what the lockout counts (pruned past its window)
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(200), nullable=False, index=True),
+    Column("at", Float, nullable=False, index=True),
 )

@@ -10,7 +10,10 @@ Identity modes (``VBANK_IDENTITY_MODE``):
   Without a configured secret nobody is identified.
 * ``oidc``   – Streamlit's ``st.login`` / ``st.user`` with an OpenID Connect provider configured in
   ``.streamlit/secrets.toml`` (``[auth]``). Only a provider-verified e-mail (``email_verified``) counts.
-Without an identity in ``header`` or ``oidc`` mode nobody may write.
+* ``accounts`` – built-in accounts in the app database (lib/db/accounts.py): e-mail and password (argon2), a TOTP
+  code for approvers and admins (``SECOND_FACTOR_ROLES``), a lockout after repeated failures. For a small team
+  without an identity provider.
+Without an identity in ``header``, ``oidc`` or ``accounts`` mode nobody may write.
 """
 
 from __future__ import annotations
@@ -116,3 +119,52 @@ def oidc_identity(user: dict[str, Any]) -> tuple[str | None, str | None]:
     if not plausible_email(email):
         return None, _("Your sign-in provider sent something that is not an e-mail address.")
     return email, None
+
+
+# ------------------------------------------------------------------ built-in accounts (VBANK_IDENTITY_MODE=accounts)
+# Roles that count only after a TOTP code in this sign-in: approving is the second pair of eyes, and an admin can
+# make accounts (so could make an approver). Without the code such a person keeps only their other roles.
+SECOND_FACTOR_ROLES = frozenset({"approver", "admin"})
+LOCKOUT_FAILURES = 5                  # this many failed sign-ins (password or code) of one account …
+LOCKOUT_WINDOW_S = 15 * 60            # … within this window lock it until the oldest of them leaves the window
+SESSION_HOURS = 12                    # a sign-in lasts at most this long (a browser session ends it sooner)
+MIN_PASSWORD = 12
+
+
+def parse_roles(values: list[str] | str) -> frozenset[str]:
+    """Roles from a list or a comma-separated text; an unknown role is refused with a sentence."""
+    items = values.split(",") if isinstance(values, str) else values
+    roles = frozenset(r.strip().lower() for r in items if r.strip())
+    unknown = sorted(roles - set(ROLES))
+    if unknown:
+        raise ValueError(_("Unknown role: {role}. The roles are {roles}.").format(
+            role=", ".join(unknown), roles=", ".join(ROLES)))
+    return roles
+
+
+def needs_second_factor(roles: frozenset[str]) -> bool:
+    return bool(roles & SECOND_FACTOR_ROLES)
+
+
+def effective_roles(roles: frozenset[str], *, second_factor: bool) -> frozenset[str]:
+    """What a signed-in account may do now: approver and admin only after a TOTP code in this sign-in."""
+    return frozenset(roles) if second_factor else frozenset(roles) - SECOND_FACTOR_ROLES
+
+
+def locked_until(failures_at: list[float], now: float) -> float | None:
+    """When an account with these failed sign-ins (UNIX times) may try again; None: it may try now."""
+    recent = sorted(t for t in failures_at if now - LOCKOUT_WINDOW_S < t <= now)
+    if len(recent) < LOCKOUT_FAILURES:
+        return None
+    return recent[-LOCKOUT_FAILURES] + LOCKOUT_WINDOW_S
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why a chosen password is refused (None: it is fine)."""
+    if len(password) < MIN_PASSWORD:
+        return _("Choose a password of at least {n} characters.").format(n=MIN_PASSWORD)
+    if len(set(password)) < 5:
+        return _("Choose a password with more different characters.")
+    if email and email.strip().lower().split("@")[0] in password.lower():
+        return _("Choose a password that does not contain your e-mail name.")
+    return None

@@ -17,7 +17,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +65,12 @@ class JournalRules(BaseModel):
     split_sales_vat: bool = True      # 매출 as 공급가액 + 부가세예수금 (1/11); false: the whole amount to sales
     debit_word: str = "차변"
     credit_word: str = "대변"
+
+    @field_validator("accounts", mode="after")
+    @classmethod
+    def _every_role(cls, v: dict[str, JournalAccount]) -> dict[str, JournalAccount]:
+        """A template that names some accounts keeps the defaults for the others."""
+        return {**cls.model_fields["accounts"].get_default(call_default_factory=True), **v}
 
 
 class Rules(BaseModel):
@@ -139,7 +145,7 @@ class Settings(BaseModel):
     audit_db_url: str = f"sqlite:///{ROOT / 'data' / 'audit.sqlite3'}"
     audit_hmac_key: SecretStr | None = None      # signs the audit chain and its head (AUDIT_HMAC_KEY)
     operator: str = "local-operator"
-    identity_mode: str = "local"                 # local | header | oidc
+    identity_mode: str = "local"                 # local | header | oidc | accounts
     identity_header: str = "X-Forwarded-Email"
     proxy_secret: SecretStr | None = None        # header mode: the proxy proves itself with this
     proxy_secret_header: str = "X-Vbank-Proxy-Secret"
@@ -211,8 +217,8 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path | None =
     if urlparse(s.api_url).username is not None or urlparse(s.api_url).password is not None:
         raise ValueError("IAMPORT_API_URL must not carry a user name or password (user:password@host): the API "
                          "takes its keys from IAMPORT_IMP_KEY / IAMPORT_IMP_SECRET.")
-    if s.identity_mode not in ("local", "header", "oidc"):
-        raise ValueError(f"VBANK_IDENTITY_MODE must be local, header or oidc (not {s.identity_mode!r}).")
+    if s.identity_mode not in ("local", "header", "oidc", "accounts"):
+        raise ValueError(f"VBANK_IDENTITY_MODE must be local, header, oidc or accounts (not {s.identity_mode!r}).")
     if not s.is_sandbox and s.imp_key.get_secret_value() == SANDBOX_KEY:
         raise ValueError("IAMPORT_API_URL points at a remote API but no IAMPORT_IMP_KEY / IAMPORT_IMP_SECRET "
                          "are set (environment or .streamlit/secrets.toml).")

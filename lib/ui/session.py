@@ -1,5 +1,5 @@
 """What a page run needs, built once per process and per run: settings, the API client, the app database, who is
-acting (local, header or OIDC identity) and the ``Desk`` bound to them; the lookup of a payment named in a URL."""
+acting (local, header, OIDC identity or a built-in account) and the ``Desk`` bound to them; the lookup of a payment named in a URL."""
 
 from __future__ import annotations
 
@@ -65,6 +65,9 @@ def actor() -> Actor | None:
     s = settings()
     if s.identity_mode == "local":
         return Actor(s.operator, frozenset(s.rules.local_roles), "local")
+    if s.identity_mode == "accounts":
+        from lib.ui import signin
+        return signin.current()
     if s.identity_mode == "header":
         email, why = identity_mod.header_identity(
             st.context.headers.get_all, header=s.identity_header,
@@ -112,6 +115,12 @@ def find_payment(q: str, text: dict):
         st.stop()
 
 
+def sign_in() -> None:
+    """The sign-in screens of accounts mode (lib/ui/signin.py), drawn by app.py while nobody is signed in."""
+    from lib.ui import signin
+    signin.page()
+
+
 def identity_problem() -> str | None:
     """Why nobody was identified in header or OIDC mode (None: simply not signed in)."""
     return st.session_state.get(keys.IDENTITY_PROBLEM)
@@ -138,6 +147,12 @@ def identity_banner(a: Actor) -> None:
         st.sidebar.caption(_("Signed in as **{email}** ({roles})").format(email=md(a.email), roles=roles))
         if a.mode == "oidc":
             st.sidebar.button(_("Log out"), on_click=st.logout, key="logout")
+        if a.mode == "accounts":
+            from lib.ui import signin
+            if signin.lacks_second_factor():
+                st.sidebar.caption(_(":orange[:material/lock:] Signed in without your authenticator code: approving "
+                                     "and administering are off until you sign in with it."))
+            st.sidebar.button(_("Sign out"), on_click=signin.sign_out, key="sign_out")
     if s.is_sandbox:
         st.sidebar.caption(_(":material/science: **Sandbox** · no real money moves"), help=display_url(s.api_url))
     else:

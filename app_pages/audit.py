@@ -1,5 +1,6 @@
 """Audit log: who did what, when, why, and what the API said."""
 
+import re
 from datetime import datetime, time as dtime, timedelta
 
 import streamlit as st
@@ -9,6 +10,8 @@ from lib.domain.i18n import _
 from lib.db.audit import grouped as audit_grouped, search as audit_search
 from lib.iamport.errors import ApiError
 from lib.ui import loaders, open_payment
+
+WRITE_TAG_IN_JSON = re.compile(r"\s*\[vd:[0-9a-f]{8}\]")     # lib/domain/text.write_tag, inside the stored JSON
 from lib.reports import export
 from lib.ui import present as ui_present
 from lib.domain.chain import Anchor
@@ -103,16 +106,22 @@ else:
                      "open": open_payment.column_config(T["open_col"]),
                      "outcome_name": _("Outcome")})
     open_payment.follow()
+    # The stored records as a person reads them: the proof tag a refund's reason carries to the PG taken off, empty
+    # fields empty (never "None"); the chain's hashes stay as stored (Verify checks the log itself, not this copy).
+    stored = df.drop(columns=["what", "payment", "outcome_name", "case", "case_no", "case_label"]).assign(
+        request=df["request"].map(lambda v: WRITE_TAG_IN_JSON.sub("", v) if isinstance(v, str) else ""),
+        detail=df["detail"].map(lambda v: WRITE_TAG_IN_JSON.sub("", v) if isinstance(v, str) else ""))
+    stored = stored.assign(**{c: stored[c].map(lambda v: "" if v is None or v != v else str(v))
+                              for c in stored.columns if c not in ("at", "id")})
     with st.expander(T["raw"]):
-        st.dataframe(df.drop(columns=["what", "payment", "outcome_name", "case", "case_no", "case_label"]),
+        st.dataframe(stored,
                      hide_index=True, width="stretch", key="a_raw",
                      column_config={
                          "at": st.column_config.DatetimeColumn(_("Time (KST)"), format="YYYY-MM-DD HH:mm:ss",
                                                                timezone="Asia/Seoul"),
                          "request": st.column_config.TextColumn(_("Request (masked)"), width="large"),
                          "detail": st.column_config.TextColumn(_("Detail"), width="large")})
-    st.download_button(T["csv"], data=export.to_csv_bytes(df.drop(columns=["payment", "outcome_name", "case",
-                                                                    "case_label"]).rename(
+    st.download_button(T["csv"], data=export.to_csv_bytes(stored.assign(what=df["what"], case_no=df["case_no"]).rename(
                            columns={"at": _("at (KST)"), "what": _("what happened")})),
                        file_name=f"audit-{today:%Y%m%d}.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
 

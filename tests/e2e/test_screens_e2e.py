@@ -171,3 +171,38 @@ def test_the_approver_sees_a_holder_mismatch_first_with_both_names(page, ko_app,
     title = page.get_by_text(re.compile(re.escape(p["imp_uid"]) + r".*환불$")).first
     details = page.get_by_role("row", name=re.compile(r"^imp_uid " + re.escape(p["imp_uid"]))).first
     assert title.bounding_box()["y"] < warning.bounding_box()["y"] < details.bounding_box()["y"]
+
+
+def click_cell(page, grid, row: int, x: int = 40) -> None:
+    """Click a cell of a table (a canvas: by position) — the first column, pinned, is the "open" one."""
+    box = grid.bounding_box()
+    at = (box["x"] + x, box["y"] + 35 + 35 * row + 17)
+    page.mouse.move(*at, steps=5)              # the pointer comes to the cell, as a hand's does, then one click
+    page.mouse.click(*at)
+    settle(page)
+
+
+def test_a_payment_opens_from_a_table_in_one_click_in_this_tab_with_the_reveal_switch_kept(page, ko_app, e2e_sandbox):
+    everyone = e2e_sandbox.all_payments("all")
+    hits = sorted((x for x in everyone if x["amount"] == 55000), key=lambda x: -x["started_at"])
+    assert len(hits) > 1
+    first = hits[0]
+    open_app(page, ko_app, "/search?q=" + "₩55,000")
+    expect(page.get_by_text(ko("{n:,} payments found").format(n=len(hits)))).to_be_visible()
+    page.get_by_text(ko("Show full phone numbers and e-mail addresses")).click()      # the person reveals
+    settle(page)
+    grid = page.locator("[data-testid=stDataFrame]").first
+    click_cell(page, grid, 0)                                  # one click on the first result's "열기"
+    expect(page).to_have_url(re.compile(r"/payment\?imp_uid=" + re.escape(first["imp_uid"]) + "$"))
+    assert len(page.context.pages) == 1                      # the same tab, not a new one
+    expect(page.get_by_text(f"imp_uid {first['imp_uid']}", exact=False).first).to_be_visible()
+    reveal = page.get_by_role("switch", name=ko("Show personal data (account, phone, e-mail)"))
+    expect(reveal).to_be_checked()                            # the choice went with the person
+    expect(page.get_by_text(first["buyer_tel"], exact=True).first).to_be_attached()   # the full number, not masked
+
+    # The audit log opens the payment the same way (the reveal on the payment page is recorded there).
+    open_app(page, ko_app, f"/audit?imp_uid={first['imp_uid']}")
+    grid = page.locator("[data-testid=stDataFrame]").first
+    click_cell(page, grid, 0)                                  # "열기", pinned first
+    expect(page).to_have_url(re.compile(r"/payment\?imp_uid=" + re.escape(first["imp_uid"]) + "$"))
+    assert len(page.context.pages) == 1

@@ -111,6 +111,20 @@ def audit_sentence(r) -> str:
     def due(v):
         return kst(datetime.fromtimestamp(int(v), KST)) if v else "—"
     reread = " " + _("(confirmed by a re-read)") if det.get("confirmed_by_reread") else ""
+    if action == "sign_in":          # built-in accounts (lib/db/accounts.py)
+        if outcome == "succeeded":
+            return _("Signed in with the authenticator code") if det.get("second_factor") \
+                else _("Signed in with the password")
+        if outcome == "refused":
+            return _("Sign-in refused: the account is locked after repeated failures")
+        return _("Sign-in failed: wrong code") if det.get("step") in ("code", "enrol") \
+            else _("Sign-in failed: wrong e-mail address or password")
+    if action == "account":
+        return _("Account {email}: {change}").format(email=det.get("account", ""), change={
+            "added": _("added"), "roles": _("roles changed"), "password reset": _("password reset"),
+            "second factor reset": _("authenticator reset"), "disabled": _("disabled"), "enabled": _("enabled"),
+            "second factor enrolled": _("authenticator turned on"), "password chosen": _("own password chosen"),
+        }.get(det.get("change", ""), det.get("change", "")))
     if action == "update_vbank":
         if outcome == "sent":
             parts = ([_("amount → {to}").format(to=krw(req["amount"]))] if "amount" in req else []) + \

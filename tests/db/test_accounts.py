@@ -176,3 +176,15 @@ def test_the_command_line_adds_an_account_with_a_one_time_password(tmp_path):
     again = subprocess.run([sys.executable, "-m", "lib.db.accounts", "add", "kim@example.com", "--role", "viewer"],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 2 and "already" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_the_audit_log_says_sign_ins_and_account_changes_in_sentences(db):
+    from lib.ui.present import audit_sentence
+    db.accounts.add("kim@example.com", ["operator"], by=None, password=PW)
+    for i in range(LOCKOUT_FAILURES + 1):
+        db.accounts.check_password("kim@example.com", "nope-nope-nope", T0 + i)
+    said = [audit_sentence(r) for r in db.audit.records().to_dict("records")]
+    assert "Account kim@example.com: added" in said
+    assert "Sign-in failed: wrong e-mail address or password" in said
+    assert "Sign-in refused: the account is locked after repeated failures" in said
+    assert not any("Not applied" in s for s in said)

@@ -84,3 +84,23 @@ def test_the_watcher_says_the_sentence_without_a_traceback(tmp_path):
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "version table is damaged" in r.stderr and "0003" in r.stderr
     assert dump(path) == before
+
+
+def test_postgres_a_newer_revision_and_two_rows_are_refused(postgres):
+    from sqlalchemy import text
+    url = postgres.new_database()
+    AppDb(url).dispose()
+    db = AppDb(url)
+    with db.engine.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    with pytest.raises(DatabaseRefused, match="0099"):
+        AppDb(url)
+    with db.engine.begin() as c:
+        c.execute(text(f"UPDATE alembic_version SET version_num = '{head_revision()}'"))
+        c.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0002')"))
+    with pytest.raises(DatabaseRefused, match="2 revisions"):
+        AppDb(url)
+    with db.engine.connect() as c:
+        assert sorted(r[0] for r in c.execute(text("SELECT version_num FROM alembic_version"))) == \
+            sorted(["0002", head_revision()])
+    db.dispose()

@@ -1,6 +1,7 @@
 """결제 찾기: any payment by a name, a phone number in any format, an e-mail, an order number, an imp_uid or an amount,
 over a period and the statuses chosen; each result links to its payment page. Personal data masked by role."""
 
+import time
 from datetime import timedelta
 
 import pandas as pd
@@ -33,7 +34,17 @@ T = {
     "reveal": _("Show full phone numbers and e-mail addresses"),
     "open": _("open"),
     "open_one": _("Open the payment: {buyer} · {amount} · {status} · order {order}"),
+    "masked_only": _("Your role sees phone numbers and e-mail addresses masked, so they are found by what you see — "
+                     "the last four digits, the masked e-mail (ab***@example.com) — or when typed whole."),
+    "limited": _("Too many searches narrowing a phone number or an e-mail address in a row: wait {minutes} minutes, "
+                 "or ask a colleague who may see personal data. This was recorded in the audit log."),
 }
+
+
+@st.cache_resource(show_spinner=False)
+def _narrowing() -> search.NarrowingGuard:
+    """Narrowing searches counted per person for every session of this instance."""
+    return search.NarrowingGuard()
 MAX_DAYS = 366
 
 st.title(T["title"])
@@ -63,7 +74,27 @@ try:
 except ApiError as e:
     st.error(inert.say(T["error"], err=e))
     st.stop()
-found, n = search.search(df, query, tuple(statuses or search.STATUSES))
+who = session.actor()
+may_reveal = who is not None and who.can("reveal_personal")
+asked = (q0, str(d_from), str(d_to))
+checked = st.session_state.get("sr_checked")
+if not checked or checked[0] != asked:                   # once per search, not on every rerun of its results
+    narrowing, allowed = _narrowing().check(who.email if who else "", query, time.time())
+    hidden = search.reaches_hidden(query)
+    if not allowed or narrowing or (may_reveal and hidden):
+        from lib.db.audit import new_correlation_id
+        session.audit().record(operator=who.email if who else "(nobody)", action="reveal_personal",
+                               outcome="refused" if not allowed else "revealed" if may_reveal and hidden else "requested",
+                               correlation_id=new_correlation_id(),
+                               detail={"page": "search", "search": query.kind, "length": len(query.value),
+                                       "narrowing": narrowing, "hidden_parts": bool(may_reveal and hidden)})
+    st.session_state["sr_checked"] = checked = (asked, allowed)
+if not checked[1]:
+    st.error(T["limited"].format(minutes=int(search.NARROWING_WINDOW_S // 60)))
+    st.stop()
+found, n = search.search(df, query, tuple(statuses or search.STATUSES), reveal=may_reveal)
+if not may_reveal and search.reaches_hidden(query):
+    st.caption(T["masked_only"])
 st.caption(session.last_refreshed(fetched))
 if not n:
     st.warning(inert.say(T["none"], q=q0))

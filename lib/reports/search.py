@@ -86,13 +86,40 @@ def frame(rows: pa.Table | list[dict[str, Any]]) -> pd.DataFrame:
     return df.sort_values("started", ascending=False, kind="stable").reset_index(drop=True)
 
 
+VISIBLE_TEL_DIGITS = 4        # a masked phone shows its last four digits (lib/domain/fmt.mask_phone)
+
+
+def _masked_email(email: pd.Series) -> pd.Series:
+    """The e-mail as a person without the reveal permission sees it (lib/domain/fmt.mask_email), lower-case:
+    "ab***@example.com" — the first two letters and the domain."""
+    user = email.str.split("@", n=1).str[0].fillna("")
+    host = email.str.split("@", n=1).str[1]
+    masked = user.str.slice(0, 2).where(user.str.len() > 2, "") + "***@" + host.fillna("")
+    return masked.where(email.str.contains("@", regex=False), email)
+
+
+def reaches_hidden(q: Query) -> bool:
+    """True when ``q`` could match a phone or an e-mail by a part a masked one hides: digits beyond the visible last
+    four, or a piece of an e-mail address. Such a search needs the reveal permission (and is audited as a reveal)."""
+    if q.kind == "email":
+        return True
+    return q.kind == "text" and q.value.isdigit() and len(q.value) > VISIBLE_TEL_DIGITS
+
+
 def search(df: pd.DataFrame, q: Query, statuses: tuple[str, ...] = STATUSES,
-           limit: int = MAX_RESULTS) -> tuple[pd.DataFrame, int]:
-    """(the matching payments, at most ``limit``, newest first; how many matched in all)."""
+           limit: int = MAX_RESULTS, *, reveal: bool = False) -> tuple[pd.DataFrame, int]:
+    """(the matching payments, at most ``limit``, newest first; how many matched in all).
+
+    Without ``reveal`` (a person who sees phones and e-mails masked) a phone or an e-mail matches only by what that
+    person sees — the last four digits, the masked e-mail ("ab***@example.com", or its domain) — or when the whole
+    number or address is typed exactly: a search can never single out a hidden digit or letter."""
     if q.kind == "imp_uid":
         hit = df["_imp"] == q.value
     elif q.kind == "email":
-        hit = df["_email"].str.contains(q.value, regex=False)
+        if reveal:
+            hit = df["_email"].str.contains(q.value, regex=False)
+        else:
+            hit = (df["_email"] == q.value) | _masked_email(df["_email"]).str.contains(q.value, regex=False)
     elif q.kind == "phone":
         hit = df["_tel"] == q.value
     elif q.kind == "amount":
@@ -101,9 +128,54 @@ def search(df: pd.DataFrame, q: Query, statuses: tuple[str, ...] = STATUSES,
         v = q.value.replace(" ", "")
         hit = df["_name"].str.contains(v, regex=False) | df["_order"].str.contains(q.value, regex=False)
         if q.value.isdigit():
-            hit |= df["_tel"].str.endswith(q.value) if len(q.value) >= 4 else False
+            if len(q.value) >= 4 and (reveal or len(q.value) <= VISIBLE_TEL_DIGITS):
+                hit |= df["_tel"].str.endswith(q.value)
+            elif len(q.value) > VISIBLE_TEL_DIGITS:
+                hit |= df["_tel"] == q.value                       # the whole number, typed exactly
             hit |= df["amount"] == q.amount
     if tuple(statuses) != STATUSES:
         hit &= df["status"].isin(statuses)
     found = df[hit]
     return found.head(limit), int(hit.sum())
+
+
+# ------------------------------------------------------------------ narrowing searches
+NARROWING_LIMIT = 5           # searches that narrow a personal one, per person and window
+NARROWING_WINDOW_S = 600.0
+
+
+def personal(q: Query) -> bool:
+    """A search by a phone or an e-mail (or digits that may be a phone's)."""
+    return q.kind in ("phone", "email") or (q.kind == "text" and q.value.isdigit() and len(q.value) >= 4)
+
+
+class NarrowingGuard:
+    """Repeated narrowing searches — a phone or e-mail search that grows or shrinks the person's previous one, as
+    someone recovering a hidden number digit by digit would — are counted per person: past ``limit`` in ``window_s``
+    the next ones are refused until the window has passed. Shared by every session of the instance."""
+
+    def __init__(self, limit: int = NARROWING_LIMIT, window_s: float = NARROWING_WINDOW_S):
+        import threading
+        self.limit, self.window_s = limit, window_s
+        self._lock = threading.Lock()
+        self._last: dict[str, str] = {}
+        self._times: dict[str, list[float]] = {}
+
+    def check(self, who: str, q: Query, now: float) -> tuple[bool, bool]:
+        """(narrowing, allowed) for this search by ``who`` at ``now``: whether it narrows the previous personal
+        search, and whether it may run."""
+        if not personal(q):
+            return False, True
+        key = who.strip().lower()
+        with self._lock:
+            prev = self._last.get(key)
+            narrowing = prev is not None and prev != q.value and (prev in q.value or q.value in prev)
+            times = [t for t in self._times.get(key, []) if now - t < self.window_s]
+            if narrowing and len(times) >= self.limit:
+                self._times[key] = times
+                return True, False
+            if narrowing:
+                times.append(now)
+            self._times[key] = times
+            self._last[key] = q.value
+            return narrowing, True

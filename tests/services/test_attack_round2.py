@@ -196,3 +196,50 @@ def test_every_write_refuses_a_made_up_a_foreign_and_a_spent_approval_id(fresh, 
             and r["path"] != "/users/getToken"]
     assert let_through == [] and sent == []
     assert audit.db.approvals.get(foreign).status == "pending"            # the foreign request is untouched
+
+
+# ------------------------------------------------------------------ #30 item 3: masking that search cannot undo
+def _frame():
+    from lib.reports import search
+    rows = [{"imp_uid": f"imp_{i}", "merchant_uid": f"order-{i}", "buyer_name": "김민수", "buyer_tel": tel,
+             "buyer_email": mail, "amount": 10_000 + i, "cancel_amount": 0, "status": "paid", "pg_provider": "kcp",
+             "pay_method": "vbank", "started_at": 1_790_000_000 + i, "paid_at": 0, "vbank_name": "", "vbank_date": 0,
+             "name": "", "cash_receipt_issued": False}
+            for i, (tel, mail) in enumerate([("010-1234-5678", "abcdef@example.com"),
+                                             ("010-9994-5678", "zz@example.com"),
+                                             ("010-2222-3333", "other@example.org")])]
+    return search.frame(rows)
+
+
+@pytest.mark.parametrize("typed, reveal, expected", [
+    ("45678", False, []),                                   # a hidden digit in front of the visible four
+    ("345678", False, []),
+    ("5678", False, ["imp_0", "imp_1"]),                    # what a masked phone shows
+    ("01012345678", False, ["imp_0"]),                      # the whole number, typed exactly
+    ("010-1234-5678", False, ["imp_0"]),
+    ("f@example.com", False, []),                           # growing the address to the left
+    ("def@example.com", False, []),
+    ("abcdef@example.com", False, ["imp_0"]),               # the whole address
+    ("ab***@example.com", False, ["imp_0"]),                # as the masked one reads
+    ("@example.com", False, ["imp_0", "imp_1"]),            # the visible domain
+    ("45678", True, ["imp_0", "imp_1"]),                    # with the reveal permission: any part
+    ("f@example.com", True, ["imp_0"]),
+])
+def test_a_masked_search_matches_only_what_the_person_sees(typed, reveal, expected):
+    from lib.reports import search
+    found, n = search.search(_frame(), search.parse(typed), reveal=reveal)
+    assert sorted(found["imp_uid"]) == expected and n == len(expected)
+
+
+def test_repeated_narrowing_searches_are_limited():
+    from lib.reports import search
+    guard = search.NarrowingGuard(limit=3, window_s=600)
+    t = 1000.0
+    assert guard.check("kim@example.com", search.parse("5678"), t) == (False, True)
+    for typed in ("45678", "345678", "2345678"):
+        assert guard.check("kim@example.com", search.parse(typed), t) == (True, True)
+    assert guard.check("kim@example.com", search.parse("12345678"), t) == (True, False)     # the fourth: refused
+    assert guard.check("lee@example.com", search.parse("45678"), t) == (False, True)         # per person
+    assert guard.check("kim@example.com", search.parse("김민수"), t) == (False, True)          # not personal
+    assert guard.check("kim@example.com", search.parse("12345678"), t + 601) == (True, True)  # the window passed
+    assert search.reaches_hidden(search.parse("45678")) and not search.reaches_hidden(search.parse("5678"))

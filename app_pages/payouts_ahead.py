@@ -5,6 +5,7 @@ late payout; without one, nothing is claimed. The journal entries (회계 전표
 
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 from lib.domain.clock import now_kst
@@ -98,7 +99,7 @@ else:
                                          report.RECEIVED, report.OFFSET))}
     view = view.assign(_o=f["status"].map(order), _d=f["day"]).sort_values(["_d", "_o"]).drop(columns=["_o", "_d"])
     out = view.rename(columns=COLS)
-    shown = out.assign(**{COLS["received"]: view["received"].map(lambda v: "—" if v is None or v != v else krw(v))})
+    shown = out.assign(**{COLS["received"]: view["received"].map(lambda v: "—" if pd.isna(v) else krw(int(v)))})
     st.dataframe(shown, hide_index=True, width="stretch", key="pa_table",
                  column_config={COLS["day"]: st.column_config.TextColumn(width="small"),
                                 COLS["pgs"]: st.column_config.TextColumn(width="medium"),

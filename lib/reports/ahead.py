@@ -128,7 +128,9 @@ def frame(payments: Any, today: date, rules: Rules, stored: Stored | None, *, ah
         out.append({"day": day, "sender": sender, "pgs": " / ".join(pg_trade_name(p) for p in r["pg_codes"]),
                     "pg_codes": ", ".join(r["pg_codes"]), "expected": expected, "received": received,
                     "status": status, "transaction_days": r["transaction_days"]})
-    return pd.DataFrame(out, columns=cols).sort_values(["day", "sender"]).reset_index(drop=True)
+    df = pd.DataFrame(out, columns=cols)
+    df["received"] = pd.array(df["received"].tolist(), dtype="Int64")     # <NA>: no statement covers the day
+    return df.sort_values(["day", "sender"]).reset_index(drop=True)
 
 
 def summary(f: pd.DataFrame, today: date, stored: Stored | None, *, days: int = 3) -> Ahead:
@@ -140,7 +142,8 @@ def summary(f: pd.DataFrame, today: date, stored: Stored | None, *, days: int = 
         by_day.append(PayoutDay(day, int(rows["expected"].sum()), int(rows["pg_codes"].str.split(", ").explode()
                                                                         .nunique())))
     late = f[f["status"].isin([LATE, SHORT])] if len(f) else f
-    rows = tuple(LatePayout(r["day"], str(r["sender"]), str(r["pgs"]), int(r["expected"]), int(r["received"] or 0))
+    rows = tuple(LatePayout(r["day"], str(r["sender"]), str(r["pgs"]), int(r["expected"]),
+                            0 if pd.isna(r["received"]) else int(r["received"]))
                  for r in records(late))
     return Ahead(tuple(by_day), len(rows), sum(r.expected - r.received for r in rows),
                  stored.last if stored else None, rows)

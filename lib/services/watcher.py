@@ -175,30 +175,23 @@ class Watcher:
         rep = RunReport()
         down: dict[str, str] = {}
         tid = target_id(url)
-        sends: list[tuple[str, dict[str, Any]]] = []
-        grouped: list[Event] = []
-        for ev, payload in messages:
-            if not self.log.claim_new(ev.key, tid, payload, self.clock()):
-                continue                             # told already (or being told by another watcher)
-            if ev.group and not self.cfg.deposits_each:
-                grouped.append(ev)                   # its own row stays claimed with its own message until the
-            else:                                    # group's row is in: a watcher stopped between loses nothing
-                sends.append((ev.key, payload))
-        if len(grouped) == 1:
-            sends.insert(0, (grouped[0].key, next(p for e, p in messages if e is grouped[0])))
-        elif grouped:
-            group = self.deposits_event(grouped)
-            payload = self.message(group)
-            if self.log.claim_new(group.key, tid, payload, self.clock()):
-                for ev in grouped:
-                    self.log.sent(ev.key, tid, 0, now)     # told in the group's message (attempts 0)
-                sends.insert(0, (group.key, payload))
-        for key, payload in sends:
-            if url in down:
-                self.log.failed(key, tid, 0, down[url], now + backoff(1), now)
-                rep.failed += 1
-            else:
-                self._send(url, key, payload, 1, now, rep, down)
+        grouped = [(ev, payload) for ev, payload in messages if ev.group and not self.cfg.deposits_each]
+        if len(grouped) > 1:                         # claimed together (their own rows keep their own message until
+            mine = [ev for ev, payload in grouped    # the group's row is in: a watcher stopped between loses nothing)
+                    if self.log.claim_new(ev.key, tid, payload, self.clock())]
+            if len(mine) > 1:
+                group = self.deposits_event(mine)
+                payload = self.message(group)
+                if self.log.claim_new(group.key, tid, payload, self.clock()):
+                    for ev in mine:
+                        self.log.sent(ev.key, tid, 0, now)     # told in the group's message (attempts 0)
+                    self._deliver(url, group.key, payload, now, rep, down)
+            elif mine:
+                self._deliver(url, mine[0].key, next(p for e, p in grouped if e is mine[0]), now, rep, down)
+            messages = [(ev, p) for ev, p in messages if not (ev.group and not self.cfg.deposits_each)]
+        for ev, payload in messages:                 # each claimed right before it is posted: its lease counts
+            if self.log.claim_new(ev.key, tid, payload, self.clock()):     # from then
+                self._deliver(url, ev.key, payload, now, rep, down)
         with self._cursor_lock:                      # every webhook's claims are in: a stopped watcher reads again
             self._claimed += 1
             if self._claimed >= len(set(self.cfg.targets)):
@@ -210,6 +203,15 @@ class Watcher:
                 continue
             self._send(url, row["event_key"], json.loads(row["payload"]), int(row["attempts"]) + 1, now, rep, down)
         return rep
+
+    def _deliver(self, url: str, key: str, payload: dict[str, Any], now: float, rep: RunReport,
+                 down: dict[str, str]) -> None:
+        """A new event just claimed: posted, or kept for the next pass when this webhook is down in this one."""
+        if url in down:
+            self.log.failed(key, target_id(url), 0, down[url], now + backoff(1), now)
+            rep.failed += 1
+        else:
+            self._send(url, key, payload, 1, now, rep, down)
 
     def _send(self, url: str, key: str, payload: dict[str, Any], attempt: int, now: float, rep: RunReport,
               down: dict[str, str]) -> None:

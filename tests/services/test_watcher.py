@@ -440,3 +440,65 @@ def test_a_reconciliation_exception_still_open_after_n_days_is_told_once(fresh, 
     w.run_once()
     w.run_once()
     assert receiver.events("recon_open:") == ["recon_open:exc-open"]
+
+
+def test_deposits_of_one_pass_are_told_in_one_message_with_names_not_codes(fresh, client, audit, receiver, korean):
+    """Issue 31.1: three deposits in one pass are one message listing each (amount, buyer masked, PG trade name,
+    order), in Korean; none is told again; a setting asks for one message each."""
+    from lib.domain.names import PG_NAMES
+    w = watcher(client, audit, receiver)
+    w.run_once()
+    paid = []
+    for _i in range(3):
+        paid.append(ready_payment(fresh, client, pg=None))
+        fresh.deposit(paid[-1].imp_uid)
+    w.run_once()
+    w.run_once()
+    msgs = [b for b in receiver.accepted if b["event"].startswith(("deposit:", "deposits:"))]
+    assert len(msgs) == 1 and msgs[0]["event"].startswith("deposits:")
+    text = msgs[0]["blocks"][0]["text"]["text"]
+    assert text.startswith("새 입금 3건, 모두 ₩")
+    for p in paid:
+        assert p.merchant_uid in text and p.buyer_name not in text and p.imp_uid not in text
+        assert PG_NAMES[p.pg_provider] in text and f"({p.pg_provider})" not in text
+    each = Receiver()
+    try:
+        w2 = Watcher(client, audit.db, WatchConfig(targets=(each.url,), digest_at="23:59", deposits_each=True),
+                     post=post)
+        w2.run_once()
+        more = []
+        for _i in range(2):
+            more.append(ready_payment(fresh, client))
+            fresh.deposit(more[-1].imp_uid)
+        w2.run_once()
+        assert sorted(each.events("deposit")) == sorted(f"deposit:{p.imp_uid}" for p in paid + more)   # one each
+    finally:
+        each.close()
+
+
+def test_a_late_payout_is_told_once_and_only_with_a_matched_statement(fresh, client, audit, receiver):
+    """Issue 31.2: without a stored bank statement nothing is claimed; with one covering the payout day and nothing
+    from that PG, the watcher tells the late payout once."""
+    from lib.domain.digest import Ahead, LatePayout
+    from lib.services.watcher import STATEMENT_KEY
+    day = datetime(2026, 12, 4).date()
+    calls = []
+
+    def ahead(payments, stored, now):
+        calls.append(stored)
+        late = (LatePayout(day, "토스페이먼츠", "토스페이먼츠", 109_670),) if stored else ()
+        return Ahead((), len(late), 109_670 * len(late), day if stored else None, late)
+    t = [time.time()]
+    w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="23:59"), post=post,
+                clock=lambda: t[0], ahead=ahead)
+    w.run_once()
+    assert receiver.events("payout_late:") == [] and calls == []                 # no statement: not even asked
+    audit.db.watch.set(STATEMENT_KEY, '{"first": "2026-12-01", "last": "2026-12-04", "received": []}')
+    t[0] += 60
+    w.run_once()
+    t[0] += 60
+    w.run_once()                                                                 # same day, same statement: once
+    assert receiver.events("payout_late:") == [f"payout_late:{day}:토스페이먼츠"]
+    msg = next(b for b in receiver.accepted if b["event"].startswith("payout_late:"))
+    assert "₩109,670" in msg["text"] and "tosspayments" not in msg["text"]
+    assert len(calls) == 1

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from lib.db.schema import watch_sent
 from lib.db.watch_log import SEND_LEASE_S
-from lib.services.watcher import WatchConfig, Watcher, config_from_env
+from lib.services.watcher import Event, WatchConfig, Watcher, config_from_env
 from tests.conftest import ready_payment
 from tests.services.test_watcher import Receiver
 from watcher.post import PostDeadline, post
@@ -98,7 +98,7 @@ def test_a_trickling_webhook_never_delays_the_other(fresh, client, audit):
     ok = Receiver()
     t = Trickler(other_done=lambda: len([b for b in ok.accepted if b["event"].startswith("deposit:")]) >= 3)
     try:
-        cfg = WatchConfig(targets=(t.url, ok.url), digest_at="23:59", post_deadline_s=3.0)
+        cfg = WatchConfig(targets=(t.url, ok.url), digest_at="23:59", post_deadline_s=3.0, deposits_each=True)
         w = Watcher(client, audit.db, cfg, post=lambda u, b: post(u, b, deadline_s=cfg.post_deadline_s))
         w.run_once()
         for _i in range(3):
@@ -136,8 +136,7 @@ def test_the_send_lease_outlives_the_deadline_and_counts_from_the_claim(fresh, c
                     clock=lambda: clock[0])
         w.run_once()
         start = clock[0]
-        w._deposits = lambda now, since: [                                   # noqa: SLF001 - three events at once
-            type("E", (), {"key": f"deposit:t{i}", "text": "t", "link": None})() for i in range(3)]
+        w._deposits = lambda now, since: [Event(f"deposit:t{i}", "t") for i in range(3)]   # noqa: SLF001
         leases = []
         real = audit.db.watch.claim_new
 

@@ -11,6 +11,7 @@ from lib.db.audit import AuditStore
 from lib.iamport.errors import ApiError
 from lib.iamport.client import IamportClient
 from lib.domain.clock import KST
+from lib.domain.fmt import kst
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
 from lib.domain.models import Payment
@@ -58,15 +59,22 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
         if len(payments) > rules.bulk_approval_above_count:
             raise NeedsApproval(_("Changing more than {n} accounts at once needs a second person's approval.").format(
                 n=rules.bulk_approval_above_count))
+    run = _BulkRun.start(audit, _bulk_content(payments, extend_days, to))
     out: list[BulkRow] = []
     for p in payments:
         new_due = plan_due(p.vbank_date, extend_days=extend_days, to=to, now=now)
         if new_due is None:
             out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.SKIPPED, _("This account has no due date to extend.")))
             continue
+        earlier = run.sent_before(p.imp_uid)
+        if earlier is not None:
+            out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.SKIPPED, _(
+                "Already changed by this same bulk change at {time}, before it was interrupted: not sent again.").format(
+                    time=kst(earlier))))
+            continue
         try:
             r = _update_vbank(client, audit, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p), new_due=new_due,
-                              new_amount=None, rules=rules, note=note, approval_id=approval_id)
+                              new_amount=None, rules=rules, note=note, approval_id=approval_id, bulk_run=run.id)
             out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome(r.outcome), r.message, new_due, r.correlation_id))
         except InvalidInput as e:
             out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.REFUSED, " ".join(e.problems), new_due))
@@ -77,7 +85,52 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
             out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.REFUSED, str(e), new_due))
         except ApiError as e:
             out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.FAILED, f"“{e.message}”", new_due))
+    run.finish()
     return out
+
+
+class _BulkRun:
+    """One bulk extension, keyed by what it changes (the accounts, the days or the date) like a single write is by
+    its payment: each row's change is audited with the run's id. A run that did not finish (the app stopped in the
+    middle) is resumed by the same bulk change given again within ``RESUME_S``: the rows it already sent are not sent
+    again (a fresh re-read would otherwise plan them "+N days" once more). A finished run is not resumed: the same
+    change made again on purpose is a new run."""
+
+    RESUME_S = 86_400
+    WHO = "(bulk runs)"
+
+    def __init__(self, audit: AuditStore, run_id: str, mark: str):
+        self.audit, self.id, self.mark = audit, run_id, mark
+
+    @classmethod
+    def start(cls, audit: AuditStore, content: dict) -> "_BulkRun":
+        import time
+        import uuid
+        from lib.db.approvals import request_hash
+        shared = audit.db.shared
+        mark = "bulk_run:" + request_hash("bulk_extend", content)[:40]
+        held = shared.mark(cls.WHO, mark)
+        if held and ":" in held:
+            run_id, started = held.split(":", 1)
+            if time.time() - float(started) < cls.RESUME_S and shared.mark(cls.WHO, "bulk_done:" + run_id) is None:
+                return cls(audit, run_id, mark)
+        run_id = uuid.uuid4().hex
+        shared.set_mark(cls.WHO, mark, f"{run_id}:{time.time():.0f}")
+        return cls(audit, run_id, mark)
+
+    def sent_before(self, imp_uid: str) -> datetime | None:
+        """When this run already sent (or may have sent) this row's change; None when it did not."""
+        from datetime import timedelta
+        df = self.audit.records(action=WriteKind.UPDATE, imp_uid=imp_uid,
+                                since=datetime.now(KST) - timedelta(seconds=self.RESUME_S))
+        if df.empty:
+            return None
+        mine = df[df["detail"].fillna("").str.contains(self.id, regex=False)
+                  & df["outcome"].isin([Outcome.SENT, Outcome.SUCCEEDED, Outcome.UNKNOWN])]
+        return None if mine.empty else mine["at"].min().floor("s").to_pydatetime()
+
+    def finish(self) -> None:
+        self.audit.db.shared.set_mark(self.WHO, "bulk_done:" + self.id, "1")
 
 
 # =============================================================== bulk cancel (발급취소)

@@ -39,7 +39,8 @@ def clean_note(note: str | None) -> str | None:
 
 def _update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
                   new_amount: int | None, new_due: datetime | None, rules: Rules, note: str | None,
-                  approval_id: str | None = None, typed_confirmation: str | None = None) -> WriteResult:
+                  approval_id: str | None = None, typed_confirmation: str | None = None,
+                  bulk_run: str | None = None) -> WriteResult:
     """``typed_confirmation`` None: a bulk change (confirmed as a whole, or approved); else checked when the
     change is drastic. Checks the role itself (an approver executing an approved bulk request, or an operator)."""
     if approval_id:          # permission only as part of the approved bulk request being carried out, by its approver
@@ -73,6 +74,7 @@ def _update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, 
         write.before = {"amount": fresh.amount, "vbank_due": to_unix(fresh.vbank_date)}
         return write.send(body, lambda: client.update_vbank(imp_uid, amount=body.get("amount"),
                                                              vbank_due=body.get("vbank_due")),
-                          detail={"note": note, "approval_id": approval_id},
+                          detail={"note": note, "approval_id": approval_id,
+                                  **({"bulk_run": bulk_run} if bulk_run else {})},
                           refused=_("The API refused the change: “{msg}”. Nothing was changed."),
                           done=_("The virtual account was updated."))

@@ -131,7 +131,7 @@ def test_every_write_refuses_a_made_up_a_foreign_and_a_spent_approval_id(fresh, 
     from lib.services.refund import refund_vbank
     from lib.services.revoke import revoke_vbank
     from lib.services.update import _update_vbank
-    from tests.conftest import paid_payment, refund_request
+    from tests.conftest import refund_request
 
     kim = Actor("kim@example.com", frozenset({"operator"}))
     boss = Actor("boss@example.com", frozenset({"approver"}))
@@ -243,3 +243,44 @@ def test_repeated_narrowing_searches_are_limited():
     assert guard.check("kim@example.com", search.parse("김민수"), t) == (False, True)          # not personal
     assert guard.check("kim@example.com", search.parse("12345678"), t + 601) == (True, True)  # the window passed
     assert search.reaches_hidden(search.parse("45678")) and not search.reaches_hidden(search.parse("5678"))
+
+
+# ------------------------------------------------------------------ #30 item 9: a bulk re-run never re-extends a row
+def test_rerunning_a_bulk_extension_after_a_crash_never_extends_a_finished_row_again(fresh, client, audit, rules,
+                                                                                      monkeypatch):
+    """The app stops after the first of three rows (a crash between rows). The operator opens the bulk page again —
+    it re-reads the accounts — and gives the same change: the first row is not extended a second time, the others
+    once. The same change given again after a finished run is a new run (on purpose)."""
+    from lib.domain.identity import Actor
+    from lib.services import bulk
+
+    kim = Actor("kim@example.com", frozenset({"operator"}))
+    ids = [x["imp_uid"] for x in fresh.all_payments("ready") if x["pay_method"] == "vbank"
+           and x["pg_provider"] == "settle" and x["vbank_date"] > time.time() + 86400][:3]
+    before = {i: client.get_payment(i).vbank_date for i in ids}
+    real = bulk._update_vbank
+    calls = []
+
+    def crash_after_first(*a, **kw):
+        calls.append(kw["imp_uid"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt("the app stopped")          # nothing of row 2 was sent
+        return real(*a, **kw)
+
+    monkeypatch.setattr(bulk, "_update_vbank", crash_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        bulk.bulk_extend(client, audit, operator=kim, payments=[client.get_payment(i) for i in ids], extend_days=2,
+                         rules=rules)
+    monkeypatch.setattr(bulk, "_update_vbank", real)
+    assert calls == ids[:2]
+    assert (client.get_payment(ids[0]).vbank_date - before[ids[0]]).days == 2
+
+    reread = [client.get_payment(i) for i in ids]                                         # the page reads them again
+    rows = bulk.bulk_extend(client, audit, operator=kim, payments=reread, extend_days=2, rules=rules)
+    assert [r.outcome for r in rows] == ["skipped", "succeeded", "succeeded"]
+    assert "not sent again" in rows[0].message
+    assert [(client.get_payment(i).vbank_date - before[i]).days for i in ids] == [2, 2, 2]
+
+    again = bulk.bulk_extend(client, audit, operator=kim, payments=client.get_payments(ids[:1]), extend_days=2,
+                             rules=rules)                         # another bulk (one account): its own run
+    assert [r.outcome for r in again] == ["succeeded"]

@@ -16,20 +16,22 @@ from lib.reports import export
 from lib.reports import pending
 from lib.domain.fmt import krw, number
 from lib.domain.clock import now_kst
-from lib.domain.names import pg_name, recon_status
+from lib.domain.names import pg_short, recon_status
 from lib.domain.text import md, payment_path
 from lib.domain import identity
 from lib.iamport.errors import ApiError
 from lib.reports.recon import expected
 from lib.reports.recon import grid as recon_grid
-from lib.reports.recon import layouts
 from lib.reports.recon import match
 from lib.reports.recon import normalize
 from lib.reports.recon import payouts as recon_payouts
-from lib.reports.recon import read
+from lib.reports.recon import reading as reading_mod
+from lib.reports.recon import statement
+from lib.reports.recon import understand
 from lib.ui import inert
 from lib.ui import keys as ui_keys, language, metrics
 from lib.ui import loaders
+from lib.ui import recon_files
 from lib.ui import session
 
 language.entry_guard()
@@ -49,20 +51,6 @@ T = {
     "upload": _("Settlement file (CSV in UTF-8 or CP949/EUC-KR, or Excel)"),
     "upload_hint": _("Try it with the sandbox: `make settlement` writes a PG report and a bank statement, each with a "
                    "few planted discrepancies (listed in the .planted.json next to them)."),
-    "mapping": _("Map the file's columns"), "preset": _("Preset"), "no_preset": _("(guess from the headers)"),
-    "save_preset": _("Save this mapping as"), "save": _("Save preset"), "saved": _("Saved preset “{name}”."),
-    "none": _("(none)"),
-    "field_labels": {"date": _("Date"), "type": _("Type (deposit / refund)"), "amount": _("Amount"), "fee": _("Fee"),
-                     "fee_vat": _("Fee VAT (수수료부가세)"), "tax_free": _("Tax-free (면세)"), "vat": _("VAT (부가세)"),
-                     "imp_uid": _("imp_uid"), "merchant_uid": _("merchant_uid (order number)"), "pg_tid": _("PG tid"),
-                     "pg": _("PG (a column naming it)"), "method": _("Payment method")},
-    "header_row": _("Header row (as Excel numbers rows)"), "auto": _("found by itself"),
-    "header_help": _("The row that holds the column names. Leave it empty: vbank-desk finds it under the title "
-                     "block by the names of known layouts."),
-    "header_at": _("Header on row {row}"), "dropped_blank": _("{n} blank row(s) left out"),
-    "dropped_total": _("{n} total row(s) (합계/소계) left out"), "dropped_note": _("{n} note row(s) left out"),
-    "dropped_repeated_header": _("{n} repeated header row(s) left out"),
-    "recognised": _("Recognised as {layout} — {where}."),
     "scoped": _("The file is {pgs}'s alone, so only its payments are compared. Choose PGs above to change it."),
     "other_methods": _("{n} row(s) of other payment methods (card, transfer …) are left out: vbank-desk reconciles "
                        "virtual accounts."),
@@ -84,16 +72,14 @@ T = {
     "first_rows": _("Showing the first {shown} of {n} rows; the counts and amounts above are for all of them."),
     "exceptions": _("Download the exceptions (CSV)"), "load_error": _("Could not load payments: {err}"),
     "empty": _("Nothing expected in this range."),
-    "no_save": _("Saving presets needs the operator role."),
     "reading": _("Reading and matching the file…"),
     "payout_title": _("Payouts by settlement day (입금대사)"),
     "payout_intro": _("Each day's expected net is paid out D+{n} business days later (weekends and Korean public "
                     "holidays skipped; per PG in vbank-desk.toml)."),
     "statement": _("Bank statement (거래일시, 적요, 입금액, 출금액, 잔액)"),
-    "bank_labels": {"date": _("Date (거래일시)"), "memo": _("Description (적요)"), "deposit": _("Deposit (입금액)"),
-                    "withdrawal": _("Withdrawal (출금액)"), "sender": _("Sender (보낸분/기재내용)"),
-                    "amount": _("Signed amount (거래금액)"), "direction": _("In or out (구분)")},
     "payouts_csv": _("Download the payout check (CSV)"),
+    "explained": _("{n} of the file's {rows} rows are payments I'mport knows."),
+    "payouts_explained": _("{n} of the {rows} payouts expected on the statement's days are in it."),
 }
 st.title(T["title"])
 st.caption(T["intro"])
@@ -133,7 +119,7 @@ def named(df: pd.DataFrame) -> pd.DataFrame:
     """PGs by their trade names, kinds and keys in words, as everywhere else (the codes stay underneath)."""
     if not len(df):
         return df
-    out = df.assign(pg=df["pg"].map(lambda p: pg_name(p) if p else "")) if "pg" in df else df
+    out = df.assign(pg=df["pg"].map(lambda p: pg_short(p) if p else "")) if "pg" in df else df
     if "kind" in out:
         out = out.assign(kind=out["kind"].map(lambda k: KINDS.get(k, k)))
     if "matched_by" in out:
@@ -182,19 +168,6 @@ def ui_resolution(r: dict | None) -> str:
     return T["resolved_as"].format(owner=r.get("owner", ""), memo=r.get("memo", ""))
 
 
-def show_found(table, rec) -> None:
-    """Which layout the file was recognised as, how sure, which row is the header and what was left out."""
-    left = table.dropped
-    parts = [T["dropped_" + k].format(n=len(v)) for k, v in left.items() if v]
-    where = T["header_at"].format(row=table.header_row) + (" · " + ", ".join(parts) if parts else "")
-    if rec.layout is not None:
-        (st.success if rec.sure else st.warning)(inert.say(T["recognised"], layout=rec.name, where=where))
-    else:
-        st.caption(md(where))
-    for w in rec.warnings:
-        st.warning(md(w))
-
-
 def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, key: str = "rc_res",
                      title: str = T["close_title"]) -> None:
     """Resolve an exception with a memo and an owner (operator role, audited), or reopen one."""
@@ -234,11 +207,11 @@ def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, ke
             (st.success if flash[0] == "ok" else st.error)(flash[1])
 
 
-def read_or_stop(up, digest: str, header_row: int | None = None):
+def read_or_stop(up: recon_files.Upload, header_row: int | None = None, sheet: str | None = None):
     """The table in an uploaded file, or the one sentence saying why it cannot be read (and the page stops)."""
     try:
         with st.spinner(T["reading"]):
-            return loaders.read_upload(digest, up.name, header_row, up.getvalue())
+            return loaders.read_upload(up.digest, up.name, header_row, up.data, sheet)
     except recon_grid.ReconFileError as e:
         st.error(inert.say(T["file_error"], err=e))
         st.stop()
@@ -268,60 +241,56 @@ if d_from > d_to:
 
 # ------------------------------------------------------------------ the settlement file, read first: it sets the range
 st.subheader(T["file_title"])
-up = st.file_uploader(T["upload"], type=["csv", "xlsx", "xls", "txt"], key="rc_file")
+up = recon_files.kept_upload(T["upload"], "rc_file")
 st.caption(T["upload_hint"])
 rows = raw = None
-cmap = None
 digest: str | None = None
 mapping: tuple | None = None
+file_stopped = False
 if up is not None:
-    digest = loaders.upload_digest(up)
-    header_at = st.number_input(T["header_row"], min_value=1, max_value=10_000, value=None, step=1,
-                                key="rc_header", placeholder=T["auto"], help=T["header_help"])
-    table = read_or_stop(up, digest, header_at)
+    digest = up.digest
+    table = recon_files.table_of(up, "rc", lambda header_at, sheet: read_or_stop(up, header_at, sheet))
     raw = table.df
-    rec, guessed = read.recognise_pg(table.columns)
-    show_found(table, rec)
-    store = session.db().presets
-    presets = {n: normalize.ColumnMap.of(m) for n, m in store.all().items()}
-    choice = st.selectbox(T["preset"], [T["no_preset"]] + list(presets), key="rc_preset")
-    base = presets.get(choice) or guessed
-    cols = [T["none"]] + list(raw.columns)
-    picked = {}
-    with st.expander(T["mapping"], expanded=not rec.sure or choice != T["no_preset"]):
-        grid = st.columns(4)
-        for i, f in enumerate(normalize.FIELDS):
-            cur = getattr(base, f)
-            picked[f] = grid[i % 4].selectbox(T["field_labels"][f], cols, index=cols.index(cur) if cur in cols else 0,
-                                              key=f"rc_map_{f}_{choice}_{digest[:12]}")   # a new file: its own guess
-        cmap = normalize.ColumnMap(**{f: (None if v == T["none"] else v) for f, v in picked.items()},
-                               fee_includes_vat=base.fee_includes_vat, refund_values=base.refund_values,
-                               deposit_values=base.deposit_values, file_pg=base.file_pg)
-        p1, p2 = st.columns([3, 1], vertical_alignment="bottom")
-        can_save = session.operator().can("save_settings")
-        name = p1.text_input(T["save_preset"], key="rc_preset_name", max_chars=60, disabled=not can_save,
-                             help=None if can_save else T["no_save"])
-        if p2.button(T["save"], key="rc_save", disabled=not can_save) and name.strip():
-            try:
-                saved = store.save(name, cmap.as_dict(), session.operator(), session.audit())
-                st.session_state[ui_keys.flash("rc")] = ("ok", inert.say(T["saved"], name=saved))
-            except (ValueError, identity.Forbidden) as e:
-                st.session_state[ui_keys.flash("rc")] = ("err", md(e))
-            st.rerun()                     # so the preset list shows the new one
-    flash = st.session_state.pop(ui_keys.flash("rc"), None)
-    if flash:
-        (st.success if flash[0] == "ok" else st.error)(flash[1])
-    mapping = tuple(sorted(cmap.as_dict().items(), key=lambda kv: kv[0]))
+    span = reading_mod.candidate_range(raw) or (d_from, d_to)
     try:
-        with st.spinner(T["reading"]):
-            rows = loaders.normalized(digest, mapping, raw)
-    except recon_grid.ReconFileError as e:
-        st.error(inert.say(T["file_error"], err=e))
+        c_payments, c_fetched = loaders.load_recon_payments(*span)
+    except ApiError as e:
+        st.error(inert.say(T["load_error"], err=e))
         st.stop()
-    f_from, f_to = normalize.file_range(rows)
-    if not st.checkbox(T["range_own"], key="rc_own_range"):
-        d_from, d_to = f_from, f_to
-        st.info(T["range_file"].format(a=f_from, b=f_to))
+    c_events = loaders.expected_events(None, None, span[0], span[1], (), c_fetched.timestamp(),
+                                       s.rules.model_dump_json(), c_payments, expected.table([]))
+    picks = recon_files.overrides("rc", digest)
+    reading = loaders.pg_reading(digest, st.session_state.get("rc_header"), table.sheet,
+                                 tuple(sorted(picks.items())), c_fetched.timestamp(), s.rules.model_dump_json(), raw,
+                                 c_events)
+    preset = recon_files.pick_preset("pg", "rc")
+    if preset is None:
+        recon_files.show_reading(reading, "rc", digest)
+    else:
+        reading = understand.check_pg(reading_mod.Reading("pg", normalize.ColumnMap.of(preset)), raw, c_events)
+    cmap, by_hand = recon_files.mapping_editor("pg", reading, list(raw.columns), "rc", digest,
+                                               expanded=reading.stop is not None)
+    assert isinstance(cmap, normalize.ColumnMap)
+    if by_hand:
+        reading = understand.check_pg(reading_mod.Reading("pg", cmap), raw, c_events)
+    if reading.stop:
+        st.error(md(reading.stop))
+        file_stopped = True
+    else:
+        if reading.checked:
+            st.success(T["explained"].format(n=number(reading.explained), rows=number(reading.checked)))
+        mapping = tuple(sorted(cmap.as_dict().items(), key=lambda kv: kv[0]))
+        try:
+            with st.spinner(T["reading"]):
+                rows = loaders.normalized(digest, mapping, raw)
+        except recon_grid.ReconFileError as e:
+            st.error(inert.say(T["file_error"], err=e))
+            file_stopped = True
+        else:
+            f_from, f_to = normalize.file_range(rows)
+            if not st.checkbox(T["range_own"], key="rc_own_range"):
+                d_from, d_to = f_from, f_to
+                st.info(T["range_file"].format(a=f_from, b=f_to))
 
 try:
     payments, fetched = loaders.load_recon_payments(d_from, d_to)
@@ -329,14 +298,14 @@ except ApiError as e:
     st.error(inert.say(T["load_error"], err=e))
     st.stop()
 all_pgs = loaders.recon_pgs(d_from, d_to, fetched.timestamp(), payments)
-pgs = c[2].multiselect(T["pgs"], all_pgs, key="rc_pgs", format_func=pg_name, placeholder=_("All"))
+pgs = c[2].multiselect(T["pgs"], all_pgs, key="rc_pgs", format_func=pg_short, placeholder=_("All"))
 scope = list(pgs) or (normalize.file_pgs(rows) if rows is not None else [])
 extra = expected.table([])
 
 # ------------------------------------------------------------------ matching the file
 if rows is not None:
     if not pgs and scope:
-        st.caption(inert.say(T["scoped"], pgs=", ".join(sorted({pg_name(p) for p in scope if p in all_pgs}) or scope)))
+        st.caption(inert.say(T["scoped"], pgs=", ".join(sorted({pg_short(p) for p in scope if p in all_pgs}) or scope)))
     if rows.attrs.get("other_methods"):
         st.caption(T["other_methods"].format(n=rows.attrs["other_methods"]))
     with st.spinner(T["reading"]):
@@ -427,28 +396,36 @@ else:
 st.subheader(T["payout_title"])
 st.caption(T["payout_intro"].format(n=s.rules.settlement_days_default))
 payouts = recon_payouts.expected_payouts(exp, s.rules)
-bank = st.file_uploader(T["statement"], type=["csv", "xlsx", "xls", "txt"], key="rc_bank")
+bank = recon_files.kept_upload(T["statement"], "rc_bank")
 if bank is None:
     st.dataframe(named(payouts), hide_index=True, width="stretch", key="rc_payouts",
                  column_config=COLUMN_CONFIG)
     st.stop()
-bdigest = loaders.upload_digest(bank)
-btable = read_or_stop(bank, bdigest)
+btable = recon_files.table_of(bank, "rcb", lambda header_at, sheet: read_or_stop(bank, header_at, sheet))
 braw = btable.df
-brec, guess = read.recognise_bank(btable.columns)
-show_found(btable, brec)
-bcols = [T["none"]] + list(braw.columns)
-bmap: dict = {}
-with st.expander(T["mapping"], expanded=not brec.sure):
-    bgrid = st.columns(4)
-    for i, f in enumerate(layouts.BANK_FIELDS):
-        cur = guess.get(f)
-        v = bgrid[i % 4].selectbox(T["bank_labels"][f], bcols, index=bcols.index(cur) if cur in bcols else 0,
-                                   key=f"rc_b_{f}_{bdigest[:12]}")             # a new statement: its own guess
-        bmap[f] = None if v == T["none"] else v
-bmap["memo_columns"] = tuple(guess.get("memo_columns") or ())
+bpicks = recon_files.overrides("rcb", bank.digest)
+breading = loaders.bank_reading(bank.digest, st.session_state.get("rcb_header"), btable.sheet,
+                                tuple(sorted(bpicks.items())), (str(d_from), str(d_to), tuple(scope), fetched.timestamp()),
+                                s.rules.model_dump_json(), braw, payouts)
+bpreset = recon_files.pick_preset("bank", "rcb")
+if bpreset is None:
+    recon_files.show_reading(breading, "rcb", bank.digest)
+else:
+    breading = statement.check_bank(reading_mod.Reading("bank", dict(bpreset)), braw, payouts, s.rules)
+bmap, bhand = recon_files.mapping_editor("bank", breading, list(braw.columns), "rcb", bank.digest,
+                                         expanded=breading.stop is not None)
+assert isinstance(bmap, dict)
+if bhand:
+    breading = statement.check_bank(reading_mod.Reading("bank", bmap), braw, payouts, s.rules)
+if breading.stop:
+    st.error(md(breading.stop))
+    st.stop()
+if breading.checked:
+    st.success(T["payouts_explained"].format(n=number(breading.explained), rows=number(breading.checked)))
+bmap = {k: v for k, v in bmap.items() if k != "kind"}
+bmap["memo_columns"] = tuple(bmap.get("memo_columns") or ())
 try:
-    statement = loaders.statement_rows(bdigest, tuple(sorted(bmap.items())), braw)
+    statement = loaders.statement_rows(bank.digest, tuple(sorted(bmap.items())), braw)
 except recon_grid.ReconFileError as e:
     st.error(inert.say(T["file_error"], err=e))
     st.stop()

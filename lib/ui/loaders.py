@@ -183,17 +183,36 @@ def upload_digest(up) -> str:
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
-def read_upload(digest: str, name: str, header_row: int | None, _data: bytes):
+def read_upload(digest: str, name: str, header_row: int | None, _data: bytes, sheet: str | None = None):
     """The table in an uploaded file (lib/reports/recon/grid.py), cached by its content hash and the header row chosen: a
     rerun that changes nothing reads nothing. Anything the readers raise beyond their own sentence ends as one
     sentence too, never a traceback."""
     try:
-        return read.read_file(_data, name, header_row=header_row)
+        return read.read_file(_data, name, header_row=header_row, sheet=sheet)
     except grid.ReconFileError:
         raise
     except Exception:  # a reader's own failure on a file it cannot parse
         raise grid.ReconFileError(_("{label} could not be read. Open it in Excel, save it as .xlsx or CSV and "
                                      "upload again.").format(label=f"“{(name or '')[:80]}”")) from None
+
+
+@st.cache_resource(max_entries=12, show_spinner=False)
+def pg_reading(digest: str, header_row: int | None, sheet: str | None, overrides: tuple, fetched: float,
+               rules_json: str, _df: pd.DataFrame, _events: pd.DataFrame):
+    """How a PG file is read (lib/reports/recon/understand.py), once per file, header, sheet, choices, listing and
+    rules."""
+    from lib.domain.settings import Rules
+    from lib.reports.recon import understand
+    return understand.understand_pg(_df, _events, Rules.model_validate_json(rules_json), dict(overrides))
+
+
+@st.cache_resource(max_entries=12, show_spinner=False)
+def bank_reading(digest: str, header_row: int | None, sheet: str | None, overrides: tuple, payouts_key: tuple,
+                 rules_json: str, _df: pd.DataFrame, _payouts: pd.DataFrame):
+    """How a bank statement is read, once per file, header, sheet, choices and expected payouts."""
+    from lib.domain.settings import Rules
+    from lib.reports.recon import statement
+    return statement.understand_bank(_df, _payouts, Rules.model_validate_json(rules_json), dict(overrides))
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)

@@ -10,7 +10,8 @@ import pytest
 
 from lib.domain.names import recon_status
 from lib.domain.settings import Rules
-from lib.reports.recon import expected, match, normalize, payouts, read, understand
+from lib.reports.recon import expected, match, normalize, payouts, read, statement, understand
+from lib.reports.recon.reading import Reading
 from tests.fixtures import corpus2 as c2
 from tests.fixtures import realfiles as rf
 
@@ -31,7 +32,7 @@ def due(events):
     return payouts.expected_payouts(expected.expected_settlement(events), Rules())
 
 
-def pg_exceptions(made, pays, events, overrides=None) -> tuple[set, understand.Reading]:
+def pg_exceptions(made, pays, events, overrides=None) -> tuple[set, Reading]:
     table = read.read_file(made.data, made.name)
     r = understand.understand_pg(table.df, events, Rules(), overrides)
     assert r.stop is None, r.stop
@@ -44,9 +45,9 @@ def pg_exceptions(made, pays, events, overrides=None) -> tuple[set, understand.R
             for s, m, x in zip(exc["status"], exc["merchant_uid"], reasons)}, r
 
 
-def payout_exceptions(made, due) -> tuple[set, understand.Reading]:
+def payout_exceptions(made, due) -> tuple[set, Reading]:
     table = read.read_file(made.data, made.name)
-    r = understand.understand_bank(table.df, due, Rules())
+    r = statement.understand_bank(table.df, due, Rules())
     assert r.stop is None, r.stop
     st = normalize.normalize_statement(table.df, r.mapping)
     chk = payouts.match_payouts(due, st, Rules())
@@ -98,7 +99,7 @@ def test_a_file_nothing_explains_stops_with_one_sentence(name, pays, events, due
     made = made[0] if isinstance(made, tuple) else made
     table = read.read_file(made.data, made.name)
     r = understand.understand_pg(table.df, events, Rules()) if kind == "pg" else \
-        understand.understand_bank(table.df, due, Rules())
+        statement.understand_bank(table.df, due, Rules())
     assert r.stop and r.stop.endswith(".") and "\n" not in r.stop
 
 
@@ -144,7 +145,7 @@ def test_the_transaction_day_is_told_from_the_settlement_day(pays, events):
 def test_money_in_and_out_are_proved_by_the_balance(pays, due):
     made, _planted = c2.BANKS2["sc_first"](pays)                # 들어온금액 / 나간금액 / 남은금액: no known name
     table = read.read_file(made.data, made.name)
-    r = understand.understand_bank(table.df, due, Rules())
+    r = statement.understand_bank(table.df, due, Rules())
     assert (r.mapping["deposit"], r.mapping["withdrawal"]) == ("들어온금액", "나간금액")
     money = r.choice("money")
     assert money is not None and "남은금액" in money.options[money.picked].label

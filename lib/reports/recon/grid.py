@@ -177,19 +177,23 @@ def join_header(top: list[str], bottom: list[str]) -> list[str]:
 
 def _header_names(cells: list[str], label: str, limits: UploadLimits) -> list[str]:
     out: list[str] = []
+    unnamed: set[str] = set()
     for i, h in enumerate(cells, start=1):
         h = clean(str(h if h is not None else ""))
         if len(h) > limits.max_header_chars:
             raise ReconFileError(_("{label}: the name of column {i} is {h:,} characters long; the first line should "
                                    "hold short column names.").format(label=label, i=i, h=len(h)))
-        out.append(h or f"column {i}")
+        if not h:
+            h = _("(column {i})").format(i=i)
+            unnamed.add(h)
+        out.append(h)
     if len(out) > limits.max_cols:
         raise ReconFileError(_("{label} has {out} columns; at most {max_cols} can be read.").format(
             label=label, out=len(out), max_cols=limits.max_cols))
     seen: dict[str, int] = {}
     for i, h in enumerate(out, start=1):
         if h in seen:
-            if h.startswith("column "):
+            if h in unnamed:
                 continue
             raise ReconFileError(_("{label} has the column “{v2}” twice (columns {v4} and {i}): rename one, so it is "
                                    "clear which one to use.").format(label=label, v2=h[:40], v4=seen[h], i=i))

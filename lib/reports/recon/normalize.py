@@ -13,12 +13,27 @@ from dataclasses import asdict, dataclass
 from datetime import date
 import pandas as pd
 from lib.reports.recon.grid import ReconFileError
-from lib.domain.i18n import _
+from lib.domain.i18n import N_, _
 from lib.reports.recon.cells import pg_of
 from lib.reports.recon.layouts import BANK_FIELDS, PG_FIELDS, pg_code, pg_family
 
 
 FIELDS = PG_FIELDS
+
+
+# What each field is called on the page (and in every message about it): the team's words, never the field's code.
+FIELD_LABELS = {"date": N_("Day (거래일)"), "type": N_("Deposit or cancel (구분)"), "amount": N_("Amount (거래금액)"),
+                "fee": N_("Fee (수수료)"), "fee_vat": N_("Fee VAT (수수료 부가세)"), "tax_free": N_("Tax-free (면세)"),
+                "vat": N_("VAT of the payment (부가세)"), "imp_uid": N_("PortOne transaction number (포트원 결제번호)"),
+                "merchant_uid": N_("Order number (주문번호)"), "pg_tid": N_("PG transaction number (PG 거래번호)"),
+                "pg": N_("PG (a column naming it)"), "method": N_("Payment method (결제수단)")}
+BANK_LABELS = {"date": N_("Day (거래일시)"), "memo": N_("Description (적요)"), "deposit": N_("Money in (입금액)"),
+               "withdrawal": N_("Money out (출금액)"), "sender": N_("Who sent it (보낸분)"),
+               "amount": N_("Signed amount (거래금액)"), "direction": N_("In or out (구분)")}
+
+
+def _labels(fields, table=FIELD_LABELS) -> str:
+    return ", ".join(f"“{_(table[f])}”" for f in fields)
 
 
 REQUIRED = ("date", "amount")
@@ -213,13 +228,16 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
     """Mapped, typed rows (vectorised); blank and total lines dropped. Raises ReconFileError naming row and column."""
     missing = [f for f in REQUIRED if not getattr(cmap, f)]
     if missing:
-        raise ReconFileError(_("Map the column(s) {columns} first.").format(columns=", ".join(missing)))
+        raise ReconFileError(_("Choose the column(s) {columns} under “Columns” first.").format(
+            columns=_labels(missing)))
     if not any(getattr(cmap, f) for f in ("imp_uid", "merchant_uid", "pg_tid")):
-        raise ReconFileError(_("Map at least one of imp_uid, merchant_uid or pg_tid to match rows by."))
+        raise ReconFileError(_("Choose the column of order numbers (or of PortOne or PG transaction numbers) under "
+                               "“Columns”: the rows are matched by it."))
     for f in FIELDS:
         col = getattr(cmap, f)
         if col and col not in df.columns:
-            raise ReconFileError(_("The file has no column “{col}” (mapped to {f}).").format(col=col, f=f))
+            raise ReconFileError(_("The file has no column “{col}” (chosen as {f}).").format(col=col,
+                                                                                           f=_labels([f])))
     cells = df
     date_cell = _per_value(cells[cmap.date].astype(str), lambda v: v.str.strip())
     total_rx = "|".join(TOTAL_WORDS)
@@ -303,14 +321,16 @@ def normalize_statement(df: pd.DataFrame, cmap: dict) -> pd.DataFrame:
     """A Korean bank's statement export: its deposits, by KST day, with who sent each (the counterparty column)
     and the other texts of the row (적요 — often only the channel, "타행이체" — and memos). Deposits come from an
     입금 column, or from one signed amount column (카카오뱅크, 토스뱅크: positive = in; or 구분 = 입금)."""
-    for f in ("date",):
-        if not cmap.get(f) or cmap[f] not in df.columns:
-            raise ReconFileError(_("Map the statement's {f} column first (e.g. 거래일시, 적요, 입금액).").format(f=f))
+    if not cmap.get("date") or cmap["date"] not in df.columns:
+        raise ReconFileError(_("Choose the statement's column {f} under “Columns” first.").format(
+            f=_labels(["date"], BANK_LABELS)))
     if not (cmap.get("deposit") in df.columns or cmap.get("amount") in df.columns):
-        raise ReconFileError(_("Map the statement's deposit column (입금액) or its signed amount column (거래금액)."))
+        raise ReconFileError(_("Choose the statement's column of money in (입금액) or its signed amount (거래금액) "
+                               "under “Columns”."))
     for f in BANK_FIELDS:
         if cmap.get(f) and cmap[f] not in df.columns:
-            raise ReconFileError(_("The file has no column “{col}” (mapped to {f}).").format(col=cmap[f], f=f))
+            raise ReconFileError(_("The file has no column “{col}” (chosen as {f}).").format(
+                col=cmap[f], f=_labels([f], BANK_LABELS)))
     cells = df.astype(str).apply(lambda c: c.str.strip())
     cells = cells[~(cells == "").all(axis=1)]
     cells = cells[~cells[cmap["date"]].str.lower().str.contains("|".join(TOTAL_WORDS), regex=True)]

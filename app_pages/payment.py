@@ -7,7 +7,8 @@ import streamlit as st
 
 from lib.domain.i18n import _
 from lib.reports import timeline
-from lib.domain.names import method_name, pg_name, status_name
+from lib.domain.names import method_name, pg_name
+from lib.domain import status as person_status
 from lib.domain.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
 from lib.domain.identity import Forbidden
 from lib.domain.refusals import Busy, NeedsApproval, Stale
@@ -90,8 +91,8 @@ acct = (lambda v: v or "—") if reveal else (lambda v: mask_account(v) or "—"
 phone = (lambda v: v or "—") if reveal else (lambda v: mask_phone(v) or "—")
 email = (lambda v: v or "—") if reveal else (lambda v: mask_email(v) or "—")
 
-st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(status_name(p.status))}", anchor=False)
-st.caption(inert.say(T["ids"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid), pg=p.pg_provider))
+st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(person_status.name_of(p))}", anchor=False)
+st.caption(inert.say(T["ids"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid), pg=pg_name(p.pg_provider)))
 for kind in ("refund", "update_vbank", "revoke_vbank"):          # a write of this payment with an unknown outcome comes first
     outcomes.unknown_outcome_panel(kind, p.imp_uid, key=f"pd_unknown_{kind}")
 a, b, c, d = st.columns(4)
@@ -140,7 +141,7 @@ if waiting:
 m = st.columns(4)
 metrics.row(m[:3], [(_("Amount"), p.amount), (_("Refunded so far"), p.cancel_amount),
                     (T["refundable"], p.refundable if p.status == "paid" else 0)])
-m[3].metric(_("Status"), md(status_name(p.status)))
+m[3].metric(_("Status"), md(person_status.name_of(p)))
 
 
 def block(title: str, rows: dict) -> None:

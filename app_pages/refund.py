@@ -23,7 +23,8 @@ from lib.domain.fmt import digits_only, kst, krw, mask_account, mask_phone
 from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.domain.identity import Forbidden
 from lib.domain.rules import InvalidInput, RefundRequest, Seen
-from lib.domain.names import PG_NAMES, pg_name, pg_short, status_name
+from lib.domain.names import PG_NAMES, pg_name, pg_short
+from lib.domain import status as person_status
 from lib.domain.text import NOTE_MAX, NAME_MAX, md, parse_won, short, won_text, without_tag
 from lib.iamport.errors import ApiError
 from lib.ui import inert
@@ -134,7 +135,7 @@ def payment_summary(p) -> None:
                     (T["refundable"], p.refundable if p.status == "paid" else 0)])
     st.caption(inert.say(T["summary"], pg=PG_NAMES.get(p.pg_provider, p.pg_provider or "—"), imp_uid=p.imp_uid,
                       merchant_uid=short(p.merchant_uid), buyer=short(p.buyer_name or "—", 60), paid=kst(p.paid_at),
-                      status=status_name(p.status)))
+                      status=person_status.name_of(p)))
 
 
 def unknown_panel(imp_uid: str) -> bool:
@@ -196,7 +197,8 @@ def step_payment() -> None:
         view = paid[paid["merchant_uid"].str.lower().str.contains(text, regex=False)
                     | paid["imp_uid"].str.lower().str.contains(text, regex=False)
                     | paid["buyer_name"].str.lower().str.contains(text, regex=False)]
-    shown = view.assign(pg_provider=view["pg_provider"].map(pg_short))       # PGs by name, not code
+    shown = view.assign(pg_provider=view["pg_provider"].map(pg_short),       # PGs by name, not code
+                        status=person_status.labels(person_status.column(view.assign(status="paid"))))
 
     def px(col: str, header: str, fmt=str) -> int:        # every amount and id whole at 1280×800
         return ui_present.column_px(header, shown[col], fmt=fmt)
@@ -206,10 +208,12 @@ def step_payment() -> None:
          "paid_at": _("Paid (KST)")}
     ev = st.dataframe(shown, key="rf_paid_table", hide_index=True, on_select="rerun", selection_mode="single-row",
                       height=300,
-                      column_order=["paid_at", "buyer_name", "amount", "refundable", "cancel_amount", "pg_provider",
+                      column_order=["paid_at", "buyer_name", "amount", "refundable", "status", "cancel_amount",
+                                    "pg_provider",
                                     "vbank_name", "merchant_uid", "imp_uid"],
                       column_config={
                           "imp_uid": st.column_config.TextColumn("imp_uid", width=px("imp_uid", "imp_uid")),
+                          "status": st.column_config.TextColumn(_("Status"), width=px("status", _("Status"))),
                           "merchant_uid": st.column_config.TextColumn(H["merchant_uid"],
                                                                       width=px("merchant_uid", H["merchant_uid"])),
                           "buyer_name": st.column_config.TextColumn(H["buyer_name"],

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.domain.i18n import _
-from lib.domain.names import status_name
+from lib.domain import status as person_status
 from lib.domain import rules
 from lib.domain.fmt import duration, krw, kst, time_left
 from lib.domain.clock import now_kst
@@ -84,7 +84,7 @@ m[2].metric(T["left"], time_left(p.vbank_date) if p.vbank_date else "—")
 st.caption(" · ".join([f"{T['buyer']}: {md(short(p.buyer_name or '—', 40))}",
                        f"{T['pg']}: {md(PG_NAMES.get(p.pg_provider, p.pg_provider or '—'))}",
                        f"{T['merchant_uid']}: {md(short(p.merchant_uid))}", f"imp_uid: {md(p.imp_uid)}",
-                       md(status_name(p.status))]))
+                       md(person_status.name_of(p))]))
 
 ACTION = f"update:draft:{p.imp_uid}"
 pending_action = st.session_state.get(ACTION)

@@ -35,7 +35,7 @@ def test_cancel_a_pending_account_sends_one_delete_audited_and_told(page, e2e_ap
     assert "order cancelled by the customer" in rec.iloc[0]["detail"]
     page.get_by_role("button", name="Done").click()
     settle(page)
-    assert metric_value(page, "Status") == "Cancelled"                           # the page reads it anew
+    assert metric_value(page, "Status") == "Account cancelled (not paid)"        # the page reads it anew (발급취소)
     expect(page.get_by_role("button", name="Cancel this virtual account…")).to_have_count(0)
 
 
@@ -55,7 +55,7 @@ def test_a_caller_is_found_by_phone_from_the_sidebar(page, e2e_app, e2e_sandbox)
     page.get_by_role("link", name=re.compile("^Open the payment")).click()
     settle(page)
     expect(page.get_by_text(re.compile(rf"imp_uid {p['imp_uid']}"))).to_be_visible()
-    assert metric_value(page, "Status") == "Paid"
+    assert metric_value(page, "Status") == ("Partially cancelled" if 0 < p["cancel_amount"] < p["amount"] else "Paid")
 
 
 @pytest.fixture

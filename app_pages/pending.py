@@ -14,6 +14,7 @@ from lib.domain.fmt import krw, kst, number
 from lib.domain.clock import KST
 from lib.domain.clock import now_kst
 from lib.domain.names import pg_name
+from lib.domain import status as person_status
 from lib.domain import identity
 from lib.iamport.errors import ApiError
 from lib.ui import filters
@@ -268,6 +269,7 @@ if view.empty:
 shown = pending.masked_view(view, reveal=reveal).assign(
     time_left=lambda d: pending.time_left_column(d["seconds_left"]),
     pg_provider=lambda d: d["pg_provider"].map(pg_name),
+    status=lambda d: person_status.labels(d["overdue"].map({True: "overdue", False: "ready"})),
     link=lambda d: payment_paths(d["imp_uid"])).reset_index(drop=True)
 C = T["col"]
 # A ticked row follows its payment, not its position: the selection is kept as imp_uids; each version of the table
@@ -299,7 +301,7 @@ st.dataframe(
     shown, key=table_key, hide_index=True, on_select=picked, selection_mode="multi-row", height=460,
     selection_default={"selection": {"rows": [position[i] for i in chosen], "columns": []}},
     # Leads with what the team acts on; the holder (always the shop's own name) is on the detail page.
-    column_order=["imp_uid", "due", "time_left", "amount", "buyer_name", "vbank_name", "pg_provider", "vbank_num",
+    column_order=["imp_uid", "due", "time_left", "status", "amount", "buyer_name", "vbank_name", "pg_provider", "vbank_num",
                   "merchant_uid", "issued_at", "link"],
     column_config={
         "imp_uid": st.column_config.TextColumn(C["imp_uid"], pinned=True),
@@ -313,6 +315,7 @@ st.dataframe(
         "issued_at": st.column_config.DatetimeColumn(C["issued_at"], format="YYYY-MM-DD HH:mm", timezone="Asia/Seoul"),
         "due": st.column_config.DatetimeColumn(C["due"], format="YYYY-MM-DD HH:mm", timezone="Asia/Seoul"),
         "time_left": st.column_config.TextColumn(C["time_left"]),
+        "status": st.column_config.TextColumn(_("Status")),
         "link": st.column_config.LinkColumn(C["link"], display_text=T["open_short"]),
     })
 

@@ -59,8 +59,8 @@ st.success(inert.say(T["balanced"], entries=count(lines["entry_no"].nunique()),
                      lines=T["lines"].format(n=len(lines)), debit=krw(int(lines["debit"].sum())),
                      credit=krw(int(lines["credit"].sum()))))
 money = [h for h, f in rules.journal.columns.items() if f in ("debit", "credit")]
-st.dataframe(out, hide_index=True, width="stretch", key="jr_table",
-             column_config={h: st.column_config.NumberColumn(format="localized") for h in money})
+st.dataframe(out.assign(**{h: out[h].map(lambda v: krw(int(v))) for h in money}), hide_index=True, width="stretch",
+             key="jr_table", column_config={h: st.column_config.TextColumn(width=110) for h in money})
 c1, c2 = st.columns(2)
 name = f"journal-{d_from:%Y%m%d}-{d_to:%Y%m%d}"
 c1.download_button(T["xlsx"], data=language.later(lambda: export.to_xlsx_book([(T["title"], out)],

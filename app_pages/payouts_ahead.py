@@ -95,17 +95,20 @@ else:
     st.metric(T["total"], krw(upcoming))
     view = f.assign(status=f["status"].map(lambda s: _(report.STATUS_WORDS[s])),
                     day=f["day"].map(day_name))[list(COLS)]
-    order = {s: i for i, s in enumerate((report.LATE, report.SHORT, report.WAITING, report.AHEAD, report.NO_STATEMENT,
-                                         report.RECEIVED, report.OFFSET))}
-    view = view.assign(_o=f["status"].map(order), _d=f["day"]).sort_values(["_d", "_o"]).drop(columns=["_o", "_d"])
+    # What needs someone first (late, short, due today), then the days ahead, then the days already past.
+    urgent = f["status"].isin([report.LATE, report.SHORT, report.WAITING])
+    key = [(0 if u else 1 if d >= today else 2, (d - today).days if d >= today else (today - d).days)
+           for u, d in zip(urgent, f["day"])]
+    view = view.iloc[sorted(range(len(view)), key=lambda i: key[i])]
     out = view.rename(columns=COLS)
-    shown = out.assign(**{COLS["received"]: view["received"].map(lambda v: "—" if pd.isna(v) else krw(int(v)))})
+    shown = out.assign(**{COLS["received"]: view["received"].map(lambda v: "—" if pd.isna(v) else krw(int(v))),
+                          COLS["expected"]: view["expected"].map(lambda v: krw(int(v)))})
     st.dataframe(shown, hide_index=True, width="stretch", key="pa_table",
-                 column_config={COLS["day"]: st.column_config.TextColumn(width="small"),
-                                COLS["pgs"]: st.column_config.TextColumn(width="medium"),
-                                COLS["expected"]: st.column_config.NumberColumn(format="localized"),
-                                COLS["received"]: st.column_config.TextColumn(width="small"),
-                                COLS["status"]: st.column_config.TextColumn(width="medium")})
+                 column_config={COLS["day"]: st.column_config.TextColumn(width=115),
+                                COLS["pgs"]: st.column_config.TextColumn(width=245),
+                                COLS["expected"]: st.column_config.TextColumn(width=115),
+                                COLS["received"]: st.column_config.TextColumn(width=115),
+                                COLS["status"]: st.column_config.TextColumn(width=235)})
     c1, c2 = st.columns(2)
     c1.download_button(T["xlsx"], data=language.later(lambda: export.to_xlsx_book([(T["title"], out)])),
                        file_name=f"payouts-ahead-{today:%Y%m%d}.xlsx", on_click="ignore", icon=":material/download:",

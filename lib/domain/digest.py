@@ -108,8 +108,7 @@ def day_name(d: date) -> str:
 
 
 def span_name(first: date, last: date) -> str:
-    return day_name(first) if first == last else _("{first} – {last}").format(first=day_name(first),
-                                                                              last=day_name(last))
+    return day_name(first) if first == last else f"{day_name(first)} ~ {day_name(last)}"
 
 
 def count(n: int) -> str:
@@ -119,7 +118,7 @@ def count(n: int) -> str:
 
 def count_amount(n: int, amount: int) -> str:
     """12건 ₩1,234,000 (a count of nothing: 0건)."""
-    return count(n) if n == 0 else _("{count} {amount}").format(count=count(n), amount=krw(amount))
+    return count(n) if n == 0 else f"{count(n)} {krw(amount)}"
 
 
 def moved_line(kind: str, now_: since.Moved, before: since.Moved) -> str:
@@ -148,7 +147,7 @@ def lines(d: Digest) -> list[str]:
 
 
 def ahead_line(a: Ahead) -> str:
-    days = " · ".join(_("{day} {amount}").format(day=day_name(p.day), amount=krw(p.amount)) for p in a.days) \
+    days = " · ".join(f"{day_name(p.day)} {krw(p.amount)}" for p in a.days) \
         or _("none in the next business days")
     line = _("Payouts ahead: {days}").format(days=days)
     if a.statement_to is None:

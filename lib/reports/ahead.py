@@ -112,7 +112,7 @@ def frame(payments: Any, today: date, rules: Rules, stored: Stored | None, *, ah
     out = []
     for r in records(g):
         day, expected, sender = r["payout_date"], int(r["expected"]), str(r["sender"])
-        received = stored.received.get((day, sender), 0) if stored and stored.covers(day) else None
+        received = stored.received.get((day, sender), 0) if stored and stored.covers(day) and day <= today else None
         if expected <= 0:
             status = OFFSET
         elif day > today:

@@ -368,11 +368,15 @@ class Watcher:
                 return []
             a = self.ahead(vbank_payments(self.client, now), stmt, at)
         self._moved["ahead_checked"] = mark
+        to = digest.day_name(a.statement_to) if a.statement_to else "—"
         return [Event(f"payout_late:{r.day}:{r.sender}"[:120],
+                      _("{pgs}: the payout expected on {day} came in short: {received} of {amount} in the bank "
+                        "statement matched up to {to}.").format(pgs=r.pgs, day=digest.day_name(r.day),
+                                                                 received=krw(r.received), amount=krw(r.expected),
+                                                                 to=to) if r.received else
                       _("{pgs}: the payout of {amount} expected on {day} is not in the bank statement matched up to "
                         "{to} (a business day late or more).").format(
-                          pgs=r.pgs, amount=krw(r.expected), day=digest.day_name(r.day),
-                          to=digest.day_name(a.statement_to) if a.statement_to else "—"), "/payouts")
+                          pgs=r.pgs, amount=krw(r.expected), day=digest.day_name(r.day), to=to), "/payouts")
                 for r in a.late_rows]
 
     # ------------------------------------------------------------------ the message

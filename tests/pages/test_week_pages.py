@@ -39,7 +39,10 @@ def test_journal_page_balances_in_the_templates_columns(korean_app, app_env):  #
     df = at.dataframe[0].value
     assert list(df.columns) == ["전표일자", "전표번호", "차대구분", "계정코드", "계정과목", "차변금액", "대변금액", "거래처",
                                 "적요"]
-    assert df["차변금액"].sum() == df["대변금액"].sum() > 0
-    assert all((g["차변금액"].sum() == g["대변금액"].sum()) for _n, g in df.groupby("전표번호"))
+    assert df["차변금액"].str.startswith("₩").all()                   # every amount with its unit
+    won = df.assign(d=df["차변금액"].str.replace(r"[₩,]", "", regex=True).astype(int),
+                    c=df["대변금액"].str.replace(r"[₩,]", "", regex=True).astype(int))
+    assert won["d"].sum() == won["c"].sum() > 0
+    assert all((g["d"].sum() == g["c"].sum()) for _n, g in won.groupby("전표번호"))
     assert at.success and "차변" in at.success[0].value
     assert not any(v in ("nan", "None", "NaT") for v in cells(at))

@@ -330,7 +330,7 @@ def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, aud
     w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="09:00"), post=post,
                 clock=lambda: now)
     audit.db.recon_seen.remember({"exc-a": "불일치 · ord_1", "exc-b": "대사불능 (파일에만) · ord_2"})
-    audit.db.resolutions.resolve("exc-b", memo="PG에 확인함", owner="kim", summary={},
+    audit.db.resolutions.resolve("exc-b", memo="PG사에 확인해 금액이 맞음을 확인함", owner="kim", summary={},
                                  actor=Actor("kim@example.com", frozenset({"operator"})), audit=audit)
     d = w.digest(now)
     assert d.open_exceptions == 1                                    # shown by a run, not closed
@@ -429,7 +429,7 @@ def test_a_reconciliation_exception_still_open_after_n_days_is_told_once(fresh, 
     """Exceptions the reconciliation page showed are kept; three days later the open ones are told (closed ones not)."""
     audit.db.recon_seen.remember({"exc-open": "불일치 · 2026-11-20 · ord_1 · 금액 불일치",
                                   "exc-closed": "대사불능 (파일에만) · 2026-11-20 · ord_2"})
-    audit.db.resolutions.resolve("exc-closed", memo="PG에 확인함", owner="kim", summary={},
+    audit.db.resolutions.resolve("exc-closed", memo="PG사에 확인해 금액이 맞음을 확인함", owner="kim", summary={},
                                  actor=Actor("kim@example.com", frozenset({"operator"})), audit=audit)
     later = [time.time()]
     w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="23:59"), post=post,

@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from lib.domain.i18n import _
-from lib.domain.text import payment_paths
 from lib.reports import pending
 from lib.domain.fmt import krw, kst, number
 from lib.domain.clock import KST
@@ -22,7 +21,8 @@ from lib.ui import inert
 from lib.ui import language, metrics
 from lib.ui import loaders
 from lib.ui import reveal as ui_reveal
-from lib.ui import keys, session
+from lib.ui import keys, open_payment, session
+from lib.ui import present as ui_present
 
 language.entry_guard()
 
@@ -270,7 +270,7 @@ shown = pending.masked_view(view, reveal=reveal).assign(
     time_left=lambda d: pending.time_left_column(d["seconds_left"]),
     pg_provider=lambda d: d["pg_provider"].map(pg_name),
     status=lambda d: person_status.labels(d["overdue"].map({True: "overdue", False: "ready"})),
-    link=lambda d: payment_paths(d["imp_uid"])).reset_index(drop=True)
+    open=T["open_short"]).reset_index(drop=True)          # one click on it opens the payment in this tab
 C = T["col"]
 # A ticked row follows its payment, not its position: the selection is kept as imp_uids; each version of the table
 # (another order, other rows) gets its own widget, restored from those imp_uids.
@@ -298,16 +298,19 @@ def picked() -> None:
 
 
 st.dataframe(
-    shown, key=table_key, hide_index=True, on_select=picked, selection_mode="multi-row", height=460,
+    shown, key=table_key, hide_index=True, on_select=open_payment.on_select(table_key, shown_ids, then=picked),
+    selection_mode=["multi-row", "single-cell"], height=460,
     selection_default={"selection": {"rows": [position[i] for i in chosen], "columns": []}},
     # Leads with what the team acts on; the holder (always the shop's own name) is on the detail page.
     column_order=["imp_uid", "due", "time_left", "status", "amount", "buyer_name", "vbank_name", "pg_provider", "vbank_num",
-                  "merchant_uid", "issued_at", "link"],
+                  "merchant_uid", "issued_at", "open"],
     column_config={
         "imp_uid": st.column_config.TextColumn(C["imp_uid"], pinned=True),
-        "merchant_uid": st.column_config.TextColumn(C["merchant_uid"]),
+        "merchant_uid": st.column_config.TextColumn(C["merchant_uid"], width=ui_present.column_px(  # whole at 1280
+            C["merchant_uid"], shown["merchant_uid"].head(2000))),
         "buyer_name": st.column_config.TextColumn(C["buyer_name"]),
-        "amount": st.column_config.NumberColumn(C["amount"], format="localized"),
+        "amount": st.column_config.NumberColumn(C["amount"], format="localized", width=ui_present.column_px(
+            C["amount"], [shown["amount"].max()], fmt="{:,}".format)),
         "vbank_name": st.column_config.TextColumn(C["vbank_name"]),
         "vbank_num": st.column_config.TextColumn(C["vbank_num"]),
         "vbank_holder": st.column_config.TextColumn(C["vbank_holder"]),
@@ -316,8 +319,9 @@ st.dataframe(
         "due": st.column_config.DatetimeColumn(C["due"], format="YYYY-MM-DD HH:mm", timezone="Asia/Seoul"),
         "time_left": st.column_config.TextColumn(C["time_left"]),
         "status": st.column_config.TextColumn(_("Status")),
-        "link": st.column_config.LinkColumn(C["link"], display_text=T["open_short"]),
+        "open": open_payment.column_config(C["link"]),
     })
+open_payment.follow()
 
 selected = view[view["imp_uid"].isin(chosen)].set_index("imp_uid").loc[chosen].reset_index() if chosen else view.iloc[0:0]
 can_change = session.operator().can("update_vbank")

@@ -105,10 +105,10 @@ else:
                           COLS["expected"]: view["expected"].map(lambda v: krw(int(v)))})
     st.dataframe(shown, hide_index=True, width="stretch", key="pa_table",
                  column_config={COLS["day"]: st.column_config.TextColumn(width=115),
-                                COLS["pgs"]: st.column_config.TextColumn(width=245),
+                                COLS["pgs"]: st.column_config.TextColumn(width=265),
                                 COLS["expected"]: st.column_config.TextColumn(width=115),
                                 COLS["received"]: st.column_config.TextColumn(width=115),
-                                COLS["status"]: st.column_config.TextColumn(width=235)})
+                                COLS["status"]: st.column_config.TextColumn(width=215)})
     c1, c2 = st.columns(2)
     c1.download_button(T["xlsx"], data=language.later(lambda: export.to_xlsx_book([(T["title"], out)])),
                        file_name=f"payouts-ahead-{today:%Y%m%d}.xlsx", on_click="ignore", icon=":material/download:",

@@ -16,6 +16,7 @@ from lib.db.named import NamedStore
 from lib.domain.identity import Actor
 from lib.db.schema import recon_presets, recon_resolutions, recon_seen
 from lib.domain.text import clean
+from lib.domain.rules import REASON_MIN, is_reason
 
 COLUMN_NAME_MAX = 100          # a mapped column's name: longer header cells are refused when a file is read (UploadLimits)
 
@@ -51,8 +52,9 @@ class ResolutionStore:
 
     def resolve(self, key: str, *, memo: str, owner: str, summary: dict[str, Any], actor: Actor, audit: Any = None) -> None:
         memo, owner = clean(memo), clean(owner)
-        if len(memo) < 2:
-            raise ValueError(_("Write a memo that says how the exception was closed."))
+        if not is_reason(memo):
+            raise ValueError(_("Write a memo that says how the exception was closed: a sentence of at least {n} "
+                               "characters (not “ok” or one character repeated).").format(n=REASON_MIN))
         if len(memo) > 500 or len(owner) > 100:
             raise ValueError(_("A memo has at most 500 characters and an owner at most 100."))
         self.store.save(key, {"state": "resolved", "memo": memo, "owner": owner or actor.email,

@@ -63,6 +63,11 @@ _TABLES: dict[str, dict[str, str]] = {
 # We offer Hana once, with the code the table gives for 하나은행.
 _TABLES["daou"]["HANA"] = "12"
 
+# 외환은행's own codes, kept by the PG documents and the official spec (KFTC 005 in the holder lookup's table, Kiwoom
+# Pay's 05) for accounts opened before the 2015 merger: they are read as 하나은행 wherever a stored code or a PG's reply
+# names them, and never offered (a refund goes to Hana with Hana's code: 12 for Kiwoom Pay, 081 elsewhere).
+LEGACY: dict[str, dict[str, str]] = {"daou": {"05": "HANA"}, "kftc": {"005": "HANA"}}
+
 
 PG_TABLE: dict[str, str] = {
     "html5_inicis": "inicis", "inicis": "inicis", "inicis_unified": "inicis",
@@ -99,7 +104,13 @@ def refund_banks(pg_provider: str | None) -> list[BankOption]:
 
 
 def bank_by_code(pg_provider: str | None, code: str) -> BankOption | None:
-    return next((b for b in refund_banks(pg_provider) if b.code == code), None)
+    """The bank a PG's refund code names (a legacy code such as Kiwoom Pay's 외환은행 05 reads as the bank it is now,
+    with the code it is offered under)."""
+    found = next((b for b in refund_banks(pg_provider) if b.code == code), None)
+    legacy = LEGACY.get(PG_TABLE.get(pg_provider or "", ""), {}).get(code)
+    if found is None and legacy is not None:
+        found = next((b for b in refund_banks(pg_provider) if b.key == legacy), None)
+    return found
 
 
 def bank_label(pg_provider: str | None, code: str | None) -> str:
@@ -109,6 +120,8 @@ def bank_label(pg_provider: str | None, code: str | None) -> str:
 
 
 def bank_name_for_kftc(code: str | None) -> str:
+    if code in LEGACY["kftc"]:
+        code = BANKS[LEGACY["kftc"][code]][2]
     for en, ko, kftc in BANKS.values():
         if kftc == code:
             return ko if lang() == "ko" else f"{ko} ({en})"

@@ -260,6 +260,26 @@ def validate_refund_amount(p: Payment, r: RefundRequest, rules: Rules) -> list[s
 
 
 HOLDER_OVERRIDE_MIN = 10       # a sentence, not "ok"
+REASON_MIN = HOLDER_OVERRIDE_MIN
+
+
+def is_reason(text: str | None, min_len: int = REASON_MIN) -> bool:
+    """True when ``text`` says something: at least ``min_len`` characters, and its letters and digits are neither
+    one character repeated (ㅋㅋㅋㅋㅋ, ..........) nor one short piece repeated ("ok ok ok ok", 확인확인확인), nor
+    only loose jamo (ㅋㅎㅋㅎ, ㅇㅇㅇ): a reason a colleague can read later, not filler that passes a length check."""
+    import unicodedata
+    t = clean(text or "").strip()
+    if len(t) < min_len:
+        return False
+    core = "".join(c for c in t.casefold() if unicodedata.category(c)[0] in "LN")
+    if len(set(core)) < 3:
+        return False
+    if all("\u3131" <= c <= "\u318e" for c in core):        # Hangul compatibility jamo only: ㅋㅋ, ㅎㅎ, ㅠㅠ
+        return False
+    for unit in range(1, 4):                                 # "okokok", "확인확인", "abcabcabc"
+        if len(core) % unit == 0 and core == core[:unit] * (len(core) // unit):
+            return False
+    return True
 
 
 def normalize_name(name: str) -> str:
@@ -277,14 +297,14 @@ def holder_problem(check: dict[str, Any], override: str) -> str | None:
     that offers no lookup for this PG passes, and the audit says so."""
     if check.get("ok") or not check.get("available"):
         return None
-    if len(clean(override or "")) >= HOLDER_OVERRIDE_MIN:
+    if is_reason(override, HOLDER_OVERRIDE_MIN):
         return None
     if check.get("bank_says"):
         return _("The bank says the account holder is “{bank}”, not “{typed}”. Correct the name, or write why the "
-                 "refund should go to this account anyway (at least {n} characters).").format(
+                 "refund should go to this account anyway (a sentence of at least {n} characters).").format(
                      bank=check["bank_says"], typed=check.get("typed", ""), n=HOLDER_OVERRIDE_MIN)
     return _("The bank's account-holder check did not work (“{msg}”). Check the account with the customer and write "
-             "why the refund should go to it (at least {n} characters).").format(
+             "why the refund should go to it (a sentence of at least {n} characters).").format(
                  msg=check.get("error") or "", n=HOLDER_OVERRIDE_MIN)
 
 

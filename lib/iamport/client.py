@@ -41,6 +41,7 @@ from lib.iamport.transport import (BACKOFF_S, READ_TRIES, RETRY_STATUSES, _seg, 
 
 
 TOKEN_MARGIN_S = 60          # renew this long before the server says it expires
+HOLDER_WITHIN_S = 10.0       # the account-holder lookup gives up after this long
 
 
 class IamportClient(Listing):
@@ -71,14 +72,14 @@ class IamportClient(Listing):
         return h
 
     def _send(self, method: str, path: str, *, token: str | None, params: dict[str, Any] | None = None,
-              json_body: Any = None) -> Reply:
+              json_body: Any = None, deadline_s: float | None = None) -> Reply:
         """One request. A GET is tried again on a connection error, a timeout, 429 or 502/503/504 — at most
         ``READ_TRIES`` times and never past ``read_deadline_s`` in all (each attempt's timeout shrinks to what is
         left; a wait that would pass it is not made): an outage costs a read its deadline, not tries × timeout.
         Any other method is sent once."""
         if method.upper() != "GET":
             return self._send_once(method, path, token=token, params=params, json_body=json_body, timeout=self.timeout)
-        deadline = time.monotonic() + self.config.read_deadline_s
+        deadline = time.monotonic() + min(deadline_s or self.config.read_deadline_s, self.config.read_deadline_s)
         for attempt in range(1, READ_TRIES + 1):
             left = deadline - time.monotonic()
             timeout = (min(self.timeout[0], max(left, 0.05)), min(self.timeout[1], max(left, 0.05)))
@@ -171,13 +172,13 @@ class IamportClient(Listing):
                 self._token, self._token_valid_until = None, 0.0
 
     def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None,
-             allow: Iterable[int] = ()) -> Any:
+             allow: Iterable[int] = (), deadline_s: float | None = None) -> Any:
         """One API call: token, send, 401 → re-authenticate once and repeat once, envelope → response.
 
         With ``allow`` (HTTP statuses that are not errors here, such as 404 for a
         multi-get) it returns ``(response or None, http_status)``.
         """
-        resp = self._exchange(method, path, params=params, json_body=json_body)
+        resp = self._exchange(method, path, params=params, json_body=json_body, deadline_s=deadline_s)
         if allow and resp.status_code in allow:
             return None, resp.status_code
         data, err = _parse(resp, method, path, write=_is_write(method, path))
@@ -186,17 +187,17 @@ class IamportClient(Listing):
         return (data, resp.status_code) if allow else data
 
     def _exchange(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                  json_body: Any = None) -> Reply:
+                  json_body: Any = None, deadline_s: float | None = None) -> Reply:
         """Token, send, and on HTTP 401 re-authenticate once and repeat once. The body is not parsed."""
         token = self.token()
-        resp = self._send(method, path, token=token, params=params, json_body=json_body)
+        resp = self._send(method, path, token=token, params=params, json_body=json_body, deadline_s=deadline_s)
         if resp.status_code == 401:
             if _is_write(method, path) and _envelope(resp) is None:
                 # Only the API's own 401 proves the write was refused; a gateway's page proves nothing.
                 return resp
             self._drop_token(token)
             token = self.token(force=True)
-            resp = self._send(method, path, token=token, params=params, json_body=json_body)
+            resp = self._send(method, path, token=token, params=params, json_body=json_body, deadline_s=deadline_s)
         return resp
 
     # ---------------------------------------------------------------- reads
@@ -221,9 +222,11 @@ class IamportClient(Listing):
             out.extend(part)
         return out
 
-    def holder(self, bank_code: str, bank_num: str) -> str:
-        """GET /vbanks/holder (KFTC 3-digit bank code)."""
-        return str(self.call("GET", "/vbanks/holder", params={"bank_code": bank_code, "bank_num": bank_num})["bank_holder"])
+    def holder(self, bank_code: str, bank_num: str, *, within_s: float = HOLDER_WITHIN_S) -> str:
+        """GET /vbanks/holder (KFTC 3-digit bank code). Gives up after ``within_s`` in all (retries included): an
+        operator waits for this check, and a bank that does not answer is told as a sentence, not a minute's wait."""
+        return str(self.call("GET", "/vbanks/holder", params={"bank_code": bank_code, "bank_num": bank_num},
+                             deadline_s=within_s)["bank_holder"])
 
     def banks(self) -> list[Bank]:
         return [Bank.model_validate(b) for b in self.call("GET", "/banks")]

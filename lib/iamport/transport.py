@@ -112,7 +112,9 @@ class Transport:
         self.reads = session or requests.Session()
         self.writes = requests.Session()
         once = Retry(total=0, connect=0, read=0, status=0, redirect=0, raise_on_status=False)
-        for sess, policy in ((self.reads, once), (self.writes, once)):
+        # read=False: a read that timed out is told as a timeout ("No reply within …"), not as a cut connection
+        read_once = Retry(total=0, connect=0, read=False, status=0, redirect=0, raise_on_status=False)
+        for sess, policy in ((self.reads, read_once), (self.writes, once)):
             adapter = HTTPAdapter(max_retries=policy, pool_connections=2, pool_maxsize=pool)
             sess.mount("http://", adapter)
             sess.mount("https://", adapter)

@@ -284,3 +284,63 @@ def test_rerunning_a_bulk_extension_after_a_crash_never_extends_a_finished_row_a
     again = bulk.bulk_extend(client, audit, operator=kim, payments=client.get_payments(ids[:1]), extend_days=2,
                              rules=rules)                         # another bulk (one account): its own run
     assert [r.outcome for r in again] == ["succeeded"]
+
+
+# ------------------------------------------------------------------ #30 item 10: the small ones
+@pytest.mark.parametrize("text, ok", [
+    ("ok", False), ("ㅋ" * 10, False), ("." * 10, False), ("ㅋㅎㅋㅎㅋㅎㅋㅎㅋㅎ", False), ("ok ok ok ok ok", False),
+    ("확인확인확인확인확인", False), ("aaaaaaaaaaaaaaa!", False), ("   ok      ", False),
+    ("PG에 확인: 다음 영업일 입금 예정", True), ("고객이 개명 전 이름으로 알려 주었습니다", True),
+    ("customer renamed, bankbook copy seen", True),
+])
+def test_a_reason_is_a_sentence_not_filler(text, ok):
+    from lib.domain.rules import is_reason
+    assert is_reason(text) is ok
+
+
+def test_an_exception_is_not_closed_with_filler(audit):
+    from lib.domain.identity import Actor
+    kim = Actor("kim@example.com", frozenset({"operator"}))
+    for memo in ("ok", "ㅋ" * 10, "." * 10):
+        with pytest.raises(ValueError, match="at least 10 characters"):
+            audit.db.resolutions.resolve("exc-1", memo=memo, owner="kim", summary={}, actor=kim)
+    assert audit.db.resolutions.resolved(["exc-1"]) == {}
+    audit.db.resolutions.resolve("exc-1", memo="PG에 확인: 다음 영업일 입금 예정", owner="kim", summary={}, actor=kim)
+    assert set(audit.db.resolutions.resolved(["exc-1"])) == {"exc-1"}
+
+
+def test_a_holder_mismatch_is_not_overridden_with_filler():
+    from lib.domain.rules import holder_problem
+    check = {"ok": False, "available": True, "bank_says": "황준서", "typed": "김준서"}
+    for filler in ("ㅋ" * 10, "." * 10, "ok ok ok ok ok", "          ok"):
+        assert holder_problem(check, filler) is not None
+    assert holder_problem(check, "고객이 개명 전 이름으로 알려 주었습니다") is None
+
+
+def test_a_hanging_holder_lookup_gives_up_within_ten_seconds_with_a_sentence(fresh, client):
+    """The bank's lookup hangs for 15 s, less than the read timeout (20 s): the check gives up at 10 s, once, and
+    says so (before: the operator waited for the whole hang, or 3 tries x 20 s)."""
+    from lib.domain.rules import RefundRequest, holder_problem
+    from lib.services.refund import holder_check
+    client.token()
+    fresh.fault(path_prefix="/vbanks/holder", after="timeout", hang_s=15)
+    fresh.clear_requests()
+    req = RefundRequest(imp_uid="imp_x", amount=1000, reason_code="CUSTOMER_REQUEST", note=None, refund_bank="088",
+                        refund_account="110-123-456789", refund_holder="김준서")
+    check = holder_check(client, "settle", req)
+    assert check["bank_says"] is None and "No reply within 10 s" in check["error"]
+    assert len(fresh.requests_seen("/vbanks/holder")) == 1
+    assert "did not work" in holder_problem(check, "")
+
+
+def test_exchange_bank_codes_read_as_hana_and_hana_is_offered_with_its_own_code():
+    """외환은행 (KEB) merged into 하나은행 in 2015. Kiwoom Pay's table keeps 외환은행 05 beside 하나은행 12 and the
+    official spec's holder table keeps KFTC 005 beside 081: a refund is offered to 하나은행 with Hana's code (12 /
+    081), and a stored or replied legacy code (05 / 005) reads as 하나은행 instead of a bare number."""
+    from lib.domain import banks
+    hana = [b for b in banks.refund_banks("daou") if b.name_ko == "하나은행"]
+    assert [b.code for b in hana] == ["12"] and hana[0].kftc == "081"
+    assert banks.bank_by_code("daou", "05").name_ko == "하나은행"
+    assert banks.bank_by_code("daou", "12").name_ko == "하나은행"
+    assert "하나은행" in banks.bank_name_for_kftc("005")
+    assert "05" not in {b.code for b in banks.refund_banks("daou")}

@@ -22,7 +22,6 @@ from lib.domain.digest import Ahead, LatePayout, PayoutDay
 from lib.domain.i18n import N_
 from lib.domain.names import PG_NAMES
 from lib.domain.settings import Rules
-from lib.domain.since import next_business_day
 from lib.reports.recon import expected as recon_expected
 from lib.reports.recon import payouts as recon_payouts
 
@@ -121,7 +120,7 @@ def frame(payments: Any, today: date, rules: Rules, stored: Stored | None, *, ah
             status = NO_STATEMENT
         elif received >= expected:
             status = RECEIVED
-        elif today < next_business_day(day):
+        elif today < recon_payouts.business_days_after(day, 1):
             status = WAITING                   # its own day: the money may still come today
         else:
             status = LATE if received == 0 else SHORT

@@ -123,3 +123,24 @@ def test_payouts_ahead_per_business_day_and_pg_with_late_only_in_a_matched_state
     assert [(x.day, x.pgs) for x in s.late_rows] == [(tue, "토스페이먼츠")]
     # On Tuesday itself the payout may still come that day: not late yet.
     assert {x.status for x in ahead.frame(pays, tue, r, stored).itertuples() if x.day == tue} == {ahead.WAITING}
+
+
+# ------------------------------------------------------------------ 오늘의 요약 as Excel
+def test_the_summary_sheet_has_units_in_its_headers_and_no_nan(korean):
+    import io
+
+    from lib.domain import digest as digest_mod
+    from lib.reports import digest as digest_sheet
+    from lib.reports import export
+    mon = datetime(2026, 12, 7, 9, 30, tzinfo=KST)
+    pays = [vbank(1, "tosspayments", 110_000, date(2026, 12, 5), ((date(2026, 12, 7), 110_000),)),
+            vbank(2, "kcp", 55_000, date(2026, 11, 28))]
+    d = digest_mod.build(now=mon, pending=[], payments=pays, open_approvals=1, unknown_outcomes=0,
+                         ahead=ahead.Ahead((), 0, 0, None))
+    assert (d.span_from, d.span_to) == (date(2026, 12, 4), date(2026, 12, 6))
+    assert (d.moved.deposits, d.moved.refunds, d.week_before.deposits) == (1, 0, 1)
+    f = digest_sheet.frame(d)
+    assert list(f.columns) == ["항목", "건수 (건)", "금액(원)", "한 주 전 (건)", "한 주 전 (원)"]
+    book = pd.read_excel(io.BytesIO(export.to_xlsx_book([("오늘의 요약", f)])), dtype=str)
+    assert not book.apply(lambda c: c.str.lower().isin(["nan", "none", "nat", "<na>"])).any().any()
+    assert book.iloc[0, 0].startswith("지난 영업일 이후 입금") and book.iloc[0, 1] == "1"

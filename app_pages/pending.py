@@ -302,8 +302,8 @@ st.dataframe(
     selection_mode=["multi-row", "single-cell"], height=460,
     selection_default={"selection": {"rows": [position[i] for i in chosen], "columns": []}},
     # Leads with what the team acts on; the holder (always the shop's own name) is on the detail page.
-    column_order=["imp_uid", "due", "time_left", "status", "amount", "buyer_name", "vbank_name", "pg_provider", "vbank_num",
-                  "merchant_uid", "issued_at", "open"],
+    column_order=["open", "imp_uid", "due", "time_left", "status", "amount", "buyer_name", "vbank_name", "pg_provider",
+                  "vbank_num", "merchant_uid", "issued_at"],
     column_config={
         "imp_uid": st.column_config.TextColumn(C["imp_uid"], pinned=True),
         "merchant_uid": st.column_config.TextColumn(C["merchant_uid"], width=ui_present.column_px(  # whole at 1280

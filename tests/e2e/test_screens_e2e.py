@@ -206,3 +206,19 @@ def test_a_payment_opens_from_a_table_in_one_click_in_this_tab_with_the_reveal_s
     click_cell(page, grid, 0)                                  # "열기", pinned first
     expect(page).to_have_url(re.compile(r"/payment\?imp_uid=" + re.escape(first["imp_uid"]) + "$"))
     assert len(page.context.pages) == 1
+
+
+def test_the_pending_list_opens_a_payment_in_one_click_with_the_reveal_switch_kept(page, ko_app, e2e_sandbox):
+    open_app(page, ko_app, "/", refresh=False)
+    page.get_by_role("button", name=ko("Refresh")).click()
+    settle(page)
+    page.get_by_text(ko("Show full account and phone numbers")).click()
+    settle(page)
+    grid = page.locator("[data-testid=stDataFrame]").first
+    first = re.search(r"imp_\d{12}", grid.locator("tbody tr").first.inner_text()).group(0)   # the first row shown
+    click_cell(page, grid, 0, x=35 + 40)                      # past the row's tick box: its "열기"
+    expect(page).to_have_url(re.compile(r"/payment\?imp_uid=" + re.escape(first) + "$"))
+    assert len(page.context.pages) == 1
+    expect(page.get_by_role("switch", name=ko("Show personal data (account, phone, e-mail)"))).to_be_checked()
+    num = e2e_sandbox.api("GET", f"/payments/{first}").json()["response"]["vbank_num"]
+    expect(page.get_by_text(num, exact=True).first).to_be_attached()         # the account number in full

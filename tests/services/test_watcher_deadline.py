@@ -26,7 +26,7 @@ class Trickler:
     the headers. Records how many lines it wrote before the client cut the connection, and whether ``other`` had
     taken everything while it was still trickling."""
 
-    def __init__(self, other_done=lambda: False):
+    def __init__(self, other_done=lambda: False, finish_on_other: bool = False):
         self.cut_after: list[int] = []              # per POST: lines written when the client went away
         self.others_done_meanwhile = False
         self.stop = threading.Event()
@@ -42,6 +42,11 @@ class Trickler:
                             return
                         if other_done():
                             outer.others_done_meanwhile = True
+                            if finish_on_other:          # the answer ends once the other webhook has everything
+                                self.wfile.write(b"Content-Length: 0\r\n\r\n")
+                                self.wfile.flush()
+                                outer.cut_after.append(-1)
+                                return
                         self.wfile.write(f"X-Still-Thinking: {i}\r\n".encode())
                         self.wfile.flush()
                 except OSError:
@@ -92,13 +97,32 @@ def test_a_post_to_a_healthy_receiver_gives_its_status():
 
 
 def test_a_trickling_webhook_never_delays_the_other(fresh, client, audit):
-    """Three deposits, two webhooks: the trickler is listed first. The healthy one gets all three while the trickler
-    is still trickling its first answer (served side by side), and the pass ends with the trickler cut at its
-    deadline and its events kept for a retry."""
+    """Three deposits, two webhooks: the trickler is listed first and keeps its answer open until the healthy one has
+    all three (or its bounded trickle ends). Served side by side, the healthy one gets them meanwhile and the trickler
+    then answers; served one after the other, the healthy one would wait for the whole trickle."""
     ok = Receiver()
-    t = Trickler(other_done=lambda: len([b for b in ok.accepted if b["event"].startswith("deposit:")]) >= 3)
+    t = Trickler(other_done=lambda: len([b for b in ok.accepted if b["event"].startswith("deposit:")]) >= 3,
+                 finish_on_other=True)
     try:
-        cfg = WatchConfig(targets=(t.url, ok.url), digest_at="23:59", post_deadline_s=3.0, deposits_each=True)
+        cfg = WatchConfig(targets=(t.url, ok.url), digest_at="23:59", post_deadline_s=30.0, deposits_each=True)
+        w = Watcher(client, audit.db, cfg, post=lambda u, b: post(u, b, deadline_s=cfg.post_deadline_s))
+        w.run_once()
+        for _i in range(3):
+            fresh.deposit(ready_payment(fresh, client).imp_uid)
+        rep = w.run_once()
+        assert len(ok.events("deposit:")) == 3
+        assert t.others_done_meanwhile and t.cut_after[0] == -1      # the other webhook did not wait for this one
+        assert rep.failed == 0 and rep.sent == 6
+    finally:
+        t.close()
+        ok.close()
+
+
+def test_a_trickling_webhook_is_cut_at_the_deadline_and_its_events_kept(fresh, client, audit):
+    ok = Receiver()
+    t = Trickler()
+    try:
+        cfg = WatchConfig(targets=(t.url, ok.url), digest_at="23:59", post_deadline_s=2.0, deposits_each=True)
         w = Watcher(client, audit.db, cfg, post=lambda u, b: post(u, b, deadline_s=cfg.post_deadline_s))
         w.run_once()
         for _i in range(3):
@@ -107,8 +131,7 @@ def test_a_trickling_webhook_never_delays_the_other(fresh, client, audit):
         assert len(ok.events("deposit:")) == 3
         assert rep.failed == 3 and any("PostDeadline" in e for e in rep.errors)
         t.wait_cut()
-        assert t.others_done_meanwhile                       # the other webhook did not wait for this one
-        assert t.cut_after[0] < LINES // 2                   # and the pass did not wait for the trickle to end
+        assert t.cut_after[0] < LINES // 2                   # the pass did not wait for the trickle to end
         assert audit.db.watch.counts().get("retry", 0) == 3
     finally:
         t.close()

@@ -33,6 +33,8 @@ T = {"title": _("Payouts ahead"),
      "not_sure": _("The statement's layout was not recognised with certainty: map it on the Reconciliation page "
                    "first, or check the days below."),
      "file_error": _("The file could not be used: {err}"),
+     "not_kept": _("Checked for this view only: keeping a bank statement for the team and the watcher needs the "
+                   "operator role."),
      "saved": _("Bank statement matched: {first} – {last}. Payouts of those days are checked against it."),
      "none_stored": _("No bank statement has been matched yet: what was received and what is late cannot be told. "
                       "Upload one above."),
@@ -50,6 +52,7 @@ rules = session.settings().rules
 st.caption(T["intro"].format(n=rules.settlement_days_default))
 today = now_kst().date()
 
+session_only: str | None = None
 bank = st.file_uploader(T["statement"], type=["csv", "xlsx", "xls", "txt"], key="pa_bank", help=T["statement_help"])
 if bank is not None:
     try:
@@ -63,10 +66,15 @@ if bank is not None:
     else:
         if not rec.sure:
             st.warning(T["not_sure"])
+        merged = report.remember(data.stored_statement(), statement, rules) if len(statement) else None
         kept = f"pa_kept_{bdigest[:16]}"
-        if kept not in st.session_state and len(statement):
-            data.remember_statement(report.remember(data.stored_statement(), statement, rules))
-            st.session_state[kept] = True
+        if merged and session.operator().can("save_settings"):          # kept for the team and the watcher
+            if kept not in st.session_state:
+                data.remember_statement(merged)
+                st.session_state[kept] = True
+        elif merged:
+            session_only = merged                                      # a viewer: this view only, nothing kept
+            st.caption(T["not_kept"])
         days = [d for d in statement["date"]] if len(statement) else []
         if days:
             st.success(inert.say(T["saved"], first=day_name(min(days)), last=day_name(max(days))))
@@ -77,7 +85,7 @@ try:
 except ApiError as e:
     st.error(inert.say(T["error"], err=e))
     st.stop()
-stored = report.load(data.stored_statement())
+stored = report.load(session_only or data.stored_statement())
 f = report.frame(payments, today, rules, stored)
 a = report.summary(f, today, stored)
 if stored is None or stored.first is None or stored.last is None:

@@ -119,6 +119,32 @@ def test_an_approval_request_and_its_decision_are_told(fresh, client, audit, rul
     assert receiver.events("refund:")                                               # the refund sent, too
 
 
+def test_approvals_and_refunds_are_told_in_korean_with_the_order_buyer_and_pg(fresh, client, audit, rules, receiver,
+                                                                                korean):
+    """Issue 31.1: "승인 요청 승인 후 전송됨" and an imp_uid alone were what the chat read; now a sentence with who did
+    what, and the payment by its order number, masked buyer and PG trade name."""
+    from lib.domain.names import PG_NAMES
+    w = watcher(client, audit, receiver)
+    w.run_once()
+    rules.refund_approval_above = 1000
+    p = paid_payment(fresh, client)
+    kim, boss = Actor("kim@example.com", frozenset({"operator"})), Actor("boss@example.com", frozenset({"approver"}))
+    req = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 5000),
+                                                seen=Seen.of(p), rules=rules)
+    approval_flow.approve(client, audit, approver=boss, request_id=req.id, rules=rules)
+    w.run_once()
+    texts = {b["event"].split(":")[0] + ":" + b["event"].split(":")[-1]: b["blocks"][0]["text"]["text"]
+             for b in receiver.accepted if b["event"].startswith(("approval:", "refund:"))}
+    asked = texts["approval:requested"]
+    assert asked.startswith("kim@example.com님이 승인을 요청했습니다: ₩5,000 환불")
+    done = texts["approval:executed"]
+    assert done.startswith("boss@example.com님이 승인해 처리됐습니다") and "승인 후 전송됨" not in done
+    refund = next(v for k, v in texts.items() if k.startswith("refund:"))
+    for t in (asked, done, refund):
+        assert p.merchant_uid in t and PG_NAMES[p.pg_provider] in t and f"({p.pg_provider})" not in t
+        assert p.imp_uid not in t and (not p.buyer_name or p.buyer_name not in t)
+
+
 def test_a_decision_on_an_old_request_is_told_however_many_came_after_it(fresh, client, audit, rules, receiver):
     """The watcher reads requests made *or decided* since its last pass, not the newest few hundred: a decision on a
     request older than 600 others is still told."""

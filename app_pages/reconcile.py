@@ -18,7 +18,6 @@ from lib.domain.fmt import krw, number
 from lib.domain.clock import now_kst
 from lib.domain.names import pg_short, recon_status
 from lib.domain.text import md, payment_path
-from lib.domain import identity
 from lib.iamport.errors import ApiError
 from lib.reports.recon import expected
 from lib.reports.recon import grid as recon_grid
@@ -29,8 +28,9 @@ from lib.reports.recon import reading as reading_mod
 from lib.reports.recon import statement
 from lib.reports.recon import understand
 from lib.ui import inert
-from lib.ui import keys as ui_keys, language, metrics
+from lib.ui import language, metrics
 from lib.ui import loaders
+from lib.ui import recon_close
 from lib.ui import recon_files
 from lib.ui import session
 
@@ -56,11 +56,7 @@ T = {
                        "virtual accounts."),
     "exceptions_xlsx": _("Download the exceptions (Excel, with a month-end summary)"),
     "month_end": _("Download the month-end workbook (Excel)"),
-    "resolved_as": _("Resolved by {owner}: {memo}"),
-    "close_title": _("Close an exception"), "close_payout_title": _("Close a payout exception"), "close_pick": _("Exception"), "close_memo": _("Memo (how it was closed)"),
-    "close_owner": _("Owner"), "close_do": _("Mark as resolved"), "reopen_do": _("Reopen"),
-    "closed_ok": _("Marked as resolved; it shows as resolved in every later run."),
-    "reopened_ok": _("Reopened."),
+    "close_title": _("Close exceptions"), "close_payout_title": _("Close payout exceptions"),
     "file_error": _("The file could not be read: {err}"),
     "range_file": _("Using the file's own dates: {a} – {b} (KST)."),
     "range_own": _("Use the dates above instead of the file's"),
@@ -153,58 +149,12 @@ def first_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in FIRST if c in cols] + [c for c in cols if c not in FIRST]
 
 
-def with_resolution(df: pd.DataFrame, closed: dict) -> pd.DataFrame:
+def with_resolution(df: pd.DataFrame, closed: dict, file_id: str = "") -> pd.DataFrame:
     """Exceptions resolved earlier (this run or one over an overlapping range) say so, with owner and memo."""
     if df.empty:
         return df
-    keys = df["_key"] if "_key" in df else match.exception_keys(df)
-    text = [ui_resolution(closed.get(k)) for k in keys]
-    return df.assign(resolution=text)
-
-
-def ui_resolution(r: dict | None) -> str:
-    if not r:
-        return ""
-    return T["resolved_as"].format(owner=r.get("owner", ""), memo=r.get("memo", ""))
-
-
-def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, key: str = "rc_res",
-                     title: str = T["close_title"]) -> None:
-    """Resolve an exception with a memo and an owner (operator role, audited), or reopen one."""
-    if exc.empty:
-        return
-    with st.expander(title, expanded=False):
-        labels = {}
-        for r, k in zip(exc.to_dict("records"), keys):
-            who = r.get("merchant_uid") or r.get("depositor") or r.get("sender") or ""
-            day = r.get("date") or ""
-            mark = "✓ " if k in closed else ""
-            labels[k] = f"{mark}{recon_status(r.get('status', ''))} · {day} · {who} · {r.get('reasons') or ''}"
-        if st.session_state.get(f"{key}_seen") != frozenset(labels):        # kept for the watcher (still open?)
-            session.db().recon_seen.remember({k: v.removeprefix("✓ ") for k, v in labels.items()})
-            st.session_state[f"{key}_seen"] = frozenset(labels)
-        pick = st.selectbox(T["close_pick"], list(labels), format_func=lambda k: labels[k], key=f"{key}_pick")
-        can = session.operator().can("save_settings")
-        memo = st.text_input(T["close_memo"], key=f"{key}_memo", max_chars=500, disabled=not can)
-        owner = st.text_input(T["close_owner"], key=f"{key}_owner", max_chars=100, disabled=not can,
-                              placeholder=session.operator().email)
-        b1, b2 = st.columns(2)
-        row = exc.iloc[list(keys).index(pick)]
-        summary = {"status": str(row.get("status", "")), "label": labels[pick][:200]}
-        if b1.button(T["close_do"], key=f"{key}_do", disabled=not can or pick in closed):
-            try:
-                store.resolve(pick, memo=memo, owner=owner, summary=summary, actor=session.operator(), audit=session.audit())
-                st.session_state[ui_keys.flash(key)] = ("ok", T["closed_ok"])
-            except (ValueError, identity.Forbidden) as e:
-                st.session_state[ui_keys.flash(key)] = ("err", md(e))
-            st.rerun()
-        if b2.button(T["reopen_do"], key=f"{key}_reopen", disabled=not can or pick not in closed):
-            store.reopen(pick, actor=session.operator(), audit=session.audit())
-            st.session_state[ui_keys.flash(key)] = ("ok", T["reopened_ok"])
-            st.rerun()
-        flash = st.session_state.pop(ui_keys.flash(key), None)
-        if flash:
-            (st.success if flash[0] == "ok" else st.error)(flash[1])
+    keys = df["_key"] if "_key" in df else match.exception_keys(df, file_id)
+    return df.assign(resolution=[recon_close.resolution_text(closed.get(k)) for k in keys])
 
 
 def read_or_stop(up: recon_files.Upload, header_row: int | None = None, sheet: str | None = None):
@@ -217,17 +167,29 @@ def read_or_stop(up: recon_files.Upload, header_row: int | None = None, sheet: s
         st.stop()
 
 
-def month_end_book(result, checked) -> bytes:
-    """The exceptions as Excel (whole won as numbers, dates as dates, Korean headers and values) with a one-page
-    month-end summary sheet first."""
-    summary = named(match.month_end_summary(result, checked))
+RESOLUTION_COLS = {"resolution_state": _("Resolution"), "resolution_memo": _("Memo"),
+                   "resolution_owner": _("Owner"), "resolved_at": _("Resolved at (KST)")}
+
+
+def month_end_book(result, checked, file_id: str) -> bytes:
+    """The month end as Excel (whole won as numbers, dates as dates, Korean headers and values): a summary sheet
+    first with each group's open and closed rows, then every exception and every payout with its resolution (state,
+    memo, owner, when)."""
+    exc = result.exceptions()
+    ekeys = match.exception_keys(exc, file_id)
+    pkeys = match.payout_keys(checked) if checked is not None else pd.Series([], dtype=object)
+    closed = session.db().resolutions.resolved(list(ekeys) + list(pkeys))
+    summary = named(match.month_end_summary(result, checked, frozenset(closed), file_id))
     summary["section"] = summary["section"].map({"match": _("Transactions (거래대사)"), "payout": _("Payouts (입금대사)")})
-    sheets = [(_("Month-end summary"), summary.rename(columns={"section": _("Section"), "group": COLS["status"],
-                                                               "pg": COLS["pg"], "rows": COLS["rows"],
-                                                               "amount": MONEY_COLS["amount"]})),
-              (_("Exceptions"), for_export(result.exceptions()))]
+    heads = {"section": _("Section"), "group": COLS["status"], "pg": COLS["pg"], "rows": COLS["rows"],
+             "amount": MONEY_COLS["amount"], "difference": MONEY_COLS["difference"], "open": _("Not resolved"),
+             "closed": _("Closed")}
+    sheets = [(_("Month-end summary"), summary.rename(columns=heads)),
+              (_("Exceptions"), for_export(pd.concat([exc, recon_close.resolution_columns(ekeys, closed)], axis=1))
+               .rename(columns=RESOLUTION_COLS))]
     if checked is not None:
-        sheets.append((_("Payouts"), for_export(checked)))
+        sheets.append((_("Payouts"), for_export(pd.concat([checked, recon_close.resolution_columns(pkeys, closed)],
+                                                          axis=1)).rename(columns=RESOLUTION_COLS)))
     return export.to_xlsx_book(sheets)
 
 
@@ -324,7 +286,7 @@ if rows is not None:
     cap = s.table_rows            # what is shown and can be closed here; the files below hold every exception
     exc = match.MatchResult(result.matched_head(0), result.mismatched.head(cap), result.file_only.head(cap),
                             result.import_only.head(cap)).exceptions()
-    exc_keys = match.exception_keys(exc)
+    exc_keys = match.exception_keys(exc, digest or "")
     closed = resolutions.resolved(list(exc_keys))
     dash = result.mismatch_dashboard()
     left, right = st.columns([3, 2]) if not dash.empty else (st.container(), None)
@@ -339,19 +301,19 @@ if rows is not None:
                 if n > cap:
                     st.caption(T["first_rows"].format(shown=number(cap), n=number(n)))
                     df = df.head(cap)
-                view = with_resolution(df, closed)
+                view = with_resolution(df, closed, digest or "")
                 st.dataframe(named(payment_links(view)), hide_index=True, width="stretch", key=key,
                              column_config={**COLUMN_CONFIG, "imp_uid": LINK}, column_order=first_columns(view))
     if right is not None:
         with right:
             st.markdown(f"**{T['dashboard']}**")
             st.dataframe(named(dash), hide_index=True, key="rc_dash", column_config=COLUMN_CONFIG)
-    close_exceptions(exc, exc_keys, closed, resolutions)
+    recon_close.close_exceptions(exc, exc_keys, closed, resolutions, "rc_res", T["close_title"])
     x1, x2 = st.columns(2)
     x1.download_button(T["exceptions"], data=language.later(lambda: pending.to_csv_bytes(for_export(result.exceptions()))),
                        file_name=f"recon-exceptions-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
                        icon=":material/download:", key="rc_exc")
-    x2.download_button(T["exceptions_xlsx"], data=language.later(lambda: month_end_book(result, None)),
+    x2.download_button(T["exceptions_xlsx"], data=language.later(lambda: month_end_book(result, None, digest or "")),
                        file_name=f"recon-exceptions-{d_from}-{d_to}.xlsx", on_click="ignore",
                        icon=":material/download:", key="rc_exc_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -443,13 +405,13 @@ st.dataframe(named(pview), hide_index=True, width="stretch", key="rc_payout_chec
              column_order=first_columns(pview))
 open_payouts = checked.assign(reasons=checked["status"].map(recon_status))[~checked["status"].isin(
     [recon_payouts.PAYOUT_MATCHED, recon_payouts.PAYOUT_OFFSET])]
-close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, session.db().resolutions, key="rc_pres",
-                 title=T["close_payout_title"])
+recon_close.close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, session.db().resolutions, "rc_pres",
+                             T["close_payout_title"])
 d1, d2 = st.columns(2)
 d1.download_button(T["payouts_csv"], data=language.later(lambda: pending.to_csv_bytes(for_export(checked))),
                    file_name=f"payouts-{d_from}-{d_to}.csv", mime="text/csv", on_click="ignore",
                    icon=":material/download:", key="rc_payout_csv")
 if rows is not None:
-    d2.download_button(T["month_end"], data=language.later(lambda: month_end_book(result, checked)),
+    d2.download_button(T["month_end"], data=language.later(lambda: month_end_book(result, checked, digest or "")),
                        file_name=f"month-end-{d_from}-{d_to}.xlsx", on_click="ignore", icon=":material/download:",
                        key="rc_month_end", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

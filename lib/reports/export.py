@@ -86,10 +86,9 @@ def _write_sheet(xw, won, sheet: str, df: pd.DataFrame, money: tuple[str, ...] |
     out.to_excel(xw, index=False, sheet_name=sheet)
     ws = xw.sheets[sheet]
     for i, col in enumerate(out.columns):
-        if len(out):
-            width = max(12, min(40, int(out[col].astype(str).str.len().max() or 10) + 2))
-        else:
-            width = 14
+        longest = out[col].astype(str).str.len().max() if len(out) else None
+        # an all-empty column measures as NaN (pandas' text NA): a width from it failed the whole download
+        width = max(12, min(40, int(longest) + 2)) if longest is not None and pd.notna(longest) else 14
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             width = 20
         ws.set_column(i, i, width, won if col in money else None)

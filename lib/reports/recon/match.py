@@ -125,24 +125,35 @@ def whole_won(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def month_end_summary(result: "MatchResult", checked: pd.DataFrame | None) -> pd.DataFrame:
-    """One page for month end: per PG, matched / mismatched / unmatched rows and amounts; then the payouts short,
-    over and missing (codes in ``group`` and ``status``; the page names them)."""
-    rows = [{"section": "match", "group": MATCHED, "pg": pg, "rows": n, "amount": amount}
-            for pg, n, amount in result.matched_by_pg()]
+def month_end_summary(result: "MatchResult", checked: pd.DataFrame | None, closed: frozenset[str] | set[str] = frozenset(),
+                      file_id: str = "") -> pd.DataFrame:
+    """One page for month end: per PG, matched / mismatched / unmatched rows, their amount and their difference (what
+    the file says minus what I'mport says: a row in the file only adds, one at I'mport only takes away); then the
+    payouts short, over, missing and unexpected with the money received and the difference. Each exception group says
+    how many of its rows are still open and how many the team closed (``closed``: the keys resolved)."""
+    rows = [{"section": "match", "group": MATCHED, "pg": pg, "rows": n, "amount": amount, "difference": 0,
+             "open": 0, "closed": 0} for pg, n, amount in result.matched_by_pg()]
     for group, df, amount in ((MISMATCHED, result.mismatched, "file_amount"), (FILE_ONLY, result.file_only, "amount"),
                               (IMPORT_ONLY, result.import_only, "amount")):
         if df.empty:
             continue
-        g = df.assign(pg=df["pg"].fillna("") if "pg" in df else "").groupby("pg", dropna=False)
+        keys = exception_keys(df, file_id)
+        is_closed = keys.isin(list(closed))
+        g = df.assign(pg=df["pg"].fillna("") if "pg" in df else "", _closed=is_closed).groupby("pg", dropna=False)
         for pg, part in g:
-            rows.append({"section": "match", "group": group, "pg": pg, "rows": len(part),
-                         "amount": int(part[amount].fillna(0).sum()) if amount in part else 0})
+            total = int(part[amount].fillna(0).sum()) if amount in part else 0
+            diff = int(part["amount_diff"].fillna(0).sum()) if group == MISMATCHED else \
+                (total if group == FILE_ONLY else -total)
+            rows.append({"section": "match", "group": group, "pg": pg, "rows": len(part), "amount": total,
+                         "difference": diff, "open": int((~part["_closed"]).sum()), "closed": int(part["_closed"].sum())})
     if checked is not None and not checked.empty:
+        pkeys = payout_keys(checked)
         for status, part in checked.groupby("status"):
+            shut = int(pkeys[part.index].isin(list(closed)).sum())
             rows.append({"section": "payout", "group": status, "pg": "", "rows": len(part),
-                         "amount": int(part["difference"].sum())})
-    return pd.DataFrame(rows, columns=["section", "group", "pg", "rows", "amount"])
+                         "amount": int(part["received"].sum()), "difference": int(part["difference"].sum()),
+                         "open": len(part) - shut, "closed": shut})
+    return pd.DataFrame(rows, columns=["section", "group", "pg", "rows", "amount", "difference", "open", "closed"])
 
 
 KEYS = ("imp_uid", "merchant_uid", "pg_tid")      # what a file row is matched by, in this order
@@ -352,22 +363,37 @@ def exception_key(kind: str, key: str, event: str, day) -> str:
     return "exc-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
 
 
-def exception_keys(exc: pd.DataFrame) -> pd.Series:
-    """The key of every row of ``MatchResult.exceptions()`` (by imp_uid, else merchant_uid, else pg_tid, else the
-    file row)."""
+def exception_keys(exc: pd.DataFrame, file_id: str = "") -> pd.Series:
+    """The key of every row of ``MatchResult.exceptions()``: by imp_uid, else merchant_uid, else pg_tid (the same in
+    every run and every file that names the payment: a carried-over exception finds its resolution). A row with none
+    of them is keyed by the file (``file_id``: its content's hash), its row and what it holds, so line 5 of another
+    file on the same day is another exception."""
     if exc.empty:
         return pd.Series([], dtype=object)
+
     def col(c):
         if c not in exc:
             return pd.Series("", index=exc.index)
         v = exc[c].astype(object)
         return v.where(v.notna(), "").astype(str)
     ident = col("imp_uid").where(col("imp_uid") != "", col("merchant_uid"))
-    ident = ident.where(ident != "", col("pg_tid")).where(lambda x: x != "", "row " + col("row"))
+    ident = ident.where(ident != "", col("pg_tid"))
+    keyless = "row " + file_id + ":" + col("row") + ":" + col("amount") + ":" + col("status")
+    ident = ident.where(ident != "", keyless)
     return pd.Series([exception_key("pg", i, k, d) for i, k, d in zip(ident, col("kind"), col("date"))],
                      index=exc.index)
 
 
 def payout_keys(checked: pd.DataFrame) -> pd.Series:
-    return pd.Series([exception_key("payout", f"{s}|{w}", "", d) for s, w, d in
-                      zip(checked["sender"], checked["depositor"], checked["date"])], index=checked.index)
+    """A payout's key: its settlement day and sender (one expected payout each); a deposit no payout explains also by
+    its amount and its order among equal ones, so two deposits from one sender on one day are two exceptions."""
+    if checked.empty:
+        return pd.Series([], dtype=object, index=checked.index)
+    unexpected = checked["pg"].fillna("").eq("") if "pg" in checked else pd.Series(True, index=checked.index)
+    nth = checked.groupby(["date", "sender", "depositor", "received"], dropna=False).cumcount()
+    out = []
+    for s, w, d, got, n, odd in zip(checked["sender"], checked["depositor"], checked["date"], checked["received"], nth,
+                                    unexpected):
+        who = f"{s}|{w}|{got}|{n}" if odd else f"{s}|{w}"
+        out.append(exception_key("payout", who, "", d))
+    return pd.Series(out, index=checked.index)

@@ -33,11 +33,12 @@ class TTLCache:
         self._guard = threading.Lock()
         self.generation = 0
 
-    def get_or_load(self, key: Hashable, loader: Callable[[], Any],
-                    keep_on: tuple[type[BaseException], ...] = ()) -> tuple[Any, float]:
-        """(value, loaded_at). Loads at most once per key at a time. With ``keep_on``: a key loaded before is served
-        from its last value (never waited for) while another caller loads it, while a failed load's backoff runs,
-        and when the load raises one of ``keep_on``."""
+    def get_or_load(self, key: Hashable, loader: Callable[[], Any], keep_on: tuple[type[BaseException], ...] = (),
+                    wait_s: float | None = None) -> tuple[Any, float]:
+        """(value, loaded_at). Loads at most once per key at a time. With ``keep_on``: a key loaded before (and not
+        cleared by a write since) is served from its last value while another caller loads it, while a failed load's
+        backoff runs, and when the load raises one of ``keep_on``; with ``wait_s`` too, its reload is waited for
+        that long at most (it goes on in the background and is kept when it ends): an outage never holds a page."""
         hit = self._fresh(key)
         if hit:
             return hit
@@ -47,41 +48,65 @@ class TTLCache:
             failed = self._failed.get(key) if keep_on else None
         if last is not None and failed is not None and time.time() < failed[1]:
             return last[1], last[0]                  # backing off: nobody reads again before the retry time
-        if last is not None and last[2] == self.generation:
+        current = last is not None and last[2] == self.generation
+        if current and last is not None:
             if not lock.acquire(blocking=False):     # someone else is loading it: the last value now (no write since)
                 return last[1], last[0]
         else:
             lock.acquire()
-        try:
-            hit = self._fresh(key)          # someone else loaded it while we waited
-            if hit:
-                return hit
-            gen = self.generation
-            try:
-                value = loader()
-            except keep_on as e:
-                now = time.time()
-                with self._guard:
-                    prev = self._failed.get(key)
-                    n = (prev[2] if prev else 0) + 1
-                    self._failed[key] = (prev[0] if prev else now, now + min(self.ttl * 2 ** (n - 1), MAX_BACKOFF_S),
-                                         n, e)
-                if last is None:
-                    raise
-                return last[1], last[0]
-            loaded_at = time.time()
-            with self._guard:
-                self._failed.pop(key, None)
-                if gen == self.generation:   # a clear() during the load makes this result stale: don't keep it
-                    self._data[key] = (loaded_at, value)
-                    self._last[key] = (loaded_at, value, gen)
-                    while len(self._data) > self.max_entries:
-                        self._data.pop(next(iter(self._data)))
-                    while len(self._last) > self.max_entries:
-                        self._last.pop(next(iter(self._last)))
-            return value, loaded_at
-        finally:
+        hit = self._fresh(key)                       # someone else loaded it while we waited
+        if hit:
             lock.release()
+            return hit
+        box: dict[str, Any] = {}
+
+        def load() -> None:                          # releases the lock when done, in whichever thread runs it
+            try:
+                box["out"] = self._load(key, loader, keep_on, last)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller that waits for it
+                box["error"] = e
+            finally:
+                lock.release()
+
+        if not (current and wait_s is not None):
+            load()
+        else:
+            worker = threading.Thread(target=load, name="cache-reload", daemon=True)
+            worker.start()
+            worker.join(wait_s)
+            if worker.is_alive():                    # I'mport is slow: the last value now, the reload goes on
+                assert last is not None
+                return last[1], last[0]
+        if "error" in box:
+            raise box["error"]
+        return box["out"]
+
+    def _load(self, key: Hashable, loader: Callable[[], Any], keep_on: tuple[type[BaseException], ...],
+              last: tuple[float, Any, int] | None) -> tuple[Any, float]:
+        gen = self.generation
+        try:
+            value = loader()
+        except keep_on as e:
+            now = time.time()
+            with self._guard:
+                prev = self._failed.get(key)
+                n = (prev[2] if prev else 0) + 1
+                self._failed[key] = (prev[0] if prev else now, now + min(self.ttl * 2 ** (n - 1), MAX_BACKOFF_S),
+                                     n, e)
+            if last is None:
+                raise
+            return last[1], last[0]
+        loaded_at = time.time()
+        with self._guard:
+            self._failed.pop(key, None)
+            if gen == self.generation:   # a clear() during the load makes this result stale: don't keep it
+                self._data[key] = (loaded_at, value)
+                self._last[key] = (loaded_at, value, gen)
+                while len(self._data) > self.max_entries:
+                    self._data.pop(next(iter(self._data)))
+                while len(self._last) > self.max_entries:
+                    self._last.pop(next(iter(self._last)))
+        return value, loaded_at
 
     def failure(self, key: Hashable) -> tuple[float, BaseException] | None:
         """(since when, the last error) while loading ``key`` fails; None when its last load succeeded."""

@@ -9,6 +9,7 @@ from datetime import datetime
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from lib.reports import search
 from lib.ui import keys
 from lib.reports import pending
@@ -49,17 +50,22 @@ def _drop_if_written_elsewhere() -> None:
     _seen_version["v"] = v
 
 
+RELOAD_WAIT_S = 4.0    # a list shown before is reloaded for this long at most; then the last one (with its age) shows
+
+
 def _cached(key: tuple, what: str, load):
     """The shared cache with a progress bar while a miss loads: ``load(progress)`` returns the value."""
     _drop_if_written_elsewhere()
     bar = st.empty()
 
     def progress(done: int, total: int) -> None:
+        if get_script_run_ctx() is None:       # a reload that went on in the background (RELOAD_WAIT_S): no bar
+            return
         bar.progress(done / max(total, 1), text=_("Loading {what}… page {done} of {total}").format(
             what=_(what), done=done, total=total))
 
     value, fetched = _shared_cache().get_or_load((key[0], settings().api_url, *key[1:]), lambda: load(progress),
-                                                 keep_on=(ApiError,))
+                                                 keep_on=(ApiError,), wait_s=RELOAD_WAIT_S)
     bar.empty()
     return value, datetime.fromtimestamp(fetched, KST)
 

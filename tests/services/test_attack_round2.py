@@ -344,3 +344,53 @@ def test_exchange_bank_codes_read_as_hana_and_hana_is_offered_with_its_own_code(
     assert banks.bank_by_code("daou", "12").name_ko == "하나은행"
     assert "하나은행" in banks.bank_name_for_kftc("005")
     assert "05" not in {b.code for b in banks.refund_banks("daou")}
+
+
+def test_the_shared_list_is_served_with_its_age_while_iamport_fails_or_hangs(monkeypatch):
+    """The pending list's shared cache during an outage: a failed reload returns the last list (with when it was
+    read) and backs off for everyone; a reload that hangs is waited for only ``wait_s``, then the last list shows and
+    the reload goes on (kept when it ends); a list cleared by a write is never served from before it unless
+    reloading fails."""
+    import types
+    from lib.ui import cache as cache_mod
+    clock = Clock()
+    monkeypatch.setattr(cache_mod, "time", types.SimpleNamespace(time=clock))
+    c = cache_mod.TTLCache(ttl=60)
+    calls = []
+
+    def failing():
+        calls.append("x")
+        raise ApiUnavailable("No reply within 20 s.", method="GET", path="/payments/status/ready")
+
+    assert c.get_or_load("k", lambda: "v1", keep_on=(ApiUnavailable,)) == ("v1", clock.t)
+    read_at = clock.t
+    clock.t += 61
+    assert c.get_or_load("k", failing, keep_on=(ApiUnavailable,)) == ("v1", read_at)      # the last, with its age
+    since, err = c.failure("k")
+    assert since == clock.t and "No reply" in err.message
+    for _ in range(5):                                                                     # backing off: no reads
+        assert c.get_or_load("k", failing, keep_on=(ApiUnavailable,)) == ("v1", read_at)
+    assert len(calls) == 1
+    clock.t += 61
+    assert c.get_or_load("k", lambda: "v2", keep_on=(ApiUnavailable,))[0] == "v2" and c.failure("k") is None
+
+    clock.t += 61                                                                          # I'mport hangs now
+    release = threading.Event()
+
+    def hanging():
+        release.wait(10)
+        return "v3"
+
+    assert c.get_or_load("k", hanging, keep_on=(ApiUnavailable,), wait_s=0.05)[0] == "v2"
+    assert not release.is_set()                                                           # ... still loading
+    assert c.get_or_load("k", failing, keep_on=(ApiUnavailable,), wait_s=0.05)[0] == "v2"  # nobody waits, nobody reads
+    assert len(calls) == 1
+    release.set()
+    pause = threading.Event()
+    for _ in range(500):                                                                   # wait for the reload
+        if c.get_or_load("k", failing, keep_on=(ApiUnavailable,))[0] == "v3":
+            break
+        pause.wait(0.01)
+    assert c.get_or_load("k", failing, keep_on=(ApiUnavailable,))[0] == "v3" and len(calls) == 1
+    c.clear()                                                                              # a write: never before it
+    assert c.get_or_load("k", lambda: "v4", keep_on=(ApiUnavailable,), wait_s=0.05)[0] == "v4"

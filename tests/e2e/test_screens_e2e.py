@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.domain.i18n import catalog
-from tests.e2e.helpers import App, browser_page, open_app, settle, shinhan_holder
+from tests.e2e.helpers import App, browser_page, next_step, open_app, settle, shinhan_holder
 
 pytestmark = pytest.mark.browser
 
@@ -57,9 +57,7 @@ def page(browser, ko_app, e2e_sandbox):
 def to_amount_step(page, app, imp_uid: str) -> None:
     open_app(page, app, f"/refund?imp_uid={imp_uid}")
     expect(page.get_by_text(step(1, "Payment"))).to_be_visible()
-    page.get_by_role("button", name=ko("Next")).click()
-    settle(page)
-    expect(page.get_by_text(step(2, "Amount and reason"))).to_be_visible()
+    next_step(page, page.get_by_role("button", name=ko("Next")), step(2, "Amount and reason"))
 
 
 def account_details(page, *, holder: str, account: str = "110-555-123456") -> None:
@@ -94,8 +92,7 @@ def test_enter_moves_no_step_and_the_banks_holder_is_taken_in_one_click(page, ko
     page.get_by_label(ko("Note (optional, sent with the reason)")).press("Enter")
     settle(page)
     expect(page.get_by_text(step(2, "Amount and reason"))).to_be_visible()
-    page.get_by_role("button", name=ko("Next")).first.click()
-    settle(page)
+    next_step(page, page.get_by_role("button", name=ko("Next")).first, step(3, "Refund account"))
 
     bank_says = shinhan_holder()
     typed = "김오타" if bank_says != "김오타" else "박오타"
@@ -108,12 +105,8 @@ def test_enter_moves_no_step_and_the_banks_holder_is_taken_in_one_click(page, ko
     use.click()                                                      # one click: the bank's name
     settle(page)
     expect(page.get_by_label(ko("Account holder name"))).to_have_value(bank_says)
-    page.get_by_role("button", name=ko("Next")).first.click()      # no written reason needed now
-    settle(page)
-    expect(page.get_by_text(step(4, "Fee impact"))).to_be_visible()
-    page.get_by_role("button", name=ko("Next")).click()
-    settle(page)
-    expect(page.get_by_text(step(5, "Confirm"))).to_be_visible()
+    next_step(page, page.get_by_role("button", name=ko("Next")).first, step(4, "Fee impact"))   # no reason needed now
+    next_step(page, page.get_by_role("button", name=ko("Next")), step(5, "Confirm"))
     expect(sent_value(page, "Account holder")).to_have_text(bank_says)
     expect(sent_value(page, "Reason sent to the PG")).to_have_text(re.compile(r".+ — 배송 지연$"))
 
@@ -142,8 +135,7 @@ def test_enter_moves_no_step_and_the_banks_holder_is_taken_in_one_click(page, ko
 def test_the_approver_sees_a_holder_mismatch_first_with_both_names(page, ko_app, e2e_sandbox):
     p = e2e_sandbox.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0 and x["amount"] > 100000)
     to_amount_step(page, ko_app, p["imp_uid"])
-    page.get_by_role("button", name=ko("Next")).first.click()      # a full refund, above the approval limit
-    settle(page)
+    next_step(page, page.get_by_role("button", name=ko("Next")).first, step(3, "Refund account"))   # full, above the limit
     bank_says = shinhan_holder()
     typed = "김오타" if bank_says != "김오타" else "박오타"
     account_details(page, holder=typed)
@@ -153,11 +145,8 @@ def test_the_approver_sees_a_holder_mismatch_first_with_both_names(page, ko_app,
     page.get_by_label(re.compile("^" + re.escape(ko("Why send to this account anyway? (at least {n} characters; "
                                                     "kept in the audit log and shown to an approver)"))
                                  .replace(re.escape("{n}"), r"\d+"))).fill("고객이 개명 전 이름으로 알려 주었습니다")
-    page.get_by_role("button", name=ko("Next")).first.click()
-    settle(page)
-    expect(page.get_by_text(step(4, "Fee impact"))).to_be_visible()
-    page.get_by_role("button", name=ko("Next")).click()
-    settle(page)
+    next_step(page, page.get_by_role("button", name=ko("Next")).first, step(4, "Fee impact"))
+    next_step(page, page.get_by_role("button", name=ko("Next")), step(5, "Confirm"))
     expect(sent_value(page, "Account holder")).to_have_text(typed)        # keeping the typed name is still possible
     page.get_by_role("button", name=ko("Request approval")).click()
     settle(page)
@@ -175,6 +164,7 @@ def test_the_approver_sees_a_holder_mismatch_first_with_both_names(page, ko_app,
 
 def click_cell(page, grid, row: int, x: int = 40) -> None:
     """Click a cell of a table (a canvas: by position) — the first column, pinned, is the "open" one."""
+    grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     at = (box["x"] + x, box["y"] + 35 + 35 * row + 17)
     page.mouse.move(*at, steps=5)              # the pointer comes to the cell, as a hand's does, then one click
@@ -191,7 +181,10 @@ def test_a_payment_opens_from_a_table_in_one_click_in_this_tab_with_the_reveal_s
     expect(page.get_by_text(ko("{n:,} payments found").format(n=len(hits)))).to_be_visible()
     page.get_by_text(ko("Show full phone numbers and e-mail addresses")).click()      # the person reveals
     settle(page)
+    expect(page.get_by_role("switch", name=ko("Show full phone numbers and e-mail addresses"))).to_be_checked()
+    expect(page.get_by_text(first["buyer_tel"], exact=True).first).to_be_attached()    # the table redrawn, in full
     grid = page.locator("[data-testid=stDataFrame]").first
+    expect(grid.locator("tbody tr").first).to_contain_text(first["buyer_tel"])    # the table as redrawn in full
     click_cell(page, grid, 0)                                  # one click on the first result's "열기"
     expect(page).to_have_url(re.compile(r"/payment\?imp_uid=" + re.escape(first["imp_uid"]) + "$"))
     assert len(page.context.pages) == 1                      # the same tab, not a new one
@@ -203,6 +196,7 @@ def test_a_payment_opens_from_a_table_in_one_click_in_this_tab_with_the_reveal_s
     # The audit log opens the payment the same way (the reveal on the payment page is recorded there).
     open_app(page, ko_app, f"/audit?imp_uid={first['imp_uid']}")
     grid = page.locator("[data-testid=stDataFrame]").first
+    expect(grid.locator("tbody tr").first).to_contain_text(ko("Open →"))     # the table as drawn, then one click
     click_cell(page, grid, 0)                                  # "열기", pinned first
     expect(page).to_have_url(re.compile(r"/payment\?imp_uid=" + re.escape(first["imp_uid"]) + "$"))
     assert len(page.context.pages) == 1
@@ -214,6 +208,7 @@ def test_the_pending_list_opens_a_payment_in_one_click_with_the_reveal_switch_ke
     settle(page)
     page.get_by_text(ko("Show full account and phone numbers")).click()
     settle(page)
+    expect(page.get_by_role("switch", name=ko("Show full account and phone numbers"))).to_be_checked()
     grid = page.locator("[data-testid=stDataFrame]").first
     first = re.search(r"imp_\d{12}", grid.locator("tbody tr").first.inner_text()).group(0)   # the first row shown
     click_cell(page, grid, 0, x=35 + 40)                      # past the row's tick box: its "열기"

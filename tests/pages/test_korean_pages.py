@@ -79,7 +79,7 @@ def test_payment_page_in_korean(korean_app, app_env):
     at = korean_app("app_pages/payment.py", imp_uid=p["imp_uid"]).run()
     assert_korean(at)
     status = next(m for m in at.metric if m.label == "상태")
-    assert status.value == "결제완료"
+    assert status.value == "부분취소"                       # paid, part of it refunded (issue 31: 부분취소, not 결제완료)
     story = next(d.value for d in at.dataframe if "내역" in d.value.columns)
     assert "환불 접수" in story["내역"].tolist()
 

@@ -164,6 +164,12 @@ def audit_sentence(r) -> str:
         note = det.get("note") or r.get("api_message")
         state = _(APPROVAL_OUTCOMES[outcome]) if outcome in APPROVAL_OUTCOMES else outcome
         return _("Approval {state} for {what}").format(state=state, what=what) + (f" — {note}" if note else "")
+    if action == "reveal_personal" and det.get("search"):          # 결제 찾기 by personal data (app_pages/search.py)
+        if outcome == "refused":
+            return _("Refused a search: too many searches narrowing a phone number or an e-mail address")
+        if det.get("hidden_parts"):
+            return _("Searched by hidden digits or letters of a phone number or an e-mail address")
+        return _("Narrowed a search by a phone number or an e-mail address (shown masked)")
     if action == "reveal_personal":
         return _("Showed full account and phone numbers ({page})").format(page=page_name(det.get("page")))
     if action == "recon_preset":

@@ -28,3 +28,10 @@ def test_a_search_by_hidden_digits_is_audited_as_a_reveal_and_narrowing_is_limit
     assert any("Too many searches narrowing" in e.value for e in at.error)
     outcomes = list(_records("reveal_personal")["outcome"])
     assert "refused" in outcomes and len(outcomes) == 7
+    from lib.ui.present import audit_sentence
+    said = {audit_sentence(r) for _i, r in _records("reveal_personal").iterrows()}
+    assert said <= {"Searched by hidden digits or letters of a phone number or an e-mail address",
+                    "Narrowed a search by a phone number or an e-mail address (shown masked)",   # a whole number
+                    "Refused a search: too many searches narrowing a phone number or an e-mail address"}
+    assert "Searched by hidden digits or letters of a phone number or an e-mail address" in said
+    assert "Refused a search: too many searches narrowing a phone number or an e-mail address" in said

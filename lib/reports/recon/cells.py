@@ -199,7 +199,10 @@ def profile(df: pd.DataFrame) -> list[Profile]:
     s = sample(df)
     out = []
     for i, name in enumerate(df.columns):
-        col = s.iloc[:, i].astype(str).map(lambda v: nfkc(v).strip())
+        raw = s.iloc[:, i].astype(str)
+        codes0, uniq0 = pd.factorize(raw)
+        col = pd.Series(np.array([nfkc(v).strip() for v in uniq0], dtype=object)[codes0] if len(codes0) else [],
+                        index=raw.index, dtype=object)
         filled = col[col != ""]
         p = Profile(name=str(name), position=i, filled=_share(col != ""), distinct=int(filled.nunique()))
         if filled.empty:
@@ -213,15 +216,17 @@ def profile(df: pd.DataFrame) -> list[Profile]:
         if a.notna().any():
             p.negative = _share(a.dropna() < 0)
             p.median = float(a.dropna().abs().median())
-        low = filled.str.lower()
-        p.direction = _share(low.isin(DIRECTION_IN + DIRECTION_OUT))
-        p.kind = _share(low.map(lambda v: any(w in v for w in KIND_WORDS[:10]) or v in KIND_WORDS))
-        p.method = _share(low.map(lambda v: v in METHOD_WORDS or any(w in v for w in METHOD_WORDS[:8])))
-        uniq = filled.unique()
-        pgs = {u: bool(pg_of(u, pg_code)) for u in uniq[:500]}
-        p.pg = _share(filled.map(lambda v: pgs.get(v, False)))
-        p.channel = _share(filled.map(lambda v: bool(CHANNEL_RX.search(v))))
-        p.name_like = _share(filled.map(lambda v: bool(_HANGUL_NAME.match(v) or _COMPANY.search(v))))
+        codes, uniq = pd.factorize(filled)              # each distinct value looked at once
+
+        def share_of(test) -> float:
+            hits = np.fromiter((bool(test(u)) for u in uniq), dtype=bool, count=len(uniq))
+            return float(hits[codes].mean()) if len(codes) else 0.0
+        p.direction = share_of(lambda v: v.lower() in DIRECTION_IN + DIRECTION_OUT)
+        p.kind = share_of(lambda v: any(w in v.lower() for w in KIND_WORDS[:10]) or v.lower() in KIND_WORDS)
+        p.method = share_of(lambda v: v.lower() in METHOD_WORDS or any(w in v.lower() for w in METHOD_WORDS[:8]))
+        p.pg = share_of(lambda v: len(uniq) <= 500 and pg_of(v, pg_code))
+        p.channel = share_of(lambda v: CHANNEL_RX.search(v))
+        p.name_like = share_of(lambda v: _HANGUL_NAME.match(v) or _COMPANY.search(v))
         p.values = [str(u) for u in uniq[:400]]
         out.append(p)
     return out

@@ -76,17 +76,23 @@ def _ranked(options: list[Option]) -> list[Option]:
 def candidate_range(df: pd.DataFrame) -> tuple[date, date] | None:
     """The days a file may cover: from the first to the last day of any of its day columns (a transaction day and a
     settlement day both; the reading then tells them apart). None when no column holds days."""
+    from lib.reports.recon.grid import ReconFileError
+    from lib.reports.recon.normalize import parse_dates
     s = cells.sample(df)
     found: list[date] = []
     for p in cells.profile(df):
-        if p.is_day:
+        if not p.is_day:
+            continue
+        col = df[p.name]
+        try:                                       # every row, vectorised (the listing's range must be exact)
+            d = parse_dates(col[col.astype(str).str.strip() != ""], p.name).dropna()
+        except ReconFileError:                     # a stray cell: the sample's days, a day wider each side
             d = cells.days(s[p.name], serial=p.serial).dropna()
             if len(d):
-                found += [min(d), max(d)]
-    if not found:
-        return None
-    if len(df) > len(s):                           # the sample holds the ends of a sorted file; widen by a day
-        return min(found) - timedelta(days=1), max(found) + timedelta(days=1)
-    return min(found), max(found)
+                found += [min(d) - timedelta(days=1), max(d) + timedelta(days=1)]
+            continue
+        if len(d):
+            found += [min(d), max(d)]
+    return (min(found), max(found)) if found else None
 
 

@@ -16,6 +16,7 @@ from lib.domain.rules import InvalidInput, Seen, refund_blockers, revoke_blocker
 from lib.iamport.errors import ApiError
 from lib.domain.text import md, short, without_tag
 from lib.ui import inert
+from lib.ui import present as ui_present
 from lib.ui import language, metrics
 from lib.ui import outcomes
 from lib.ui import reveal as ui_reveal
@@ -175,13 +176,21 @@ with g2:
 
 st.markdown(f"**{T['history']}**")
 if p.cancel_history:
-    st.dataframe(pd.DataFrame([{"at": kst(h.cancelled_at), "amount": h.amount, "reason": without_tag(h.reason),
-                                "pg_tid": h.pg_tid, "cancellation_id": h.cancellation_id,
-                                "receipt": inert.safe_url(h.receipt_url)} for h in p.cancel_history]),
-                 hide_index=True, width="stretch",
-                 column_config={"at": _("Refunded (KST)"), "reason": _("Reason"), "pg_tid": _("PG transaction id"),
-                                "cancellation_id": _("Cancellation id"),
-                                "amount": st.column_config.NumberColumn(_("Amount (₩)"), format="localized"),
+    hist = pd.DataFrame([{"at": kst(h.cancelled_at), "amount": h.amount, "reason": without_tag(h.reason),
+                          "pg_tid": h.pg_tid or "", "cancellation_id": h.cancellation_id or "",
+                          "receipt": inert.safe_url(h.receipt_url)} for h in p.cancel_history])
+
+    def px(col: str, header: str, fmt=str) -> int:          # every amount and id whole at 1280×800
+        return ui_present.column_px(header, hist[col], fmt=fmt)
+    st.dataframe(hist, hide_index=True, width="stretch",
+                 column_config={"at": st.column_config.TextColumn(_("Refunded (KST)"), width=px("at", _("Refunded (KST)"))),
+                                "reason": _("Reason"),
+                                "pg_tid": st.column_config.TextColumn(_("PG transaction id"),
+                                                                      width=px("pg_tid", _("PG transaction id"))),
+                                "cancellation_id": st.column_config.TextColumn(
+                                    _("Cancellation id"), width=px("cancellation_id", _("Cancellation id"))),
+                                "amount": st.column_config.NumberColumn(_("Amount (₩)"), format="localized",
+                                                                        width=px("amount", _("Amount (₩)"), "{:,}".format)),
                                 "receipt": st.column_config.LinkColumn(_("Receipt"), display_text=_("receipt"))})
 else:
     st.caption(T["no_history"])

@@ -23,3 +23,13 @@ def test_the_refund_picker_shows_every_amount_and_id_whole(app, app_env):
         widest = max(text_px(fmt.format(v)) for v in df[col])
         assert isinstance(w.get(col), int) and w[col] >= widest + 16, (col, w.get(col), widest)
     assert not set(df["pg_provider"]) & {"nice", "tosspayments", "html5_inicis", "kcp"}      # PGs by name
+
+
+def test_the_payment_pages_refund_history_shows_amounts_and_ids_whole(app, app_env):
+    p = app_env.pick(status="paid", where=lambda x: x["cancel_amount"] > 0)
+    at = app("app_pages/payment.py", imp_uid=p["imp_uid"]).run()
+    hist = next(d for d in at.dataframe if "cancellation_id" in d.value.columns)
+    df, w = hist.value, widths(hist)
+    for col, fmt in (("amount", "{:,}"), ("pg_tid", "{}"), ("cancellation_id", "{}")):
+        widest = max(text_px(fmt.format(v)) for v in df[col])
+        assert isinstance(w.get(col), int) and w[col] >= widest + 16, (col, w.get(col), widest)

@@ -16,7 +16,7 @@ from lib.iamport.errors import ApiError
 from lib.reports import ahead as report
 from lib.reports import export
 from lib.reports.recon import grid as recon_grid
-from lib.reports.recon import read as recon_read
+from lib.reports.recon import payouts as recon_payouts
 from lib.ui import ahead as data
 from lib.ui import inert, language, loaders, session
 
@@ -58,13 +58,17 @@ if bank is not None:
     try:
         bdigest = loaders.upload_digest(bank)
         table = loaders.read_upload(bdigest, bank.name, None, bank.getvalue())
-        rec, guess = recon_read.recognise_bank(table.columns)
-        mapping = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in guess.items()))
+        # read by what its cells hold (the balance proves money in and out; the sender column is the one naming PGs)
+        reading = loaders.bank_reading(bdigest, None, table.sheet, (), ("payouts_ahead",), rules.model_dump_json(),
+                                       table.df, recon_payouts.expected_payouts(pd.DataFrame(), rules))
+        if reading.stop:
+            raise recon_grid.ReconFileError(reading.stop)
+        mapping = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in reading.mapping.items()))
         statement = loaders.statement_rows(bdigest, mapping, table.df)
     except recon_grid.ReconFileError as e:
         st.error(inert.say(T["file_error"], err=e))
     else:
-        if not rec.sure:
+        if not reading.mapping.get("sender"):
             st.warning(T["not_sure"])
         merged = report.remember(data.stored_statement(), statement, rules) if len(statement) else None
         kept = f"pa_kept_{bdigest[:16]}"

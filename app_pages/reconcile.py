@@ -30,6 +30,8 @@ from lib.reports.recon import understand
 from lib.ui import inert
 from lib.ui import language, metrics
 from lib.ui import loaders
+from lib.reports import ahead
+from lib.ui import ahead as ahead_data
 from lib.ui import recon_close
 from lib.ui import recon_files
 from lib.ui import session
@@ -111,11 +113,18 @@ KINDS = {"deposit": _("Deposit"), "refund": _("Refund")}
 KEYS = {"imp_uid": _("PortOne transaction id"), "merchant_uid": _("Order number"), "pg_tid": _("PG transaction id")}
 
 
+def pg_names(value) -> str:
+    """PG codes as trade names, several joined ("smartro / smartro_v2" → 스마트로: one trade name, two modules)."""
+    if not isinstance(value, str) or not value:
+        return ""
+    return " / ".join(dict.fromkeys(pg_short(p.strip()) for p in value.split("/") if p.strip()))
+
+
 def named(df: pd.DataFrame) -> pd.DataFrame:
     """PGs by their trade names, kinds and keys in words, as everywhere else (the codes stay underneath)."""
     if not len(df):
         return df
-    out = df.assign(pg=df["pg"].map(lambda p: pg_short(p) if p else "")) if "pg" in df else df
+    out = df.assign(pg=df["pg"].map(pg_names)) if "pg" in df else df
     if "kind" in out:
         out = out.assign(kind=out["kind"].map(lambda k: KINDS.get(k, k)))
     if "matched_by" in out:
@@ -391,6 +400,10 @@ try:
 except recon_grid.ReconFileError as e:
     st.error(inert.say(T["file_error"], err=e))
     st.stop()
+kept = f"rc_kept_{bank.digest[:16]}"            # its PG deposits per day, for 입금 예정 and the watcher's late payouts
+if len(statement) and kept not in st.session_state and session.operator().can("save_settings"):
+    ahead_data.remember_statement(ahead.remember(ahead_data.stored_statement(), statement, s.rules))
+    st.session_state[kept] = True
 checked = recon_payouts.match_payouts(payouts, statement, s.rules)
 counts = checked["status"].value_counts()
 pm = st.columns(5)

@@ -102,12 +102,14 @@ def show_reading(reading: Reading, key: str, digest: str) -> None:
     for c in reading.choices:
         if len(c.options) < 2:
             continue
-        labels: dict[str, str] = {o.key: o.label for o in c.options}
+        # the reading taken and its two runners-up: any other column is one pick away under “Columns”
+        shown_opts = [o for i, o in enumerate(c.options) if i < 3 or i == c.picked]
+        labels: dict[str, str] = {o.key: o.label for o in shown_opts}
         options: list[str] = list(labels)
 
         def shown(k: str, lb: dict[str, str] = labels) -> str:
             return md(lb[k])
-        st.radio(c.title, options, index=c.picked, format_func=shown,
+        st.radio(c.title, options, index=options.index(c.key), format_func=shown,
                  key=f"{key}_read_{digest[:12]}_{c.topic}", horizontal=True)
         if c.evidence:
             st.caption(md(c.evidence))

@@ -15,7 +15,6 @@ by its content (``cells.profile``).
 from __future__ import annotations
 
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,12 +32,6 @@ from lib.reports.recon.reading import EXPLAINED_MIN, Choice, Option, Reading, _c
 KEY_FIELDS = ("imp_uid", "merchant_uid", "pg_tid")
 
 
-def id_set(col: pd.Series) -> pa.Array:
-    """I'mport's ids of one kind as an Arrow set (pandas' isin on Arrow text walks every value in Python: 25 s for a
-    month of ids, measured)."""
-    return pc.unique(pc.drop_null(_arrow_text(col)))
-
-
 def _arrow_text(values) -> pa.Array | pa.ChunkedArray:
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         arr = values
@@ -49,28 +42,49 @@ def _arrow_text(values) -> pa.Array | pa.ChunkedArray:
     return arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
 
 
-def in_set(values, ids: pa.Array) -> np.ndarray:
-    """Which of ``values`` are in ``ids`` (Arrow's hash set; a null is not in it)."""
-    return pc.fill_null(pc.is_in(_arrow_text(values), value_set=ids), False).to_numpy(zero_copy_only=False)
+class Known:
+    """I'mport's ids (imp_uid, merchant_uid, pg_tid of the events), asked which of a file's few thousand values they
+    hold. Each question scans an id column once against a hash of the file's values — never a hash of a month of
+    ids per question (pandas' isin on Arrow text walked every id in Python: 25 s at 200,000 payments; a hash of a
+    million ids per column cost ~50 ms each, measured)."""
+
+    def __init__(self, ev: pd.DataFrame):
+        self.cols = {k: _arrow_text(ev[k]) for k in KEY_FIELDS if k in ev and len(ev)}
+
+    def among(self, k: str, values) -> set[str]:
+        """Those of ``values`` that are ids of kind ``k`` at I'mport."""
+        col = self.cols.get(k)
+        mine = pc.unique(pa.array([str(v) for v in values if str(v)], pa.string()))
+        if col is None or not len(mine):
+            return set()
+        return set(pc.unique(col.filter(pc.fill_null(pc.is_in(col, value_set=mine), False))).to_pylist())
+
+    def rows_of(self, ev: pd.DataFrame, k: str, values) -> pd.DataFrame:
+        """The events whose ``k`` is one of ``values``."""
+        col = self.cols.get(k)
+        mine = pa.array([str(v) for v in values], pa.string())
+        if col is None or not len(mine):
+            return ev.iloc[:0]
+        return ev[pc.fill_null(pc.is_in(col, value_set=mine), False).to_numpy(zero_copy_only=False)]
 
 
-def _id_overlap(p: Profile, ids: pa.Array) -> float:
-    """Share of a column's distinct sampled values that are I'mport's ids (the few thousand values hashed, the ids
-    scanned once: hashing a month of ids for every column cost more than the rest of the reading)."""
-    if not p.values or not len(ids):
+def _id_overlap(p: Profile, hits: set[str]) -> float:
+    """Share of a column's distinct sampled values that are I'mport's ids."""
+    if not p.values:
         return 0.0
-    mine = pc.unique(pa.array([cells.nfkc(x).strip() for x in p.values], pa.string()))
-    return float(pc.sum(pc.is_in(ids, value_set=mine)).as_py() or 0) / max(len(mine), 1)
+    mine = {cells.nfkc(x).strip() for x in p.values}
+    return sum(1 for v in mine if v in hits) / max(len(mine), 1)
 
 
-def _keys(profiles: list[Profile], ev: pd.DataFrame, id_sets: dict[str, pa.Array]) -> dict[str, Profile | None]:
+def _keys(profiles: list[Profile], known: Known) -> dict[str, Profile | None]:
     """Each key field's column: the one whose values are I'mport's own ids, else the one its header names."""
     out: dict[str, Profile | None] = {}
     taken: set[str] = set()
+    cands = [p for p in profiles if p.filled > 0 and not p.is_amount and not p.is_day]
+    seen = {cells.nfkc(v).strip() for p in cands for v in p.values}
     for k in KEY_FIELDS:
-        ids = id_sets[k]
-        scored = [(_id_overlap(p, ids), field_hint(k, p.name), p) for p in profiles
-                  if p.name not in taken and p.filled > 0 and not p.is_amount and not p.is_day]
+        hits = known.among(k, seen)                 # one scan of I'mport's ids of this kind for every column
+        scored = [(_id_overlap(p, hits), field_hint(k, p.name), p) for p in cands if p.name not in taken]
         by_data = max(scored, key=lambda t: (t[0], t[1]), default=None)
         if by_data is not None and by_data[0] >= 0.2:
             out[k] = by_data[2]
@@ -100,7 +114,7 @@ def _key_of_rows(s: pd.DataFrame, keys: dict[str, Profile | None]) -> tuple[pd.S
     return field_, value
 
 
-def _events_by_row(s: pd.DataFrame, keys: dict[str, Profile | None], ev: pd.DataFrame) -> pd.DataFrame:
+def _events_by_row(s: pd.DataFrame, keys: dict[str, Profile | None], ev: pd.DataFrame, known: Known) -> pd.DataFrame:
     """The sampled rows joined to the events with their key (a row may meet a deposit and a refund): row, kind,
     date, amount, fee, fee_vat of each pair."""
     kf, kv = _key_of_rows(s, keys)
@@ -109,7 +123,7 @@ def _events_by_row(s: pd.DataFrame, keys: dict[str, Profile | None], ev: pd.Data
         mine = kv[kf == k]
         if mine.empty or k not in ev:
             continue
-        e = ev[in_set(ev[k], pa.array([str(x) for x in mine.unique()], pa.string()))] if len(ev) else ev
+        e = known.rows_of(ev, k, mine.unique())
         if e.empty:
             continue
         left = pd.DataFrame({"row": mine.index, "key": mine.to_numpy()})
@@ -146,10 +160,9 @@ def understand_pg(df: pd.DataFrame, ev: pd.DataFrame, rules: Rules | None = None
     overrides = overrides or {}
     profiles = cells.profile(df)
     s = cells.sample(df)
-    id_sets = {k: (lambda u: u.filter(pc.not_equal(u, "")))(id_set(ev[k])) if k in ev and len(ev)
-               else pa.array([], pa.string()) for k in KEY_FIELDS}
-    keys = _keys(profiles, ev, id_sets)
-    pairs = _events_by_row(s, keys, ev)
+    known = Known(ev)
+    keys = _keys(profiles, known)
+    pairs = _events_by_row(s, keys, ev, known)
     keyed_rows = int(pairs["row"].nunique()) if not pairs.empty else 0
     used = {p.name for p in keys.values() if p is not None}
     choices: list[Choice] = []
@@ -234,7 +247,7 @@ def understand_pg(df: pd.DataFrame, ev: pd.DataFrame, rules: Rules | None = None
                 title=c.title, col=f"“{first_opt.label}”", n=int(first_opt.score), rows=keyed_rows, other=f"“{second.label}”",
                 m=int(second.score))
     reading = Reading("pg", cmap, choices, notes=reading_notes if file_pg else [])
-    check_pg(reading, df, ev, id_sets)
+    check_pg(reading, df, ev, known)
     if reading.stop is None and date_c is not None and keyed_rows >= 5 \
             and date_c.options[date_c.picked].score < EXPLAINED_MIN * keyed_rows:
         reading.stop = _("The file's rows are payments I'mport knows, but on other days: only {n} of {rows} agree "
@@ -361,8 +374,7 @@ def _why_not(df: pd.DataFrame, field_: str) -> str | None:
     return None
 
 
-def check_pg(reading: Reading, df: pd.DataFrame, ev: pd.DataFrame,
-             ids: dict[str, pa.Array] | None = None) -> Reading:
+def check_pg(reading: Reading, df: pd.DataFrame, ev: pd.DataFrame, known: Known | None = None) -> Reading:
     """How many of the file's rows the reading finds at I'mport (by its key columns); a stop when under half."""
     cmap = reading.mapping
     assert isinstance(cmap, ColumnMap)
@@ -376,7 +388,8 @@ def check_pg(reading: Reading, df: pd.DataFrame, ev: pd.DataFrame,
     for k in KEY_FIELDS:
         mine = kf == k
         if mine.any() and k in ev:
-            found[mine] = in_set(kv[mine], ids[k] if ids and k in ids else id_set(ev[k]))
+            hits = (known or Known(ev)).among(k, kv[mine].unique())
+            found[mine] = kv[mine].isin(list(hits))
     reading.checked, reading.explained = len(s), int(found.sum())
     if not cmap.date or not cmap.amount:
         reading.stop = _why_not(df, "amount" if cmap.date else "date") or _(

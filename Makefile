@@ -74,12 +74,13 @@ bench: venv
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.search
 
-# A PG settlement file for the last 7 days from the sandbox that `make run` keeps in data/.
+# A month end's files from the sandbox that `make run` keeps in data/: a PG settlement file and bank statements of
+# one calendar month (KST), last month by default; MONTH=2026-11 for another.
+MONTH ?= $(shell TZ=Asia/Seoul date -d "$$(TZ=Asia/Seoul date +%Y-%m-01) -1 month" +%Y-%m)
 settlement: venv
-	$(BIN)/python -m sandbox settlement --from $$(date -d '-10 days' +%F) --to $$(date +%F) \
-	  --db data/sandbox.sqlite3 --out data/settlement.csv
-	$(BIN)/python -m tests.fixtures.realfiles --from $$(date -d '-10 days' +%F) --to $$(date +%F) \
-	  --db data/sandbox.sqlite3 --out data
+	@from=$(MONTH)-01; to=$$(date -d "$(MONTH)-01 +1 month -1 day" +%F); echo "Month end $$from – $$to (KST)"; \
+	$(BIN)/python -m sandbox settlement --from $$from --to $$to --db data/sandbox.sqlite3 --out data/settlement.csv && \
+	$(BIN)/python -m tests.fixtures.realfiles --from $$from --to $$to --db data/sandbox.sqlite3 --out data
 
 # Message catalogs: extract every text of the code into locale/messages.pot and merge it into the Korean catalog;
 # lists the texts still without a Korean translation (tests/test_i18n.py fails on any).

@@ -106,7 +106,12 @@ MONEY_COLS = {"amount": _("Amount (₩)"), "fee": _("Fee (₩)"), "fee_vat": _("
               "remittance_fees": _("Remittance fees (₩)"), "vat_on_fees": _("VAT on fees (₩)"),
               "net": _("Expected net (₩)"), "expected": _("Expected (₩)"), "received": _("Received (₩)"),
               "difference": _("Difference (₩)")}
-COLUMN_CONFIG = {**COLS, **{k: money(v) for k, v in MONEY_COLS.items()}}
+COLUMN_CONFIG = {**COLS, **{k: money(v) for k, v in MONEY_COLS.items()},
+                 # wide enough at 1280×800 for what they hold (an order number, a memo, every reason)
+                 "merchant_uid": st.column_config.TextColumn(COLS["merchant_uid"], width="medium"),
+                 "resolution": st.column_config.TextColumn(COLS["resolution"], width="medium"),
+                 "reasons": st.column_config.TextColumn(COLS["reasons"], width="medium"),
+                 "status": st.column_config.TextColumn(COLS["status"], width="small")}
 
 
 KINDS = {"deposit": _("Deposit"), "refund": _("Refund")}
@@ -298,24 +303,21 @@ if rows is not None:
     exc_keys = match.exception_keys(exc, digest or "")
     closed = resolutions.resolved(list(exc_keys))
     dash = result.mismatch_dashboard()
-    left, right = st.columns([3, 2]) if not dash.empty else (st.container(), None)
-    with left:
-        tabs = st.tabs(T["groups"])                  # what needs work first: 불일치, 대사불능, then 일치
-        for tab, df, n, key in zip(tabs, (result.mismatched, result.file_only, result.import_only,
-                                          result.matched_head(cap)),
-                                   (len(result.mismatched), len(result.file_only), len(result.import_only),
-                                    result.matched_count()),
-                                   ("rc_mismatched", "rc_file_only", "rc_import_only", "rc_matched")):
-            with tab:              # a million matched rows are not read on a screen: the first ones, and the totals
-                if n > cap:
-                    st.caption(T["first_rows"].format(shown=number(cap), n=number(n)))
-                    df = df.head(cap)
-                view = with_resolution(df, closed, digest or "")
-                st.dataframe(named(payment_links(view)), hide_index=True, width="stretch", key=key,
-                             column_config={**COLUMN_CONFIG, "imp_uid": LINK}, column_order=first_columns(view))
-    if right is not None:
-        with right:
-            st.markdown(f"**{T['dashboard']}**")
+    tabs = st.tabs(T["groups"])                      # what needs work first: 불일치, 대사불능, then 일치
+    for tab, df, n, key in zip(tabs, (result.mismatched, result.file_only, result.import_only,
+                                      result.matched_head(cap)),
+                               (len(result.mismatched), len(result.file_only), len(result.import_only),
+                                result.matched_count()),
+                               ("rc_mismatched", "rc_file_only", "rc_import_only", "rc_matched")):
+        with tab:                  # a million matched rows are not read on a screen: the first ones, and the totals
+            if n > cap:
+                st.caption(T["first_rows"].format(shown=number(cap), n=number(n)))
+                df = df.head(cap)
+            view = with_resolution(df, closed, digest or "")
+            st.dataframe(named(payment_links(view)), hide_index=True, width="stretch", key=key,
+                         column_config={**COLUMN_CONFIG, "imp_uid": LINK}, column_order=first_columns(view))
+    if not dash.empty:             # below the tables, full width: beside them it cut their columns at 1280
+        with st.expander(T["dashboard"]):
             st.dataframe(named(dash), hide_index=True, key="rc_dash", column_config=COLUMN_CONFIG)
     recon_close.close_exceptions(exc, exc_keys, closed, resolutions, "rc_res", T["close_title"])
     x1, x2 = st.columns(2)

@@ -181,3 +181,25 @@ def test_shuffled_renamed_split_and_textual_statements_give_the_same_payouts(lay
     for v in c2.transform_variants(made):
         got, _r = payout_exceptions(v, due)
         assert got == planted_payouts(planted), v.quirks
+
+
+def test_a_saved_reading_keeps_its_meaning(pays, events, due):
+    """A preset saved from a calibrated reading is the columns *and* what they mean (fee with its VAT, the file's PG,
+    cancel codes): picked again for the next month's file, it gives the same result with no calibration."""
+    made = c2.PG_FILES2["toss_ko"](pays)
+    table = read.read_file(made.data, made.name)
+    first = understand.understand_pg(table.df, events, Rules())
+    saved = {**first.mapping.as_dict(), "kind": "pg"}                  # what the page stores
+    again = understand.check_pg(Reading("pg", normalize.ColumnMap.of(saved)), table.df, events)
+    assert again.stop is None and again.mapping == first.mapping and again.mapping.fee_includes_vat
+    made, planted = c2.BANKS2["busan"](pays)                          # unsigned amount beside 입출구분
+    table = read.read_file(made.data, made.name)
+    first_b = statement.understand_bank(table.df, due, Rules())
+    saved_b = {**first_b.mapping, "kind": "bank"}
+    again_b = statement.check_bank(Reading("bank", dict(saved_b)), table.df, due, Rules())
+    assert again_b.stop is None and again_b.explained == first_b.explained
+    rows = normalize.normalize_statement(table.df, {k: v for k, v in saved_b.items() if k != "kind"})
+    chk = payouts.match_payouts(due, rows, Rules())
+    bad = chk[~chk["status"].isin([payouts.PAYOUT_MATCHED, payouts.PAYOUT_OFFSET])]
+    assert {(s, d.isoformat(), p or w) for s, d, p, w in zip(bad["status"], bad["date"], bad["sender"],
+                                                             bad["depositor"])} == planted_payouts(planted)

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from lib.domain.i18n import _
 from lib.domain.settings import Rules
@@ -26,46 +24,9 @@ from lib.reports.recon.cells import Profile
 from lib.domain.names import pg_short
 from lib.reports.recon.layouts import field_hint, pg_family
 from lib.reports.recon.normalize import REFUND_WORDS, ColumnMap
-from lib.reports.recon.reading import EXPLAINED_MIN, Choice, Option, Reading, _col, _pick, _ranked
+from lib.reports.recon.reading import EXPLAINED_MIN, KEY_FIELDS, Choice, Known, Option, Reading, _col, _pick, _ranked
 
 # ------------------------------------------------------------------ a PG settlement file
-KEY_FIELDS = ("imp_uid", "merchant_uid", "pg_tid")
-
-
-def _arrow_text(values) -> pa.Array | pa.ChunkedArray:
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        arr = values
-    elif isinstance(values, pd.Series) and hasattr(values.array, "__arrow_array__"):
-        arr = pa.array(values.array)
-    else:
-        arr = pa.array([str(v) for v in values], pa.string())
-    return arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
-
-
-class Known:
-    """I'mport's ids (imp_uid, merchant_uid, pg_tid of the events), asked which of a file's few thousand values they
-    hold. Each question scans an id column once against a hash of the file's values — never a hash of a month of
-    ids per question (pandas' isin on Arrow text walked every id in Python: 25 s at 200,000 payments; a hash of a
-    million ids per column cost ~50 ms each, measured)."""
-
-    def __init__(self, ev: pd.DataFrame):
-        self.cols = {k: _arrow_text(ev[k]) for k in KEY_FIELDS if k in ev and len(ev)}
-
-    def among(self, k: str, values) -> set[str]:
-        """Those of ``values`` that are ids of kind ``k`` at I'mport."""
-        col = self.cols.get(k)
-        mine = pc.unique(pa.array([str(v) for v in values if str(v)], pa.string()))
-        if col is None or not len(mine):
-            return set()
-        return set(pc.unique(col.filter(pc.fill_null(pc.is_in(col, value_set=mine), False))).to_pylist())
-
-    def rows_of(self, ev: pd.DataFrame, k: str, values) -> pd.DataFrame:
-        """The events whose ``k`` is one of ``values``."""
-        col = self.cols.get(k)
-        mine = pa.array([str(v) for v in values], pa.string())
-        if col is None or not len(mine):
-            return ev.iloc[:0]
-        return ev[pc.fill_null(pc.is_in(col, value_set=mine), False).to_numpy(zero_copy_only=False)]
 
 
 def _id_overlap(p: Profile, hits: set[str]) -> float:

@@ -154,7 +154,7 @@ def payment_links(df: pd.DataFrame) -> pd.DataFrame:
 
 LINK = st.column_config.LinkColumn("imp_uid", display_text=r"imp_uid=(.*)")
 
-FIRST = ["reasons", "status", "resolution", "amount_diff", "fee_diff", "date", "merchant_uid", "depositor", "sender"]
+FIRST = ["reasons", "status", "merchant_uid", "amount_diff", "fee_diff", "resolution", "date", "depositor", "sender"]
 
 
 def first_columns(df: pd.DataFrame) -> list[str]:

@@ -190,3 +190,37 @@ def test_a_far_corner_xlsx_ends_in_one_sentence_and_the_server_keeps_answering(p
     assert requests.get(e2e_app.url + "/_stcore/health", timeout=5).text == "ok"
     open_app(page, e2e_app, "/reconcile")                                 # and the app still works
     expect(page.get_by_text("Expected settlement")).to_be_visible()
+
+
+def unreferenced_xlsx(path, rows: int = 125_000, cols: int = 60) -> None:
+    """Valid OOXML within every stated limit of the file (bytes, unpacked size, ratio) whose cells leave out their
+    optional r="A1" reference and whose sheet has no <dimension>: 7.5 million cells that a count of references sees
+    as none (issue 30: 5.5 GB and a MemoryError before). Random digits, so it packs like a real export, not a bomb."""
+    import random
+    import zipfile
+    from tests.reports.test_realfiles import _xlsx
+    skeleton = zipfile.ZipFile(__import__("io").BytesIO(_xlsx("<worksheet/>")))
+    rng = random.Random(30)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in skeleton.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                z.writestr(info.filename, skeleton.read(info.filename))
+        with z.open("xl/worksheets/sheet1.xml", "w") as f:
+            f.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                    b'main"><sheetData>')
+            for _r in range(rows):
+                f.write(b"<row>" + b"".join(b"<c><v>%d</v></c>" % rng.randrange(10**6) for _c in range(cols))
+                        + b"</row>")
+            f.write(b"</sheetData></worksheet>")
+
+
+def test_an_xlsx_whose_cells_leave_out_their_references_ends_in_one_sentence(page, e2e_app, e2e_sandbox, tmp_path):
+    f = tmp_path / "unreferenced.xlsx"
+    unreferenced_xlsx(f)
+    assert f.stat().st_size < 200 * 1024 * 1024                           # within the upload limit
+    open_app(page, e2e_app, "/reconcile")
+    drop(page, 0, f)
+    expect(page.get_by_text("7,500,000 cells")).to_be_visible()
+    assert requests.get(e2e_app.url + "/_stcore/health", timeout=5).text == "ok"
+    open_app(page, e2e_app, "/reconcile")                                 # and the app still works
+    expect(page.get_by_text("Expected settlement")).to_be_visible()

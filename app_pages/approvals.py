@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from lib.domain.errors import DeskError
 from lib.domain import names
 from lib.domain.i18n import _
 
@@ -12,9 +13,6 @@ from lib.domain.fmt import kst, krw
 from lib.domain.banks import bank_label
 from lib.domain.names import pg_name
 from lib.domain.text import md
-from lib.domain.refusals import Busy, NeedsApproval, Stale
-from lib.domain.identity import Forbidden
-from lib.domain.rules import InvalidInput
 from lib.iamport.errors import ApiError
 from lib.ui import inert
 from lib.ui import language
@@ -56,7 +54,7 @@ st.caption(T["intro"])
 s = session.settings()
 who = session.operator()
 where = s.where_label
-ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ApiError)
+ERRORS = (DeskError,)                # every expected error: shown by lib/ui/outcomes.show_error
 
 
 def holder_warning(r) -> None:
@@ -174,8 +172,8 @@ last = st.session_state.get(keys.APPROVALS_LAST)
 res = send_once.result(f"approve:{last}") if last else None
 if isinstance(res, WriteResult):                        # the outcome of the approval just sent
     outcomes.BOXES[res.outcome](md(res.message))
-elif res is not None:
-    st.error(md(str(res) if not isinstance(res, InvalidInput) else " ".join(res.problems)))
+elif isinstance(res, DeskError):
+    outcomes.show_error(res)
 cid = st.session_state.get(keys.APPROVALS_CONFIRM)
 if cid:
     if send_once.result(f"approve:{cid}") is None:
@@ -204,7 +202,7 @@ if stuck:
             try:
                 res = session.desk().resolve("refund", r.imp_uid)
                 st.session_state[keys.flash("approvals:stuck")] = res.message
-            except (ApiError, Forbidden) as e:
+            except DeskError as e:
                 st.session_state[keys.flash("approvals:stuck")] = str(e)
             st.rerun()
     flash = st.session_state.pop(keys.flash("approvals:stuck"), None)

@@ -80,7 +80,8 @@ if query.strip() and not df.empty:
             buyers = set(pays.loc[pays["buyer_name"].str.contains(query.strip(), case=False, regex=False), "imp_uid"])
         except ApiError:
             st.caption(T["no_buyers"])
-    df = audit_search(df, query, buyer_imp_uids=buyers, bank_name=names.bank_name)
+    df = audit_search(df, query, buyer_imp_uids=buyers, bank_name=names.bank_name,
+                      amount_cases=session.desk().cases_with_amount)
 df = audit_grouped(df)
 st.caption(T["count"].format(n=len(df)))
 if df.empty:

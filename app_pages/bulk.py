@@ -6,6 +6,7 @@ from datetime import datetime, time as dtime
 import pandas as pd
 import streamlit as st
 
+from lib.domain.errors import DeskError
 from lib.domain import names
 from lib.domain.i18n import _
 from lib.domain import rules
@@ -14,8 +15,6 @@ from lib.domain.clock import KST
 from lib.domain.fmt import kst
 from lib.domain.clock import now_kst
 from lib.domain.outcomes import BulkRow
-from lib.domain.refusals import Busy, NeedsApproval
-from lib.domain.identity import Forbidden
 from lib.domain.rules import InvalidInput
 from lib.iamport.errors import ApiError
 from lib.ui import id_list, inert
@@ -180,7 +179,7 @@ if len(eligible) > s.rules.bulk_approval_above_count:
     else:
         st.button(T["bulk_request"].format(n=len(eligible)), type="primary", key="bulk_request",
                   on_click=send_once.on_click(request_aid, lambda: session.desk().request_bulk(
-                      eligible, extend_days=days, to=to, typed_confirmation=typed), (Busy, Forbidden, InvalidInput)))
+                      eligible, extend_days=days, to=to, typed_confirmation=typed), (DeskError,)))
     st.stop()
 if not eligible:
     st.caption(T["none_eligible"])                       # why the button below is disabled
@@ -197,7 +196,7 @@ if st.session_state.get(K_CONFIRM) == action:
         st.write(T["dialog_body"].format(n=len(eligible), where=where))
         send_once.confirm_and_send(action, open_key=K_CONFIRM, key="bulk_go", confirm_label=T["confirm"],
                             cancel_label=T["cancel"], sending_label=T["sending"], perform=run_bulk,
-                            expected_errors=(InvalidInput, NeedsApproval, Forbidden))
+                            expected_errors=(DeskError,))
     confirm_bulk()
 st.stop()
 

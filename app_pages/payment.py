@@ -5,15 +5,13 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from lib.domain.errors import DeskError
 from lib.domain.i18n import _
 from lib.reports import timeline
 from lib.domain.names import method_name, pg_name
 from lib.domain import status as person_status
 from lib.domain.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
-from lib.domain.identity import Forbidden
-from lib.domain.refusals import Busy, NeedsApproval, Stale
-from lib.domain.rules import InvalidInput, Seen, refund_blockers, revoke_blockers
-from lib.iamport.errors import ApiError
+from lib.domain.rules import Seen, refund_blockers, revoke_blockers
 from lib.domain.text import md, short, without_tag
 from lib.ui import inert
 from lib.ui import present as ui_present
@@ -23,7 +21,7 @@ from lib.ui import reveal as ui_reveal
 from lib.ui import keys, loaders, send_once, session
 
 language.entry_guard()
-WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ApiError)
+WRITE_ERRORS = (DeskError,)          # every expected error: shown by lib/ui/outcomes.show_error
 
 T = {
     "bad_id": _("No payment found: “{q}” cannot name one. {msg}"),
@@ -132,7 +130,8 @@ elif p.is_vbank and p.status == "ready" and who.can("revoke_vbank"):
                 revoke_aid, open_key=keys.REVOKE_CONFIRM, key="pd_revoke_go", confirm_label=T["revoke_go"],
                 cancel_label=T["revoke_back"], sending_label=T["sending"],
                 perform=lambda: session.desk().revoke(p.imp_uid, seen,
-                                                      note=st.session_state.get("pd_revoke_note") or None),
+                                                      note=st.session_state.get("pd_revoke_note") or None,
+                                                      action_key=revoke_aid),
                 expected_errors=WRITE_ERRORS)
         confirm_revoke()
 waiting = session.desk().waiting_request(p.imp_uid)

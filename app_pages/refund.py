@@ -11,6 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from lib.domain.errors import DeskError
 from lib.domain.outcomes import WriteResult
 from lib.domain.clock import KST
 from lib.domain.i18n import _
@@ -20,9 +21,7 @@ from lib.reports import refundable as refund
 from lib.domain import rules
 from lib.ui import present as ui_present
 from lib.domain.fmt import digits_only, kst, krw, mask_account, mask_phone
-from lib.domain.refusals import Busy, NeedsApproval, Stale
-from lib.domain.identity import Forbidden
-from lib.domain.rules import InvalidInput, RefundRequest, Seen
+from lib.domain.rules import RefundRequest, Seen
 from lib.domain.names import PG_NAMES, pg_name, pg_short
 from lib.domain import status as person_status
 from lib.domain.text import NOTE_MAX, NAME_MAX, md, parse_won, short, won_text, without_tag
@@ -108,7 +107,7 @@ st.title(T["title"])
 st.caption(T["intro"])
 s = session.settings()
 where = s.where_label
-WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ApiError)
+WRITE_ERRORS = (DeskError,)          # every expected error: shown by lib/ui/outcomes.show_error
 K_DRAFT, K_CONFIRM = keys.REFUND_DRAFT, keys.REFUND_CONFIRM
 
 # ------------------------------------------------------------------ wizard state
@@ -449,7 +448,7 @@ def step_confirm(p, rule) -> None:
                  help=None if typed_ok else T["typed_first"]):
         st.session_state[K_CONFIRM] = aid
     def perform():                  # lib checks the holder again right before sending, and records it
-        return session.desk().refund(request, d.seen)
+        return session.desk().refund(request, d.seen, action_key=aid)
 
     if send_once.result(aid) is not None:
         go(6)

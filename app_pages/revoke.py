@@ -5,15 +5,14 @@ number of accounts is typed to confirm (it cannot be undone); more than the four
 import pandas as pd
 import streamlit as st
 
+from lib.domain.errors import DeskError
 from lib.domain import names
 from lib.domain.fmt import krw, kst
 from lib.domain.i18n import _
-from lib.domain.identity import Forbidden
 from lib.domain.names import pg_name
 from lib.domain.kinds import BulkOutcome
 from lib.domain.outcomes import BulkRow
-from lib.domain.refusals import Busy, NeedsApproval
-from lib.domain.rules import InvalidInput, revoke_blockers
+from lib.domain.rules import revoke_blockers
 from lib.iamport.errors import ApiError
 from lib.reports import pending
 from lib.ui import id_list, inert, keys, language, loaders, outcomes, send_once, session
@@ -47,7 +46,7 @@ T = {
     "busy": _("Nothing was sent: {msg}"), "invalid": _("Nothing was sent:"),
 }
 K_ACTION, K_PLAN, K_CONFIRM, K_DONE = keys.REVOKE_ACTION, keys.REVOKE_PLAN, keys.REVOKE_CONFIRM, keys.REVOKE_DONE
-ERRORS = (InvalidInput, NeedsApproval, Forbidden, Busy)
+ERRORS = (DeskError,)                # every expected error: shown by lib/ui/outcomes.show_error
 
 st.title(T["title"])
 st.caption(T["intro"])

@@ -5,18 +5,16 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from lib.domain.errors import DeskError
 from lib.domain.i18n import _
 from lib.domain import status as person_status
 from lib.domain import rules
 from lib.domain.fmt import duration, krw, kst, time_left
 from lib.domain.clock import now_kst
 from lib.domain.clock import KST
-from lib.domain.refusals import Busy, NeedsApproval, Stale
-from lib.domain.identity import Forbidden
 from lib.domain.rules import InvalidInput, Seen
 from lib.domain.names import PG_NAMES
 from lib.domain.text import NOTE_MAX, md, parse_won, short, won_text
-from lib.iamport.errors import ApiError
 from lib.ui import inert
 from lib.ui import language, metrics
 from lib.ui import outcomes
@@ -135,10 +133,10 @@ with st.form("change", enter_to_submit=False):        # Enter never opens the re
 
 def send(action: dict, imp_uid: str, typed: str | None):
     return session.desk().update(imp_uid, action["seen"], new_amount=action["new_amount"], new_due=action["new_due"],
-                            note=action["note"] or None, typed_confirmation=typed)
+                            note=action["note"] or None, typed_confirmation=typed, action_key=action["id"])
 
 
-WRITE_ERRORS = (Stale, Busy, InvalidInput, NeedsApproval, Forbidden, ApiError)
+WRITE_ERRORS = (DeskError,)          # every expected error: shown by lib/ui/outcomes.show_error
 
 if pending_action:
     aid = pending_action["id"]

@@ -8,6 +8,7 @@ own with ``AppDb(url)``.
                 │    sentence (``DatabaseRefused``) before anything is written
                 ├─ audit        (lib/db/audit.py: the signed chain)
                 ├─ locks        (lib/db/locks.py: in-flight writes)
+                ├─ writes       (lib/db/writes.py: money writes as rows, moved with their audit records)
                 ├─ approvals    (lib/db/approvals.py: four-eyes requests)
                 ├─ views, presets, resolutions (lib/db/named.py: named settings the team shares)
                 ├─ shared       (lib/db/shared.py: the data version, per-operator marks)
@@ -43,6 +44,7 @@ from lib.db.refund_accounts import RefundAccounts
 from lib.db.shared import SharedState
 from lib.db.watch_log import WatchLog
 from lib.db.views import ViewStore
+from lib.db.writes import WriteStore
 from lib.domain.i18n import _
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -162,6 +164,7 @@ class AppDb:
         upgrade(self.engine)
         self.locks = LockStore(self.engine)
         self.audit = AuditStore(self.engine, hmac_key=hmac_key, db=self)
+        self.writes = WriteStore(self.engine)
         self.approvals = ApprovalStore(self.audit)
         self.views = ViewStore(self.audit)
         self.presets = PresetStore(self.engine)

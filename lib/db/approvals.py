@@ -23,7 +23,9 @@ from datetime import datetime
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from lib.domain.errors import DeskError
 from lib.domain.i18n import _
+from lib.domain.kinds import Action, Outcome, RequestKind, RequestStatus, WriteKind
 from lib.domain.names import request_status
 from lib.db.audit import AuditStore, mask_request
 from lib.db.schema import approval_requests
@@ -32,7 +34,7 @@ from lib.domain.fmt import kst
 from lib.domain.identity import Actor, Forbidden
 
 
-class ApprovalProblem(Exception):
+class ApprovalProblem(DeskError):
     """Why a request cannot be made, decided or claimed (``busy``: someone else got there first)."""
 
     def __init__(self, message: str, *, busy: bool = False):
@@ -71,7 +73,7 @@ class ApprovalRequest:
 
     @property
     def expired(self) -> bool:
-        return self.status == "pending" and self.expires_at.timestamp() <= time.time()
+        return self.status == RequestStatus.PENDING and self.expires_at.timestamp() <= time.time()
 
 
 def _row(r: Any) -> ApprovalRequest:
@@ -117,7 +119,7 @@ class ApprovalStore:
     def pending_for(self, imp_uid: str) -> ApprovalRequest | None:
         self.expire_due()
         with self.engine.connect() as c:
-            r = c.execute(select(approval_requests).where(approval_requests.c.pending_key == f"refund:{imp_uid}")
+            r = c.execute(select(approval_requests).where(approval_requests.c.pending_key == WriteKind.REFUND.lock_key(imp_uid))
                           ).mappings().first()
         return _row(r) if r else None
 
@@ -126,7 +128,7 @@ class ApprovalStore:
         now = time.time()
         expired = []
         due_q = select(approval_requests.c.id, approval_requests.c.imp_uid, approval_requests.c.requester) \
-            .where(approval_requests.c.status == "pending", approval_requests.c.expires_at <= now)
+            .where(approval_requests.c.status == RequestStatus.PENDING, approval_requests.c.expires_at <= now)
         with self.engine.connect() as c:           # every page view reads; only due requests are written
             if not c.execute(due_q.limit(1)).first():
                 return 0
@@ -134,12 +136,12 @@ class ApprovalStore:
             due = c.execute(due_q).all()
             for rid, imp_uid, requester in due:
                 n = c.execute(update(approval_requests).where(approval_requests.c.id == rid,
-                                                           approval_requests.c.status == "pending")
-                              .values(status="expired", pending_key=None, decided_at=now, sealed=None)).rowcount
+                                                           approval_requests.c.status == RequestStatus.PENDING)
+                              .values(status=RequestStatus.EXPIRED, pending_key=None, decided_at=now, sealed=None)).rowcount
                 if n:                       # only the instance that flipped it records it
                     expired.append((rid, imp_uid, requester))
         for rid, imp_uid, requester in expired:
-            self.audit.record(operator="system", action="approval", outcome="expired", correlation_id=rid,
+            self.audit.record(operator="system", action=Action.APPROVAL, outcome=Outcome.EXPIRED, correlation_id=rid,
                               imp_uid=imp_uid, detail={"requester": requester})
         return len(expired)
 
@@ -156,7 +158,7 @@ class ApprovalStore:
                 c.execute(insert(approval_requests).values(
                     id=rid, kind=kind, pending_key=pending_key, imp_uid=imp_uid, amount=amount,
                     payload=json.dumps(_masked(payload), ensure_ascii=False, default=str), requester=requester.email,
-                    note=note, created_at=now, expires_at=now + expiry_hours * 3600, status="pending",
+                    note=note, created_at=now, expires_at=now + expiry_hours * 3600, status=RequestStatus.PENDING,
                     request_hash=request_hash(kind, content), sealed=json.dumps(sealed) if sealed else None))
         except IntegrityError:
             with self.engine.connect() as c:
@@ -166,7 +168,7 @@ class ApprovalStore:
                 requester=other["requester"], created_at=kst(datetime.fromtimestamp(other['created_at'], KST))) if other else ""
             raise ApprovalProblem(_("A request for this payment is already waiting for approval{who}.").format(who=who),
                                   busy=True) from None
-        self.audit.record(operator=requester.email, action=f"{kind}_request", outcome="requested", correlation_id=rid,
+        self.audit.record(operator=requester.email, action=f"{kind}_request", outcome=Outcome.REQUESTED, correlation_id=rid,
                           imp_uid=imp_uid, request=payload.get("request"),
                           detail={"amount": amount, "note": note, "expires_in_hours": expiry_hours})
         return self.get(rid)
@@ -187,7 +189,7 @@ class ApprovalStore:
         t = approval_requests
         with self.engine.begin() as c:
             n = c.execute(update(t).where(
-                t.c.id == request_id, t.c.status == "pending", t.c.expires_at > now, t.c.kind == kind,
+                t.c.id == request_id, t.c.status == RequestStatus.PENDING, t.c.expires_at > now, t.c.kind == kind,
                 (t.c.imp_uid == imp_uid) if imp_uid is not None else t.c.imp_uid.is_(None),
                 t.c.amount == amount, t.c.request_hash == request_hash(kind, content),
                 func.lower(func.trim(t.c.requester)) != approver.email.strip().lower(),
@@ -201,9 +203,9 @@ class ApprovalStore:
                 request_id=request_id))
         if r["requester"].strip().lower() == approver.email.strip().lower():
             raise Forbidden(_("You cannot approve or reject your own request: a second person must."))
-        if r["status"] == "expired" or (r["status"] == "pending" and r["expires_at"] <= now):
+        if r["status"] == RequestStatus.EXPIRED or (r["status"] == RequestStatus.PENDING and r["expires_at"] <= now):
             raise ApprovalProblem(_("This request has expired; ask the requester to make a new one."))
-        if r["status"] != "pending":
+        if r["status"] != RequestStatus.PENDING:
             raise ApprovalProblem(_("This request was already decided ({status} by {who}).").format(
                 status=request_status(r["status"]), who=r["decided_by"] or "—"),
                                   busy=True)
@@ -235,7 +237,7 @@ class ApprovalStore:
         now = time.time()
         with self.engine.begin() as c:
             n = c.execute(update(approval_requests).where(approval_requests.c.id == request_id,
-                                                       approval_requests.c.status == "pending")
+                                                       approval_requests.c.status == RequestStatus.PENDING)
                           .values(status=status, decided_by=approver.email, decided_at=now, decision_note=note,
                                   pending_key=None, sealed=None)).rowcount
         if n != 1:
@@ -248,17 +250,17 @@ class ApprovalStore:
                                                                               "requester": req.requester})
         return self.get(request_id)
 
-    def unfinished(self, imp_uid: str, kind: str = "refund") -> builtins.list[ApprovalRequest]:
+    def unfinished(self, imp_uid: str, kind: str = RequestKind.REFUND) -> builtins.list[ApprovalRequest]:
         """Requests of this payment approved and being sent (``approving``) or ended ``unknown``: what a settled
         lock must finish too."""
         with self.engine.connect() as c:
             ids = [r[0] for r in c.execute(select(approval_requests.c.id).where(
                 approval_requests.c.imp_uid == imp_uid, approval_requests.c.kind == kind,
-                approval_requests.c.status.in_(("approving", "unknown"))))]
+                approval_requests.c.status.in_((RequestStatus.APPROVING, RequestStatus.UNKNOWN))))]
         return [self.get(i) for i in ids]
 
     def finish(self, request_id: str, status: str, result: dict[str, Any], *, only_if: str | None = None) -> bool:
-        """Record how a claimed (or, with ``only_if="pending"``, a still-open) request ended; erase its sealed
+        """Record how a claimed (or, with ``only_if=PENDING``, a still-open) request ended; erase its sealed
         numbers and free its payment."""
         q = update(approval_requests).where(approval_requests.c.id == request_id)
         if only_if:

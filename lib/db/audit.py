@@ -22,6 +22,7 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any, TYPE_CHECKING
 from datetime import datetime
 import pandas as pd
@@ -34,18 +35,17 @@ from lib.domain.chain import Anchor, ChainReport
 
 if TYPE_CHECKING:
     from lib.db.appdb import AppDb
+from lib.db import writes as writes_rows
+from lib.db.writes import WriteMove
 from lib.domain.fmt import mask_account, mask_phone
 from lib.domain.clock import KST
+from lib.domain.kinds import Outcome
 
 
 
 
 
 
-
-
-OUTCOMES = ("sent", "succeeded", "failed", "unknown", "refused", "resolved", "requested", "approved",
-            "rejected", "expired", "withdrawn", "revealed")
 
 
 GENESIS = "0" * 64
@@ -110,10 +110,14 @@ class AuditStore:
     # --------------------------------------------------------------- records
     def record(self, *, operator: str, action: str, outcome: str, correlation_id: str, imp_uid: str | None = None,
                merchant_uid: str | None = None, request: dict[str, Any] | None = None, api_code: int | None = None,
-               api_message: str | None = None, detail: dict[str, Any] | None = None) -> int:
-        if outcome not in OUTCOMES:
+               api_message: str | None = None, detail: dict[str, Any] | None = None,
+               write: WriteMove | None = None) -> int:
+        """Append one record; ``write``: the state change of a money write it records, applied to its row of
+        ``writes`` (lib/db/writes.py) in the same transaction (an ``ActionTaken`` refusal writes nothing)."""
+        if outcome not in Outcome._value2member_map_:
             raise ValueError(f"unknown outcome {outcome!r}")
-        row = {"at": time.time(), "operator": operator, "action": action, "imp_uid": imp_uid,
+        now = time.time()
+        row = {"at": now, "operator": operator, "action": action, "imp_uid": imp_uid,
                "merchant_uid": merchant_uid, "outcome": outcome,
                "request": json.dumps(mask_request(request), ensure_ascii=False) if request else None,
                "api_code": api_code, "api_message": api_message, "correlation_id": correlation_id,
@@ -140,6 +144,8 @@ class AuditStore:
                 c.execute(update(audit_head).where(audit_head.c.id == 1).values(**values))
             else:
                 c.execute(insert(audit_head).values(id=1, **values))
+            if write is not None:
+                writes_rows.apply(c, write, now)
             return rid
 
     def anchor(self) -> Anchor:
@@ -274,20 +280,27 @@ def grouped(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def search(df: pd.DataFrame, text: str, *, buyer_imp_uids: set[str] | frozenset[str] = frozenset(),
-           bank_name: Any = None) -> pd.DataFrame:
+           bank_name: Any = None, amount_cases: Callable[[int], set[str]] | None = None) -> pd.DataFrame:
     """The records a person means by ``text``: an amount (₩55,000, 55,000원, 55000) named anywhere in the record; or
     words found in the operator, the imp_uid or order number, the holder's name (typed or the bank's), the bank (by
     name: ``bank_name(code)`` gives it), the API's message; or a payment of a buyer (``buyer_imp_uids``, from the
-    payments of the period). A whole case (``case_ids``) is kept when any of its records matches."""
+    payments of the period). A whole case (``case_ids``) is kept when any of its records matches. ``amount_cases``
+    (the app: ``WriteStore.cases_with_amount``) answers an amount with SQL over the ``writes`` table and the requests
+    (the correlation ids of the writes and requests of that amount) instead of reading every record's JSON."""
     from lib.domain.text import clean, parse_won
     q = clean(text).lower()
     if not q or df.empty:
         return df
     amount, why = parse_won(q.replace("원", "").strip()) if any(ch.isdigit() for ch in q) else (None, "text")
+    by_amount = amount_cases(amount) if amount_cases is not None and amount is not None and not why else None
     hit = []
     for r in df.itertuples(index=False):
         req, det = _json(r.request), _json(r.detail)
-        if amount is not None and not why and amount in (_amounts(req) | _amounts(det)):
+        if by_amount is not None:
+            if r.correlation_id in by_amount:
+                hit.append(True)
+                continue
+        elif amount is not None and not why and amount in (_amounts(req) | _amounts(det)):
             hit.append(True)
             continue
         chk = det.get("holder_check") or {}

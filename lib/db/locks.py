@@ -33,13 +33,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from lib.db.schema import inflight
 from lib.domain.clock import KST
+from lib.domain.kinds import LockState
 
 
 
 
 
 
-STATES = ("in_flight", "sending", "unknown")
+STATES = tuple(LockState)
 
 
 def _start_time(pid: int) -> str | None:
@@ -97,7 +98,7 @@ class Lock:
 
     def abandoned(self, now: float | None = None) -> bool:
         """Its owner is provably gone, or its lease ran out (no write legitimately outlives it)."""
-        if self.state == "unknown":
+        if self.state == LockState.UNKNOWN:
             return False
         if owner_alive(self.owner) is False:
             return True
@@ -125,7 +126,7 @@ class LockStore:
                 with self.engine.begin() as c:
                     now = time.time()
                     c.execute(insert(inflight).values(lock_key=lock_key, correlation_id=correlation_id,
-                                                      operator=operator, action=action, state="in_flight", since=now,
+                                                      operator=operator, action=action, state=LockState.IN_FLIGHT, since=now,
                                                       owner=self.OWNER, lease_until=now + lease_s))
                 return None
             except IntegrityError:
@@ -141,8 +142,8 @@ class LockStore:
         with self.engine.begin() as c:
             n = c.execute(update(inflight).where(inflight.c.lock_key == lock_key,
                                                  inflight.c.correlation_id == correlation_id,
-                                                 inflight.c.state == "in_flight")
-                          .values(state="sending", lease_until=time.time() + lease_s)).rowcount
+                                                 inflight.c.state == LockState.IN_FLIGHT)
+                          .values(state=LockState.SENDING, lease_until=time.time() + lease_s)).rowcount
         return n == 1
 
     def take_over(self, held: Lock, *, note: str) -> str | None:
@@ -154,11 +155,11 @@ class LockStore:
         cond = (inflight.c.lock_key == held.lock_key, inflight.c.correlation_id == held.correlation_id,
                 inflight.c.state == held.state)
         with self.engine.begin() as c:
-            if held.state == "in_flight":
+            if held.state == LockState.IN_FLIGHT:
                 n = c.execute(delete(inflight).where(*cond)).rowcount
                 return "freed" if n == 1 else None
-            n = c.execute(update(inflight).where(*cond).values(state="unknown", note=note)).rowcount
-            return "unknown" if n == 1 else None
+            n = c.execute(update(inflight).where(*cond).values(state=LockState.UNKNOWN, note=note)).rowcount
+            return LockState.UNKNOWN if n == 1 else None
 
     def get(self, lock_key: str) -> Lock | None:
         with self.engine.connect() as c:
@@ -174,7 +175,7 @@ class LockStore:
         with self.engine.begin() as c:
             c.execute(update(inflight).where(inflight.c.lock_key == lock_key,
                                              inflight.c.correlation_id == correlation_id)
-                      .values(state="unknown", note=note))
+                      .values(state=LockState.UNKNOWN, note=note))
 
     def release(self, lock_key: str, correlation_id: str) -> None:
         with self.engine.begin() as c:

@@ -4,9 +4,23 @@ a migrated database and this schema agree)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, Text
+from collections.abc import Iterable
+
+from sqlalchemy import Boolean, CheckConstraint, Column, Float, Integer, MetaData, String, Table, Text
+
+from lib.domain.kinds import STORED_WRITE_STATES, Outcome, WriteKind
 
 metadata = MetaData()
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """A CHECK constraint's SQL: ``column`` holds one of ``values`` (codes from lib/domain/kinds.py)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+OUTCOME_CHECK = one_of("outcome", list(Outcome))
+WRITE_STATE_CHECK = one_of("state", STORED_WRITE_STATES)
+WRITE_KIND_CHECK = one_of("kind", list(WriteKind))
 
 
 audit_log = Table(
@@ -26,6 +40,26 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),           # the chain: hash of the record before
     Column("hash", String(64), nullable=False),                # sha256 over this record and prev_hash
     Column("mac", String(64)),                                 # HMAC(key, id|hash) when a key is set
+    CheckConstraint(OUTCOME_CHECK, name="ck_audit_log_outcome"),
+)
+
+
+writes = Table(
+    "writes", metadata,                                        # one row per money write that claimed its send
+    Column("correlation_id", String(40), primary_key=True),    # = its audit records' correlation_id
+    Column("action_key", String(120), nullable=False, unique=True),   # the page's send-once id (idempotency key)
+    Column("kind", String(20), nullable=False),                # lib/domain/kinds.WriteKind
+    Column("imp_uid", String(64), nullable=False, index=True),
+    Column("amount", Integer),                                 # what the request asked (refund, new amount)
+    Column("operator", String(200), nullable=False, index=True),
+    Column("approval_id", String(32)),                         # the four-eyes request it carried out
+    Column("state", String(12), nullable=False, index=True),   # sent | succeeded | failed | unknown
+    Column("sent_at", Float, nullable=False, index=True),      # UNIX seconds
+    Column("updated_at", Float, nullable=False, index=True),
+    Column("unknown_at", Float),                               # first found unknown
+    Column("resolved_at", Float),                              # an unknown outcome settled
+    CheckConstraint(WRITE_STATE_CHECK, name="ck_writes_state"),
+    CheckConstraint(WRITE_KIND_CHECK, name="ck_writes_kind"),
 )
 
 

@@ -42,6 +42,21 @@ class Outcome(StrEnum):
     REVEALED = "revealed"        # full account / phone numbers shown to a person
 
 
+class WriteState(StrEnum):
+    """Where one write stands (lib/services/write.py's ``Write``); the last four are stored in the ``writes`` table
+    (lib/db/writes.py), one row per write that claimed its send."""
+
+    NEW = "new"                  # built, nothing taken
+    CLAIMED = "claimed"          # its lock taken and the payment re-read; nothing sent
+    SENT = "sent"                # the one request may have left
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+STORED_WRITE_STATES = (WriteState.SENT, WriteState.SUCCEEDED, WriteState.FAILED, WriteState.UNKNOWN)
+
+
 class Action(StrEnum):
     """What an audit record is about (the three writes are their ``WriteKind`` values)."""
 
@@ -51,6 +66,7 @@ class Action(StrEnum):
     REFUND_REQUEST = "refund_request"
     BULK_EXTEND_REQUEST = "bulk_extend_request"
     BULK_REVOKE_REQUEST = "bulk_revoke_request"
+    APPROVAL = "approval"                # a request that expired undecided
     REVEAL_PERSONAL = "reveal_personal"
     SAVED_VIEW = "saved_view"
     RECON_PRESET = "recon_preset"

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lib.domain.errors import DeskError
+
 if TYPE_CHECKING:
     from lib.domain.models import Payment
 
 
-class Refusal(Exception):
+class Refusal(DeskError):
     """Nothing was sent (or the API's own envelope refused it), for a reason a person can act on."""
 
 

@@ -4,10 +4,11 @@ envelope came back). Each carries HTTP status, API code and message, method and 
 
 from __future__ import annotations
 
+from lib.domain.errors import DeskError
 from lib.domain.refusals import Refusal
 
 
-class ApiError(Exception):
+class ApiError(DeskError):
     """The API refused or failed. ``message`` is the API's own words when it gave any."""
 
     def __init__(self, message: str, *, method: str, path: str, http_status: int | None = None,

@@ -18,7 +18,7 @@ from lib.domain.settings import Rules
 from lib.domain.rules import InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, holder_problem, validate_refund
 from lib.domain.text import NOTE_MAX, clean
 from lib.domain.refusals import Busy, Stale
-from lib.domain.kinds import Outcome, RequestKind, RequestStatus, WriteKind
+from lib.domain.kinds import Action, LockState, Outcome, RequestKind, RequestStatus, WriteKind
 from lib.domain.outcomes import WriteResult
 from lib.services.bulk import _bulk_content, _revoke_content, bulk_extend, bulk_revoke, check_revoke_plan, revoke_confirmation
 from lib.services.refund import holder_check, refund_vbank
@@ -29,7 +29,7 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
                             seen: Seen, rules: Rules, fee_preview: dict | None = None,
                             note: str | None = None) -> ApprovalRequest:
     """Ask a second person to approve a refund. Validated like the refund itself; one open request per payment."""
-    requester.require("refund")
+    requester.require(WriteKind.REFUND)
     store = audit.db.approvals
     store.expire_due()
     note = clean(note, multiline=True) or None
@@ -43,8 +43,8 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
     problems = validate_refund(p, request, rules)
     if problems:
         raise InvalidInput(problems)
-    held = audit.db.locks.get(f"refund:{request.imp_uid}")
-    if held and held.state == "unknown":
+    held = audit.db.locks.get(WriteKind.REFUND.lock_key(request.imp_uid))
+    if held and held.state == LockState.UNKNOWN:
         raise Busy(_("A refund of this payment has an unknown outcome; resolve it first."))
     check = holder_check(client, p.pg_provider, request)      # the approver sees what the bank said
     why_not = holder_problem(check, request.holder_override)
@@ -56,7 +56,7 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
                "payment": {"merchant_uid": p.merchant_uid, "pg_provider": p.pg_provider, "amount": p.amount,
                            "cancel_amount": p.cancel_amount, "buyer_name": p.buyer_name}}
     try:
-        return store.insert(kind="refund", pending_key=f"refund:{request.imp_uid}", imp_uid=request.imp_uid,
+        return store.insert(kind=RequestKind.REFUND, pending_key=WriteKind.REFUND.lock_key(request.imp_uid), imp_uid=request.imp_uid,
                             amount=request.amount, payload=payload, content=request.content(), requester=requester,
                             note=note, expiry_hours=rules.approval_expiry_hours)
     except ApprovalProblem as e:
@@ -80,7 +80,7 @@ def request_bulk_approval(audit: AuditStore, *, requester: Actor, payments: list
     payload = {"payments": [p.model_dump(mode="json") for p in payments], "extend_days": extend_days,
                "to": to.isoformat() if to else None}
     try:
-        return audit.db.approvals.insert(kind="bulk_extend", pending_key="bulk:" + uuid.uuid4().hex, imp_uid=None,
+        return audit.db.approvals.insert(kind=RequestKind.BULK_EXTEND, pending_key="bulk:" + uuid.uuid4().hex, imp_uid=None,
                                           amount=len(payments), payload=payload,
                                           content=_bulk_content(payments, extend_days, to), requester=requester,
                                           note=note, expiry_hours=rules.approval_expiry_hours)
@@ -121,13 +121,13 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
         raise InvalidInput([str(e)]) from None
     if req.requester.strip().lower() == approver.email.strip().lower():
         raise Forbidden(_("You cannot approve or reject your own request: a second person must."))
-    if req.status == "expired" or req.expired:
+    if req.status == RequestStatus.EXPIRED or req.expired:
         raise InvalidInput([_("This request has expired; ask the requester to make a new one.")])
-    if req.status != "pending":
+    if req.status != RequestStatus.PENDING:
         raise Busy(_("This request was already decided ({status} by {who}).").format(
             status=request_status(req.status), who=req.decided_by or "—"))
     note = clean(note, multiline=True) or None
-    if req.kind == "refund":
+    if req.kind == RequestKind.REFUND:
         r = RefundRequest(**{**req.payload["request"], **store.sealed(req.id)})
         seen = Seen(**req.payload["seen"])
         try:
@@ -135,8 +135,8 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
                                 approval_id=req.id, approval_note=note)
         except Stale as e:
             msg = _("The payment changed since the request, so nothing was sent: ") + "; ".join(e.changes)
-            if store.finish(req.id, "failed", {"message": msg}, only_if="pending"):
-                audit.record(operator=approver.email, action="refund_request", outcome="refused",
+            if store.finish(req.id, RequestStatus.FAILED, {"message": msg}, only_if=RequestStatus.PENDING):
+                audit.record(operator=approver.email, action=Action.REFUND_REQUEST, outcome=Outcome.REFUSED,
                              correlation_id=req.id, imp_uid=req.imp_uid, api_message=msg)
                 raise
             cur = store.get(req.id)          # another approver got there first (and the payment moved)
@@ -172,7 +172,7 @@ def reject(audit: AuditStore, *, approver: Actor, request_id: str, note: str) ->
         req = store.get(request_id)
         if req.requester.strip().lower() == approver.email.strip().lower():
             raise Forbidden(_("You cannot approve or reject your own request: a second person must."))
-        return store.decide(request_id, approver=approver, status="rejected", note=note)
+        return store.decide(request_id, approver=approver, status=RequestStatus.REJECTED, note=note)
     except ApprovalProblem as e:
         raise (Busy(str(e)) if e.busy else InvalidInput([str(e)])) from None
 
@@ -184,6 +184,6 @@ def withdraw(audit: AuditStore, *, requester: Actor, request_id: str) -> Approva
         req = store.get(request_id)
         if req.requester.strip().lower() != requester.email.strip().lower():
             raise Forbidden(_("Only the person who made a request can withdraw it."))
-        return store.decide(request_id, approver=requester, status="withdrawn", note=None)
+        return store.decide(request_id, approver=requester, status=RequestStatus.WITHDRAWN, note=None)
     except ApprovalProblem as e:
         raise (Busy(str(e)) if e.busy else InvalidInput([str(e)])) from None

@@ -47,15 +47,15 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
                                   days=rules.update_typed_confirm_due_days, text=must_type)])
     if approval_id:
         try:
-            audit.db.approvals.claim(approval_id, approver=operator, kind="bulk_extend", imp_uid=None,
+            audit.db.approvals.claim(approval_id, approver=operator, kind=RequestKind.BULK_EXTEND, imp_uid=None,
                                       amount=len(payments), content=_bulk_content(payments, extend_days, to),
                                       note=approval_note)
         except ApprovalProblem as e:
             raise (Busy(str(e)) if e.busy else NeedsApproval(str(e))) from None
-        audit.record(operator=operator.email, action="bulk_extend_request", outcome="approved",
+        audit.record(operator=operator.email, action=Action.BULK_EXTEND_REQUEST, outcome=Outcome.APPROVED,
                      correlation_id=approval_id, detail={"note": approval_note, "accounts": len(payments)})
     else:
-        operator.require("update_vbank")
+        operator.require(WriteKind.UPDATE)
         if len(payments) > rules.bulk_approval_above_count:
             raise NeedsApproval(_("Changing more than {n} accounts at once needs a second person's approval.").format(
                 n=rules.bulk_approval_above_count))
@@ -108,7 +108,7 @@ class _BulkRun:
         import uuid
         from lib.db.approvals import request_hash
         shared = audit.db.shared
-        mark = "bulk_run:" + request_hash("bulk_extend", content)[:40]
+        mark = "bulk_run:" + request_hash(RequestKind.BULK_EXTEND, content)[:40]
         held = shared.mark(cls.WHO, mark)
         if held and ":" in held:
             run_id, started = held.split(":", 1)

@@ -19,6 +19,7 @@ from lib.domain.identity import Actor
 from lib.db.locks import Lock
 from lib.db.refund_accounts import RefundAccount
 from lib.domain import payment_table
+from lib.domain.kinds import WriteKind
 from lib.domain.models import Payment
 from lib.domain.rules import RefundRequest, Seen
 from lib.domain.settings import Rules
@@ -87,7 +88,7 @@ class Desk:
 
     def last_refund_account(self, imp_uid: str) -> RefundAccount | None:
         """The account this payment was last refunded to (offered again, masked), for someone who may refund."""
-        if not self.who.can("refund"):
+        if not self.who.can(WriteKind.REFUND):
             return None
         return self.audit.db.refund_accounts.last(imp_uid)
 
@@ -113,10 +114,11 @@ class Desk:
 
     # ------------------------------------------------------------ writes
     def update(self, imp_uid: str, seen: Seen, *, new_amount: int | None, new_due: datetime | None,
-               note: str | None = None, typed_confirmation: str | None = None) -> WriteResult:
+               note: str | None = None, typed_confirmation: str | None = None,
+               action_key: str | None = None) -> WriteResult:
         return services_update.update_vbank(self.client, self.audit, operator=self.who, imp_uid=imp_uid, seen=seen,
                                      new_amount=new_amount, new_due=new_due, rules=self.rules, note=note,
-                                     typed_confirmation=typed_confirmation)
+                                     typed_confirmation=typed_confirmation, action_key=action_key)
 
     def bulk_extend(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
                     note: str | None = None, typed_confirmation: str | None = None) -> list[BulkRow]:
@@ -140,22 +142,25 @@ class Desk:
         re-running a bulk right after a crash would extend them twice."""
         from lib.domain.clock import KST
         since = datetime.now(KST) - timedelta(minutes=minutes)
-        df = self.audit.records(action="update_vbank", since=since)
-        if df.empty:
-            return {}
-        want = set(imp_uids)
-        df = df[df["imp_uid"].isin(want) & df["outcome"].isin(["sent", "succeeded", "unknown"])]
-        return {r["imp_uid"]: (r["at"], r["operator"]) for _i, r in df.sort_values("id").iterrows()}
+        rows = self.audit.db.writes.recent(WriteKind.UPDATE, imp_uids, since=since.timestamp())
+        return {r["imp_uid"]: (datetime.fromtimestamp(r["updated_at"], KST), r["operator"]) for r in rows}
 
-    def refund(self, request: RefundRequest, seen: Seen, *, context: dict | None = None) -> WriteResult:
-        """``context``: what the operator saw and accepted (e.g. a holder-name mismatch), kept in the audit."""
+    def cases_with_amount(self, amount: int) -> set[str]:
+        """The writes and requests of this amount (the audit page's search)."""
+        return self.audit.db.writes.cases_with_amount(amount)
+
+    def refund(self, request: RefundRequest, seen: Seen, *, context: dict | None = None,
+               action_key: str | None = None) -> WriteResult:
+        """``context``: what the operator saw and accepted (e.g. a holder-name mismatch), kept in the audit;
+        ``action_key``: the page's send-once id (lib/ui/send_once.py), the write's idempotency key."""
         return services_refund.refund_vbank(self.client, self.audit, operator=self.who, request=request, seen=seen,
-                                     rules=self.rules, context=context)
+                                     rules=self.rules, context=context, action_key=action_key)
 
-    def revoke(self, imp_uid: str, seen: Seen, *, note: str | None = None) -> WriteResult:
+    def revoke(self, imp_uid: str, seen: Seen, *, note: str | None = None,
+               action_key: str | None = None) -> WriteResult:
         """Close a pending virtual account (가상계좌 발급취소), once."""
         return services_revoke.revoke_vbank(self.client, self.audit, operator=self.who, imp_uid=imp_uid, seen=seen,
-                                            rules=self.rules, note=note)
+                                            rules=self.rules, note=note, action_key=action_key)
 
     def resolve(self, kind: str, imp_uid: str, *, confirm_not_applied: bool = False) -> WriteResult:
         return unknowns.resolve_unknown(self.client, self.audit, operator=self.who, kind=kind, imp_uid=imp_uid,

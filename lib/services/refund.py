@@ -3,7 +3,6 @@ check and the four-eyes limits checked by lib itself right before it is sent."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from lib.domain import banks
 from lib.domain import pg_rules
@@ -49,20 +48,9 @@ def holder_check(client: IamportClient, pg_provider: str | None, request: Refund
 # ------------------------------------------------------------------ four eyes
 def refunded_by_operator(audit: AuditStore, operator: str, *, hours: int) -> int:
     """What one operator sent as refunds without an approval in the last ``hours`` hours and that did not
-    provably fail (sent, succeeded or unknown all count)."""
+    provably fail (sent, succeeded or unknown all count): one sum over ``writes`` (lib/db/writes.py)."""
     since = datetime.now(KST) - timedelta(hours=hours)
-    df = audit.records(operator=operator, action=WriteKind.REFUND, since=since)
-    if df.empty:
-        return 0
-    failed = set(df.loc[df["outcome"] == "failed", "correlation_id"])
-    total = 0
-    for _i, r in df[df["outcome"] == "sent"].iterrows():
-        if r["correlation_id"] in failed:
-            continue
-        if json.loads(r["detail"] or "{}").get("approval_id"):
-            continue
-        total += int(json.loads(r["request"] or "{}").get("amount") or 0)
-    return total
+    return audit.db.writes.refunded_without_approval(operator, since=since.timestamp())
 
 
 def approval_needed(audit: AuditStore, p: Payment, amount: int, operator: Actor, rules: Rules) -> str | None:
@@ -94,18 +82,19 @@ def _waiting_request(store: ApprovalStore, imp_uid: str, *, except_id: str | Non
 
 def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, request: RefundRequest, seen: Seen,
                  rules: Rules, approval_id: str | None = None, approval_note: str | None = None,
-                 context: dict | None = None) -> WriteResult:
+                 context: dict | None = None, action_key: str | None = None) -> WriteResult:
     """POST /payments/cancel for a paid virtual account, once, with checksum = the refundable balance just read.
 
     Without ``approval_id`` the four-eyes rule is checked here (``approval_needed``), and a refund of a payment
     with a request waiting for approval is refused. With ``approval_id`` the request must be pending, for this
     payment, amount and exact refund, made by someone else; it is claimed in the same statement that checks it
-    (lib/db/approvals.py), and its outcome is recorded on it."""
+    (lib/db/approvals.py), and its outcome is recorded on it. ``action_key``: the page's send-once id, the write's
+    idempotency key (lib/db/writes.py): a second refund under it is refused before anything is sent."""
     operator.require("approve_refund" if approval_id else WriteKind.REFUND)
     store = audit.db.approvals
     imp_uid = request.imp_uid
     write = Write(client, audit, operator=operator, kind=WriteKind.REFUND, imp_uid=imp_uid,
-                  lease_s=float(rules.lock_lease_seconds))
+                  lease_s=float(rules.lock_lease_seconds), action_key=action_key)
     claimed = False
     try:
         with write.claim(seen):

@@ -17,7 +17,8 @@ from lib.services.write import Write, approved_row
 
 
 def revoke_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
-                 rules: Rules, note: str | None = None, approval_id: str | None = None) -> WriteResult:
+                 rules: Rules, note: str | None = None, approval_id: str | None = None,
+                 action_key: str | None = None) -> WriteResult:
     """Close the account, once. Refused before sending when the account is no longer pending (paid meanwhile:
     ``Stale``), when its PG cannot close accounts through the API, or for a role that may not."""
     if approval_id:          # permission only as part of the approved bulk request being carried out, by its approver
@@ -26,7 +27,7 @@ def revoke_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, i
         operator.require(WriteKind.REVOKE)
     note = clean_note(note)
     write = Write(client, audit, operator=operator, kind=WriteKind.REVOKE, imp_uid=imp_uid,
-                  lease_s=float(rules.lock_lease_seconds))
+                  lease_s=float(rules.lock_lease_seconds), action_key=action_key)
     with write.claim(seen):
         fresh = write.fresh
         assert fresh is not None

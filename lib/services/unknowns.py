@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from lib.db.audit import AuditStore
 from lib.db.locks import Lock
+from lib.db.writes import WriteMove
 from lib.domain.fmt import kst
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
-from lib.domain.kinds import LockState, Outcome, WriteKind
+from lib.domain.kinds import LockState, Outcome, WriteKind, WriteState
 from lib.domain.outcomes import WriteResult
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiError
@@ -62,7 +63,8 @@ def settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, opera
                            held.correlation_id)
     audit.record(operator=operator.email, action=kind, outcome=Outcome.UNKNOWN, correlation_id=held.correlation_id,
                  imp_uid=held.imp_uid, detail={"why": "stopped_after_sending", "lock_owner": held.owner,
-                                               "locked_by": held.operator})
+                                               "locked_by": held.operator},
+                 write=WriteMove(held.correlation_id, WriteState.UNKNOWN))
     finish_approvals(audit, kind, held.imp_uid, Outcome.UNKNOWN, "stopped_after_sending",
                      correlation_id=held.correlation_id)
     try:
@@ -74,7 +76,8 @@ def settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, opera
 def _resolved(audit: AuditStore, held: Lock, kind: WriteKind, operator: Actor, outcome: Outcome, why: str,
               p, message: str, **detail) -> WriteResult:
     audit.record(operator=operator.email, action=kind, outcome=Outcome.RESOLVED, correlation_id=held.correlation_id,
-                 imp_uid=held.imp_uid, merchant_uid=p.merchant_uid, detail={"why": why, **detail})
+                 imp_uid=held.imp_uid, merchant_uid=p.merchant_uid, detail={"why": why, **detail},
+                 write=WriteMove(held.correlation_id, WriteState(outcome), resolved=True))
     audit.db.locks.release(held.lock_key, held.correlation_id)
     finish_approvals(audit, kind, held.imp_uid, outcome, why, correlation_id=held.correlation_id)
     notify(audit)

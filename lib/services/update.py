@@ -21,12 +21,14 @@ from lib.services.write import Write, approved_row
 
 def update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
                  new_amount: int | None = None, new_due: datetime | None = None, rules: Rules,
-                 note: str | None = None, typed_confirmation: str | None = None) -> WriteResult:
+                 note: str | None = None, typed_confirmation: str | None = None,
+                 action_key: str | None = None) -> WriteResult:
     """PUT /vbanks/{imp_uid} with only the changed fields, once. A drastic change (``update_confirmation``) is
-    sent only with the confirmation typed."""
+    sent only with the confirmation typed. ``action_key``: the page's send-once id (lib/db/writes.py)."""
     operator.require(WriteKind.UPDATE)
     return _update_vbank(client, audit, operator=operator, imp_uid=imp_uid, seen=seen, new_amount=new_amount,
-                         new_due=new_due, rules=rules, note=note, typed_confirmation=typed_confirmation or "")
+                         new_due=new_due, rules=rules, note=note, typed_confirmation=typed_confirmation or "",
+                         action_key=action_key)
 
 
 def clean_note(note: str | None) -> str | None:
@@ -40,7 +42,7 @@ def clean_note(note: str | None) -> str | None:
 def _update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
                   new_amount: int | None, new_due: datetime | None, rules: Rules, note: str | None,
                   approval_id: str | None = None, typed_confirmation: str | None = None,
-                  bulk_run: str | None = None) -> WriteResult:
+                  bulk_run: str | None = None, action_key: str | None = None) -> WriteResult:
     """``typed_confirmation`` None: a bulk change (confirmed as a whole, or approved); else checked when the
     change is drastic. Checks the role itself (an approver executing an approved bulk request, or an operator)."""
     if approval_id:          # permission only as part of the approved bulk request being carried out, by its approver
@@ -55,7 +57,7 @@ def _update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, 
         operator.require(WriteKind.UPDATE)
     note = clean_note(note)
     write = Write(client, audit, operator=operator, kind=WriteKind.UPDATE, imp_uid=imp_uid,
-                  lease_s=float(rules.lock_lease_seconds))
+                  lease_s=float(rules.lock_lease_seconds), action_key=action_key)
     with write.claim(seen):
         fresh = write.fresh
         assert fresh is not None

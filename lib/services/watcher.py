@@ -45,6 +45,7 @@ from lib.db.watch_log import SEND_LEASE_S
 from lib.domain.clock import KST
 from lib.domain.fmt import krw, kst, mask_name, number
 from lib.domain.i18n import N_, _
+from lib.domain.kinds import Outcome, RequestKind, RequestStatus, WriteKind, WriteState
 from lib.domain.text import payment_path
 from lib.domain.names import PG_NAMES, request_status
 from lib.iamport.client import IamportClient
@@ -58,11 +59,12 @@ STATEMENT_KEY = "bank_statement"                    # the bank statements' depos
 OVERLAP_S = 120
 GROUP_LINES = 30                                    # deposits listed in one message; the rest counted
 LOOKBACK_DAYS = 120                                 # the digest's listing: refunds of payments started this far back
-DECISIONS = {"approved": N_("Approved by {who}: {what}"), "rejected": N_("Rejected by {who}: {what}"),
-             "executed": N_("Approved by {who} and carried out: {what}"),
-             "withdrawn": N_("Withdrawn by {who}: {what}"), "expired": N_("Expired without a decision: {what}"),
-             "failed": N_("Approved by {who}, but the PG did not apply it: {what}"),
-             "unknown": N_("Approved by {who}; whether it took effect is not known yet: {what}")}
+DECISIONS: dict[str, str] = {RequestStatus.REJECTED: N_("Rejected by {who}: {what}"),
+             RequestStatus.EXECUTED: N_("Approved by {who} and carried out: {what}"),
+             RequestStatus.WITHDRAWN: N_("Withdrawn by {who}: {what}"),
+             RequestStatus.EXPIRED: N_("Expired without a decision: {what}"),
+             RequestStatus.FAILED: N_("Approved by {who}, but the PG did not apply it: {what}"),
+             RequestStatus.UNKNOWN: N_("Approved by {who}; whether it took effect is not known yet: {what}")}
 
 
 def pg_trade_name(code: str | None) -> str:
@@ -293,14 +295,14 @@ class Watcher:
     def _approvals(self, since: float) -> list[Event]:
         out = []
         for r in self.db.approvals.changed_since(since):
-            what = _("a refund of {amount}").format(amount=krw(r.amount)) if r.kind == "refund" else \
+            what = _("a refund of {amount}").format(amount=krw(r.amount)) if r.kind == RequestKind.REFUND else \
                 _("{n} accounts").format(n=r.amount)
-            if r.kind == "refund" and r.imp_uid:
+            if r.kind == RequestKind.REFUND and r.imp_uid:
                 what = f"{what} ({self._about(r.imp_uid)})"
             if r.created_at.timestamp() >= since:
                 out.append(Event(f"approval:{r.id}:requested", _("{who} asks for approval: {what}").format(
                     who=r.requester, what=what), f"/approvals?id={r.id}"))
-            if r.decided_at is not None and r.decided_at.timestamp() >= since and r.status != "pending":
+            if r.decided_at is not None and r.decided_at.timestamp() >= since and r.status != RequestStatus.PENDING:
                 said = DECISIONS.get(r.status)
                 text = (_(said).format(who=r.decided_by or "—", what=what) if said else
                         _("Approval request {state} ({who}): {what}").format(
@@ -309,25 +311,30 @@ class Watcher:
         return out
 
     def _writes(self, since: float) -> list[Event]:
-        df = self.db.audit.records(since=datetime.fromtimestamp(since, KST), limit=5000)
+        """Money writes that moved since ``since`` (lib/db/writes.py): an outcome found unknown, an unknown outcome
+        settled, a refund that went through."""
         out = []
-        for _i, r in df.iterrows():
-            cid, imp = r["correlation_id"], r.get("imp_uid") or ""
+        for r in self.db.writes.changed_since(since):
+            cid, imp = r["correlation_id"], r["imp_uid"] or ""
             link = payment_path(imp)
-            if r["outcome"] == "unknown" and r["action"] in ("refund", "update_vbank", "revoke_vbank"):
+            if r["unknown_at"] is not None and r["unknown_at"] >= since:
                 out.append(Event(f"unknown:{cid}", _("It is not known whether a change by {who} took effect ({what}): "
                                                      "check the payment; nothing more is sent for it until that is "
                                                      "settled.").format(who=r["operator"], what=self._about(imp)),
                                  link))
-            elif r["outcome"] == "resolved":
+            if r["resolved_at"] is not None and r["resolved_at"] >= since:
                 out.append(Event(f"resolved:{cid}", _("Settled by {who}: whether the change took effect is now known "
-                                                      "({what}).").format(who=r["operator"], what=self._about(imp)),
+                                                      "({what}).").format(who=self._resolver(cid), what=self._about(imp)),
                                  link))
-            elif r["action"] == "refund" and r["outcome"] == "succeeded":
-                amount = json.loads(r["request"] or "{}").get("amount")
+            elif (r["kind"] == WriteKind.REFUND and r["state"] == WriteState.SUCCEEDED and r["resolved_at"] is None):
                 out.append(Event(f"refund:{cid}", _("Refunded {amount} by {who} ({what})").format(
-                    amount=krw(amount), who=r["operator"], what=self._about(imp)), link))
+                    amount=krw(r["amount"]), who=r["operator"], what=self._about(imp)), link))
         return out
+
+    def _resolver(self, cid: str) -> str:
+        """Who settled the write ``cid`` (its "resolved" audit record)."""
+        df = self.db.audit.records(correlation_id=cid, outcome=Outcome.RESOLVED, limit=1)
+        return str(df.iloc[0]["operator"]) if not df.empty else "—"
 
     def _open_exceptions(self, now: float, cursor: float) -> list[Event]:
         """Exceptions that reached ``exception_days`` since the last pass and are still open."""
@@ -409,10 +416,10 @@ def digest_from(payments: list[dict[str, Any]], db: AppDb, now: float, *, ahead:
     """The digest from the virtual accounts already read (``vbank_payments``) and the app database's counts."""
     t = int(now)
     pending = [p for p in payments if p.get("status") == "ready" and int(p.get("started_at") or 0) >= t - 90 * 86400]
-    unknown = sum(1 for lk in db.locks.all() if lk.state == "unknown")
+    unknown = db.writes.count(WriteState.UNKNOWN)
     at = datetime.fromtimestamp(now, KST)
     return digest.build(now=at, pending=pending, payments=payments,
-                        open_approvals=len(db.approvals.list(status="pending")), unknown_outcomes=unknown,
+                        open_approvals=len(db.approvals.list(status=RequestStatus.PENDING)), unknown_outcomes=unknown,
                         open_exceptions=open_exceptions(db),
                         ahead=ahead(payments, db.watch.get(STATEMENT_KEY), at) if ahead else None)
 

@@ -25,13 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Literal
+from datetime import datetime
 
 from lib.db.audit import AuditStore, new_correlation_id
-from lib.domain.fmt import krw
+from lib.db.writes import ActionTaken, WriteMove
+from lib.domain.clock import KST
+from lib.domain.fmt import krw, kst
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
-from lib.domain.kinds import LockState, Outcome, WriteKind
+from lib.domain.kinds import LockState, Outcome, WriteKind, WriteState
 from lib.domain.models import Payment
 from lib.domain.outcomes import WriteResult
 from lib.domain.refusals import Busy, NeedsApproval, Stale
@@ -52,19 +54,24 @@ def approved_row(audit: AuditStore, approval_id: str, *, operator: Actor, kind: 
         raise NeedsApproval(str(e)) from None
 
 
-State = Literal["new", "claimed", "sent", "succeeded", "failed", "unknown"]
+def _action_taken(row: dict) -> str:
+    return _("This action was already sent by {operator} at {at}: it is not sent twice. Look at the payment again "
+             "to see what it did.").format(operator=row["operator"], at=kst(datetime.fromtimestamp(row["sent_at"], KST)))
 
 
 class Write:
     """One write of one payment by one person (see the module's docstring)."""
 
     def __init__(self, client: IamportClient, audit: AuditStore, *, operator: Actor, kind: WriteKind, imp_uid: str,
-                 lease_s: float):
+                 lease_s: float, action_key: str | None = None):
         self.client, self.audit, self.locks = client, audit, audit.db.locks
+        self.writes = audit.db.writes
         self.operator, self.kind, self.imp_uid, self.lease_s = operator, kind, imp_uid, lease_s
         self.key = kind.lock_key(imp_uid)
         self.cid = new_correlation_id()
-        self.state: State = "new"
+        # The idempotency key: the page's send-once id for this action (one row of ``writes`` per key, ever).
+        self.action_key = action_key or self.cid
+        self.state = WriteState.NEW
         self.fresh: Payment | None = None            # the payment as re-read right before sending
         self.body: dict | None = None                # what was sent
         self.before: dict = {}                       # the payment's figures before, kept in the audit
@@ -73,6 +80,9 @@ class Write:
     @contextmanager
     def claim(self, seen: Seen) -> Iterator[Write]:
         """Lock, re-read, refuse if changed; on an exception inside, free or hold the lock (see the docstring)."""
+        taken = self.writes.by_action_key(self.action_key)
+        if taken is not None:
+            raise Busy(_action_taken(taken))
         held = self._acquire()
         if held is not None and held.abandoned():
             settle_abandoned(self.client, self.audit, held, self.operator)
@@ -84,7 +94,7 @@ class Write:
             moved = changes(seen, self.fresh)
             if moved:
                 raise Stale(moved, self.fresh)
-            self.state = "claimed"
+            self.state = WriteState.CLAIMED
             yield self
         except BaseException as e:
             self._interrupted(e)
@@ -98,31 +108,42 @@ class Write:
         lock = self.locks.get(self.key)
         if not lock or lock.correlation_id != self.cid:
             return
-        if self.state in ("new", "claimed"):
+        if self.state in (WriteState.NEW, WriteState.CLAIMED):
             self.locks.release(self.key, self.cid)
-        elif self.state == "sent" and lock.state in (LockState.IN_FLIGHT, LockState.SENDING):
+        elif self.state == WriteState.SENT and lock.state in (LockState.IN_FLIGHT, LockState.SENDING):
             self.locks.mark_unknown(self.key, self.cid, "interrupted")
             try:
                 self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.UNKNOWN,
                                   correlation_id=self.cid, imp_uid=self.imp_uid,
-                                  detail={"why": "interrupted", "error": type(error).__name__})
+                                  detail={"why": "interrupted", "error": type(error).__name__},
+                                  write=self._move(WriteState.UNKNOWN))
             except Exception:          # the lock already says unknown; the audit can be written later
                 pass
+
+    def _move(self, state: WriteState) -> WriteMove:
+        return WriteMove(self.cid, state)
 
     # ------------------------------------------------------------------- send
     def send(self, body: dict, call: Callable[[], Payment], *, detail: dict, refused: str, done: str,
              facts: Callable[[Payment], dict] | None = None) -> WriteResult:
         """Send once and record the outcome. ``refused`` is the sentence for the API's refusal (``{msg}``: the API's
         message), ``done`` the one for success; ``facts`` adds what the reply says to the success record."""
-        assert self.state == "claimed" and self.fresh is not None
+        assert self.state == WriteState.CLAIMED and self.fresh is not None
         if not self.locks.claim_send(self.key, self.cid, lease_s=self.lease_s):
             raise Busy(_("This write waited so long that its lock was judged abandoned and settled by someone else; "
                          "nothing was sent. Look at the payment again."))
         self.body = body
-        self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SENT, correlation_id=self.cid,
-                          imp_uid=self.imp_uid, merchant_uid=self.fresh.merchant_uid, request=body,
-                          detail={**detail, "before": self.before})
-        self.state = "sent"
+        amount = body.get("amount")
+        sent = WriteMove.sent(self.cid, action_key=self.action_key, kind=self.kind, imp_uid=self.imp_uid,
+                              amount=amount if isinstance(amount, int) else None, operator=self.operator.email,
+                              approval_id=detail.get("approval_id"))
+        try:
+            self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SENT,
+                              correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=self.fresh.merchant_uid,
+                              request=body, detail={**detail, "before": self.before}, write=sent)
+        except ActionTaken as e:            # the same action sent meanwhile (another tab, another instance)
+            raise Busy(_action_taken(e.row)) from None
+        self.state = WriteState.SENT
         try:
             out = call()
         except Refused as e:
@@ -141,9 +162,10 @@ class Write:
         after = SPECS[self.kind].after(p)
         self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SUCCEEDED,
                           correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=p.merchant_uid,
-                          request=self.body, api_code=0, detail={"before": self.before, "after": after, **extra})
+                          request=self.body, api_code=0, detail={"before": self.before, "after": after, **extra},
+                          write=self._move(WriteState.SUCCEEDED))
         self.locks.release(self.key, self.cid)
-        self.state = "succeeded"
+        self.state = WriteState.SUCCEEDED
         notify(self.audit)
         return WriteResult(Outcome.SUCCEEDED, message, self.cid, p, 0, extra=extra)
 
@@ -152,9 +174,9 @@ class Write:
         self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.FAILED,
                           correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=self.fresh.merchant_uid,
                           request=self.body, api_code=e.code, api_message=e.message,
-                          detail={"http_status": e.http_status, "why": proof})
+                          detail={"http_status": e.http_status, "why": proof}, write=self._move(WriteState.FAILED))
         self.locks.release(self.key, self.cid)
-        self.state = "failed"
+        self.state = WriteState.FAILED
         return WriteResult(Outcome.FAILED, message, self.cid, self.fresh, e.code, e.message)
 
     def _unclear(self, err: ApiError) -> WriteResult:
@@ -173,9 +195,10 @@ class Write:
                               correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=now_p.merchant_uid,
                               request=self.body, api_message=err.message,
                               detail={"confirmed_by_reread": True, "http_status": err.http_status,
-                                      "before": self.before, "after": spec.after(now_p)})
+                                      "before": self.before, "after": spec.after(now_p)},
+                              write=self._move(WriteState.SUCCEEDED))
             self.locks.release(self.key, self.cid)
-            self.state = "succeeded"
+            self.state = WriteState.SUCCEEDED
             notify(self.audit)
             return WriteResult(Outcome.SUCCEEDED, _(
                 "The API gave no clear reply ({message}), but a re-read shows the {what} took effect. Nothing was "
@@ -195,9 +218,10 @@ class Write:
                           correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=self.fresh.merchant_uid,
                           request=self.body, api_message=err.message,
                           detail={"why": "no_reply", "http_status": err.http_status,
-                                  "reread": spec.after(now_p) if now_p is not None else None})
+                                  "reread": spec.after(now_p) if now_p is not None else None},
+                          write=self._move(WriteState.UNKNOWN))
         self.locks.mark_unknown(self.key, self.cid, "no_reply")
-        self.state = "unknown"
+        self.state = WriteState.UNKNOWN
         notify(self.audit)
         return WriteResult(Outcome.UNKNOWN, message, self.cid, now_p or self.fresh,
                            extra={"http_status": err.http_status})

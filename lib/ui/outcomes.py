@@ -5,8 +5,8 @@ panel of a write whose outcome is unknown, with its two ways out."""
 from __future__ import annotations
 
 import streamlit as st
+from lib.domain.errors import DeskError
 from lib.iamport.errors import ApiError
-from lib.domain.identity import Forbidden
 from lib.domain.fmt import kst
 from lib.domain.text import md
 from lib.domain.i18n import N_, _
@@ -14,7 +14,7 @@ from lib.domain.i18n import gettext as translate
 from lib.db.approvals import ApprovalRequest
 from lib.domain.names import why
 from lib.domain.outcomes import WriteResult
-from lib.domain.refusals import Busy, NeedsApproval, Stale
+from lib.domain.refusals import Busy, Stale
 from lib.domain.rules import InvalidInput
 from lib.ui import keys
 from lib.ui.session import desk
@@ -49,7 +49,7 @@ def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
         try:
             res = desk().resolve(kind, imp_uid, confirm_not_applied=confirm_not)
             st.session_state[keys.flash(key)] = (res.outcome, res.message)
-        except (ApiError, Forbidden) as e:
+        except DeskError as e:
             st.session_state[keys.flash(key)] = ("unknown", str(e))
         st.rerun()
     return True
@@ -85,23 +85,31 @@ def show_outcome(res, text: dict) -> None:
         show_refusal(res, text)
 
 
-def show_refusal(err, text: dict) -> bool:
-    """Show why a write was not sent (or failed at the API), in the page's own words
-    (``text`` keys: stale, busy, invalid, error). False when ``err`` is not a refusal.
-    Every value from outside is escaped: it is shown as text, never as markdown."""
+def show_error(err: DeskError, text: dict | None = None) -> None:
+    """The one display of an expected error (lib/domain/errors.DeskError), in the page's own words when it has them
+    (``text`` keys: stale, busy, invalid, error; each optional). Every value from outside is escaped: it is shown as
+    text, never as markdown."""
+    text = text or {}
     if isinstance(err, Stale):
-        st.warning(text["stale"].format(changes=md("; ".join(err.changes))))
+        changes = md("; ".join(err.changes))
+        st.warning(text["stale"].format(changes=changes) if "stale" in text else changes)
     elif isinstance(err, Busy):
-        st.warning(text["busy"].format(msg=md(err)))
+        st.warning(text["busy"].format(msg=md(err)) if "busy" in text else md(err))
         if err.request_id:
             st.page_link("app_pages/approvals.py", label=_("Open the request waiting for approval"),
                          query_params={"id": err.request_id})
     elif isinstance(err, InvalidInput):
-        st.error(text["invalid"] + "\n\n" + "\n".join(f"- {md(p)}" for p in err.problems))
-    elif isinstance(err, ApiError):
+        lines = "\n".join(f"- {md(p)}" for p in err.problems)
+        st.error(text["invalid"] + "\n\n" + lines if "invalid" in text else lines)
+    elif isinstance(err, ApiError) and "error" in text:
         st.error(text["error"].format(err=md(err)))
-    elif isinstance(err, (NeedsApproval, Forbidden)):
+    else:                            # NeedsApproval, Forbidden, ApprovalProblem, any other DeskError: its sentence
         st.error(md(err))
-    else:
+
+
+def show_refusal(err: object, text: dict) -> bool:
+    """``show_error`` for whatever an action raised; False when ``err`` is not an expected error (nothing shown)."""
+    if not isinstance(err, DeskError):
         return False
+    show_error(err, text)
     return True

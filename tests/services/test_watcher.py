@@ -284,21 +284,21 @@ def test_a_hanging_webhook_costs_one_timeout_per_pass_and_never_holds_up_the_oth
 
 
 def test_a_pass_reads_what_happened_since_the_last_one(fresh, client, audit, receiver):
-    """The audit log, approvals and exceptions are read from the last pass on (two minutes of overlap), not from the
-    watcher's start every minute: a pass costs what happened since the last one."""
+    """The money writes, approvals and exceptions are read from the last pass on (two minutes of overlap), not from
+    the watcher's start every minute: a pass costs what happened since the last one."""
     t = [time.time()]
     w = watcher(client, audit, receiver, clock=lambda: t[0])
     w.run_once()
     asked = []
-    real = audit.db.audit.records
-    audit.db.audit.records = lambda **kw: asked.append(kw["since"].timestamp()) or real(**kw)
+    real = audit.db.writes.changed_since
+    audit.db.writes.changed_since = lambda since, **kw: asked.append(since) or real(since, **kw)
     try:
         t[0] += 3600
         w.run_once()
         t[0] += 3600
         w.run_once()
     finally:
-        audit.db.audit.records = real
+        audit.db.writes.changed_since = real
     assert asked[1] == pytest.approx(asked[0] + 3600 - 120)           # from the last pass (less the overlap), not the start
 
 

@@ -67,6 +67,7 @@ def test_refund_applied_then_gateway_504_html_is_confirmed_by_reread_and_never_r
     assert r.outcome == "succeeded" and r.confirmed_by_reread and r.extra["http_status"] == 504
     assert "no clear reply" in r.message and "Nothing was resent" in r.message
     assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "succeeded"] and audit.db.locks.all() == []
+    assert audit.db.writes.get(r.correlation_id)["state"] == "succeeded"
     with pytest.raises(Stale):            # "start over" with the figures seen before: refused, nothing sent
         refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 24_500), seen=Seen.of(p), rules=rules)
     assert len(fresh.requests_seen("/payments/cancel")) == 1 and len(fresh.refunds(p.imp_uid)) == 1
@@ -93,6 +94,8 @@ def test_refund_5xx_not_applied_is_unknown_never_failed(fresh, client, audit, ru
     assert done.outcome == "failed" and audit.db.locks.all() == []
     assert outcomes(audit, imp_uid=p.imp_uid) == ["sent", "unknown", "resolved"]
     assert len(fresh.requests_seen("/payments/cancel")) == 1
+    row = audit.db.writes.get(r.correlation_id)            # the writes table moved with the records
+    assert row["state"] == "failed" and row["unknown_at"] and row["resolved_at"]
 
 
 def test_only_the_apis_own_envelope_is_a_refusal(fresh, client):

@@ -126,9 +126,14 @@ def pg_names(value) -> str:
 
 
 def named(df: pd.DataFrame) -> pd.DataFrame:
-    """PGs by their trade names, kinds and keys in words, as everywhere else (the codes stay underneath)."""
+    """PGs by their trade names, kinds and keys in words, as everywhere else (the codes stay underneath); columns the
+    file does not have (all empty) left out and empty text cells empty, never "None"."""
     if not len(df):
         return df
+    df = df.dropna(axis=1, how="all")
+    text = [c for c in df.columns if df[c].dtype == object]
+    if text:
+        df = df.assign(**{c: df[c].where(df[c].notna(), "") for c in text})
     out = df.assign(pg=df["pg"].map(pg_names)) if "pg" in df else df
     if "kind" in out:
         out = out.assign(kind=out["kind"].map(lambda k: KINDS.get(k, k)))

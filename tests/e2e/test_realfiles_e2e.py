@@ -120,6 +120,9 @@ def test_closing_three_exceptions_at_once_survives_a_new_visit_and_the_month_end
            ws.iter_rows(min_row=2, values_only=True)]
     assert sum(1 for g in got if g == ("Resolved", "PG에 확인: 다음 영업일 입금 예정", "김재무")) == 3
     assert all(g[0] in ("Resolved", "Not resolved") for g in got)
+    broken = [c.value for sh in wb.worksheets for row in sh.iter_rows() for c in row
+              if isinstance(c.value, str) and c.value.strip() in ("nan", "None", "NaT")]
+    assert not broken, broken[:5]                                        # nothing broken in the export either
     summary = wb["Month-end summary"]
     sh = [c.value for c in summary[1]]
     assert {"Not resolved", "Closed", "Difference (₩)"} <= set(sh)

@@ -1,5 +1,7 @@
 """The reconciliation page (AppTest): the sandbox's settlement file and bank statement, with their manifests."""
 
+import pytest
+
 from devtools.processes import session_today
 from datetime import datetime, timedelta
 
@@ -102,3 +104,19 @@ def test_the_wrong_shops_file_stops_with_one_sentence_and_no_numbers(app, app_en
     assert len(at.error) == 1 and "Only 0 of the file's" in plain(at.error[0].value)
     assert not [m for m in at.metric if m.label in ("불일치", "대사불능 (파일에만)", "일치")]     # no numbers from it
     assert not at.get("selectbox") or "rc_res_pick" not in [b.key for b in at.selectbox]
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_month_end_page_shows_no_nan_none_or_nat(app, app_env, monkeypatch, lang):
+    """Issue 31 point 6 on the reconciliation page: both files read, every group, the payouts and the lists to close."""
+    from tests.pages.test_nothing_broken_on_screen import BROKEN, shown_texts
+    monkeypatch.setenv("VBANK_LANG", lang)
+    data, _planted, statement, _ = sandbox_files(app_env, days=10)
+    at = app("app_pages/reconcile.py").run()
+    at.get("file_uploader")[0].upload("settlement.csv", data, "text/csv").run()
+    at.get("file_uploader")[1].upload("statement.csv", statement, "text/csv").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    texts = shown_texts(at) + [str(o) for m in at.multiselect for o in m.options] \
+        + [str(o) for r in at.radio for o in r.options]
+    bad = [t for t in texts if BROKEN.search(t)]
+    assert not bad, bad[:5]

@@ -120,3 +120,20 @@ def test_the_month_end_page_shows_no_nan_none_or_nat(app, app_env, monkeypatch, 
         + [str(o) for r in at.radio for o in r.options]
     bad = [t for t in texts if BROKEN.search(t)]
     assert not bad, bad[:5]
+
+
+def test_a_workbook_with_two_sheets_of_transactions_offers_the_other_one(app, app_env):
+    """The sheet with the most transactions is read first; when another one qualifies too, a picker offers it."""
+    from tests.fixtures import corpus2 as c2
+    from tests.fixtures import realfiles as rf
+    made = c2.PG_FILES2["portone_console_book"](rf.payments())       # a per-day summary first, then the rows
+    at = app("app_pages/reconcile.py").run()
+    at.get("file_uploader")[0].upload(made.name, made.data, "application/octet-stream").run()
+    assert not at.exception
+    pick = next(s for s in at.selectbox if s.label in ("Sheet", "시트"))
+    assert pick.value == "거래건별조회" and set(pick.options) == {"거래건별조회", "거래정산내역"}
+    assert any("거래건별조회" in c.value for c in at.caption)
+    pick.set_value("거래정산내역").run()
+    assert not at.exception
+    assert any("거래정산내역" in c.value for c in at.caption)
+    assert at.error                                  # the summary has no order numbers: it stops, with a sentence

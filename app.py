@@ -73,7 +73,7 @@ def page(path: str) -> st.Page:
 
 
 nav = {section: [page(p) for p in paths if who.can(PAGES[p][3])] for section, paths in SECTIONS.items()}
-current = st.navigation({k: v for k, v in nav.items() if v}, expanded=True)   # every page in view: none behind "View more"
+current = st.navigation({k: v for k, v in nav.items() if v})
 with st.sidebar.form("nav_search", border=False):           # 결제 찾기 from every page
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     nav_q = c1.text_input(_("Find a payment"), key="nav_q", max_chars=100, label_visibility="collapsed",

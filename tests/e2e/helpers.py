@@ -18,6 +18,17 @@ def open_app(page, app: App, path: str = "/", refresh: bool = True):
     return page
 
 
+def nav(page, name: str) -> None:
+    """Go to a page through the sidebar (the same session), opening Streamlit's "View more" when the link is folded
+    away (the navigation shows its first ten pages)."""
+    side = page.get_by_test_id("stSidebarNav")
+    link = side.get_by_role("link", name=name, exact=True)
+    if not link.is_visible():
+        side.get_by_role("button").filter(has_text=re.compile("more", re.IGNORECASE)).first.click()
+    link.click()
+    settle(page)
+
+
 def settle(page):
     """Wait until no script run is in progress. Assertions after it use Playwright's
     ``expect`` (which retries until its timeout), so a run that starts a moment later is still awaited."""

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.domain.fmt import krw, krw_compact
-from tests.e2e.helpers import open_app, settle
+from tests.e2e.helpers import nav, open_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -44,10 +44,8 @@ def test_pending_numbers_filter_detail_and_csv(page, e2e_app, e2e_sandbox):
 
     # the filter is in the URL and survives a visit to another page
     assert "pg=settle" in page.url
-    page.get_by_role("link", name="Audit log").click()
-    settle(page)
-    page.get_by_role("link", name="Pending accounts").click()
-    settle(page)
+    nav(page, "Audit log")
+    nav(page, "Pending accounts")
     expect(metric(page, "Pending accounts")).to_have_text(f"{len(settle_rows):,}")
 
     # CSV of the filtered rows

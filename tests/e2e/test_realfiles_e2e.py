@@ -12,7 +12,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import drop, open_app, settle
+from tests.e2e.helpers import drop, nav, open_app, settle
 from tests.fixtures import realfiles as rf
 from tests.reports.test_realfiles import far_corner_xlsx
 
@@ -62,15 +62,6 @@ def test_kb_html_xls_with_title_and_footer_gives_the_right_payouts(page, e2e_app
     expect(metric(page, "예상 외 입금")).to_have_text("1")
     expect(metric(page, "초과 입금")).to_have_text("0")
     assert int(metric(page, "일치").last.inner_text()) > 0                   # every other payout found by its sender
-
-
-def nav(page, name: str) -> None:
-    """Go to a page through the sidebar (the same session), opening its "View more" when the link is folded away."""
-    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True)
-    if not link.is_visible():
-        page.get_by_test_id("stSidebarNav").get_by_role("button").filter(has_text="more").first.click()
-    link.click()
-    settle(page)
 
 
 def pick_exceptions(page, n: int) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from lib.domain import names
 from lib.domain.i18n import _
-from lib.db.audit import grouped as audit_grouped, search as audit_search
+from lib.reports.audit_log import grouped as audit_grouped, search as audit_search
 from lib.iamport.errors import ApiError
 from lib.ui import loaders, open_payment
 
@@ -147,7 +147,7 @@ if st.button(T["verify"], icon=":material/verified:", key="a_verify"):
     else:
         st.error(T["verify_bad"].format(id=rep.first_broken_id, n=rep.checked, reason=names.chain_break(rep.reason, rep.params)))
 
-locks = store.db.locks.all()
+locks = session.desk().locks_held()
 if locks:
     st.subheader(T["locks"])
     st.dataframe([{_("What"): f"{names.action_name(lk.action)} · {lk.lock_key.split(':', 1)[-1]}",

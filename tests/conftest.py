@@ -63,12 +63,20 @@ def migrated_db(tmp_path_factory):
 
 
 @pytest.fixture
-def audit(tmp_path, migrated_db):
-    """A signed audit store (and the app's other tables) in a file of this test's own."""
+def db(tmp_path, migrated_db):
+    """The app database (every store, a signed audit log) in a file of this test's own."""
     import shutil
     from lib.db.appdb import AppDb
     shutil.copyfile(migrated_db, tmp_path / "audit.sqlite3")
-    return AppDb(f"sqlite:///{tmp_path / 'audit.sqlite3'}", hmac_key=b"test-audit-key").audit
+    d = AppDb(f"sqlite:///{tmp_path / 'audit.sqlite3'}", hmac_key=b"test-audit-key")
+    yield d
+    d.dispose()
+
+
+@pytest.fixture
+def audit(db):
+    """The signed audit store of this test's own app database (``db``)."""
+    return db.audit
 
 
 @pytest.fixture

@@ -198,7 +198,7 @@ def test_long_and_invisible_values_are_refused_before_sending(fresh, client, tmp
     from lib.db.appdb import AppDb
     from lib.domain.identity import Actor
     from tests.helpers import settings_for
-    audit = AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}").audit
+    db = AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}")
     rules = settings_for(fresh).rules
     p = client.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0)["imp_uid"])
     kim = Actor("kim@example.com", frozenset({"operator"}))
@@ -208,26 +208,26 @@ def test_long_and_invisible_values_are_refused_before_sending(fresh, client, tmp
     for kw, needle in [({"refund_holder": "가" * 10_000}, "too long"), ({"refund_holder": "홍길동\u200b"}, "invisible"),
                        ({"note": "x" * 50_000}, "too long"), ({"refund_holder": "\u202e동길홍"}, "invisible")]:
         with pytest.raises(domain_rules.InvalidInput) as e:
-            refund.refund_vbank(client, audit, operator=kim, request=domain_rules.RefundRequest(**{**base, **kw}),
+            refund.refund_vbank(client, db, operator=kim, request=domain_rules.RefundRequest(**{**base, **kw}),
                                   seen=domain_rules.Seen.of(p), rules=rules)
         assert any(needle in x for x in e.value.problems), e.value.problems
-    assert fresh.requests_seen("/payments/cancel") == [] and audit.records().empty
+    assert fresh.requests_seen("/payments/cancel") == [] and db.audit.records().empty
 
 
 def test_a_drastic_cut_needs_the_typed_amount(fresh, client, tmp_path):
     from lib.db.appdb import AppDb
     from lib.domain.identity import Actor
     from tests.helpers import settings_for
-    audit = AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}").audit
+    db = AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}")
     rules = settings_for(fresh).rules
     p = client.get_payment(fresh.pick(status="ready", pg="settle", where=lambda x: x["amount"] >= 10_000)["imp_uid"])
     kim = Actor("kim@example.com", frozenset({"operator"}))
     fresh.clear_requests()
     with pytest.raises(domain_rules.InvalidInput, match="type “1” to confirm"):
-        update.update_vbank(client, audit, operator=kim, imp_uid=p.imp_uid, seen=domain_rules.Seen.of(p), new_amount=1,
+        update.update_vbank(client, db, operator=kim, imp_uid=p.imp_uid, seen=domain_rules.Seen.of(p), new_amount=1,
                               rules=rules)
     assert fresh.requests_seen("/vbanks/", "PUT") == []
-    assert update.update_vbank(client, audit, operator=kim, imp_uid=p.imp_uid, seen=domain_rules.Seen.of(p),
+    assert update.update_vbank(client, db, operator=kim, imp_uid=p.imp_uid, seen=domain_rules.Seen.of(p),
                                  new_amount=1, rules=rules, typed_confirmation="1").ok
 
 
@@ -236,7 +236,7 @@ def test_approval_notes_are_stored_cleaned_and_bounded(fresh, client, tmp_path):
     from lib.db.appdb import AppDb
     from lib.domain.identity import Actor
     from tests.helpers import settings_for
-    audit = AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}").audit
+    db = AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}")
     rules = settings_for(fresh).rules
     rules.refund_approval_above = 1000
     p = client.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
@@ -246,9 +246,9 @@ def test_approval_notes_are_stored_cleaned_and_bounded(fresh, client, tmp_path):
                                refund_bank=banks.refund_banks("kcp")[0].code, refund_account="110123456789")
     kim = Actor("kim@example.com", frozenset({"operator"}))
     with pytest.raises(domain_rules.InvalidInput, match="too long"):
-        approval_flow.request_refund_approval(client, audit, requester=kim, request=r, seen=domain_rules.Seen.of(p),
+        approval_flow.request_refund_approval(client, db, requester=kim, request=r, seen=domain_rules.Seen.of(p),
                                          rules=rules, note="URGENT " * 1000)
-    q = approval_flow.request_refund_approval(client, audit, requester=kim, request=r, seen=domain_rules.Seen.of(p), rules=rules,
+    q = approval_flow.request_refund_approval(client, db, requester=kim, request=r, seen=domain_rules.Seen.of(p), rules=rules,
                                          note="URGENT\u200b **Approve here**\n\n\n\n[go](http://evil)")
     assert q.note == "URGENT **Approve here**\n\n[go](http://evil)"      # cleaned, kept as typed, shown escaped
     assert json.loads(json.dumps(q.payload))["request"]["refund_account"] == "110******789"

@@ -306,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     from lib.db.accounts import AccountError as Refused     # the class the store raises (not __main__'s copy)
-    from lib.db.appdb import AppDb, DatabaseRefused
+    from lib.db.accounts import AccountStore as Store
+    from lib.db.audit import AuditStore
+    from lib.db.engine import DatabaseRefused, connect, upgrade
     from lib.domain import i18n
     from lib.domain.identity import ROLES
     from lib.domain.settings import get_settings
@@ -323,12 +325,15 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     i18n.set_lang(i18n.default_lang())
     s = get_settings()
+    engine = connect(s.audit_db_url)
     try:
-        db = AppDb(s.audit_db_url, hmac_key=s.audit_hmac_key.get_secret_value() if s.audit_hmac_key else None)
+        upgrade(engine)
     except DatabaseRefused as e:
+        engine.dispose()
         print(e, file=sys.stderr)
         return 2
-    store = db.accounts
+    store = Store(engine, AuditStore(engine, hmac_key=s.audit_hmac_key.get_secret_value() if s.audit_hmac_key
+                                     else None))
     try:
         if a.cmd == "add":
             pw = getpass.getpass("Password: ") if a.ask_password else None
@@ -351,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return 2
     finally:
-        db.dispose()
+        engine.dispose()
     return 0
 
 

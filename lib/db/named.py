@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from lib.domain.identity import Actor
 from sqlalchemy.dialects import postgresql, sqlite
 from lib.domain.i18n import _
-from lib.db.audit import new_correlation_id
+from lib.db.audit import AuditStore, new_correlation_id
 from lib.domain.text import clean
 
 
@@ -22,12 +22,12 @@ NAME_MAX = 60
 
 class NamedStore:
     def __init__(self, engine: Engine, *, table: Table, payload_column: str, noun: str, audit_action: str,
-                 audit: Any = None):
+                 audit: AuditStore | None = None):
         self.engine, self.noun, self.action, self.audit = engine, noun, audit_action, audit
         self.col = payload_column
         self.table = table             # lib/db/schema.py
 
-    def save(self, name: str, payload: dict[str, Any], actor: Actor, audit: Any = None) -> str:
+    def save(self, name: str, payload: dict[str, Any], actor: Actor, audit: AuditStore | None = None) -> str:
         actor.require("save_settings")
         name = clean(name)
         if not name:

@@ -118,7 +118,7 @@ class WriteStore:
 
     def cases_with_amount(self, amount: int) -> set[str]:
         """The correlation ids of the writes of this amount and of the four-eyes requests for it (the audit page's
-        search by an amount: lib/db/audit.search)."""
+        search by an amount: lib/reports/audit_log.search)."""
         q = union(select(writes.c.correlation_id).where(writes.c.amount == amount),
                   select(approval_requests.c.id).where(approval_requests.c.amount == amount))
         with self.engine.connect() as c:

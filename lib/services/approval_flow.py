@@ -8,7 +8,7 @@ import uuid
 from dataclasses import asdict
 from datetime import datetime
 from lib.db.approvals import ApprovalProblem, ApprovalRequest
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.iamport.client import IamportClient
 from lib.domain.i18n import _
 from lib.domain.names import request_status
@@ -25,12 +25,12 @@ from lib.services.refund import holder_check, refund_vbank
 
 
 # ------------------------------------------------------------ approval flow
-def request_refund_approval(client: IamportClient, audit: AuditStore, *, requester: Actor, request: RefundRequest,
+def request_refund_approval(client: IamportClient, db: AppDb, *, requester: Actor, request: RefundRequest,
                             seen: Seen, rules: Rules, fee_preview: dict | None = None,
                             note: str | None = None) -> ApprovalRequest:
     """Ask a second person to approve a refund. Validated like the refund itself; one open request per payment."""
     requester.require(WriteKind.REFUND)
-    store = audit.db.approvals
+    store = db.approvals
     store.expire_due()
     note = clean(note, multiline=True) or None
     if note and len(note) > NOTE_MAX:
@@ -43,7 +43,7 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
     problems = validate_refund(p, request, rules)
     if problems:
         raise InvalidInput(problems)
-    held = audit.db.locks.get(WriteKind.REFUND.lock_key(request.imp_uid))
+    held = db.locks.get(WriteKind.REFUND.lock_key(request.imp_uid))
     if held and held.state == LockState.UNKNOWN:
         raise Busy(_("A refund of this payment has an unknown outcome; resolve it first."))
     check = holder_check(client, p.pg_provider, request)      # the approver sees what the bank said
@@ -64,7 +64,7 @@ def request_refund_approval(client: IamportClient, audit: AuditStore, *, request
         raise Busy(str(e), request_id=waiting.id if waiting else None) from None
 
 
-def request_bulk_approval(audit: AuditStore, *, requester: Actor, payments: list[Payment], extend_days: int | None,
+def request_bulk_approval(db: AppDb, *, requester: Actor, payments: list[Payment], extend_days: int | None,
                           to: datetime | None, rules: Rules, note: str | None = None,
                           typed_confirmation: str | None = None) -> ApprovalRequest:
     """The requester confirms a drastic plan (a row moved by more than the typed-confirmation days, or earlier)
@@ -80,7 +80,7 @@ def request_bulk_approval(audit: AuditStore, *, requester: Actor, payments: list
     payload = {"payments": [p.model_dump(mode="json") for p in payments], "extend_days": extend_days,
                "to": to.isoformat() if to else None}
     try:
-        return audit.db.approvals.insert(kind=RequestKind.BULK_EXTEND, pending_key="bulk:" + uuid.uuid4().hex, imp_uid=None,
+        return db.approvals.insert(kind=RequestKind.BULK_EXTEND, pending_key="bulk:" + uuid.uuid4().hex, imp_uid=None,
                                           amount=len(payments), payload=payload,
                                           content=_bulk_content(payments, extend_days, to), requester=requester,
                                           note=note, expiry_hours=rules.approval_expiry_hours)
@@ -88,7 +88,7 @@ def request_bulk_approval(audit: AuditStore, *, requester: Actor, payments: list
         raise Busy(str(e)) from None
 
 
-def request_bulk_revoke_approval(audit: AuditStore, *, requester: Actor, payments: list[Payment], rules: Rules,
+def request_bulk_revoke_approval(db: AppDb, *, requester: Actor, payments: list[Payment], rules: Rules,
                                  note: str | None = None, typed_confirmation: str | None = None) -> ApprovalRequest:
     """Ask a second person to approve cancelling many accounts; the requester types the number of accounts, as when
     sending it."""
@@ -100,7 +100,7 @@ def request_bulk_revoke_approval(audit: AuditStore, *, requester: Actor, payment
                               "Nothing was sent.").format(text=must_type)])
     payload = {"payments": [p.model_dump(mode="json") for p in payments], "revoke": True}
     try:
-        return audit.db.approvals.insert(kind=RequestKind.BULK_REVOKE, pending_key="bulk:" + uuid.uuid4().hex,
+        return db.approvals.insert(kind=RequestKind.BULK_REVOKE, pending_key="bulk:" + uuid.uuid4().hex,
                                          imp_uid=None, amount=len(payments), payload=payload,
                                          content=_revoke_content(payments), requester=requester,
                                          note=clean(note, multiline=True) or None,
@@ -109,12 +109,12 @@ def request_bulk_revoke_approval(audit: AuditStore, *, requester: Actor, payment
         raise Busy(str(e)) from None
 
 
-def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, request_id: str, rules: Rules,
+def approve(client: IamportClient, db: AppDb, *, approver: Actor, request_id: str, rules: Rules,
             note: str | None = None) -> WriteResult:
     """Approve and send. The refund (or bulk change) goes through the same service as any other, which claims
     the request in the statement that checks it, re-reads the payment and refuses if it changed."""
     approver.require("approve_refund")
-    store = audit.db.approvals
+    store = db.approvals
     try:
         req = store.get(request_id)
     except ApprovalProblem as e:
@@ -131,12 +131,12 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
         r = RefundRequest(**{**req.payload["request"], **store.sealed(req.id)})
         seen = Seen(**req.payload["seen"])
         try:
-            return refund_vbank(client, audit, operator=approver, request=r, seen=seen, rules=rules,
+            return refund_vbank(client, db, operator=approver, request=r, seen=seen, rules=rules,
                                 approval_id=req.id, approval_note=note)
         except Stale as e:
             msg = _("The payment changed since the request, so nothing was sent: ") + "; ".join(e.changes)
             if store.finish(req.id, RequestStatus.FAILED, {"message": msg}, only_if=RequestStatus.PENDING):
-                audit.record(operator=approver.email, action=Action.REFUND_REQUEST, outcome=Outcome.REFUSED,
+                db.audit.record(operator=approver.email, action=Action.REFUND_REQUEST, outcome=Outcome.REFUSED,
                              correlation_id=req.id, imp_uid=req.imp_uid, api_message=msg)
                 raise
             cur = store.get(req.id)          # another approver got there first (and the payment moved)
@@ -144,14 +144,14 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
                 status=request_status(cur.status), who=cur.decided_by or "—")) from None
     payments = [Payment.model_validate(p) for p in req.payload["payments"]]
     if req.kind == RequestKind.BULK_REVOKE:
-        rows = bulk_revoke(client, audit, operator=approver, payments=payments, rules=rules, approval_id=req.id,
+        rows = bulk_revoke(client, db, operator=approver, payments=payments, rules=rules, approval_id=req.id,
                            approval_note=note)
         ok = sum(r.outcome == "succeeded" for r in rows)
         msg = _("{ok} of {rows} accounts cancelled.").format(ok=ok, rows=len(rows))
         store.finish(req.id, RequestStatus.EXECUTED, {"rows": [asdict(r) for r in rows], "message": msg})
         return WriteResult(Outcome.SUCCEEDED if ok == len(rows) else Outcome.FAILED, msg, req.id, extra={"rows": rows})
     to = datetime.fromisoformat(req.payload["to"]) if req.payload["to"] else None
-    rows = bulk_extend(client, audit, operator=approver, payments=payments, extend_days=req.payload["extend_days"],
+    rows = bulk_extend(client, db, operator=approver, payments=payments, extend_days=req.payload["extend_days"],
                        to=to, rules=rules, approval_id=req.id, approval_note=note)
     ok = sum(r.outcome == "succeeded" for r in rows)
     msg = _("{ok} of {rows} accounts extended.").format(ok=ok, rows=len(rows))
@@ -159,7 +159,7 @@ def approve(client: IamportClient, audit: AuditStore, *, approver: Actor, reques
     return WriteResult(Outcome.SUCCEEDED if ok == len(rows) else Outcome.FAILED, msg, req.id, extra={"rows": rows})
 
 
-def reject(audit: AuditStore, *, approver: Actor, request_id: str, note: str) -> ApprovalRequest:
+def reject(db: AppDb, *, approver: Actor, request_id: str, note: str) -> ApprovalRequest:
     approver.require("approve_refund")
     note = clean(note, multiline=True)
     if not note:
@@ -167,7 +167,7 @@ def reject(audit: AuditStore, *, approver: Actor, request_id: str, note: str) ->
     if len(note) > NOTE_MAX:
         raise InvalidInput([_("The note is too long ({n:,} characters; {max} at most).").format(
             n=len(note), max=NOTE_MAX)])
-    store = audit.db.approvals
+    store = db.approvals
     try:
         req = store.get(request_id)
         if req.requester.strip().lower() == approver.email.strip().lower():
@@ -177,9 +177,9 @@ def reject(audit: AuditStore, *, approver: Actor, request_id: str, note: str) ->
         raise (Busy(str(e)) if e.busy else InvalidInput([str(e)])) from None
 
 
-def withdraw(audit: AuditStore, *, requester: Actor, request_id: str) -> ApprovalRequest:
+def withdraw(db: AppDb, *, requester: Actor, request_id: str) -> ApprovalRequest:
     """The requester takes back a request that is still waiting."""
-    store = audit.db.approvals
+    store = db.approvals
     try:
         req = store.get(request_id)
         if req.requester.strip().lower() != requester.email.strip().lower():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from lib.db.approvals import ApprovalProblem
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.iamport.errors import ApiError
 from lib.iamport.client import IamportClient
 from lib.domain.clock import KST
@@ -30,7 +30,7 @@ def _bulk_content(payments: list[Payment], extend_days: int | None, to: datetime
 
 
 # =============================================================== bulk extend
-def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, payments: list[Payment],
+def bulk_extend(client: IamportClient, db: AppDb, *, operator: Actor, payments: list[Payment],
                 extend_days: int | None = None, to: datetime | None = None, rules: Rules,
                 note: str | None = None, approval_id: str | None = None,
                 approval_note: str | None = None, typed_confirmation: str | None = None,
@@ -47,19 +47,19 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
                                   days=rules.update_typed_confirm_due_days, text=must_type)])
     if approval_id:
         try:
-            audit.db.approvals.claim(approval_id, approver=operator, kind=RequestKind.BULK_EXTEND, imp_uid=None,
+            db.approvals.claim(approval_id, approver=operator, kind=RequestKind.BULK_EXTEND, imp_uid=None,
                                       amount=len(payments), content=_bulk_content(payments, extend_days, to),
                                       note=approval_note)
         except ApprovalProblem as e:
             raise (Busy(str(e)) if e.busy else NeedsApproval(str(e))) from None
-        audit.record(operator=operator.email, action=Action.BULK_EXTEND_REQUEST, outcome=Outcome.APPROVED,
+        db.audit.record(operator=operator.email, action=Action.BULK_EXTEND_REQUEST, outcome=Outcome.APPROVED,
                      correlation_id=approval_id, detail={"note": approval_note, "accounts": len(payments)})
     else:
         operator.require(WriteKind.UPDATE)
         if len(payments) > rules.bulk_approval_above_count:
             raise NeedsApproval(_("Changing more than {n} accounts at once needs a second person's approval.").format(
                 n=rules.bulk_approval_above_count))
-    run = _BulkRun.start(audit, _bulk_content(payments, extend_days, to))
+    run = _BulkRun.start(db, _bulk_content(payments, extend_days, to))
     out: list[BulkRow] = []
     for p in payments:
         new_due = plan_due(p.vbank_date, extend_days=extend_days, to=to, now=now)
@@ -73,7 +73,7 @@ def bulk_extend(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
                     time=kst(earlier))))
             continue
         try:
-            r = _update_vbank(client, audit, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p), new_due=new_due,
+            r = _update_vbank(client, db, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p), new_due=new_due,
                               new_amount=None, rules=rules, note=note, approval_id=approval_id, bulk_run=run.id)
             out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome(r.outcome), r.message, new_due, r.correlation_id))
         except InvalidInput as e:
@@ -99,29 +99,29 @@ class _BulkRun:
     RESUME_S = 86_400
     WHO = "(bulk runs)"
 
-    def __init__(self, audit: AuditStore, run_id: str, mark: str):
-        self.audit, self.id, self.mark = audit, run_id, mark
+    def __init__(self, db: AppDb, run_id: str, mark: str):
+        self.db, self.id, self.mark = db, run_id, mark
 
     @classmethod
-    def start(cls, audit: AuditStore, content: dict) -> "_BulkRun":
+    def start(cls, db: AppDb, content: dict) -> "_BulkRun":
         import time
         import uuid
         from lib.db.approvals import request_hash
-        shared = audit.db.shared
+        shared = db.shared
         mark = "bulk_run:" + request_hash(RequestKind.BULK_EXTEND, content)[:40]
         held = shared.mark(cls.WHO, mark)
         if held and ":" in held:
             run_id, started = held.split(":", 1)
             if time.time() - float(started) < cls.RESUME_S and shared.mark(cls.WHO, "bulk_done:" + run_id) is None:
-                return cls(audit, run_id, mark)
+                return cls(db, run_id, mark)
         run_id = uuid.uuid4().hex
         shared.set_mark(cls.WHO, mark, f"{run_id}:{time.time():.0f}")
-        return cls(audit, run_id, mark)
+        return cls(db, run_id, mark)
 
     def sent_before(self, imp_uid: str) -> datetime | None:
         """When this run already sent (or may have sent) this row's change; None when it did not."""
         from datetime import timedelta
-        df = self.audit.records(action=WriteKind.UPDATE, imp_uid=imp_uid,
+        df = self.db.audit.records(action=WriteKind.UPDATE, imp_uid=imp_uid,
                                 since=datetime.now(KST) - timedelta(seconds=self.RESUME_S))
         if df.empty:
             return None
@@ -130,7 +130,7 @@ class _BulkRun:
         return None if mine.empty else mine["at"].min().floor("s").to_pydatetime()
 
     def finish(self) -> None:
-        self.audit.db.shared.set_mark(self.WHO, "bulk_done:" + self.id, "1")
+        self.db.shared.set_mark(self.WHO, "bulk_done:" + self.id, "1")
 
 
 # =============================================================== bulk cancel (발급취소)
@@ -150,7 +150,7 @@ def check_revoke_plan(payments: list[Payment], rules: Rules) -> None:
         raise InvalidInput([_("At most {n} accounts can be changed at once.").format(n=rules.bulk_extend_max_rows)])
 
 
-def bulk_revoke(client: IamportClient, audit: AuditStore, *, operator: Actor, payments: list[Payment], rules: Rules,
+def bulk_revoke(client: IamportClient, db: AppDb, *, operator: Actor, payments: list[Payment], rules: Rules,
                 note: str | None = None, approval_id: str | None = None, approval_note: str | None = None,
                 typed_confirmation: str | None = None) -> list[BulkRow]:
     """Cancel several pending accounts, each through the one revoke write (lib/services/revoke.py). The number of
@@ -162,11 +162,11 @@ def bulk_revoke(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
                               "Nothing was sent.").format(text=must_type)])
     if approval_id:
         try:
-            audit.db.approvals.claim(approval_id, approver=operator, kind=RequestKind.BULK_REVOKE, imp_uid=None,
+            db.approvals.claim(approval_id, approver=operator, kind=RequestKind.BULK_REVOKE, imp_uid=None,
                                      amount=len(payments), content=_revoke_content(payments), note=approval_note)
         except ApprovalProblem as e:
             raise (Busy(str(e)) if e.busy else NeedsApproval(str(e))) from None
-        audit.record(operator=operator.email, action=Action.BULK_REVOKE_REQUEST, outcome=Outcome.APPROVED,
+        db.audit.record(operator=operator.email, action=Action.BULK_REVOKE_REQUEST, outcome=Outcome.APPROVED,
                      correlation_id=approval_id, detail={"note": approval_note, "accounts": len(payments)})
     else:
         operator.require(WriteKind.REVOKE)
@@ -176,7 +176,7 @@ def bulk_revoke(client: IamportClient, audit: AuditStore, *, operator: Actor, pa
     out: list[BulkRow] = []
     for p in payments:
         try:
-            r = revoke_vbank(client, audit, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p), rules=rules,
+            r = revoke_vbank(client, db, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p), rules=rules,
                              note=note, approval_id=approval_id)
             out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome(r.outcome), r.message, None, r.correlation_id))
         except InvalidInput as e:

@@ -12,7 +12,7 @@ import pyarrow as pa
 from datetime import datetime, timedelta
 from lib.domain.outcomes import BulkRow, WriteResult
 from lib.db.approvals import ApprovalRequest
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import NotFound
 from lib.domain.identity import Actor
@@ -70,7 +70,7 @@ def payments_for_file(client: IamportClient, keys: "pd.DataFrame",
 @dataclass
 class Desk:
     client: IamportClient
-    audit: AuditStore
+    db: AppDb
     rules: Rules
     who: Actor
 
@@ -90,50 +90,54 @@ class Desk:
         """The account this payment was last refunded to (offered again, masked), for someone who may refund."""
         if not self.who.can(WriteKind.REFUND):
             return None
-        return self.audit.db.refund_accounts.last(imp_uid)
+        return self.db.refund_accounts.last(imp_uid)
 
     def digest(self) -> Digest:
         """오늘의 요약, now (the watcher posts the same every business morning)."""
-        return watcher.today_digest(self.client, self.audit.db, time.time())
+        return watcher.today_digest(self.client, self.db, time.time())
 
     def holder(self, bank_kftc: str, account_digits: str) -> str:
         """The account holder's name the bank has (GET /vbanks/holder), for the refund account check."""
         return self.client.holder(bank_kftc, account_digits)
 
     def open_outcome(self, kind: str, imp_uid: str) -> Lock | None:
-        return unknowns.open_outcome(self.client, self.audit, kind=kind, imp_uid=imp_uid, operator=self.who)
+        return unknowns.open_outcome(self.client, self.db, kind=kind, imp_uid=imp_uid, operator=self.who)
+
+    def locks_held(self) -> list[Lock]:
+        """Every in-flight lock (writes being sent, or with an unknown outcome), for the audit page."""
+        return self.db.locks.all()
 
     def waiting_request(self, imp_uid: str) -> ApprovalRequest | None:
-        return self.audit.db.approvals.pending_for(imp_uid)
+        return self.db.approvals.pending_for(imp_uid)
 
     def approval_needed(self, p: Payment, amount: int) -> str | None:
-        return services_refund.approval_needed(self.audit, p, amount, self.who, self.rules)
+        return services_refund.approval_needed(self.db, p, amount, self.who, self.rules)
 
     def requests(self, **kw) -> list[ApprovalRequest]:
-        return self.audit.db.approvals.list(**kw)
+        return self.db.approvals.list(**kw)
 
     # ------------------------------------------------------------ writes
     def update(self, imp_uid: str, seen: Seen, *, new_amount: int | None, new_due: datetime | None,
                note: str | None = None, typed_confirmation: str | None = None,
                action_key: str | None = None) -> WriteResult:
-        return services_update.update_vbank(self.client, self.audit, operator=self.who, imp_uid=imp_uid, seen=seen,
+        return services_update.update_vbank(self.client, self.db, operator=self.who, imp_uid=imp_uid, seen=seen,
                                      new_amount=new_amount, new_due=new_due, rules=self.rules, note=note,
                                      typed_confirmation=typed_confirmation, action_key=action_key)
 
     def bulk_extend(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
                     note: str | None = None, typed_confirmation: str | None = None) -> list[BulkRow]:
-        return bulk.bulk_extend(self.client, self.audit, operator=self.who, payments=payments,
+        return bulk.bulk_extend(self.client, self.db, operator=self.who, payments=payments,
                                     extend_days=extend_days, to=to, rules=self.rules, note=note,
                                     typed_confirmation=typed_confirmation)
 
     def bulk_revoke(self, payments: list[Payment], *, note: str | None = None,
                     typed_confirmation: str | None = None) -> list[BulkRow]:
-        return bulk.bulk_revoke(self.client, self.audit, operator=self.who, payments=payments, rules=self.rules,
+        return bulk.bulk_revoke(self.client, self.db, operator=self.who, payments=payments, rules=self.rules,
                                 note=note, typed_confirmation=typed_confirmation)
 
     def request_bulk_revoke(self, payments: list[Payment], *, note: str | None = None,
                             typed_confirmation: str | None = None) -> ApprovalRequest:
-        return approval_flow.request_bulk_revoke_approval(self.audit, requester=self.who, payments=payments,
+        return approval_flow.request_bulk_revoke_approval(self.db, requester=self.who, payments=payments,
                                                           rules=self.rules, note=note,
                                                           typed_confirmation=typed_confirmation)
 
@@ -142,54 +146,54 @@ class Desk:
         re-running a bulk right after a crash would extend them twice."""
         from lib.domain.clock import KST
         since = datetime.now(KST) - timedelta(minutes=minutes)
-        rows = self.audit.db.writes.recent(WriteKind.UPDATE, imp_uids, since=since.timestamp())
+        rows = self.db.writes.recent(WriteKind.UPDATE, imp_uids, since=since.timestamp())
         return {r["imp_uid"]: (datetime.fromtimestamp(r["updated_at"], KST), r["operator"]) for r in rows}
 
     def cases_with_amount(self, amount: int) -> set[str]:
         """The writes and requests of this amount (the audit page's search)."""
-        return self.audit.db.writes.cases_with_amount(amount)
+        return self.db.writes.cases_with_amount(amount)
 
     def refund(self, request: RefundRequest, seen: Seen, *, context: dict | None = None,
                action_key: str | None = None) -> WriteResult:
         """``context``: what the operator saw and accepted (e.g. a holder-name mismatch), kept in the audit;
         ``action_key``: the page's send-once id (lib/ui/send_once.py), the write's idempotency key."""
-        return services_refund.refund_vbank(self.client, self.audit, operator=self.who, request=request, seen=seen,
+        return services_refund.refund_vbank(self.client, self.db, operator=self.who, request=request, seen=seen,
                                      rules=self.rules, context=context, action_key=action_key)
 
     def revoke(self, imp_uid: str, seen: Seen, *, note: str | None = None,
                action_key: str | None = None) -> WriteResult:
         """Close a pending virtual account (가상계좌 발급취소), once."""
-        return services_revoke.revoke_vbank(self.client, self.audit, operator=self.who, imp_uid=imp_uid, seen=seen,
+        return services_revoke.revoke_vbank(self.client, self.db, operator=self.who, imp_uid=imp_uid, seen=seen,
                                             rules=self.rules, note=note, action_key=action_key)
 
     def resolve(self, kind: str, imp_uid: str, *, confirm_not_applied: bool = False) -> WriteResult:
-        return unknowns.resolve_unknown(self.client, self.audit, operator=self.who, kind=kind, imp_uid=imp_uid,
+        return unknowns.resolve_unknown(self.client, self.db, operator=self.who, kind=kind, imp_uid=imp_uid,
                                         operator_confirms_not_applied=confirm_not_applied)
 
     # ------------------------------------------------------------ four eyes
     def request_refund(self, request: RefundRequest, seen: Seen, *, fee_preview: dict | None = None,
                        note: str | None = None) -> ApprovalRequest:
-        return approval_flow.request_refund_approval(self.client, self.audit, requester=self.who, request=request,
+        return approval_flow.request_refund_approval(self.client, self.db, requester=self.who, request=request,
                                                 seen=seen, rules=self.rules, fee_preview=fee_preview, note=note)
 
     def sealed_numbers(self, request_id: str) -> dict:
         """The full account and phone numbers of an open request, for someone whose role may see personal data (the
         page records the reveal in the audit log)."""
         self.who.require("reveal_personal")
-        return self.audit.db.approvals.sealed(request_id)
+        return self.db.approvals.sealed(request_id)
 
     def request_bulk(self, payments: list[Payment], *, extend_days: int | None, to: datetime | None,
                      note: str | None = None, typed_confirmation: str | None = None) -> ApprovalRequest:
-        return approval_flow.request_bulk_approval(self.audit, requester=self.who, payments=payments,
+        return approval_flow.request_bulk_approval(self.db, requester=self.who, payments=payments,
                                               extend_days=extend_days, to=to, rules=self.rules, note=note,
                                               typed_confirmation=typed_confirmation)
 
     def approve(self, request_id: str, note: str | None = None) -> WriteResult:
-        return approval_flow.approve(self.client, self.audit, approver=self.who, request_id=request_id, rules=self.rules,
+        return approval_flow.approve(self.client, self.db, approver=self.who, request_id=request_id, rules=self.rules,
                                 note=note)
 
     def reject(self, request_id: str, note: str) -> ApprovalRequest:
-        return approval_flow.reject(self.audit, approver=self.who, request_id=request_id, note=note)
+        return approval_flow.reject(self.db, approver=self.who, request_id=request_id, note=note)
 
     def withdraw(self, request_id: str) -> ApprovalRequest:
-        return approval_flow.withdraw(self.audit, requester=self.who, request_id=request_id)
+        return approval_flow.withdraw(self.db, requester=self.who, request_id=request_id)

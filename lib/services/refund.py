@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from lib.domain import banks
 from lib.domain import pg_rules
 from lib.db.approvals import ApprovalProblem, ApprovalRequest, ApprovalStore
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.iamport.errors import ApiError
 from lib.iamport.client import IamportClient
 from lib.domain.clock import KST
@@ -46,14 +46,14 @@ def holder_check(client: IamportClient, pg_provider: str | None, request: Refund
 
 # ====================================================================== refund
 # ------------------------------------------------------------------ four eyes
-def refunded_by_operator(audit: AuditStore, operator: str, *, hours: int) -> int:
+def refunded_by_operator(db: AppDb, operator: str, *, hours: int) -> int:
     """What one operator sent as refunds without an approval in the last ``hours`` hours and that did not
     provably fail (sent, succeeded or unknown all count): one sum over ``writes`` (lib/db/writes.py)."""
     since = datetime.now(KST) - timedelta(hours=hours)
-    return audit.db.writes.refunded_without_approval(operator, since=since.timestamp())
+    return db.writes.refunded_without_approval(operator, since=since.timestamp())
 
 
-def approval_needed(audit: AuditStore, p: Payment, amount: int, operator: Actor, rules: Rules) -> str | None:
+def approval_needed(db: AppDb, p: Payment, amount: int, operator: Actor, rules: Rules) -> str | None:
     """Why a refund of ``amount`` on ``p`` by ``operator`` needs a second person's approval (None: it does
     not). The limit counts what the payment was refunded before, so splitting a refund does not avoid it; a
     second, rolling limit counts what this operator refunded without approval recently."""
@@ -67,7 +67,7 @@ def approval_needed(audit: AuditStore, p: Payment, amount: int, operator: Actor,
                   "sends it.").format(limit=krw(limit), before=before))
     wl = rules.refund_operator_window_limit
     if wl is not None:
-        done = refunded_by_operator(audit, operator.email, hours=rules.refund_operator_window_hours)
+        done = refunded_by_operator(db, operator.email, hours=rules.refund_operator_window_hours)
         if done + amount > wl:
             return (_("You refunded {done} without approval in the last {hours} hours; with this refund it would be "
                       "{total}, above the {wl} limit per person. Request approval; an approver sends it.").format(
@@ -80,7 +80,7 @@ def _waiting_request(store: ApprovalStore, imp_uid: str, *, except_id: str | Non
     return r if r is not None and r.id != except_id else None
 
 
-def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, request: RefundRequest, seen: Seen,
+def refund_vbank(client: IamportClient, db: AppDb, *, operator: Actor, request: RefundRequest, seen: Seen,
                  rules: Rules, approval_id: str | None = None, approval_note: str | None = None,
                  context: dict | None = None, action_key: str | None = None) -> WriteResult:
     """POST /payments/cancel for a paid virtual account, once, with checksum = the refundable balance just read.
@@ -91,9 +91,9 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
     (lib/db/approvals.py), and its outcome is recorded on it. ``action_key``: the page's send-once id, the write's
     idempotency key (lib/db/writes.py): a second refund under it is refused before anything is sent."""
     operator.require("approve_refund" if approval_id else WriteKind.REFUND)
-    store = audit.db.approvals
+    store = db.approvals
     imp_uid = request.imp_uid
-    write = Write(client, audit, operator=operator, kind=WriteKind.REFUND, imp_uid=imp_uid,
+    write = Write(client, db, operator=operator, kind=WriteKind.REFUND, imp_uid=imp_uid,
                   lease_s=float(rules.lock_lease_seconds), action_key=action_key)
     claimed = False
     try:
@@ -122,10 +122,10 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
                 except ApprovalProblem as e:
                     raise (Busy(str(e)) if e.busy else NeedsApproval(str(e))) from None
                 claimed = True
-                audit.record(operator=operator.email, action=Action.REFUND_REQUEST, outcome=Outcome.APPROVED,
+                db.audit.record(operator=operator.email, action=Action.REFUND_REQUEST, outcome=Outcome.APPROVED,
                              correlation_id=approval_id, imp_uid=imp_uid, detail={"note": approval_note})
             else:
-                why = approval_needed(audit, fresh, request.amount, operator, rules)
+                why = approval_needed(db, fresh, request.amount, operator, rules)
                 if why:
                     raise NeedsApproval(why)
             content = request.content()
@@ -154,7 +154,7 @@ def refund_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, r
         raise
     if res.outcome != Outcome.FAILED:        # the account was used: offered again for this payment's next refund
         sealed = request.content()
-        audit.db.refund_accounts.remember(imp_uid, bank=request.refund_bank, account=sealed["refund_account"],
+        db.refund_accounts.remember(imp_uid, bank=request.refund_bank, account=sealed["refund_account"],
                                           holder=sealed["refund_holder"], tel=sealed["refund_tel"] or None,
                                           operator=operator.email)
     if claimed and approval_id:

@@ -4,7 +4,7 @@ Closed, the account refuses deposits; the payment reads ``cancelled`` with nothi
 
 from __future__ import annotations
 
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
 from lib.domain.kinds import RequestKind, WriteKind
@@ -16,17 +16,17 @@ from lib.services.update import clean_note
 from lib.services.write import Write, approved_row
 
 
-def revoke_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
+def revoke_vbank(client: IamportClient, db: AppDb, *, operator: Actor, imp_uid: str, seen: Seen,
                  rules: Rules, note: str | None = None, approval_id: str | None = None,
                  action_key: str | None = None) -> WriteResult:
     """Close the account, once. Refused before sending when the account is no longer pending (paid meanwhile:
     ``Stale``), when its PG cannot close accounts through the API, or for a role that may not."""
     if approval_id:          # permission only as part of the approved bulk request being carried out, by its approver
-        approved_row(audit, approval_id, operator=operator, kind=RequestKind.BULK_REVOKE, imp_uid=imp_uid)
+        approved_row(db, approval_id, operator=operator, kind=RequestKind.BULK_REVOKE, imp_uid=imp_uid)
     else:
         operator.require(WriteKind.REVOKE)
     note = clean_note(note)
-    write = Write(client, audit, operator=operator, kind=WriteKind.REVOKE, imp_uid=imp_uid,
+    write = Write(client, db, operator=operator, kind=WriteKind.REVOKE, imp_uid=imp_uid,
                   lease_s=float(rules.lock_lease_seconds), action_key=action_key)
     with write.claim(seen):
         fresh = write.fresh

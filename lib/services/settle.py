@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.domain.clock import to_unix
 from lib.domain.i18n import N_
 from lib.domain.kinds import REQUEST_STATUS_OF, Action, Outcome, RequestKind, RequestStatus, WriteKind
@@ -25,10 +25,10 @@ from lib.domain.text import WRITE_TAG_RX
 WRITE_LISTENERS: list[Callable[[], None]] = []
 
 
-def notify(audit: AuditStore) -> None:
+def notify(db: AppDb) -> None:
     """Data may have changed: bump the shared data version (every app instance drops its cached lists when it moves),
     then tell this instance's listeners at once."""
-    audit.db.shared.bump_data_version()
+    db.shared.bump_data_version()
     for fn in list(WRITE_LISTENERS):
         fn()
 
@@ -71,9 +71,9 @@ SPECS: dict[WriteKind, KindSpec] = {
 }
 
 
-def sent_record(audit: AuditStore, correlation_id: str) -> dict | None:
+def sent_record(db: AppDb, correlation_id: str) -> dict | None:
     """The request a write recorded as ``sent`` (None: it never claimed the send)."""
-    df = audit.records(correlation_id=correlation_id, outcome=Outcome.SENT)
+    df = db.audit.records(correlation_id=correlation_id, outcome=Outcome.SENT)
     if df.empty:
         return None
     row = df.iloc[-1]
@@ -81,7 +81,7 @@ def sent_record(audit: AuditStore, correlation_id: str) -> dict | None:
             "at": row["at"].timestamp()}
 
 
-def finish_approvals(audit: AuditStore, kind: WriteKind, imp_uid: str, outcome: Outcome, why: str,
+def finish_approvals(db: AppDb, kind: WriteKind, imp_uid: str, outcome: Outcome, why: str,
                      *, correlation_id: str | None = None) -> None:
     """A write settled after the fact (its app stopped mid-send, or someone resolved its unknown outcome) may have
     been an approved request's: finish that request as the write ended — executed, failed or unknown —, which frees
@@ -89,10 +89,10 @@ def finish_approvals(audit: AuditStore, kind: WriteKind, imp_uid: str, outcome: 
     if kind != WriteKind.REFUND:
         return
     status = REQUEST_STATUS_OF[outcome]
-    store = audit.db.approvals
+    store = db.approvals
     for req in store.unfinished(imp_uid, RequestKind.REFUND):
         if status == RequestStatus.UNKNOWN and req.status == RequestStatus.UNKNOWN:
             continue
         if store.finish(req.id, status, {"why": why, "correlation_id": correlation_id}):
-            audit.record(operator="vbank-desk", action=Action.REFUND_REQUEST, outcome=outcome, correlation_id=req.id,
+            db.audit.record(operator="vbank-desk", action=Action.REFUND_REQUEST, outcome=outcome, correlation_id=req.id,
                          imp_uid=imp_uid, detail={"why": why, "write": correlation_id, "request_status": status})

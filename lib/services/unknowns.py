@@ -14,7 +14,7 @@ lib/services/write.py); a page shows an unknown write with its two ways out (``o
 
 from __future__ import annotations
 
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.db.locks import Lock
 from lib.db.writes import WriteMove
 from lib.domain.fmt import kst
@@ -42,109 +42,109 @@ def lock_busy_message(held: Lock) -> str:
         operator=held.operator, kind=what(kind), since=kst(held.since))
 
 
-def settle_abandoned(client: IamportClient, audit: AuditStore, held: Lock, operator: Actor) -> WriteResult | None:
+def settle_abandoned(client: IamportClient, db: AppDb, held: Lock, operator: Actor) -> WriteResult | None:
     """A lock whose app process is gone (or whose lease ran out): free it when provably nothing was sent, else make
     it unknown and try to resolve it by re-reading. Returns how it ended (None: someone else settled it first)."""
     kind = WriteKind.of_lock(held.lock_key)
     assert kind is not None, held.lock_key
-    moved = audit.db.locks.take_over(held, note="stopped_after_sending")
+    moved = db.locks.take_over(held, note="stopped_after_sending")
     if moved is None:
         return None
-    sent = sent_record(audit, held.correlation_id)
+    sent = sent_record(db, held.correlation_id)
     if moved == "freed" or sent is None:
         if moved == "unknown":
-            audit.db.locks.release(held.lock_key, held.correlation_id)
-        audit.record(operator=operator.email, action=kind, outcome=Outcome.FAILED, correlation_id=held.correlation_id,
+            db.locks.release(held.lock_key, held.correlation_id)
+        db.audit.record(operator=operator.email, action=kind, outcome=Outcome.FAILED, correlation_id=held.correlation_id,
                      imp_uid=held.imp_uid, detail={"why": "stopped_before_sending", "lock_owner": held.owner,
                                                    "locked_by": held.operator})
-        finish_approvals(audit, kind, held.imp_uid, Outcome.FAILED, "stopped_before_sending",
+        finish_approvals(db, kind, held.imp_uid, Outcome.FAILED, "stopped_before_sending",
                          correlation_id=held.correlation_id)
         return WriteResult(Outcome.FAILED, _("The app stopped before sending it: nothing was sent."),
                            held.correlation_id)
-    audit.record(operator=operator.email, action=kind, outcome=Outcome.UNKNOWN, correlation_id=held.correlation_id,
+    db.audit.record(operator=operator.email, action=kind, outcome=Outcome.UNKNOWN, correlation_id=held.correlation_id,
                  imp_uid=held.imp_uid, detail={"why": "stopped_after_sending", "lock_owner": held.owner,
                                                "locked_by": held.operator},
                  write=WriteMove(held.correlation_id, WriteState.UNKNOWN))
-    finish_approvals(audit, kind, held.imp_uid, Outcome.UNKNOWN, "stopped_after_sending",
+    finish_approvals(db, kind, held.imp_uid, Outcome.UNKNOWN, "stopped_after_sending",
                      correlation_id=held.correlation_id)
     try:
-        return resolve(client, audit, operator=operator, kind=kind, imp_uid=held.imp_uid, confirm_not_applied=False)
+        return resolve(client, db, operator=operator, kind=kind, imp_uid=held.imp_uid, confirm_not_applied=False)
     except ApiError:
         return None             # stays unknown; resolved later
 
 
-def _resolved(audit: AuditStore, held: Lock, kind: WriteKind, operator: Actor, outcome: Outcome, why: str,
+def _resolved(db: AppDb, held: Lock, kind: WriteKind, operator: Actor, outcome: Outcome, why: str,
               p, message: str, **detail) -> WriteResult:
-    audit.record(operator=operator.email, action=kind, outcome=Outcome.RESOLVED, correlation_id=held.correlation_id,
+    db.audit.record(operator=operator.email, action=kind, outcome=Outcome.RESOLVED, correlation_id=held.correlation_id,
                  imp_uid=held.imp_uid, merchant_uid=p.merchant_uid, detail={"why": why, **detail},
                  write=WriteMove(held.correlation_id, WriteState(outcome), resolved=True))
-    audit.db.locks.release(held.lock_key, held.correlation_id)
-    finish_approvals(audit, kind, held.imp_uid, outcome, why, correlation_id=held.correlation_id)
-    notify(audit)
+    db.locks.release(held.lock_key, held.correlation_id)
+    finish_approvals(db, kind, held.imp_uid, outcome, why, correlation_id=held.correlation_id)
+    notify(db)
     return WriteResult(outcome, message, held.correlation_id, p, confirmed_by_reread=outcome == Outcome.SUCCEEDED)
 
 
-def resolve(client: IamportClient, audit: AuditStore, *, operator: Actor, kind: WriteKind, imp_uid: str,
+def resolve(client: IamportClient, db: AppDb, *, operator: Actor, kind: WriteKind, imp_uid: str,
             confirm_not_applied: bool) -> WriteResult:
     key = kind.lock_key(imp_uid)
-    held = audit.db.locks.get(key)
+    held = db.locks.get(key)
     if held is not None and held.abandoned():
-        settled = settle_abandoned(client, audit, held, operator)
-        held = audit.db.locks.get(key)
+        settled = settle_abandoned(client, db, held, operator)
+        held = db.locks.get(key)
         if settled is not None and (held is None or held.state != LockState.UNKNOWN):
             return settled
     if held is None or held.state != LockState.UNKNOWN:
         return WriteResult(Outcome.SUCCEEDED, _("There is no unresolved {kind} for this payment.").format(
             kind=what(kind)), "", None)
     p = client.get_payment(imp_uid)
-    sent = sent_record(audit, held.correlation_id)
+    sent = sent_record(db, held.correlation_id)
     spec = SPECS[kind]
     if sent is not None and spec.landed(sent["request"], p):
-        return _resolved(audit, held, kind, operator, Outcome.SUCCEEDED, "applied_reread", p,
+        return _resolved(db, held, kind, operator, Outcome.SUCCEEDED, "applied_reread", p,
                          _("A re-read shows the {kind} took effect. Resolved.").format(kind=what(kind)),
                          after=spec.after(p))
     if sent is None:
-        return _resolved(audit, held, kind, operator, Outcome.FAILED, "nothing_sent", p,
+        return _resolved(db, held, kind, operator, Outcome.FAILED, "nothing_sent", p,
                          _("Nothing was sent for it. Resolved."))
     if not confirm_not_applied:
         return WriteResult(Outcome.UNKNOWN, _("The re-read does not show the {kind} yet. If the PG console confirms it "
                                               "was not registered, resolve it as not applied.").format(
                                                   kind=what(kind)), held.correlation_id, p)
-    return _resolved(audit, held, kind, operator, Outcome.FAILED, "not_applied_checked", p,
+    return _resolved(db, held, kind, operator, Outcome.FAILED, "not_applied_checked", p,
                      _("Resolved as not applied. A new {kind} can be sent.").format(kind=what(kind)),
                      after=spec.after(p))
 
 
-def resolve_unknown(client: IamportClient, audit: AuditStore, *, operator: Actor, kind: WriteKind | str,
+def resolve_unknown(client: IamportClient, db: AppDb, *, operator: Actor, kind: WriteKind | str,
                     imp_uid: str, operator_confirms_not_applied: bool = False) -> WriteResult:
     """Settle a write whose outcome is unknown: by a re-read that shows it landed, or by an operator who checked the
     PG and confirms it did not. Only then can that payment be written again."""
     kind = WriteKind(kind)
     # The operators who send, and the approvers who may have sent it through a request, may resolve it.
     operator.require(kind if operator.can(kind) or not operator.can("approve_refund") else "approve_refund")
-    return resolve(client, audit, operator=operator, kind=kind, imp_uid=imp_uid,
+    return resolve(client, db, operator=operator, kind=kind, imp_uid=imp_uid,
                    confirm_not_applied=operator_confirms_not_applied)
 
 
-def resolve_unknown_refund(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str,
+def resolve_unknown_refund(client: IamportClient, db: AppDb, *, operator: Actor, imp_uid: str,
                            operator_confirms_not_applied: bool = False) -> WriteResult:
-    return resolve_unknown(client, audit, operator=operator, kind=WriteKind.REFUND, imp_uid=imp_uid,
+    return resolve_unknown(client, db, operator=operator, kind=WriteKind.REFUND, imp_uid=imp_uid,
                            operator_confirms_not_applied=operator_confirms_not_applied)
 
 
-def resolve_unknown_update(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str,
+def resolve_unknown_update(client: IamportClient, db: AppDb, *, operator: Actor, imp_uid: str,
                            operator_confirms_not_applied: bool = False) -> WriteResult:
-    return resolve_unknown(client, audit, operator=operator, kind=WriteKind.UPDATE, imp_uid=imp_uid,
+    return resolve_unknown(client, db, operator=operator, kind=WriteKind.UPDATE, imp_uid=imp_uid,
                            operator_confirms_not_applied=operator_confirms_not_applied)
 
 
-def open_outcome(client: IamportClient | None, audit: AuditStore, *, kind: WriteKind | str, imp_uid: str,
+def open_outcome(client: IamportClient | None, db: AppDb, *, kind: WriteKind | str, imp_uid: str,
                  operator: Actor | None = None) -> Lock | None:
     """The lock of an unresolved write of this payment, after settling an abandoned one (if an operator is given):
     what a page shows at the top, with the ways to resolve it."""
     key = WriteKind(kind).lock_key(imp_uid)
-    held = audit.db.locks.get(key)
+    held = db.locks.get(key)
     if held is not None and held.abandoned() and operator is not None and client is not None:
-        settle_abandoned(client, audit, held, operator)
-        held = audit.db.locks.get(key)
+        settle_abandoned(client, db, held, operator)
+        held = db.locks.get(key)
     return held

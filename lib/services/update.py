@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lib.db.audit import AuditStore
+from lib.db.appdb import AppDb
 from lib.domain.clock import to_unix
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
@@ -19,14 +19,14 @@ from lib.iamport.client import IamportClient
 from lib.services.write import Write, approved_row
 
 
-def update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
+def update_vbank(client: IamportClient, db: AppDb, *, operator: Actor, imp_uid: str, seen: Seen,
                  new_amount: int | None = None, new_due: datetime | None = None, rules: Rules,
                  note: str | None = None, typed_confirmation: str | None = None,
                  action_key: str | None = None) -> WriteResult:
     """PUT /vbanks/{imp_uid} with only the changed fields, once. A drastic change (``update_confirmation``) is
     sent only with the confirmation typed. ``action_key``: the page's send-once id (lib/db/writes.py)."""
     operator.require(WriteKind.UPDATE)
-    return _update_vbank(client, audit, operator=operator, imp_uid=imp_uid, seen=seen, new_amount=new_amount,
+    return _update_vbank(client, db, operator=operator, imp_uid=imp_uid, seen=seen, new_amount=new_amount,
                          new_due=new_due, rules=rules, note=note, typed_confirmation=typed_confirmation or "",
                          action_key=action_key)
 
@@ -39,14 +39,14 @@ def clean_note(note: str | None) -> str | None:
     return note
 
 
-def _update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, imp_uid: str, seen: Seen,
+def _update_vbank(client: IamportClient, db: AppDb, *, operator: Actor, imp_uid: str, seen: Seen,
                   new_amount: int | None, new_due: datetime | None, rules: Rules, note: str | None,
                   approval_id: str | None = None, typed_confirmation: str | None = None,
                   bulk_run: str | None = None, action_key: str | None = None) -> WriteResult:
     """``typed_confirmation`` None: a bulk change (confirmed as a whole, or approved); else checked when the
     change is drastic. Checks the role itself (an approver executing an approved bulk request, or an operator)."""
     if approval_id:          # permission only as part of the approved bulk request being carried out, by its approver
-        req = approved_row(audit, approval_id, operator=operator, kind=RequestKind.BULK_EXTEND, imp_uid=imp_uid)
+        req = approved_row(db, approval_id, operator=operator, kind=RequestKind.BULK_EXTEND, imp_uid=imp_uid)
         to = datetime.fromisoformat(req.payload["to"]) if req.payload.get("to") else None
         approved = {p.imp_uid: p for p in map(Payment.model_validate, req.payload.get("payments", []))}
         plan = plan_due(approved[imp_uid].vbank_date, extend_days=req.payload.get("extend_days"), to=to)
@@ -56,7 +56,7 @@ def _update_vbank(client: IamportClient, audit: AuditStore, *, operator: Actor, 
     else:
         operator.require(WriteKind.UPDATE)
     note = clean_note(note)
-    write = Write(client, audit, operator=operator, kind=WriteKind.UPDATE, imp_uid=imp_uid,
+    write = Write(client, db, operator=operator, kind=WriteKind.UPDATE, imp_uid=imp_uid,
                   lease_s=float(rules.lock_lease_seconds), action_key=action_key)
     with write.claim(seen):
         fresh = write.fresh

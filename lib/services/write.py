@@ -27,7 +27,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from lib.db.audit import AuditStore, new_correlation_id
+from lib.db.appdb import AppDb
+from lib.db.audit import new_correlation_id
 from lib.db.writes import ActionTaken, WriteMove
 from lib.domain.clock import KST
 from lib.domain.fmt import krw, kst
@@ -43,13 +44,13 @@ from lib.iamport.errors import ApiError, ApiUnavailable, OutcomeUnknown, Refused
 from lib.services.settle import SPECS, notify
 from lib.services.unknowns import lock_busy_message, settle_abandoned, what
 
-def approved_row(audit: AuditStore, approval_id: str, *, operator: Actor, kind: str, imp_uid: str):
+def approved_row(db: AppDb, approval_id: str, *, operator: Actor, kind: str, imp_uid: str):
     """The approved request ``approval_id`` when ``operator`` is carrying it out now and it covers this payment;
     else ``NeedsApproval`` (nothing is sent). An approval id is never permission by itself: made-up, foreign (another
     kind or payment, someone else's) and spent (carried out already) ids are all refused."""
     from lib.db.approvals import ApprovalProblem
     try:
-        return audit.db.approvals.carrying(approval_id, approver=operator, kind=kind, imp_uid=imp_uid)
+        return db.approvals.carrying(approval_id, approver=operator, kind=kind, imp_uid=imp_uid)
     except ApprovalProblem as e:
         raise NeedsApproval(str(e)) from None
 
@@ -62,10 +63,10 @@ def _action_taken(row: dict) -> str:
 class Write:
     """One write of one payment by one person (see the module's docstring)."""
 
-    def __init__(self, client: IamportClient, audit: AuditStore, *, operator: Actor, kind: WriteKind, imp_uid: str,
+    def __init__(self, client: IamportClient, db: AppDb, *, operator: Actor, kind: WriteKind, imp_uid: str,
                  lease_s: float, action_key: str | None = None):
-        self.client, self.audit, self.locks = client, audit, audit.db.locks
-        self.writes = audit.db.writes
+        self.client, self.db, self.locks = client, db, db.locks
+        self.writes = db.writes
         self.operator, self.kind, self.imp_uid, self.lease_s = operator, kind, imp_uid, lease_s
         self.key = kind.lock_key(imp_uid)
         self.cid = new_correlation_id()
@@ -85,7 +86,7 @@ class Write:
             raise Busy(_action_taken(taken))
         held = self._acquire()
         if held is not None and held.abandoned():
-            settle_abandoned(self.client, self.audit, held, self.operator)
+            settle_abandoned(self.client, self.db, held, self.operator)
             held = self._acquire()
         if held is not None:
             raise Busy(lock_busy_message(held))
@@ -113,7 +114,7 @@ class Write:
         elif self.state == WriteState.SENT and lock.state in (LockState.IN_FLIGHT, LockState.SENDING):
             self.locks.mark_unknown(self.key, self.cid, "interrupted")
             try:
-                self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.UNKNOWN,
+                self.db.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.UNKNOWN,
                                   correlation_id=self.cid, imp_uid=self.imp_uid,
                                   detail={"why": "interrupted", "error": type(error).__name__},
                                   write=self._move(WriteState.UNKNOWN))
@@ -138,7 +139,7 @@ class Write:
                               amount=amount if isinstance(amount, int) else None, operator=self.operator.email,
                               approval_id=detail.get("approval_id"))
         try:
-            self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SENT,
+            self.db.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SENT,
                               correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=self.fresh.merchant_uid,
                               request=body, detail={**detail, "before": self.before}, write=sent)
         except ActionTaken as e:            # the same action sent meanwhile (another tab, another instance)
@@ -160,18 +161,18 @@ class Write:
 
     def _succeeded(self, p: Payment, message: str, **extra) -> WriteResult:
         after = SPECS[self.kind].after(p)
-        self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SUCCEEDED,
+        self.db.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SUCCEEDED,
                           correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=p.merchant_uid,
                           request=self.body, api_code=0, detail={"before": self.before, "after": after, **extra},
                           write=self._move(WriteState.SUCCEEDED))
         self.locks.release(self.key, self.cid)
         self.state = WriteState.SUCCEEDED
-        notify(self.audit)
+        notify(self.db)
         return WriteResult(Outcome.SUCCEEDED, message, self.cid, p, 0, extra=extra)
 
     def _failed(self, e: ApiError, proof: str, message: str) -> WriteResult:
         assert self.fresh is not None
-        self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.FAILED,
+        self.db.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.FAILED,
                           correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=self.fresh.merchant_uid,
                           request=self.body, api_code=e.code, api_message=e.message,
                           detail={"http_status": e.http_status, "why": proof}, write=self._move(WriteState.FAILED))
@@ -191,7 +192,7 @@ class Write:
         except ApiError as e2:
             now_p, reread_error = None, e2.message
         if now_p is not None and spec.landed(self.body, now_p):
-            self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SUCCEEDED,
+            self.db.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SUCCEEDED,
                               correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=now_p.merchant_uid,
                               request=self.body, api_message=err.message,
                               detail={"confirmed_by_reread": True, "http_status": err.http_status,
@@ -199,7 +200,7 @@ class Write:
                               write=self._move(WriteState.SUCCEEDED))
             self.locks.release(self.key, self.cid)
             self.state = WriteState.SUCCEEDED
-            notify(self.audit)
+            notify(self.db)
             return WriteResult(Outcome.SUCCEEDED, _(
                 "The API gave no clear reply ({message}), but a re-read shows the {what} took effect. Nothing was "
                 "resent.").format(message=err.message, what=what(self.kind)), self.cid, now_p,
@@ -214,7 +215,7 @@ class Write:
         message = _("No clear reply to the {what} ({message}); {seen_now}. The API may still apply it. Check the "
                     "payment again in a moment, or check the PG console; nothing will be sent for this payment until "
                     "this is resolved.").format(what=what(self.kind), message=err.message, seen_now=seen_now)
-        self.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.UNKNOWN,
+        self.db.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.UNKNOWN,
                           correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=self.fresh.merchant_uid,
                           request=self.body, api_message=err.message,
                           detail={"why": "no_reply", "http_status": err.http_status,
@@ -222,6 +223,6 @@ class Write:
                           write=self._move(WriteState.UNKNOWN))
         self.locks.mark_unknown(self.key, self.cid, "no_reply")
         self.state = WriteState.UNKNOWN
-        notify(self.audit)
+        notify(self.db)
         return WriteResult(Outcome.UNKNOWN, message, self.cid, now_p or self.fresh,
                            extra={"http_status": err.http_status})

@@ -39,7 +39,7 @@ def remember_for(who) -> str:
     """After identity: in header / OIDC mode, a person's earlier choice when this session has none yet; and the
     choice kept in the URL. Returns the run's language."""
     if st.session_state.get(LANG_CHOICE) is None and who.mode != "local":
-        from lib.ui.session import db
+        from lib.ui.resources import db
         saved = db().shared.mark(who.email, "lang")
         if saved in i18n.LANGS:
             st.session_state[LANG_CHOICE] = st.session_state[LANG_KEY] = saved
@@ -74,7 +74,7 @@ def _keep_language() -> None:
     st.query_params["lang"] = chosen
     owner = st.session_state.get(keys.LANG_OWNER)
     if owner:                                            # header / OIDC mode: remembered for this person
-        from lib.ui.session import db
+        from lib.ui.resources import db
         db().shared.set_mark(owner, "lang", chosen)
 
 

@@ -5,45 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 import streamlit as st
-from lib.db.appdb import AppDb, DatabaseRefused
+from lib.db.appdb import DatabaseRefused
 from lib.services.desk import Desk
 from lib.db.audit import AuditStore
 from lib.iamport.errors import ApiError, NotFound
-from lib.iamport.client import IamportClient
 from lib.domain import identity as identity_mod
 from lib.domain.identity import Actor, Forbidden, roles_for
 from lib.domain.fmt import kst
-from lib.domain.settings import Settings, get_settings
 from lib.domain.text import md
 from lib.domain.i18n import _
 from lib.domain.names import role_name
 from lib.ui import keys
 from lib.ui.inert import display_url, say
 from lib.ui.language import language_switch
-
-
-def settings() -> Settings:
-    return get_settings()
-
-
-@st.cache_resource(show_spinner=False)
-def _client(api_url: str) -> IamportClient:
-    return IamportClient(get_settings())
-
-
-def client() -> IamportClient:
-    return _client(settings().api_url)
-
-
-@st.cache_resource(show_spinner=False)
-def _db(url: str, _key: bytes | None) -> AppDb:
-    return AppDb(url, hmac_key=_key)
-
-
-def db() -> AppDb:
-    """The app database (lib/db/appdb.py): migrated once per process, shared by every session."""
-    s = settings()
-    return _db(s.audit_db_url, s.audit_hmac_key.get_secret_value().encode() if s.audit_hmac_key else None)
+from lib.ui.resources import client, db, settings
 
 
 def database_problem() -> str | None:
@@ -86,7 +61,7 @@ def actor() -> Actor | None:
 def start_run(who: Actor) -> Desk:
     """Called by app.py once per script run, after identity: the run's Desk (client, stores and rules bound to the
     person acting), which every page and panel of the run shares."""
-    d = Desk(client(), audit(), settings().rules, who)
+    d = Desk(client(), db(), settings().rules, who)
     st.session_state[keys.DESK] = d
     return d
 

@@ -54,7 +54,7 @@ T = {
 
 
 def _db():
-    from lib.ui.session import db
+    from lib.ui.resources import db
     return db()
 
 

@@ -41,13 +41,14 @@ def test_mask_request_nested():
     assert m == {"extra": {"refund_account": "123**678"}}
 
 
-def test_lock_is_exclusive_across_threads(store):
+def test_lock_is_exclusive_across_threads(tmp_path):
+    locks = AppDb(f"sqlite:///{tmp_path / 'l.sqlite3'}").locks
     winners = []
     barrier = threading.Barrier(8)
 
     def grab(i):
         barrier.wait()
-        if store.db.locks.acquire("refund:imp_1", correlation_id=f"c{i}", operator=f"op{i}", action="refund") is None:
+        if locks.acquire("refund:imp_1", correlation_id=f"c{i}", operator=f"op{i}", action="refund") is None:
             winners.append(i)
 
     ts = [threading.Thread(target=grab, args=(i,)) for i in range(8)]
@@ -56,22 +57,22 @@ def test_lock_is_exclusive_across_threads(store):
     for t in ts:
         t.join()
     assert len(winners) == 1
-    held = store.db.locks.get("refund:imp_1")
+    held = locks.get("refund:imp_1")
     assert held.correlation_id == f"c{winners[0]}"
-    store.db.locks.release("refund:imp_1", "someone-else")              # only the holder releases
-    assert store.db.locks.get("refund:imp_1") is not None
-    store.db.locks.release("refund:imp_1", held.correlation_id)
-    assert store.db.locks.get("refund:imp_1") is None
+    locks.release("refund:imp_1", "someone-else")              # only the holder releases
+    assert locks.get("refund:imp_1") is not None
+    locks.release("refund:imp_1", held.correlation_id)
+    assert locks.get("refund:imp_1") is None
 
 
 def test_two_stores_on_one_database_share_locks(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    a, b = AppDb(url).audit, AppDb(url).audit
-    assert a.db.locks.acquire("update_vbank:imp_9", correlation_id="x", operator="kim", action="update_vbank") is None
-    held = b.db.locks.acquire("update_vbank:imp_9", correlation_id="y", operator="lee", action="update_vbank")
+    a, b = AppDb(url), AppDb(url)
+    assert a.locks.acquire("update_vbank:imp_9", correlation_id="x", operator="kim", action="update_vbank") is None
+    held = b.locks.acquire("update_vbank:imp_9", correlation_id="y", operator="lee", action="update_vbank")
     assert held is not None and held.operator == "kim"
-    a.db.locks.mark_unknown("update_vbank:imp_9", "x", "no reply")
-    assert b.db.locks.get("update_vbank:imp_9").state == "unknown"
+    a.locks.mark_unknown("update_vbank:imp_9", "x", "no reply")
+    assert b.locks.get("update_vbank:imp_9").state == "unknown"
 
 
 def test_hash_chain_verifies_and_finds_the_first_broken_link(store):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.db.audit import grouped, search
+from lib.reports.audit_log import grouped, search
 from lib.domain.identity import Actor
 from lib.domain.names import bank_name
 from lib.domain.rules import Seen
@@ -19,7 +19,7 @@ APPROVER = Actor("boss@example.com", frozenset({"approver"}))
 
 
 @pytest.fixture
-def story(fresh, client, audit, rules):
+def story(fresh, client, db, rules):
     """An approved refund (typed holder differs from the bank's, with a reason) and a direct small refund."""
     rules.refund_approval_above = 100_000
     big = client.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
@@ -27,16 +27,16 @@ def story(fresh, client, audit, rules):
     bank_says = bank_holder("kcp", "BK88", "110123456789")
     typed = "김오타" if bank_says != "김오타" else "박오타"
     r = approval_flow.request_refund_approval(
-        client, audit, requester=OPERATOR, seen=Seen.of(big), rules=rules,
+        client, db, requester=OPERATOR, seen=Seen.of(big), rules=rules,
         request=refund_request(big, refund_bank="BK88", refund_account="110123456789", refund_holder=typed,
                                holder_override="고객이 개명 전 이름으로 알려 주었습니다"))
-    res = approval_flow.approve(client, audit, approver=APPROVER, request_id=r.id, rules=rules, note="확인함")
+    res = approval_flow.approve(client, db, approver=APPROVER, request_id=r.id, rules=rules, note="확인함")
     assert res.ok
     small = client.get_payment(fresh.pick(status="paid", pg="tosspayments", where=lambda x: x["cancel_amount"] == 0
                                           and 10_000 <= x["amount"] <= 90_000)["imp_uid"])
-    refund_vbank(client, audit, operator=OPERATOR, request=refund_request(small, 5000), seen=Seen.of(small), rules=rules)
+    refund_vbank(client, db, operator=OPERATOR, request=refund_request(small, 5000), seen=Seen.of(small), rules=rules)
     return {"big": big, "small": small, "request": r, "bank_says": bank_says, "typed": typed,
-            "df": audit.records()}
+            "df": db.audit.records()}
 
 
 def test_a_refund_reads_as_one_case_request_approval_outcome(story):

@@ -26,7 +26,8 @@ def pg_url(postgres):
 
 
 def test_chain_and_locks_on_postgres(pg_url):
-    a, b = AppDb(pg_url).audit, AppDb(pg_url).audit        # two app instances
+    da, dbb = AppDb(pg_url), AppDb(pg_url)                  # two app instances
+    a, b = da.audit, dbb.audit
     assert a.dialect == "postgresql"
     barrier = threading.Barrier(2)
 
@@ -44,8 +45,8 @@ def test_chain_and_locks_on_postgres(pg_url):
     rep = b.verify_chain()
     assert rep.ok and rep.checked == 40
     assert "110123456789" not in a.records(limit=1)["request"].iloc[0]
-    assert a.db.locks.acquire("refund:imp_1", correlation_id="x", operator="kim", action="refund") is None
-    held = b.db.locks.acquire("refund:imp_1", correlation_id="y", operator="lee", action="refund")
+    assert da.locks.acquire("refund:imp_1", correlation_id="x", operator="kim", action="refund") is None
+    held = dbb.locks.acquire("refund:imp_1", correlation_id="y", operator="lee", action="refund")
     assert held is not None and held.operator == "kim"
 
 
@@ -63,11 +64,11 @@ def test_two_instances_racing_to_send_the_same_refund_send_one(fresh, sandbox, p
     results, refused = [], []
 
     def instance(name):
-        audit = AppDb(pg_url).audit                       # each instance: own engine, own client
+        db = AppDb(pg_url)                                # each instance: own engine, own client
         client = IamportClient(settings_for(sandbox))
         barrier.wait(timeout=60)
         try:
-            results.append(refund.refund_vbank(client, audit, operator=Actor(name, frozenset({"operator"})),
+            results.append(refund.refund_vbank(client, db, operator=Actor(name, frozenset({"operator"})),
                                                  request=r, seen=Seen.of(p), rules=rules))
         except (Busy, Stale) as e:
             refused.append(e)
@@ -88,15 +89,15 @@ def test_request_on_one_instance_approved_on_the_other(fresh, sandbox, pg_url):
     c = IamportClient(s)
     p = c.get_payment(fresh.pick(status="paid", pg="html5_inicis", where=lambda x: x["cancel_amount"] == 0
                                  and x["amount"] > 10_000)["imp_uid"])
-    audit_one, audit_two = AppDb(pg_url).audit, AppDb(pg_url).audit
-    one, two = audit_one.db.approvals, audit_two.db.approvals
-    r = approval_flow.request_refund_approval(c, audit_one, requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
+    db_one, db_two = AppDb(pg_url), AppDb(pg_url)
+    one, two = db_one.approvals, db_two.approvals
+    r = approval_flow.request_refund_approval(c, db_one, requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
                            request=RefundRequest(imp_uid=p.imp_uid, amount=p.refundable, reason_code="OTHER",
                                                  refund_holder=bank_holder(p.pg_provider, "88", "110123456789"),
                                                  refund_bank="88",
                                                  refund_account="110123456789"))
     assert [x.id for x in two.list(status="pending")] == [r.id]
-    res = approval_flow.approve(IamportClient(s), audit_two, approver=APPROVER, request_id=r.id, rules=s.rules)
+    res = approval_flow.approve(IamportClient(s), db_two, approver=APPROVER, request_id=r.id, rules=s.rules)
     assert res.ok and one.get(r.id).status == "executed"
     assert two.audit.verify_chain().ok
 
@@ -108,7 +109,7 @@ def test_two_approvers_on_two_instances_one_wins(fresh, sandbox, pg_url):
     p = c.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
                                  and x["amount"] > 10_000)["imp_uid"])
     r = approval_flow.request_refund_approval(
-        c, AppDb(pg_url).audit, requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
+        c, AppDb(pg_url), requester=OPERATOR, seen=Seen.of(p), rules=s.rules,
         request=RefundRequest(imp_uid=p.imp_uid, amount=p.refundable, reason_code="OTHER",
                               refund_holder=bank_holder(p.pg_provider, "BK88", "110123456789"),
                               refund_bank="BK88", refund_account="110123456789"))
@@ -117,7 +118,7 @@ def test_two_approvers_on_two_instances_one_wins(fresh, sandbox, pg_url):
     outcomes = []
 
     def approve(email):
-        a = AppDb(pg_url).audit
+        a = AppDb(pg_url)
         barrier.wait(timeout=60)
         try:
             outcomes.append(approval_flow.approve(IamportClient(s), a, approver=Actor(email, frozenset({"approver"})),

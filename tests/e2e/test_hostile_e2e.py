@@ -73,13 +73,13 @@ def hostile(e2e_sandbox, e2e_app):
     c = IamportClient(settings)
     p = c.get_payment(made[1])
     req = approval_flow.request_refund_approval(
-        c, AppDb(e2e_app.audit_url).audit, requester=Actor("mallory@example.com", frozenset({"operator"})),
+        c, AppDb(e2e_app.audit_url), requester=Actor("mallory@example.com", frozenset({"operator"})),
         seen=rules.Seen.of(p), rules=settings.rules, note=NOTE,
         request=rules.RefundRequest(imp_uid=p.imp_uid, amount=12_000, reason_code="OTHER", note=PHISH,
                                        refund_holder=HOLDER, refund_bank=banks.refund_banks("kcp")[0].code,
                                        refund_account="110123456789", holder_override=OVERRIDE))
     yield {"ready": made[0], "paid": made[1], "request": req.id}
-    approval_flow.withdraw(AppDb(e2e_app.audit_url).audit, requester=Actor("mallory@example.com", frozenset({"operator"})),
+    approval_flow.withdraw(AppDb(e2e_app.audit_url), requester=Actor("mallory@example.com", frozenset({"operator"})),
                       request_id=req.id)
 
 

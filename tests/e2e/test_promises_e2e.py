@@ -74,7 +74,7 @@ def test_the_wizard_says_unknown_when_another_refund_of_the_same_amount_lands_du
     expect(page.get_by_text("took effect")).to_have_count(0)
     e2e_sandbox.clear_faults()
     # leave nothing locked behind: an operator who checked the PG console resolves it as not applied
-    unknowns.resolve_unknown_refund(_client(e2e_sandbox), AppDb(e2e_app.audit_url).audit,
+    unknowns.resolve_unknown_refund(_client(e2e_sandbox), AppDb(e2e_app.audit_url),
                                     operator=Actor("e2e@example.com", frozenset({"operator"})), imp_uid=p["imp_uid"],
                                     operator_confirms_not_applied=True)
 
@@ -89,7 +89,7 @@ def test_the_approver_sees_the_banks_holder_check_and_can_reveal_the_account(pag
                                "VBANK_RULES_FILE": "/nonexistent"}).rules
     rules.refund_approval_above = 1000
     req = approval_flow.request_refund_approval(
-        c, AppDb(e2e_app.audit_url).audit, requester=Actor("kim@example.com", frozenset({"operator"})),
+        c, AppDb(e2e_app.audit_url), requester=Actor("kim@example.com", frozenset({"operator"})),
         seen=domain_rules.Seen.of(p), rules=rules,
         request=domain_rules.RefundRequest(imp_uid=p.imp_uid, amount=5000, reason_code="OTHER", refund_holder="배우자이름",
                                        refund_bank=bank.code, refund_account="110-777-123456", holder_override=why))
@@ -106,7 +106,7 @@ def test_the_approver_sees_the_banks_holder_check_and_can_reveal_the_account(pag
         settle(page)
         expect(page.get_by_role("table").filter(has_text="Full account number").first).to_contain_text("110777123456")
     finally:
-        approval_flow.withdraw(AppDb(e2e_app.audit_url).audit, requester=Actor("kim@example.com", frozenset({"operator"})),
+        approval_flow.withdraw(AppDb(e2e_app.audit_url), requester=Actor("kim@example.com", frozenset({"operator"})),
                           request_id=req.id)
 
 

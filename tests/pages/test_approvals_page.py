@@ -19,9 +19,9 @@ def make_request(app_env, amount=None):
     c = IamportClient(s)
     p = c.get_payment(app_env.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
                                    and x["amount"] >= 20000)["imp_uid"])
-    audit = AppDb(s.audit_db_url).audit
-    store = audit.db.approvals
-    r = approval_flow.request_refund_approval(c, audit, requester=REQUESTER, seen=Seen.of(p), rules=s.rules, note="please",
+    db = AppDb(s.audit_db_url)
+    store = db.approvals
+    r = approval_flow.request_refund_approval(c, db, requester=REQUESTER, seen=Seen.of(p), rules=s.rules, note="please",
                              request=RefundRequest(imp_uid=p.imp_uid, amount=amount or p.refundable,
                                                    reason_code="OTHER", refund_bank="BK88",
                                                    refund_holder=bank_holder(p.pg_provider, "BK88", "110123456789"),

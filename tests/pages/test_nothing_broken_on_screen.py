@@ -52,16 +52,16 @@ def story(app_env, client):
     from lib.services.refund import refund_vbank
     from lib.services.revoke import revoke_vbank
     s = get_settings()
-    audit = AppDb(s.audit_db_url).audit
+    db = AppDb(s.audit_db_url)
     fresh = app_env
     paid = client.get_payment(fresh.pick(status="paid", pg="kcp", where=lambda x: x["cancel_amount"] == 0
                                          and 20_000 <= x["amount"] <= 90_000)["imp_uid"])
-    refund_vbank(client, audit, operator=OPERATOR, request=refund_request(paid, 7000), seen=Seen.of(paid),
+    refund_vbank(client, db, operator=OPERATOR, request=refund_request(paid, 7000), seen=Seen.of(paid),
                  rules=s.rules)
     import time
     ready = client.get_payment(fresh.pick(status="ready", pg="settle",
                                           where=lambda x: x["vbank_date"] > time.time() + 3600)["imp_uid"])
-    revoke_vbank(client, audit, operator=OPERATOR, imp_uid=ready.imp_uid, seen=Seen.of(ready), rules=s.rules)
+    revoke_vbank(client, db, operator=OPERATOR, imp_uid=ready.imp_uid, seen=Seen.of(ready), rules=s.rules)
     full = fresh.pick(status="cancelled", where=lambda x: x["cancel_history"])
     pending = fresh.pick(status="ready")
     assert TAG.search(client.get_payment(paid.imp_uid).cancel_reason)      # the PG has it: it proves our write

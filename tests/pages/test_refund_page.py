@@ -238,23 +238,23 @@ def lost_refund(app_env):
     from lib.domain.settings import get_settings
     s = get_settings()
     c = IamportClient(s)
-    audit = AppDb(s.audit_db_url).audit
+    db = AppDb(s.audit_db_url)
     p = c.get_payment(paid(app_env)["imp_uid"])
     app_env.fault(path_prefix="/payments/cancel", status=502, html=True, times=1)
-    r = refund.refund_vbank(c, audit, operator=Actor("kim@example.com", frozenset({"operator"})), seen=rules.Seen.of(p),
+    r = refund.refund_vbank(c, db, operator=Actor("kim@example.com", frozenset({"operator"})), seen=rules.Seen.of(p),
                               rules=s.rules, request=rules.RefundRequest(
                                   imp_uid=p.imp_uid, amount=4000, reason_code="OTHER",
                                   refund_holder=bank_holder(p.pg_provider, banks.refund_banks(p.pg_provider)[0].code,
                                                             "110123456789"),
                                   refund_bank=banks.refund_banks(p.pg_provider)[0].code,
                                   refund_account="110123456789"))
-    assert r.outcome == "unknown" and audit.db.locks.get(f"refund:{p.imp_uid}").state == "unknown"
-    return {"imp_uid": p.imp_uid, "cid": r.correlation_id}, audit
+    assert r.outcome == "unknown" and db.locks.get(f"refund:{p.imp_uid}").state == "unknown"
+    return {"imp_uid": p.imp_uid, "cid": r.correlation_id}, db
 
 
 def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
     """A refund whose reply never came: the wizard refuses a new one until someone resolves it."""
-    p, audit = lost_refund(app_env)
+    p, db = lost_refund(app_env)
     at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     assert "unknown outcome" in at.warning[0].value
     assert not [b for b in at.button if b.key == "rf_next1"]
@@ -266,16 +266,16 @@ def test_unknown_outcome_blocks_the_wizard_until_resolved(app, app_env):
                                                    "refund_bank": "BK88", "refund_account": "1234567890",
                                                    "reason": ours})
     at.button(key="rf_unknown_recheck").click().run()
-    assert "Resolved" in at.success[0].value and audit.db.locks.get(f"refund:{p['imp_uid']}") is None
+    assert "Resolved" in at.success[0].value and db.locks.get(f"refund:{p['imp_uid']}") is None
     at.run()
     assert [b for b in at.button if b.key == "rf_next1"]       # the wizard goes on
 
 
 def test_unknown_outcome_resolved_as_not_applied(app, app_env):
-    p, audit = lost_refund(app_env)
+    p, db = lost_refund(app_env)
     at = app("app_pages/refund.py", imp_uid=p["imp_uid"]).run()
     at.checkbox(key="rf_unknown_not_applied").check().run()
     at.button(key="rf_unknown_resolve_no").click().run()
     assert "Resolved as not applied" in at.success[0].value
-    assert list(audit.records(correlation_id=p["cid"]).sort_values("id")["outcome"]) == ["sent", "unknown", "resolved"]
-    assert audit.db.locks.get(f"refund:{p['imp_uid']}") is None
+    assert list(db.audit.records(correlation_id=p["cid"]).sort_values("id")["outcome"]) == ["sent", "unknown", "resolved"]
+    assert db.locks.get(f"refund:{p['imp_uid']}") is None

@@ -15,21 +15,21 @@ from tests.conftest import paid_payment, ready_payment, refund_request
 KIM = Actor("kim@example.com", frozenset({"operator"}))
 
 
-def changed_paid_and_refunded(fresh, client, audit, rules, p):
+def changed_paid_and_refunded(fresh, client, db, rules, p):
     """``p`` (pending) changed by Kim (+₩1,000, due two days later), paid in the sandbox, ₩1,000 refunded by Kim."""
     new_due = (p.vbank_date + timedelta(days=2)).replace(microsecond=0)
-    assert update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
+    assert update.update_vbank(client, db, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p),
                                  new_amount=p.amount + 1000, new_due=new_due, rules=rules).ok
     fresh.deposit(p.imp_uid)
     p = client.get_payment(p.imp_uid)
-    assert services_refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p),
+    assert services_refund.refund_vbank(client, db, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p),
                                  rules=rules).ok
     return client.get_payment(p.imp_uid)
 
 
-def test_a_change_a_deposit_a_refund_and_an_approval_tell_one_story(fresh, client, audit, rules):
-    p = changed_paid_and_refunded(fresh, client, audit, rules, ready_payment(fresh, client))
-    events = timeline.build(p, audit.records(imp_uid=p.imp_uid), rules)
+def test_a_change_a_deposit_a_refund_and_an_approval_tell_one_story(fresh, client, db, rules):
+    p = changed_paid_and_refunded(fresh, client, db, rules, ready_payment(fresh, client))
+    events = timeline.build(p, db.audit.records(imp_uid=p.imp_uid), rules)
     whats = [e.what for e in events]
     assert whats == ["Virtual account issued", "Changed", "Deposit received", "Refund registered"]
     changed = events[1]
@@ -39,25 +39,25 @@ def test_a_change_a_deposit_a_refund_and_an_approval_tell_one_story(fresh, clien
     assert [int(e.at.timestamp()) for e in events] == sorted(int(e.at.timestamp()) for e in events)
 
 
-def test_unknown_outcomes_and_approvals_appear(fresh, client, audit, rules):
+def test_unknown_outcomes_and_approvals_appear(fresh, client, db, rules):
     rules.refund_approval_above = 1000
     p = paid_payment(fresh, client)
-    approval_flow.request_refund_approval(client, audit, requester=KIM, request=refund_request(p, 5000), seen=Seen.of(p),
+    approval_flow.request_refund_approval(client, db, requester=KIM, request=refund_request(p, 5000), seen=Seen.of(p),
                                      rules=rules, note="customer called")
-    events = timeline.build(p, audit.records(imp_uid=p.imp_uid), rules)
+    events = timeline.build(p, db.audit.records(imp_uid=p.imp_uid), rules)
     req = [e for e in events if e.what == "Approval requested"]
     assert req and "₩5,000" in req[0].detail and "customer called" in req[0].detail
 
 
-def test_the_audit_log_reads_as_sentences(fresh, client, audit, rules):
+def test_the_audit_log_reads_as_sentences(fresh, client, db, rules):
     from lib.ui import present as ui_present
     p = ready_payment(fresh, client)
-    update.update_vbank(client, audit, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p), new_amount=p.amount + 1000,
+    update.update_vbank(client, db, operator=KIM, imp_uid=p.imp_uid, seen=Seen.of(p), new_amount=p.amount + 1000,
                           rules=rules)
     fresh.deposit(p.imp_uid)
     p = client.get_payment(p.imp_uid)
-    services_refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p), rules=rules)
-    rows = audit.records(imp_uid=p.imp_uid).sort_values("id").to_dict("records")
+    services_refund.refund_vbank(client, db, operator=KIM, request=refund_request(p, 1000), seen=Seen.of(p), rules=rules)
+    rows = db.audit.records(imp_uid=p.imp_uid).sort_values("id").to_dict("records")
     said = [ui_present.audit_sentence(r) for r in rows]
     assert said[0] == f"Sent a change: amount → ₩{p.amount:,}"
     assert said[1] == f"Changed amount ₩{p.amount - 1000:,} → ₩{p.amount:,}"
@@ -67,20 +67,20 @@ def test_the_audit_log_reads_as_sentences(fresh, client, audit, rules):
     assert not any("{" in s or "PUT" in s or "checksum" in s for s in said)
 
 
-def test_each_row_is_what_was_true_then_issued_values_and_who_refunded(fresh, client, audit, rules):
+def test_each_row_is_what_was_true_then_issued_values_and_who_refunded(fresh, client, db, rules):
     """Issue 23 §6: the 'issued' row shows the amount and due date as issued (not today's), and a refund made by an
     operator names the operator; one made in the PG console (no tag of ours) stays the PG's."""
     from tests.helpers import settings_for
     from lib.iamport.client import IamportClient
     p = ready_payment(fresh, client)
     issued_amount, issued_due = p.amount, p.vbank_date
-    p = changed_paid_and_refunded(fresh, client, audit, rules, p)
+    p = changed_paid_and_refunded(fresh, client, db, rules, p)
     IamportClient(settings_for(fresh)).cancel(imp_uid=p.imp_uid, amount=1000, checksum=p.refundable,
                                               reason="콘솔 환불", refund_holder="김철수",
                                               refund_bank=refund_request(p).refund_bank,
                                               refund_account="220-000-000000")
     p = client.get_payment(p.imp_uid)
-    events = timeline.build(p, audit.records(imp_uid=p.imp_uid), rules)
+    events = timeline.build(p, db.audit.records(imp_uid=p.imp_uid), rules)
     from lib.domain.fmt import krw, kst
     issued = events[0]
     assert krw(issued_amount) in issued.detail and kst(issued_due) in issued.detail

@@ -118,7 +118,7 @@ def test_a_deposit_refunded_afterwards_leaves_the_new_deposits(fresh, client):
 
 
 # ------------------------------------------------------------------ #30 item 4: permissions that cannot be forged
-def test_every_write_refuses_a_made_up_a_foreign_and_a_spent_approval_id(fresh, client, audit, rules):
+def test_every_write_refuses_a_made_up_a_foreign_and_a_spent_approval_id(fresh, client, db, rules):
     """An approver without the operator role walks every write entry point with an approval id that no one issued,
     one issued for something else, and one already carried out: each is refused and nothing reaches I'mport (before:
     ``revoke_vbank`` and the bulk row update took any id as permission)."""
@@ -142,41 +142,41 @@ def test_every_write_refuses_a_made_up_a_foreign_and_a_spent_approval_id(fresh, 
             if x["pay_method"] == "vbank" and x["pg_provider"] == "kcp" and x["cancel_amount"] == 0
             and x["amount"] >= 10_000][:3]
     q, q_foreign, q_spent = paid
-    foreign = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(q_foreign),
+    foreign = approval_flow.request_refund_approval(client, db, requester=kim, request=refund_request(q_foreign),
                                                     seen=Seen.of(q_foreign), rules=rules).id
-    spent_refund = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(q_spent),
+    spent_refund = approval_flow.request_refund_approval(client, db, requester=kim, request=refund_request(q_spent),
                                                          seen=Seen.of(q_spent), rules=rules).id
-    assert approval_flow.approve(client, audit, approver=boss, request_id=spent_refund, rules=rules).outcome == \
+    assert approval_flow.approve(client, db, approver=boss, request_id=spent_refund, rules=rules).outcome == \
         "succeeded"
-    spent_revoke = approval_flow.request_bulk_revoke_approval(audit, requester=kim, payments=[spent_revoked],
+    spent_revoke = approval_flow.request_bulk_revoke_approval(db, requester=kim, payments=[spent_revoked],
                                                               rules=rules, typed_confirmation="1").id
-    approval_flow.approve(client, audit, approver=boss, request_id=spent_revoke, rules=rules)
-    spent_bulk = approval_flow.request_bulk_approval(audit, requester=kim, payments=[spent_extended], extend_days=1,
+    approval_flow.approve(client, db, approver=boss, request_id=spent_revoke, rules=rules)
+    spent_bulk = approval_flow.request_bulk_approval(db, requester=kim, payments=[spent_extended], extend_days=1,
                                                      to=None, rules=rules).id
-    approval_flow.approve(client, audit, approver=boss, request_id=spent_bulk, rules=rules)
-    assert audit.db.approvals.get(spent_bulk).status == "executed"
+    approval_flow.approve(client, db, approver=boss, request_id=spent_bulk, rules=rules)
+    assert db.approvals.get(spent_bulk).status == "executed"
     p_after_spent = client.get_payment(spent_extended.imp_uid)
 
     writes = {
-        "revoke": lambda aid: revoke_vbank(client, audit, operator=boss, imp_uid=p.imp_uid, seen=Seen.of(p),
+        "revoke": lambda aid: revoke_vbank(client, db, operator=boss, imp_uid=p.imp_uid, seen=Seen.of(p),
                                            rules=rules, approval_id=aid),
         "revoke (spent on that payment)": lambda aid: revoke_vbank(
-            client, audit, operator=boss, imp_uid=spent_extended.imp_uid, seen=Seen.of(p_after_spent), rules=rules,
+            client, db, operator=boss, imp_uid=spent_extended.imp_uid, seen=Seen.of(p_after_spent), rules=rules,
             approval_id=aid),
-        "update": lambda aid: _update_vbank(client, audit, operator=boss, imp_uid=p.imp_uid, seen=Seen.of(p),
+        "update": lambda aid: _update_vbank(client, db, operator=boss, imp_uid=p.imp_uid, seen=Seen.of(p),
                                             new_due=p.vbank_date + timedelta(days=1), new_amount=None, rules=rules,
                                             note=None, approval_id=aid),
         "update (spent on that payment)": lambda aid: _update_vbank(
-            client, audit, operator=boss, imp_uid=spent_extended.imp_uid, seen=Seen.of(p_after_spent),
+            client, db, operator=boss, imp_uid=spent_extended.imp_uid, seen=Seen.of(p_after_spent),
             new_due=p_after_spent.vbank_date + timedelta(days=1), new_amount=None, rules=rules, note=None,
             approval_id=aid),
-        "refund": lambda aid: refund_vbank(client, audit, operator=boss, request=refund_request(q), seen=Seen.of(q),
+        "refund": lambda aid: refund_vbank(client, db, operator=boss, request=refund_request(q), seen=Seen.of(q),
                                            rules=rules, approval_id=aid),
-        "bulk extend": lambda aid: bulk.bulk_extend(client, audit, operator=boss, payments=[p], extend_days=1,
+        "bulk extend": lambda aid: bulk.bulk_extend(client, db, operator=boss, payments=[p], extend_days=1,
                                                     rules=rules, approval_id=aid),
-        "bulk revoke": lambda aid: bulk.bulk_revoke(client, audit, operator=boss, payments=[p], rules=rules,
+        "bulk revoke": lambda aid: bulk.bulk_revoke(client, db, operator=boss, payments=[p], rules=rules,
                                                     approval_id=aid),
-        "approve": lambda aid: approval_flow.approve(client, audit, approver=boss, request_id=aid, rules=rules),
+        "approve": lambda aid: approval_flow.approve(client, db, approver=boss, request_id=aid, rules=rules),
     }
     ids = {"made-up": "0f" * 16, "foreign": foreign, "spent refund": spent_refund, "spent revoke": spent_revoke,
            "spent bulk": spent_bulk}
@@ -195,7 +195,7 @@ def test_every_write_refuses_a_made_up_a_foreign_and_a_spent_approval_id(fresh, 
     sent = [r for r in fresh.requests_seen("/") if r["method"] in ("PUT", "DELETE", "POST")
             and r["path"] != "/users/getToken"]
     assert let_through == [] and sent == []
-    assert audit.db.approvals.get(foreign).status == "pending"            # the foreign request is untouched
+    assert db.approvals.get(foreign).status == "pending"            # the foreign request is untouched
 
 
 # ------------------------------------------------------------------ #30 item 3: masking that search cannot undo
@@ -246,7 +246,7 @@ def test_repeated_narrowing_searches_are_limited():
 
 
 # ------------------------------------------------------------------ #30 item 9: a bulk re-run never re-extends a row
-def test_rerunning_a_bulk_extension_after_a_crash_never_extends_a_finished_row_again(fresh, client, audit, rules,
+def test_rerunning_a_bulk_extension_after_a_crash_never_extends_a_finished_row_again(fresh, client, db, rules,
                                                                                       monkeypatch):
     """The app stops after the first of three rows (a crash between rows). The operator opens the bulk page again —
     it re-reads the accounts — and gives the same change: the first row is not extended a second time, the others
@@ -269,19 +269,19 @@ def test_rerunning_a_bulk_extension_after_a_crash_never_extends_a_finished_row_a
 
     monkeypatch.setattr(bulk, "_update_vbank", crash_after_first)
     with pytest.raises(KeyboardInterrupt):
-        bulk.bulk_extend(client, audit, operator=kim, payments=[client.get_payment(i) for i in ids], extend_days=2,
+        bulk.bulk_extend(client, db, operator=kim, payments=[client.get_payment(i) for i in ids], extend_days=2,
                          rules=rules)
     monkeypatch.setattr(bulk, "_update_vbank", real)
     assert calls == ids[:2]
     assert (client.get_payment(ids[0]).vbank_date - before[ids[0]]).days == 2
 
     reread = [client.get_payment(i) for i in ids]                                         # the page reads them again
-    rows = bulk.bulk_extend(client, audit, operator=kim, payments=reread, extend_days=2, rules=rules)
+    rows = bulk.bulk_extend(client, db, operator=kim, payments=reread, extend_days=2, rules=rules)
     assert [r.outcome for r in rows] == ["skipped", "succeeded", "succeeded"]
     assert "not sent again" in rows[0].message
     assert [(client.get_payment(i).vbank_date - before[i]).days for i in ids] == [2, 2, 2]
 
-    again = bulk.bulk_extend(client, audit, operator=kim, payments=client.get_payments(ids[:1]), extend_days=2,
+    again = bulk.bulk_extend(client, db, operator=kim, payments=client.get_payments(ids[:1]), extend_days=2,
                              rules=rules)                         # another bulk (one account): its own run
     assert [r.outcome for r in again] == ["succeeded"]
 
@@ -298,15 +298,15 @@ def test_a_reason_is_a_sentence_not_filler(text, ok):
     assert is_reason(text) is ok
 
 
-def test_an_exception_is_not_closed_with_filler(audit):
+def test_an_exception_is_not_closed_with_filler(db):
     from lib.domain.identity import Actor
     kim = Actor("kim@example.com", frozenset({"operator"}))
     for memo in ("ok", "ㅋ" * 10, "." * 10):
         with pytest.raises(ValueError, match="at least 10 characters"):
-            audit.db.resolutions.resolve("exc-1", memo=memo, owner="kim", summary={}, actor=kim)
-    assert audit.db.resolutions.resolved(["exc-1"]) == {}
-    audit.db.resolutions.resolve("exc-1", memo="PG에 확인: 다음 영업일 입금 예정", owner="kim", summary={}, actor=kim)
-    assert set(audit.db.resolutions.resolved(["exc-1"])) == {"exc-1"}
+            db.resolutions.resolve("exc-1", memo=memo, owner="kim", summary={}, actor=kim)
+    assert db.resolutions.resolved(["exc-1"]) == {}
+    db.resolutions.resolve("exc-1", memo="PG에 확인: 다음 영업일 입금 예정", owner="kim", summary={}, actor=kim)
+    assert set(db.resolutions.resolved(["exc-1"])) == {"exc-1"}
 
 
 def test_a_holder_mismatch_is_not_overridden_with_filler():

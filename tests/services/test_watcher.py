@@ -80,21 +80,21 @@ def post(url, body):
     return requests.post(url, json=body, timeout=5).status_code
 
 
-def watcher(client, audit, receiver, clock=time.time):
-    return Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="23:59"), post=post, clock=clock)
+def watcher(client, db, receiver, clock=time.time):
+    return Watcher(client, db, WatchConfig(targets=(receiver.url,), digest_at="23:59"), post=post, clock=clock)
 
 
-def test_a_deposit_is_told_once_across_passes_restarts_and_two_watchers(fresh, client, audit, receiver):
-    watcher(client, audit, receiver).run_once()                 # starts watching: nothing older is told
+def test_a_deposit_is_told_once_across_passes_restarts_and_two_watchers(fresh, client, db, receiver):
+    watcher(client, db, receiver).run_once()                 # starts watching: nothing older is told
     assert receiver.events("deposit:") == []
     p = ready_payment(fresh, client)
     fresh.deposit(p.imp_uid)
-    rep = watcher(client, audit, receiver).run_once()            # a restart: a new watcher, the same app database
+    rep = watcher(client, db, receiver).run_once()            # a restart: a new watcher, the same app database
     assert rep.errors == [] and receiver.events("deposit:") == [f"deposit:{p.imp_uid}"]
     msg = next(b for b in receiver.accepted if b["event"] == f"deposit:{p.imp_uid}")
     assert p.buyer_tel not in json.dumps(msg, ensure_ascii=False)                    # no full phone number
     assert msg["blocks"][0]["text"]["type"] == "plain_text" and f"imp_uid={p.imp_uid}" in msg["text"]
-    two = [watcher(client, audit, receiver), watcher(client, audit, receiver)]
+    two = [watcher(client, db, receiver), watcher(client, db, receiver)]
     threads = [threading.Thread(target=w.run_once) for w in two]
     for t in threads:
         t.start()
@@ -103,35 +103,35 @@ def test_a_deposit_is_told_once_across_passes_restarts_and_two_watchers(fresh, c
     assert receiver.events("deposit:") == [f"deposit:{p.imp_uid}"]                  # still once
 
 
-def test_an_approval_request_and_its_decision_are_told(fresh, client, audit, rules, receiver):
-    w = watcher(client, audit, receiver)
+def test_an_approval_request_and_its_decision_are_told(fresh, client, db, rules, receiver):
+    w = watcher(client, db, receiver)
     w.run_once()
     rules.refund_approval_above = 1000
     p = paid_payment(fresh, client)
     kim, boss = Actor("kim@example.com", frozenset({"operator"})), Actor("boss@example.com", frozenset({"approver"}))
-    req = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 5000),
+    req = approval_flow.request_refund_approval(client, db, requester=kim, request=refund_request(p, 5000),
                                                 seen=Seen.of(p), rules=rules)
     w.run_once()
     assert receiver.events("approval:") == [f"approval:{req.id}:requested"]
-    approval_flow.approve(client, audit, approver=boss, request_id=req.id, rules=rules)
+    approval_flow.approve(client, db, approver=boss, request_id=req.id, rules=rules)
     w.run_once()
     assert receiver.events("approval:") == [f"approval:{req.id}:requested", f"approval:{req.id}:executed"]
     assert receiver.events("refund:")                                               # the refund sent, too
 
 
-def test_approvals_and_refunds_are_told_in_korean_with_the_order_buyer_and_pg(fresh, client, audit, rules, receiver,
+def test_approvals_and_refunds_are_told_in_korean_with_the_order_buyer_and_pg(fresh, client, db, rules, receiver,
                                                                                 korean):
     """Issue 31.1: "승인 요청 승인 후 전송됨" and an imp_uid alone were what the chat read; now a sentence with who did
     what, and the payment by its order number, masked buyer and PG trade name."""
     from lib.domain.names import PG_NAMES
-    w = watcher(client, audit, receiver)
+    w = watcher(client, db, receiver)
     w.run_once()
     rules.refund_approval_above = 1000
     p = paid_payment(fresh, client)
     kim, boss = Actor("kim@example.com", frozenset({"operator"})), Actor("boss@example.com", frozenset({"approver"}))
-    req = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 5000),
+    req = approval_flow.request_refund_approval(client, db, requester=kim, request=refund_request(p, 5000),
                                                 seen=Seen.of(p), rules=rules)
-    approval_flow.approve(client, audit, approver=boss, request_id=req.id, rules=rules)
+    approval_flow.approve(client, db, approver=boss, request_id=req.id, rules=rules)
     w.run_once()
     texts = {b["event"].split(":")[0] + ":" + b["event"].split(":")[-1]: b["blocks"][0]["text"]["text"]
              for b in receiver.accepted if b["event"].startswith(("approval:", "refund:"))}
@@ -145,18 +145,18 @@ def test_approvals_and_refunds_are_told_in_korean_with_the_order_buyer_and_pg(fr
         assert p.imp_uid not in t and (not p.buyer_name or p.buyer_name not in t)
 
 
-def test_a_decision_on_an_old_request_is_told_however_many_came_after_it(fresh, client, audit, rules, receiver):
+def test_a_decision_on_an_old_request_is_told_however_many_came_after_it(fresh, client, db, rules, receiver):
     """The watcher reads requests made *or decided* since its last pass, not the newest few hundred: a decision on a
     request older than 600 others is still told."""
-    w = watcher(client, audit, receiver)
+    w = watcher(client, db, receiver)
     w.run_once()
     rules.refund_approval_above = 1000
     p = paid_payment(fresh, client)
     kim = Actor("kim@example.com", frozenset({"operator"}))
-    old = approval_flow.request_refund_approval(client, audit, requester=kim, request=refund_request(p, 5000),
+    old = approval_flow.request_refund_approval(client, db, requester=kim, request=refund_request(p, 5000),
                                                 seen=Seen.of(p), rules=rules)
     w.run_once()
-    with audit.db.engine.begin() as c:                 # the request made a day ago, 600 more made after it since
+    with db.engine.begin() as c:                 # the request made a day ago, 600 more made after it since
         from lib.db.schema import approval_requests
         day_ago = time.time() - 86_400
         c.execute(approval_requests.update().where(approval_requests.c.id == old.id).values(created_at=day_ago))
@@ -164,17 +164,17 @@ def test_a_decision_on_an_old_request_is_told_however_many_came_after_it(fresh, 
         c.execute(approval_requests.insert(), [{**row, "id": f"later-{i}", "pending_key": None, "status": "rejected",
                                                 "created_at": day_ago + 1 + i, "decided_at": day_ago + 1 + i}
                                                for i in range(600)])
-    approval_flow.reject(audit, approver=Actor("boss@example.com", frozenset({"approver"})), request_id=old.id,
+    approval_flow.reject(db, approver=Actor("boss@example.com", frozenset({"approver"})), request_id=old.id,
                          note="no reason to refund this")
     w.run_once()
     assert f"approval:{old.id}:rejected" in receiver.events("approval:")
 
 
-def test_a_receiver_that_fails_twice_still_gets_the_event_once(fresh, client, audit):
+def test_a_receiver_that_fails_twice_still_gets_the_event_once(fresh, client, db):
     r = Receiver(fail=2)
     try:
         t = [time.time()]
-        w = watcher(client, audit, r, clock=lambda: t[0])
+        w = watcher(client, db, r, clock=lambda: t[0])
         w.run_once()
         p = ready_payment(fresh, client)
         fresh.deposit(p.imp_uid)
@@ -190,7 +190,7 @@ def test_a_receiver_that_fails_twice_still_gets_the_event_once(fresh, client, au
         t[0] += 60
         w.run_once()
         assert r.tries == 3 and r.events("deposit:") == [f"deposit:{p.imp_uid}"]
-        assert audit.db.watch.counts() == {"sent": 1}
+        assert db.watch.counts() == {"sent": 1}
     finally:
         r.close()
 
@@ -198,13 +198,13 @@ def test_a_receiver_that_fails_twice_still_gets_the_event_once(fresh, client, au
 SECRET_PATH = "/services/T0001/B0002/s3cr3tW3bh00kT0k3n"
 
 
-def test_a_chat_down_for_hours_still_gets_the_event_once_and_its_secret_is_never_shown(fresh, client, audit):
+def test_a_chat_down_for_hours_still_gets_the_event_once_and_its_secret_is_never_shown(fresh, client, db):
     """Forty 503s in a row (past ``max_attempts``, hours of backoff): the event is still delivered, once. What /admin
     and the log show names the host, never the webhook's path (its secret)."""
     r = Receiver(fail=40, status=503, path=SECRET_PATH, only="deposit:")
     try:
         t = [time.time()]
-        w = Watcher(client, audit.db, WatchConfig(targets=(r.url,), digest_at="23:59", max_attempts=3), post=post,
+        w = Watcher(client, db, WatchConfig(targets=(r.url,), digest_at="23:59", max_attempts=3), post=post,
                     clock=lambda: t[0])
         w.run_once()
         p = ready_payment(fresh, client)
@@ -215,14 +215,14 @@ def test_a_chat_down_for_hours_still_gets_the_event_once_and_its_secret_is_never
             errors += w.run_once().errors
         key = f"deposit:{p.imp_uid}"
         assert r.tried.count(key) == 41 and r.events("deposit:") == [key]
-        shown = " ".join(errors) + json.dumps(audit.db.watch.state()) + json.dumps(audit.db.watch.payloads("sent"))
+        shown = " ".join(errors) + json.dumps(db.watch.state()) + json.dumps(db.watch.payloads("sent"))
         assert "503" in " ".join(errors) and "127.0.0.1" in " ".join(errors)
         assert "s3cr3t" not in shown and "T0001" not in shown
     finally:
         r.close()
 
 
-def test_a_webhook_that_refuses_the_message_is_given_up_and_a_dead_one_never_shows_its_path(fresh, client, audit):
+def test_a_webhook_that_refuses_the_message_is_given_up_and_a_dead_one_never_shows_its_path(fresh, client, db):
     """404 (a removed hook) is given up after ``max_attempts``; a webhook that does not answer at all is tried again,
     and the error kept is its host and the kind of failure — an HTTP library's message would carry the URL."""
     import socket
@@ -232,7 +232,7 @@ def test_a_webhook_that_refuses_the_message_is_given_up_and_a_dead_one_never_sho
     r = Receiver(fail=100, status=404, path=SECRET_PATH, only="deposit:")
     try:
         t = [time.time()]
-        w = Watcher(client, audit.db, WatchConfig(targets=(r.url, dead), digest_at="23:59", max_attempts=3),
+        w = Watcher(client, db, WatchConfig(targets=(r.url, dead), digest_at="23:59", max_attempts=3),
                     post=post, clock=lambda: t[0])
         w.run_once()
         p = ready_payment(fresh, client)
@@ -245,21 +245,21 @@ def test_a_webhook_that_refuses_the_message_is_given_up_and_a_dead_one_never_sho
         assert sum("404" in e and "not tried again" in e for e in errors) == 1
         assert sum("ConnectionError" in e for e in errors) >= 8          # the dead one: tried on every pass
         assert not any("ConnectionError" in e and "not tried again" in e for e in errors)
-        shown = " ".join(errors) + json.dumps(audit.db.watch.state())
+        shown = " ".join(errors) + json.dumps(db.watch.state())
         assert "s3cr3t" not in shown and "T0001" not in shown
     finally:
         r.close()
         hole.close()
 
 
-def test_a_hanging_webhook_costs_one_timeout_per_pass_and_never_holds_up_the_other(fresh, client, audit):
+def test_a_hanging_webhook_costs_one_timeout_per_pass_and_never_holds_up_the_other(fresh, client, db):
     """Five deposits, two webhooks, one of which does not answer: in that pass the hanging one is tried once (its other
     events wait for a later pass), the healthy one gets all five; once it answers again, it gets each of them once."""
     hang = threading.Event()
     slow, ok = Receiver(hang=hang), Receiver()
     try:
         t = [time.time()]
-        w = Watcher(client, audit.db, WatchConfig(targets=(slow.url, ok.url), digest_at="23:59", deposits_each=True),
+        w = Watcher(client, db, WatchConfig(targets=(slow.url, ok.url), digest_at="23:59", deposits_each=True),
                     post=lambda url, body: requests.post(url, json=body, timeout=0.5).status_code, clock=lambda: t[0])
         w.run_once()
         paid = []
@@ -283,55 +283,55 @@ def test_a_hanging_webhook_costs_one_timeout_per_pass_and_never_holds_up_the_oth
         ok.close()
 
 
-def test_a_pass_reads_what_happened_since_the_last_one(fresh, client, audit, receiver):
+def test_a_pass_reads_what_happened_since_the_last_one(fresh, client, db, receiver):
     """The money writes, approvals and exceptions are read from the last pass on (two minutes of overlap), not from
     the watcher's start every minute: a pass costs what happened since the last one."""
     t = [time.time()]
-    w = watcher(client, audit, receiver, clock=lambda: t[0])
+    w = watcher(client, db, receiver, clock=lambda: t[0])
     w.run_once()
     asked = []
-    real = audit.db.writes.changed_since
-    audit.db.writes.changed_since = lambda since, **kw: asked.append(since) or real(since, **kw)
+    real = db.writes.changed_since
+    db.writes.changed_since = lambda since, **kw: asked.append(since) or real(since, **kw)
     try:
         t[0] += 3600
         w.run_once()
         t[0] += 3600
         w.run_once()
     finally:
-        audit.db.writes.changed_since = real
+        db.writes.changed_since = real
     assert asked[1] == pytest.approx(asked[0] + 3600 - 120)           # from the last pass (less the overlap), not the start
 
 
-def test_a_watcher_stopped_after_reading_but_before_claiming_loses_nothing(fresh, client, audit, receiver):
+def test_a_watcher_stopped_after_reading_but_before_claiming_loses_nothing(fresh, client, db, receiver):
     """A pass ten minutes after the last reads a deposit, then dies before claiming it; the watcher started again ten
     minutes later still reads from the last pass that claimed its events, and tells the deposit."""
     t0 = time.time()
-    watcher(client, audit, receiver, clock=lambda: t0).run_once()
+    watcher(client, db, receiver, clock=lambda: t0).run_once()
     p = ready_payment(fresh, client)
     fresh.deposit(p.imp_uid)
-    crashing = watcher(client, audit, receiver, clock=lambda: t0 + 600)
-    crashing.log = type("Dies", (), {"set_once": audit.db.watch.set_once, "get": audit.db.watch.get,
-                                     "set": audit.db.watch.set, "claim_new": lambda *a: 1 / 0})()
+    crashing = watcher(client, db, receiver, clock=lambda: t0 + 600)
+    crashing.log = type("Dies", (), {"set_once": db.watch.set_once, "get": db.watch.get,
+                                     "set": db.watch.set, "claim_new": lambda *a: 1 / 0})()
     with pytest.raises(ZeroDivisionError):
         crashing.run_once()
-    watcher(client, audit, receiver, clock=lambda: t0 + 1200).run_once()
+    watcher(client, db, receiver, clock=lambda: t0 + 1200).run_once()
     assert receiver.events("deposit:") == [f"deposit:{p.imp_uid}"]
 
 
-def test_a_pass_whose_api_read_fails_moves_no_cursor(fresh, client, audit, receiver):
+def test_a_pass_whose_api_read_fails_moves_no_cursor(fresh, client, db, receiver):
     """The deposits are read, then the digest's read of the API fails: nothing of that pass is claimed, so no cursor
     may move either — the next pass still tells the deposit (and the digest)."""
     import holidays
     from lib.iamport.errors import ApiUnavailable
     t0 = time.time()
-    watcher(client, audit, receiver, clock=lambda: t0).run_once()
+    watcher(client, db, receiver, clock=lambda: t0).run_once()
     p = ready_payment(fresh, client)
     fresh.deposit(p.imp_uid)
     day = datetime.fromtimestamp(t0, KST).date() + timedelta(days=1)
     while day.weekday() >= 5 or day in holidays.KR(years=day.year):          # the next business day, 10:00 KST
         day += timedelta(days=1)
     later = datetime.combine(day, datetime.min.time(), KST).replace(hour=10).timestamp()
-    w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="09:00"), post=post,
+    w = Watcher(client, db, WatchConfig(targets=(receiver.url,), digest_at="09:00"), post=post,
                 clock=lambda: later)
 
     def down(now):
@@ -344,7 +344,7 @@ def test_a_pass_whose_api_read_fails_moves_no_cursor(fresh, client, audit, recei
     assert receiver.events("deposit:") == [f"deposit:{p.imp_uid}"] and receiver.events("digest:") == [f"digest:{day}"]
 
 
-def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, audit, receiver):
+def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, db, receiver):
     """Issue 31.1: what moved since the last business day (Monday: from Friday) and the same days a week earlier,
     counted by when the money moved, computed here independently from the sandbox's own payments."""
     import holidays
@@ -353,11 +353,11 @@ def test_the_digest_for_a_fixed_clock_is_the_sandboxs_numbers(fresh, client, aud
     while at.weekday() >= 5 or at.date() in kr or at > datetime.now(KST):    # the last business-day morning before now
         at -= timedelta(days=1)
     now = at.timestamp()
-    w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="09:00"), post=post,
+    w = Watcher(client, db, WatchConfig(targets=(receiver.url,), digest_at="09:00"), post=post,
                 clock=lambda: now)
-    audit.db.recon_seen.remember({"exc-a": "불일치 · ord_1", "exc-b": "대사불능 (파일에만) · ord_2"})
-    audit.db.resolutions.resolve("exc-b", memo="PG사에 확인해 금액이 맞음을 확인함", owner="kim", summary={},
-                                 actor=Actor("kim@example.com", frozenset({"operator"})), audit=audit)
+    db.recon_seen.remember({"exc-a": "불일치 · ord_1", "exc-b": "대사불능 (파일에만) · ord_2"})
+    db.resolutions.resolve("exc-b", memo="PG사에 확인해 금액이 맞음을 확인함", owner="kim", summary={},
+                                 actor=Actor("kim@example.com", frozenset({"operator"})), audit=db.audit)
     d = w.digest(now)
     assert d.open_exceptions == 1                                    # shown by a run, not closed
     t = int(now)
@@ -408,7 +408,7 @@ def sandbox_payments(sb, t_from: int, t_to: int) -> list[dict]:
     return list(out.values())
 
 
-def test_a_deposit_refunded_later_stays_the_day_it_was_paid(fresh, client, audit):
+def test_a_deposit_refunded_later_stays_the_day_it_was_paid(fresh, client, db):
     """Saturday's deposit refunded on Monday: Saturday keeps its deposit, Monday gets the refund (issue 31.1)."""
     from lib.domain import since
     sat = datetime(2026, 12, 5, 14, 0, tzinfo=KST).timestamp()
@@ -451,14 +451,14 @@ def test_the_watcher_process_tells_a_deposit_once_across_restarts(fresh, client,
     assert nothing.returncode == 2 and "VBANK_WEBHOOK_URL" in nothing.stderr
 
 
-def test_a_reconciliation_exception_still_open_after_n_days_is_told_once(fresh, client, audit, receiver):
+def test_a_reconciliation_exception_still_open_after_n_days_is_told_once(fresh, client, db, receiver):
     """Exceptions the reconciliation page showed are kept; three days later the open ones are told (closed ones not)."""
-    audit.db.recon_seen.remember({"exc-open": "불일치 · 2026-11-20 · ord_1 · 금액 불일치",
+    db.recon_seen.remember({"exc-open": "불일치 · 2026-11-20 · ord_1 · 금액 불일치",
                                   "exc-closed": "대사불능 (파일에만) · 2026-11-20 · ord_2"})
-    audit.db.resolutions.resolve("exc-closed", memo="PG사에 확인해 금액이 맞음을 확인함", owner="kim", summary={},
-                                 actor=Actor("kim@example.com", frozenset({"operator"})), audit=audit)
+    db.resolutions.resolve("exc-closed", memo="PG사에 확인해 금액이 맞음을 확인함", owner="kim", summary={},
+                                 actor=Actor("kim@example.com", frozenset({"operator"})), audit=db.audit)
     later = [time.time()]
-    w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="23:59"), post=post,
+    w = Watcher(client, db, WatchConfig(targets=(receiver.url,), digest_at="23:59"), post=post,
                 clock=lambda: later[0])
     w.run_once()
     assert receiver.events("recon_open:") == []                      # not yet three days
@@ -468,11 +468,11 @@ def test_a_reconciliation_exception_still_open_after_n_days_is_told_once(fresh, 
     assert receiver.events("recon_open:") == ["recon_open:exc-open"]
 
 
-def test_deposits_of_one_pass_are_told_in_one_message_with_names_not_codes(fresh, client, audit, receiver, korean):
+def test_deposits_of_one_pass_are_told_in_one_message_with_names_not_codes(fresh, client, db, receiver, korean):
     """Issue 31.1: three deposits in one pass are one message listing each (amount, buyer masked, PG trade name,
     order), in Korean; none is told again; a setting asks for one message each."""
     from lib.domain.names import PG_NAMES
-    w = watcher(client, audit, receiver)
+    w = watcher(client, db, receiver)
     w.run_once()
     paid = []
     for _i in range(3):
@@ -489,7 +489,7 @@ def test_deposits_of_one_pass_are_told_in_one_message_with_names_not_codes(fresh
         assert PG_NAMES[p.pg_provider] in text and f"({p.pg_provider})" not in text
     each = Receiver()
     try:
-        w2 = Watcher(client, audit.db, WatchConfig(targets=(each.url,), digest_at="23:59", deposits_each=True),
+        w2 = Watcher(client, db, WatchConfig(targets=(each.url,), digest_at="23:59", deposits_each=True),
                      post=post)
         w2.run_once()
         more = []
@@ -502,7 +502,7 @@ def test_deposits_of_one_pass_are_told_in_one_message_with_names_not_codes(fresh
         each.close()
 
 
-def test_a_late_payout_is_told_once_and_only_with_a_matched_statement(fresh, client, audit, receiver):
+def test_a_late_payout_is_told_once_and_only_with_a_matched_statement(fresh, client, db, receiver):
     """Issue 31.2: without a stored bank statement nothing is claimed; with one covering the payout day and nothing
     from that PG, the watcher tells the late payout once."""
     from lib.domain.digest import Ahead, LatePayout
@@ -515,11 +515,11 @@ def test_a_late_payout_is_told_once_and_only_with_a_matched_statement(fresh, cli
         late = (LatePayout(day, "토스페이먼츠", "토스페이먼츠", 109_670),) if stored else ()
         return Ahead((), len(late), 109_670 * len(late), day if stored else None, late)
     t = [time.time()]
-    w = Watcher(client, audit.db, WatchConfig(targets=(receiver.url,), digest_at="23:59"), post=post,
+    w = Watcher(client, db, WatchConfig(targets=(receiver.url,), digest_at="23:59"), post=post,
                 clock=lambda: t[0], ahead=ahead)
     w.run_once()
     assert receiver.events("payout_late:") == [] and calls == []                 # no statement: not even asked
-    audit.db.watch.set(STATEMENT_KEY, '{"first": "2026-12-01", "last": "2026-12-04", "received": []}')
+    db.watch.set(STATEMENT_KEY, '{"first": "2026-12-01", "last": "2026-12-04", "received": []}')
     t[0] += 60
     w.run_once()
     t[0] += 60

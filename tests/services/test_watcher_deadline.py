@@ -96,7 +96,7 @@ def test_a_post_to_a_healthy_receiver_gives_its_status():
         ok.close()
 
 
-def test_a_trickling_webhook_never_delays_the_other(fresh, client, audit):
+def test_a_trickling_webhook_never_delays_the_other(fresh, client, db):
     """Three deposits, two webhooks: the trickler is listed first and keeps its answer open until the healthy one has
     all three (or its bounded trickle ends). Served side by side, the healthy one gets them meanwhile and the trickler
     then answers; served one after the other, the healthy one would wait for the whole trickle."""
@@ -105,7 +105,7 @@ def test_a_trickling_webhook_never_delays_the_other(fresh, client, audit):
                  finish_on_other=True)
     try:
         cfg = WatchConfig(targets=(t.url, ok.url), digest_at="23:59", post_deadline_s=30.0, deposits_each=True)
-        w = Watcher(client, audit.db, cfg, post=lambda u, b: post(u, b, deadline_s=cfg.post_deadline_s))
+        w = Watcher(client, db, cfg, post=lambda u, b: post(u, b, deadline_s=cfg.post_deadline_s))
         w.run_once()
         for _i in range(3):
             fresh.deposit(ready_payment(fresh, client).imp_uid)
@@ -118,12 +118,12 @@ def test_a_trickling_webhook_never_delays_the_other(fresh, client, audit):
         ok.close()
 
 
-def test_a_trickling_webhook_is_cut_at_the_deadline_and_its_events_kept(fresh, client, audit):
+def test_a_trickling_webhook_is_cut_at_the_deadline_and_its_events_kept(fresh, client, db):
     ok = Receiver()
     t = Trickler()
     try:
         cfg = WatchConfig(targets=(t.url, ok.url), digest_at="23:59", post_deadline_s=2.0, deposits_each=True)
-        w = Watcher(client, audit.db, cfg, post=lambda u, b: post(u, b, deadline_s=cfg.post_deadline_s))
+        w = Watcher(client, db, cfg, post=lambda u, b: post(u, b, deadline_s=cfg.post_deadline_s))
         w.run_once()
         for _i in range(3):
             fresh.deposit(ready_payment(fresh, client).imp_uid)
@@ -132,15 +132,15 @@ def test_a_trickling_webhook_is_cut_at_the_deadline_and_its_events_kept(fresh, c
         assert rep.failed == 3 and any("PostDeadline" in e for e in rep.errors)
         t.wait_cut()
         assert t.cut_after[0] < LINES // 2                   # the pass did not wait for the trickle to end
-        assert audit.db.watch.counts().get("retry", 0) == 3
+        assert db.watch.counts().get("retry", 0) == 3
     finally:
         t.close()
         ok.close()
 
 
-def test_the_send_lease_outlives_the_deadline_and_counts_from_the_claim(fresh, client, audit):
+def test_the_send_lease_outlives_the_deadline_and_counts_from_the_claim(fresh, client, db):
     with pytest.raises(ValueError):
-        Watcher(client, audit.db, WatchConfig(targets=("http://127.0.0.1:9/",), post_deadline_s=SEND_LEASE_S),
+        Watcher(client, db, WatchConfig(targets=("http://127.0.0.1:9/",), post_deadline_s=SEND_LEASE_S),
                 post=lambda u, b: 200)
     assert config_from_env({"VBANK_WEBHOOK_URL": "http://x/", "VBANK_POST_DEADLINE": "900"}).post_deadline_s \
         < SEND_LEASE_S
@@ -155,21 +155,21 @@ def test_the_send_lease_outlives_the_deadline_and_counts_from_the_claim(fresh, c
         return 500                                       # kept as a retry: its row keeps the claim's lease
     ok = Receiver()
     try:
-        w = Watcher(client, audit.db, WatchConfig(targets=(ok.url,), digest_at="23:59"), post=slow_post,
+        w = Watcher(client, db, WatchConfig(targets=(ok.url,), digest_at="23:59"), post=slow_post,
                     clock=lambda: clock[0])
         w.run_once()
         start = clock[0]
         w._deposits = lambda now, since: [Event(f"deposit:t{i}", "t") for i in range(3)]   # noqa: SLF001
         leases = []
-        real = audit.db.watch.claim_new
+        real = db.watch.claim_new
 
         def spy(key, target, payload, now):
             leases.append(now + SEND_LEASE_S)
             return real(key, target, payload, now)
-        audit.db.watch.claim_new = spy
+        db.watch.claim_new = spy
         w.run_once()
         assert len(posted) == 1                          # down after the first 5xx: the other two wait
-        with audit.db.engine.connect() as c:
+        with db.engine.connect() as c:
             rows = c.execute(select(watch_sent.c.event_key, watch_sent.c.payload)).all()
         assert {k for k, _p in rows} >= {"deposit:t0", "deposit:t1", "deposit:t2"}
         assert leases[1] > start + SEND_LEASE_S          # claimed after the first send: its lease starts then

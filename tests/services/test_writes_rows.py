@@ -24,56 +24,56 @@ from tests.conftest import paid_payment, refund_request
 KIM = Actor("kim@example.com", frozenset({"operator"}))
 
 
-def rows(audit) -> list[dict]:
-    with audit.engine.connect() as c:
+def rows(db) -> list[dict]:
+    with db.audit.engine.connect() as c:
         return [dict(r) for r in c.execute(select(writes).order_by(writes.c.sent_at)).mappings()]
 
 
-def test_a_refund_is_one_row_moved_with_its_audit_records(fresh, client, audit, rules):
+def test_a_refund_is_one_row_moved_with_its_audit_records(fresh, client, db, rules):
     p = paid_payment(fresh, client, min_amount=20_000)
-    r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 5_000), seen=Seen.of(p), rules=rules,
+    r = refund.refund_vbank(client, db, operator=KIM, request=refund_request(p, 5_000), seen=Seen.of(p), rules=rules,
                             action_key="aid-1")
     assert r.ok
-    [row] = rows(audit)
+    [row] = rows(db)
     assert (row["correlation_id"], row["action_key"], row["kind"], row["imp_uid"], row["amount"], row["operator"],
             row["state"], row["approval_id"]) == (r.correlation_id, "aid-1", "refund", p.imp_uid, 5_000, KIM.email,
                                                   "succeeded", None)
-    assert audit.db.writes.refunded_without_approval(KIM.email, since=time.time() - 60) == 5_000
+    assert db.writes.refunded_without_approval(KIM.email, since=time.time() - 60) == 5_000
 
 
-def test_the_same_action_key_is_never_sent_twice(fresh, client, audit, rules):
+def test_the_same_action_key_is_never_sent_twice(fresh, client, db, rules):
     """A second tab or instance carrying the same send-once id (the figures re-read, so nothing looks stale) is
     refused before anything is sent."""
     p = paid_payment(fresh, client, min_amount=20_000)
-    assert refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 3_000), seen=Seen.of(p),
+    assert refund.refund_vbank(client, db, operator=KIM, request=refund_request(p, 3_000), seen=Seen.of(p),
                                rules=rules, action_key="aid-twice").ok
     fresh.clear_requests()
     again = client.get_payment(p.imp_uid)
     with pytest.raises(Busy, match="already sent"):
-        refund.refund_vbank(client, audit, operator=KIM, request=refund_request(again, 3_000), seen=Seen.of(again),
+        refund.refund_vbank(client, db, operator=KIM, request=refund_request(again, 3_000), seen=Seen.of(again),
                             rules=rules, action_key="aid-twice")
-    assert fresh.requests_seen("/payments/cancel") == [] and len(rows(audit)) == 1
-    assert audit.db.locks.all() == []
+    assert fresh.requests_seen("/payments/cancel") == [] and len(rows(db)) == 1
+    assert db.locks.all() == []
 
 
-def test_an_unknown_refund_row_is_settled_by_its_resolution(fresh, client, audit, rules):
+def test_an_unknown_refund_row_is_settled_by_its_resolution(fresh, client, db, rules):
     p = paid_payment(fresh, client, min_amount=20_000)
     fresh.fault(path_prefix="/payments/cancel", times=1, status=502, html=True)
-    r = refund.refund_vbank(client, audit, operator=KIM, request=refund_request(p, 4_000), seen=Seen.of(p), rules=rules)
+    r = refund.refund_vbank(client, db, operator=KIM, request=refund_request(p, 4_000), seen=Seen.of(p), rules=rules)
     fresh.clear_faults()
     assert r.outcome == "unknown"
-    [row] = rows(audit)
+    [row] = rows(db)
     assert row["state"] == "unknown" and row["unknown_at"] is not None
-    assert audit.db.writes.count("unknown") == 1
-    unknowns.resolve_unknown_refund(client, audit, operator=KIM, imp_uid=p.imp_uid, operator_confirms_not_applied=True)
-    [row] = rows(audit)
+    assert db.writes.count("unknown") == 1
+    unknowns.resolve_unknown_refund(client, db, operator=KIM, imp_uid=p.imp_uid, operator_confirms_not_applied=True)
+    [row] = rows(db)
     assert row["state"] == "failed" and row["resolved_at"] is not None
     # a refund that provably did not go through counts for nobody's limit
-    assert audit.db.writes.refunded_without_approval(KIM.email, since=time.time() - 60) == 0
+    assert db.writes.refunded_without_approval(KIM.email, since=time.time() - 60) == 0
 
 
-def test_an_audit_record_with_an_outcome_outside_the_codes_is_refused_by_the_database(audit):
-    with pytest.raises(IntegrityError), audit.engine.begin() as c:
+def test_an_audit_record_with_an_outcome_outside_the_codes_is_refused_by_the_database(db):
+    with pytest.raises(IntegrityError), db.audit.engine.begin() as c:
         c.execute(insert(audit_log).values(at=time.time(), operator="x", action="refund", outcome="maybe",
                                            correlation_id="c", prev_hash="0" * 64, hash="0" * 64))
 
@@ -107,7 +107,7 @@ def test_the_migration_fills_writes_from_the_audit_log(tmp_path):
         ])
     engine.dispose()
     db = AppDb(url)
-    got = {r["correlation_id"]: r for r in rows(db.audit)}
+    got = {r["correlation_id"]: r for r in rows(db)}
     assert set(got) == {"a", "b", "e"}
     assert (got["a"]["state"], got["a"]["amount"], got["a"]["kind"]) == ("succeeded", 7000, "refund")
     assert (got["b"]["state"], got["b"]["amount"]) == ("succeeded", None)

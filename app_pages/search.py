@@ -82,12 +82,8 @@ if not checked or checked[0] != asked:                   # once per search, not 
     narrowing, allowed = _narrowing().check(who.email if who else "", query, time.time())
     hidden = search.reaches_hidden(query)
     if not allowed or narrowing or (may_reveal and hidden):
-        from lib.db.audit import new_correlation_id
-        session.audit().record(operator=who.email if who else "(nobody)", action="reveal_personal",
-                               outcome="refused" if not allowed else "revealed" if may_reveal and hidden else "requested",
-                               correlation_id=new_correlation_id(),
-                               detail={"page": "search", "search": query.kind, "length": len(query.value),
-                                       "narrowing": narrowing, "hidden_parts": bool(may_reveal and hidden)})
+        ui_reveal.record_search(who, query.kind, len(query.value), allowed=allowed, narrowing=narrowing,
+                             revealed=bool(may_reveal and hidden))
     st.session_state["sr_checked"] = checked = (asked, allowed)
 if not checked[1]:
     st.error(T["limited"].format(minutes=int(search.NARROWING_WINDOW_S // 60)))

@@ -36,3 +36,14 @@ def reveal_toggle(label: str, *, key: str, where: str, imp_uid: str | None = Non
     elif not on:
         st.session_state.pop(mark, None)
     return on
+
+
+def record_search(who, kind: str, length: int, *, allowed: bool, narrowing: bool, revealed: bool) -> None:
+    """A search that narrows in on personal data, or reaches hidden parts with the reveal permission, audited like a
+    reveal (never the searched value itself: its kind and length)."""
+    from lib.db.audit import new_correlation_id
+    audit().record(operator=who.email if who else "(nobody)", action="reveal_personal",
+                           outcome="refused" if not allowed else "revealed" if revealed else "requested",
+                           correlation_id=new_correlation_id(),
+                           detail={"page": "search", "search": kind, "length": length, "narrowing": narrowing,
+                                   "hidden_parts": revealed})

@@ -72,7 +72,7 @@ if up is not None:
     digest = up.digest
     table = recon_files.table_of(up, "rc", lambda header_at, sheet: read_or_stop(up, header_at, sheet))
     raw = table.df
-    span = reading_mod.candidate_range(raw) or (d_from, d_to)
+    span = loaders.file_span(digest, st.session_state.get("rc_header"), table.sheet, raw) or (d_from, d_to)
     try:
         c_payments, c_fetched = loaders.load_recon_payments(*span)
     except ApiError as e:

@@ -203,6 +203,14 @@ def read_upload(digest: str, name: str, header_row: int | None, _data: bytes, sh
 
 
 @st.cache_resource(max_entries=12, show_spinner=False)
+def file_span(digest: str, header_row: int | None, sheet: str | None, _df: pd.DataFrame):
+    """The days a file may cover (every row of its day columns read), once per file, header and sheet — not on every
+    rerun of the page."""
+    from lib.reports.recon import reading
+    return reading.candidate_range(_df)
+
+
+@st.cache_resource(max_entries=12, show_spinner=False)
 def pg_reading(digest: str, header_row: int | None, sheet: str | None, overrides: tuple, fetched: float,
                rules_json: str, _df: pd.DataFrame, _events: pd.DataFrame):
     """How a PG file is read (lib/reports/recon/understand.py), once per file, header, sheet, choices, listing and

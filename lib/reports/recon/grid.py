@@ -40,7 +40,7 @@ class UploadLimits:
     max_xlsx_unpacked: int = 600 * 1024 * 1024      # what the .xlsx (a zip) would unpack to
     max_xlsx_ratio: int = 200                       # unpacked / packed: a zip bomb is far above real sheets
     max_excel_cells: int = 3_000_000                # cells a sheet may hold (~0.5 GB to read; larger: export as CSV)
-    max_html_bytes: int = 40 * 1024 * 1024          # an HTML table saved as .xls
+    max_html_bytes: int = 15 * 1024 * 1024          # an HTML table saved as .xls (its tree takes ~30x its size)
     max_xls_bytes: int = 60 * 1024 * 1024           # BIFF .xls: calamine loads it whole (65,536 rows a sheet at most)
     header_scan_rows: int = 60                      # where the header row is looked for
 

@@ -272,7 +272,10 @@ class ApprovalStore:
 
 
 def _masked(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as stored: the refund's fields (its ``request`` and the planned ``body``) with account and phone
+    numbers masked; the full ones are sealed apart."""
     out = dict(payload)
-    if isinstance(out.get("request"), dict):
-        out["request"] = mask_request(out["request"])
+    for key in ("request", "body"):
+        if isinstance(out.get(key), dict):
+            out[key] = mask_request(out[key])
     return out

@@ -1,16 +1,15 @@
-"""Refund wizard helpers that are not the write itself: the list of refundable payments, the holder check and
-the typed confirmation. How the fee impact is presented lives on the UI side (lib/ui/present.py)."""
+"""Refund wizard helpers that are not the write itself: the list of refundable payments and the typed confirmation
+(the wizard's state, ``RefundDraft``, lives beside the wizard: lib/ui/refund_draft.py; the holder check in
+lib/domain/holder_check.py). How the fee impact is presented lives on the UI side (lib/ui/present.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import pandas as pd
 import pyarrow as pa
 from lib.domain.fmt import digits_only
 from lib.domain import pg_rules
 from lib.domain.clock import KST
-from lib.domain.models import Payment
-from lib.domain.rules import RefundRequest, Seen, normalize_name
+from lib.domain.holder_check import holder_check_key  # noqa: F401  (kept here: the wizard's helpers' old home)
 from lib.reports import columnar
 
 
@@ -34,57 +33,6 @@ def paid_vbank_frame(rows: pa.Table | list[dict]) -> pd.DataFrame:
     return df.drop(columns=["pay_method", "status"]).sort_values("paid_at", ascending=False).reset_index(drop=True)
 
 
-def holder_check_key(bank_code: str, account: str, holder: str) -> tuple[str, str, str]:
-    """A holder check is valid only for exactly these fields; any change makes it stale."""
-    return (bank_code, digits_only(account), normalize_name(holder))
-
-
 def typed_amount_ok(typed: str, amount: int) -> bool:
     digits = digits_only(typed or "")
     return bool(digits) and int(digits) == amount
-
-
-@dataclass
-class RefundDraft:
-    """The refund wizard's answers, step by step (kept in the session; the send re-checks everything)."""
-
-    step: int = 1
-    imp_uid: str = ""
-    payment: dict | None = None            # the payment as chosen in step 1 (the API's fields)
-    seen: Seen | None = None
-    amount: int | None = None
-    reason_code: str | None = None
-    note: str = ""
-    tax_free: int | None = None
-    vat_amount: int | None = None
-    holder: str = ""
-    bank: str | None = None
-    account: str = ""
-    tel: str = ""
-    holder_check: dict | None = None       # {"key", "name", "ok", "error"?}
-    holder_override: str = ""              # why to send although the bank's name differs / the check failed
-    action: str | None = None              # one id per confirmation: the send happens once for it
-    extra: dict = field(default_factory=dict)
-
-    def chosen(self) -> Payment:
-        return Payment.model_validate(self.payment)
-
-    def request(self) -> RefundRequest:
-        return RefundRequest(imp_uid=self.imp_uid, amount=int(self.amount or 0), reason_code=self.reason_code or "",
-                             note=self.note, refund_holder=self.holder, refund_bank=self.bank or "",
-                             refund_account=self.account, refund_tel=self.tel, tax_free=self.tax_free,
-                             vat_amount=self.vat_amount, holder_override=self.holder_override)
-
-    def holder_needs_reason(self) -> bool:
-        """The current check did not confirm the name (it differs, or the lookup failed)."""
-        chk = self.holder_check
-        return bool(chk and not chk.get("ok")
-                    and chk.get("key") == holder_check_key(self.bank or "", self.account, self.holder))
-
-    def holder_mismatch(self) -> str | None:
-        """The bank's name for the account when it differs from the holder typed and the check is current."""
-        chk = self.holder_check
-        if chk and chk.get("name") and not chk.get("ok") and \
-                chk.get("key") == holder_check_key(self.bank or "", self.account, self.holder):
-            return chk["name"]
-        return None

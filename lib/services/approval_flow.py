@@ -15,20 +15,25 @@ from lib.domain.names import request_status
 from lib.domain.identity import Actor, Forbidden
 from lib.domain.models import Payment
 from lib.domain.settings import Rules
-from lib.domain.rules import InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, holder_problem, validate_refund
+from lib.domain.rules import InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, validate_refund
 from lib.domain.text import NOTE_MAX, clean
 from lib.domain.refusals import Busy, Stale
 from lib.domain.kinds import Action, LockState, Outcome, RequestKind, RequestStatus, WriteKind
 from lib.domain.outcomes import WriteResult
 from lib.services.bulk import _bulk_content, _revoke_content, bulk_extend, bulk_revoke, check_revoke_plan, revoke_confirmation
-from lib.services.refund import holder_check, refund_vbank
+from lib.services.refund import RefundPlan, holder_check, plan_refund, refund_vbank
 
 
 # ------------------------------------------------------------ approval flow
-def request_refund_approval(client: IamportClient, db: AppDb, *, requester: Actor, request: RefundRequest,
-                            seen: Seen, rules: Rules, fee_preview: dict | None = None,
-                            note: str | None = None) -> ApprovalRequest:
-    """Ask a second person to approve a refund. Validated like the refund itself; one open request per payment."""
+def request_refund_approval(client: IamportClient, db: AppDb, plan: RefundPlan | None = None, *, requester: Actor,
+                            rules: Rules, request: RefundRequest | None = None, seen: Seen | None = None,
+                            fee_preview: dict | None = None, note: str | None = None) -> ApprovalRequest:
+    """Ask a second person to approve a refund: the ``plan`` the requester confirmed (or ``request`` and ``seen``,
+    planned here), carried by the request with the holder check the approver sees. Validated like the refund itself;
+    one open request per payment."""
+    if plan is not None:
+        request, seen = plan.request, plan.seen
+    assert request is not None and seen is not None, "a plan, or a request and what was seen"
     requester.require(WriteKind.REFUND)
     store = db.approvals
     store.expire_due()
@@ -47,12 +52,13 @@ def request_refund_approval(client: IamportClient, db: AppDb, *, requester: Acto
     if held and held.state == LockState.UNKNOWN:
         raise Busy(_("A refund of this payment has an unknown outcome; resolve it first."))
     check = holder_check(client, p.pg_provider, request)      # the approver sees what the bank said
-    why_not = holder_problem(check, request.holder_override)
+    why_not = check.problem(request.holder_override)
     if why_not:
         raise InvalidInput([why_not])
-    check["override"] = clean(request.holder_override) or None
+    planned = plan if plan is not None else plan_refund(db, p, request, requester, rules, holder_check=check)
     payload = {"request": asdict(request), "seen": asdict(seen), "fee_preview": fee_preview or {},
-               "holder_check": check,
+               "holder_check": check.record(clean(request.holder_override)),
+               "body": planned.body,                          # masked when stored; full numbers sealed
                "payment": {"merchant_uid": p.merchant_uid, "pg_provider": p.pg_provider, "amount": p.amount,
                            "cancel_amount": p.cancel_amount, "buyer_name": p.buyer_name}}
     try:

@@ -19,6 +19,7 @@ from lib.domain.identity import Actor
 from lib.db.locks import Lock
 from lib.db.refund_accounts import RefundAccount
 from lib.domain import payment_table
+from lib.domain.holder_check import HolderCheck
 from lib.domain.kinds import WriteKind
 from lib.domain.models import Payment
 from lib.domain.rules import RefundRequest, Seen
@@ -27,6 +28,7 @@ from lib.domain.text import lookup_problem
 from lib.services import approval_flow
 from lib.services import bulk
 from lib.services import refund as services_refund
+from lib.services.refund import RefundPlan
 from lib.services import revoke as services_revoke
 from lib.services import unknowns, watcher
 from lib.domain.digest import Digest
@@ -96,9 +98,13 @@ class Desk:
         """오늘의 요약, now (the watcher posts the same every business morning)."""
         return watcher.today_digest(self.client, self.db, time.time())
 
-    def holder(self, bank_kftc: str, account_digits: str) -> str:
-        """The account holder's name the bank has (GET /vbanks/holder), for the refund account check."""
-        return self.client.holder(bank_kftc, account_digits)
+    def holder_check(self, p: Payment, request: RefundRequest) -> HolderCheck:
+        """The bank's account-holder check of the refund account typed (GET /vbanks/holder), for the wizard."""
+        return services_refund.holder_check(self.client, p.pg_provider, request)
+
+    def plan_refund(self, p: Payment, request: RefundRequest, holder_check: HolderCheck | None) -> RefundPlan:
+        """The refund planned once: what the confirm step shows, then sends or asks approval for."""
+        return services_refund.plan_refund(self.db, p, request, self.who, self.rules, holder_check=holder_check)
 
     def open_outcome(self, kind: str, imp_uid: str) -> Lock | None:
         return unknowns.open_outcome(self.client, self.db, kind=kind, imp_uid=imp_uid, operator=self.who)
@@ -153,12 +159,11 @@ class Desk:
         """The writes and requests of this amount (the audit page's search)."""
         return self.db.writes.cases_with_amount(amount)
 
-    def refund(self, request: RefundRequest, seen: Seen, *, context: dict | None = None,
-               action_key: str | None = None) -> WriteResult:
-        """``context``: what the operator saw and accepted (e.g. a holder-name mismatch), kept in the audit;
-        ``action_key``: the page's send-once id (lib/ui/send_once.py), the write's idempotency key."""
-        return services_refund.refund_vbank(self.client, self.db, operator=self.who, request=request, seen=seen,
-                                     rules=self.rules, context=context, action_key=action_key)
+    def refund(self, plan: RefundPlan, *, context: dict | None = None, action_key: str | None = None) -> WriteResult:
+        """Send the refund ``plan`` (``plan_refund``) once. ``context``: what the operator saw and accepted, kept in
+        the audit; ``action_key``: the page's send-once id (lib/ui/send_once.py), the write's idempotency key."""
+        return services_refund.refund_vbank(self.client, self.db, plan, operator=self.who, rules=self.rules,
+                                            context=context, action_key=action_key)
 
     def revoke(self, imp_uid: str, seen: Seen, *, note: str | None = None,
                action_key: str | None = None) -> WriteResult:
@@ -171,10 +176,11 @@ class Desk:
                                         operator_confirms_not_applied=confirm_not_applied)
 
     # ------------------------------------------------------------ four eyes
-    def request_refund(self, request: RefundRequest, seen: Seen, *, fee_preview: dict | None = None,
+    def request_refund(self, plan: RefundPlan, *, fee_preview: dict | None = None,
                        note: str | None = None) -> ApprovalRequest:
-        return approval_flow.request_refund_approval(self.client, self.db, requester=self.who, request=request,
-                                                seen=seen, rules=self.rules, fee_preview=fee_preview, note=note)
+        """Ask a second person to approve the refund ``plan``; the request carries it."""
+        return approval_flow.request_refund_approval(self.client, self.db, plan, requester=self.who, rules=self.rules,
+                                                     fee_preview=fee_preview, note=note)
 
     def sealed_numbers(self, request_id: str) -> dict:
         """The full account and phone numbers of an open request, for someone whose role may see personal data (the

@@ -3,7 +3,9 @@ check and the four-eyes limits checked by lib itself right before it is sent."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from lib.domain import banks
 from lib.domain import pg_rules
 from lib.db.approvals import ApprovalProblem, ApprovalRequest, ApprovalStore
@@ -17,7 +19,8 @@ from lib.domain.identity import Actor
 from lib.domain.models import Payment
 from lib.domain.settings import Rules
 from lib.domain.refusals import Refusal
-from lib.domain.rules import InvalidInput, RefundRequest, Seen, holder_matches, holder_problem, validate_refund
+from lib.domain.holder_check import HolderCheck, holder_check_key
+from lib.domain.rules import InvalidInput, RefundRequest, Seen, holder_matches, validate_refund
 from lib.domain.text import ascii_digits, clean, write_tag
 from lib.domain.kinds import REQUEST_STATUS_OF, Action, Outcome, RequestKind, RequestStatus, WriteKind
 from lib.domain.outcomes import WriteResult
@@ -25,23 +28,66 @@ from lib.domain.refusals import Busy, NeedsApproval
 from lib.services.write import Write
 
 
-def holder_check(client: IamportClient, pg_provider: str | None, request: RefundRequest) -> dict:
-    """The bank's account-holder name for the refund account (GET /vbanks/holder), compared with the name typed:
-    ``{"bank", "typed", "bank_says", "ok", "error", "available"}``. Done by lib itself right before a refund is
-    sent or requested, so it cannot be skipped."""
+def holder_check(client: IamportClient, pg_provider: str | None, request: RefundRequest) -> HolderCheck:
+    """The bank's account-holder name for the refund account (GET /vbanks/holder), compared with the name typed. Made
+    by the wizard when the operator asks, and by lib itself right before a refund is sent or requested, so it cannot
+    be skipped."""
     bank = banks.bank_by_code(pg_provider, request.refund_bank)
     typed = clean(request.refund_holder)
-    out = {"bank": bank.label if bank else request.refund_bank, "typed": typed, "bank_says": None, "ok": False,
-           "error": None, "available": bool(bank and bank.kftc)}
+    key = holder_check_key(request.refund_bank, request.refund_account, request.refund_holder)
+    label = bank.label if bank else request.refund_bank
     if bank is None or not bank.kftc:
-        out["error"] = "no holder lookup for this bank"
-        return out
+        return HolderCheck(key, label, typed, error=_("this bank offers no holder lookup"), available=False)
     try:
         name = client.holder(bank.kftc, ascii_digits(request.refund_account))
-        out["bank_says"], out["ok"] = name, holder_matches(typed, name)
     except ApiError as e:
-        out["error"] = e.message
-    return out
+        return HolderCheck(key, label, typed, error=e.message)
+    return HolderCheck(key, label, typed, bank_says=name, ok=holder_matches(typed, name))
+
+
+@dataclass(frozen=True)
+class RefundPlan:
+    """One refund as planned, built once (``plan_refund``): what the wizard's confirm step shows, what an approval
+    request carries, what ``refund_vbank`` sends — its ``checksum`` (the refundable balance re-read right before
+    sending) and the write's proof tag added then. ``holder_check``: the check the operator saw (lib checks again
+    right before sending); ``approval_needed``: why a second person must approve (None: no approval needed);
+    ``problems``: why it cannot be sent as it is (sentences)."""
+
+    request: RefundRequest
+    seen: Seen
+    body: dict[str, Any]
+    holder_check: HolderCheck | None
+    approval_needed: str | None
+    problems: list[str]
+
+
+def refund_body(p: Payment, request: RefundRequest, rules: Rules) -> dict[str, Any]:
+    """POST /payments/cancel's fields for this refund of ``p`` (the checksum is the refundable balance as read)."""
+    content = request.content()
+    body: dict[str, Any] = {"imp_uid": request.imp_uid, "amount": request.amount, "checksum": p.refundable,
+                            "reason": request.reason_text(rules), "refund_holder": content["refund_holder"],
+                            "refund_bank": request.refund_bank, "refund_account": content["refund_account"]}
+    if pg_rules.needs_refund_tel(p.pg_provider) or content["refund_tel"]:
+        body["refund_tel"] = content["refund_tel"]
+    if request.tax_free is not None:
+        body["tax_free"] = request.tax_free
+    if request.vat_amount is not None and pg_rules.takes_vat_amount(p.pg_provider):
+        body["vat_amount"] = request.vat_amount
+    return body
+
+
+def plan_refund(db: AppDb, p: Payment, request: RefundRequest, operator: Actor, rules: Rules, *,
+                holder_check: HolderCheck | None = None) -> RefundPlan:
+    """The refund of ``p`` (as the operator saw it) planned once: its body, the holder check given, whether it needs
+    approval, what stops it. No API call: the wizard has made its check; the send checks again."""
+    problems = validate_refund(p, request, rules)
+    if holder_check is not None and holder_check.current_for(request.refund_bank, request.refund_account,
+                                                             request.refund_holder):
+        why_not = holder_check.problem(request.holder_override)
+        if why_not:
+            problems = [*problems, why_not]
+    return RefundPlan(request, Seen.of(p), refund_body(p, request, rules), holder_check,
+                      approval_needed(db, p, request.amount, operator, rules), problems)
 
 
 # ====================================================================== refund
@@ -80,16 +126,21 @@ def _waiting_request(store: ApprovalStore, imp_uid: str, *, except_id: str | Non
     return r if r is not None and r.id != except_id else None
 
 
-def refund_vbank(client: IamportClient, db: AppDb, *, operator: Actor, request: RefundRequest, seen: Seen,
-                 rules: Rules, approval_id: str | None = None, approval_note: str | None = None,
-                 context: dict | None = None, action_key: str | None = None) -> WriteResult:
+def refund_vbank(client: IamportClient, db: AppDb, plan: RefundPlan | None = None, *, operator: Actor, rules: Rules,
+                 request: RefundRequest | None = None, seen: Seen | None = None, approval_id: str | None = None,
+                 approval_note: str | None = None, context: dict | None = None,
+                 action_key: str | None = None) -> WriteResult:
     """POST /payments/cancel for a paid virtual account, once, with checksum = the refundable balance just read.
 
     Without ``approval_id`` the four-eyes rule is checked here (``approval_needed``), and a refund of a payment
     with a request waiting for approval is refused. With ``approval_id`` the request must be pending, for this
     payment, amount and exact refund, made by someone else; it is claimed in the same statement that checks it
     (lib/db/approvals.py), and its outcome is recorded on it. ``action_key``: the page's send-once id, the write's
-    idempotency key (lib/db/writes.py): a second refund under it is refused before anything is sent."""
+    idempotency key (lib/db/writes.py): a second refund under it is refused before anything is sent. ``plan``: the
+    refund as planned and confirmed (``plan_refund``); without one, ``request`` and ``seen`` are planned here."""
+    if plan is not None:
+        request, seen = plan.request, plan.seen
+    assert request is not None and seen is not None, "a plan, or a request and what was seen"
     operator.require("approve_refund" if approval_id else WriteKind.REFUND)
     store = db.approvals
     imp_uid = request.imp_uid
@@ -111,10 +162,9 @@ def refund_vbank(client: IamportClient, db: AppDb, *, operator: Actor, request: 
             # The bank's account-holder check, by lib itself, right before sending: a mismatch or a failed lookup
             # needs the operator's written reason (kept in the audit with the bank's name and the typed name).
             check = holder_check(client, fresh.pg_provider, request)
-            why_not = holder_problem(check, request.holder_override)
+            why_not = check.problem(request.holder_override)
             if why_not:
                 raise InvalidInput([why_not])
-            check["override"] = clean(request.holder_override) or None
             if approval_id:
                 try:
                     store.claim(approval_id, approver=operator, kind=RequestKind.REFUND, imp_uid=imp_uid,
@@ -128,21 +178,14 @@ def refund_vbank(client: IamportClient, db: AppDb, *, operator: Actor, request: 
                 why = approval_needed(db, fresh, request.amount, operator, rules)
                 if why:
                     raise NeedsApproval(why)
-            content = request.content()
-            body = {"imp_uid": imp_uid, "amount": request.amount, "checksum": fresh.refundable,
-                    "reason": request.reason_text(rules) + write_tag(write.cid),
-                    "refund_holder": content["refund_holder"],
-                    "refund_bank": request.refund_bank, "refund_account": content["refund_account"]}
-            if pg_rules.needs_refund_tel(fresh.pg_provider) or content["refund_tel"]:
-                body["refund_tel"] = content["refund_tel"]
-            if request.tax_free is not None:
-                body["tax_free"] = request.tax_free
-            if request.vat_amount is not None and pg_rules.takes_vat_amount(fresh.pg_provider):
-                body["vat_amount"] = request.vat_amount
+            planned = plan if plan is not None else plan_refund(db, fresh, request, operator, rules)
+            body = {**planned.body, "checksum": fresh.refundable,     # the balance re-read just now
+                    "reason": planned.body["reason"] + write_tag(write.cid)}
             write.before = {"amount": fresh.amount, "cancel_amount": fresh.cancel_amount,
                             "refundable": fresh.refundable}
             res = write.send(body, lambda: client.cancel(**body),
-                             detail={**(context or {}), "approval_id": approval_id, "holder_check": check},
+                             detail={**(context or {}), "approval_id": approval_id,
+                                     "holder_check": check.record(clean(request.holder_override))},
                              refused=_("The API refused the refund: “{msg}”. No money moved."),
                              done=_("Refund registered — the PG pays the customer on the next business day."),
                              facts=lambda p: {"cancel_history_entry": p.cancel_history[-1].model_dump(mode="json")

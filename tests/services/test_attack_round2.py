@@ -328,9 +328,9 @@ def test_a_hanging_holder_lookup_gives_up_within_ten_seconds_with_a_sentence(fre
     req = RefundRequest(imp_uid="imp_x", amount=1000, reason_code="CUSTOMER_REQUEST", note=None, refund_bank="088",
                         refund_account="110-123-456789", refund_holder="김준서")
     check = holder_check(client, "settle", req)
-    assert check["bank_says"] is None and "No reply within 10 s" in check["error"]
+    assert check.bank_says is None and "No reply within 10 s" in check.error
     assert len(fresh.requests_seen("/vbanks/holder")) == 1
-    assert "did not work" in holder_problem(check, "")
+    assert "did not work" in holder_problem(check.record(), "") == check.problem("")
 
 
 def test_exchange_bank_codes_read_as_hana_and_hana_is_offered_with_its_own_code():

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from lib.db.audit import new_correlation_id
+from lib.domain.kinds import Action, Outcome
 from lib.db.schema import accounts, sign_in_failures
 from lib.domain.i18n import _
 from lib.domain.identity import (LOCKOUT_WINDOW_S, Actor, locked_until, needs_second_factor,
@@ -135,7 +136,7 @@ class AccountStore:
 
     # ------------------------------------------------------------------ an admin's changes
     def _log(self, by: Actor | None, what: str, email: str, **detail: object) -> None:
-        self.audit.record(operator=by.email if by else COMMAND_LINE, action="account", outcome="succeeded",
+        self.audit.record(operator=by.email if by else COMMAND_LINE, action=Action.ACCOUNT, outcome=Outcome.SUCCEEDED,
                           correlation_id=new_correlation_id(), detail={"change": what, "account": email, **detail})
 
     def _change(self, email: str, by: Actor | None, what: str, values: dict[str, Any], **detail: object) -> None:
@@ -220,10 +221,10 @@ class AccountStore:
     def _refused(self, email: str, step: str, until: float | None) -> Attempt:
         who = email if plausible_email(email) else _("(not an e-mail address)")
         if until is not None:
-            self.audit.record(operator=who, action="sign_in", outcome="refused", correlation_id=new_correlation_id(),
+            self.audit.record(operator=who, action=Action.SIGN_IN, outcome=Outcome.REFUSED, correlation_id=new_correlation_id(),
                               detail={"step": step, "reason": "locked", "until": round(until)})
             return Attempt("locked", until=until)
-        self.audit.record(operator=who, action="sign_in", outcome="failed", correlation_id=new_correlation_id(),
+        self.audit.record(operator=who, action=Action.SIGN_IN, outcome=Outcome.FAILED, correlation_id=new_correlation_id(),
                           detail={"step": step})
         return Attempt("wrong")
 
@@ -292,7 +293,7 @@ class AccountStore:
         """The whole sign-in succeeded: the failures are forgotten and the sign-in is audited."""
         with self.engine.begin() as c:
             c.execute(delete(sign_in_failures).where(sign_in_failures.c.email == account.email))
-        self.audit.record(operator=account.email, action="sign_in", outcome="succeeded",
+        self.audit.record(operator=account.email, action=Action.SIGN_IN, outcome=Outcome.SUCCEEDED,
                           correlation_id=new_correlation_id(),
                           detail={"second_factor": second_factor,
                                   "without": sorted(account.roles & {"approver", "admin"})

@@ -193,7 +193,7 @@ class ApprovalStore:
                 (t.c.imp_uid == imp_uid) if imp_uid is not None else t.c.imp_uid.is_(None),
                 t.c.amount == amount, t.c.request_hash == request_hash(kind, content),
                 func.lower(func.trim(t.c.requester)) != approver.email.strip().lower(),
-            ).values(status="approving", decided_by=approver.email, decided_at=now, decision_note=note)).rowcount
+            ).values(status=RequestStatus.APPROVING, decided_by=approver.email, decided_at=now, decision_note=note)).rowcount
         if n == 1:
             return
         with self.engine.connect() as c:

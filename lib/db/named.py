@@ -14,6 +14,7 @@ from lib.domain.identity import Actor
 from sqlalchemy.dialects import postgresql, sqlite
 from lib.domain.i18n import _
 from lib.db.audit import AuditStore, new_correlation_id
+from lib.domain.kinds import Outcome
 from lib.domain.text import clean
 
 
@@ -43,7 +44,7 @@ class NamedStore:
             c.execute(stmt)
         audit = audit or self.audit
         if audit is not None:
-            audit.record(operator=actor.email, action=self.action, outcome="succeeded",
+            audit.record(operator=actor.email, action=self.action, outcome=Outcome.SUCCEEDED,
                          correlation_id=new_correlation_id(), detail={"name": name, self.col: payload})
         return name
 

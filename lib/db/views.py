@@ -5,6 +5,7 @@ from __future__ import annotations
 from lib.domain.i18n import N_
 from lib.db.audit import AuditStore
 from lib.db.named import NamedStore
+from lib.domain.kinds import Action
 from lib.domain.identity import Actor
 from lib.db.schema import saved_views
 
@@ -14,7 +15,7 @@ class ViewStore:
 
     def __init__(self, audit: AuditStore):
         self.store = NamedStore(audit.engine, table=saved_views, payload_column="params", noun=N_("view"),
-                                audit_action="saved_view", audit=audit)
+                                audit_action=Action.SAVED_VIEW, audit=audit)
 
     def all(self) -> dict[str, dict[str, str]]:
         return self.store.all()

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from lib.db.schema import watch_sent, watch_state
+from lib.domain.kinds import WatchStatus
 
 SEND_LEASE_S = 60.0
 
@@ -28,7 +29,7 @@ class WatchLog:
         """True: this watcher sends it now (nobody had the event for this webhook)."""
         try:
             with self.engine.begin() as c:
-                c.execute(insert(watch_sent).values(event_key=event_key, target=target, status="sending", attempts=0,
+                c.execute(insert(watch_sent).values(event_key=event_key, target=target, status=WatchStatus.SENDING, attempts=0,
                                                     next_at=now + SEND_LEASE_S,
                                                     payload=json.dumps(payload, ensure_ascii=False), updated_at=now))
             return True
@@ -38,7 +39,7 @@ class WatchLog:
     def due(self, now: float, limit: int = 50) -> list[dict[str, Any]]:
         """Events to try again: a failed send whose backoff is over, or a claim whose watcher stopped."""
         with self.engine.connect() as c:
-            rows = c.execute(select(watch_sent).where(watch_sent.c.status.in_(("retry", "sending")),
+            rows = c.execute(select(watch_sent).where(watch_sent.c.status.in_((WatchStatus.RETRY, WatchStatus.SENDING)),
                                                       watch_sent.c.next_at <= now)
                              .order_by(watch_sent.c.next_at).limit(limit)).mappings().all()
         return [dict(r) for r in rows]
@@ -49,19 +50,19 @@ class WatchLog:
             n = c.execute(update(watch_sent).where(and_(
                 watch_sent.c.event_key == row["event_key"], watch_sent.c.target == row["target"],
                 watch_sent.c.status == row["status"], watch_sent.c.next_at == row["next_at"]))
-                .values(status="sending", next_at=now + SEND_LEASE_S, updated_at=now)).rowcount
+                .values(status=WatchStatus.SENDING, next_at=now + SEND_LEASE_S, updated_at=now)).rowcount
         return n == 1
 
     def sent(self, event_key: str, target: str, attempts: int, now: float) -> None:
         with self.engine.begin() as c:
             c.execute(update(watch_sent).where(watch_sent.c.event_key == event_key, watch_sent.c.target == target)
-                      .values(status="sent", attempts=attempts, last_error=None, updated_at=now))
+                      .values(status=WatchStatus.SENT, attempts=attempts, last_error=None, updated_at=now))
 
     def failed(self, event_key: str, target: str, attempts: int, error: str, retry_at: float | None,
                now: float) -> None:
         with self.engine.begin() as c:
             c.execute(update(watch_sent).where(watch_sent.c.event_key == event_key, watch_sent.c.target == target)
-                      .values(status="retry" if retry_at else "gave_up", attempts=attempts, last_error=error[:500],
+                      .values(status=WatchStatus.RETRY if retry_at else WatchStatus.GAVE_UP, attempts=attempts, last_error=error[:500],
                               next_at=retry_at or now, updated_at=now))
 
     def counts(self) -> dict[str, int]:
@@ -69,7 +70,7 @@ class WatchLog:
             rows = c.execute(select(watch_sent.c.status, func.count()).group_by(watch_sent.c.status)).all()
         return {str(s): int(n) for s, n in rows}
 
-    def payloads(self, status: str = "sent") -> list[dict[str, Any]]:
+    def payloads(self, status: str = WatchStatus.SENT) -> list[dict[str, Any]]:
         with self.engine.connect() as c:
             rows = c.execute(select(watch_sent.c.event_key, watch_sent.c.payload)
                              .where(watch_sent.c.status == status)).all()

@@ -71,6 +71,17 @@ class Action(StrEnum):
     SAVED_VIEW = "saved_view"
     RECON_PRESET = "recon_preset"
     RECON_RESOLUTION = "recon_resolution"
+    ACCOUNT = "account"                  # a built-in account added or changed (lib/db/accounts.py)
+    SIGN_IN = "sign_in"
+
+
+class WatchStatus(StrEnum):
+    """One event posted to one webhook (lib/db/watch_log.py)."""
+
+    SENDING = "sending"          # claimed by a watcher pass; posted or about to be
+    SENT = "sent"
+    RETRY = "retry"              # failed; tried again after a pause
+    GAVE_UP = "gave_up"          # failed too often: shown on /admin
 
 
 class LockState(StrEnum):

@@ -18,7 +18,7 @@ from lib.domain.settings import Rules
 from lib.domain.rules import InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, validate_refund
 from lib.domain.text import NOTE_MAX, clean
 from lib.domain.refusals import Busy, Stale
-from lib.domain.kinds import Action, LockState, Outcome, RequestKind, RequestStatus, WriteKind
+from lib.domain.kinds import Action, BulkOutcome, LockState, Outcome, RequestKind, RequestStatus, WriteKind
 from lib.domain.outcomes import WriteResult
 from lib.services.bulk import _bulk_content, _revoke_content, bulk_extend, bulk_revoke, check_revoke_plan, revoke_confirmation
 from lib.services.refund import RefundPlan, holder_check, plan_refund, refund_vbank
@@ -152,14 +152,14 @@ def approve(client: IamportClient, db: AppDb, *, approver: Actor, request_id: st
     if req.kind == RequestKind.BULK_REVOKE:
         rows = bulk_revoke(client, db, operator=approver, payments=payments, rules=rules, approval_id=req.id,
                            approval_note=note)
-        ok = sum(r.outcome == "succeeded" for r in rows)
+        ok = sum(r.outcome == BulkOutcome.SUCCEEDED for r in rows)
         msg = _("{ok} of {rows} accounts cancelled.").format(ok=ok, rows=len(rows))
         store.finish(req.id, RequestStatus.EXECUTED, {"rows": [asdict(r) for r in rows], "message": msg})
         return WriteResult(Outcome.SUCCEEDED if ok == len(rows) else Outcome.FAILED, msg, req.id, extra={"rows": rows})
     to = datetime.fromisoformat(req.payload["to"]) if req.payload["to"] else None
     rows = bulk_extend(client, db, operator=approver, payments=payments, extend_days=req.payload["extend_days"],
                        to=to, rules=rules, approval_id=req.id, approval_note=note)
-    ok = sum(r.outcome == "succeeded" for r in rows)
+    ok = sum(r.outcome == BulkOutcome.SUCCEEDED for r in rows)
     msg = _("{ok} of {rows} accounts extended.").format(ok=ok, rows=len(rows))
     store.finish(req.id, RequestStatus.EXECUTED, {"rows": [asdict(r) for r in rows], "message": msg})
     return WriteResult(Outcome.SUCCEEDED if ok == len(rows) else Outcome.FAILED, msg, req.id, extra={"rows": rows})

@@ -52,7 +52,7 @@ def settle_abandoned(client: IamportClient, db: AppDb, held: Lock, operator: Act
         return None
     sent = sent_record(db, held.correlation_id)
     if moved == "freed" or sent is None:
-        if moved == "unknown":
+        if moved == LockState.UNKNOWN:
             db.locks.release(held.lock_key, held.correlation_id)
         db.audit.record(operator=operator.email, action=kind, outcome=Outcome.FAILED, correlation_id=held.correlation_id,
                      imp_uid=held.imp_uid, detail={"why": "stopped_before_sending", "lock_owner": held.owner,

@@ -115,10 +115,11 @@ class Rules(BaseModel):
     settlement_days_default: int = 2
     settlement_days: dict[str, int] = Field(default_factory=dict)
     pg_senders: dict[str, list[str]] = Field(default_factory=lambda: {
-        "html5_inicis": ["KG이니시스", "이니시스", "INICIS"], "inicis": ["KG이니시스", "이니시스", "INICIS"],
+        "html5_inicis": ["KG이니시스", "이니시스", "INICIS", "케이지이니시스"],
+        "inicis": ["KG이니시스", "이니시스", "INICIS", "케이지이니시스"],
         "kcp": ["NHN KCP", "엔에이치엔케이씨피", "KCP"], "tosspayments": ["토스페이먼츠", "TOSS"],
-        "uplus": ["LG유플러스", "유플러스", "UPLUS"], "nice": ["나이스페이먼츠", "나이스", "NICE"],
-        "nice_v2": ["나이스페이먼츠", "나이스", "NICE"], "kicc": ["KICC", "한국정보통신"],
+        "uplus": ["LG유플러스", "유플러스", "UPLUS"], "nice": ["나이스페이먼츠", "나이스페이", "NICEPAY", "NICE PAY"],
+        "nice_v2": ["나이스페이먼츠", "나이스페이", "NICEPAY", "NICE PAY"], "kicc": ["KICC", "한국정보통신"],
         "settle": ["헥토파이낸셜", "세틀뱅크", "SETTLE"], "smartro": ["스마트로", "SMARTRO"],
         "smartro_v2": ["스마트로", "SMARTRO"], "danal_tpay": ["다날", "DANAL"], "daou": ["키움페이", "다우", "KIWOOM"],
         "welcome": ["웰컴페이먼츠", "WELCOME"]})

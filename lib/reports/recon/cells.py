@@ -203,7 +203,7 @@ def profile(df: pd.DataFrame) -> list[Profile]:
         codes0, uniq0 = pd.factorize(raw)
         col = pd.Series(np.array([nfkc(v).strip() for v in uniq0], dtype=object)[codes0] if len(codes0) else [],
                         index=raw.index, dtype=object)
-        filled = col[col != ""]
+        filled = col[~col.isin(("", "-", "\u2212", "—", "–"))]      # a dash in a money column means nothing there
         p = Profile(name=str(name), position=i, filled=_share(col != ""), distinct=int(filled.nunique()))
         if filled.empty:
             out.append(p)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from lib.domain.kinds import PayoutStatus
 
 import re
+
+import numpy as np
 from datetime import date, timedelta
 import pandas as pd
 from lib.domain.settings import Rules
@@ -50,13 +52,26 @@ def sender_groups(rules: Rules) -> dict[str, str]:
     return {pg: words[0] for pg, words in rules.pg_senders.items() if words}
 
 
-def sender_of(memo: pd.Series, rules: Rules) -> pd.Series:
-    """Which sender a deposit came from, by the words its 적요 carries (``rules.pg_senders``); "" when none."""
+def sender_of(memo: pd.Series, rules: Rules, names: pd.Series | None = None) -> pd.Series:
+    """Which sender a deposit came from, by the words its texts carry (``rules.pg_senders``); "" when none. A name a
+    bank cut short ("토스페이먼" for 토스페이먼츠, "엔에이치엔케이" for 엔에이치엔케이씨피: banks keep 5–7 characters of
+    보낸분) counts when it is the start of a sender word, at least four characters of it."""
     out = pd.Series("", index=memo.index)
     up = memo.str.upper()
     for pg, words in rules.pg_senders.items():
         hit = (out == "") & up.str.contains("|".join(re.escape(w.upper()) for w in words), regex=True)
         out[hit] = words[0]
+    if names is not None:
+        firsts = [(w.upper(), ws[0]) for ws in rules.pg_senders.values() for w in ws if len(w) >= 5]
+
+        def cut_short(name: str) -> str:
+            n = name.strip().upper()
+            return next((first for w, first in firsts if len(n) >= 4 and w.startswith(n) and n != w), "") \
+                if n else ""
+        codes, uniq = pd.factorize(names.fillna("").astype(str))
+        guess: list[str] | np.ndarray = pd.Series([cut_short(u) for u in uniq], dtype=object).to_numpy()[codes] \
+            if len(codes) else []
+        out = out.where(out != "", pd.Series(guess, index=names.index, dtype=object).reindex(out.index).fillna(""))
     return out
 
 
@@ -72,7 +87,7 @@ def match_payouts(expected: pd.DataFrame, statement: pd.DataFrame, rules: Rules)
         transaction_days=("transaction_days", lambda x: ", ".join(sorted(set(", ".join(x).split(", "))))))
     depositor = statement["depositor"] if "depositor" in statement else pd.Series("", index=statement.index)
     st = statement.assign(depositor=depositor,
-                          sender=sender_of(depositor.str.cat(statement["memo"], sep=" "), rules))
+                          sender=sender_of(depositor.str.cat(statement["memo"], sep=" "), rules, depositor))
     dep = st[st["sender"] != ""].groupby(["date", "sender"], as_index=False).agg(
         received=("deposit", "sum"), rows=("row", lambda r: ", ".join(str(x) for x in r)),
         memo=("memo", "first"), depositor=("depositor", "first"))

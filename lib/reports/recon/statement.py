@@ -151,7 +151,8 @@ def understand_bank(df: pd.DataFrame, expected_payouts: pd.DataFrame, rules: Rul
             st_rows = None
         if st_rows is not None and not st_rows.empty:
             chk = recon_payouts.match_payouts(pays, st_rows, rules) if not pays.empty else None
-            words = recon_payouts.sender_of(st_rows["depositor"].str.cat(st_rows["memo"], sep=" "), rules)
+            words = recon_payouts.sender_of(st_rows["depositor"].str.cat(st_rows["memo"], sep=" "), rules,
+                                            st_rows["depositor"])
             hits = int((words != "").sum())
             exact = int((chk["status"] == recon_payouts.PAYOUT_MATCHED).sum()) if chk is not None else 0
             found = int(((chk["received"] > 0) & (chk["expected"] > 0)).sum()) if chk is not None else 0

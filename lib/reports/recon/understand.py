@@ -23,7 +23,7 @@ from lib.reports.recon import cells
 from lib.reports.recon.cells import Profile
 from lib.domain.names import pg_short
 from lib.reports.recon.layouts import field_hint, pg_family
-from lib.reports.recon.normalize import REFUND_WORDS, ColumnMap
+from lib.reports.recon.normalize import REFUND_WORDS, VBANK_CODES, VBANK_WORDS, ColumnMap
 from lib.reports.recon.reading import EXPLAINED_MIN, KEY_FIELDS, Choice, Known, Option, Reading, _col, _pick, _ranked
 
 # ------------------------------------------------------------------ a PG settlement file
@@ -41,11 +41,12 @@ def _keys(profiles: list[Profile], known: Known) -> dict[str, Profile | None]:
     """Each key field's column: the one whose values are I'mport's own ids, else the one its header names."""
     out: dict[str, Profile | None] = {}
     taken: set[str] = set()
-    cands = [p for p in profiles if p.filled > 0 and not p.is_amount and not p.is_day]
+    cands = [p for p in profiles if p.filled > 0]    # numeric order numbers read as amounts or days: ids decide
     seen = {cells.nfkc(v).strip() for p in cands for v in p.values}
     for k in KEY_FIELDS:
         hits = known.among(k, seen)                 # one scan of I'mport's ids of this kind for every column
-        scored = [(_id_overlap(p, hits), field_hint(k, p.name), p) for p in cands if p.name not in taken]
+        scored = [(_id_overlap(p, hits), field_hint(k, p.name), p) for p in cands if p.name not in taken
+                  and (p.is_text or _id_overlap(p, hits) >= 0.5)]
         by_data = max(scored, key=lambda t: (t[0], t[1]), default=None)
         if by_data is not None and by_data[0] >= 0.2:
             out[k] = by_data[2]
@@ -144,8 +145,7 @@ def understand_pg(df: pd.DataFrame, ev: pd.DataFrame, rules: Rules | None = None
     amt_opts = []
     for p in money:
         a = cells.amounts(s[p.name]).abs()
-        amt_opts.append(Option(p.name, p.name, _agree(pairs, a, "amount") + field_hint("amount", p.name) / 10
-                               + (p.median / 1e12)))
+        amt_opts.append(Option(p.name, p.name, _agree(pairs, a, "amount") + field_hint("amount", p.name) / 10))
     amount_c = _pick(Choice("amount", _("Amount of each row"), _ranked(amt_opts)), overrides) if amt_opts else None
     if amount_c:
         choices.append(amount_c)
@@ -209,6 +209,12 @@ def understand_pg(df: pd.DataFrame, ev: pd.DataFrame, rules: Rules | None = None
                 m=int(second.score))
     reading = Reading("pg", cmap, choices, notes=reading_notes if file_pg else [])
     check_pg(reading, df, ev, known)
+    if reading.stop is None and amount_c is not None and keyed_rows >= 5 \
+            and amount_c.options[amount_c.picked].score < EXPLAINED_MIN * keyed_rows:
+        reading.stop = _("The file's rows are payments I'mport knows, but their amounts are not: only {n} of {rows} "
+                         "rows agree in {col}. It may be an amount net of fees, or the amount is in another column: "
+                         "choose it under “Columns” below.").format(
+            n=int(amount_c.options[amount_c.picked].score), rows=keyed_rows, col=f"“{amount_c.key}”")
     if reading.stop is None and date_c is not None and keyed_rows >= 5 \
             and date_c.options[date_c.picked].score < EXPLAINED_MIN * keyed_rows:
         reading.stop = _("The file's rows are payments I'mport knows, but on other days: only {n} of {rows} agree "
@@ -342,7 +348,7 @@ def check_pg(reading: Reading, df: pd.DataFrame, ev: pd.DataFrame, known: Known 
     s = cells.sample(df)
     if cmap.method and cmap.method in s:
         m = s[cmap.method].astype(str).str.strip().str.lower()
-        s = s[m.str.contains("가상|vbank|virtual", regex=True) | m.isin(("va", "v", "가상", ""))]
+        s = s[m.str.contains("|".join(VBANK_WORDS), regex=True) | m.isin(VBANK_CODES + ("",))]
     keys = {k: next((p for p in [cells.Profile(getattr(cmap, k), 0)] if getattr(cmap, k)), None) for k in KEY_FIELDS}
     kf, kv = _key_of_rows(s, keys)
     found = pd.Series(False, index=s.index)
@@ -352,7 +358,11 @@ def check_pg(reading: Reading, df: pd.DataFrame, ev: pd.DataFrame, known: Known 
             hits = (known or Known(ev)).among(k, kv[mine].unique())
             found[mine] = kv[mine].isin(list(hits))
     reading.checked, reading.explained = len(s), int(found.sum())
-    if not cmap.date or not cmap.amount:
+    if cmap.method and not len(s):
+        reading.stop = _("The file holds no virtual-account payment: every row is another payment method (card, "
+                         "transfer …) in {col}. Upload the virtual accounts' settlement file, or choose another "
+                         "payment-method column under “Columns” below.").format(col=f"“{cmap.method}”")
+    elif not cmap.date or not cmap.amount:
         reading.stop = _why_not(df, "amount" if cmap.date else "date") or _(
             "No column of days or of amounts was found in the file. Check that it is the PG's settlement list (one "
             "row per payment), or choose the columns under “Columns” below.")

@@ -74,7 +74,8 @@ def bulk_extend(client: IamportClient, db: AppDb, *, operator: Actor, payments: 
             continue
         try:
             r = _update_vbank(client, db, operator=operator, imp_uid=p.imp_uid, seen=Seen.of(p), new_due=new_due,
-                              new_amount=None, rules=rules, note=note, approval_id=approval_id, bulk_run=run.id)
+                              new_amount=None, rules=rules, note=note, approval_id=approval_id, bulk_run=run.id,
+                              action_key=run.action_key(p.imp_uid))
             out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome(r.outcome), r.message, new_due, r.correlation_id))
         except InvalidInput as e:
             out.append(BulkRow(p.imp_uid, p.merchant_uid, BulkOutcome.REFUSED, " ".join(e.problems), new_due))
@@ -118,16 +119,14 @@ class _BulkRun:
         shared.set_mark(cls.WHO, mark, f"{run_id}:{time.time():.0f}")
         return cls(db, run_id, mark)
 
+    def action_key(self, imp_uid: str) -> str:
+        """The idempotency key of this run's change of one account (lib/db/writes.py): sent once, ever."""
+        return f"bulk:{self.id}:{imp_uid}"
+
     def sent_before(self, imp_uid: str) -> datetime | None:
         """When this run already sent (or may have sent) this row's change; None when it did not."""
-        from datetime import timedelta
-        df = self.db.audit.records(action=WriteKind.UPDATE, imp_uid=imp_uid,
-                                since=datetime.now(KST) - timedelta(seconds=self.RESUME_S))
-        if df.empty:
-            return None
-        mine = df[df["detail"].fillna("").str.contains(self.id, regex=False)
-                  & df["outcome"].isin([Outcome.SENT, Outcome.SUCCEEDED, Outcome.UNKNOWN])]
-        return None if mine.empty else mine["at"].min().floor("s").to_pydatetime()
+        row = self.db.writes.by_action_key(self.action_key(imp_uid))
+        return None if row is None else datetime.fromtimestamp(int(row["sent_at"]), KST)
 
     def finish(self) -> None:
         self.db.shared.set_mark(self.WHO, "bulk_done:" + self.id, "1")

@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from lib.domain.kinds import WriteKind
+
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiUnavailable
 from lib.iamport.transport import ClientConfig
@@ -280,6 +282,8 @@ def test_rerunning_a_bulk_extension_after_a_crash_never_extends_a_finished_row_a
     assert [r.outcome for r in rows] == ["skipped", "succeeded", "succeeded"]
     assert "not sent again" in rows[0].message
     assert [(client.get_payment(i).vbank_date - before[i]).days for i in ids] == [2, 2, 2]
+    keys = {w["imp_uid"]: w["action_key"] for w in db.writes.recent(WriteKind.UPDATE, ids, since=0)}
+    assert set(keys) == set(ids) and len({k.rsplit(":", 1)[0] for k in keys.values()}) == 1   # one run, one key per row
 
     again = bulk.bulk_extend(client, db, operator=kim, payments=client.get_payments(ids[:1]), extend_days=2,
                              rules=rules)                         # another bulk (one account): its own run

@@ -13,7 +13,6 @@ from lib.domain.fmt import kst, krw
 from lib.domain.banks import bank_label
 from lib.domain.names import pg_name
 from lib.domain.text import md
-from lib.iamport.errors import ApiError
 from lib.ui import inert
 from lib.ui import language
 from lib.ui import reveal
@@ -127,7 +126,7 @@ pending = session.desk().requests(status="pending")
 waiting_ids = [r.imp_uid for r in pending if r.kind == "refund"]
 try:                                            # one request (100 per call) for every waiting refund's payment
     now_payments: dict = {p.imp_uid: p for p in session.desk().payments(waiting_ids)} if waiting_ids else {}
-except ApiError as e:
+except DeskError as e:
     now_payments = {i: _("could not read the payment: {msg}").format(msg=e.message) for i in waiting_ids}
 st.subheader(T["to_decide"])
 if not pending:

@@ -5,10 +5,10 @@ from datetime import datetime, time as dtime, timedelta
 
 import streamlit as st
 
+from lib.domain.errors import DeskError
 from lib.domain import names
 from lib.domain.i18n import _
 from lib.reports.audit_log import grouped as audit_grouped, search as audit_search
-from lib.iamport.errors import ApiError
 from lib.ui import loaders, open_payment
 
 WRITE_TAG_IN_JSON = re.compile(r"\s*\[vd:[0-9a-f]{8}\]")     # lib/domain/text.write_tag, inside the stored JSON
@@ -78,7 +78,7 @@ if query.strip() and not df.empty:
         try:
             pays, _fetched = loaders.load_search_frame(max(d_from or today, today - timedelta(days=365)), d_to or today)
             buyers = set(pays.loc[pays["buyer_name"].str.contains(query.strip(), case=False, regex=False), "imp_uid"])
-        except ApiError:
+        except DeskError:
             st.caption(T["no_buyers"])
     df = audit_search(df, query, buyer_imp_uids=buyers, bank_name=names.bank_name,
                       amount_cases=session.desk().cases_with_amount)

@@ -16,7 +16,6 @@ from lib.domain.fmt import kst
 from lib.domain.clock import now_kst
 from lib.domain.outcomes import BulkRow
 from lib.domain.rules import InvalidInput
-from lib.iamport.errors import ApiError
 from lib.ui import id_list, inert
 from lib.ui import language
 from lib.ui import outcomes
@@ -108,7 +107,7 @@ else:
     days, to = None, datetime.combine(d, t, KST)
 try:
     current = session.desk().payments(ids)
-except ApiError as e:
+except DeskError as e:
     st.error(inert.say(T["error"], err=e))
     st.stop()
 by_id = {p.imp_uid: p for p in current}

@@ -13,7 +13,6 @@ from lib.domain.names import pg_name
 from lib.domain.kinds import BulkOutcome
 from lib.domain.outcomes import BulkRow
 from lib.domain.rules import revoke_blockers
-from lib.iamport.errors import ApiError
 from lib.reports import pending
 from lib.ui import id_list, inert, keys, language, loaders, outcomes, send_once, session
 
@@ -79,7 +78,7 @@ over = c1.number_input(T["overdue_days"], min_value=1, max_value=365, value=30, 
 if c2.button(T["pick_overdue"], key="revoke_pick"):
     try:
         df, _fetched = loaders.load_pending(90)
-    except ApiError as e:
+    except DeskError as e:
         st.error(inert.say(T["error"], err=e))
         st.stop()
     picked = pending.overdue_for(df, int(over))[: s.rules.bulk_extend_max_rows]
@@ -92,7 +91,7 @@ ids = id_list.imp_uids_or_stop(ids_text, max_rows=s.rules.bulk_extend_max_rows, 
                                 none=T["none"], bad=T["bad_ids"])
 try:
     by_id = {p.imp_uid: p for p in session.desk().payments(ids)}
-except ApiError as e:
+except DeskError as e:
     st.error(inert.say(T["error"], err=e))
     st.stop()
 

@@ -19,7 +19,7 @@ from lib.domain.i18n import N_, _
 
 
 PG_FIELDS = ("date", "type", "amount", "fee", "fee_vat", "tax_free", "vat", "imp_uid", "merchant_uid", "pg_tid",
-             "pg", "method")
+             "pg", "method", "cancel_date", "cancel_amount", "sign_from")
 
 
 BANK_FIELDS = ("date", "sender", "memo", "deposit", "withdrawal", "amount", "direction")

@@ -26,7 +26,10 @@ FIELD_LABELS = {"date": N_("Day (거래일)"), "type": N_("Deposit or cancel (�
                 "fee": N_("Fee (수수료)"), "fee_vat": N_("Fee VAT (수수료 부가세)"), "tax_free": N_("Tax-free (면세)"),
                 "vat": N_("VAT of the payment (부가세)"), "imp_uid": N_("PortOne transaction number (포트원 결제번호)"),
                 "merchant_uid": N_("Order number (주문번호)"), "pg_tid": N_("PG transaction number (PG 거래번호)"),
-                "pg": N_("PG (a column naming it)"), "method": N_("Payment method (결제수단)")}
+                "pg": N_("PG (a column naming it)"), "method": N_("Payment method (결제수단)"),
+                "cancel_date": N_("Day of a cancel (취소일시), when apart"),
+                "cancel_amount": N_("Amount of a cancel (취소금액), when apart"),
+                "sign_from": N_("Minus marks a cancel (정산금액)")}
 BANK_LABELS = {"date": N_("Day (거래일시)"), "memo": N_("Description (적요)"), "deposit": N_("Money in (입금액)"),
                "withdrawal": N_("Money out (출금액)"), "sender": N_("Who sent it (보낸분)"),
                "amount": N_("Signed amount (거래금액)"), "direction": N_("In or out (구분)")}
@@ -74,6 +77,9 @@ class ColumnMap:
     refund_values: str = ""                # type-column codes meaning a cancel, comma separated (Hecto: "1")
     deposit_values: str = ""
     file_pg: str | None = None             # the PG every row of the file belongs to
+    cancel_date: str | None = None         # a day written only on cancels (취소일시 beside 승인일시): a cancel's own day
+    cancel_amount: str | None = None       # an amount written only on cancels (취소금액 beside 승인금액)
+    sign_from: str | None = None           # a column whose minus marks a cancel when the amount is unsigned (정산금액)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -268,9 +274,22 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
     if codes:                                   # a layout's own cancel codes (Hecto: 승인구분 0 = approval, 1 = cancel)
         refund_word |= kind_text.isin(codes)
         deposit_word |= kind_text.isin([v.strip().lower() for v in (cmap.deposit_values or "").split(",") if v.strip()])
+    cancel = refund_word | (~deposit_word & (amount < 0))
+    if cmap.sign_from:                          # an unsigned amount; the net beside it is minus on a cancel
+        cancel |= ~deposit_word & (parse_amounts(keep[cmap.sign_from], cmap.sign_from, required=False) < 0).fillna(False)
+    amount = amount.abs()
+    if cmap.cancel_amount:                      # 취소금액 beside 승인금액: a row with one is a cancel of that much
+        ca = parse_amounts(keep[cmap.cancel_amount], cmap.cancel_amount, required=False).abs().fillna(0)
+        cancel |= ca > 0
+        amount = amount.where(~(ca > 0), ca)
+    if cmap.cancel_date:                        # 취소일시 beside 승인일시: a cancel happened on its own day
+        cd = keep[cmap.cancel_date].astype(str).str.strip()
+        has = cancel & (cd != "")
+        if has.any():
+            out.loc[has, "date"] = parse_dates(keep.loc[has, cmap.cancel_date], cmap.cancel_date)
     out["kind"] = "deposit"
-    out.loc[refund_word | (~deposit_word & (amount < 0)), "kind"] = "refund"
-    out["amount"] = amount.abs().astype("int64")
+    out.loc[cancel, "kind"] = "refund"
+    out["amount"] = amount.astype("int64")
     for f in ("fee", "fee_vat", "tax_free", "vat"):
         col = getattr(cmap, f)
         out[f] = parse_amounts(keep[col], col, required=False).abs() if col else pd.Series(pd.NA, index=keep.index,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from lib.domain.i18n import _
 from lib.domain.settings import Rules
-from lib.reports.recon import cells
+from lib.reports.recon import cancels, cells
 from lib.reports.recon.cells import Profile
 from lib.domain.names import pg_short
 from lib.reports.recon.layouts import field_hint, pg_family
@@ -158,6 +158,10 @@ def understand_pg(df: pd.DataFrame, ev: pd.DataFrame, rules: Rules | None = None
         choices.append(type_c)
         used.add(type_c.key)
 
+    # how cancels are written when no column says so: their own day, their own amount, a minus beside
+    cx = cancels.learn(profiles, s, pairs, used, amount=amount_p, has_kind=type_c is not None)
+    used |= {c for c in (cx.cancel_date, cx.cancel_amount, cx.sign_from) if c}
+
     # VAT columns: the payment's (about 1/11 of the amount) or the fee's (about 1/10 or 1/11 of the fee)
     rest = [p for p in profiles if p.is_amount and p.name not in used]
     fee_p, fee_vat_p, vat_p, tax_free_p = _fee_and_vat(rest, s, amount_p)
@@ -199,7 +203,8 @@ def understand_pg(df: pd.DataFrame, ev: pd.DataFrame, rules: Rules | None = None
                      imp_uid=_col(keys["imp_uid"]), merchant_uid=_col(keys["merchant_uid"]),
                      pg_tid=_col(keys["pg_tid"]), pg=_col(pg_p), method=_col(method_p),
                      fee_includes_vat=bool(fee_c and fee_c.key == "incl"), refund_values=",".join(refund_values),
-                     deposit_values=",".join(deposit_values), file_pg=file_pg)
+                     deposit_values=",".join(deposit_values), file_pg=file_pg, cancel_date=cx.cancel_date,
+                     cancel_amount=cx.cancel_amount, sign_from=cx.sign_from)
     for c in choices:
         if not c.evidence and len(c.options) > 1 and keyed_rows:
             first_opt = c.options[c.picked]

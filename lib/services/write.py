@@ -17,6 +17,10 @@
 * leaving the ``with`` block by an exception frees the lock if nothing left, or keeps it as unknown if the request
   may have left without a recorded outcome.
 
+Every state change from "sent" on moves the write's row of ``writes`` (lib/db/writes.py) in the same transaction as
+its audit record; the row's ``action_key`` (the page's send-once id, else the correlation id) is the write's
+idempotency key: an action already sent is refused (``Busy``) before anything leaves.
+
 The three writes (lib/services/update.py, refund.py, revoke.py) are the steps of this object with their own
 validation and body; what proves each kind landed lives in lib/services/settle.py.
 """

@@ -80,6 +80,7 @@ class ColumnMap:
     cancel_date: str | None = None         # a day written only on cancels (취소일시 beside 승인일시): a cancel's own day
     cancel_amount: str | None = None       # an amount written only on cancels (취소금액 beside 승인금액)
     sign_from: str | None = None           # a column whose minus marks a cancel when the amount is unsigned (정산금액)
+    file_pgs: str | None = None            # the PGs a file of several holds, when no column names them (comma separated)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -319,6 +320,7 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
         out = out[vbank.to_numpy()]
     out = out.reset_index(drop=True)
     out.attrs["other_methods"] = other
+    out.attrs["file_pgs"] = [p for p in (cmap.file_pgs or "").split(",") if p]
     return out
 
 
@@ -337,6 +339,8 @@ def file_pgs(rows: pd.DataFrame) -> list[str]:
     """The PG a file belongs to, when it names exactly one (its layout, or a PG column with one PG): the match is
     scoped to it, so a file of one PG shows no false 아임포트에만 rows for the others. A file of several PGs is
     compared with every PG ([]): a PG with no row in it may be exactly what is missing."""
+    if rows.attrs.get("file_pgs"):              # several PGs, told by the payments the rows are (no PG column)
+        return sorted({c for p in rows.attrs["file_pgs"] for c in pg_family(p)})
     if "pg" not in rows or rows.empty:
         return []
     named = {p for p in rows["pg"].unique() if p}

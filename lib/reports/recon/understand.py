@@ -189,14 +189,19 @@ def understand_pg(df: pd.DataFrame, ev: pd.DataFrame, rules: Rules | None = None
     method_p = max((p for p in profiles if p.method >= 0.8 and p.name not in used and p.is_text
                     and (pg_p is None or p.name != pg_p.name)),
                    key=lambda p: (p.method, field_hint("method", p.name)), default=None)
-    file_pg = None
-    if pg_p is None and not pairs.empty:         # a file of one PG: the PG of the payments its rows are
-        families = pairs.drop_duplicates("row")["pg"].map(lambda p: min(pg_family(p)) if p else "")
+    file_pg, several, reading_notes = None, None, []
+    if pg_p is None and not pairs.empty:         # no PG column: the PGs of the payments its rows are
+        first = pairs.drop_duplicates("row")
+        families = first["pg"].map(lambda p: min(pg_family(p)) if p else "")
         top = families.value_counts()
         if len(top) and top.iloc[0] >= 0.95 * len(families) and top.index[0]:
-            file_pg = pairs.drop_duplicates("row")["pg"][families == top.index[0]].mode().iloc[0]
+            file_pg = first["pg"][families == top.index[0]].mode().iloc[0]
             reading_notes = [_("Every row the file and I'mport share is a {pg} payment: the file is read as {pg}'s "
                                "alone.").format(pg=pg_short(file_pg))]
+        elif len(top) <= 3 and all(top.index):    # a few PGs in one file: compared with those, not with every PG
+            several = ",".join(sorted(top.index))
+            reading_notes = [_("The file's rows are payments of {pgs}: it is compared with those PGs only.").format(
+                pgs=", ".join(pg_short(p) for p in sorted(top.index)))]
     cmap = ColumnMap(date=date_c.key if date_c else None, type=type_c.key if type_c else None,
                      amount=amount_c.key if amount_c else None, fee=_col(fee_p),
                      fee_vat=_col(fee_vat_p), tax_free=_col(tax_free_p), vat=_col(vat_p),
@@ -204,7 +209,7 @@ def understand_pg(df: pd.DataFrame, ev: pd.DataFrame, rules: Rules | None = None
                      pg_tid=_col(keys["pg_tid"]), pg=_col(pg_p), method=_col(method_p),
                      fee_includes_vat=bool(fee_c and fee_c.key == "incl"), refund_values=",".join(refund_values),
                      deposit_values=",".join(deposit_values), file_pg=file_pg, cancel_date=cx.cancel_date,
-                     cancel_amount=cx.cancel_amount, sign_from=cx.sign_from)
+                     cancel_amount=cx.cancel_amount, sign_from=cx.sign_from, file_pgs=several)
     for c in choices:
         if not c.evidence and len(c.options) > 1 and keyed_rows:
             first_opt = c.options[c.picked]
@@ -212,7 +217,7 @@ def understand_pg(df: pd.DataFrame, ev: pd.DataFrame, rules: Rules | None = None
             c.evidence = _("{title}: {col} agrees with I'mport in {n} of {rows} rows; {other} in {m}.").format(
                 title=c.title, col=f"“{first_opt.label}”", n=int(first_opt.score), rows=keyed_rows, other=f"“{second.label}”",
                 m=int(second.score))
-    reading = Reading("pg", cmap, choices, notes=reading_notes if file_pg else [])
+    reading = Reading("pg", cmap, choices, notes=reading_notes)
     check_pg(reading, df, ev, known)
     if reading.stop is None and amount_c is not None and keyed_rows >= 5 \
             and amount_c.options[amount_c.picked].score < EXPLAINED_MIN * keyed_rows:

@@ -316,7 +316,10 @@ def numeric_tno_only(pays):
     made = _custom_file(p2, ["거래일시", "거래번호", "구분", "거래금액", "수수료", "부가세"],
                         lambda r: [f"{at(r):%Y-%m-%d %H:%M:%S}", r["pg_tid"], kind_word(r), r["amount"], r["fee"],
                                    r["fee_vat"]], "ord_ghost_000001", "26119999999990")
-    return made, p2
+    data, name, want = made
+    # a file without order numbers: its own rows (파일에만) can show none; I'mport's rows show theirs
+    want = {(st, "" if st.startswith("대사불능 (파일에만)") else m, why) for st, m, why in want}
+    return (data, name, want), p2
 
 
 def corpus_variant(layout: str, quirk: str):
@@ -695,7 +698,8 @@ FIXED = {"pg_net_amount_only", "pg_order_numbers_full_width", "pg_date_korean_lo
          "pg_order_numbers_that_start_with_the_day", "bank_dash_for_no_amount", "bank_date_korean_locale",
          "bank_date_korean_locale_day_only", "bank_date_two_digit_year", "bank_sender_names_truncated",
          "bank_van_deposit_with_a_pg_word_in_its_name", "pg_approval_day_and_cancel_day_columns",
-         "pg_approve_and_cancel_amount_columns", "pg_cancel_sign_only_in_net", "pg_two_pgs_without_pg_column"}
+         "pg_approve_and_cancel_amount_columns", "pg_cancel_sign_only_in_net", "pg_two_pgs_without_pg_column",
+         "pg_numeric_kcp_tno_only"}
 
 
 def _params():

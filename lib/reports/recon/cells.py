@@ -195,7 +195,7 @@ def sample(df: pd.DataFrame, n: int = SAMPLE) -> pd.DataFrame:
 
 def profile(df: pd.DataFrame) -> list[Profile]:
     """Every column's profile, on a sample of the rows."""
-    from lib.reports.recon.layouts import pg_code
+    from lib.reports.recon.words import pg_code
     s = sample(df)
     out = []
     for i, name in enumerate(df.columns):

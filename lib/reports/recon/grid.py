@@ -16,15 +16,16 @@ pyarrow (the bulk of a text file).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
+from lib.domain.errors import DeskError
 from lib.domain.i18n import _
 from lib.domain.text import clean
+from lib.reports.recon.words import norm_header
 
 
-class ReconFileError(Exception):
+class ReconFileError(DeskError):
     """The file cannot be read; the message names the row and column when it can."""
 
 
@@ -50,15 +51,6 @@ LIMITS = UploadLimits()
 
 TOTAL_RX = re.compile(r"^\s*[\[(<]?\s*(총\s*합\s*계|합\s*계|소\s*계|총\s*계|누\s*계|일\s*계|total|subtotal|sum)\b",
                       re.IGNORECASE)
-
-
-_NORM_RX = re.compile(r"\((?:원|krw|₩)\)|[\s_()\[\]\-./·:*]", re.IGNORECASE)
-
-
-def norm_header(text: str) -> str:
-    """A header as compared with known layouts: "출금액(원)" → "출금액", "거래 일시" → "거래일시", "거래금액（원）" (full
-    width) → "거래금액", lower case."""
-    return _NORM_RX.sub("", unicodedata.normalize("NFKC", str(text))).lower()
 
 
 @dataclass

@@ -14,7 +14,7 @@ column names, and every guess that changes a meaning is a visible warning naming
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from lib.reports.recon.grid import norm_header
+from lib.reports.recon.words import norm_header
 from lib.domain.i18n import N_, _
 
 
@@ -253,37 +253,6 @@ def _guess_bank(columns: list[str]) -> Recognition:
         rec.warnings.append(_("No column names the sender of a deposit: PG payouts are found by the words in “{col}” "
                               "only.").format(col=m.get("memo") or "—"))
     return rec
-
-
-PG_NAME_TO_CODE: dict[str, str] = {}
-
-
-def pg_code(value: str) -> str:
-    """A PG as a file names it (a code, the Korean trade name, an English name) → the pg_provider code, or ""."""
-    if not PG_NAME_TO_CODE:
-        from lib.domain.names import PG_NAMES
-        for code, name in PG_NAMES.items():
-            PG_NAME_TO_CODE.setdefault(norm_header(code), code)
-            PG_NAME_TO_CODE.setdefault(norm_header(name), code)
-        for alias, code in {"이니시스": "html5_inicis", "kg이니시스": "html5_inicis", "inicis": "html5_inicis",
-                            "kcp": "kcp", "nhnkcp": "kcp", "토스페이먼츠": "tosspayments", "toss": "tosspayments",
-                            "나이스페이먼츠": "nice", "나이스페이": "nice", "nicepay": "nice", "헥토파이낸셜": "settle",
-                            "세틀뱅크": "settle", "hecto": "settle", "스마트로": "smartro_v2", "키움페이": "daou",
-                            "다날": "danal_tpay", "kicc": "kicc", "lgu+": "uplus", "lg유플러스": "uplus",
-                            "웰컴페이먼츠": "welcome"}.items():
-            PG_NAME_TO_CODE.setdefault(norm_header(alias), code)
-    return PG_NAME_TO_CODE.get(norm_header(value), "")
-
-
-def pg_family(code: str) -> set[str]:
-    """Every pg_provider code a file's PG name may stand for: a PG's old and new modules share one trade name in
-    its own files (나이스페이먼츠 = nice and nice_v2, 스마트로 = smartro and smartro_v2, KG이니시스, 다날)."""
-    from lib.domain.names import PG_NAMES
-
-    def base(c: str) -> str:
-        return norm_header(PG_NAMES.get(c, c).split(" (")[0].split("(")[0])
-    b = base(code)
-    return {code} | {c for c in PG_NAMES if base(c) == b}
 
 
 # What a header says about a field, beyond the layouts above: exact names (normalised, NFKC) and words a header

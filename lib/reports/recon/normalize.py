@@ -15,7 +15,8 @@ import pandas as pd
 from lib.reports.recon.grid import ReconFileError
 from lib.domain.i18n import N_, _
 from lib.reports.recon.cells import pg_of
-from lib.reports.recon.layouts import BANK_FIELDS, PG_FIELDS, pg_code, pg_family
+from lib.reports.recon.layouts import BANK_FIELDS, PG_FIELDS
+from lib.reports.recon.words import pg_code, pg_family
 
 
 FIELDS = PG_FIELDS

@@ -23,6 +23,11 @@ EXCEL_EPOCH = date(1899, 12, 30)             # Excel's day 0 (1900 date system, 
 SERIAL_LOW, SERIAL_HIGH = 36526, 73051       # 2000-01-01 … 2099-12-31 as Excel serial numbers
 
 
+def _unguard(text: str) -> str:
+    """Excel's text guard taken off: ="ord_1" (written so Excel keeps an order number as text) is ord_1."""
+    return text[2:-1] if text.startswith('="') and text.endswith('"') and len(text) >= 3 else text
+
+
 def nfkc(text: object) -> str:
     """Full-width letters, digits and brackets as their ordinary forms (“（원）” → “(원)”)."""
     return unicodedata.normalize("NFKC", str(text))
@@ -127,7 +132,7 @@ DIRECTION_OUT = ("출금", "출", "지급", "보냄", "withdrawal", "debit", "ou
 KIND_WORDS = ("결제", "승인", "취소", "환불", "매출", "부분취소", "전체취소", "정상", "결제완료", "매입", "approval", "cancel",
               "refund", "paid", "done", "canceled", "cancelled", "partial_canceled")
 METHOD_WORDS = ("가상계좌", "무통장", "카드", "신용카드", "체크카드", "계좌이체", "실시간계좌이체", "휴대폰", "간편결제",
-                "vbank", "card", "trans", "phone", "virtual_account", "transfer", "va", "ca", "ra")
+                "vbank", "card", "trans", "phone", "virtual_account", "transfer", "va", "ca", "ra", "vcnt")
 CHANNEL_RX = re.compile(r"타행|당행|이체|FB|CMS|인터넷|모바일|스마트|ATM|CD|창구|펌뱅킹|오픈뱅킹|대체|자동|전자금융|텔레|폰뱅킹|"
                         r"일반입금|입금|출금|급여|체크|카드", re.IGNORECASE)
 _HANGUL_NAME = re.compile(r"^[가-힣]{2,5}$")
@@ -201,8 +206,8 @@ def profile(df: pd.DataFrame) -> list[Profile]:
     for i, name in enumerate(df.columns):
         raw = s.iloc[:, i].astype(str)
         codes0, uniq0 = pd.factorize(raw)
-        col = pd.Series(np.array([nfkc(v).strip() for v in uniq0], dtype=object)[codes0] if len(codes0) else [],
-                        index=raw.index, dtype=object)
+        col = pd.Series(np.array([_unguard(nfkc(v).strip()) for v in uniq0], dtype=object)[codes0] if len(codes0)
+                        else [], index=raw.index, dtype=object)
         filled = col[~col.isin(("", "-", "\u2212", "—", "–"))]      # a dash in a money column means nothing there
         p = Profile(name=str(name), position=i, filled=_share(col != ""), distinct=int(filled.nunique()))
         if filled.empty:

@@ -155,7 +155,14 @@ def join_header(top: list[str], bottom: list[str]) -> list[str]:
     t = [(top[j] if j < len(top) else "").strip() for j in range(w)]
     b = [(bottom[j] if j < len(bottom) else "").strip() for j in range(w)]
     out = []
+    group = [""] * w                                   # the merged group cell each column sits under
     for j in range(w):
+        group[j] = t[j] or (group[j - 1] if j and b[j] else "")
+    repeated = {x for x in b if x and b.count(x) > 1}   # 부가세 under 결제금액 and under 수수료: named by their group
+    for j in range(w):
+        if b[j] in repeated and group[j]:
+            out.append(f"{group[j]} {b[j]}")
+            continue
         if not b[j]:
             out.append(t[j])
         elif not t[j] or _UNIT.match(b[j]) is None and (j + 1 < w and not t[j + 1] and b[j + 1]):

@@ -71,7 +71,7 @@ def _key_of_rows(s: pd.DataFrame, keys: dict[str, Profile | None]) -> tuple[pd.S
         p = keys.get(k)
         if p is None:
             continue
-        v = s[p.name].astype(str).map(lambda x: cells.nfkc(x).strip())
+        v = s[p.name].astype(str).map(lambda x: cells._unguard(cells.nfkc(x).strip()))
         has = v != ""
         field_[has], value[has] = k, v[has]
     return field_, value

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -148,7 +149,7 @@ def summary(f: pd.DataFrame, today: date, stored: Stored | None, *, days: int = 
                  stored.last if stored else None, rows)
 
 
-def for_watcher(rules: Rules):
+def for_watcher(rules: Rules) -> Callable[[list[dict[str, Any]], str | None, Any], Ahead]:
     """The watcher's ``ahead`` (lib/services/watcher.py ``AheadFn``): payments, stored statements, now → Ahead."""
     def ahead(payments: list[dict[str, Any]], stored_text: str | None, now: Any) -> Ahead:
         stored = load(stored_text)

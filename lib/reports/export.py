@@ -11,6 +11,7 @@ autofilter.
 from __future__ import annotations
 
 import io
+from typing import Any
 import pandas as pd
 from lib.domain.clock import KST
 
@@ -18,7 +19,7 @@ from lib.domain.clock import KST
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
-def safe_text(value):
+def safe_text(value: Any) -> Any:
     """A text cell that cannot run as a formula; anything that is not text is returned as it is."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
@@ -74,7 +75,7 @@ def to_xlsx_book(sheets: list[tuple[str, pd.DataFrame]], *, money: tuple[str, ..
     return buf.getvalue()
 
 
-def _write_sheet(xw, won, sheet: str, df: pd.DataFrame, money: tuple[str, ...] | None) -> None:
+def _write_sheet(xw: pd.ExcelWriter, won: Any, sheet: str, df: pd.DataFrame, money: tuple[str, ...] | None) -> None:
     out = safe_frame(df)
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]) and getattr(out[col].dt, "tz", None) is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 import pandas as pd
 from lib.domain import banks
 from lib.domain.clock import KST
@@ -28,7 +29,7 @@ class Event:
     rank: int = 1       # order within one second: issue/start 0, changes 1, deposit 2, refunds 3
 
 
-def _ts(v) -> datetime | None:
+def _ts(v: Any) -> datetime | None:
     if v is None or v == 0:
         return None
     if isinstance(v, datetime):
@@ -36,7 +37,7 @@ def _ts(v) -> datetime | None:
     return datetime.fromtimestamp(int(v), KST)
 
 
-def _load(s) -> dict:
+def _load(s: Any) -> dict:
     try:
         return json.loads(s) if isinstance(s, str) and s else {}
     except ValueError:
@@ -137,6 +138,6 @@ def build(p: Payment, audit: pd.DataFrame, rules: Rules) -> list[Event]:
                          text + (f" — {without_tag(h.reason)}" if h.reason else ""), rank=3))
 
     # The API counts in whole seconds: within one second, the natural order (issue, changes, deposit, refunds).
-    def key(e: Event):
+    def key(e: Event) -> tuple[int, int]:
         return (int(e.at.timestamp()) if e.at else 0, e.rank)
     return sorted(out, key=key)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from datetime import datetime, timedelta
+from typing import Any
 from lib.domain.outcomes import BulkRow, WriteResult
 from lib.db.approvals import ApprovalRequest
 from lib.db.appdb import AppDb
@@ -119,7 +120,7 @@ class Desk:
     def approval_needed(self, p: Payment, amount: int) -> str | None:
         return services_refund.approval_needed(self.db, p, amount, self.who, self.rules)
 
-    def requests(self, **kw) -> list[ApprovalRequest]:
+    def requests(self, **kw: Any) -> list[ApprovalRequest]:
         return self.db.approvals.list(**kw)
 
     # ------------------------------------------------------------ writes

@@ -14,6 +14,8 @@ lib/services/write.py); a page shows an unknown write with its two ways out (``o
 
 from __future__ import annotations
 
+from typing import Any
+
 from lib.db.appdb import AppDb
 from lib.db.locks import Lock
 from lib.db.writes import WriteMove
@@ -21,6 +23,7 @@ from lib.domain.fmt import kst
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
 from lib.domain.kinds import LockState, Outcome, WriteKind, WriteState
+from lib.domain.models import Payment
 from lib.domain.outcomes import WriteResult
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiError
@@ -74,7 +77,7 @@ def settle_abandoned(client: IamportClient, db: AppDb, held: Lock, operator: Act
 
 
 def _resolved(db: AppDb, held: Lock, kind: WriteKind, operator: Actor, outcome: Outcome, why: str,
-              p, message: str, **detail) -> WriteResult:
+              p: Payment, message: str, **detail: Any) -> WriteResult:
     db.audit.record(operator=operator.email, action=kind, outcome=Outcome.RESOLVED, correlation_id=held.correlation_id,
                  imp_uid=held.imp_uid, merchant_uid=p.merchant_uid, detail={"why": why, **detail},
                  write=WriteMove(held.correlation_id, WriteState(outcome), resolved=True))

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from lib.db.appdb import AppDb
 from lib.db.audit import new_correlation_id
@@ -48,7 +49,12 @@ from lib.iamport.errors import ApiError, ApiUnavailable, OutcomeUnknown, Refused
 from lib.services.settle import SPECS, notify
 from lib.services.unknowns import lock_busy_message, settle_abandoned, what
 
-def approved_row(db: AppDb, approval_id: str, *, operator: Actor, kind: str, imp_uid: str):
+if TYPE_CHECKING:
+    from lib.db.approvals import ApprovalRequest
+    from lib.db.locks import Lock
+
+
+def approved_row(db: AppDb, approval_id: str, *, operator: Actor, kind: str, imp_uid: str) -> ApprovalRequest:
     """The approved request ``approval_id`` when ``operator`` is carrying it out now and it covers this payment;
     else ``NeedsApproval`` (nothing is sent). An approval id is never permission by itself: made-up, foreign (another
     kind or payment, someone else's) and spent (carried out already) ids are all refused."""
@@ -105,7 +111,7 @@ class Write:
             self._interrupted(e)
             raise
 
-    def _acquire(self):
+    def _acquire(self) -> Lock | None:
         return self.locks.acquire(self.key, correlation_id=self.cid, operator=self.operator.email, action=self.kind,
                                   lease_s=self.lease_s)
 
@@ -163,7 +169,7 @@ class Write:
             return self._unclear(e)
         return self._succeeded(out, done, **(facts(out) if facts else {}))
 
-    def _succeeded(self, p: Payment, message: str, **extra) -> WriteResult:
+    def _succeeded(self, p: Payment, message: str, **extra: Any) -> WriteResult:
         after = SPECS[self.kind].after(p)
         self.db.audit.record(operator=self.operator.email, action=self.kind, outcome=Outcome.SUCCEEDED,
                           correlation_id=self.cid, imp_uid=self.imp_uid, merchant_uid=p.merchant_uid,

@@ -114,7 +114,7 @@ class TTLCache:
             f = self._failed.get(key)
         return (f[0], f[3]) if f else None
 
-    def _fresh(self, key) -> tuple[Any, float] | None:
+    def _fresh(self, key: Hashable) -> tuple[Any, float] | None:
         with self._guard:
             entry = self._data.get(key)
         if entry and time.time() - entry[0] < self.ttl:

@@ -18,7 +18,7 @@ DEFAULTS = {"f_days": 90, "f_pg": [], "f_bank": [], "f_due": "all", "f_due_from"
             "f_min": None, "f_max": None, "f_text": ""}
 
 
-def _int(v, lo: int, hi: int) -> int | None:
+def _int(v: object, lo: int, hi: int) -> int | None:
     try:
         n = int(str(v))
     except ValueError:
@@ -26,7 +26,7 @@ def _int(v, lo: int, hi: int) -> int | None:
     return n if lo <= n <= hi else None
 
 
-def _date(v) -> date | None:
+def _date(v: object) -> date | None:
     try:
         return date.fromisoformat(str(v))
     except ValueError:

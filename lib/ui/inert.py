@@ -3,6 +3,8 @@ with escaped values (``say``), tables with escaped cells, URLs that may be links
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 from lib.domain.text import has_invisible, md
@@ -10,13 +12,13 @@ from lib.domain.i18n import _
 
 
 # ------------------------------------------------------------------ inert text
-def say(template: str, **values) -> str:
+def say(template: str, **values: Any) -> str:
     """One of the page's own sentences with values from outside (the API, the URL, a file, another
     operator) made inert: every string or error is escaped for markdown, numbers keep their format spec."""
     return template.format(**{k: md(v) if isinstance(v, (str, BaseException)) else v for k, v in values.items()})
 
 
-def table(data, **kw) -> None:
+def table(data: Any, **kw: Any) -> None:
     """``st.table`` (whose cells, index and headers are markdown) with every string cell escaped."""
     df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
     df = df.map(lambda v: md(v) if isinstance(v, str) else v)

@@ -11,9 +11,15 @@ A choice that is not the default is written back into the URL, so a reload or a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import streamlit as st
 from lib.ui import keys
 from lib.domain import i18n
+from lib.domain.identity import Actor
+
+_T = TypeVar("_T")
 
 
 # ------------------------------------------------------------------ language
@@ -35,7 +41,7 @@ def apply_language() -> str:
     return i18n.set_lang(st.session_state.get(LANG_CHOICE))
 
 
-def remember_for(who) -> str:
+def remember_for(who: Actor) -> str:
     """After identity: in header / OIDC mode, a person's earlier choice when this session has none yet; and the
     choice kept in the URL. Returns the run's language."""
     if st.session_state.get(LANG_CHOICE) is None and who.mode != "local":
@@ -58,7 +64,7 @@ def language_switch() -> None:
                                  label_visibility="collapsed", on_change=_keep_language)
 
 
-def later(fn):
+def later(fn: Callable[[], _T]) -> Callable[[], _T]:
     """``fn`` for Streamlit to call later outside this run (a deferred download's data), in this run's language:
     the server calls it on another thread, where the person's language is not set."""
     import contextvars

@@ -60,7 +60,7 @@ OUTCOME_TEXT = {"audit_link": N_("See it in the audit log"), "requested": N_("Ap
 BOXES = {"succeeded": st.success, "failed": st.error, "unknown": st.warning}
 
 
-def show(res, text: dict) -> None:
+def show(res: object, text: dict) -> None:
     """Whatever an action gave back (lib/ui/send_once.result), in the page's words (``text``: stale, busy, invalid,
     error; optional audit_link, requested, see_request)."""
     if isinstance(res, WriteResult):
@@ -73,7 +73,7 @@ def show(res, text: dict) -> None:
         show_refusal(res, text)
 
 
-def show_outcome(res, text: dict) -> None:
+def show_outcome(res: object, text: dict) -> None:
     """What a write did (a WriteResult: succeeded / failed / unknown, with the audit link), or why it was not
     sent (a refusal: ``text`` has the page's stale / busy / invalid / error sentences)."""
     if isinstance(res, WriteResult):

@@ -3,6 +3,9 @@ HTTP, no business rules — those decide; this only says)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
 import pandas as pd
 from lib.db.approvals import ApprovalRequest
 from lib.domain.fees import FeeImpact
@@ -72,7 +75,7 @@ def describe(req: ApprovalRequest) -> str:
     return _("Move the due dates of {n} virtual accounts to {to}").format(n=n, to=req.payload["to"])
 
 
-def _j(v) -> dict:
+def _j(v: Any) -> dict:
     import json
     try:
         return json.loads(v) if isinstance(v, str) and v else {}
@@ -99,7 +102,7 @@ def refund_account_text(req: dict, check: dict | None) -> str:
     return f"{text} ({holder})" if holder else text
 
 
-def audit_sentence(r) -> str:
+def audit_sentence(r: Mapping[str, Any]) -> str:
     """One audit record as a sentence for the finance team: what was done, before → after, in ₩ and KST."""
     from datetime import datetime
 
@@ -108,7 +111,7 @@ def audit_sentence(r) -> str:
     req, det = _j(r.get("request")), _j(r.get("detail"))
     action, outcome = r.get("action"), r.get("outcome")
 
-    def due(v):
+    def due(v: Any) -> str:
         return kst(datetime.fromtimestamp(int(v), KST)) if v else "—"
     reread = " " + _("(confirmed by a re-read)") if det.get("confirmed_by_reread") else ""
     if action == "sign_in":          # built-in accounts (lib/db/accounts.py)
@@ -192,7 +195,7 @@ def text_px(text: object) -> int:
     return sum(14 if ord(ch) > 0x2E80 else 8 for ch in s)
 
 
-def column_px(header: str, values, *, fmt=str, pad: int = 28, at_most: int = 320) -> int:
+def column_px(header: str, values: Iterable[Any], *, fmt: Callable[[Any], object] = str, pad: int = 28, at_most: int = 320) -> int:
     """A column width that shows its header and every value whole (₩1,200,000, not ",200,000"): the widest of them,
     measured on all rows (the table's own sizing looks at the first rows only)."""
     widest = max([text_px(header)] + [text_px(fmt(v)) for v in values], default=0)

@@ -8,6 +8,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from lib.db.recon_store import ResolutionStore
 from lib.domain import identity
 from lib.domain.clock import KST
 from lib.domain.i18n import _
@@ -44,7 +45,7 @@ def _label(r: dict, closed: bool) -> str:
     return " · ".join(str(x) for x in (f"{mark}{recon_status(r.get('status', ''))}", day, who, reasons) if x != "")
 
 
-def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store, key: str, title: str) -> None:
+def close_exceptions(exc: pd.DataFrame, keys: pd.Series, closed: dict, store: ResolutionStore, key: str, title: str) -> None:
     """Pick exceptions (several at once), write one memo and an owner, and close them all; or reopen the picked
     ones that are closed. The memo is checked once for all (lib/db/recon_store.py): none is closed with a bad one."""
     if exc.empty:

@@ -7,6 +7,7 @@ The reading itself is lib/reports/recon/understand.py; this module only draws it
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
@@ -71,7 +72,7 @@ def where_found(table: Table) -> str:
     return " · ".join(parts)
 
 
-def table_of(upload: Upload, key: str, read) -> Table:
+def table_of(upload: Upload, key: str, read: Callable[..., Table]) -> Table:
     """The table, with the header row and the sheet a person may choose (the sheet picker shows when more than one
     sheet holds transactions). ``read(header_row, sheet)`` reads it (cached by the page's loaders)."""
     c1, c2 = st.columns([1, 2])

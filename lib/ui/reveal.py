@@ -6,6 +6,7 @@ import streamlit as st
 from lib.ui import keys
 from lib.domain.i18n import N_
 from lib.domain.i18n import gettext as translate
+from lib.domain.identity import Actor
 from lib.ui.session import actor, audit
 
 
@@ -38,7 +39,7 @@ def reveal_toggle(label: str, *, key: str, where: str, imp_uid: str | None = Non
     return on
 
 
-def record_search(who, kind: str, length: int, *, allowed: bool, narrowing: bool, revealed: bool) -> None:
+def record_search(who: Actor | None, kind: str, length: int, *, allowed: bool, narrowing: bool, revealed: bool) -> None:
     """A search that narrows in on personal data, or reaches hidden parts with the reveal permission, audited like a
     reveal (never the searched value itself: its kind and length)."""
     from lib.db.audit import new_correlation_id

@@ -14,6 +14,7 @@ from lib.domain.identity import Actor, Forbidden, roles_for
 from lib.domain.fmt import kst
 from lib.domain.text import md
 from lib.domain.i18n import _
+from lib.domain.models import Payment
 from lib.domain.names import role_name
 from lib.ui import keys
 from lib.ui.inert import display_url, say
@@ -74,7 +75,7 @@ def desk() -> Desk:
 
 
 
-def find_payment(q: str, text: dict):
+def find_payment(q: str, text: dict) -> Payment:
     """The payment an imp_uid or merchant_uid names, or the page stops with one sentence in the page's words
     (``text`` keys: bad_id — the id cannot name a payment, checked before any request —, not_found, error)."""
     from lib.domain.text import lookup_problem, short

@@ -18,6 +18,7 @@ import segno
 import streamlit as st
 
 from lib.db.accounts import Account, Attempt, provisioning_uri
+from lib.db.appdb import AppDb
 from lib.domain.clock import KST
 from lib.domain.fmt import kst
 from lib.domain.i18n import _
@@ -53,7 +54,7 @@ T = {
 }
 
 
-def _db():
+def _db() -> AppDb:
     from lib.ui.resources import db
     return db()
 

@@ -5,7 +5,9 @@ an uploaded file read, normalised and matched, cached by its content's digest an
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, TypeVar
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
@@ -30,6 +32,14 @@ from lib.reports.recon import normalize
 from lib.reports.recon import read
 from lib.ui.session import client, settings
 
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+    from lib.iamport.listing import Progress
+    from lib.reports.recon.reading import Reading
+
+_T = TypeVar("_T")
+
 
 # ------------------------------------------------------------------ data cache
 @st.cache_resource(show_spinner=False)
@@ -53,7 +63,7 @@ def _drop_if_written_elsewhere() -> None:
 RELOAD_WAIT_S = 4.0    # a list shown before is reloaded for this long at most; then the last one (with its age) shows
 
 
-def _cached(key: tuple, what: str, load):
+def _cached(key: tuple, what: str, load: Callable[[Progress], _T]) -> tuple[_T, datetime]:
     """The shared cache with a progress bar while a miss loads: ``load(progress)`` returns the value."""
     _drop_if_written_elsewhere()
     bar = st.empty()
@@ -76,7 +86,7 @@ DEPOSIT_OVERLAP_S = 120       # a deposit this long before the list was read may
 def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
     """Pending accounts of the last ``days`` days; an account paid since the list was read (the deposit feed) is left
     out at once, before the list itself is read again."""
-    def load(progress) -> pd.DataFrame:
+    def load(progress: Progress) -> pd.DataFrame:
         t_to = int(time.time())
         rows = client().list_columns("ready", t_to - days * 86400, t_to, fields=tuple(pending.RAW_COLUMNS),
                                      pay_method="vbank", progress=progress)
@@ -135,7 +145,7 @@ def load_digest() -> tuple[Digest, datetime]:
 
 def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:
     """Paid virtual-account payments with a refundable balance (the refund wizard's list)."""
-    def load(progress) -> pd.DataFrame:
+    def load(progress: Progress) -> pd.DataFrame:
         t_to = int(time.time())
         return refund.paid_vbank_frame(client().list_columns("paid", t_to - days * 86400, t_to, pay_method="vbank",
                                                              fields=tuple(refund.PAID_COLUMNS), progress=progress))
@@ -143,12 +153,12 @@ def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:
     return _cached(("paid", days), N_("paid virtual accounts"), load)
 
 
-def load_recon_payments(d_from, d_to) -> tuple[pa.Table, datetime]:
+def load_recon_payments(d_from: date, d_to: date) -> tuple[pa.Table, datetime]:
     """Every payment started from 90 days before ``d_from`` to the end of ``d_to`` (KST): deposits in the
     range and refunds registered in it, even of older payments (the fields the events need, as columns)."""
     from lib.reports.recon.expected import FIELDS, kst_range, lookback_start
 
-    def load(progress) -> pa.Table:
+    def load(progress: Progress) -> pa.Table:
         a, b = kst_range(lookback_start(d_from), d_to)
         return client().list_columns("all", a, min(b, int(time.time())), fields=FIELDS, progress=progress)
 
@@ -156,17 +166,17 @@ def load_recon_payments(d_from, d_to) -> tuple[pa.Table, datetime]:
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
-def recon_pgs(d_from, d_to, fetched: float, _payments: pa.Table) -> list[str]:
+def recon_pgs(d_from: date, d_to: date, fetched: float, _payments: pa.Table) -> list[str]:
     """The PG picker's choices for the range's listing, once per listing (not a pass over it on every click)."""
     return expected.vbank_pgs(_payments)
 
 
-def load_search_frame(d_from, d_to) -> tuple[pd.DataFrame, datetime]:
+def load_search_frame(d_from: date, d_to: date) -> tuple[pd.DataFrame, datetime]:
     """Every payment started in the period (KST days; the listing joins the API's 90-day windows), as the search's
     frame (lib/reports/search.py), built once per period and shared by every session until a write or the TTL."""
     from lib.reports.recon.expected import kst_range
 
-    def load(progress) -> pd.DataFrame:
+    def load(progress: Progress) -> pd.DataFrame:
         a, b = kst_range(d_from, d_to)
         return search.frame(client().list_columns("all", a, min(b, int(time.time())), fields=tuple(search.COLUMNS),
                                                   progress=progress))
@@ -179,7 +189,7 @@ def load_search_frame(d_from, d_to) -> tuple[pd.DataFrame, datetime]:
 # st.cache_data would (a million-row month end: ~0.5 s and ~400 MB of copies on every click). They are keyed by the
 # file's content hash, never changed after they are made (pandas copy-on-write: pages derive, never assign into
 # them), and hold the merchant's data, not a person's.
-def upload_digest(up) -> str:
+def upload_digest(up: UploadedFile) -> str:
     """sha256 of an uploaded file, computed once per upload (kept by Streamlit's file id)."""
     import hashlib
     k = keys.upload_digest(up.file_id)
@@ -189,7 +199,7 @@ def upload_digest(up) -> str:
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
-def read_upload(digest: str, name: str, header_row: int | None, _data: bytes, sheet: str | None = None):
+def read_upload(digest: str, name: str, header_row: int | None, _data: bytes, sheet: str | None = None) -> grid.Table:
     """The table in an uploaded file (lib/reports/recon/grid.py), cached by its content hash and the header row chosen: a
     rerun that changes nothing reads nothing. Anything the readers raise beyond their own sentence ends as one
     sentence too, never a traceback."""
@@ -203,7 +213,7 @@ def read_upload(digest: str, name: str, header_row: int | None, _data: bytes, sh
 
 
 @st.cache_resource(max_entries=12, show_spinner=False)
-def file_span(digest: str, header_row: int | None, sheet: str | None, _df: pd.DataFrame):
+def file_span(digest: str, header_row: int | None, sheet: str | None, _df: pd.DataFrame) -> tuple[date, date] | None:
     """The days a file may cover (every row of its day columns read), once per file, header and sheet — not on every
     rerun of the page."""
     from lib.reports.recon import reading
@@ -212,7 +222,7 @@ def file_span(digest: str, header_row: int | None, sheet: str | None, _df: pd.Da
 
 @st.cache_resource(max_entries=12, show_spinner=False)
 def pg_reading(digest: str, header_row: int | None, sheet: str | None, overrides: tuple, fetched: float,
-               rules_json: str, _df: pd.DataFrame, _events: pd.DataFrame):
+               rules_json: str, _df: pd.DataFrame, _events: pd.DataFrame) -> Reading:
     """How a PG file is read (lib/reports/recon/understand.py), once per file, header, sheet, choices, listing and
     rules."""
     from lib.domain.settings import Rules
@@ -222,7 +232,7 @@ def pg_reading(digest: str, header_row: int | None, sheet: str | None, overrides
 
 @st.cache_resource(max_entries=12, show_spinner=False)
 def bank_reading(digest: str, header_row: int | None, sheet: str | None, overrides: tuple, payouts_key: tuple,
-                 rules_json: str, _df: pd.DataFrame, _payouts: pd.DataFrame):
+                 rules_json: str, _df: pd.DataFrame, _payouts: pd.DataFrame) -> Reading:
     """How a bank statement is read, once per file, header, sheet, choices and expected payouts."""
     from lib.domain.settings import Rules
     from lib.reports.recon import statement
@@ -230,13 +240,13 @@ def bank_reading(digest: str, header_row: int | None, sheet: str | None, overrid
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
-def normalized(digest: str, mapping: tuple, _raw: pd.DataFrame):
+def normalized(digest: str, mapping: tuple, _raw: pd.DataFrame) -> pd.DataFrame:
     return normalize.normalize(_raw, normalize.ColumnMap.of(dict(mapping)))
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
-def reconciled(digest: str, mapping: tuple, d_from, d_to, pgs: tuple, fetched: float, rules_json: str,
-               _rows: pd.DataFrame, _payments: pa.Table):
+def reconciled(digest: str, mapping: tuple, d_from: date, d_to: date, pgs: tuple, fetched: float, rules_json: str,
+               _rows: pd.DataFrame, _payments: pa.Table) -> tuple[match.MatchResult, pa.Table, int]:
     """Payments the file names that the range listing missed are looked up; then the match. Cached by the
     file's hash, the mapping, the range, the PGs, when the payments were fetched and the rules. The events are the
     cached ``expected_events`` the page shows below (one object: the match's matched group points into it)."""
@@ -247,7 +257,7 @@ def reconciled(digest: str, mapping: tuple, d_from, d_to, pgs: tuple, fetched: f
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
-def expected_events(digest: str | None, mapping: tuple | None, d_from, d_to, pgs: tuple, fetched: float, rules_json: str,
+def expected_events(digest: str | None, mapping: tuple | None, d_from: date, d_to: date, pgs: tuple, fetched: float, rules_json: str,
                     _payments: pa.Table, _extra: pa.Table) -> pd.DataFrame:
     """I'mport's events of the range (with the older payments the file named), once per file, range, PGs, listing
     and rules: the expected settlement is not rebuilt from a million payments on every click."""
@@ -257,7 +267,7 @@ def expected_events(digest: str | None, mapping: tuple | None, d_from, d_to, pgs
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
-def statement_rows(digest: str, mapping: tuple, _raw: pd.DataFrame):
+def statement_rows(digest: str, mapping: tuple, _raw: pd.DataFrame) -> pd.DataFrame:
     m = dict(mapping)
     m["memo_columns"] = list(m.get("memo_columns") or ())
     return normalize.normalize_statement(_raw, m)

@@ -11,6 +11,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from lib.domain.fmt import number
 from lib.domain.i18n import _
@@ -20,7 +21,7 @@ from lib.reports import export, pending
 from lib.reports.recon import match
 from lib.ui import language, metrics, recon_close, session
 
-def money(label: str):
+def money(label: str) -> ColumnConfig:
     return st.column_config.NumberColumn(label, format="localized")
 
 
@@ -101,7 +102,7 @@ def texts() -> SimpleNamespace:
                            RESOLUTION_COLS=RESOLUTION_COLS)
 
 
-def pg_names(value) -> str:
+def pg_names(value: object) -> str:
     """PG codes as trade names, several joined ("smartro / smartro_v2" → 스마트로: one trade name, two modules)."""
     if not isinstance(value, str) or not value:
         return ""
@@ -163,7 +164,7 @@ def with_resolution(df: pd.DataFrame, closed: dict, file_id: str = "") -> pd.Dat
     return df.assign(resolution=[recon_close.resolution_text(closed.get(k)) for k in keys])
 
 
-def month_end_book(result, checked, file_id: str) -> bytes:
+def month_end_book(result: match.MatchResult, checked: pd.DataFrame | None, file_id: str) -> bytes:
     """The month end as Excel (whole won as numbers, dates as dates, Korean headers and values): a summary sheet
     first with each group's open and closed rows, then every exception and every payout with its resolution (state,
     memo, owner, when)."""

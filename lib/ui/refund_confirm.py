@@ -6,9 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from lib.db.approvals import ApprovalRequest
 from lib.domain import banks, fees
 from lib.domain.errors import DeskError
+from lib.domain.settings import FeeRule
 from lib.domain.fmt import digits_only, krw, kst, mask_account, mask_phone
+from lib.domain.models import Payment
 from lib.domain.i18n import _
 from lib.domain.outcomes import WriteResult
 from lib.domain.text import md, without_tag
@@ -19,7 +22,7 @@ from lib.ui.refund_steps import Texts, payment_summary, problems_box, unknown_pa
 
 
 # ====================================================================== step 5
-def step_confirm(d: RefundDraft, T: Texts, p, rule) -> None:
+def step_confirm(d: RefundDraft, T: Texts, p: Payment, rule: FeeRule) -> None:
     s = session.settings()
     if send_once.result(d.action) is not None:        # just sent: its outcome first (an unknown one in full)
         go(6)
@@ -76,7 +79,7 @@ def step_confirm(d: RefundDraft, T: Texts, p, rule) -> None:
         impact = fees.fee_impact(p.amount, p.cancel_amount, request.amount, rule,
                                  previous_refunds=len(p.cancel_history))
 
-        def make_request():
+        def make_request() -> ApprovalRequest:
             return session.desk().request_refund(
                 plan, note=st.session_state.get("rf_request_note") or None,   # read in the callback
                 fee_preview={"settled": impact.settled, "refund_cost": impact.refund_cost,
@@ -91,7 +94,7 @@ def step_confirm(d: RefundDraft, T: Texts, p, rule) -> None:
                  help=None if typed_ok else T["typed_first"]):
         st.session_state[keys.REFUND_CONFIRM] = aid
 
-    def perform():                  # lib checks the holder again right before sending, and records it
+    def perform() -> WriteResult:   # lib checks the holder again right before sending, and records it
         return session.desk().refund(plan, action_key=aid)
 
     if send_once.result(aid) is not None:
@@ -99,7 +102,7 @@ def step_confirm(d: RefundDraft, T: Texts, p, rule) -> None:
         st.rerun()
     if st.session_state.get(keys.REFUND_CONFIRM) == aid and typed_ok:
         @st.dialog(T["dialog"], dismissible=False)
-        def confirm():
+        def confirm() -> None:
             st.write(inert.say(T["dialog_body"], where=s.where_label, amount=krw(request.amount),
                             bank=bank.label if bank else d.bank,
                             account=mask_account(digits_only(request.refund_account))))

@@ -4,6 +4,7 @@ refund account with the bank's holder check, the fee impact. Each step reads and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,8 @@ from lib.domain.names import PG_NAMES, pg_name, pg_short
 from lib.domain.rules import RefundRequest, Seen
 from lib.domain.text import NAME_MAX, NOTE_MAX, md, parse_won, short, won_text, without_tag
 from lib.domain.errors import DeskError
+from lib.domain.settings import FeeRule
+from lib.domain.models import Payment
 from lib.ui import inert, keys, loaders, metrics, outcomes, session
 from lib.ui import present as ui_present
 from lib.ui.refund_draft import RefundDraft, go
@@ -27,11 +30,11 @@ from lib.ui.refund_draft import RefundDraft, go
 Texts = dict[str, Any]
 
 
-def payment_summary(p, T: Texts) -> None:
+def payment_summary(p: Payment, T: Texts) -> None:
     m = st.columns(3)             # figures that fit at 1280×800; the PG (a long name for some) in the line below
     metrics.row(m, [(T["amount"], p.amount), (T["refunded"], p.cancel_amount),
                     (T["refundable"], p.refundable if p.status == "paid" else 0)])
-    st.caption(inert.say(T["summary"], pg=PG_NAMES.get(p.pg_provider, p.pg_provider or "—"), imp_uid=p.imp_uid,
+    st.caption(inert.say(T["summary"], pg=PG_NAMES.get(p.pg_provider, p.pg_provider or "—"), imp_uid=p.imp_uid,  # type: ignore[arg-type]  # no PG: .get(None) gives "—"
                       merchant_uid=short(p.merchant_uid), buyer=short(p.buyer_name or "—", 60), paid=kst(p.paid_at),
                       status=person_status.name_of(p)))
 
@@ -98,7 +101,7 @@ def step_payment(d: RefundDraft, T: Texts) -> None:
     shown = view.assign(pg_provider=view["pg_provider"].map(pg_short),       # PGs by name, not code
                         status=person_status.labels(person_status.column(view.assign(status="paid"))))
 
-    def px(col: str, header: str, fmt=str) -> int:        # every amount and id whole at 1280×800
+    def px(col: str, header: str, fmt: Callable[[Any], object] = str) -> int:        # every amount and id whole at 1280×800
         return ui_present.column_px(header, shown[col], fmt=fmt)
     won = "{:,}".format
     H = {"merchant_uid": _("Order number"), "buyer_name": _("Buyer"), "pg_provider": _("PG"), "vbank_name": _("Bank"),
@@ -141,7 +144,7 @@ def step_payment(d: RefundDraft, T: Texts) -> None:
 
 
 # ====================================================================== step 2
-def step_amount(d: RefundDraft, T: Texts, p) -> None:
+def step_amount(d: RefundDraft, T: Texts, p: Payment) -> None:
     s = session.settings()
     with st.form("rf_amount_form", enter_to_submit=False):     # Enter never moves a step
         kind = st.radio(T["kind"], ["full", "partial"], horizontal=True, key="rf_kind",
@@ -181,7 +184,7 @@ def step_amount(d: RefundDraft, T: Texts, p) -> None:
 
 
 # ====================================================================== step 3
-def step_account(d: RefundDraft, T: Texts, p) -> None:
+def step_account(d: RefundDraft, T: Texts, p: Payment) -> None:
     options = banks.refund_banks(p.pg_provider)
     by_code = {b.code: b for b in options}
     codes = list(by_code)
@@ -258,7 +261,7 @@ def take_bank_name(d: RefundDraft) -> None:
 
 
 # ====================================================================== step 4
-def step_fees(d: RefundDraft, T: Texts, p, rule) -> None:
+def step_fees(d: RefundDraft, T: Texts, p: Payment, rule: FeeRule) -> None:
     impact = fees.fee_impact(p.amount, p.cancel_amount, int(d.amount or 0), rule, previous_refunds=len(p.cancel_history))
     st.subheader(T["fee_title"])
     st.caption(inert.say(T["fee_rule"], pg=pg_name(p.pg_provider), iss=krw(rule.issuance_fee), rem=krw(rule.remittance_fee),

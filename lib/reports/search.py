@@ -73,7 +73,7 @@ def frame(rows: pa.Table | list[dict[str, Any]]) -> pd.DataFrame:
     df = columnar.frame(rows, COLUMNS)
     for col in ("imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "buyer_email", "status", "pg_provider",
                 "pay_method", "vbank_name", "name"):
-        df[col] = df[col].fillna("").astype(str)
+        df[col] = df[col].astype(object).fillna("").astype(str)     # an all-empty column comes as float
     for col in ("amount", "cancel_amount"):
         df[col] = pd.to_numeric(df[col], errors="coerce").fillna(0).astype("int64")
     df["_tel"] = df["buyer_tel"].str.replace(r"\D", "", regex=True).str.replace(r"^820?(?=\d{9,})", "0", regex=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -139,7 +140,7 @@ _HANGUL_NAME = re.compile(r"^[가-힣]{2,5}$")
 _COMPANY = re.compile(r"\(주\)|㈜|주식회사|유한|\(유\)|페이|먼츠|뱅크|파이낸셜|정보통신", re.IGNORECASE)
 
 
-def pg_of(value: str, pg_code) -> str:
+def pg_of(value: str, pg_code: Callable[[str], str]) -> str:
     """A PG named in a cell, also inside a longer text ("html5_inicis_mid01&KG이니시스", "KG이니시스(html5_inicis)")."""
     hit = pg_code(value)
     if hit:
@@ -223,7 +224,7 @@ def profile(df: pd.DataFrame) -> list[Profile]:
             p.median = float(a.dropna().abs().median())
         codes, uniq = pd.factorize(filled)              # each distinct value looked at once
 
-        def share_of(test) -> float:
+        def share_of(test: Callable[[str], object]) -> float:
             hits = np.fromiter((bool(test(u)) for u in uniq), dtype=bool, count=len(uniq))
             return float(hits[codes].mean()) if len(codes) else 0.0
         p.direction = share_of(lambda v: v.lower() in DIRECTION_IN + DIRECTION_OUT)

@@ -8,10 +8,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import TYPE_CHECKING
 
 from lib.domain.i18n import _
 from lib.domain.text import clean
 from lib.reports.recon.grid import ReconFileError, UploadLimits, _data_like
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineWorkbook
 
 
 # ------------------------------------------------------------------ Excel
@@ -117,7 +121,7 @@ def _excel_failed(label: str) -> ReconFileError:
                             "password. Open it in Excel, save it as .xlsx and upload again.").format(label=label))
 
 
-def _sheet_rows(wb, name: str, label: str, limits: UploadLimits, *, xlsx: bool,
+def _sheet_rows(wb: CalamineWorkbook, name: str, label: str, limits: UploadLimits, *, xlsx: bool,
                 nrows: int) -> tuple[list[list[str]], list[int]]:
     sheet = wb.get_sheet_by_name(name)
     if not xlsx:
@@ -172,7 +176,7 @@ def _check_cells(n_cells: int, n_rows: int, n_cols: int, label: str, sheet: str,
                                                               cells=n_cells, max_cells=limits.max_excel_cells))
 
 
-def _cell(v) -> str:
+def _cell(v: object) -> str:
     """An Excel cell as the text a person sees: 12000.0 → "12000", a date → 2026-11-20."""
     from datetime import date, datetime, time
     if v is None:

@@ -178,7 +178,7 @@ def sniff_delimiter(lines: list[str], words: frozenset[str]) -> str:
     return ","
 
 
-def _read_text(data: bytes, label: str, words, header_row, limits: UploadLimits) -> Table:
+def _read_text(data: bytes, label: str, words: frozenset[str], header_row: int | None, limits: UploadLimits) -> Table:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     body, encoding = decode_text(data, label)
@@ -217,11 +217,11 @@ def _read_text(data: bytes, label: str, words, header_row, limits: UploadLimits)
     kept_lines = line_no[~empty]
     bad: list[tuple[int | None, str]] = []
 
-    def invalid(row) -> str:
+    def invalid(row: pacsv.InvalidRow) -> str:
         bad.append((row.number, row.text or ""))
         return "skip"
 
-    def parse(threads: bool):
+    def parse(threads: bool) -> pa.Table:
         return pacsv.read_csv(
             after,
             read_options=pacsv.ReadOptions(column_names=names, use_threads=threads, block_size=8 << 20),

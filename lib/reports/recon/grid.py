@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 import numpy as np
 import pandas as pd
 from lib.domain.errors import DeskError
@@ -200,8 +201,8 @@ def _header_names(cells: list[str], label: str, limits: UploadLimits) -> list[st
     return out
 
 
-def _pick_header(rows: list[list[str]], numbers: list[int], words, header_row, label, limits
-                 ) -> tuple[int, int, bool]:
+def _pick_header(rows: list[list[str]], numbers: list[int], words: frozenset[str], header_row: int | None, label: str,
+                 limits: UploadLimits) -> tuple[int, int, bool]:
     """(top, bottom, guessed) as indices of ``rows``; the person's own header row, when given, is one row."""
     if header_row is not None:
         if header_row not in numbers:
@@ -262,8 +263,8 @@ def tidy(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[int]]]:
     return (df[~gone] if gone.any() else df), out
 
 
-def _from_grid(rows: list[list[str]], numbers: list[int], fmt: str, label: str, words, header_row,
-               limits: UploadLimits) -> Table:
+def _from_grid(rows: list[list[str]], numbers: list[int], fmt: str, label: str, words: frozenset[str],
+               header_row: int | None, limits: UploadLimits) -> Table:
     """A grid of text cells (Excel, HTML) → the table under its header row."""
     keep = [i for i, r in enumerate(rows) if any(c.strip() for c in r)]
     rows = [rows[i] for i in keep]
@@ -289,7 +290,7 @@ def _from_grid(rows: list[list[str]], numbers: list[int], fmt: str, label: str, 
     return _finish(df, numbers[h], fmt, label, title=title, guessed=guessed)
 
 
-def _finish(df: pd.DataFrame, header_line: int, fmt: str, label: str, **kw) -> Table:
+def _finish(df: pd.DataFrame, header_line: int, fmt: str, label: str, **kw: Any) -> Table:
     if len(df.columns) < 2:
         raise ReconFileError(_("{label} has fewer than two columns: is it a CSV file (comma, tab or semicolon "
                                "separated)?").format(label=label))

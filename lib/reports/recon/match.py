@@ -87,7 +87,7 @@ class MatchResult:
         return _by_pg(pl.from_pandas(m[["pg", "amount"]]))
 
     def summary(self) -> pd.DataFrame:
-        def tot(df, col):
+        def tot(df: pd.DataFrame, col: str) -> int:
             return int(df[col].fillna(0).sum()) if col in df and not df.empty else 0
         return pd.DataFrame([
             {"group": MATCHED, "rows": self.matched_count(), "amount": sum(a for _p, _n, a in self.matched_by_pg())},
@@ -356,7 +356,7 @@ def match(file_rows: pd.DataFrame, ev: pd.DataFrame) -> MatchResult:
 
 
 # ------------------------------------------------------------------ closing exceptions
-def exception_key(kind: str, key: str, event: str, day) -> str:
+def exception_key(kind: str, key: str, event: str, day: object) -> str:
     """A stable name for one exception, the same in every run whose range covers it (carried over)."""
     import hashlib
     raw = "|".join(str(x) for x in (kind, key, event, day))
@@ -371,7 +371,7 @@ def exception_keys(exc: pd.DataFrame, file_id: str = "") -> pd.Series:
     if exc.empty:
         return pd.Series([], dtype=object)
 
-    def col(c):
+    def col(c: str) -> pd.Series:
         if c not in exc:
             return pd.Series("", index=exc.index)
         v = exc[c].astype(object)

@@ -7,16 +7,20 @@ normalising and matching are vectorised (pyarrow, pandas merges)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 import pandas as pd
 from lib.reports.recon.grid import ReconFileError
 from lib.domain.i18n import N_, _
 from lib.reports.recon.cells import pg_of
 from lib.reports.recon.layouts import BANK_FIELDS, PG_FIELDS
 from lib.reports.recon.words import pg_code, pg_family
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 FIELDS = PG_FIELDS
@@ -36,7 +40,7 @@ BANK_LABELS = {"date": N_("Day (거래일시)"), "memo": N_("Description (적요
                "amount": N_("Signed amount (거래금액)"), "direction": N_("In or out (구분)")}
 
 
-def _labels(fields, table=FIELD_LABELS) -> str:
+def _labels(fields: Iterable[str], table: Mapping[str, str] = FIELD_LABELS) -> str:
     return ", ".join(f"“{_(table[f])}”" for f in fields)
 
 
@@ -100,7 +104,7 @@ def _first_bad(mask: pd.Series) -> int | None:
     return int(bad.index[0]) if len(bad) else None
 
 
-def _arrow(col: pd.Series):
+def _arrow(col: pd.Series) -> pa.Array:
     """The column's text as an Arrow array: pandas' Arrow-backed text is taken as it is (no Python string per cell)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -114,7 +118,7 @@ def _arrow(col: pd.Series):
     return pa.array(col.astype(str).to_numpy(dtype=object), type=pa.string())
 
 
-def _whole_won(s, col: pd.Series):
+def _whole_won(s: pa.Array, col: pd.Series) -> pd.Series | None:
     """Plain amounts ("12,000", "-4,950", "300"): one cast, no regular expression; None when any cell is more
     than that (₩, 원, parentheses, a fraction, an empty cell, more than 15 digits) and needs the careful reading."""
     import pyarrow as pa
@@ -144,7 +148,7 @@ def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
     empty = pc.or_(pc.equal(s, ""), pc.equal(s, "-"))
     idx = col.index
 
-    def first(mask) -> int:
+    def first(mask: pa.Array) -> int:
         return int(idx[pc.index(mask, True).as_py()])
     if required and pc.any(empty).as_py():
         raise ReconFileError(_("Row {empty}, column “{column}”: the amount is empty.").format(
@@ -177,7 +181,7 @@ def parse_amounts(col: pd.Series, column: str, *, required: bool) -> pd.Series:
     return out.astype("Int64")
 
 
-def _plain_dates(s) -> bool:
+def _plain_dates(s: pa.Array) -> bool:
     """Every cell is a bare day, 8 to 10 characters (strptime alone would take "2026.1.5" but also stray text after
     a time that the careful reading turns away)."""
     import pyarrow.compute as pc

@@ -5,8 +5,10 @@ statement)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -101,7 +103,7 @@ def candidate_range(df: pd.DataFrame) -> tuple[date, date] | None:
 KEY_FIELDS = ("imp_uid", "merchant_uid", "pg_tid")        # what a file row is matched by, in this order
 
 
-def _arrow_text(values) -> pa.Array | pa.ChunkedArray:
+def _arrow_text(values: Iterable[Any]) -> pa.Array | pa.ChunkedArray:
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         arr = values
     elif isinstance(values, pd.Series) and hasattr(values.array, "__arrow_array__"):
@@ -120,7 +122,7 @@ class Known:
     def __init__(self, ev: pd.DataFrame):
         self.cols = {k: _arrow_text(ev[k]) for k in KEY_FIELDS if k in ev and len(ev)}
 
-    def among(self, k: str, values) -> set[str]:
+    def among(self, k: str, values: Iterable[object]) -> set[str]:
         """Those of ``values`` that are ids of kind ``k`` at I'mport."""
         col = self.cols.get(k)
         mine = pc.unique(pa.array([str(v) for v in values if str(v)], pa.string()))
@@ -128,7 +130,7 @@ class Known:
             return set()
         return set(pc.unique(col.filter(pc.fill_null(pc.is_in(col, value_set=mine), False))).to_pylist())
 
-    def rows_of(self, ev: pd.DataFrame, k: str, values) -> pd.DataFrame:
+    def rows_of(self, ev: pd.DataFrame, k: str, values: Iterable[object]) -> pd.DataFrame:
         """The events whose ``k`` is one of ``values``."""
         col = self.cols.get(k)
         mine = pa.array([str(v) for v in values], pa.string())

@@ -14,6 +14,7 @@ by its content (``cells.profile``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -250,7 +251,8 @@ def _ratio_hint(s: pd.DataFrame, fee: Profile, fee_vat: Profile | None, key: str
     return eleventh if key == "incl" else tenth
 
 
-def _fee_and_vat(rest: list[Profile], s: pd.DataFrame, amount: Profile | None):
+def _fee_and_vat(rest: list[Profile], s: pd.DataFrame, amount: Profile | None
+                 ) -> tuple[Profile | None, Profile | None, Profile | None, Profile | None]:
     """The fee, the fee's VAT, the payment's VAT and the tax-free amount among the remaining money columns: by the
     size of the values (a fee is small beside the amount; a VAT is a tenth of what it is the VAT of) and by the
     header."""
@@ -259,7 +261,7 @@ def _fee_and_vat(rest: list[Profile], s: pd.DataFrame, amount: Profile | None):
     a = cells.amounts(s[amount.name]).abs()
     vals = {p.name: cells.amounts(s[p.name]).abs() for p in rest}
 
-    def share(x: pd.Series, y: pd.Series, fn) -> float:
+    def share(x: pd.Series, y: pd.Series, fn: Callable[[pd.Series, pd.Series], pd.Series]) -> float:
         ok = x.notna() & y.notna() & (y > 0)
         return float(fn(x[ok], y[ok]).mean()) if ok.any() else 0.0
 

@@ -14,6 +14,7 @@ from lib.domain import names
 from lib.ui import inert
 from lib.ui import language
 from lib.ui import session
+from lib.ui import stores
 
 language.entry_guard()
 
@@ -46,7 +47,7 @@ inert.table(pd.DataFrame({"": {
     _("Concurrent page fetches"): s.concurrency, _("Cache lifetime"): _("{n} s").format(n=s.cache_ttl),
     _("Audit database"): inert.display_url(s.audit_db_url) if "://" in s.audit_db_url else s.audit_db_url,
     _("Audit signing key"): hidden if s.audit_hmac_key else unset,
-    _("App database schema"): _("revision {rev}").format(rev=session.db().schema_version() or "—"),
+    _("App database schema"): _("revision {rev}").format(rev=stores.schema_version() or "—"),
     _("Identity mode"): {"local": _("local (one operator)"), "header": _("sign-in proxy header"),
                          "oidc": _("company sign-in (OIDC)")}.get(s.identity_mode, s.identity_mode)
     + (f" ({s.identity_header})" if s.identity_mode == "header" else "")}}))
@@ -62,11 +63,11 @@ inert.table(pd.DataFrame({"": {
     _("Approval requests expire after"): _("{n} hours").format(n=r.approval_expiry_hours),
     _("Refund reasons (sent to the PG)"): ", ".join(f"{v} ({k})" for k, v in r.refund_reasons.items())}}))
 st.subheader(T["watcher"])
-watch = session.db().watch.state()
+watch = stores.watch().state()
 if not watch:
     st.caption(T["no_watcher"])
 else:
-    sent = session.db().watch.counts()
+    sent = stores.watch().counts()
     inert.table(pd.DataFrame({"": {
         T["w_since"]: kst(datetime.fromtimestamp(float(watch["since"]), KST)) if watch.get("since") else "—",
         T["w_last_run"]: kst(datetime.fromtimestamp(float(watch["last_run"]), KST), seconds=True)
@@ -117,7 +118,7 @@ A = {
 ONE_TIME = "admin:one_time"
 st.subheader(A["title"])
 st.caption(A["intro"] if s.identity_mode == "accounts" else A["other_mode"])
-store = session.db().accounts
+store = stores.accounts()
 shown = st.session_state.pop(ONE_TIME, None)
 if shown:
     st.success(inert.say(A["one_time"], email=shown[0]))

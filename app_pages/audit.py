@@ -20,6 +20,7 @@ from lib.domain.clock import now_kst
 from lib.domain.clock import KST
 from lib.ui import language
 from lib.ui import session
+from lib.ui import stores
 
 language.entry_guard()
 
@@ -51,7 +52,7 @@ T = {
 }
 st.title(T["title"])
 st.caption(T["intro"])
-store = session.audit()
+store = stores.audit_log()
 
 today = now_kst().date()
 c = st.columns(5)

@@ -14,6 +14,7 @@ from lib.domain.fmt import kst, krw, mask_account, mask_email, mask_phone, time_
 from lib.domain.rules import Seen, refund_blockers, revoke_blockers
 from lib.domain.text import md, short, without_tag
 from lib.ui import inert
+from lib.ui import stores
 from lib.ui import present as ui_present
 from lib.ui import language, metrics
 from lib.ui import outcomes
@@ -198,6 +199,6 @@ if inert.safe_url(p.receipt_url):
 
 
 st.markdown(f"**{T['timeline']}**")
-events = timeline.build(p, session.audit().records(imp_uid=p.imp_uid), session.settings().rules)
+events = timeline.build(p, stores.audit_log().records(imp_uid=p.imp_uid), session.settings().rules)
 st.dataframe(pd.DataFrame([{_("When (KST)"): kst(e.at), _("Event"): e.what, _("Who"): e.who, _("Detail"): e.detail}
                            for e in events]), hide_index=True, width="stretch", key="pd_timeline")

@@ -34,6 +34,7 @@ from lib.ui import recon_files
 from lib.ui import recon_view
 from lib.ui.recon_view import LINK, first_columns, for_export, month_end_book, named, payment_links, with_resolution
 from lib.ui import session
+from lib.ui import stores
 
 language.entry_guard()
 _tx = recon_view.texts()                        # this run's language
@@ -141,7 +142,7 @@ if rows is not None:
     g = st.columns(4)
     for i, (_i, r) in enumerate(summary.iterrows()):
         g[i].metric(md(recon_status(r["group"])), number(r["rows"]), help=krw(r["amount"]))
-    resolutions = session.db().resolutions
+    resolutions = stores.resolutions()
     cap = s.table_rows            # what is shown and can be closed here; the files below hold every exception
     exc = match.MatchResult(result.matched_head(0), result.mismatched.head(cap), result.file_only.head(cap),
                             result.import_only.head(cap)).exceptions()
@@ -228,14 +229,14 @@ for i, label in enumerate((recon_payouts.PAYOUT_MISSING, recon_payouts.PAYOUT_SH
                            recon_payouts.PAYOUT_MATCHED)):
     pm[i].metric(recon_status(label), number(int(counts.get(label, 0))))
 pkeys = match.payout_keys(checked)
-pclosed = session.db().resolutions.resolved(list(pkeys))
+pclosed = stores.resolutions().resolved(list(pkeys))
 pview = with_resolution(checked.assign(_key=pkeys.to_numpy()), pclosed)
 st.dataframe(named(pview), hide_index=True, width="stretch", key="rc_payout_check",
              column_config={**COLUMN_CONFIG, "date": COLS["payout_date"], "rows": _("Statement rows")},
              column_order=first_columns(pview))
 open_payouts = checked.assign(reasons=checked["status"].map(recon_status))[~checked["status"].isin(
     [recon_payouts.PAYOUT_MATCHED, recon_payouts.PAYOUT_OFFSET])]
-recon_close.close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, session.db().resolutions, "rc_pres",
+recon_close.close_exceptions(open_payouts, pkeys[open_payouts.index], pclosed, stores.resolutions(), "rc_pres",
                              T["close_payout_title"])
 d1, d2 = st.columns(2)
 d1.download_button(T["payouts_csv"], data=language.later(lambda: pending.to_csv_bytes(for_export(checked))),

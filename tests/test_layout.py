@@ -227,3 +227,17 @@ def test_the_cycle_finder_finds_a_cycle_and_only_it():
     a, b, c, d = (ROOT / n for n in ("a", "b", "c", "d"))
     assert cycles({a: {b}, b: {c}, c: {a}, d: {a}}) == [["a", "b", "c"]]
     assert cycles({a: {b}, b: {c}, d: {a}}) == []
+
+
+def test_pages_are_thin_and_never_open_the_database():
+    """Issue 32 point 6: a page composes (texts, widgets, calls into lib): at most 300 lines, and the app database is
+    reached through lib/ui/stores.py or the Desk, never by a page itself."""
+    long, opening = [], []
+    for f in sorted((ROOT / "app_pages").glob("*.py")):
+        text = f.read_text(encoding="utf-8")
+        if len(text.splitlines()) > 300:
+            long.append((f.name, len(text.splitlines())))
+        if "session.db(" in text or "session.audit(" in text:
+            opening.append(f.name)
+    assert not long, long
+    assert not opening, opening

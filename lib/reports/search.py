@@ -78,6 +78,7 @@ def frame(rows: pa.Table | list[dict[str, Any]]) -> pd.DataFrame:
         df[col] = pd.to_numeric(df[col], errors="coerce").fillna(0).astype("int64")
     df["_tel"] = df["buyer_tel"].str.replace(r"\D", "", regex=True).str.replace(r"^820?(?=\d{9,})", "0", regex=True)
     df["_email"] = df["buyer_email"].str.lower()
+    df["_email_masked"] = _masked_email(df["_email"])          # made once per period, not on every search
     df["_name"] = df["buyer_name"].str.lower().str.replace(r"\s+", "", regex=True)
     df["_order"] = df["merchant_uid"].str.lower()
     df["_imp"] = df["imp_uid"].str.lower()
@@ -119,7 +120,8 @@ def search(df: pd.DataFrame, q: Query, statuses: tuple[str, ...] = STATUSES,
         if reveal:
             hit = df["_email"].str.contains(q.value, regex=False)
         else:
-            hit = (df["_email"] == q.value) | _masked_email(df["_email"]).str.contains(q.value, regex=False)
+            masked = df["_email_masked"] if "_email_masked" in df else _masked_email(df["_email"])
+            hit = (df["_email"] == q.value) | masked.str.contains(q.value, regex=False)
     elif q.kind == "phone":
         hit = df["_tel"] == q.value
     elif q.kind == "amount":

@@ -6,9 +6,7 @@ st.set_page_config(page_title="vbank-desk", page_icon=":material/account_balance
 
 from lib.domain.i18n import _
 from lib.reports.columnar import give_back_freed_memory
-from lib.ui import inert
-from lib.ui import language
-from lib.ui import session
+from lib.ui import inert, language, session
 
 language.mark_entry()        # first: it sets the language every text below is made in
 give_back_freed_memory()     # Arrow's freed memory back to the system at once (a month end frees hundreds of MB)

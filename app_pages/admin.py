@@ -5,16 +5,13 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from lib.domain.i18n import _
+from lib.domain import names
 from lib.domain.clock import KST
 from lib.domain.fmt import krw, kst
+from lib.domain.i18n import _
 from lib.domain.names import pg_name
 from lib.domain.text import md
-from lib.domain import names
-from lib.ui import inert
-from lib.ui import language
-from lib.ui import session
-from lib.ui import stores
+from lib.ui import inert, language, session, stores
 
 language.entry_guard()
 

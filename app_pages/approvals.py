@@ -3,22 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from lib.domain.errors import DeskError
-from lib.domain import names
-from lib.domain.i18n import _
-
-from lib.domain import rules
-from lib.ui import present as ui_present
-from lib.domain.fmt import kst, krw
+from lib.domain import names, rules
 from lib.domain.banks import bank_label
+from lib.domain.errors import DeskError
+from lib.domain.fmt import krw, kst
+from lib.domain.i18n import _
 from lib.domain.names import pg_name
-from lib.domain.text import md
-from lib.ui import inert
-from lib.ui import language
-from lib.ui import reveal
-from lib.ui import send_once
 from lib.domain.outcomes import WriteResult
-from lib.ui import keys, outcomes, session
+from lib.domain.text import md
+from lib.ui import inert, keys, language, outcomes, reveal, send_once, session
+from lib.ui import present as ui_present
 
 language.entry_guard()
 

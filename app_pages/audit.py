@@ -1,26 +1,25 @@
 """Audit log: who did what, when, why, and what the API said."""
 
 import re
-from datetime import datetime, time as dtime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as dtime
 
 import streamlit as st
 
-from lib.domain.errors import DeskError
 from lib.domain import names
+from lib.domain.errors import DeskError
 from lib.domain.i18n import _
-from lib.reports.audit_log import grouped as audit_grouped, search as audit_search
+from lib.reports.audit_log import grouped as audit_grouped
+from lib.reports.audit_log import search as audit_search
 from lib.ui import loaders, open_payment
 
 WRITE_TAG_IN_JSON = re.compile(r"\s*\[vd:[0-9a-f]{8}\]")     # lib/domain/text.write_tag, inside the stored JSON
-from lib.reports import export
-from lib.ui import present as ui_present
 from lib.domain.chain import Anchor
+from lib.domain.clock import KST, now_kst
 from lib.domain.fmt import kst
-from lib.domain.clock import now_kst
-from lib.domain.clock import KST
-from lib.ui import language
-from lib.ui import session
-from lib.ui import stores
+from lib.reports import export
+from lib.ui import language, session, stores
+from lib.ui import present as ui_present
 
 language.entry_guard()
 

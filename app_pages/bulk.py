@@ -1,26 +1,21 @@
 """Extend the due dates of several pending virtual accounts at once (one change per account, each locked,
 re-read and audited on its own); more than the four-eyes count becomes an approval request."""
 
-from datetime import datetime, time as dtime
+from datetime import datetime
+from datetime import time as dtime
 
 import pandas as pd
 import streamlit as st
 
+from lib.domain import names, rules
+from lib.domain.clock import KST, now_kst
 from lib.domain.errors import DeskError
-from lib.domain import names
-from lib.domain.i18n import _
-from lib.domain import rules
-from lib.domain.names import pg_name
-from lib.domain.clock import KST
 from lib.domain.fmt import kst
-from lib.domain.clock import now_kst
+from lib.domain.i18n import _
+from lib.domain.names import pg_name
 from lib.domain.outcomes import BulkRow
 from lib.domain.rules import InvalidInput
-from lib.ui import id_list, inert
-from lib.ui import language
-from lib.ui import outcomes
-from lib.ui import send_once
-from lib.ui import keys, session
+from lib.ui import id_list, inert, keys, language, outcomes, send_once, session
 
 language.entry_guard()
 

@@ -5,21 +5,17 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from lib.domain.errors import DeskError
-from lib.domain.i18n import _
-from lib.reports import timeline
-from lib.domain.names import method_name, pg_name
 from lib.domain import status as person_status
-from lib.domain.fmt import kst, krw, mask_account, mask_email, mask_phone, time_left
+from lib.domain.errors import DeskError
+from lib.domain.fmt import krw, kst, mask_account, mask_email, mask_phone, time_left
+from lib.domain.i18n import _
+from lib.domain.names import method_name, pg_name
 from lib.domain.rules import Seen, refund_blockers, revoke_blockers
 from lib.domain.text import md, short, without_tag
-from lib.ui import inert
-from lib.ui import stores
+from lib.reports import timeline
+from lib.ui import inert, keys, language, loaders, metrics, outcomes, send_once, session, stores
 from lib.ui import present as ui_present
-from lib.ui import language, metrics
-from lib.ui import outcomes
 from lib.ui import reveal as ui_reveal
-from lib.ui import keys, loaders, send_once, session
 
 language.entry_guard()
 WRITE_ERRORS = (DeskError,)          # every expected error: shown by lib/ui/outcomes.show_error

@@ -6,23 +6,17 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib.domain.i18n import _
-from lib.reports import pending
-from lib.domain.fmt import krw, number
-from lib.domain.clock import now_kst
-from lib.domain.names import pg_name
-from lib.domain import status as person_status
 from lib.domain import identity
+from lib.domain import status as person_status
+from lib.domain.clock import now_kst
+from lib.domain.fmt import krw, number
+from lib.domain.i18n import _
+from lib.domain.names import pg_name
 from lib.iamport.errors import ApiError
-from lib.ui import filters
-from lib.ui import stores
-from lib.ui import inert
-from lib.ui import language, metrics
-from lib.ui import loaders
-from lib.ui import reveal as ui_reveal
-from lib.ui import keys, open_payment, session
-from lib.ui import pending_view
+from lib.reports import pending
+from lib.ui import filters, inert, keys, language, loaders, metrics, open_payment, pending_view, session, stores
 from lib.ui import present as ui_present
+from lib.ui import reveal as ui_reveal
 from lib.ui.pending_view import due_soonest_first, live_strip
 
 language.entry_guard()

@@ -9,32 +9,20 @@ from datetime import timedelta
 
 import streamlit as st
 
-from lib.domain.i18n import _
-from lib.reports import pending
-from lib.domain.fmt import krw, number
 from lib.domain.clock import now_kst
+from lib.domain.fmt import krw, number
+from lib.domain.i18n import _
 from lib.domain.names import pg_short, recon_status
 from lib.domain.text import md
 from lib.iamport.errors import ApiError
-from lib.reports.recon import expected
+from lib.reports import ahead, pending
+from lib.reports.recon import expected, match, normalize, statement, understand
 from lib.reports.recon import grid as recon_grid
-from lib.reports.recon import match
-from lib.reports.recon import normalize
 from lib.reports.recon import payouts as recon_payouts
 from lib.reports.recon import reading as reading_mod
-from lib.reports.recon import statement
-from lib.reports.recon import understand
-from lib.ui import inert
-from lib.ui import language
-from lib.ui import loaders
-from lib.reports import ahead
 from lib.ui import ahead as ahead_data
-from lib.ui import recon_close
-from lib.ui import recon_files
-from lib.ui import recon_view
+from lib.ui import inert, language, loaders, recon_close, recon_files, recon_view, session, stores
 from lib.ui.recon_view import LINK, first_columns, for_export, month_end_book, named, payment_links, with_resolution
-from lib.ui import session
-from lib.ui import stores
 
 language.entry_guard()
 _tx = recon_view.texts()                        # this run's language

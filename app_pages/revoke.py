@@ -5,12 +5,12 @@ number of accounts is typed to confirm (it cannot be undone); more than the four
 import pandas as pd
 import streamlit as st
 
-from lib.domain.errors import DeskError
 from lib.domain import names
+from lib.domain.errors import DeskError
 from lib.domain.fmt import krw, kst
 from lib.domain.i18n import _
-from lib.domain.names import pg_name
 from lib.domain.kinds import BulkOutcome
+from lib.domain.names import pg_name
 from lib.domain.outcomes import BulkRow
 from lib.domain.rules import revoke_blockers
 from lib.reports import pending

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from lib.domain import status as person_status
 from lib.domain.clock import now_kst
 from lib.domain.fmt import krw, kst, mask_email, mask_phone
 from lib.domain.i18n import _
 from lib.domain.names import pg_name, status_name
-from lib.domain import status as person_status
 from lib.iamport.errors import ApiError
 from lib.reports import search
 from lib.ui import inert, language, loaders, open_payment, session

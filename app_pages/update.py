@@ -5,21 +5,16 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from lib.domain.errors import DeskError
-from lib.domain.i18n import _
-from lib.domain import status as person_status
 from lib.domain import rules
+from lib.domain import status as person_status
+from lib.domain.clock import KST, now_kst
+from lib.domain.errors import DeskError
 from lib.domain.fmt import duration, krw, kst, time_left
-from lib.domain.clock import now_kst
-from lib.domain.clock import KST
-from lib.domain.rules import InvalidInput, Seen
+from lib.domain.i18n import _
 from lib.domain.names import PG_NAMES
+from lib.domain.rules import InvalidInput, Seen
 from lib.domain.text import NOTE_MAX, md, parse_won, short, won_text
-from lib.ui import inert
-from lib.ui import language, metrics
-from lib.ui import outcomes
-from lib.ui import send_once
-from lib.ui import keys, session
+from lib.ui import inert, keys, language, metrics, outcomes, send_once, session
 
 language.entry_guard()
 

@@ -72,10 +72,10 @@ def raw_fetch(sb: Sandbox, conc: int) -> float:
 def cold(sb: Sandbox) -> tuple[float, float, int, int]:
     """(seconds to load the pending list through lib, seconds to build the page's frame, rows, concurrency).
     A new client each time: the token request is part of the cold load."""
-    from lib.reports import pending
-    from lib.iamport.client import IamportClient
-    from lib.domain.clock import now_kst
     from devtools.processes import settings_for
+    from lib.domain.clock import now_kst
+    from lib.iamport.client import IamportClient
+    from lib.reports import pending
     c = IamportClient(settings_for(sb))
     t0 = time.perf_counter()
     now = int(time.time())
@@ -88,6 +88,7 @@ def cold(sb: Sandbox) -> tuple[float, float, int, int]:
 def warm_rerun(sb: Sandbox) -> float:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
+
     from lib.domain.settings import get_settings
     tmp = Path(tempfile.mkdtemp())
     os.environ.update(IAMPORT_API_URL=sb.url, AUDIT_DB_URL=f"sqlite:///{tmp / 'a.sqlite3'}",
@@ -108,6 +109,7 @@ def warm_rerun(sb: Sandbox) -> float:
 def app_rss(sb: Sandbox) -> float:
     import psutil
     from playwright.sync_api import sync_playwright
+
     from devtools.processes import LAUNCH_ARGS, READY, App
     tmp = Path(tempfile.mkdtemp())
     app = App(sb, tmp)

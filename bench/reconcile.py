@@ -130,8 +130,8 @@ def child(folder: Path, facts: dict[str, Any]) -> dict[str, float]:
     from lib.domain.settings import Rules
     from lib.iamport.listing import Listing
     from lib.iamport.transport import Reply
-    from lib.reports.recon import expected, match, normalize, read, reading, understand
     from lib.reports.columnar import give_back_freed_memory
+    from lib.reports.recon import expected, match, normalize, read, reading, understand
     from lib.reports.recon.grid import LIMITS
 
     give_back_freed_memory()                                  # as app.py does

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 

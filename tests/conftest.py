@@ -66,6 +66,7 @@ def migrated_db(tmp_path_factory):
 def db(tmp_path, migrated_db):
     """The app database (every store, a signed audit log) in a file of this test's own."""
     import shutil
+
     from lib.db.appdb import AppDb
     shutil.copyfile(migrated_db, tmp_path / "audit.sqlite3")
     d = AppDb(f"sqlite:///{tmp_path / 'audit.sqlite3'}", hmac_key=b"test-audit-key")

@@ -8,15 +8,12 @@ import pandas as pd
 import pytest
 import responses
 
-from lib.reports import export
+from lib.domain import rules as domain_rules
 from lib.domain.identity import Actor, Forbidden
 from lib.domain.rules import Seen
 from lib.domain.settings import Rules, Settings, load_settings
-from lib.domain import rules as domain_rules
-from lib.services import approval_flow
-from lib.services import bulk
-from lib.services import refund
-from lib.services import unknowns
+from lib.reports import export
+from lib.services import approval_flow, bulk, refund, unknowns
 from lib.services import update as services_update
 
 ENV = {"VBANK_SECRETS_FILE": "/nonexistent", "VBANK_RULES_FILE": "/nonexistent"}
@@ -125,7 +122,6 @@ def _unsign_and(db, tamper) -> None:
     from sqlalchemy import select, update
 
     from lib.db.audit import GENESIS, record_hash
-
     from lib.db.schema import audit_head, audit_log
     with db.audit.engine.begin() as c:
         c.execute(update(audit_log).values(mac=None))
@@ -267,8 +263,8 @@ def test_killing_the_app_while_it_sends_an_approved_refund_still_finishes_the_re
 
     from sqlalchemy import select
 
-    from lib.db.schema import approval_requests
     from lib.db.appdb import AppDb
+    from lib.db.schema import approval_requests
     from lib.domain.settings import Rules
     from tests.conftest import paid_payment, refund_request
     from tests.helpers import ROOT

@@ -10,22 +10,20 @@ import zipfile
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from lib.reports import export
+from lib.domain import rules as domain_rules
+from lib.domain.text import clean, lookup_problem, md, parse_won, plain
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import NotFound
-from lib.domain.text import clean, lookup_problem, md, parse_won, plain
-from lib.reports.recon import grid
-from lib.reports.recon import normalize
-from lib.reports.recon import read
-from lib.domain import rules as domain_rules
-from lib.services import approval_flow
-from lib.services import refund
-from lib.services import update
-from tests.hostile import DANGEROUS_TAGS, FORMULAS, LONG, MARKUP
+from lib.reports import export
+from lib.reports.recon import grid, normalize, read
+from lib.services import approval_flow, refund, update
 from tests.conftest import bank_holder
+from tests.hostile import DANGEROUS_TAGS, FORMULAS, LONG, MARKUP
 
 # GitHub-flavoured markdown with autolinks, as close to Streamlit's renderer as a Python library gets.
 GFM = MarkdownIt("gfm-like", {"linkify": True, "html": True}).enable("linkify")
@@ -194,8 +192,8 @@ def test_amounts_are_never_reinterpreted(typed, expect):
 
 # ================================================================ names, notes, limits
 def test_long_and_invisible_values_are_refused_before_sending(fresh, client, tmp_path):
-    from lib.domain import banks
     from lib.db.appdb import AppDb
+    from lib.domain import banks
     from lib.domain.identity import Actor
     from tests.helpers import settings_for
     db = AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}")
@@ -232,8 +230,8 @@ def test_a_drastic_cut_needs_the_typed_amount(fresh, client, tmp_path):
 
 
 def test_approval_notes_are_stored_cleaned_and_bounded(fresh, client, tmp_path):
-    from lib.domain import banks
     from lib.db.appdb import AppDb
+    from lib.domain import banks
     from lib.domain.identity import Actor
     from tests.helpers import settings_for
     db = AppDb(f"sqlite:///{tmp_path / 'a.sqlite3'}")

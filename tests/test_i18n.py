@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import string
 import ast
+import string
 from pathlib import Path
 
 import pytest

@@ -17,8 +17,8 @@ from lib.db.appdb import AppDb, DatabaseRefused
 from lib.domain import i18n
 from lib.domain.settings import get_settings
 from lib.iamport.client import IamportClient
-from lib.services.watcher import Watcher, config_from_env
 from lib.reports.ahead import for_watcher
+from lib.services.watcher import Watcher, config_from_env
 from watcher.post import post as post_with_deadline
 
 

@@ -28,11 +28,18 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from lib.db.audit import new_correlation_id
-from lib.domain.kinds import Action, Outcome
 from lib.db.schema import accounts, sign_in_failures
 from lib.domain.i18n import _
-from lib.domain.identity import (LOCKOUT_WINDOW_S, Actor, locked_until, needs_second_factor,
-                                 parse_roles, password_problem, plausible_email)
+from lib.domain.identity import (
+    LOCKOUT_WINDOW_S,
+    Actor,
+    locked_until,
+    needs_second_factor,
+    parse_roles,
+    password_problem,
+    plausible_email,
+)
+from lib.domain.kinds import Action, Outcome
 
 if TYPE_CHECKING:
     from lib.db.audit import AuditStore
@@ -306,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     import getpass
     import sys
 
-    from lib.db.accounts import AccountError as Refused     # the class the store raises (not __main__'s copy)
+    from lib.db.accounts import AccountError as Refused  # the class the store raises (not __main__'s copy)
     from lib.db.accounts import AccountStore as Store
     from lib.db.audit import AuditStore
     from lib.db.engine import DatabaseRefused, connect, upgrade

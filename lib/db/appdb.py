@@ -24,8 +24,18 @@ from __future__ import annotations
 from lib.db.accounts import AccountStore
 from lib.db.approvals import ApprovalStore
 from lib.db.audit import AuditStore
-from lib.db.engine import (MIGRATIONS, PG_MIGRATION_LOCK, DatabaseRefused, _config, check_version_table, connect,
-                           current_revision, head_revision, known_revisions, upgrade)
+from lib.db.engine import (
+    MIGRATIONS,
+    PG_MIGRATION_LOCK,
+    DatabaseRefused,
+    _config,
+    check_version_table,
+    connect,
+    current_revision,
+    head_revision,
+    known_revisions,
+    upgrade,
+)
 from lib.db.locks import LockStore
 from lib.db.recon_store import PresetStore, ResolutionStore, SeenExceptions
 from lib.db.refund_accounts import RefundAccounts

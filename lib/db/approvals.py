@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import builtins
 import hashlib
 import json
@@ -20,18 +18,20 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from lib.domain.errors import DeskError
-from lib.domain.i18n import _
-from lib.domain.kinds import Action, Outcome, RequestKind, RequestStatus, WriteKind
-from lib.domain.names import request_status
+
 from lib.db.audit import AuditStore, mask_request
 from lib.db.schema import approval_requests
 from lib.domain.clock import KST
+from lib.domain.errors import DeskError
 from lib.domain.fmt import kst
+from lib.domain.i18n import _
 from lib.domain.identity import Actor, Forbidden
+from lib.domain.kinds import Action, Outcome, RequestKind, RequestStatus, WriteKind
+from lib.domain.names import request_status
 
 
 class ApprovalProblem(DeskError):

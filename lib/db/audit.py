@@ -22,28 +22,20 @@ import hmac
 import json
 import time
 import uuid
-from typing import Any
 from datetime import datetime
+from typing import Any
+
 import pandas as pd
-from sqlalchemy import (func, insert,
-                        select, text, update)
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
-from lib.db.schema import audit_head, audit_log
-from lib.domain.chain import Anchor, ChainReport
-
 from lib.db import writes as writes_rows
+from lib.db.schema import audit_head, audit_log
 from lib.db.writes import WriteMove
-from lib.domain.fmt import mask_account, mask_phone
+from lib.domain.chain import Anchor, ChainReport
 from lib.domain.clock import KST
+from lib.domain.fmt import mask_account, mask_phone
 from lib.domain.kinds import Outcome
-
-
-
-
-
-
-
 
 GENESIS = "0" * 64
 

@@ -22,23 +22,20 @@ are conditional updates on the row as it was read, so two instances cannot both 
 from __future__ import annotations
 
 import os
-from typing import Any
 import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+
 from lib.db.schema import inflight
 from lib.domain.clock import KST
 from lib.domain.kinds import LockState
-
-
-
-
-
 
 STATES = tuple(LockState)
 

@@ -3,20 +3,19 @@ the ``save_settings`` permission, a clean name of at most 60 characters, overwri
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 import time
+from typing import Any
+
 from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from lib.domain.identity import Actor
-from sqlalchemy.dialects import postgresql, sqlite
-from lib.domain.i18n import _
 from lib.db.audit import AuditStore, new_correlation_id
+from lib.domain.i18n import _
+from lib.domain.identity import Actor
 from lib.domain.kinds import Outcome
 from lib.domain.text import clean
-
 
 NAME_MAX = 60
 

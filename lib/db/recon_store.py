@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import time
-from lib.domain.i18n import N_, _
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from lib.db.named import NamedStore
-from lib.domain.identity import Actor
 from lib.db.schema import recon_presets, recon_resolutions, recon_seen
-from lib.domain.text import clean
+from lib.domain.i18n import N_, _
+from lib.domain.identity import Actor
 from lib.domain.rules import REASON_MIN, is_reason
+from lib.domain.text import clean
 
 COLUMN_NAME_MAX = 100          # a mapped column's name: longer header cells are refused when a file is read (UploadLimits)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from lib.domain.i18n import N_
 from lib.db.audit import AuditStore
 from lib.db.named import NamedStore
-from lib.domain.kinds import Action
-from lib.domain.identity import Actor
 from lib.db.schema import saved_views
+from lib.domain.i18n import N_
+from lib.domain.identity import Actor
+from lib.domain.kinds import Action
 
 
 class ViewStore:

@@ -9,8 +9,8 @@ subset. The account-holder lookup (GET /vbanks/holder) always takes the KFTC cod
 from __future__ import annotations
 
 from dataclasses import dataclass
-from lib.domain.i18n import lang
 
+from lib.domain.i18n import lang
 
 # Bank key -> (English name, Korean name, KFTC 3-digit code)
 BANKS: dict[str, tuple[str, str, str]] = {

@@ -3,9 +3,8 @@ whose ``reason`` is a code: lib/domain/names.chain_break says it in words)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass, field
+from typing import Any
 
 from lib.domain.i18n import _
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-
 KST = ZoneInfo("Asia/Seoul")
 
 

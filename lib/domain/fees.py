@@ -10,8 +10,8 @@ the same payment was settled 9,670, the refund costs 10,330 and the net is -660;
 from __future__ import annotations
 
 from dataclasses import dataclass
-from lib.domain.settings import FeeRule
 
+from lib.domain.settings import FeeRule
 
 VAT_RATE_PERCENT = 10
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+
 from babel.dates import format_datetime
 from babel.numbers import format_compact_currency, format_currency, format_decimal
+
 from lib.domain.clock import KST, now_kst
 from lib.domain.i18n import _, lang, locale
 

@@ -11,14 +11,14 @@ constant) and is translated where it is shown. ``pybabel extract`` (``make messa
 
 from __future__ import annotations
 
-import re
 import contextvars
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
+
 from babel import Locale
 from babel.messages.pofile import read_po
-
 
 LANGS = {"ko": "한국어", "en": "English"}
 

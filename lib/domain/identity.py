@@ -18,16 +18,15 @@ Without an identity in ``header``, ``oidc`` or ``accounts`` mode nobody may writ
 
 from __future__ import annotations
 
-from typing import Any
-
 import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
 from lib.domain.i18n import _
 from lib.domain.names import permission_name, role_name
 from lib.domain.refusals import Refusal
-
 
 ROLES = ("viewer", "operator", "approver", "admin")
 

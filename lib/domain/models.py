@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, List
+
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
 from lib.domain.clock import KST
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from lib.domain.i18n import N_, _
 
-
 PG_NAMES = {
     "html5_inicis": "KG이니시스", "inicis": "KG이니시스 (구모듈)", "inicis_unified": "KG이니시스 (통합)",
     "kcp": "NHN KCP", "kcp_billing": "NHN KCP (정기)", "kcp_quick": "NHN KCP (퀵페이)",

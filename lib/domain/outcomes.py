@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from lib.domain.kinds import BulkOutcome, Outcome
 from lib.domain.models import Payment

@@ -5,8 +5,6 @@ reads the vendored spec and fails when the two disagree.
 
 from __future__ import annotations
 
-
-
 # refund_tel: "(가상계좌, 스마트로 - 구모듈 취소인 경우 필수)" for smartro; "가상계좌, 계좌이체 거래건 환불시
 # 필수입력" for smartro_v2.
 REFUND_TEL_REQUIRED: frozenset[str] = frozenset({"smartro", "smartro_v2"})

@@ -3,20 +3,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from lib.domain import banks
-from lib.domain import pg_rules
+from typing import Any
+
+from lib.domain import banks, pg_rules
 from lib.domain.clock import KST, now_kst, to_unix
-from lib.domain.refusals import Refusal
 from lib.domain.fmt import krw, kst
 from lib.domain.i18n import _
-from lib.domain.names import method_name, pg_name, status_name
 from lib.domain.models import Payment
+from lib.domain.names import method_name, pg_name, status_name
+from lib.domain.refusals import Refusal
 from lib.domain.settings import Rules
-from lib.domain.text import NAME_MAX, NOTE_MAX, REASON_MAX, WRITE_TAG_LEN, ascii_digits, clean, has_invisible, is_account_text
+from lib.domain.text import (
+    NAME_MAX,
+    NOTE_MAX,
+    REASON_MAX,
+    WRITE_TAG_LEN,
+    ascii_digits,
+    clean,
+    has_invisible,
+    is_account_text,
+)
 
 
 class InvalidInput(Refusal):

@@ -9,16 +9,16 @@ Secrets are ``SecretStr``: they never show in a repr, a log line or a page.
 
 from __future__ import annotations
 
-from typing import Any
-
-from lib.domain.i18n import _
 import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
+
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from lib.domain.i18n import _
 
 ROOT = Path(__file__).resolve().parents[2]
 

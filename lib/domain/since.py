@@ -16,7 +16,6 @@ import holidays
 
 from lib.domain.clock import KST
 
-
 _KR: Any = holidays.KR          # untyped in the package
 
 

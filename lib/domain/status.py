@@ -22,7 +22,6 @@ import pandas as pd
 from lib.domain.clock import KST, now_kst
 from lib.domain.i18n import N_, _
 
-
 CODES = ("ready", "overdue", "paid", "partial", "cancelled", "revoked", "failed")
 
 

@@ -16,8 +16,8 @@ import re
 import unicodedata
 from typing import Any
 from urllib.parse import quote
-from lib.domain.i18n import _
 
+from lib.domain.i18n import _
 
 # Bidi embedding/override/isolate controls and marks, zero-width characters, BOM, soft hyphen, word joiner.
 INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")

@@ -26,19 +26,29 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from http.client import HTTPException
 from typing import Any, NoReturn
+
 import requests
 from urllib3.exceptions import HTTPError, ReadTimeoutError
+
 from lib.domain import i18n
+from lib.domain.clock import to_unix
 from lib.domain.i18n import _
 from lib.domain.models import Bank, Payment, Token
-from lib.domain.clock import to_unix
-from lib.iamport.listing import Listing
 from lib.iamport.errors import ApiUnavailable, AuthFailed, OutcomeUnknown, Refused
-from lib.iamport.transport import (BACKOFF_S, READ_TRIES, RETRY_STATUSES, _seg, ClientConfig, Reply, Transport, _envelope,
-                                   _is_write, _never_sent, _parse)
-
-
-
+from lib.iamport.listing import Listing
+from lib.iamport.transport import (
+    BACKOFF_S,
+    READ_TRIES,
+    RETRY_STATUSES,
+    ClientConfig,
+    Reply,
+    Transport,
+    _envelope,
+    _is_write,
+    _never_sent,
+    _parse,
+    _seg,
+)
 
 TOKEN_MARGIN_S = 60          # renew this long before the server says it expires
 HOLDER_WITHIN_S = 10.0       # the account-holder lookup gives up after this long

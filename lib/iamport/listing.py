@@ -11,24 +11,21 @@ time, and payments keep arriving while the pages are read. ``Listing`` is the pa
 
 from __future__ import annotations
 
-from typing import Any
-
 import math
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from itertools import islice
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lib.domain import i18n
+from lib.domain import i18n, payment_table
 from lib.domain.models import Payment, PaymentPage
-from lib.domain import payment_table
 from lib.iamport import columns
 from lib.iamport.errors import ApiUnavailable
-from lib.iamport.transport import ClientConfig, _seg, Reply, _parse
-
+from lib.iamport.transport import ClientConfig, Reply, _parse, _seg
 
 NINETY_DAYS = 90 * 86400
 

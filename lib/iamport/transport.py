@@ -4,16 +4,17 @@ errors, 429 and 502/503/504, bounded by a count *and* a total time (``ClientConf
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
+
 import orjson
 import requests
 from pydantic import BaseModel, SecretStr
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
+
 from lib.domain.i18n import _
 from lib.iamport.errors import ApiError, AuthFailed, NotFound, OutcomeUnknown, Refused
 

@@ -12,8 +12,8 @@ less) came from its sender that day, and a business day has passed since.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+
 def _json(v: Any) -> dict[str, Any]:
     try:
         out = json.loads(v) if isinstance(v, str) and v else {}

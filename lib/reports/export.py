@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import io
 from typing import Any
-import pandas as pd
-from lib.domain.clock import KST
 
+import pandas as pd
+
+from lib.domain.clock import KST
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 

@@ -25,8 +25,8 @@ import pandas as pd
 
 from lib.domain.names import PG_NAMES
 from lib.domain.settings import JournalRules, Rules
-from lib.reports.recon import expected as recon_expected
 from lib.reports.ahead import records
+from lib.reports.recon import expected as recon_expected
 from lib.reports.recon import payouts as recon_payouts
 
 FIELDS = ("date", "entry_no", "line", "side", "account_code", "account_name", "debit", "credit", "counterparty",

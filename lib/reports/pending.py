@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from lib.domain.fmt import mask_account, mask_phone, time_left_seconds
-from lib.reports import columnar, export
-from lib.domain.clock import now_kst, KST
-from lib.domain.i18n import N_, _
-from lib.domain import status
-from lib.domain.names import pg_name
 
+from lib.domain import status
+from lib.domain.clock import KST, now_kst
+from lib.domain.fmt import mask_account, mask_phone, time_left_seconds
+from lib.domain.i18n import N_, _
+from lib.domain.names import pg_name
+from lib.reports import columnar, export
 
 RAW_COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "amount", "vbank_code", "vbank_name",
                "vbank_num", "vbank_holder", "pg_provider", "vbank_issued_at", "started_at", "vbank_date", "name"]

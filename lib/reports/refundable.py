@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pyarrow as pa
-from lib.domain.fmt import digits_only
+
 from lib.domain import pg_rules
 from lib.domain.clock import KST
+from lib.domain.fmt import digits_only
 from lib.domain.holder_check import holder_check_key  # noqa: F401  (kept here: the wizard's helpers' old home)
 from lib.reports import columnar
-
 
 PAID_COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "amount", "cancel_amount", "pg_provider", "vbank_name",
                 "paid_at", "pay_method", "status"]

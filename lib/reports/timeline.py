@@ -8,14 +8,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
 import pandas as pd
+
 from lib.domain import banks
 from lib.domain.clock import KST
 from lib.domain.fees import with_vat
 from lib.domain.fmt import krw, kst
 from lib.domain.i18n import _
-from lib.domain.names import method_name, outcome_name, page_name
 from lib.domain.models import Payment
+from lib.domain.names import method_name, outcome_name, page_name
 from lib.domain.settings import Rules
 from lib.domain.text import WRITE_TAG_RX, without_tag
 

@@ -4,23 +4,38 @@ sent, through the same write as any other — by a second; rejected or withdrawn
 from __future__ import annotations
 
 import uuid
-
 from dataclasses import asdict
 from datetime import datetime
-from lib.db.approvals import ApprovalProblem, ApprovalRequest
+
 from lib.db.appdb import AppDb
-from lib.iamport.client import IamportClient
+from lib.db.approvals import ApprovalProblem, ApprovalRequest
 from lib.domain.i18n import _
-from lib.domain.names import request_status
 from lib.domain.identity import Actor, Forbidden
-from lib.domain.models import Payment
-from lib.domain.settings import Rules
-from lib.domain.rules import InvalidInput, RefundRequest, Seen, bulk_confirmation, changes, check_bulk_plan, validate_refund
-from lib.domain.text import NOTE_MAX, clean
-from lib.domain.refusals import Busy, Stale
 from lib.domain.kinds import Action, BulkOutcome, LockState, Outcome, RequestKind, RequestStatus, WriteKind
+from lib.domain.models import Payment
+from lib.domain.names import request_status
 from lib.domain.outcomes import WriteResult
-from lib.services.bulk import _bulk_content, _revoke_content, bulk_extend, bulk_revoke, check_revoke_plan, revoke_confirmation
+from lib.domain.refusals import Busy, Stale
+from lib.domain.rules import (
+    InvalidInput,
+    RefundRequest,
+    Seen,
+    bulk_confirmation,
+    changes,
+    check_bulk_plan,
+    validate_refund,
+)
+from lib.domain.settings import Rules
+from lib.domain.text import NOTE_MAX, clean
+from lib.iamport.client import IamportClient
+from lib.services.bulk import (
+    _bulk_content,
+    _revoke_content,
+    bulk_extend,
+    bulk_revoke,
+    check_revoke_plan,
+    revoke_confirmation,
+)
 from lib.services.refund import RefundPlan, holder_check, plan_refund, refund_vbank
 
 

@@ -6,22 +6,23 @@ request, claimed here in the statement that checks it."""
 from __future__ import annotations
 
 from datetime import datetime
-from lib.db.approvals import ApprovalProblem
+
 from lib.db.appdb import AppDb
-from lib.iamport.errors import ApiError
-from lib.iamport.client import IamportClient
+from lib.db.approvals import ApprovalProblem
 from lib.domain.clock import KST
 from lib.domain.fmt import kst
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
+from lib.domain.kinds import Action, BulkOutcome, Outcome, RequestKind, WriteKind
 from lib.domain.models import Payment
-from lib.domain.settings import Rules
-from lib.domain.rules import InvalidInput, Seen, bulk_confirmation, check_bulk_plan, plan_due
+from lib.domain.outcomes import BulkRow
 from lib.domain.refusals import Busy, NeedsApproval, Stale
+from lib.domain.rules import InvalidInput, Seen, bulk_confirmation, check_bulk_plan, plan_due
+from lib.domain.settings import Rules
+from lib.iamport.client import IamportClient
+from lib.iamport.errors import ApiError
 from lib.services.revoke import revoke_vbank
 from lib.services.update import _update_vbank
-from lib.domain.kinds import Action, BulkOutcome, Outcome, RequestKind, WriteKind
-from lib.domain.outcomes import BulkRow
 
 
 def _bulk_content(payments: list[Payment], extend_days: int | None, to: datetime | None) -> dict:
@@ -107,6 +108,7 @@ class _BulkRun:
     def start(cls, db: AppDb, content: dict) -> "_BulkRun":
         import time
         import uuid
+
         from lib.db.approvals import request_hash
         shared = db.shared
         mark = "bulk_run:" + request_hash(RequestKind.BULK_EXTEND, content)[:40]

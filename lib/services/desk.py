@@ -6,35 +6,32 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
 
-from datetime import datetime, timedelta
-from typing import Any
-from lib.domain.outcomes import BulkRow, WriteResult
-from lib.db.approvals import ApprovalRequest
 from lib.db.appdb import AppDb
-from lib.iamport.client import IamportClient
-from lib.iamport.errors import NotFound
-from lib.domain.identity import Actor
+from lib.db.approvals import ApprovalRequest
 from lib.db.locks import Lock
 from lib.db.refund_accounts import RefundAccount
 from lib.domain import payment_table
+from lib.domain.digest import Digest
 from lib.domain.holder_check import HolderCheck
+from lib.domain.identity import Actor
 from lib.domain.kinds import WriteKind
 from lib.domain.models import Payment
+from lib.domain.outcomes import BulkRow, WriteResult
 from lib.domain.rules import RefundRequest, Seen
 from lib.domain.settings import Rules
 from lib.domain.text import lookup_problem
-from lib.services import approval_flow
-from lib.services import bulk
+from lib.iamport.client import IamportClient
+from lib.iamport.errors import NotFound
+from lib.services import approval_flow, bulk, unknowns, watcher
 from lib.services import refund as services_refund
-from lib.services.refund import RefundPlan
 from lib.services import revoke as services_revoke
-from lib.services import unknowns, watcher
-from lib.domain.digest import Digest
 from lib.services import update as services_update
-
+from lib.services.refund import RefundPlan
 
 if False:  # typing only
     import pandas as pd  # noqa: F401

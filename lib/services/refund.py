@@ -6,25 +6,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from lib.domain import banks
-from lib.domain import pg_rules
-from lib.db.approvals import ApprovalProblem, ApprovalRequest, ApprovalStore
+
 from lib.db.appdb import AppDb
-from lib.iamport.errors import ApiError
-from lib.iamport.client import IamportClient
+from lib.db.approvals import ApprovalProblem, ApprovalRequest, ApprovalStore
+from lib.domain import banks, pg_rules
 from lib.domain.clock import KST
 from lib.domain.fmt import krw
+from lib.domain.holder_check import HolderCheck, holder_check_key
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
-from lib.domain.models import Payment
-from lib.domain.settings import Rules
-from lib.domain.refusals import Refusal
-from lib.domain.holder_check import HolderCheck, holder_check_key
-from lib.domain.rules import InvalidInput, RefundRequest, Seen, holder_matches, validate_refund
-from lib.domain.text import ascii_digits, clean, write_tag
 from lib.domain.kinds import REQUEST_STATUS_OF, Action, Outcome, RequestKind, RequestStatus, WriteKind
+from lib.domain.models import Payment
 from lib.domain.outcomes import WriteResult
-from lib.domain.refusals import Busy, NeedsApproval
+from lib.domain.refusals import Busy, NeedsApproval, Refusal
+from lib.domain.rules import InvalidInput, RefundRequest, Seen, holder_matches, validate_refund
+from lib.domain.settings import Rules
+from lib.domain.text import ascii_digits, clean, write_tag
+from lib.iamport.client import IamportClient
+from lib.iamport.errors import ApiError
 from lib.services.write import Write
 
 

@@ -8,10 +8,10 @@ from lib.db.appdb import AppDb
 from lib.domain.clock import to_unix
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
-from lib.domain.models import Payment
 from lib.domain.kinds import RequestKind, WriteKind
-from lib.domain.refusals import NeedsApproval
+from lib.domain.models import Payment
 from lib.domain.outcomes import WriteResult
+from lib.domain.refusals import NeedsApproval
 from lib.domain.rules import InvalidInput, Seen, plan_due, update_confirmation, validate_update
 from lib.domain.settings import Rules
 from lib.domain.text import NOTE_MAX, clean

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import json
 import threading
 import time
-import json
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,15 +42,15 @@ import holidays
 
 from lib.db.appdb import AppDb
 from lib.db.watch_log import SEND_LEASE_S
+from lib.domain import digest
 from lib.domain.clock import KST
 from lib.domain.fmt import krw, kst, mask_name, number
 from lib.domain.i18n import N_, _
 from lib.domain.kinds import Outcome, RequestKind, RequestStatus, WriteKind, WriteState
-from lib.domain.text import payment_path
 from lib.domain.names import PG_NAMES, request_status
+from lib.domain.text import payment_path
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiError
-from lib.domain import digest
 
 Post = Callable[[str, dict[str, Any]], int]         # (url, JSON body) -> HTTP status; raises on no reply
 # (the period's virtual accounts, the stored bank statements, now) -> the payouts ahead (lib/reports/ahead.py)

@@ -4,8 +4,8 @@ are checked, never trusted. The named views themselves are kept in the app datab
 from __future__ import annotations
 
 from datetime import date
-from lib.domain.text import clean
 
+from lib.domain.text import clean
 
 DUE_WINDOWS = ("all", "overdue", "today", "next3", "next7", "custom")
 

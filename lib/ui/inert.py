@@ -7,8 +7,9 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from lib.domain.text import has_invisible, md
+
 from lib.domain.i18n import _
+from lib.domain.text import has_invisible, md
 
 
 # ------------------------------------------------------------------ inert text

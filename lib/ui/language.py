@@ -15,9 +15,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import streamlit as st
-from lib.ui import keys
+
 from lib.domain import i18n
 from lib.domain.identity import Actor
+from lib.ui import keys
 
 _T = TypeVar("_T")
 

@@ -8,28 +8,23 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar
+
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
-from lib.reports import search
-from lib.ui import keys
-from lib.reports import pending
-from lib.reports import refundable as refund
-from lib.ui.cache import TTLCache
-from lib.domain.clock import now_kst
+
+from lib.domain.clock import KST, now_kst
 from lib.domain.digest import Digest
-from lib.domain.clock import KST
-from lib.domain.settings import get_settings
 from lib.domain.i18n import N_, _
-from lib.services import deposits, settle
+from lib.domain.settings import get_settings
 from lib.iamport.errors import ApiError
-from lib.ui import session
-from lib.reports.recon import expected
-from lib.reports.recon import grid
-from lib.reports.recon import match
-from lib.reports.recon import normalize
-from lib.reports.recon import read
+from lib.reports import pending, search
+from lib.reports import refundable as refund
+from lib.reports.recon import expected, grid, match, normalize, read
+from lib.services import deposits, settle
+from lib.ui import keys, session
+from lib.ui.cache import TTLCache
 from lib.ui.session import client, settings
 
 if TYPE_CHECKING:

@@ -13,7 +13,6 @@ import streamlit as st
 
 from lib.ui import keys
 
-
 COLUMN = "open"
 
 

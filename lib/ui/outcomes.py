@@ -5,20 +5,20 @@ panel of a write whose outcome is unknown, with its two ways out."""
 from __future__ import annotations
 
 import streamlit as st
+
+from lib.db.approvals import ApprovalRequest
 from lib.domain.errors import DeskError
-from lib.iamport.errors import ApiError
 from lib.domain.fmt import kst
-from lib.domain.text import md
 from lib.domain.i18n import N_, _
 from lib.domain.i18n import gettext as translate
-from lib.db.approvals import ApprovalRequest
 from lib.domain.names import why
 from lib.domain.outcomes import WriteResult
 from lib.domain.refusals import Busy, Stale
 from lib.domain.rules import InvalidInput
+from lib.domain.text import md
+from lib.iamport.errors import ApiError
 from lib.ui import keys
 from lib.ui.session import desk
-
 
 # ------------------------------------------------------------------ outcomes
 UNKNOWN_TEXT = {

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
+
 from lib.db.approvals import ApprovalRequest
 from lib.domain.fees import FeeImpact
 from lib.domain.fmt import krw

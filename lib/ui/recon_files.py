@@ -15,10 +15,10 @@ import streamlit as st
 from lib.domain.i18n import N_, _
 from lib.domain.identity import Forbidden
 from lib.domain.text import md
-from lib.reports.recon.reading import Reading
 from lib.reports.recon.grid import Table
-from lib.reports.recon.normalize import BANK_LABELS, FIELD_LABELS, ColumnMap, FIELDS
 from lib.reports.recon.layouts import BANK_FIELDS
+from lib.reports.recon.normalize import BANK_LABELS, FIELD_LABELS, FIELDS, ColumnMap
+from lib.reports.recon.reading import Reading
 from lib.ui import inert, keys, session
 
 

@@ -21,6 +21,7 @@ from lib.reports import export, pending
 from lib.reports.recon import match
 from lib.ui import language, metrics, recon_close, session
 
+
 def money(label: str) -> ColumnConfig:
     return st.column_config.NumberColumn(label, format="localized")
 

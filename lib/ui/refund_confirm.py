@@ -9,11 +9,11 @@ import streamlit as st
 from lib.db.approvals import ApprovalRequest
 from lib.domain import banks, fees
 from lib.domain.errors import DeskError
-from lib.domain.settings import FeeRule
 from lib.domain.fmt import digits_only, krw, kst, mask_account, mask_phone
-from lib.domain.models import Payment
 from lib.domain.i18n import _
+from lib.domain.models import Payment
 from lib.domain.outcomes import WriteResult
+from lib.domain.settings import FeeRule
 from lib.domain.text import md, without_tag
 from lib.reports.refundable import typed_amount_ok
 from lib.ui import inert, keys, metrics, outcomes, send_once, session

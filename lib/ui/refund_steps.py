@@ -15,14 +15,14 @@ import streamlit as st
 from lib.domain import banks, fees, pg_rules, rules
 from lib.domain import status as person_status
 from lib.domain.clock import KST
+from lib.domain.errors import DeskError
 from lib.domain.fmt import digits_only, krw, kst, mask_account
 from lib.domain.i18n import _
+from lib.domain.models import Payment
 from lib.domain.names import PG_NAMES, pg_name, pg_short
 from lib.domain.rules import RefundRequest, Seen
-from lib.domain.text import NAME_MAX, NOTE_MAX, md, parse_won, short, won_text, without_tag
-from lib.domain.errors import DeskError
 from lib.domain.settings import FeeRule
-from lib.domain.models import Payment
+from lib.domain.text import NAME_MAX, NOTE_MAX, md, parse_won, short, without_tag, won_text
 from lib.ui import inert, keys, loaders, metrics, outcomes, session
 from lib.ui import present as ui_present
 from lib.ui.refund_draft import RefundDraft, go

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import streamlit as st
-from lib.ui import keys
+
 from lib.domain.i18n import N_
 from lib.domain.i18n import gettext as translate
 from lib.domain.identity import Actor
+from lib.ui import keys
 from lib.ui.session import actor, audit
-
 
 # ------------------------------------------------------------------ personal data
 REVEAL_TEXT = {"no_permission": N_("Your role shows account and phone numbers masked only.")}

@@ -4,18 +4,20 @@ acting (local, header, OIDC identity or a built-in account) and the ``Desk`` bou
 from __future__ import annotations
 
 from datetime import datetime
+
 import streamlit as st
+
 from lib.db.appdb import DatabaseRefused
-from lib.services.desk import Desk
 from lib.db.audit import AuditStore
-from lib.iamport.errors import ApiError, NotFound
 from lib.domain import identity as identity_mod
-from lib.domain.identity import Actor, Forbidden, roles_for
 from lib.domain.fmt import kst
-from lib.domain.text import md
 from lib.domain.i18n import _
+from lib.domain.identity import Actor, Forbidden, roles_for
 from lib.domain.models import Payment
 from lib.domain.names import role_name
+from lib.domain.text import md
+from lib.iamport.errors import ApiError, NotFound
+from lib.services.desk import Desk
 from lib.ui import keys
 from lib.ui.inert import display_url, say
 from lib.ui.language import language_switch

@@ -6,10 +6,10 @@ import uuid
 
 from fastapi import APIRouter, Depends, Request
 
+from ..cancel_rules import cancel_refusal
 from ..http import ApiRefusal, as_int, envelope, error, raw_envelope, read_params  # noqa: F401
 from ..state import SandboxState, authorized, state
 from ..store import SORT_SQL, apply_cancel, holder_for, public  # noqa: F401
-from ..cancel_rules import cancel_refusal
 
 NINETY_DAYS = 90 * 86400
 

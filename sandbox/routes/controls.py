@@ -7,11 +7,11 @@ import json
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from ..faults import Fault
 from ..http import ApiRefusal, as_int, envelope, error, raw_envelope, read_params  # noqa: F401
+from ..seed import SeedPlan, generate
 from ..state import SandboxState, ready_vbank, state
 from ..store import SORT_SQL, apply_cancel, holder_for, public  # noqa: F401
-from ..faults import Fault
-from ..seed import SeedPlan, generate
 
 NINETY_DAYS = 90 * 86400
 

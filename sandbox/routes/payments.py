@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..http import ApiRefusal, as_int, envelope, error, raw_envelope, read_params  # noqa: F401
+from ..seed import new_payment_skeleton  # noqa: F401
 from ..state import SandboxState, authorized, state
 from ..store import SORT_SQL, apply_cancel, holder_for, public  # noqa: F401
-from ..seed import new_payment_skeleton  # noqa: F401
 
 NINETY_DAYS = 90 * 86400
 

@@ -13,8 +13,16 @@ import pytest
 
 from lib.db.accounts import AccountError, provisioning_uri, totp_step
 from lib.db.appdb import AppDb
-from lib.domain.identity import (LOCKOUT_FAILURES, LOCKOUT_WINDOW_S, Actor, Forbidden, effective_roles,
-                                 locked_until, parse_roles, password_problem)
+from lib.domain.identity import (
+    LOCKOUT_FAILURES,
+    LOCKOUT_WINDOW_S,
+    Actor,
+    Forbidden,
+    effective_roles,
+    locked_until,
+    parse_roles,
+    password_problem,
+)
 from lib.domain.settings import ROOT
 
 T0 = 1_800_000_000.0

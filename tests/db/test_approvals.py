@@ -166,10 +166,7 @@ def test_bulk_over_the_count_needs_approval(fresh, client, store, db, rules):
 
 # ------------------------------------------------------------ who is acting
 from lib.domain.identity import header_identity, oidc_identity
-from lib.services import approval_flow
-from lib.services import bulk
-from lib.services import refund
-from lib.services import unknowns
+from lib.services import approval_flow, bulk, refund, unknowns
 from lib.services import update as services_update
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from lib.reports.audit_log import grouped, search
 from lib.domain.identity import Actor
 from lib.domain.names import bank_name
 from lib.domain.rules import Seen
+from lib.reports.audit_log import grouped, search
 from lib.services import approval_flow
 from lib.services.refund import refund_vbank
 from lib.ui.present import audit_sentence

@@ -7,14 +7,13 @@ import threading
 import pytest
 
 from lib.db.appdb import AppDb
-from lib.iamport.client import IamportClient
 from lib.domain.identity import Actor
 from lib.domain.refusals import Busy, Stale
 from lib.domain.rules import RefundRequest, Seen
-from lib.services import approval_flow
-from lib.services import refund
-from tests.helpers import settings_for
+from lib.iamport.client import IamportClient
+from lib.services import approval_flow, refund
 from tests.conftest import bank_holder
+from tests.helpers import settings_for
 
 OPERATOR = Actor("op@example.com", frozenset({"operator"}))
 APPROVER = Actor("boss@example.com", frozenset({"approver"}))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lib.domain import banks
-
 
 PGS = sorted(banks.PG_TABLE)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from lib.domain.fmt import duration, krw, krw_compact, kst, mask_account, mask_phone, time_left
 from lib.domain.clock import KST
+from lib.domain.fmt import duration, krw, krw_compact, kst, mask_account, mask_phone, time_left
 
 
 def test_krw():

@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 
 from devtools.processes import CHROMIUM, LAUNCH_ARGS, READY, App, Sandbox  # noqa: F401
-from tests.e2e.helpers import (audit_csv_via_link, browser_page, confirm_in_dialog, fill_refund_account,  # noqa: F401
-                               metric_value, open_app, settle)
+from tests.e2e.helpers import (  # noqa: F401
+    audit_csv_via_link,
+    browser_page,
+    confirm_in_dialog,
+    fill_refund_account,
+    metric_value,
+    open_app,
+    settle,
+)
 
 
 @pytest.fixture(scope="session")

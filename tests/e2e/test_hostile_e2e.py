@@ -4,19 +4,17 @@ every page — no link, image, heading, emphasis or coloured span appears but th
 from __future__ import annotations
 
 import re
-
 import time
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
 
-from lib.domain import banks
 from lib.db.appdb import AppDb
-from lib.iamport.client import IamportClient
+from lib.domain import banks, rules
 from lib.domain.identity import Actor
 from lib.domain.settings import load_settings
-from lib.domain import rules
+from lib.iamport.client import IamportClient
 from lib.services import approval_flow
 from tests.e2e.helpers import drop, open_app, settle
 

@@ -6,8 +6,6 @@ to $VBANK_SHOTS (``make screenshots`` sets docs/screenshots, shown in the README
 
 from __future__ import annotations
 
-from devtools.processes import session_today
-
 import csv
 import io
 import os
@@ -19,9 +17,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from devtools.processes import session_today
 from lib.domain.fmt import krw
 from lib.domain.text import WRITE_TAG_RX
-from tests.e2e.helpers import next_step, App, browser_page, drop, fill_refund_account, open_app, settle
+from tests.e2e.helpers import App, browser_page, drop, fill_refund_account, next_step, open_app, settle
 
 pytestmark = pytest.mark.browser
 

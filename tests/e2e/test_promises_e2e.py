@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from lib.domain import banks
 from lib.db.appdb import AppDb
-from lib.iamport.client import IamportClient
+from lib.domain import banks
+from lib.domain import rules as domain_rules
 from lib.domain.identity import Actor
 from lib.domain.settings import load_settings
-from lib.domain import rules as domain_rules
-from lib.services import approval_flow
-from lib.services import unknowns
+from lib.iamport.client import IamportClient
+from lib.services import approval_flow, unknowns
 from tests.conftest import bank_holder
 from tests.e2e.helpers import App, confirm_in_dialog, fill_refund_account, open_app, settle
 

@@ -4,14 +4,13 @@ new visit and shows in the audit; a 2 KB far-corner .xlsx ends in one sentence a
 
 from __future__ import annotations
 
-from devtools.processes import session_today
-
 from datetime import timedelta
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
+from devtools.processes import session_today
 from tests.e2e.helpers import drop, nav, open_app, settle
 from tests.fixtures import realfiles as rf
 from tests.reports.test_realfiles import far_corner_xlsx
@@ -192,6 +191,7 @@ def unreferenced_xlsx(path, rows: int = 125_000, cols: int = 60) -> None:
     as none (issue 30: 5.5 GB and a MemoryError before). Random digits, so it packs like a real export, not a bomb."""
     import random
     import zipfile
+
     from tests.reports.test_realfiles import _xlsx
     skeleton = zipfile.ZipFile(__import__("io").BytesIO(_xlsx("<worksheet/>")))
     rng = random.Random(30)

@@ -8,8 +8,15 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.domain.fmt import krw
-from tests.e2e.helpers import (next_step, audit_csv_via_link, confirm_in_dialog, fill_refund_account, open_app, settle,
-                               shinhan_holder)
+from tests.e2e.helpers import (
+    audit_csv_via_link,
+    confirm_in_dialog,
+    fill_refund_account,
+    next_step,
+    open_app,
+    settle,
+    shinhan_holder,
+)
 
 pytestmark = pytest.mark.browser
 

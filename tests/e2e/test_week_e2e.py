@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import App, browser_page, open_app, settle
 from devtools.processes import Sandbox
+from tests.e2e.helpers import App, browser_page, open_app, settle
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.browser

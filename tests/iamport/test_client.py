@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from lib.iamport.errors import ApiError, ApiUnavailable, OutcomeUnknown
 from lib.iamport.client import IamportClient
+from lib.iamport.errors import ApiError, ApiUnavailable, OutcomeUnknown
 from lib.iamport.listing import split_windows
 from tests.helpers import Sandbox, settings_for
 
@@ -205,8 +205,8 @@ def test_dropped_connection_after_processing_is_outcome_unknown(fresh, client):
 
 
 def test_nothing_listening_is_api_unavailable():
-    from tests.helpers import free_port
     from lib.domain.settings import load_settings
+    from tests.helpers import free_port
     s = load_settings(env={"IAMPORT_API_URL": f"http://127.0.0.1:{free_port()}", "VBANK_SECRETS_FILE": "/x"})
     s.connect_timeout = 1
     c = IamportClient(s)

@@ -9,7 +9,8 @@ import time
 
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lib.domain import payment_table
 from lib.iamport import columns

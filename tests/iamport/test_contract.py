@@ -9,8 +9,8 @@ import jsonschema
 import orjson
 import pytest
 
-from lib.iamport.errors import ApiError
 from lib.iamport.client import IamportClient
+from lib.iamport.errors import ApiError
 from tests.spec_contract import operation, validate_request, validate_response
 
 NOW = lambda: int(time.time())  # noqa: E731

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from lib.db.appdb import AppDb
-from lib.iamport.client import IamportClient
 from lib.domain.identity import Actor
 from lib.domain.rules import RefundRequest, Seen
-from lib.domain.text import plain
 from lib.domain.settings import get_settings
+from lib.domain.text import plain
+from lib.iamport.client import IamportClient
 from lib.services import approval_flow
 from tests.conftest import bank_holder
 

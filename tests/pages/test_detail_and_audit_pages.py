@@ -27,8 +27,8 @@ def test_detail_by_merchant_uid_and_not_found(app, app_env):
 
 
 def test_audit_page_filters_and_lists(app, app_env):
-    from lib.domain.settings import get_settings
     from lib.db.appdb import AppDb
+    from lib.domain.settings import get_settings
     store = AppDb(get_settings().audit_db_url).audit
     store.record(operator="kim", action="refund", outcome="sent", correlation_id="c1", imp_uid="imp_1",
                  request={"refund_account": "110123456789"})

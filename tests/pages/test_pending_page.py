@@ -56,9 +56,10 @@ def test_refresh_refetches(app, app_env):
 
 
 def test_api_down_shows_a_sentence_not_a_traceback(app, app_env, monkeypatch):
-    from tests.helpers import free_port
-    from lib.domain.settings import get_settings
     import streamlit as st
+
+    from lib.domain.settings import get_settings
+    from tests.helpers import free_port
     monkeypatch.setenv("IAMPORT_API_URL", f"http://127.0.0.1:{free_port()}")
     get_settings.cache_clear()
     st.cache_resource.clear()

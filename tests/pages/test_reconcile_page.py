@@ -1,10 +1,10 @@
 """The reconciliation page (AppTest): the sandbox's settlement file and bank statement, with their manifests."""
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from devtools.processes import session_today
-from datetime import datetime, timedelta
-
 from lib.domain.clock import KST
 from lib.domain.text import plain
 from tests.pages.conftest import metric

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from lib.domain import banks
+from lib.domain import banks, rules
 from lib.domain.fmt import krw
-from lib.domain.text import plain
-from tests.pages.conftest import metric
-from lib.domain.text import WRITE_TAG_RX
-from lib.domain import rules
+from lib.domain.text import WRITE_TAG_RX, plain
 from lib.services import refund
 from tests.conftest import bank_holder
+from tests.pages.conftest import metric
 
 
 def paid(app_env, pg="kcp", min_amount=20000):
@@ -231,11 +229,11 @@ def test_above_the_approval_limit_the_wizard_makes_a_request(app, app_env, set_r
 def lost_refund(app_env):
     """A paid payment whose 4,000 won refund got a gateway's HTML 502 instead of the API's reply, produced
     through the service itself with a sandbox fault (the sandbox did not apply it)."""
-    from lib.domain import banks
     from lib.db.appdb import AppDb
-    from lib.iamport.client import IamportClient
+    from lib.domain import banks
     from lib.domain.identity import Actor
     from lib.domain.settings import get_settings
+    from lib.iamport.client import IamportClient
     s = get_settings()
     c = IamportClient(s)
     db = AppDb(s.audit_db_url)

@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.reports import pending
 from lib.domain.clock import KST
 from lib.domain.fmt import mask_account, mask_phone
-
+from lib.reports import pending
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=KST)
 
@@ -63,7 +62,9 @@ def test_exports(frame):
     assert "홍길동" in text and "123********234" in text and "12345678901234" not in text
     assert out["Amount (KRW)"].tolist() == [1000, 2000, 3000, 4000, 5000, 6000]
     xlsx = pending.to_xlsx_bytes(out)
-    import openpyxl, io
+    import io
+
+    import openpyxl
     ws = openpyxl.load_workbook(io.BytesIO(xlsx)).active
     assert ws.max_row == 7 and ws.cell(2, 4).value == 1000
 

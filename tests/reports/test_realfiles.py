@@ -9,17 +9,11 @@ import zipfile
 from datetime import date, datetime
 
 import pandas as pd
-
-from lib.domain.names import recon_status
 import pytest
 
+from lib.domain.names import recon_status
 from lib.domain.settings import Rules
-from lib.reports.recon import expected
-from lib.reports.recon import grid
-from lib.reports.recon import match
-from lib.reports.recon import normalize
-from lib.reports.recon import payouts
-from lib.reports.recon import read
+from lib.reports.recon import expected, grid, match, normalize, payouts, read
 from tests.fixtures import realfiles as rf
 
 

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from devtools.processes import session_today
-
 from datetime import date, datetime
 
 import pandas as pd
 import pytest
 
+from devtools.processes import session_today
 from lib.domain.clock import KST
 from lib.domain.settings import FeeRule, Rules
-from lib.reports.recon import expected
-from lib.reports.recon import grid
-from lib.reports.recon import match
-from lib.reports.recon import normalize
-from lib.reports.recon import payouts
-from lib.reports.recon import read
+from lib.reports.recon import expected, grid, match, normalize, payouts, read
 
 D = date(2026, 11, 20)
 TS = int(datetime(2026, 11, 20, 15, 0, tzinfo=KST).timestamp())
@@ -234,6 +228,7 @@ def test_settlement_cli_writes_file_and_manifest(tmp_path):
     import json
     import subprocess
     import sys
+
     from sandbox.seed import SeedPlan, generate
     from sandbox.store import Store
     from tests.helpers import ROOT

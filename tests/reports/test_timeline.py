@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from lib.reports import timeline
 from lib.domain.identity import Actor
 from lib.domain.rules import Seen
-from lib.services import approval_flow
+from lib.reports import timeline
+from lib.services import approval_flow, update
 from lib.services import refund as services_refund
-from lib.services import update
 from tests.conftest import paid_payment, ready_payment, refund_request
 
 KIM = Actor("kim@example.com", frozenset({"operator"}))
@@ -70,8 +69,8 @@ def test_the_audit_log_reads_as_sentences(fresh, client, db, rules):
 def test_each_row_is_what_was_true_then_issued_values_and_who_refunded(fresh, client, db, rules):
     """Issue 23 §6: the 'issued' row shows the amount and due date as issued (not today's), and a refund made by an
     operator names the operator; one made in the PG console (no tag of ours) stays the PG's."""
-    from tests.helpers import settings_for
     from lib.iamport.client import IamportClient
+    from tests.helpers import settings_for
     p = ready_payment(fresh, client)
     issued_amount, issued_due = p.amount, p.vbank_date
     p = changed_paid_and_refunded(fresh, client, db, rules, p)

@@ -9,7 +9,6 @@ import time
 import pytest
 
 from lib.domain.kinds import WriteKind
-
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiUnavailable
 from lib.iamport.transport import ClientConfig
@@ -356,6 +355,7 @@ def test_the_shared_list_is_served_with_its_age_while_iamport_fails_or_hangs(mon
     the reload goes on (kept when it ends); a list cleared by a write is never served from before it unless
     reloading fails."""
     import types
+
     from lib.ui import cache as cache_mod
     clock = Clock()
     monkeypatch.setattr(cache_mod, "time", types.SimpleNamespace(time=clock))

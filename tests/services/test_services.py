@@ -7,17 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from lib.iamport.client import IamportClient
+from lib.domain import rules as domain_rules
 from lib.domain.clock import now_kst
 from lib.domain.identity import Actor
 from lib.domain.refusals import Busy, Stale
 from lib.domain.rules import InvalidInput, Seen
-from lib.domain import rules as domain_rules
 from lib.iamport import errors as iamport_errors
-from lib.services import bulk
-from lib.services import refund
-from lib.services import unknowns
-from lib.services import update
+from lib.iamport.client import IamportClient
+from lib.services import bulk, refund, unknowns, update
 
 KIM = Actor("kim", frozenset({"operator"}))
 LEE = Actor("lee", frozenset({"operator"}))

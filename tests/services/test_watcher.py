@@ -322,6 +322,7 @@ def test_a_pass_whose_api_read_fails_moves_no_cursor(fresh, client, db, receiver
     """The deposits are read, then the digest's read of the API fails: nothing of that pass is claimed, so no cursor
     may move either — the next pass still tells the deposit (and the digest)."""
     import holidays
+
     from lib.iamport.errors import ApiUnavailable
     t0 = time.time()
     watcher(client, db, receiver, clock=lambda: t0).run_once()

@@ -14,27 +14,22 @@ import time
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from lib.db.schema import approval_requests
 from lib.db.appdb import AppDb
 from lib.db.audit import record_hash
-from lib.domain.chain import Anchor
-from lib.db.schema import audit_head, audit_log
-from lib.iamport.errors import ApiUnavailable, OutcomeUnknown
-from lib.iamport.client import IamportClient
-from lib.domain.identity import Actor
 from lib.db.locks import LockStore
-from lib.db.schema import inflight
+from lib.db.schema import approval_requests, audit_head, audit_log, inflight
+from lib.domain import identity
+from lib.domain.chain import Anchor
+from lib.domain.identity import Actor
 from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.domain.rules import InvalidInput, Seen
+from lib.iamport import errors
+from lib.iamport.client import IamportClient
+from lib.iamport.errors import ApiUnavailable, OutcomeUnknown
+from lib.services import approval_flow, bulk, refund, unknowns
+from lib.services import update as services_update
 from tests.conftest import paid_payment, ready_payment, refund_request
 from tests.helpers import ROOT, settings_for
-from lib.domain import identity
-from lib.iamport import errors
-from lib.services import approval_flow
-from lib.services import bulk
-from lib.services import refund
-from lib.services import unknowns
-from lib.services import update as services_update
 
 KIM = Actor("kim@example.com", frozenset({"operator"}))
 LEE = Actor("lee@example.com", frozenset({"operator"}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def test_ttl_cache_single_flight_and_clear():
     import threading
+
     from lib.ui.cache import TTLCache
     c = TTLCache(ttl=60)
     calls, gate = [], threading.Event()

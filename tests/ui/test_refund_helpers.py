@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from lib.domain import fees
-from lib.ui import present as ui_present
 from lib.domain.fmt import krw
 from lib.domain.settings import FeeRule
+from lib.ui import present as ui_present
 
 
 def test_refund_helpers():

@@ -4,13 +4,15 @@ per payment and per day."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from lib.domain import payment_table
-from lib.domain.fees import VAT_RATE_PERCENT
 from lib.domain.clock import KST
+from lib.domain.fees import VAT_RATE_PERCENT
 from lib.domain.settings import Rules
 
 

@@ -4,13 +4,27 @@ BIFF .xls, HTML saved as .xls, and text in any Korean encoding with any delimite
 from __future__ import annotations
 
 import codecs
-
 import csv
 import re
+
 import numpy as np
+
 from lib.domain.i18n import _
 from lib.reports.recon.excel import _read_excel
-from lib.reports.recon.grid import LIMITS, ReconFileError, TOTAL_RX, Table, UploadLimits, _finish, _from_grid, _header_names, _pick_header, _score, header_cells, label_of
+from lib.reports.recon.grid import (
+    LIMITS,
+    TOTAL_RX,
+    ReconFileError,
+    Table,
+    UploadLimits,
+    _finish,
+    _from_grid,
+    _header_names,
+    _pick_header,
+    _score,
+    header_cells,
+    label_of,
+)
 
 
 def read_table(data: bytes, filename: str, *, header_words: frozenset[str] = frozenset(),

@@ -18,8 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
 import numpy as np
 import pandas as pd
+
 from lib.domain.errors import DeskError
 from lib.domain.i18n import _
 from lib.domain.text import clean

@@ -14,9 +14,9 @@ column names, and every guess that changes a meaning is a visible warning naming
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from lib.reports.recon.words import norm_header
-from lib.domain.i18n import N_, _
 
+from lib.domain.i18n import N_, _
+from lib.reports.recon.words import norm_header
 
 PG_FIELDS = ("date", "type", "amount", "fee", "fee_vat", "tax_free", "vat", "imp_uid", "merchant_uid", "pg_tid",
              "pg", "method", "cancel_date", "cancel_amount", "sign_from")

@@ -3,17 +3,15 @@ reason, 대사불능 (in the file only / in I'mport only); stable keys for excep
 
 from __future__ import annotations
 
-from lib.domain.kinds import MatchStatus
-
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import polars as pl  # its allocator's setting: lib/__init__.py
 import pyarrow as pa
 import pyarrow.compute as pc
 
-import polars as pl   # its allocator's setting: lib/__init__.py
-
+from lib.domain.kinds import MatchStatus
 
 # ------------------------------------------------------------------ matching (거래대사)
 MATCHED, MISMATCHED, FILE_ONLY, IMPORT_ONLY = (MatchStatus.MATCHED, MatchStatus.MISMATCHED, MatchStatus.FILE_ONLY,

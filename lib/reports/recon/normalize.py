@@ -8,14 +8,15 @@ normalising and matching are vectorised (pyarrow, pandas merges)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import TYPE_CHECKING
+
 import pandas as pd
-from lib.reports.recon.grid import ReconFileError
+
 from lib.domain.i18n import N_, _
 from lib.reports.recon.cells import pg_of
+from lib.reports.recon.grid import ReconFileError
 from lib.reports.recon.layouts import BANK_FIELDS, PG_FIELDS
 from lib.reports.recon.words import pg_code, pg_family
 
@@ -194,6 +195,7 @@ def parse_dates(col: pd.Series, column: str) -> pd.Series:
     "2026년 11월 20일"; anything else raises ReconFileError naming the row. Vectorised with pyarrow compute."""
     import pyarrow as pa
     import pyarrow.compute as pc
+
     from lib.reports.recon import cells
     if cells.serial_column(col.head(2000)) and cells.serial_column(col):     # Excel serial numbers (46350.5)
         return cells.days(col, serial=True)

@@ -3,13 +3,13 @@ statement's deposits matched against them by sender and amount (short, over, mis
 
 from __future__ import annotations
 
-from lib.domain.kinds import PayoutStatus
-
 import re
+from datetime import date, timedelta
 
 import numpy as np
-from datetime import date, timedelta
 import pandas as pd
+
+from lib.domain.kinds import PayoutStatus
 from lib.domain.settings import Rules
 
 

@@ -3,8 +3,8 @@ recognised by its header (layouts), or its columns guessed by name with a warnin
 
 from __future__ import annotations
 
-from lib.reports.recon.grid import LIMITS, Table, UploadLimits
 from lib.reports.recon.formats import read_table
+from lib.reports.recon.grid import LIMITS, Table, UploadLimits
 from lib.reports.recon.layouts import BANK_FIELDS, HEADER_WORDS, PG_FIELDS, Recognition, recognise
 from lib.reports.recon.normalize import ColumnMap
 

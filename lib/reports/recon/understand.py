@@ -19,14 +19,14 @@ from collections.abc import Callable
 import pandas as pd
 
 from lib.domain.i18n import _
+from lib.domain.names import pg_short
 from lib.domain.settings import Rules
 from lib.reports.recon import cancels, cells
 from lib.reports.recon.cells import Profile
-from lib.domain.names import pg_short
 from lib.reports.recon.layouts import field_hint
-from lib.reports.recon.words import pg_family
 from lib.reports.recon.normalize import REFUND_WORDS, VBANK_CODES, VBANK_WORDS, ColumnMap
 from lib.reports.recon.reading import EXPLAINED_MIN, KEY_FIELDS, Choice, Known, Option, Reading, _col, _pick, _ranked
+from lib.reports.recon.words import pg_family
 
 # ------------------------------------------------------------------ a PG settlement file
 

@@ -85,6 +85,11 @@ def table_of(upload: Upload, key: str, read: Callable[..., Table]) -> Table:
     if len(table.sheets) > 1 or (sheet and sheet != table.sheets[0]):
         c2.selectbox(_("Sheet"), table.sheets, key=f"{key}_sheet_{upload.digest[:12]}",
                      help=_("More than one sheet holds transactions; the one with the most is read first."))
+        others = [x for x in table.sheets if x != table.sheet]
+        if others:              # never a quiet half: the rows of the other sheets are not in this result
+            st.warning(inert.say(_("This workbook has {n} sheets of transactions: only {sheet} is reconciled below. "
+                                   "Choose {others} under “Sheet” to reconcile it too."), n=len(table.sheets),
+                                 sheet=f"“{table.sheet}”", others=", ".join(f"“{x}”" for x in others)))
     st.caption(md(where_found(table)))
     return table
 

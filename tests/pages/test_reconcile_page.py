@@ -133,6 +133,7 @@ def test_a_workbook_with_two_sheets_of_transactions_offers_the_other_one(app, ap
     pick = next(s for s in at.selectbox if s.label in ("Sheet", "시트"))
     assert pick.value == "거래건별조회" and set(pick.options) == {"거래건별조회", "거래정산내역"}
     assert any("거래건별조회" in c.value for c in at.caption)
+    assert any("“거래정산내역”" in w.value for w in at.warning)          # the other sheet is said, never quietly left
     pick.set_value("거래정산내역").run()
     assert not at.exception
     assert any("거래정산내역" in c.value for c in at.caption)

@@ -106,14 +106,14 @@ def test_pending_list_and_payment_story_in_korean(ko, ko_app, e2e_sandbox, tmp_p
         ko.get_by_role("button", name="CSV 내려받기").click()
     rows = list(csv.DictReader(io.StringIO(open(dl.value.path(), encoding="utf-8-sig").read())))
     hours = "남은 시간(시간, 음수는 기한 경과)"                       # a number of hours (issue 31), not "2일 3시간 남음"
-    assert {"imp_uid", "구매자", "금액(원)", "입금기한(KST)", hours} <= set(rows[0])          # Korean headers
+    assert {"포트원 결제번호", "구매자", "금액(원)", "입금기한(KST)", hours} <= set(rows[0])          # Korean headers
     assert all(re.fullmatch(r"-?\d+\.\d", r[hours]) for r in rows)
     with ko.expect_download() as dl:
         ko.get_by_role("button", name="엑셀 내려받기").click()
     from python_calamine import CalamineWorkbook
     sheet = CalamineWorkbook.from_path(dl.value.path()).get_sheet_by_index(0).to_python()
     header = dict(zip(sheet[0], sheet[1]))
-    assert isinstance(header["금액(원)"], float) and str(header["imp_uid"]).startswith("imp_")   # amounts as numbers
+    assert isinstance(header["금액(원)"], float) and str(header["포트원 결제번호"]).startswith("imp_")   # amounts as numbers
     ko.get_by_text("전체 계좌번호와 전화번호 보기").click()                # an audited action
     settle(ko)
 

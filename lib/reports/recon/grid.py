@@ -86,14 +86,15 @@ def _score(cells: list[str], words: frozenset[str]) -> int:
 
 
 def _data_like(row: list[str]) -> bool:
-    """A row that reads as a transaction: a day and an amount among its cells."""
-    from lib.reports.recon.cells import amount_of, day_of
+    """A row that reads as a transaction: a day and an amount among its cells (a day may be an Excel serial number
+    with its time, 46328.54616: a bare integer could as well be an amount, so it does not count here)."""
+    from lib.reports.recon.cells import amount_of, day_of, serial_day
     day = money = False
     for c in row:
         c = c.strip() if isinstance(c, str) else str(c)
         if not c:
             continue
-        if not day and day_of(c):
+        if not day and (day_of(c) or ("." in c and serial_day(c))):
             day = True
         elif not money and amount_of(c) is not None:
             money = True

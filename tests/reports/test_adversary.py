@@ -700,7 +700,8 @@ FIXED = {"pg_net_amount_only", "pg_order_numbers_full_width", "pg_date_korean_lo
          "bank_van_deposit_with_a_pg_word_in_its_name", "pg_approval_day_and_cancel_day_columns",
          "pg_approve_and_cancel_amount_columns", "pg_cancel_sign_only_in_net", "pg_two_pgs_without_pg_column",
          "pg_numeric_kcp_tno_only", "pg_order_numbers_excel_text_formula", "pg_method_codes_unknown",
-         "pg_two_row_header_with_vat_twice", "pg_corpus_nice_serial_behind_a_summary_sheet"}
+         "pg_two_row_header_with_vat_twice", "pg_corpus_nice_serial_behind_a_summary_sheet",
+         "bank_two_unsigned_unknown_headers_no_balance"}
 
 
 def _params():

@@ -115,6 +115,29 @@ def _bank_map(date: str | None, money_key: str, sender: str | None, memo: list[s
     return m
 
 
+def _by_payouts(opts: list[Option], profiles: list[Profile], s: pd.DataFrame, date: str, pays: pd.DataFrame,
+                rules: Rules) -> list[Option]:
+    """No balance proves which column is money in: the readings are scored by the expected payouts each finds, with
+    the text column naming the most PGs as the sender (statement's headers no table knows: 예입액 / 인출액)."""
+    from lib.reports.recon import payouts as recon_payouts
+    from lib.reports.recon.normalize import normalize_statement
+    sender = max((p for p in profiles if p.is_text and p.direction < 0.8 and p.name != date), key=lambda p: p.pg,
+                 default=None)
+    out = []
+    for o in opts[:4]:
+        found = 0.0
+        try:
+            rows = normalize_statement(s, _bank_map(date, o.key, _col(sender), []))
+        except Exception:  # a reading that cannot parse the sample finds nothing
+            rows = None
+        if rows is not None and len(rows):
+            chk = recon_payouts.match_payouts(pays, rows, rules)
+            found = float((chk["status"] == recon_payouts.PAYOUT_MATCHED).sum() * 10
+                          + ((chk["received"] > 0) & (chk["expected"] > 0)).sum())
+        out.append(Option(o.key, o.label, o.score + found))
+    return _ranked(out) + opts[4:]
+
+
 def understand_bank(df: pd.DataFrame, expected_payouts: pd.DataFrame, rules: Rules,
                     overrides: dict[str, str] | None = None) -> Reading:
     """The reading of a bank statement that explains most expected payouts: the day, money in (proved by the
@@ -132,6 +155,8 @@ def understand_bank(df: pd.DataFrame, expected_payouts: pd.DataFrame, rules: Rul
         choices.append(date_c)
     money_c = None
     money_opts = _money_structure([p for p in profiles if not date_c or p.name != date_c.key], s)
+    if money_opts and money_opts[0].score < 0.9 and date_c is not None and not expected_payouts.empty:
+        money_opts = _by_payouts(money_opts, profiles, s, date_c.key, expected_payouts, rules)
     if money_opts:
         money_c = _pick(Choice("money", _("Money in and out"), money_opts), overrides)
         choices.append(money_c)

@@ -16,7 +16,7 @@ from lib.domain.names import pg_short, recon_status
 from lib.domain.text import md
 from lib.iamport.errors import ApiError
 from lib.reports import ahead, pending
-from lib.reports.recon import expected, match, normalize, statement, understand
+from lib.reports.recon import expected, match, normalize, statement
 from lib.reports.recon import grid as recon_grid
 from lib.reports.recon import payouts as recon_payouts
 from lib.reports.recon import reading as reading_mod
@@ -77,12 +77,16 @@ if up is not None:
     if preset is None:
         recon_files.show_reading(reading, "rc", digest)
     else:
-        reading = understand.check_pg(reading_mod.Reading("pg", normalize.ColumnMap.of(preset)), raw, c_events)
+        reading = loaders.pg_reading_checked(digest, st.session_state.get("rc_header"), table.sheet,
+                                             tuple(sorted(normalize.ColumnMap.of(preset).as_dict().items())),
+                                             c_fetched.timestamp(), raw, c_events)
     cmap, by_hand = recon_files.mapping_editor("pg", reading, list(raw.columns), "rc", digest,
                                                expanded=reading.stop is not None)
     assert isinstance(cmap, normalize.ColumnMap)
     if by_hand:
-        reading = understand.check_pg(reading_mod.Reading("pg", cmap), raw, c_events)
+        reading = loaders.pg_reading_checked(digest, st.session_state.get("rc_header"), table.sheet,
+                                             tuple(sorted(cmap.as_dict().items())), c_fetched.timestamp(), raw,
+                                             c_events)
     if reading.stop:
         st.error(md(reading.stop))
         file_stopped = True

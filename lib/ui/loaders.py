@@ -226,6 +226,16 @@ def pg_reading(digest: str, header_row: int | None, sheet: str | None, overrides
 
 
 @st.cache_resource(max_entries=12, show_spinner=False)
+def pg_reading_checked(digest: str, header_row: int | None, sheet: str | None, mapping: tuple, fetched: float,
+                       _df: pd.DataFrame, _events: pd.DataFrame) -> Reading:
+    """A reading a person chose (a saved one, or columns set by hand) checked against I'mport, once per file and
+    mapping — not on every rerun of the page (the check scans I'mport's ids)."""
+    from lib.reports.recon import understand
+    from lib.reports.recon.reading import Reading as ReadingType
+    return understand.check_pg(ReadingType("pg", normalize.ColumnMap.of(dict(mapping))), _df, _events)
+
+
+@st.cache_resource(max_entries=12, show_spinner=False)
 def bank_reading(digest: str, header_row: int | None, sheet: str | None, overrides: tuple, payouts_key: tuple,
                  rules_json: str, _df: pd.DataFrame, _payouts: pd.DataFrame) -> Reading:
     """How a bank statement is read, once per file, header, sheet, choices and expected payouts."""

@@ -32,6 +32,12 @@ LIVE_URL = "https://api.iamport.kr"
 SANDBOX_KEY, SANDBOX_SECRET = "sandbox_key", "sandbox_secret"
 
 
+# PortOne V2 (#34): the local V2 sandbox (`python -m sandbox --api v2`) and the live API.
+V2_SANDBOX_URL = "http://127.0.0.1:8788"
+V2_LIVE_URL = "https://api.portone.io"
+V2_SANDBOX_SECRET, V2_SANDBOX_STORE = "sandbox_v2_secret", "store-sandbox"
+
+
 class FeeRule(BaseModel):
     issuance_fee: int = 300       # per virtual account issued, kept by the PG
     remittance_fee: int = 300     # per refund remittance, charged by the PG
@@ -151,6 +157,19 @@ class Settings(BaseModel):
     proxy_secret: SecretStr | None = None        # header mode: the proxy proves itself with this
     proxy_secret_header: str = "X-Vbank-Proxy-Secret"
     rules: Rules = Field(default_factory=Rules)
+    # The payments mirror (#33): a Delta Lake table (a local folder, or an object-store URI several instances share),
+    # kept fresh every ``sync_seconds`` by the watcher or, with none running, by one app instance at a time.
+    mirror_uri: str = str(ROOT / "data" / "mirror")
+    sync_seconds: int = Field(60, ge=5, le=3600)
+    # PortOne V2 (#34): a merchant on V2 beside (or instead of) V1. Off unless a URL or a secret is given.
+    v2_api_url: str | None = None
+    v2_api_secret: SecretStr | None = None
+    v2_store_id: str | None = None
+    v2_webhook_secret: SecretStr | None = None
+
+    @property
+    def v2_enabled(self) -> bool:
+        return bool(self.v2_api_url)
 
     @property
     def is_sandbox(self) -> bool:
@@ -182,6 +201,9 @@ _ENV = {
     "VBANK_CACHE_TTL": "cache_ttl", "VBANK_REFRESH_SECONDS": "refresh_seconds", "VBANK_TABLE_ROWS": "table_rows", "AUDIT_DB_URL": "audit_db_url", "AUDIT_HMAC_KEY": "audit_hmac_key", "VBANK_OPERATOR": "operator",
     "VBANK_IDENTITY_MODE": "identity_mode", "VBANK_IDENTITY_HEADER": "identity_header",
     "VBANK_PROXY_SECRET": "proxy_secret", "VBANK_PROXY_SECRET_HEADER": "proxy_secret_header",
+    "VBANK_MIRROR": "mirror_uri", "VBANK_SYNC_SECONDS": "sync_seconds",
+    "PORTONE_V2_API_URL": "v2_api_url", "PORTONE_V2_API_SECRET": "v2_api_secret",
+    "PORTONE_V2_STORE_ID": "v2_store_id", "PORTONE_V2_WEBHOOK_SECRET": "v2_webhook_secret",
 }
 
 
@@ -211,6 +233,8 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path | None =
     has_keys = "imp_key" in values or "imp_secret" in values
     if has_keys and "api_url" not in values:
         values["api_url"] = LIVE_URL
+    if values.get("v2_api_secret") and not values.get("v2_api_url"):
+        values["v2_api_url"] = V2_LIVE_URL
     rules_path = rules_file or Path(env.get("VBANK_RULES_FILE") or ROOT / "vbank-desk.toml")
     values["rules"] = Rules.model_validate(_read_toml(rules_path))
     s = Settings.model_validate(values)
@@ -218,6 +242,14 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path | None =
     if urlparse(s.api_url).username is not None or urlparse(s.api_url).password is not None:
         raise ValueError("IAMPORT_API_URL must not carry a user name or password (user:password@host): the API "
                          "takes its keys from IAMPORT_IMP_KEY / IAMPORT_IMP_SECRET.")
+    if s.v2_api_url:
+        s.v2_api_url = s.v2_api_url.rstrip("/")
+        v2_local = (urlparse(s.v2_api_url).hostname or "") in ("localhost", "127.0.0.1", "::1")
+        if s.v2_api_secret is None:
+            if not v2_local:
+                raise ValueError("PORTONE_V2_API_URL points at a remote API but no PORTONE_V2_API_SECRET is set.")
+            s.v2_api_secret = SecretStr(V2_SANDBOX_SECRET)
+            s.v2_store_id = s.v2_store_id or V2_SANDBOX_STORE
     if s.identity_mode not in ("local", "header", "oidc", "accounts"):
         raise ValueError(f"VBANK_IDENTITY_MODE must be local, header, oidc or accounts (not {s.identity_mode!r}).")
     if not s.is_sandbox and s.imp_key.get_secret_value() == SANDBOX_KEY:

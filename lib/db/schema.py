@@ -190,6 +190,21 @@ watch_state = Table(
 )
 
 
+mirror_sync = Table(
+    "mirror_sync", metadata,                                   # the payments mirror's sync: lease, cursors, drift
+    Column("api", String(8), primary_key=True),                # "v1" | "v2"
+    Column("holder", String(200)),                             # host|pid|start of the syncer holding the lease
+    Column("lease_until", Float, nullable=False),
+    Column("cursors", Text, nullable=False),                   # JSON: {status: newest status time seen, …}
+    Column("last_ok_at", Float),                               # the last sync that finished
+    Column("last_full_at", Float),                             # the last full re-read of the lookback window
+    Column("drift", Integer),                                  # rows that re-read found different
+    Column("drift_ids", Text),                                 # a few of them (JSON), for /admin
+    Column("last_error", Text),
+    Column("updated_at", Float, nullable=False),
+)
+
+
 recon_seen = Table(
     "recon_seen", metadata,                                    # reconciliation exceptions as first shown (the watcher
     Column("key", String(40), primary_key=True),               # tells those still open after some days)

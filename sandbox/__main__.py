@@ -1,4 +1,4 @@
-"""``python -m sandbox [--host H] [--port P] [--seed S] [--db PATH|:memory:] ...``"""
+"""``python -m sandbox [--host H] [--port P] [--seed S] [--db PATH|:memory:] ...``; ``--api v2``: the V2 sandbox."""
 
 from __future__ import annotations
 
@@ -19,7 +19,11 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["settlement"]:
         from .settlement import main as settlement_main
         return settlement_main(argv[1:])
+    if "--api=v2" in argv or any(a == "--api" and b == "v2" for a, b in zip(argv, argv[1:])):
+        from .v2.cli import main as v2_main  # the PortOne V2 sandbox (sandbox/v2/README.md)
+        return v2_main(argv)
     ap = argparse.ArgumentParser(prog="python -m sandbox", description="Local I'mport V1 sandbox server")
+    ap.add_argument("--api", choices=["v1", "v2"], default="v1", help="v2: the PortOne V2 sandbox (its own options)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8787)
     ap.add_argument("--seed", type=int, default=7)

@@ -26,6 +26,15 @@ def sandbox():
     sb.stop()
 
 
+@pytest.fixture(scope="session")
+def sandbox_v2():
+    """The PortOne V2 sandbox (``python -m sandbox --api v2``) as a process of its own (tests/v2/harness.py)."""
+    from tests.v2.harness import SandboxV2
+    sb = SandboxV2()
+    yield sb
+    sb.stop()
+
+
 @pytest.fixture
 def fresh(sandbox):
     """The shared sandbox, reset to its seed with no faults (for tests that write)."""

@@ -113,7 +113,8 @@ async def cancel_payment(payment_id: str, request: Request, sb: V2State = Depend
         if tax_free > p["amount"]["taxFree"] - p["amount"]["cancelledTaxFree"]:
             raise V2Error("CANCEL_TAX_FREE_AMOUNT_EXCEEDS_CANCELLABLE_TAX_FREE_AMOUNT",
                           "취소 면세 금액이 취소 가능한 면세 금액을 초과합니다.")
-        is_async = p["channel"]["pgProvider"] in sb.cfg.async_cancel_pgs
+        # a virtual account's refund is a bank transfer: with these PGs it stays REQUESTED until the PG reports back
+        is_async = p["_method"] == "VIRTUAL_ACCOUNT" and p["channel"]["pgProvider"] in sb.cfg.async_cancel_pgs
         c = m.new_cancellation(p, amount=amount, tax_free=tax_free, reason=reason.strip(), at=now,
                                requested=is_async)
         kind = None if is_async else m.succeed_cancellation(p, c, now)

@@ -27,7 +27,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--payments", type=int, default=400, help="payments seeded over the last 90 days")
     ap.add_argument("--anchor", type=int, default=None, help="UNIX time the seed counts back from (default: now)")
     ap.add_argument("--async-cancel-pgs", default="KSNET",
-                    help="PgProvider values whose cancellations stay REQUESTED until a control completes them")
+                    help="PgProvider values whose virtual-account refunds stay REQUESTED until a control completes them")
     ap.add_argument("--db", default="sandbox_v2.sqlite3", help="SQLite file (kept across restarts) or :memory:")
     ap.add_argument("--log-level", default="warning")
     a = ap.parse_args(argv)

@@ -53,7 +53,8 @@ class SandboxV2:
         return r.json()
 
     def reset(self, **kw) -> dict:
-        return self._post("/sandbox/reset", seed=self.seed, payments=self.payments, anchor=SESSION_ANCHOR, **kw)
+        return self._post("/sandbox/reset", **{"seed": self.seed, "payments": self.payments, "anchor": SESSION_ANCHOR,
+                                               **kw})
 
     def fault(self, **rule) -> None:
         self._post("/sandbox/faults", **rule)

@@ -58,6 +58,8 @@ class IamportClient(Listing):
     """Resource methods (payments, vbanks, cancel, banks) over a requestor that owns the token, the 401
     re-authentication and the envelope → typed errors, over a transport that moves bytes."""
 
+    api_version = "v1"          # the desk-level marker both clients carry (lib/iamport/v2/client.py: "v2")
+
     def __init__(self, config: Any, session: requests.Session | None = None):
         self.config = ClientConfig.of(config)
         self.settings = self.config              # older name

@@ -53,8 +53,12 @@ CREATE TABLE IF NOT EXISTS refunds (
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 """
 
+# The time each listing filters on. For ``all`` the spec says "결제건의 최종 status에 따라 다른 검색기준": each
+# payment by its own status's time (a paid one by paid_at, a refunded one by cancelled_at), not by started_at.
+FINAL_STATUS_TIME = ("CASE status WHEN 'paid' THEN paid_at WHEN 'cancelled' THEN cancelled_at "
+                     "WHEN 'failed' THEN failed_at ELSE started_at END")
 TIME_FIELD = {"ready": "started_at", "paid": "paid_at", "cancelled": "cancelled_at",
-              "failed": "failed_at", "all": "started_at"}
+              "failed": "failed_at", "all": FINAL_STATUS_TIME}
 SORT_SQL = {
     "-started": "started_at DESC, rowid DESC", "started": "started_at ASC, rowid ASC",
     "-paid": "paid_at DESC, rowid DESC", "paid": "paid_at ASC, rowid ASC",
@@ -239,10 +243,11 @@ def _apply_cancel(p: dict, amount: int, at: int, reason: str, cid: str) -> dict:
     p["cancel_receipt_urls"].append(entry["receipt_url"])
     p["cancel_amount"] += amount
     p["cancel_reason"] = reason
-    p["_updated_at"] = at
     if p["cancel_amount"] >= p["amount"]:
+        # 최종수정시각 moves with the status only (the spec's -updated sorting): a partial refund leaves it.
         p["status"] = "cancelled"
         p["cancelled_at"] = at
+        p["_updated_at"] = at
     return entry
 
 

@@ -14,7 +14,8 @@ own with ``AppDb(url)``.
                 ├─ shared       (lib/db/shared.py: the data version, per-operator marks)
                 ├─ refund_accounts (lib/db/refund_accounts.py: the account a payment was last refunded to)
                 ├─ watch        (lib/db/watch_log.py: the watcher's sent-log, cursor and last run)
-                └─ accounts     (lib/db/accounts.py: built-in accounts, VBANK_IDENTITY_MODE=accounts)
+                ├─ accounts     (lib/db/accounts.py: built-in accounts, VBANK_IDENTITY_MODE=accounts)
+                └─ mirror_sync  (lib/db/mirror_state.py: the payments mirror's lease, cursors and drift)
 
 The tables are declared in lib/db/schema.py; every change to them is a migration in lib/db/migrations/versions.
 """
@@ -37,6 +38,7 @@ from lib.db.engine import (
     upgrade,
 )
 from lib.db.locks import LockStore
+from lib.db.mirror_state import MirrorState
 from lib.db.recon_store import PresetStore, ResolutionStore, SeenExceptions
 from lib.db.refund_accounts import RefundAccounts
 from lib.db.shared import SharedState
@@ -67,6 +69,7 @@ class AppDb:
         self.refund_accounts = RefundAccounts(self.engine)
         self.watch = WatchLog(self.engine)
         self.accounts = AccountStore(self.engine, self.audit)
+        self.mirror_sync = MirrorState(self.engine)
 
     def schema_version(self) -> str | None:
         """The revision the database is at (shown on the admin page)."""

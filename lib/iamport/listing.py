@@ -35,9 +35,11 @@ PAGE_LIMIT = 1000
 
 
 
-# The time each status list filters on (from/to), as the API documents it.
-STATUS_TIME_FIELD = {"ready": "started_at", "paid": "paid_at", "cancelled": "cancelled_at", "failed": "failed_at",
-                     "all": "started_at"}
+# The time each status list filters on (from/to), as the API documents it. ``all`` filters each payment by the
+# time of its own final status ("결제건의 최종 status에 따라 다른 검색기준": a paid one by paid_at, a refunded one by
+# cancelled_at): a payment started in a period but paid or refunded after it is listed by that later time.
+STATUS_TIME_FIELD = {"ready": "started_at", "paid": "paid_at", "cancelled": "cancelled_at", "failed": "failed_at"}
+FINAL_TIME_FIELDS = ("status", "started_at", "paid_at", "cancelled_at", "failed_at")
 
 
 Progress = Callable[[int, int], None]
@@ -109,7 +111,8 @@ class Listing:
         """
         field = STATUS_TIME_FIELD.get(status, "started_at")
         want = tuple(dict.fromkeys(("imp_uid", *fields)))
-        read = tuple(dict.fromkeys((*want, field, *(("pay_method",) if pay_method else ()))))
+        read = tuple(dict.fromkeys((*want, *(FINAL_TIME_FIELDS if status == "all" else (field,)),
+                                    *(("pay_method",) if pay_method else ()))))
         windows = split_windows(t_from, t_to)
 
         firsts = self._map(lambda w: self._columns_page(status, 1, w[0], w[1], sorting, read), windows)
@@ -154,7 +157,7 @@ class Listing:
             # window's total, and the pages hold exactly that many distinct payments. Otherwise the pages shifted
             # (payments were paid, issued or cancelled meanwhile) and the window is read again by time.
             if len(totals[w]) > 1 or t.num_rows != firsts[w][0] or _distinct(t) != t.num_rows:
-                hint = sorted(x or a for x in t[field].to_pylist())
+                hint = sorted(x or a for x in (final_times(t) if status == "all" else t[field].to_pylist()))
                 t = self._snapshot(status, a, b, sorting, hint, read)
             tables.append(t)
         # Each window now holds each payment once; one seen in two windows (its time moved between the reads) is
@@ -216,6 +219,14 @@ class Listing:
 
     def list_pending_vbanks(self, t_from: int, t_to: int, *, progress: Progress | None = None) -> list[Payment]:
         return [Payment.model_validate(p) for p in self.list_pending_vbanks_raw(t_from, t_to, progress=progress)]
+
+
+def final_times(t: pa.Table) -> list[int | None]:
+    """Each payment's final-status time (what ``all`` filters on): paid_at of a paid one, cancelled_at of a
+    cancelled one, failed_at of a failed one, started_at otherwise."""
+    pick = {"paid": "paid_at", "cancelled": "cancelled_at", "failed": "failed_at"}
+    cols = {c: t[c].to_pylist() for c in FINAL_TIME_FIELDS}
+    return [cols[pick.get(st or "", "started_at")][n] or cols["started_at"][n] for n, st in enumerate(cols["status"])]
 
 
 def _overlap(tables: list[pa.Table]) -> bool:

@@ -11,7 +11,7 @@ settling of unknown outcomes (lib/services/unknowns.py):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from lib.db.appdb import AppDb
@@ -23,12 +23,21 @@ from lib.domain.text import WRITE_TAG_RX
 
 # Called after every write that may have changed data (cache invalidation in lib/ui/loaders.py).
 WRITE_LISTENERS: list[Callable[[], None]] = []
+# Called with the payments a write touched, before the caches are dropped (the payments mirror re-reads them:
+# lib/ui/mirror.py). A listener that fails is ignored: the write's outcome is already recorded.
+PAYMENT_LISTENERS: list[Callable[[list[str]], None]] = []
 
 
-def notify(db: AppDb) -> None:
+def notify(db: AppDb, imp_uids: Iterable[str] = ()) -> None:
     """Data may have changed: bump the shared data version (every app instance drops its cached lists when it moves),
     then tell this instance's listeners at once."""
     db.shared.bump_data_version()
+    ids = [i for i in imp_uids if i]
+    for pfn in list(PAYMENT_LISTENERS) if ids else ():
+        try:
+            pfn(ids)
+        except Exception:       # noqa: BLE001 - a mirror that could not be refreshed catches up on its next sync
+            pass
     for fn in list(WRITE_LISTENERS):
         fn()
 
@@ -51,7 +60,9 @@ def _refund_landed(req: dict, p: Payment) -> bool:
 def _revoke_landed(req: dict, p: Payment) -> bool:
     # The account was pending when re-read right before the request left; closed now, with nothing refunded, it was
     # closed by this request or by one at the same moment — either way the account is closed and no money moved.
-    return p.status == "cancelled" and not p.cancel_amount and not p.paid_at
+    # PortOne V2 shows a closed account as failed (or cancelled), with nothing paid in.
+    closed = ("cancelled", "failed") if (p.model_extra or {}).get("api_version") == "v2" else ("cancelled",)
+    return p.status in closed and not p.cancel_amount and not p.paid_at
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from lib.domain.identity import Actor
 from lib.domain.kinds import LockState, Outcome, WriteKind, WriteState
 from lib.domain.models import Payment
 from lib.domain.outcomes import WriteResult
-from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiError
+from lib.iamport.v2.client import DeskClient
 from lib.services.settle import SPECS, finish_approvals, notify, sent_record
 
 
@@ -45,7 +45,7 @@ def lock_busy_message(held: Lock) -> str:
         operator=held.operator, kind=what(kind), since=kst(held.since))
 
 
-def settle_abandoned(client: IamportClient, db: AppDb, held: Lock, operator: Actor) -> WriteResult | None:
+def settle_abandoned(client: DeskClient, db: AppDb, held: Lock, operator: Actor) -> WriteResult | None:
     """A lock whose app process is gone (or whose lease ran out): free it when provably nothing was sent, else make
     it unknown and try to resolve it by re-reading. Returns how it ended (None: someone else settled it first)."""
     kind = WriteKind.of_lock(held.lock_key)
@@ -83,11 +83,11 @@ def _resolved(db: AppDb, held: Lock, kind: WriteKind, operator: Actor, outcome: 
                  write=WriteMove(held.correlation_id, WriteState(outcome), resolved=True))
     db.locks.release(held.lock_key, held.correlation_id)
     finish_approvals(db, kind, held.imp_uid, outcome, why, correlation_id=held.correlation_id)
-    notify(db)
+    notify(db, [held.imp_uid])
     return WriteResult(outcome, message, held.correlation_id, p, confirmed_by_reread=outcome == Outcome.SUCCEEDED)
 
 
-def resolve(client: IamportClient, db: AppDb, *, operator: Actor, kind: WriteKind, imp_uid: str,
+def resolve(client: DeskClient, db: AppDb, *, operator: Actor, kind: WriteKind, imp_uid: str,
             confirm_not_applied: bool) -> WriteResult:
     key = kind.lock_key(imp_uid)
     held = db.locks.get(key)
@@ -118,7 +118,7 @@ def resolve(client: IamportClient, db: AppDb, *, operator: Actor, kind: WriteKin
                      after=spec.after(p))
 
 
-def resolve_unknown(client: IamportClient, db: AppDb, *, operator: Actor, kind: WriteKind | str,
+def resolve_unknown(client: DeskClient, db: AppDb, *, operator: Actor, kind: WriteKind | str,
                     imp_uid: str, operator_confirms_not_applied: bool = False) -> WriteResult:
     """Settle a write whose outcome is unknown: by a re-read that shows it landed, or by an operator who checked the
     PG and confirms it did not. Only then can that payment be written again."""
@@ -129,19 +129,19 @@ def resolve_unknown(client: IamportClient, db: AppDb, *, operator: Actor, kind: 
                    confirm_not_applied=operator_confirms_not_applied)
 
 
-def resolve_unknown_refund(client: IamportClient, db: AppDb, *, operator: Actor, imp_uid: str,
+def resolve_unknown_refund(client: DeskClient, db: AppDb, *, operator: Actor, imp_uid: str,
                            operator_confirms_not_applied: bool = False) -> WriteResult:
     return resolve_unknown(client, db, operator=operator, kind=WriteKind.REFUND, imp_uid=imp_uid,
                            operator_confirms_not_applied=operator_confirms_not_applied)
 
 
-def resolve_unknown_update(client: IamportClient, db: AppDb, *, operator: Actor, imp_uid: str,
+def resolve_unknown_update(client: DeskClient, db: AppDb, *, operator: Actor, imp_uid: str,
                            operator_confirms_not_applied: bool = False) -> WriteResult:
     return resolve_unknown(client, db, operator=operator, kind=WriteKind.UPDATE, imp_uid=imp_uid,
                            operator_confirms_not_applied=operator_confirms_not_applied)
 
 
-def open_outcome(client: IamportClient | None, db: AppDb, *, kind: WriteKind | str, imp_uid: str,
+def open_outcome(client: DeskClient | None, db: AppDb, *, kind: WriteKind | str, imp_uid: str,
                  operator: Actor | None = None) -> Lock | None:
     """The lock of an unresolved write of this payment, after settling an abandoned one (if an operator is given):
     what a page shows at the top, with the ways to resolve it."""

@@ -401,7 +401,10 @@ def vbank_payments(client: IamportClient, now: float) -> list[dict[str, Any]]:
     """Every virtual account started in the last ``LOOKBACK_DAYS`` days, whatever its status (one listing for the
     pending figures, what moved since the last business day, and the payouts ahead)."""
     t = int(now)
-    return client.list_by_status_raw("all", t - LOOKBACK_DAYS * 86400, t, pay_method="vbank")
+    a = t - LOOKBACK_DAYS * 86400
+    # ``all`` lists by each payment's final-status time (the spec): every payment started since ``a`` is in
+    # [a, t] by that time too; those started earlier but paid or refunded since are left out here.
+    return [p for p in client.list_by_status_raw("all", a, t, pay_method="vbank") if (p.get("started_at") or 0) >= a]
 
 
 def today_digest(client: IamportClient, db: AppDb, now: float, *, ahead: AheadFn | None = None) -> digest.Digest:

@@ -44,8 +44,8 @@ from lib.domain.models import Payment
 from lib.domain.outcomes import WriteResult
 from lib.domain.refusals import Busy, NeedsApproval, Stale
 from lib.domain.rules import Seen, changes
-from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiError, ApiUnavailable, OutcomeUnknown, Refused
+from lib.iamport.v2.client import DeskClient
 from lib.services.settle import SPECS, notify
 from lib.services.unknowns import lock_busy_message, settle_abandoned, what
 
@@ -73,7 +73,7 @@ def _action_taken(row: dict) -> str:
 class Write:
     """One write of one payment by one person (see the module's docstring)."""
 
-    def __init__(self, client: IamportClient, db: AppDb, *, operator: Actor, kind: WriteKind, imp_uid: str,
+    def __init__(self, client: DeskClient, db: AppDb, *, operator: Actor, kind: WriteKind, imp_uid: str,
                  lease_s: float, action_key: str | None = None):
         self.client, self.db, self.locks = client, db, db.locks
         self.writes = db.writes
@@ -177,7 +177,7 @@ class Write:
                           write=self._move(WriteState.SUCCEEDED))
         self.locks.release(self.key, self.cid)
         self.state = WriteState.SUCCEEDED
-        notify(self.db)
+        notify(self.db, [self.imp_uid])
         return WriteResult(Outcome.SUCCEEDED, message, self.cid, p, 0, extra=extra)
 
     def _failed(self, e: ApiError, proof: str, message: str) -> WriteResult:
@@ -210,7 +210,7 @@ class Write:
                               write=self._move(WriteState.SUCCEEDED))
             self.locks.release(self.key, self.cid)
             self.state = WriteState.SUCCEEDED
-            notify(self.db)
+            notify(self.db, [self.imp_uid])
             return WriteResult(Outcome.SUCCEEDED, _(
                 "The API gave no clear reply ({message}), but a re-read shows the {what} took effect. Nothing was "
                 "resent.").format(message=err.message, what=what(self.kind)), self.cid, now_p,
@@ -233,6 +233,6 @@ class Write:
                           write=self._move(WriteState.UNKNOWN))
         self.locks.mark_unknown(self.key, self.cid, "no_reply")
         self.state = WriteState.UNKNOWN
-        notify(self.db)
+        notify(self.db, [self.imp_uid])
         return WriteResult(Outcome.UNKNOWN, message, self.cid, now_p or self.fresh,
                            extra={"http_status": err.http_status})

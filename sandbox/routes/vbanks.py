@@ -73,7 +73,7 @@ async def modify_vbank(imp_uid: str, request: Request, sb: SandboxState = Depend
             p["amount"] = amount
         if due is not None:
             p["vbank_date"] = due
-        p["_updated_at"] = t
+        # The spec's 최종수정시각 moves "결제건 상태변화마다": a changed amount or due date is no status change.
         sb.store.put(p)
     return envelope(public(p))
 

@@ -33,23 +33,27 @@ def _wait(what, timeout: float, proc: subprocess.Popen, log) -> object:
 
 def test_make_run_with_a_webhook_starts_the_watcher_beside_the_app(tmp_path):
     receiver = Receiver()
-    sb_port, app_port = free_port(), free_port()
+    sb_port, app_port, sb2_port = free_port(), free_port(), free_port()
     audit_url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IAMPORT_", "VBANK_", "AUDIT_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IAMPORT_", "VBANK_", "AUDIT_", "PORTONE_"))}
     env.update(VBANK_WEBHOOK_URL=receiver.url, VBANK_WATCH_INTERVAL="5", AUDIT_DB_URL=audit_url,
                VBANK_SECRETS_FILE=str(tmp_path / "none.toml"), VBANK_DIGEST_AT="23:59")
     log_path = tmp_path / "make-run.log"
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(["make", "--no-print-directory", "run", f"SANDBOX_PORT={sb_port}",
-                                 f"APP_PORT={app_port}", f"SANDBOX_DB={tmp_path / 'sandbox.sqlite3'}"],
+                                 f"APP_PORT={app_port}", f"SANDBOX_DB={tmp_path / 'sandbox.sqlite3'}",
+                                 f"SANDBOX_V2_PORT={sb2_port}", f"SANDBOX_V2_DB={tmp_path / 'sandbox_v2.sqlite3'}"],
                                 cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log() -> str:
         return log_path.read_text(errors="replace")[-4000:]
     try:
         wait_http(f"http://127.0.0.1:{sb_port}/sandbox/health", proc, timeout=90)
+        wait_http(f"http://127.0.0.1:{sb2_port}/sandbox/health", proc, timeout=90)     # the V2 sandbox beside it
         wait_http(f"http://127.0.0.1:{app_port}/_stcore/health", proc, timeout=90)
         assert "watcher: posting to VBANK_WEBHOOK_URL" in log()
+        app_env = next(_environ(p) for p in _group(proc.pid) if _is_streamlit(_cmdline(p).split(b"\0")))
+        assert app_env.get("PORTONE_V2_API_URL") == f"http://127.0.0.1:{sb2_port}"      # the desk uses the V2 sandbox
         db = AppDb(audit_url)
         _wait(lambda: db.watch.get("last_run"), 60, proc, log)            # the watcher's first pass is done
         sb = f"http://127.0.0.1:{sb_port}"
@@ -87,6 +91,23 @@ def _ps(pids: list[int]) -> list[str]:
         except OSError:
             out.append(f"{p}: gone")
     return out
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return open(f"/proc/{pid}/cmdline", "rb").read()
+    except OSError:
+        return b""
+
+
+def _is_streamlit(argv: list[bytes]) -> bool:
+    """The app's own process (python .venv/bin/streamlit run ...), not the shell whose script names it."""
+    return b"-c" not in argv and any(a.endswith(b"/streamlit") for a in argv)
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = open(f"/proc/{pid}/environ", "rb").read().decode(errors="replace")
+    return dict(kv.split("=", 1) for kv in raw.split("\0") if "=" in kv)
 
 
 def _group(pgid: int) -> list[int]:

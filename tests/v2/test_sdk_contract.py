@@ -303,3 +303,34 @@ def test_the_seed_is_deterministic(v2):
 def _ts(rfc: str) -> float:
     from datetime import datetime
     return datetime.fromisoformat(rfc).timestamp()
+
+
+def test_a_cancel_whose_reply_never_arrives_was_still_done(v2):
+    """A hang after processing (fault ``after: timeout``): the caller's read times out, yet the cancellation is in —
+    the unknown outcome a V2 client must re-read rather than resend."""
+    p = paid_untouched(v2, pg="NICE_V2")
+    v2.fault(path_prefix=f"/payments/{p['id']}/cancel", method="POST", after="timeout", hang_s=3, times=1)
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(f"{v2.url}/payments/{p['id']}/cancel", timeout=1, headers={"Authorization": f"PortOne {SECRET}"},
+                      json={"reason": "환불", "amount": 1000, "refundAccount": {"bank": "HANA", "number": "123456789",
+                                                                             "holderName": "홍길동"}})
+    assert v2.payment(p["id"])["status"] == "PARTIAL_CANCELLED"
+    assert [r["path"] for r in v2.requests_seen(f"/payments/{p['id']}/cancel")] == [f"/payments/{p['id']}/cancel"]
+
+
+def test_a_sandbox_with_a_database_file_keeps_its_payments_across_a_restart(tmp_path):
+    from tests.v2.harness import SandboxV2
+    db = str(tmp_path / "v2.sqlite3")
+    first = SandboxV2("--db", db, payments=60)
+    try:
+        p = first.pick("VIRTUAL_ACCOUNT_ISSUED", where=lambda p: p["sandbox"]["expires"] > time.time())
+        first.client().close_virtual_account(payment_id=p["id"])
+        ids = {x["id"] for x in first.all_payments()}
+    finally:
+        first.stop()
+    second = SandboxV2("--db", db, "--seed", "99", payments=60)       # a stored database is not re-seeded
+    try:
+        assert {x["id"] for x in second.all_payments()} == ids
+        assert isinstance(second.client().get_payment(payment_id=p["id"]), CancelledPayment)
+    finally:
+        second.stop()

@@ -9,7 +9,7 @@ from typing import Any
 
 from lib.db.appdb import AppDb
 from lib.db.approvals import ApprovalProblem, ApprovalRequest, ApprovalStore
-from lib.domain import banks, pg_rules
+from lib.domain import banks, pg_rules, portone_v2
 from lib.domain.clock import KST
 from lib.domain.fmt import krw
 from lib.domain.holder_check import HolderCheck, holder_check_key
@@ -22,12 +22,12 @@ from lib.domain.refusals import Busy, NeedsApproval, Refusal
 from lib.domain.rules import InvalidInput, RefundRequest, Seen, holder_matches, validate_refund
 from lib.domain.settings import Rules
 from lib.domain.text import ascii_digits, clean, write_tag
-from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiError
+from lib.iamport.v2.client import DeskClient, version_of
 from lib.services.write import Write
 
 
-def holder_check(client: IamportClient, pg_provider: str | None, request: RefundRequest) -> HolderCheck:
+def holder_check(client: DeskClient, pg_provider: str | None, request: RefundRequest) -> HolderCheck:
     """The bank's account-holder name for the refund account (GET /vbanks/holder), compared with the name typed. Made
     by the wizard when the operator asks, and by lib itself right before a refund is sent or requested, so it cannot
     be skipped."""
@@ -35,6 +35,9 @@ def holder_check(client: IamportClient, pg_provider: str | None, request: Refund
     typed = clean(request.refund_holder)
     key = holder_check_key(request.refund_bank, request.refund_account, request.refund_holder)
     label = bank.label if bank else request.refund_bank
+    if version_of(client) == portone_v2.V2:        # V2 has no holder lookup: told, passed, and kept in the audit
+        return HolderCheck(key, portone_v2.bank_label(request.refund_bank), typed,
+                           error=_("PortOne V2 offers no account-holder lookup"), available=False)
     if bank is None or not bank.kftc:
         return HolderCheck(key, label, typed, error=_("this bank offers no holder lookup"), available=False)
     try:
@@ -75,11 +78,33 @@ def refund_body(p: Payment, request: RefundRequest, rules: Rules) -> dict[str, A
     return body
 
 
+def validate_for(p: Payment, request: RefundRequest, rules: Rules) -> list[str]:
+    """``validate_refund`` by the payment's API: V2 refunds to the standard bank list (lib/domain/portone_v2.py)."""
+    v2 = portone_v2.api_version(p) == portone_v2.V2
+    return (portone_v2.validate_refund if v2 else validate_refund)(p, request, rules)
+
+
+def _refund_facts(p: Payment) -> dict[str, Any]:
+    """What the reply says of the refund, for the audit: the entry it made, and on V2 whether it is done or only
+    requested (an asynchronous cancel: 환불 요청됨 until its webhook or a re-read says otherwise)."""
+    extra = p.model_extra or {}
+    status = extra.get("cancel_status")
+    if status == "requested":
+        entry = next((c for c in extra.get("cancel_requests") or () if c.get("cancellation_id") ==
+                      extra.get("cancellation_id")), None)
+        return {"cancel_history_entry": entry, "cancel_status": status, "cancellation_id": extra.get("cancellation_id")}
+    out: dict[str, Any] = {"cancel_history_entry": p.cancel_history[-1].model_dump(mode="json")
+                           if p.cancel_history else None}
+    if status:
+        out.update(cancel_status=status, cancellation_id=extra.get("cancellation_id"))
+    return out
+
+
 def plan_refund(db: AppDb, p: Payment, request: RefundRequest, operator: Actor, rules: Rules, *,
                 holder_check: HolderCheck | None = None) -> RefundPlan:
     """The refund of ``p`` (as the operator saw it) planned once: its body, the holder check given, whether it needs
     approval, what stops it. No API call: the wizard has made its check; the send checks again."""
-    problems = validate_refund(p, request, rules)
+    problems = validate_for(p, request, rules)
     if holder_check is not None and holder_check.current_for(request.refund_bank, request.refund_account,
                                                              request.refund_holder):
         why_not = holder_check.problem(request.holder_override)
@@ -125,7 +150,7 @@ def _waiting_request(store: ApprovalStore, imp_uid: str, *, except_id: str | Non
     return r if r is not None and r.id != except_id else None
 
 
-def refund_vbank(client: IamportClient, db: AppDb, plan: RefundPlan | None = None, *, operator: Actor, rules: Rules,
+def refund_vbank(client: DeskClient, db: AppDb, plan: RefundPlan | None = None, *, operator: Actor, rules: Rules,
                  request: RefundRequest | None = None, seen: Seen | None = None, approval_id: str | None = None,
                  approval_note: str | None = None, context: dict | None = None,
                  action_key: str | None = None) -> WriteResult:
@@ -150,7 +175,7 @@ def refund_vbank(client: IamportClient, db: AppDb, plan: RefundPlan | None = Non
         with write.claim(seen):
             fresh = write.fresh
             assert fresh is not None
-            problems = validate_refund(fresh, request, rules)
+            problems = validate_for(fresh, request, rules)
             if problems:
                 raise InvalidInput(problems)
             waiting = _waiting_request(store, imp_uid, except_id=approval_id)
@@ -187,8 +212,11 @@ def refund_vbank(client: IamportClient, db: AppDb, plan: RefundPlan | None = Non
                                      "holder_check": check.record(clean(request.holder_override))},
                              refused=_("The API refused the refund: “{msg}”. No money moved."),
                              done=_("Refund registered — the PG pays the customer on the next business day."),
-                             facts=lambda p: {"cancel_history_entry": p.cancel_history[-1].model_dump(mode="json")
-                                              if p.cancel_history else None})
+                             facts=_refund_facts)
+            if res.extra.get("cancel_status") == "requested":
+                res.message = _("Refund requested: the PG accepted the request and carries it out later. It shows as "
+                                "refund requested until PortOne's webhook or a re-read says it is done; do not send it "
+                                "again.")
     except BaseException as e:
         if claimed and approval_id:
             store.finish(approval_id, RequestStatus.FAILED if isinstance(e, Refusal) else RequestStatus.UNKNOWN,

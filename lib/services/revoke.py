@@ -5,22 +5,24 @@ Closed, the account refuses deposits; the payment reads ``cancelled`` with nothi
 from __future__ import annotations
 
 from lib.db.appdb import AppDb
+from lib.domain import portone_v2
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
 from lib.domain.kinds import RequestKind, WriteKind
 from lib.domain.outcomes import WriteResult
 from lib.domain.rules import InvalidInput, Seen, revoke_blockers
 from lib.domain.settings import Rules
-from lib.iamport.client import IamportClient
+from lib.iamport.v2.client import DeskClient
 from lib.services.update import clean_note
 from lib.services.write import Write, approved_row
 
 
-def revoke_vbank(client: IamportClient, db: AppDb, *, operator: Actor, imp_uid: str, seen: Seen,
+def revoke_vbank(client: DeskClient, db: AppDb, *, operator: Actor, imp_uid: str, seen: Seen,
                  rules: Rules, note: str | None = None, approval_id: str | None = None,
                  action_key: str | None = None) -> WriteResult:
     """Close the account, once. Refused before sending when the account is no longer pending (paid meanwhile:
-    ``Stale``), when its PG cannot close accounts through the API, or for a role that may not."""
+    ``Stale``), when its PG cannot close accounts through the API, or for a role that may not. A PortOne V2 account
+    (the payment read through ``PortOneV2Client``) is closed with V2's own endpoint, for every PG."""
     if approval_id:          # permission only as part of the approved bulk request being carried out, by its approver
         approved_row(db, approval_id, operator=operator, kind=RequestKind.BULK_REVOKE, imp_uid=imp_uid)
     else:
@@ -31,7 +33,8 @@ def revoke_vbank(client: IamportClient, db: AppDb, *, operator: Actor, imp_uid: 
     with write.claim(seen):
         fresh = write.fresh
         assert fresh is not None
-        problems = revoke_blockers(fresh)
+        v2 = portone_v2.api_version(fresh) == portone_v2.V2
+        problems = portone_v2.revoke_blockers(fresh) if v2 else revoke_blockers(fresh)
         if problems:
             raise InvalidInput(problems)
         write.before = {"status": fresh.status, "amount": fresh.amount, "vbank_num": fresh.vbank_num}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from lib.db.appdb import AppDb
+from lib.domain import portone_v2
 from lib.domain.clock import to_unix
 from lib.domain.i18n import _
 from lib.domain.identity import Actor
@@ -15,11 +16,11 @@ from lib.domain.refusals import NeedsApproval
 from lib.domain.rules import InvalidInput, Seen, plan_due, update_confirmation, validate_update
 from lib.domain.settings import Rules
 from lib.domain.text import NOTE_MAX, clean
-from lib.iamport.client import IamportClient
+from lib.iamport.v2.client import DeskClient, version_of
 from lib.services.write import Write, approved_row
 
 
-def update_vbank(client: IamportClient, db: AppDb, *, operator: Actor, imp_uid: str, seen: Seen,
+def update_vbank(client: DeskClient, db: AppDb, *, operator: Actor, imp_uid: str, seen: Seen,
                  new_amount: int | None = None, new_due: datetime | None = None, rules: Rules,
                  note: str | None = None, typed_confirmation: str | None = None,
                  action_key: str | None = None) -> WriteResult:
@@ -39,12 +40,15 @@ def clean_note(note: str | None) -> str | None:
     return note
 
 
-def _update_vbank(client: IamportClient, db: AppDb, *, operator: Actor, imp_uid: str, seen: Seen,
+def _update_vbank(client: DeskClient, db: AppDb, *, operator: Actor, imp_uid: str, seen: Seen,
                   new_amount: int | None, new_due: datetime | None, rules: Rules, note: str | None,
                   approval_id: str | None = None, typed_confirmation: str | None = None,
                   bulk_run: str | None = None, action_key: str | None = None) -> WriteResult:
     """``typed_confirmation`` None: a bulk change (confirmed as a whole, or approved); else checked when the
-    change is drastic. Checks the role itself (an approver executing an approved bulk request, or an operator)."""
+    change is drastic. Checks the role itself (an approver executing an approved bulk request, or an operator).
+    PortOne V2 has no way to change an issued account: refused before anything, offering close-and-reissue."""
+    if version_of(client) == portone_v2.V2:
+        raise portone_v2.no_update()
     if approval_id:          # permission only as part of the approved bulk request being carried out, by its approver
         req = approved_row(db, approval_id, operator=operator, kind=RequestKind.BULK_EXTEND, imp_uid=imp_uid)
         to = datetime.fromisoformat(req.payload["to"]) if req.payload.get("to") else None

@@ -1,6 +1,7 @@
 """The desk's PortOne V2 client (lib/iamport/v2): a V2 payment, as the official SDK decodes it, mapped to the desk's
-V1-shaped payment; the SDK's failures as the desk's error tree; the secret in no repr or message. The calls against
-the real V2 sandbox over loopback are in tests/iamport/test_v2_sandbox.py."""
+V1-shaped payment; the SDK's failures as the desk's error tree; the secret in no repr or message; and the client
+against the real V2 sandbox over loopback (get, list, cursor, close, cancel with a refund account, a stale
+``currentCancellableAmount`` refused, an asynchronous cancel left REQUESTED)."""
 
 from __future__ import annotations
 
@@ -204,3 +205,153 @@ def test_the_sdks_client_is_replaced_by_one_with_the_desks_timeouts():
     http = c._sdk._sync_client
     assert http is c.wire.http and http.timeout.read == 7.0 and http.timeout.connect == 1.5
 
+
+
+# ================================================================== against the V2 sandbox (loopback HTTP)
+DAY = 86400
+REFUND = dict(refund_bank="SHINHAN", refund_account="110-123-456789", refund_holder="홍길동",
+              refund_tel="010-1234-5678")
+
+
+@pytest.fixture
+def v2(sandbox_v2):
+    sandbox_v2.reset()
+    yield sandbox_v2
+    sandbox_v2.clear_faults()
+
+
+@pytest.fixture
+def desk_v2(sandbox_v2):
+    from tests.v2.harness import SECRET, STORE_ID
+    c = PortOneV2Client(V2Config(api_url=sandbox_v2.url, secret=SecretStr(SECRET), store_id=STORE_ID))
+    yield c
+    c.close()
+
+
+def paid_untouched(v2, pg: str = "KCP_V2") -> dict:
+    return v2.pick("PAID", pg=pg, where=lambda p: not p.get("cancellations") and p["amount"]["total"] >= 10_000)
+
+
+def test_get_reads_the_sandboxs_payment(sandbox_v2, desk_v2):
+    want = sandbox_v2.pick("VIRTUAL_ACCOUNT_ISSUED", pg="INICIS_V2")
+    p = desk_v2.get_payment(want["id"])
+    assert (p.imp_uid, p.status, p.pg_provider, p.pay_method) == (want["id"], "ready", "html5_inicis", "vbank")
+    assert p.vbank_num == want["method"]["accountNumber"] and p.amount == want["amount"]["total"]
+    assert p.vbank_date is not None and int(p.vbank_date.timestamp()) == mapping.unix(want["method"]["expiredAt"])
+    with pytest.raises(NotFound):
+        desk_v2.get_payment("no-such-payment")
+    assert [x.imp_uid for x in desk_v2.get_payments([want["id"], "no-such-payment", want["id"]])] == [want["id"]]
+
+
+def test_the_api_version_marks_both_clients(desk_v2):
+    from lib.iamport.client import IamportClient
+    assert desk_v2.api_version == "v2" and IamportClient.api_version == "v1"
+
+
+@pytest.mark.parametrize("status, v2_statuses", [("ready", {"READY", "VIRTUAL_ACCOUNT_ISSUED", "PENDING"}),
+                                                 ("paid", {"PAID", "PARTIAL_CANCELLED"}),
+                                                 ("cancelled", {"CANCELLED"})])
+def test_list_columns_gives_the_v1_table_of_every_payment_of_the_status(sandbox_v2, desk_v2, status, v2_statuses):
+    from devtools.processes import SESSION_ANCHOR
+    want = {p["id"] for p in sandbox_v2.all_payments(method="VIRTUAL_ACCOUNT") if p["status"] in v2_statuses}
+    assert want
+    t = desk_v2.list_columns(status, int(SESSION_ANCHOR - 200 * DAY), int(SESSION_ANCHOR + 400 * DAY),
+                             fields=("imp_uid", "status", "amount", "cancel_amount", "vbank_num"), pay_method="vbank")
+    assert t.schema == payment_table.schema(("imp_uid", "status", "amount", "cancel_amount", "vbank_num"))
+    assert set(t.column("imp_uid").to_pylist()) == want and t.num_rows == len(want)
+    assert set(t.column("status").to_pylist()) == {status}
+
+
+def test_list_reads_every_page(sandbox_v2, desk_v2, monkeypatch):
+    from devtools.processes import SESSION_ANCHOR
+    from lib.iamport.v2 import client as v2client
+    monkeypatch.setattr(v2client, "PAGE_SIZE", 7)
+    want = {p["id"] for p in sandbox_v2.all_payments() if p["status"] in ("PAID", "PARTIAL_CANCELLED")}
+    seen: list[tuple[int, int]] = []
+    t = desk_v2.list_columns("paid", int(SESSION_ANCHOR - 200 * DAY), int(SESSION_ANCHOR + 400 * DAY),
+                             progress=lambda a, b: seen.append((a, b)))
+    assert set(t.column("imp_uid").to_pylist()) == want and t.num_rows == len(want)
+    assert len(seen) == -(-len(want) // 7) and seen[-1][0] == seen[-1][1]
+
+
+def test_changed_since_walks_the_cursor_once_over_every_payment(sandbox_v2, desk_v2, monkeypatch):
+    from devtools.processes import SESSION_ANCHOR
+    from lib.iamport.v2 import client as v2client
+    monkeypatch.setattr(v2client, "PAGE_SIZE", 50)
+    monkeypatch.setattr(v2client, "CURSOR_PAGES", 3)            # a call reads 150 at most; the next goes on
+    everyone = {p["id"] for p in sandbox_v2.all_payments()}
+    got: list[str] = []
+    cursor, calls = None, 0
+    while True:
+        t, after = desk_v2.changed_since(cursor, int(SESSION_ANCHOR - 200 * DAY))
+        calls += 1
+        got += t.column("imp_uid").to_pylist()
+        if t.num_rows == 0:
+            assert after == cursor                          # nothing new: the same cursor back
+            break
+        cursor = after
+        assert calls < 20
+    assert sorted(got) == sorted(everyone) and calls == -(-len(everyone) // 150) + 1
+    assert t.schema == payment_table.schema()
+
+
+def test_close_an_issued_account_then_a_second_close_is_the_apis_refusal(v2, desk_v2):
+    want = v2.pick("VIRTUAL_ACCOUNT_ISSUED", pg="KCP_V2")
+    p = desk_v2.revoke_vbank(want["id"])
+    assert p.status in ("cancelled", "failed") and not p.cancel_amount
+    assert p.model_extra["closed_at"] and v2.payment(want["id"])["status"] in ("CANCELLED", "FAILED")
+    with pytest.raises(Refused) as info:
+        desk_v2.revoke_vbank(want["id"])
+    assert info.value.http_status == 409 and "입금 대기" in info.value.message
+
+
+def test_cancel_with_a_refund_account_and_the_balance_as_checksum(v2, desk_v2):
+    want = paid_untouched(v2)
+    before = desk_v2.get_payment(want["id"])
+    v2.clear_requests()
+    p = desk_v2.cancel(imp_uid=want["id"], amount=5_000, checksum=before.refundable, reason="고객 요청 [vd:1]",
+                       **REFUND)
+    assert p.model_extra["cancel_status"] == "succeeded" and p.model_extra["cancellation_id"]
+    assert (p.status, p.cancel_amount) == ("paid", 5_000) and p.cancel_history[-1].reason == "고객 요청 [vd:1]"
+    sent = v2.requests_seen(f"/payments/{want['id']}/cancel", "POST")
+    assert len(sent) == 1
+    body = sent[0]["params"]
+    assert body["currentCancellableAmount"] == before.refundable and body["amount"] == 5_000
+    assert body["refundAccount"] == {"bank": "SHINHAN", "number": "110-123-456789", "holderName": "홍길동",
+                                     "holderPhoneNumber": "010-1234-5678"}
+    assert body["storeId"] == "store-sandbox" and body["requester"] == "ADMIN"
+
+
+def test_a_stale_current_cancellable_amount_is_refused_and_nothing_moves(v2, desk_v2):
+    want = paid_untouched(v2)
+    before = desk_v2.get_payment(want["id"])
+    with pytest.raises(Refused) as info:
+        desk_v2.cancel(imp_uid=want["id"], amount=5_000, checksum=before.refundable + 1_000, reason="x", **REFUND)
+    assert "취소 가능 잔액" in info.value.message and info.value.http_status == 409
+    assert desk_v2.get_payment(want["id"]).cancel_amount == 0
+
+
+def test_an_async_cancel_comes_back_requested_and_is_not_counted_as_refunded(v2, desk_v2):
+    from tests.v2.harness import ASYNC_PG
+    want = paid_untouched(v2, ASYNC_PG)
+    before = desk_v2.get_payment(want["id"])
+    p = desk_v2.cancel(imp_uid=want["id"], amount=4_000, checksum=before.refundable, reason="고객 요청", **REFUND)
+    assert p.model_extra["cancel_status"] == "requested"
+    assert p.cancel_amount == 0 and p.cancel_history == [] and p.model_extra["cancel_requested_amount"] == 4_000
+    v2.complete_cancellation(want["id"], p.model_extra["cancellation_id"])
+    done = desk_v2.get_payment(want["id"])
+    assert done.cancel_amount == 4_000 and done.model_extra["cancel_requested_amount"] == 0
+
+
+def test_a_timeout_after_the_cancel_left_is_an_unknown_outcome_and_it_was_sent_once(v2, sandbox_v2):
+    from tests.v2.harness import SECRET, STORE_ID
+    want = paid_untouched(v2)
+    c = PortOneV2Client(V2Config(api_url=sandbox_v2.url, secret=SecretStr(SECRET), store_id=STORE_ID,
+                                 read_timeout=0.5))
+    before = c.get_payment(want["id"])
+    v2.fault(path_prefix=f"/payments/{want['id']}/cancel", after="timeout", hang_s=2.0, times=1)
+    v2.clear_requests()
+    with pytest.raises(OutcomeUnknown):
+        c.cancel(imp_uid=want["id"], amount=3_000, checksum=before.refundable, reason="r", **REFUND)
+    assert len(v2.requests_seen(f"/payments/{want['id']}/cancel", "POST")) == 1
+    c.close()

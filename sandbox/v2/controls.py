@@ -38,6 +38,36 @@ async def payments(status: str | None = None, pg: str | None = None, method: str
     return json_response({"payments": [_full(p) for p in rows]})
 
 
+@router.post("/payments")
+async def issue(request: Request, sb: V2State = Depends(state)) -> Response:
+    """A new order paid by virtual account: a payment issued now (``{"pg", "amount", "dueInDays", "bank",
+    "orderName", "paymentId"}``, all optional), and the Transaction.VirtualAccountIssued webhook when a webhook URL
+    is configured. The cursor list shows it after every seeded payment."""
+    body = await request_body(request)
+    pg, amount, days = body.get("pg", "KCP_V2"), body.get("amount", 10_000), body.get("dueInDays", 3)
+    bank = body.get("bank", "SHINHAN")
+    if pg not in m.PGS or bank not in m.BANKS:
+        return error_response("INVALID_REQUEST", f"pg는 {', '.join(m.PGS)} 중 하나, bank는 V2 은행 코드입니다.")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 100 <= amount <= 10**10 \
+            or isinstance(days, bool) or not isinstance(days, (int, float)) or not 0 < days <= 60:
+        return error_response("INVALID_REQUEST", "amount는 100 이상의 정수, dueInDays는 0 초과 60 이하입니다.")
+    now = sb.now()
+    with sb.store.lock:
+        seq = max((p["_seq"] for p in sb.store.all()), default=-1) + 1
+        pid = body.get("paymentId") or f"order-live-{seq:06d}"
+        if not isinstance(pid, str) or sb.store.get(pid) is not None:
+            return error_response("INVALID_REQUEST", "paymentId가 이미 있거나 올바르지 않습니다.")
+        p = m.new_payment(payment_id=pid, transaction_id=f"00000000-0000-4000-a000-{seq:012d}",
+                          store_id=sb.cfg.store_id, pg=pg, method="VIRTUAL_ACCOUNT", amount=amount, requested=now,
+                          order_name=str(body.get("orderName") or "샌드박스 주문"),
+                          customer={"id": f"customer-live-{seq}", "name": "홍길동", "phoneNumber": "01012345678"},
+                          platform="PC", seq=seq)
+        m.issue_virtual_account(p, bank=bank, number=f"{90000000000 + seq}", expires=now + days * 86400, at=now)
+        sb.store.put(p)
+    await notify(sb, "Transaction.VirtualAccountIssued", p, None)
+    return json_response(_full(p))
+
+
 @router.get("/payments/{payment_id}")
 async def payment(payment_id: str, sb: V2State = Depends(state)) -> Response:
     p = sb.store.get(payment_id)

@@ -85,6 +85,10 @@ class SandboxV2:
                 return p
         raise LookupError(f"no {status} {method} payment of {pg}")
 
+    def issue(self, **body) -> dict:
+        """A new virtual account issued now (``pg``, ``amount``, ``dueInDays``, ``bank``, ``orderName``)."""
+        return self._post("/sandbox/payments", **body)
+
     def deposit(self, payment_id: str, late: bool = False) -> dict:
         return self._post(f"/sandbox/payments/{payment_id}/deposit", late=late)
 

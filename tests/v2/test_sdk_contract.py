@@ -334,3 +334,22 @@ def test_a_sandbox_with_a_database_file_keeps_its_payments_across_a_restart(tmp_
         assert isinstance(second.client().get_payment(payment_id=p["id"]), CancelledPayment)
     finally:
         second.stop()
+
+
+def test_a_new_issued_account_comes_after_the_last_cursor_and_can_be_paid(v2, sdk):
+    until = rfc3339(time.time() + 3600)
+    last = None
+    while True:                                      # the cursor at the end of every seeded payment
+        r = sdk.get_all_payments_by_cursor(cursor=last, size=1000, until=until)
+        if not r.items:
+            break
+        last = r.items[-1].cursor
+    assert sdk.get_all_payments_by_cursor(cursor=last, until=until).items == []
+    new = v2.issue(pg="NICE_V2", amount=33_000, dueInDays=2)
+    after = sdk.get_all_payments_by_cursor(cursor=last, until=until).items
+    assert [i.payment.id for i in after] == [new["id"]]
+    got = after[0].payment
+    assert isinstance(got, VirtualAccountIssuedPayment) and got.amount.total == 33_000
+    assert got.channel.pg_provider == "NICE_V2" and isinstance(got.method, PaymentMethodVirtualAccount)
+    v2.deposit(new["id"])
+    assert isinstance(sdk.get_payment(payment_id=new["id"]), PaidPayment)

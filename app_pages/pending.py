@@ -62,7 +62,7 @@ with st.sidebar:
 
 top = st.columns([4, 1])
 if top[1].button(T["refresh"], icon=":material/refresh:", width="stretch", key="pending_refresh"):
-    loaders.clear_data_caches()
+    loaders.refresh_now()
 try:
     df, fetched = loaders.load_pending(int(days))
 except ApiError as e:  # noqa

@@ -191,6 +191,9 @@ class App:
     def __init__(self, sandbox: Sandbox, tmp: Path, **env):
         self.audit_url = f"sqlite:///{tmp / 'audit.sqlite3'}"
         self.audit_url = env.pop("AUDIT_DB_URL", self.audit_url)
+        # The browser tests reset the sandbox between tests, which no real API does: the payments mirror (its own
+        # tests start an app with it on: VBANK_MIRROR=<folder>) is off unless a test asks for it.
+        env.setdefault("VBANK_MIRROR", "off")
         e = dict(os.environ, IAMPORT_API_URL=sandbox.url, AUDIT_DB_URL=self.audit_url,
                  VBANK_SECRETS_FILE=str(tmp / "none.toml"), VBANK_OPERATOR="e2e@example.com", **env)
         self.log = open(tmp / "app.log", "wb")

@@ -161,6 +161,7 @@ class Settings(BaseModel):
     # kept fresh every ``sync_seconds`` by the watcher or, with none running, by one app instance at a time.
     mirror_uri: str = str(ROOT / "data" / "mirror")
     sync_seconds: int = Field(60, ge=5, le=3600)
+    sync_in_app: bool = True                     # each app process runs a syncer (the lease lets one write at a time)
     # PortOne V2 (#34): a merchant on V2 beside (or instead of) V1. Off unless a URL or a secret is given.
     v2_api_url: str | None = None
     v2_api_secret: SecretStr | None = None
@@ -201,7 +202,7 @@ _ENV = {
     "VBANK_CACHE_TTL": "cache_ttl", "VBANK_REFRESH_SECONDS": "refresh_seconds", "VBANK_TABLE_ROWS": "table_rows", "AUDIT_DB_URL": "audit_db_url", "AUDIT_HMAC_KEY": "audit_hmac_key", "VBANK_OPERATOR": "operator",
     "VBANK_IDENTITY_MODE": "identity_mode", "VBANK_IDENTITY_HEADER": "identity_header",
     "VBANK_PROXY_SECRET": "proxy_secret", "VBANK_PROXY_SECRET_HEADER": "proxy_secret_header",
-    "VBANK_MIRROR": "mirror_uri", "VBANK_SYNC_SECONDS": "sync_seconds",
+    "VBANK_MIRROR": "mirror_uri", "VBANK_SYNC_SECONDS": "sync_seconds", "VBANK_SYNC_IN_APP": "sync_in_app",
     "PORTONE_V2_API_URL": "v2_api_url", "PORTONE_V2_API_SECRET": "v2_api_secret",
     "PORTONE_V2_STORE_ID": "v2_store_id", "PORTONE_V2_WEBHOOK_SECRET": "v2_webhook_secret",
 }

@@ -82,7 +82,7 @@ class MirrorSync:
     def __init__(self, source: Source, mirror: Mirror, state: MirrorState, *, api: str | None = None,
                  clock: Callable[[], float] = time.time, holder: str | None = None):
         self.source, self.mirror, self.state = source, mirror, state
-        self.api = api or getattr(source, "api_version", "v1")
+        self.api: str = api or str(getattr(source, "api_version", "v1"))
         self.clock = clock
         self.holder = holder or f"{_holder()}|{id(self)}"
         self._seen: dict[str, bytes] = {}        # imp_uid → digest of what this syncer last merged

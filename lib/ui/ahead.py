@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from lib.domain import payment_table
 from lib.domain.clock import now_kst
 from lib.domain.digest import Digest
 from lib.domain.i18n import N_
@@ -18,8 +19,12 @@ from lib.ui import loaders, session
 def vbank_payments() -> tuple[list[dict], datetime]:
     """Every virtual account started in the watcher's look-back (120 days), as the watcher reads it: one read for
     everyone per cache period, dropped by any write."""
-    return loaders._cached(("vbank_all", now_kst().date().isoformat()), N_("virtual accounts"),  # noqa: SLF001
-                           lambda progress: watcher.vbank_payments(session.client(), time.time()))
+    def load(progress: loaders.Progress) -> list[dict]:
+        t = int(time.time())
+        return loaders.listing("all", t - watcher.LOOKBACK_DAYS * 86400, t, fields=payment_table.ALL,
+                               pay_method="vbank", progress=progress).to_pylist()
+
+    return loaders._cached(("vbank_all", now_kst().date().isoformat()), N_("virtual accounts"), load)  # noqa: SLF001
 
 
 def today() -> tuple[Digest, list[dict]]:

@@ -11,26 +11,28 @@ from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from lib.domain import payment_table
 from lib.domain.clock import KST, now_kst
 from lib.domain.digest import Digest
 from lib.domain.i18n import N_, _
 from lib.domain.settings import get_settings
 from lib.iamport.errors import ApiError
+from lib.iamport.listing import STATUS_TIME_FIELD, Progress
 from lib.reports import pending, search
 from lib.reports import refundable as refund
 from lib.reports.recon import expected, grid, match, normalize, read
-from lib.services import deposits, settle
-from lib.ui import keys, session
+from lib.services import deposits, settle, watcher
+from lib.ui import keys, mirror, session
 from lib.ui.cache import TTLCache
 from lib.ui.session import client, settings
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-    from lib.iamport.listing import Progress
     from lib.reports.recon.reading import Reading
 
 _T = TypeVar("_T")
@@ -69,10 +71,32 @@ def _cached(key: tuple, what: str, load: Callable[[Progress], _T]) -> tuple[_T, 
         bar.progress(done / max(total, 1), text=_("Loading {what}… page {done} of {total}").format(
             what=_(what), done=done, total=total))
 
-    value, fetched = _shared_cache().get_or_load((key[0], settings().api_url, *key[1:]), lambda: load(progress),
-                                                 keep_on=(ApiError,), wait_s=RELOAD_WAIT_S)
+    # From the mirror, a list is as fresh as the mirror's last sync: that time is part of the key (a sync gives a new
+    # list) and is the time the page shows.
+    m_at = mirror.as_of() if mirror.ready() else None
+    value, fetched = _shared_cache().get_or_load(
+        (key[0], settings().api_url, *key[1:], m_at.timestamp() if m_at else None), lambda: load(progress),
+        keep_on=(ApiError,), wait_s=RELOAD_WAIT_S)
     bar.empty()
-    return value, datetime.fromtimestamp(fetched, KST)
+    return value, m_at or datetime.fromtimestamp(fetched, KST)
+
+
+def listing(status: str, a: int, b: int, *, fields: tuple[str, ...], pay_method: str | None = None,
+            progress: Progress | None = None) -> pa.Table:
+    """Payments of ``status`` whose status time is in [a, b] (``all``: those *started* in [a, b]) from the payments
+    mirror when it is filled, else from the API's listing."""
+    if mirror.ready():
+        return mirror.mirror().read(fields, t_from=a, t_to=b, status=None if status == "all" else status,
+                                    time_field=STATUS_TIME_FIELD.get(status, "started_at"), pay_method=pay_method)
+    if status == "all":
+        # The API lists ``all`` by each payment's final-status time: one started in [a, b] may be paid or refunded
+        # after b, so read to now and keep those started in the range.
+        t = client().list_columns("all", a, int(time.time()), fields=(*fields, "started_at"), pay_method=pay_method,
+                                  progress=progress)
+        s = t["started_at"]
+        keep = pc.and_(pc.greater_equal(s, a), pc.less_equal(s, b))
+        return t.filter(pc.fill_null(keep, False)).select(list(payment_table.with_id(fields)))
+    return client().list_columns(status, a, b, fields=fields, pay_method=pay_method, progress=progress)
 
 
 DEPOSIT_OVERLAP_S = 120       # a deposit this long before the list was read may be missing from it: leave it out
@@ -83,8 +107,8 @@ def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
     out at once, before the list itself is read again."""
     def load(progress: Progress) -> pd.DataFrame:
         t_to = int(time.time())
-        rows = client().list_columns("ready", t_to - days * 86400, t_to, fields=tuple(pending.RAW_COLUMNS),
-                                     pay_method="vbank", progress=progress)
+        rows = listing("ready", t_to - days * 86400, t_to, fields=tuple(pending.RAW_COLUMNS), pay_method="vbank",
+                       progress=progress)
         return pending.build_frame(rows, now_kst())
 
     df, fetched = _cached(("pending", days), N_("pending virtual accounts"), load)
@@ -134,16 +158,21 @@ def api_outage(*cache_keys: tuple) -> tuple[datetime, str] | None:
 def load_digest() -> tuple[Digest, datetime]:
     """오늘의 요약 (90 days of pending accounts, the last days' deposits, the app database's counts): read once for
     everyone per day and cache period, dropped by any write like the lists, not on every rerun or visit."""
-    return _cached(("digest", now_kst().date().isoformat()), N_("Today's summary"),
-                   lambda progress: session.desk().digest())
+    def load(progress: Progress) -> Digest:
+        t = int(time.time())
+        vbanks = listing("all", t - watcher.LOOKBACK_DAYS * 86400, t, fields=payment_table.ALL, pay_method="vbank",
+                         progress=progress).to_pylist()
+        return watcher.digest_from(vbanks, session.db(), t)
+
+    return _cached(("digest", now_kst().date().isoformat()), N_("Today's summary"), load)
 
 
 def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:
     """Paid virtual-account payments with a refundable balance (the refund wizard's list)."""
     def load(progress: Progress) -> pd.DataFrame:
         t_to = int(time.time())
-        return refund.paid_vbank_frame(client().list_columns("paid", t_to - days * 86400, t_to, pay_method="vbank",
-                                                             fields=tuple(refund.PAID_COLUMNS), progress=progress))
+        return refund.paid_vbank_frame(listing("paid", t_to - days * 86400, t_to, pay_method="vbank",
+                                               fields=tuple(refund.PAID_COLUMNS), progress=progress))
 
     return _cached(("paid", days), N_("paid virtual accounts"), load)
 
@@ -155,7 +184,7 @@ def load_recon_payments(d_from: date, d_to: date) -> tuple[pa.Table, datetime]:
 
     def load(progress: Progress) -> pa.Table:
         a, b = kst_range(lookback_start(d_from), d_to)
-        return client().list_columns("all", a, min(b, int(time.time())), fields=FIELDS, progress=progress)
+        return listing("all", a, min(b, int(time.time())), fields=FIELDS, progress=progress)
 
     return _cached(("recon", str(d_from), str(d_to)), N_("payments"), load)
 
@@ -173,8 +202,8 @@ def load_search_frame(d_from: date, d_to: date) -> tuple[pd.DataFrame, datetime]
 
     def load(progress: Progress) -> pd.DataFrame:
         a, b = kst_range(d_from, d_to)
-        return search.frame(client().list_columns("all", a, min(b, int(time.time())), fields=tuple(search.COLUMNS),
-                                                  progress=progress))
+        return search.frame(listing("all", a, min(b, int(time.time())), fields=tuple(search.COLUMNS),
+                                    progress=progress))
 
     return _cached(("search", str(d_from), str(d_to)), N_("payments"), load)
 
@@ -280,6 +309,16 @@ def statement_rows(digest: str, mapping: tuple, _raw: pd.DataFrame) -> pd.DataFr
 
 def clear_data_caches() -> None:
     _shared_cache().clear()
+
+
+def refresh_now() -> None:
+    """A page's refresh button: the payments mirror synced now (a few API calls), then every list read again."""
+    if mirror.enabled():
+        try:
+            mirror.sync_now()
+        except ApiError:
+            pass            # the list's own read says the API is unreachable; the mirror keeps its last sync
+    clear_data_caches()
 
 
 if clear_data_caches not in settle.WRITE_LISTENERS:

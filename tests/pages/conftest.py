@@ -15,6 +15,10 @@ def app_env(fresh, tmp_path, monkeypatch):
     monkeypatch.setenv("AUDIT_DB_URL", f"sqlite:///{tmp_path / 'audit.sqlite3'}")
     monkeypatch.setenv("VBANK_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     monkeypatch.setenv("VBANK_OPERATOR", "tester@example.com")
+    # The payments mirror is on, one per test (its first sync reads the fresh sandbox); no background syncer thread:
+    # a page syncs it when it is older than two intervals, or on its refresh button.
+    monkeypatch.setenv("VBANK_MIRROR", str(tmp_path / "mirror"))
+    monkeypatch.setenv("VBANK_SYNC_IN_APP", "0")
     get_settings.cache_clear()
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -1,0 +1,113 @@
+"""The payments mirror in the app (lib/db/mirror.py, kept by lib/services/mirror_sync.py): whether the lists read it,
+how fresh it is, and the app's own syncer.
+
+* With no watcher running (``make run``), each app process runs one background syncer every ``sync_seconds``; the
+  lease in the app database lets one syncer write at a time, whichever instance or watcher asks first.
+* A page that reads the mirror first makes sure it is not older than two sync intervals (a syncer that stopped):
+  if it is, it syncs now (a few API calls), or, while another syncer holds the lease, reads what is there and says
+  how old it is. The mirror's very first fill reads the whole lookback once; until it finishes, lists are read from
+  the API as before.
+* The app's own writes re-read their payment into the mirror at once (``settle.PAYMENT_LISTENERS``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+
+import streamlit as st
+
+from lib.db.mirror import Mirror
+from lib.domain.clock import KST
+from lib.domain.settings import get_settings
+from lib.services import settle
+from lib.services.mirror_sync import MirrorSync, SyncReport
+from lib.ui import session
+
+log = logging.getLogger("vbank.mirror")
+OFF = ("", "off", "none", "0")
+
+
+def enabled() -> bool:
+    return get_settings().mirror_uri.strip().lower() not in OFF
+
+
+@st.cache_resource(show_spinner=False)
+def _syncer(api_url: str, mirror_uri: str, db_url: str) -> MirrorSync:
+    return MirrorSync(session.client(), Mirror(mirror_uri), session.db().mirror_sync, api="v1")
+
+
+def syncer() -> MirrorSync:
+    s = get_settings()
+    return _syncer(s.api_url, s.mirror_uri, s.audit_db_url)
+
+
+def mirror() -> Mirror:
+    return syncer().mirror
+
+
+def state() -> dict:
+    return session.db().mirror_sync.get(syncer().api)
+
+
+def as_of() -> datetime | None:
+    """When the mirror's last sync read the API (None: never)."""
+    at = state().get("last_ok_at")
+    return datetime.fromtimestamp(float(at), KST) if at else None
+
+
+def ready() -> bool:
+    """Whether the lists read the mirror: on, and filled at least once. A mirror older than two sync intervals is
+    synced first (or, while another syncer holds the lease, read as it is, its age on the page)."""
+    if not enabled():
+        return False
+    start_background()
+    st_ = state()
+    age = time.time() - float(st_["last_ok_at"]) if st_.get("last_ok_at") else None
+    if age is None or age > 2 * get_settings().sync_seconds:
+        try:
+            syncer().sync()
+        except Exception as e:          # noqa: BLE001 - the API is down: the lists say so when they read it
+            log.warning("mirror sync failed: %s", type(e).__name__)
+        st_ = state()
+    return bool(st_.get("last_ok_at")) and mirror().exists()
+
+
+def sync_now() -> SyncReport | None:
+    """The refresh button: sync now (None while another syncer is at it — its result shows in a moment)."""
+    return syncer().sync(full=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _background(api_url: str, mirror_uri: str) -> threading.Event:
+    """One syncer thread per app process (``VBANK_SYNC_IN_APP=0`` turns it off, as tests do)."""
+    stop = threading.Event()
+    sync, every = syncer(), get_settings().sync_seconds
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                sync.sync()
+            except Exception as e:      # noqa: BLE001 - the next minute tries again; /admin shows the last error
+                log.warning("mirror sync failed: %s", type(e).__name__)
+
+    threading.Thread(target=loop, name="mirror-sync", daemon=True).start()
+    return stop
+
+
+def start_background() -> None:
+    s = get_settings()
+    if enabled() and s.sync_in_app:
+        _background(s.api_url, s.mirror_uri)
+
+
+def refresh_payments(imp_uids: list[str]) -> None:
+    """After the app's own write: those payments re-read into the mirror at once."""
+    if enabled() and mirror().exists():
+        syncer().refresh_ids(imp_uids)
+
+
+if refresh_payments not in settle.PAYMENT_LISTENERS:
+    settle.PAYMENT_LISTENERS.append(refresh_payments)

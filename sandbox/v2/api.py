@@ -68,7 +68,7 @@ def _refund_account(body: dict, p: dict) -> dict | None:
         return None
     if not isinstance(acc, dict):
         raise V2Error("INVALID_REQUEST", "refundAccount는 객체여야 합니다.")
-    if acc.get("bank") not in m.BANKS:
+    if not isinstance(acc.get("bank"), str) or acc["bank"] not in m.BANKS:
         raise V2Error("INVALID_REQUEST", f"refundAccount.bank가 올바른 은행이 아닙니다: {str(acc.get('bank'))[:30]}")
     number = acc.get("number")
     digits = "".join(ch for ch in number if ch.isdigit()) if isinstance(number, str) else ""

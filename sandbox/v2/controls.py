@@ -4,6 +4,8 @@ seed, and the webhook sender."""
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -46,7 +48,7 @@ async def issue(request: Request, sb: V2State = Depends(state)) -> Response:
     body = await request_body(request)
     pg, amount, days = body.get("pg", "KCP_V2"), body.get("amount", 10_000), body.get("dueInDays", 3)
     bank = body.get("bank", "SHINHAN")
-    if pg not in m.PGS or bank not in m.BANKS:
+    if not isinstance(pg, str) or not isinstance(bank, str) or pg not in m.PGS or bank not in m.BANKS:
         return error_response("INVALID_REQUEST", f"pg는 {', '.join(m.PGS)} 중 하나, bank는 V2 은행 코드입니다.")
     if isinstance(amount, bool) or not isinstance(amount, int) or not 100 <= amount <= 10**10 \
             or isinstance(days, bool) or not isinstance(days, (int, float)) or not 0 < days <= 60:
@@ -152,6 +154,8 @@ async def send_webhook(request: Request, sb: V2State = Depends(state)) -> Respon
         return error_response("INVALID_REQUEST", "timestamp는 UNIX 초(정수)입니다.")
     secret = body.get("secret")
     try:
+        if secret is not None and not isinstance(secret, str):
+            raise ValueError
         raw_key(secret or sb.cfg.webhook_secret)
     except ValueError:
         return error_response("INVALID_REQUEST", "webhook secret이 base64(whsec_…)가 아닙니다.")
@@ -167,13 +171,16 @@ async def webhooks_sent(sb: V2State = Depends(state)) -> dict:
         return {"webhooks": list(sb.sent)}
 
 
-@router.post("/faults")
-async def add_fault(request: Request, sb: V2State = Depends(state)) -> dict:
-    body = await request.json()
-    rules = body if isinstance(body, list) else [body]
+@router.post("/faults", response_model=None)
+async def add_fault(request: Request, sb: V2State = Depends(state)) -> dict | Response:
+    try:
+        body = json.loads(await request.body())
+        rules = body if isinstance(body, list) else [body]
+        made = [Fault(**r) for r in rules]
+    except (TypeError, ValueError) as e:
+        return error_response("INVALID_REQUEST", f"fault rule: {e}")
     with sb.faults.lock:
-        for r in rules:
-            sb.faults.rules.append(Fault(**r))
+        sb.faults.rules.extend(made)
     return {"faults": len(sb.faults.rules)}
 
 
@@ -208,15 +215,22 @@ async def clear_requests(sb: V2State = Depends(state)) -> dict:
 
 def plan_of(cfg, body: dict | None = None) -> SeedPlan:
     body = body or {}
-    return SeedPlan(seed=int(body.get("seed", cfg.seed)), payments=int(body.get("payments", cfg.payments)),
-                    anchor=body.get("anchor", cfg.anchor), store_id=cfg.store_id,
+    anchor = body.get("anchor", cfg.anchor)
+    plan = SeedPlan(seed=int(body.get("seed", cfg.seed)), payments=int(body.get("payments", cfg.payments)),
+                    anchor=None if anchor is None else int(anchor), store_id=cfg.store_id,
                     async_cancel_pgs=cfg.async_cancel_pgs)
+    if not 0 <= plan.payments <= 100_000 or not 0 <= (plan.anchor or 0) <= 10**10:
+        raise ValueError("payments or anchor out of range")
+    return plan
 
 
-@router.post("/reset")
-async def reset(request: Request, sb: V2State = Depends(state)) -> dict:
+@router.post("/reset", response_model=None)
+async def reset(request: Request, sb: V2State = Depends(state)) -> dict | Response:
     """Back to the seed (optionally another ``seed`` / ``payments`` / ``anchor``); faults, log and webhooks cleared."""
-    plan = plan_of(sb.cfg, await request_body(request))
+    try:
+        plan = plan_of(sb.cfg, await request_body(request))
+    except (TypeError, ValueError):
+        return error_response("INVALID_REQUEST", "seed, payments는 정수, anchor는 UNIX 초입니다.")
     pays, events = generate(plan)
     n = sb.store.reset(pays, events, {"seed": plan.seed, "payments": plan.payments, "anchor": plan.anchor})
     with sb.faults.lock:

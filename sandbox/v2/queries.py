@@ -73,7 +73,7 @@ def filtered(payments: list[dict], f: dict, store_id: str, now: float) -> list[d
     if f.get("storeId") is not None and f["storeId"] != store_id:
         raise V2Error("FORBIDDEN", "접근 권한이 없는 상점 아이디입니다.")
     ts_type = f.get("timestampType") or "STATUS_CHANGED_AT"
-    if ts_type not in ("CREATED_AT", "STATUS_CHANGED_AT"):
+    if not isinstance(ts_type, str) or ts_type not in ("CREATED_AT", "STATUS_CHANGED_AT"):
         raise V2Error("INVALID_REQUEST", "timestampType은 CREATED_AT 또는 STATUS_CHANGED_AT입니다.")
     key = "_requested" if ts_type == "CREATED_AT" else "_status_changed"
     start, until = range_of(f, now)
@@ -85,7 +85,7 @@ def filtered(payments: list[dict], f: dict, store_id: str, now: float) -> list[d
                                               and isinstance(t.get("field"), str) for t in texts):
         raise V2Error("INVALID_REQUEST", "textSearch는 {field, value} 목록이어야 합니다.")
     platform = f.get("platformType")
-    if platform is not None and platform not in PLATFORMS:
+    if platform is not None and (not isinstance(platform, str) or platform not in PLATFORMS):
         raise V2Error("INVALID_REQUEST", "platformType은 SDK_PC, SDK_MOBILE, API 중 하나입니다.")
 
     def keep(p: dict) -> bool:
@@ -114,7 +114,8 @@ def filtered(payments: list[dict], f: dict, store_id: str, now: float) -> list[d
     out = [p for p in payments if keep(p)]
     sort_by = f.get("sortBy") or "REQUESTED_AT"
     order = f.get("sortOrder") or "DESC"
-    if sort_by not in ("REQUESTED_AT", "STATUS_CHANGED_AT") or order not in ("ASC", "DESC"):
+    if not isinstance(sort_by, str) or not isinstance(order, str) or sort_by not in ("REQUESTED_AT", "STATUS_CHANGED_AT") \
+            or order not in ("ASC", "DESC"):
         raise V2Error("INVALID_REQUEST", "sortBy / sortOrder 값이 올바르지 않습니다.")
     sk = "_requested" if sort_by == "REQUESTED_AT" else "_status_changed"
     out.sort(key=lambda p: (p[sk], p["_seq"]), reverse=order == "DESC")

@@ -353,3 +353,31 @@ def test_a_new_issued_account_comes_after_the_last_cursor_and_can_be_paid(v2, sd
     assert got.channel.pg_provider == "NICE_V2" and isinstance(got.method, PaymentMethodVirtualAccount)
     v2.deposit(new["id"])
     assert isinstance(sdk.get_payment(payment_id=new["id"]), PaidPayment)
+
+
+@pytest.mark.parametrize("path, query, body", [
+    ("/payments", {"requestBody": '{"filter": {"platformType": ["PC"]}}'}, None),
+    ("/payments", {"requestBody": '{"filter": {"from": "2026-01-01"}}'}, None),     # no time of day, no zone
+    ("/payments", {"requestBody": '{"page": {"size": 0}}'}, None),
+    ("/payments", {"requestBody": "{not json"}, None),
+    ("/payments-by-cursor", {"requestBody": '{"size": 5000}'}, None),
+    ("/payment-events-by-cursor", {"requestBody": '{"cursor": 12}'}, None),
+    ("/payments/{paid}/cancel", None, {"reason": "x", "amount": 1.5}),
+    ("/payments/{paid}/cancel", None, {"reason": "x", "refundAccount": {"bank": ["SHINHAN"], "number": "123456",
+                                                                       "holderName": "홍길동"}}),
+    ("/payments/{paid}/cancel", None, {"reason": "   "}),
+])
+def test_odd_input_is_invalid_request_never_a_server_error(sandbox_v2, path, query, body):
+    path = path.replace("{paid}", sandbox_v2.pick("PAID")["id"])
+    r = requests.request("POST" if body is not None else "GET", sandbox_v2.url + path, params=query, json=body,
+                         headers={"Authorization": f"PortOne {SECRET}"})
+    assert (r.status_code, r.json()["type"]) == (400, "INVALID_REQUEST"), r.text
+
+
+def test_an_overdue_account_takes_no_deposit_but_can_be_closed(v2, sdk):
+    overdue = v2.pick("VIRTUAL_ACCOUNT_ISSUED", where=lambda p: p["sandbox"]["expires"] < time.time())
+    r = v2.http.post(f"{v2.url}/sandbox/payments/{overdue['id']}/deposit", json={})
+    assert r.status_code == 409 and r.json()["type"] == "PAYMENT_NOT_WAITING_FOR_DEPOSIT"
+    assert isinstance(sdk.get_payment(payment_id=overdue["id"]), VirtualAccountIssuedPayment)
+    sdk.close_virtual_account(payment_id=overdue["id"])
+    assert isinstance(sdk.get_payment(payment_id=overdue["id"]), CancelledPayment)

@@ -100,6 +100,10 @@ def test_a_replayed_webhook_is_refused_as_too_old(sandbox_v2, receiver):
     with pytest.raises(WebhookVerificationError) as e:
         webhook.verify(WEBHOOK_SECRET, body, headers)
     assert e.value.reason == "TIMESTAMP_TOO_OLD"
+    ahead = sandbox_v2.send_webhook(type="Transaction.Paid", paymentId=p["id"], timestamp=int(time.time()) + 600)
+    with pytest.raises(WebhookVerificationError) as e:
+        webhook.verify(WEBHOOK_SECRET, ahead["body"], ahead["headers"])
+    assert e.value.reason == "TIMESTAMP_TOO_NEW"
 
 
 def test_the_sender_refuses_an_unknown_type_or_payment(sandbox_v2):

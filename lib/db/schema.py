@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, Float, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from lib.domain.kinds import STORED_WRITE_STATES, Outcome, WriteKind
 
@@ -235,4 +235,19 @@ sign_in_failures = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("email", String(200), nullable=False, index=True),
     Column("at", Float, nullable=False, index=True),
+)
+
+
+webhook_receipts = Table(
+    "webhook_receipts", metadata,                              # PortOne's webhooks as accepted (webhook_receipts.py)
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("api", String(4), nullable=False),                  # "v1" | "v2"
+    Column("webhook_id", String(200)),                         # V2's webhook-id (V1 has none): one row per message
+    Column("imp_uid", String(200), nullable=False, index=True),
+    Column("kind", String(60), nullable=False),                # Transaction.Paid … (V1: the status it named)
+    Column("status", String(20)),                              # the payment's status as re-read
+    Column("received_at", Float, nullable=False, index=True),
+    Column("detail", Text),
+    UniqueConstraint("api", "webhook_id", name="uq_webhook_receipts_id"),
+    CheckConstraint("api IN ('v1', 'v2')", name="ck_webhook_receipts_api"),
 )

@@ -18,7 +18,7 @@ def _columns(engine) -> dict[str, set[str]]:
 
 def test_a_new_database_is_migrated_to_exactly_the_declared_schema(tmp_path):
     db = AppDb(f"sqlite:///{tmp_path / 'new.sqlite3'}")
-    assert db.schema_version() == head_revision() == "0009"
+    assert db.schema_version() == head_revision() == "0010"
     assert _columns(db.engine) == {t.name: {c.name for c in t.columns} for t in metadata.sorted_tables}
     assert not hasattr(db.audit, "db") and db.approvals.audit is db.audit   # one owner; the log knows no database
 

@@ -11,7 +11,8 @@ from lib.domain.fmt import krw, kst
 from lib.domain.i18n import _
 from lib.domain.names import pg_name
 from lib.domain.text import md
-from lib.ui import inert, language, session, stores
+from lib.iamport.errors import ApiError
+from lib.ui import inert, language, mirror, session, stores
 
 language.entry_guard()
 
@@ -74,6 +75,18 @@ else:
         T["w_sent"]: T["w_counts"].format(sent=sent.get("sent", 0), retry=sent.get("retry", 0) + sent.get("sending", 0),
                                          gave_up=sent.get("gave_up", 0)),
         T["w_error"]: watch.get("last_error") or "—"}}))
+st.subheader(_("Payments mirror"))
+st.caption(_("The desk's own copy of the payments: the lists, search, the summary and the month end read it; every "
+             "refund, change and revoke re-reads the payment from I'mport first."))
+inert.table(pd.DataFrame({"": mirror.admin_rows()}))
+if mirror.enabled() and st.button(_("Re-read every payment now"), key="mirror_full", icon=":material/sync:"):
+    try:
+        done = mirror.full_reread_now()
+    except ApiError as e:
+        st.error(_("I'mport could not be read: {message}").format(message=e.message))
+    else:
+        st.success(_("Re-read: {n} payments differed from the copy and were corrected.").format(n=done.drift)
+                   if done is not None else _("Another syncer is at work right now: try again in a minute."))
 st.subheader(T["fees"])
 pg_col, iss, rem, vat = _("PG"), _("Issuance fee"), _("Remittance fee"), _("VAT on fees")
 

@@ -14,10 +14,12 @@ import threading
 from typing import Any
 
 from lib.db.appdb import AppDb, DatabaseRefused
+from lib.db.mirror import Mirror
 from lib.domain import i18n
 from lib.domain.settings import get_settings
 from lib.iamport.client import IamportClient
 from lib.reports.ahead import for_watcher
+from lib.services.mirror_sync import MirrorSync
 from lib.services.watcher import Watcher, config_from_env
 from watcher.post import post as post_with_deadline
 
@@ -44,12 +46,22 @@ def main(argv: list[str] | None = None) -> int:
         watcher retries with backoff, from the sent-log)."""
         return post_with_deadline(url, body, deadline_s=cfg.post_deadline_s)
 
-    w = Watcher(IamportClient(s), db, cfg, post=post, ahead=for_watcher(s.rules))
+    client = IamportClient(s)
+    w = Watcher(client, db, cfg, post=post, ahead=for_watcher(s.rules))
+    # The payments mirror (lib/services/mirror_sync.py) is kept by the watcher when one runs: the lease makes the app
+    # instances' own syncers wait while it holds it.
+    mirror_sync = (MirrorSync(client, Mirror(s.mirror_uri), db.mirror_sync, api="v1")
+                   if s.mirror_uri.strip().lower() not in ("", "off", "none", "0") else None)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     log.info("watching %s every %.0f s for %d webhook(s)", s.mode_label, cfg.interval_s, len(cfg.targets))
     while True:
+        if mirror_sync is not None:
+            try:
+                mirror_sync.sync()
+            except Exception as e:  # noqa: BLE001 - the API or the store is down: the next pass tries again
+                log.warning("payments mirror sync failed: %s", type(e).__name__)
         rep = w.run_once()
         log.info("pass: %d events, %d sent, %d to retry", rep.events, rep.sent, rep.failed)
         for e in rep.errors[-3:]:

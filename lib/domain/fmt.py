@@ -55,6 +55,17 @@ def kst(d: datetime | None, *, seconds: bool = False) -> str:
     return format_datetime(d, "yyyy-MM-dd HH:mm" + (":ss" if seconds else ""), tzinfo=KST, locale=locale()) + " KST"
 
 
+def ago(at: datetime | None, now: float | None = None) -> str:
+    """"12초 전" / "12 seconds ago": how long before ``now`` (default: the clock), in the person's language."""
+    import time
+
+    from babel.dates import format_timedelta
+    if at is None:
+        return _("never")
+    secs = max(0, int((time.time() if now is None else now) - at.timestamp()))
+    return _("{span} ago").format(span=format_timedelta(secs, threshold=1.1, locale=locale(), granularity="second"))
+
+
 def duration(td: timedelta) -> str:
     """'2d 3h', '3h 20m', '12m' (absolute value); 2일 3시간 in Korean."""
     secs = abs(int(td.total_seconds()))

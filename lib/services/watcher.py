@@ -254,6 +254,21 @@ class Watcher:
         if d is not None:
             out.append(d)
         out += self._late(now)
+        out += self._drift()
+        return out
+
+    def _drift(self) -> list[Event]:
+        """The payments mirror's nightly re-read found payments it had different (lib/services/mirror_sync.py): told
+        once per re-read, with a few of them."""
+        out = []
+        for api in ("v1", "v2"):
+            st = self.db.mirror_sync.get(api)
+            if st.get("last_full_at") and (st.get("drift") or 0) > 0:
+                some = ", ".join(str(i) for i in st.get("drift_ids", [])[:5])
+                out.append(Event(key=f"mirror_drift:{api}:{int(float(st['last_full_at']))}", text=_(
+                    "The nightly re-read of the payments found {n} that the desk's copy had different (changed in the "
+                    "PG's or PortOne's console, or missed): {some}. The copy is corrected; no money was moved by "
+                    "this.").format(n=st["drift"], some=some), link="/admin"))
         return out
 
     def _deposits(self, now: float, since: float) -> list[Event]:

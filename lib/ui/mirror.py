@@ -21,6 +21,8 @@ import streamlit as st
 
 from lib.db.mirror import Mirror
 from lib.domain.clock import KST
+from lib.domain.fmt import ago, kst
+from lib.domain.i18n import _
 from lib.domain.settings import get_settings
 from lib.services import settle
 from lib.services.mirror_sync import MirrorSync, SyncReport
@@ -80,6 +82,11 @@ def sync_now() -> SyncReport | None:
     return syncer().sync(full=False)
 
 
+def full_reread_now() -> SyncReport | None:
+    """/admin's button: the nightly re-read now (None while another syncer is at it)."""
+    return syncer().sync(full=True)
+
+
 @st.cache_resource(show_spinner=False)
 def _background(api_url: str, mirror_uri: str) -> threading.Event:
     """One syncer thread per app process (``VBANK_SYNC_IN_APP=0`` turns it off, as tests do)."""
@@ -111,3 +118,30 @@ def refresh_payments(imp_uids: list[str]) -> None:
 
 if refresh_payments not in settle.PAYMENT_LISTENERS:
     settle.PAYMENT_LISTENERS.append(refresh_payments)
+
+
+def admin_rows() -> dict[str, str]:
+    """The mirror on /admin: where, how fresh, the nightly re-read and its drift, the last error."""
+    if not enabled():
+        return {_("Payments mirror"): _("off (VBANK_MIRROR=off): every list reads the API")}
+    st_ = state()
+    info = mirror().stats()
+    at = lambda k: datetime.fromtimestamp(float(st_[k]), KST) if st_.get(k) else None  # noqa: E731
+    full = at("last_full_at")
+    drift = st_.get("drift")
+    return {
+        _("Stored at"): display_path(get_settings().mirror_uri),
+        _("Payments in it"): _("{n} payments in {files} files").format(n=f"{info['rows']:,}", files=info["files"]),
+        _("Last sync"): (kst(at("last_ok_at"), seconds=True) + " · " + ago(at("last_ok_at")))
+        if at("last_ok_at") else _("never"),
+        _("Last full re-read"): (kst(full, seconds=True) if full else _("never")),
+        _("Drift found by it"): "—" if drift is None else _("{n} payments differed").format(n=drift)
+        + (": " + ", ".join(st_.get("drift_ids", [])[:5]) if drift else ""),
+        _("Last error"): st_.get("last_error") or "—"}
+
+
+def display_path(uri: str) -> str:
+    """A local folder as it is; an object-store URI without anything after its bucket's path (no keys in URIs)."""
+    from urllib.parse import urlsplit
+    u = urlsplit(uri)
+    return uri if not u.scheme or len(u.scheme) == 1 else f"{u.scheme}://{u.hostname or ''}{u.path}"

@@ -10,7 +10,7 @@ import streamlit as st
 from lib.db.appdb import DatabaseRefused
 from lib.db.audit import AuditStore
 from lib.domain import identity as identity_mod
-from lib.domain.fmt import kst
+from lib.domain.fmt import ago, kst
 from lib.domain.i18n import _
 from lib.domain.identity import Actor, Forbidden, roles_for
 from lib.domain.models import Payment
@@ -139,7 +139,9 @@ def identity_banner(a: Actor) -> None:
 
 # ------------------------------------------------------------------ helpers
 def last_refreshed(fetched: datetime) -> str:
-    return _("Last refreshed {time}").format(time=kst(fetched, seconds=True))
+    """"마지막 새로고침 2026-12-07 12:00:03 KST (12초 전 기준)": when the list was read (from the payments mirror: when
+    the mirror last read I'mport), and how long ago."""
+    return _("Last refreshed {time} (as of {ago})").format(time=kst(fetched, seconds=True), ago=ago(fetched))
 
 
 def query_imp_uid() -> str:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lib.domain import banks
+from lib.domain import banks, pg_rules
 from lib.domain.banks import BankOption
 from lib.domain.i18n import _
 from lib.domain.models import Payment
-from lib.domain.names import method_name, status_name
+from lib.domain.names import method_name, pg_name, status_name
 from lib.domain.rules import InvalidInput, RefundRequest, validate_refund_amount
 from lib.domain.settings import Rules
 from lib.domain.text import NAME_MAX, NOTE_MAX, ascii_digits, clean, has_invisible, is_account_text
@@ -112,8 +112,9 @@ def refund_blockers(p: Payment) -> list[str]:
     return out
 
 
-def validate_refund_account(r: RefundRequest) -> list[str]:
-    """The customer's refund account for a V2 refund: a bank of the standard list, holder name, 8–16 digits."""
+def validate_refund_account(p: Payment, r: RefundRequest) -> list[str]:
+    """The customer's refund account for a V2 refund: a bank of the standard list, holder name, 8–16 digits, and the
+    holder's phone where the PG wants it (``holderPhoneNumber``: 스마트로, as in V1)."""
     problems = []
     holder = clean(r.refund_holder)
     if not holder:
@@ -133,7 +134,10 @@ def validate_refund_account(r: RefundRequest) -> list[str]:
     elif not 8 <= len(ascii_digits(acct)) <= 16:
         problems.append(_("The account number should have 8 to 16 digits."))
     tel = (r.refund_tel or "").strip()
-    if tel and (not is_account_text(tel) or not 9 <= len(ascii_digits(tel)) <= 11):
+    if pg_rules.needs_refund_tel(p.pg_provider) and not tel:
+        problems.append(_("{pg} needs the account holder's phone number for a virtual-account refund (9–11 digits, "
+                          "0–9 and hyphens only).").format(pg=pg_name(p.pg_provider)))
+    elif tel and (not is_account_text(tel) or not 9 <= len(ascii_digits(tel)) <= 11):
         problems.append(_("The account holder's phone number should have 9 to 11 digits (0–9 and hyphens only)."))
     if len(r.holder_override or "") > NOTE_MAX:
         problems.append(_("The reason for going on despite the holder check is too long ({max} characters at "
@@ -150,7 +154,7 @@ def validate_refund(p: Payment, r: RefundRequest, rules: Rules) -> list[str]:
     if r.vat_amount is not None and (isinstance(r.vat_amount, bool) or not isinstance(r.vat_amount, int)
                                      or r.vat_amount < 0 or (isinstance(r.amount, int) and r.vat_amount > r.amount)):
         amount.append(_("{name} must be between ₩0 and the refund amount.").format(name=_("The VAT amount")))
-    return amount + validate_refund_account(r)
+    return amount + validate_refund_account(p, r)
 
 
 def revoke_blockers(p: Payment) -> list[str]:

@@ -77,3 +77,9 @@ def test_v2_close_needs_an_issued_account_only():
                                       "api_version": "v2"})
     assert portone_v2.revoke_blockers(pending) == []
     assert portone_v2.revoke_blockers(pending.model_copy(update={"status": "paid"}))
+
+
+def test_a_v2_smartro_refund_needs_the_holders_phone():
+    smartro = _paid_v2(pg_provider="smartro_v2")
+    assert any("phone" in x for x in portone_v2.validate_refund(smartro, _req(), Rules()))
+    assert portone_v2.validate_refund(smartro, _req(refund_tel="010-1234-5678"), Rules()) == []

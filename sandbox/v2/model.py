@@ -166,7 +166,7 @@ def fail_cancellation(p: dict, c: dict, at: float) -> None:
     c["cancelledAt"] = iso(at)
     c.pop("receiptUrl", None)
     if p["_method"] == "VIRTUAL_ACCOUNT" and not pending_amount(p):
-        p["method"]["refundStatus"] = "FAILED"
+        p["method"]["refundStatus"] = "PARTIAL_REFUND_FAILED" if p["amount"]["cancelled"] else "FAILED"
     touch(p, at)
 
 

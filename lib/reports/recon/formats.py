@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from typing import Any
 
 import numpy as np
 
@@ -192,13 +193,65 @@ def sniff_delimiter(lines: list[str], words: frozenset[str]) -> str:
     return ","
 
 
-def _read_text(data: bytes, label: str, words: frozenset[str], header_row: int | None, limits: UploadLimits) -> Table:
+def _plain_text(data: bytes) -> tuple[str, str] | None:
+    """(encoding, the first 64 KB as text) when the file can be parsed as it is: UTF-8 (no BOM), or CP949 whose
+    beginning reads as CP949 — then the cells are read from the CP949 bytes and only the few distinct non-ASCII
+    values are decoded (``_decoded``), instead of transcoding the whole file in Python (a 75 MB file: 0.4 CPU-s).
+    CP949's bytes never make a comma, a quote or a line break inside a character, so the CSV reads the same. None:
+    what ``decode_text`` finds (a BOM, UTF-16, another encoding)."""
+    if data[:3] == b"\xef\xbb\xbf" or data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:65536]:
+        return None
+    try:
+        _transcode(data, "utf-8", keep=False)
+        return "utf-8", data[:65536].decode("utf-8", "ignore")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return "cp949", codecs.getincrementaldecoder("cp949")().decode(data[:65536])   # a cut character waits
+    except UnicodeDecodeError:
+        return None
+
+
+_DISTINCT_MAX = 50_000     # a CP949 column of more distinct non-ASCII values than this: the file is transcoded whole
+
+
+def _decoded(table: Any, encoding: str) -> Any:
+    """The cells of a table parsed from ``encoding``'s bytes as text: ASCII columns as they are (no copy), the others
+    through their distinct values, each decoded strictly. None when a value is not ``encoding`` or a column has too
+    many distinct values: the file is then read the careful way."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    cols = []
+    for col in table.columns:
+        text = pa.chunked_array([c.view(pa.large_string()) for c in col.chunks], pa.large_string())
+        if pc.all(pc.string_is_ascii(text)).as_py() is not False:
+            cols.append(text)
+            continue
+        enc = pc.dictionary_encode(col).combine_chunks()
+        if len(enc.dictionary) > _DISTINCT_MAX:
+            return None
+        try:
+            words = pa.array([v.decode(encoding) for v in enc.dictionary.to_pylist()], pa.large_string())
+        except UnicodeDecodeError:
+            return None
+        cols.append(words.take(enc.indices))
+    return pa.table(cols, names=table.column_names)
+
+
+def _read_text(data: bytes, label: str, words: frozenset[str], header_row: int | None, limits: UploadLimits,
+               *, as_is: bool = True) -> Table:
     import pyarrow as pa
     import pyarrow.csv as pacsv
-    body, encoding = decode_text(data, label)
-    if body.startswith(b"\xef\xbb\xbf"):                # a BOM left inside (UTF-16 with one, a BOM twice)
-        body = body[3:]
-    head = body[:65536].decode("utf-8", "ignore")         # a character cut at the end is dropped, not refused
+    plain = _plain_text(data) if as_is else None
+    body: bytes | bytearray
+    if plain is not None:                                 # parsed from the file's own bytes
+        body, (encoding, head) = data, plain
+    else:
+        body, encoding = decode_text(data, label)
+        if body.startswith(b"\xef\xbb\xbf"):            # a BOM left inside (UTF-16 with one, a BOM twice)
+            body = body[3:]
+        head = body[:65536].decode("utf-8", "ignore")     # a character cut at the end is dropped, not refused
+    raw_cp949 = plain is not None and encoding != "utf-8"
     sample = [ln.rstrip("\r") for ln in head.split("\n")[: limits.header_scan_rows * 2]]
     filled = [(i + 1, ln) for i, ln in enumerate(sample) if ln.strip()]
     if not filled:
@@ -239,16 +292,31 @@ def _read_text(data: bytes, label: str, words: frozenset[str], header_row: int |
         return pacsv.read_csv(
             after,
             read_options=pacsv.ReadOptions(column_names=names, use_threads=threads, block_size=8 << 20),
-            parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=invalid, newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.large_string() for c in names},
+            # From CP949 bytes a ragged row fails the parse (Arrow would hand its text over as UTF-8): the careful way
+            parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=None if raw_cp949 else invalid,
+                                             newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(column_types={c: cell for c in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    cell = pa.large_binary() if raw_cp949 else pa.large_string()
+    if raw_cp949 and delim not in (",", "\t", ";"):      # "|" is also the second byte of some CP949 characters
+        return _read_text(data, label, words, header_row, limits, as_is=False)
+    if raw_cp949:
+        try:
+            table = parse(True)
+        except (pa.ArrowInvalid, pa.ArrowException):         # a ragged row, a quote left open: the careful way
+            return _read_text(data, label, words, header_row, limits, as_is=False)
     try:
-        table = parse(True)
+        if not raw_cp949:
+            table = parse(True)
         if bad:                                   # the numbers of skipped rows are known single-threaded only
             bad.clear()
             table = parse(False)
     except (pa.ArrowInvalid, pa.ArrowException) as e:
         raise ReconFileError(_("{label} could not be read as CSV: {v2}").format(label=label, v2=str(e)[:200])) from None
+    if raw_cp949:
+        table = _decoded(table, encoding)
+        if table is None:
+            return _read_text(data, label, words, header_row, limits, as_is=False)
     if table.num_rows > limits.max_rows:
         raise ReconFileError(_("{label} has {num_rows:,} rows; at most {max_rows:,} can be read at once. Split it by "
                                "date.").format(label=label, num_rows=table.num_rows, max_rows=limits.max_rows))

@@ -223,6 +223,22 @@ def header_cells(rows: list[list[str]], top: int, bottom: int) -> list[str]:
 TOTAL_RE2 = r"(?i)^\s*[\[(<]?\s*(총\s*합\s*계|합\s*계|소\s*계|총\s*계|누\s*계|일\s*계|total|subtotal|sum)(?:$|[^\p{L}\p{N}])"
 
 
+def _total_starts() -> object:
+    """How a total's cell can begin (after its spaces): a bracket, or the first two characters of a total word in any
+    case, or its first with a space after it (합 계). RE2 folds case the Unicode way (ſ is an s); its \\s is ASCII."""
+    import pyarrow as pa
+    starts: set[str] = set()
+    for w in ("총합계", "합계", "소계", "총계", "누계", "일계"):
+        starts |= {w[:2], *(w[0] + sp for sp in " \t\n\f\r")}
+    for w in ("total", "subtotal", "sum"):
+        for a in {w[0], w[0].upper(), *(("\u017f",) if w[0] == "s" else ())}:
+            starts |= {a + w[1], a + w[1].upper()}
+    return pa.array(sorted(starts), pa.string())
+
+
+_TOTAL_START = _total_starts()
+
+
 def _marks(col: pd.Series, name: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One column's cells: (empty, a total word, the column's own name or empty), as numpy masks."""
     import pyarrow as pa
@@ -235,7 +251,16 @@ def _marks(col: pd.Series, name: object) -> tuple[np.ndarray, np.ndarray, np.nda
         raw = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
     arr = pc.fill_null(pc.utf8_trim_whitespace(raw), "")
     empty = pc.equal(arr, "").to_numpy(zero_copy_only=False)
-    total = pc.match_substring_regex(arr, TOTAL_RE2).to_numpy(zero_copy_only=False)
+    # The regular expression only where a total can begin (its first two characters): a million ids or amounts are
+    # one cheap pass instead of a regular expression each (measured: 0.04–0.08 CPU-s a column).
+    two = pc.utf8_slice_codeunits(arr, 0, 2)
+    maybe = pc.is_in(two, value_set=_TOTAL_START)
+    for b in "[(<":
+        maybe = pc.or_(maybe, pc.starts_with(two, b))
+    total = np.zeros(len(arr), dtype=bool)
+    if pc.any(maybe).as_py():
+        at = pc.indices_nonzero(maybe)
+        total[at.to_numpy()] = pc.match_substring_regex(arr.take(at), TOTAL_RE2).to_numpy(zero_copy_only=False)
     header = pc.or_(pc.equal(arr, str(name).strip()), pc.equal(arr, "")).to_numpy(zero_copy_only=False)
     return empty, total, header
 

@@ -90,11 +90,12 @@ class _Quiet(WSGIRequestHandler):
 
 
 def start(settings: Settings, db: AppDb, *, port: int, v1: IamportClient | None, v2: PortOneV2Client | None,
-          path: str = DEFAULT_PATH, host: str = "127.0.0.1") -> WSGIServer:
+          path: str = DEFAULT_PATH, host: str = "127.0.0.1", socket_timeout_s: float = 10.0) -> WSGIServer:
     """Serve the receiver on ``host:port`` in a daemon thread; the server is returned (``shutdown()`` stops it). A
-    client given as None turns that API's webhooks away (404)."""
-    server = make_server(host, port, make_app(settings, db, v1=v1, v2=v2, path=path), handler_class=_Quiet)
-    server.timeout = 10
+    client given as None turns that API's webhooks away (404). One request at a time, each connection given
+    ``socket_timeout_s`` to send its request: a sender that stalls is cut off, not waited for."""
+    handler = type("Handler", (_Quiet,), {"timeout": socket_timeout_s})
+    server = make_server(host, port, make_app(settings, db, v1=v1, v2=v2, path=path), handler_class=handler)
     threading.Thread(target=server.serve_forever, name="portone-webhooks", daemon=True).start()
     return server
 

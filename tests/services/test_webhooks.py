@@ -169,7 +169,7 @@ def receiver(sandbox_v2, c, db, secret):
     s = Settings(v2_api_url=sandbox_v2.url, v2_api_secret=SecretStr("unused"), v2_store_id="store-sandbox",
                  v2_webhook_secret=secret)
     port = free_port()
-    server = receiver_mod.start(s, db, port=port, v2=c, v1=None)
+    server = receiver_mod.start(s, db, port=port, v2=c, v1=None, socket_timeout_s=1.0)
     yield f"http://127.0.0.1:{port}{receiver_mod.DEFAULT_PATH}"
     server.shutdown()
     server.server_close()
@@ -188,3 +188,17 @@ def test_the_receiver_takes_the_sandboxs_signed_webhook_and_survives_junk(v2, db
     assert forged["status"] == 400
     again = v2.send_webhook(url=receiver, type="Transaction.Paid", paymentId=pid)     # still up, a new message
     assert again["status"] == 200 and len(rows(db)) == 2
+
+
+def test_a_sender_that_stalls_is_cut_off_and_the_receiver_goes_on(v2, db, receiver):
+    import socket
+    from urllib.parse import urlparse
+    u = urlparse(receiver)
+    stalled = socket.create_connection((u.hostname, u.port))
+    stalled.sendall(f"POST {u.path} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{{".encode())
+    stalled.settimeout(20)
+    got = stalled.recv(100)                     # without the receiver's timeout this waits 20 s and fails
+    assert got == b"" or got.startswith(b"HTTP/1.0 5")
+    stalled.close()
+    pid = v2.pick("PAID", pg="KCP_V2")["id"]
+    assert v2.send_webhook(url=receiver, type="Transaction.Paid", paymentId=pid)["status"] == 200

@@ -7,8 +7,8 @@ verified with ``PORTONE_V2_WEBHOOK_SECRET``; anything else is read as a V1 notif
 re-reading the payment (lib/services/webhooks.py). The body is bounded (``Content-Length`` required, 64 KB at most),
 one request is handled at a time, and junk is answered 4xx without a trace: nothing sent here can stop the process.
 
-``start(settings, db, port=…, v1=…, v2=…, path=…)`` runs it in a daemon thread and returns the server (``shutdown()`` stops it):
-the watcher calls that when a port is configured.
+``start(settings, db, port=…, v1=…, v2=…, path=…)`` runs it in a daemon thread and returns the server
+(``shutdown()`` stops it): the watcher calls that when a port is configured (``config_from_env``).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ against the real V2 sandbox over loopback (get, list, cursor, close, cancel with
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import httpx
@@ -260,6 +261,8 @@ def test_list_columns_gives_the_v1_table_of_every_payment_of_the_status(sandbox_
     assert t.schema == payment_table.schema(("imp_uid", "status", "amount", "cancel_amount", "vbank_num"))
     assert set(t.column("imp_uid").to_pylist()) == want and t.num_rows == len(want)
     assert set(t.column("status").to_pylist()) == {status}
+    asked = json.loads(sandbox_v2.requests_seen("/payments", "GET")[-1]["params"]["requestBody"])["filter"]
+    assert asked["version"] == "V2" and asked["methods"] == ["VIRTUAL_ACCOUNT"]      # V1 payments: the V1 client
 
 
 def test_list_reads_every_page(sandbox_v2, desk_v2, monkeypatch):

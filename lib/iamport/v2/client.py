@@ -134,14 +134,15 @@ class PortOneV2Client:
                       progress: Progress | None = None, sorting: str = "started") -> list[dict[str, Any]]:
         """Every payment with the desk's ``status`` (ready, paid, cancelled, failed, all) whose status time (``all``:
         its creation) is in [t_from, t_to], as the desk's payment dicts, page by page through the SDK's
-        ``get_payments``. A payment met twice (it moved between pages) is kept once, as last read."""
+        ``get_payments``. A payment met twice (it moved between pages) is kept once, as last read. Only V2 payments:
+        the V2 API also shows a merchant's V1 payments, which the desk reads through the V1 client."""
         statuses = portone_v2.STATUS_FILTER.get(status)
         if status != "all" and statuses is None:
             raise ValueError(f"not a status list: {status!r}")
         flt = PaymentFilterInput(
             store_id=self.config.store_id, timestamp_type="CREATED_AT" if status == "all" else "STATUS_CHANGED_AT",
             from_=_iso(t_from), until=_iso(t_to), status=statuses,
-            methods=["VIRTUAL_ACCOUNT"] if pay_method == "vbank" else None,
+            methods=["VIRTUAL_ACCOUNT"] if pay_method == "vbank" else None, version="V2",
             sort_by="STATUS_CHANGED_AT" if sorting.lstrip("-") in ("paid", "updated") else "REQUESTED_AT",
             sort_order="DESC" if sorting.startswith("-") else "ASC")
         seen: dict[str, dict[str, Any]] = {}
@@ -191,6 +192,8 @@ class PortOneV2Client:
                 try:
                     row = mapping.as_dict(item.payment)
                 except mapping.UnknownShape:
+                    continue
+                if row["v2_version"] == "V1":        # a V1 payment seen through V2: the V1 client reads it
                     continue
                 rows[row["imp_uid"]] = row
             after = got.items[-1].cursor

@@ -115,7 +115,7 @@ def as_dict(p: Any) -> dict[str, Any]:
         "receipt_url": getattr(p, "receipt_url", None),
         "cancel_history": [_cancellation(c) for c in done],
         # V2's own, kept as extras of the desk's payment (lib/domain/models.Payment allows them)
-        "api_version": portone_v2.V2, "v2_status": status, "transaction_id": p.transaction_id,
+        "api_version": portone_v2.V2, "v2_status": status, "v2_version": p.version, "transaction_id": p.transaction_id,
         "store_id": p.store_id, "v2_pg_provider": channel.pg_provider if channel is not None else None,
         "v2_bank": va.bank if va is not None else None,
         "vbank_refund_status": va.refund_status if va is not None else None,

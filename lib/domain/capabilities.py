@@ -12,7 +12,8 @@ From the specifications:
 * **V2** (PortOne V2 REST API, as the official ``portone-server-sdk`` carries it):
   - refund a paid account — ``POST /payments/{paymentId}/cancel`` with ``refundAccount`` (the standard ``Bank``
     enum, number, holder name) and ``currentCancellableAmount``, for every PG; the cancel may be **asynchronous**
-    (``REQUESTED`` until its webhook or a re-read says it is done);
+    (``REQUESTED`` until its webhook or a re-read says it is done); Danal's accounts excepted, as in V1 (a limit of
+    the PG, not of the API);
   - close an issued account — ``POST /payments/{paymentId}/virtual-account/close``, every PG;
   - **no** endpoint changes an issued account's amount or due date: the desk offers "close and issue a new account"
     instead, with the warning that the customer gets a new account number.
@@ -56,7 +57,10 @@ def actions(api_version: str, pg_provider: str | None, rules: Rules | None = Non
     rules' business (lib/domain/rules.py, portone_v2.py): this is the matrix of what the API can do at all."""
     pg = pg_provider or ""
     if api_version == V2:
-        return frozenset({Capability.REFUND, Capability.REVOKE, Capability.CLOSE_AND_REISSUE, Capability.ASYNC_CANCEL})
+        out = {Capability.REVOKE, Capability.CLOSE_AND_REISSUE}
+        if pg not in pg_rules.NO_VBANK_REFUND:          # Danal refunds no virtual account, whatever the API
+            out |= {Capability.REFUND, Capability.ASYNC_CANCEL}
+        return frozenset(out)
     if api_version != V1:
         raise ValueError(f"unknown API version {api_version!r}")
     rules = rules or Rules()

@@ -105,6 +105,9 @@ def refund_blockers(p: Payment) -> list[str]:
         out.append(_("This payment is already fully refunded."))
     elif p.status != "paid":
         out.append(_("Only a paid payment can be refunded (status is {status}).").format(status=status_name(p.status)))
+    if p.pg_provider in pg_rules.NO_VBANK_REFUND:
+        out.append(_("{pg} does not refund virtual accounts through the API; refund the customer directly.").format(
+            pg=pg_name(p.pg_provider)))
     requested = int((p.model_extra or {}).get("cancel_requested_amount") or 0)
     if requested:
         out.append(_("A refund of this payment is still being processed by the PG (refund requested): wait for it to "

@@ -25,8 +25,9 @@ def test_v1_follows_the_pg_rules():
 def test_v2_never_changes_an_account_but_offers_close_and_reissue(pg):
     can = caps.actions("v2", pg)
     assert not can & {Capability.CHANGE_AMOUNT, Capability.CHANGE_DUE}
-    assert {Capability.REFUND, Capability.REVOKE, Capability.CLOSE_AND_REISSUE, Capability.ASYNC_CANCEL} <= can
+    assert {Capability.REVOKE, Capability.CLOSE_AND_REISSUE} <= can
     assert caps.offers_change("v2", pg) == Capability.CLOSE_AND_REISSUE
+    assert (Capability.REFUND in can) == (pg != "danal_tpay")     # Danal refunds no virtual account on either API
 
 
 def test_change_is_the_change_itself_on_v1_and_nothing_where_the_pg_cannot():
@@ -83,3 +84,7 @@ def test_a_v2_smartro_refund_needs_the_holders_phone():
     smartro = _paid_v2(pg_provider="smartro_v2")
     assert any("phone" in x for x in portone_v2.validate_refund(smartro, _req(), Rules()))
     assert portone_v2.validate_refund(smartro, _req(refund_tel="010-1234-5678"), Rules()) == []
+
+
+def test_a_v2_danal_account_is_not_refunded_through_the_api():
+    assert portone_v2.validate_refund(_paid_v2(pg_provider="danal_tpay"), _req(), Rules())

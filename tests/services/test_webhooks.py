@@ -202,3 +202,28 @@ def test_a_sender_that_stalls_is_cut_off_and_the_receiver_goes_on(v2, db, receiv
     stalled.close()
     pid = v2.pick("PAID", pg="KCP_V2")["id"]
     assert v2.send_webhook(url=receiver, type="Transaction.Paid", paymentId=pid)["status"] == 200
+
+
+def test_an_async_refund_shows_requested_until_its_webhook_re_reads_it_done(v2, c, db, receiver):
+    """The issue's flow: a V2 refund comes back REQUESTED (환불 요청됨); the PG completes it; PortOne's webhook
+    arrives, the payment is re-read, and the desk now reads the refund as done."""
+    from lib.domain.identity import Actor
+    from lib.domain.rules import RefundRequest, Seen
+    from lib.domain.settings import Rules
+    from lib.services import refund
+    from tests.v2.harness import ASYNC_PG
+    want = v2.pick("PAID", pg=ASYNC_PG, where=lambda p: not p.get("cancellations") and p["amount"]["total"] >= 10_000)
+    p = c.get_payment(want["id"])
+    req = RefundRequest(imp_uid=p.imp_uid, amount=3_000, reason_code="CUSTOMER_REQUEST", refund_holder="홍길동",
+                        refund_bank="KOOKMIN", refund_account="123456-01-234567")
+    r = refund.refund_vbank(c, db, operator=Actor("kim@example.com", frozenset({"operator"})), request=req,
+                            seen=Seen.of(p), rules=Rules())
+    assert r.extra["cancel_status"] == "requested" and c.get_payment(p.imp_uid).cancel_amount == 0
+    v2.complete_cancellation(p.imp_uid, r.extra["cancellation_id"])
+    sent = v2.send_webhook(url=receiver, type="Transaction.PartialCancelled", paymentId=p.imp_uid,
+                           cancellationId=r.extra["cancellation_id"])
+    assert sent["status"] == 200
+    got = [x for x in rows(db) if x["imp_uid"] == p.imp_uid]
+    assert [(x["kind"], x["status"]) for x in got] == [("Transaction.PartialCancelled", "paid")]
+    now = c.get_payment(p.imp_uid)
+    assert now.cancel_amount == 3_000 and now.model_extra["cancel_requested_amount"] == 0

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
+_T = TypeVar("_T")
 SAMPLE = 3000
 
 EXCEL_EPOCH = date(1899, 12, 30)             # Excel's day 0 (1900 date system, the leap-year bug included)
@@ -190,17 +193,45 @@ class Profile:
         return self.filled > 0 and not self.is_day and self.amount < 0.5
 
 
+_MEMO: dict[tuple[str, int, int], tuple[weakref.ref, object]] = {}
+
+
+def _memo(kind: str, df: pd.DataFrame, n: int, make: Callable[[], _T]) -> _T:
+    """``make()`` once per frame (a file's table is read, never changed: the month end profiles and samples it three
+    times — its days, its reading, the reading's check). Forgotten with the frame."""
+    key = (kind, id(df), n)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0]() is df:
+        return hit[1]  # type: ignore[return-value]
+    value = make()
+    def forget(_r: object) -> None:
+        _MEMO.pop(key, None)
+    try:
+        ref = weakref.ref(df, forget)
+    except TypeError:
+        return value
+    _MEMO[key] = (ref, value)
+    return value
+
+
 def sample(df: pd.DataFrame, n: int = SAMPLE) -> pd.DataFrame:
     """The first rows and an even spread of the rest (a file sorted by day shows every day it holds)."""
     if len(df) <= n:
         return df
-    head = n // 3
-    rest = np.linspace(head, len(df) - 1, n - head).astype(int)
-    return df.iloc[np.unique(np.concatenate([np.arange(head), rest]))]
+
+    def make() -> pd.DataFrame:
+        head = n // 3
+        rest = np.linspace(head, len(df) - 1, n - head).astype(int)
+        return df.iloc[np.unique(np.concatenate([np.arange(head), rest]))]
+    return _memo("sample", df, n, make)
 
 
 def profile(df: pd.DataFrame) -> list[Profile]:
-    """Every column's profile, on a sample of the rows."""
+    """Every column's profile, on a sample of the rows (copies: a caller may change its own)."""
+    return [replace(p, values=list(p.values)) for p in _memo("profile", df, len(df.columns), lambda: _profile(df))]
+
+
+def _profile(df: pd.DataFrame) -> list[Profile]:
     from lib.reports.recon.words import pg_code
     s = sample(df)
     out = []

@@ -87,8 +87,8 @@ def candidate_range(df: pd.DataFrame) -> tuple[date, date] | None:
     for p in cells.profile(df):
         if not p.is_day:
             continue
-        col = df[p.name]
-        try:                                       # every row, vectorised (the listing's range must be exact)
+        col = _distinct(df[p.name])                # every row's value once (the listing's range must be exact)
+        try:
             d = parse_dates(col[col.astype(str).str.strip() != ""], p.name).dropna()
         except ReconFileError:                     # a stray cell: the sample's days, a day wider each side
             d = cells.days(s[p.name], serial=p.serial).dropna()
@@ -98,6 +98,17 @@ def candidate_range(df: pd.DataFrame) -> tuple[date, date] | None:
         if len(d):
             found += [min(d), max(d)]
     return (min(found), max(found)) if found else None
+
+
+def _distinct(col: pd.Series) -> pd.Series:
+    """A column's distinct values (a day column of a million rows holds a few dozen): reading a day depends on its
+    cell alone, so the first and last day of the distinct values are the column's."""
+    if hasattr(col.array, "__arrow_array__"):
+        try:
+            return pd.Series(pc.unique(pa.chunked_array(pa.array(col.array))).to_pandas(), dtype=col.dtype)
+        except (TypeError, pa.ArrowException):
+            pass
+    return pd.Series(pd.unique(col), dtype=col.dtype)
 
 
 KEY_FIELDS = ("imp_uid", "merchant_uid", "pg_tid")        # what a file row is matched by, in this order

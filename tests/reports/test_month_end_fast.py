@@ -1,0 +1,41 @@
+"""The month end's shortcuts (issue 33) change no answer: a file's profile and sample made once per table, its days
+found from its distinct values."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from lib.reports.recon import cells, reading
+
+
+def _df(n: int = 5000) -> pd.DataFrame:
+    days = [f"2026.10.{1 + i % 28:02d}" for i in range(n)]
+    days[7] = "2026.09.30"
+    days[n - 3] = "2026.11.02"
+    return pd.DataFrame({"거래일자": days, "정산일": ["2026-11-05"] * n, "주문번호": [f"ord_{i}" for i in range(n)],
+                         "거래금액": ["12,000"] * n}, dtype="str")
+
+
+def test_profile_and_sample_made_once_per_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    df = _df()
+    calls: list[int] = []
+    real = cells._profile
+    monkeypatch.setattr(cells, "_profile", lambda d: calls.append(1) or real(d))
+    first = cells.profile(df)
+    first[0].values.clear()                            # a caller's copy: the next caller sees the whole profile
+    second = cells.profile(df)
+    assert len(calls) == 1 and second[0].values and cells.sample(df) is cells.sample(df)
+    other = _df()                                       # another table: its own profile
+    cells.profile(other)
+    assert len(calls) == 2
+
+
+def test_candidate_range_is_the_first_and_last_day_of_any_day_column() -> None:
+    assert reading.candidate_range(_df()) == (date(2026, 9, 30), date(2026, 11, 5))
+    odd = _df()
+    odd.loc[4000, "거래일자"] = "합계 아님"                   # a stray cell: the sample's days, a day wider each side
+    lo, hi = reading.candidate_range(odd)
+    assert lo <= date(2026, 10, 1) and hi == date(2026, 11, 5)

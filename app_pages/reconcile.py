@@ -125,6 +125,8 @@ if rows is not None:
     with st.spinner(T["reading"]):
         result, extra, not_looked_up = loaders.reconciled(digest, mapping, d_from, d_to, tuple(scope),
                                                      fetched.timestamp(), s.rules.model_dump_json(), rows, payments)
+    if loaders.recheck_exceptions(result):        # exceptions re-read live first: a payment changed since the sync
+        st.rerun()                                 # is corrected in the mirror and everything is matched again
     if extra:
         st.caption(T["looked_up"].format(n=len(extra)))
     if not_looked_up:

@@ -192,6 +192,24 @@ class MirrorSync:
         return rows.num_rows
 
 
+    def recheck(self, imp_uids: list[str]) -> list[str]:
+        """These payments read live and compared with the mirror: those it had different (or not at all) are merged;
+        their ids returned (reconciliation's exceptions before they are shown)."""
+        ids = [i for i in dict.fromkeys(imp_uids) if i]
+        if not ids:
+            return []
+        read_at = self.clock()
+        fresh = payments_table(self.source.get_payments(ids))
+        if fresh.num_rows == 0:
+            return []
+        changed, new = self.mirror.differ(fresh, api=self.api)
+        moved = changed + new
+        if moved:
+            idx = {i: n for n, i in enumerate(fresh["imp_uid"].to_pylist())}
+            self.mirror.merge(fresh.take(pa.array([idx[i] for i in moved], pa.int64())), api=self.api, now=read_at)
+        return moved
+
+
 def _latest(rows: pa.Table) -> pa.Table:
     """One row per payment when the listings gave it more than once (issued and paid in the same minute): the one
     whose newest status time is the latest (a final status over an earlier one at equal times)."""

@@ -307,6 +307,19 @@ def statement_rows(digest: str, mapping: tuple, _raw: pd.DataFrame) -> pd.DataFr
     return normalize.normalize_statement(_raw, m)
 
 
+def recheck_exceptions(result: match.MatchResult) -> int:
+    """The exceptions' payments (불일치, 아임포트에만, the file's rows that name a payment) re-read live before they are
+    shown; a payment that changed since the mirror's last sync is corrected in it (and the caches dropped): how many."""
+    ids: list[str] = []
+    for df in (result.mismatched, result.import_only, result.file_only):
+        if "imp_uid" in df.columns:
+            ids += [str(i) for i in df["imp_uid"].dropna().head(mirror.RECHECK_MAX) if str(i).strip()]
+    moved = mirror.recheck(ids)
+    if moved:
+        clear_data_caches()
+    return moved
+
+
 def clear_data_caches() -> None:
     _shared_cache().clear()
 

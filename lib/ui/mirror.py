@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import streamlit as st
 
@@ -55,9 +55,13 @@ def state() -> dict:
 
 
 def as_of() -> datetime | None:
-    """When the mirror's last sync read the API (None: never)."""
+    """When the mirror's last sync read the API (None: never). Its microseconds carry the app database's data version
+    (every write, and every payment a re-check corrected, bumps it): a list read from the mirror and everything cached
+    by its time are made again after a write, though the time shown (to the second) is the sync's."""
     at = state().get("last_ok_at")
-    return datetime.fromtimestamp(float(at), KST) if at else None
+    if not at:
+        return None
+    return datetime.fromtimestamp(float(at), KST) + timedelta(microseconds=session.db().shared.data_version() % 10**6)
 
 
 def ready() -> bool:
@@ -75,6 +79,30 @@ def ready() -> bool:
             log.warning("mirror sync failed: %s", type(e).__name__)
         st_ = state()
     return bool(st_.get("last_ok_at")) and mirror().exists()
+
+
+RECHECK_MAX = 500          # exceptions re-checked live at most (5 requests of 100)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False, ttl=3600)
+def _recheck(ids: tuple[str, ...], as_of_us: float) -> int:
+    """Once per set of exceptions and mirror state: the payments read live; those the mirror had different are
+    merged and counted."""
+    moved = syncer().recheck(list(ids))
+    if moved:
+        session.db().shared.bump_data_version()
+    return len(moved)
+
+
+def recheck(ids: list[str]) -> int:
+    """Reconciliation's exceptions are re-checked live before they are shown (money never trusts the mirror alone):
+    how many payments had changed since the mirror's last sync (0 while the lists read the API itself)."""
+    if not enabled() or not ids:
+        return 0
+    at = as_of()
+    if at is None:
+        return 0
+    return _recheck(tuple(sorted(dict.fromkeys(i for i in ids if i)))[:RECHECK_MAX], at.timestamp())
 
 
 def sync_now() -> SyncReport | None:

@@ -38,3 +38,37 @@ def test_admin_shows_the_mirror(app, app_env):
     shown = " ".join(str(t.value) for t in at.table) if at.table else " ".join(str(m.value) for m in at.markdown)
     assert "Payments mirror" in [h.value for h in at.subheader]
     assert "payments in" in shown and "files" in shown
+
+
+def test_a_reconciliation_exception_changed_since_the_last_sync_is_rechecked_live_before_it_is_shown(
+        app, app_env, tmp_path):
+    from lib.db.mirror import Mirror
+    from tests.pages.test_reconcile_page import frame, sandbox_files
+
+    data, planted, _, _ = sandbox_files(app_env)
+    at = app("app_pages/reconcile.py").run()          # the mirror is synced for the period
+    assert not at.exception
+    target = next(p for p in planted if p["kind"] == "amount_mismatch")
+    imp_uid = app_env.api("GET", f"/payments/find/{target['merchant_uid']}").json()["response"]["imp_uid"]
+    paid = app_env.api("GET", f"/payments/{imp_uid}").json()["response"]
+    r = app_env.api("POST", "/payments/cancel", data={    # refunded in the PG's console after the sync
+        "imp_uid": imp_uid, "amount": 1000, "reason": "PG 관리자 화면", "checksum": paid["amount"] - paid["cancel_amount"],
+        "refund_holder": "홍길동", "refund_bank": "04", "refund_account": "110123456789"}).json()
+    assert r["code"] == 0 or "은행코드" in r["message"], r
+    if r["code"] != 0:                                 # a PG whose refund codes differ: its own code
+        r = app_env.api("POST", "/payments/cancel", data={
+            "imp_uid": imp_uid, "amount": 1000, "reason": "PG 관리자 화면", "checksum": paid["amount"] - paid["cancel_amount"],
+            "refund_holder": "홍길동", "refund_bank": "004", "refund_account": "110123456789"}).json()
+    assert r["code"] == 0, r
+    mirror = Mirror(str(tmp_path / "mirror"))
+    before = paid["cancel_amount"]
+    assert mirror.read(("cancel_amount",), ids=[imp_uid]).to_pylist()[0]["cancel_amount"] == before   # stale so far
+    app_env.clear_requests()
+
+    at.get("file_uploader")[0].upload("settlement.csv", data, "text/csv").run()
+
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    looked = [q for q in app_env.requests_seen("/payments") if "imp_uid[]" in (q.get("params") or {})]
+    assert any(imp_uid in str(q["params"]["imp_uid[]"]) for q in looked)            # read live before shown
+    assert mirror.read(("cancel_amount",), ids=[imp_uid]).to_pylist()[0]["cancel_amount"] == before + 1000
+    assert target["merchant_uid"] in set(frame(at, "reasons", "file_amount")["merchant_uid"])

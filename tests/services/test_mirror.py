@@ -220,3 +220,17 @@ def test_the_mirror_reads_like_the_listing(fresh, client, syncer):
     key = lambda t: sorted(t.to_pylist(), key=lambda r: r["imp_uid"])  # noqa: E731
     assert key(mine) == key(api)
     assert isinstance(mine, pa.Table)
+
+
+def test_a_recheck_of_unchanged_payments_finds_nothing_and_of_a_changed_one_corrects_it(fresh, syncer):
+    ids = [p["imp_uid"] for p in fresh.all_payments()[:150]]       # every kind of payment, two requests
+    assert syncer.recheck(ids) == []                              # the single read agrees with the listing's copy
+    p = fresh.pick(status="paid", pg="html5_inicis", where=lambda x: x["cancel_amount"] == 0 and x["amount"] > 5000)
+    r = fresh.api("POST", "/payments/cancel", data={
+        "imp_uid": p["imp_uid"], "amount": 1000, "reason": "PG 관리자 화면", "checksum": p["amount"],
+        "refund_holder": "홍길동", "refund_bank": "04", "refund_account": "110123456789"}).json()
+    assert r["code"] == 0, r
+    version = syncer.mirror.version()
+    assert syncer.recheck([*ids, p["imp_uid"]]) == [p["imp_uid"]]
+    assert row(syncer, p["imp_uid"])["cancel_amount"] == 1000 and syncer.mirror.version() == version + 1
+    assert syncer.recheck([p["imp_uid"]]) == []

@@ -39,3 +39,20 @@ def test_candidate_range_is_the_first_and_last_day_of_any_day_column() -> None:
     odd.loc[4000, "거래일자"] = "합계 아님"                   # a stray cell: the sample's days, a day wider each side
     lo, hi = reading.candidate_range(odd)
     assert lo <= date(2026, 10, 1) and hi == date(2026, 11, 5)
+
+
+def test_pairing_unique_keys_in_one_join_and_repeated_keys_nth_with_nth(monkeypatch: pytest.MonkeyPatch) -> None:
+    import polars as pl
+
+    from lib.reports.recon import match
+    counted: list[int] = []
+    real = match._nth
+    monkeypatch.setattr(match, "_nth", lambda df, on: counted.append(df.height) or real(df, on))
+    f = pl.DataFrame({"key": ["a", "b", "c"], "amount": [1, 2, 3], "fi": [0, 1, 2]})
+    e = pl.DataFrame({"key": ["c", "a", "x"], "amount": [3, 1, 9], "ei": [0, 1, 2]})
+    assert match._pair_one(f, e, ["key", "amount"]).rows() == [(0, 1), (2, 0)]
+    assert counted == []                                  # every key once on each side: no counting
+    f2 = pl.DataFrame({"key": ["a", "a", "b", "a"], "amount": [1, 1, 2, 1], "fi": [0, 1, 2, 3]})
+    e2 = pl.DataFrame({"key": ["a", "b", "a"], "amount": [1, 2, 1], "ei": [0, 1, 2]})
+    assert match._pair_one(f2, e2, ["key", "amount"]).rows() == [(0, 0), (1, 2), (2, 1)]   # never a's third twice
+    assert counted

@@ -176,6 +176,12 @@ def _pair(f: pl.DataFrame, e: pl.DataFrame, on: list[str]) -> pl.DataFrame:
 def _pair_one(f: pl.DataFrame, e: pl.DataFrame, on: list[str]) -> pl.DataFrame:
     if f.is_empty() or e.is_empty():
         return pl.DataFrame({"fi": [], "ei": []}, schema={"fi": pl.Int64, "ei": pl.Int64})
+    try:                     # a month end's keys are each once on each side: one join, checked to be 1:1 (measured
+        return (f.select([*on, "fi"])     # at 1 M rows: 0.6 CPU-s against 0.9 counting the repeated keys first)
+                .join(e.select([*on, "ei"]), on=on, how="inner", maintain_order="left", validate="1:1")
+                .select("fi", "ei"))
+    except pl.exceptions.ComputeError:   # a key repeats on a side: the n-th of each group with the n-th
+        pass
     return (_nth(f.select([*on, "fi"]), on)
             .join(_nth(e.select([*on, "ei"]), on), on=[*on, "_n"], how="inner", maintain_order="left")
             .select("fi", "ei"))

@@ -19,6 +19,7 @@ Every row carries ``synced_at``, the time its read *started*; a merge never repl
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import socket
 import threading
@@ -118,7 +119,7 @@ class MirrorSync:
         parts = []
         for status, field_ in STATUS_TIME.items():
             since = int(cursors.get(status, now - LOOKBACK_DAYS * 86400)) - OVERLAP_S
-            t = self.source.list_columns(status, since, int(now), fields=payment_table.ALL)
+            t = self.source.list_columns(status, since, math.ceil(now), fields=payment_table.ALL)
             rep.calls += 1 + t.num_rows // 1000
             if t.num_rows:
                 parts.append(t)
@@ -150,7 +151,7 @@ class MirrorSync:
     # ------------------------------------------------------------------ first and full reads
     def _first(self, now: float) -> SyncReport:
         rep = SyncReport(self.api, now, full=True)
-        rows = self.source.list_columns("all", int(now - LOOKBACK_DAYS * 86400), int(now), fields=payment_table.ALL)
+        rows = self.source.list_columns("all", int(now - LOOKBACK_DAYS * 86400), math.ceil(now), fields=payment_table.ALL)
         rep.calls += 1 + rows.num_rows // 1000
         rep.listed = rows.num_rows
         m = self.mirror.merge(rows, api=self.api, now=now) if rows.num_rows else None
@@ -162,7 +163,7 @@ class MirrorSync:
     def full_reread(self, now: float) -> SyncReport:
         """The lookback window read again: what differs from the mirror is the drift, counted and merged."""
         rep = SyncReport(self.api, now, full=True)
-        rows = _latest(self.source.list_columns("all", int(now - REREAD_DAYS * 86400), int(now),
+        rows = _latest(self.source.list_columns("all", int(now - REREAD_DAYS * 86400), math.ceil(now),
                                                 fields=payment_table.ALL))
         rep.calls += 1 + rows.num_rows // 1000
         rep.listed = rows.num_rows

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -82,21 +82,33 @@ def _cached(key: tuple, what: str, load: Callable[[Progress], _T]) -> tuple[_T, 
 
 
 def listing(status: str, a: int, b: int, *, fields: tuple[str, ...], pay_method: str | None = None,
-            progress: Progress | None = None) -> pa.Table:
+            progress: Progress | None = None, with_api: bool = False) -> pa.Table:
     """Payments of ``status`` whose status time is in [a, b] (``all``: those *started* in [a, b]) from the payments
-    mirror when it is filled, else from the API's listing."""
+    mirror when it is filled, else from the API's listing; of every API version the merchant is on (V1, and V2 when
+    configured), with an ``api`` column ("v1" | "v2") when ``with_api``. Without it, V1's payments only, as every
+    list read before V2 came."""
     if mirror.ready():
         return mirror.mirror().read(fields, t_from=a, t_to=b, status=None if status == "all" else status,
-                                    time_field=STATUS_TIME_FIELD.get(status, "started_at"), pay_method=pay_method)
+                                    time_field=STATUS_TIME_FIELD.get(status, "started_at"), pay_method=pay_method,
+                                    api=None if with_api else "v1", with_api=with_api)
+    parts = []
+    for api in mirror.apis() if with_api else ("v1",):
+        t = _api_listing(session.client_for(api), status, a, b, fields, pay_method, progress)
+        parts.append(t.append_column("api", pa.array([api] * t.num_rows, pa.string())) if with_api else t)
+    return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+
+def _api_listing(c: Any, status: str, a: int, b: int, fields: tuple[str, ...], pay_method: str | None,
+                 progress: Progress | None) -> pa.Table:
     if status == "all":
         # The API lists ``all`` by each payment's final-status time: one started in [a, b] may be paid or refunded
         # after b, so read to now and keep those started in the range.
-        t = client().list_columns("all", a, int(time.time()), fields=(*fields, "started_at"), pay_method=pay_method,
-                                  progress=progress)
+        t = c.list_columns("all", a, int(time.time()), fields=(*fields, "started_at"), pay_method=pay_method,
+                           progress=progress)
         s = t["started_at"]
         keep = pc.and_(pc.greater_equal(s, a), pc.less_equal(s, b))
         return t.filter(pc.fill_null(keep, False)).select(list(payment_table.with_id(fields)))
-    return client().list_columns(status, a, b, fields=fields, pay_method=pay_method, progress=progress)
+    return c.list_columns(status, a, b, fields=fields, pay_method=pay_method, progress=progress)
 
 
 DEPOSIT_OVERLAP_S = 120       # a deposit this long before the list was read may be missing from it: leave it out

@@ -37,21 +37,35 @@ def enabled() -> bool:
 
 
 @st.cache_resource(show_spinner=False)
-def _syncer(api_url: str, mirror_uri: str, db_url: str) -> MirrorSync:
-    return MirrorSync(session.client(), Mirror(mirror_uri), session.db().mirror_sync, api="v1")
+def _syncer(api: str, api_url: str, mirror_uri: str, db_url: str) -> MirrorSync:
+    return MirrorSync(session.client_for(api), Mirror(mirror_uri), session.db().mirror_sync, api=api)
 
 
-def syncer() -> MirrorSync:
+def apis() -> tuple[str, ...]:
+    """The API versions the merchant is on: V1 always, V2 when configured (PORTONE_V2_API_URL / _SECRET)."""
+    return ("v1", "v2") if get_settings().v2_enabled else ("v1",)
+
+
+def syncer(api: str = "v1") -> MirrorSync:
     s = get_settings()
-    return _syncer(s.api_url, s.mirror_uri, s.audit_db_url)
+    return _syncer(api, (s.v2_api_url or "") if api == "v2" else s.api_url, s.mirror_uri, s.audit_db_url)
+
+
+def syncers() -> list[MirrorSync]:
+    return [syncer(a) for a in apis()]
 
 
 def mirror() -> Mirror:
     return syncer().mirror
 
 
-def state() -> dict:
-    return session.db().mirror_sync.get(syncer().api)
+def state(api: str | None = None) -> dict:
+    """The sync state of one API version; without one, the oldest of them (the freshness a page may claim)."""
+    db = session.db().mirror_sync
+    if api is not None:
+        return db.get(api)
+    states = [db.get(a) for a in apis()]
+    return min(states, key=lambda x: float(x.get("last_ok_at") or 0))
 
 
 def as_of() -> datetime | None:
@@ -73,10 +87,14 @@ def ready() -> bool:
     st_ = state()
     age = time.time() - float(st_["last_ok_at"]) if st_.get("last_ok_at") else None
     if age is None or age > 2 * get_settings().sync_seconds:
-        try:
-            syncer().sync()
-        except Exception as e:          # noqa: BLE001 - the API is down: the lists say so when they read it
-            log.warning("mirror sync failed: %s", type(e).__name__)
+        for one in syncers():
+            if age is not None and time.time() - float(state(one.api).get("last_ok_at") or 0) <= 2 * get_settings(
+                    ).sync_seconds:
+                continue
+            try:
+                one.sync()
+            except Exception as e:      # noqa: BLE001 - the API is down: the lists say so when they read it
+                log.warning("mirror sync (%s) failed: %s", one.api, type(e).__name__)
         st_ = state()
     return bool(st_.get("last_ok_at")) and mirror().exists()
 
@@ -88,7 +106,7 @@ RECHECK_MAX = 500          # exceptions re-checked live at most (5 requests of 1
 def _recheck(ids: tuple[str, ...], as_of_us: float) -> int:
     """Once per set of exceptions and mirror state: the payments read live; those the mirror had different are
     merged and counted."""
-    moved = syncer().recheck(list(ids))
+    moved = [m for one in syncers() for m in one.recheck(list(_ids_of(one.api, ids)))]
     if moved:
         session.db().shared.bump_data_version()
     return len(moved)
@@ -105,28 +123,44 @@ def recheck(ids: list[str]) -> int:
     return _recheck(tuple(sorted(dict.fromkeys(i for i in ids if i)))[:RECHECK_MAX], at.timestamp())
 
 
-def sync_now() -> SyncReport | None:
-    """The refresh button: sync now (None while another syncer is at it — its result shows in a moment)."""
-    return syncer().sync(full=False)
+def sync_now() -> list[SyncReport | None]:
+    """The refresh button: sync now (None for a version another syncer is at — its result shows in a moment)."""
+    return [one.sync(full=False) for one in syncers()]
 
 
 def full_reread_now() -> SyncReport | None:
-    """/admin's button: the nightly re-read now (None while another syncer is at it)."""
-    return syncer().sync(full=True)
+    """/admin's button: the nightly re-read now (None while another syncer is at it); the drift of every version."""
+    reps = [one.sync(full=True) for one in syncers()]
+    if any(r is None for r in reps):
+        return None
+    first = reps[0]
+    assert first is not None
+    first.drift = sum(r.drift or 0 for r in reps if r is not None)
+    return first
+
+
+def _ids_of(api: str, ids: tuple[str, ...] | list[str]) -> list[str]:
+    """Of these payments, those of one API version (as the mirror knows them; unknown ones are asked of V1)."""
+    if len(apis()) == 1:
+        return list(ids)
+    known = mirror().read((), ids=list(ids), with_api=True).to_pylist()
+    by = {r["imp_uid"]: r["api"] for r in known}
+    return [i for i in ids if by.get(i, "v1") == api]
 
 
 @st.cache_resource(show_spinner=False)
 def _background(api_url: str, mirror_uri: str) -> threading.Event:
     """One syncer thread per app process (``VBANK_SYNC_IN_APP=0`` turns it off, as tests do)."""
     stop = threading.Event()
-    sync, every = syncer(), get_settings().sync_seconds
+    all_, every = syncers(), get_settings().sync_seconds
 
     def loop() -> None:
         while not stop.wait(every):
-            try:
-                sync.sync()
-            except Exception as e:      # noqa: BLE001 - the next minute tries again; /admin shows the last error
-                log.warning("mirror sync failed: %s", type(e).__name__)
+            for sync in all_:
+                try:
+                    sync.sync()
+                except Exception as e:  # noqa: BLE001 - the next minute tries again; /admin shows the last error
+                    log.warning("mirror sync (%s) failed: %s", sync.api, type(e).__name__)
 
     threading.Thread(target=loop, name="mirror-sync", daemon=True).start()
     return stop
@@ -141,7 +175,10 @@ def start_background() -> None:
 def refresh_payments(imp_uids: list[str]) -> None:
     """After the app's own write: those payments re-read into the mirror at once."""
     if enabled() and mirror().exists():
-        syncer().refresh_ids(imp_uids)
+        for one in syncers():
+            ids = _ids_of(one.api, imp_uids)
+            if ids:
+                one.refresh_ids(ids)
 
 
 if refresh_payments not in settle.PAYMENT_LISTENERS:
@@ -153,6 +190,10 @@ def admin_rows() -> dict[str, str]:
     if not enabled():
         return {_("Payments mirror"): _("off (VBANK_MIRROR=off): every list reads the API")}
     st_ = state()
+    drift_all = [state(a).get("drift") for a in apis()]
+    if any(d is not None for d in drift_all):
+        st_ = {**st_, "drift": sum(d or 0 for d in drift_all),
+               "drift_ids": [i for a in apis() for i in state(a).get("drift_ids", [])]}
     info = mirror().stats()
     at = lambda k: datetime.fromtimestamp(float(st_[k]), KST) if st_.get(k) else None  # noqa: E731
     full = at("last_full_at")

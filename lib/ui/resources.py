@@ -9,6 +9,7 @@ import streamlit as st
 from lib.db.appdb import AppDb
 from lib.domain.settings import Settings, get_settings
 from lib.iamport.client import IamportClient
+from lib.iamport.v2.client import PortOneV2Client
 
 
 def settings() -> Settings:
@@ -27,6 +28,27 @@ def client() -> IamportClient:
 @st.cache_resource(show_spinner=False)
 def _db(url: str, _key: bytes | None) -> AppDb:
     return AppDb(url, hmac_key=_key)
+
+
+@st.cache_resource(show_spinner=False)
+def _client_v2(api_url: str, store_id: str | None) -> PortOneV2Client:
+    return PortOneV2Client(get_settings())
+
+
+def client_v2() -> PortOneV2Client | None:
+    """The PortOne V2 client (lib/iamport/v2) when a V2 merchant is configured (PORTONE_V2_API_URL / _SECRET)."""
+    s = settings()
+    return _client_v2(s.v2_api_url, s.v2_store_id) if s.v2_enabled and s.v2_api_url else None
+
+
+def client_for(api: str | None) -> IamportClient | PortOneV2Client:
+    """The client of a payment's API version ("v2": the V2 client; anything else: V1)."""
+    if api == "v2":
+        c = client_v2()
+        if c is None:
+            raise RuntimeError("a V2 payment without a V2 merchant configured")
+        return c
+    return client()
 
 
 def db() -> AppDb:

@@ -21,7 +21,7 @@ from lib.services.desk import Desk
 from lib.ui import keys
 from lib.ui.inert import display_url, say
 from lib.ui.language import language_switch
-from lib.ui.resources import client, db, settings
+from lib.ui.resources import client, client_for, client_v2, db, settings  # noqa: F401 - client_v2 for pages
 
 
 def database_problem() -> str | None:
@@ -59,6 +59,12 @@ def actor() -> Actor | None:
     if not email:
         return None
     return Actor(email, roles_for(email, s.rules.roles), s.identity_mode)
+
+
+def desk_for(api: str | None) -> Desk:
+    """The run's Desk for a payment of this API version (V2: bound to the V2 client; same stores, rules, person)."""
+    d = desk()
+    return d if api != "v2" else Desk(client_for("v2"), d.db, d.rules, d.who)  # type: ignore[arg-type]
 
 
 def start_run(who: Actor) -> Desk:

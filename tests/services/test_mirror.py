@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 
 import pyarrow as pa
@@ -234,3 +235,42 @@ def test_a_recheck_of_unchanged_payments_finds_nothing_and_of_a_changed_one_corr
     assert syncer.recheck([*ids, p["imp_uid"]]) == [p["imp_uid"]]
     assert row(syncer, p["imp_uid"])["cancel_amount"] == 1000 and syncer.mirror.version() == version + 1
     assert syncer.recheck([p["imp_uid"]]) == []
+
+
+# ------------------------------------------------------------------ V2 (PortOne V2 through the official SDK)
+@pytest.fixture
+def v2_syncer(sandbox_v2, db, tmp_path):
+    from pydantic import SecretStr
+
+    from lib.iamport.v2.client import PortOneV2Client, V2Config
+    from tests.v2.harness import SECRET, STORE_ID
+    sandbox_v2.reset()
+    c = PortOneV2Client(V2Config(api_url=sandbox_v2.url, secret=SecretStr(SECRET), store_id=STORE_ID))
+    s = MirrorSync(c, Mirror(str(tmp_path / "mirror")), db.mirror_sync)
+    assert s.api == "v2"
+    yield s
+    c.close()
+
+
+def test_a_v2_merchant_is_mirrored_beside_v1_and_its_changes_reach_it(sandbox_v2, v2_syncer, syncer):
+    # (``syncer`` fills V1's copy into another folder; here both versions share one table)
+    rep = v2_syncer.sync()
+    assert rep is not None and rep.full
+    every = sandbox_v2.all_payments()
+    mine = v2_syncer.mirror.read(("status",), api="v2", with_api=True)
+    assert mine.num_rows == len(every) and set(mine["api"].to_pylist()) == {"v2"}
+    issued = sandbox_v2.pick("VIRTUAL_ACCOUNT_ISSUED", where=lambda p: (p["sandbox"].get("expires") or 0) > time.time())
+    sandbox_v2.deposit(issued["id"])
+    rep = v2_syncer.sync(full=False)
+    assert rep is not None and not rep.full and rep.calls <= 5
+    got = v2_syncer.mirror.read(("status", "paid_at"), ids=[issued["id"]], api="v2").to_pylist()
+    assert got and got[0]["status"] == "paid" and got[0]["paid_at"]
+
+
+def test_one_table_holds_both_versions_apart(sandbox_v2, v2_syncer, client, db):
+    v1 = MirrorSync(client, v2_syncer.mirror, db.mirror_sync, api="v1")
+    assert v1.sync() is not None and v2_syncer.sync() is not None
+    t = v1.mirror.read(("status",), with_api=True)
+    by_api = {a: t["api"].to_pylist().count(a) for a in ("v1", "v2")}
+    assert by_api["v2"] == len(sandbox_v2.all_payments()) and by_api["v1"] == len(every(client))
+    assert db.mirror_sync.get("v1")["last_ok_at"] and db.mirror_sync.get("v2")["last_ok_at"]

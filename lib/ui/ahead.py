@@ -21,8 +21,9 @@ def vbank_payments() -> tuple[list[dict], datetime]:
     everyone per cache period, dropped by any write."""
     def load(progress: loaders.Progress) -> list[dict]:
         t = int(time.time())
-        return loaders.listing("all", t - watcher.LOOKBACK_DAYS * 86400, t, fields=payment_table.ALL,
-                               pay_method="vbank", progress=progress).to_pylist()
+        return loaders._no_api(loaders.listing(  # noqa: SLF001
+            "all", t - watcher.LOOKBACK_DAYS * 86400, t, fields=payment_table.ALL, pay_method="vbank",
+            progress=progress, with_api=True)).to_pylist()
 
     return loaders._cached(("vbank_all", now_kst().date().isoformat()), N_("virtual accounts"), load)  # noqa: SLF001
 

@@ -98,6 +98,11 @@ def listing(status: str, a: int, b: int, *, fields: tuple[str, ...], pay_method:
     return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
 
+def _no_api(t: pa.Table) -> pa.Table:
+    """Both versions' payments as the listing's table (the summary and the month end count them alike)."""
+    return t.drop_columns(["api"]) if "api" in t.column_names else t
+
+
 def _api_listing(c: Any, status: str, a: int, b: int, fields: tuple[str, ...], pay_method: str | None,
                  progress: Progress | None) -> pa.Table:
     if status == "all":
@@ -172,8 +177,8 @@ def load_digest() -> tuple[Digest, datetime]:
     everyone per day and cache period, dropped by any write like the lists, not on every rerun or visit."""
     def load(progress: Progress) -> Digest:
         t = int(time.time())
-        vbanks = listing("all", t - watcher.LOOKBACK_DAYS * 86400, t, fields=payment_table.ALL, pay_method="vbank",
-                         progress=progress).to_pylist()
+        vbanks = _no_api(listing("all", t - watcher.LOOKBACK_DAYS * 86400, t, fields=payment_table.ALL,
+                                 pay_method="vbank", progress=progress, with_api=True)).to_pylist()
         return watcher.digest_from(vbanks, session.db(), t)
 
     return _cached(("digest", now_kst().date().isoformat()), N_("Today's summary"), load)
@@ -196,7 +201,8 @@ def load_recon_payments(d_from: date, d_to: date) -> tuple[pa.Table, datetime]:
 
     def load(progress: Progress) -> pa.Table:
         a, b = kst_range(lookback_start(d_from), d_to)
-        return listing("all", a, min(b, int(time.time())), fields=FIELDS, progress=progress)
+        # Every version the merchant is on: one PG settlement file holds its V1 and V2 payments alike.
+        return _no_api(listing("all", a, min(b, int(time.time())), fields=FIELDS, progress=progress, with_api=True))
 
     return _cached(("recon", str(d_from), str(d_to)), N_("payments"), load)
 

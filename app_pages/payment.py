@@ -5,7 +5,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from lib.domain import status as person_status
+from lib.domain import capabilities, portone_v2
 from lib.domain.errors import DeskError
 from lib.domain.fmt import krw, kst, mask_account, mask_email, mask_phone, time_left
 from lib.domain.i18n import _
@@ -13,7 +13,7 @@ from lib.domain.names import method_name, pg_name
 from lib.domain.rules import Seen, refund_blockers, revoke_blockers
 from lib.domain.text import md, short, without_tag
 from lib.reports import timeline
-from lib.ui import inert, keys, language, loaders, metrics, outcomes, send_once, session, stores
+from lib.ui import inert, keys, language, loaders, metrics, open_payment, outcomes, send_once, session, stores
 from lib.ui import present as ui_present
 from lib.ui import reveal as ui_reveal
 
@@ -54,6 +54,10 @@ T = {
     "error_send": _("The API could not be reached: {err}"),
     "just_paid": _("The deposit has just landed: this account is paid."),
     "cash_receipt": _("Cash receipt"), "cash_yes": _("issued"), "cash_no": _("not issued"),
+    "api": _("API: {api}"), "act_close": _("Close this virtual account…"), "close_title": _("Close the virtual account"),
+    "close_go": _("Close the account"), "v2_where": _("PortOne V2"),
+    "requested": _("Refund requested: {amount} is being refunded by the PG. PortOne will confirm it (its webhook or a "
+                   "re-read of the payment); until then it is not counted as refunded. Do not send it again."),
 }
 
 st.title(T["title"])
@@ -69,9 +73,12 @@ if not q0:
     st.info(T["prompt"])
     st.stop()
 
-p = session.find_payment(q0, T)
+p, api = open_payment.find(q0, T)          # through its own API (V1 or V2): the link's ?api=, else found
+dk, v2 = session.desk_for(api), api == portone_v2.V2
+can = capabilities.actions(api, p.pg_provider, session.settings().rules)
+link = open_payment.params(p.imp_uid, api)
 
-if p.status == "ready" and p.is_vbank:
+if p.status == "ready" and p.is_vbank and not v2:         # the deposit feed reads V1
     @st.fragment(run_every=timedelta(seconds=session.settings().refresh_seconds))
     def watch_deposit() -> None:
         """While the account waits, a deposit that lands shows without pressing anything: the page reads it anew."""
@@ -87,17 +94,24 @@ acct = (lambda v: v or "—") if reveal else (lambda v: mask_account(v) or "—"
 phone = (lambda v: v or "—") if reveal else (lambda v: mask_phone(v) or "—")
 email = (lambda v: v or "—") if reveal else (lambda v: mask_email(v) or "—")
 
-st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(person_status.name_of(p))}", anchor=False)
-st.caption(inert.say(T["ids"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid), pg=pg_name(p.pg_provider)))
+st.subheader(f"{md(short(p.name or p.merchant_uid, 80))} · {md(ui_present.status_words(p))}", anchor=False)
+st.caption(inert.say(T["ids"], imp_uid=p.imp_uid, merchant_uid=short(p.merchant_uid), pg=pg_name(p.pg_provider))
+           + (" · " + T["api"].format(api=open_payment.api_words(api)) if open_payment.both() else ""))
 for kind in ("refund", "update_vbank", "revoke_vbank"):          # a write of this payment with an unknown outcome comes first
-    outcomes.unknown_outcome_panel(kind, p.imp_uid, key=f"pd_unknown_{kind}")
+    outcomes.unknown_outcome_panel(kind, p.imp_uid, key=f"pd_unknown_{kind}", api=api)
 a, b, c, d = st.columns(4)
 who = session.operator()
-if p.is_vbank and p.status == "ready" and who.can("update_vbank"):
-    a.page_link("app_pages/update.py", label=T["act_update"], icon=":material/edit_calendar:", query_params={"imp_uid": p.imp_uid})
-if not refund_blockers(p) and who.can("refund"):
-    b.page_link("app_pages/refund.py", label=T["act_refund"], icon=":material/undo:", query_params={"imp_uid": p.imp_uid})
-c.page_link("app_pages/payment.py", label=T["link"], icon=":material/link:", query_params={"imp_uid": p.imp_uid})
+# What shows is the capability matrix's (lib/domain/capabilities.py) and the payment's state: V2 "changes" an account
+# by closing it and issuing a new one (the update page says how, with its warning).
+if p.is_vbank and p.status == "ready" and who.can("update_vbank") and (
+        not v2 or capabilities.offers_change(api, p.pg_provider) == capabilities.Capability.CLOSE_AND_REISSUE):
+    a.page_link("app_pages/update.py", label=T["act_update"], icon=":material/edit_calendar:", query_params=link)
+if (capabilities.Capability.REFUND in can or not v2) and who.can("refund") and not (
+        portone_v2.refund_blockers(p) if v2 else refund_blockers(p)):
+    b.page_link("app_pages/refund.py", label=T["act_refund"], icon=":material/undo:", query_params=link)
+c.page_link("app_pages/payment.py", label=T["link"], icon=":material/link:", query_params=link)
+if ui_present.requested_refund(p):
+    st.info(T["requested"].format(amount=krw(ui_present.requested_refund(p))), icon=":material/hourglass_top:")
 
 # 가상계좌 발급취소: one action per payment shown (a new one once this one has an outcome)
 REVOKE_ACTION = f"revoke:{p.imp_uid}"
@@ -108,25 +122,27 @@ if revoked is not None:
     if st.button(_("Done"), key="pd_revoke_done"):
         st.session_state.pop(REVOKE_ACTION, None)
         st.rerun()
-elif p.is_vbank and p.status == "ready" and who.can("revoke_vbank"):
-    why_not = revoke_blockers(p)
+elif p.is_vbank and p.status == "ready" and who.can("revoke_vbank") and (capabilities.Capability.REVOKE in can
+                                                                         or not v2):
+    why_not = portone_v2.revoke_blockers(p) if v2 else revoke_blockers(p)
     if why_not:
         d.caption(inert.say(T["revoke_blocked"], why=" ".join(why_not)))
-    elif d.button(T["act_revoke"], icon=":material/block:", key="pd_revoke"):
+    elif d.button(T["act_close"] if v2 else T["act_revoke"], icon=":material/block:", key="pd_revoke"):
         st.session_state[keys.REVOKE_CONFIRM] = revoke_aid
     if st.session_state.get(keys.REVOKE_CONFIRM) == revoke_aid and not why_not:
         seen = Seen.of(p)
 
-        @st.dialog(T["revoke_title"], dismissible=False)
+        @st.dialog(T["close_title"] if v2 else T["revoke_title"], dismissible=False)
         def confirm_revoke():
             st.write(inert.say(T["revoke_body"], bank=p.vbank_name or "", account=mask_account(p.vbank_num),
                                amount=krw(p.amount), merchant_uid=short(p.merchant_uid),
-                               where=session.settings().where_label))
+                               where=T["v2_where"] if v2 else session.settings().where_label))
             st.text_input(T["revoke_note"], key="pd_revoke_note", max_chars=200)
             send_once.confirm_and_send(
-                revoke_aid, open_key=keys.REVOKE_CONFIRM, key="pd_revoke_go", confirm_label=T["revoke_go"],
+                revoke_aid, open_key=keys.REVOKE_CONFIRM, key="pd_revoke_go",
+                confirm_label=T["close_go"] if v2 else T["revoke_go"],
                 cancel_label=T["revoke_back"], sending_label=T["sending"],
-                perform=lambda: session.desk().revoke(p.imp_uid, seen,
+                perform=lambda: dk.revoke(p.imp_uid, seen,
                                                       note=st.session_state.get("pd_revoke_note") or None,
                                                       action_key=revoke_aid),
                 expected_errors=WRITE_ERRORS)
@@ -138,7 +154,7 @@ if waiting:
 m = st.columns(4)
 metrics.row(m[:3], [(_("Amount"), p.amount), (_("Refunded so far"), p.cancel_amount),
                     (T["refundable"], p.refundable if p.status == "paid" else 0)])
-m[3].metric(_("Status"), md(person_status.name_of(p)))
+m[3].metric(_("Status"), md(ui_present.status_words(p)))
 
 
 def block(title: str, rows: dict) -> None:

@@ -78,6 +78,8 @@ with st.sidebar:
     st.session_state["f_bank"] = [x for x in st.session_state["f_bank"] if x in bank_options]
     pgs = st.multiselect(T["pg"], pg_options, key="f_pg", format_func=pg_name, placeholder=T["all"])
     bank_names = st.multiselect(T["bank"], bank_options, key="f_bank", placeholder=T["all"])
+    apis = st.multiselect(T["api"], ["v1", "v2"], key="f_api", format_func=open_payment.api_words,
+                          placeholder=T["all"], help=T["api_help"]) if open_payment.both() else []
     window = st.selectbox(T["due_window"], pending.DUE_WINDOWS, format_func=T["due_labels"].get, key="f_due")
     due_from = due_to = None
     if window == "custom":
@@ -117,7 +119,7 @@ with st.sidebar:
 now = now_kst()
 flt = pending.PendingFilter(pgs=pgs, banks=bank_names, due_window=window, due_from=due_from, due_to=due_to,
                             amount_min=int(a_min) if a_min is not None else None,
-                            amount_max=int(a_max) if a_max is not None else None, text=text)
+                            amount_max=int(a_max) if a_max is not None else None, text=text, apis=apis)
 view = due_soonest_first(pending.apply_filter(df, flt, now))
 s = pending.summarize(view, now)
 
@@ -128,19 +130,20 @@ m[4].metric(T["m_today"], number(s.due_today_count), help=T["m_today_help"].form
 metrics.row([m[1], m[3]], [(T["m_total"], s.total - s.overdue_amount), (T["m_overdue_amt"], s.overdue_amount)])
 st.caption(T["m_total_help"].format(overdue=krw(s.overdue_amount)))
 overdue_ids = view.loc[view["overdue"], "imp_uid"].tolist()
+overdue_v1 = view.loc[view["overdue"] & (view["api"] == "v1"), "imp_uid"].tolist()     # a bulk cancel is V1's
 v1, v2 = st.columns(2)
 if window != "overdue" and overdue_ids:
     v1.button(T["overdue_view"].format(n=number(len(overdue_ids))), key="pending_overdue_view",
               icon=":material/event_busy:", on_click=lambda: st.session_state.update(f_due="overdue"))
 elif window == "overdue":
     v1.button(T["all_view"], key="pending_all_view", on_click=lambda: st.session_state.update(f_due="all"))
-    if overdue_ids and session.operator().can("revoke_vbank"):
+    if overdue_v1 and session.operator().can("revoke_vbank"):
         def revoke_overdue(ids: list[str]) -> None:
             st.session_state[keys.BULK_SELECTION] = ids
             st.session_state.pop("revoke_ids", None)      # the revoke page starts from these ids
             st.session_state[keys.flash("pending:revoke")] = True
-        v2.button(T["revoke_overdue"].format(n=number(len(overdue_ids))), key="pending_revoke_overdue",
-                  icon=":material/block:", on_click=revoke_overdue, args=(overdue_ids,))
+        v2.button(T["revoke_overdue"].format(n=number(len(overdue_v1))), key="pending_revoke_overdue",
+                  icon=":material/block:", on_click=revoke_overdue, args=(overdue_v1,))
 if st.session_state.pop(keys.flash("pending:revoke"), None):
     st.switch_page("app_pages/revoke.py")
 
@@ -153,6 +156,7 @@ shown = pending.masked_view(view, reveal=reveal).assign(
     time_left=lambda d: pending.time_left_column(d["seconds_left"]),
     pg_provider=lambda d: d["pg_provider"].map(pg_name),
     status=lambda d: person_status.labels(d["overdue"].map({True: "overdue", False: "ready"})),
+    api=lambda d: d["api"].map(open_payment.api_words),
     open=T["open_short"]).reset_index(drop=True)          # one click on it opens the payment in this tab
 C = T["col"]
 # A ticked row follows its payment, not its position: the selection is kept as imp_uids; each version of the table
@@ -181,12 +185,13 @@ def picked() -> None:
 
 
 st.dataframe(
-    shown, key=table_key, hide_index=True, on_select=open_payment.on_select(table_key, shown_ids, then=picked),
+    shown, key=table_key, hide_index=True, on_select=open_payment.on_select(table_key, shown_ids, then=picked,
+                                                                             apis=view["api"].tolist()),
     selection_mode=["multi-row", "single-cell"], height=460,
     selection_default={"selection": {"rows": [position[i] for i in chosen], "columns": []}},
     # Leads with what the team acts on; the holder (always the shop's own name) is on the detail page.
-    column_order=["open", "imp_uid", "due", "time_left", "status", "amount", "buyer_name", "vbank_name", "pg_provider",
-                  "vbank_num", "merchant_uid", "issued_at"],
+    column_order=["open", "imp_uid", "due", "time_left", "status", *(["api"] if open_payment.both() else []), "amount",
+                  "buyer_name", "vbank_name", "pg_provider", "vbank_num", "merchant_uid", "issued_at"],
     column_config={
         "imp_uid": st.column_config.TextColumn(C["imp_uid"], pinned=True),
         "merchant_uid": st.column_config.TextColumn(C["merchant_uid"], width=ui_present.column_px(  # whole at 1280
@@ -201,7 +206,7 @@ st.dataframe(
         "issued_at": st.column_config.DatetimeColumn(C["issued_at"], format="YYYY-MM-DD HH:mm", timezone="Asia/Seoul"),
         "due": st.column_config.DatetimeColumn(C["due"], format="YYYY-MM-DD HH:mm", timezone="Asia/Seoul"),
         "time_left": st.column_config.TextColumn(C["time_left"]),
-        "status": st.column_config.TextColumn(_("Status")),
+        "status": st.column_config.TextColumn(_("Status")), "api": st.column_config.TextColumn(T["api"], help=T["api_help"]),
         "open": open_payment.column_config(C["link"]),
     })
 open_payment.follow()
@@ -215,18 +220,20 @@ if len(selected):
     st.button(T["clear"], key="pending_clear",
               on_click=lambda: [st.session_state.pop(k, None) for k in (K_SEL, keys.PENDING_DROPPED)])
 if len(selected) == 1:
-    imp_uid = selected.iloc[0]["imp_uid"]
+    link = open_payment.params(selected.iloc[0]["imp_uid"], selected.iloc[0]["api"])
     a, b = st.columns(2)
-    a.page_link("app_pages/payment.py", label=T["open"], icon=":material/search:", query_params={"imp_uid": imp_uid})
+    a.page_link("app_pages/payment.py", label=T["open"], icon=":material/search:", query_params=link)
     if can_change:
-        b.page_link("app_pages/update.py", label=T["change"], icon=":material/edit_calendar:",
-                    query_params={"imp_uid": imp_uid})
+        b.page_link("app_pages/update.py", label=T["change"], icon=":material/edit_calendar:", query_params=link)
 elif len(selected) > 1 and (can_change or session.operator().can("revoke_vbank")):
+    if (selected["api"] == "v2").any():         # bulk changes and cancels are V1's (PUT / DELETE /vbanks)
+        st.caption(T["v2_bulk"].format(n=int((selected["api"] == "v2").sum())))
+        selected = selected[selected["api"] != "v2"]
     st.session_state[keys.BULK_SELECTION] = list(selected["imp_uid"])
     a, b = st.columns(2)
-    if can_change:
+    if can_change and len(selected):
         a.page_link("app_pages/bulk.py", label=T["bulk"].format(n=len(selected)), icon=":material/date_range:")
-    if session.operator().can("revoke_vbank"):
+    if session.operator().can("revoke_vbank") and len(selected):
         b.page_link("app_pages/revoke.py", label=T["bulk_revoke"].format(n=len(selected)), icon=":material/block:")
 else:
     st.caption(T["select_hint"])

@@ -36,6 +36,7 @@ T = {
     "open_one": _("Open the payment: {buyer} · {amount} · {status} · order {order}"),
     "masked_only": _("Your role sees phone numbers and e-mail addresses masked, so they are found by what you see — "
                      "the last four digits, the masked e-mail (ab***@example.com) — or when typed whole."),
+    "api": _("API"),
     "limited": _("Too many searches narrowing a phone number or an e-mail address in a row: wait {minutes} minutes, "
                  "or ask a colleague who may see personal data. This was recorded in the audit log."),
 }
@@ -57,6 +58,8 @@ with st.form("search", border=False):
     period = c2.date_input(T["period"], value=(today - timedelta(days=89), today), max_value=today, key="sr_period")
     statuses = st.pills(T["statuses"], list(search.STATUSES), selection_mode="multi", default=list(search.STATUSES),
                         format_func=status_name, key="sr_status")
+    apis = st.pills(T["api"], ["v1", "v2"], selection_mode="multi", default=["v1", "v2"], key="sr_api",
+                    format_func=open_payment.api_words) if open_payment.both() else None
     if st.form_submit_button(T["find"], type="primary", key="sr_find"):
         st.query_params["q"] = q.strip()
         q0 = q.strip()
@@ -88,7 +91,8 @@ if not checked or checked[0] != asked:                   # once per search, not 
 if not checked[1]:
     st.error(T["limited"].format(minutes=int(search.NARROWING_WINDOW_S // 60)))
     st.stop()
-found, n = search.search(df, query, tuple(statuses or search.STATUSES), reveal=may_reveal)
+found, n = search.search(df, query, tuple(statuses or search.STATUSES), reveal=may_reveal,
+                         apis=tuple(apis) if apis else None)
 if not may_reveal and search.reaches_hidden(query):
     st.caption(T["masked_only"])
 st.caption(session.last_refreshed(fetched))
@@ -98,7 +102,8 @@ if not n:
 st.success(T["found"].format(n=n) if n == len(found) else T["found_cut"].format(n=n, shown=len(found)))
 if n == 1:                                             # the one the caller meant: straight to it
     one = found.iloc[0]
-    st.page_link("app_pages/payment.py", icon=":material/receipt:", query_params={"imp_uid": one["imp_uid"]},
+    st.page_link("app_pages/payment.py", icon=":material/receipt:", query_params=open_payment.params(one["imp_uid"],
+                                                                                                   one["api"]),
                  label=inert.say(T["open_one"], buyer=one["buyer_name"] or "—", amount=krw(one["amount"]),
                                  status=status_name(one["status"]), order=one["merchant_uid"]))
 show = ui_reveal.reveal_toggle(T["reveal"], key="reveal_sr", where="search")
@@ -112,11 +117,12 @@ table = pd.DataFrame({
     "amount": [krw(x) for x in found["amount"]],
     "merchant_uid": found["merchant_uid"],
     "pg": [pg_name(x) for x in found["pg_provider"]],
+    **({"api": [open_payment.api_words(x) for x in found["api"]]} if open_payment.both() else {}),
 })
 st.dataframe(table, hide_index=True, width="stretch", key="sr_results", selection_mode="single-cell",   # one click opens
-             on_select=open_payment.on_select("sr_results", found["imp_uid"].tolist()),
+             on_select=open_payment.on_select("sr_results", found["imp_uid"].tolist(), apis=found["api"].tolist()),
              column_config={"open": open_payment.column_config(_("Payment")),
                             "started": _("Started (KST)"), "status": _("Status"), "buyer": _("Buyer"),
                             "phone": _("Phone"), "email": _("E-mail"), "amount": _("Amount"),
-                            "merchant_uid": _("Order number"), "pg": _("PG")})
+                            "merchant_uid": _("Order number"), "pg": _("PG"), "api": T["api"]})
 open_payment.follow()

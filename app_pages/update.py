@@ -5,7 +5,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from lib.domain import rules
+from lib.domain import capabilities, rules
 from lib.domain import status as person_status
 from lib.domain.clock import KST, now_kst
 from lib.domain.errors import DeskError
@@ -14,7 +14,7 @@ from lib.domain.i18n import _
 from lib.domain.names import PG_NAMES
 from lib.domain.rules import InvalidInput, Seen
 from lib.domain.text import NOTE_MAX, md, parse_won, short, won_text
-from lib.ui import inert, keys, language, metrics, outcomes, send_once, session
+from lib.ui import inert, keys, language, metrics, open_payment, outcomes, send_once, session
 
 language.entry_guard()
 
@@ -44,6 +44,11 @@ T = {
     "typed": _("This is a large change: type {value} to confirm it"),
     "typed_bad": _("What you typed does not match."),
     "later_by": _("later by {time}"), "earlier_by": _("earlier by {time}"),
+    "reissue_how": _("How it is done: 1. close this account on its payment page (the customer can no longer pay into "
+                     "it); 2. issue a new virtual account for the order with the new amount or due date — the desk does "
+                     "not issue accounts: your checkout does it (PortOne's payment window) or the PortOne console; 3. "
+                     "send the customer the new account number."),
+    "reissue_go": _("Go to the payment page to close this account"),
 }
 
 st.title(T["title"])
@@ -68,7 +73,7 @@ if not q0:
     st.info(T["prompt"])
     st.stop()
 
-p = session.find_payment(q0, T)
+p, api = open_payment.find(q0, T)
 
 m = st.columns(3)             # three figures that fit at 1280×800; who and which PG in the line below
 metrics.row(m[:1], [(T["amount"], p.amount)])
@@ -78,6 +83,15 @@ st.caption(" · ".join([f"{T['buyer']}: {md(short(p.buyer_name or '—', 40))}",
                        f"{T['pg']}: {md(PG_NAMES.get(p.pg_provider, p.pg_provider or '—'))}",
                        f"{T['merchant_uid']}: {md(short(p.merchant_uid))}", f"imp_uid: {md(p.imp_uid)}",
                        md(person_status.name_of(p))]))
+
+if capabilities.offers_change(api, p.pg_provider, s.rules) == capabilities.Capability.CLOSE_AND_REISSUE:
+    # PortOne V2 has no endpoint that changes an issued account: never a form that would silently fail.
+    st.subheader(capabilities.label(capabilities.Capability.CLOSE_AND_REISSUE), anchor=False)
+    st.warning(capabilities.reissue_warning(), icon=":material/warning:")
+    st.markdown(T["reissue_how"])
+    st.page_link("app_pages/payment.py", label=T["reissue_go"], icon=":material/block:",
+                 query_params=open_payment.params(p.imp_uid, api))
+    st.stop()
 
 ACTION = f"update:draft:{p.imp_uid}"
 pending_action = st.session_state.get(ACTION)

@@ -35,7 +35,8 @@ def _ts(series: pd.Series) -> pd.Series:
 
 def build_frame(rows: pa.Table | list[dict], now: datetime) -> pd.DataFrame:
     """The pending list's frame from the listing's table (or dicts), sorted by due date."""
-    df = columnar.frame(rows, RAW_COLUMNS)
+    df = columnar.frame(rows, [*RAW_COLUMNS, "api"])
+    df["api"] = df["api"].fillna("v1").astype(str)          # the API version (listing(with_api=True)); V1 without it
     df["amount"] = pd.to_numeric(df["amount"], errors="coerce").fillna(0).astype("int64")
     issued = _ts(df["vbank_issued_at"])
     df["issued_at"] = issued.fillna(_ts(df["started_at"]))
@@ -127,6 +128,7 @@ class PendingFilter:
     amount_min: int | None = None
     amount_max: int | None = None
     text: str = ""
+    apis: list[str] = field(default_factory=list)       # "v1" / "v2": a merchant on both APIs (empty: both)
 
 
 def apply_filter(df: pd.DataFrame, f: PendingFilter, now: datetime) -> pd.DataFrame:
@@ -135,6 +137,8 @@ def apply_filter(df: pd.DataFrame, f: PendingFilter, now: datetime) -> pd.DataFr
         m &= df["pg_provider"].isin(f.pgs)
     if f.banks:
         m &= df["vbank_name"].isin(f.banks)
+    if f.apis and "api" in df:
+        m &= df["api"].isin(f.apis)
     today = now.astimezone(KST).date()
     if f.due_window == "overdue":
         m &= df["overdue"]
@@ -199,6 +203,9 @@ EXPORT_COLUMNS = {
 }
 
 
+API_WORDS = {"v1": N_("V1 (I'mport)"), "v2": N_("V2 (PortOne)")}
+
+
 def hours_left(seconds: pd.Series) -> pd.Series:
     """Time left as a number a spreadsheet can sort and sum: hours to one decimal, negative once overdue."""
     out: pd.Series = (seconds.astype("float64") / 3600).round(1)
@@ -213,7 +220,11 @@ def export_frame(df: pd.DataFrame, *, reveal: bool) -> pd.DataFrame:
     out["pg_provider"] = out["pg_provider"].map({c: pg_name(c) for c in out["pg_provider"].unique()})
     if not reveal:
         out["vbank_num"] = out[MASKED["vbank_num"]] if MASKED["vbank_num"] in out else out["vbank_num"].map(mask_account)
-    return out[list(EXPORT_COLUMNS)].rename(columns={k: _(v) for k, v in EXPORT_COLUMNS.items()})     # dates stay dates (CSV writes KST text)
+    cols = dict(EXPORT_COLUMNS)
+    if "api" in out and (out["api"] == "v2").any():           # a merchant on both APIs: which one each row is on
+        cols["api"] = N_("API")
+        out["api"] = out["api"].map(API_WORDS).map(_)
+    return out[list(cols)].rename(columns={k: _(v) for k, v in cols.items()})     # dates stay dates (CSV writes KST text)
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:

@@ -19,7 +19,8 @@ PAID_COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "amount", "cancel_amoun
 
 def paid_vbank_frame(rows: pa.Table | list[dict]) -> pd.DataFrame:
     """Paid virtual-account payments that still have a refundable balance."""
-    df = columnar.frame(rows, PAID_COLUMNS)
+    df = columnar.frame(rows, [*PAID_COLUMNS, "api"])
+    df["api"] = df["api"].astype(object).fillna("v1").astype(str)     # the API version (listing(with_api=True))
     df = df[(df["pay_method"] == "vbank") & (df["status"] == "paid")].copy()
     for c in ("amount", "cancel_amount"):
         df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype("int64")

@@ -70,7 +70,8 @@ def parse(text: str) -> Query | None:
 
 def frame(rows: pa.Table | list[dict[str, Any]]) -> pd.DataFrame:
     """The period's payments (the listing's table, or dicts) with their searchable forms, newest first."""
-    df = columnar.frame(rows, COLUMNS)
+    df = columnar.frame(rows, [*COLUMNS, "api"])
+    df["api"] = df["api"].astype(object).fillna("v1").astype(str)     # the API version (listing(with_api=True))
     for col in ("imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "buyer_email", "status", "pg_provider",
                 "pay_method", "vbank_name", "name"):
         df[col] = df[col].astype(object).fillna("").astype(str)     # an all-empty column comes as float
@@ -108,8 +109,10 @@ def reaches_hidden(q: Query) -> bool:
 
 
 def search(df: pd.DataFrame, q: Query, statuses: tuple[str, ...] = STATUSES,
-           limit: int = MAX_RESULTS, *, reveal: bool = False) -> tuple[pd.DataFrame, int]:
-    """(the matching payments, at most ``limit``, newest first; how many matched in all).
+           limit: int = MAX_RESULTS, *, reveal: bool = False,
+           apis: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, int]:
+    """(the matching payments, at most ``limit``, newest first; how many matched in all). ``apis``: only payments
+    of these API versions ("v1", "v2"; None: every one).
 
     Without ``reveal`` (a person who sees phones and e-mails masked) a phone or an e-mail matches only by what that
     person sees — the last four digits, the masked e-mail ("ab***@example.com", or its domain) — or when the whole
@@ -137,6 +140,8 @@ def search(df: pd.DataFrame, q: Query, statuses: tuple[str, ...] = STATUSES,
             hit |= df["amount"] == q.amount
     if tuple(statuses) != STATUSES:
         hit &= df["status"].isin(statuses)
+    if apis is not None and "api" in df:
+        hit &= df["api"].isin(apis)
     found = df[hit]
     return found.head(limit), int(hit.sum())
 

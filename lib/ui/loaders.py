@@ -116,6 +116,11 @@ def _api_listing(c: Any, status: str, a: int, b: int, fields: tuple[str, ...], p
     return c.list_columns(status, a, b, fields=fields, pay_method=pay_method, progress=progress)
 
 
+def both_apis() -> bool:
+    """The merchant is on V1 and V2: the lists read both, each row with its ``api``."""
+    return len(mirror.apis()) > 1
+
+
 DEPOSIT_OVERLAP_S = 120       # a deposit this long before the list was read may be missing from it: leave it out
 
 
@@ -125,7 +130,7 @@ def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
     def load(progress: Progress) -> pd.DataFrame:
         t_to = int(time.time())
         rows = listing("ready", t_to - days * 86400, t_to, fields=tuple(pending.RAW_COLUMNS), pay_method="vbank",
-                       progress=progress)
+                       progress=progress, with_api=both_apis())        # V2 on: both versions, with an ``api`` column
         return pending.build_frame(rows, now_kst())
 
     df, fetched = _cached(("pending", days), N_("pending virtual accounts"), load)
@@ -189,7 +194,8 @@ def load_paid_vbanks(days: int) -> tuple[pd.DataFrame, datetime]:
     def load(progress: Progress) -> pd.DataFrame:
         t_to = int(time.time())
         return refund.paid_vbank_frame(listing("paid", t_to - days * 86400, t_to, pay_method="vbank",
-                                               fields=tuple(refund.PAID_COLUMNS), progress=progress))
+                                               fields=tuple(refund.PAID_COLUMNS), progress=progress,
+                                               with_api=both_apis()))
 
     return _cached(("paid", days), N_("paid virtual accounts"), load)
 
@@ -221,7 +227,7 @@ def load_search_frame(d_from: date, d_to: date) -> tuple[pd.DataFrame, datetime]
     def load(progress: Progress) -> pd.DataFrame:
         a, b = kst_range(d_from, d_to)
         return search.frame(listing("all", a, min(b, int(time.time())), fields=tuple(search.COLUMNS),
-                                    progress=progress))
+                                    progress=progress, with_api=both_apis()))
 
     return _cached(("search", str(d_from), str(d_to)), N_("payments"), load)
 

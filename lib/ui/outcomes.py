@@ -18,7 +18,7 @@ from lib.domain.rules import InvalidInput
 from lib.domain.text import md
 from lib.iamport.errors import ApiError
 from lib.ui import keys
-from lib.ui.session import desk
+from lib.ui.session import desk, desk_for
 
 # ------------------------------------------------------------------ outcomes
 UNKNOWN_TEXT = {
@@ -31,11 +31,12 @@ UNKNOWN_TEXT = {
 }
 
 
-def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
+def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str, api: str | None = None) -> bool:
     """At the top of a page: a write of this payment whose outcome is unknown (or whose app process died),
-    with the two ways out — re-read the payment, or resolve as not applied after checking the PG console.
-    True while it is unresolved (the page then sends nothing for this payment)."""
-    held = desk().open_outcome(kind, imp_uid)
+    with the two ways out — re-read the payment (through its own API: ``api``), or resolve as not applied after
+    checking the PG console. True while it is unresolved (the page then sends nothing for this payment)."""
+    dk = desk_for(api) if api else desk()
+    held = dk.open_outcome(kind, imp_uid)
     flash = st.session_state.pop(keys.flash(key), None)
     if flash:
         (st.success if flash[0] != "unknown" else st.info)(md(flash[1]))
@@ -47,7 +48,7 @@ def unknown_outcome_panel(kind: str, imp_uid: str, *, key: str) -> bool:
     if a.button(translate(UNKNOWN_TEXT["recheck"]), key=f"{key}_recheck") or (
             confirm_not and b.button(translate(UNKNOWN_TEXT["resolve_no"]), key=f"{key}_resolve_no")):
         try:
-            res = desk().resolve(kind, imp_uid, confirm_not_applied=confirm_not)
+            res = dk.resolve(kind, imp_uid, confirm_not_applied=confirm_not)
             st.session_state[keys.flash(key)] = (res.outcome, res.message)
         except DeskError as e:
             st.session_state[keys.flash(key)] = ("unknown", str(e))

@@ -68,6 +68,9 @@ def texts() -> dict[str, Any]:
         "more": _("and {n} more"),
         "loaded": _("{n} pending in the last {days} days"), "m_today_help": _("{amount} due today, not yet overdue"),
         "open_short": _("Open"), "amount": _("Amount"), "all": _("All"), "axis_due": _("Due date (KST)"), "axis_state": _("State"),
+        "api": _("API"), "api_help": _("Which API the payment was taken through: V1 (I'mport) or V2 (PortOne)."),
+        "v2_bulk": _("{n} selected V2 (PortOne) accounts are left out of these bulk actions: close them one by one on "
+                     "their payment page (V2 cannot change an issued account)."),
         "save": _("Save view"), "saved": _("Saved view “{name}”."), "no_save": _("Saving views needs the operator role."),
     }
     return T

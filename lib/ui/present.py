@@ -13,6 +13,18 @@ from lib.domain.fees import FeeImpact
 from lib.domain.fmt import krw
 from lib.domain.i18n import N_, _
 from lib.domain.names import page_name
+from lib.domain.status import name_of
+
+
+def requested_refund(p: Any) -> int:
+    """What a V2 payment has asked the PG to refund that is not done yet (an asynchronous cancel, 환불 요청됨)."""
+    return int((getattr(p, "model_extra", None) or {}).get("cancel_requested_amount") or 0)
+
+
+def status_words(p: Any) -> str:
+    """The payment's status in words (입금대기, 결제완료 …), with "환불 요청됨" while a V2 refund is still being processed."""
+    base = name_of(p)
+    return base + " · " + _("Refund requested") if requested_refund(p) else base
 
 
 def fee_rows(f: FeeImpact) -> list[dict]:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.db.approvals import ApprovalRequest
-from lib.domain import banks, fees
+from lib.domain import banks, fees, portone_v2
 from lib.domain.errors import DeskError
 from lib.domain.fmt import digits_only, krw, kst, mask_account, mask_phone
 from lib.domain.i18n import _
@@ -16,7 +16,8 @@ from lib.domain.outcomes import WriteResult
 from lib.domain.settings import FeeRule
 from lib.domain.text import md, without_tag
 from lib.reports.refundable import typed_amount_ok
-from lib.ui import inert, keys, metrics, outcomes, send_once, session
+from lib.ui import inert, keys, metrics, open_payment, outcomes, send_once, session
+from lib.ui import present as ui_present
 from lib.ui.refund_draft import RefundDraft, go, restart
 from lib.ui.refund_steps import Texts, payment_summary, problems_box, unknown_panel
 
@@ -27,18 +28,21 @@ def step_confirm(d: RefundDraft, T: Texts, p: Payment, rule: FeeRule) -> None:
     if send_once.result(d.action) is not None:        # just sent: its outcome first (an unknown one in full)
         go(6)
         st.rerun()
-    if unknown_panel(p.imp_uid):
+    if unknown_panel(p.imp_uid, d.api):
         st.stop()
-    bank = banks.bank_by_code(p.pg_provider, d.bank or "")
+    bank = portone_v2.bank_option(d.bank or "") if d.v2 else banks.bank_by_code(p.pg_provider, d.bank or "")
+    desk = session.desk_for(d.api)            # the payment's own API: V2 refunds go through PortOne V2
     # The refund planned once (lib/services/refund.plan_refund): shown here, then sent or carried by a request.
-    plan = session.desk().plan_refund(p, d.request(), d.current_check())
+    plan = desk.plan_refund(p, d.request(), d.current_check())
     request, body = plan.request, plan.body
     st.subheader(T["confirm_title"])
     sent = {"imp_uid": body["imp_uid"], _("Refund amount"): krw(body["amount"]),
-            _("Refundable balance it is checked against"): krw(body["checksum"]),
+            (T["checksum_v2"] if d.v2 else _("Refundable balance it is checked against")): krw(body["checksum"]),
             _("Reason sent to the PG"): body["reason"], _("Account holder"): body["refund_holder"],
             _("Bank"): bank.label if bank else "?",
             _("Account number"): mask_account(digits_only(body["refund_account"]))}
+    if d.v2:
+        sent[T["holder_row"]] = T["holder_v2"]
     if body.get("refund_tel"):
         sent[_("Customer phone")] = mask_phone(body["refund_tel"])
     if body.get("tax_free") is not None:
@@ -80,7 +84,7 @@ def step_confirm(d: RefundDraft, T: Texts, p: Payment, rule: FeeRule) -> None:
                                  previous_refunds=len(p.cancel_history))
 
         def make_request() -> ApprovalRequest:
-            return session.desk().request_refund(
+            return desk.request_refund(
                 plan, note=st.session_state.get("rf_request_note") or None,   # read in the callback
                 fee_preview={"settled": impact.settled, "refund_cost": impact.refund_cost,
                              "net_after": impact.net_after, "balance_after": impact.balance_after,
@@ -95,7 +99,7 @@ def step_confirm(d: RefundDraft, T: Texts, p: Payment, rule: FeeRule) -> None:
         st.session_state[keys.REFUND_CONFIRM] = aid
 
     def perform() -> WriteResult:   # lib checks the holder again right before sending, and records it
-        return session.desk().refund(plan, action_key=aid)
+        return desk.refund(plan, action_key=aid)
 
     if send_once.result(aid) is not None:
         go(6)
@@ -116,15 +120,21 @@ def step_confirm(d: RefundDraft, T: Texts, p: Payment, rule: FeeRule) -> None:
 def step_result(d: RefundDraft, T: Texts) -> None:
     res = send_once.result(d.action)
     if isinstance(res, WriteResult):
-        {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](
-            T["ok"] if res.ok and not res.confirmed_by_reread else md(res.message))
+        requested = res.ok and res.extra.get("cancel_status") == "requested"   # V2, an asynchronous PG: not done yet
+        if requested:
+            st.info("**" + _("Refund requested") + "** — " + T["refund_requested"], icon=":material/hourglass_top:")
+        else:
+            {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](
+                T["ok"] if res.ok and not res.confirmed_by_reread else md(res.message))
         if res.payment is not None:
             try:                                 # the figures as the API has them now, not as they were
-                now_p = session.desk().payment(res.payment.imp_uid)
+                now_p = open_payment.read(res.payment.imp_uid, d.api)[0]
             except DeskError:
                 now_p = res.payment
             payment_summary(now_p, T)
-            if res.ok:
+            if requested:
+                metrics.row([st], [(T["requested_amount"], ui_present.requested_refund(now_p))])
+            elif res.ok:
                 metrics.row([st], [(T["new_cancel"], now_p.cancel_amount)])
                 entry = now_p.cancel_history[-1] if now_p.cancel_history else None
                 if entry:

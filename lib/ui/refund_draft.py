@@ -35,6 +35,11 @@ class RefundDraft:
     holder_override: str = ""              # why to send although the bank's name differs / the check failed
     action: str | None = None              # one id per confirmation: the send happens once for it
     extra: dict[str, Any] = field(default_factory=dict)
+    api: str = "v1"                        # the payment's API ("v2": PortOne V2 — its bank list, no holder lookup)
+
+    @property
+    def v2(self) -> bool:
+        return self.api == "v2"
 
     def chosen(self) -> Payment:
         return Payment.model_validate(self.payment)
@@ -68,6 +73,7 @@ def draft(query_imp_uid: str | None) -> RefundDraft:
         d = st.session_state[keys.REFUND_DRAFT] = RefundDraft()
     if query_imp_uid and d.imp_uid != query_imp_uid and d.step < 6:
         d = st.session_state[keys.REFUND_DRAFT] = RefundDraft(imp_uid=query_imp_uid)
+        d.api = "v2" if st.query_params.get("api") == "v2" else "v1"
     return d
 
 

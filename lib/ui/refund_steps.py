@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib.domain import banks, fees, pg_rules, rules
+from lib.domain import banks, fees, pg_rules, portone_v2, rules
 from lib.domain import status as person_status
 from lib.domain.clock import KST
 from lib.domain.errors import DeskError
@@ -23,7 +23,7 @@ from lib.domain.names import PG_NAMES, pg_name, pg_short
 from lib.domain.rules import RefundRequest, Seen
 from lib.domain.settings import FeeRule
 from lib.domain.text import NAME_MAX, NOTE_MAX, md, parse_won, short, without_tag, won_text
-from lib.ui import inert, keys, loaders, metrics, outcomes, session
+from lib.ui import inert, keys, loaders, metrics, open_payment, outcomes, session
 from lib.ui import present as ui_present
 from lib.ui.refund_draft import RefundDraft, go
 
@@ -36,12 +36,12 @@ def payment_summary(p: Payment, T: Texts) -> None:
                     (T["refundable"], p.refundable if p.status == "paid" else 0)])
     st.caption(inert.say(T["summary"], pg=PG_NAMES.get(p.pg_provider, p.pg_provider or "—"), imp_uid=p.imp_uid,  # type: ignore[arg-type]  # no PG: .get(None) gives "—"
                       merchant_uid=short(p.merchant_uid), buyer=short(p.buyer_name or "—", 60), paid=kst(p.paid_at),
-                      status=person_status.name_of(p)))
+                      status=ui_present.status_words(p)))
 
 
-def unknown_panel(imp_uid: str) -> bool:
+def unknown_panel(imp_uid: str, api: str | None = None) -> bool:
     """A refund with an unknown outcome blocks new refunds of this payment until resolved."""
-    return outcomes.unknown_outcome_panel("refund", imp_uid, key="rf_unknown")
+    return outcomes.unknown_outcome_panel("refund", imp_uid, key="rf_unknown", api=api)
 
 
 def problems_box(problems: list[str]) -> None:
@@ -61,8 +61,10 @@ def step_payment(d: RefundDraft, T: Texts) -> None:
     if found and q.strip():
         d.imp_uid = q.strip()
         st.query_params["imp_uid"] = q.strip()
+        if "api" in st.query_params:            # a typed id: its version is found, not the last link's
+            del st.query_params["api"]
     if d.imp_uid:
-        p = session.find_payment(d.imp_uid, T)
+        p, d.api = open_payment.find(d.imp_uid, T)
         payment_summary(p, T)
         st.markdown(f"**{T['history']}**")
         if p.cancel_history:
@@ -72,13 +74,13 @@ def step_payment(d: RefundDraft, T: Texts) -> None:
                                         "amount": st.column_config.NumberColumn(_("Amount (₩)"), format="localized")})
         else:
             st.caption(T["no_history"])
-        if unknown_panel(p.imp_uid):
+        if unknown_panel(p.imp_uid, d.api):
             st.stop()
         waiting = session.desk().waiting_request(p.imp_uid)
         if waiting:
             st.warning(inert.say(T["already_requested"], who=waiting.requester, when=kst(waiting.created_at)))
             st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
-        blockers = rules.refund_blockers(p)
+        blockers = portone_v2.refund_blockers(p) if d.v2 else rules.refund_blockers(p)
         if blockers:
             st.error(T["blocked"] + "\n\n" + "\n".join(f"- {md(b)}" for b in blockers))
         else:
@@ -99,7 +101,8 @@ def step_payment(d: RefundDraft, T: Texts) -> None:
                     | paid["imp_uid"].str.lower().str.contains(text, regex=False)
                     | paid["buyer_name"].str.lower().str.contains(text, regex=False)]
     shown = view.assign(pg_provider=view["pg_provider"].map(pg_short),       # PGs by name, not code
-                        status=person_status.labels(person_status.column(view.assign(status="paid"))))
+                        status=person_status.labels(person_status.column(view.assign(status="paid"))),
+                        api=view["api"].map(open_payment.api_words))
 
     def px(col: str, header: str, fmt: Callable[[Any], object] = str) -> int:        # every amount and id whole at 1280×800
         return ui_present.column_px(header, shown[col], fmt=fmt)
@@ -110,11 +113,12 @@ def step_payment(d: RefundDraft, T: Texts) -> None:
     ev = st.dataframe(shown, key="rf_paid_table", hide_index=True, on_select="rerun", selection_mode="single-row",
                       height=300,
                       column_order=["paid_at", "buyer_name", "amount", "refundable", "status", "cancel_amount",
-                                    "pg_provider",
+                                    "pg_provider", *(["api"] if open_payment.both() else []),
                                     "vbank_name", "merchant_uid", "imp_uid"],
                       column_config={
                           "imp_uid": st.column_config.TextColumn("imp_uid", width=px("imp_uid", "imp_uid")),
                           "status": st.column_config.TextColumn(_("Status"), width=px("status", _("Status"))),
+                          "api": st.column_config.TextColumn(T["api"], width=px("api", T["api"])),
                           "merchant_uid": st.column_config.TextColumn(H["merchant_uid"],
                                                                       width=px("merchant_uid", H["merchant_uid"])),
                           "buyer_name": st.column_config.TextColumn(H["buyer_name"],
@@ -136,10 +140,10 @@ def step_payment(d: RefundDraft, T: Texts) -> None:
         st.caption(T["no_api_refund"].format(n=paid.attrs["not_refundable_here"]))
     rows = ev.selection.rows if ev is not None else []
     if rows and rows[0] < len(view):
-        chosen = view.iloc[rows[0]]["imp_uid"]          # the row position becomes a payment at once
+        chosen, api = view.iloc[rows[0]]["imp_uid"], view.iloc[rows[0]]["api"]   # the row becomes a payment at once
         if chosen != d.imp_uid:
-            st.session_state[keys.REFUND_DRAFT] = RefundDraft(imp_uid=chosen)
-            st.query_params["imp_uid"] = chosen
+            st.session_state[keys.REFUND_DRAFT] = RefundDraft(imp_uid=chosen, api=api)
+            st.query_params.from_dict(open_payment.params(chosen, api))
             st.rerun()
 
 
@@ -185,7 +189,9 @@ def step_amount(d: RefundDraft, T: Texts, p: Payment) -> None:
 
 # ====================================================================== step 3
 def step_account(d: RefundDraft, T: Texts, p: Payment) -> None:
-    options = banks.refund_banks(p.pg_provider)
+    # V2 refunds to one standard bank list (the enum is the code sent); V1 to the PG's own codes.
+    options = portone_v2.refund_banks() if d.v2 else banks.refund_banks(p.pg_provider)
+    check_account = portone_v2.validate_refund_account if d.v2 else rules.validate_refund_account
     by_code = {b.code: b for b in options}
     codes = list(by_code)
     last = session.desk().last_refund_account(p.imp_uid)
@@ -209,16 +215,19 @@ def step_account(d: RefundDraft, T: Texts, p: Payment) -> None:
         account = st.text_input(T["account"], value=d.account, key="rf_account", help=T["account_help"])
         if d.account:
             st.caption(inert.say(T["typed_account"], digits=d.account, n=len(digits_only(d.account))))
-        tel = st.text_input(T["tel"], value=d.tel, key="rf_tel") if p.pg_provider in pg_rules.REFUND_TEL_REQUIRED else ""
+        tel = st.text_input(T["tel"], value=d.tel, key="rf_tel") if p.pg_provider in pg_rules.REFUND_TEL_REQUIRED or (
+            d.v2 and pg_rules.needs_refund_tel(p.pg_provider)) else ""
+        if d.v2:                    # no lookup exists: said, never a name shown as "checked"
+            st.caption(T["no_holder_v2"])
         c1, c2 = st.columns(2)
-        check = c1.form_submit_button(T["check"], key="rf_check")
+        check = False if d.v2 else c1.form_submit_button(T["check"], key="rf_check")
         nxt = c2.form_submit_button(T["next"], type="primary", key="rf_next3")
     st.button(T["back"], key="rf_back3", on_click=go, args=(2,))
     if check or nxt:
         d.holder, d.bank, d.account, d.tel = holder, bank, account, tel or ""
     current = d.current_check() is not None
-    invalid = rules.validate_refund_account(p, d.request()) if nxt else []
-    if (check or (nxt and not current and not invalid)) and bank:   # Next checks with the bank too: never skipped
+    invalid = check_account(p, d.request()) if nxt else []
+    if (check or (nxt and not current and not invalid)) and bank and not d.v2:   # Next checks with the bank: never skipped
         d.holder_check = session.desk().holder_check(p, d.request())
     chk = d.holder_check
     if chk:
@@ -242,7 +251,7 @@ def step_account(d: RefundDraft, T: Texts, p: Payment) -> None:
     if nxt and not reason_ok:
         st.error(T["override_needed"].format(n=rules.HOLDER_OVERRIDE_MIN))
     elif nxt:
-        problems = rules.validate_refund_account(p, d.request())
+        problems = check_account(p, d.request())
         if problems:
             problems_box(problems)
         else:

@@ -76,4 +76,13 @@ def texts() -> dict[str, Any]:
         "approval_ahead": _("This refund will need a second person's approval: {why} Who can approve: {who}."),
         "approvers_local": _("a second signed-in person with the approver role (local mode has one identity only)"),
         "approvers_any": _("anyone with the approver role"),
+        "api": _("API"),
+        "no_holder_v2": _("PortOne V2 offers no account-holder lookup: the holder's name is sent as you type it, not "
+                          "checked by the bank. Confirm the name and account with the customer before you go on."),
+        "holder_row": _("Holder check"), "holder_v2": _("not available on PortOne V2 (the name is sent as typed)"),
+        "checksum_v2": _("Current cancellable amount it is checked against"),
+        "refund_requested": _("Refund requested: the PG accepted the refund and carries it out later. PortOne will "
+                              "confirm it (its webhook or a re-read of the payment); until then the payment reads "
+                              "“refund requested”. Do not send it again."),
+        "requested_amount": _("Refund requested (not yet done)"),
     }

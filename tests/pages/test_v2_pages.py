@@ -1,0 +1,157 @@
+"""A desk with a V1 and a V2 (PortOne) merchant (AppTest, both sandboxes behind it): the lists show both with their
+version, the payment page and its actions go through the payment's own API, V2's "change" is close-and-reissue with
+its warning, and the refund wizard speaks V2 (its bank list, no holder lookup, 환불 요청됨 for an async PG)."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+
+from lib.domain.settings import get_settings
+from tests.pages.conftest import metric
+
+
+@pytest.fixture
+def both(app_env, sandbox_v2, monkeypatch):
+    """The app env with the V2 sandbox configured beside V1 (reset to its seed)."""
+    sandbox_v2.reset()
+    sandbox_v2.clear_faults()
+    monkeypatch.setenv("PORTONE_V2_API_URL", sandbox_v2.url)
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    return sandbox_v2
+
+
+def issued_v2(v2, pg="KCP_V2", amount=43_210, name="V2 주문") -> dict:
+    return v2.issue(pg=pg, amount=amount, dueInDays=3, orderName=name)
+
+
+def pid(p: dict) -> str:
+    return p.get("id") or p["payment"]["id"]
+
+
+def step_text(at) -> str:
+    return at.get("progress")[0].proto.text
+
+
+def test_pending_list_shows_both_versions_with_a_filter(app, both):
+    new = pid(issued_v2(both))
+    at = app().run()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert "api" in df.columns
+    assert set(df["api"]) == {"V1 (I'mport)", "V2 (PortOne)"}
+    assert new in set(df["imp_uid"])
+    assert df.loc[df["imp_uid"] == new, "api"].item() == "V2 (PortOne)"
+    at.multiselect(key="f_api").set_value(["v2"]).run()
+    df2 = at.dataframe[0].value
+    assert set(df2["api"]) == {"V2 (PortOne)"} and new in set(df2["imp_uid"])
+
+
+def test_without_v2_nothing_changes(app, app_env):
+    at = app().run()
+    assert not at.exception
+    assert "api" not in at.dataframe[0].value.columns or at.dataframe[0].value["api"].eq("V1 (I'mport)").all()
+    assert not [m for m in at.multiselect if m.key == "f_api"]
+
+
+def test_v2_payment_page_offers_close_and_reissue_not_a_change(app, both):
+    new = pid(issued_v2(both))
+    at = app("app_pages/payment.py", imp_uid=new, api="v2").run()
+    assert not at.exception, at.exception
+    assert any("V2 (PortOne)" in c.value for c in at.caption)
+    links = {pl.label: pl for pl in at.get("page_link")}
+    assert "Change amount / due" in links                      # offered …
+    assert at.button(key="pd_revoke").label == "Close this virtual account…"
+    # … as close-and-reissue: the update page has no form that would silently fail on V2
+    up = app("app_pages/update.py", imp_uid=new, api="v2").run()
+    assert not up.exception
+    assert "Close and issue a new account" in [h.value for h in up.subheader]
+    assert "new account number" in up.warning[0].value
+    assert not [t for t in up.text_input if t.key == "new_amount"]
+    assert both.requests_seen("/payments", method="POST") == []
+
+
+def test_v2_close_goes_through_the_v2_api_once(app, both):
+    new = pid(issued_v2(both))
+    both.clear_requests()
+    at = app("app_pages/payment.py", imp_uid=new, api="v2").run()
+    at.button(key="pd_revoke").click().run()
+    at.button(key="pd_revoke_go").click().run()
+    assert not at.exception, at.exception
+    assert "cancelled" in at.success[0].value
+    closes = both.requests_seen(f"/payments/{new}/virtual-account/close")
+    assert len(closes) == 1
+    assert both.payment(new)["sandbox"]["closed"]
+    at.run()
+    assert len(both.requests_seen(f"/payments/{new}/virtual-account/close")) == 1
+
+
+def test_v2_payment_found_without_the_version_in_the_link(app, both):
+    new = pid(issued_v2(both))
+    at = app("app_pages/payment.py", merchant_uid=new).run()
+    assert not at.exception
+    assert at.button(key="pd_revoke").label == "Close this virtual account…"
+
+
+def v2_paid(v2, pg):
+    return v2.pick("PAID", pg=pg, where=lambda p: not p.get("cancellations") and p["amount"]["total"] >= 10_000)
+
+
+@pytest.mark.parametrize("pg, done", [("KSNET", False), ("KCP_V2", True)])
+def test_v2_refund_wizard(app, both, pg, done):
+    p = v2_paid(both, pg)
+    at = app("app_pages/refund.py", imp_uid=p["id"], api="v2").run()
+    assert not at.exception, at.exception
+    at.button(key="rf_next1").click().run()
+    assert "Step 2 of 6" in step_text(at), [e.value for e in at.error]
+    at.radio(key="rf_kind").set_value("partial")
+    at.text_input(key="rf_amount").input("5,000")
+    at.button(key="rf_next2").click().run()
+    assert "Step 3 of 6" in step_text(at)
+    assert "SHINHAN" in at.selectbox(key="rf_bank").options or any(
+        "신한" in o for o in at.selectbox(key="rf_bank").options)
+    assert not [b for b in at.button if b.key == "rf_check"]          # no holder lookup on V2 …
+    assert any("offers no account-holder lookup" in c.value for c in at.caption)   # … and it says so
+    at.text_input(key="rf_holder").input("홍길동")
+    at.selectbox(key="rf_bank").set_value("SHINHAN")
+    at.text_input(key="rf_account").input("110-123-456789")
+    at.button(key="rf_next3").click().run()
+    assert "Step 4 of 6" in step_text(at), [e.value for e in at.error]
+    at.button(key="rf_next4").click().run()
+    sent = at.table[0].value["Value"]
+    assert sent["Holder check"].startswith("not available on PortOne V2")
+    assert sent["Current cancellable amount it is checked against"] == f"₩{p['amount']['total']:,}"
+    both.clear_requests()
+    at.button(key="rf_send").click().run()
+    at.button(key="rf_go").click().run()
+    assert not at.exception, at.exception
+    assert "Step 6 of 6" in step_text(at)
+    calls = both.requests_seen(f"/payments/{p['id']}/cancel")
+    assert len(calls) == 1
+    if done:
+        assert "Refund registered" in at.success[0].value
+        assert metric(at, "Refunded total now") == "₩5,000"
+    else:
+        assert "Refund requested" in at.info[0].value and "PortOne will confirm" in at.info[0].value
+        assert not at.success
+        assert metric(at, "Refund requested (not yet done)") == "₩5,000"
+    at.run()
+    assert len(both.requests_seen(f"/payments/{p['id']}/cancel")) == 1
+
+
+def test_v2_requested_refund_reads_as_such_on_the_payment_page(app, both):
+    p = both.pick("PAID", pg="KSNET", where=lambda x: any(c.get("status") == "REQUESTED"
+                                                            for c in x.get("cancellations") or ()))
+    at = app("app_pages/payment.py", imp_uid=p["id"], api="v2").run()
+    assert not at.exception
+    assert "Refund requested" in metric(at, "Status")
+    assert any("PortOne will confirm" in i.value for i in at.info)
+    assert "Refund this payment" not in {pl.label for pl in at.get("page_link")}
+
+
+def test_refund_list_has_v2_payments_with_their_version(app, both):
+    at = app("app_pages/refund.py").run()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert {"V1 (I'mport)", "V2 (PortOne)"} <= set(df["api"])

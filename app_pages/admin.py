@@ -12,7 +12,7 @@ from lib.domain.i18n import _
 from lib.domain.names import pg_name
 from lib.domain.text import md
 from lib.iamport.errors import ApiError
-from lib.ui import inert, language, mirror, session, stores
+from lib.ui import inert, language, mirror, session, stores, webhooks_view
 
 language.entry_guard()
 
@@ -87,6 +87,7 @@ if mirror.enabled() and st.button(_("Re-read every payment now"), key="mirror_fu
     else:
         st.success(_("Re-read: {n} payments differed from the copy and were corrected.").format(n=done.drift)
                    if done is not None else _("Another syncer is at work right now: try again in a minute."))
+webhooks_view.section()
 st.subheader(T["fees"])
 pg_col, iss, rem, vat = _("PG"), _("Issuance fee"), _("Remittance fee"), _("VAT on fees")
 

@@ -7,8 +7,9 @@ verified with ``PORTONE_V2_WEBHOOK_SECRET``; anything else is read as a V1 notif
 re-reading the payment (lib/services/webhooks.py). The body is bounded (``Content-Length`` required, 64 KB at most),
 one request is handled at a time, and junk is answered 4xx without a trace: nothing sent here can stop the process.
 
-``start(settings, db, port=…, v1=…, v2=…, path=…)`` runs it in a daemon thread and returns the server
-(``shutdown()`` stops it): the watcher calls that when a port is configured (``config_from_env``).
+``start(settings, db, port=…, v1=…, v2=…, path=…, on_received=…)`` runs it in a daemon thread and returns the server
+(``shutdown()`` stops it): the watcher (watcher/__main__.py) calls that when ``PORTONE_WEBHOOK_PORT`` is set
+(``config_from_env``), with ``on_received`` re-reading each accepted webhook's payment into the payments mirror.
 """
 
 from __future__ import annotations
@@ -40,9 +41,14 @@ def _reply(start_response: StartResponse, status: str, doc: dict[str, Any]) -> l
     return [body]
 
 
+OnReceived = Callable[[webhooks.Received], None]
+
+
 def make_app(settings: Settings, db: AppDb, *, v1: IamportClient | None, v2: PortOneV2Client | None,
-             path: str = DEFAULT_PATH) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    """The WSGI app: POST ``path`` only."""
+             path: str = DEFAULT_PATH, on_received: OnReceived | None = None
+             ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    """The WSGI app: POST ``path`` only. ``on_received`` is called with each webhook accepted (not a duplicate, a
+    payment named); a failure there is logged and the webhook still answered 200 (it is recorded)."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
@@ -79,6 +85,11 @@ def make_app(settings: Settings, db: AppDb, *, v1: IamportClient | None, v2: Por
             if e.reason == "UNCONFIRMED":           # the API did not answer the re-read: asked to come again
                 return _reply(start_response, "503 Service Unavailable", {"ok": False, "why": e.reason})
             return _reply(start_response, "400 Bad Request", {"ok": False, "why": e.reason})
+        if on_received is not None and not got.duplicate and got.imp_uid:
+            try:
+                on_received(got)
+            except Exception as e:    # noqa: BLE001 — the mirror catches up on its next sync
+                log.warning("after a webhook (%s): %s", got.api, type(e).__name__)
         return _reply(start_response, "200 OK", {"ok": True, "duplicate": got.duplicate})
 
     return app
@@ -90,12 +101,14 @@ class _Quiet(WSGIRequestHandler):
 
 
 def start(settings: Settings, db: AppDb, *, port: int, v1: IamportClient | None, v2: PortOneV2Client | None,
-          path: str = DEFAULT_PATH, host: str = "127.0.0.1", socket_timeout_s: float = 10.0) -> WSGIServer:
+          path: str = DEFAULT_PATH, host: str = "127.0.0.1", socket_timeout_s: float = 10.0,
+          on_received: OnReceived | None = None) -> WSGIServer:
     """Serve the receiver on ``host:port`` in a daemon thread; the server is returned (``shutdown()`` stops it). A
     client given as None turns that API's webhooks away (404). One request at a time, each connection given
     ``socket_timeout_s`` to send its request: a sender that stalls is cut off, not waited for."""
     handler = type("Handler", (_Quiet,), {"timeout": socket_timeout_s})
-    server = make_server(host, port, make_app(settings, db, v1=v1, v2=v2, path=path), handler_class=handler)
+    server = make_server(host, port, make_app(settings, db, v1=v1, v2=v2, path=path, on_received=on_received),
+                         handler_class=handler)
     threading.Thread(target=server.serve_forever, name="portone-webhooks", daemon=True).start()
     return server
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -60,3 +60,9 @@ class WebhookReceipts:
         """The newest receipts (for /admin)."""
         with self.engine.connect() as c:
             return [dict(r) for r in c.execute(select(t).order_by(t.c.received_at.desc()).limit(limit)).mappings()]
+
+    def counts_since(self, since: float) -> dict[str, int]:
+        """How many webhooks were accepted since ``since``, by API version ("v1", "v2"; /admin: today's)."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(t.c.api, func.count()).where(t.c.received_at >= since).group_by(t.c.api)).all()
+        return {str(api): int(n) for api, n in rows}

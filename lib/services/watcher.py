@@ -47,10 +47,12 @@ from lib.domain.clock import KST
 from lib.domain.fmt import krw, kst, mask_name, number
 from lib.domain.i18n import N_, _
 from lib.domain.kinds import Outcome, RequestKind, RequestStatus, WriteKind, WriteState
+from lib.domain.models import Payment
 from lib.domain.names import PG_NAMES, request_status
 from lib.domain.text import payment_path
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiError
+from lib.services import webhooks
 
 Post = Callable[[str, dict[str, Any]], int]         # (url, JSON body) -> HTTP status; raises on no reply
 # (the period's virtual accounts, the stored bank statements, now) -> the payouts ahead (lib/reports/ahead.py)
@@ -82,6 +84,7 @@ class WatchConfig:
     max_attempts: int = 20                          # for a webhook that refuses the message itself (4xx)
     post_deadline_s: float = 10.0                   # the whole POST (connect, send, every byte of the answer)
     deposits_each: bool = False                     # one message per deposit instead of one per pass listing them
+    webhook_missing_min: int = webhooks.MISSING_AFTER_MIN     # paid, no PortOne webhook this long: told
 
 
 @dataclass(frozen=True)
@@ -127,9 +130,11 @@ def backoff(attempts: int) -> float:
 
 class Watcher:
     def __init__(self, client: IamportClient, db: AppDb, cfg: WatchConfig, *, post: Post,
-                 clock: Callable[[], float] = time.time, ahead: AheadFn | None = None):
+                 clock: Callable[[], float] = time.time, ahead: AheadFn | None = None,
+                 paid_recently: Callable[[float], list[Payment]] | None = None):
         self.client, self.db, self.cfg, self.post, self.clock = client, db, cfg, post, clock
         self.ahead = ahead
+        self.paid_recently = paid_recently               # given while the webhook receiver runs (watcher/__main__.py)
         self._digested: digest.Digest | None = None
         self.log = db.watch
         self._moved: dict[str, str] = {}
@@ -255,7 +260,27 @@ class Watcher:
             out.append(d)
         out += self._late(now)
         out += self._drift()
+        out += self._no_webhook(now)
         return out
+
+    def _no_webhook(self, now: float) -> list[Event]:
+        """Paid in the API but PortOne's webhook never came (the merchant's most common complaint): told once per
+        payment, only while the receiver runs. A listing that fails is tried again next pass (nothing told)."""
+        if self.paid_recently is None:
+            return []
+        try:
+            missing = webhooks.missing_now(self.db, self.paid_recently(now), now,
+                                           within_minutes=self.cfg.webhook_missing_min)
+        except Exception:  # noqa: BLE001 - the API or the mirror did not answer: the next pass asks again
+            return []
+        return [Event(f"no_webhook:{webhooks.api_of(m.payment)}:{m.payment.imp_uid}"[:120],
+                      _("Paid, but PortOne's webhook has not arrived for {minutes} minutes: {amount}, order {order}, "
+                        "{buyer} ({pg}), paid at {at}. Check the webhook address in PortOne's console.").format(
+                          minutes=number(int((now - m.paid_at) // 60)), amount=krw(m.payment.amount),
+                          order=m.payment.merchant_uid or "—", buyer=mask_name(m.payment.buyer_name) or "—",
+                          pg=pg_trade_name(m.payment.pg_provider),
+                          at=kst(datetime.fromtimestamp(m.paid_at, KST))), payment_path(m.payment.imp_uid))
+                for m in missing if m.webhook_at is None]
 
     def _drift(self) -> list[Event]:
         """The payments mirror's nightly re-read found payments it had different (lib/services/mirror_sync.py): told
@@ -465,5 +490,7 @@ def config_from_env(env: dict[str, str]) -> WatchConfig:
                        exception_days=max(1, int(env.get("VBANK_EXCEPTION_DAYS", "3") or 3)),
                        deposits_each=env.get("VBANK_DEPOSITS_EACH", "").strip().lower() in ("1", "true", "yes"),
                        post_deadline_s=min(max(1.0, float(env.get("VBANK_POST_DEADLINE", "10") or 10)),
-                                           SEND_LEASE_S / 2))
+                                           SEND_LEASE_S / 2),
+                       webhook_missing_min=max(1, int(env.get("VBANK_WEBHOOK_MISSING_MIN", "") or
+                                                      webhooks.MISSING_AFTER_MIN)))
 

@@ -10,14 +10,18 @@ whose webhook never arrived — the most common merchant complaint.
   cannot make the desk call the API without bound; when the re-read fails nothing is recorded (PortOne retries).
 * every accepted webhook is a row of ``webhook_receipts`` (lib/db/webhook_receipts.py); the caches and the payments
   mirror are told the payment moved (lib/services/settle.notify).
-* ``missing_webhooks``: of the paid payments given, those without a webhook within N minutes of being paid.
+* ``missing_webhooks``: of the paid payments given, those without a webhook within N minutes of being paid;
+  ``recent_paid`` reads the payments paid in the last day (the payments mirror when it is there, else each API's
+  paid listing: one call per version), and ``missing_now`` puts the two together for the watcher's event and /admin —
+  counted only from when the receiver started listening (``LISTENING_SINCE``: a payment paid before could not have
+  reached it).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,6 +29,7 @@ from urllib.parse import parse_qs
 from pydantic import SecretStr
 
 from lib.db.appdb import AppDb
+from lib.db.mirror import Mirror
 from lib.db.webhook_receipts import WebhookReceipts
 from lib.domain.clock import to_unix
 from lib.domain.i18n import _
@@ -37,6 +42,12 @@ from lib.services.settle import notify
 
 V1_REREAD_EVERY_S = 60.0        # one re-read per V1 payment and status this often at most
 PAID_KIND_V2 = "Transaction.Paid"
+MISSING_AFTER_MIN = 10          # a paid payment without its webhook this long is listed (VBANK_WEBHOOK_MISSING_MIN)
+RECENT_S = 86400                # payments paid in the last day are checked
+LISTENING_SINCE = "webhooks_since"    # watch_state: when the watcher's receiver first listened
+LISTENING_AT = "webhooks_last"        # watch_state: the last pass of a watcher with its receiver up
+MISSING_MIN_KEY = "webhooks_missing_min"   # watch_state: the watcher's minutes (/admin lists with the same)
+PAID_FIELDS = ("imp_uid", "merchant_uid", "pay_method", "pg_provider", "status", "amount", "buyer_name", "paid_at")
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,11 @@ def receive_v1(client: IamportClient, db: AppDb, body: bytes, content_type: str 
     return Received("v1", imp_uid, claimed, payment=p)
 
 
+def api_of(p: Payment) -> str:
+    """"v2" for a payment read through the V2 client, else "v1"."""
+    return "v2" if (p.model_extra or {}).get("api_version") == "v2" else "v1"
+
+
 @dataclass(frozen=True)
 class MissingWebhook:
     payment: Payment
@@ -147,7 +163,7 @@ def missing_webhooks(db: AppDb, paid: list[Payment], *, within_minutes: int = 10
     out = []
     for p in due:
         paid_at = to_unix(p.paid_at)
-        api = "v2" if (p.model_extra or {}).get("api_version") == "v2" else "v1"
+        api = api_of(p)
         # V2: a verified Transaction.Paid; V1 (unsigned): a webhook whose re-read showed the payment paid
         arrivals = [r["received_at"] for r in seen.get(p.imp_uid, ()) if r["api"] == api
                     and (r["status"] == "paid" or (api == "v2" and r["kind"] == PAID_KIND_V2))]
@@ -156,3 +172,41 @@ def missing_webhooks(db: AppDb, paid: list[Payment], *, within_minutes: int = 10
         late = [at for at in arrivals if at > paid_at + window]
         out.append(MissingWebhook(p, paid_at, min(late) if late else None))
     return out
+
+
+def recent_paid(clients: Mapping[str, IamportClient | PortOneV2Client], now: float, *, mirror: Mirror | None = None,
+                within_s: int = RECENT_S) -> list[Payment]:
+    """The payments paid in the last ``within_s`` seconds, of each API version in ``clients`` ("v1", "v2"): from the
+    payments mirror when it has been written (no API call), else one paid listing per version."""
+    t_from, t_to = int(now) - within_s, int(now) + 1
+    out: list[Payment] = []
+    for api, client in clients.items():
+        if mirror is not None and mirror.exists():
+            t = mirror.read(PAID_FIELDS, t_from=t_from, t_to=t_to, time_field="paid_at", status="paid", api=api)
+        else:
+            t = client.list_columns("paid", t_from, t_to, fields=PAID_FIELDS)
+        out += [Payment.model_validate({**r, "api_version": api}) for r in t.to_pylist()
+                if r.get("status") == "paid" and r.get("paid_at")]
+    return out
+
+
+def missing_now(db: AppDb, paid: Sequence[Payment], now: float, *,
+                within_minutes: int | None = None) -> list[MissingWebhook]:
+    """``missing_webhooks`` of the payments paid since the receiver first listened (none while it never has: no
+    receiver, no complaint), newest first; ``within_minutes`` by default the watcher's (``listening``)."""
+    since = db.watch.get(LISTENING_SINCE)
+    if since is None:
+        return []
+    if within_minutes is None:
+        within_minutes = int(db.watch.get(MISSING_MIN_KEY) or MISSING_AFTER_MIN)
+    start = float(since)
+    fresh = [p for p in paid if p.paid_at is not None and to_unix(p.paid_at) >= start]
+    got = missing_webhooks(db, fresh, within_minutes=within_minutes, now=now)
+    return sorted(got, key=lambda m: -m.paid_at)
+
+
+def listening(db: AppDb, now: float, within_minutes: int = MISSING_AFTER_MIN) -> None:
+    """The watcher's receiver is up (each pass): kept for /admin and ``missing_now``."""
+    db.watch.set_once(LISTENING_SINCE, repr(now))
+    db.watch.set(LISTENING_AT, repr(now))
+    db.watch.set(MISSING_MIN_KEY, str(within_minutes))

@@ -13,6 +13,9 @@ SANDBOX_DB ?= data/sandbox.sqlite3
 SANDBOX_V2_PORT ?= 8788
 SANDBOX_V2_DB ?= data/sandbox_v2.sqlite3
 SANDBOX_V2_WEBHOOK_SECRET ?= whsec_c2FuZGJveF92Ml93ZWJob29rX3NlY3JldA==
+# With VBANK_WEBHOOK_URL the watcher runs beside the app and receives PortOne's webhooks on this port (watcher/webhooks.py);
+# the V2 sandbox then posts its own (a deposit, a cancel's outcome) there.
+PORTONE_WEBHOOK_PORT ?= 8790
 # Local mode gives every visitor every role: the app listens on this machine only unless you say otherwise.
 APP_ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?=
@@ -48,19 +51,21 @@ postgres:
 run: venv
 	@mkdir -p data
 	@echo "Starting the I'mport sandbox on http://127.0.0.1:$(SANDBOX_PORT), the PortOne V2 sandbox on http://127.0.0.1:$(SANDBOX_V2_PORT) and vbank-desk on http://localhost:$(APP_PORT)"
-	@$(BIN)/python -m sandbox --port $(SANDBOX_PORT) --db $(SANDBOX_DB) & SB=$$!; \
+	@V2=; if [ -z "$$PORTONE_V2_API_URL$$PORTONE_V2_API_SECRET" ]; then \
+	  V2="PORTONE_V2_API_URL=http://127.0.0.1:$(SANDBOX_V2_PORT) PORTONE_V2_WEBHOOK_SECRET=$(SANDBOX_V2_WEBHOOK_SECRET)"; fi; \
+	HOOK=; if [ -n "$$VBANK_WEBHOOK_URL" ] && [ -n "$$V2" ]; then \
+	  HOOK="--webhook-url http://127.0.0.1:$(PORTONE_WEBHOOK_PORT)/portone/webhook"; fi; \
+	$(BIN)/python -m sandbox --port $(SANDBOX_PORT) --db $(SANDBOX_DB) & SB=$$!; \
 	$(BIN)/python -m sandbox --api v2 --port $(SANDBOX_V2_PORT) --db $(SANDBOX_V2_DB) \
-	  --webhook-secret $(SANDBOX_V2_WEBHOOK_SECRET) & SB2=$$!; \
+	  --webhook-secret $(SANDBOX_V2_WEBHOOK_SECRET) $$HOOK & SB2=$$!; \
 	WA=; if [ -n "$$VBANK_WEBHOOK_URL" ]; then \
-	  IAMPORT_API_URL=$${IAMPORT_API_URL:-http://127.0.0.1:$(SANDBOX_PORT)} \
-	  VBANK_PUBLIC_URL=$${VBANK_PUBLIC_URL:-http://localhost:$(APP_PORT)} $(BIN)/python -m watcher & WA=$$!; \
-	  echo "  watcher: posting to VBANK_WEBHOOK_URL"; fi; \
+	  IAMPORT_API_URL=$${IAMPORT_API_URL:-http://127.0.0.1:$(SANDBOX_PORT)} PORTONE_WEBHOOK_PORT=$(PORTONE_WEBHOOK_PORT) \
+	  VBANK_PUBLIC_URL=$${VBANK_PUBLIC_URL:-http://localhost:$(APP_PORT)} env $$V2 $(BIN)/python -m watcher & WA=$$!; \
+	  echo "  watcher: posting to VBANK_WEBHOOK_URL; PortOne webhooks received on http://127.0.0.1:$(PORTONE_WEBHOOK_PORT)/portone/webhook"; fi; \
 	trap "kill $$SB $$SB2 $$WA 2>/dev/null; wait" EXIT INT TERM; \
 	for i in $$(seq 1 100); do curl -sf http://127.0.0.1:$(SANDBOX_PORT)/sandbox/health >/dev/null && break; sleep 0.2; done; \
 	for i in $$(seq 1 100); do curl -sf http://127.0.0.1:$(SANDBOX_V2_PORT)/sandbox/health >/dev/null && break; sleep 0.2; done; \
 	echo ""; echo "  vbank-desk: http://localhost:$(APP_PORT)   (Ctrl+C stops them all)"; echo ""; \
-	V2=; if [ -z "$$PORTONE_V2_API_URL$$PORTONE_V2_API_SECRET" ]; then \
-	  V2="PORTONE_V2_API_URL=http://127.0.0.1:$(SANDBOX_V2_PORT) PORTONE_V2_WEBHOOK_SECRET=$(SANDBOX_V2_WEBHOOK_SECRET)"; fi; \
 	IAMPORT_API_URL=$${IAMPORT_API_URL:-http://127.0.0.1:$(SANDBOX_PORT)} \
 	env $$V2 $(BIN)/streamlit run app.py --server.address $(APP_ADDRESS) --server.port $(APP_PORT) --server.headless true \
 	  --browser.gatherUsageStats false

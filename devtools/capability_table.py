@@ -1,5 +1,5 @@
 """The README's capability table ("which action works on which version and PG"), made from the matrix the pages ask
-(lib/domain/capabilities.py ``table``) so the two cannot drift apart (tests/test_readme_capabilities.py):
+(lib/domain/capabilities.py ``table``) so the two cannot drift apart (tests/domain/test_capabilities_readme.py):
 
     python -m devtools.capability_table            # print the table
     python -m devtools.capability_table --write    # put it into README.md between its markers

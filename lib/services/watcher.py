@@ -265,14 +265,17 @@ class Watcher:
 
     def _no_webhook(self, now: float) -> list[Event]:
         """Paid in the API but PortOne's webhook never came (the merchant's most common complaint): told once per
-        payment, only while the receiver runs. A listing that fails is tried again next pass (nothing told)."""
+        payment, only while the receiver runs. Each pass looks at the payments whose time ran out since the last one
+        (two minutes of overlap; the sent-log makes it harmless); a listing that fails is asked again next pass."""
         if self.paid_recently is None:
             return []
+        window = self.cfg.webhook_missing_min * 60
+        cursor = float(self.log.get("no_webhook_to") or 0) - OVERLAP_S
         try:
-            missing = webhooks.missing_now(self.db, self.paid_recently(now), now,
-                                           within_minutes=self.cfg.webhook_missing_min)
+            missing = webhooks.missing_now(self.db, self.paid_recently(now), now, within_minutes=self.cfg.webhook_missing_min)
         except Exception:  # noqa: BLE001 - the API or the mirror did not answer: the next pass asks again
             return []
+        self._moved["no_webhook_to"] = repr(now)
         return [Event(f"no_webhook:{webhooks.api_of(m.payment)}:{m.payment.imp_uid}"[:120],
                       _("Paid, but PortOne's webhook has not arrived for {minutes} minutes: {amount}, order {order}, "
                         "{buyer} ({pg}), paid at {at}. Check the webhook address in PortOne's console.").format(
@@ -280,7 +283,7 @@ class Watcher:
                           order=m.payment.merchant_uid or "—", buyer=mask_name(m.payment.buyer_name) or "—",
                           pg=pg_trade_name(m.payment.pg_provider),
                           at=kst(datetime.fromtimestamp(m.paid_at, KST))), payment_path(m.payment.imp_uid))
-                for m in missing if m.webhook_at is None]
+                for m in missing if m.webhook_at is None and m.paid_at + window > cursor]
 
     def _drift(self) -> list[Event]:
         """The payments mirror's nightly re-read found payments it had different (lib/services/mirror_sync.py): told

@@ -103,7 +103,7 @@ def test_the_watcher_receives_v2_webhooks_refuses_forged_and_old_ones_and_refres
         requests.post(hook, data=b"{}", timeout=5)
 
 
-def test_a_payment_paid_without_its_webhook_is_told_once_and_only_with_a_receiver(fresh, client, db, chat):
+def test_a_payment_paid_without_its_webhook_is_told_once_and_only_with_a_receiver(fresh, client, db, chat, korean):
     cfg = WatchConfig(targets=(chat.url,), digest_at="23:59", webhook_missing_min=1)
     later = lambda: time.time() + 120                      # noqa: E731 - two minutes on: past the one minute allowed
     no_receiver = Watcher(client, db, cfg, post=post, clock=later)
@@ -124,4 +124,6 @@ def test_a_payment_paid_without_its_webhook_is_told_once_and_only_with_a_receive
         with_receiver.run_once()
     assert chat.events("no_webhook:") == [f"no_webhook:v1:{quiet.imp_uid}"]       # told once; the heard one not
     msg = next(b for b in chat.accepted if b["event"] == f"no_webhook:v1:{quiet.imp_uid}")
-    assert "webhook has not arrived for 2 minutes" in msg["text"] and f"imp_uid={quiet.imp_uid}" in msg["text"]
+    assert "2분째 포트원 웹훅이 오지 않았습니다(웹훅 미수신)" in msg["text"]                  # in Korean, as the team reads
+    assert "헥토파이낸셜(세틀뱅크)" in msg["text"] and f"imp_uid={quiet.imp_uid}" in msg["text"]
+    assert quiet.buyer_name not in msg["text"]                                      # the buyer's name masked

@@ -274,3 +274,21 @@ def test_one_table_holds_both_versions_apart(sandbox_v2, v2_syncer, client, db):
     by_api = {a: t["api"].to_pylist().count(a) for a in ("v1", "v2")}
     assert by_api["v2"] == len(sandbox_v2.all_payments()) and by_api["v1"] == len(every(client))
     assert db.mirror_sync.get("v1")["last_ok_at"] and db.mirror_sync.get("v2")["last_ok_at"]
+
+
+def test_the_nightly_rewrite_keeps_every_row_and_puts_a_month_in_status_order(tmp_path):
+    m = Mirror(str(tmp_path / "m"))
+    base = 1_790_000_000
+    for k in range(4):                      # a merge a minute: four small files in one month
+        m.merge(payment_table.from_dicts([{"imp_uid": f"imp_{k}_{i}", "merchant_uid": "o", "amount": 1000 + i,
+                                           "status": ("ready", "paid", "cancelled")[(i + k) % 3],
+                                           "started_at": base + i * 60} for i in range(300)]), api="v1",
+                now=100 + k)
+    before = sorted(m.read(("status", "amount")).to_pylist(), key=lambda r: r["imp_uid"])
+    files = m.stats()["files"]
+    assert files >= 4
+    assert m.compact() == 1
+    assert m.stats()["files"] < files
+    assert sorted(m.read(("status", "amount")).to_pylist(), key=lambda r: r["imp_uid"]) == before
+    raw = m.scan().select(["status", "started_at"]).collect()
+    assert raw["status"].to_list() == sorted(raw["status"].to_list())

@@ -87,6 +87,7 @@ bench: venv
 	$(BIN)/python -m bench.list_pending
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.mirror
 
 # A month end's files from the sandbox that `make run` keeps in data/: a PG settlement file and bank statements of
 # one calendar month (KST), last month by default; MONTH=2026-11 for another.

@@ -56,3 +56,22 @@ def test_pairing_unique_keys_in_one_join_and_repeated_keys_nth_with_nth(monkeypa
     e2 = pl.DataFrame({"key": ["a", "b", "a"], "amount": [1, 2, 1], "ei": [0, 1, 2]})
     assert match._pair_one(f2, e2, ["key", "amount"]).rows() == [(0, 0), (1, 2), (2, 1)]   # never a's third twice
     assert counted
+
+
+def test_large_sides_paired_by_hash_give_the_same_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import polars as pl
+
+    from lib.reports.recon import match
+    monkeypatch.setattr(match, "PAIR_BUCKET_ROWS", 2)         # "large": the hashed join, then the buckets
+    f = pl.DataFrame({"key": ["a", "b", "c", "d"], "kind": ["deposit", "deposit", "refund", "deposit"],
+                      "amount": [1, 2, 3, 4], "fi": [0, 1, 2, 3]})
+    e = pl.DataFrame({"key": ["d", "c", "b", "a"], "kind": ["deposit", "refund", "deposit", "deposit"],
+                      "amount": [4, 3, 2, 9], "ei": [10, 11, 12, 13]})
+    on = ["key", "kind", "amount"]
+    assert match._pair_hashed(f, e, on) is not None
+    assert match._pair(f, e, on).rows() == [(1, 12), (2, 11), (3, 10)]     # a's amounts differ: no pair
+    twice = pl.concat([f, f.head(1).with_columns(pl.lit(4, pl.Int64).alias("fi"))])
+    assert match._pair_hashed(twice, e, on) is None                         # a key twice: counted n-th with n-th
+    assert match._pair(twice, e, on).rows() == [(1, 12), (2, 11), (3, 10)]
+    gap = f.with_columns(pl.when(pl.col("fi") == 1).then(None).otherwise(pl.col("key")).alias("key"))
+    assert match._pair_hashed(gap, e, on) is None

@@ -167,10 +167,33 @@ def _pair(f: pl.DataFrame, e: pl.DataFrame, on: list[str]) -> pl.DataFrame:
     peak +250 → +80 MB, for 0–0.1 s)."""
     if min(f.height, e.height) < PAIR_BUCKET_ROWS:                 # an empty side included
         return _pair_one(f, e, on)
+    fast = _pair_hashed(f, e, on)
+    if fast is not None:
+        return fast
     hf = f.select(pl.col(on[0]).hash() % PAIR_BUCKETS)[:, 0]
     he = e.select(pl.col(on[0]).hash() % PAIR_BUCKETS)[:, 0]
     parts = [_pair_one(f.filter(hf == b), e.filter(he == b), on) for b in range(PAIR_BUCKETS)]
     return pl.concat(parts).sort("fi")                      # the file's order, as one join gives it
+
+
+def _pair_hashed(f: pl.DataFrame, e: pl.DataFrame, on: list[str]) -> pl.DataFrame | None:
+    """A month end's pairs in one join of integers: each row's ``on`` hashed once (64 bits), joined 1:1 in the
+    file's order, then every pair's ``on`` compared. None — the join of the columns decides — when a key repeats on
+    a side, two keys share a hash, or a value is missing. Measured at 1 M rows: 0.75 → 0.3 CPU-s, and no copy of
+    a million keys per bucket."""
+    if any(f[c].null_count() or e[c].null_count() for c in on):
+        return None
+    at = pl.int_range(pl.len(), dtype=pl.Int64)
+    try:
+        p = (f.select(pl.struct(on).hash(7).alias("_h"), at.alias("_f"))
+             .join(e.select(pl.struct(on).hash(7).alias("_h"), at.alias("_e")), on="_h", how="inner",
+                   maintain_order="left", validate="1:1"))
+    except pl.exceptions.ComputeError:
+        return None
+    for c in on:                                  # the same key, kind and amount, not only the same hash
+        if not bool((f[c].gather(p["_f"]) == e[c].gather(p["_e"])).all()):
+            return None
+    return pl.DataFrame([f["fi"].gather(p["_f"]), e["ei"].gather(p["_e"])])
 
 
 def _pair_one(f: pl.DataFrame, e: pl.DataFrame, on: list[str]) -> pl.DataFrame:

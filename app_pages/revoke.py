@@ -5,7 +5,7 @@ number of accounts is typed to confirm (it cannot be undone); more than the four
 import pandas as pd
 import streamlit as st
 
-from lib.domain import names
+from lib.domain import names, portone_v2
 from lib.domain.errors import DeskError
 from lib.domain.fmt import krw, kst
 from lib.domain.i18n import _
@@ -14,7 +14,8 @@ from lib.domain.names import pg_name
 from lib.domain.outcomes import BulkRow
 from lib.domain.rules import revoke_blockers
 from lib.reports import pending
-from lib.ui import id_list, inert, keys, language, loaders, outcomes, send_once, session
+from lib.services.bulk import revoke_confirmation
+from lib.ui import id_list, inert, keys, language, loaders, open_payment, outcomes, send_once, session
 
 language.entry_guard()
 
@@ -43,6 +44,7 @@ T = {
     "again": _("Cancel other accounts"),
     "stale": _("The payment changed since you loaded it, so nothing was sent: {changes}."),
     "busy": _("Nothing was sent: {msg}"), "invalid": _("Nothing was sent:"),
+    "v2_approval": _("a V2 (PortOne) account: not part of an approval request — close it on its payment page"),
 }
 K_ACTION, K_PLAN, K_CONFIRM, K_DONE = keys.REVOKE_ACTION, keys.REVOKE_PLAN, keys.REVOKE_CONFIRM, keys.REVOKE_DONE
 ERRORS = (DeskError,)                # every expected error: shown by lib/ui/outcomes.show_error
@@ -88,9 +90,12 @@ if "revoke_ids" not in st.session_state:
     st.session_state["revoke_ids"] = "\n".join(st.session_state.get(keys.BULK_SELECTION, []))
 ids_text = st.text_area(T["ids"], key="revoke_ids", height=120)
 ids = id_list.imp_uids_or_stop(ids_text, max_rows=s.rules.bulk_extend_max_rows, too_many=T["too_many"],
-                                none=T["none"], bad=T["bad_ids"])
+                                none=T["none"], bad=T["bad_ids"], v2_ids=open_payment.both())
+# Each payment read through its own API: imp_… ids are V1's; any other id, with V2 configured, a V2 paymentId.
+api_of = {i: "v1" if i.startswith("imp_") else "v2" for i in ids}
 try:
-    by_id = {p.imp_uid: p for p in session.desk().payments(ids)}
+    by_id = {p.imp_uid: p for api in ("v1", "v2") if any(a == api for a in api_of.values())
+             for p in session.desk_for(api).payments([i for i in ids if api_of[i] == api])}
 except DeskError as e:
     st.error(inert.say(T["error"], err=e))
     st.stop()
@@ -98,7 +103,10 @@ except DeskError as e:
 preview, eligible, left_out = [], [], []
 for i in ids:
     p = by_id.get(i)
-    why = revoke_blockers(p) if p is not None else [_("not found")]
+    why = ((portone_v2.revoke_blockers if api_of[i] == "v2" else revoke_blockers)(p)) if p is not None \
+        else [_("not found")]
+    if not why and api_of[i] == "v2" and len(ids) > s.rules.bulk_approval_above_count:
+        why = [T["v2_approval"]]           # an approval is carried out by the approver's V1 desk: V2 stays out
     if p is not None and not why:
         eligible.append(p)
     else:
@@ -143,7 +151,13 @@ if st.button(T["send"].format(n=n), type="primary", key="revoke_send", disabled=
     st.session_state[K_CONFIRM] = action
 def run() -> list[BulkRow]:
     st.session_state[K_DONE] = action            # the next run shows this result, whatever it reads then
-    return session.desk().bulk_revoke(eligible, typed_confirmation=typed) + left_out
+    out: list[BulkRow] = []
+    for api in ("v1", "v2"):             # each version's accounts through its own API; the whole number typed above
+        group = [p for p in eligible if api_of[p.imp_uid] == api]
+        if group:
+            out += session.desk_for(api).bulk_revoke(
+                group, typed_confirmation=revoke_confirmation(group) if typed == n else typed)
+    return out + left_out
 
 
 if st.session_state.get(K_CONFIRM) == action:

@@ -155,3 +155,22 @@ def test_refund_list_has_v2_payments_with_their_version(app, both):
     assert not at.exception
     df = at.dataframe[0].value
     assert {"V1 (I'mport)", "V2 (PortOne)"} <= set(df["api"])
+
+
+def test_revoke_page_closes_v1_and_v2_accounts_each_through_its_api(app, both, app_env):
+    v1 = app_env.pick(status="ready", where=lambda x: x["pg_provider"] in ("kcp", "tosspayments", "nice_v2"))
+    v2 = pid(issued_v2(both, pg="TOSSPAYMENTS"))
+    both.clear_requests()
+    app_env.clear_requests()
+    at = app("app_pages/revoke.py").run()
+    at.text_area(key="revoke_ids").input(f"{v1['imp_uid']}\n{v2}").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    at.text_input(key="revoke_typed").input("2").run()
+    at.button(key="revoke_send").click().run()
+    at.button(key="revoke_go").click().run()
+    assert not at.exception, at.exception
+    assert "2 of 2 accounts cancelled" in at.success[0].value
+    assert len(both.requests_seen(f"/payments/{v2}/virtual-account/close")) == 1
+    assert both.payment(v2)["sandbox"]["closed"]
+    assert len(app_env.requests_seen(f"/vbanks/{v1['imp_uid']}")) == 1

@@ -174,3 +174,19 @@ def test_revoke_page_closes_v1_and_v2_accounts_each_through_its_api(app, both, a
     assert len(both.requests_seen(f"/payments/{v2}/virtual-account/close")) == 1
     assert both.payment(v2)["sandbox"]["closed"]
     assert len(app_env.requests_seen(f"/vbanks/{v1['imp_uid']}")) == 1
+
+
+def test_v2_refund_above_the_approval_limit_is_not_requested(app, both, set_rules):
+    set_rules("refund_approval_above = 1000\n")
+    p = v2_paid(both, "KCP_V2")
+    at = app("app_pages/refund.py", imp_uid=p["id"], api="v2").run()
+    at.button(key="rf_next1").click().run()
+    at.button(key="rf_next2").click().run()
+    at.text_input(key="rf_holder").input("홍길동")
+    at.selectbox(key="rf_bank").set_value("SHINHAN")
+    at.text_input(key="rf_account").input("110-123-456789")
+    at.button(key="rf_next3").click().run()
+    at.button(key="rf_next4").click().run()
+    assert "Step 5 of 6" in step_text(at)
+    assert any("cannot be carried out from the Approvals page" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key in ("rf_request", "rf_send")]

@@ -265,7 +265,9 @@ def _read_text(data: bytes, label: str, words: frozenset[str], header_row: int |
     title = [c.strip() for r in rows[:top] for c in r if c.strip()]
     # Byte offsets of every line: the table starts on the line after the header.
     raw = np.frombuffer(body, dtype=np.uint8)
-    ends = np.flatnonzero(raw == 10)
+    step = 8 << 20                                        # a mask of 8 MB at a time, not one the size of the file
+    ends = np.concatenate([np.flatnonzero(raw[i:i + step] == 10) + i for i in range(0, len(raw), step)] or
+                          [np.zeros(0, dtype=np.int64)])
     starts = np.concatenate(([0], ends + 1))
     if header_line >= len(starts):
         raise ReconFileError(_("{label} has a header line but no rows.").format(label=label))

@@ -190,3 +190,24 @@ def test_v2_refund_above_the_approval_limit_is_not_requested(app, both, set_rule
     assert "Step 5 of 6" in step_text(at)
     assert any("cannot be carried out from the Approvals page" in w.value for w in at.warning)
     assert not [b for b in at.button if b.key in ("rf_request", "rf_send")]
+
+
+def test_search_finds_v2_payments_with_their_version(app, both):
+    new = pid(issued_v2(both))
+    at = app("app_pages/search.py", q=new).run()
+    assert not at.exception, at.exception
+    df = at.dataframe[0].value
+    assert list(df["api"]) == ["V2 (PortOne)"]
+    link = next(pl for pl in at.get("page_link") if pl.proto.page.endswith("payment"))
+    assert "api=v2" in link.proto.query_string
+    at.pills(key="sr_api").set_value(["v1"])            # only V1's: it is not found
+    at.button(key="sr_find").click().run()
+    assert not at.dataframe and at.warning
+
+
+def test_v2_paid_payment_links_its_refund_with_its_version(app, both):
+    p = v2_paid(both, "KCP_V2")
+    at = app("app_pages/payment.py", imp_uid=p["id"], api="v2").run()
+    assert not at.exception
+    link = next(pl for pl in at.get("page_link") if pl.proto.label == "Refund this payment")
+    assert "api=v2" in link.proto.query_string and p["id"] in link.proto.query_string

@@ -304,11 +304,15 @@ def mirror_child(folder: Path, facts: dict[str, Any]) -> dict[str, Any]:
     from lib.reports.recon.grid import LIMITS
 
     give_back_freed_memory()
+    if os.environ.get("BENCH_DECAY_MS"):
+        import pyarrow as pa
+        pa.jemalloc_set_decay_ms(int(os.environ["BENCH_DECAY_MS"]))
     n = facts["payments"]
     data = (folder / "settlement.csv").read_bytes()
     base = rss_mb()
     limits = replace(LIMITS, max_bytes=max(LIMITS.max_bytes, 2 * len(data)), max_rows=max(LIMITS.max_rows, 2 * n))
     marks = [(time.perf_counter(), time.process_time())]
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
 
     def lap() -> None:
         marks.append((time.perf_counter(), time.process_time()))
@@ -329,11 +333,14 @@ def mirror_child(folder: Path, facts: dict[str, Any]) -> dict[str, Any]:
     lap()
     m = match.match(rows, ev)
     lap()
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
     assert payments.num_rows == n, payments.num_rows
     assert len(rows) == n + facts["refunds"] and len(m.mismatched) == facts["mismatched"], m.summary()
     assert m.file_only.empty and m.import_only.empty, m.summary()
     out: dict[str, Any] = {"rss_mb": rss_mb(), "base_mb": base, "wall_s": marks[-1][0] - marks[0][0],
-                           "cpu_s": marks[-1][1] - marks[0][1], "summary": summary(m)}
+                           "cpu_s": marks[-1][1] - marks[0][1], "summary": summary(m),
+                           "user_s": ru1.ru_utime - ru0.ru_utime, "sys_s": ru1.ru_stime - ru0.ru_stime,
+                           "faults_k": (ru1.ru_minflt - ru0.ru_minflt) / 1000}
     for i, p in enumerate(MIRROR_PHASES):
         out[p + "_s"] = marks[i + 1][0] - marks[i][0]
         out[p + "_cpu"] = marks[i + 1][1] - marks[i][1]
@@ -406,9 +413,12 @@ def engines(rows, ev, result) -> dict[str, float]:
             "duckdb_pairs": pairs.num_rows}
 
 
-def _child(kind: str, tmp: str, facts: dict[str, Any]) -> dict[str, Any]:
+def _child(kind: str, tmp: str, facts: dict[str, Any], decay_ms: int | None = None) -> dict[str, Any]:
+    env = dict(os.environ)
+    if decay_ms is not None:             # what-if: freed memory kept this long by Arrow's and polars' allocators
+        env.update(BENCH_DECAY_MS=str(decay_ms), _RJEM_MALLOC_CONF=f"dirty_decay_ms:{decay_ms},muzzy_decay_ms:0")
     out = subprocess.run([sys.executable, __file__, kind, tmp, json.dumps(facts)], capture_output=True, text=True,
-                         check=False)
+                         check=False, env=env)
     if out.returncode:
         raise SystemExit(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -438,19 +448,27 @@ def run(n: int, repeat: int = 5) -> dict[str, Any]:
               f"{sync['fields_s']:.2f} recon_fields_only_cpu_s={sync['fields_cpu']:.2f}", flush=True)
         res = _child("--child", tmp, facts) if os.environ.get("BENCH_JSON", "1") == "1" else None
         mirrors = [_child("--mirror", tmp, facts) for _i in range(repeat)]
+        kept = [_child("--mirror", tmp, facts, decay_ms=1000) for _i in range(3 if n <= 1_000_000 else 0)]
     if res is not None:
         res.update(rows=n, json_mb=facts["json_mb"])
         print_json(n, res, facts)
         for m in mirrors:                     # the fast path cannot be wrong quietly: the same month end as the JSON's
             assert m["summary"] == res["summary"], (m["summary"], res["summary"])
-    keys = ("wall_s", "cpu_s", "rss_mb", "base_mb") + tuple(f"{p}_{x}" for p in MIRROR_PHASES for x in ("s", "cpu"))
+    keys = ("wall_s", "cpu_s", "rss_mb", "base_mb", "user_s", "sys_s", "faults_k") + tuple(f"{p}_{x}" for p in MIRROR_PHASES for x in ("s", "cpu"))
     mirror: dict[str, Any] = {k: _median(mirrors, k) for k in keys}
     mirror.update(rows=n, summary=mirrors[0]["summary"], sync=sync)
     print(f"bench month_end source=mirror rows={n} wall_s={mirror['wall_s']:.2f} cpu_s={mirror['cpu_s']:.2f} "
           f"rss_mb={mirror['rss_mb']:.0f} (median of {repeat}; at start {mirror['base_mb']:.0f}; "
           f"same result as the JSON's: {'checked' if res is not None else 'not run'})", flush=True)
     print(f"bench month_end source=mirror phases rows={n} "
-          + " ".join(f"{p}_s={mirror[p + '_s']:.2f}/{mirror[p + '_cpu']:.2f}cpu" for p in MIRROR_PHASES), flush=True)
+          + " ".join(f"{p}_s={mirror[p + '_s']:.2f}/{mirror[p + '_cpu']:.2f}cpu" for p in MIRROR_PHASES)
+          + f" (cpu = user {mirror['user_s']:.2f} + kernel {mirror['sys_s']:.2f}: {mirror['faults_k']:,.0f}k page "
+          f"faults, memory handed back at once and taken again)", flush=True)
+    if kept:
+        print(f"bench month_end source=mirror what-if rows={n} wall_s={_median(kept, 'wall_s'):.2f} cpu_s="
+              f"{_median(kept, 'cpu_s'):.2f} rss_mb={_median(kept, 'rss_mb'):.0f} kernel_s={_median(kept, 'sys_s'):.2f} "
+              f"(median of {len(kept)}: Arrow's and polars' freed memory kept 1 s instead of handed back at once)",
+              flush=True)
     return mirror
 
 

@@ -14,7 +14,6 @@ from lib.domain.names import pg_name
 from lib.domain.outcomes import BulkRow
 from lib.domain.rules import revoke_blockers
 from lib.reports import pending
-from lib.services.bulk import revoke_confirmation
 from lib.ui import id_list, inert, keys, language, loaders, open_payment, outcomes, send_once, session
 
 language.entry_guard()
@@ -152,11 +151,10 @@ if st.button(T["send"].format(n=n), type="primary", key="revoke_send", disabled=
 def run() -> list[BulkRow]:
     st.session_state[K_DONE] = action            # the next run shows this result, whatever it reads then
     out: list[BulkRow] = []
-    for api in ("v1", "v2"):             # each version's accounts through its own API; the whole number typed above
-        group = [p for p in eligible if api_of[p.imp_uid] == api]
+    for api in ("v1", "v2"):             # each version's accounts through its own API, once the whole number is typed:
+        group = [p for p in eligible if api_of[p.imp_uid] == api]      # each part is confirmed by its own number
         if group:
-            out += session.desk_for(api).bulk_revoke(
-                group, typed_confirmation=revoke_confirmation(group) if typed == n else typed)
+            out += session.desk_for(api).bulk_revoke(group, typed_confirmation=str(len(group)) if typed == n else typed)
     return out + left_out
 
 

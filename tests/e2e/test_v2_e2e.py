@@ -18,6 +18,8 @@ from playwright.sync_api import expect
 
 from lib.domain import i18n
 from tests.e2e.helpers import App, browser_page, next_step, settle
+from tests.e2e.test_korean_e2e import english_on_screen
+from tests.e2e.test_screens_e2e import click_cell
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +70,9 @@ def test_pending_list_shows_both_versions(page, v2_app, sandbox_v2, tmp_path):
     everything = int(metric(page, ko("Pending accounts")).inner_text().replace(",", ""))
     grid = page.locator("[data-testid=stDataFrame]").first
     grid.scroll_into_view_if_needed()
+    expect(grid.locator("tbody")).to_contain_text("V2 (포트원)")          # the new V2 accounts, due soonest, on top
+    expect(grid.locator("tbody")).to_contain_text("V1 (아임포트)")
+    assert english_on_screen(page) == []
     out = Path(os.environ.get("VBANK_SHOTS") or tmp_path)       # the list with both versions, for the README
     out.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(300)
@@ -90,6 +95,11 @@ def test_pending_list_shows_both_versions(page, v2_app, sandbox_v2, tmp_path):
     settle(page)
     expect(metric(page, ko("Pending accounts"))).to_have_text(f"{n_v2:,}")
     assert n_v2 < everything
+    # one click on a V2 row's "열기" opens its payment with its version in the link, read through V2
+    grid.evaluate("e => e.scrollIntoView({block: 'center'})")          # the whole table in view: its first row
+    click_cell(page, grid, 0, x=35 + 40)
+    expect(page).to_have_url(re.compile(r"/payment\?imp_uid=" + re.escape(mine[0]) + "&api=v2$"))
+    expect(page.get_by_role("button", name=ko("Close this virtual account…"))).to_be_visible()
 
 
 def refund_v2(page, app: App, payment_id: str) -> None:

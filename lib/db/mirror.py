@@ -98,6 +98,12 @@ class Mirror:
         from deltalake import DeltaTable
         return DeltaTable(self.uri, storage_options=self.storage_options)
 
+    def _written(self) -> bool:
+        """Whether a first commit exists: a look at the folder for a local table (no log read), else ``exists``."""
+        if "://" not in self.uri:
+            return (Path(self.uri) / "_delta_log").is_dir() and any((Path(self.uri) / "_delta_log").glob("*.json"))
+        return self.exists()
+
     def version(self) -> int | None:
         return int(self._table().version()) if self.exists() else None
 
@@ -175,17 +181,17 @@ class Mirror:
     def read(self, fields: tuple[str, ...] = payment_table.ALL, *, t_from: int | None = None, t_to: int | None = None,
              time_field: str = "started_at", status: str | Iterable[str] | None = None,
              pay_method: str | None = None, api: str | None = None, ids: Iterable[str] | None = None,
-             with_api: bool = False) -> pa.Table:
+             with_api: bool = False, large: bool = False) -> pa.Table:
         """Payments as the listing's table of ``fields`` (imp_uid first): those whose ``time_field`` is in
         [t_from, t_to], of ``status`` (one or several), ``pay_method``, ``api``, or ``ids``. An empty table while
-        the mirror has never been written."""
+        the mirror has never been written. ``large``: strings as Arrow's large strings, as polars holds them (no
+        copy; a list's frame reads them alike), instead of the listing's exact types."""
         want = payment_table.with_id(fields)
         out_schema = payment_table.schema(fields)
         if with_api:
             out_schema = out_schema.append(pa.field("api", pa.string()))
-        if not self.exists():
-            return out_schema.empty_table()
-        lf = self.scan()
+        if large:
+            out_schema = pa.schema([pa.field(f.name, _large(f.type)) for f in out_schema])
         cond: list[pl.Expr] = []
         if t_from is not None:
             cond.append(pl.col(time_field) >= t_from)
@@ -197,18 +203,20 @@ class Mirror:
                 cond.append(pl.col("month") <= _month(t_to))
         if status is not None:
             sts = [status] if isinstance(status, str) else list(status)
-            cond.append(pl.col("status").is_in(sts))
+            cond.append(pl.col("status") == sts[0] if len(sts) == 1 else pl.col("status").is_in(sts))
         if pay_method is not None:
             cond.append(pl.col("pay_method") == pay_method)
         if api is not None:
             cond.append(pl.col("api") == api)
         if ids is not None:
             cond.append(pl.col("imp_uid").is_in(list(ids)))
+        if not self._written():
+            return out_schema.empty_table()
+        lf = self.scan()
         if cond:
             lf = lf.filter(pl.all_horizontal(cond))
-        cols = [*want, *(["api"] if with_api else [])]
-        t = lf.select(cols).collect().to_arrow()
-        return t.cast(out_schema)
+        t = lf.select([*want, *(["api"] if with_api else [])]).collect().to_arrow()
+        return t if t.schema == out_schema else t.cast(out_schema)
 
     def stats(self) -> dict[str, Any]:
         """Rows and files, for /admin."""
@@ -236,6 +244,16 @@ class Mirror:
         diff = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f"{f}__m")) for f in fields]) if fields else pl.lit(False)
         changed = j.filter(pl.col("imp_uid").is_in(list(known)) & diff)["imp_uid"].to_list()
         return changed, new
+
+
+def _large(t: pa.DataType) -> pa.DataType:
+    if t == pa.string():
+        return pa.large_string()
+    if pa.types.is_list(t):
+        return pa.large_list(_large(t.value_type))
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(f.name, _large(f.type)) for f in t])
+    return t
 
 
 def _props() -> Any:

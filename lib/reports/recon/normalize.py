@@ -273,7 +273,8 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
         blank[odd] = (sub == "").all(axis=1)
         any_total[odd] = sub.apply(lambda c: c.str.lower().str.contains(total_rx, regex=True)).any(axis=1)
     is_total = _per_value(date_cell, lambda v: v.str.lower().str.contains(total_rx, regex=True)) | (odd & any_total)
-    keep = cells[~blank & ~is_total]
+    dropped = blank | is_total
+    keep = cells[~dropped] if dropped.any() else cells      # nothing to drop: no copy of the whole file
     assert cmap.amount is not None and cmap.date is not None          # required (checked before reading)
     if keep.empty:
         raise ReconFileError(_("The file has no data rows after blank and total lines."))
@@ -330,7 +331,8 @@ def normalize(df: pd.DataFrame, cmap: ColumnMap) -> pd.DataFrame:
         vbank = _per_value(method, lambda v: v.str.contains("|".join(VBANK_WORDS), regex=True) | v.isin(VBANK_CODES)
                            | (v == ""))
         other = int((~vbank).sum())
-        out = out[vbank.to_numpy()]
+        if other:                               # every row a virtual account: no copy of the rows
+            out = out[vbank.to_numpy()]
     out = out.reset_index(drop=True)
     out.attrs["other_methods"] = other
     out.attrs["file_pgs"] = [p for p in (cmap.file_pgs or "").split(",") if p]

@@ -71,6 +71,7 @@ def follow() -> None:
 
 # ------------------------------------------------------------------ API versions
 V1, V2 = "v1", "v2"
+K_API_OF = "open_payment:api_of"          # the mirror's answer per payment id, for this session
 
 
 def both() -> bool:
@@ -95,9 +96,19 @@ def query_api() -> str | None:
 
 
 def version_of(imp_uid: str) -> str | None:
-    """The version the payments mirror knows this payment by (None: not there, or only V1 is configured)."""
-    if not both() or not mirror.enabled():
+    """The version the payments mirror knows this payment by (None: not there, or only V1 is configured; an
+    ``imp_…`` id is V1's). Looked up once per session and id, not on every rerun of the page."""
+    if not both() or not mirror.enabled() or imp_uid.startswith("imp_"):
         return None
+    known = st.session_state.setdefault(K_API_OF, {})
+    if imp_uid not in known:
+        if len(known) >= 100:                # bounded: a session that looks up many ids asks the mirror again
+            known.clear()
+        known[imp_uid] = _mirror_version(imp_uid)
+    return known[imp_uid]
+
+
+def _mirror_version(imp_uid: str) -> str | None:
     try:
         m = mirror.mirror()
         if not m.exists():

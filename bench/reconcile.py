@@ -137,6 +137,7 @@ def rss_mb() -> float:
 
 def child(folder: Path, facts: dict[str, Any]) -> dict[str, float]:
     """One reconciliation in this (fresh) process, phase by phase, as the page runs it."""
+    from lib.domain.i18n import _
     from lib.domain.settings import Rules
     from lib.iamport.listing import Listing
     from lib.iamport.transport import Reply
@@ -145,6 +146,7 @@ def child(folder: Path, facts: dict[str, Any]) -> dict[str, float]:
     from lib.reports.recon.grid import LIMITS
 
     give_back_freed_memory()                                  # as app.py does
+    _("Day of each row")                     # the running app has its message catalog loaded (0.1 s, once a process)
     index = {k: tuple(v) for k, v in json.loads((folder / "index.json").read_text()).items()}
     fd = os.open(folder / "pages.bin", os.O_RDONLY)
 
@@ -298,12 +300,14 @@ def mirror_child(folder: Path, facts: dict[str, Any]) -> dict[str, Any]:
     """The month end from the mirror in this (fresh) process, phase by phase as the page runs it: the file read
     and its days found, the period's payments read from the mirror (instead of a month of API pages), the events,
     the reading calibrated, the rows typed and matched."""
+    from lib.domain.i18n import _
     from lib.domain.settings import Rules
     from lib.reports.columnar import give_back_freed_memory
     from lib.reports.recon import expected, match, normalize, read, reading, understand
     from lib.reports.recon.grid import LIMITS
 
     give_back_freed_memory()
+    _("Day of each row")                     # the running app has its message catalog loaded (0.1 s, once a process)
     n = facts["payments"]
     data = (folder / "settlement.csv").read_bytes()
     base = rss_mb()

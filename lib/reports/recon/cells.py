@@ -139,6 +139,8 @@ METHOD_WORDS = ("가상계좌", "무통장", "카드", "신용카드", "체크�
                 "vbank", "card", "trans", "phone", "virtual_account", "transfer", "va", "ca", "ra", "vcnt")
 CHANNEL_RX = re.compile(r"타행|당행|이체|FB|CMS|인터넷|모바일|스마트|ATM|CD|창구|펌뱅킹|오픈뱅킹|대체|자동|전자금융|텔레|폰뱅킹|"
                         r"일반입금|입금|출금|급여|체크|카드", re.IGNORECASE)
+_KIND_IN = re.compile("|".join(map(re.escape, KIND_WORDS[:10])))      # any of them inside a cell: one search
+_METHOD_IN = re.compile("|".join(map(re.escape, METHOD_WORDS[:8])))
 _HANGUL_NAME = re.compile(r"^[가-힣]{2,5}$")
 _COMPANY = re.compile(r"\(주\)|㈜|주식회사|유한|\(유\)|페이|먼츠|뱅크|파이낸셜|정보통신", re.IGNORECASE)
 
@@ -259,8 +261,8 @@ def _profile(df: pd.DataFrame) -> list[Profile]:
             hits = np.fromiter((bool(test(u)) for u in uniq), dtype=bool, count=len(uniq))
             return float(hits[codes].mean()) if len(codes) else 0.0
         p.direction = share_of(lambda v: v.lower() in DIRECTION_IN + DIRECTION_OUT)
-        p.kind = share_of(lambda v: any(w in v.lower() for w in KIND_WORDS[:10]) or v.lower() in KIND_WORDS)
-        p.method = share_of(lambda v: v.lower() in METHOD_WORDS or any(w in v.lower() for w in METHOD_WORDS[:8]))
+        p.kind = share_of(lambda v: bool(_KIND_IN.search(v.lower())) or v.lower() in KIND_WORDS)
+        p.method = share_of(lambda v: v.lower() in METHOD_WORDS or bool(_METHOD_IN.search(v.lower())))
         p.pg = share_of(lambda v: len(uniq) <= 500 and pg_of(v, pg_code))
         p.channel = share_of(lambda v: CHANNEL_RX.search(v))
         p.name_like = share_of(lambda v: _HANGUL_NAME.match(v) or _COMPANY.search(v))

@@ -91,8 +91,11 @@ def events(payments: pa.Table | list[dict], d_from: date, d_to: date, rules: Rul
     parts = []
     at = pc.indices_nonzero(paid)                       # gather only the rows an event needs, only their columns
     if len(at):
-        dep = t.select(["imp_uid", "merchant_uid", "pg_tid", "pg_provider", "amount"]).take(at)
-        parts.append(pa.table([pa.nulls(len(at), pa.string()).fill_null("deposit"), paid_at.take(at),
+        whole = len(at) == t.num_rows                 # every payment listed is a deposit of the period: no copy
+        dep = t.select(["imp_uid", "merchant_uid", "pg_tid", "pg_provider", "amount"])
+        dep = dep if whole else dep.take(at)
+        parts.append(pa.table([pa.nulls(len(at), pa.string()).fill_null("deposit"),
+                               paid_at if whole else paid_at.take(at),
                                dep["imp_uid"], dep["merchant_uid"], _text(dep["pg_tid"]), _text(dep["pg_provider"]),
                                pc.fill_null(dep["amount"], 0)], schema=_EVENT))
     hist = t["cancel_history"].combine_chunks() if t.num_rows else pa.array([], t.schema.field("cancel_history").type)

@@ -93,8 +93,6 @@ if not checked[1]:
     st.stop()
 found, n = search.search(df, query, tuple(statuses or search.STATUSES), reveal=may_reveal,
                          apis=tuple(apis) if apis else None)
-if apis and not found["api"].isin(apis).all():        # only the versions asked for, whatever the search
-    n, found = n - int((~found["api"].isin(apis)).sum()), found[found["api"].isin(apis)]
 if not may_reveal and search.reaches_hidden(query):
     st.caption(T["masked_only"])
 st.caption(session.last_refreshed(fetched))

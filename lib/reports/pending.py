@@ -36,7 +36,7 @@ def _ts(series: pd.Series) -> pd.Series:
 def build_frame(rows: pa.Table | list[dict], now: datetime) -> pd.DataFrame:
     """The pending list's frame from the listing's table (or dicts), sorted by due date."""
     df = columnar.frame(rows, [*RAW_COLUMNS, "api"])
-    df["api"] = df["api"].fillna("v1").astype(str)          # the API version (listing(with_api=True)); V1 without it
+    df["api"] = df["api"].astype(object).where(df["api"].notna(), "v1").astype(str)   # listing(with_api=True); V1 else
     df["amount"] = pd.to_numeric(df["amount"], errors="coerce").fillna(0).astype("int64")
     issued = _ts(df["vbank_issued_at"])
     df["issued_at"] = issued.fillna(_ts(df["started_at"]))
@@ -52,7 +52,9 @@ def build_frame(rows: pa.Table | list[dict], now: datetime) -> pd.DataFrame:
     # Masked once, with the frame (cached), not on every rerun of the page.
     df[MASKED["vbank_num"]] = mask_accounts(df["vbank_num"])
     df[MASKED["buyer_tel"]] = mask_phones(df["buyer_tel"])
-    return df.sort_values("due", kind="stable").reset_index(drop=True)
+    # Due soonest first; accounts due at the same moment in imp_uid order, whatever order the list was read in (the
+    # mirror's files, the API's pages): a row position means the same payment on every rerun.
+    return df.sort_values(["due", "imp_uid"], kind="stable").reset_index(drop=True)
 
 
 MASKED = {"vbank_num": "_vbank_num_masked", "buyer_tel": "_buyer_tel_masked"}

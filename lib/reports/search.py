@@ -168,7 +168,10 @@ def search(df: pd.DataFrame, q: Query, statuses: tuple[str, ...] = STATUSES,
     number or address is typed exactly: a search can never single out a hidden digit or letter."""
     p = _polars(df)
     if p is not None:
-        idx = p.select(pl.arg_where(_hit(q, statuses, reveal=reveal)))[:, 0]
+        hit_pl = _hit(q, statuses, reveal=reveal)
+        if apis is not None:
+            hit_pl = hit_pl & pl.col("api").is_in(list(apis))
+        idx = p.select(pl.arg_where(hit_pl))[:, 0]
         return df.iloc[idx.head(limit).to_list()], len(idx)
     if q.kind == "imp_uid":
         hit = df["_imp"] == q.value
@@ -193,6 +196,8 @@ def search(df: pd.DataFrame, q: Query, statuses: tuple[str, ...] = STATUSES,
             hit |= df["amount"] == q.amount
     if tuple(statuses) != STATUSES:
         hit &= df["status"].isin(statuses)
+    if apis is not None and "api" in df:
+        hit &= df["api"].isin(apis)
     found = df[hit]
     return found.head(limit), int(hit.sum())
 

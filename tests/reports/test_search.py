@@ -77,3 +77,16 @@ def test_a_paid_payment_of_the_sandbox_is_found_by_its_phone_in_another_format(s
     found, _n = search.search(search.frame(rows), search.parse(typed), ("paid",))
     assert paid["imp_uid"] in set(found["imp_uid"])
     assert set(found["status"]) == {"paid"}
+
+
+def test_a_search_keeps_to_the_api_versions_asked_for_in_both_paths():
+    rows = [{"imp_uid": f"imp_{i}", "merchant_uid": f"ord_{i}", "buyer_name": "김민수", "amount": 1000,
+             "status": "paid", "started_at": 1_790_000_000 + i, "api": "v2" if i % 2 else "v1"} for i in range(10)]
+    df = search.frame(rows)
+    q = search.parse("김민")
+    found, n = search.search(df, q, apis=("v2",))
+    assert n == 5 and set(found["api"]) == {"v2"}
+    plain = df.copy()                     # a frame not made by frame(): the pandas path, the same rule
+    found2, n2 = search.search(plain, q, apis=("v2",))
+    assert n2 == 5 and found2["imp_uid"].tolist() == found["imp_uid"].tolist()
+    assert search.search(df, q)[1] == 10

@@ -86,13 +86,13 @@ def test_pending_list_shows_both_versions(page, v2_app, sandbox_v2, tmp_path):
     with page.expect_download() as dl:
         page.get_by_role("button", name=ko("Download CSV")).click()
     rows = list(csv.DictReader(io.StringIO(open(dl.value.path(), encoding="utf-8-sig").read())))
-    api = {r[ko("imp_uid")]: r["API"] for r in rows}
+    api = {r[ko("imp_uid")]: r[ko("API")] for r in rows}
     assert set(api.values()) == {"V1 (아임포트)", "V2 (포트원)"}
     assert all(api[m] == "V2 (포트원)" for m in mine)
     n_v2 = sum(v == "V2 (포트원)" for v in api.values())
     # … and the sidebar's API filter narrows the list to one version.
     side = page.locator("[data-testid=stSidebar]")
-    box = side.locator("[data-testid=stMultiSelect]").filter(has_text="API")
+    box = side.locator("[data-testid=stMultiSelect]").filter(has_text=ko("API"))
     box.scroll_into_view_if_needed()
     box.locator("input").click()
     page.get_by_role("option", name="V2 (포트원)").click()

@@ -346,8 +346,10 @@ def ids(col: pd.Series) -> pd.Series:
     arr = _arrow(col)
     if pc.all(pc.string_is_ascii(arr)).as_py() is not True:          # ASCII is its own NFKC form
         arr = pc.utf8_normalize(arr, "NFKC")
-    arr = pc.replace_substring_regex(pc.utf8_trim_whitespace(arr), r'^="(.*)"$', r"\1")
-    out = pc.utf8_trim_whitespace(arr).to_pandas()
+    arr = pc.utf8_trim_whitespace(arr)
+    if pc.any(pc.starts_with(arr, '="')).as_py():       # Excel's text guard on some cells: off, then their spaces
+        arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r'^="(.*)"$', r"\1"))
+    out = arr.to_pandas()
     out.index = col.index
     return out.astype(str)
 

@@ -125,7 +125,8 @@ def _whole_won(s: pa.Array, col: pd.Series) -> pd.Series | None:
     import pyarrow as pa
     import pyarrow.compute as pc
     try:
-        num = pc.cast(pc.replace_substring(s, ",", ""), pa.int64())
+        num = pc.cast(pc.replace_substring(s, ",", "") if pc.any(pc.match_substring(s, ",")).as_py() else s,
+                      pa.int64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if num.null_count or (len(num) and pc.max(pc.abs(num)).as_py() >= 10**15):

@@ -165,7 +165,7 @@ def test_v2_refund_async_reads_requested_and_sync_reads_done(page, v2_app, sandb
 def test_v2_close_from_the_payment_page_and_change_offered_as_reissue(page, v2_app, sandbox_v2):
     new = sandbox_v2.issue(pg="TOSSPAYMENTS", amount=52_000, dueInDays=2, orderName="V2 말소 주문")["id"]
     go(page, v2_app, f"/payment?imp_uid={new}")            # no version in the link: the desk finds it
-    expect(page.get_by_text("API: V2 (포트원)", exact=False)).to_be_visible()
+    expect(page.get_by_text(ko("API: {api}").format(api="V2 (포트원)"), exact=False)).to_be_visible()
     # "change the due date": offered as close-and-reissue, with its warning, never a form that would fail
     main = page.get_by_test_id("stMainBlockContainer")
     main.get_by_role("link", name=ko("Change amount / due")).click()

@@ -4,8 +4,10 @@ sent, through the same write as any other — by a second; rejected or withdrawn
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from lib.db.appdb import AppDb
 from lib.db.approvals import ApprovalProblem, ApprovalRequest
@@ -23,11 +25,11 @@ from lib.domain.rules import (
     bulk_confirmation,
     changes,
     check_bulk_plan,
-    validate_refund,
 )
 from lib.domain.settings import Rules
 from lib.domain.text import NOTE_MAX, clean
 from lib.iamport.client import IamportClient
+from lib.iamport.v2.client import version_of
 from lib.services.bulk import (
     _bulk_content,
     _revoke_content,
@@ -36,7 +38,7 @@ from lib.services.bulk import (
     check_revoke_plan,
     revoke_confirmation,
 )
-from lib.services.refund import RefundPlan, holder_check, plan_refund, refund_vbank
+from lib.services.refund import RefundPlan, holder_check, plan_refund, refund_vbank, validate_for
 
 
 # ------------------------------------------------------------ approval flow
@@ -60,7 +62,7 @@ def request_refund_approval(client: IamportClient, db: AppDb, plan: RefundPlan |
     moved = changes(seen, p)
     if moved:
         raise Stale(moved, p)
-    problems = validate_refund(p, request, rules)
+    problems = validate_for(p, request, rules)          # by the payment's API (V2: the standard bank list)
     if problems:
         raise InvalidInput(problems)
     held = db.locks.get(WriteKind.REFUND.lock_key(request.imp_uid))
@@ -72,6 +74,7 @@ def request_refund_approval(client: IamportClient, db: AppDb, plan: RefundPlan |
         raise InvalidInput([why_not])
     planned = plan if plan is not None else plan_refund(db, p, request, requester, rules, holder_check=check)
     payload = {"request": asdict(request), "seen": asdict(seen), "fee_preview": fee_preview or {},
+               "api": version_of(client),                     # the approver's desk sends through this API
                "holder_check": check.record(clean(request.holder_override)),
                "body": planned.body,                          # masked when stored; full numbers sealed
                "payment": {"merchant_uid": p.merchant_uid, "pg_provider": p.pg_provider, "amount": p.amount,
@@ -131,7 +134,7 @@ def request_bulk_revoke_approval(db: AppDb, *, requester: Actor, payments: list[
 
 
 def approve(client: IamportClient, db: AppDb, *, approver: Actor, request_id: str, rules: Rules,
-            note: str | None = None) -> WriteResult:
+            note: str | None = None, clients: Callable[[str | None], Any] | None = None) -> WriteResult:
     """Approve and send. The refund (or bulk change) goes through the same service as any other, which claims
     the request in the statement that checks it, re-reads the payment and refuses if it changed."""
     approver.require("approve_refund")
@@ -151,8 +154,13 @@ def approve(client: IamportClient, db: AppDb, *, approver: Actor, request_id: st
     if req.kind == RequestKind.REFUND:
         r = RefundRequest(**{**req.payload["request"], **store.sealed(req.id)})
         seen = Seen(**req.payload["seen"])
+        api = req.payload.get("api")                 # a request made before versions were kept: V1
+        via = clients(api) if clients is not None else client
+        if version_of(via) != (api or "v1"):
+            raise InvalidInput([_("This request is for a PortOne V2 payment, and this desk is not connected to "
+                                  "PortOne V2: nothing was sent.")])
         try:
-            return refund_vbank(client, db, operator=approver, request=r, seen=seen, rules=rules,
+            return refund_vbank(via, db, operator=approver, request=r, seen=seen, rules=rules,
                                 approval_id=req.id, approval_note=note)
         except Stale as e:
             msg = _("The payment changed since the request, so nothing was sent: ") + "; ".join(e.changes)

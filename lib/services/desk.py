@@ -73,6 +73,20 @@ class Desk:
     db: AppDb
     rules: Rules
     who: Actor
+    # The merchant's other API's client (PortOne V2), when it is on both: an approval carries its payment's version,
+    # and the approver's desk sends it through that version's client.
+    v2: Any = None
+
+    def client_for(self, api: str | None) -> Any:
+        """The client of a payment's API version (V1's unless "v2" and a V2 client is bound)."""
+        if api == "v2" and self.v2 is not None:
+            return self.v2
+        return self.client
+
+    def client_of_id(self, imp_uid: str) -> Any:
+        """The client a payment id belongs to: I'mport's ids start with imp_; anything else is a V2 paymentId when
+        the merchant is on V2."""
+        return self.client if imp_uid.startswith("imp_") or self.v2 is None else self.v2
 
     # ------------------------------------------------------------ reading
     def payment(self, imp_uid_or_merchant_uid: str) -> Payment:
@@ -84,7 +98,10 @@ class Desk:
         return self.client.get_payment(q) if q.startswith("imp_") else self.client.find_by_merchant_uid(q)
 
     def payments(self, imp_uids: list[str]) -> list[Payment]:
-        return self.client.get_payments(imp_uids)
+        """These payments read live, each through its own API (V2 paymentIds through V2 when configured)."""
+        v1 = [i for i in imp_uids if self.client_of_id(i) is self.client]
+        v2 = [i for i in imp_uids if self.client_of_id(i) is not self.client]
+        return [*self.client.get_payments(v1), *(self.v2.get_payments(v2) if v2 else [])]
 
     def last_refund_account(self, imp_uid: str) -> RefundAccount | None:
         """The account this payment was last refunded to (offered again, masked), for someone who may refund."""
@@ -170,7 +187,7 @@ class Desk:
                                             rules=self.rules, note=note, action_key=action_key)
 
     def resolve(self, kind: str, imp_uid: str, *, confirm_not_applied: bool = False) -> WriteResult:
-        return unknowns.resolve_unknown(self.client, self.db, operator=self.who, kind=kind, imp_uid=imp_uid,
+        return unknowns.resolve_unknown(self.client_of_id(imp_uid), self.db, operator=self.who, kind=kind, imp_uid=imp_uid,
                                         operator_confirms_not_applied=confirm_not_applied)
 
     # ------------------------------------------------------------ four eyes
@@ -194,7 +211,7 @@ class Desk:
 
     def approve(self, request_id: str, note: str | None = None) -> WriteResult:
         return approval_flow.approve(self.client, self.db, approver=self.who, request_id=request_id, rules=self.rules,
-                                note=note)
+                                     note=note, clients=self.client_for)
 
     def reject(self, request_id: str, note: str) -> ApprovalRequest:
         return approval_flow.reject(self.db, approver=self.who, request_id=request_id, note=note)

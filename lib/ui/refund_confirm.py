@@ -79,9 +79,6 @@ def step_confirm(d: RefundDraft, T: Texts, p: Payment, rule: FeeRule) -> None:
             st.warning(inert.say(T["already_requested"], who=waiting.requester, when=kst(waiting.created_at)))
             st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
             st.stop()
-        if d.v2:          # the Approvals page carries a request out through V1: never a request that cannot be sent
-            st.warning(T["v2_no_approval"])
-            st.stop()
         st.text_input(T["request_note"], key="rf_request_note")     # read in the callback, from session state
         impact = fees.fee_impact(p.amount, p.cancel_amount, request.amount, rule,
                                  previous_refunds=len(p.cancel_history))

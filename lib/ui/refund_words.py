@@ -85,7 +85,4 @@ def texts() -> dict[str, Any]:
                               "confirm it (its webhook or a re-read of the payment); until then the payment reads "
                               "“refund requested”. Do not send it again."),
         "requested_amount": _("Refund requested (not yet done)"),
-        "v2_no_approval": _("A refund of a V2 (PortOne) payment that needs a second person's approval cannot be carried "
-                            "out from the Approvals page yet (it sends through V1), so no request is made and nothing "
-                            "was sent. Ask an approver to refund it in the PortOne console."),
     }

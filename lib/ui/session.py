@@ -21,7 +21,7 @@ from lib.services.desk import Desk
 from lib.ui import keys
 from lib.ui.inert import display_url, say
 from lib.ui.language import language_switch
-from lib.ui.resources import client, client_for, client_v2, db, settings  # noqa: F401 - client_v2 for pages
+from lib.ui.resources import client, client_for, client_v2, db, settings
 
 
 def database_problem() -> str | None:
@@ -64,13 +64,13 @@ def actor() -> Actor | None:
 def desk_for(api: str | None) -> Desk:
     """The run's Desk for a payment of this API version (V2: bound to the V2 client; same stores, rules, person)."""
     d = desk()
-    return d if api != "v2" else Desk(client_for("v2"), d.db, d.rules, d.who)  # type: ignore[arg-type]
+    return d if api != "v2" else Desk(client_for("v2"), d.db, d.rules, d.who, v2=client_v2())  # type: ignore[arg-type]
 
 
 def start_run(who: Actor) -> Desk:
     """Called by app.py once per script run, after identity: the run's Desk (client, stores and rules bound to the
     person acting), which every page and panel of the run shares."""
-    d = Desk(client(), db(), settings().rules, who)
+    d = Desk(client(), db(), settings().rules, who, v2=client_v2())
     st.session_state[keys.DESK] = d
     return d
 

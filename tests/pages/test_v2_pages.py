@@ -177,7 +177,8 @@ def test_revoke_page_closes_v1_and_v2_accounts_each_through_its_api(app, both, a
     assert len(app_env.requests_seen(f"/vbanks/{v1['imp_uid']}")) == 1
 
 
-def test_v2_refund_above_the_approval_limit_is_not_requested(app, both, set_rules):
+def test_v2_refund_above_the_approval_limit_is_requested_then_approved_and_sent_through_v2(app, both, set_rules):
+    from lib.db.appdb import AppDb
     set_rules("refund_approval_above = 1000\n")
     p = v2_paid(both, "KCP_V2")
     at = app("app_pages/refund.py", imp_uid=p["id"], api="v2").run()
@@ -189,8 +190,28 @@ def test_v2_refund_above_the_approval_limit_is_not_requested(app, both, set_rule
     at.button(key="rf_next3").click().run()
     at.button(key="rf_next4").click().run()
     assert "Step 5 of 6" in step_text(at)
-    assert any("cannot be carried out from the Approvals page" in w.value for w in at.warning)
-    assert not [b for b in at.button if b.key in ("rf_request", "rf_send")]
+    assert not [b for b in at.button if b.key == "rf_send"]
+    both.clear_requests()
+    at.button(key="rf_request").click().run()
+    assert not at.exception, at.exception
+    store = AppDb(get_settings().audit_db_url).approvals
+    [req] = store.list(status="pending")
+    assert req.imp_uid == p["id"] and req.payload["api"] == "v2" and req.payload["request"]["refund_bank"] == "SHINHAN"
+    assert both.requests_seen(f"/payments/{p['id']}/cancel") == []            # requested, nothing sent
+    # another person approves: the request is carried out through PortOne V2, once
+    store.engine.dispose()
+    with store.engine.begin() as c:
+        from sqlalchemy import text
+        c.execute(text("UPDATE approval_requests SET requester = 'someone@example.com'"))
+    ap = app("app_pages/approvals.py").run()
+    assert not ap.exception, ap.exception
+    ap.button(key=f"ap_{req.id}").click().run()
+    ap.button(key="ap_go").click().run()
+    assert not ap.exception, ap.exception
+    assert "Refund registered" in ap.success[0].value, [e.value for e in ap.error]
+    assert len(both.requests_seen(f"/payments/{p['id']}/cancel")) == 1
+    assert store.get(req.id).status == "executed"
+    assert both.payment(p["id"])["status"] == "CANCELLED"
 
 
 def test_search_finds_v2_payments_with_their_version(app, both):

@@ -90,7 +90,7 @@ def main() -> None:
         for _ in range(5):
             got, r_wall, r_cpu = timed(lambda: Mirror(uri).read(tuple(pending.RAW_COLUMNS), t_from=now - 90 * 86400,
                                                                  t_to=now, status="ready", pay_method="vbank",
-                                                                 large=True))
+                                                                 native=True))
             reads.append((r_wall, r_cpu))
             from lib.domain.clock import now_kst
             _f, f_wall, f_cpu = timed(lambda: pending.build_frame(got, now_kst()))

@@ -181,17 +181,16 @@ class Mirror:
     def read(self, fields: tuple[str, ...] = payment_table.ALL, *, t_from: int | None = None, t_to: int | None = None,
              time_field: str = "started_at", status: str | Iterable[str] | None = None,
              pay_method: str | None = None, api: str | None = None, ids: Iterable[str] | None = None,
-             with_api: bool = False, large: bool = False) -> pa.Table:
+             with_api: bool = False, native: bool = False) -> pa.Table:
         """Payments as the listing's table of ``fields`` (imp_uid first): those whose ``time_field`` is in
         [t_from, t_to], of ``status`` (one or several), ``pay_method``, ``api``, or ``ids``. An empty table while
-        the mirror has never been written. ``large``: strings as Arrow's large strings, as polars holds them (no
-        copy; a list's frame reads them alike), instead of the listing's exact types."""
+        the mirror has never been written. ``native``: the columns as polars holds them (strings as Arrow string
+        views: no copy; a list's frame reads them alike), instead of the listing's exact types (a copy of every
+        string column: 140,000 pending accounts, 23 ms)."""
         want = payment_table.with_id(fields)
         out_schema = payment_table.schema(fields)
         if with_api:
             out_schema = out_schema.append(pa.field("api", pa.string()))
-        if large:
-            out_schema = pa.schema([pa.field(f.name, _large(f.type)) for f in out_schema])
         cond: list[pl.Expr] = []
         if t_from is not None:
             cond.append(pl.col(time_field) >= t_from)
@@ -215,7 +214,10 @@ class Mirror:
         lf = self.scan()
         if cond:
             lf = lf.filter(pl.all_horizontal(cond))
-        t = lf.select([*want, *(["api"] if with_api else [])]).collect().to_arrow()
+        got = lf.select([*want, *(["api"] if with_api else [])]).collect()
+        if native:
+            return got.to_arrow(compat_level=pl.CompatLevel.newest())
+        t = got.to_arrow()
         return t if t.schema == out_schema else t.cast(out_schema)
 
     def stats(self) -> dict[str, Any]:
@@ -246,23 +248,15 @@ class Mirror:
         return changed, new
 
 
-def _large(t: pa.DataType) -> pa.DataType:
-    if t == pa.string():
-        return pa.large_string()
-    if pa.types.is_list(t):
-        return pa.large_list(_large(t.value_type))
-    if pa.types.is_struct(t):
-        return pa.struct([pa.field(f.name, _large(f.type)) for f in t])
-    return t
-
-
 def _props() -> Any:
     from deltalake import WriterProperties
     return WriterProperties(max_row_group_size=ROW_GROUP)
 
 
 def _month(t: int) -> int:
-    return int(month_of(pa.array([t], pa.int64()))[0].as_py())
+    from datetime import UTC, datetime
+    d = datetime.fromtimestamp(t + KST_OFFSET_S, UTC)
+    return d.year * 100 + d.month
 
 
 def _unique_last(t: pa.Table) -> pa.Table:

@@ -82,7 +82,7 @@ def _cached(key: tuple, what: str, load: Callable[[Progress], _T]) -> tuple[_T, 
 
 
 def listing(status: str, a: int, b: int, *, fields: tuple[str, ...], pay_method: str | None = None,
-            progress: Progress | None = None, with_api: bool = False, large: bool = False) -> pa.Table:
+            progress: Progress | None = None, with_api: bool = False, native: bool = False) -> pa.Table:
     """Payments of ``status`` whose status time is in [a, b] (``all``: those *started* in [a, b]) from the payments
     mirror when it is filled, else from the API's listing; of every API version the merchant is on (V1, and V2 when
     configured), with an ``api`` column ("v1" | "v2") when ``with_api``. Without it, V1's payments only, as every
@@ -90,7 +90,7 @@ def listing(status: str, a: int, b: int, *, fields: tuple[str, ...], pay_method:
     if mirror.ready():
         return mirror.mirror().read(fields, t_from=a, t_to=b, status=None if status == "all" else status,
                                     time_field=STATUS_TIME_FIELD.get(status, "started_at"), pay_method=pay_method,
-                                    api=None if with_api else "v1", with_api=with_api, large=large)
+                                    api=None if with_api else "v1", with_api=with_api, native=native)
     parts = []
     for api in mirror.apis() if with_api else ("v1",):
         t = _api_listing(session.client_for(api), status, a, b, fields, pay_method, progress)
@@ -130,7 +130,7 @@ def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
     def load(progress: Progress) -> pd.DataFrame:
         t_to = int(time.time())
         rows = listing("ready", t_to - days * 86400, t_to, fields=tuple(pending.RAW_COLUMNS), pay_method="vbank",
-                       progress=progress, with_api=both_apis(), large=True)   # V2 on: both, with an ``api`` column
+                       progress=progress, with_api=both_apis(), native=True)   # V2 on: both, with an ``api`` column
         return pending.build_frame(rows, now_kst())
 
     df, fetched = _cached(("pending", days), N_("pending virtual accounts"), load)

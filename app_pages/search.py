@@ -14,7 +14,7 @@ from lib.domain.i18n import _
 from lib.domain.names import pg_name, status_name
 from lib.iamport.errors import ApiError
 from lib.reports import search
-from lib.ui import inert, language, loaders, open_payment, session
+from lib.ui import freshness, inert, language, loaders, open_payment, session
 from lib.ui import reveal as ui_reveal
 
 language.entry_guard()
@@ -95,7 +95,7 @@ found, n = search.search(df, query, tuple(statuses or search.STATUSES), reveal=m
                          apis=tuple(apis) if apis else None)
 if not may_reveal and search.reaches_hidden(query):
     st.caption(T["masked_only"])
-st.caption(session.last_refreshed(fetched))
+freshness.line(fetched, "sr_refresh")
 if not n:
     st.warning(inert.say(T["none"], q=q0))
     st.stop()

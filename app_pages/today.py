@@ -13,7 +13,7 @@ from lib.iamport.errors import ApiError
 from lib.reports import ahead as ahead_report
 from lib.reports import digest, export
 from lib.ui import ahead as ahead_data
-from lib.ui import inert, language, metrics, session
+from lib.ui import freshness, inert, language, metrics, session
 
 language.entry_guard()
 
@@ -34,11 +34,12 @@ st.title(T["title"])
 st.caption(T["intro"])
 try:
     with st.spinner():
-        d, payments = ahead_data.today()
+        d, payments, fetched = ahead_data.today()
 except ApiError as e:
     st.error(inert.say(T["error"], err=e))
     st.stop()
 st.caption(T["as_of"].format(day=day_name(d.day)))
+freshness.line(fetched, "td_refresh")
 
 st.subheader(T["since"].format(span=span_name(d.span_from, d.span_to)), help=T["since_help"])
 cols = st.columns(4)

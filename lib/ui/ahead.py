@@ -28,11 +28,12 @@ def vbank_payments() -> tuple[list[dict], datetime]:
     return loaders._cached(("vbank_all", now_kst().date().isoformat()), N_("virtual accounts"), load)  # noqa: SLF001
 
 
-def today() -> tuple[Digest, list[dict]]:
-    """오늘의 요약 with the payouts ahead, from the shared listing (the app database's counts read on each run)."""
-    payments, _fetched = vbank_payments()
+def today() -> tuple[Digest, list[dict], datetime]:
+    """오늘의 요약 with the payouts ahead, from the shared listing (the app database's counts read on each run), and
+    when that listing was read."""
+    payments, fetched = vbank_payments()
     d = watcher.digest_from(payments, session.db(), time.time(), ahead=for_watcher(session.settings().rules))
-    return d, payments
+    return d, payments, fetched
 
 
 def stored_statement() -> str | None:

@@ -19,7 +19,7 @@ from lib.domain.names import pg_short, recon_status
 from lib.domain.text import payment_path
 from lib.reports import export, pending
 from lib.reports.recon import match
-from lib.ui import language, metrics, recon_close, session
+from lib.ui import freshness, language, metrics, recon_close, session
 
 
 def money(label: str) -> ColumnConfig:
@@ -194,7 +194,7 @@ def show_expected(exp: pd.DataFrame, fetched: datetime, d_from: date, d_to: date
     tx = texts()
     T, COLS, MONEY_COLS, COLUMN_CONFIG = tx.T, tx.COLS, tx.MONEY_COLS, tx.COLUMN_CONFIG
     st.subheader(T["expected"])
-    st.caption(session.last_refreshed(fetched))
+    freshness.line(fetched, "rc_refresh")
     if exp.empty:
         st.info(T["empty"])
     else:

@@ -69,3 +69,15 @@ def test_a_reconciliation_exception_changed_since_the_last_sync_is_rechecked_liv
     assert any(imp_uid in str(q["params"]["imp_uid[]"]) for q in looked)            # read live before shown
     assert mirror.read(("cancel_amount",), ids=[imp_uid]).to_pylist()[0]["cancel_amount"] == before + 1000
     assert target["merchant_uid"] in set(frame(at, "reasons", "file_amount")["merchant_uid"])
+
+
+def test_search_and_the_summary_say_how_fresh_and_refresh_syncs(app, app_env):
+    at = app("app_pages/search.py", q="김").run()
+    assert not at.exception
+    assert any("(as of " in c.value for c in at.caption)
+    app_env.clear_requests()
+    at.button(key="sr_refresh").click().run()
+    assert {r["path"].rsplit("/", 1)[-1] for r in app_env.requests_seen("/payments/status")} >= {"ready", "paid"}
+    td = app("app_pages/today.py").run()
+    assert not td.exception
+    assert any("(as of " in c.value for c in td.caption) and td.button(key="td_refresh")

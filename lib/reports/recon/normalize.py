@@ -3,7 +3,10 @@ won (원/₩, signs, parentheses), dates in KST, cancels told by sign or by the 
 payment methods left out and counted; and a bank statement's deposits with their sender.
 
 Matching key per file row: imp_uid, else merchant_uid, else pg_tid (the first that is present). Reading,
-normalising and matching are vectorised (pyarrow, pandas merges)."""
+normalising and matching are vectorised (pyarrow, pandas merges).
+
+Longer than 400 lines: a PG file's rows and a bank statement's share the cell readings (amounts, days, ids) and
+their errors naming the row and column."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """``make bench`` (second part): the month end from the payments mirror (issue 33) and from the API's JSON.
 
     sync_full  every page of the period (1,001 pages of 1,000 payments, every field) decoded in one DuckDB call into
-               the mirror's columns, then written to a Delta table (lib/db/mirror.py when present) — median of 5
+               the mirror's columns, then written to a Delta table (lib/db/mirror.py) — median of 5
     month_end source=mirror   the file read, its days found, the period's payments read from the mirror, events,
                understand, normalize, match: median of 5 runs, each in a fresh process, its result checked equal
                (counts and sums) to the month end from the JSON pages below
@@ -239,41 +239,16 @@ def decode_pages(path: Path, fields: tuple[str, ...]) -> Any:
     return table.cast(pt.schema(fields))
 
 
-def mirror_class() -> Any:
-    """The app's mirror (lib/db/mirror.py) when it is there, else None (the bench then writes and reads the Delta
-    table itself, the way the mirror does)."""
-    try:
-        from lib.db.mirror import Mirror
-    except ImportError:
-        return None
-    return Mirror
-
-
 def write_mirror(uri: str, payments: Any) -> None:
-    import pyarrow as pa
-    from deltalake import write_deltalake
-    mirror = mirror_class()
-    if mirror is not None:
-        mirror(uri).merge(payments, api="v1", now=1_790_000_000)
-        return
-    n = payments.num_rows
-    write_deltalake(uri, payments.append_column("api", pa.array(["v1"] * n, pa.string()))
-                    .append_column("synced_at", pa.array([1_790_000_000] * n, pa.int64())))
+    """The payments into the app's mirror (lib/db/mirror.py), as a full sync's first merge writes them."""
+    from lib.db.mirror import Mirror
+    Mirror(uri).merge(payments, api="v1", now=1_790_000_000)
 
 
 def read_mirror(uri: str, fields: tuple[str, ...], t_from: int, t_to: int) -> Any:
-    """The payments started in [t_from, t_to], the period's listing as the mirror gives it."""
-    mirror = mirror_class()
-    if mirror is not None:
-        return mirror(uri).read(fields, t_from=t_from, t_to=t_to, time_field="started_at")
-    import pyarrow.dataset as ds
-    from deltalake import DeltaTable
-
-    from lib.domain import payment_table as pt
-    want = list(pt.with_id(fields))
-    t = DeltaTable(uri).to_pyarrow_dataset().to_table(
-        columns=want, filter=(ds.field("started_at") >= t_from) & (ds.field("started_at") <= t_to))
-    return t.cast(pt.schema(fields))
+    """The payments started in [t_from, t_to] as the mirror gives them: the period's listing."""
+    from lib.db.mirror import Mirror
+    return Mirror(uri).read(fields, t_from=t_from, t_to=t_to, time_field="started_at")
 
 
 def sync_child(folder: Path, facts: dict[str, Any]) -> dict[str, float]:

@@ -9,7 +9,7 @@ from lib.reports.columnar import give_back_freed_memory
 from lib.ui import inert, language, session
 
 language.mark_entry()        # first: it sets the language every text below is made in
-give_back_freed_memory()     # Arrow's freed memory back to the system at once (a month end frees hundreds of MB)
+give_back_freed_memory()     # Arrow's freed memory back to the system within 200 ms (a month end frees hundreds of MB)
 
 T = {
     "no_identity_header": _("You are not signed in: the sign-in proxy did not identify you (no {header} header). "

@@ -127,7 +127,7 @@ def test_the_matched_group_is_counted_and_shown_without_becoming_pandas_whole(se
 
 
 def test_arrow_gives_freed_memory_back_once_the_app_asks():
-    """app.py (and the bench) switch Arrow to jemalloc without decay: a month end's transient columns go back to the
+    """app.py (and the bench) switch Arrow to jemalloc with a 200 ms decay: a month end's transient columns go back to the
     system between phases instead of staying with the allocator (bench/reconcile.py: peak RSS 1.43 → 1.28 GB)."""
     import pyarrow as pa
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lib.domain import payment_table
 from lib.iamport.client import IamportClient
 from lib.iamport.errors import ApiError
 
@@ -36,7 +37,7 @@ class Outage:
 
 
 class DepositFeed:
-    def __init__(self, client: IamportClient, *, keep_s: int = 7 * DAY, overlap_s: int = 120,
+    def __init__(self, client: IamportClient | BothApis, *, keep_s: int = 7 * DAY, overlap_s: int = 120,
                  min_interval_s: float = 30.0, max_backoff_s: float = 600.0, clock: Callable[[], float] = time.time):
         self.client, self.keep_s, self.overlap_s, self.min_interval_s = client, keep_s, overlap_s, min_interval_s
         self.max_backoff_s = max(max_backoff_s, min_interval_s)
@@ -104,6 +105,19 @@ class DepositFeed:
     def outage(self) -> Outage | None:
         """Set while the API does not answer the feed's reads; None once a read succeeds again."""
         return self._outage
+
+
+class BothApis:
+    """The feed's reads for a merchant on V1 and PortOne V2: each listing asked of both, V2's rows marked
+    ``api: "v2"`` (their links open the payment through V2). A V2 outage is the feed's outage, said as one."""
+
+    def __init__(self, v1: IamportClient, v2: Any):
+        self.v1, self.v2 = v1, v2
+
+    def list_by_status_raw(self, status: str, t_from: int, t_to: int) -> list[dict[str, Any]]:
+        rows = self.v1.list_by_status_raw(status, t_from, t_to)
+        more = self.v2.list_columns(status, t_from, t_to, fields=payment_table.ALL).to_pylist()
+        return [*rows, *({**r, "api": "v2"} for r in more)]
 
 
 def paid_since(deposits: list[dict[str, Any]], since: float) -> list[dict[str, Any]]:

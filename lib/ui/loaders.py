@@ -141,8 +141,11 @@ def load_pending(days: int) -> tuple[pd.DataFrame, datetime]:
 
 
 @st.cache_resource(show_spinner=False)
-def _deposit_feed(api_url: str) -> deposits.DepositFeed:
-    return deposits.DepositFeed(client(), min_interval_s=float(settings().refresh_seconds))
+def _deposit_feed(api_url: str, v2_api_url: str | None = None) -> deposits.DepositFeed:
+    """One feed per process; for a merchant on both APIs it reads both (V2's deposits marked ``api: "v2"``)."""
+    v2 = session.client_v2()
+    source = deposits.BothApis(client(), v2) if v2 is not None else client()
+    return deposits.DepositFeed(source, min_interval_s=float(settings().refresh_seconds))
 
 
 paid_since = deposits.paid_since
@@ -151,12 +154,12 @@ paid_since = deposits.paid_since
 def recent_deposits() -> list[dict]:
     """Virtual accounts paid in the last days, newest first: one small read per refresh interval for the whole app
     (lib/services/deposits.py). An outage leaves the last known list (the pages say when it was read)."""
-    return _deposit_feed(settings().api_url).refresh()
+    return _deposit_feed(settings().api_url, settings().v2_api_url).refresh()
 
 
 def deposits_read_at() -> datetime | None:
     """When the deposit feed last read I'mport successfully (None: not yet)."""
-    at = _deposit_feed(settings().api_url).checked_at
+    at = _deposit_feed(settings().api_url, settings().v2_api_url).checked_at
     return datetime.fromtimestamp(at, KST) if at else None
 
 
@@ -164,7 +167,7 @@ def api_outage(*cache_keys: tuple) -> tuple[datetime, str] | None:
     """(since when, the API's own message) while I'mport does not answer the deposit feed or the reads of these
     cached lists (``("pending", days)`` …); None while it answers."""
     found: list[tuple[float, str]] = []
-    out = _deposit_feed(settings().api_url).outage
+    out = _deposit_feed(settings().api_url, settings().v2_api_url).outage
     if out is not None:
         found.append((out.since, out.message))
     for key in cache_keys:

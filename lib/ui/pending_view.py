@@ -113,7 +113,8 @@ def deposits_as_they_land() -> None:
                   args=(who.email, SEEN, max(r["paid_at"] for r in new)))
         for r in new[:5]:
             st.page_link("app_pages/payment.py", label=inert.say("{line}", line=deposit_line(r)),
-                         query_params={"imp_uid": r["imp_uid"]}, icon=":material/receipt:")
+                         query_params={"imp_uid": r["imp_uid"], **({"api": "v2"} if r.get("api") == "v2" else {})},
+                         icon=":material/receipt:")
         if len(new) > 5:
             st.caption(texts()["more"].format(n=len(new) - 5))
 

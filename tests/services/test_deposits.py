@@ -52,3 +52,29 @@ def test_marks_are_per_person_and_a_time_mark_only_moves_forward(tmp_path):
     assert db.shared.mark("lee@example.com", "deposits_seen") is None
     db.shared.set_mark("kim@example.com", "lang", "en")
     assert db.shared.mark("KIM@example.com", "lang") == "en"
+
+
+def test_a_merchant_on_both_apis_sees_v2_deposits_land_too(fresh, client, sandbox_v2):
+    import time as _time
+
+    from pydantic import SecretStr
+
+    from lib.iamport.v2.client import PortOneV2Client, V2Config
+    from lib.services.deposits import BothApis, DepositFeed
+    from tests.v2.harness import SECRET, STORE_ID
+    sandbox_v2.reset()
+    v2 = PortOneV2Client(V2Config(api_url=sandbox_v2.url, secret=SecretStr(SECRET), store_id=STORE_ID))
+    try:
+        feed = DepositFeed(BothApis(client, v2), min_interval_s=0)
+        before = {r["imp_uid"] for r in feed.refresh()}
+        issued = sandbox_v2.pick("VIRTUAL_ACCOUNT_ISSUED",
+                                 where=lambda p: (p["sandbox"].get("expires") or 0) > _time.time())
+        v1 = fresh.pick(status="ready", pg="settle", where=lambda x: x["vbank_date"] > _time.time())["imp_uid"]
+        sandbox_v2.deposit(issued["id"])
+        fresh.deposit(v1)
+        got = {r["imp_uid"]: r for r in feed.refresh(force=True)}
+        assert issued["id"] in got and issued["id"] not in before and got[issued["id"]]["api"] == "v2"
+        assert v1 in got and got[v1].get("api") is None
+        assert feed.outage is None
+    finally:
+        v2.close()

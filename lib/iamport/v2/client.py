@@ -60,7 +60,7 @@ class V2Config(BaseModel):
                    read_timeout=getattr(source, "read_timeout", 20.0), concurrency=getattr(source, "concurrency", 8))
 
 
-def _iso(ts: int) -> str:
+def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
@@ -141,7 +141,8 @@ class PortOneV2Client:
             raise ValueError(f"not a status list: {status!r}")
         flt = PaymentFilterInput(
             store_id=self.config.store_id, timestamp_type="CREATED_AT" if status == "all" else "STATUS_CHANGED_AT",
-            from_=_iso(t_from), until=_iso(t_to), status=statuses,
+            # V1's bounds are whole seconds, both inclusive; V2's times carry milliseconds: the last second whole.
+            from_=_iso(t_from), until=_iso(t_to + 0.999), status=statuses,
             methods=["VIRTUAL_ACCOUNT"] if pay_method == "vbank" else None, version="V2",
             sort_by="STATUS_CHANGED_AT" if sorting.lstrip("-") in ("paid", "updated") else "REQUESTED_AT",
             sort_order="DESC" if sorting.startswith("-") else "ASC")

@@ -135,7 +135,7 @@ class Mirror:
         for attempt in range(COMMIT_TRIES):
             try:
                 m = (self._table().merge(source=src, predicate=predicate, source_alias="s", target_alias="t",
-                                         writer_properties=_props())
+                                         writer_properties=_props(), merge_schema=True)   # a field added later
                      .when_matched_update_all(predicate="t.synced_at <= s.synced_at")
                      .when_not_matched_insert_all().execute())
                 return Merged(int(m.get("num_target_rows_inserted", 0)), int(m.get("num_target_rows_updated", 0)),
@@ -162,7 +162,9 @@ class Mirror:
         todo = sorted(set(months) if months is not None else {m for m, n in files_per_month.items() if n > 1})
         done = 0
         for mo in todo:
-            rows = self.scan().filter(pl.col("month") == mo).collect().to_arrow().cast(SCHEMA)
+            got = self.scan().filter(pl.col("month") == mo).collect()
+            rows = got.with_columns([pl.lit(None).alias(f.name) for f in SCHEMA if f.name not in got.columns]) \
+                .select(SCHEMA.names).to_arrow().cast(SCHEMA)
             try:
                 write_deltalake(self.uri, rows.sort_by(ORDER), mode="overwrite", predicate=f"month = {mo}",
                                 partition_by=["month"], target_file_size=SORTED_FILE_BYTES,
@@ -214,7 +216,9 @@ class Mirror:
         lf = self.scan()
         if cond:
             lf = lf.filter(pl.all_horizontal(cond))
-        got = lf.select([*want, *(["api"] if with_api else [])]).collect()
+        have = set(lf.collect_schema().names())         # a field added after the table was made reads as empty
+        got = lf.select([pl.col(c) if c in have else pl.lit(None).alias(c)
+                         for c in [*want, *(["api"] if with_api else [])]]).collect()
         if native:
             return got.to_arrow(compat_level=pl.CompatLevel.newest())
         t = got.to_arrow()

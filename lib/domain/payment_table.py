@@ -22,10 +22,14 @@ FIELDS: dict[str, str] = {
     "started_at": "i", "paid_at": "i", "failed_at": "i", "cancelled_at": "i", "fail_reason": "s",
     "cancel_reason": "s", "cash_receipt_issued": "b", "customer_uid": "s", "customer_uid_usage": "s",
 }
+# Not V1's (the spec's) but the desk's: PortOne V2's refunds requested and not yet done (asynchronous PGs), summed.
+# A V1 payment leaves it empty.
+EXTRA: dict[str, str] = {"cancel_requested_amount": "n"}
+KINDS: dict[str, str] = {**FIELDS, **EXTRA}
 # One refund or cancellation of a payment (PaymentCancelAnnotation).
 CANCEL_FIELDS: dict[str, str] = {"pg_tid": "s", "amount": "n", "cancelled_at": "i", "reason": "s",
                                  "cancellation_id": "s", "receipt_url": "s"}
-ALL = (*FIELDS, "cancel_history")
+ALL = (*KINDS, "cancel_history")
 
 ARROW = {"s": pa.string(), "i": pa.int64(), "n": pa.int64(), "b": pa.bool_()}
 CANCEL_TYPE = pa.list_(pa.struct([(k, ARROW[v]) for k, v in CANCEL_FIELDS.items()]))
@@ -33,12 +37,12 @@ CANCEL_TYPE = pa.list_(pa.struct([(k, ARROW[v]) for k, v in CANCEL_FIELDS.items(
 
 def schema(fields: tuple[str, ...] = ALL) -> pa.Schema:
     """The table a listing of ``fields`` gives (imp_uid always first: the listing counts and joins by it)."""
-    return pa.schema([("cancel_history", CANCEL_TYPE) if f == "cancel_history" else (f, ARROW[FIELDS[f]])
+    return pa.schema([("cancel_history", CANCEL_TYPE) if f == "cancel_history" else (f, ARROW[KINDS[f]])
                       for f in with_id(fields)])
 
 
 def with_id(fields: tuple[str, ...]) -> tuple[str, ...]:
-    unknown = [f for f in fields if f not in FIELDS and f != "cancel_history"]
+    unknown = [f for f in fields if f not in KINDS and f != "cancel_history"]
     if unknown:
         raise ValueError(f"not a listing field: {unknown}")
     return ("imp_uid", *(f for f in dict.fromkeys(fields) if f != "imp_uid"))
@@ -68,7 +72,7 @@ def from_dicts(items: list[dict[str, Any]], fields: tuple[str, ...] = ALL) -> pa
                                    for h in (p.get("cancel_history") or ()) if isinstance(h, dict)]
                                   for p in items], CANCEL_TYPE))
         else:
-            kind = FIELDS[f]
+            kind = KINDS[f]
             cols.append(pa.array([_coerce(p.get(f), kind) for p in items], ARROW[kind]))
     return pa.Table.from_arrays(cols, schema=schema(fields))
 

@@ -4,6 +4,7 @@ The API has four statuses (ready, paid, cancelled, failed); a person needs seven
 
 * ``ready`` past its ``vbank_date`` → 기한 경과 (overdue: the customer can no longer pay into it);
 * ``paid`` with part of it refunded (``0 < cancel_amount < amount``) → 부분취소;
+* ``paid`` with a PortOne V2 refund requested and not yet done (``cancel_requested_amount``) → 결제완료 · 환불 요청됨;
 * ``cancelled`` after money came in (``paid_at``, or a refund in ``cancel_history``) → 전액취소;
 * ``cancelled`` with nothing ever paid in (a virtual account closed: DELETE /vbanks) → 발급취소.
 
@@ -22,11 +23,12 @@ import pandas as pd
 from lib.domain.clock import KST, now_kst
 from lib.domain.i18n import N_, _
 
-CODES = ("ready", "overdue", "paid", "partial", "cancelled", "revoked", "failed")
+CODES = ("ready", "overdue", "paid", "partial", "requested", "cancelled", "revoked", "failed")
 
 
 NAMES = {"ready": N_("Awaiting deposit"), "overdue": N_("Overdue"), "paid": N_("Paid"),
-         "partial": N_("Partially cancelled"), "cancelled": N_("Fully cancelled"),
+         "partial": N_("Partially cancelled"), "requested": N_("Paid · refund requested"),
+         "cancelled": N_("Fully cancelled"),
          "revoked": N_("Account cancelled (not paid)"), "failed": N_("Failed")}
 
 
@@ -47,13 +49,15 @@ def _when(v: Any) -> datetime | None:
 
 def code(status: str | None, *, amount: int | None = 0, cancel_amount: int | None = 0, paid_at: Any = None,
          vbank_date: Any = None, pay_method: str | None = "vbank", cancel_history: Any = None,
-         now: datetime | None = None) -> str:
+         now: datetime | None = None, cancel_requested_amount: int | None = 0) -> str:
     """The person's status code of one payment (see the module's docstring); an unknown API status as it is."""
     s = (status or "").strip()
     if s == "ready":
         due = _when(vbank_date)
         return "overdue" if due is not None and due < (now or now_kst()) else "ready"
     if s == "paid":
+        if int(cancel_requested_amount or 0) > 0:          # PortOne V2: a refund the PG has not carried out yet
+            return "requested"
         return "partial" if 0 < int(cancel_amount or 0) < int(amount or 0) else "paid"
     if s == "cancelled":
         money_came_in = _when(paid_at) is not None or bool(cancel_history)
@@ -65,7 +69,9 @@ def of_payment(p: Any, now: datetime | None = None) -> str:
     """``code`` of a lib.domain.models.Payment (or any object with the API's fields)."""
     return code(p.status, amount=p.amount, cancel_amount=p.cancel_amount, paid_at=p.paid_at,
                 vbank_date=getattr(p, "vbank_date", None), pay_method=getattr(p, "pay_method", None),
-                cancel_history=getattr(p, "cancel_history", None), now=now)
+                cancel_history=getattr(p, "cancel_history", None), now=now,
+                cancel_requested_amount=int((getattr(p, "model_extra", None) or {}).get("cancel_requested_amount")
+                                            or getattr(p, "cancel_requested_amount", 0) or 0))
 
 
 def label(c: str | None) -> str:
@@ -109,6 +115,8 @@ def column(df: pd.DataFrame, now: datetime | None = None) -> pd.Series:
     out = status.copy()
     out[(status == "ready") & due.notna() & (due < now_ts)] = "overdue"
     out[(status == "paid") & (cancel > 0) & (cancel < amount)] = "partial"
+    asked = pd.to_numeric(col("cancel_requested_amount", 0), errors="coerce").fillna(0)
+    out[(status == "paid") & (asked > 0)] = "requested"
     cancelled = status == "cancelled"
     revoked = cancelled & paid.isna() & (cancel <= 0) & method.isin(["vbank", ""])
     out[revoked] = "revoked"

@@ -24,7 +24,7 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 
-from lib.domain.payment_table import ALL, ARROW, CANCEL_FIELDS, CANCEL_TYPE, FIELDS, from_dicts, schema, with_id
+from lib.domain.payment_table import ALL, ARROW, CANCEL_FIELDS, CANCEL_TYPE, KINDS, from_dicts, schema, with_id
 from lib.iamport.transport import Reply, _parse
 
 # What the fast decoder accepts for each kind (lib/domain/payment_table.py); anything else: the lenient reading.
@@ -44,7 +44,7 @@ class _Cancel(msgspec.Struct, gc=False):
 def _decoder(fields: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
     """A decoder of the API's envelope whose payments hold only ``fields`` (gc=False: they hold no cycles)."""
     attrs: list[tuple[str, Any, Any]] = [(f, list[_Cancel] | None, []) if f == "cancel_history"
-                                         else (f, _PY[FIELDS[f]], None) for f in fields]
+                                         else (f, _PY[KINDS[f]], None) for f in fields]
     row = msgspec.defstruct("Row", attrs, gc=False)
     page = msgspec.defstruct("Page", [("total", int), ("list", list[row] | None, None)], gc=False)  # type: ignore[valid-type]
     env = msgspec.defstruct("Envelope", [("code", int), ("response", page | None, None)], gc=False)
@@ -74,7 +74,7 @@ def _msgspec_page(content: bytes, fields: tuple[str, ...]) -> tuple[int, pa.Tabl
     items = env.response.list or []
     try:
         cols = [_cancels(list(map(attrgetter(f), items))) if f == "cancel_history"
-                else pa.array(list(map(attrgetter(f), items)), ARROW[FIELDS[f]]) for f in fields]
+                else pa.array(list(map(attrgetter(f), items)), ARROW[KINDS[f]]) for f in fields]
         return int(env.response.total), pa.Table.from_arrays(cols, schema=schema(fields))
     except (pa.ArrowException, OverflowError):
         return None                                     # a number past 64 bits: the lenient reading leaves it empty

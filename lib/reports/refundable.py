@@ -14,7 +14,7 @@ from lib.domain.holder_check import holder_check_key  # noqa: F401  (kept here: 
 from lib.reports import columnar
 
 PAID_COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "amount", "cancel_amount", "pg_provider", "vbank_name",
-                "paid_at", "pay_method", "status"]
+                "paid_at", "pay_method", "status", "cancel_requested_amount"]
 
 
 def paid_vbank_frame(rows: pa.Table | list[dict]) -> pd.DataFrame:
@@ -22,8 +22,10 @@ def paid_vbank_frame(rows: pa.Table | list[dict]) -> pd.DataFrame:
     df = columnar.frame(rows, [*PAID_COLUMNS, "api"])
     df["api"] = df["api"].astype(object).fillna("v1").astype(str)     # the API version (listing(with_api=True))
     df = df[(df["pay_method"] == "vbank") & (df["status"] == "paid")].copy()
-    for c in ("amount", "cancel_amount"):
+    for c in ("amount", "cancel_amount", "cancel_requested_amount"):
         df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype("int64")
+    # A V2 refund requested and not yet done is not refundable again (the wizard refuses a second one meanwhile).
+    df = df[df["cancel_requested_amount"] <= 0]
     df["refundable"] = df["amount"] - df["cancel_amount"]
     df = df[df["refundable"] > 0]
     df.attrs["not_refundable_here"] = int(df["pg_provider"].isin(pg_rules.NO_VBANK_REFUND).sum())

@@ -24,7 +24,7 @@ from lib.domain.text import clean
 
 COLUMNS = ["imp_uid", "merchant_uid", "buyer_name", "buyer_tel", "buyer_email", "amount", "cancel_amount", "status",
            "pg_provider", "pay_method", "started_at", "paid_at", "vbank_name", "vbank_date", "name",
-           "cash_receipt_issued"]
+           "cash_receipt_issued", "cancel_requested_amount"]
 MAX_RESULTS = 500
 STATUSES = ("ready", "paid", "cancelled", "failed")
 
@@ -87,7 +87,7 @@ def _searchable(rows: pa.Table | list[dict[str, Any]]) -> pl.DataFrame:
     if isinstance(rows, pa.Table):
         t = rows
     else:
-        t = payment_table.from_dicts(rows, tuple(c for c in COLUMNS if c in payment_table.FIELDS))
+        t = payment_table.from_dicts(rows, tuple(c for c in COLUMNS if c in payment_table.KINDS))
         if any("api" in r for r in rows):
             t = t.append_column("api", pa.array([r.get("api") for r in rows], pa.string()))
     cols = [*COLUMNS, "api"]
@@ -98,7 +98,8 @@ def _searchable(rows: pa.Table | list[dict[str, Any]]) -> pl.DataFrame:
     p = p.with_columns(
         *[pl.col(c).cast(pl.Utf8).fill_null("") for c in _STRINGS],
         pl.col("api").cast(pl.Utf8).fill_null("v1"),
-        *[pl.col(c).cast(pl.Int64, strict=False).fill_null(0) for c in ("amount", "cancel_amount")],
+        *[pl.col(c).cast(pl.Int64, strict=False).fill_null(0) for c in ("amount", "cancel_amount",
+                                                                          "cancel_requested_amount")],
         pl.col("started_at").cast(pl.Int64, strict=False))
     email = pl.col("buyer_email").str.to_lowercase()
     user, host = email.str.split_exact("@", 1).struct.field("field_0"), email.str.split_exact("@", 1).struct.field(

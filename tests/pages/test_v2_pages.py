@@ -233,3 +233,14 @@ def test_v2_paid_payment_links_its_refund_with_its_version(app, both):
     assert not at.exception
     link = next(pl for pl in at.get("page_link") if pl.proto.label == "Refund this payment")
     assert "api=v2" in link.proto.query_string and p["id"] in link.proto.query_string
+
+
+def test_a_v2_refund_still_requested_reads_as_such_in_search_and_is_not_offered_again(app, both):
+    asked = next(p for p in both.all_payments(status="PAID", pg="KSNET")
+                 if any(c.get("status") == "REQUESTED" for c in p.get("cancellations") or []))
+    at = app("app_pages/search.py", q=asked["id"]).run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[0].value["status"]) == ["Paid · refund requested"]
+    rf = app("app_pages/refund.py").run()
+    assert not rf.exception
+    assert asked["id"] not in set(rf.dataframe[0].value["imp_uid"])

@@ -204,8 +204,8 @@ def admin_rows() -> dict[str, str]:
         _("Last sync"): (kst(at("last_ok_at"), seconds=True) + " · " + ago(at("last_ok_at")))
         if at("last_ok_at") else _("never"),
         _("Last full re-read"): (kst(full, seconds=True) if full else _("never")),
-        _("Drift found by it"): "—" if drift is None else _("{n} payments differed").format(n=drift)
-        + (": " + ", ".join(st_.get("drift_ids", [])[:5]) if drift else ""),
+        _("Drift found by it"): "—" if drift is None else _("none: the copy matched") if not drift
+        else _("{n} payments differed").format(n=drift) + ": " + ", ".join(st_.get("drift_ids", [])[:5]),
         _("Last error"): st_.get("last_error") or "—"}
 
 

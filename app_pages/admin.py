@@ -77,8 +77,8 @@ else:
         T["w_error"]: watch.get("last_error") or "—"}}))
 st.subheader(_("Payments mirror"))
 st.caption(_("The desk's own copy of the payments: the lists, search, the summary and the month end read it; every "
-             "refund, change and revoke re-reads the payment from I'mport first."))
-inert.table(pd.DataFrame({"": mirror.admin_rows()}))
+             "refund, change and revoke re-reads the payment from its own API (I'mport, or PortOne V2) first."))
+table_slot = st.empty()                    # drawn after the button's work: the figures it changed, not the ones before
 if mirror.enabled() and st.button(_("Re-read every payment now"), key="mirror_full", icon=":material/sync:"):
     try:
         done = mirror.full_reread_now()
@@ -87,6 +87,8 @@ if mirror.enabled() and st.button(_("Re-read every payment now"), key="mirror_fu
     else:
         st.success(_("Re-read: {n} payments differed from the copy and were corrected.").format(n=done.drift)
                    if done is not None else _("Another syncer is at work right now: try again in a minute."))
+with table_slot.container():
+    inert.table(pd.DataFrame({"": mirror.admin_rows()}))
 webhooks_view.section()
 st.subheader(T["fees"])
 pg_col, iss, rem, vat = _("PG"), _("Issuance fee"), _("Remittance fee"), _("VAT on fees")
@@ -110,7 +112,7 @@ st.dataframe(pd.DataFrame([{_("Role"): names.role_name(role), _("Who"): ", ".joi
 
 # ------------------------------------------------------------------ built-in accounts (VBANK_IDENTITY_MODE=accounts)
 A = {
-    "title": _("Accounts"),
+    "title": _("Sign-in accounts"),
     "intro": _("People who sign in with an e-mail and a password (identity mode \u201caccounts\u201d). Approvers and "
                "admins also need an authenticator code; an account is locked for 15 minutes after 5 failed "
                "sign-ins. Every change is in the audit log."),

@@ -153,7 +153,8 @@ if waiting:
     st.page_link("app_pages/approvals.py", label=T["see_request"], query_params={"id": waiting.id})
 m = st.columns(4)
 metrics.row(m[:3], [(_("Amount"), p.amount), (_("Refunded so far"), p.cancel_amount),
-                    (T["refundable"], p.refundable if p.status == "paid" else 0)])
+                    (T["refundable"], max(0, p.refundable - ui_present.requested_refund(p)) if p.status == "paid"
+                     else 0)])
 m[3].metric(_("Status"), md(ui_present.status_words(p)))
 
 
@@ -165,7 +166,7 @@ def block(title: str, rows: dict) -> None:
 
 g1, g2 = st.columns(2)
 with g1:
-    block(T["order"], {"imp_uid": p.imp_uid, _("Order number (merchant_uid)"): p.merchant_uid,
+    block(T["order"], {_("imp_uid"): p.imp_uid, _("Order number (merchant_uid)"): p.merchant_uid,
                        _("Product"): p.name or "—", _("Pay method"): method_name(p.pay_method),
                        _("Channel"): p.channel, _("Currency"): p.currency, _("Escrow"): _("yes") if p.escrow else _("no"),
                        _("Custom data"): p.custom_data or "—",

@@ -213,8 +213,10 @@ open_payment.follow()
 
 selected = view[view["imp_uid"].isin(chosen)].set_index("imp_uid").loc[chosen].reset_index() if chosen else view.iloc[0:0]
 can_change = session.operator().can("update_vbank")
+left_out = int((selected["api"] == "v2").sum()) if len(selected) > 1 else 0    # bulk actions are V1's
 if len(selected):
-    st.markdown(T["selected"].format(n=len(selected)))
+    st.markdown(T["selected_v1"].format(n=len(selected), m=len(selected) - left_out) if left_out
+                else T["selected"].format(n=len(selected)))
     inert.table(pd.DataFrame({"imp_uid": selected["imp_uid"], C["buyer_name"]: selected["buyer_name"],
                            T["amount"]: selected["amount"].map(krw)}).set_index("imp_uid"))
     st.button(T["clear"], key="pending_clear",

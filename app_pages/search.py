@@ -105,7 +105,8 @@ if n == 1:                                             # the one the caller mean
     st.page_link("app_pages/payment.py", icon=":material/receipt:", query_params=open_payment.params(one["imp_uid"],
                                                                                                    one["api"]),
                  label=inert.say(T["open_one"], buyer=one["buyer_name"] or "—", amount=krw(one["amount"]),
-                                 status=status_name(one["status"]), order=one["merchant_uid"]))
+                                 status=person_status.labels(person_status.column(found.head(1))).iloc[0],
+                                 order=one["merchant_uid"]))     # the same words as the table below
 show = ui_reveal.reveal_toggle(T["reveal"], key="reveal_sr", where="search")
 table = pd.DataFrame({
     "open": T["open"],

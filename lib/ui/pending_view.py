@@ -59,6 +59,7 @@ def texts() -> dict[str, Any]:
         "load_error": _("Could not load pending accounts: {err}. Check the connection shown in the sidebar and press "
                         "Refresh."),
         "selected": _("Selected ({n}) — the actions below act on exactly these payments:"),
+        "selected_v1": _("Selected ({n}) — the actions below act on the {m} V1 (I'mport) payments among them only:"),
         "dropped": _("{n} selected payment(s) are no longer in the list (paid, cancelled or filtered out) and were "
                    "unselected: {ids}."),
         "clear": _("Clear the selection"),

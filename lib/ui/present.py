@@ -23,8 +23,7 @@ def requested_refund(p: Any) -> int:
 
 def status_words(p: Any) -> str:
     """The payment's status in words (입금대기, 결제완료 …), with "환불 요청됨" while a V2 refund is still being processed."""
-    base = name_of(p)
-    return base + " · " + _("Refund requested") if requested_refund(p) else base
+    return name_of(p)          # lib/domain/status.py names it 결제완료 · 환불 요청됨 itself (not said twice)
 
 
 def fee_rows(f: FeeImpact) -> list[dict]:

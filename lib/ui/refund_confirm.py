@@ -122,7 +122,7 @@ def step_result(d: RefundDraft, T: Texts) -> None:
     if isinstance(res, WriteResult):
         requested = res.ok and res.extra.get("cancel_status") == "requested"   # V2, an asynchronous PG: not done yet
         if requested:
-            st.info("**" + _("Refund requested") + "** — " + T["refund_requested"], icon=":material/hourglass_top:")
+            st.info(T["refund_requested"], icon=":material/hourglass_top:")     # it begins “Refund requested: …”
         else:
             {"succeeded": st.success, "failed": st.error, "unknown": st.warning}[res.outcome](
                 T["ok"] if res.ok and not res.confirmed_by_reread else md(res.message))

@@ -33,7 +33,8 @@ Texts = dict[str, Any]
 def payment_summary(p: Payment, T: Texts) -> None:
     m = st.columns(3)             # figures that fit at 1280×800; the PG (a long name for some) in the line below
     metrics.row(m, [(T["amount"], p.amount), (T["refunded"], p.cancel_amount),
-                    (T["refundable"], p.refundable if p.status == "paid" else 0)])
+                    (T["refundable"], max(0, p.refundable - ui_present.requested_refund(p)) if p.status == "paid"
+                     else 0)])     # a V2 refund requested and not yet done is not refundable again
     st.caption(inert.say(T["summary"], pg=PG_NAMES.get(p.pg_provider, p.pg_provider or "—"), imp_uid=p.imp_uid,  # type: ignore[arg-type]  # no PG: .get(None) gives "—"
                       merchant_uid=short(p.merchant_uid), buyer=short(p.buyer_name or "—", 60), paid=kst(p.paid_at),
                       status=ui_present.status_words(p)))

@@ -145,7 +145,7 @@ def test_v2_refund_async_reads_requested_and_sync_reads_done(page, v2_app, sandb
     ksnet = paid_v2(sandbox_v2, "KSNET")
     sandbox_v2.clear_requests()
     refund_v2(page, v2_app, ksnet["id"])
-    expect(page.get_by_text(re.compile("^" + re.escape(ko("Refund requested")) + " — "))).to_be_visible()
+    expect(page.get_by_text(re.compile("^환불 요청됨: "))).to_be_visible()        # said once, not “환불 요청됨 — 환불 요청됨: …”
     expect(page.get_by_text(ko("Refund registered — the PG pays the customer on the next business day."))).to_have_count(0)
     calls = sandbox_v2.requests_seen(f"/payments/{ksnet['id']}/cancel")
     assert len(calls) == 1

@@ -146,7 +146,7 @@ def test_v2_requested_refund_reads_as_such_on_the_payment_page(app, both):
                                                             for c in x.get("cancellations") or ()))
     at = app("app_pages/payment.py", imp_uid=p["id"], api="v2").run()
     assert not at.exception
-    assert "Refund requested" in metric(at, "Status")
+    assert metric(at, "Status") == "Paid · refund requested"          # said once, not twice
     assert any("PortOne will confirm" in i.value for i in at.info)
     assert "Refund this payment" not in {pl.label for pl in at.get("page_link")}
 

@@ -23,7 +23,7 @@ from lib.domain.names import PG_NAMES, pg_name, pg_short
 from lib.domain.rules import RefundRequest, Seen
 from lib.domain.settings import FeeRule
 from lib.domain.text import NAME_MAX, NOTE_MAX, md, parse_won, short, without_tag, won_text
-from lib.ui import inert, keys, loaders, metrics, open_payment, outcomes, session
+from lib.ui import freshness, inert, keys, loaders, metrics, open_payment, outcomes, session
 from lib.ui import present as ui_present
 from lib.ui.refund_draft import RefundDraft, go
 
@@ -136,7 +136,7 @@ def step_payment(d: RefundDraft, T: Texts) -> None:
                                                                       width=px("refundable", H["refundable"], won)),
                           "paid_at": st.column_config.DatetimeColumn(H["paid_at"], format="YYYY-MM-DD HH:mm",
                                                                      timezone="Asia/Seoul", width=140)})
-    st.caption(session.last_refreshed(fetched) + " · " + T["pick_hint"])
+    freshness.line(fetched, "rf_refresh", extra=T["pick_hint"])
     if paid.attrs.get("not_refundable_here"):
         st.caption(T["no_api_refund"].format(n=paid.attrs["not_refundable_here"]))
     rows = ev.selection.rows if ev is not None else []

@@ -96,7 +96,8 @@ def as_dict(p: Any) -> dict[str, Any]:
             (code for cls, code in _METHODS.items() if isinstance(method, cls)), None),
         "pg_provider": portone_v2.pg_code(channel.pg_provider) if channel is not None else None,
         "pg_tid": getattr(p, "pg_tx_id", None), "pg_id": channel.pg_merchant_id if channel is not None else None,
-        "channel": "api",
+        # V1's channel (pc / mobile / api) from V2's origin: where the customer paid (MOBILE → mobile, else pc).
+        "channel": _channel(getattr(getattr(p, "origin", None), "platform_type", None)),
         "vbank_code": (banks.BANKS[bank_key][2] if bank_key else va.bank) if va is not None else None,
         "vbank_name": (banks.BANKS[bank_key][1] if bank_key else va.bank) if va is not None else None,
         "vbank_num": va.account_number if va is not None else None,
@@ -140,3 +141,11 @@ def cancel_status(c: Any) -> str:
     if isinstance(c, FailedPaymentCancellation):
         return "failed"
     raise UnknownShape("a cancellation of a kind this SDK does not know")
+
+
+def _channel(platform: object) -> str | None:
+    """V2's ``origin.platformType`` (PC, MOBILE, …) in V1's channel words; None when V2 says nothing."""
+    if platform is None:
+        return None
+    v = str(getattr(platform, "value", platform)).upper()
+    return "mobile" if "MOBILE" in v else "pc" if "PC" in v else None

@@ -188,7 +188,7 @@ def test_a_payment_opens_from_a_table_in_one_click_in_this_tab_with_the_reveal_s
     click_cell(page, grid, 0)                                  # one click on the first result's "열기"
     expect(page).to_have_url(re.compile(r"/payment\?imp_uid=" + re.escape(first["imp_uid"]) + "$"))
     assert len(page.context.pages) == 1                      # the same tab, not a new one
-    expect(page.get_by_text(f"imp_uid {first['imp_uid']}", exact=False).first).to_be_visible()
+    expect(page.get_by_text(f"{ko('imp_uid')} {first['imp_uid']}", exact=False).first).to_be_visible()   # 포트원 결제번호 …
     reveal = page.get_by_role("switch", name=ko("Show personal data (account, phone, e-mail)"))
     expect(reveal).to_be_checked()                            # the choice went with the person
     expect(page.get_by_text(first["buyer_tel"], exact=True).first).to_be_attached()   # the full number, not masked

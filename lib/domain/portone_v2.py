@@ -18,8 +18,8 @@ from lib.domain import banks, pg_rules
 from lib.domain.banks import BankOption
 from lib.domain.i18n import _
 from lib.domain.models import Payment
-from lib.domain.names import method_name, pg_name, status_name
-from lib.domain.rules import InvalidInput, RefundRequest, validate_refund_amount
+from lib.domain.names import pg_name, status_name
+from lib.domain.rules import InvalidInput, RefundRequest, payment_refund_blockers, validate_refund_amount
 from lib.domain.settings import Rules
 from lib.domain.text import NAME_MAX, NOTE_MAX, ascii_digits, clean, has_invisible, is_account_text
 
@@ -97,17 +97,7 @@ def bank_for_kftc(kftc: str | None) -> str | None:
 def refund_blockers(p: Payment) -> list[str]:
     """Why this V2 payment cannot be refunded through the wizard at all (empty: it can). V2 refunds every PG's
     virtual account to an account of the standard bank list: no per-PG code table is needed."""
-    out = []
-    if not p.is_vbank:
-        out.append(_("This is not a virtual-account payment (pay method: {method}); use the PG console for it.").format(
-            method=method_name(p.pay_method)))
-    if p.status == "cancelled" or (p.status == "paid" and p.refundable <= 0):
-        out.append(_("This payment is already fully refunded."))
-    elif p.status != "paid":
-        out.append(_("Only a paid payment can be refunded (status is {status}).").format(status=status_name(p.status)))
-    if p.pg_provider in pg_rules.NO_VBANK_REFUND:
-        out.append(_("{pg} does not refund virtual accounts through the API; refund the customer directly.").format(
-            pg=pg_name(p.pg_provider)))
+    out = payment_refund_blockers(p)
     requested = int((p.model_extra or {}).get("cancel_requested_amount") or 0)
     if requested:
         out.append(_("A refund of this payment is still being processed by the PG (refund requested): wait for it to "

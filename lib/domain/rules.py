@@ -220,6 +220,15 @@ def revoke_blockers(p: Payment) -> list[str]:
 
 def refund_blockers(p: Payment) -> list[str]:
     """Why this payment cannot be refunded through the wizard at all (empty: it can)."""
+    out = payment_refund_blockers(p)
+    if p.pg_provider not in pg_rules.NO_VBANK_REFUND and p.is_vbank and banks.table_for(p.pg_provider) is None:
+        out.append(_("vbank-desk has no refund bank-code table for PG {pg}.").format(pg=pg_name(p.pg_provider)))
+    return out
+
+
+def payment_refund_blockers(p: Payment) -> list[str]:
+    """What bars a refund of this payment on either API: not a virtual account, nothing left to refund, not paid,
+    a PG that refunds no virtual account through the API (lib/domain/portone_v2.py adds V2's own)."""
     out = []
     if not p.is_vbank:
         out.append(_("This is not a virtual-account payment (pay method: {method}); use the PG console for it.").format(
@@ -231,8 +240,6 @@ def refund_blockers(p: Payment) -> list[str]:
     if p.pg_provider in pg_rules.NO_VBANK_REFUND:
         out.append(_("{pg} does not refund virtual accounts through the API; refund the customer directly.").format(
             pg=pg_name(p.pg_provider)))
-    elif p.is_vbank and banks.table_for(p.pg_provider) is None:
-        out.append(_("vbank-desk has no refund bank-code table for PG {pg}.").format(pg=pg_name(p.pg_provider)))
     return out
 
 
